@@ -1,0 +1,75 @@
+/*
+ * internal.h - what core files share with each other (and with tests), but
+ * not with providers. Names are sy__*; nothing here is installed.
+ */
+#ifndef SY_CORE_INTERNAL_H
+#define SY_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "switchyard/switchyard.h"
+
+/* ---- options.c ------------------------------------------------------- */
+
+/* A list of heap blocks freed together: the strings and arrays the core
+ * writes into a provider's config struct. */
+typedef struct sy__pool {
+  void **items;
+  size_t len, cap;
+} sy__pool;
+void *sy__pool_add(sy__pool *pool, void *block); /* NULL (and frees block) on OOM */
+char *sy__pool_strdup(sy__pool *pool, const char *s);
+void sy__pool_release(sy__pool *pool);
+
+/* The option named `name` in a SY_OPTION_END-terminated table, or NULL. */
+const sy_option *sy__opt_find(const sy_option *opts, const char *name);
+/* Parses `text` as the option's type, checks range/choices, and writes the
+ * result into config + opt->offset (config may be NULL to only validate).
+ * Strings are allocated in pool. On error err says what was expected, but
+ * not where: the caller prefixes file:line. */
+int sy__opt_parse(const sy_option *opt, const char *text, void *config,
+                  sy__pool *pool, sy_error *err);
+/* Checks a table as the loader must: names valid and unique, help present,
+ * type known, enum has choices, required has no default, min/max/default
+ * parse. `owner` prefixes errors ("runner.dask"). */
+int sy__opt_check_table(const sy_option *opts, const char *owner,
+                        sy_error *err);
+/* The candidate nearest to `name` by edit distance, or NULL when none is
+ * close enough to be a plausible typo. */
+const char *sy__suggest(const char *name, const char *const *candidates,
+                        size_t n);
+
+/* Expands ${VAR} (unset: error) and, when `tilde`, a leading ~ or ~/. The
+ * result is malloc()ed into *out. */
+int sy__expand(const char *text, bool tilde, char **out, sy_error *err);
+
+/* Parsers shared by options and other core code. */
+int sy__parse_bool(const char *s, bool *out);
+int sy__parse_int(const char *s, int64_t *out);
+int sy__parse_double(const char *s, double *out);
+int sy__parse_size(const char *s, uint64_t *out);
+int sy__parse_duration(const char *s, int64_t *ns);
+
+/* ---- ini.c ----------------------------------------------------------- */
+
+/* Called for each section header (key == NULL) and each key = value.
+ * Returning non-zero stops the parse with that code. */
+typedef int (*sy__ini_fn)(void *ud, const char *section, const char *key,
+                          const char *value, int line, sy_error *err);
+/* Parses INI text (NUL-terminated, `len` bytes). `name` is used in errors
+ * ("name:12: ..."). */
+int sy__ini_parse(const char *text, size_t len, const char *name,
+                  sy__ini_fn fn, void *ud, sy_error *err);
+
+/* ---- loader.c -------------------------------------------------------- */
+
+/* Checks a descriptor as the loader does before using it; `file` names it
+ * in errors. Exposed for the conformance tests. */
+int sy__plugin_check(const sy_plugin *plugin, const char *file,
+                     sy_error *err);
+/* The smallest ops size the core accepts for a kind (ABI 1.0 layout). */
+size_t sy__ops_min_size(sy_kind kind);
+
+#endif /* SY_CORE_INTERNAL_H */

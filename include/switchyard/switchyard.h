@@ -1,0 +1,17 @@
+/*
+ * switchyard/switchyard.h - the whole public API.
+ *
+ * Include this one header; the others are split only to keep each contract
+ * readable. Nothing here exposes a type of a third-party library.
+ */
+#ifndef SWITCHYARD_SWITCHYARD_H
+#define SWITCHYARD_SWITCHYARD_H
+
+#include "error.h"
+#include "option.h"
+#include "plugin.h"
+#include "catalog.h"
+#include "config.h"
+#include <switchyard/version.h>
+
+#endif /* SWITCHYARD_SWITCHYARD_H */
