@@ -1,0 +1,96 @@
+/*
+ * flow.h - a flow as read from its file (internal to the core).
+ *
+ * A flow file is libconfig syntax:
+ *
+ *   name    = "iris";
+ *   source  = { feed = "data"; table = "iris"; label = "species"; };
+ *   actors  = (
+ *     { id = "scale"; actor = "std.scaler"; },
+ *     { id = "model"; actor = "std.logreg"; inputs = ["scale"];
+ *       params = { epochs = 200; rate = 0.1; }; }
+ *   );
+ *   sink    = "out";              # or { instance = "out"; input = "model"; }
+ *
+ * `inputs` defaults to the previous actor in the list (the source for the
+ * first one); "source" names the feed's features explicitly; "id:N" names
+ * output N of a multi-output actor. The sink's input defaults to the last
+ * actor. `feed` defaults to [PLATFORM] feed and `sink` is optional.
+ *
+ * Parameters are kept as canonical text (ints in decimal, floats "%.17g",
+ * bools true/false, lists comma-joined) so that the program, the cache key
+ * and the option parser all see one spelling.
+ */
+#ifndef SY_CORE_FLOW_H
+#define SY_CORE_FLOW_H
+
+#include "internal.h"
+
+typedef struct sy_flow_param {
+  char *key;
+  char *text; /* canonical text, see above */
+  int line;
+} sy_flow_param;
+
+typedef struct sy_flow_input {
+  char *node;     /* an actor id, or "source" */
+  uint32_t output; /* which output of that node */
+  int line;
+} sy_flow_input;
+
+typedef struct sy_flow_node {
+  char *id;
+  char *actor; /* provider name, "std.scaler" */
+  int line;
+  sy_flow_input *inputs;
+  size_t n_inputs;
+  sy_flow_param *params;
+  size_t n_params;
+  const sy_provider *provider; /* resolved by sy__flow_validate */
+} sy_flow_node;
+
+typedef struct sy_flow {
+  char *file; /* path as given */
+  char *name;
+  int name_line;
+  struct {
+    char *feed;  /* NULL: [PLATFORM] feed */
+    char *table;
+    char *label; /* NULL: unsupervised */
+    int line;
+  } source;
+  struct {
+    char *instance; /* NULL: no sink */
+    sy_flow_input input;
+    int line;
+  } sink;
+  sy_flow_node *nodes; /* file order */
+  size_t n_nodes;
+  uint32_t *order; /* topological order (indices into nodes), set by
+                      sy__flow_validate; ties keep file order */
+} sy_flow;
+
+/* Reads and parses a flow file (libconfig; @include allowed, relative to
+ * the file's folder). Syntax and shape errors name file:line. */
+int sy__flow_load(const char *path, sy_flow **out, sy_error *err);
+/* Same from text; `name` stands for the file in messages. */
+int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
+                         sy_error *err);
+void sy__flow_free(sy_flow *flow);
+
+/* Called once per problem found by sy__flow_validate. */
+typedef void (*sy__flow_report_fn)(void *ud, const sy_error *problem);
+/* Checks everything that can be checked without data: duplicate ids,
+ * unknown actor (suggesting the nearest), unknown input, cycles (naming
+ * the cycle: "a -> b -> a"), arity against the actor's min/max inputs,
+ * output index in range, unknown / mistyped / out-of-range parameter
+ * (suggesting the nearest name), missing required parameter. Reports
+ * every problem (report may be NULL), resolves providers, computes
+ * `order`, and returns 0 or the first problem's code (err = first). */
+int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
+                      sy__flow_report_fn report, void *ud, sy_error *err);
+
+/* The node with that id, or NULL. */
+sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id);
+
+#endif /* SY_CORE_FLOW_H */

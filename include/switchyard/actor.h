@@ -1,0 +1,70 @@
+/*
+ * switchyard/actor.h - the ACTOR provider kind.
+ *
+ * An actor is one kind of node in a flow: `std.scaler`, `sys.exec`. Its
+ * provider name is "lib.actor"; its version is the provider's version (it
+ * enters every cache key, so bump it when results change). Its parameters
+ * are the provider's option table: a flow's `params = { ... }` group is
+ * validated and filled into the config struct by the same machinery as
+ * INI options, and create() makes one actor instance per flow node.
+ *
+ * Calls and concurrency (the contract the runners rely on):
+ *   - create/destroy: any thread, never concurrently on one instance.
+ *   - train and state_load mutate the instance; the core never runs them
+ *     concurrently with any other call on the same instance.
+ *   - apply must not mutate the instance: after training or loading, the
+ *     core (and an embedding server) may call apply from several threads
+ *     at once on one instance.
+ *   - different instances never share state (no globals).
+ *
+ * Values passed in are borrowed (valid for the call); values returned in
+ * out[] / *state are owned by the caller (one reference each).
+ *
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_ACTOR_H
+#define SWITCHYARD_ACTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* No upper bound on the number of inputs (std.concat). */
+#define SY_ARITY_MANY UINT32_MAX
+
+/* Actor flags. */
+#define SY_ACTOR_STATEFUL 0x1u    /* has train + state_save/state_load */
+#define SY_ACTOR_SUPERVISED 0x2u  /* train wants the label column */
+#define SY_ACTOR_INCREMENTAL 0x4u /* train continues from a loaded state */
+
+typedef struct sy_actor_ops {
+  uint32_t size;       /* sizeof(sy_actor_ops) as the plugin saw it */
+  uint32_t min_inputs; /* at least 0 */
+  uint32_t max_inputs; /* >= min_inputs, or SY_ARITY_MANY */
+  uint32_t n_outputs;  /* at least 1 */
+  uint32_t flags;      /* SY_ACTOR_* */
+  /* Computes the outputs from the inputs (and the trained state). */
+  int (*apply)(void *self, const sy_value *const *in, size_t n_in,
+               sy_value **out, sy_error *err);
+  /* Fits the state on the inputs; label is NULL unless SUPERVISED. An
+   * incremental actor continues from the state it was loaded with. */
+  int (*train)(void *self, const sy_value *const *in, size_t n_in,
+               const sy_value *label, sy_error *err);
+  /* Serializes the trained state as a bytes value (any layout the actor
+   * likes; it should carry its own version). */
+  int (*state_save)(void *self, sy_value **state, sy_error *err);
+  /* Restores a state made by state_save, possibly by another process of
+   * another machine; must refuse bytes it does not understand. */
+  int (*state_load)(void *self, const sy_value *state, sy_error *err);
+} sy_actor_ops;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_ACTOR_H */

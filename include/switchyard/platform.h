@@ -1,0 +1,66 @@
+/*
+ * switchyard/platform.h - one call to get a ready config and catalog.
+ *
+ * sy_platform_open() does what the `switchyard` command does before any
+ * command runs, so an embedding program gets the same behaviour:
+ *
+ *   config layers, later wins:
+ *     built-in defaults (the option tables)
+ *     $(sysconfdir)/switchyard.ini    (uninstalled tree: <tree>/etc/...)
+ *     $XDG_CONFIG_HOME/switchyard/switchyard.ini (~/.config/...)
+ *     ./switchyard.ini
+ *     each opts->config_files, in order (-c)
+ *     each opts->overrides, in order (-o)
+ *   plugin folders, first loaded wins a kind+name:
+ *     each folder of $SWITCHYARD_PLUGIN_PATH (colon list)
+ *     each folder of [PLATFORM] plugin_path (colon list)
+ *     the built-in plugins.d: <tree>/plugins.d when the running program
+ *       sits in a build tree that has one, else $(pkglibdir)/plugins.d
+ *
+ * The "tree" is the folder of the running executable (with libtool's
+ * .libs/ stripped) when it holds a plugins.d folder: that is how
+ * ./switchyard runs right after `make`, uninstalled.
+ *
+ * Thread-safety: open and close from one thread; the config and catalog
+ * may then be read from any thread. Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_PLATFORM_H
+#define SWITCHYARD_PLATFORM_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sy_platform_options {
+  uint32_t size;                     /* sizeof(sy_platform_options) */
+  const char *const *config_files;   /* NULL-terminated, may be NULL */
+  const char *const *overrides;      /* "SECTION.KEY=VALUE", NULL-terminated */
+  int no_default_files;              /* skip sysconfdir, user and ./ files */
+  int no_builtin_plugins;            /* skip the built-in plugins.d */
+} sy_platform_options;
+
+typedef struct sy_platform sy_platform;
+
+/* Builds the config and the catalog. Refused plugins do not fail the call
+ * (see sy_catalog_problem_count); an unreadable or invalid config file
+ * does. opts may be NULL for the defaults. The caller owns *out. */
+SY_API int sy_platform_open(const sy_platform_options *opts,
+                            sy_platform **out, sy_error *err);
+SY_API void sy_platform_close(sy_platform *p);
+SY_API sy_config *sy_platform_config(const sy_platform *p);
+SY_API sy_catalog *sy_platform_catalog(const sy_platform *p);
+/* The folders that were scanned for plugins, in order, NULL-terminated. */
+SY_API const char *const *sy_platform_plugin_dirs(const sy_platform *p);
+/* The config files that were read (existing ones only), NULL-terminated. */
+SY_API const char *const *sy_platform_config_files(const sy_platform *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_PLATFORM_H */

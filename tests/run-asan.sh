@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds a copy of the tree with ASan+UBSan and runs `make check` there.
+# A copy, not a VPATH build: the source tree is configured in place (so
+# that ./switchyard runs uninstalled), and autotools refuses VPATH builds
+# of a configured tree.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${1:-2}
+dst=_build-asan
+mkdir -p "$dst"
+# Sync the sources (tracked and untracked-but-not-ignored files).
+git ls-files -z --cached --others --exclude-standard |
+  xargs -0 cp -p --parents -t "$dst"
+cd "$dst"
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+  ./autogen.sh >/dev/null
+fi
+if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+  ./configure -q --enable-sanitizers
+fi
+make -s -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if ! make -s -j"$jobs" check; then
+  for t in $(grep -lE '^:test-result: (FAIL|ERROR)' $(find tests -name '*.trs')); do
+    echo "--- ${t%.trs}.log"; tail -60 "${t%.trs}.log"
+  done
+  exit 1
+fi
