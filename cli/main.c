@@ -1,7 +1,283 @@
-/* placeholder until the CLI lands */
-#include <stdio.h>
-#include "switchyard/switchyard.h"
-int main(void) {
-  printf("switchyard %s\n", sy_version());
+/*
+ * main.c - `switchyard [global options] COMMAND [args]`.
+ *
+ * Global options come before the command (getopt stops at the first
+ * non-option), so a command's own flags never collide with them:
+ *
+ *   -c FILE               add a config file layer (repeatable, in order)
+ *   -o SECTION.KEY=VALUE  override one value (repeatable, last wins)
+ *   -R RUNNER             shorthand for -o PLATFORM.runner=RUNNER
+ *   -q / -v               quieter / more verbose
+ *   -h, --help, --version
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_command *const commands[] = {
+    &cli_cmd_run,
+    &cli_cmd_train,
+    &cli_cmd_apply,
+    &cli_cmd_check,
+    &cli_cmd_compile,
+    &cli_cmd_providers,
+    &cli_cmd_config,
+    &cli_cmd_version,
+    NULL,
+};
+
+void cli_errorf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("switchyard: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+void cli_error(const sy_error *err) {
+  if (err->message[0])
+    cli_errorf("%s", err->message);
+  else
+    cli_errorf("%s", sy_strerror(err->code));
+}
+
+void cli_print_help(const cli_command *cmd, FILE *out) {
+  fprintf(out, "usage: switchyard [global options] %s\n\n%s\n", cmd->usage,
+          cmd->summary);
+  if (cmd->help && *cmd->help)
+    fprintf(out, "\n%s", cmd->help);
+}
+
+int cli_wants_help(const cli_command *cmd, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      break;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      cli_print_help(cmd, stdout);
+      return 1;
+    }
+  }
   return 0;
+}
+
+int cli_parse_ref(const char *ref, sy_kind *kind, const char **name) {
+  const char *dot = strchr(ref, '.');
+  if (!dot || dot == ref || !dot[1])
+    return SY_EINVAL;
+  char k[32];
+  size_t len = (size_t)(dot - ref);
+  if (len >= sizeof k)
+    return SY_EINVAL;
+  memcpy(k, ref, len);
+  k[len] = '\0';
+  if (sy_kind_parse(k, kind) != 0)
+    return SY_EINVAL;
+  *name = dot + 1;
+  return 0;
+}
+
+void cli_json_string(FILE *out, const char *s) {
+  if (!s) {
+    fputs("null", out);
+    return;
+  }
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"':
+      fputs("\\\"", out);
+      break;
+    case '\\':
+      fputs("\\\\", out);
+      break;
+    case '\n':
+      fputs("\\n", out);
+      break;
+    case '\t':
+      fputs("\\t", out);
+      break;
+    case '\r':
+      fputs("\\r", out);
+      break;
+    default:
+      if (*p < 0x20)
+        fprintf(out, "\\u%04x", *p);
+      else
+        fputc(*p, out);
+    }
+  }
+  fputc('"', out);
+}
+
+sy_platform *cli_platform(cli_ctx *ctx) {
+  if (ctx->platform)
+    return ctx->platform;
+  sy_platform_options opts = {sizeof opts,    ctx->config_files,
+                              ctx->overrides, 0, 0, ctx->project_dir};
+  sy_error err;
+  sy_error_clear(&err);
+  if (sy_platform_open(&opts, &ctx->platform, &err) != 0) {
+    cli_error(&err);
+    return NULL;
+  }
+  const sy_catalog *cat = sy_platform_catalog(ctx->platform);
+  if (ctx->verbosity >= 0) {
+    for (size_t i = 0; i < sy_catalog_problem_count(cat); i++) {
+      const char *file = NULL, *reason = NULL;
+      sy_catalog_problem_at(cat, i, &file, &reason);
+      cli_errorf("warning: plugin refused: %s", reason);
+    }
+  }
+  return ctx->platform;
+}
+
+static void usage(FILE *out) {
+  fputs("usage: switchyard [-c FILE]... [-o SECTION.KEY=VALUE]... "
+        "[-R RUNNER] [-q|-v] COMMAND [ARGS]\n\n"
+        "Runs ML and data pipelines (flows) on pluggable runners.\n\n"
+        "Commands:\n",
+        out);
+  for (const cli_command *const *c = commands; *c; c++)
+    fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
+  fputs("\nGlobal options:\n"
+        "  -c FILE               add a config file (after the default "
+        "layers)\n"
+        "  -o SECTION.KEY=VALUE  override one config value\n"
+        "  -R RUNNER             use this runner instance (same as -o "
+        "PLATFORM.runner=RUNNER)\n"
+        "  -q, --quiet           print only errors\n"
+        "  -v, --verbose         print more\n"
+        "  -h, --help            this help; COMMAND --help for a command\n"
+        "      --version         print the version\n\n"
+        "Exit status: 0 ok, 1 a run or check failed, 2 usage or config "
+        "error.\n"
+        "See switchyard(1).\n",
+        out);
+}
+
+/* Grows a NULL-terminated array of borrowed strings. */
+static int push(const char ***list, size_t *len, const char *s) {
+  const char **grown = realloc(*list, (*len + 2) * sizeof *grown);
+  if (!grown)
+    return -1;
+  grown[(*len)++] = s;
+  grown[*len] = NULL;
+  *list = grown;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"option", required_argument, NULL, 'o'},
+      {"runner", required_argument, NULL, 'R'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  const char **files = NULL, **overrides = NULL;
+  char **owned = NULL; /* -R expansions */
+  size_t nfiles = 0, noverrides = 0, nowned = 0;
+  cli_ctx ctx = {0};
+  int rc = CLI_USAGE, c;
+
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+c:o:R:qvh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      if (push(&files, &nfiles, optarg))
+        goto oom;
+      break;
+    case 'o':
+      if (push(&overrides, &noverrides, optarg))
+        goto oom;
+      break;
+    case 'R': {
+      size_t n = strlen(optarg) + sizeof "PLATFORM.runner=";
+      char *s = malloc(n);
+      char **grown = realloc(owned, (nowned + 1) * sizeof *grown);
+      if (!s || !grown) {
+        free(s);
+        if (grown)
+          owned = grown;
+        goto oom;
+      }
+      owned = grown;
+      owned[nowned++] = s;
+      snprintf(s, n, "PLATFORM.runner=%s", optarg);
+      if (push(&overrides, &noverrides, s))
+        goto oom;
+      break;
+    }
+    case 'q':
+      ctx.verbosity = -1;
+      break;
+    case 'v':
+      if (ctx.verbosity >= 0)
+        ctx.verbosity++;
+      break;
+    case 'h':
+      usage(stdout);
+      rc = CLI_OK;
+      goto done;
+    case 'V':
+      printf("switchyard %s (plugin ABI %d.%d)\n", sy_version(), SY_ABI_MAJOR,
+             SY_ABI_MINOR);
+      rc = CLI_OK;
+      goto done;
+    default:
+      if (optopt && strchr("coR", optopt))
+        cli_errorf("option -%c needs an argument", optopt);
+      else
+        cli_errorf("unknown option '%s'", argv[optind - 1]);
+      fputs("try: switchyard --help\n", stderr);
+      goto done;
+    }
+  }
+  if (optind >= argc) {
+    usage(stderr);
+    goto done;
+  }
+  ctx.config_files = files;
+  ctx.overrides = overrides;
+  const char *name = argv[optind];
+  const cli_command *cmd = NULL;
+  for (const cli_command *const *p = commands; *p; p++)
+    if (strcmp((*p)->name, name) == 0)
+      cmd = *p;
+  if (!cmd) {
+    const char *names[16];
+    size_t n = 0;
+    for (const cli_command *const *p = commands; *p && n < 16; p++)
+      names[n++] = (*p)->name;
+    cli_errorf("unknown command '%s'", name);
+    fputs("try: switchyard --help\n", stderr);
+    (void)names;
+    goto done;
+  }
+  int cargc = argc - optind;
+  char **cargv = argv + optind;
+  if (cli_wants_help(cmd, cargc, cargv)) {
+    rc = CLI_OK;
+    goto done;
+  }
+  optind = 0; /* reset getopt for the command's own parsing */
+  rc = cmd->run(&ctx, cargc, cargv);
+  goto done;
+oom:
+  cli_errorf("out of memory");
+  rc = CLI_FAILED;
+done:
+  sy_platform_close(ctx.platform);
+  for (size_t i = 0; i < nowned; i++)
+    free(owned[i]);
+  free(owned);
+  free(files);
+  free(overrides);
+  return rc;
 }

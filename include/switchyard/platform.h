@@ -9,6 +9,7 @@
  *     $(sysconfdir)/switchyard.ini    (uninstalled tree: <tree>/etc/...)
  *     $XDG_CONFIG_HOME/switchyard/switchyard.ini (~/.config/...)
  *     ./switchyard.ini
+ *     <project_dir>/switchyard.ini     (the folder of the flow file)
  *     each opts->config_files, in order (-c)
  *     each opts->overrides, in order (-o)
  *   plugin folders, first loaded wins a kind+name:
@@ -16,6 +17,10 @@
  *     each folder of [PLATFORM] plugin_path (colon list)
  *     the built-in plugins.d: <tree>/plugins.d when the running program
  *       sits in a build tree that has one, else $(pkglibdir)/plugins.d
+ *
+ * Relative values of path options are resolved against the folder of the
+ * file that set them (a value from -o against the current folder), so a
+ * project's switchyard.ini can say `path = data`.
  *
  * The "tree" is the folder of the running executable (with libtool's
  * .libs/ stripped) when it holds a plugins.d folder: that is how
@@ -43,6 +48,8 @@ typedef struct sy_platform_options {
   const char *const *overrides;      /* "SECTION.KEY=VALUE", NULL-terminated */
   int no_default_files;              /* skip sysconfdir, user and ./ files */
   int no_builtin_plugins;            /* skip the built-in plugins.d */
+  const char *project_dir;           /* folder whose switchyard.ini is read
+                                        after ./switchyard.ini; NULL = none */
 } sy_platform_options;
 
 typedef struct sy_platform sy_platform;

@@ -79,11 +79,12 @@ SY_API const char *sy_job_step_key(const sy_job *job, size_t step);
  * input's values once its last consumer has run. */
 SY_API int sy_job_run_step(sy_job *job, size_t step, sy_error *err);
 
-/* For runners that execute elsewhere. The values step reads, in order
- * (borrowed, valid until the step's result is set); n receives the count. */
-SY_API int sy_job_step_input_values(sy_job *job, size_t step,
-                                    const sy_value *const **in, size_t *n,
-                                    sy_error *err);
+/* For runners that execute elsewhere: how many values step reads, and
+ * those values in order (borrowed, valid until the step is done). buf
+ * must hold sy_job_step_input_count() entries; returns the count. */
+SY_API size_t sy_job_step_input_count(const sy_job *job, size_t step);
+SY_API size_t sy_job_step_input_values(const sy_job *job, size_t step,
+                                       const sy_value **buf, size_t cap);
 /* Executes the meaning of a step on given inputs; out receives
  * sy_job_step_outputs() values, owned by the caller. No job state
  * changes, so it can run in a forked child or on another machine. */

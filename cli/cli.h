@@ -1,0 +1,60 @@
+/*
+ * cli.h - what the command's files share. The command is thin: it parses
+ * arguments, calls the library, prints, and maps results to exit codes.
+ */
+#ifndef SY_CLI_H
+#define SY_CLI_H
+
+#include <stdio.h>
+
+#include "switchyard/switchyard.h"
+#include "switchyard/platform.h"
+
+/* Exit codes, as documented in switchyard(1). */
+#define CLI_OK 0
+#define CLI_FAILED 1 /* a run (or a check) failed */
+#define CLI_USAGE 2  /* bad usage or bad configuration */
+
+typedef struct cli_ctx {
+  const char *const *config_files; /* -c, NULL-terminated */
+  const char *const *overrides;    /* -o and -R, NULL-terminated */
+  int verbosity;                   /* -1 quiet, 0 normal, 1+ verbose */
+  char *project_dir;               /* folder of the flow file, if any */
+  sy_platform *platform;           /* opened on demand by cli_platform() */
+} cli_ctx;
+
+typedef struct cli_command {
+  const char *name;
+  const char *summary; /* one line for the command list */
+  const char *usage;   /* "providers [list | help KIND.NAME | schema --json]" */
+  const char *help;    /* the rest of --help */
+  int (*run)(cli_ctx *ctx, int argc, char **argv);
+} cli_command;
+
+/* Opens the platform once (config layers + plugins); prints the error and
+ * returns NULL on failure. Refused plugins are reported on stderr unless
+ * quiet. */
+sy_platform *cli_platform(cli_ctx *ctx);
+/* Prints "switchyard: " + message to stderr. */
+void cli_errorf(const char *fmt, ...) SY_PRINTF(1, 2);
+/* Prints an sy_error as "switchyard: message". */
+void cli_error(const sy_error *err);
+/* Returns 1 when argv holds -h or --help (and prints the command's help). */
+int cli_wants_help(const cli_command *cmd, int argc, char **argv);
+void cli_print_help(const cli_command *cmd, FILE *out);
+/* Splits "kind.name" into kind and a pointer to name; 0 or SY_EINVAL. */
+int cli_parse_ref(const char *ref, sy_kind *kind, const char **name);
+
+/* Writes s as a JSON string literal (with quotes), or null for NULL. */
+void cli_json_string(FILE *out, const char *s);
+
+extern const cli_command cli_cmd_providers;
+extern const cli_command cli_cmd_config;
+extern const cli_command cli_cmd_version;
+extern const cli_command cli_cmd_check;
+extern const cli_command cli_cmd_compile;
+extern const cli_command cli_cmd_run;
+extern const cli_command cli_cmd_train;
+extern const cli_command cli_cmd_apply;
+
+#endif /* SY_CLI_H */

@@ -1,0 +1,226 @@
+/*
+ * cmd_flow.c - the flow commands: check, compile, run, train, apply.
+ *
+ *   check FLOW                          validate; print every problem
+ *   compile FLOW [--mode M] [-o PROGRAM] [--explain] [--state FILE]
+ *   run FLOW                            train in memory if needed, apply,
+ *                                       write to the sink
+ *   train FLOW --state FILE             fit, commit the states to FILE
+ *   apply FLOW --state FILE             load the states, apply, sink
+ *
+ * Exit status: 0 ok; 1 the run failed; 2 usage, config or flow errors.
+ */
+#include "cli.h"
+#include "switchyard/flow.h"
+
+#include <getopt.h>
+#include <string.h>
+
+typedef struct flow_args {
+  const char *flow;
+  const char *state;
+  const char *output;
+  const char *mode;
+  int explain;
+} flow_args;
+
+/* Parses FLOW and the options a command allows ("s" state, "o" output,
+ * "m" mode, "e" explain). */
+static int parse(const char *cmd, const char *allowed, int argc, char **argv,
+                 flow_args *a) {
+  static const struct option longopts[] = {
+      {"state", required_argument, NULL, 's'},
+      {"output", required_argument, NULL, 'o'},
+      {"mode", required_argument, NULL, 'm'},
+      {"explain", no_argument, NULL, 'e'},
+      {NULL, 0, NULL, 0}};
+  memset(a, 0, sizeof *a);
+  int c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "+s:o:m:e", longopts, NULL)) != -1) {
+    if (c == '?' || !strchr(allowed, c)) {
+      cli_errorf("%s: unknown option '%s'", cmd, argv[optind - 1]);
+      fprintf(stderr, "try: switchyard %s --help\n", cmd);
+      return CLI_USAGE;
+    }
+    switch (c) {
+    case 's':
+      a->state = optarg;
+      break;
+    case 'o':
+      a->output = optarg;
+      break;
+    case 'm':
+      a->mode = optarg;
+      break;
+    case 'e':
+      a->explain = 1;
+      break;
+    }
+  }
+  if (optind != argc - 1) {
+    cli_errorf("%s: expected one FLOW file", cmd);
+    fprintf(stderr, "try: switchyard %s --help\n", cmd);
+    return CLI_USAGE;
+  }
+  a->flow = argv[optind];
+  return CLI_OK;
+}
+
+/* Exit status for a library error: bad input is 2, a failed run is 1. */
+static int status_of(int rc) {
+  switch (rc) {
+  case SY_ECONFIG:
+  case SY_ESYNTAX:
+  case SY_EUSAGE:
+  case SY_ECYCLE:
+  case SY_ENOENT:
+  case SY_ETYPE:
+  case SY_ERANGE:
+    return CLI_USAGE;
+  default:
+    return CLI_FAILED;
+  }
+}
+
+static int cmd_check(cli_ctx *ctx, int argc, char **argv) {
+  flow_args a;
+  int rc = parse("check", "", argc, argv, &a);
+  if (rc)
+    return rc;
+  sy_platform *p = cli_platform(ctx);
+  if (!p)
+    return CLI_USAGE;
+  sy_error err;
+  sy_error_clear(&err);
+  if (sy_flow_check(p, a.flow, stderr, &err) != 0) {
+    cli_errorf("%s: the flow has errors (see above)", a.flow);
+    return CLI_USAGE;
+  }
+  if (ctx->verbosity >= 0)
+    printf("%s: ok\n", a.flow);
+  return CLI_OK;
+}
+
+static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
+  flow_args a;
+  int rc = parse("compile", "smoe", argc, argv, &a);
+  if (rc)
+    return rc;
+  sy_mode mode = SY_MODE_RUN;
+  if (a.mode && sy_mode_parse(a.mode, &mode) != 0) {
+    cli_errorf("compile: --mode must be run, train or apply, not '%s'",
+               a.mode);
+    return CLI_USAGE;
+  }
+  sy_platform *p = cli_platform(ctx);
+  if (!p)
+    return CLI_USAGE;
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_compile_options copts = {sizeof copts, a.state};
+  rc = sy_program_compile(p, a.flow, mode, &copts, stderr, &prog, &err);
+  if (rc) {
+    cli_error(&err);
+    return status_of(rc);
+  }
+  int status = CLI_OK;
+  if (a.output && sy_program_save(prog, a.output, &err) != 0) {
+    cli_error(&err);
+    status = CLI_FAILED;
+  }
+  if (status == CLI_OK && (a.explain || !a.output))
+    sy_program_explain(prog, stdout);
+  sy_program_free(prog);
+  return status;
+}
+
+static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
+                    char **argv) {
+  flow_args a;
+  int rc = parse(cmd, "s", argc, argv, &a);
+  if (rc)
+    return rc;
+  if (mode != SY_MODE_RUN && !a.state) {
+    cli_errorf("%s: --state FILE is required (where train writes the "
+               "trained states and apply reads them)",
+               cmd);
+    return CLI_USAGE;
+  }
+  sy_platform *p = cli_platform(ctx);
+  if (!p)
+    return CLI_USAGE;
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  sy_compile_options copts = {sizeof copts, a.state};
+  rc = sy_program_compile(p, a.flow, mode, &copts, stderr, &prog, &err);
+  if (rc) {
+    cli_error(&err);
+    return status_of(rc);
+  }
+  sy_job_options jopts = {sizeof jopts,
+                          mode == SY_MODE_TRAIN ? a.state : NULL};
+  rc = sy_job_new(p, prog, &jopts, &job, &err);
+  int status = CLI_OK;
+  if (rc) {
+    cli_error(&err);
+    status = status_of(rc);
+  } else if ((rc = sy_job_run(job, NULL, &err)) != 0) {
+    cli_error(&err);
+    status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
+  } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
+    fprintf(stderr, "switchyard: trained states written to %s\n", a.state);
+  }
+  sy_job_free(job);
+  sy_program_free(prog);
+  return status;
+}
+
+static int cmd_run(cli_ctx *ctx, int argc, char **argv) {
+  return run_mode(ctx, "run", SY_MODE_RUN, argc, argv);
+}
+static int cmd_train(cli_ctx *ctx, int argc, char **argv) {
+  return run_mode(ctx, "train", SY_MODE_TRAIN, argc, argv);
+}
+static int cmd_apply(cli_ctx *ctx, int argc, char **argv) {
+  return run_mode(ctx, "apply", SY_MODE_APPLY, argc, argv);
+}
+
+const cli_command cli_cmd_check = {
+    "check", "validate a flow file and report every problem", "check FLOW",
+    "Reports, each with file:line: syntax errors, duplicate ids, unknown\n"
+    "actors and inputs, cycles, wrong arity, unknown, mistyped or missing\n"
+    "parameters. Exit 0 when the flow is valid, 2 otherwise.\n",
+    cmd_check};
+
+const cli_command cli_cmd_compile = {
+    "compile", "compile a flow into a program (and explain it)",
+    "compile FLOW [--mode run|train|apply] [-o PROGRAM] [--explain] "
+    "[--state FILE]",
+    "  --mode M       the lifecycle action to compile for (default run)\n"
+    "  -o PROGRAM     write the versioned program file\n"
+    "  --explain      print the program readably (the default without -o)\n"
+    "  --state FILE   apply mode: the trained states the program will load\n",
+    cmd_compile};
+
+const cli_command cli_cmd_run = {
+    "run", "run a flow: apply it (training in memory if needed) to the sink",
+    "run FLOW",
+    "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n",
+    cmd_run};
+
+const cli_command cli_cmd_train = {
+    "train", "fit a flow's stateful actors and write their states",
+    "train FLOW --state FILE",
+    "  --state FILE   where the trained states are written (atomically)\n",
+    cmd_train};
+
+const cli_command cli_cmd_apply = {
+    "apply", "apply a trained flow to the feed's data, results to the sink",
+    "apply FLOW --state FILE",
+    "  --state FILE   the trained states written by `switchyard train`\n",
+    cmd_apply};

@@ -1,0 +1,669 @@
+/*
+ * compile.c - flow -> program.
+ *
+ * The compiler walks the validated flow in topological order and emits,
+ * per node, what the mode asks for (docs/lifecycle.md has the semantics):
+ *
+ *   stateless node            APPLY(inputs)
+ *   stateful, run / train     TRAIN(inputs [, label]) -> s; APPLY(s, inputs)
+ *   stateful, apply           LOAD -> s; APPLY(s, inputs)
+ *
+ * then SINK (run, apply) or DUMP + COMMIT of every state (train). It then
+ * drops every step nothing needed reads (train mode does not apply the
+ * last model; run mode does not train a model whose output is unused), so
+ * the program is exactly the work the mode implies.
+ *
+ * Cache keys (128-bit XXH3) chain: a step's key hashes its op, actor name
+ * and version, canonical parameters and the keys of its arguments; the
+ * feed's key hashes the feed's fingerprint of the table's content, and a
+ * LOAD's key hashes the state file's content. So changing data, a
+ * parameter, an actor version or a state changes exactly the keys
+ * downstream of it.
+ */
+#include "flow.h"
+#include "program.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+const char *sy_op_name(sy_op op) {
+  static const char *const names[] = {NULL,   "feed", "apply", "train", "load",
+                                      "dump", "commit", "sink", "get"};
+  return (op >= SY_OP_FEED && op <= SY_OP_GET) ? names[op] : "?";
+}
+
+const char *sy_mode_name(sy_mode mode) {
+  switch (mode) {
+  case SY_MODE_RUN:
+    return "run";
+  case SY_MODE_TRAIN:
+    return "train";
+  case SY_MODE_APPLY:
+    return "apply";
+  }
+  return "?";
+}
+
+int sy_mode_parse(const char *text, sy_mode *mode) {
+  for (int m = SY_MODE_RUN; m <= SY_MODE_APPLY; m++)
+    if (text && strcmp(text, sy_mode_name((sy_mode)m)) == 0) {
+      *mode = (sy_mode)m;
+      return 0;
+    }
+  return SY_EINVAL;
+}
+
+void sy__hex(const uint8_t *bytes, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
+/* Hashes a string with its length, so ("ab","c") and ("a","bc") differ. */
+static void hash_str(XXH3_state_t *st, const char *s) {
+  uint64_t n = s ? strlen(s) : UINT64_MAX;
+  uint8_t len[8];
+  for (int i = 0; i < 8; i++)
+    len[i] = (uint8_t)(n >> (8 * i));
+  XXH3_128bits_update(st, len, sizeof len);
+  if (s)
+    XXH3_128bits_update(st, s, strlen(s));
+}
+
+static void hash_u32(XXH3_state_t *st, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                  (uint8_t)(v >> 24)};
+  XXH3_128bits_update(st, b, sizeof b);
+}
+
+static void digest(XXH3_state_t *st, uint8_t out[16]) {
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+  memcpy(out, c.digest, 16);
+}
+
+void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
+                      size_t extra_len) {
+  sy_instr *in = &prog->code[i];
+  XXH3_state_t *st = XXH3_createState();
+  if (st) {
+    XXH3_128bits_reset(st);
+    hash_str(st, "switchyard-key-1");
+    hash_str(st, sy_op_name(in->op));
+    hash_u32(st, in->flags & ~SY_INSTR_VOLATILE);
+    hash_str(st, in->target);
+    hash_str(st, in->version);
+    hash_str(st, in->table);
+    hash_str(st, in->label);
+    hash_u32(st, in->index);
+    hash_u32(st, in->n_outputs);
+    hash_u32(st, in->n_params);
+    for (uint32_t p = 0; p < in->n_params; p++) {
+      hash_str(st, in->params[p].key);
+      hash_str(st, in->params[p].text);
+    }
+    hash_u32(st, in->n_args);
+    for (uint32_t a = 0; a < in->n_args; a++)
+      XXH3_128bits_update(st, prog->code[in->args[a]].key, 16);
+    if (extra && extra_len)
+      XXH3_128bits_update(st, extra, extra_len);
+    digest(st, in->key);
+    XXH3_freeState(st);
+  }
+  sy__instr_label(prog, i);
+}
+
+void sy__instr_label(sy_program *prog, uint32_t i) {
+  sy_instr *in = &prog->code[i];
+  sy__hex(in->key, 16, in->key_hex);
+  char buf[512];
+  switch (in->op) {
+  case SY_OP_FEED:
+    snprintf(buf, sizeof buf, "feed %s:%s", in->target, in->table);
+    break;
+  case SY_OP_GET:
+    snprintf(buf, sizeof buf, "get %s[%u]", prog->code[in->args[0]].node,
+             in->index);
+    break;
+  case SY_OP_DUMP:
+  case SY_OP_COMMIT:
+    snprintf(buf, sizeof buf, "%s states", sy_op_name(in->op));
+    break;
+  case SY_OP_SINK:
+    snprintf(buf, sizeof buf, "sink %s", in->target);
+    break;
+  default:
+    snprintf(buf, sizeof buf, "%s %s (%s)", sy_op_name(in->op), in->node,
+             in->target);
+  }
+  free(in->text);
+  in->text = strdup(buf);
+}
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
+  if (prog->n >= UINT32_MAX / 2)
+    return SY_ETOOBIG;
+  sy_instr *code = realloc(prog->code, (prog->n + 1) * sizeof *code);
+  if (!code)
+    return SY_ENOMEM;
+  prog->code = code;
+  sy_instr *in = &code[prog->n];
+  memset(in, 0, sizeof *in);
+  in->op = tmpl->op;
+  in->flags = tmpl->flags;
+  in->index = tmpl->index;
+  in->n_outputs = tmpl->n_outputs ? tmpl->n_outputs : 1;
+  in->node = dup_or_empty(tmpl->node);
+  in->target = dup_or_empty(tmpl->target);
+  in->version = dup_or_empty(tmpl->version);
+  in->table = dup_or_empty(tmpl->table);
+  in->label = dup_or_empty(tmpl->label);
+  int rc = (!in->node || !in->target || !in->version || !in->table ||
+            !in->label)
+               ? SY_ENOMEM
+               : 0;
+  if (rc == 0 && tmpl->n_args) {
+    in->args = malloc(tmpl->n_args * sizeof *in->args);
+    if (in->args) {
+      memcpy(in->args, tmpl->args, tmpl->n_args * sizeof *in->args);
+      in->n_args = tmpl->n_args;
+    } else {
+      rc = SY_ENOMEM;
+    }
+  }
+  if (rc == 0 && tmpl->n_params) {
+    in->params = calloc(tmpl->n_params, sizeof *in->params);
+    if (!in->params)
+      rc = SY_ENOMEM;
+    for (uint32_t p = 0; rc == 0 && p < tmpl->n_params; p++) {
+      in->params[p].key = strdup(tmpl->params[p].key);
+      in->params[p].text = strdup(tmpl->params[p].text);
+      in->n_params = p + 1;
+      if (!in->params[p].key || !in->params[p].text)
+        rc = SY_ENOMEM;
+    }
+  }
+  prog->n++; /* freed with the program even when incomplete */
+  return rc == 0 ? (int)(prog->n - 1) : rc;
+}
+
+static void instr_free(sy_instr *in) {
+  free(in->node);
+  free(in->target);
+  free(in->version);
+  free(in->table);
+  free(in->label);
+  for (uint32_t p = 0; p < in->n_params; p++) {
+    free(in->params[p].key);
+    free(in->params[p].text);
+  }
+  free(in->params);
+  free(in->args);
+  free(in->text);
+}
+
+void sy_program_free(sy_program *prog) {
+  if (!prog)
+    return;
+  for (uint32_t i = 0; i < prog->n; i++)
+    instr_free(&prog->code[i]);
+  free(prog->code);
+  free(prog->flow_name);
+  free(prog->flow_file);
+  free(prog->state_file);
+  free(prog);
+}
+
+sy_mode sy_program_mode(const sy_program *prog) { return prog->mode; }
+
+/* ---- compiling ------------------------------------------------------ */
+
+typedef struct compiler {
+  sy_program *prog;
+  const sy_flow *flow;
+  int32_t features, label; /* steps of the source's outputs */
+  int32_t **outs;          /* per node: step of each output (-1: none yet) */
+  int32_t *apply;          /* per node: its APPLY step, -1 */
+  int32_t *state;          /* per node: its state step (TRAIN/LOAD), -1 */
+  uint8_t states_hash[16]; /* apply: content hash of the state file */
+} compiler;
+
+static int cmp_param(const void *a, const void *b) {
+  return strcmp(((const sy_param *)a)->key, ((const sy_param *)b)->key);
+}
+
+/* The step holding output `k` of node `n` (creating its GET if needed). */
+static int output_step(compiler *c, size_t n, uint32_t k) {
+  const sy_flow_node *node = &c->flow->nodes[n];
+  const sy_actor_ops *ops = node->provider->ops;
+  if (ops->n_outputs == 1)
+    return c->apply[n];
+  if (c->outs[n][k] >= 0)
+    return c->outs[n][k];
+  uint32_t arg = (uint32_t)c->apply[n];
+  sy_instr get = {.op = SY_OP_GET, .node = node->id, .index = k,
+                  .args = &arg, .n_args = 1};
+  int s = sy__program_emit(c->prog, &get);
+  if (s < 0)
+    return s;
+  sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+  c->outs[n][k] = s;
+  return s;
+}
+
+static int resolve(compiler *c, const sy_flow_input *in) {
+  if (strcmp(in->node, "source") == 0)
+    return c->features;
+  for (size_t n = 0; n < c->flow->n_nodes; n++)
+    if (strcmp(c->flow->nodes[n].id, in->node) == 0)
+      return output_step(c, n, in->output);
+  return SY_EINVAL; /* validation guarantees this does not happen */
+}
+
+static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
+  const sy_flow_node *node = &c->flow->nodes[n];
+  const sy_actor_ops *ops = node->provider->ops;
+  int stateful = (ops->flags & SY_ACTOR_STATEFUL) != 0;
+  int supervised = stateful && (ops->flags & SY_ACTOR_SUPERVISED);
+  size_t nargs = node->n_inputs + 2;
+  uint32_t *args = malloc(nargs * sizeof *args);
+  sy_param *params = calloc(node->n_params + 1, sizeof *params);
+  int rc = 0;
+  if (!args || !params) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t p = 0; p < node->n_params; p++) {
+    params[p].key = node->params[p].key;
+    params[p].text = node->params[p].text;
+  }
+  qsort(params, node->n_params, sizeof *params, cmp_param);
+  uint32_t nin = 0;
+  for (size_t i = 0; i < node->n_inputs; i++) {
+    int s = resolve(c, &node->inputs[i]);
+    if (s < 0) {
+      rc = sy_error_set(err, s, "%s:%d: %s: cannot resolve input '%s'",
+                        c->flow->file, node->line, node->id,
+                        node->inputs[i].node);
+      goto done;
+    }
+    args[1 + nin++] = (uint32_t)s;
+  }
+  sy_instr t = {.node = node->id, .target = node->actor,
+                .version = node->provider->version, .params = params,
+                .n_params = (uint32_t)node->n_params};
+  if (stateful) {
+    int s;
+    if (mode == SY_MODE_APPLY) {
+      t.op = SY_OP_LOAD;
+      t.n_args = 0;
+      s = sy__program_emit(c->prog, &t);
+      if (s >= 0)
+        sy__instr_finish(c->prog, (uint32_t)s, c->states_hash, 16);
+    } else {
+      if (supervised && c->label < 0) {
+        rc = sy_error_set(err, SY_ECONFIG,
+                          "%s:%d: %s (%s) learns from a label, but the "
+                          "flow's source has none; set source.label",
+                          c->flow->file, node->line, node->id, node->actor);
+        goto done;
+      }
+      t.op = SY_OP_TRAIN;
+      t.args = args + 1;
+      t.n_args = nin;
+      if (supervised) {
+        args[1 + nin] = (uint32_t)c->label;
+        t.n_args++;
+        t.flags |= SY_INSTR_LABEL;
+      }
+      s = sy__program_emit(c->prog, &t);
+      if (s >= 0)
+        sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+    }
+    if (s < 0) {
+      rc = sy_error_set(err, s, "out of memory");
+      goto done;
+    }
+    c->state[n] = s;
+    args[0] = (uint32_t)s;
+    t.flags = SY_INSTR_STATE_IN;
+    t.args = args;
+    t.n_args = nin + 1;
+  } else {
+    t.flags = 0;
+    t.args = args + 1;
+    t.n_args = nin;
+  }
+  t.op = SY_OP_APPLY;
+  t.n_outputs = ops->n_outputs;
+  int s = sy__program_emit(c->prog, &t);
+  if (s < 0) {
+    rc = sy_error_set(err, s, "out of memory");
+    goto done;
+  }
+  sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+  c->apply[n] = s;
+done:
+  free(args);
+  free(params);
+  return rc;
+}
+
+/* Drops steps no root needs, renumbering the rest (order is kept). */
+static int prune(sy_program *prog, sy_error *err) {
+  uint8_t *need = calloc(prog->n ? prog->n : 1, 1);
+  uint32_t *map = malloc((prog->n ? prog->n : 1) * sizeof *map);
+  if (!need || !map) {
+    free(need);
+    free(map);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  for (uint32_t i = prog->n; i-- > 0;) {
+    sy_op op = prog->code[i].op;
+    if (op == SY_OP_SINK || op == SY_OP_COMMIT)
+      need[i] = 1;
+    if (need[i])
+      for (uint32_t a = 0; a < prog->code[i].n_args; a++)
+        need[prog->code[i].args[a]] = 1;
+  }
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < prog->n; i++) {
+    if (!need[i]) {
+      instr_free(&prog->code[i]);
+      continue;
+    }
+    map[i] = kept;
+    sy_instr *in = &prog->code[i];
+    for (uint32_t a = 0; a < in->n_args; a++)
+      in->args[a] = map[in->args[a]];
+    prog->code[kept++] = *in;
+  }
+  prog->n = kept;
+  free(need);
+  free(map);
+  return 0;
+}
+
+/* The content hash of a file, for LOAD keys; all zero when unreadable. */
+static void hash_file(const char *path, uint8_t out[16]) {
+  memset(out, 0, 16);
+  FILE *f = path ? fopen(path, "rb") : NULL;
+  if (!f)
+    return;
+  XXH3_state_t *st = XXH3_createState();
+  if (st) {
+    XXH3_128bits_reset(st);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+      XXH3_128bits_update(st, buf, n);
+    digest(st, out);
+    XXH3_freeState(st);
+  }
+  fclose(f);
+}
+
+static void hash_flow(const sy_flow *flow, uint8_t out[16]) {
+  XXH3_state_t *st = XXH3_createState();
+  memset(out, 0, 16);
+  if (!st)
+    return;
+  XXH3_128bits_reset(st);
+  hash_str(st, flow->name);
+  hash_str(st, flow->source.table);
+  hash_str(st, flow->source.label);
+  for (size_t n = 0; n < flow->n_nodes; n++) {
+    const sy_flow_node *node = &flow->nodes[n];
+    hash_str(st, node->id);
+    hash_str(st, node->actor);
+    hash_str(st, node->provider ? node->provider->version : "");
+    for (size_t i = 0; i < node->n_inputs; i++) {
+      hash_str(st, node->inputs[i].node);
+      hash_u32(st, node->inputs[i].output);
+    }
+    for (size_t p = 0; p < node->n_params; p++) {
+      hash_str(st, node->params[p].key);
+      hash_str(st, node->params[p].text);
+    }
+  }
+  digest(st, out);
+  XXH3_freeState(st);
+}
+
+/* The feed instance's fingerprint of the table, when it has one. */
+static int feed_fingerprint(sy_platform *p, const char *feed,
+                            const char *table, uint8_t key[16], int *have,
+                            sy_error *err) {
+  sy_instance *inst = NULL;
+  *have = 0;
+  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                              SY_KIND_FEED, feed, &inst, err);
+  if (rc != 0)
+    return rc;
+  const sy_feed_ops *ops = sy_instance_provider(inst)->ops;
+  if (ops->size >= offsetof(sy_feed_ops, fingerprint) + sizeof ops->fingerprint &&
+      ops->fingerprint) {
+    rc = ops->fingerprint(sy_instance_self(inst), table, key, err);
+    if (rc == 0)
+      *have = 1;
+    else
+      sy_error_prefix(err, "feed.%s", feed);
+  }
+  sy_instance_destroy(inst);
+  return rc;
+}
+
+static const char *platform_default(sy_platform *p, const char *key,
+                                    const char *fallback) {
+  const char *v = sy_config_get(sy_platform_config(p), "PLATFORM", key, NULL);
+  return v && *v ? v : fallback;
+}
+
+int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                     const sy_compile_options *opts, sy_program **out,
+                     sy_error *err);
+
+int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                     const sy_compile_options *opts, sy_program **out,
+                     sy_error *err) {
+  compiler c = {0};
+  int rc = SY_ENOMEM;
+  size_t nn = flow->n_nodes;
+  sy_program *prog = calloc(1, sizeof *prog);
+  c.outs = calloc(nn + 1, sizeof *c.outs);
+  c.apply = malloc((nn + 1) * sizeof *c.apply);
+  c.state = malloc((nn + 1) * sizeof *c.state);
+  if (!prog || !c.outs || !c.apply || !c.state)
+    goto oom;
+  prog->mode = mode;
+  prog->flow_name = strdup(flow->name ? flow->name : "");
+  prog->flow_file = strdup(flow->file ? flow->file : "");
+  const char *state_file = opts ? opts->state_file : NULL;
+  prog->state_file = strdup(state_file && mode == SY_MODE_APPLY ? state_file : "");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file)
+    goto oom;
+  hash_flow(flow, prog->flow_hash);
+  c.prog = prog;
+  c.flow = flow;
+  c.label = -1;
+  for (size_t n = 0; n < nn; n++) {
+    const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+    c.apply[n] = c.state[n] = -1;
+    c.outs[n] = malloc(ops->n_outputs * sizeof **c.outs);
+    if (!c.outs[n])
+      goto oom;
+    for (uint32_t k = 0; k < ops->n_outputs; k++)
+      c.outs[n][k] = -1;
+  }
+
+  /* The source. */
+  const char *feed = flow->source.feed ? flow->source.feed
+                                       : platform_default(p, "feed", "data");
+  uint8_t fp[16];
+  int have_fp = 0;
+  rc = feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err);
+  if (rc != 0)
+    goto fail;
+  sy_instr t = {.op = SY_OP_FEED, .node = "source", .target = feed,
+                .table = flow->source.table, .label = flow->source.label,
+                .n_outputs = flow->source.label ? 2 : 1,
+                .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
+  int s = sy__program_emit(prog, &t);
+  if (s < 0)
+    goto oom;
+  sy__instr_finish(prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
+  c.features = s;
+  if (flow->source.label) {
+    for (uint32_t k = 0; k < 2; k++) {
+      uint32_t arg = (uint32_t)c.features;
+      sy_instr get = {.op = SY_OP_GET, .node = "source", .index = k,
+                      .args = &arg, .n_args = 1};
+      s = sy__program_emit(prog, &get);
+      if (s < 0)
+        goto oom;
+      sy__instr_finish(prog, (uint32_t)s, NULL, 0);
+      if (k == 0)
+        c.features = s;
+      else
+        c.label = s;
+    }
+  }
+
+  /* LOAD keys hash the states' content. */
+  hash_file(mode == SY_MODE_APPLY ? state_file : NULL, c.states_hash);
+
+  int any_stateful = 0;
+  for (size_t i = 0; i < nn; i++) {
+    size_t n = flow->order[i];
+    const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+    any_stateful |= (ops->flags & SY_ACTOR_STATEFUL) != 0;
+    if ((rc = emit_node(&c, n, mode, err)) != 0)
+      goto fail;
+  }
+  if (mode == SY_MODE_APPLY && any_stateful && !(state_file && *state_file)) {
+    rc = sy_error_set(err, SY_ECONFIG,
+                      "%s: the flow has stateful actors: apply needs "
+                      "trained states; run `switchyard train %s --state "
+                      "FILE` first and pass --state FILE",
+                      flow->file, flow->file);
+    goto fail;
+  }
+
+  if (mode == SY_MODE_TRAIN) {
+    uint32_t *args = malloc((nn + 1) * sizeof *args);
+    uint32_t na = 0;
+    if (!args)
+      goto oom;
+    for (size_t i = 0; i < nn; i++)
+      if (c.state[flow->order[i]] >= 0)
+        args[na++] = (uint32_t)c.state[flow->order[i]];
+    if (na == 0) {
+      free(args);
+      rc = sy_error_set(err, SY_ECONFIG,
+                        "%s: nothing to train: the flow has no stateful "
+                        "actor; use `switchyard run`",
+                        flow->file);
+      goto fail;
+    }
+    sy_instr dump = {.op = SY_OP_DUMP, .node = "states", .args = args,
+                     .n_args = na};
+    s = sy__program_emit(prog, &dump);
+    free(args);
+    if (s < 0)
+      goto oom;
+    sy__instr_finish(prog, (uint32_t)s, NULL, 0);
+    uint32_t arg = (uint32_t)s;
+    sy_instr commit = {.op = SY_OP_COMMIT, .node = "states", .args = &arg,
+                       .n_args = 1, .flags = SY_INSTR_VOLATILE};
+    s = sy__program_emit(prog, &commit);
+    if (s < 0)
+      goto oom;
+    sy__instr_finish(prog, (uint32_t)s, NULL, 0);
+  } else {
+    int from = c.features;
+    if (flow->sink.input.node) {
+      from = resolve(&c, &flow->sink.input);
+    } else if (nn > 0) {
+      sy_flow_input last = {.node = flow->nodes[nn - 1].id};
+      from = resolve(&c, &last);
+    }
+    if (from < 0)
+      goto oom;
+    const char *sink = flow->sink.instance ? flow->sink.instance
+                                           : platform_default(p, "sink", "out");
+    uint32_t arg = (uint32_t)from;
+    sy_instr w = {.op = SY_OP_SINK, .node = "sink", .target = sink,
+                  .args = &arg, .n_args = 1, .flags = SY_INSTR_VOLATILE};
+    s = sy__program_emit(prog, &w);
+    if (s < 0)
+      goto oom;
+    sy__instr_finish(prog, (uint32_t)s, NULL, 0);
+  }
+  if ((rc = prune(prog, err)) != 0)
+    goto fail;
+  *out = prog;
+  prog = NULL;
+  rc = 0;
+  goto done;
+oom:
+  rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+fail:
+  sy_program_free(prog);
+done:
+  for (size_t n = 0; c.outs && n < nn; n++)
+    free(c.outs[n]);
+  free(c.outs);
+  free(c.apply);
+  free(c.state);
+  return rc;
+}
+
+/* ---- the public entry points ---------------------------------------- */
+
+static void report_line(void *ud, const sy_error *problem) {
+  fprintf((FILE *)ud, "%s\n", problem->message);
+}
+
+static int load_checked(sy_platform *p, const char *path, FILE *report,
+                        sy_flow **out, sy_error *err) {
+  sy_flow *flow = NULL;
+  int rc = sy__flow_load(path, &flow, err);
+  if (rc == 0)
+    rc = sy__flow_validate(flow, sy_platform_catalog(p),
+                           report ? report_line : NULL, report, err);
+  else if (report)
+    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
+  if (rc) {
+    sy__flow_free(flow);
+    return rc;
+  }
+  *out = flow;
+  return 0;
+}
+
+int sy_flow_check(sy_platform *p, const char *path, FILE *report,
+                  sy_error *err) {
+  sy_flow *flow = NULL;
+  int rc = load_checked(p, path, report, &flow, err);
+  sy__flow_free(flow);
+  return rc;
+}
+
+int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
+                       const sy_compile_options *opts, FILE *report,
+                       sy_program **out, sy_error *err) {
+  sy_flow *flow = NULL;
+  *out = NULL;
+  int rc = load_checked(p, path, report, &flow, err);
+  if (rc == 0)
+    rc = sy__compile_flow(p, flow, mode, opts, out, err);
+  sy__flow_free(flow);
+  return rc;
+}

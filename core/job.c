@@ -1,0 +1,714 @@
+/*
+ * job.c - a program bound to this process, and the step executor.
+ *
+ * sy_step_execute() is the one place where an instruction's meaning lives
+ * (docs/lifecycle.md); runners only decide the order. It reads nothing but
+ * its arguments and the job's instances, and changes no job state other
+ * than the per-step actor cache, so a runner may call it in a forked child
+ * and hand the outputs back with sy_job_step_done().
+ *
+ * Memory: every step's outputs are kept until each consumer edge has run
+ * (an atomic countdown per step), then released at once, so a long flow
+ * holds only the values still ahead of it.
+ *
+ * Actor instances: TRAIN makes a fresh instance, trains it, saves its state
+ * and destroys it. APPLY with a state makes an instance and loads the
+ * state, so a state that came from this process, another process or a
+ * file is applied in exactly the same way. The instance is kept per step
+ * and reused while the state is the same value (the callable's fast path).
+ */
+#include "bundle.h"
+#include "job.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct actor_slot {
+  const sy_provider *provider;
+  void *config;
+  sy__pool pool;
+  void *self;
+  sy_value *state; /* the state loaded into self (one reference) */
+} actor_slot;
+
+struct sy_job {
+  sy_platform *platform;
+  const sy_program *prog;
+  uint32_t n;
+  sy_value ***outs;          /* per step: n_outputs values, NULL if not done */
+  atomic_uint *pending;      /* per step: consumer edges still to run */
+  uint32_t *cons_start;      /* CSR: consumers of step i are */
+  uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */
+  actor_slot **actors;       /* per step, created on first use */
+  sy_instance **feeds;       /* per step (FEED), shared by target */
+  sy_instance **sinks;       /* per step (SINK) */
+  sy_bundle_entry *states;   /* apply: the loaded bundle */
+  size_t n_states;
+  char *state_file;          /* train: commit target, or NULL */
+  sy_value *committed;       /* train: the bundle committed */
+};
+
+/* ---- introspection -------------------------------------------------- */
+
+size_t sy_job_size(const sy_job *job) { return job->n; }
+sy_op sy_job_step_op(const sy_job *job, size_t s) {
+  return job->prog->code[s].op;
+}
+size_t sy_job_step_inputs(const sy_job *job, size_t s, const uint32_t **idx) {
+  *idx = job->prog->code[s].args;
+  return job->prog->code[s].n_args;
+}
+size_t sy_job_step_consumers(const sy_job *job, size_t s,
+                             const uint32_t **idx) {
+  *idx = job->cons + job->cons_start[s];
+  return job->cons_start[s + 1] - job->cons_start[s];
+}
+size_t sy_job_step_outputs(const sy_job *job, size_t s) {
+  return job->prog->code[s].n_outputs;
+}
+const char *sy_job_step_label(const sy_job *job, size_t s) {
+  return job->prog->code[s].text ? job->prog->code[s].text : "?";
+}
+const char *sy_job_step_node(const sy_job *job, size_t s) {
+  return job->prog->code[s].node;
+}
+const char *sy_job_step_target(const sy_job *job, size_t s) {
+  return job->prog->code[s].target;
+}
+const char *sy_job_step_key(const sy_job *job, size_t s) {
+  return job->prog->code[s].key_hex;
+}
+const sy_value *sy_job_states(const sy_job *job) { return job->committed; }
+
+/* ---- actors --------------------------------------------------------- */
+
+static void actor_free(actor_slot *a) {
+  if (!a)
+    return;
+  if (a->self && a->provider->destroy)
+    a->provider->destroy(a->self);
+  sy_value_unref(a->state);
+  sy__pool_release(&a->pool);
+  free(a->config);
+  free(a);
+}
+
+/* Makes an actor instance from the instruction's parameters. */
+static int actor_new(const sy_job *job, const sy_instr *in, actor_slot **out,
+                     sy_error *err) {
+  const sy_catalog *cat = sy_platform_catalog(job->platform);
+  const sy_provider *pr = sy_catalog_find(cat, SY_KIND_ACTOR, in->target);
+  if (!pr)
+    return sy_error_set(err, SY_ENOENT,
+                        "%s: no actor '%s' is loaded; try: switchyard "
+                        "providers list",
+                        in->node, in->target);
+  if (strcmp(pr->version, in->version) != 0)
+    return sy_error_set(err, SY_ESTATE,
+                        "%s: actor %s is version %s here but the program was "
+                        "compiled with %s; recompile the flow",
+                        in->node, in->target, pr->version, in->version);
+  actor_slot *a = calloc(1, sizeof *a);
+  int rc = 0;
+  if (!a || !(a->config = calloc(1, pr->config_size ? pr->config_size : 1))) {
+    free(a);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  a->provider = pr;
+  for (uint32_t p = 0; p < in->n_params && rc == 0; p++)
+    if (!sy__opt_find(pr->options, in->params[p].key))
+      rc = sy_error_set(err, SY_ECONFIG, "%s: %s has no parameter '%s'",
+                        in->node, in->target, in->params[p].key);
+  for (const sy_option *o = pr->options; rc == 0 && o && o->name; o++) {
+    const char *text = o->def;
+    for (uint32_t p = 0; p < in->n_params; p++)
+      if (strcmp(in->params[p].key, o->name) == 0)
+        text = in->params[p].text;
+    if (!text) {
+      if (o->flags & SY_OPT_REQUIRED)
+        rc = sy_error_set(err, SY_ECONFIG, "%s: parameter '%s' is required",
+                          in->node, o->name);
+      continue;
+    }
+    rc = sy__opt_parse(o, text, a->config, &a->pool, err);
+    if (rc)
+      sy_error_prefix(err, "%s: parameter %s", in->node, o->name);
+  }
+  if (rc == 0 && pr->create) {
+    rc = pr->create(a->config, &a->self, err);
+    if (rc)
+      sy_error_prefix(err, "%s (%s)", in->node, in->target);
+  }
+  if (rc) {
+    a->self = NULL;
+    actor_free(a);
+    return rc;
+  }
+  *out = a;
+  return 0;
+}
+
+static const sy_actor_ops *actor_ops(const actor_slot *a) {
+  return a->provider->ops;
+}
+
+/* ---- frames --------------------------------------------------------- */
+
+/* Copies column c of src into dst under the same name. */
+static int copy_column(sy_value *dst, const sy_value *src, size_t c) {
+  const char *name = sy_frame_col_name(src, c);
+  switch (sy_frame_col_type(src, c)) {
+  case SY_COL_F64:
+    return sy_frame_add_f64(dst, name, sy_frame_f64(src, c),
+                            sy_frame_valid(src, c));
+  case SY_COL_I64:
+    return sy_frame_add_i64(dst, name, sy_frame_i64(src, c),
+                            sy_frame_valid(src, c));
+  case SY_COL_STR: {
+    size_t rows = sy_frame_rows(src);
+    const char **cells = malloc((rows ? rows : 1) * sizeof *cells);
+    if (!cells)
+      return SY_ENOMEM;
+    for (size_t r = 0; r < rows; r++)
+      cells[r] = sy_frame_str(src, c, r);
+    int rc = sy_frame_add_str(dst, name, cells);
+    free(cells);
+    return rc;
+  }
+  }
+  return SY_EINVAL;
+}
+
+/* Splits a table into features (every column but the label) and the
+ * label (that column alone; no column when the table lacks it). */
+int sy__split_label(const sy_value *table, const char *label,
+                    sy_value **features, sy_value **lab, sy_error *err) {
+  *features = *lab = NULL;
+  if (sy_value_type_of(table) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_ETYPE, "the feed returned bytes, not a table");
+  size_t rows = sy_frame_rows(table), cols = sy_frame_cols(table);
+  int li = sy_frame_col_index(table, label);
+  int rc = sy_frame_new(rows, features);
+  if (rc == 0)
+    rc = sy_frame_new(rows, lab);
+  for (size_t c = 0; rc == 0 && c < cols; c++)
+    rc = copy_column((int)c == li ? *lab : *features, table, c);
+  if (rc) {
+    sy_value_unref(*features);
+    sy_value_unref(*lab);
+    *features = *lab = NULL;
+    return sy_error_set(err, rc, "cannot split the label column: %s",
+                        sy_strerror(rc));
+  }
+  return 0;
+}
+
+/* ---- the executor --------------------------------------------------- */
+
+static int exec_feed(sy_job *job, size_t s, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  sy_instance *inst = job->feeds[s];
+  const sy_feed_ops *ops = sy_instance_provider(inst)->ops;
+  sy_value *table = NULL;
+  int rc = ops->read(sy_instance_self(inst), in->table, &table, err);
+  if (rc) {
+    sy_error_prefix(err, "feed.%s", in->target);
+    return rc;
+  }
+  if (!table)
+    return sy_error_set(err, SY_EPLUGIN, "feed.%s returned no value",
+                        in->target);
+  if (in->n_outputs == 1) {
+    out[0] = table;
+    return 0;
+  }
+  rc = sy__split_label(table, in->label, &out[0], &out[1], err);
+  sy_value_unref(table);
+  return rc;
+}
+
+static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
+                      size_t n_in, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  const sy_value *state = NULL;
+  if (in->flags & SY_INSTR_STATE_IN) {
+    state = vin[0];
+    vin++;
+    n_in--;
+  }
+  actor_slot *a = job->actors[s];
+  int rc = 0;
+  if (!a) {
+    if ((rc = actor_new(job, in, &a, err)) != 0)
+      return rc;
+    job->actors[s] = a;
+  }
+  const sy_actor_ops *ops = actor_ops(a);
+  if (state && a->state != state) {
+    if (!ops->state_load)
+      return sy_error_set(err, SY_EPLUGIN, "%s: %s cannot load a state",
+                          in->node, in->target);
+    if ((rc = ops->state_load(a->self, state, err)) != 0) {
+      sy_error_prefix(err, "%s (%s): loading state", in->node, in->target);
+      sy_value_unref(a->state);
+      a->state = NULL;
+      return rc;
+    }
+    sy_value_unref(a->state);
+    a->state = sy_value_ref((sy_value *)state);
+  }
+  for (uint32_t k = 0; k < in->n_outputs; k++)
+    out[k] = NULL;
+  rc = ops->apply(a->self, vin, n_in, out, err);
+  for (uint32_t k = 0; rc == 0 && k < in->n_outputs; k++)
+    if (!out[k])
+      rc = sy_error_set(err, SY_EPLUGIN, "returned no output %u", k);
+  if (rc) {
+    for (uint32_t k = 0; k < in->n_outputs; k++) {
+      sy_value_unref(out[k]);
+      out[k] = NULL;
+    }
+    sy_error_prefix(err, "%s (%s)", in->node, in->target);
+  }
+  return rc;
+}
+
+static int exec_train(sy_job *job, size_t s, const sy_value *const *vin,
+                      size_t n_in, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  const sy_value *label = NULL;
+  if (in->flags & SY_INSTR_LABEL) {
+    label = vin[n_in - 1];
+    n_in--;
+    if (sy_value_type_of(label) != SY_VALUE_FRAME || sy_frame_cols(label) == 0)
+      return sy_error_set(err, SY_EINVAL,
+                          "%s (%s): the source table has no label column; "
+                          "check source.label",
+                          in->node, in->target);
+  }
+  actor_slot *a = NULL;
+  int rc = actor_new(job, in, &a, err);
+  if (rc)
+    return rc;
+  const sy_actor_ops *ops = actor_ops(a);
+  if (!ops->train || !ops->state_save) {
+    rc = sy_error_set(err, SY_EPLUGIN, "%s: %s declares state but cannot train",
+                      in->node, in->target);
+  } else if ((rc = ops->train(a->self, vin, n_in, label, err)) == 0) {
+    out[0] = NULL;
+    rc = ops->state_save(a->self, &out[0], err);
+    if (rc == 0 && !out[0])
+      rc = sy_error_set(err, SY_EPLUGIN, "saved no state");
+  }
+  if (rc)
+    sy_error_prefix(err, "%s (%s): train", in->node, in->target);
+  actor_free(a);
+  return rc;
+}
+
+static int exec_load(sy_job *job, size_t s, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  for (size_t i = 0; i < job->n_states; i++) {
+    const sy_bundle_entry *e = &job->states[i];
+    if (strcmp(e->node, in->node) != 0)
+      continue;
+    if (strcmp(e->actor, in->target) != 0 ||
+        strcmp(e->version, in->version) != 0)
+      return sy_error_set(err, SY_ESTATE,
+                          "%s: the state was trained by %s %s, the flow "
+                          "uses %s %s; train again",
+                          in->node, e->actor, e->version, in->target,
+                          in->version);
+    out[0] = sy_value_ref(e->state);
+    return 0;
+  }
+  return sy_error_set(err, SY_ENOENT,
+                      "%s: no trained state for this actor in %s; train "
+                      "again",
+                      in->node, job->prog->state_file);
+}
+
+static int exec_dump(sy_job *job, size_t s, const sy_value *const *vin,
+                     size_t n_in, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  sy_bundle_entry *e = calloc(n_in ? n_in : 1, sizeof *e);
+  if (!e)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n_in; i++) {
+    const sy_instr *src = &job->prog->code[in->args[i]];
+    e[i].node = src->node;
+    e[i].actor = src->target;
+    e[i].version = src->version;
+    e[i].state = (sy_value *)vin[i];
+  }
+  int rc = sy__bundle_encode(e, n_in, &out[0], err);
+  free(e); /* the entries only borrowed */
+  return rc;
+}
+
+static int write_file_atomic(const char *path, const void *data, size_t len,
+                             sy_error *err) {
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 32);
+  if (!tmp)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  int rc = 0;
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
+                      strerror(errno));
+  } else {
+    int ok = fwrite(data, 1, len, f) == len;
+    ok &= fflush(f) == 0;
+    ok &= fsync(fileno(f)) == 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+      rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
+                        strerror(errno));
+      unlink(tmp);
+    }
+  }
+  free(tmp);
+  return rc;
+}
+
+static int exec_commit(sy_job *job, const sy_value *bundle, sy_value **out,
+                       sy_error *err) {
+  if (job->state_file) {
+    size_t len = 0;
+    const void *data = sy_bytes_data(bundle, &len);
+    int rc = write_file_atomic(job->state_file, data, len, err);
+    if (rc)
+      return rc;
+  }
+  out[0] = sy_value_ref((sy_value *)bundle);
+  return 0;
+}
+
+static int exec_sink(sy_job *job, size_t s, const sy_value *v, sy_value **out,
+                     sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  sy_instance *inst = job->sinks[s];
+  const sy_sink_ops *ops = sy_instance_provider(inst)->ops;
+  const sy_instr *src = &job->prog->code[in->args[0]];
+  int rc = ops->write(sy_instance_self(inst), src->node, v, err);
+  if (rc) {
+    sy_error_prefix(err, "sink.%s", in->target);
+    return rc;
+  }
+  out[0] = sy_value_ref((sy_value *)v);
+  return 0;
+}
+
+int sy_step_execute(sy_job *job, size_t s, const sy_value *const *in,
+                    size_t n_in, sy_value **out, sy_error *err) {
+  if (!job || s >= job->n || !out)
+    return sy_error_set(err, SY_EINVAL, "sy_step_execute: bad arguments");
+  const sy_instr *ins = &job->prog->code[s];
+  switch (ins->op) {
+  case SY_OP_FEED:
+    return exec_feed(job, s, out, err);
+  case SY_OP_GET:
+    if (ins->index >= n_in)
+      return sy_error_set(err, SY_EINVAL, "get: no output %u", ins->index);
+    out[0] = sy_value_ref((sy_value *)in[ins->index]);
+    return 0;
+  case SY_OP_APPLY:
+    return exec_apply(job, s, in, n_in, out, err);
+  case SY_OP_TRAIN:
+    return exec_train(job, s, in, n_in, out, err);
+  case SY_OP_LOAD:
+    return exec_load(job, s, out, err);
+  case SY_OP_DUMP:
+    return exec_dump(job, s, in, n_in, out, err);
+  case SY_OP_COMMIT:
+    return exec_commit(job, in[0], out, err);
+  case SY_OP_SINK:
+    return exec_sink(job, s, in[0], out, err);
+  }
+  return sy_error_set(err, SY_EINVAL, "unknown op %d", (int)ins->op);
+}
+
+/* ---- running steps in this process ---------------------------------- */
+
+/* The values step s reads. GET reads every output of its argument; any
+ * other op reads output 0 of each argument. */
+static size_t gather(const sy_job *job, size_t s, const sy_value **buf,
+                     size_t cap) {
+  const sy_instr *in = &job->prog->code[s];
+  size_t n = 0;
+  if (in->op == SY_OP_GET) {
+    const sy_instr *src = &job->prog->code[in->args[0]];
+    for (uint32_t k = 0; k < src->n_outputs && n < cap; k++)
+      buf[n++] = job->outs[in->args[0]][k];
+    return n;
+  }
+  for (uint32_t a = 0; a < in->n_args && n < cap; a++)
+    buf[n++] = job->outs[in->args[a]][0];
+  return n;
+}
+
+static size_t n_inputs(const sy_job *job, size_t s) {
+  const sy_instr *in = &job->prog->code[s];
+  if (in->op == SY_OP_GET)
+    return job->prog->code[in->args[0]].n_outputs;
+  return in->n_args;
+}
+
+static void release_outputs(sy_job *job, size_t s) {
+  sy_value **o = job->outs[s];
+  if (!o)
+    return;
+  for (uint32_t k = 0; k < job->prog->code[s].n_outputs; k++)
+    sy_value_unref(o[k]);
+  free(o);
+  job->outs[s] = NULL;
+}
+
+size_t sy_job_step_input_count(const sy_job *job, size_t s) {
+  return n_inputs(job, s);
+}
+
+size_t sy_job_step_input_values(const sy_job *job, size_t s,
+                                const sy_value **buf, size_t cap) {
+  return gather(job, s, buf, cap);
+}
+
+int sy_job_step_done(sy_job *job, size_t s, sy_value **out) {
+  const sy_instr *in = &job->prog->code[s];
+  sy_value **slot = malloc(in->n_outputs * sizeof *slot);
+  if (!slot) {
+    for (uint32_t k = 0; k < in->n_outputs; k++)
+      sy_value_unref(out[k]);
+    return SY_ENOMEM;
+  }
+  memcpy(slot, out, in->n_outputs * sizeof *slot);
+  job->outs[s] = slot;
+  /* A step nobody reads (SINK, COMMIT) keeps nothing. */
+  if (job->cons_start[s + 1] == job->cons_start[s]) {
+    if (in->op == SY_OP_COMMIT && !job->committed)
+      job->committed = sy_value_ref(slot[0]);
+    release_outputs(job, s);
+  }
+  for (uint32_t a = 0; a < in->n_args; a++) {
+    uint32_t src = in->args[a];
+    if (atomic_fetch_sub_explicit(&job->pending[src], 1,
+                                  memory_order_acq_rel) == 1)
+      release_outputs(job, src);
+  }
+  return 0;
+}
+
+int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
+  const sy_value *small[16];
+  sy_value *outs_small[8];
+  size_t need = n_inputs(job, s);
+  const sy_value **in = need <= 16 ? small : malloc(need * sizeof *in);
+  uint32_t nout = job->prog->code[s].n_outputs;
+  sy_value **out = nout <= 8 ? outs_small : calloc(nout, sizeof *out);
+  int rc;
+  if (!in || !out) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  size_t n = gather(job, s, in, need);
+  memset(out, 0, nout * sizeof *out);
+  rc = sy_step_execute(job, s, in, n, out, err);
+  if (rc == 0)
+    rc = sy_job_step_done(job, s, out);
+  else
+    sy_error_prefix(err, "step %zu", s);
+done:
+  if (in != small)
+    free(in);
+  if (out != outs_small)
+    free(out);
+  return rc;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+void sy_job_free(sy_job *job) {
+  if (!job)
+    return;
+  for (uint32_t s = 0; s < job->n; s++) {
+    if (job->outs)
+      release_outputs(job, s);
+    if (job->actors)
+      actor_free(job->actors[s]);
+    /* Feeds and sinks may be shared by several steps: destroy once. */
+    if (job->feeds && job->feeds[s]) {
+      sy_instance *inst = job->feeds[s];
+      for (uint32_t t = s; t < job->n; t++)
+        if (job->feeds[t] == inst)
+          job->feeds[t] = NULL;
+      sy_instance_destroy(inst);
+    }
+    if (job->sinks && job->sinks[s]) {
+      sy_instance *inst = job->sinks[s];
+      for (uint32_t t = s; t < job->n; t++)
+        if (job->sinks[t] == inst)
+          job->sinks[t] = NULL;
+      sy_instance_destroy(inst);
+    }
+  }
+  free(job->outs);
+  free(job->pending);
+  free(job->cons_start);
+  free(job->cons);
+  free(job->actors);
+  free(job->feeds);
+  free(job->sinks);
+  sy__bundle_free(job->states, job->n_states);
+  free(job->state_file);
+  sy_value_unref(job->committed);
+  free(job);
+}
+
+/* One instance per distinct target, shared by the steps that use it. */
+static int bind_instance(sy_job *job, sy_instance **slots, size_t s,
+                         sy_kind kind, sy_error *err) {
+  const char *target = job->prog->code[s].target;
+  for (size_t t = 0; t < s; t++)
+    if (slots[t] && strcmp(job->prog->code[t].target, target) == 0 &&
+        job->prog->code[t].op == job->prog->code[s].op) {
+      slots[s] = slots[t];
+      return 0;
+    }
+  return sy_instance_create(sy_platform_config(job->platform),
+                            sy_platform_catalog(job->platform), kind, target,
+                            &slots[s], err);
+}
+
+static int load_states(sy_job *job, sy_error *err) {
+  void *data = NULL;
+  size_t len = 0;
+  const char *path = job->prog->state_file;
+  int rc = sy__read_file(path, (size_t)1 << 31, &data, &len, err);
+  if (rc)
+    return rc;
+  rc = sy__bundle_decode(data, len, &job->states, &job->n_states, err);
+  if (rc)
+    sy_error_prefix(err, "%s", path);
+  free(data);
+  return rc;
+}
+
+int sy_job_new(sy_platform *p, const sy_program *prog,
+               const sy_job_options *opts, sy_job **out, sy_error *err) {
+  return sy__job_new(p, prog, opts, 1, out, err);
+}
+
+int sy__job_new(sy_platform *p, const sy_program *prog,
+                const sy_job_options *opts, int bind_io, sy_job **out,
+                sy_error *err) {
+  *out = NULL;
+  sy_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  int rc = SY_ENOMEM;
+  uint32_t n = prog->n;
+  job->platform = p;
+  job->prog = prog;
+  job->n = n;
+  size_t m = n ? n : 1;
+  job->outs = calloc(m, sizeof *job->outs);
+  job->pending = calloc(m, sizeof *job->pending);
+  job->cons_start = calloc(m + 1, sizeof *job->cons_start);
+  job->actors = calloc(m, sizeof *job->actors);
+  job->feeds = calloc(m, sizeof *job->feeds);
+  job->sinks = calloc(m, sizeof *job->sinks);
+  if (!job->outs || !job->pending || !job->cons_start || !job->actors ||
+      !job->feeds || !job->sinks)
+    goto oom;
+  /* Consumers, as a compressed adjacency list (one entry per edge). */
+  size_t edges = 0;
+  for (uint32_t s = 0; s < n; s++)
+    for (uint32_t a = 0; a < prog->code[s].n_args; a++) {
+      job->cons_start[prog->code[s].args[a] + 1]++;
+      edges++;
+    }
+  for (uint32_t s = 0; s < n; s++)
+    job->cons_start[s + 1] += job->cons_start[s];
+  job->cons = malloc((edges ? edges : 1) * sizeof *job->cons);
+  uint32_t *fill = calloc(m, sizeof *fill);
+  if (!job->cons || !fill) {
+    free(fill);
+    goto oom;
+  }
+  for (uint32_t s = 0; s < n; s++)
+    for (uint32_t a = 0; a < prog->code[s].n_args; a++) {
+      uint32_t src = prog->code[s].args[a];
+      job->cons[job->cons_start[src] + fill[src]++] = s;
+    }
+  free(fill);
+  for (uint32_t s = 0; s < n; s++)
+    atomic_init(&job->pending[s], job->cons_start[s + 1] - job->cons_start[s]);
+
+  for (uint32_t s = 0; bind_io && s < n; s++) {
+    if (prog->code[s].op == SY_OP_FEED)
+      rc = bind_instance(job, job->feeds, s, SY_KIND_FEED, err);
+    else if (prog->code[s].op == SY_OP_SINK)
+      rc = bind_instance(job, job->sinks, s, SY_KIND_SINK, err);
+    else
+      rc = 0;
+    if (rc)
+      goto fail;
+  }
+  if (prog->mode == SY_MODE_APPLY && prog->state_file[0]) {
+    int need = 0;
+    for (uint32_t s = 0; s < n; s++)
+      need |= prog->code[s].op == SY_OP_LOAD;
+    if (need && (rc = load_states(job, err)) != 0)
+      goto fail;
+  }
+  if (opts && opts->state_file &&
+      !(job->state_file = strdup(opts->state_file)))
+    goto oom;
+  *out = job;
+  return 0;
+oom:
+  rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+fail:
+  sy_job_free(job);
+  return rc;
+}
+
+int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
+  if (!runner || !*runner)
+    runner = sy_config_get(sy_platform_config(job->platform), "PLATFORM",
+                           "runner", NULL);
+  if (!runner || !*runner)
+    runner = "inline";
+  sy_instance *inst = NULL;
+  int rc = sy_instance_create(sy_platform_config(job->platform),
+                              sy_platform_catalog(job->platform),
+                              SY_KIND_RUNNER, runner, &inst, err);
+  if (rc)
+    return rc;
+  const sy_runner_ops *ops = sy_instance_provider(inst)->ops;
+  rc = ops->run(sy_instance_self(inst), job, err);
+  sy_instance_destroy(inst);
+  return rc;
+}
+
+/* ---- for the callable ----------------------------------------------- */
+
+void sy__job_reset(sy_job *job, const uint8_t *keep) {
+  for (uint32_t s = 0; s < job->n; s++) {
+    if (!keep[s])
+      release_outputs(job, s);
+    uint32_t c = job->cons_start[s + 1] - job->cons_start[s];
+    /* Kept values must never reach zero: their countdown restarts high. */
+    atomic_store(&job->pending[s], keep[s] ? UINT32_MAX / 2 : c);
+  }
+}
+
+sy_value *sy__job_output(const sy_job *job, size_t s, size_t k) {
+  return job->outs[s] ? job->outs[s][k] : NULL;
+}

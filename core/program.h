@@ -1,0 +1,89 @@
+/*
+ * program.h - the compiled form of a flow (internal to the core).
+ *
+ * A program is a list of instructions in topological order: every argument
+ * of instruction i is an instruction j < i. It holds names and text only
+ * (no pointers into this process), so it can be saved, sent to another
+ * process and executed there (sy_program_save / switchyard exec).
+ *
+ * Argument conventions per op (see docs/lifecycle.md):
+ *   FEED    no args; n_outputs 1 (features) or 2 (features, label)
+ *   GET     one arg (a multi-output step); `index` picks its output
+ *   TRAIN   [state (SY_INSTR_STATE_IN)], inputs..., [label (SY_INSTR_LABEL)]
+ *           -> state
+ *   APPLY   [state (SY_INSTR_STATE_IN)], inputs... -> n_outputs values
+ *   LOAD    no args -> the state of `node` from the bound state source
+ *   DUMP    states... (one per stateful node, `nodes` names them) -> bundle
+ *   COMMIT  one arg: the bundle -> the bundle (written to the state file)
+ *   SINK    one arg -> the value (written to the sink)
+ */
+#ifndef SY_CORE_PROGRAM_H
+#define SY_CORE_PROGRAM_H
+
+#include "internal.h"
+#include "switchyard/flow.h"
+#include "switchyard/runner.h"
+
+#define SY_INSTR_STATE_IN 0x1u /* first argument is a state */
+#define SY_INSTR_LABEL 0x2u    /* last argument is the label */
+#define SY_INSTR_VOLATILE 0x4u /* never cached (feed without fingerprint) */
+
+typedef struct sy_param {
+  char *key;
+  char *text;
+} sy_param;
+
+typedef struct sy_instr {
+  sy_op op;
+  uint32_t flags;
+  char *node;    /* flow node id; "source" for FEED, "states" for DUMP */
+  char *target;  /* actor name / feed or sink instance; "" otherwise */
+  char *version; /* actor version at compile time; "" otherwise */
+  char *table;   /* FEED: table */
+  char *label;   /* FEED: label column or "" */
+  sy_param *params; /* sorted by key */
+  uint32_t n_params;
+  uint32_t *args;
+  uint32_t n_args;
+  uint32_t index;     /* GET: which output */
+  uint32_t n_outputs; /* values produced */
+  uint8_t key[16];    /* cache key */
+  char key_hex[33];
+  char *text;         /* label for humans: "apply model (std.logreg)" */
+} sy_instr;
+
+struct sy_program {
+  sy_mode mode;
+  char *flow_name;
+  char *flow_file;
+  char *state_file; /* apply: where LOAD reads, train: "" */
+  uint8_t flow_hash[16];
+  sy_instr *code;
+  uint32_t n;
+};
+
+/* Appends an instruction; takes nothing; returns its index or < 0. */
+int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
+/* Fills key/key_hex/text of instruction i from its fields and args. */
+void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
+                      size_t extra_len);
+/* Fills key_hex and text from the key and fields (no hashing). */
+void sy__instr_label(sy_program *prog, uint32_t i);
+/* Serialized form (versioned, checksummed, little-endian). */
+int sy__program_encode(const sy_program *prog, void **buf, size_t *len);
+int sy__program_decode(const void *buf, size_t len, sy_program **out,
+                       sy_error *err);
+void sy__hex(const uint8_t *bytes, size_t n, char *out);
+
+
+/* Reads a whole file (at most `limit` bytes) into a NUL-terminated heap
+ * buffer. */
+int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
+                  sy_error *err);
+/* Compiles a validated flow. */
+struct sy_flow;
+int sy__compile_flow(sy_platform *p, const struct sy_flow *flow, sy_mode mode,
+                     const sy_compile_options *opts, sy_program **out,
+                     sy_error *err);
+
+#endif /* SY_CORE_PROGRAM_H */

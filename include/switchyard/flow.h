@@ -1,0 +1,107 @@
+/*
+ * switchyard/flow.h - flows, programs, jobs and the serving callable.
+ *
+ * The path of a flow through the core:
+ *
+ *   flow file --sy_program_compile--> program --sy_job_new--> job
+ *   job --sy_job_run--> the configured runner schedules its steps
+ *
+ * A program is portable: it names actors, feeds and sinks by name and
+ * carries parameters as text, so sy_program_save() output can be executed
+ * step by step by another process or machine. A job binds a program to
+ * this process: instances of the feed, sink and actors, and the values of
+ * finished steps.
+ *
+ * Ownership: every *_new / compile / load hands the caller an object to
+ * free with its *_free. A job borrows its platform and program: both must
+ * outlive it. Thread-safety: one thread drives a job (the runner it calls
+ * may use many); a callable serves one call at a time.
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_FLOW_H
+#define SWITCHYARD_FLOW_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "platform.h"
+#include "runner.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The lifecycle action a program is compiled for (docs/lifecycle.md). */
+typedef enum sy_mode {
+  SY_MODE_RUN = 1,   /* train in memory where needed, apply, sink */
+  SY_MODE_TRAIN = 2, /* fit stateful actors, commit their states */
+  SY_MODE_APPLY = 3  /* load trained states, apply, sink */
+} sy_mode;
+
+SY_API const char *sy_mode_name(sy_mode mode);
+SY_API int sy_mode_parse(const char *text, sy_mode *mode);
+
+typedef struct sy_program sy_program;
+
+typedef struct sy_compile_options {
+  uint32_t size;          /* sizeof(sy_compile_options) */
+  const char *state_file; /* apply: states to load (train writes them) */
+} sy_compile_options;
+
+/* Reads, validates and compiles a flow file. Validation problems are all
+ * printed to `report` (may be NULL) as "file:line: ..." lines; err holds
+ * the first. */
+SY_API int sy_program_compile(sy_platform *p, const char *flow_path,
+                              sy_mode mode, const sy_compile_options *opts,
+                              FILE *report, sy_program **out, sy_error *err);
+/* Checks a flow without compiling it; prints every problem to report.
+ * Returns 0 or the first problem's code. */
+SY_API int sy_flow_check(sy_platform *p, const char *flow_path, FILE *report,
+                         sy_error *err);
+SY_API void sy_program_free(sy_program *prog);
+SY_API sy_mode sy_program_mode(const sy_program *prog);
+/* Writes the versioned program file (atomically: temp name + rename). */
+SY_API int sy_program_save(const sy_program *prog, const char *path,
+                           sy_error *err);
+/* Reads a program file; hostile or damaged files fail with SY_ECORRUPT. */
+SY_API int sy_program_load(const char *path, sy_program **out, sy_error *err);
+/* Prints the program readably: one step per line with its arguments,
+ * parameters and cache key. */
+SY_API int sy_program_explain(const sy_program *prog, FILE *out);
+
+typedef struct sy_job_options {
+  uint32_t size;          /* sizeof(sy_job_options) */
+  const char *state_file; /* train: where to commit states (NULL: keep) */
+} sy_job_options;
+
+/* Binds a program to the platform's instances. */
+SY_API int sy_job_new(sy_platform *p, const sy_program *prog,
+                      const sy_job_options *opts, sy_job **out,
+                      sy_error *err);
+/* Runs the job on a runner instance (NULL: [PLATFORM] runner). */
+SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
+/* After a train job: the states bundle it committed (borrowed), or NULL. */
+SY_API const sy_value *sy_job_states(const sy_job *job);
+SY_API void sy_job_free(sy_job *job);
+
+/* A flow compiled once for apply, called once per request: the serving
+ * path. The feed is replaced by the input frame; the value that would go
+ * to the sink is returned instead. */
+typedef struct sy_callable sy_callable;
+
+/* states: a state file written by `switchyard train --state FILE`, or NULL
+ * for a flow without stateful actors. */
+SY_API int sy_callable_new(sy_platform *p, const char *flow_path,
+                           const char *state_file, sy_callable **out,
+                           sy_error *err);
+/* input is borrowed; *output is owned by the caller. */
+SY_API int sy_callable_call(sy_callable *c, const sy_value *input,
+                            sy_value **output, sy_error *err);
+SY_API void sy_callable_free(sy_callable *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_FLOW_H */
