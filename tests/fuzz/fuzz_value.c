@@ -1,16 +1,8 @@
 /*
  * fuzz_value.c - libFuzzer target for sy_value_decode().
  *
- * Build and run from the top of the source tree, after configuring in
- * _build (for the generated include/switchyard/version.h); it is not part
- * of Makefile.am:
- *
- *   clang -g -O1 -std=c11 -D_GNU_SOURCE \
- *     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *     -Iinclude -I_build/include -Icore \
- *     tests/fuzz/fuzz_value.c core/value.c core/error.c \
- *     -o fuzz_value -lxxhash -lm
- *   mkdir -p corpus && ./fuzz_value -max_total_time=60 corpus
+ * Built and run by tests/fuzz/run.sh (from the lines below):
+ *   tests/fuzz/run.sh 600    # ten minutes by hand
  *
  * Each input is decoded twice: as given, which mostly exercises the header
  * and checksum checks, and with its checksum recomputed ("resealed"), so
@@ -18,6 +10,8 @@
  * Whatever decodes must re-encode, decode again, and compare equal, with
  * equal hashes and identical bytes (the encoding is canonical).
  */
+// sources: core/value.c core/error.c
+// libs: -lxxhash -lm
 #include "switchyard/value.h"
 
 #include <stdint.h>
