@@ -35,6 +35,9 @@
  * the catalog is built) never write.
  */
 #include "internal.h"
+#include "switchyard/actor.h"
+#include "switchyard/io.h"
+#include "switchyard/runner.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -170,17 +173,20 @@ static int check_not_writable(const char *what, const char *shown,
 /* ---- descriptor checks ------------------------------------------------ */
 
 size_t sy__ops_min_size(sy_kind kind) {
-  /* Each kind's ABI 1.0 ops minimum goes here, as sizeof up to and
-   * including the last member that 1.0 defines, once the kind's ops struct
-   * exists (runner.h, actor.h, ...). Until then every kind only needs the
-   * leading size field. */
+  /* Each kind's ABI 1.0 ops struct, whole: members added in a later minor
+   * go after these, and the core checks `size` before it calls them. The
+   * registry and storage kinds have no 1.0 ops yet: only the size field. */
   switch (kind) {
   case SY_KIND_RUNNER:
+    return sizeof(sy_runner_ops);
   case SY_KIND_FEED:
+    return sizeof(sy_feed_ops);
   case SY_KIND_SINK:
+    return sizeof(sy_sink_ops);
+  case SY_KIND_ACTOR:
+    return sizeof(sy_actor_ops);
   case SY_KIND_REGISTRY:
   case SY_KIND_STORAGE:
-  case SY_KIND_ACTOR:
     return sizeof(uint32_t);
   }
   return 0;

@@ -14,6 +14,7 @@
  * leading size is read. */
 typedef struct fx_ops {
   uint32_t size;
+  void (*fns[8])(void); /* as large as any kind\'s ops */
 } fx_ops;
 
 static const fx_ops fx_runner_ops = {sizeof(fx_ops)};

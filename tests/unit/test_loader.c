@@ -632,6 +632,7 @@ static void test_loader_bad_arguments(void) {
 
 typedef struct t_ops {
   uint32_t size;
+  void (*fns[8])(void); /* as large as any kind\'s ops */
 } t_ops;
 
 typedef struct t_config {

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix and checks what a user and a
+# third-party provider author get from it:
+#   - the installed switchyard runs and finds its built-in providers
+#   - examples/provider-hello builds with nothing but
+#       cc -shared -fPIC $(pkg-config --cflags --libs switchyard)
+#     and shows up through SWITCHYARD_PLUGIN_PATH and through
+#     [PLATFORM] plugin_path
+#   - make uninstall leaves no file behind
+# Expects the in-tree build that ./quickstart makes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+fail() { echo "install.sh: FAIL: $*" >&2; exit 1; }
+
+make -s install prefix="$prefix" >/dev/null
+for f in bin/switchyard include/switchyard/switchyard.h include/switchyard/plugin.h \
+         lib/pkgconfig/switchyard.pc etc/switchyard.ini share/man/man1/switchyard.1; do
+  [ -e "$prefix/$f" ] || fail "make install did not install $f"
+done
+ls "$prefix"/lib/libswitchyard.so* >/dev/null || fail "no libswitchyard.so"
+ls "$prefix"/lib/switchyard/plugins.d/*.so >/dev/null || fail "no built-in providers in plugins.d"
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+export LD_LIBRARY_PATH=$prefix/lib
+export HOME=$tmp/home XDG_CONFIG_HOME=
+mkdir -p "$HOME"
+cd "$tmp"
+sy=$prefix/bin/switchyard
+
+# The installed binary uses the installed plugins.d, not the build tree's.
+out=$("$sy" providers)
+echo "$out" | grep -q "runner *inline" || fail "installed switchyard lists no inline runner: $out"
+echo "$out" | grep -q "$prefix/lib/switchyard/plugins.d" || fail "providers not from the installed plugins.d"
+
+# A provider built out of tree, exactly as the author's guide says.
+mkdir -p "$tmp/hello"
+cc -shared -fPIC -fvisibility=hidden -o "$tmp/hello/hello.so" \
+  "$top/examples/provider-hello/hello.c" $(pkg-config --cflags --libs switchyard)
+chmod 0755 "$tmp/hello" "$tmp/hello/hello.so"
+SWITCHYARD_PLUGIN_PATH=$tmp/hello "$sy" providers | grep -q "actor *hello.greet" ||
+  fail "hello.greet not listed through SWITCHYARD_PLUGIN_PATH"
+printf '[PLATFORM]\nplugin_path = %s\n' "$tmp/hello" > "$tmp/plugins.ini"
+"$sy" -c "$tmp/plugins.ini" providers | grep -q "actor *hello.greet" ||
+  fail "hello.greet not listed through [PLATFORM] plugin_path"
+SWITCHYARD_PLUGIN_PATH=$tmp/hello "$sy" providers help actor.hello.greet | grep -q "greeting" ||
+  fail "providers help does not show hello.greet's options"
+
+# A group-writable plugin is refused, with the file named, others still load.
+cp "$tmp/hello/hello.so" "$tmp/hello/bad.so"
+chmod 0775 "$tmp/hello/bad.so"
+err=$(SWITCHYARD_PLUGIN_PATH=$tmp/hello "$sy" providers 2>&1 >/dev/null || true)
+echo "$err" | grep -q "bad.so" || fail "writable plugin not reported: $err"
+rm -f "$tmp/hello/bad.so"
+
+cd "$top"
+make -s uninstall prefix="$prefix" >/dev/null
+left=$(find "$prefix" -type f | head -5)
+[ -z "$left" ] || fail "make uninstall left files behind: $left"
+echo "install.sh: ok"
