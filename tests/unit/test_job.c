@@ -1,0 +1,382 @@
+/*
+ * test_job.c - the compiler, the job and the step executor, end to end
+ * over the built providers (plugins.d of the build tree).
+ *
+ * The central property: a runner only schedules. A runner written here,
+ * which runs ready steps in a random order, must produce byte-identical
+ * sink output to the inline runner; so must train followed by apply, and
+ * a program saved to a file and loaded back.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "program.h"
+#include "switchyard/flow.h"
+
+static char tmpdir[256];
+static char path_buf[512];
+
+static const char *tmp_path(const char *name) {
+  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
+  return path_buf;
+}
+
+static void write_file(const char *name, const char *text) {
+  FILE *f = fopen(tmp_path(name), "w");
+  CU_ASSERT_FATAL(f != NULL);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  if (buf)
+    buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* ---- a runner written in the test: random ready order ------------------ */
+
+static unsigned shuffle_seed = 1;
+
+static int shuffle_run(void *self, sy_job *job, sy_error *err) {
+  (void)self;
+  size_t n = sy_job_size(job);
+  int *missing = calloc(n, sizeof *missing);
+  size_t *ready = calloc(n, sizeof *ready);
+  size_t nready = 0, done = 0;
+  int rc = 0;
+  for (size_t s = 0; s < n; s++) {
+    const uint32_t *in;
+    missing[s] = (int)sy_job_step_inputs(job, s, &in);
+    if (missing[s] == 0)
+      ready[nready++] = s;
+  }
+  unsigned state = shuffle_seed;
+  while (nready > 0 && rc == 0) {
+    state = state * 1103515245u + 12345u;
+    size_t pick = (state >> 8) % nready;
+    size_t s = ready[pick];
+    ready[pick] = ready[--nready];
+    rc = sy_job_run_step(job, s, err);
+    done++;
+    const uint32_t *cons;
+    size_t nc = sy_job_step_consumers(job, s, &cons);
+    for (size_t i = 0; i < nc; i++)
+      if (--missing[cons[i]] == 0)
+        ready[nready++] = cons[i];
+  }
+  if (rc == 0 && done != n)
+    rc = sy_error_set(err, SY_ESTATE, "shuffle: ran %zu of %zu steps", done, n);
+  free(missing);
+  free(ready);
+  return rc;
+}
+
+static const sy_runner_ops shuffle_ops = {sizeof(sy_runner_ops), shuffle_run};
+static const sy_provider shuffle_provider = {
+    sizeof(sy_provider), SY_KIND_RUNNER, "shuffle", "1.0.0",
+    "runs ready steps in a random order (test)", NULL, 0, NULL, NULL,
+    &shuffle_ops};
+static const sy_provider *const shuffle_list[] = {&shuffle_provider, NULL};
+static const sy_plugin shuffle_plugin = {
+    SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin), SY_BUILD_SIGNATURE,
+    "test-shuffle", "1.0.0", shuffle_list};
+
+/* ---- fixtures -------------------------------------------------------- */
+
+static sy_platform *open_platform(const char *sink_file) {
+  char plugins[600], o1[700], o2[700];
+  const char *top = getenv("top_builddir");
+  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
+  setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
+  snprintf(o2, sizeof o2, "SINK.out.path=%s", tmp_path(sink_file));
+  const char *overrides[] = {"FEED.data.provider=csv", o1,
+                             "SINK.out.provider=csv", o2, NULL};
+  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
+  sy_platform *p = NULL;
+  sy_error err;
+  sy_error_clear(&err);
+  int rc = sy_platform_open(&opts, &p, &err);
+  if (rc)
+    fprintf(stderr, "platform: %s\n", err.message);
+  CU_ASSERT_FATAL(rc == 0);
+  rc = sy_catalog_add_static(sy_platform_catalog(p), &shuffle_plugin,
+                             "test_job.c", &err);
+  CU_ASSERT_FATAL(rc == 0);
+  return p;
+}
+
+/* Runs FLOW in mode on runner; the sink output lands in sink_file. */
+static int run_flow(const char *flow, sy_mode mode, const char *runner,
+                    const char *state, const char *sink_file) {
+  sy_platform *p = open_platform(sink_file);
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  sy_compile_options copts = {sizeof copts, state};
+  int rc = sy_program_compile(p, tmp_path(flow), mode, &copts, stderr, &prog,
+                              &err);
+  if (rc == 0) {
+    sy_job_options jopts = {sizeof jopts,
+                            mode == SY_MODE_TRAIN ? state : NULL};
+    rc = sy_job_new(p, prog, &jopts, &job, &err);
+  }
+  if (rc == 0)
+    rc = sy_job_run(job, runner, &err);
+  if (rc)
+    fprintf(stderr, "run %s: %s\n", flow, err.message);
+  sy_job_free(job);
+  sy_program_free(prog);
+  sy_platform_close(p);
+  return rc;
+}
+
+static const char *const dag_flow =
+    "name = \"dag\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"a\"; actor = \"std.select\"; inputs = [\"source\"];"
+    "    params = { columns = [\"x1\"]; }; },\n"
+    "  { id = \"b\"; actor = \"std.select\"; inputs = [\"source\"];"
+    "    params = { columns = [\"x2\", \"x3\"]; }; },\n"
+    "  { id = \"sa\"; actor = \"std.scaler\"; inputs = [\"a\"]; },\n"
+    "  { id = \"sb\"; actor = \"std.scaler\"; inputs = [\"b\"]; },\n"
+    "  { id = \"both\"; actor = \"std.concat\"; inputs = [\"sa\", \"sb\"]; },\n"
+    "  { id = \"model\"; actor = \"std.linreg\"; inputs = [\"both\"]; }\n"
+    ");\n"
+    "sink = \"out\";\n";
+
+static int suite_init(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy-test-job-XXXXXX");
+  if (!mkdtemp(tmpdir))
+    return -1;
+  FILE *f = fopen(tmp_path("points.csv"), "w");
+  if (!f)
+    return -1;
+  fputs("x1,x2,x3,y\n", f);
+  unsigned s = 42;
+  for (int i = 0; i < 300; i++) {
+    double v[3];
+    for (int k = 0; k < 3; k++) {
+      s = s * 1103515245u + 12345u;
+      v[k] = (double)((s >> 8) % 10000) / 100.0;
+    }
+    fprintf(f, "%.2f,%.2f,%.2f,%.4f\n", v[0], v[1], v[2],
+            1.5 + 2 * v[0] - 0.5 * v[1] + 0.25 * v[2] + (i % 7) * 0.01);
+  }
+  fclose(f);
+  f = fopen(tmp_path("dag.flow"), "w");
+  if (!f)
+    return -1;
+  fputs(dag_flow, f);
+  fclose(f);
+  return 0;
+}
+
+static int suite_clean(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void test_job_random_order_matches_inline(void) {
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "inline.csv"), 0);
+  char *expect = read_all(tmp_path("inline.csv"));
+  CU_ASSERT_FATAL(expect != NULL);
+  CU_ASSERT(strncmp(expect, "prediction\n", 11) == 0);
+  CU_ASSERT(strlen(expect) > 300 * 4);
+  for (unsigned seed = 1; seed <= 8; seed++) {
+    shuffle_seed = seed;
+    CU_ASSERT_EQUAL(
+        run_flow("dag.flow", SY_MODE_RUN, "shuffle", NULL, "shuffle.csv"), 0);
+    char *got = read_all(tmp_path("shuffle.csv"));
+    CU_ASSERT_PTR_NOT_NULL(got);
+    if (got)
+      CU_ASSERT_STRING_EQUAL(got, expect);
+    free(got);
+  }
+  free(expect);
+}
+
+static void test_job_train_then_apply_matches_run(void) {
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "run.csv"), 0);
+  const char *state = strdup(tmp_path("dag.state"));
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_TRAIN, "inline", state, "unused.csv"), 0);
+  CU_ASSERT_EQUAL(access(state, R_OK), 0);
+  CU_ASSERT_NOT_EQUAL(access(tmp_path("unused.csv"), F_OK), 0);
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_APPLY, "inline", state, "apply.csv"), 0);
+  char *a = read_all(tmp_path("run.csv"));
+  char *b = read_all(tmp_path("apply.csv"));
+  CU_ASSERT_FATAL(a && b);
+  CU_ASSERT_STRING_EQUAL(a, b);
+  free(a);
+  free(b);
+  free((void *)state);
+}
+
+static void test_job_apply_refuses_damaged_state(void) {
+  const char *state = strdup(tmp_path("bad.state"));
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_TRAIN, "inline", state, "unused.csv"), 0);
+  FILE *f = fopen(state, "r+b");
+  CU_ASSERT_FATAL(f != NULL);
+  fseek(f, 40, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, 40, SEEK_SET);
+  fputc(c ^ 0x20, f);
+  fclose(f);
+  CU_ASSERT_NOT_EQUAL(
+      run_flow("dag.flow", SY_MODE_APPLY, "inline", state, "x.csv"), 0);
+  CU_ASSERT_NOT_EQUAL(access(tmp_path("x.csv"), F_OK), 0);
+  free((void *)state);
+}
+
+static void test_job_program_file_round_trip(void) {
+  sy_platform *p = open_platform("prog.csv");
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL, *back = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
+                                           NULL, stderr, &prog, &err),
+                        0);
+  char *file = strdup(tmp_path("dag.program"));
+  CU_ASSERT_EQUAL_FATAL(sy_program_save(prog, file, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_program_load(file, &back, &err), 0);
+  CU_ASSERT_EQUAL(back->n, prog->n);
+  for (uint32_t i = 0; i < prog->n && i < back->n; i++) {
+    CU_ASSERT_EQUAL(memcmp(prog->code[i].key, back->code[i].key, 16), 0);
+    CU_ASSERT_STRING_EQUAL(prog->code[i].text, back->code[i].text);
+  }
+  /* The loaded program runs and gives the same output. */
+  sy_job *job = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, back, NULL, &job, &err), 0);
+  CU_ASSERT_EQUAL(sy_job_run(job, "inline", &err), 0);
+  sy_job_free(job);
+  sy_program_free(prog);
+  sy_program_free(back);
+  sy_platform_close(p);
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "direct.csv"), 0);
+  char *a = read_all(tmp_path("prog.csv"));
+  char *b = read_all(tmp_path("direct.csv"));
+  CU_ASSERT_FATAL(a && b);
+  CU_ASSERT_STRING_EQUAL(a, b);
+  free(a);
+  free(b);
+  /* Every truncation and a flipped byte are refused cleanly. */
+  void *data = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(sy__read_file(file, 1 << 20, &data, &len, &err), 0);
+  for (size_t cut = 0; cut < len; cut += 7) {
+    sy_program *bad = NULL;
+    CU_ASSERT_EQUAL(sy__program_decode(data, cut, &bad, &err), SY_ECORRUPT);
+    CU_ASSERT_PTR_NULL(bad);
+  }
+  ((unsigned char *)data)[len / 2] ^= 1;
+  sy_program *bad = NULL;
+  CU_ASSERT_EQUAL(sy__program_decode(data, len, &bad, &err), SY_ECORRUPT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "checksum"));
+  free(data);
+  free(file);
+}
+
+static void test_job_keys_change_only_downstream(void) {
+  sy_platform *p = open_platform("k.csv");
+  sy_error err;
+  sy_program *a = NULL, *b = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
+                                           NULL, stderr, &a, &err),
+                        0);
+  /* Same flow with one scaler parameter changed. */
+  char *text = strdup(dag_flow);
+  char *at = strstr(text, "inputs = [\"b\"]; }");
+  CU_ASSERT_FATAL(at != NULL);
+  FILE *f = fopen(tmp_path("dag2.flow"), "w");
+  fwrite(text, 1, (size_t)(at - text), f);
+  fputs("inputs = [\"b\"]; params = { with_mean = false; }; }", f);
+  fputs(at + strlen("inputs = [\"b\"]; }"), f);
+  fclose(f);
+  free(text);
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag2.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &b, &err),
+                        0);
+  CU_ASSERT_EQUAL_FATAL(a->n, b->n);
+  for (uint32_t i = 0; i < a->n; i++) {
+    const char *node = a->code[i].node;
+    int downstream = strcmp(node, "sb") == 0 || strcmp(node, "both") == 0 ||
+                     strcmp(node, "model") == 0 || strcmp(node, "sink") == 0;
+    int same = memcmp(a->code[i].key, b->code[i].key, 16) == 0;
+    if (downstream == same)
+      fprintf(stderr, "step %u (%s): key %s\n", i, a->code[i].text,
+              same ? "unchanged" : "changed");
+    CU_ASSERT_NOT_EQUAL(downstream, same);
+  }
+  sy_program_free(a);
+  sy_program_free(b);
+  sy_platform_close(p);
+}
+
+static void test_job_train_needs_label(void) {
+  write_file("nolabel.flow",
+             "name = \"nolabel\";\n"
+             "source = { feed = \"data\"; table = \"points\"; };\n"
+             "actors = ( { id = \"m\"; actor = \"std.linreg\"; } );\n");
+  sy_platform *p = open_platform("n.csv");
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  CU_ASSERT_EQUAL(sy_program_compile(p, tmp_path("nolabel.flow"), SY_MODE_TRAIN,
+                                     NULL, NULL, &prog, &err),
+                  SY_ECONFIG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "set source.label"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "nolabel.flow:3"));
+  sy_program_free(prog);
+  sy_platform_close(p);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 2;
+  CU_pSuite s = CU_add_suite("job", suite_init, suite_clean);
+  CU_add_test(s, "test_job_random_order_matches_inline",
+              test_job_random_order_matches_inline);
+  CU_add_test(s, "test_job_train_then_apply_matches_run",
+              test_job_train_then_apply_matches_run);
+  CU_add_test(s, "test_job_apply_refuses_damaged_state",
+              test_job_apply_refuses_damaged_state);
+  CU_add_test(s, "test_job_program_file_round_trip",
+              test_job_program_file_round_trip);
+  CU_add_test(s, "test_job_keys_change_only_downstream",
+              test_job_keys_change_only_downstream);
+  CU_add_test(s, "test_job_train_needs_label", test_job_train_needs_label);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  int setup_failed = CU_get_number_of_suites_failed() > 0;
+  CU_cleanup_registry();
+  return (failed || setup_failed) ? 1 : 0;
+}
