@@ -13,6 +13,11 @@
 #include "catalog.h"
 #include "config.h"
 #include "value.h"
+#include "actor.h"
+#include "io.h"
+#include "runner.h"
+#include "platform.h"
+#include "flow.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

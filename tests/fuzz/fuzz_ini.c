@@ -1,13 +1,8 @@
 /*
  * fuzz_ini.c - libFuzzer target for the INI reader and the config loader.
  *
- * Build and run by hand from the top of the tree (after ./configure in
- * _build, which makes include/switchyard/version.h):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Iinclude -I_build/include -Icore core/ini.c core/error.c \
- *     core/options.c core/kind.c tests/fuzz/fuzz_ini.c -o fuzz_ini
- *   ./fuzz_ini -max_total_time=60 -max_len=4096
+ * Built and run by tests/fuzz/run.sh from the sources line below
+ * (tests/fuzz/run.sh 600 runs it ten minutes).
  *
  * The input is handed to sy__ini_parse() as is (NUL bytes, no newline at
  * the end, anything), with a callback that touches every string it gets,
@@ -15,6 +10,7 @@
  * also picks whether ${VAR}/~ expansion and every option parser run on
  * each value, since config values end up there.
  */
+// sources: core/ini.c core/error.c core/options.c core/kind.c
 #include "internal.h"
 
 #include <stdlib.h>
