@@ -1,0 +1,249 @@
+/*
+ * test_abi.c - pins the binary layout of the public headers.
+ *
+ * Plugins built against one switchyard are loaded by another, so the size
+ * and offset of every member of every public struct, the enum values and
+ * the error codes are part of the ABI. This test writes them down for
+ * x86_64 LP64 (the platform the numbers were taken on); a change that
+ * moves any of them fails here and must come with an ABI major bump (or,
+ * for ops structs, growth at the end and a minor bump). On other data
+ * models only the order of members is checked.
+ *
+ * Adding a struct to the public headers (include/switchyard/) means adding
+ * it here, member by member.
+ */
+#include "internal.h"
+
+#include <CUnit/Basic.h>
+#include <stddef.h>
+#include <string.h>
+
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 8 &&                  \
+    defined(__x86_64__)
+#define PIN_LP64 1
+#else
+#define PIN_LP64 0
+#endif
+
+/* Pins one member's offset on LP64; elsewhere only that members keep
+ * their order (checked by the callers with ASSERT_ORDER). */
+#define ASSERT_OFFSET(type, member, lp64)                                      \
+  do {                                                                         \
+    if (PIN_LP64)                                                              \
+      CU_ASSERT_EQUAL(offsetof(type, member), (size_t)(lp64));                 \
+  } while (0)
+#define ASSERT_ORDER(type, a, b)                                               \
+  CU_ASSERT(offsetof(type, a) < offsetof(type, b))
+#define ASSERT_SIZE(type, lp64)                                                \
+  do {                                                                         \
+    if (PIN_LP64)                                                              \
+      CU_ASSERT_EQUAL(sizeof(type), (size_t)(lp64));                           \
+  } while (0)
+
+static void test_abi_sy_error_layout(void) {
+  ASSERT_SIZE(sy_error, 1028);
+  ASSERT_OFFSET(sy_error, code, 0);
+  ASSERT_OFFSET(sy_error, message, 4);
+  ASSERT_ORDER(sy_error, code, message);
+  CU_ASSERT_EQUAL(SY_ERROR_MAX, 1024);
+  CU_ASSERT_EQUAL(sizeof(((sy_error *)0)->message), (size_t)SY_ERROR_MAX);
+}
+
+static void test_abi_sy_option_layout(void) {
+  ASSERT_SIZE(sy_option, 64);
+  ASSERT_OFFSET(sy_option, name, 0);
+  ASSERT_OFFSET(sy_option, type, 8);
+  ASSERT_OFFSET(sy_option, flags, 12);
+  ASSERT_OFFSET(sy_option, def, 16);
+  ASSERT_OFFSET(sy_option, min, 24);
+  ASSERT_OFFSET(sy_option, max, 32);
+  ASSERT_OFFSET(sy_option, choices, 40);
+  ASSERT_OFFSET(sy_option, offset, 48);
+  ASSERT_OFFSET(sy_option, help, 56);
+  ASSERT_ORDER(sy_option, name, type);
+  ASSERT_ORDER(sy_option, type, flags);
+  ASSERT_ORDER(sy_option, flags, def);
+  ASSERT_ORDER(sy_option, def, min);
+  ASSERT_ORDER(sy_option, min, max);
+  ASSERT_ORDER(sy_option, max, choices);
+  ASSERT_ORDER(sy_option, choices, offset);
+  ASSERT_ORDER(sy_option, offset, help);
+}
+
+static void test_abi_sy_provider_layout(void) {
+  ASSERT_SIZE(sy_provider, 72);
+  ASSERT_OFFSET(sy_provider, size, 0);
+  ASSERT_OFFSET(sy_provider, kind, 4);
+  ASSERT_OFFSET(sy_provider, name, 8);
+  ASSERT_OFFSET(sy_provider, version, 16);
+  ASSERT_OFFSET(sy_provider, description, 24);
+  ASSERT_OFFSET(sy_provider, options, 32);
+  ASSERT_OFFSET(sy_provider, config_size, 40);
+  ASSERT_OFFSET(sy_provider, create, 48);
+  ASSERT_OFFSET(sy_provider, destroy, 56);
+  ASSERT_OFFSET(sy_provider, ops, 64);
+  /* The leading size is what the loader reads first, on every platform. */
+  CU_ASSERT_EQUAL(offsetof(sy_provider, size), 0);
+  CU_ASSERT_EQUAL(sizeof(((sy_provider *)0)->size), 4);
+  ASSERT_ORDER(sy_provider, size, kind);
+  ASSERT_ORDER(sy_provider, kind, name);
+  ASSERT_ORDER(sy_provider, name, version);
+  ASSERT_ORDER(sy_provider, version, description);
+  ASSERT_ORDER(sy_provider, description, options);
+  ASSERT_ORDER(sy_provider, options, config_size);
+  ASSERT_ORDER(sy_provider, config_size, create);
+  ASSERT_ORDER(sy_provider, create, destroy);
+  ASSERT_ORDER(sy_provider, destroy, ops);
+}
+
+static void test_abi_sy_plugin_layout(void) {
+  ASSERT_SIZE(sy_plugin, 48);
+  ASSERT_OFFSET(sy_plugin, abi_major, 0);
+  ASSERT_OFFSET(sy_plugin, abi_minor, 4);
+  ASSERT_OFFSET(sy_plugin, size, 8);
+  ASSERT_OFFSET(sy_plugin, build, 16);
+  ASSERT_OFFSET(sy_plugin, name, 24);
+  ASSERT_OFFSET(sy_plugin, version, 32);
+  ASSERT_OFFSET(sy_plugin, providers, 40);
+  /* The three leading fields must be readable from any descriptor, however
+   * small: they are the first 12 bytes everywhere. */
+  CU_ASSERT_EQUAL(offsetof(sy_plugin, abi_major), 0);
+  CU_ASSERT_EQUAL(offsetof(sy_plugin, abi_minor), 4);
+  CU_ASSERT_EQUAL(offsetof(sy_plugin, size), 8);
+  ASSERT_ORDER(sy_plugin, size, build);
+  ASSERT_ORDER(sy_plugin, build, name);
+  ASSERT_ORDER(sy_plugin, name, version);
+  ASSERT_ORDER(sy_plugin, version, providers);
+}
+
+static void test_abi_enums(void) {
+  CU_ASSERT_EQUAL(sizeof(sy_kind), sizeof(int));
+  CU_ASSERT_EQUAL(sizeof(sy_opt_type), sizeof(int));
+  CU_ASSERT_EQUAL(SY_KIND_RUNNER, 1);
+  CU_ASSERT_EQUAL(SY_KIND_FEED, 2);
+  CU_ASSERT_EQUAL(SY_KIND_SINK, 3);
+  CU_ASSERT_EQUAL(SY_KIND_REGISTRY, 4);
+  CU_ASSERT_EQUAL(SY_KIND_STORAGE, 5);
+  CU_ASSERT_EQUAL(SY_KIND_ACTOR, 6);
+  CU_ASSERT_EQUAL(SY_KIND_COUNT, 6);
+  CU_ASSERT_EQUAL(SY_OPT_STRING, 1);
+  CU_ASSERT_EQUAL(SY_OPT_BOOL, 2);
+  CU_ASSERT_EQUAL(SY_OPT_INT, 3);
+  CU_ASSERT_EQUAL(SY_OPT_DOUBLE, 4);
+  CU_ASSERT_EQUAL(SY_OPT_SIZE, 5);
+  CU_ASSERT_EQUAL(SY_OPT_DURATION, 6);
+  CU_ASSERT_EQUAL(SY_OPT_ENUM, 7);
+  CU_ASSERT_EQUAL(SY_OPT_PATH, 8);
+  CU_ASSERT_EQUAL(SY_OPT_LIST, 9);
+  CU_ASSERT_EQUAL(SY_OPT_REQUIRED, 0x1u);
+  CU_ASSERT_EQUAL(SY_OPT_SECRET, 0x2u);
+}
+
+static void test_abi_version_and_signature(void) {
+  CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 0);
+  CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
+  if (PIN_LP64)
+    CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
+
+  /* The loader accepts exactly this signature, and refuses any other. */
+  static const sy_provider *const none[] = {NULL};
+  sy_plugin pl = {SY_ABI_MAJOR,
+                  SY_ABI_MINOR,
+                  sizeof(sy_plugin),
+                  SY_BUILD_SIGNATURE,
+                  "abi-test",
+                  "1.0.0",
+                  none};
+  sy_error err;
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-test", &err), 0);
+  pl.build = "sy1:p4:l4:z4:d8:le";
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-test", &err), SY_EABI);
+  CU_ASSERT(strstr(err.message, SY_BUILD_SIGNATURE) != NULL);
+}
+
+/* The numbers are part of the ABI: a code never changes its number. */
+static void test_abi_error_numbers(void) {
+  CU_ASSERT_EQUAL(SY_ENOMEM, -1);
+  CU_ASSERT_EQUAL(SY_EINVAL, -2);
+  CU_ASSERT_EQUAL(SY_EIO, -3);
+  CU_ASSERT_EQUAL(SY_ENOENT, -4);
+  CU_ASSERT_EQUAL(SY_ESYNTAX, -5);
+  CU_ASSERT_EQUAL(SY_ECONFIG, -6);
+  CU_ASSERT_EQUAL(SY_EABI, -7);
+  CU_ASSERT_EQUAL(SY_EPLUGIN, -8);
+  CU_ASSERT_EQUAL(SY_EEXIST, -9);
+  CU_ASSERT_EQUAL(SY_EPERM, -10);
+  CU_ASSERT_EQUAL(SY_ERANGE, -11);
+  CU_ASSERT_EQUAL(SY_ETYPE, -12);
+  CU_ASSERT_EQUAL(SY_ENOTSUP, -13);
+  CU_ASSERT_EQUAL(SY_ECORRUPT, -14);
+  CU_ASSERT_EQUAL(SY_ECYCLE, -15);
+  CU_ASSERT_EQUAL(SY_EFAILED, -16);
+  CU_ASSERT_EQUAL(SY_ECANCELED, -17);
+  CU_ASSERT_EQUAL(SY_ETIMEOUT, -18);
+  CU_ASSERT_EQUAL(SY_ECRASHED, -19);
+  CU_ASSERT_EQUAL(SY_ESTATE, -20);
+  CU_ASSERT_EQUAL(SY_EUSAGE, -21);
+  CU_ASSERT_EQUAL(SY_ETOOBIG, -22);
+}
+
+/* Every code in the map: negative, distinct, with its own text and name. */
+static void test_abi_error_codes_distinct(void) {
+  static const struct {
+    int code;
+    const char *name;
+  } codes[] = {
+#define SY__ERR_ROW(name, num, msg) {SY_E##name, "SY_E" #name},
+      SY_ERRNO_MAP(SY__ERR_ROW)
+#undef SY__ERR_ROW
+  };
+  const size_t n = sizeof codes / sizeof codes[0];
+  CU_ASSERT(n >= 22);
+  for (size_t i = 0; i < n; i++) {
+    CU_ASSERT(codes[i].code < 0);
+    for (size_t j = 0; j < i; j++)
+      CU_ASSERT_NOT_EQUAL(codes[i].code, codes[j].code);
+    CU_ASSERT_STRING_NOT_EQUAL(sy_strerror(codes[i].code), "unknown error");
+    CU_ASSERT_STRING_EQUAL(sy_err_name(codes[i].code), codes[i].name);
+  }
+  /* And the fallbacks really are what the checks above exclude. */
+  CU_ASSERT_STRING_EQUAL(sy_strerror(-9999), "unknown error");
+  CU_ASSERT_STRING_EQUAL(sy_err_name(-9999), "SY_EUNKNOWN");
+}
+
+int main(void) {
+  static const struct {
+    const char *name;
+    CU_TestFunc fn;
+  } tests[] = {
+#define T(fn) {#fn, fn}
+      T(test_abi_sy_error_layout),
+      T(test_abi_sy_option_layout),
+      T(test_abi_sy_provider_layout),
+      T(test_abi_sy_plugin_layout),
+      T(test_abi_enums),
+      T(test_abi_version_and_signature),
+      T(test_abi_error_numbers),
+      T(test_abi_error_codes_distinct),
+#undef T
+  };
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 99;
+  CU_pSuite suite = CU_add_suite("abi", NULL, NULL);
+  if (!suite) {
+    CU_cleanup_registry();
+    return 99;
+  }
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    if (!CU_add_test(suite, tests[i].name, tests[i].fn)) {
+      CU_cleanup_registry();
+      return 99;
+    }
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failures = CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}
