@@ -26,16 +26,31 @@
 
 #include "internal.h"
 
+/* How a parameter was written, for the type check against the option
+ * (an int option refuses "5" written as a string). */
+typedef enum sy_flow_ptype {
+  SY_FLOW_PINT = 1, /* 5, 5L */
+  SY_FLOW_PFLOAT,   /* 0.1 */
+  SY_FLOW_PBOOL,    /* true */
+  SY_FLOW_PSTRING,  /* "text" */
+  SY_FLOW_PLIST     /* [1, 2] or ("a", 2) */
+} sy_flow_ptype;
+
+/* `file` in the structs below is where the thing was written: the flow
+ * file or a file it @includes. It points into sy_flow.files. */
 typedef struct sy_flow_param {
   char *key;
   char *text; /* canonical text, see above */
   int line;
+  sy_flow_ptype type;
+  const char *file;
 } sy_flow_param;
 
 typedef struct sy_flow_input {
   char *node;     /* an actor id, or "source" */
   uint32_t output; /* which output of that node */
   int line;
+  const char *file;
 } sy_flow_input;
 
 typedef struct sy_flow_node {
@@ -47,6 +62,7 @@ typedef struct sy_flow_node {
   sy_flow_param *params;
   size_t n_params;
   const sy_provider *provider; /* resolved by sy__flow_validate */
+  const char *file;
 } sy_flow_node;
 
 typedef struct sy_flow {
@@ -58,6 +74,7 @@ typedef struct sy_flow {
     char *table;
     char *label; /* NULL: unsupervised */
     int line;
+    const char *file;
   } source;
   struct {
     char *instance; /* NULL: no sink */
@@ -68,6 +85,8 @@ typedef struct sy_flow {
   size_t n_nodes;
   uint32_t *order; /* topological order (indices into nodes), set by
                       sy__flow_validate; ties keep file order */
+  char **files; /* every source file seen (owned), for the `file` fields */
+  size_t n_files;
 } sy_flow;
 
 /* Reads and parses a flow file (libconfig; @include allowed, relative to

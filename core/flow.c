@@ -1,0 +1,1262 @@
+/*
+ * flow.c - reading flow files (libconfig) and checking them.
+ *
+ * Design notes:
+ *
+ * - Loading and validating are two steps. Loading needs no catalog: it
+ *   checks the shape of the file (syntax, known keys, types, "id:N") and
+ *   stops at the first problem, because after a shape error the rest of
+ *   the tree means little. Validation needs the catalog and reports every
+ *   problem it finds through a callback, so `switchyard check` can list
+ *   them all at once; it returns the first.
+ *
+ * - Every message starts with "file:line: ". libconfig records, for each
+ *   setting, the line and the file it came from (an @include'd file has
+ *   its own name), so the loader copies both into the flow; validation
+ *   then needs no libconfig at all. A thing with no line of its own (a
+ *   key that is missing from the whole file) is reported at line 1.
+ *   libconfig keeps file names in the config_t, which dies with the load,
+ *   so the flow keeps its own copy of each distinct name (`files`).
+ *
+ * - @include is resolved relative to the flow file's folder (libconfig's
+ *   include_dir), so a flow and its fragments move together.
+ *
+ * - Parameters become canonical text (ints decimal, floats "%.17g", bools
+ *   true/false, lists comma-joined); the way each was written is kept in
+ *   `type` so validation can refuse `epochs = "200"` for an int option
+ *   even though the text would parse. List items may not contain a comma,
+ *   since the option parser splits lists on commas.
+ *
+ * - "source" is a pseudo-node: the feed's features (one output). No actor
+ *   may take that id, whether or not the flow has a `source` group, so an
+ *   actor called "source" is reported as a duplicate id.
+ *
+ * - `order` is computed with Kahn's algorithm and a min-heap of node
+ *   indices, so ties keep file order and the result is deterministic. It
+ *   is set whenever the graph has no cycle (inputs that name nothing are
+ *   ignored for it), and NULL when it has one.
+ *
+ * Thread-safety: a flow is built and validated by one thread; afterwards
+ * it is read-only and may be read from any thread.
+ */
+#include "flow.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "switchyard/actor.h"
+
+#define HINT_ACTOR "try: switchyard providers help actor."
+#define HINT_LIST "try: switchyard providers list"
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p)
+    memcpy(p, s, n);
+  return p;
+}
+
+/* A growable string for joined lists and cycle names. */
+typedef struct strbuf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *s) {
+  size_t n = strlen(s);
+  if (b->oom)
+    return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (b->len + n + 1 > cap)
+      cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = true;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n + 1);
+  b->len += n;
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+static void free_node(sy_flow_node *node) {
+  free(node->id);
+  free(node->actor);
+  for (size_t i = 0; i < node->n_inputs; i++)
+    free(node->inputs[i].node);
+  free(node->inputs);
+  for (size_t i = 0; i < node->n_params; i++) {
+    free(node->params[i].key);
+    free(node->params[i].text);
+  }
+  free(node->params);
+}
+
+void sy__flow_free(sy_flow *flow) {
+  if (!flow)
+    return;
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    free_node(&flow->nodes[i]);
+  free(flow->nodes);
+  free(flow->order);
+  free(flow->file);
+  free(flow->name);
+  free(flow->source.feed);
+  free(flow->source.table);
+  free(flow->source.label);
+  free(flow->sink.instance);
+  free(flow->sink.input.node);
+  for (size_t i = 0; i < flow->n_files; i++)
+    free(flow->files[i]);
+  free(flow->files);
+  free(flow);
+}
+
+sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id) {
+  if (!flow || !id)
+    return NULL;
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    if (strcmp(flow->nodes[i].id, id) == 0)
+      return &flow->nodes[i];
+  return NULL;
+}
+
+/* ---- loading: positions and errors -------------------------------------- */
+
+typedef struct loader {
+  sy_flow *flow;
+  sy_error *err;
+} loader;
+
+/* The flow's own copy of a file name (NULL: the flow file itself). */
+static const char *intern(sy_flow *flow, const char *file) {
+  if (!file || strcmp(file, flow->file) == 0)
+    return flow->file;
+  for (size_t i = 0; i < flow->n_files; i++)
+    if (strcmp(flow->files[i], file) == 0)
+      return flow->files[i];
+  char **files = realloc(flow->files, (flow->n_files + 1) * sizeof *files);
+  if (!files)
+    return NULL;
+  flow->files = files;
+  char *copy = dup_str(file);
+  if (!copy)
+    return NULL;
+  files[flow->n_files++] = copy;
+  return copy;
+}
+
+static const char *file_of(const loader *L, const config_setting_t *s) {
+  const char *f = s ? config_setting_source_file(s) : NULL;
+  return f ? f : L->flow->file;
+}
+
+static int line_of(const config_setting_t *s) {
+  int line = s ? (int)config_setting_source_line(s) : 0;
+  return line > 0 ? line : 1;
+}
+
+/* Sets "file:line: message" for setting s (NULL: line 1 of the flow). */
+static int SY_PRINTF(4, 5)
+    fail(loader *L, const config_setting_t *s, int code, const char *fmt,
+         ...) {
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return sy_error_set(L->err, code, "%s:%d: %s", file_of(L, s), line_of(s),
+                      msg);
+}
+
+static int oom(loader *L) {
+  return sy_error_set(L->err, SY_ENOMEM, "%s: out of memory", L->flow->file);
+}
+
+/* Records where s was written into *file and *line. */
+static int place(loader *L, const config_setting_t *s, const char **file,
+                 int *line) {
+  *file = intern(L->flow, file_of(L, s));
+  *line = line_of(s);
+  return *file ? 0 : oom(L);
+}
+
+/* "an int", "a group": what the user wrote, for "expected X, got Y". */
+static const char *type_phrase(const config_setting_t *s) {
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return "an int";
+  case CONFIG_TYPE_FLOAT:
+    return "a float";
+  case CONFIG_TYPE_STRING:
+    return "a string";
+  case CONFIG_TYPE_BOOL:
+    return "a bool";
+  case CONFIG_TYPE_ARRAY:
+    return "an array";
+  case CONFIG_TYPE_LIST:
+    return "a list";
+  case CONFIG_TYPE_GROUP:
+    return "a group";
+  default:
+    return "nothing";
+  }
+}
+
+/* Copies a string setting; `what` names it in the error. */
+static int get_string(loader *L, const config_setting_t *s, const char *what,
+                      char **out) {
+  if (config_setting_type(s) != CONFIG_TYPE_STRING)
+    return fail(L, s, SY_ETYPE, "%s: expected a string, got %s", what,
+                type_phrase(s));
+  char *copy = dup_str(config_setting_get_string(s));
+  if (!copy)
+    return oom(L);
+  free(*out);
+  *out = copy;
+  return 0;
+}
+
+/* Refuses a key of group s that is not in `keys`, suggesting the nearest.
+ * `what` is the group's path ("actors[1]"), NULL at the top level. */
+static int check_keys(loader *L, const config_setting_t *s, const char *what,
+                      const char *const *keys, size_t n) {
+  int count = config_setting_length(s);
+  for (int i = 0; i < count; i++) {
+    const config_setting_t *c = config_setting_get_elem(s, (unsigned)i);
+    const char *name = config_setting_name(c);
+    bool known = false;
+    for (size_t k = 0; k < n && !known; k++)
+      known = strcmp(keys[k], name) == 0;
+    if (known)
+      continue;
+    char allowed[256] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < n && used < sizeof allowed; k++) {
+      int w = snprintf(allowed + used, sizeof allowed - used, "%s%s",
+                       k ? ", " : "", keys[k]);
+      if (w < 0)
+        break;
+      used += (size_t)w;
+    }
+    const char *near = sy__suggest(name, keys, n);
+    char where[96] = "";
+    if (what)
+      snprintf(where, sizeof where, "%s: ", what);
+    if (near)
+      return fail(L, c, SY_ECONFIG,
+                  "%sunknown key '%s' (did you mean '%s'?); allowed: %s",
+                  where, name, near, allowed);
+    return fail(L, c, SY_ECONFIG, "%sunknown key '%s'; allowed: %s", where,
+                name, allowed);
+  }
+  return 0;
+}
+
+/* ---- loading: ids and inputs -------------------------------------------- */
+
+static bool valid_id(const char *id) {
+  if (!*id)
+    return false;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+/* Splits "id" or "id:N" into in->node and in->output. */
+static int parse_input(loader *L, const config_setting_t *s, const char *what,
+                       const char *text, sy_flow_input *in) {
+  const char *colon = strrchr(text, ':');
+  size_t idlen = colon ? (size_t)(colon - text) : strlen(text);
+  uint64_t output = 0;
+  bool ok = idlen > 0;
+  if (colon) {
+    const char *d = colon + 1;
+    ok = ok && *d && strlen(d) <= 10;
+    for (; ok && *d; d++) {
+      ok = *d >= '0' && *d <= '9';
+      output = output * 10 + (uint64_t)(*d - '0');
+    }
+    ok = ok && output < UINT32_MAX;
+  }
+  if (!ok)
+    return fail(L, s, SY_ECONFIG,
+                "%s: '%s' is not an input (expected ID or ID:N, N an output "
+                "index)",
+                what, text);
+  char *node = malloc(idlen + 1);
+  if (!node)
+    return oom(L);
+  memcpy(node, text, idlen);
+  node[idlen] = '\0';
+  int rc = place(L, s, &in->file, &in->line);
+  if (rc != 0) {
+    free(node);
+    return rc;
+  }
+  in->node = node;
+  in->output = (uint32_t)output;
+  return 0;
+}
+
+static int load_inputs(loader *L, sy_flow_node *node,
+                       const config_setting_t *s, const char *what) {
+  char path[128];
+  int type = config_setting_type(s);
+  if (type == CONFIG_TYPE_STRING) {
+    node->inputs = calloc(1, sizeof *node->inputs);
+    if (!node->inputs)
+      return oom(L);
+    int rc = parse_input(L, s, what, config_setting_get_string(s),
+                         &node->inputs[0]);
+    if (rc == 0)
+      node->n_inputs = 1;
+    return rc;
+  }
+  if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a string or a list of strings, got %s", what,
+                type_phrase(s));
+  int n = config_setting_length(s);
+  node->inputs = calloc(n > 0 ? (size_t)n : 1, sizeof *node->inputs);
+  if (!node->inputs)
+    return oom(L);
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    snprintf(path, sizeof path, "%s[%d]", what, i);
+    /* Elements of a list carry no line of their own in every libconfig
+     * version; fall back to the list's. */
+    const config_setting_t *at = config_setting_source_line(e) ? e : s;
+    if (config_setting_type(e) != CONFIG_TYPE_STRING)
+      return fail(L, at, SY_ETYPE, "%s: expected a string, got %s", path,
+                  type_phrase(e));
+    int rc = parse_input(L, at, path, config_setting_get_string(e),
+                         &node->inputs[i]);
+    if (rc != 0)
+      return rc;
+    node->n_inputs++;
+  }
+  return 0;
+}
+
+/* The default input: the previous actor, or the source for the first. */
+static int default_input(loader *L, sy_flow_node *node, const char *prev) {
+  node->inputs = calloc(1, sizeof *node->inputs);
+  if (!node->inputs)
+    return oom(L);
+  node->inputs[0].node = dup_str(prev ? prev : "source");
+  if (!node->inputs[0].node)
+    return oom(L);
+  node->inputs[0].line = node->line;
+  node->inputs[0].file = node->file;
+  node->n_inputs = 1;
+  return 0;
+}
+
+/* ---- loading: parameters ------------------------------------------------ */
+
+/* Canonical text of one scalar into buf (strings are returned as is). */
+static const char *scalar_text(const config_setting_t *s, char *buf,
+                               size_t cap) {
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    snprintf(buf, cap, "%" PRId64,
+             (int64_t)config_setting_get_int64(s));
+    return buf;
+  case CONFIG_TYPE_FLOAT:
+    snprintf(buf, cap, "%.17g", config_setting_get_float(s));
+    return buf;
+  case CONFIG_TYPE_BOOL:
+    return config_setting_get_bool(s) ? "true" : "false";
+  case CONFIG_TYPE_STRING:
+    return config_setting_get_string(s);
+  default:
+    return NULL;
+  }
+}
+
+static sy_flow_ptype ptype_of(const config_setting_t *s) {
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return SY_FLOW_PINT;
+  case CONFIG_TYPE_FLOAT:
+    return SY_FLOW_PFLOAT;
+  case CONFIG_TYPE_BOOL:
+    return SY_FLOW_PBOOL;
+  case CONFIG_TYPE_STRING:
+    return SY_FLOW_PSTRING;
+  default:
+    return SY_FLOW_PLIST;
+  }
+}
+
+static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
+                      const char *what) {
+  char buf[64];
+  int type = config_setting_type(s);
+  int rc = place(L, s, &p->file, &p->line);
+  if (rc != 0)
+    return rc;
+  p->key = dup_str(config_setting_name(s));
+  if (!p->key)
+    return oom(L);
+  p->type = ptype_of(s);
+  if (type == CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a value or a list of values, got a group", what);
+  if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+    p->text = dup_str(scalar_text(s, buf, sizeof buf));
+    return p->text ? 0 : oom(L);
+  }
+  strbuf b = {0};
+  sb_add(&b, "");
+  int n = config_setting_length(s);
+  for (int i = 0; i < n && rc == 0; i++) {
+    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    const char *text = scalar_text(e, buf, sizeof buf);
+    if (!text)
+      rc = fail(L, s, SY_ETYPE, "%s[%d]: expected a value, got %s", what, i,
+                type_phrase(e));
+    else if (strchr(text, ','))
+      rc = fail(L, s, SY_ECONFIG,
+                "%s[%d]: '%s': list items cannot contain ','", what, i, text);
+    else {
+      if (i)
+        sb_add(&b, ",");
+      sb_add(&b, text);
+    }
+  }
+  if (rc == 0 && b.oom)
+    rc = oom(L);
+  if (rc != 0) {
+    free(b.p);
+    return rc;
+  }
+  p->text = b.p;
+  return 0;
+}
+
+static int load_params(loader *L, sy_flow_node *node,
+                       const config_setting_t *s, const char *what) {
+  char path[192];
+  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE, "%s: expected a group { key = value; }, got %s",
+                what, type_phrase(s));
+  int n = config_setting_length(s);
+  node->params = calloc(n > 0 ? (size_t)n : 1, sizeof *node->params);
+  if (!node->params)
+    return oom(L);
+  for (int i = 0; i < n; i++) {
+    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    snprintf(path, sizeof path, "%s.%s", what, config_setting_name(e));
+    /* Counted before it is filled, so a half-made param is freed too. */
+    node->n_params++;
+    int rc = load_param(L, &node->params[i], e, path);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* ---- loading: the tree -------------------------------------------------- */
+
+static const char *const top_keys[] = {"name", "source", "actors", "sink",
+                                       "description"};
+static const char *const node_keys[] = {"id", "actor", "inputs", "params",
+                                        "description"};
+static const char *const source_keys[] = {"feed", "table", "label",
+                                          "description"};
+static const char *const sink_keys[] = {"instance", "input", "description"};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int load_node(loader *L, sy_flow_node *node, const config_setting_t *s,
+                     int index, const char *prev) {
+  char what[64], path[96];
+  int rc;
+  snprintf(what, sizeof what, "actors[%d]", index);
+  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a group { id = \"...\"; actor = \"...\"; }, got "
+                "%s",
+                what, type_phrase(s));
+  if ((rc = place(L, s, &node->file, &node->line)) != 0 ||
+      (rc = check_keys(L, s, what, node_keys, COUNT(node_keys))) != 0)
+    return rc;
+  const config_setting_t *id = config_setting_get_member(s, "id");
+  const config_setting_t *actor = config_setting_get_member(s, "actor");
+  const config_setting_t *inputs = config_setting_get_member(s, "inputs");
+  const config_setting_t *params = config_setting_get_member(s, "params");
+  const config_setting_t *desc = config_setting_get_member(s, "description");
+  if (!id)
+    return fail(L, s, SY_ECONFIG, "%s: missing 'id' (a name for this node)",
+                what);
+  snprintf(path, sizeof path, "%s.id", what);
+  if ((rc = get_string(L, id, path, &node->id)) != 0)
+    return rc;
+  if (!valid_id(node->id))
+    return fail(L, id, SY_ECONFIG,
+                "%s: '%s' is not a valid id (letters, digits, '_', '-', '.')",
+                path, node->id);
+  if (!actor)
+    return fail(L, s, SY_ECONFIG,
+                "%s: missing 'actor' (the provider, e.g. \"std.scaler\")",
+                what);
+  snprintf(path, sizeof path, "%s.actor", what);
+  if ((rc = get_string(L, actor, path, &node->actor)) != 0)
+    return rc;
+  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING) {
+    snprintf(path, sizeof path, "%s.description", what);
+    return fail(L, desc, SY_ETYPE, "%s: expected a string, got %s", path,
+                type_phrase(desc));
+  }
+  snprintf(path, sizeof path, "%s.inputs", what);
+  rc = inputs ? load_inputs(L, node, inputs, path)
+              : default_input(L, node, prev);
+  if (rc == 0 && params) {
+    snprintf(path, sizeof path, "%s.params", node->id);
+    rc = load_params(L, node, params, path);
+  }
+  return rc;
+}
+
+static int load_actors(loader *L, const config_setting_t *s) {
+  int type = config_setting_type(s);
+  if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
+    return fail(L, s, SY_ETYPE,
+                "actors: expected a list ( { id = ...; actor = ...; }, ... ), "
+                "got %s",
+                type_phrase(s));
+  int n = config_setting_length(s);
+  if (n == 0)
+    return fail(L, s, SY_ECONFIG, "actors: expected at least one actor");
+  L->flow->nodes = calloc((size_t)n, sizeof *L->flow->nodes);
+  if (!L->flow->nodes)
+    return oom(L);
+  for (int i = 0; i < n; i++) {
+    const char *prev = i ? L->flow->nodes[i - 1].id : NULL;
+    L->flow->n_nodes++;
+    int rc = load_node(L, &L->flow->nodes[i],
+                       config_setting_get_elem(s, (unsigned)i), i, prev);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int load_source(loader *L, const config_setting_t *s) {
+  sy_flow *flow = L->flow;
+  int rc;
+  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "source: expected a group { feed = ...; table = ...; }, got "
+                "%s",
+                type_phrase(s));
+  if ((rc = place(L, s, &flow->source.file, &flow->source.line)) != 0 ||
+      (rc = check_keys(L, s, "source", source_keys, COUNT(source_keys))) != 0)
+    return rc;
+  const config_setting_t *feed = config_setting_get_member(s, "feed");
+  const config_setting_t *table = config_setting_get_member(s, "table");
+  const config_setting_t *label = config_setting_get_member(s, "label");
+  const config_setting_t *desc = config_setting_get_member(s, "description");
+  if (feed && (rc = get_string(L, feed, "source.feed", &flow->source.feed)))
+    return rc;
+  if (!table)
+    return fail(L, s, SY_ECONFIG,
+                "source: missing 'table' (the table the feed reads)");
+  if ((rc = get_string(L, table, "source.table", &flow->source.table)) != 0)
+    return rc;
+  if (label && (rc = get_string(L, label, "source.label", &flow->source.label)))
+    return rc;
+  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+    return fail(L, desc, SY_ETYPE, "source.description: expected a string, "
+                "got %s", type_phrase(desc));
+  return 0;
+}
+
+static int load_sink(loader *L, const config_setting_t *s) {
+  sy_flow *flow = L->flow;
+  const config_setting_t *input = NULL;
+  int rc;
+  flow->sink.line = line_of(s);
+  if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+    if ((rc = get_string(L, s, "sink", &flow->sink.instance)) != 0)
+      return rc;
+  } else if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+    if ((rc = check_keys(L, s, "sink", sink_keys, COUNT(sink_keys))) != 0)
+      return rc;
+    const config_setting_t *inst = config_setting_get_member(s, "instance");
+    const config_setting_t *desc = config_setting_get_member(s, "description");
+    input = config_setting_get_member(s, "input");
+    if (!inst)
+      return fail(L, s, SY_ECONFIG,
+                  "sink: missing 'instance' (the [SINK.name] to write to)");
+    if ((rc = get_string(L, inst, "sink.instance", &flow->sink.instance)))
+      return rc;
+    if (input && config_setting_type(input) != CONFIG_TYPE_STRING)
+      return fail(L, input, SY_ETYPE, "sink.input: expected a string, got %s",
+                  type_phrase(input));
+    if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+      return fail(L, desc, SY_ETYPE,
+                  "sink.description: expected a string, got %s",
+                  type_phrase(desc));
+  } else {
+    return fail(L, s, SY_ETYPE,
+                "sink: expected a string (the instance) or a group { instance "
+                "= ...; input = ...; }, got %s",
+                type_phrase(s));
+  }
+  if (input)
+    return parse_input(L, input, "sink.input", config_setting_get_string(input),
+                       &flow->sink.input);
+  /* The default: the last actor's first output, placed at the sink. */
+  const char *last = flow->nodes[flow->n_nodes - 1].id;
+  return parse_input(L, s, "sink", last, &flow->sink.input);
+}
+
+static int load_tree(loader *L, const config_t *cfg) {
+  sy_flow *flow = L->flow;
+  const config_setting_t *root = config_root_setting(cfg);
+  int rc;
+  if ((rc = check_keys(L, root, NULL, top_keys, COUNT(top_keys))) != 0)
+    return rc;
+  const config_setting_t *name = config_setting_get_member(root, "name");
+  const config_setting_t *source = config_setting_get_member(root, "source");
+  const config_setting_t *actors = config_setting_get_member(root, "actors");
+  const config_setting_t *sink = config_setting_get_member(root, "sink");
+  const config_setting_t *desc =
+      config_setting_get_member(root, "description");
+  if (!name)
+    return fail(L, NULL, SY_ECONFIG,
+                "missing 'name' (e.g. name = \"my-flow\";)");
+  if ((rc = get_string(L, name, "name", &flow->name)) != 0)
+    return rc;
+  flow->name_line = line_of(name);
+  if (!*flow->name)
+    return fail(L, name, SY_ECONFIG, "name: must not be empty");
+  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+    return fail(L, desc, SY_ETYPE, "description: expected a string, got %s",
+                type_phrase(desc));
+  if (source && (rc = load_source(L, source)) != 0)
+    return rc;
+  if (!actors)
+    return fail(L, NULL, SY_ECONFIG,
+                "missing 'actors' (a list ( { id = ...; actor = ...; }, ... ))");
+  if ((rc = load_actors(L, actors)) != 0)
+    return rc;
+  if (sink && (rc = load_sink(L, sink)) != 0)
+    return rc;
+  return 0;
+}
+
+/* Reads cfg (already parsed) into a new flow named `file`. */
+static int from_config(const config_t *cfg, const char *file, sy_flow **out,
+                       sy_error *err) {
+  sy_flow *flow = calloc(1, sizeof *flow);
+  if (!flow || !(flow->file = dup_str(file))) {
+    free(flow);
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
+  }
+  loader L = {flow, err};
+  int rc = load_tree(&L, cfg);
+  if (rc != 0) {
+    sy__flow_free(flow);
+    return rc;
+  }
+  *out = flow;
+  return 0;
+}
+
+static int syntax_error(const config_t *cfg, const char *file,
+                        sy_error *err) {
+  const char *where = config_error_file(cfg) ? config_error_file(cfg) : file;
+  const char *text = config_error_text(cfg) ? config_error_text(cfg) : "?";
+  return sy_error_set(err, SY_ESYNTAX, "%s:%d: syntax error: %s", where,
+                      config_error_line(cfg), text);
+}
+
+int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
+  config_t cfg;
+  char *dir = NULL;
+  FILE *fp = NULL;
+  int rc;
+  if (!path || !out)
+    return sy_error_set(err, SY_EINVAL, "sy__flow_load: no path");
+  *out = NULL;
+  config_init(&cfg);
+  fp = fopen(path, "r");
+  if (!fp) {
+    int e = errno;
+    rc = sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
+                      "%s: cannot open flow: %s", path, strerror(e));
+    goto done;
+  }
+  struct stat st;
+  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = sy_error_set(err, SY_EIO, "%s: not a regular file", path);
+    goto done;
+  }
+  /* @include "x" means x next to the flow file, wherever we run from. */
+  const char *slash = strrchr(path, '/');
+  if (slash) {
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    if (!(dir = malloc(n + 1))) {
+      rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", path);
+      goto done;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    config_set_include_dir(&cfg, dir);
+  }
+  if (config_read(&cfg, fp) != CONFIG_TRUE) {
+    rc = syntax_error(&cfg, path, err);
+    goto done;
+  }
+  rc = from_config(&cfg, path, out, err);
+done:
+  if (fp)
+    fclose(fp);
+  config_destroy(&cfg);
+  free(dir);
+  return rc;
+}
+
+int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
+                         sy_error *err) {
+  config_t cfg;
+  int rc;
+  if (!text || !out)
+    return sy_error_set(err, SY_EINVAL, "sy__flow_load_string: no text");
+  if (!name)
+    name = "(string)";
+  *out = NULL;
+  config_init(&cfg);
+  if (config_read_string(&cfg, text) != CONFIG_TRUE)
+    rc = syntax_error(&cfg, name, err);
+  else
+    rc = from_config(&cfg, name, out, err);
+  config_destroy(&cfg);
+  return rc;
+}
+
+/* ---- validation: reporting ---------------------------------------------- */
+
+typedef struct checker {
+  sy_flow *flow;
+  const sy_catalog *cat;
+  sy__flow_report_fn report;
+  void *ud;
+  sy_error *err;
+  int rc; /* the first problem's code */
+} checker;
+
+/* Reports "file:line: message[; try: switchyard providers help actor.A]".
+ * `actor` names the actor the problem is about, or NULL. */
+static void SY_PRINTF(6, 7)
+    problem(checker *C, int code, const char *file, int line,
+            const char *actor, const char *fmt, ...) {
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sy_error e;
+  if (actor)
+    sy_error_set(&e, code, "%s:%d: %s; " HINT_ACTOR "%s", file, line, msg,
+                 actor);
+  else
+    sy_error_set(&e, code, "%s:%d: %s", file, line, msg);
+  if (C->report)
+    C->report(C->ud, &e);
+  if (C->rc == 0) {
+    C->rc = code;
+    if (C->err)
+      *C->err = e;
+  }
+}
+
+/* The actor names in the catalog, for suggestions (caller frees). */
+static const char **actor_names(const sy_catalog *cat, size_t *n) {
+  size_t count = sy_catalog_count(cat);
+  const char **names = calloc(count ? count : 1, sizeof *names);
+  *n = 0;
+  for (size_t i = 0; names && i < count; i++) {
+    const sy_provider *p = sy_catalog_at(cat, i, NULL, NULL);
+    if (p && p->kind == SY_KIND_ACTOR)
+      names[(*n)++] = p->name;
+  }
+  return names;
+}
+
+static const sy_actor_ops *ops_of(const sy_flow_node *node) {
+  return node && node->provider ? (const sy_actor_ops *)node->provider->ops
+                                : NULL;
+}
+
+/* ---- validation: the checks --------------------------------------------- */
+
+static void check_ids(checker *C) {
+  sy_flow *flow = C->flow;
+  for (size_t i = 0; i < flow->n_nodes; i++) {
+    const sy_flow_node *n = &flow->nodes[i];
+    if (strcmp(n->id, "source") == 0) {
+      if (flow->source.file)
+        problem(C, SY_EEXIST, n->file, n->line, NULL,
+                "duplicate id 'source': it names the feed's features "
+                "(source at %s:%d); pick another id",
+                flow->source.file, flow->source.line);
+      else
+        problem(C, SY_EEXIST, n->file, n->line, NULL,
+                "duplicate id 'source': it names the feed's features; pick "
+                "another id");
+      continue;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(flow->nodes[j].id, n->id) == 0) {
+        problem(C, SY_EEXIST, n->file, n->line, NULL,
+                "duplicate id '%s' (first defined at %s:%d)", n->id,
+                flow->nodes[j].file, flow->nodes[j].line);
+        break;
+      }
+  }
+}
+
+static int resolve_actors(checker *C) {
+  size_t n_names = 0;
+  const char **names = NULL;
+  for (size_t i = 0; i < C->flow->n_nodes; i++) {
+    sy_flow_node *n = &C->flow->nodes[i];
+    n->provider = sy_catalog_find(C->cat, SY_KIND_ACTOR, n->actor);
+    if (n->provider && n->provider->ops)
+      continue;
+    n->provider = NULL;
+    if (!names && !(names = actor_names(C->cat, &n_names)))
+      return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
+                          C->flow->file);
+    const char *near = sy__suggest(n->actor, names, n_names);
+    if (near)
+      problem(C, SY_ENOENT, n->file, n->line, NULL,
+              "%s: unknown actor '%s' (did you mean '%s'?); " HINT_LIST
+              " actor",
+              n->id, n->actor, near);
+    else
+      problem(C, SY_ENOENT, n->file, n->line, NULL,
+              "%s: unknown actor '%s'; " HINT_LIST " actor", n->id, n->actor);
+  }
+  free(names);
+  return 0;
+}
+
+/* Index of the node an input names, -1 for the source, -2 for nothing. */
+static long target_of(const sy_flow *flow, const sy_flow_input *in) {
+  if (strcmp(in->node, "source") == 0)
+    return -1;
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    if (strcmp(flow->nodes[i].id, in->node) == 0)
+      return (long)i;
+  return -2;
+}
+
+/* Checks one input; `who` names its user (a node id, or "sink"). */
+static int check_input(checker *C, const sy_flow_input *in,
+                       const char *who) {
+  sy_flow *flow = C->flow;
+  long t = target_of(flow, in);
+  if (t == -2) {
+    const char **ids = calloc(flow->n_nodes + 1, sizeof *ids);
+    if (!ids)
+      return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+    ids[0] = "source";
+    for (size_t i = 0; i < flow->n_nodes; i++)
+      ids[i + 1] = flow->nodes[i].id;
+    const char *near = sy__suggest(in->node, ids, flow->n_nodes + 1);
+    if (near)
+      problem(C, SY_ENOENT, in->file, in->line, NULL,
+              "%s: unknown input '%s' (did you mean '%s'?)", who, in->node,
+              near);
+    else
+      problem(C, SY_ENOENT, in->file, in->line, NULL,
+              "%s: unknown input '%s': no actor has that id", who, in->node);
+    free(ids);
+    return 0;
+  }
+  if (t == -1) {
+    if (in->output != 0)
+      problem(C, SY_ERANGE, in->file, in->line, NULL,
+              "%s: input 'source:%" PRIu32 "': the source has one output "
+              "(source:0)",
+              who, in->output);
+    return 0;
+  }
+  const sy_flow_node *src = &flow->nodes[t];
+  const sy_actor_ops *ops = ops_of(src);
+  if (ops && in->output >= ops->n_outputs)
+    problem(C, SY_ERANGE, in->file, in->line, src->actor,
+            "%s: input '%s:%" PRIu32 "': actor %s (%s) has %" PRIu32
+            " output%s (%s:0..%s:%" PRIu32 ")",
+            who, in->node, in->output, src->id, src->actor, ops->n_outputs,
+            ops->n_outputs == 1 ? "" : "s", src->id, src->id,
+            ops->n_outputs ? ops->n_outputs - 1 : 0);
+  return 0;
+}
+
+static void check_arity(checker *C, const sy_flow_node *n) {
+  const sy_actor_ops *ops = ops_of(n);
+  if (!ops)
+    return;
+  uint32_t lo = ops->min_inputs, hi = ops->max_inputs;
+  if (n->n_inputs >= lo && (hi == SY_ARITY_MANY || n->n_inputs <= hi))
+    return;
+  char want[64];
+  if (hi == SY_ARITY_MANY)
+    snprintf(want, sizeof want, "at least %" PRIu32 " input%s", lo,
+             lo == 1 ? "" : "s");
+  else if (lo == hi)
+    snprintf(want, sizeof want, "%" PRIu32 " input%s", lo, lo == 1 ? "" : "s");
+  else
+    snprintf(want, sizeof want, "%" PRIu32 " to %" PRIu32 " inputs", lo, hi);
+  int line = n->n_inputs ? n->inputs[0].line : n->line;
+  const char *file = n->n_inputs ? n->inputs[0].file : n->file;
+  problem(C, SY_ECONFIG, file, line, n->actor,
+          "%s: actor %s takes %s, got %zu", n->id, n->actor, want,
+          n->n_inputs);
+}
+
+static const char *ptype_phrase(sy_flow_ptype t) {
+  switch (t) {
+  case SY_FLOW_PINT:
+    return "an int";
+  case SY_FLOW_PFLOAT:
+    return "a float";
+  case SY_FLOW_PBOOL:
+    return "a bool";
+  case SY_FLOW_PSTRING:
+    return "a string";
+  case SY_FLOW_PLIST:
+    return "a list";
+  }
+  return "a value";
+}
+
+/* NULL when a value written as t suits the option, else what it wants. */
+static const char *type_mismatch(const sy_option *o, sy_flow_ptype t) {
+  switch (o->type) {
+  case SY_OPT_INT:
+    return t == SY_FLOW_PINT ? NULL : "an int";
+  case SY_OPT_DOUBLE:
+    return t == SY_FLOW_PINT || t == SY_FLOW_PFLOAT ? NULL
+                                                    : "a number (int or float)";
+  case SY_OPT_BOOL:
+    return t == SY_FLOW_PBOOL ? NULL : "a bool (true or false)";
+  case SY_OPT_STRING:
+  case SY_OPT_PATH:
+    return t == SY_FLOW_PSTRING ? NULL : "a string";
+  case SY_OPT_ENUM:
+    return t == SY_FLOW_PSTRING ? NULL : "a string (one of its choices)";
+  case SY_OPT_SIZE:
+    return t == SY_FLOW_PSTRING || t == SY_FLOW_PINT
+               ? NULL
+               : "a size (an int of bytes or a string like \"64MiB\")";
+  case SY_OPT_DURATION:
+    return t == SY_FLOW_PSTRING || t == SY_FLOW_PINT
+               ? NULL
+               : "a duration (an int of seconds or a string like \"250ms\")";
+  case SY_OPT_LIST:
+    return t == SY_FLOW_PLIST || t == SY_FLOW_PSTRING
+               ? NULL
+               : "a list or a comma-separated string";
+  }
+  return NULL;
+}
+
+static int check_params(checker *C, const sy_flow_node *n) {
+  const sy_provider *p = n->provider;
+  if (!p)
+    return 0;
+  const sy_option *opts = p->options;
+  for (size_t i = 0; i < n->n_params; i++) {
+    const sy_flow_param *prm = &n->params[i];
+    const sy_option *o = sy__opt_find(opts, prm->key);
+    if (!o) {
+      size_t count = 0;
+      while (opts && opts[count].name)
+        count++;
+      const char **names = calloc(count ? count : 1, sizeof *names);
+      if (!names)
+        return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
+                            C->flow->file);
+      for (size_t k = 0; k < count; k++)
+        names[k] = opts[k].name;
+      const char *near = sy__suggest(prm->key, names, count);
+      if (near)
+        problem(C, SY_ECONFIG, prm->file, prm->line, n->actor,
+                "%s.params.%s: unknown parameter of %s (did you mean '%s'?)",
+                n->id, prm->key, n->actor, near);
+      else
+        problem(C, SY_ECONFIG, prm->file, prm->line, n->actor,
+                "%s.params.%s: unknown parameter of %s", n->id, prm->key,
+                n->actor);
+      free(names);
+      continue;
+    }
+    const char *want = type_mismatch(o, prm->type);
+    if (want) {
+      problem(C, SY_ETYPE, prm->file, prm->line, n->actor,
+              "%s.params.%s: expected %s, got %s", n->id, prm->key, want,
+              ptype_phrase(prm->type));
+      continue;
+    }
+    sy_error e;
+    sy_error_clear(&e);
+    int rc = sy__opt_parse(o, prm->text, NULL, NULL, &e);
+    if (rc == SY_ENOMEM)
+      return sy_error_set(C->err, rc, "%s: out of memory", C->flow->file);
+    if (rc != 0)
+      problem(C, rc, prm->file, prm->line, n->actor, "%s.params.%s: %s", n->id,
+              prm->key, e.message);
+  }
+  for (const sy_option *o = opts; o && o->name; o++) {
+    if (!(o->flags & SY_OPT_REQUIRED))
+      continue;
+    bool set = false;
+    for (size_t i = 0; i < n->n_params && !set; i++)
+      set = strcmp(n->params[i].key, o->name) == 0;
+    if (!set)
+      problem(C, SY_ECONFIG, n->file, n->line, n->actor,
+              "%s: missing required parameter '%s' (%s: %s)", n->id, o->name,
+              sy_opt_type_name(o->type), o->help);
+  }
+  return 0;
+}
+
+/* ---- validation: order and cycles --------------------------------------- */
+
+/* A binary min-heap of node indices: the ready node written first wins. */
+typedef struct heap {
+  uint32_t *v;
+  size_t n;
+} heap;
+
+static void heap_push(heap *h, uint32_t x) {
+  size_t i = h->n++;
+  while (i > 0 && h->v[(i - 1) / 2] > x) {
+    h->v[i] = h->v[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->v[i] = x;
+}
+
+static uint32_t heap_pop(heap *h) {
+  uint32_t top = h->v[0], x = h->v[--h->n];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n)
+      break;
+    if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+      c++;
+    if (h->v[c] >= x)
+      break;
+    h->v[i] = h->v[c];
+    i = c;
+  }
+  if (h->n)
+    h->v[i] = x;
+  return top;
+}
+
+/* Names each cycle among the nodes Kahn's algorithm could not place.
+ * Every such node has an unplaced input, so walking inputs backwards from
+ * one must come back to a node of the walk. */
+static int report_cycles(checker *C, const long *target, const size_t *first,
+                         const size_t *indeg) {
+  sy_flow *flow = C->flow;
+  size_t n = flow->n_nodes;
+  long *pos = malloc(n * sizeof *pos);
+  bool *seen = calloc(n, sizeof *seen);
+  size_t *path = malloc(n * sizeof *path);
+  int rc = 0;
+  if (!pos || !seen || !path) {
+    rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    pos[i] = -1;
+  for (size_t s = 0; s < n; s++) {
+    if (indeg[s] == 0 || seen[s])
+      continue;
+    size_t len = 0, cur = s;
+    long hit = -1;
+    for (;;) {
+      seen[cur] = true;
+      pos[cur] = (long)len;
+      path[len++] = cur;
+      size_t next = n;
+      for (size_t e = first[cur]; e < first[cur + 1]; e++)
+        if (target[e] >= 0 && indeg[target[e]] > 0) {
+          next = (size_t)target[e];
+          break;
+        }
+      if (next == n || (seen[next] && pos[next] < 0))
+        break; /* leads into a cycle already named */
+      if (pos[next] >= 0) {
+        hit = pos[next];
+        break;
+      }
+      cur = next;
+    }
+    if (hit >= 0) {
+      /* path[hit..len-1] walked inputs backwards: path[k+1] feeds
+       * path[k]. Name it forwards, from its node written first. */
+      size_t lo = (size_t)hit;
+      for (size_t k = (size_t)hit; k < len; k++)
+        if (path[k] < path[lo])
+          lo = k;
+      size_t m = len - (size_t)hit;
+      strbuf b = {0};
+      for (size_t step = 0; step <= m; step++) {
+        /* Forwards means decreasing k, wrapping inside [hit, len). */
+        size_t k = (size_t)hit + (lo - (size_t)hit + m - step % m) % m;
+        if (step)
+          sb_add(&b, " -> ");
+        sb_add(&b, flow->nodes[path[k]].id);
+      }
+      const sy_flow_node *at = &flow->nodes[path[lo]];
+      if (b.oom)
+        rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+      else
+        problem(C, SY_ECYCLE, at->file, at->line, NULL, "cycle: %s", b.p);
+      free(b.p);
+      if (rc != 0)
+        goto done;
+    }
+    for (size_t k = 0; k < len; k++)
+      pos[path[k]] = -1;
+  }
+done:
+  free(pos);
+  free(seen);
+  free(path);
+  return rc;
+}
+
+/* Computes flow->order, or reports the cycles that prevent one. */
+static int compute_order(checker *C) {
+  sy_flow *flow = C->flow;
+  size_t n = flow->n_nodes, edges = 0;
+  for (size_t i = 0; i < n; i++)
+    edges += flow->nodes[i].n_inputs;
+  size_t *first = calloc(n + 1, sizeof *first);  /* inputs of node i */
+  long *target = calloc(edges ? edges : 1, sizeof *target);
+  size_t *indeg = calloc(n ? n : 1, sizeof *indeg);
+  size_t *sfirst = calloc(n + 1, sizeof *sfirst); /* users of node i */
+  uint32_t *succ = calloc(edges ? edges : 1, sizeof *succ);
+  uint32_t *order = calloc(n ? n : 1, sizeof *order);
+  heap h = {calloc(n ? n : 1, sizeof *h.v), 0};
+  int rc = 0;
+  if (!first || !target || !indeg || !sfirst || !succ || !order || !h.v) {
+    rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+    goto done;
+  }
+  size_t e = 0;
+  for (size_t i = 0; i < n; i++) {
+    first[i] = e;
+    for (size_t k = 0; k < flow->nodes[i].n_inputs; k++, e++) {
+      target[e] = target_of(flow, &flow->nodes[i].inputs[k]);
+      if (target[e] >= 0) {
+        indeg[i]++;
+        sfirst[target[e] + 1]++;
+      }
+    }
+  }
+  first[n] = e;
+  for (size_t i = 0; i < n; i++)
+    sfirst[i + 1] += sfirst[i];
+  size_t *fill = calloc(n ? n : 1, sizeof *fill);
+  if (!fill) {
+    rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = first[i]; k < first[i + 1]; k++)
+      if (target[k] >= 0) {
+        size_t t = (size_t)target[k];
+        succ[sfirst[t] + fill[t]++] = (uint32_t)i;
+      }
+  free(fill);
+  for (size_t i = 0; i < n; i++)
+    if (indeg[i] == 0)
+      heap_push(&h, (uint32_t)i);
+  size_t placed = 0;
+  while (h.n) {
+    uint32_t i = heap_pop(&h);
+    order[placed++] = i;
+    for (size_t k = sfirst[i]; k < sfirst[i + 1]; k++)
+      if (--indeg[succ[k]] == 0)
+        heap_push(&h, succ[k]);
+  }
+  free(flow->order);
+  flow->order = NULL;
+  if (placed == n) {
+    flow->order = order;
+    order = NULL;
+  } else {
+    rc = report_cycles(C, target, first, indeg);
+  }
+done:
+  free(first);
+  free(target);
+  free(indeg);
+  free(sfirst);
+  free(succ);
+  free(order);
+  free(h.v);
+  return rc;
+}
+
+int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
+                      sy__flow_report_fn report, void *ud, sy_error *err) {
+  if (!flow || !cat)
+    return sy_error_set(err, SY_EINVAL, "sy__flow_validate: no flow");
+  checker C = {flow, cat, report, ud, err, 0};
+  int rc;
+  check_ids(&C);
+  if ((rc = resolve_actors(&C)) != 0)
+    return rc;
+  for (size_t i = 0; i < flow->n_nodes; i++) {
+    const sy_flow_node *n = &flow->nodes[i];
+    for (size_t k = 0; k < n->n_inputs; k++)
+      if ((rc = check_input(&C, &n->inputs[k], n->id)) != 0)
+        return rc;
+    check_arity(&C, n);
+    if ((rc = check_params(&C, n)) != 0)
+      return rc;
+  }
+  if (flow->sink.instance &&
+      (rc = check_input(&C, &flow->sink.input, "sink")) != 0)
+    return rc;
+  if ((rc = compute_order(&C)) != 0)
+    return rc;
+  return C.rc;
+}
