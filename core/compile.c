@@ -297,7 +297,7 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     args[1 + nin++] = (uint32_t)s;
   }
   sy_instr t = {.node = node->id, .target = node->actor,
-                .version = node->provider->version, .params = params,
+                .version = (char *)node->provider->version, .params = params,
                 .n_params = (uint32_t)node->n_params};
   if (stateful) {
     int s;
@@ -511,7 +511,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   rc = feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err);
   if (rc != 0)
     goto fail;
-  sy_instr t = {.op = SY_OP_FEED, .node = "source", .target = feed,
+  sy_instr t = {.op = SY_OP_FEED, .node = "source", .target = (char *)feed,
                 .table = flow->source.table, .label = flow->source.label,
                 .n_outputs = flow->source.label ? 2 : 1,
                 .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
@@ -599,7 +599,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
     const char *sink = flow->sink.instance ? flow->sink.instance
                                            : platform_default(p, "sink", "out");
     uint32_t arg = (uint32_t)from;
-    sy_instr w = {.op = SY_OP_SINK, .node = "sink", .target = sink,
+    sy_instr w = {.op = SY_OP_SINK, .node = "sink", .target = (char *)sink,
                   .args = &arg, .n_args = 1, .flags = SY_INSTR_VOLATILE};
     s = sy__program_emit(prog, &w);
     if (s < 0)
