@@ -634,6 +634,38 @@ typedef struct target {
 
 /* Checks the section's keys against the table and parses every option
  * (its value or its default). With `config`, writes the values there. */
+/* A relative path set in a file is relative to that file's folder (like
+ * paths in a Snakemake config or a systemd unit), so a project's
+ * switchyard.ini can say `path = data`; one from -o or a default stays
+ * relative to the current folder. `origin` is "file:line". */
+static int relative_to_file(void *config, const sy_option *o,
+                            const char *origin, sy__pool *pool) {
+  const char **slot = (const char **)((char *)config + o->offset);
+  const char *path = *slot;
+  const char *colon = strrchr(origin, ':');
+  if (!path || !*path || path[0] == '/' || !colon || colon == origin ||
+      strncmp(origin, "-o", 2) == 0)
+    return 0;
+  const char *slash = NULL;
+  for (const char *c = origin; c < colon; c++)
+    if (*c == '/')
+      slash = c;
+  if (!slash)
+    return 0; /* a file in the current folder: already right */
+  size_t dir = (size_t)(slash - origin);
+  size_t len = dir + 1 + strlen(path) + 1;
+  char *joined = malloc(len);
+  if (!joined)
+    return SY_ENOMEM;
+  memcpy(joined, origin, dir);
+  joined[dir] = '/';
+  strcpy(joined + dir + 1, path);
+  if (!sy__pool_add(pool, joined))
+    return SY_ENOMEM;
+  *slot = joined;
+  return 0;
+}
+
 static int fill(const target *t, void *config, size_t config_size,
                 sy__pool *pool, sy_error *err) {
   int rc;
@@ -675,6 +707,9 @@ static int fill(const target *t, void *config, size_t config_size,
     }
     if ((rc = sy__opt_parse(o, text, config, pool, err)) != 0)
       return value_error(err, rc, origin, t->secname, o->name, t->hint);
+    if (config && e && o->type == SY_OPT_PATH &&
+        (rc = relative_to_file(config, o, origin, pool)) != 0)
+      return sy_error_set(err, rc, "out of memory");
   }
   return 0;
 }
