@@ -1,0 +1,452 @@
+/*
+ * common.c - helpers shared by the actor-std actors: allocation that never
+ * confuses an empty request with out of memory, string lists, frame
+ * column copies, numeric design matrices and the state encoding described
+ * in std.h.
+ *
+ * Nothing here keeps state between calls; every function works on what the
+ * caller passes, so all of it is safe from any number of threads.
+ */
+#include "std.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *std_alloc(size_t n, size_t size) {
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  /* malloc(0) may return NULL, which callers would take for out of
+   * memory; one spare byte keeps the two apart. */
+  return malloc(n * size != 0 ? n * size : 1);
+}
+
+void *std_calloc(size_t n, size_t size) {
+  if (n == 0 || size == 0)
+    return calloc(1, 1);
+  return calloc(n, size);
+}
+
+char *std_strdup(const char *s) {
+  size_t len = strlen(s) + 1;
+  char *copy = malloc(len);
+  if (copy)
+    memcpy(copy, s, len);
+  return copy;
+}
+
+size_t std_strv_len(const char *const *v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void std_strv_free(char **v) {
+  if (!v)
+    return;
+  for (size_t i = 0; v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+char **std_strv_dup(const char *const *v, bool *ok) {
+  *ok = true;
+  if (!v)
+    return NULL;
+  size_t n = std_strv_len(v);
+  char **copy = std_calloc(n + 1, sizeof *copy);
+  if (!copy)
+    goto fail;
+  for (size_t i = 0; i < n; i++) {
+    copy[i] = std_strdup(v[i]);
+    if (!copy[i])
+      goto fail;
+  }
+  return copy;
+fail:
+  std_strv_free(copy);
+  *ok = false;
+  return NULL;
+}
+
+static const char *value_kind(const sy_value *v) {
+  switch (sy_value_type_of(v)) {
+  case SY_VALUE_BYTES:
+    return "a bytes value";
+  case SY_VALUE_FRAME:
+    return "a frame";
+  default:
+    return "nothing";
+  }
+}
+
+int std_want_frame(const char *actor, const sy_value *const *in, size_t n_in,
+                   size_t i, sy_error *err) {
+  if (!in || i >= n_in || !in[i])
+    return sy_error_set(err, SY_EINVAL, "%s: input %zu is missing", actor,
+                        i + 1);
+  if (sy_value_type_of(in[i]) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_ETYPE, "%s: input %zu is %s, expected a frame",
+                        actor, i + 1, value_kind(in[i]));
+  return 0;
+}
+
+void std_column_list(const sy_value *f, char *buf, size_t cap) {
+  size_t cols = sy_frame_cols(f), used = 0;
+  if (cap == 0)
+    return;
+  buf[0] = '\0';
+  if (cols == 0) {
+    snprintf(buf, cap, "(none)");
+    return;
+  }
+  for (size_t c = 0; c < cols; c++) {
+    const char *name = sy_frame_col_name(f, c);
+    int n = snprintf(buf + used, cap - used, "%s%s", c ? ", " : "", name);
+    if (n < 0 || (size_t)n >= cap - used) {
+      /* Cut the list where it stopped fitting and say so. */
+      if (cap >= 4)
+        memcpy(buf + cap - 4, "...", 4);
+      return;
+    }
+    used += (size_t)n;
+  }
+}
+
+bool std_is_numeric(const sy_value *f, size_t c) {
+  sy_col_type t = sy_frame_col_type(f, c);
+  return t == SY_COL_F64 || t == SY_COL_I64;
+}
+
+double std_cell(const sy_value *f, size_t c, size_t row) {
+  if (sy_frame_col_type(f, c) == SY_COL_I64)
+    return (double)sy_frame_i64(f, c)[row];
+  return sy_frame_f64(f, c)[row];
+}
+
+int std_copy_column(sy_value *dst, const char *name, const sy_value *src,
+                    size_t c, size_t row0) {
+  size_t rows = sy_frame_rows(dst);
+  const uint8_t *valid = sy_frame_valid(src, c);
+  const uint8_t *v = valid ? valid + row0 : NULL;
+  const char **cells = NULL;
+  int rc;
+
+  switch (sy_frame_col_type(src, c)) {
+  case SY_COL_F64:
+    rc = sy_frame_add_f64(dst, name, sy_frame_f64(src, c) + row0, v);
+    break;
+  case SY_COL_I64:
+    rc = sy_frame_add_i64(dst, name, sy_frame_i64(src, c) + row0, v);
+    break;
+  case SY_COL_STR:
+    /* String cells are reached one by one; gather borrowed pointers (NULL
+     * marks a null cell) and let the frame copy them. */
+    cells = std_alloc(rows, sizeof *cells);
+    if (!cells) {
+      rc = SY_ENOMEM;
+      break;
+    }
+    for (size_t i = 0; i < rows; i++)
+      cells[i] = sy_frame_str(src, c, row0 + i);
+    rc = sy_frame_add_str(dst, name, cells);
+    break;
+  default:
+    rc = SY_EINVAL;
+    break;
+  }
+  free(cells);
+  return rc;
+}
+
+void std_matrix_free(std_matrix *m) {
+  free(m->x);
+  free(m->names);
+  memset(m, 0, sizeof *m);
+}
+
+int std_matrix_from_frame(const char *actor, const sy_value *f,
+                          const char *const *want, size_t nwant, std_matrix *m,
+                          sy_error *err) {
+  size_t n = sy_frame_rows(f), cols = sy_frame_cols(f), p = 0;
+  size_t *idx = NULL;
+  int rc = 0;
+  char avail[512];
+
+  memset(m, 0, sizeof *m);
+  idx = std_alloc(want ? nwant : cols, sizeof *idx);
+  if (!idx) {
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", actor);
+    goto fail;
+  }
+  if (want) {
+    for (size_t j = 0; j < nwant; j++) {
+      int c = sy_frame_col_index(f, want[j]);
+      if (c < 0) {
+        std_column_list(f, avail, sizeof avail);
+        rc = sy_error_set(err, SY_EINVAL,
+                          "%s: missing feature column '%s' (available: %s)",
+                          actor, want[j], avail);
+        goto fail;
+      }
+      if (!std_is_numeric(f, (size_t)c)) {
+        rc = sy_error_set(err, SY_ETYPE,
+                          "%s: feature column '%s' is not numeric", actor,
+                          want[j]);
+        goto fail;
+      }
+      idx[p++] = (size_t)c;
+    }
+  } else {
+    for (size_t c = 0; c < cols; c++)
+      if (std_is_numeric(f, c))
+        idx[p++] = c;
+  }
+  if (p != 0 && n > SIZE_MAX / p) {
+    rc = sy_error_set(err, SY_ETOOBIG, "%s: input too large", actor);
+    goto fail;
+  }
+  m->x = std_alloc(n * p, sizeof *m->x);
+  m->names = std_alloc(p, sizeof *m->names);
+  if (!m->x || !m->names) {
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", actor);
+    goto fail;
+  }
+  m->n = n;
+  m->p = p;
+  for (size_t j = 0; j < p; j++) {
+    size_t c = idx[j];
+    const uint8_t *valid = sy_frame_valid(f, c);
+    m->names[j] = sy_frame_col_name(f, c);
+    for (size_t i = 0; i < n; i++) {
+      if (valid && !valid[i]) {
+        rc = sy_error_set(err, SY_EINVAL,
+                          "%s: column '%s' is null at row %zu (rows count "
+                          "from 0); drop or fill incomplete rows first",
+                          actor, m->names[j], i);
+        goto fail;
+      }
+      m->x[j * n + i] = std_cell(f, c, i);
+    }
+  }
+  free(idx);
+  return 0;
+fail:
+  free(idx);
+  std_matrix_free(m);
+  return rc;
+}
+
+/* ---- state encoding ---------------------------------------------------- */
+
+static void w_put(std_wbuf *w, const void *p, size_t n) {
+  if (w->failed)
+    return;
+  if (n > SIZE_MAX - w->len) {
+    w->failed = true;
+    return;
+  }
+  if (w->len + n > w->cap) {
+    size_t cap = w->cap ? w->cap : 256;
+    while (cap < w->len + n) {
+      if (cap > SIZE_MAX / 2) {
+        w->failed = true;
+        return;
+      }
+      cap *= 2;
+    }
+    uint8_t *data = realloc(w->data, cap);
+    if (!data) {
+      w->failed = true;
+      return;
+    }
+    w->data = data;
+    w->cap = cap;
+  }
+  memcpy(w->data + w->len, p, n);
+  w->len += n;
+}
+
+static void le32(uint8_t *b, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void le64(uint8_t *b, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *b) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--)
+    v = (v << 8) | b[i];
+  return v;
+}
+
+static uint64_t get64(const uint8_t *b) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | b[i];
+  return v;
+}
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+void std_w_u32(std_wbuf *w, uint32_t v) {
+  uint8_t b[4];
+  le32(b, v);
+  w_put(w, b, sizeof b);
+}
+
+void std_w_u64(std_wbuf *w, uint64_t v) {
+  uint8_t b[8];
+  le64(b, v);
+  w_put(w, b, sizeof b);
+}
+
+void std_w_f64(std_wbuf *w, double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  std_w_u64(w, bits);
+}
+
+void std_w_str(std_wbuf *w, const char *s) {
+  size_t n = strlen(s);
+  if (n > UINT32_MAX) {
+    w->failed = true;
+    return;
+  }
+  std_w_u32(w, (uint32_t)n);
+  w_put(w, s, n);
+}
+
+void std_state_begin(std_wbuf *w, const char magic[8]) {
+  w_put(w, magic, 8);
+  std_w_u32(w, STD_STATE_VERSION);
+  std_w_u32(w, 0); /* payload length, patched by std_state_finish */
+}
+
+int std_state_finish(std_wbuf *w, const char *actor, sy_value **out,
+                     sy_error *err) {
+  int rc;
+  if (!w->failed && w->len - STD_STATE_HEADER > UINT32_MAX)
+    w->failed = true;
+  if (!w->failed) {
+    le32(w->data + 12, (uint32_t)(w->len - STD_STATE_HEADER));
+    std_w_u64(w, fnv1a64(w->data, w->len));
+  }
+  if (w->failed) {
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory saving the state",
+                      actor);
+    goto done;
+  }
+  rc = sy_bytes_wrap(w->data, w->len, STD_STATE_MEDIA, free, out);
+  if (rc < 0) {
+    sy_error_set(err, rc, "%s: cannot make the state value: %s", actor,
+                 sy_strerror(rc));
+    goto done;
+  }
+  w->data = NULL; /* now owned by the value */
+done:
+  free(w->data);
+  memset(w, 0, sizeof *w);
+  return rc;
+}
+
+int std_r_u32(std_rbuf *r, uint32_t *v) {
+  if (r->len - r->pos < 4)
+    return -1;
+  *v = get32(r->data + r->pos);
+  r->pos += 4;
+  return 0;
+}
+
+int std_r_u64(std_rbuf *r, uint64_t *v) {
+  if (r->len - r->pos < 8)
+    return -1;
+  *v = get64(r->data + r->pos);
+  r->pos += 8;
+  return 0;
+}
+
+int std_r_f64(std_rbuf *r, double *v) {
+  uint64_t bits;
+  if (std_r_u64(r, &bits) < 0)
+    return -1;
+  memcpy(v, &bits, sizeof *v);
+  return 0;
+}
+
+int std_r_str(std_rbuf *r, size_t min, char **s) {
+  uint32_t n;
+  *s = NULL;
+  if (std_r_u32(r, &n) < 0 || n < min || n > SY_VALUE_MAX_NAME ||
+      r->len - r->pos < n || memchr(r->data + r->pos, '\0', n))
+    return -1;
+  *s = malloc((size_t)n + 1);
+  if (!*s)
+    return SY_ENOMEM;
+  memcpy(*s, r->data + r->pos, n);
+  (*s)[n] = '\0';
+  r->pos += n;
+  return 0;
+}
+
+int std_state_open(const sy_value *state, const char *actor,
+                   const char magic[8], std_rbuf *r, sy_error *err) {
+  size_t len = 0;
+  const uint8_t *p;
+  const char *media;
+  uint32_t version, payload;
+
+  memset(r, 0, sizeof *r);
+  if (sy_value_type_of(state) != SY_VALUE_BYTES)
+    return sy_error_set(err, SY_ETYPE, "%s: state is %s, expected bytes", actor,
+                        value_kind(state));
+  media = sy_bytes_media_type(state);
+  if (!media || strcmp(media, STD_STATE_MEDIA) != 0)
+    return sy_error_set(err, SY_ECORRUPT,
+                        "%s: state has media type '%s', expected '%s'", actor,
+                        media ? media : "", STD_STATE_MEDIA);
+  p = sy_bytes_data(state, &len);
+  if (len < STD_STATE_HEADER + STD_STATE_TRAILER)
+    return sy_error_set(err, SY_ECORRUPT,
+                        "%s: state is %zu bytes, too short for a header", actor,
+                        len);
+  if (memcmp(p, magic, 8) != 0)
+    return sy_error_set(err, SY_ECORRUPT,
+                        "%s: state has a bad magic (not a %s state)", actor,
+                        actor);
+  version = get32(p + 8);
+  if (version != STD_STATE_VERSION)
+    return sy_error_set(err, SY_ECORRUPT,
+                        "%s: state version %u is not supported (expected %u)",
+                        actor, (unsigned)version, STD_STATE_VERSION);
+  payload = get32(p + 12);
+  if ((uint64_t)payload + STD_STATE_HEADER + STD_STATE_TRAILER != len)
+    return sy_error_set(err, SY_ECORRUPT,
+                        "%s: state length %zu does not match its header "
+                        "(payload %u bytes)",
+                        actor, len, (unsigned)payload);
+  if (get64(p + len - STD_STATE_TRAILER) != fnv1a64(p, len - STD_STATE_TRAILER))
+    return sy_error_set(err, SY_ECORRUPT, "%s: state checksum mismatch", actor);
+  r->data = p;
+  r->pos = STD_STATE_HEADER;
+  r->len = len - STD_STATE_TRAILER;
+  return 0;
+}
+
+int std_state_bad(const char *actor, const std_rbuf *r, sy_error *err) {
+  return sy_error_set(err, SY_ECORRUPT,
+                      "%s: state: malformed payload at offset %zu", actor,
+                      r->pos);
+}

@@ -1,0 +1,408 @@
+/*
+ * linreg.c - std.linreg: ordinary least squares, optionally ridge
+ * (l2 * ||beta||^2, the intercept not penalised), solved with Householder
+ * QR.
+ *
+ * Why QR and not the normal equations: QR works on X itself, so its error
+ * grows with cond(X) rather than cond(X)^2. Ridge stays in the same frame
+ * by augmenting the system with sqrt(l2) * I rows and zero targets:
+ *
+ *   minimise ||y - X b||^2 + l2 ||b||^2  ==  ||[y; 0] - [X; sqrt(l2) I] b||^2
+ *
+ * With an intercept, X and y are centred first (the intercept is then
+ * mean(y) - mean(X) . b), which both leaves the intercept unpenalised and
+ * improves conditioning. A feature whose remaining column norm during the
+ * factorisation falls below m * eps * (largest column norm) is declared
+ * collinear and refused, naming it, instead of producing huge
+ * coefficients.
+ *
+ * Features are every f64/i64 column of the training input, in frame order;
+ * apply looks them up by name (extra columns are ignored). The label is a
+ * frame with exactly one numeric column. Rows with nulls are refused.
+ */
+#include "std.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR "std.linreg"
+static const char linreg_magic[8] = {'S', 'Y', 'L', 'I', 'N', 'R', 'E', 'G'};
+
+typedef struct linreg_model {
+  size_t p;
+  char **names;     /* p feature names */
+  double *coef;     /* p coefficients */
+  double intercept; /* 0 when fitted without one */
+} linreg_model;
+
+typedef struct linreg {
+  double l2;
+  bool intercept;
+  char *output;
+  bool trained;
+  linreg_model model;
+} linreg;
+
+static void model_free(linreg_model *m) {
+  if (m->names)
+    for (size_t j = 0; j < m->p; j++)
+      free(m->names[j]);
+  free(m->names);
+  free(m->coef);
+  memset(m, 0, sizeof *m);
+}
+
+static int model_alloc(linreg_model *m, size_t p) {
+  memset(m, 0, sizeof *m);
+  m->names = std_calloc(p, sizeof *m->names);
+  m->coef = std_calloc(p, sizeof *m->coef);
+  m->p = p;
+  if (!m->names || !m->coef) {
+    model_free(m);
+    return SY_ENOMEM;
+  }
+  return 0;
+}
+
+static int linreg_create(const void *config, void **self, sy_error *err) {
+  const std_linreg_config *cfg = config;
+  linreg *a;
+  if (!cfg || !(cfg->l2 >= 0) || !isfinite(cfg->l2))
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'l2' must be a finite number >= 0");
+  if (!cfg->output || !cfg->output[0] ||
+      strlen(cfg->output) > SY_VALUE_MAX_NAME)
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'output' must be 1 to %d characters",
+                        SY_VALUE_MAX_NAME);
+  a = calloc(1, sizeof *a);
+  if (!a || !(a->output = std_strdup(cfg->output))) {
+    free(a);
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  }
+  a->l2 = cfg->l2;
+  a->intercept = cfg->intercept;
+  *self = a;
+  return 0;
+}
+
+static void linreg_destroy(void *self) {
+  linreg *a = self;
+  if (!a)
+    return;
+  model_free(&a->model);
+  free(a->output);
+  free(a);
+}
+
+/* Reads the label frame into y[0..n), refusing what is not one complete
+ * numeric column of n rows. */
+static int read_label(const sy_value *label, size_t n, double *y,
+                      sy_error *err) {
+  const uint8_t *valid;
+  if (sy_value_type_of(label) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_EINVAL, ACTOR ": train needs a label frame");
+  if (sy_frame_cols(label) != 1 || !std_is_numeric(label, 0))
+    return sy_error_set(err, SY_ETYPE,
+                        ACTOR ": the label must be a frame with exactly one "
+                              "numeric column (it has %zu columns)",
+                        sy_frame_cols(label));
+  if (sy_frame_rows(label) != n)
+    return sy_error_set(err, SY_EINVAL,
+                        ACTOR ": the label has %zu rows, the features %zu",
+                        sy_frame_rows(label), n);
+  valid = sy_frame_valid(label, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (valid && !valid[i])
+      return sy_error_set(err, SY_EINVAL,
+                          ACTOR ": label column '%s' is null at row %zu "
+                                "(rows count from 0)",
+                          sy_frame_col_name(label, 0), i);
+    y[i] = std_cell(label, 0, i);
+  }
+  return 0;
+}
+
+/* Solves min ||b - A x|| for A (m x p, column-major, destroyed) by
+ * Householder QR; b (m) is destroyed, x (p) receives the solution. v is
+ * scratch of m doubles. Returns -1 - k when column k is (numerically)
+ * dependent on the earlier ones, else 0. */
+static long qr_solve(double *A, size_t m, size_t p, double *b, double *x,
+                     double *v) {
+  double maxnorm = 0, tol;
+  for (size_t j = 0; j < p; j++) {
+    double s = 0;
+    for (size_t i = 0; i < m; i++)
+      s += A[j * m + i] * A[j * m + i];
+    if (sqrt(s) > maxnorm)
+      maxnorm = sqrt(s);
+  }
+  tol = (double)(m > p ? m : p) * DBL_EPSILON * maxnorm;
+  for (size_t k = 0; k < p; k++) {
+    double *ak = A + k * m, norm = 0, alpha, vtv = 0;
+    for (size_t i = k; i < m; i++)
+      norm += ak[i] * ak[i];
+    norm = sqrt(norm);
+    if (!(norm > tol))
+      return -1 - (long)k;
+    /* The sign choice avoids cancellation in v[0] = a_kk - alpha. */
+    alpha = ak[k] > 0 ? -norm : norm;
+    for (size_t i = k; i < m; i++)
+      v[i] = ak[i];
+    v[k] -= alpha;
+    for (size_t i = k; i < m; i++)
+      vtv += v[i] * v[i];
+    for (size_t j = k + 1; j < p; j++) {
+      double *aj = A + j * m, s = 0;
+      for (size_t i = k; i < m; i++)
+        s += v[i] * aj[i];
+      s = 2 * s / vtv;
+      for (size_t i = k; i < m; i++)
+        aj[i] -= s * v[i];
+    }
+    double s = 0;
+    for (size_t i = k; i < m; i++)
+      s += v[i] * b[i];
+    s = 2 * s / vtv;
+    for (size_t i = k; i < m; i++)
+      b[i] -= s * v[i];
+    ak[k] = alpha;
+  }
+  for (size_t k = p; k-- > 0;) {
+    double s = b[k];
+    for (size_t j = k + 1; j < p; j++)
+      s -= A[j * m + k] * x[j];
+    x[k] = s / A[k * m + k];
+  }
+  return 0;
+}
+
+static int linreg_train(void *self, const sy_value *const *in, size_t n_in,
+                        const sy_value *label, sy_error *err) {
+  linreg *a = self;
+  std_matrix X = {0};
+  linreg_model next = {0};
+  double *y = NULL, *A = NULL, *b = NULL, *v = NULL, *xm = NULL, ym = 0;
+  size_t n, p, m;
+  int rc;
+
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0 ||
+      (rc = std_matrix_from_frame(ACTOR, in[0], NULL, 0, &X, err)) < 0)
+    goto fail;
+  n = X.n;
+  p = X.p;
+  if (p == 0) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      ACTOR ": the input has no numeric column to use as a "
+                            "feature");
+    goto fail;
+  }
+  if (n == 0) {
+    rc = sy_error_set(err, SY_EINVAL, ACTOR ": no rows to train on");
+    goto fail;
+  }
+  m = n + (a->l2 > 0 ? p : 0);
+  if (m > SIZE_MAX / p) {
+    rc = sy_error_set(err, SY_ETOOBIG, ACTOR ": input too large");
+    goto fail;
+  }
+  y = std_alloc(n, sizeof *y);
+  A = std_calloc(m * p, sizeof *A);
+  b = std_calloc(m, sizeof *b);
+  v = std_alloc(m, sizeof *v);
+  xm = std_calloc(p, sizeof *xm);
+  if (!y || !A || !b || !v || !xm || model_alloc(&next, p) < 0)
+    goto nomem;
+  if ((rc = read_label(label, n, y, err)) < 0)
+    goto fail;
+  if (a->intercept) {
+    for (size_t i = 0; i < n; i++)
+      ym += y[i];
+    ym /= (double)n;
+    for (size_t j = 0; j < p; j++) {
+      for (size_t i = 0; i < n; i++)
+        xm[j] += X.x[j * n + i];
+      xm[j] /= (double)n;
+    }
+  }
+  for (size_t j = 0; j < p; j++) {
+    for (size_t i = 0; i < n; i++)
+      A[j * m + i] = X.x[j * n + i] - xm[j];
+    if (a->l2 > 0)
+      A[j * m + n + j] = sqrt(a->l2);
+  }
+  for (size_t i = 0; i < n; i++)
+    b[i] = y[i] - ym;
+  long bad = qr_solve(A, m, p, b, next.coef, v);
+  if (bad < 0) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      ACTOR ": feature column '%s' is constant or a linear "
+                            "combination of the others (or there are too few "
+                            "rows); drop it or set l2 > 0",
+                      X.names[-1 - bad]);
+    goto fail;
+  }
+  next.intercept = 0;
+  if (a->intercept) {
+    next.intercept = ym;
+    for (size_t j = 0; j < p; j++)
+      next.intercept -= xm[j] * next.coef[j];
+  }
+  for (size_t j = 0; j < p; j++)
+    if (!(next.names[j] = std_strdup(X.names[j])))
+      goto nomem;
+  model_free(&a->model);
+  a->model = next;
+  memset(&next, 0, sizeof next);
+  a->trained = true;
+  rc = 0;
+  goto done;
+nomem:
+  rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+fail:
+done:
+  model_free(&next);
+  std_matrix_free(&X);
+  free(y);
+  free(A);
+  free(b);
+  free(v);
+  free(xm);
+  return rc;
+}
+
+static int linreg_apply(void *self, const sy_value *const *in, size_t n_in,
+                        sy_value **out, sy_error *err) {
+  const linreg *a = self;
+  const linreg_model *md = &a->model;
+  std_matrix X = {0};
+  sy_value *o = NULL;
+  double *pred = NULL;
+  int rc;
+
+  if (!a->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0 ||
+      (rc = std_matrix_from_frame(ACTOR, in[0], (const char *const *)md->names,
+                                  md->p, &X, err)) < 0)
+    goto fail;
+  pred = std_alloc(X.n, sizeof *pred);
+  if (!pred) {
+    rc = SY_ENOMEM;
+    goto fail_code;
+  }
+  for (size_t i = 0; i < X.n; i++) {
+    double s = md->intercept;
+    for (size_t j = 0; j < md->p; j++)
+      s += md->coef[j] * X.x[j * X.n + i];
+    pred[i] = s;
+  }
+  if ((rc = sy_frame_new(X.n, &o)) < 0 ||
+      (rc = sy_frame_add_f64(o, a->output, pred, NULL)) < 0)
+    goto fail_code;
+  *out = o;
+  o = NULL;
+  goto done;
+fail_code:
+  sy_error_set(err, rc, ACTOR ": cannot build the output frame: %s",
+               sy_strerror(rc));
+fail:
+done:
+  sy_value_unref(o);
+  free(pred);
+  std_matrix_free(&X);
+  return rc;
+}
+
+/* Payload: u32 features, f64 intercept, then per feature: str name,
+ * f64 coefficient. */
+static int linreg_save(void *self, sy_value **state, sy_error *err) {
+  const linreg *a = self;
+  std_wbuf w = {0};
+  if (!a->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if (a->model.p > UINT32_MAX)
+    return sy_error_set(err, SY_ETOOBIG, ACTOR ": too many features");
+  std_state_begin(&w, linreg_magic);
+  std_w_u32(&w, (uint32_t)a->model.p);
+  std_w_f64(&w, a->model.intercept);
+  for (size_t j = 0; j < a->model.p; j++) {
+    std_w_str(&w, a->model.names[j]);
+    std_w_f64(&w, a->model.coef[j]);
+  }
+  return std_state_finish(&w, ACTOR, state, err);
+}
+
+static int linreg_load(void *self, const sy_value *state, sy_error *err) {
+  linreg *a = self;
+  linreg_model next = {0};
+  std_rbuf r;
+  uint32_t p;
+  int rc;
+
+  if ((rc = std_state_open(state, ACTOR, linreg_magic, &r, err)) < 0)
+    return rc;
+  /* A feature takes at least 4 + 1 + 8 bytes. */
+  if (std_r_u32(&r, &p) < 0 || p == 0 || p > (r.len - r.pos) / 13)
+    return std_state_bad(ACTOR, &r, err);
+  if (model_alloc(&next, p) < 0)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  if (std_r_f64(&r, &next.intercept) < 0 || !isfinite(next.intercept))
+    goto bad;
+  for (size_t j = 0; j < p; j++) {
+    rc = std_r_str(&r, 1, &next.names[j]);
+    if (rc == SY_ENOMEM) {
+      rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+      goto fail;
+    }
+    if (rc < 0 || std_r_f64(&r, &next.coef[j]) < 0 || !isfinite(next.coef[j]))
+      goto bad;
+  }
+  if (r.pos != r.len)
+    goto bad;
+  model_free(&a->model);
+  a->model = next;
+  a->trained = true;
+  return 0;
+bad:
+  rc = std_state_bad(ACTOR, &r, err);
+fail:
+  model_free(&next);
+  return rc;
+}
+
+static const sy_option linreg_options[] = {
+    {"l2", SY_OPT_DOUBLE, 0, "0", "0", NULL, NULL,
+     offsetof(std_linreg_config, l2),
+     "Ridge penalty on the coefficients (0 = ordinary least squares)."},
+    {"intercept", SY_OPT_BOOL, 0, "true", NULL, NULL, NULL,
+     offsetof(std_linreg_config, intercept),
+     "Fit an unpenalised intercept term."},
+    {"output", SY_OPT_STRING, 0, "prediction", NULL, NULL, NULL,
+     offsetof(std_linreg_config, output),
+     "Name of the output column holding the predictions."},
+    SY_OPTION_END};
+
+static const sy_actor_ops linreg_ops = {sizeof(sy_actor_ops),
+                                        1,
+                                        1,
+                                        1,
+                                        SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+                                        linreg_apply,
+                                        linreg_train,
+                                        linreg_save,
+                                        linreg_load};
+
+const sy_provider std_linreg_provider = {
+    sizeof(sy_provider),
+    SY_KIND_ACTOR,
+    "std.linreg",
+    STD_VERSION,
+    "Fits a linear regression (least squares, optional ridge) with QR.",
+    linreg_options,
+    sizeof(std_linreg_config),
+    linreg_create,
+    linreg_destroy,
+    &linreg_ops};

@@ -1,0 +1,562 @@
+/*
+ * logreg.c - std.logreg: multinomial logistic regression (softmax over K
+ * classes; K = 2 is ordinary logistic regression with a redundant but
+ * harmless second row of weights), trained by full-batch gradient descent.
+ *
+ * Model: p(k | x) = softmax_k(W_k . x + b_k). Loss minimised:
+ *
+ *   L = -(1/n) sum_i log p(y_i | x_i) + (l2 / 2) ||W||^2   (b unpenalised)
+ *
+ * so one epoch is, with P the predicted and Y the one-hot matrix:
+ *
+ *   W -= rate * ((1/n) (P - Y)^T X + l2 W),   b -= rate * (1/n) sum_i (P_i -
+ * Y_i)
+ *
+ * Weights start at 0, every sum runs in row order, and training never
+ * looks at a clock or a random source, so the result is deterministic.
+ * train() always starts again from 0 (the actor is not incremental).
+ *
+ * Classes are the distinct label values, sorted (numerically for i64,
+ * bytewise for strings); class k's probability is the column "p_<class>".
+ * The prediction is the most probable class, the first one on ties.
+ * Features are every f64/i64 column of the training input, looked up by
+ * name at apply time. Features are not scaled here: put std.scaler first.
+ */
+#include "std.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR "std.logreg"
+static const char logreg_magic[8] = {'S', 'Y', 'L', 'O', 'G', 'R', 'E', 'G'};
+
+typedef struct logreg_model {
+  size_t p, k;
+  char **names;     /* p feature names */
+  sy_col_type type; /* SY_COL_I64 or SY_COL_STR */
+  int64_t *cls_i64; /* k classes when type is i64 */
+  char **cls_str;   /* k classes when type is str */
+  double *w;        /* k * p, row-major (class by class) */
+  double *b;        /* k */
+} logreg_model;
+
+typedef struct logreg {
+  int64_t epochs;
+  double rate, l2;
+  char *output;
+  bool trained;
+  logreg_model model;
+} logreg;
+
+static void model_free(logreg_model *m) {
+  if (m->names)
+    for (size_t j = 0; j < m->p; j++)
+      free(m->names[j]);
+  if (m->cls_str)
+    for (size_t c = 0; c < m->k; c++)
+      free(m->cls_str[c]);
+  free(m->names);
+  free(m->cls_i64);
+  free(m->cls_str);
+  free(m->w);
+  free(m->b);
+  memset(m, 0, sizeof *m);
+}
+
+static int model_alloc(logreg_model *m, size_t p, size_t k, sy_col_type type) {
+  memset(m, 0, sizeof *m);
+  m->p = p;
+  m->k = k;
+  m->type = type;
+  m->names = std_calloc(p, sizeof *m->names);
+  if (type == SY_COL_STR)
+    m->cls_str = std_calloc(k, sizeof *m->cls_str);
+  else
+    m->cls_i64 = std_calloc(k, sizeof *m->cls_i64);
+  m->w = k && p > SIZE_MAX / k ? NULL : std_calloc(k * p, sizeof *m->w);
+  m->b = std_calloc(k, sizeof *m->b);
+  if (!m->names || !(m->cls_str || m->cls_i64) || !m->w || !m->b) {
+    model_free(m);
+    return SY_ENOMEM;
+  }
+  return 0;
+}
+
+static int logreg_create(const void *config, void **self, sy_error *err) {
+  const std_logreg_config *cfg = config;
+  logreg *a;
+  if (!cfg || cfg->epochs < 1 || cfg->epochs > 1000000)
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'epochs' must be 1 to 1000000");
+  if (!(cfg->rate > 0) || !isfinite(cfg->rate))
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'rate' must be a finite number > 0");
+  if (!(cfg->l2 >= 0) || !isfinite(cfg->l2))
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'l2' must be a finite number >= 0");
+  if (!cfg->output || !cfg->output[0] ||
+      strlen(cfg->output) > SY_VALUE_MAX_NAME)
+    return sy_error_set(err, SY_ECONFIG,
+                        ACTOR ": 'output' must be 1 to %d characters",
+                        SY_VALUE_MAX_NAME);
+  a = calloc(1, sizeof *a);
+  if (!a || !(a->output = std_strdup(cfg->output))) {
+    free(a);
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  }
+  a->epochs = cfg->epochs;
+  a->rate = cfg->rate;
+  a->l2 = cfg->l2;
+  *self = a;
+  return 0;
+}
+
+static void logreg_destroy(void *self) {
+  logreg *a = self;
+  if (!a)
+    return;
+  model_free(&a->model);
+  free(a->output);
+  free(a);
+}
+
+static int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+static int cmp_str(const void *x, const void *y) {
+  return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The class index of each label row, and the sorted distinct classes
+ * (copied into md, which model_alloc sizes once the count is known). */
+static int read_classes(const sy_value *label, size_t n, size_t p,
+                        logreg_model *md, size_t *y, sy_error *err) {
+  sy_col_type type;
+  const uint8_t *valid;
+  void *sorted = NULL;
+  size_t k = 0;
+  int rc = 0;
+
+  if (sy_value_type_of(label) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_EINVAL, ACTOR ": train needs a label frame");
+  type = sy_frame_col_type(label, 0);
+  if (sy_frame_cols(label) != 1 || (type != SY_COL_I64 && type != SY_COL_STR))
+    return sy_error_set(err, SY_ETYPE,
+                        ACTOR ": the label must be a frame with exactly one "
+                              "i64 or str column");
+  if (sy_frame_rows(label) != n)
+    return sy_error_set(err, SY_EINVAL,
+                        ACTOR ": the label has %zu rows, the features %zu",
+                        sy_frame_rows(label), n);
+  valid = sy_frame_valid(label, 0);
+  for (size_t i = 0; i < n; i++)
+    if (valid && !valid[i])
+      return sy_error_set(err, SY_EINVAL,
+                          ACTOR ": label column '%s' is null at row %zu "
+                                "(rows count from 0)",
+                          sy_frame_col_name(label, 0), i);
+
+  /* Sort a copy of the labels and keep the distinct ones. */
+  sorted = std_alloc(n, type == SY_COL_STR ? sizeof(char *) : sizeof(int64_t));
+  if (!sorted)
+    goto nomem;
+  if (type == SY_COL_STR) {
+    const char **s = sorted;
+    for (size_t i = 0; i < n; i++)
+      s[i] = sy_frame_str(label, 0, i);
+    qsort(s, n, sizeof *s, cmp_str);
+    for (size_t i = 0; i < n; i++)
+      if (k == 0 || strcmp(s[k - 1], s[i]) != 0)
+        s[k++] = s[i];
+  } else {
+    int64_t *s = sorted;
+    memcpy(s, sy_frame_i64(label, 0), n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_i64);
+    for (size_t i = 0; i < n; i++)
+      if (k == 0 || s[k - 1] != s[i])
+        s[k++] = s[i];
+  }
+  if (k < 2) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      ACTOR ": the label has %zu distinct value%s; at least "
+                            "2 classes are needed",
+                      k, k == 1 ? "" : "s");
+    goto done;
+  }
+  if (model_alloc(md, p, k, type) < 0)
+    goto nomem;
+  for (size_t c = 0; c < k; c++) {
+    if (type == SY_COL_STR) {
+      const char *cls = ((const char **)sorted)[c];
+      /* "p_" + class must be a valid column name. */
+      if (strlen(cls) + 2 > SY_VALUE_MAX_NAME) {
+        rc = sy_error_set(err, SY_EINVAL,
+                          ACTOR ": class label '%.40s...' is longer than %d "
+                                "bytes",
+                          cls, SY_VALUE_MAX_NAME - 2);
+        goto done;
+      }
+      if (!(md->cls_str[c] = std_strdup(cls)))
+        goto nomem;
+    } else {
+      md->cls_i64[c] = ((const int64_t *)sorted)[c];
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    void *hit;
+    if (type == SY_COL_STR) {
+      const char *key = sy_frame_str(label, 0, i);
+      hit = bsearch(&key, md->cls_str, k, sizeof *md->cls_str, cmp_str);
+      y[i] = (size_t)((char **)hit - md->cls_str);
+    } else {
+      int64_t key = sy_frame_i64(label, 0)[i];
+      hit = bsearch(&key, md->cls_i64, k, sizeof *md->cls_i64, cmp_i64);
+      y[i] = (size_t)((int64_t *)hit - md->cls_i64);
+    }
+  }
+  goto done;
+nomem:
+  rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+done:
+  free(sorted);
+  return rc;
+}
+
+/* Writes softmax(W x + b) into prob[0..k). x has p entries with stride
+ * `stride` (so both row-major and column-major matrices work). */
+static void predict_row(const logreg_model *md, const double *x, size_t stride,
+                        double *prob) {
+  double max = -INFINITY, sum = 0;
+  for (size_t c = 0; c < md->k; c++) {
+    double z = md->b[c];
+    for (size_t j = 0; j < md->p; j++)
+      z += md->w[c * md->p + j] * x[j * stride];
+    prob[c] = z;
+    if (z > max)
+      max = z;
+  }
+  /* Subtracting the largest logit keeps exp() from overflowing. */
+  for (size_t c = 0; c < md->k; c++) {
+    prob[c] = exp(prob[c] - max);
+    sum += prob[c];
+  }
+  for (size_t c = 0; c < md->k; c++)
+    prob[c] /= sum;
+}
+
+static int logreg_train(void *self, const sy_value *const *in, size_t n_in,
+                        const sy_value *label, sy_error *err) {
+  logreg *a = self;
+  std_matrix X = {0};
+  logreg_model next = {0};
+  size_t *y = NULL, n, p, k;
+  double *xr = NULL, *gw = NULL, *gb = NULL, *prob = NULL;
+  int rc;
+
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0 ||
+      (rc = std_matrix_from_frame(ACTOR, in[0], NULL, 0, &X, err)) < 0)
+    goto fail;
+  n = X.n;
+  p = X.p;
+  if (p == 0) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      ACTOR ": the input has no numeric column to use as a "
+                            "feature");
+    goto fail;
+  }
+  if (n == 0) {
+    rc = sy_error_set(err, SY_EINVAL, ACTOR ": no rows to train on");
+    goto fail;
+  }
+  y = std_alloc(n, sizeof *y);
+  if (!y)
+    goto nomem;
+  if ((rc = read_classes(label, n, p, &next, y, err)) < 0)
+    goto fail;
+  k = next.k;
+  for (size_t j = 0; j < p; j++)
+    if (!(next.names[j] = std_strdup(X.names[j])))
+      goto nomem;
+  /* A row-major copy makes each row's features contiguous for the many
+   * passes over the data. */
+  xr = std_alloc(n * p, sizeof *xr);
+  gw = std_alloc(k * p, sizeof *gw);
+  gb = std_alloc(k, sizeof *gb);
+  prob = std_alloc(k, sizeof *prob);
+  if (!xr || !gw || !gb || !prob)
+    goto nomem;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < p; j++)
+      xr[i * p + j] = X.x[j * n + i];
+
+  for (int64_t e = 0; e < a->epochs; e++) {
+    memset(gw, 0, k * p * sizeof *gw);
+    memset(gb, 0, k * sizeof *gb);
+    for (size_t i = 0; i < n; i++) {
+      const double *x = xr + i * p;
+      predict_row(&next, x, 1, prob);
+      for (size_t c = 0; c < k; c++) {
+        double d = prob[c] - (y[i] == c ? 1.0 : 0.0);
+        gb[c] += d;
+        for (size_t j = 0; j < p; j++)
+          gw[c * p + j] += d * x[j];
+      }
+    }
+    for (size_t c = 0; c < k; c++) {
+      for (size_t j = 0; j < p; j++) {
+        double *w = &next.w[c * p + j];
+        *w -= a->rate * (gw[c * p + j] / (double)n + a->l2 * *w);
+      }
+      next.b[c] -= a->rate * gb[c] / (double)n;
+    }
+  }
+  for (size_t t = 0; t < k * p; t++)
+    if (!isfinite(next.w[t])) {
+      rc = sy_error_set(err, SY_EINVAL,
+                        ACTOR ": training diverged (weights are not finite); "
+                              "lower 'rate' or scale the features");
+      goto fail;
+    }
+  model_free(&a->model);
+  a->model = next;
+  memset(&next, 0, sizeof next);
+  a->trained = true;
+  rc = 0;
+  goto done;
+nomem:
+  rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+fail:
+done:
+  model_free(&next);
+  std_matrix_free(&X);
+  free(y);
+  free(xr);
+  free(gw);
+  free(gb);
+  free(prob);
+  return rc;
+}
+
+/* "p_<class>" into buf (SY_VALUE_MAX_NAME + 1 bytes). */
+static void prob_name(const logreg_model *md, size_t c, char *buf, size_t cap) {
+  if (md->type == SY_COL_STR)
+    snprintf(buf, cap, "p_%s", md->cls_str[c]);
+  else
+    snprintf(buf, cap, "p_%" PRId64, md->cls_i64[c]);
+}
+
+static int logreg_apply(void *self, const sy_value *const *in, size_t n_in,
+                        sy_value **out, sy_error *err) {
+  const logreg *a = self;
+  const logreg_model *md = &a->model;
+  std_matrix X = {0};
+  sy_value *o = NULL;
+  double *prob = NULL, *row = NULL;
+  size_t *best = NULL, n;
+  void *pred = NULL;
+  char name[SY_VALUE_MAX_NAME + 8];
+  int rc;
+
+  if (!a->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0 ||
+      (rc = std_matrix_from_frame(ACTOR, in[0], (const char *const *)md->names,
+                                  md->p, &X, err)) < 0)
+    goto fail;
+  n = X.n;
+  /* prob is column-major (class by class) to hand each class's column to
+   * the frame directly. */
+  prob = std_alloc(md->k * n, sizeof *prob);
+  row = std_alloc(md->k, sizeof *row);
+  best = std_alloc(n, sizeof *best);
+  pred =
+      std_alloc(n, md->type == SY_COL_STR ? sizeof(char *) : sizeof(int64_t));
+  if (!prob || !row || !best || !pred) {
+    rc = SY_ENOMEM;
+    goto fail_code;
+  }
+  for (size_t i = 0; i < n; i++) {
+    predict_row(md, X.x + i, n, row);
+    best[i] = 0;
+    for (size_t c = 0; c < md->k; c++) {
+      prob[c * n + i] = row[c];
+      if (row[c] > row[best[i]])
+        best[i] = c;
+    }
+    if (md->type == SY_COL_STR)
+      ((const char **)pred)[i] = md->cls_str[best[i]];
+    else
+      ((int64_t *)pred)[i] = md->cls_i64[best[i]];
+  }
+  if ((rc = sy_frame_new(n, &o)) < 0)
+    goto fail_code;
+  rc = md->type == SY_COL_STR
+           ? sy_frame_add_str(o, a->output, (const char *const *)pred)
+           : sy_frame_add_i64(o, a->output, pred, NULL);
+  if (rc < 0)
+    goto fail_code;
+  for (size_t c = 0; c < md->k; c++) {
+    prob_name(md, c, name, sizeof name);
+    if ((rc = sy_frame_add_f64(o, name, prob + c * n, NULL)) < 0) {
+      if (rc == SY_EEXIST)
+        sy_error_set(err, rc,
+                     ACTOR ": output column '%s' clashes with a probability "
+                           "column; choose another 'output'",
+                     a->output);
+      else
+        sy_error_set(err, rc, ACTOR ": cannot build the output frame: %s",
+                     sy_strerror(rc));
+      goto fail;
+    }
+  }
+  *out = o;
+  o = NULL;
+  goto done;
+fail_code:
+  sy_error_set(err, rc, ACTOR ": cannot build the output frame: %s",
+               sy_strerror(rc));
+fail:
+done:
+  sy_value_unref(o);
+  std_matrix_free(&X);
+  free(prob);
+  free(row);
+  free(best);
+  free(pred);
+  return rc;
+}
+
+/* Payload: u32 features p, u32 classes k, u32 label type (2 i64, 3 str),
+ * p feature names, k classes (i64 as u64, or str), k * p f64 weights
+ * (class by class), k f64 biases. */
+static int logreg_save(void *self, sy_value **state, sy_error *err) {
+  const logreg *a = self;
+  const logreg_model *md = &a->model;
+  std_wbuf w = {0};
+  if (!a->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if (md->p > UINT32_MAX || md->k > UINT32_MAX)
+    return sy_error_set(err, SY_ETOOBIG, ACTOR ": model too large");
+  std_state_begin(&w, logreg_magic);
+  std_w_u32(&w, (uint32_t)md->p);
+  std_w_u32(&w, (uint32_t)md->k);
+  std_w_u32(&w, (uint32_t)md->type);
+  for (size_t j = 0; j < md->p; j++)
+    std_w_str(&w, md->names[j]);
+  for (size_t c = 0; c < md->k; c++) {
+    if (md->type == SY_COL_STR)
+      std_w_str(&w, md->cls_str[c]);
+    else
+      std_w_u64(&w, (uint64_t)md->cls_i64[c]);
+  }
+  for (size_t t = 0; t < md->k * md->p; t++)
+    std_w_f64(&w, md->w[t]);
+  for (size_t c = 0; c < md->k; c++)
+    std_w_f64(&w, md->b[c]);
+  return std_state_finish(&w, ACTOR, state, err);
+}
+
+static int logreg_load(void *self, const sy_value *state, sy_error *err) {
+  logreg *a = self;
+  logreg_model next = {0};
+  std_rbuf r;
+  uint32_t p, k, type;
+  int rc;
+
+  if ((rc = std_state_open(state, ACTOR, logreg_magic, &r, err)) < 0)
+    return rc;
+  if (std_r_u32(&r, &p) < 0 || std_r_u32(&r, &k) < 0 ||
+      std_r_u32(&r, &type) < 0 || p == 0 || k < 2 ||
+      (type != SY_COL_I64 && type != SY_COL_STR))
+    return std_state_bad(ACTOR, &r, err);
+  /* Every feature and class costs at least 5 bytes and every weight 8:
+   * refuse counts the payload cannot hold before allocating for them. */
+  if (p > (r.len - r.pos) / 5 || k > (r.len - r.pos) / 12 ||
+      (uint64_t)k * p > (r.len - r.pos) / 8)
+    return std_state_bad(ACTOR, &r, err);
+  if (model_alloc(&next, p, k, (sy_col_type)type) < 0)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  for (size_t j = 0; j < p; j++)
+    if ((rc = std_r_str(&r, 1, &next.names[j])) < 0)
+      goto str_fail;
+  for (size_t c = 0; c < k; c++) {
+    if (type == SY_COL_STR) {
+      if ((rc = std_r_str(&r, 0, &next.cls_str[c])) < 0)
+        goto str_fail;
+      if (strlen(next.cls_str[c]) + 2 > SY_VALUE_MAX_NAME ||
+          (c > 0 && strcmp(next.cls_str[c - 1], next.cls_str[c]) >= 0))
+        goto bad;
+    } else {
+      uint64_t u;
+      if (std_r_u64(&r, &u) < 0)
+        goto bad;
+      next.cls_i64[c] = (int64_t)u;
+      if (c > 0 && next.cls_i64[c - 1] >= next.cls_i64[c])
+        goto bad;
+    }
+  }
+  for (size_t t = 0; t < (size_t)k * p; t++)
+    if (std_r_f64(&r, &next.w[t]) < 0 || !isfinite(next.w[t]))
+      goto bad;
+  for (size_t c = 0; c < k; c++)
+    if (std_r_f64(&r, &next.b[c]) < 0 || !isfinite(next.b[c]))
+      goto bad;
+  if (r.pos != r.len)
+    goto bad;
+  model_free(&a->model);
+  a->model = next;
+  a->trained = true;
+  return 0;
+str_fail:
+  if (rc == SY_ENOMEM) {
+    rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+    goto fail;
+  }
+bad:
+  rc = std_state_bad(ACTOR, &r, err);
+fail:
+  model_free(&next);
+  return rc;
+}
+
+static const sy_option logreg_options[] = {
+    {"epochs", SY_OPT_INT, 0, "100", "1", "1000000", NULL,
+     offsetof(std_logreg_config, epochs),
+     "Number of full-batch gradient descent steps."},
+    {"rate", SY_OPT_DOUBLE, 0, "0.1", "0", NULL, NULL,
+     offsetof(std_logreg_config, rate),
+     "Learning rate of each step; must be greater than 0."},
+    {"l2", SY_OPT_DOUBLE, 0, "0", "0", NULL, NULL,
+     offsetof(std_logreg_config, l2),
+     "L2 penalty on the weights (the biases are not penalised)."},
+    {"output", SY_OPT_STRING, 0, "prediction", NULL, NULL, NULL,
+     offsetof(std_logreg_config, output),
+     "Name of the output column holding the predicted class."},
+    SY_OPTION_END};
+
+static const sy_actor_ops logreg_ops = {sizeof(sy_actor_ops),
+                                        1,
+                                        1,
+                                        1,
+                                        SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+                                        logreg_apply,
+                                        logreg_train,
+                                        logreg_save,
+                                        logreg_load};
+
+const sy_provider std_logreg_provider = {
+    sizeof(sy_provider),
+    SY_KIND_ACTOR,
+    "std.logreg",
+    STD_VERSION,
+    "Fits a multinomial logistic regression by full-batch gradient descent.",
+    logreg_options,
+    sizeof(std_logreg_config),
+    logreg_create,
+    logreg_destroy,
+    &logreg_ops};

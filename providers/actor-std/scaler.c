@@ -1,0 +1,422 @@
+/*
+ * scaler.c - std.scaler: standardises numeric columns to
+ * (x - mean) / std, with the population standard deviation (ddof 0).
+ *
+ * The state per column is (name, count, mean, M2), M2 being the sum of
+ * squared deviations from the mean. A batch is summarised with two passes
+ * (mean first, then squared deviations, which is accurate), and a second
+ * train() folds the new batch into the old summary with Chan et al.'s
+ * parallel formula, so training is incremental and gives the same result,
+ * up to rounding, as one pass over all the data:
+ *
+ *   n = na + nb, d = mb - ma, mean = ma + d * nb / n,
+ *   M2 = M2a + M2b + d^2 * na * nb / n
+ *
+ * Nulls are skipped in the statistics and stay null in the output. A
+ * column whose std is 0 (constant, or never seen) maps every present cell
+ * to 0 when with_std is on. i64 columns come out as f64; every other
+ * column passes through unchanged.
+ */
+#include "std.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR "std.scaler"
+static const char scaler_magic[8] = {'S', 'Y', 'S', 'C', 'A', 'L', 'E', 'R'};
+
+typedef struct scaler_stats {
+  size_t n;      /* columns */
+  char **names;  /* n names (not NULL-terminated) */
+  double *count; /* present cells seen */
+  double *mean;
+  double *m2;
+} scaler_stats;
+
+typedef struct scaler {
+  bool with_mean, with_std;
+  char **columns; /* the 'columns' parameter, NULL when unset */
+  bool trained;
+  scaler_stats stats; /* valid when trained */
+} scaler;
+
+static void stats_free(scaler_stats *s) {
+  if (s->names)
+    for (size_t i = 0; i < s->n; i++)
+      free(s->names[i]);
+  free(s->names);
+  free(s->count);
+  free(s->mean);
+  free(s->m2);
+  memset(s, 0, sizeof *s);
+}
+
+static int stats_alloc(scaler_stats *s, size_t n) {
+  memset(s, 0, sizeof *s);
+  s->names = std_calloc(n, sizeof *s->names);
+  s->count = std_calloc(n, sizeof *s->count);
+  s->mean = std_calloc(n, sizeof *s->mean);
+  s->m2 = std_calloc(n, sizeof *s->m2);
+  s->n = n;
+  if (!s->names || !s->count || !s->mean || !s->m2) {
+    stats_free(s);
+    return SY_ENOMEM;
+  }
+  return 0;
+}
+
+static int scaler_create(const void *config, void **self, sy_error *err) {
+  const std_scaler_config *cfg = config;
+  scaler *s = NULL;
+  bool ok;
+  int rc;
+
+  if (!cfg) {
+    rc = sy_error_set(err, SY_ECONFIG, ACTOR ": no configuration");
+    goto fail;
+  }
+  s = calloc(1, sizeof *s);
+  if (!s)
+    goto nomem;
+  s->with_mean = cfg->with_mean;
+  s->with_std = cfg->with_std;
+  s->columns = std_strv_dup(cfg->columns, &ok);
+  if (!ok)
+    goto nomem;
+  if (s->columns && !s->columns[0]) {
+    rc = sy_error_set(err, SY_ECONFIG,
+                      ACTOR ": 'columns' is set but names no column");
+    goto fail;
+  }
+  *self = s;
+  return 0;
+nomem:
+  rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+fail:
+  if (s)
+    std_strv_free(s->columns);
+  free(s);
+  return rc;
+}
+
+static void scaler_destroy(void *self) {
+  scaler *s = self;
+  if (!s)
+    return;
+  std_strv_free(s->columns);
+  stats_free(&s->stats);
+  free(s);
+}
+
+/* Summarises column c of f (count, mean, M2), skipping nulls. */
+static void column_stats(const sy_value *f, size_t c, double *count,
+                         double *mean, double *m2) {
+  size_t rows = sy_frame_rows(f);
+  const uint8_t *valid = sy_frame_valid(f, c);
+  double n = 0, sum = 0, ss = 0, mu;
+  for (size_t i = 0; i < rows; i++)
+    if (!valid || valid[i]) {
+      sum += std_cell(f, c, i);
+      n += 1;
+    }
+  mu = n > 0 ? sum / n : 0.0;
+  for (size_t i = 0; i < rows; i++)
+    if (!valid || valid[i]) {
+      double d = std_cell(f, c, i) - mu;
+      ss += d * d;
+    }
+  *count = n;
+  *mean = mu;
+  *m2 = ss;
+}
+
+/* Which columns of f this training covers: the 'columns' parameter, the
+ * already trained columns (incremental training), or every numeric one.
+ * Fills idx[] (frame indices) and names[] (borrowed) and returns the
+ * count, or a negative code with err set. */
+static int pick_columns(const scaler *s, const sy_value *f, size_t *idx,
+                        const char **names, size_t *np, sy_error *err) {
+  size_t cols = sy_frame_cols(f), p = 0;
+  char avail[512];
+
+  if (s->columns || s->trained) {
+    size_t want =
+        s->columns ? std_strv_len((const char *const *)s->columns) : s->stats.n;
+    for (size_t j = 0; j < want; j++) {
+      const char *name = s->columns ? s->columns[j] : s->stats.names[j];
+      int c = sy_frame_col_index(f, name);
+      if (c < 0) {
+        std_column_list(f, avail, sizeof avail);
+        return sy_error_set(err, SY_EINVAL,
+                            ACTOR ": unknown column '%s' (available: %s)", name,
+                            avail);
+      }
+      if (!std_is_numeric(f, (size_t)c))
+        return sy_error_set(err, SY_ETYPE,
+                            ACTOR ": column '%s' is not numeric (f64 or i64)",
+                            name);
+      idx[p] = (size_t)c;
+      names[p++] = name;
+    }
+    /* Without an explicit list, every numeric column is scaled, so a
+     * later batch may not bring a numeric column the first did not. */
+    if (!s->columns)
+      for (size_t c = 0; c < cols; c++) {
+        const char *name = sy_frame_col_name(f, c);
+        bool known = false;
+        for (size_t j = 0; j < s->stats.n && !known; j++)
+          known = strcmp(name, s->stats.names[j]) == 0;
+        if (std_is_numeric(f, c) && !known)
+          return sy_error_set(err, SY_EINVAL,
+                              ACTOR ": numeric column '%s' was not in the "
+                                    "earlier training data",
+                              name);
+      }
+  } else {
+    for (size_t c = 0; c < cols; c++)
+      if (std_is_numeric(f, c)) {
+        idx[p] = c;
+        names[p++] = sy_frame_col_name(f, c);
+      }
+  }
+  *np = p;
+  return 0;
+}
+
+static int scaler_train(void *self, const sy_value *const *in, size_t n_in,
+                        const sy_value *label, sy_error *err) {
+  scaler *s = self;
+  scaler_stats next = {0};
+  size_t *idx = NULL, p = 0, cap;
+  const char **names = NULL;
+  int rc;
+
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0)
+    goto fail;
+  /* pick_columns never picks more than the frame has, the parameter
+   * lists or the state knows, whichever rule applies. */
+  cap = sy_frame_cols(in[0]) + std_strv_len((const char *const *)s->columns) +
+        s->stats.n;
+  idx = std_alloc(cap, sizeof *idx);
+  names = std_alloc(cap, sizeof *names);
+  if (!idx || !names)
+    goto nomem;
+  if ((rc = pick_columns(s, in[0], idx, names, &p, err)) < 0)
+    goto fail;
+  if (stats_alloc(&next, p) < 0)
+    goto nomem;
+  for (size_t j = 0; j < p; j++) {
+    double nb, mb, m2b;
+    if (!(next.names[j] = std_strdup(names[j])))
+      goto nomem;
+    column_stats(in[0], idx[j], &nb, &mb, &m2b);
+    /* Fold in what earlier training saw for this column (Chan et al.). */
+    int old = -1;
+    for (size_t k = 0; s->trained && k < s->stats.n && old < 0; k++)
+      if (strcmp(s->stats.names[k], names[j]) == 0)
+        old = (int)k;
+    if (old >= 0 && s->stats.count[old] > 0) {
+      double na = s->stats.count[old], ma = s->stats.mean[old];
+      double n = na + nb, d = mb - ma;
+      next.count[j] = n;
+      next.mean[j] = nb > 0 ? ma + d * nb / n : ma;
+      next.m2[j] = s->stats.m2[old] + m2b + (nb > 0 ? d * d * na * nb / n : 0);
+    } else {
+      next.count[j] = nb;
+      next.mean[j] = mb;
+      next.m2[j] = m2b;
+    }
+  }
+  stats_free(&s->stats);
+  s->stats = next;
+  s->trained = true;
+  free(idx);
+  free(names);
+  return 0;
+nomem:
+  rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+fail:
+  stats_free(&next);
+  free(idx);
+  free(names);
+  return rc;
+}
+
+static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
+                        sy_value **out, sy_error *err) {
+  const scaler *s = self;
+  const sy_value *f;
+  sy_value *o = NULL;
+  double *buf = NULL;
+  size_t rows;
+  int rc;
+
+  if (!s->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if ((rc = std_want_frame(ACTOR, in, n_in, 0, err)) < 0)
+    return rc;
+  f = in[0];
+  rows = sy_frame_rows(f);
+  /* Every trained column must be there and numeric before anything is
+   * built, so the error names the real problem. */
+  for (size_t j = 0; j < s->stats.n; j++) {
+    int c = sy_frame_col_index(f, s->stats.names[j]);
+    char avail[512];
+    if (c < 0) {
+      std_column_list(f, avail, sizeof avail);
+      return sy_error_set(err, SY_EINVAL,
+                          ACTOR ": trained column '%s' is missing from the "
+                                "input (available: %s)",
+                          s->stats.names[j], avail);
+    }
+    if (!std_is_numeric(f, (size_t)c))
+      return sy_error_set(err, SY_ETYPE,
+                          ACTOR ": column '%s' is not numeric (f64 or i64)",
+                          s->stats.names[j]);
+  }
+  buf = std_alloc(rows, sizeof *buf);
+  if (!buf) {
+    rc = SY_ENOMEM;
+    goto fail_code;
+  }
+  if ((rc = sy_frame_new(rows, &o)) < 0)
+    goto fail_code;
+  for (size_t c = 0; c < sy_frame_cols(f); c++) {
+    const char *name = sy_frame_col_name(f, c);
+    int st = -1;
+    for (size_t j = 0; j < s->stats.n && st < 0; j++)
+      if (strcmp(s->stats.names[j], name) == 0)
+        st = (int)j;
+    if (st < 0) {
+      if ((rc = std_copy_column(o, name, f, c, 0)) < 0)
+        goto fail_code;
+      continue;
+    }
+    double count = s->stats.count[st];
+    double mean = s->with_mean ? s->stats.mean[st] : 0.0;
+    double sd = count > 0 ? sqrt(s->stats.m2[st] / count) : 0.0;
+    const uint8_t *valid = sy_frame_valid(f, c);
+    for (size_t i = 0; i < rows; i++) {
+      if (valid && !valid[i]) {
+        buf[i] = 0.0;
+        continue;
+      }
+      double x = std_cell(f, c, i) - mean;
+      if (s->with_std)
+        x = sd > 0 ? x / sd : 0.0;
+      buf[i] = x;
+    }
+    if ((rc = sy_frame_add_f64(o, name, buf, valid)) < 0)
+      goto fail_code;
+  }
+  free(buf);
+  *out = o;
+  return 0;
+fail_code:
+  sy_error_set(err, rc, ACTOR ": cannot build the output frame: %s",
+               sy_strerror(rc));
+  free(buf);
+  sy_value_unref(o);
+  return rc;
+}
+
+/* Payload: u32 columns, then per column: str name, f64 count, f64 mean,
+ * f64 M2. */
+static int scaler_save(void *self, sy_value **state, sy_error *err) {
+  const scaler *s = self;
+  std_wbuf w = {0};
+  if (!s->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if (s->stats.n > UINT32_MAX)
+    return sy_error_set(err, SY_ETOOBIG, ACTOR ": too many columns");
+  std_state_begin(&w, scaler_magic);
+  std_w_u32(&w, (uint32_t)s->stats.n);
+  for (size_t j = 0; j < s->stats.n; j++) {
+    std_w_str(&w, s->stats.names[j]);
+    std_w_f64(&w, s->stats.count[j]);
+    std_w_f64(&w, s->stats.mean[j]);
+    std_w_f64(&w, s->stats.m2[j]);
+  }
+  return std_state_finish(&w, ACTOR, state, err);
+}
+
+static int scaler_load(void *self, const sy_value *state, sy_error *err) {
+  scaler *s = self;
+  scaler_stats next = {0};
+  std_rbuf r;
+  uint32_t n;
+  int rc;
+
+  if ((rc = std_state_open(state, ACTOR, scaler_magic, &r, err)) < 0)
+    return rc;
+  /* Each column takes at least 4 + 1 + 24 bytes: refuse counts the
+   * payload cannot hold before allocating for them. */
+  if (std_r_u32(&r, &n) < 0 || n > (r.len - r.pos) / 29)
+    return std_state_bad(ACTOR, &r, err);
+  if (stats_alloc(&next, n) < 0)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  for (size_t j = 0; j < n; j++) {
+    rc = std_r_str(&r, 1, &next.names[j]);
+    if (rc == SY_ENOMEM) {
+      rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+      goto fail;
+    }
+    if (rc < 0 || std_r_f64(&r, &next.count[j]) < 0 ||
+        std_r_f64(&r, &next.mean[j]) < 0 || std_r_f64(&r, &next.m2[j]) < 0 ||
+        !(next.count[j] >= 0) || !(next.m2[j] >= 0)) {
+      rc = std_state_bad(ACTOR, &r, err);
+      goto fail;
+    }
+    for (size_t k = 0; k < j; k++)
+      if (strcmp(next.names[k], next.names[j]) == 0) {
+        rc = std_state_bad(ACTOR, &r, err);
+        goto fail;
+      }
+  }
+  if (r.pos != r.len) {
+    rc = std_state_bad(ACTOR, &r, err);
+    goto fail;
+  }
+  stats_free(&s->stats);
+  s->stats = next;
+  s->trained = true;
+  return 0;
+fail:
+  stats_free(&next);
+  return rc;
+}
+
+static const sy_option scaler_options[] = {
+    {"with_mean", SY_OPT_BOOL, 0, "true", NULL, NULL, NULL,
+     offsetof(std_scaler_config, with_mean), "Subtract each column's mean."},
+    {"with_std", SY_OPT_BOOL, 0, "true", NULL, NULL, NULL,
+     offsetof(std_scaler_config, with_std),
+     "Divide by each column's population standard deviation."},
+    {"columns", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
+     offsetof(std_scaler_config, columns),
+     "Columns to scale; unset means every f64 and i64 column."},
+    SY_OPTION_END};
+
+static const sy_actor_ops scaler_ops = {sizeof(sy_actor_ops),
+                                        1,
+                                        1,
+                                        1,
+                                        SY_ACTOR_STATEFUL |
+                                            SY_ACTOR_INCREMENTAL,
+                                        scaler_apply,
+                                        scaler_train,
+                                        scaler_save,
+                                        scaler_load};
+
+const sy_provider std_scaler_provider = {
+    sizeof(sy_provider),
+    SY_KIND_ACTOR,
+    "std.scaler",
+    STD_VERSION,
+    "Standardises numeric columns to zero mean and unit variance.",
+    scaler_options,
+    sizeof(std_scaler_config),
+    scaler_create,
+    scaler_destroy,
+    &scaler_ops};

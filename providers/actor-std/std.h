@@ -1,0 +1,185 @@
+/*
+ * std.h - private header of the actor-std plugin (std.select, std.drop,
+ * std.head, std.concat, std.scaler, std.linreg, std.logreg).
+ *
+ * Design: every actor lives in its own .c file and exports (within the
+ * plugin only: providers build with -fvisibility=hidden) one static-shaped
+ * sy_provider, declared here so that plugin.c can list them and the unit
+ * tests can call them directly. The config structs are here for the same
+ * reason: the core fills them from the option tables, tests fill them by
+ * hand.
+ *
+ * Ownership: create() copies everything it needs out of the config (column
+ * lists, output names), so an instance never points into the config. Each
+ * instance owns its trained state; apply() only reads it, so concurrent
+ * applies on one trained instance are safe. train() and state_load() build
+ * the new state completely before they swap it in, so a failure leaves the
+ * previous state intact.
+ *
+ * State encoding shared by the stateful actors (all little-endian):
+ *
+ *   offset 0   8 bytes  magic, one per actor ("SYSCALER", "SYLINREG", ...)
+ *   offset 8   u32      layout version (STD_STATE_VERSION)
+ *   offset 12  u32      payload length in bytes
+ *   offset 16  ...      payload (actor specific)
+ *   end - 8    u64      FNV-1a 64 over everything before it
+ *
+ * Strings are a u32 byte length followed by the bytes (no NUL); doubles
+ * are their IEEE-754 bits as a u64. The media type is STD_STATE_MEDIA.
+ */
+#ifndef SY_ACTOR_STD_H
+#define SY_ACTOR_STD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <switchyard/actor.h>
+#include <switchyard/error.h>
+#include <switchyard/option.h>
+#include <switchyard/plugin.h>
+#include <switchyard/value.h>
+
+#define STD_VERSION "1.0.0"
+#define STD_STATE_MEDIA "application/x-switchyard-state"
+#define STD_STATE_VERSION 1u
+#define STD_STATE_HEADER 16u
+#define STD_STATE_TRAILER 8u
+
+/* ---- config structs (what the option tables write) --------------------- */
+
+/* std.select and std.drop. */
+typedef struct std_columns_config {
+  const char *const *columns; /* NULL-terminated */
+} std_columns_config;
+
+/* std.head. */
+typedef struct std_head_config {
+  int64_t n;
+} std_head_config;
+
+/* std.concat: axis is an index into {"columns", "rows"}. */
+enum { STD_AXIS_COLUMNS = 0, STD_AXIS_ROWS = 1 };
+typedef struct std_concat_config {
+  int axis;
+} std_concat_config;
+
+/* std.scaler. columns NULL: every f64/i64 column of the training input. */
+typedef struct std_scaler_config {
+  bool with_mean;
+  bool with_std;
+  const char *const *columns;
+} std_scaler_config;
+
+/* std.linreg. */
+typedef struct std_linreg_config {
+  double l2;
+  bool intercept;
+  const char *output;
+} std_linreg_config;
+
+/* std.logreg. */
+typedef struct std_logreg_config {
+  int64_t epochs;
+  double rate;
+  double l2;
+  const char *output;
+} std_logreg_config;
+
+/* ---- the providers ------------------------------------------------------ */
+
+extern const sy_provider std_select_provider;
+extern const sy_provider std_drop_provider;
+extern const sy_provider std_head_provider;
+extern const sy_provider std_concat_provider;
+extern const sy_provider std_scaler_provider;
+extern const sy_provider std_linreg_provider;
+extern const sy_provider std_logreg_provider;
+
+/* The plugin's entry point (plugin.c), declared for the unit tests. */
+SY_API const sy_plugin *sy_plugin_entry(void);
+
+/* ---- helpers shared by the actor files (common.c) ----------------------- */
+
+/* malloc/calloc of n elements of size bytes that never returns NULL for
+ * n == 0 (so NULL always means out of memory) and checks the product. */
+void *std_alloc(size_t n, size_t size);
+void *std_calloc(size_t n, size_t size);
+char *std_strdup(const char *s);
+/* Copies a NULL-terminated string list (NULL gives NULL with *ok true);
+ * *ok is false on out of memory. */
+char **std_strv_dup(const char *const *v, bool *ok);
+size_t std_strv_len(const char *const *v);
+void std_strv_free(char **v);
+
+/* Checks that in[i] is a frame; otherwise sets err ("ACTOR: input N is
+ * ...") and returns SY_ETYPE (or SY_EINVAL when it is missing). */
+int std_want_frame(const char *actor, const sy_value *const *in, size_t n_in,
+                   size_t i, sy_error *err);
+/* Writes "a, b, c" (the frame's column names) into buf, cut with "..."
+ * when it does not fit; "(none)" for a frame without columns. */
+void std_column_list(const sy_value *f, char *buf, size_t cap);
+/* Whether column c is f64 or i64. */
+bool std_is_numeric(const sy_value *f, size_t c);
+/* Reads numeric cell (c, row) as a double (i64 converted). */
+double std_cell(const sy_value *f, size_t c, size_t row);
+/* Appends to dst (which has R rows) the cells [row0, row0 + R) of src's
+ * column c, under `name`, keeping its type and nulls. */
+int std_copy_column(sy_value *dst, const char *name, const sy_value *src,
+                    size_t c, size_t row0);
+
+/* A numeric design matrix taken from a frame: n rows, p columns, stored
+ * column-major (x[j * n + i]); names[j] is the column's name (borrowed
+ * from the frame). */
+typedef struct std_matrix {
+  size_t n, p;
+  double *x;
+  const char **names;
+} std_matrix;
+/* Fills m from f. With want == NULL every f64/i64 column is used, in frame
+ * order; otherwise the columns named by want[0..nwant), each of which must
+ * exist and be numeric. A null cell is refused with SY_EINVAL naming the
+ * column and the row (counted from 0). */
+int std_matrix_from_frame(const char *actor, const sy_value *f,
+                          const char *const *want, size_t nwant, std_matrix *m,
+                          sy_error *err);
+void std_matrix_free(std_matrix *m);
+
+/* ---- state encoding (common.c) ----------------------------------------- */
+
+typedef struct std_wbuf {
+  uint8_t *data;
+  size_t len, cap;
+  bool failed; /* out of memory: every later write is a no-op */
+} std_wbuf;
+void std_w_u32(std_wbuf *w, uint32_t v);
+void std_w_u64(std_wbuf *w, uint64_t v);
+void std_w_f64(std_wbuf *w, double v);
+void std_w_str(std_wbuf *w, const char *s);
+/* Starts a state: magic, version, a payload length patched by finish. */
+void std_state_begin(std_wbuf *w, const char magic[8]);
+/* Patches the length, appends the checksum and hands the buffer to a new
+ * bytes value in *out (w is emptied either way). */
+int std_state_finish(std_wbuf *w, const char *actor, sy_value **out,
+                     sy_error *err);
+
+typedef struct std_rbuf {
+  const uint8_t *data;
+  size_t len, pos;
+} std_rbuf;
+/* Each returns 0, or -1 when the value would run past the end. */
+int std_r_u32(std_rbuf *r, uint32_t *v);
+int std_r_u64(std_rbuf *r, uint64_t *v);
+int std_r_f64(std_rbuf *r, double *v);
+/* A string of min..SY_VALUE_MAX_NAME bytes without NUL, malloc()ed. Returns
+ * 0, -1 when malformed, SY_ENOMEM. */
+int std_r_str(std_rbuf *r, size_t min, char **s);
+/* Checks the media type, magic, version, length and checksum of a state
+ * value; on success r covers exactly the payload. Refusals are
+ * SY_ECORRUPT (SY_ETYPE when state is not a bytes value). */
+int std_state_open(const sy_value *state, const char *actor,
+                   const char magic[8], std_rbuf *r, sy_error *err);
+/* SY_ECORRUPT "ACTOR: state: malformed payload at offset N" helper. */
+int std_state_bad(const char *actor, const std_rbuf *r, sy_error *err);
+
+#endif /* SY_ACTOR_STD_H */
