@@ -14,6 +14,7 @@
 #include "switchyard/flow.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct flow_args {
@@ -37,8 +38,8 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
   memset(a, 0, sizeof *a);
   int c;
   opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "+s:o:m:e", longopts, NULL)) != -1) {
+  optind = 0; /* 0 makes glibc reinitialize its scanning state */
+  while ((c = getopt_long(argc, argv, "s:o:m:e", longopts, NULL)) != -1) {
     if (c == '?' || !strchr(allowed, c)) {
       cli_errorf("%s: unknown option '%s'", cmd, argv[optind - 1]);
       fprintf(stderr, "try: switchyard %s --help\n", cmd);
@@ -68,6 +69,14 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
   return CLI_OK;
 }
 
+/* The flow's folder is its project: its switchyard.ini is a config layer. */
+static void set_project(cli_ctx *ctx, const char *flow) {
+  const char *slash = strrchr(flow, '/');
+  free(ctx->project_dir);
+  ctx->project_dir = slash ? strndup(flow, (size_t)(slash - flow + (slash == flow)))
+                           : strdup(".");
+}
+
 /* Exit status for a library error: bad input is 2, a failed run is 1. */
 static int status_of(int rc) {
   switch (rc) {
@@ -89,6 +98,7 @@ static int cmd_check(cli_ctx *ctx, int argc, char **argv) {
   int rc = parse("check", "", argc, argv, &a);
   if (rc)
     return rc;
+  set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
@@ -114,6 +124,7 @@ static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
                a.mode);
     return CLI_USAGE;
   }
+  set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
@@ -149,6 +160,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                cmd);
     return CLI_USAGE;
   }
+  set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;

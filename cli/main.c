@@ -274,6 +274,7 @@ oom:
   rc = CLI_FAILED;
 done:
   sy_platform_close(ctx.platform);
+  free(ctx.project_dir);
   for (size_t i = 0; i < nowned; i++)
     free(owned[i]);
   free(owned);

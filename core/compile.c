@@ -521,8 +521,9 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   sy__instr_finish(prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
   c.features = s;
   if (flow->source.label) {
+    const uint32_t feed_step = (uint32_t)s;
     for (uint32_t k = 0; k < 2; k++) {
-      uint32_t arg = (uint32_t)c.features;
+      uint32_t arg = feed_step;
       sy_instr get = {.op = SY_OP_GET, .node = "source", .index = k,
                       .args = &arg, .n_args = 1};
       s = sy__program_emit(prog, &get);

@@ -385,9 +385,10 @@ static const sy_feed_ops feed_ops = {
 };
 
 static const sy_option feed_options[] = {
-    {"path", SY_OPT_PATH, SY_OPT_REQUIRED, NULL, NULL, NULL, NULL,
+    {"path", SY_OPT_PATH, 0, ".", NULL, NULL, NULL,
      offsetof(feed_csv_config, path),
-     "Folder holding one <table>.csv file per table."},
+     "Folder holding one <table>.csv file per table; relative to the "
+     "config file that sets it, or to the current folder by default."},
     {"delimiter", SY_OPT_STRING, 0, ",", NULL, NULL, NULL,
      offsetof(feed_csv_config, delimiter),
      "Field separator: exactly one character, e.g. ';' or a tab."},
