@@ -14,11 +14,11 @@
  * leading size is read. */
 typedef struct fx_ops {
   uint32_t size;
-  void (*fns[8])(void); /* as large as any kind\'s ops */
+  void (*fns[8])(void); /* as large as any kind's ops */
 } fx_ops;
 
-static const fx_ops fx_runner_ops = {sizeof(fx_ops)};
-static const fx_ops fx_feed_ops = {sizeof(fx_ops)};
+static const fx_ops fx_runner_ops = {.size = sizeof(fx_ops)};
+static const fx_ops fx_feed_ops = {.size = sizeof(fx_ops)};
 
 typedef struct fx_feed_config {
   const char *path;

@@ -9,10 +9,10 @@
 
 typedef struct fx_ops {
   uint32_t size;
-  void (*fns[8])(void); /* as large as any kind\'s ops */
+  void (*fns[8])(void); /* as large as any kind's ops */
 } fx_ops;
 
-static const fx_ops fx_ops_any = {sizeof(fx_ops)};
+static const fx_ops fx_ops_any = {.size = sizeof(fx_ops)};
 
 static const sy_provider fx_runner = {
     sizeof(sy_provider),

@@ -12,10 +12,10 @@ SY_API int fx_missing_function_xyzzy(void);
 
 typedef struct fx_ops {
   uint32_t size;
-  void (*fns[8])(void); /* as large as any kind\'s ops */
+  void (*fns[8])(void); /* as large as any kind's ops */
 } fx_ops;
 
-static const fx_ops fx_ops_any = {sizeof(fx_ops)};
+static const fx_ops fx_ops_any = {.size = sizeof(fx_ops)};
 
 static int fx_create(const void *config, void **self, sy_error *err) {
   *self = NULL;

@@ -632,7 +632,7 @@ static void test_loader_bad_arguments(void) {
 
 typedef struct t_ops {
   uint32_t size;
-  void (*fns[8])(void); /* as large as any kind\'s ops */
+  void (*fns[8])(void); /* as large as any kind's ops */
 } t_ops;
 
 typedef struct t_config {
@@ -641,7 +641,7 @@ typedef struct t_config {
   int mode;
 } t_config;
 
-static const t_ops t_ops_ok = {sizeof(t_ops)};
+static const t_ops t_ops_ok = {.size = sizeof(t_ops)};
 static const t_ops t_ops_zero = {0};
 static const char *const t_modes[] = {"a", "b", NULL};
 static const char *const t_no_modes[] = {NULL};
