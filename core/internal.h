@@ -63,6 +63,13 @@ typedef int (*sy__ini_fn)(void *ud, const char *section, const char *key,
 int sy__ini_parse(const char *text, size_t len, const char *name,
                   sy__ini_fn fn, void *ud, sy_error *err);
 
+/* ---- config.c -------------------------------------------------------- */
+
+/* The built-in option table of [PLATFORM] (plugin_path, runner, registry,
+ * storage, feed, sink, log_level). Offsets are all 0: read the values with
+ * sy_config_get() and parse one with sy__opt_parse() where needed. */
+const sy_option *sy__platform_options(void);
+
 /* ---- loader.c -------------------------------------------------------- */
 
 /* Checks a descriptor as the loader does before using it; `file` names it
