@@ -51,19 +51,28 @@ static const sy_option a_opts[] = {
     {"mode", SY_OPT_ENUM, 0, "x", NULL, NULL, modes, offsetof(a_cfg, mode),
      "Mode."},
     SY_OPTION_END};
-static const sy_actor_ops a_ops = {sizeof(sy_actor_ops), 1, 1, 1, 0, apply,
-                                   NULL, NULL, NULL};
-static const sy_provider a = {sizeof(sy_provider), SY_KIND_ACTOR, "a", "1",
-                              "A.", a_opts, sizeof(a_cfg), NULL, NULL,
-                              &a_ops};
+static const sy_actor_ops a_ops = {
+    sizeof(sy_actor_ops), 1, 1, 1, 0, apply, NULL, NULL, NULL};
+static const sy_provider a = {
+    sizeof(sy_provider), SY_KIND_ACTOR, "a",  "1",   "A.", a_opts,
+    sizeof(a_cfg),       NULL,          NULL, &a_ops};
 static const sy_actor_ops b_ops = {
     sizeof(sy_actor_ops), 0, SY_ARITY_MANY, 2, 0, apply, NULL, NULL, NULL};
-static const sy_provider b = {sizeof(sy_provider), SY_KIND_ACTOR, "b", "1",
-                              "B.", NULL, 0, NULL, NULL, &b_ops};
+static const sy_provider b = {sizeof(sy_provider),
+                              SY_KIND_ACTOR,
+                              "b",
+                              "1",
+                              "B.",
+                              NULL,
+                              0,
+                              NULL,
+                              NULL,
+                              &b_ops};
 static const sy_provider *const providers[] = {&a, &b, NULL};
-static const sy_plugin plugin = {SY_ABI_MAJOR, SY_ABI_MINOR,
-                                 (uint32_t)sizeof(sy_plugin),
-                                 SY_BUILD_SIGNATURE, "fuzz", "1", providers};
+static const sy_plugin plugin = {
+    SY_ABI_MAJOR,       SY_ABI_MINOR, (uint32_t)sizeof(sy_plugin),
+    SY_BUILD_SIGNATURE, "fuzz",       "1",
+    providers};
 
 static sy_catalog *catalog(void) {
   static sy_catalog *cat;
