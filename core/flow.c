@@ -173,8 +173,7 @@ static int line_of(const config_setting_t *s) {
 
 /* Sets "file:line: message" for setting s (NULL: line 1 of the flow). */
 static int SY_PRINTF(4, 5)
-    fail(loader *L, const config_setting_t *s, int code, const char *fmt,
-         ...) {
+    fail(loader *L, const config_setting_t *s, int code, const char *fmt, ...) {
   char msg[SY_ERROR_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -261,8 +260,8 @@ static int check_keys(loader *L, const config_setting_t *s, const char *what,
       snprintf(where, sizeof where, "%s: ", what);
     if (near)
       return fail(L, c, SY_ECONFIG,
-                  "%sunknown key '%s' (did you mean '%s'?); allowed: %s",
-                  where, name, near, allowed);
+                  "%sunknown key '%s' (did you mean '%s'?); allowed: %s", where,
+                  name, near, allowed);
     return fail(L, c, SY_ECONFIG, "%sunknown key '%s'; allowed: %s", where,
                 name, allowed);
   }
@@ -319,16 +318,16 @@ static int parse_input(loader *L, const config_setting_t *s, const char *what,
   return 0;
 }
 
-static int load_inputs(loader *L, sy_flow_node *node,
-                       const config_setting_t *s, const char *what) {
+static int load_inputs(loader *L, sy_flow_node *node, const config_setting_t *s,
+                       const char *what) {
   char path[128];
   int type = config_setting_type(s);
   if (type == CONFIG_TYPE_STRING) {
     node->inputs = calloc(1, sizeof *node->inputs);
     if (!node->inputs)
       return oom(L);
-    int rc = parse_input(L, s, what, config_setting_get_string(s),
-                         &node->inputs[0]);
+    int rc =
+        parse_input(L, s, what, config_setting_get_string(s), &node->inputs[0]);
     if (rc == 0)
       node->n_inputs = 1;
     return rc;
@@ -381,8 +380,7 @@ static const char *scalar_text(const config_setting_t *s, char *buf,
   switch (config_setting_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
-    snprintf(buf, cap, "%" PRId64,
-             (int64_t)config_setting_get_int64(s));
+    snprintf(buf, cap, "%" PRId64, (int64_t)config_setting_get_int64(s));
     return buf;
   case CONFIG_TYPE_FLOAT:
     snprintf(buf, cap, "%.17g", config_setting_get_float(s));
@@ -440,8 +438,8 @@ static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
       rc = fail(L, s, SY_ETYPE, "%s[%d]: expected a value, got %s", what, i,
                 type_phrase(e));
     else if (strchr(text, ','))
-      rc = fail(L, s, SY_ECONFIG,
-                "%s[%d]: '%s': list items cannot contain ','", what, i, text);
+      rc = fail(L, s, SY_ECONFIG, "%s[%d]: '%s': list items cannot contain ','",
+                what, i, text);
     else {
       if (i)
         sb_add(&b, ",");
@@ -458,8 +456,8 @@ static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
   return 0;
 }
 
-static int load_params(loader *L, sy_flow_node *node,
-                       const config_setting_t *s, const char *what) {
+static int load_params(loader *L, sy_flow_node *node, const config_setting_t *s,
+                       const char *what) {
   char path[192];
   if (config_setting_type(s) != CONFIG_TYPE_GROUP)
     return fail(L, s, SY_ETYPE, "%s: expected a group { key = value; }, got %s",
@@ -590,8 +588,10 @@ static int load_source(loader *L, const config_setting_t *s) {
   if (label && (rc = get_string(L, label, "source.label", &flow->source.label)))
     return rc;
   if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
-    return fail(L, desc, SY_ETYPE, "source.description: expected a string, "
-                "got %s", type_phrase(desc));
+    return fail(L, desc, SY_ETYPE,
+                "source.description: expected a string, "
+                "got %s",
+                type_phrase(desc));
   return 0;
 }
 
@@ -645,8 +645,7 @@ static int load_tree(loader *L, const config_t *cfg) {
   const config_setting_t *source = config_setting_get_member(root, "source");
   const config_setting_t *actors = config_setting_get_member(root, "actors");
   const config_setting_t *sink = config_setting_get_member(root, "sink");
-  const config_setting_t *desc =
-      config_setting_get_member(root, "description");
+  const config_setting_t *desc = config_setting_get_member(root, "description");
   if (!name)
     return fail(L, NULL, SY_ECONFIG,
                 "missing 'name' (e.g. name = \"my-flow\";)");
@@ -661,8 +660,9 @@ static int load_tree(loader *L, const config_t *cfg) {
   if (source && (rc = load_source(L, source)) != 0)
     return rc;
   if (!actors)
-    return fail(L, NULL, SY_ECONFIG,
-                "missing 'actors' (a list ( { id = ...; actor = ...; }, ... ))");
+    return fail(
+        L, NULL, SY_ECONFIG,
+        "missing 'actors' (a list ( { id = ...; actor = ...; }, ... ))");
   if ((rc = load_actors(L, actors)) != 0)
     return rc;
   if (sink && (rc = load_sink(L, sink)) != 0)
@@ -688,8 +688,7 @@ static int from_config(const config_t *cfg, const char *file, sy_flow **out,
   return 0;
 }
 
-static int syntax_error(const config_t *cfg, const char *file,
-                        sy_error *err) {
+static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
   const char *where = config_error_file(cfg) ? config_error_file(cfg) : file;
   const char *text = config_error_text(cfg) ? config_error_text(cfg) : "?";
   return sy_error_set(err, SY_ESYNTAX, "%s:%d: syntax error: %s", where,
@@ -774,8 +773,8 @@ typedef struct checker {
 /* Reports "file:line: message[; try: switchyard providers help actor.A]".
  * `actor` names the actor the problem is about, or NULL. */
 static void SY_PRINTF(6, 7)
-    problem(checker *C, int code, const char *file, int line,
-            const char *actor, const char *fmt, ...) {
+    problem(checker *C, int code, const char *file, int line, const char *actor,
+            const char *fmt, ...) {
   char msg[SY_ERROR_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -879,8 +878,7 @@ static long target_of(const sy_flow *flow, const sy_flow_input *in) {
 }
 
 /* Checks one input; `who` names its user (a node id, or "sink"). */
-static int check_input(checker *C, const sy_flow_input *in,
-                       const char *who) {
+static int check_input(checker *C, const sy_flow_input *in, const char *who) {
   sy_flow *flow = C->flow;
   long t = target_of(flow, in);
   if (t == -2) {
@@ -938,9 +936,8 @@ static void check_arity(checker *C, const sy_flow_node *n) {
     snprintf(want, sizeof want, "%" PRIu32 " to %" PRIu32 " inputs", lo, hi);
   int line = n->n_inputs ? n->inputs[0].line : n->line;
   const char *file = n->n_inputs ? n->inputs[0].file : n->file;
-  problem(C, SY_ECONFIG, file, line, n->actor,
-          "%s: actor %s takes %s, got %zu", n->id, n->actor, want,
-          n->n_inputs);
+  problem(C, SY_ECONFIG, file, line, n->actor, "%s: actor %s takes %s, got %zu",
+          n->id, n->actor, want, n->n_inputs);
 }
 
 static const char *ptype_phrase(sy_flow_ptype t) {
@@ -1167,7 +1164,7 @@ static int compute_order(checker *C) {
   size_t n = flow->n_nodes, edges = 0;
   for (size_t i = 0; i < n; i++)
     edges += flow->nodes[i].n_inputs;
-  size_t *first = calloc(n + 1, sizeof *first);  /* inputs of node i */
+  size_t *first = calloc(n + 1, sizeof *first); /* inputs of node i */
   long *target = calloc(edges ? edges : 1, sizeof *target);
   size_t *indeg = calloc(n ? n : 1, sizeof *indeg);
   size_t *sfirst = calloc(n + 1, sizeof *sfirst); /* users of node i */

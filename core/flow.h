@@ -15,7 +15,9 @@
  * `inputs` defaults to the previous actor in the list (the source for the
  * first one); "source" names the feed's features explicitly; "id:N" names
  * output N of a multi-output actor. The sink's input defaults to the last
- * actor. `feed` defaults to [PLATFORM] feed and `sink` is optional.
+ * actor. `feed` defaults to [PLATFORM] feed (a source group must name its
+ * `table`), and `source` and `sink` are optional. No actor may be called
+ * "source".
  *
  * Parameters are kept as canonical text (ints in decimal, floats "%.17g",
  * bools true/false, lists comma-joined) so that the program, the cache key
@@ -37,7 +39,8 @@ typedef enum sy_flow_ptype {
 } sy_flow_ptype;
 
 /* `file` in the structs below is where the thing was written: the flow
- * file or a file it @includes. It points into sy_flow.files. */
+ * file or a file it @includes; it is sy_flow.file or one of
+ * sy_flow.files, owned by the flow. */
 typedef struct sy_flow_param {
   char *key;
   char *text; /* canonical text, see above */
@@ -105,7 +108,9 @@ typedef void (*sy__flow_report_fn)(void *ud, const sy_error *problem);
  * output index in range, unknown / mistyped / out-of-range parameter
  * (suggesting the nearest name), missing required parameter. Reports
  * every problem (report may be NULL), resolves providers, computes
- * `order`, and returns 0 or the first problem's code (err = first). */
+ * `order`, and returns 0 or the first problem's code (err = first).
+ * `order` is left NULL when the graph has a cycle; a node whose actor is
+ * unknown keeps provider NULL. */
 int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err);
 

@@ -58,13 +58,19 @@ static const sy_option scale_opts[] = {
      offsetof(scale_cfg, mode), "How to scale."},
     SY_OPTION_END};
 
-static const sy_actor_ops scale_ops = {
-    sizeof(sy_actor_ops), 1, 1, 1, 0, fake_apply, NULL, NULL, NULL};
+static const sy_actor_ops scale_ops = {sizeof(sy_actor_ops), 1,    1,    1,   0,
+                                       fake_apply,           NULL, NULL, NULL};
 
-static const sy_provider scale_provider = {
-    sizeof(sy_provider), SY_KIND_ACTOR, "test.scale", "1.0.0",
-    "Scales its input.", scale_opts, sizeof(scale_cfg), NULL, NULL,
-    &scale_ops};
+static const sy_provider scale_provider = {sizeof(sy_provider),
+                                           SY_KIND_ACTOR,
+                                           "test.scale",
+                                           "1.0.0",
+                                           "Scales its input.",
+                                           scale_opts,
+                                           sizeof(scale_cfg),
+                                           NULL,
+                                           NULL,
+                                           &scale_ops};
 
 typedef struct model_cfg {
   int64_t epochs;
@@ -90,46 +96,63 @@ static const sy_option model_opts[] = {
      offsetof(model_cfg, timeout), "Training time limit."},
     {"layers", SY_OPT_LIST, 0, "8,8", NULL, NULL, NULL,
      offsetof(model_cfg, layers), "Hidden layer widths."},
-    {"path", SY_OPT_PATH, 0, NULL, NULL, NULL, NULL,
-     offsetof(model_cfg, path), "Where to write a log."},
+    {"path", SY_OPT_PATH, 0, NULL, NULL, NULL, NULL, offsetof(model_cfg, path),
+     "Where to write a log."},
     {"label", SY_OPT_STRING, 0, NULL, NULL, NULL, NULL,
      offsetof(model_cfg, label), "A name for the model."},
     SY_OPTION_END};
 
-static const sy_actor_ops model_ops = {
-    sizeof(sy_actor_ops),
-    1,
-    1,
-    1,
-    SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-    fake_apply,
-    fake_train,
-    fake_save,
-    fake_load};
+static const sy_actor_ops model_ops = {sizeof(sy_actor_ops),
+                                       1,
+                                       1,
+                                       1,
+                                       SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+                                       fake_apply,
+                                       fake_train,
+                                       fake_save,
+                                       fake_load};
 
-static const sy_provider model_provider = {
-    sizeof(sy_provider), SY_KIND_ACTOR, "test.model", "1.0.0",
-    "A supervised model.", model_opts, sizeof(model_cfg), NULL, NULL,
-    &model_ops};
+static const sy_provider model_provider = {sizeof(sy_provider),
+                                           SY_KIND_ACTOR,
+                                           "test.model",
+                                           "1.0.0",
+                                           "A supervised model.",
+                                           model_opts,
+                                           sizeof(model_cfg),
+                                           NULL,
+                                           NULL,
+                                           &model_ops};
 
-static const sy_actor_ops split_ops = {
-    sizeof(sy_actor_ops), 1, 1, 2, 0, fake_apply, NULL, NULL, NULL};
+static const sy_actor_ops split_ops = {sizeof(sy_actor_ops), 1,    1,    2,   0,
+                                       fake_apply,           NULL, NULL, NULL};
 
-static const sy_provider split_provider = {
-    sizeof(sy_provider), SY_KIND_ACTOR, "test.split", "1.0.0",
-    "Splits rows in two.", NULL, 0, NULL, NULL, &split_ops};
+static const sy_provider split_provider = {sizeof(sy_provider),
+                                           SY_KIND_ACTOR,
+                                           "test.split",
+                                           "1.0.0",
+                                           "Splits rows in two.",
+                                           NULL,
+                                           0,
+                                           NULL,
+                                           NULL,
+                                           &split_ops};
 
 static const sy_actor_ops concat_ops = {
-    sizeof(sy_actor_ops), 1, SY_ARITY_MANY, 1, 0, fake_apply, NULL, NULL,
-    NULL};
+    sizeof(sy_actor_ops), 1, SY_ARITY_MANY, 1, 0, fake_apply, NULL, NULL, NULL};
 
-static const sy_provider concat_provider = {
-    sizeof(sy_provider), SY_KIND_ACTOR, "test.concat", "1.0.0",
-    "Joins its inputs' columns.", NULL, 0, NULL, NULL, &concat_ops};
+static const sy_provider concat_provider = {sizeof(sy_provider),
+                                            SY_KIND_ACTOR,
+                                            "test.concat",
+                                            "1.0.0",
+                                            "Joins its inputs' columns.",
+                                            NULL,
+                                            0,
+                                            NULL,
+                                            NULL,
+                                            &concat_ops};
 
 static const sy_provider *const test_providers[] = {
-    &scale_provider, &model_provider, &split_provider, &concat_provider,
-    NULL};
+    &scale_provider, &model_provider, &split_provider, &concat_provider, NULL};
 
 static const sy_plugin test_plugin = {
     SY_ABI_MAJOR,       SY_ABI_MINOR,  (uint32_t)sizeof(sy_plugin),
@@ -140,14 +163,14 @@ static sy_catalog *cat;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-#define ASSERT_CONTAINS(hay, needle)                                         \
-  do {                                                                       \
-    const char *h_ = (hay);                                                  \
-    bool ok_ = h_ && strstr(h_, (needle)) != NULL;                           \
-    if (!ok_)                                                                \
-      fprintf(stderr, "\n    '%s'\n    lacks '%s'\n", h_ ? h_ : "(null)",    \
-              (needle));                                                     \
-    CU_ASSERT(ok_);                                                          \
+#define ASSERT_CONTAINS(hay, needle)                                           \
+  do {                                                                         \
+    const char *h_ = (hay);                                                    \
+    bool ok_ = h_ && strstr(h_, (needle)) != NULL;                             \
+    if (!ok_)                                                                  \
+      fprintf(stderr, "\n    '%s'\n    lacks '%s'\n", h_ ? h_ : "(null)",      \
+              (needle));                                                       \
+    CU_ASSERT(ok_);                                                            \
   } while (0)
 
 #define MAX_PROBLEMS 16
@@ -167,8 +190,7 @@ static void collect(void *ud, const sy_error *problem) {
 static char *fixture(const char *name) {
   const char *top = getenv("top_srcdir");
   static char path[4096];
-  snprintf(path, sizeof path, "%s/tests/unit/flows/%s", top ? top : ".",
-           name);
+  snprintf(path, sizeof path, "%s/tests/unit/flows/%s", top ? top : ".", name);
   return path;
 }
 
@@ -222,14 +244,15 @@ static const char *param(const sy_flow_node *n, const char *key,
 
 static void test_flow_load_happy_path(void) {
   sy_flow *flow = load_ok(
-      "name = \"iris\";\n"                                               /* 1 */
-      "description = \"A test.\";\n"                                    /* 2 */
-      "source = { feed = \"data\"; table = \"iris\"; label = \"y\"; };\n" /* 3 */
-      "actors = (\n"                                                     /* 4 */
-      "  { id = \"scale\"; actor = \"test.scale\"; },\n"                 /* 5 */
-      "  { id = \"model\"; actor = \"test.model\";\n"                    /* 6 */
-      "    params = { epochs = 200; rate = 0.1; verbose = true;\n"       /* 7 */
-      "               big = 5000000000L; label = \"x y\";\n"             /* 8 */
+      "name = \"iris\";\n"           /* 1 */
+      "description = \"A test.\";\n" /* 2 */
+      "source = { feed = \"data\"; table = \"iris\"; label = \"y\"; };\n" /* 3
+                                                                           */
+      "actors = (\n"                                               /* 4 */
+      "  { id = \"scale\"; actor = \"test.scale\"; },\n"           /* 5 */
+      "  { id = \"model\"; actor = \"test.model\";\n"              /* 6 */
+      "    params = { epochs = 200; rate = 0.1; verbose = true;\n" /* 7 */
+      "               big = 5000000000L; label = \"x y\";\n"       /* 8 */
       "               layers = [16, 8]; mixed = (\"a\", 2, false); }; }\n"
       ");\n");
   CU_ASSERT_STRING_EQUAL(flow->file, "pipeline.flow");
@@ -317,9 +340,9 @@ static void test_flow_include_error_names_fragment(void) {
 
 static void test_flow_syntax_error(void) {
   sy_error err;
-  CU_ASSERT_EQUAL(load_err("name = \"x\";\n\nactors = ( { id = \"a\" } ;\n",
-                           &err),
-                  SY_ESYNTAX);
+  CU_ASSERT_EQUAL(
+      load_err("name = \"x\";\n\nactors = ( { id = \"a\" } ;\n", &err),
+      SY_ESYNTAX);
   ASSERT_CONTAINS(err.message, "pipeline.flow:3: syntax error: ");
 
   sy_flow *flow = (sy_flow *)1;
@@ -334,8 +357,7 @@ static void test_flow_syntax_error(void) {
 static void test_flow_missing_file(void) {
   sy_flow *flow = (sy_flow *)1;
   sy_error err;
-  CU_ASSERT_EQUAL(sy__flow_load("/nonexistent/x.flow", &flow, &err),
-                  SY_ENOENT);
+  CU_ASSERT_EQUAL(sy__flow_load("/nonexistent/x.flow", &flow, &err), SY_ENOENT);
   CU_ASSERT_PTR_NULL(flow);
   ASSERT_CONTAINS(err.message, "/nonexistent/x.flow: cannot open flow");
   const char *top = getenv("top_srcdir");
@@ -345,22 +367,21 @@ static void test_flow_missing_file(void) {
 
 static void test_flow_missing_name_or_actors(void) {
   sy_error err;
-  CU_ASSERT_EQUAL(load_err("actors = ( { id = \"a\"; actor = \"x\"; } );\n",
-                           &err),
-                  SY_ECONFIG);
+  CU_ASSERT_EQUAL(
+      load_err("actors = ( { id = \"a\"; actor = \"x\"; } );\n", &err),
+      SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:1: missing 'name'");
   CU_ASSERT_EQUAL(load_err("name = \"x\";\n", &err), SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:1: missing 'actors'");
-  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = ();\n", &err),
-                  SY_ECONFIG);
+  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = ();\n", &err), SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: actors: expected at least");
   CU_ASSERT_EQUAL(
       load_err("name = \"x\";\nactors = ( { actor = \"a\"; } );\n", &err),
       SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: actors[0]: missing 'id'");
-  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = ( { id = \"a\"; } );\n",
-                           &err),
-                  SY_ECONFIG);
+  CU_ASSERT_EQUAL(
+      load_err("name = \"x\";\nactors = ( { id = \"a\"; } );\n", &err),
+      SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: actors[0]: missing 'actor'");
 }
 
@@ -379,11 +400,9 @@ static void test_flow_wrong_types(void) {
                   "int");
   CU_ASSERT_EQUAL(load_err("name = 3;\nactors = ();\n", &err), SY_ETYPE);
   ASSERT_CONTAINS(err.message, "pipeline.flow:1: name: expected a string");
-  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = \"a\";\n", &err),
-                  SY_ETYPE);
+  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = \"a\";\n", &err), SY_ETYPE);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: actors: expected a list");
-  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = ( 1 );\n", &err),
-                  SY_ETYPE);
+  CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = ( 1 );\n", &err), SY_ETYPE);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: actors[0]: expected a group");
   CU_ASSERT_EQUAL(
       load_err("name = \"x\";\nactors = ( { id = \"a\"; actor = true; } );\n",
@@ -430,8 +449,9 @@ static void test_flow_unknown_keys(void) {
 static void test_flow_invalid_id(void) {
   sy_error err;
   CU_ASSERT_EQUAL(
-      load_err("name = \"x\";\nactors = ( { id = \"a:1\"; actor = \"b\"; } );\n",
-               &err),
+      load_err(
+          "name = \"x\";\nactors = ( { id = \"a:1\"; actor = \"b\"; } );\n",
+          &err),
       SY_ECONFIG);
   ASSERT_CONTAINS(err.message,
                   "pipeline.flow:2: actors[0].id: 'a:1' is not a valid id");
@@ -784,14 +804,14 @@ static void test_flow_mistyped_param(void) {
   CU_ASSERT_EQUAL(check("name = \"x\";\nactors = (\n"
                         "  { id = \"model\"; actor = \"test.model\";\n"
                         "    params = {\n"
-                        "      epochs = \"200\";\n"  /* 5 */
-                        "      rate = \"fast\";\n"   /* 6 */
-                        "      verbose = 1;\n"       /* 7 */
-                        "      size = 1.5;\n"        /* 8 */
-                        "      timeout = true;\n"    /* 9 */
-                        "      layers = 3;\n"        /* 10 */
-                        "      path = 4;\n"          /* 11 */
-                        "      label = [\"a\"];\n"   /* 12 */
+                        "      epochs = \"200\";\n" /* 5 */
+                        "      rate = \"fast\";\n"  /* 6 */
+                        "      verbose = 1;\n"      /* 7 */
+                        "      size = 1.5;\n"       /* 8 */
+                        "      timeout = true;\n"   /* 9 */
+                        "      layers = 3;\n"       /* 10 */
+                        "      path = 4;\n"         /* 11 */
+                        "      label = [\"a\"];\n"  /* 12 */
                         "    }; },\n"
                         "  { id = \"s\"; actor = \"test.scale\";\n"
                         "    params = { mode = 1; }; }\n" /* 15 */
