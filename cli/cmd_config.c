@@ -92,7 +92,8 @@ static int check_instances(const sy_config *cfg, const sy_catalog *cat) {
   for (size_t i = 0; i < sizeof platform_refs / sizeof *platform_refs; i++) {
     const char *origin = NULL;
     const char *v = sy_config_get(cfg, "PLATFORM", platform_refs[i][0], &origin);
-    if (!v || !*v)
+    /* A built-in default may name an instance no provider backs yet. */
+    if (!v || !*v || !origin || strcmp(origin, "default") == 0)
       continue;
     char section[256];
     snprintf(section, sizeof section, "%s.%s", platform_refs[i][1], v);

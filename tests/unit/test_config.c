@@ -77,6 +77,12 @@ static void dask_destroy(void *self) {
   destroys++;
 }
 
+/* The catalog checks ops before it accepts a provider; none is called. */
+static const sy_runner_ops runner_ops = {.size = sizeof(sy_runner_ops)};
+static const struct {
+  uint32_t size;
+} registry_ops = {sizeof(uint32_t)};
+
 static const sy_provider dask = {sizeof(sy_provider),
                                  SY_KIND_RUNNER,
                                  "dask",
@@ -86,7 +92,7 @@ static const sy_provider dask = {sizeof(sy_provider),
                                  sizeof(dask_config),
                                  dask_create,
                                  dask_destroy,
-                                 NULL};
+                                 &runner_ops};
 
 static const sy_provider inline_runner = {sizeof(sy_provider),
                                           SY_KIND_RUNNER,
@@ -97,7 +103,7 @@ static const sy_provider inline_runner = {sizeof(sy_provider),
                                           0,
                                           NULL,
                                           NULL,
-                                          NULL};
+                                          &runner_ops};
 
 typedef struct file_config {
   const char *path;
@@ -110,7 +116,7 @@ static const sy_option file_options[] = {
 
 static const sy_provider file_registry = {
     sizeof(sy_provider), SY_KIND_REGISTRY,    "file", "1.0.0", "A folder tree.",
-    file_options,        sizeof(file_config), NULL,   NULL,    NULL};
+    file_options,        sizeof(file_config), NULL,   NULL,    &registry_ops};
 
 static int broken_create(const void *config, void **self, sy_error *err) {
   (void)config;
@@ -132,7 +138,7 @@ static const sy_provider broken = {sizeof(sy_provider),
                                    0,
                                    broken_create,
                                    broken_destroy,
-                                   NULL};
+                                   &runner_ops};
 
 SY_PLUGIN_DEFINE("test-plugin", "1.0.0", &dask, &inline_runner, &file_registry,
                  &broken)
