@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export top_builddir=$PWD top_srcdir=$PWD SWITCHYARD_PLUGIN_PATH=
 status=0
-for t in ${VALGRIND_TESTS:-test_loader test_config test_options test_ini}; do
+for t in ${VALGRIND_TESTS:-test_loader test_config test_options test_ini test_flow test_conformance test_job}; do
   [ -x "tests/unit/$t" ] || { echo "missing tests/unit/$t"; status=1; continue; }
   echo "valgrind: $t"
   if ! ./libtool --mode=execute valgrind -q --leak-check=full \
