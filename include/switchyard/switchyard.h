@@ -12,6 +12,7 @@
 #include "plugin.h"
 #include "catalog.h"
 #include "config.h"
+#include "value.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

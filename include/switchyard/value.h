@@ -1,0 +1,202 @@
+/*
+ * switchyard/value.h - the values that flow between steps.
+ *
+ * A value is what a feed produces, an actor takes and returns, a sink
+ * writes and a storage caches. There are two types:
+ *
+ *   bytes  an opaque byte string with a media type ("text/plain",
+ *          "application/octet-stream", "application/json; charset=utf-8").
+ *   frame  a table of named columns, each of f64, i64 or string, with the
+ *          same number of rows; any cell may be null.
+ *
+ * Ownership: values are reference-counted. Every function that returns a
+ * value in *out gives the caller one reference, which the caller drops
+ * with sy_value_unref(). sy_value_ref() takes another reference; the count
+ * is atomic, so references may be taken and dropped from any thread.
+ * Pointers returned by accessors (sy_bytes_data, sy_frame_f64, ...) borrow
+ * from the value and stay valid while the caller holds a reference.
+ *
+ * Immutability: a value is immutable once handed on. A frame is built by
+ * its creator, column by column, while it holds the only reference; the
+ * first sy_value_ref() freezes it for good, and adding a column to a
+ * frozen frame fails with SY_ESTATE. Because frozen values never change,
+ * every read-only function below may run from any number of threads at
+ * once without locking. Building a frame is single-threaded.
+ *
+ * Encoding: sy_value_encode() writes one versioned, little-endian,
+ * checksummed byte string that is identical on every host; it is what
+ * storage, registries and the MPI runner move around. sy_value_decode()
+ * checks every length against the bytes that are really there before it
+ * allocates anything, so hostile input yields SY_ECORRUPT (or SY_ETOOBIG),
+ * never a crash. The wire format is described at the top of core/value.c.
+ *
+ * Equality and hashing are bitwise on content: two f64 cells are equal
+ * when their bits are (NaN equals the same NaN; -0.0 differs from 0.0).
+ * Null cells compare equal to each other whatever was passed as their
+ * data. Equal values have equal hashes.
+ *
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_VALUE_H
+#define SWITCHYARD_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The most bytes a value may occupy: a bytes value's data, a frame's
+ * encoded body, and any length claimed by an encoding. Bigger requests and
+ * claims fail with SY_ETOOBIG. Since ABI 1.0. */
+#define SY_VALUE_MAX_BYTES ((size_t)1 << 30)
+/* The most rows a frame may have (one f64 column of that many rows fills
+ * SY_VALUE_MAX_BYTES). Since ABI 1.0. */
+#define SY_VALUE_MAX_ROWS (SY_VALUE_MAX_BYTES / 8)
+/* Longest media type and column name, in bytes. Since ABI 1.0. */
+#define SY_VALUE_MAX_NAME 255
+/* Size of the content hash written by sy_value_hash(). Since ABI 1.0. */
+#define SY_VALUE_HASH_SIZE 16
+
+typedef struct sy_value sy_value;
+
+/* Since ABI 1.0. Numbers are part of the wire format; never renumber. */
+typedef enum sy_value_type {
+  SY_VALUE_BYTES = 1,
+  SY_VALUE_FRAME = 2
+} sy_value_type;
+
+/* Since ABI 1.0. Numbers are part of the wire format; never renumber. */
+typedef enum sy_col_type {
+  SY_COL_F64 = 1,
+  SY_COL_I64 = 2,
+  SY_COL_STR = 3
+} sy_col_type;
+
+/* ---- references ------------------------------------------------------ */
+
+/* Takes one more reference to v and returns v; NULL gives NULL. Freezes a
+ * frame under construction. Any thread. Since ABI 1.0. */
+SY_API sy_value *sy_value_ref(sy_value *v);
+/* Drops one reference; the last one frees the value (and calls the free
+ * function given to sy_bytes_wrap). NULL is ignored. Any thread.
+ * Since ABI 1.0. */
+SY_API void sy_value_unref(sy_value *v);
+/* The type of v, or 0 when v is NULL. Any thread. Since ABI 1.0. */
+SY_API sy_value_type sy_value_type_of(const sy_value *v);
+
+/* ---- bytes ----------------------------------------------------------- */
+
+/* Makes a bytes value holding a copy of data[0..len). data may be NULL
+ * when len is 0. media_type NULL means "application/octet-stream";
+ * otherwise it must be 1 to SY_VALUE_MAX_NAME printable ASCII characters
+ * with a '/'. Returns 0 with one reference in *out, or SY_EINVAL,
+ * SY_ETOOBIG (len > SY_VALUE_MAX_BYTES), SY_ENOMEM. Any thread.
+ * Since ABI 1.0. */
+SY_API int sy_bytes_new(const void *data, size_t len, const char *media_type,
+                        sy_value **out);
+/* Like sy_bytes_new but without a copy: on success the value owns data
+ * and calls free_fn(data) when its last reference goes (free_fn NULL: data
+ * is never freed, for static or longer-lived buffers). The caller must not
+ * change data afterwards. On failure nothing is taken: the caller still
+ * owns data. media_type is copied. Any thread. Since ABI 1.0. */
+SY_API int sy_bytes_wrap(void *data, size_t len, const char *media_type,
+                         void (*free_fn)(void *), sy_value **out);
+/* The bytes (never NULL for a bytes value, even when empty) and, when len
+ * is not NULL, their count. NULL (and *len 0) when v is not a bytes value.
+ * Borrowed from v. Any thread. Since ABI 1.0. */
+SY_API const void *sy_bytes_data(const sy_value *v, size_t *len);
+/* The media type, borrowed from v; NULL when v is not a bytes value.
+ * Any thread. Since ABI 1.0. */
+SY_API const char *sy_bytes_media_type(const sy_value *v);
+
+/* ---- frames ---------------------------------------------------------- */
+
+/* Makes an empty frame of `rows` rows and no columns. Returns 0 with one
+ * reference in *out, or SY_EINVAL, SY_ETOOBIG (rows > SY_VALUE_MAX_ROWS),
+ * SY_ENOMEM. Any thread. Since ABI 1.0. */
+SY_API int sy_frame_new(size_t rows, sy_value **out);
+
+/* Appends a column, copying everything (the caller keeps its arrays).
+ * `name` must be 1 to SY_VALUE_MAX_NAME bytes. `data` holds one cell per
+ * row (may be NULL only when the frame has 0 rows). `valid` is NULL when
+ * every cell is present, else one byte per row, 0 meaning null; the data
+ * of null cells is ignored. For strings a NULL entry is a null cell;
+ * strings are NUL-terminated and copied as bytes (UTF-8 is expected, not
+ * checked).
+ * Returns 0, or SY_EINVAL (bad argument, not a frame), SY_EEXIST (a
+ * column of that name exists), SY_ESTATE (the frame is frozen: it has been
+ * handed on with sy_value_ref), SY_ETOOBIG, SY_ENOMEM. On failure the
+ * frame is unchanged. Only the thread building the frame. Since ABI 1.0. */
+SY_API int sy_frame_add_f64(sy_value *f, const char *name, const double *data,
+                            const uint8_t *valid);
+SY_API int sy_frame_add_i64(sy_value *f, const char *name, const int64_t *data,
+                            const uint8_t *valid);
+SY_API int sy_frame_add_str(sy_value *f, const char *name,
+                            const char *const *data);
+
+/* Rows and columns; 0 when f is not a frame. Any thread. Since ABI 1.0. */
+SY_API size_t sy_frame_rows(const sy_value *f);
+SY_API size_t sy_frame_cols(const sy_value *f);
+/* Column c's name (borrowed) or NULL; its type or 0 when out of range.
+ * Any thread. Since ABI 1.0. */
+SY_API const char *sy_frame_col_name(const sy_value *f, size_t c);
+SY_API sy_col_type sy_frame_col_type(const sy_value *f, size_t c);
+/* The index of the column called name, or SY_ENOENT (also when f is not
+ * a frame). Any thread. Since ABI 1.0. */
+SY_API int sy_frame_col_index(const sy_value *f, const char *name);
+/* Column c's cells, borrowed from f; NULL when c is out of range or of
+ * another type. Never NULL for a matching column, even with 0 rows. Null
+ * cells read as 0. Any thread. Since ABI 1.0. */
+SY_API const double *sy_frame_f64(const sy_value *f, size_t c);
+SY_API const int64_t *sy_frame_i64(const sy_value *f, size_t c);
+/* One string cell, borrowed from f; NULL when the cell is null or out of
+ * range, or the column is not a string column. Any thread. Since ABI 1.0. */
+SY_API const char *sy_frame_str(const sy_value *f, size_t c, size_t row);
+/* Column c's validity, one byte per row (1 present, 0 null), borrowed from
+ * f; NULL when the column has no nulls (or c is out of range). Any thread.
+ * Since ABI 1.0. */
+SY_API const uint8_t *sy_frame_valid(const sy_value *f, size_t c);
+/* Whether the cell is null; false when c or row is out of range. Any
+ * thread. Since ABI 1.0. */
+SY_API bool sy_frame_is_null(const sy_value *f, size_t c, size_t row);
+/* Writes one cell as text into buf (NUL-terminated): f64 in the shortest
+ * "%.*g" form that reads back to the same double ("nan", "inf", "-inf"
+ * for those), i64 in decimal, a string as is, a null cell as "". Returns
+ * the text's length (without the NUL), SY_ERANGE when it does not fit in
+ * cap bytes (buf then holds ""), or SY_EINVAL. Any thread.
+ * Since ABI 1.0. */
+SY_API int sy_frame_format_cell(const sy_value *f, size_t c, size_t row,
+                                char *buf, size_t cap);
+
+/* ---- encoding, hashing, equality ------------------------------------- */
+
+/* Encodes v into a malloc()ed buffer that the caller frees with free().
+ * Returns 0, or SY_EINVAL, SY_ETOOBIG (the body would exceed
+ * SY_VALUE_MAX_BYTES), SY_ENOMEM. Any thread. Since ABI 1.0. */
+SY_API int sy_value_encode(const sy_value *v, void **buf, size_t *len);
+/* Decodes buf[0..len) as written by sy_value_encode. Returns 0 with one
+ * reference in *out (an unfrozen value), or SY_ECORRUPT with err saying
+ * what is wrong and at which byte offset ("value: offset 24: ..."),
+ * SY_ETOOBIG when a length claims more than the limits allow, SY_ENOTSUP
+ * for a newer format version, SY_EINVAL, SY_ENOMEM. err may be NULL.
+ * Any thread. Since ABI 1.0. */
+SY_API int sy_value_decode(const void *buf, size_t len, sy_value **out,
+                           sy_error *err);
+/* Writes a 128-bit content hash (XXH3-128 of the encoding without its
+ * checksum, in canonical big-endian byte order) into out. Equal values
+ * give equal hashes; the hash changes with the format version. Returns 0,
+ * SY_EINVAL, SY_ETOOBIG or SY_ENOMEM. Any thread. Since ABI 1.0. */
+SY_API int sy_value_hash(const sy_value *v, uint8_t out[SY_VALUE_HASH_SIZE]);
+/* Whether a and b have the same type and content (see the top of this
+ * file); two NULLs are equal. Any thread. Since ABI 1.0. */
+SY_API bool sy_value_equal(const sy_value *a, const sy_value *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_VALUE_H */
