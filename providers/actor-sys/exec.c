@@ -129,21 +129,27 @@ static const sy_option exec_options[] = {
     SY_OPTION_END};
 
 static const sy_actor_ops exec_ops = {
-    (uint32_t)sizeof(sy_actor_ops), 0, SY_ARITY_MANY, 1, 0,
-    sys_exec_apply, NULL, NULL, NULL};
+    .size = (uint32_t)sizeof(sy_actor_ops),
+    .min_inputs = 0,
+    .max_inputs = SY_ARITY_MANY,
+    .n_outputs = 1,
+    .flags = 0, /* stateless: no train, no state */
+    .apply = sys_exec_apply,
+};
 
 const sy_provider sys_exec_provider = {
-    (uint32_t)sizeof(sy_provider),
-    SY_KIND_ACTOR,
-    "sys.exec",
-    SYS_EXEC_VERSION,
-    "Runs a shell command line on the inputs and reads its output as a "
-    "CSV frame or as bytes.",
-    exec_options,
-    sizeof(sys_exec_config),
-    sys_exec_create,
-    sys_exec_destroy,
-    &exec_ops};
+    .size = (uint32_t)sizeof(sy_provider),
+    .kind = SY_KIND_ACTOR,
+    .name = "sys.exec",
+    .version = SYS_EXEC_VERSION,
+    .description = "Runs a shell command line on the inputs and reads its "
+                   "output as a CSV frame or as bytes.",
+    .options = exec_options,
+    .config_size = sizeof(sys_exec_config),
+    .create = sys_exec_create,
+    .destroy = sys_exec_destroy,
+    .ops = &exec_ops,
+};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -236,8 +242,7 @@ static int64_t now_ns(void) {
 }
 
 static void sleep_ns(int64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000LL),
-                        (long)(ns % 1000000000LL)};
+  struct timespec ts = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
 
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
@@ -352,8 +357,8 @@ static int temp_path(buf *b, const char *dir, const sy_value *v, size_t k) {
 /* Replaces the placeholders of cmd with quoted temp paths into *out and
  * marks in wanted[] the inputs whose files must be written. */
 static int expand_command(const char *cmd, const char *dir,
-                          const sy_value *const *in, size_t n_in,
-                          bool *wanted, buf *out, sy_error *err) {
+                          const sy_value *const *in, size_t n_in, bool *wanted,
+                          buf *out, sy_error *err) {
   buf path = {0};
   size_t idx = 0, len = 0;
   int rc = 0;
@@ -469,8 +474,8 @@ static int make_temp_dir(char **dir, sy_error *err) {
     int e = errno;
     free(b.data);
     return sy_error_set(err, SY_EIO,
-                        "sys.exec: cannot create a temp folder in %s: %s",
-                        base, strerror(e));
+                        "sys.exec: cannot create a temp folder in %s: %s", base,
+                        strerror(e));
   }
   *dir = b.data;
   return 0;
@@ -555,8 +560,8 @@ static void child_close_range(int first, int last) {
 static void child_main(const child_plan *p) {
   struct sigaction dfl;
   sigset_t none;
-  static const int reset[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP,
-                              SIGCHLD};
+  static const int reset[] = {SIGPIPE, SIGINT, SIGQUIT,
+                              SIGTERM, SIGHUP, SIGCHLD};
   size_t i;
 
   /* A fresh process group, so a timeout kills the whole command. */
@@ -570,8 +575,7 @@ static void child_main(const child_plan *p) {
     sigaction(reset[i], &dfl, NULL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  if (dup2(p->in_fd, 0) < 0 || dup2(p->out_fd, 1) < 0 ||
-      dup2(p->err_fd, 2) < 0)
+  if (dup2(p->in_fd, 0) < 0 || dup2(p->out_fd, 1) < 0 || dup2(p->err_fd, 2) < 0)
     child_fail(p->report_fd, STAGE_SETUP);
   /* Everything else goes, except the report pipe, which is close-on-exec
    * and so tells the parent that exec succeeded by reaching EOF. */
@@ -592,7 +596,7 @@ typedef struct run {
   int in_w, out_r, err_r; /* the parent's ends; -1 once closed */
   const char *in_data;    /* what goes to stdin */
   size_t in_len, in_off;
-  buf out;                /* stdout */
+  buf out; /* stdout */
   size_t max_out;
   char err[2 * STDERR_KEEP]; /* the end of stderr */
   size_t err_len;
@@ -683,8 +687,8 @@ static int drain_stdout(run *r) {
  * its own business: stdin is just closed. */
 static void feed_stdin(run *r) {
   size_t left = r->in_len - r->in_off;
-  ssize_t n = write(r->in_w, r->in_data + r->in_off,
-                    left > IO_CHUNK ? IO_CHUNK : left);
+  ssize_t n =
+      write(r->in_w, r->in_data + r->in_off, left > IO_CHUNK ? IO_CHUNK : left);
 
   if (n > 0)
     r->in_off += (size_t)n;
@@ -770,8 +774,7 @@ static int await_exit(run *r, int64_t deadline, sy_error *err) {
 
 /* Sets err to head, followed by ": " and as much of the stderr tail as
  * fits in an sy_error (its end, which says the most). */
-static int fail_with_stderr(sy_error *err, int code, const char *head,
-                            run *r) {
+static int fail_with_stderr(sy_error *err, int code, const char *head, run *r) {
   size_t len = r->err_len, start = 0, room, i;
   char *tail = r->err;
   bool cut = r->err_cut;
@@ -949,7 +952,9 @@ int sys_exec_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-void sys_exec_destroy(void *self) { free(self); }
+void sys_exec_destroy(void *self) {
+  free(self);
+}
 
 int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
                    sy_value **out, sy_error *err) {
@@ -981,8 +986,7 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
     sy_value_type t = sy_value_type_of(in[k]);
     if (t != SY_VALUE_FRAME && t != SY_VALUE_BYTES) {
       rc = sy_error_set(err, SY_ETYPE,
-                        "sys.exec: input %zu is neither a frame nor bytes",
-                        k);
+                        "sys.exec: input %zu is neither a frame nor bytes", k);
       goto fail;
     }
   }
@@ -1003,8 +1007,8 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
     }
     if ((rc = make_temp_dir(&dir, err)) != 0)
       goto fail;
-    if ((rc = expand_command(cfg->command, dir, in, n_in, wanted, &cmd,
-                             err)) != 0)
+    if ((rc = expand_command(cfg->command, dir, in, n_in, wanted, &cmd, err)) !=
+        0)
       goto fail;
     for (k = 0; k < n_in; k++) {
       if (!wanted[k])
@@ -1079,8 +1083,8 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
 
   r.pid = fork();
   if (r.pid < 0) {
-    rc = sy_error_set(err, SY_EIO, "sys.exec: cannot fork: %s",
-                      strerror(errno));
+    rc =
+        sy_error_set(err, SY_EIO, "sys.exec: cannot fork: %s", strerror(errno));
     goto fail;
   }
   if (r.pid == 0) {
@@ -1153,8 +1157,7 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
       rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
       goto fail;
     }
-    if ((rc = read_out_file(path.data, r.max_out, &result, &found, err)) !=
-        0)
+    if ((rc = read_out_file(path.data, r.max_out, &result, &found, err)) != 0)
       goto fail;
   }
   rc = found ? make_output(x, &result, "{out}", out, err)

@@ -361,8 +361,7 @@ static void test_actor_sys_nonzero_exit_has_stderr_tail(void) {
 
   c = make_cfg("exit 1");
   CU_ASSERT_EQUAL(run_once(&c, NULL, 0, &out, &err), SY_EFAILED);
-  CU_ASSERT_STRING_EQUAL(err.message,
-                         "sys.exec: command exited with status 1");
+  CU_ASSERT_STRING_EQUAL(err.message, "sys.exec: command exited with status 1");
 }
 
 static void test_actor_sys_killed_by_signal(void) {
@@ -490,9 +489,9 @@ static void test_actor_sys_stderr_flood(void) {
                "exit 2");
   CU_ASSERT_EQUAL(run_once(&c, NULL, 0, &out, &err), SY_EFAILED);
   CU_ASSERT(strlen(err.message) < SY_ERROR_MAX);
-  CU_ASSERT_EQUAL(strncmp(err.message,
-                          "sys.exec: command exited with status 2: ...", 43),
-                  0);
+  CU_ASSERT_EQUAL(
+      strncmp(err.message, "sys.exec: command exited with status 2: ...", 43),
+      0);
   CU_ASSERT(strlen(err.message) > 4 &&
             strcmp(err.message + strlen(err.message) - 4, "last") == 0);
 }
