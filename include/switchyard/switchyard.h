@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "value.h"
+#include "csv.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

@@ -1,0 +1,745 @@
+/*
+ * csv.c - the platform's CSV dialect: RFC 4180 text to frames and back.
+ *
+ * Design. Reading is two passes over memory the caller already holds:
+ *
+ *   1. tokenise: one scan of the bytes splits records and fields, undoes
+ *      quoting into one growing text buffer (each field NUL-terminated)
+ *      and records, per cell, where its text lives and where its field
+ *      started in the input. Null cells (unquoted empty) have no text.
+ *   2. build: per column, infer or take the declared type, convert the
+ *      cells and hand one array per column to sy_frame_add_*.
+ *
+ * Cells are stored row-major in one array, so the memory beyond the frame
+ * itself is two size_t per cell plus the unquoted text. Line and column
+ * numbers are not tracked while scanning: an error is rare, so the error
+ * path recomputes them from the input offset (locate()), which keeps the
+ * hot loop small.
+ *
+ * Numbers are parsed and printed in the "C" locale whatever the process
+ * has set, through a per-thread uselocale(): a library must not read
+ * "1,5" as a number because the host program called setlocale(), and a
+ * file written on one machine must read back on any other.
+ *
+ * The dialect itself (what is null, what is inferred, every error message)
+ * is documented in include/switchyard/csv.h. This file includes only
+ * public headers, so fuzz targets can build it with core/value.c and
+ * core/error.c alone.
+ */
+#include "switchyard/csv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Text offset of a null cell. */
+#define NULL_CELL SIZE_MAX
+
+typedef struct cell {
+  size_t text; /* offset into parser.text, or NULL_CELL */
+  size_t src;  /* offset of the field's first byte in the input */
+} cell;
+
+typedef struct parser {
+  const char *data;
+  size_t len;
+  size_t bom; /* 3 when the input starts with a UTF-8 BOM, else 0 */
+  char delim;
+  const char *name;
+  int header; /* the first record is the header */
+  char *text;
+  size_t tlen, tcap;
+  cell *cells;
+  size_t ncells, ccap;
+  size_t ncols;    /* fields per record; 0 before the first record */
+  size_t nrecords; /* including the header */
+} parser;
+
+/* ---- errors with positions ------------------------------------------- */
+
+/* The 1-based line and character column of input offset off. Columns
+ * count UTF-8 characters (bytes that are not continuation bytes); the
+ * BOM is not part of line 1. */
+static void locate(const parser *p, size_t off, size_t *line, size_t *col) {
+  size_t l = 1, start = p->bom;
+  for (size_t i = p->bom; i < off && i < p->len; i++) {
+    if (p->data[i] == '\n') {
+      l++;
+      start = i + 1;
+    }
+  }
+  size_t c = 1;
+  for (size_t i = start; i < off && i < p->len; i++)
+    c += ((unsigned char)p->data[i] & 0xC0) != 0x80;
+  *line = l;
+  *col = c;
+}
+
+/* Fails with SY_ESYNTAX "NAME:LINE:COL: message" for input offset off. */
+static int fail_at(const parser *p, sy_error *err, size_t off,
+                   const char *fmt, ...) SY_PRINTF(4, 5);
+static int fail_at(const parser *p, sy_error *err, size_t off,
+                   const char *fmt, ...) {
+  size_t line, col;
+  locate(p, off, &line, &col);
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return sy_error_set(err, SY_ESYNTAX, "%s:%zu:%zu: %s", p->name, line, col,
+                      msg);
+}
+
+/* ---- pass 1: tokenise ------------------------------------------------ */
+
+static int text_append(parser *p, const char *s, size_t n) {
+  if (p->tcap - p->tlen < n + 1) {
+    size_t cap = p->tcap ? p->tcap : 4096;
+    while (cap - p->tlen < n + 1) {
+      if (cap > SIZE_MAX / 2)
+        return SY_ENOMEM;
+      cap *= 2;
+    }
+    char *t = realloc(p->text, cap);
+    if (!t)
+      return SY_ENOMEM;
+    p->text = t;
+    p->tcap = cap;
+  }
+  memcpy(p->text + p->tlen, s, n);
+  p->tlen += n;
+  return 0;
+}
+
+static int cell_push(parser *p, size_t text, size_t src) {
+  if (p->ncells == p->ccap) {
+    size_t cap = p->ccap ? p->ccap * 2 : 256;
+    if (cap > SIZE_MAX / sizeof(cell))
+      return SY_ENOMEM;
+    cell *c = realloc(p->cells, cap * sizeof *c);
+    if (!c)
+      return SY_ENOMEM;
+    p->cells = c;
+    p->ccap = cap;
+  }
+  p->cells[p->ncells].text = text;
+  p->cells[p->ncells].src = src;
+  p->ncells++;
+  return 0;
+}
+
+/* Whether a line end (LF or CRLF) starts at i; its length in *n. */
+static int line_end_at(const parser *p, size_t i, size_t *n) {
+  if (i < p->len && p->data[i] == '\n') {
+    *n = 1;
+    return 1;
+  }
+  if (i + 1 < p->len && p->data[i] == '\r' && p->data[i + 1] == '\n') {
+    *n = 2;
+    return 1;
+  }
+  return 0;
+}
+
+/* Reads one field starting at *pos; leaves *pos on what follows it (a
+ * delimiter, a line end or the end of input). */
+static int read_field(parser *p, size_t *pos, sy_error *err) {
+  const char *d = p->data;
+  size_t i = *pos, start = i, eol;
+  int rc;
+  if (i < p->len && d[i] == '"') {
+    size_t text = p->tlen;
+    i++;
+    for (;;) {
+      size_t run = i;
+      while (i < p->len && d[i] != '"' && d[i] != '\0')
+        i++;
+      if (i == p->len)
+        return fail_at(p, err, start, "unterminated quoted field");
+      if (d[i] == '\0')
+        return fail_at(p, err, i, "NUL byte");
+      /* Copy up to and including the quote; a doubled quote keeps one. */
+      if ((rc = text_append(p, d + run, i - run)) < 0)
+        return sy_error_set(err, rc, "%s: out of memory", p->name);
+      if (i + 1 < p->len && d[i + 1] == '"') {
+        if ((rc = text_append(p, "\"", 1)) < 0)
+          return sy_error_set(err, rc, "%s: out of memory", p->name);
+        i += 2;
+        continue;
+      }
+      i++; /* the closing quote */
+      break;
+    }
+    if (i < p->len && d[i] != p->delim && !line_end_at(p, i, &eol))
+      return fail_at(p, err, i, "text after closing quote");
+    if ((rc = text_append(p, "", 1)) < 0)
+      return sy_error_set(err, rc, "%s: out of memory", p->name);
+    rc = cell_push(p, text, start);
+  } else {
+    while (i < p->len && d[i] != p->delim && d[i] != '\n' &&
+           !(d[i] == '\r' && i + 1 < p->len && d[i + 1] == '\n')) {
+      if (d[i] == '"')
+        return fail_at(p, err, i, "quote in unquoted field");
+      if (d[i] == '\0')
+        return fail_at(p, err, i, "NUL byte");
+      i++;
+    }
+    size_t text = NULL_CELL;
+    if (i > start) {
+      text = p->tlen;
+      if ((rc = text_append(p, d + start, i - start)) < 0 ||
+          (rc = text_append(p, "", 1)) < 0)
+        return sy_error_set(err, rc, "%s: out of memory", p->name);
+    }
+    rc = cell_push(p, text, start);
+  }
+  if (rc < 0)
+    return sy_error_set(err, rc, "%s: out of memory", p->name);
+  *pos = i;
+  return 0;
+}
+
+static int tokenise(parser *p, sy_error *err) {
+  size_t pos = p->bom, eol;
+  int rc;
+  while (pos < p->len) {
+    size_t rec = pos, first = p->ncells;
+    /* An empty line can only be a record when records have one field. */
+    if (p->ncols > 1 && line_end_at(p, pos, &eol)) {
+      pos += eol;
+      continue;
+    }
+    for (;;) {
+      if ((rc = read_field(p, &pos, err)) < 0)
+        return rc;
+      if (pos < p->len && p->data[pos] == p->delim) {
+        pos++;
+        continue;
+      }
+      if (line_end_at(p, pos, &eol))
+        pos += eol;
+      break;
+    }
+    size_t nfields = p->ncells - first;
+    if (p->ncols == 0) {
+      p->ncols = nfields;
+    } else if (nfields != p->ncols) {
+      return fail_at(p, err, rec, "%zu fields, %s has %zu", nfields,
+                     p->header ? "header" : "first row", p->ncols);
+    }
+    p->nrecords++;
+    if (p->nrecords - (size_t)p->header > SY_VALUE_MAX_ROWS)
+      return sy_error_set(err, SY_ETOOBIG, "%s: more than %zu rows",
+                          p->name, (size_t)SY_VALUE_MAX_ROWS);
+  }
+  return 0;
+}
+
+/* ---- cell conversion ------------------------------------------------- */
+
+/* [+-]?[0-9]+ that fits in int64_t. */
+static int parse_i64(const char *s, int64_t *out) {
+  const char *q = s;
+  if (*q == '+' || *q == '-')
+    q++;
+  if (*q < '0' || *q > '9')
+    return 0;
+  while (*q >= '0' && *q <= '9')
+    q++;
+  if (*q)
+    return 0;
+  errno = 0;
+  long long v = strtoll(s, NULL, 10);
+  if (errno == ERANGE)
+    return 0;
+  *out = (int64_t)v;
+  return 1;
+}
+
+/* A finite decimal number; with `special`, also nan, inf, -inf. */
+static int parse_f64(const char *s, int special, double *out) {
+  const char *q = s;
+  if (*q == '+' || *q == '-')
+    q++;
+  if (special) {
+    if (strcasecmp(q, "nan") == 0) {
+      *out = *s == '-' ? -NAN : NAN;
+      return 1;
+    }
+    if (strcasecmp(q, "inf") == 0 || strcasecmp(q, "infinity") == 0) {
+      *out = *s == '-' ? -INFINITY : INFINITY;
+      return 1;
+    }
+  }
+  size_t digits = 0;
+  while (*q >= '0' && *q <= '9')
+    q++, digits++;
+  if (*q == '.') {
+    q++;
+    while (*q >= '0' && *q <= '9')
+      q++, digits++;
+  }
+  if (digits == 0)
+    return 0;
+  if (*q == 'e' || *q == 'E') {
+    q++;
+    if (*q == '+' || *q == '-')
+      q++;
+    if (*q < '0' || *q > '9')
+      return 0;
+    while (*q >= '0' && *q <= '9')
+      q++;
+  }
+  if (*q)
+    return 0;
+  double v = strtod(s, NULL);
+  if (!isfinite(v))
+    return 0;
+  *out = v;
+  return 1;
+}
+
+/* ---- declared types -------------------------------------------------- */
+
+/* Parses a "column:type" entry: the column is entry[0..*col_len), the type
+ * is returned (0 when the entry is malformed). */
+static sy_col_type parse_decl(const char *entry, size_t *col_len) {
+  const char *colon = strrchr(entry, ':');
+  if (!colon || colon == entry)
+    return 0;
+  *col_len = (size_t)(colon - entry);
+  if (strcmp(colon + 1, "f64") == 0)
+    return SY_COL_F64;
+  if (strcmp(colon + 1, "i64") == 0)
+    return SY_COL_I64;
+  if (strcmp(colon + 1, "string") == 0)
+    return SY_COL_STR;
+  return 0;
+}
+
+static int check_decls(const char *name, const char *const *types,
+                       sy_error *err) {
+  for (size_t i = 0; types && types[i]; i++) {
+    size_t n;
+    if (!parse_decl(types[i], &n))
+      return sy_error_set(err, SY_EINVAL,
+                          "%s: types: '%s' is not column:type with type "
+                          "f64, i64 or string",
+                          name, types[i]);
+  }
+  return 0;
+}
+
+/* ---- pass 2: build --------------------------------------------------- */
+
+static const char *cell_text(const parser *p, size_t row, size_t c) {
+  size_t t = p->cells[row * p->ncols + c].text;
+  return t == NULL_CELL ? NULL : p->text + t;
+}
+
+static int check_header(const parser *p, sy_error *err) {
+  int rc = 0;
+  size_t *order = NULL;
+  for (size_t c = 0; c < p->ncols; c++) {
+    const char *s = cell_text(p, 0, c);
+    if (!s || !*s)
+      return fail_at(p, err, p->cells[c].src, "empty column name");
+    if (strlen(s) > SY_VALUE_MAX_NAME)
+      return fail_at(p, err, p->cells[c].src,
+                     "column name longer than %d bytes", SY_VALUE_MAX_NAME);
+  }
+  /* Duplicates: sort indices by name and report the earliest column that
+   * repeats a name seen before it. */
+  order = malloc(p->ncols * sizeof *order);
+  if (!order)
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", p->name);
+  for (size_t c = 0; c < p->ncols; c++)
+    order[c] = c;
+  /* A bottom-up merge sort: wide files must not make this quadratic. */
+  size_t *tmp = malloc(p->ncols * sizeof *tmp);
+  if (!tmp) {
+    free(order);
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", p->name);
+  }
+  for (size_t width = 1; width < p->ncols; width *= 2) {
+    for (size_t lo = 0; lo < p->ncols; lo += 2 * width) {
+      size_t mid = lo + width < p->ncols ? lo + width : p->ncols;
+      size_t hi = lo + 2 * width < p->ncols ? lo + 2 * width : p->ncols;
+      size_t a = lo, b = mid, k = lo;
+      while (a < mid && b < hi) {
+        /* Stable on ties, so equal names stay in column order. */
+        if (strcmp(cell_text(p, 0, order[b]), cell_text(p, 0, order[a])) < 0)
+          tmp[k++] = order[b++];
+        else
+          tmp[k++] = order[a++];
+      }
+      while (a < mid)
+        tmp[k++] = order[a++];
+      while (b < hi)
+        tmp[k++] = order[b++];
+    }
+    memcpy(order, tmp, p->ncols * sizeof *order);
+  }
+  free(tmp);
+  size_t dup = SIZE_MAX;
+  for (size_t i = 1; i < p->ncols; i++) {
+    if (strcmp(cell_text(p, 0, order[i]), cell_text(p, 0, order[i - 1])) ==
+            0 &&
+        order[i] < dup)
+      dup = order[i];
+  }
+  free(order);
+  if (dup != SIZE_MAX)
+    rc = fail_at(p, err, p->cells[dup].src, "duplicate column name '%s'",
+                 cell_text(p, 0, dup));
+  return rc;
+}
+
+/* The declared type of column `cname`, or 0. */
+static sy_col_type declared(const char *const *types, const char *cname) {
+  sy_col_type t = 0;
+  for (size_t i = 0; types && types[i]; i++) {
+    size_t n;
+    sy_col_type d = parse_decl(types[i], &n);
+    if (d && strlen(cname) == n && memcmp(types[i], cname, n) == 0)
+      t = d; /* a later entry wins */
+  }
+  return t;
+}
+
+static sy_col_type infer(const parser *p, size_t c, size_t first,
+                         size_t rows) {
+  int can_int = 1;
+  for (size_t r = first; r < first + rows; r++) {
+    const char *s = cell_text(p, r, c);
+    if (!s)
+      continue;
+    int64_t iv;
+    double dv;
+    if (can_int && parse_i64(s, &iv))
+      continue;
+    can_int = 0;
+    if (!parse_f64(s, 0, &dv))
+      return SY_COL_STR;
+  }
+  return can_int ? SY_COL_I64 : SY_COL_F64;
+}
+
+static int build(parser *p, const char *const *types, sy_value **out,
+                 sy_error *err) {
+  size_t first = (size_t)p->header;
+  size_t rows = p->nrecords > first ? p->nrecords - first : 0;
+  sy_value *f = NULL;
+  void *buf = NULL;
+  uint8_t *valid = NULL;
+  int rc;
+  if ((rc = sy_frame_new(rows, &f)) < 0) {
+    sy_error_set(err, rc, "%s: %s", p->name, sy_strerror(rc));
+    goto fail;
+  }
+  /* Every declared column must exist: a typo must not go unnoticed. */
+  for (size_t i = 0; types && types[i]; i++) {
+    size_t n, c;
+    parse_decl(types[i], &n);
+    for (c = 0; c < p->ncols; c++) {
+      const char *cname = cell_text(p, 0, c);
+      char gen[32];
+      if (!p->header) {
+        snprintf(gen, sizeof gen, "c%zu", c + 1);
+        cname = gen;
+      }
+      if (strlen(cname) == n && memcmp(types[i], cname, n) == 0)
+        break;
+    }
+    if (c == p->ncols) {
+      rc = sy_error_set(err, SY_EINVAL, "%s: types: no column '%.*s'",
+                        p->name, (int)n, types[i]);
+      goto fail;
+    }
+  }
+  rc = SY_ENOMEM;
+  buf = malloc(rows ? rows * 8 : 1);
+  valid = malloc(rows ? rows : 1);
+  if (!buf || !valid) {
+    sy_error_set(err, rc, "%s: out of memory", p->name);
+    goto fail;
+  }
+  for (size_t c = 0; c < p->ncols; c++) {
+    char gen[32];
+    const char *cname = gen;
+    if (p->header)
+      cname = cell_text(p, 0, c);
+    else
+      snprintf(gen, sizeof gen, "c%zu", c + 1);
+    sy_col_type t = declared(types, cname);
+    int decl = t != 0;
+    if (!t)
+      t = infer(p, c, first, rows);
+    int nulls = 0;
+    for (size_t r = 0; r < rows; r++) {
+      const char *s = cell_text(p, first + r, c);
+      /* A quoted empty field is an empty string, but no number. */
+      int present = s && (t == SY_COL_STR || *s);
+      valid[r] = (uint8_t)present;
+      nulls += !present;
+      if (t == SY_COL_STR) {
+        ((const char **)buf)[r] = present ? s : NULL;
+      } else if (t == SY_COL_I64) {
+        int64_t v = 0;
+        if (present && !parse_i64(s, &v)) {
+          rc = fail_at(p, err, p->cells[(first + r) * p->ncols + c].src,
+                       "column '%s': '%s' is not an i64", cname, s);
+          goto fail;
+        }
+        memcpy((char *)buf + r * 8, &v, 8);
+      } else {
+        double v = 0;
+        if (present && !parse_f64(s, decl, &v)) {
+          rc = fail_at(p, err, p->cells[(first + r) * p->ncols + c].src,
+                       "column '%s': '%s' is not an f64", cname, s);
+          goto fail;
+        }
+        memcpy((char *)buf + r * 8, &v, 8);
+      }
+    }
+    const void *data = rows ? buf : NULL;
+    if (t == SY_COL_STR)
+      rc = sy_frame_add_str(f, cname, data);
+    else if (t == SY_COL_I64)
+      rc = sy_frame_add_i64(f, cname, data, nulls ? valid : NULL);
+    else
+      rc = sy_frame_add_f64(f, cname, data, nulls ? valid : NULL);
+    if (rc < 0) {
+      sy_error_set(err, rc, "%s: column '%s': %s", p->name, cname,
+                   sy_strerror(rc));
+      goto fail;
+    }
+  }
+  free(valid);
+  free(buf);
+  *out = f;
+  return 0;
+fail:
+  free(valid);
+  free(buf);
+  sy_value_unref(f);
+  return rc;
+}
+
+static int delim_ok(char d) {
+  return d != '"' && d != '\r' && d != '\n' && d != '\0' &&
+         (unsigned char)d < 0x80;
+}
+
+int sy_csv_read(const char *data, size_t len, const sy_csv_options *opts,
+                sy_value **out, sy_error *err) {
+  parser p = {0};
+  locale_t c_locale = (locale_t)0, old = (locale_t)0;
+  int rc;
+  p.name = opts && opts->name ? opts->name : "csv";
+  p.delim = opts && opts->delimiter ? opts->delimiter : ',';
+  p.header = !(opts && opts->no_header);
+  const char *const *types = opts ? opts->types : NULL;
+  if (!out || (!data && len)) {
+    rc = sy_error_set(err, SY_EINVAL, "%s: no data or no output", p.name);
+    goto fail;
+  }
+  *out = NULL;
+  if (!delim_ok(p.delim)) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      "%s: delimiter must be one ASCII character other "
+                      "than '\"', CR and LF",
+                      p.name);
+    goto fail;
+  }
+  if ((rc = check_decls(p.name, types, err)) < 0)
+    goto fail;
+  p.data = data;
+  p.len = len;
+  if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+    p.bom = 3;
+  c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  if (!c_locale) {
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", p.name);
+    goto fail;
+  }
+  old = uselocale(c_locale);
+  rc = tokenise(&p, err);
+  if (rc == 0 && p.header && p.nrecords > 0)
+    rc = check_header(&p, err);
+  if (rc == 0)
+    rc = build(&p, types, out, err);
+  uselocale(old);
+fail:
+  if (c_locale)
+    freelocale(c_locale);
+  free(p.cells);
+  free(p.text);
+  return rc;
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+#define OUT_CAP 65536
+
+typedef struct writer {
+  sy_write_fn fn;
+  void *ud;
+  char delim;
+  size_t n;
+  char buf[OUT_CAP];
+} writer;
+
+static int flush(writer *w) {
+  int rc = 0;
+  if (w->n)
+    rc = w->fn(w->ud, w->buf, w->n);
+  w->n = 0;
+  return rc < 0 ? rc : 0;
+}
+
+static int put(writer *w, const char *s, size_t n) {
+  while (n) {
+    if (w->n == OUT_CAP) {
+      int rc = flush(w);
+      if (rc < 0)
+        return rc;
+    }
+    size_t k = OUT_CAP - w->n < n ? OUT_CAP - w->n : n;
+    memcpy(w->buf + w->n, s, k);
+    w->n += k;
+    s += k;
+    n -= k;
+  }
+  return 0;
+}
+
+/* Writes one text field, quoting it when reading it back needs that. */
+static int put_text(writer *w, const char *s, int first) {
+  size_t n = strlen(s);
+  int quote = n == 0 || (first && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = s[i] == w->delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+  if (!quote)
+    return put(w, s, n);
+  int rc = put(w, "\"", 1);
+  while (rc == 0 && n) {
+    const char *q = memchr(s, '"', n);
+    size_t k = q ? (size_t)(q - s) + 1 : n;
+    rc = put(w, s, k);
+    if (rc == 0 && q)
+      rc = put(w, "\"", 1); /* double the quote */
+    s += k;
+    n -= k;
+  }
+  return rc < 0 ? rc : put(w, "\"", 1);
+}
+
+/* The shortest of %.15g..%.17g that reads back to the same bits, with
+ * ".0" added when it would read back as an integer. */
+static int format_f64(double v, char *buf, size_t cap) {
+  if (isnan(v))
+    return snprintf(buf, cap, "nan");
+  if (isinf(v))
+    return snprintf(buf, cap, v < 0 ? "-inf" : "inf");
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(buf, cap, "%.*g", prec, v);
+    double back = strtod(buf, NULL);
+    if (memcmp(&back, &v, sizeof v) == 0)
+      break;
+  }
+  if (strspn(buf, "-0123456789") == (size_t)n && (size_t)n + 2 < cap) {
+    memcpy(buf + n, ".0", 3);
+    n += 2;
+  }
+  return n;
+}
+
+static int put_cell(writer *w, const sy_value *f, size_t c, size_t r) {
+  char num[64];
+  int n;
+  if (sy_frame_is_null(f, c, r))
+    return 0;
+  switch (sy_frame_col_type(f, c)) {
+  case SY_COL_F64:
+    n = format_f64(sy_frame_f64(f, c)[r], num, sizeof num);
+    return put(w, num, (size_t)n);
+  case SY_COL_I64:
+    n = snprintf(num, sizeof num, "%" PRId64, sy_frame_i64(f, c)[r]);
+    return put(w, num, (size_t)n);
+  case SY_COL_STR:
+    return put_text(w, sy_frame_str(f, c, r), 0);
+  }
+  return SY_EINVAL;
+}
+
+int sy_csv_write(const sy_value *frame, char delimiter, sy_write_fn write,
+                 void *ud, sy_error *err) {
+  writer *w = NULL;
+  locale_t c_locale = (locale_t)0, old = (locale_t)0;
+  int rc;
+  char delim = delimiter ? delimiter : ',';
+  if (!write) {
+    rc = sy_error_set(err, SY_EINVAL, "csv: no write function");
+    goto fail;
+  }
+  if (sy_value_type_of(frame) != SY_VALUE_FRAME) {
+    rc = sy_error_set(err, SY_ETYPE, "csv: only a frame can be written as "
+                                     "CSV");
+    goto fail;
+  }
+  if (!delim_ok(delim)) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      "csv: delimiter must be one ASCII character other "
+                      "than '\"', CR and LF");
+    goto fail;
+  }
+  w = malloc(sizeof *w);
+  c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  if (!w || !c_locale) {
+    rc = sy_error_set(err, SY_ENOMEM, "csv: out of memory");
+    goto fail;
+  }
+  w->fn = write;
+  w->ud = ud;
+  w->delim = delim;
+  w->n = 0;
+  old = uselocale(c_locale);
+  size_t cols = sy_frame_cols(frame), rows = sy_frame_rows(frame);
+  rc = 0;
+  for (size_t c = 0; c < cols && rc == 0; c++) {
+    if (c)
+      rc = put(w, &delim, 1);
+    if (rc == 0)
+      rc = put_text(w, sy_frame_col_name(frame, c), c == 0);
+  }
+  if (cols && rc == 0)
+    rc = put(w, "\n", 1);
+  for (size_t r = 0; cols && r < rows && rc == 0; r++) {
+    for (size_t c = 0; c < cols && rc == 0; c++) {
+      if (c)
+        rc = put(w, &delim, 1);
+      if (rc == 0)
+        rc = put_cell(w, frame, c, r);
+    }
+    if (rc == 0)
+      rc = put(w, "\n", 1);
+  }
+  if (rc == 0)
+    rc = flush(w);
+  uselocale(old);
+  if (rc < 0)
+    sy_error_set(err, rc, "csv: write failed: %s", sy_strerror(rc));
+fail:
+  if (c_locale)
+    freelocale(c_locale);
+  free(w);
+  return rc;
+}

@@ -1,0 +1,115 @@
+/*
+ * switchyard/csv.h - reading and writing CSV text as frames.
+ *
+ * The core owns the one CSV dialect of the platform so that the csv feed,
+ * the csv and stdout sinks and any actor that shells out (sys.exec) agree
+ * on it byte for byte: RFC 4180 with a choice of delimiter.
+ *
+ * Reading (sy_csv_read):
+ *   - fields may be quoted with '"'; inside quotes "" is one quote, and
+ *     delimiters, CR and LF are data; records end with LF or CRLF; the last
+ *     record's line end is optional; a leading UTF-8 BOM is skipped; a CR
+ *     not followed by LF is data.
+ *   - the first record is the header unless no_header is set (then the
+ *     columns are called c1, c2, ...). Header names must be non-empty,
+ *     unique and at most SY_VALUE_MAX_NAME bytes.
+ *   - every record must have as many fields as the first one. An empty line
+ *     is a record with one empty field when there is one column, and is
+ *     skipped otherwise (it cannot be a record then).
+ *   - an unquoted empty field is null; a quoted empty field ("") is the
+ *     empty string in a string column (and null in a number column).
+ *   - a column's type is inferred: i64 when every non-null cell is a
+ *     decimal integer ([+-]?[0-9]+) that fits in 64 bits, else f64 when
+ *     every non-null cell is a finite decimal number
+ *     ([+-]?digits[.digits][(e|E)[+-]digits], either digits part may be
+ *     empty but not both), else string. A column with no non-null cell is
+ *     i64. Declared types override inference; a declared f64 column also
+ *     accepts nan, inf and -inf (any case) and any finite number.
+ *   - a NUL byte anywhere is an error: CSV is text, and a string cell
+ *     cannot hold one.
+ *
+ * Errors are SY_ESYNTAX with "NAME:LINE:COLUMN: ..." where LINE and COLUMN
+ * are 1-based and COLUMN counts UTF-8 characters of that line:
+ *
+ *   NAME:L:C: unterminated quoted field          (C: the opening quote)
+ *   NAME:L:C: quote in unquoted field            (C: the quote)
+ *   NAME:L:C: text after closing quote           (C: that text)
+ *   NAME:L:C: NUL byte
+ *   NAME:L:1: 4 fields, header has 5             ("first row has" when
+ *                                                 no_header is set)
+ *   NAME:L:C: empty column name
+ *   NAME:L:C: duplicate column name 'x'
+ *   NAME:L:C: column name longer than 255 bytes
+ *   NAME:L:C: column 'x': 'abc' is not an i64   (or "an f64"; C: the
+ *                                                 field's first character)
+ *
+ * and SY_ETOOBIG "NAME: more than N rows" beyond SY_VALUE_MAX_ROWS,
+ * SY_EINVAL for a bad delimiter or types entry ("NAME: types: ...").
+ *
+ * Writing (sy_csv_write): the header row, then one line per row, each
+ * ended by LF. A field is quoted when it contains the delimiter, a quote,
+ * CR or LF, when it is a non-null empty string (so that it reads back as
+ * "" rather than null), and when it is the very first field and begins
+ * with a UTF-8 BOM. Nulls are empty. i64 is decimal. f64 is written with
+ * the first of %.15g, %.16g, %.17g that reads back to the same double,
+ * with ".0" appended when that text looks like an integer (so that the
+ * column reads back as f64), and nan, inf, -inf for those. A frame with
+ * no columns writes nothing.
+ *
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_CSV_H
+#define SWITCHYARD_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Options for sy_csv_read. Zero-initialise, then set size to
+ * sizeof(sy_csv_options) so that members added later (at the end) can be
+ * recognised. Since ABI 1.0. */
+typedef struct sy_csv_options {
+  uint32_t size;  /* sizeof(sy_csv_options) */
+  char delimiter; /* ',' when 0; never '"', CR or LF */
+  int no_header;  /* 0 = the first row is the header */
+  /* NULL or a NULL-terminated list of "column:type" entries, type one of
+   * f64, i64, string (the type follows the last ':', so column names may
+   * contain ':'). A later entry for the same column wins. Naming a column
+   * the data lacks is an error. */
+  const char *const *types;
+  const char *name; /* shown in errors, e.g. the file path; NULL: "csv" */
+} sy_csv_options;
+
+/* Parses data[0..len) (need not be NUL-terminated) into a frame. opts may
+ * be NULL for the defaults. Returns 0 with one reference to a new,
+ * unfrozen frame in *out, or SY_ESYNTAX, SY_EINVAL, SY_ETOOBIG, SY_ENOMEM
+ * with err filled (see the top of this file). Empty input (or only a BOM)
+ * gives a frame with no rows and no columns. Borrows everything it is
+ * given. Any thread. Since ABI 1.0. */
+SY_API int sy_csv_read(const char *data, size_t len,
+                       const sy_csv_options *opts, sy_value **out,
+                       sy_error *err);
+
+/* Receives output of sy_csv_write: len > 0 bytes at buf, borrowed for the
+ * call. Returns 0, or a negative SY_E* code that stops the write and is
+ * returned by sy_csv_write. Since ABI 1.0. */
+typedef int (*sy_write_fn)(void *ud, const void *buf, size_t len);
+
+/* Writes frame as CSV through write(ud, ...), in chunks of up to 64 KiB.
+ * delimiter 0 means ','. Returns 0, SY_ETYPE when frame is not a frame,
+ * SY_EINVAL for a bad delimiter, SY_ENOMEM, or what write returned; err
+ * says which. On failure part of the text may have been written. Borrows
+ * frame. Any thread. Since ABI 1.0. */
+SY_API int sy_csv_write(const sy_value *frame, char delimiter,
+                        sy_write_fn write, void *ud, sy_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_CSV_H */

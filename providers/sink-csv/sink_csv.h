@@ -1,0 +1,17 @@
+/*
+ * sink_csv.h - private to the sink-csv provider and its unit test.
+ */
+#ifndef SY_SINK_CSV_H
+#define SY_SINK_CSV_H
+
+#include <switchyard/switchyard.h>
+#include <switchyard/io.h>
+
+typedef struct sink_csv_config {
+  const char *path;      /* target file; "{name}" becomes the node name */
+  const char *delimiter; /* exactly one character */
+} sink_csv_config;
+
+extern const sy_provider sink_csv_provider;
+
+#endif /* SY_SINK_CSV_H */
