@@ -219,6 +219,9 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
                         "version %d: recompile the flow",
                         version, PROGRAM_VERSION);
   get(&r, ver, 2, "reserved");
+  if (ver[0] || ver[1])
+    return sy_error_set(err, SY_ECORRUPT,
+                        "corrupt program: reserved header bytes are not zero");
   sy_program *prog = calloc(1, sizeof *prog);
   if (!prog)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
