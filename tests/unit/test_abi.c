@@ -116,6 +116,83 @@ static void test_abi_sy_plugin_layout(void) {
   ASSERT_ORDER(sy_plugin, version, providers);
 }
 
+static void test_abi_ops_layouts(void) {
+  ASSERT_SIZE(sy_runner_ops, 16);
+  ASSERT_OFFSET(sy_runner_ops, size, 0);
+  ASSERT_OFFSET(sy_runner_ops, run, 8);
+
+  ASSERT_SIZE(sy_feed_ops, 24);
+  ASSERT_OFFSET(sy_feed_ops, size, 0);
+  ASSERT_OFFSET(sy_feed_ops, read, 8);
+  ASSERT_OFFSET(sy_feed_ops, fingerprint, 16);
+  ASSERT_ORDER(sy_feed_ops, read, fingerprint);
+
+  ASSERT_SIZE(sy_sink_ops, 16);
+  ASSERT_OFFSET(sy_sink_ops, size, 0);
+  ASSERT_OFFSET(sy_sink_ops, write, 8);
+
+  ASSERT_SIZE(sy_actor_ops, 56);
+  ASSERT_OFFSET(sy_actor_ops, size, 0);
+  ASSERT_OFFSET(sy_actor_ops, min_inputs, 4);
+  ASSERT_OFFSET(sy_actor_ops, max_inputs, 8);
+  ASSERT_OFFSET(sy_actor_ops, n_outputs, 12);
+  ASSERT_OFFSET(sy_actor_ops, flags, 16);
+  ASSERT_OFFSET(sy_actor_ops, apply, 24);
+  ASSERT_OFFSET(sy_actor_ops, train, 32);
+  ASSERT_OFFSET(sy_actor_ops, state_save, 40);
+  ASSERT_OFFSET(sy_actor_ops, state_load, 48);
+  ASSERT_ORDER(sy_actor_ops, apply, train);
+  ASSERT_ORDER(sy_actor_ops, state_save, state_load);
+  /* Every ops struct starts with its own size. */
+  CU_ASSERT_EQUAL(offsetof(sy_runner_ops, size), 0);
+  CU_ASSERT_EQUAL(offsetof(sy_feed_ops, size), 0);
+  CU_ASSERT_EQUAL(offsetof(sy_sink_ops, size), 0);
+  CU_ASSERT_EQUAL(offsetof(sy_actor_ops, size), 0);
+  /* The loader asks for the whole 1.0 struct of each kind. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_RUNNER), sizeof(sy_runner_ops));
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_FEED), sizeof(sy_feed_ops));
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_SINK), sizeof(sy_sink_ops));
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_ACTOR), sizeof(sy_actor_ops));
+  CU_ASSERT_EQUAL(SY_ACTOR_STATEFUL, 0x1u);
+  CU_ASSERT_EQUAL(SY_ACTOR_SUPERVISED, 0x2u);
+  CU_ASSERT_EQUAL(SY_ACTOR_INCREMENTAL, 0x4u);
+  CU_ASSERT_EQUAL(SY_ARITY_MANY, UINT32_MAX);
+}
+
+static void test_abi_options_structs_layout(void) {
+  ASSERT_SIZE(sy_platform_options, 40);
+  ASSERT_OFFSET(sy_platform_options, size, 0);
+  ASSERT_OFFSET(sy_platform_options, config_files, 8);
+  ASSERT_OFFSET(sy_platform_options, overrides, 16);
+  ASSERT_OFFSET(sy_platform_options, no_default_files, 24);
+  ASSERT_OFFSET(sy_platform_options, no_builtin_plugins, 28);
+  ASSERT_OFFSET(sy_platform_options, project_dir, 32);
+
+  ASSERT_SIZE(sy_compile_options, 16);
+  ASSERT_OFFSET(sy_compile_options, size, 0);
+  ASSERT_OFFSET(sy_compile_options, state_file, 8);
+
+  ASSERT_SIZE(sy_job_options, 16);
+  ASSERT_OFFSET(sy_job_options, size, 0);
+  ASSERT_OFFSET(sy_job_options, state_file, 8);
+
+  ASSERT_SIZE(sy_csv_options, 32);
+  ASSERT_OFFSET(sy_csv_options, size, 0);
+  ASSERT_OFFSET(sy_csv_options, delimiter, 4);
+  ASSERT_OFFSET(sy_csv_options, no_header, 8);
+  ASSERT_OFFSET(sy_csv_options, types, 16);
+  ASSERT_OFFSET(sy_csv_options, name, 24);
+
+  CU_ASSERT_EQUAL(SY_OP_FEED, 1);
+  CU_ASSERT_EQUAL(SY_OP_GET, 8);
+  CU_ASSERT_EQUAL(SY_MODE_RUN, 1);
+  CU_ASSERT_EQUAL(SY_MODE_APPLY, 3);
+  CU_ASSERT_EQUAL(SY_VALUE_BYTES, 1);
+  CU_ASSERT_EQUAL(SY_VALUE_FRAME, 2);
+  CU_ASSERT_EQUAL(SY_COL_F64, 1);
+  CU_ASSERT_EQUAL(SY_COL_STR, 3);
+}
+
 static void test_abi_enums(void) {
   CU_ASSERT_EQUAL(sizeof(sy_kind), sizeof(int));
   CU_ASSERT_EQUAL(sizeof(sy_opt_type), sizeof(int));
@@ -222,6 +299,8 @@ int main(void) {
       T(test_abi_sy_option_layout),
       T(test_abi_sy_provider_layout),
       T(test_abi_sy_plugin_layout),
+      T(test_abi_ops_layouts),
+      T(test_abi_options_structs_layout),
       T(test_abi_enums),
       T(test_abi_version_and_signature),
       T(test_abi_error_numbers),
