@@ -467,12 +467,8 @@ static const char *platform_default(sy_platform *p, const char *key,
 }
 
 int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts, sy_program **out,
-                     sy_error *err);
-
-int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts, sy_program **out,
-                     sy_error *err) {
+                     const sy_compile_options *opts, int use_feed,
+                     sy_program **out, sy_error *err) {
   compiler c = {0};
   int rc = SY_ENOMEM;
   size_t nn = flow->n_nodes;
@@ -508,7 +504,10 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                                        : platform_default(p, "feed", "data");
   uint8_t fp[16];
   int have_fp = 0;
-  rc = feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err);
+  /* The callable replaces the feed: it needs no feed instance. */
+  rc = use_feed ? feed_fingerprint(p, feed, flow->source.table, fp, &have_fp,
+                                   err)
+                : 0;
   if (rc != 0)
     goto fail;
   sy_instr t = {.op = SY_OP_FEED, .node = "source", .target = (char *)feed,
@@ -657,14 +656,20 @@ int sy_flow_check(sy_platform *p, const char *path, FILE *report,
   return rc;
 }
 
-int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
-                       const sy_compile_options *opts, FILE *report,
-                       sy_program **out, sy_error *err) {
+int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
+                        const sy_compile_options *opts, FILE *report,
+                        int use_feed, sy_program **out, sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
   int rc = load_checked(p, path, report, &flow, err);
   if (rc == 0)
-    rc = sy__compile_flow(p, flow, mode, opts, out, err);
+    rc = sy__compile_flow(p, flow, mode, opts, use_feed, out, err);
   sy__flow_free(flow);
   return rc;
+}
+
+int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
+                       const sy_compile_options *opts, FILE *report,
+                       sy_program **out, sy_error *err) {
+  return sy__program_compile(p, path, mode, opts, report, 1, out, err);
 }

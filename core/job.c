@@ -192,6 +192,14 @@ int sy__split_label(const sy_value *table, const char *label,
     return sy_error_set(err, SY_ETYPE, "the feed returned bytes, not a table");
   size_t rows = sy_frame_rows(table), cols = sy_frame_cols(table);
   int li = sy_frame_col_index(table, label);
+  if (li < 0) {
+    /* No label column (apply on new data): the table is the features. */
+    int rc = sy_frame_new(rows, lab);
+    if (rc)
+      return sy_error_set(err, rc, "out of memory");
+    *features = sy_value_ref((sy_value *)table);
+    return 0;
+  }
   int rc = sy_frame_new(rows, features);
   if (rc == 0)
     rc = sy_frame_new(rows, lab);

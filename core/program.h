@@ -83,7 +83,12 @@ int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
 /* Compiles a validated flow. */
 struct sy_flow;
 int sy__compile_flow(sy_platform *p, const struct sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts, sy_program **out,
-                     sy_error *err);
+                     const sy_compile_options *opts, int use_feed,
+                     sy_program **out, sy_error *err);
+/* sy_program_compile; with use_feed = 0 the feed instance is not made
+ * (its step is never cached and never run: the callable's case). */
+int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
+                        const sy_compile_options *opts, FILE *report,
+                        int use_feed, sy_program **out, sy_error *err);
 
 #endif /* SY_CORE_PROGRAM_H */
