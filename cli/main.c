@@ -11,6 +11,7 @@
  *   -h, --help, --version
  */
 #include "cli.h"
+#include "internal.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -255,9 +256,12 @@ int main(int argc, char **argv) {
     size_t n = 0;
     for (const cli_command *const *p = commands; *p && n < 16; p++)
       names[n++] = (*p)->name;
-    cli_errorf("unknown command '%s'", name);
+    const char *near = sy__suggest(name, names, n);
+    if (near)
+      cli_errorf("unknown command '%s' (did you mean '%s'?)", name, near);
+    else
+      cli_errorf("unknown command '%s'", name);
     fputs("try: switchyard --help\n", stderr);
-    (void)names;
     goto done;
   }
   int cargc = argc - optind;

@@ -36,6 +36,7 @@ expect() {
 expect 0 "^switchyard [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.0" -- "$sy" --version
 expect 0 "usage: switchyard" -- "$sy" --help
 expect 2 "unknown command 'frobnicate'" -- "$sy" frobnicate
+expect 2 "unknown command 'provders' \(did you mean 'providers'\?\)" -- "$sy" provders
 expect 2 "unknown option '--nope'" -- "$sy" --nope providers
 expect 2 "usage: switchyard" -- "$sy"
 for cmd in run train apply check compile providers config version; do
@@ -109,6 +110,23 @@ mkdir -p plug && chmod 0755 plug
 printf 'not an elf' > plug/broken.so && chmod 0644 plug/broken.so
 expect 0 "broken\.so" -- env SWITCHYARD_PLUGIN_PATH="$tmp/plug" "$sy" providers
 expect 0 "runner +inline" -- env SWITCHYARD_PLUGIN_PATH="$tmp/plug" "$sy" providers
+
+# secrets are never printed
+fx=$top_builddir/tests/providers/.libs/fx_good.so
+if [ -f "$fx" ]; then
+  mkdir -p fx && chmod 0755 fx && cp "$fx" fx/ && chmod 0755 fx/fx_good.so
+  printf '[FEED.src]\nprovider = alpha\npath = /tmp\ntoken = hunter2\n' > secret.ini
+  expect 0 "token = \(secret\) +; .*secret\.ini:4" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" -c secret.ini config
+  out=$(SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" -c secret.ini config 2>&1)
+  grep -q hunter2 <<<"$out" && bad "config printed a secret: $out" || ok
+  expect 0 "token +string +default: \(none\) +\[secret\]" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" providers help feed.alpha
+  expect 0 "rows +int +default: 10 +range: 0 \.\. 1000" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" -c secret.ini providers help feed.src
+  expect 0 "mode +enum +default: fast +one of: fast, safe" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" providers help feed.alpha
+  expect 2 "\[FEED\.bad\] missing required key 'path'" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" -o FEED.bad.provider=alpha config --check
+  expect 2 "rows: expected an int between 0 and 1000, got '5000'.*try: switchyard providers help feed\.src" -- env SWITCHYARD_PLUGIN_PATH="$tmp/fx" "$sy" -c secret.ini -o FEED.src.rows=5000 config --check
+else
+  bad "fixture $fx not built"
+fi
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
