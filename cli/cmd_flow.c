@@ -14,11 +14,15 @@
 #include "switchyard/flow.h"
 
 #include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct flow_args {
   const char *flow;
+  const char *log;
+  const char *trace;
   const char *state;
   const char *output;
   const char *mode;
@@ -34,6 +38,8 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"output", required_argument, NULL, 'o'},
       {"mode", required_argument, NULL, 'm'},
       {"explain", no_argument, NULL, 'e'},
+      {"log", required_argument, NULL, 'l'},
+      {"trace", required_argument, NULL, 't'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -57,6 +63,12 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 'e':
       a->explain = 1;
+      break;
+    case 'l':
+      a->log = optarg;
+      break;
+    case 't':
+      a->trace = optarg;
       break;
     }
   }
@@ -148,10 +160,33 @@ static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
   return status;
 }
 
+/* Ctrl-C asks the running job to stop cleanly; a second one kills. */
+static sy_job *volatile running_job;
+
+static void on_interrupt(int sig) {
+  if (running_job) {
+    sy_job_cancel(running_job);
+    running_job = NULL;
+    return;
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void watch_interrupts(sy_job *job) {
+  running_job = job;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = job ? on_interrupt : SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
-  int rc = parse(cmd, "s", argc, argv, &a);
+  int rc = parse(cmd, "slt", argc, argv, &a);
   if (rc)
     return rc;
   if (mode != SY_MODE_RUN && !a.state) {
@@ -177,7 +212,15 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_job_options jopts = {sizeof jopts,
                           mode == SY_MODE_TRAIN ? a.state : NULL};
   rc = sy_job_new(p, prog, &jopts, &job, &err);
+  if (rc == 0 && a.log)
+    rc = sy_job_log_to(job, a.log, &err);
+  if (rc == 0 && a.trace)
+    rc = sy_job_trace_to(job, a.trace, &err);
+  if (rc == 0 && ctx->verbosity >= 0 && isatty(STDERR_FILENO))
+    rc = sy_job_progress_to(job, stderr, &err);
   int status = CLI_OK;
+  if (rc == 0)
+    watch_interrupts(job);
   if (rc) {
     cli_error(&err);
     status = status_of(rc);
@@ -187,6 +230,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
     fprintf(stderr, "switchyard: trained states written to %s\n", a.state);
   }
+  watch_interrupts(NULL);
   sy_job_free(job);
   sy_program_free(prog);
   return status;
@@ -221,18 +265,24 @@ const cli_command cli_cmd_compile = {
 
 const cli_command cli_cmd_run = {
     "run", "run a flow: apply it (training in memory if needed) to the sink",
-    "run FLOW",
-    "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n",
+    "run FLOW [--log FILE] [--trace FILE]",
+    "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n"
+    "  --log FILE     write every step event as JSON lines\n"
+    "  --trace FILE   write a Chrome trace (open it in Perfetto)\n"
+    "A progress line is drawn on stderr when it is a terminal (not with\n"
+    "-q). Ctrl-C stops cleanly: no new step starts.\n",
     cmd_run};
 
 const cli_command cli_cmd_train = {
     "train", "fit a flow's stateful actors and write their states",
-    "train FLOW --state FILE",
-    "  --state FILE   where the trained states are written (atomically)\n",
+    "train FLOW --state FILE [--log FILE] [--trace FILE]",
+    "  --state FILE   where the trained states are written (atomically)\n"
+    "  --log, --trace as for run\n",
     cmd_train};
 
 const cli_command cli_cmd_apply = {
     "apply", "apply a trained flow to the feed's data, results to the sink",
-    "apply FLOW --state FILE",
-    "  --state FILE   the trained states written by `switchyard train`\n",
+    "apply FLOW --state FILE [--log FILE] [--trace FILE]",
+    "  --state FILE   the trained states written by `switchyard train`\n"
+    "  --log, --trace as for run\n",
     cmd_apply};

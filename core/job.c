@@ -27,31 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct actor_slot {
-  const sy_provider *provider;
-  void *config;
-  sy__pool pool;
-  void *self;
-  sy_value *state; /* the state loaded into self (one reference) */
-} actor_slot;
-
-struct sy_job {
-  sy_platform *platform;
-  const sy_program *prog;
-  uint32_t n;
-  sy_value ***outs;          /* per step: n_outputs values, NULL if not done */
-  atomic_uint *pending;      /* per step: consumer edges still to run */
-  uint32_t *cons_start;      /* CSR: consumers of step i are */
-  uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */
-  actor_slot **actors;       /* per step, created on first use */
-  sy_instance **feeds;       /* per step (FEED), shared by target */
-  sy_instance **sinks;       /* per step (SINK) */
-  sy_bundle_entry *states;   /* apply: the loaded bundle */
-  size_t n_states;
-  char *state_file;          /* train: commit target, or NULL */
-  sy_value *committed;       /* train: the bundle committed */
-};
-
 /* ---- introspection -------------------------------------------------- */
 
 size_t sy_job_size(const sy_job *job) { return job->n; }
@@ -526,11 +501,15 @@ int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
   }
   size_t n = gather(job, s, in, need);
   memset(out, 0, nout * sizeof *out);
+  sy_job_emit(job, SY_EVENT_STARTED, s, 0, NULL);
   rc = sy_step_execute(job, s, in, n, out, err);
-  if (rc == 0)
+  if (rc == 0) {
     rc = sy_job_step_done(job, s, out);
-  else
-    sy_error_prefix(err, "step %zu", s);
+    sy_job_emit(job, SY_EVENT_DONE, s, 0, NULL);
+  } else {
+    sy_error_prefix(err, "step %zu (%s)", s, job->prog->code[s].text);
+    sy_job_emit(job, SY_EVENT_FAILED, s, rc, err ? err->message : NULL);
+  }
 done:
   if (in != small)
     free(in);
@@ -565,6 +544,7 @@ void sy_job_free(sy_job *job) {
       sy_instance_destroy(inst);
     }
   }
+  sy__events_free(job);
   free(job->outs);
   free(job->pending);
   free(job->cons_start);
@@ -632,7 +612,7 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   job->feeds = calloc(m, sizeof *job->feeds);
   job->sinks = calloc(m, sizeof *job->sinks);
   if (!job->outs || !job->pending || !job->cons_start || !job->actors ||
-      !job->feeds || !job->sinks)
+      !job->feeds || !job->sinks || sy__events_init(job) != 0)
     goto oom;
   /* Consumers, as a compressed adjacency list (one entry per edge). */
   size_t edges = 0;
@@ -700,7 +680,11 @@ int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
   if (rc)
     return rc;
   const sy_runner_ops *ops = sy_instance_provider(inst)->ops;
+  for (uint32_t s = 0; s < job->n && job->n_listeners; s++)
+    sy_job_emit(job, SY_EVENT_QUEUED, s, 0, NULL);
   rc = ops->run(sy_instance_self(inst), job, err);
+  if (rc == 0 && sy_job_cancelled(job))
+    rc = sy_error_set(err, SY_ECANCELED, "canceled");
   sy_instance_destroy(inst);
   return rc;
 }

@@ -4,7 +4,53 @@
 #ifndef SY_CORE_JOB_H
 #define SY_CORE_JOB_H
 
+#include "bundle.h"
 #include "program.h"
+#include "switchyard/event.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct sy__listener {
+  sy_listener_fn fn;
+  void *ud;
+};
+struct sy__sinks;
+
+typedef struct actor_slot {
+  const sy_provider *provider;
+  void *config;
+  sy__pool pool;
+  void *self;
+  sy_value *state; /* the state loaded into self (one reference) */
+} actor_slot;
+
+struct sy_job {
+  sy_platform *platform;
+  const sy_program *prog;
+  uint32_t n;
+  sy_value ***outs;          /* per step: n_outputs values, NULL if not done */
+  atomic_uint *pending;      /* per step: consumer edges still to run */
+  uint32_t *cons_start;      /* CSR: consumers of step i are */
+  uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */
+  actor_slot **actors;       /* per step, created on first use */
+  sy_instance **feeds;       /* per step (FEED), shared by target */
+  sy_instance **sinks;       /* per step (SINK) */
+  sy_bundle_entry *states;   /* apply: the loaded bundle */
+  size_t n_states;
+  char *state_file;          /* train: commit target, or NULL */
+  sy_value *committed;       /* train: the bundle committed */
+  /* Events (events.c). */
+  struct sy__listener *listeners;
+  size_t n_listeners;
+  pthread_mutex_t emit_lock;  /* listeners are called one at a time */
+  int64_t t0;                 /* job start, monotonic ns */
+  int64_t *started;           /* per step: time of its STARTED, or 0 */
+  uint32_t *attempts;         /* per step: STARTED events so far */
+  atomic_int cancelled;
+  struct sy__sinks *outputs;  /* log, trace and progress files */
+};
+
 
 /* sy_job_new, with bind_io = 0 to skip creating the feed and sink
  * instances (the callable replaces both). */
@@ -18,5 +64,10 @@ sy_value *sy__job_output(const sy_job *job, size_t s, size_t k);
 /* Splits a table into features and the label column. */
 int sy__split_label(const sy_value *table, const char *label,
                     sy_value **features, sy_value **lab, sy_error *err);
+
+/* events.c: set up and tear down the event state of a job. */
+int sy__events_init(sy_job *job);
+void sy__events_free(sy_job *job);
+int64_t sy__now_ns(void);
 
 #endif /* SY_CORE_JOB_H */

@@ -18,6 +18,7 @@
 #include "runner.h"
 #include "platform.h"
 #include "flow.h"
+#include "event.h"
 #include "csv.h"
 #include <switchyard/version.h>
 

@@ -7,11 +7,14 @@
  */
 #include <switchyard/switchyard.h>
 #include <switchyard/runner.h>
+#include <switchyard/event.h>
 
 static int inline_run(void *self, sy_job *job, sy_error *err) {
   (void)self;
   size_t n = sy_job_size(job);
   for (size_t s = 0; s < n; s++) {
+    if (sy_job_cancelled(job))
+      return sy_error_set(err, SY_ECANCELED, "canceled before step %zu", s);
     int rc = sy_job_run_step(job, s, err);
     if (rc != 0)
       return rc;

@@ -1,0 +1,87 @@
+/*
+ * switchyard/event.h - what happens to each step of a job, as it happens.
+ *
+ * sy_job_run_step() emits STARTED and then DONE, CACHED or FAILED for the
+ * step it runs; sy_job_run() emits QUEUED for every step before the runner
+ * starts. A runner that executes steps elsewhere (another process, another
+ * machine) emits STARTED/DONE/FAILED itself with sy_job_emit(), and so do
+ * runners for RETRIED (a failed step is run again) and SKIPPED (keep-going
+ * mode: a step downstream of a failure is not run).
+ *
+ * Listeners are called synchronously, from whichever thread emitted, one
+ * at a time (the job serializes them), so a listener needs no locking of
+ * its own but must be quick. With no listener, emitting costs one branch.
+ *
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_EVENT_H
+#define SWITCHYARD_EVENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "runner.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sy_event_type {
+  SY_EVENT_QUEUED = 1,
+  SY_EVENT_STARTED = 2,
+  SY_EVENT_CACHED = 3,
+  SY_EVENT_DONE = 4,
+  SY_EVENT_FAILED = 5,
+  SY_EVENT_RETRIED = 6,
+  SY_EVENT_SKIPPED = 7
+} sy_event_type;
+
+/* "queued", "started", ... */
+SY_API const char *sy_event_name(sy_event_type type);
+
+typedef struct sy_event {
+  uint32_t size;        /* sizeof(sy_event) */
+  sy_event_type type;
+  uint32_t step;
+  int32_t worker;       /* the runner's worker number; -1 when none */
+  int64_t time_ns;      /* since the job started (monotonic clock) */
+  int64_t duration_ns;  /* DONE, CACHED, FAILED: since STARTED; else 0 */
+  int code;             /* FAILED, RETRIED: the error code; else 0 */
+  uint32_t attempt;     /* 1 for the first run of a step, 2 after a retry */
+  const char *message;  /* FAILED, RETRIED: the error (borrowed); or NULL */
+} sy_event;
+
+typedef void (*sy_listener_fn)(void *ud, const sy_job *job,
+                               const sy_event *event);
+
+/* Adds a listener; call before the job runs. Returns 0 or SY_ENOMEM. */
+SY_API int sy_job_listen(sy_job *job, sy_listener_fn fn, void *ud);
+/* Emits an event for a step (time is taken now). For STARTED the job
+ * remembers the time, so the matching DONE/FAILED carries the duration. */
+SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step,
+                        int code, const char *message);
+/* The worker number this thread's events carry (thread-local; -1 by
+ * default). Runners call it once at the start of each worker thread, and
+ * before emitting on behalf of a remote worker. */
+SY_API void sy_job_set_worker(int worker);
+
+/* Built-in listeners; the files are written as events arrive (the trace
+ * is completed when the job is freed). Each returns 0 or SY_EIO. */
+/* One JSON object per line: event, step, label, key, worker, t, dur. */
+SY_API int sy_job_log_to(sy_job *job, const char *path, sy_error *err);
+/* A Chrome trace (opens in Perfetto): one row per worker. */
+SY_API int sy_job_trace_to(sy_job *job, const char *path, sy_error *err);
+/* A single progress line, redrawn in place on `tty`, at most ten times a
+ * second: done/total, failed, running, elapsed. */
+SY_API int sy_job_progress_to(sy_job *job, FILE *tty, sy_error *err);
+
+/* Asks the job to stop: runners start no new step and return
+ * SY_ECANCELED once the running ones finish. Async-signal-safe. */
+SY_API void sy_job_cancel(sy_job *job);
+SY_API int sy_job_cancelled(const sy_job *job);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_EVENT_H */

@@ -1,0 +1,41 @@
+/*
+ * dask.h - the parallel runner's shared parts (private to the plugin).
+ *
+ * dask.c holds the options and the dispatch; threads.c the work-stealing
+ * thread pool; procs.c the pool of forked worker processes. Both modes
+ * follow the same failure policy (see dask.c).
+ */
+#ifndef SY_RUNNER_DASK_H
+#define SY_RUNNER_DASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <switchyard/switchyard.h>
+
+enum { DASK_THREADS = 0, DASK_PROCESSES = 1 };
+
+typedef struct dask_config {
+  int64_t workers;     /* 0 = one per core */
+  int mode;            /* DASK_THREADS or DASK_PROCESSES */
+  bool keep_going;     /* run everything not downstream of a failure */
+  int64_t retries;     /* extra attempts for a failed step */
+  int64_t timeout;     /* per step, ns; 0 = none */
+  int64_t backoff;     /* first retry delay, ns; doubles per attempt */
+} dask_config;
+
+typedef struct dask {
+  dask_config cfg;
+  int workers; /* resolved: cfg.workers or the number of cores */
+} dask;
+
+/* Each returns 0 when every step succeeded, else the first failure's code
+ * with err naming the step (and, with keep_going, how many failed). */
+int dask_threads_run(dask *d, sy_job *job, sy_error *err);
+int dask_procs_run(dask *d, sy_job *job, sy_error *err);
+
+/* Sleeps the backoff before retry `attempt` (1-based): backoff * 2^(a-1),
+ * capped at 10 s; returns early when the job is cancelled. */
+void dask_backoff(const dask *d, sy_job *job, unsigned attempt);
+
+#endif /* SY_RUNNER_DASK_H */
