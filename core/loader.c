@@ -38,6 +38,8 @@
 #include "switchyard/actor.h"
 #include "switchyard/io.h"
 #include "switchyard/runner.h"
+#include "switchyard/storage.h"
+#include "switchyard/registry.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -174,8 +176,7 @@ static int check_not_writable(const char *what, const char *shown,
 
 size_t sy__ops_min_size(sy_kind kind) {
   /* Each kind's ABI 1.0 ops struct, whole: members added in a later minor
-   * go after these, and the core checks `size` before it calls them. The
-   * registry and storage kinds have no 1.0 ops yet: only the size field. */
+   * go after these, and the core checks `size` before it calls them. */
   switch (kind) {
   case SY_KIND_RUNNER:
     return sizeof(sy_runner_ops);
@@ -186,8 +187,9 @@ size_t sy__ops_min_size(sy_kind kind) {
   case SY_KIND_ACTOR:
     return sizeof(sy_actor_ops);
   case SY_KIND_REGISTRY:
+    return sizeof(sy_registry_ops);
   case SY_KIND_STORAGE:
-    return sizeof(uint32_t);
+    return sizeof(sy_storage_ops);
   }
   return 0;
 }

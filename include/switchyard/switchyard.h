@@ -19,6 +19,8 @@
 #include "platform.h"
 #include "flow.h"
 #include "event.h"
+#include "storage.h"
+#include "registry.h"
 #include "csv.h"
 #include <switchyard/version.h>
 

@@ -79,9 +79,7 @@ static void dask_destroy(void *self) {
 
 /* The catalog checks ops before it accepts a provider; none is called. */
 static const sy_runner_ops runner_ops = {.size = sizeof(sy_runner_ops)};
-static const struct {
-  uint32_t size;
-} registry_ops = {sizeof(uint32_t)};
+static const sy_registry_ops registry_ops = {.size = sizeof(sy_registry_ops)};
 
 static const sy_provider dask = {sizeof(sy_provider),
                                  SY_KIND_RUNNER,

@@ -1,0 +1,61 @@
+/*
+ * switchyard/storage.h - the STORAGE provider kind: the result cache.
+ *
+ * A storage keeps step results by the step's cache key (32 hex digits,
+ * see docs/lifecycle.md). Before the core runs a cacheable step it asks
+ * the storage for the key; a hit is used instead of running the step
+ * (event CACHED), a miss runs it and stores the outputs.
+ *
+ * Contract:
+ *   - get: a missing key is not an error: return 0 with every out[i] NULL.
+ *     A damaged or truncated entry must also be a miss (remove it and
+ *     say so through err->message with code 0 if you like), never a crash
+ *     and never a wrong value: verify a checksum before trusting bytes.
+ *   - put: all-or-nothing and atomic (write to a temporary name, then
+ *     rename), so a crash leaves either no entry or a whole one. Storing a
+ *     key that exists is not an error.
+ *   - Calls may come from several threads at once (one per runner worker)
+ *     and from several processes sharing the storage.
+ *
+ * Values passed in are borrowed; values returned are owned by the caller.
+ * Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_STORAGE_H
+#define SWITCHYARD_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sy_storage_entry {
+  uint32_t size;      /* sizeof(sy_storage_entry) */
+  const char *key;    /* 32 hex digits */
+  const char *label;  /* "apply model (std.logreg)", as given to put */
+  uint64_t bytes;     /* stored size */
+  int64_t mtime;      /* seconds since the epoch */
+  uint32_t outputs;   /* number of values */
+} sy_storage_entry;
+
+/* Return non-zero to stop the listing (that value is returned). */
+typedef int (*sy_storage_visit_fn)(void *ud, const sy_storage_entry *e);
+
+typedef struct sy_storage_ops {
+  uint32_t size; /* sizeof(sy_storage_ops) */
+  int (*get)(void *self, const char *key, sy_value **out, size_t n,
+             sy_error *err);
+  int (*put)(void *self, const char *key, sy_value *const *values, size_t n,
+             const char *label, sy_error *err);
+  int (*list)(void *self, sy_storage_visit_fn fn, void *ud, sy_error *err);
+  int (*remove)(void *self, const char *key, sy_error *err);
+} sy_storage_ops;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_STORAGE_H */
