@@ -21,6 +21,7 @@
 
 typedef struct flow_args {
   const char *flow;
+  const char *cache;
   const char *log;
   const char *trace;
   const char *state;
@@ -40,6 +41,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"explain", no_argument, NULL, 'e'},
       {"log", required_argument, NULL, 'l'},
       {"trace", required_argument, NULL, 't'},
+      {"cache", required_argument, NULL, 'c'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -69,6 +71,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 't':
       a->trace = optarg;
+      break;
+    case 'c':
+      a->cache = optarg;
       break;
     }
   }
@@ -186,7 +191,7 @@ static void watch_interrupts(sy_job *job) {
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
-  int rc = parse(cmd, "slt", argc, argv, &a);
+  int rc = parse(cmd, "sltc", argc, argv, &a);
   if (rc)
     return rc;
   if (mode != SY_MODE_RUN && !a.state) {
@@ -210,7 +215,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     return status_of(rc);
   }
   sy_job_options jopts = {sizeof jopts,
-                          mode == SY_MODE_TRAIN ? a.state : NULL};
+                          mode == SY_MODE_TRAIN ? a.state : NULL, a.cache};
   rc = sy_job_new(p, prog, &jopts, &job, &err);
   if (rc == 0 && a.log)
     rc = sy_job_log_to(job, a.log, &err);
@@ -265,24 +270,27 @@ const cli_command cli_cmd_compile = {
 
 const cli_command cli_cmd_run = {
     "run", "run a flow: apply it (training in memory if needed) to the sink",
-    "run FLOW [--log FILE] [--trace FILE]",
+    "run FLOW [--log FILE] [--trace FILE] [--cache MODE]",
     "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n"
     "  --log FILE     write every step event as JSON lines\n"
     "  --trace FILE   write a Chrome trace (open it in Perfetto)\n"
+    "  --cache MODE   off, read, write or readwrite: whether step results\n"
+    "                 come from and go to the storage (default: [PLATFORM]\n"
+    "                 cache)\n"
     "A progress line is drawn on stderr when it is a terminal (not with\n"
     "-q). Ctrl-C stops cleanly: no new step starts.\n",
     cmd_run};
 
 const cli_command cli_cmd_train = {
     "train", "fit a flow's stateful actors and write their states",
-    "train FLOW --state FILE [--log FILE] [--trace FILE]",
+    "train FLOW --state FILE [--log FILE] [--trace FILE] [--cache MODE]",
     "  --state FILE   where the trained states are written (atomically)\n"
-    "  --log, --trace as for run\n",
+    "  --log, --trace, --cache as for run\n",
     cmd_train};
 
 const cli_command cli_cmd_apply = {
     "apply", "apply a trained flow to the feed's data, results to the sink",
-    "apply FLOW --state FILE [--log FILE] [--trace FILE]",
+    "apply FLOW --state FILE [--log FILE] [--trace FILE] [--cache MODE]",
     "  --state FILE   the trained states written by `switchyard train`\n"
-    "  --log, --trace as for run\n",
+    "  --log, --trace, --cache as for run\n",
     cmd_apply};

@@ -49,6 +49,8 @@
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug",
                                          NULL};
+static const char *const cache_modes[] = {"off", "read", "write", "readwrite",
+                                          NULL};
 
 /* Offsets are 0: platform values are read raw with sy_config_get() and
  * parsed with sy__opt_parse() by whoever uses them, never written into a
@@ -68,6 +70,9 @@ static const sy_option platform_options[] = {
      "The sink instance used when a command names none."},
     {"log_level", SY_OPT_ENUM, 0, "info", NULL, NULL, log_levels, 0,
      "The least severe log message that is printed."},
+    {"cache", SY_OPT_ENUM, 0, "readwrite", NULL, NULL, cache_modes, 0,
+     "Whether runs read step results from the storage and write them to "
+     "it (off, read, write, readwrite)."},
     SY_OPTION_END};
 
 const sy_option *sy__platform_options(void) {

@@ -388,10 +388,78 @@ static int exec_sink(sy_job *job, size_t s, const sy_value *v, sy_value **out,
   return 0;
 }
 
+int sy__step_cacheable(const sy_job *job, size_t s) {
+  const sy_instr *in = &job->prog->code[s];
+  if (in->flags & SY_INSTR_VOLATILE)
+    return 0;
+  return in->op == SY_OP_APPLY || in->op == SY_OP_TRAIN || in->op == SY_OP_FEED;
+}
+
+/* A storage that fails is not a reason to fail the run: a failed read is
+ * a miss and a failed write is a result not kept. */
+static int cache_lookup(sy_job *job, size_t s, sy_value **out) {
+  const sy_instr *in = &job->prog->code[s];
+  const sy_storage_ops *ops = sy_instance_provider(job->storage)->ops;
+  sy_error e;
+  sy_error_clear(&e);
+  for (uint32_t k = 0; k < in->n_outputs; k++)
+    out[k] = NULL;
+  int rc = ops->get(sy_instance_self(job->storage), in->key_hex, out,
+                    in->n_outputs, &e);
+  int hit = rc == 0;
+  for (uint32_t k = 0; k < in->n_outputs; k++)
+    hit &= out[k] != NULL;
+  if (!hit)
+    for (uint32_t k = 0; k < in->n_outputs; k++) {
+      sy_value_unref(out[k]);
+      out[k] = NULL;
+    }
+  atomic_fetch_add(hit ? &job->cache_hits : &job->cache_misses, 1);
+  return hit;
+}
+
+static void cache_store(sy_job *job, size_t s, sy_value **out) {
+  const sy_instr *in = &job->prog->code[s];
+  const sy_storage_ops *ops = sy_instance_provider(job->storage)->ops;
+  sy_error e;
+  sy_error_clear(&e);
+  ops->put(sy_instance_self(job->storage), in->key_hex, out, in->n_outputs,
+           in->text, &e);
+}
+
+static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
+                        size_t n_in, sy_value **out, int *cached,
+                        sy_error *err);
+
 int sy_step_execute(sy_job *job, size_t s, const sy_value *const *in,
                     size_t n_in, sy_value **out, sy_error *err) {
+  int cached = 0;
+  return step_execute(job, s, in, n_in, out, &cached, err);
+}
+
+static int step_meaning(sy_job *job, size_t s, const sy_value *const *in,
+                        size_t n_in, sy_value **out, sy_error *err);
+
+static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
+                        size_t n_in, sy_value **out, int *cached,
+                        sy_error *err) {
   if (!job || s >= job->n || !out)
     return sy_error_set(err, SY_EINVAL, "sy_step_execute: bad arguments");
+  int cacheable = job->storage && sy__step_cacheable(job, s);
+  *cached = 0;
+  if (cacheable && job->cache_read && cache_lookup(job, s, out)) {
+    *cached = 1;
+    return 0;
+  }
+  int rc = step_meaning(job, s, in, n_in, out, err);
+  if (rc == 0 && cacheable && job->cache_write)
+    cache_store(job, s, out);
+  return rc;
+}
+
+/* What each op means: the only place it is written down in code. */
+static int step_meaning(sy_job *job, size_t s, const sy_value *const *in,
+                        size_t n_in, sy_value **out, sy_error *err) {
   const sy_instr *ins = &job->prog->code[s];
   switch (ins->op) {
   case SY_OP_FEED:
@@ -502,10 +570,11 @@ int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
   size_t n = gather(job, s, in, need);
   memset(out, 0, nout * sizeof *out);
   sy_job_emit(job, SY_EVENT_STARTED, s, 0, NULL);
-  rc = sy_step_execute(job, s, in, n, out, err);
+  int cached = 0;
+  rc = step_execute(job, s, in, n, out, &cached, err);
   if (rc == 0) {
     rc = sy_job_step_done(job, s, out);
-    sy_job_emit(job, SY_EVENT_DONE, s, 0, NULL);
+    sy_job_emit(job, cached ? SY_EVENT_CACHED : SY_EVENT_DONE, s, 0, NULL);
   } else {
     sy_error_prefix(err, "step %zu (%s)", s, job->prog->code[s].text);
     sy_job_emit(job, SY_EVENT_FAILED, s, rc, err ? err->message : NULL);
@@ -545,6 +614,7 @@ void sy_job_free(sy_job *job) {
     }
   }
   sy__events_free(job);
+  sy_instance_destroy(job->storage);
   free(job->outs);
   free(job->pending);
   free(job->cons_start);
@@ -584,6 +654,47 @@ static int load_states(sy_job *job, sy_error *err) {
   if (rc)
     sy_error_prefix(err, "%s", path);
   free(data);
+  return rc;
+}
+
+/* The result cache: [PLATFORM] storage, used as [PLATFORM] cache (or the
+ * job option) says. When the storage is only the built-in default name
+ * and no such instance or provider exists, caching is simply off. */
+static int bind_storage(sy_job *job, const sy_job_options *opts,
+                        sy_error *err) {
+  const sy_config *cfg = sy_platform_config(job->platform);
+  const char *mode = opts && opts->size >= sizeof(sy_job_options) && opts->cache
+                         ? opts->cache
+                         : sy_config_get(cfg, "PLATFORM", "cache", NULL);
+  if (!mode || !*mode)
+    mode = "readwrite";
+  if (strcmp(mode, "off") == 0)
+    return 0;
+  job->cache_read = strcmp(mode, "read") == 0 || strcmp(mode, "readwrite") == 0;
+  job->cache_write =
+      strcmp(mode, "write") == 0 || strcmp(mode, "readwrite") == 0;
+  if (!job->cache_read && !job->cache_write)
+    return sy_error_set(err, SY_ECONFIG,
+                        "cache mode '%s' is not one of off, read, write, "
+                        "readwrite",
+                        mode);
+  const char *origin = NULL;
+  const char *name = sy_config_get(cfg, "PLATFORM", "storage", &origin);
+  int defaulted = !name || !origin || strcmp(origin, "default") == 0;
+  if (!name || !*name)
+    name = "cache";
+  sy_error e;
+  sy_error_clear(&e);
+  int rc = sy_instance_create(cfg, sy_platform_catalog(job->platform),
+                              SY_KIND_STORAGE, name, &job->storage, &e);
+  if (rc == 0)
+    return 0;
+  job->cache_read = job->cache_write = 0;
+  job->storage = NULL;
+  if (defaulted && rc == SY_ECONFIG && strstr(e.message, "unknown storage"))
+    return 0;
+  if (err)
+    *err = e;
   return rc;
 }
 
@@ -658,6 +769,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   if (opts && opts->state_file &&
       !(job->state_file = strdup(opts->state_file)))
     goto oom;
+  if (bind_io && (rc = bind_storage(job, opts, err)) != 0)
+    goto fail;
   *out = job;
   return 0;
 oom:

@@ -49,6 +49,10 @@ struct sy_job {
   uint32_t *attempts;         /* per step: STARTED events so far */
   atomic_int cancelled;
   struct sy__sinks *outputs;  /* log, trace and progress files */
+  /* The result cache (storage instance) and how it is used. */
+  sy_instance *storage;
+  int cache_read, cache_write;
+  atomic_uint cache_hits, cache_misses;
 };
 
 
@@ -69,5 +73,9 @@ int sy__split_label(const sy_value *table, const char *label,
 int sy__events_init(sy_job *job);
 void sy__events_free(sy_job *job);
 int64_t sy__now_ns(void);
+
+/* Whether step s's result may be cached (apply, train, a fingerprinted
+ * feed); sinks, commits and cheap bookkeeping steps never are. */
+int sy__step_cacheable(const sy_job *job, size_t s);
 
 #endif /* SY_CORE_JOB_H */

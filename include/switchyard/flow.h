@@ -74,6 +74,8 @@ SY_API int sy_program_explain(const sy_program *prog, FILE *out);
 typedef struct sy_job_options {
   uint32_t size;          /* sizeof(sy_job_options) */
   const char *state_file; /* train: where to commit states (NULL: keep) */
+  const char *cache;      /* off, read, write, readwrite; NULL: [PLATFORM]
+                             cache. Uses the [PLATFORM] storage instance. */
 } sy_job_options;
 
 /* Binds a program to the platform's instances. */

@@ -172,9 +172,10 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_compile_options, size, 0);
   ASSERT_OFFSET(sy_compile_options, state_file, 8);
 
-  ASSERT_SIZE(sy_job_options, 16);
+  ASSERT_SIZE(sy_job_options, 24);
   ASSERT_OFFSET(sy_job_options, size, 0);
   ASSERT_OFFSET(sy_job_options, state_file, 8);
+  ASSERT_OFFSET(sy_job_options, cache, 16);
 
   ASSERT_SIZE(sy_csv_options, 32);
   ASSERT_OFFSET(sy_csv_options, size, 0);
