@@ -56,5 +56,8 @@ extern const cli_command cli_cmd_compile;
 extern const cli_command cli_cmd_run;
 extern const cli_command cli_cmd_train;
 extern const cli_command cli_cmd_apply;
+extern const cli_command cli_cmd_release;
+extern const cli_command cli_cmd_registry;
+extern const cli_command cli_cmd_cache;
 
 #endif /* SY_CLI_H */

@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "switchyard/flow.h"
+#include "switchyard/lifecycle.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 typedef struct flow_args {
   const char *flow;
   const char *cache;
+  const char *registry;
   const char *log;
   const char *trace;
   const char *state;
@@ -42,6 +44,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"log", required_argument, NULL, 'l'},
       {"trace", required_argument, NULL, 't'},
       {"cache", required_argument, NULL, 'c'},
+      {"registry", required_argument, NULL, 'r'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -74,6 +77,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 'c':
       a->cache = optarg;
+      break;
+    case 'r':
+      a->registry = optarg;
       break;
     }
   }
@@ -191,15 +197,15 @@ static void watch_interrupts(sy_job *job) {
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
-  int rc = parse(cmd, "sltc", argc, argv, &a);
+  int rc = parse(cmd, mode == SY_MODE_RUN ? "sltc" : "sltcr", argc, argv, &a);
   if (rc)
     return rc;
-  if (mode != SY_MODE_RUN && !a.state) {
-    cli_errorf("%s: --state FILE is required (where train writes the "
-               "trained states and apply reads them)",
-               cmd);
+  if (a.state && a.registry) {
+    cli_errorf("%s: --state and --registry exclude each other", cmd);
     return CLI_USAGE;
   }
+  /* Without --state, train and apply use the registry. */
+  int use_registry = mode != SY_MODE_RUN && !a.state;
   set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
@@ -209,7 +215,11 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
-  rc = sy_program_compile(p, a.flow, mode, &copts, stderr, &prog, &err);
+  sy_target_options topts = {sizeof topts, a.registry};
+  rc = use_registry ? sy_program_compile_target(p, a.flow, mode, &topts,
+                                                stderr, &prog, &err)
+                    : sy_program_compile(p, a.flow, mode, &copts, stderr,
+                                         &prog, &err);
   if (rc) {
     cli_error(&err);
     return status_of(rc);
@@ -233,7 +243,11 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
-    fprintf(stderr, "switchyard: trained states written to %s\n", a.state);
+    if (use_registry)
+      fprintf(stderr, "switchyard: committed generation %u of %s\n",
+              sy_job_generation(job), sy_program_origin(prog));
+    else
+      fprintf(stderr, "switchyard: trained states written to %s\n", a.state);
   }
   watch_interrupts(NULL);
   sy_job_free(job);
@@ -282,15 +296,21 @@ const cli_command cli_cmd_run = {
     cmd_run};
 
 const cli_command cli_cmd_train = {
-    "train", "fit a flow's stateful actors and write their states",
-    "train FLOW --state FILE [--log FILE] [--trace FILE] [--cache MODE]",
-    "  --state FILE   where the trained states are written (atomically)\n"
+    "train", "fit a release's stateful actors, commit a new generation",
+    "train PROJECT[:RELEASE] | FLOW [--registry R | --state FILE] "
+    "[--log FILE] [--trace FILE] [--cache MODE]",
+    "Commits the trained states as a new generation (1, 2, ...) of the\n"
+    "release (default the latest; for a FLOW, the release holding that\n"
+    "flow) in the registry ([PLATFORM] registry, or --registry R).\n"
+    "  --state FILE   instead, write the states to FILE (no registry)\n"
     "  --log, --trace, --cache as for run\n",
     cmd_train};
 
 const cli_command cli_cmd_apply = {
-    "apply", "apply a trained flow to the feed's data, results to the sink",
-    "apply FLOW --state FILE [--log FILE] [--trace FILE] [--cache MODE]",
-    "  --state FILE   the trained states written by `switchyard train`\n"
+    "apply", "apply trained states to the feed's data, results to the sink",
+    "apply PROJECT[:RELEASE[:GENERATION]] | FLOW [--registry R | --state "
+    "FILE] [--log FILE] [--trace FILE] [--cache MODE]",
+    "Loads a generation (default the latest) from the registry.\n"
+    "  --state FILE   instead, the states written by `train --state FILE`\n"
     "  --log, --trace, --cache as for run\n",
     cmd_apply};

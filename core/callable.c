@@ -42,8 +42,9 @@ int sy_callable_new(sy_platform *p, const char *flow_path,
   if (!c)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   sy_compile_options copts = {sizeof copts, state_file};
-  int rc = sy__program_compile(p, flow_path, SY_MODE_APPLY, &copts, NULL, 0,
-                               &c->prog, err);
+  sy__compile_ctx ctx = {.no_feed = 1};
+  int rc = sy__program_compile(p, flow_path, SY_MODE_APPLY, &copts, NULL,
+                               &ctx, &c->prog, err);
   if (rc)
     goto fail;
   rc = sy__job_new(p, c->prog, NULL, 0, &c->job, err);

@@ -218,6 +218,7 @@ void sy_program_free(sy_program *prog) {
   free(prog->flow_name);
   free(prog->flow_file);
   free(prog->state_file);
+  free(prog->commit_to);
   free(prog);
 }
 
@@ -410,7 +411,7 @@ static void hash_file(const char *path, uint8_t out[16]) {
   fclose(f);
 }
 
-static void hash_flow(const sy_flow *flow, uint8_t out[16]) {
+void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
   XXH3_state_t *st = XXH3_createState();
   memset(out, 0, 16);
   if (!st)
@@ -467,8 +468,13 @@ static const char *platform_default(sy_platform *p, const char *key,
 }
 
 int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts, int use_feed,
-                     sy_program **out, sy_error *err) {
+                     const sy_compile_options *opts,
+                     const sy__compile_ctx *ctx, sy_program **out,
+                     sy_error *err) {
+  static const sy__compile_ctx none = {0, NULL, NULL, NULL};
+  if (!ctx)
+    ctx = &none;
+  int use_feed = !ctx->no_feed;
   compiler c = {0};
   int rc = SY_ENOMEM;
   size_t nn = flow->n_nodes;
@@ -481,11 +487,15 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   prog->mode = mode;
   prog->flow_name = strdup(flow->name ? flow->name : "");
   prog->flow_file = strdup(flow->file ? flow->file : "");
-  const char *state_file = opts ? opts->state_file : NULL;
+  const char *state_file = ctx->states ? ctx->states
+                                       : opts ? opts->state_file : NULL;
   prog->state_file = strdup(state_file && mode == SY_MODE_APPLY ? state_file : "");
-  if (!prog->flow_name || !prog->flow_file || !prog->state_file)
+  prog->commit_to = strdup(
+      ctx->commit_to && mode == SY_MODE_TRAIN ? ctx->commit_to : "");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file ||
+      !prog->commit_to)
     goto oom;
-  hash_flow(flow, prog->flow_hash);
+  sy__flow_hash(flow, prog->flow_hash);
   c.prog = prog;
   c.flow = flow;
   c.label = -1;
@@ -537,7 +547,10 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   }
 
   /* LOAD keys hash the states' content. */
-  hash_file(mode == SY_MODE_APPLY ? state_file : NULL, c.states_hash);
+  if (ctx->states_hash)
+    memcpy(c.states_hash, ctx->states_hash, 16);
+  else
+    hash_file(mode == SY_MODE_APPLY ? state_file : NULL, c.states_hash);
 
   int any_stateful = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -658,12 +671,13 @@ int sy_flow_check(sy_platform *p, const char *path, FILE *report,
 
 int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         const sy_compile_options *opts, FILE *report,
-                        int use_feed, sy_program **out, sy_error *err) {
+                        const sy__compile_ctx *ctx, sy_program **out,
+                        sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
   int rc = load_checked(p, path, report, &flow, err);
   if (rc == 0)
-    rc = sy__compile_flow(p, flow, mode, opts, use_feed, out, err);
+    rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);
   return rc;
 }
@@ -671,5 +685,5 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
 int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
                        const sy_compile_options *opts, FILE *report,
                        sy_program **out, sy_error *err) {
-  return sy__program_compile(p, path, mode, opts, report, 1, out, err);
+  return sy__program_compile(p, path, mode, opts, report, NULL, out, err);
 }

@@ -205,6 +205,8 @@ static int exec_feed(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   if (!table)
     return sy_error_set(err, SY_EPLUGIN, "feed.%s returned no value",
                         in->target);
+  if (sy_value_type_of(table) == SY_VALUE_FRAME)
+    atomic_store(&job->feed_rows, sy_frame_rows(table));
   if (in->n_outputs == 1) {
     out[0] = table;
     return 0;
@@ -366,6 +368,11 @@ static int exec_commit(sy_job *job, const sy_value *bundle, sy_value **out,
     size_t len = 0;
     const void *data = sy_bytes_data(bundle, &len);
     int rc = write_file_atomic(job->state_file, data, len, err);
+    if (rc)
+      return rc;
+  }
+  if (job->prog->commit_to[0]) {
+    int rc = sy__registry_commit(job, bundle, err);
     if (rc)
       return rc;
   }
@@ -647,6 +654,20 @@ static int load_states(sy_job *job, sy_error *err) {
   void *data = NULL;
   size_t len = 0;
   const char *path = job->prog->state_file;
+  if (strncmp(path, "registry:", 9) == 0) {
+    sy_value *bundle = NULL;
+    int rc = sy__registry_states(job, &bundle, err);
+    if (rc)
+      return rc;
+    const void *bytes = sy_bytes_data(bundle, &len);
+    rc = bytes ? sy__bundle_decode(bytes, len, &job->states, &job->n_states,
+                                   err)
+               : sy_error_set(err, SY_ECORRUPT, "states are not bytes");
+    if (rc)
+      sy_error_prefix(err, "%s", path);
+    sy_value_unref(bundle);
+    return rc;
+  }
   int rc = sy__read_file(path, (size_t)1 << 31, &data, &len, err);
   if (rc)
     return rc;

@@ -53,6 +53,9 @@ struct sy_job {
   sy_instance *storage;
   int cache_read, cache_write;
   atomic_uint cache_hits, cache_misses;
+  /* Lifecycle (lifecycle.c). */
+  atomic_ullong feed_rows; /* rows the feed read, for the generation tag */
+  uint32_t generation;     /* train: the generation committed */
 };
 
 
@@ -77,5 +80,10 @@ int64_t sy__now_ns(void);
 /* Whether step s's result may be cached (apply, train, a fingerprinted
  * feed); sinks, commits and cheap bookkeeping steps never are. */
 int sy__step_cacheable(const sy_job *job, size_t s);
+
+/* lifecycle.c: the states an apply program loads from a registry, and a
+ * train program's commit of a new generation. */
+int sy__registry_states(sy_job *job, sy_value **bundle, sy_error *err);
+int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err);
 
 #endif /* SY_CORE_JOB_H */

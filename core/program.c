@@ -4,7 +4,8 @@
  * Layout (all integers little-endian; str = u32 length + bytes, no NUL):
  *
  *   "SYPG" u16 version(=1) u16 reserved(=0)
- *   u8 mode  str flow_name  str flow_file  str state_file  16B flow_hash
+ *   u8 mode  str flow_name  str flow_file  str state_file  str commit_to
+ *   16B flow_hash
  *   u32 n, then n instructions:
  *     u8 op  u32 flags  str node  str target  str version  str table
  *     str label  u32 n_params (str key, str text)*  u32 n_args (u32 arg)*
@@ -86,6 +87,7 @@ int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
   put_str(&b, prog->flow_name);
   put_str(&b, prog->flow_file);
   put_str(&b, prog->state_file);
+  put_str(&b, prog->commit_to);
   put(&b, prog->flow_hash, 16);
   put_u32(&b, prog->n);
   for (uint32_t i = 0; i < prog->n; i++) {
@@ -232,6 +234,7 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
   prog->flow_name = get_str(&r, "flow name");
   prog->flow_file = get_str(&r, "flow file");
   prog->state_file = get_str(&r, "state file");
+  prog->commit_to = get_str(&r, "commit target");
   get(&r, prog->flow_hash, 16, "flow hash");
   uint32_t n = get_u32(&r, "instruction count");
   /* An instruction takes at least 1+4+5*4+4+4+4+4+16 bytes. */
@@ -323,7 +326,8 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
   }
   if (!r.rc && r.pos != r.len)
     bad(&r, "trailing bytes");
-  if (!r.rc && (!prog->flow_name || !prog->flow_file || !prog->state_file))
+  if (!r.rc && (!prog->flow_name || !prog->flow_file || !prog->state_file ||
+                !prog->commit_to))
     bad(&r, "header");
   if (r.rc) {
     sy_program_free(prog);
@@ -432,6 +436,8 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
           prog->flow_file, sy_mode_name(prog->mode), prog->n);
   if (prog->state_file && *prog->state_file)
     fprintf(out, "states: %s\n", prog->state_file);
+  if (prog->commit_to && *prog->commit_to)
+    fprintf(out, "commit to: %s\n", prog->commit_to);
   for (uint32_t i = 0; i < prog->n; i++) {
     const sy_instr *in = &prog->code[i];
     fprintf(out, "%4u  %-40s key %.12s", i, in->text, in->key_hex);

@@ -56,7 +56,8 @@ struct sy_program {
   sy_mode mode;
   char *flow_name;
   char *flow_file;
-  char *state_file; /* apply: where LOAD reads, train: "" */
+  char *state_file; /* apply: where LOAD reads ("registry:..." or a file) */
+  char *commit_to;  /* train: "registry:INST:PROJECT:RELEASE", or "" */
   uint8_t flow_hash[16];
   sy_instr *code;
   uint32_t n;
@@ -82,13 +83,26 @@ int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
                   sy_error *err);
 /* Compiles a validated flow. */
 struct sy_flow;
+/* What the public compile options cannot say. */
+typedef struct sy__compile_ctx {
+  int no_feed;                /* the callable: make no feed instance (its
+                                 step is never cached and never run) */
+  const char *states;         /* apply: where LOAD reads (overrides
+                                 opts->state_file) */
+  const uint8_t *states_hash; /* content hash of those states, or NULL to
+                                 hash the file named by `states` */
+  const char *commit_to;      /* train: "registry:INST:PROJECT:RELEASE" */
+} sy__compile_ctx;
 int sy__compile_flow(sy_platform *p, const struct sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts, int use_feed,
-                     sy_program **out, sy_error *err);
-/* sy_program_compile; with use_feed = 0 the feed instance is not made
- * (its step is never cached and never run: the callable's case). */
+                     const sy_compile_options *opts,
+                     const sy__compile_ctx *ctx, sy_program **out,
+                     sy_error *err);
+/* sy_program_compile with a context (NULL: none). */
 int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         const sy_compile_options *opts, FILE *report,
-                        int use_feed, sy_program **out, sy_error *err);
+                        const sy__compile_ctx *ctx, sy_program **out,
+                        sy_error *err);
+/* The hash of a flow's meaning (nodes, actors and versions, params). */
+void sy__flow_hash(const struct sy_flow *flow, uint8_t out[16]);
 
 #endif /* SY_CORE_PROGRAM_H */

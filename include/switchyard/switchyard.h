@@ -21,6 +21,7 @@
 #include "event.h"
 #include "storage.h"
 #include "registry.h"
+#include "lifecycle.h"
 #include "csv.h"
 #include <switchyard/version.h>
 

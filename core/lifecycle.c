@@ -1,0 +1,589 @@
+/*
+ * lifecycle.c - release, and compiling train/apply against a registry.
+ *
+ * A release's manifest is a flow file: comment lines that name the
+ * project, release, flow hash and actor versions, then the flow written
+ * out whole from the validated model (so @includes are resolved and the
+ * release does not depend on files that may change). Reading a release
+ * back is reading that flow text.
+ *
+ * Programs refer to the registry by a text reference,
+ * "registry:INSTANCE:PROJECT:RELEASE[:GENERATION]": a train program names
+ * the release it commits to, an apply program the generation it loads, so
+ * a saved program still says where its states come from.
+ */
+#include "flow.h"
+#include "job.h"
+#include "switchyard/lifecycle.h"
+#include "switchyard/registry.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MANIFEST_MEDIA "application/x-switchyard-release"
+
+/* ---- a growing text buffer ------------------------------------------ */
+
+typedef struct textbuf {
+  char *data;
+  size_t len, cap;
+  int failed;
+} textbuf;
+
+static void tb_printf(textbuf *b, const char *fmt, ...) SY_PRINTF(2, 3);
+static void tb_printf(textbuf *b, const char *fmt, ...) {
+  if (b->failed)
+    return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      b->failed = 1;
+      return;
+    }
+    if ((size_t)n < room) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = b->cap ? b->cap * 2 : 1024;
+    while (cap < b->len + (size_t)n + 1)
+      cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) {
+      b->failed = 1;
+      return;
+    }
+    b->data = d;
+    b->cap = cap;
+  }
+}
+
+static void tb_quoted(textbuf *b, const char *s) {
+  tb_printf(b, "\"");
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      tb_printf(b, "\\%c", *s);
+    else if (*s == '\n')
+      tb_printf(b, "\\n");
+    else if (*s == '\t')
+      tb_printf(b, "\\t");
+    else
+      tb_printf(b, "%c", *s);
+  }
+  tb_printf(b, "\"");
+}
+
+/* ---- the flow, written out ------------------------------------------ */
+
+static void write_input(textbuf *b, const sy_flow_input *in) {
+  char ref[300];
+  if (in->output)
+    snprintf(ref, sizeof ref, "%s:%u", in->node, in->output);
+  else
+    snprintf(ref, sizeof ref, "%s", in->node);
+  tb_quoted(b, ref);
+}
+
+static void write_param(textbuf *b, const sy_flow_param *p) {
+  tb_printf(b, "%s = ", p->key);
+  switch (p->type) {
+  case SY_FLOW_PINT:
+  case SY_FLOW_PBOOL:
+    tb_printf(b, "%s", p->text);
+    break;
+  case SY_FLOW_PFLOAT:
+    /* libconfig needs a '.' or an exponent to read a float back. */
+    tb_printf(b, "%s%s", p->text, strpbrk(p->text, ".eEn") ? "" : ".0");
+    break;
+  case SY_FLOW_PSTRING:
+    tb_quoted(b, p->text);
+    break;
+  case SY_FLOW_PLIST: {
+    /* Lists are kept as comma-joined text; as strings they mean the same
+     * to every list option. */
+    tb_printf(b, "[");
+    const char *s = p->text;
+    int first = 1;
+    while (*s) {
+      const char *comma = strchr(s, ',');
+      size_t n = comma ? (size_t)(comma - s) : strlen(s);
+      char *item = strndup(s, n);
+      if (!item) {
+        b->failed = 1;
+        return;
+      }
+      tb_printf(b, first ? "" : ", ");
+      tb_quoted(b, item);
+      free(item);
+      first = 0;
+      s += n + (comma != NULL);
+    }
+    tb_printf(b, "]");
+    break;
+  }
+  }
+  tb_printf(b, "; ");
+}
+
+static void write_flow(textbuf *b, const sy_flow *f) {
+  tb_printf(b, "name = ");
+  tb_quoted(b, f->name);
+  tb_printf(b, ";\nsource = { ");
+  if (f->source.feed) {
+    tb_printf(b, "feed = ");
+    tb_quoted(b, f->source.feed);
+    tb_printf(b, "; ");
+  }
+  tb_printf(b, "table = ");
+  tb_quoted(b, f->source.table);
+  tb_printf(b, "; ");
+  if (f->source.label) {
+    tb_printf(b, "label = ");
+    tb_quoted(b, f->source.label);
+    tb_printf(b, "; ");
+  }
+  tb_printf(b, "};\nactors = (\n");
+  for (size_t i = 0; i < f->n_nodes; i++) {
+    const sy_flow_node *n = &f->nodes[i];
+    tb_printf(b, "  { id = ");
+    tb_quoted(b, n->id);
+    tb_printf(b, "; actor = ");
+    tb_quoted(b, n->actor);
+    tb_printf(b, "; inputs = [");
+    for (size_t k = 0; k < n->n_inputs; k++) {
+      tb_printf(b, k ? ", " : "");
+      write_input(b, &n->inputs[k]);
+    }
+    tb_printf(b, "];");
+    if (n->n_params) {
+      tb_printf(b, "\n    params = { ");
+      for (size_t k = 0; k < n->n_params; k++)
+        write_param(b, &n->params[k]);
+      tb_printf(b, "};");
+    }
+    tb_printf(b, " }%s\n", i + 1 < f->n_nodes ? "," : "");
+  }
+  tb_printf(b, ");\n");
+  if (f->sink.instance) {
+    tb_printf(b, "sink = { instance = ");
+    tb_quoted(b, f->sink.instance);
+    if (f->sink.input.node) {
+      tb_printf(b, "; input = ");
+      write_input(b, &f->sink.input);
+    }
+    tb_printf(b, "; };\n");
+  }
+}
+
+/* ---- names and references ------------------------------------------- */
+
+static int valid_name(const char *s) {
+  if (!s || !*s || *s == '.' || strlen(s) > 128)
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+          (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+      return 0;
+  return 1;
+}
+
+typedef struct reg {
+  sy_instance *inst;
+  const sy_registry_ops *ops;
+  void *self;
+  char name[128];
+} reg;
+
+static int reg_open(sy_platform *p, const char *name, reg *r, sy_error *err) {
+  memset(r, 0, sizeof *r);
+  if (!name || !*name)
+    name = sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
+  if (!name || !*name)
+    name = "local";
+  snprintf(r->name, sizeof r->name, "%s", name);
+  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                              SY_KIND_REGISTRY, name, &r->inst, err);
+  if (rc)
+    return rc;
+  r->ops = sy_instance_provider(r->inst)->ops;
+  r->self = sy_instance_self(r->inst);
+  return 0;
+}
+
+static void reg_close(reg *r) { sy_instance_destroy(r->inst); }
+
+/* Splits "a:b:c" into at most 4 parts (in place); returns the count. */
+static int split_ref(char *s, char **parts, int max) {
+  int n = 0;
+  while (n < max) {
+    parts[n++] = s;
+    char *colon = strchr(s, ':');
+    if (!colon)
+      break;
+    *colon = '\0';
+    s = colon + 1;
+  }
+  return n;
+}
+
+static int parse_generation(const char *s, uint32_t *gen) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (!*s || *end || errno || v == 0 || v > UINT32_MAX)
+    return SY_EINVAL;
+  *gen = (uint32_t)v;
+  return 0;
+}
+
+/* ---- release ---------------------------------------------------------- */
+
+static void report_line(void *ud, const sy_error *problem) {
+  fprintf((FILE *)ud, "%s\n", problem->message);
+}
+
+static int load_valid(sy_platform *p, const char *path, const char *text,
+                      FILE *report, sy_flow **out, sy_error *err) {
+  sy_flow *flow = NULL;
+  int rc = text ? sy__flow_load_string(text, path, &flow, err)
+                : sy__flow_load(path, &flow, err);
+  if (rc == 0)
+    rc = sy__flow_validate(flow, sy_platform_catalog(p),
+                           report ? report_line : NULL, report, err);
+  else if (report)
+    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
+  if (rc) {
+    sy__flow_free(flow);
+    return rc;
+  }
+  *out = flow;
+  return 0;
+}
+
+int sy_release(sy_platform *p, const char *flow_path, const char *version,
+               const char *registry, FILE *report, sy_error *err) {
+  if (!valid_name(version))
+    return sy_error_set(err, SY_EUSAGE,
+                        "release version '%s' must use letters, digits, "
+                        "'.', '_' and '-' (e.g. 1.0.2)",
+                        version ? version : "");
+  sy_flow *flow = NULL;
+  int rc = load_valid(p, flow_path, NULL, report, &flow, err);
+  if (rc)
+    return rc;
+  if (!valid_name(flow->name)) {
+    rc = sy_error_set(err, SY_ECONFIG,
+                      "%s: the flow's name '%s' is its project name in the "
+                      "registry: use letters, digits, '.', '_' and '-'",
+                      flow_path, flow->name);
+    sy__flow_free(flow);
+    return rc;
+  }
+  uint8_t hash[16];
+  char hex[33];
+  sy__flow_hash(flow, hash);
+  sy__hex(hash, 16, hex);
+  textbuf b = {0};
+  tb_printf(&b,
+            "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
+            "# flow-hash: %s\n# actors:",
+            flow->name, version, hex);
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    tb_printf(&b, " %s %s%s", flow->nodes[i].actor,
+              flow->nodes[i].provider->version,
+              i + 1 < flow->n_nodes ? "," : "");
+  tb_printf(&b, "\n");
+  write_flow(&b, flow);
+  sy_value *manifest = NULL;
+  reg r;
+  if (b.failed || sy_bytes_new(b.data, b.len, MANIFEST_MEDIA, &manifest)) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+  } else if ((rc = reg_open(p, registry, &r, err)) == 0) {
+    rc = r.ops->put_release(r.self, flow->name, version, manifest, err);
+    if (rc)
+      sy_error_prefix(err, "registry.%s", r.name);
+    reg_close(&r);
+  }
+  sy_value_unref(manifest);
+  free(b.data);
+  sy__flow_free(flow);
+  return rc;
+}
+
+/* ---- compiling a target --------------------------------------------- */
+
+/* The manifest's text, NUL-terminated (caller frees), and its flow hash. */
+static char *manifest_text(const sy_value *m, char hash[33]) {
+  size_t len = 0;
+  const char *data = sy_bytes_data(m, &len);
+  char *text = data ? strndup(data, len) : NULL;
+  hash[0] = '\0';
+  const char *h = text ? strstr(text, "\n# flow-hash: ") : NULL;
+  if (h && strlen(h + 14) >= 32) {
+    memcpy(hash, h + 14, 32);
+    hash[32] = '\0';
+  }
+  return text;
+}
+
+typedef struct release_list {
+  char **names;
+  size_t n, cap;
+} release_list;
+
+static int collect_release(void *ud, const sy_registry_entry *e) {
+  release_list *l = ud;
+  if (e->generation != 0)
+    return 0;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    char **names = realloc(l->names, cap * sizeof *names);
+    if (!names)
+      return SY_ENOMEM;
+    l->names = names;
+    l->cap = cap;
+  }
+  if (!(l->names[l->n] = strdup(e->release)))
+    return SY_ENOMEM;
+  l->n++;
+  return 0;
+}
+
+/* The release of `project` whose frozen flow hashes to `hex`, newest
+ * first; *found receives its name. */
+static int find_release(reg *r, const char *project, const char *hex,
+                        char **found, sy_error *err) {
+  release_list l = {0};
+  int rc = r->ops->list(r->self, project, NULL, collect_release, &l, err);
+  *found = NULL;
+  for (size_t i = l.n; rc == 0 && i-- > 0 && !*found;) {
+    sy_value *m = NULL;
+    sy_error e;
+    if (r->ops->get_release(r->self, project, l.names[i], &m, NULL, &e) != 0)
+      continue;
+    char h[33];
+    char *text = manifest_text(m, h);
+    if (strcmp(h, hex) == 0)
+      *found = strdup(l.names[i]);
+    free(text);
+    sy_value_unref(m);
+  }
+  for (size_t i = 0; i < l.n; i++)
+    free(l.names[i]);
+  free(l.names);
+  return rc;
+}
+
+int sy_program_compile_target(sy_platform *p, const char *target,
+                              sy_mode mode, const sy_target_options *opts,
+                              FILE *report, sy_program **out,
+                              sy_error *err) {
+  *out = NULL;
+  struct stat st;
+  int is_file = stat(target, &st) == 0 && S_ISREG(st.st_mode);
+  reg r;
+  int rc = reg_open(p, opts && opts->size >= sizeof *opts ? opts->registry
+                                                           : NULL,
+                    &r, err);
+  if (rc)
+    return rc;
+  sy_flow *flow = NULL;
+  char *project = NULL, *release = NULL, *text = NULL, *copy = NULL;
+  uint32_t generation = 0;
+  sy_value *manifest = NULL, *states = NULL, *tag = NULL;
+  char where[512], ref[640];
+  if (is_file) {
+    if ((rc = load_valid(p, target, NULL, report, &flow, err)) != 0)
+      goto done;
+    uint8_t hash[16];
+    char hex[33];
+    sy__flow_hash(flow, hash);
+    sy__hex(hash, 16, hex);
+    if (!(project = strdup(flow->name))) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      goto done;
+    }
+    sy_error e;
+    sy_error_clear(&e);
+    find_release(&r, project, hex, &release, &e);
+    if (!release) {
+      rc = sy_error_set(err, SY_ENOENT,
+                        "%s: no release of project '%s' in registry '%s' "
+                        "holds this flow; release it first (switchyard "
+                        "release %s --version V) or keep states in a file "
+                        "(--state FILE)",
+                        target, project, r.name, target);
+      goto done;
+    }
+  } else {
+    char *parts[4];
+    copy = strdup(target);
+    if (!copy) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      goto done;
+    }
+    int n = split_ref(copy, parts, 4);
+    if (n > 3 || !valid_name(parts[0]) || (n > 1 && !valid_name(parts[1])) ||
+        (n > 2 && parse_generation(parts[2], &generation) != 0)) {
+      rc = sy_error_set(err, SY_EUSAGE,
+                        "'%s' is neither a flow file nor "
+                        "PROJECT[:RELEASE[:GENERATION]]",
+                        target);
+      goto done;
+    }
+    project = strdup(parts[0]);
+    if (!project) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      goto done;
+    }
+    if ((rc = r.ops->get_release(r.self, project, n > 1 ? parts[1] : NULL,
+                                 &manifest, &release, err)) != 0) {
+      sy_error_prefix(err, "registry.%s", r.name);
+      goto done;
+    }
+    char hash[33];
+    text = manifest_text(manifest, hash);
+    snprintf(where, sizeof where, "registry:%s:%s", project, release);
+    if (!text || (rc = load_valid(p, where, text, report, &flow, err)) != 0) {
+      if (!text)
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+
+  sy__compile_ctx ctx = {0};
+  uint8_t states_hash[16];
+  if (mode == SY_MODE_TRAIN) {
+    snprintf(ref, sizeof ref, "registry:%s:%s:%s", r.name, project, release);
+    ctx.commit_to = ref;
+  } else if (mode == SY_MODE_APPLY) {
+    uint32_t found = 0;
+    rc = r.ops->get_generation(r.self, project, release, generation, &states,
+                               &tag, &found, err);
+    if (rc) {
+      sy_error_prefix(err, "registry.%s: %s:%s", r.name, project, release);
+      goto done;
+    }
+    snprintf(ref, sizeof ref, "registry:%s:%s:%s:%u", r.name, project,
+             release, found);
+    sy_value_hash(states, states_hash);
+    ctx.states = ref;
+    ctx.states_hash = states_hash;
+  }
+  rc = sy__compile_flow(p, flow, mode, NULL, &ctx, out, err);
+done:
+  sy_value_unref(manifest);
+  sy_value_unref(states);
+  sy_value_unref(tag);
+  sy__flow_free(flow);
+  free(project);
+  free(release);
+  free(text);
+  free(copy);
+  reg_close(&r);
+  return rc;
+}
+
+const char *sy_program_origin(const sy_program *prog) {
+  const char *ref = prog->commit_to[0] ? prog->commit_to : prog->state_file;
+  if (strncmp(ref, "registry:", 9) != 0)
+    return "";
+  const char *instance_end = strchr(ref + 9, ':');
+  return instance_end ? instance_end + 1 : "";
+}
+
+uint32_t sy_job_generation(const sy_job *job) { return job->generation; }
+
+/* ---- what the job needs ---------------------------------------------- */
+
+/* Parses "registry:INST:PROJECT:RELEASE[:GEN]" and opens INST. */
+static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
+                    char **project, char **release, uint32_t *gen,
+                    sy_error *err) {
+  char *parts[5];
+  *copy = strdup(ref);
+  if (!*copy)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  int n = split_ref(*copy, parts, 5);
+  *gen = 0;
+  if (n < 4 || strcmp(parts[0], "registry") != 0 ||
+      (n == 5 && parse_generation(parts[4], gen) != 0))
+    return sy_error_set(err, SY_ECORRUPT, "bad registry reference '%s'", ref);
+  *project = parts[2];
+  *release = parts[3];
+  return reg_open(p, parts[1], r, err);
+}
+
+int sy__registry_states(sy_job *job, sy_value **bundle, sy_error *err) {
+  reg r;
+  char *copy = NULL, *project, *release;
+  uint32_t gen;
+  sy_value *tag = NULL;
+  int rc = open_ref(job->platform, job->prog->state_file, &r, &copy,
+                    &project, &release, &gen, err);
+  if (rc == 0) {
+    uint32_t found = 0;
+    rc = r.ops->get_generation(r.self, project, release, gen, bundle, &tag,
+                               &found, err);
+    if (rc)
+      sy_error_prefix(err, "registry.%s", r.name);
+    reg_close(&r);
+  }
+  sy_value_unref(tag);
+  free(copy);
+  return rc;
+}
+
+int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
+  reg r;
+  char *copy = NULL, *project, *release;
+  uint32_t gen;
+  int rc = open_ref(job->platform, job->prog->commit_to, &r, &copy, &project,
+                    &release, &gen, err);
+  if (rc) {
+    free(copy);
+    return rc;
+  }
+  char flow_hex[33], when[64] = "";
+  sy__hex(job->prog->flow_hash, 16, flow_hex);
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm))
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const char *data_key = "";
+  for (uint32_t s = 0; s < job->n; s++)
+    if (job->prog->code[s].op == SY_OP_FEED) {
+      data_key = job->prog->code[s].key_hex;
+      break;
+    }
+  textbuf b = {0};
+  tb_printf(&b,
+            "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
+            "data_key: %s\nrows: %llu\nflow_hash: %s\n",
+            project, release, when, data_key,
+            (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
+  sy_value *tag = NULL;
+  if (b.failed || sy_bytes_new(b.data, b.len, "text/plain", &tag) != 0) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+  } else {
+    uint32_t generation = 0;
+    rc = r.ops->put_generation(r.self, project, release, bundle, tag,
+                               &generation, err);
+    if (rc)
+      sy_error_prefix(err, "registry.%s", r.name);
+    else
+      job->generation = generation;
+  }
+  sy_value_unref(tag);
+  free(b.data);
+  reg_close(&r);
+  free(copy);
+  return rc;
+}

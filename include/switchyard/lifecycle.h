@@ -1,0 +1,60 @@
+/*
+ * switchyard/lifecycle.h - releases and trained generations in a registry.
+ *
+ * The lifecycle (docs/lifecycle.md): `release` freezes a flow into the
+ * registry as release V of its project; `train` fits a release and commits
+ * its states as a new generation; `apply` loads a generation (default the
+ * latest) and applies. A *target* names what to train or apply:
+ *
+ *   PROJECT[:RELEASE[:GENERATION]]   from the registry (latest by default)
+ *   path/to/pipeline.flow            the release of the flow's project
+ *                                    whose frozen flow is this one
+ *
+ * Thread-safety: as for flow.h. Since ABI 1.0.
+ */
+#ifndef SWITCHYARD_LIFECYCLE_H
+#define SWITCHYARD_LIFECYCLE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "flow.h"
+#include "platform.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Validates the flow and stores it, written out whole (includes resolved)
+ * with the names and versions of its actors, as release `version` of the
+ * project named by the flow's `name`. registry: an instance name, or NULL
+ * for [PLATFORM] registry. Versions of a project must strictly increase. */
+SY_API int sy_release(sy_platform *p, const char *flow_path,
+                      const char *version, const char *registry, FILE *report,
+                      sy_error *err);
+
+typedef struct sy_target_options {
+  uint32_t size;        /* sizeof(sy_target_options) */
+  const char *registry; /* instance name; NULL: [PLATFORM] registry */
+} sy_target_options;
+
+/* Compiles a target for run, train (the program commits a new generation
+ * of the release) or apply (the program loads the generation named, or
+ * the latest). */
+SY_API int sy_program_compile_target(sy_platform *p, const char *target,
+                                     sy_mode mode,
+                                     const sy_target_options *opts,
+                                     FILE *report, sy_program **out,
+                                     sy_error *err);
+/* "PROJECT:RELEASE" the program came from, or "" for a plain flow file;
+ * for apply ":GENERATION" follows. Borrowed from the program. */
+SY_API const char *sy_program_origin(const sy_program *prog);
+/* After a train job that committed to a registry: the new generation's
+ * number; 0 otherwise. */
+SY_API uint32_t sy_job_generation(const sy_job *job);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWITCHYARD_LIFECYCLE_H */
