@@ -65,7 +65,7 @@ expect 0 "" -- "$sy" compile "$ex/iris/pipeline.flow" -o iris.program
 [ -s iris.program ] && head -c 4 iris.program | grep -q SYPG && ok || bad "no program file written"
 expect 2 "--mode must be run, train or apply" -- "$sy" compile "$ex/iris/pipeline.flow" --mode fit
 expect 2 "apply needs trained states" -- "$sy" compile "$ex/iris/pipeline.flow" --mode apply
-expect 2 "--state FILE is required" -- "$sy" train "$ex/iris/pipeline.flow"
+expect 2 "no release of project .iris. in registry .local. holds this flow; release it first" -- "$sy" train "$ex/iris/pipeline.flow"
 expect 0 "ok" -- "$sy" check "$ex/iris/pipeline.flow"
 
 # ---- flow errors: file:line, what, a hint --------------------------------
