@@ -26,7 +26,7 @@
  *
  * Publication. put() writes the whole entry to a temporary file in the
  * same sub-folder ("<sub>/.tmp.<key>.<pid>.<random>", made with O_EXCL),
- * fsyncs it and renames it over the final name. rename() is atomic, so a
+ * (fsyncs it when the `fsync` option asks) and renames it over the final name. rename() is atomic, so a
  * reader opening the final name sees either the old file or the new one,
  * whole; a writer killed half-way leaves only its temporary file. That is
  * the only synchronisation: no locks, so any number of threads and
@@ -76,6 +76,7 @@
 #define PATH_TAIL 96
 
 typedef struct storage_file {
+  bool fsync; /* the `fsync` option */
   char *root; /* the folder, without trailing slashes */
   size_t root_len;
   /* Per sub-folder: wall-clock second of this instance's last sweep of
@@ -306,6 +307,7 @@ static int sf_create(const void *config, void **self, sy_error *err) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto fail;
   }
+  s->fsync = cfg->fsync;
   s->root_len = strlen(s->root);
   while (s->root_len > 1 && s->root[s->root_len - 1] == '/')
     s->root[--s->root_len] = '\0';
@@ -617,10 +619,13 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
     goto done;
   }
   tmp_made = 1;
-  /* fsync before rename: otherwise a power cut could publish the name
-   * before the bytes, leaving an empty or partial entry (which get would
-   * catch, but it would cost a recomputation). */
-  if (writev_all(fd, iov, (int)(n + 2)) != 0 || fsync(fd) != 0) {
+  /* With `fsync`, the bytes reach the disk before the name is published.
+   * Without it (the default: an fsync costs milliseconds per step), a
+   * power cut may publish a name before its bytes; get then finds a
+   * damaged entry, removes it and the step is recomputed. A crash of the
+   * process alone cannot do that: the rename publishes whole files. */
+  if (writev_all(fd, iov, (int)(n + 2)) != 0 ||
+      (s->fsync && fsync(fd) != 0)) {
     int e = errno;
     rc = sy_error_set(err, errno_code(e), "storage.file: writing '%s': %s", tmp,
                       strerror(e));
@@ -786,6 +791,10 @@ static const sy_option sf_options[] = {
      offsetof(storage_file_config, path),
      "Folder holding the cache entries, one file per step result; created "
      "when missing and safe to share between processes."},
+    {"fsync", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
+     offsetof(storage_file_config, fsync),
+     "Flush each entry to disk before publishing it; without it a power "
+     "cut can cost recomputation, never a wrong result."},
     SY_OPTION_END,
 };
 

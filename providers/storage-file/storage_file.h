@@ -9,11 +9,13 @@
 #ifndef SY_STORAGE_FILE_H
 #define SY_STORAGE_FILE_H
 
+#include <stdbool.h>
 #include <switchyard/switchyard.h>
 #include <switchyard/storage.h>
 
 typedef struct storage_file_config {
   const char *path; /* the cache folder; made by create() when missing */
+  bool fsync;       /* fsync each entry before publishing it */
 } storage_file_config;
 
 /* Entry file format, see the top of storage_file.c. Exposed so the test

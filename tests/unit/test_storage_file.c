@@ -71,7 +71,7 @@ static void reset_tmpdir(void) {
 
 /* An instance on `dir` (the test folder when NULL). */
 static void *open_cache(const char *dir) {
-  storage_file_config cfg = {dir ? dir : tmpdir};
+  storage_file_config cfg = {.path = dir ? dir : tmpdir};
   void *self = NULL;
   sy_error err;
   sy_error_clear(&err);
@@ -657,7 +657,7 @@ static void test_storage_file_invalid_keys(void) {
 static void test_storage_file_create(void) {
   reset_tmpdir();
   char path[512];
-  storage_file_config cfg;
+  storage_file_config cfg = {0};
   void *self = NULL;
   sy_error err;
   /* mkdir -p, with a trailing slash. */
@@ -831,7 +831,7 @@ static void test_storage_file_concurrent_processes(void) {
     if (pid[p] == 0) {
       /* Each process has its own instance, as separate programs would. */
       sy_value *want[HAMMER_KEYS][2][2];
-      storage_file_config cfg = {tmpdir};
+      storage_file_config cfg = {.path = tmpdir};
       void *c = NULL;
       if (storage_file_provider.create(&cfg, &c, NULL) != 0)
         _exit(3);
@@ -880,7 +880,7 @@ static void crash_values(unsigned k, unsigned var, sy_value *v[2]) {
 }
 
 static void crash_writer(const char *dir, int notify, unsigned seed) {
-  storage_file_config cfg = {dir};
+  storage_file_config cfg = {.path = dir};
   void *c = NULL;
   char key[33];
   if (storage_file_provider.create(&cfg, &c, NULL) != 0)
