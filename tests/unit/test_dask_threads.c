@@ -513,6 +513,8 @@ static void test_dask_threads_cancel(void) {
 }
 
 int main(void) {
+  /* A scheduler bug is often a hang: fail instead of waiting forever. */
+  alarm(600);
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 2;
   CU_pSuite s = CU_add_suite("dask_threads", suite_init, suite_clean);
