@@ -48,6 +48,11 @@
  * replies are sent and read whole, blocking: the other end is always
  * ready for them, so this never waits on a step, only on a copy.
  *
+ * fork() copies only the calling thread: a host that runs this mode while
+ * other threads hold locks that actor code needs would deadlock its
+ * workers (glibc keeps malloc and stdio usable after fork). The runner's
+ * own state is touched by the parent's loop thread alone.
+ *
  * Failures (the policy is in dask.c): a worker that dies (EOF on its
  * socket, then waitpid) fails only its step, with SY_ECRASHED and the
  * signal or exit status in the message; one that runs past `timeout` is
@@ -90,7 +95,18 @@
 /* How long a worker may take to exit after its socket is closed. */
 #define EXIT_GRACE_NS 2000000000LL
 
-enum { ST_WAIT, ST_QUEUED, ST_RUNNING, ST_DONE, ST_FAILED, ST_SKIPPED };
+/* A step's life: WAIT (for inputs) -> QUEUED -> RUNNING -> DONE, or
+ * FAILED (final), or DELAYED (a retry waits for its backoff) -> QUEUED;
+ * SKIPPED when keep_going meets a failure upstream. */
+enum {
+  ST_WAIT,
+  ST_QUEUED,
+  ST_RUNNING,
+  ST_DELAYED,
+  ST_DONE,
+  ST_FAILED,
+  ST_SKIPPED
+};
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -103,7 +119,7 @@ static bool is_actor_step(const sy_job *job, size_t s) {
   return op == SY_OP_APPLY || op == SY_OP_TRAIN;
 }
 
-/* ---- whole-frame I/O, for both ends ------------------------------------ */
+/* ---- whole-frame I/O, for both ends ------------------------------------- */
 
 static int send_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
@@ -194,8 +210,7 @@ static int recv_value(int fd, sy_value **out, int *code, sy_error *err) {
   return r;
 }
 
-/* ---- the worker -----------------------------------------------------------
- */
+/* ---- the worker --------------------------------------------------------- */
 
 static int reply_error(int fd, int code, const char *message) {
   size_t len = strlen(message);
@@ -268,8 +283,7 @@ static _Noreturn void worker_main(sy_job *job, int fd) {
   }
 }
 
-/* ---- the parent's state ---------------------------------------------------
- */
+/* ---- the parent's state ------------------------------------------------- */
 
 typedef struct worker {
   pid_t pid;        /* 0 when the slot has no process */
@@ -333,8 +347,7 @@ static void format_duration(int64_t ns, char *buf, size_t cap) {
     snprintf(buf, cap, "%lldns", (long long)ns);
 }
 
-/* ---- workers' lives -------------------------------------------------------
- */
+/* ---- workers' lives ----------------------------------------------------- */
 
 static int spawn(pool *p, int i, sy_error *err) {
   int sv[2];
@@ -403,7 +416,7 @@ static void replace(pool *p, int i) {
     (void)spawn(p, i, &p->tmp);
 }
 
-/* ---- step outcomes ---------------------------------------------------- */
+/* ---- step outcomes ------------------------------------------------------ */
 
 static void step_done(pool *p, size_t s) {
   p->st[s] = ST_DONE;
@@ -447,7 +460,7 @@ static void step_failed(pool *p, size_t s, int code, const char *message) {
     p->retries[s]++;
     sy_job_set_worker(-1);
     sy_job_emit(p->job, SY_EVENT_RETRIED, s, code, message);
-    p->st[s] = ST_WAIT;
+    p->st[s] = ST_DELAYED;
     p->retry_at[s] = now_ns() + dask_backoff_ns(p->d, p->retries[s]);
     if (p->retry_at[s] == 0)
       p->retry_at[s] = 1;
@@ -688,7 +701,7 @@ static void promote_retries(pool *p, int64_t now) {
     }
 }
 
-/* How long poll() may sleep, in ms (-1: no limit). */
+/* How long poll() may sleep, in ms. */
 static int poll_timeout(const pool *p, int64_t now) {
   int64_t until = -1;
   if (p->running > 0 || p->n_delayed > 0)
@@ -701,7 +714,7 @@ static int poll_timeout(const pool *p, int64_t now) {
     if (p->retry_at[s] && (until < 0 || p->retry_at[s] < until))
       until = p->retry_at[s];
   if (until < 0)
-    return -1;
+    until = now + TICK_NS; /* not expected: nothing runs or waits */
   int64_t ms = until > now ? (until - now + 999999) / 1000000 : 0;
   return (int)(ms > 1000 ? 1000 : ms);
 }
@@ -739,8 +752,7 @@ static void shutdown_workers(pool *p) {
   }
 }
 
-/* ---- the event loop --------------------------------------------------------
- */
+/* ---- the event loop ----------------------------------------------------- */
 
 static int loop(pool *p, sy_error *err) {
   struct pollfd *pfd = calloc((size_t)p->nw + 1, sizeof *pfd);
