@@ -1,0 +1,154 @@
+/*
+ * fx_faulty.c - a fixture ACTOR plugin whose actors misbehave on purpose,
+ * for the process-pool runner's tests (tests/unit/test_dask_procs.c):
+ *
+ *   fault.segv   apply writes through a NULL pointer: the process dies
+ *                from SIGSEGV
+ *   fault.abort  apply calls abort(): SIGABRT
+ *   fault.hang   apply never returns (sleep(1) in a loop)
+ *   fault.flaky  apply fails with SY_EFAILED when the file named by the
+ *                required parameter `marker` does not exist (and creates
+ *                it); once it exists, passes its input through
+ *   fault.pass   passes its input through
+ *
+ * Each takes one input and gives one output, and keeps no state. Never
+ * run these in a process you care about: they are meant to kill it.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <switchyard/switchyard.h>
+
+static int pass_apply(void *self, const sy_value *const *in, size_t n_in,
+                      sy_value **out, sy_error *err) {
+  (void)self;
+  (void)n_in;
+  (void)err;
+  out[0] = sy_value_ref((sy_value *)in[0]);
+  return 0;
+}
+
+/* The store must really happen, whatever the optimizer and the sanitizers
+ * think of it: the pointer is volatile, UBSan's null check is off here,
+ * and SIGSEGV goes back to its default action first, so a sanitizer's
+ * handler cannot turn the crash into a report and an exit status. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((no_sanitize("undefined", "address")))
+#endif
+static int
+segv_apply(void *self, const sy_value *const *in, size_t n_in, sy_value **out,
+           sy_error *err) {
+  (void)self;
+  (void)in;
+  (void)n_in;
+  (void)out;
+  int *volatile nowhere = NULL;
+  signal(SIGSEGV, SIG_DFL);
+  *nowhere = 42;
+  raise(SIGSEGV); /* in case the store did not fault */
+  return sy_error_set(err, SY_EFAILED, "fault.segv: still alive");
+}
+
+static int abort_apply(void *self, const sy_value *const *in, size_t n_in,
+                       sy_value **out, sy_error *err) {
+  (void)self;
+  (void)in;
+  (void)n_in;
+  (void)out;
+  (void)err;
+  abort();
+}
+
+static int hang_apply(void *self, const sy_value *const *in, size_t n_in,
+                      sy_value **out, sy_error *err) {
+  (void)self;
+  (void)in;
+  (void)n_in;
+  (void)out;
+  volatile int forever = 1;
+  while (forever)
+    sleep(1);
+  return sy_error_set(err, SY_EFAILED, "fault.hang: woke up");
+}
+
+typedef struct flaky_config {
+  const char *marker;
+} flaky_config;
+
+static const sy_option flaky_options[] = {
+    {"marker", SY_OPT_PATH, SY_OPT_REQUIRED, NULL, NULL, NULL, NULL,
+     offsetof(flaky_config, marker),
+     "File whose absence makes the next apply fail (and creates it)."},
+    SY_OPTION_END};
+
+static int flaky_create(const void *config, void **self, sy_error *err) {
+  const flaky_config *cfg = config;
+  char *copy = cfg->marker ? strdup(cfg->marker) : NULL;
+  if (!copy)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  *self = copy;
+  return 0;
+}
+
+static void flaky_destroy(void *self) {
+  free(self);
+}
+
+static int flaky_apply(void *self, const sy_value *const *in, size_t n_in,
+                       sy_value **out, sy_error *err) {
+  const char *marker = self;
+  if (access(marker, F_OK) != 0) {
+    int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0)
+      close(fd);
+    return sy_error_set(err, SY_EFAILED, "flaky: first attempt fails");
+  }
+  return pass_apply(NULL, in, n_in, out, err);
+}
+
+#define FX_OPS(fn)                                                             \
+  { sizeof(sy_actor_ops), 1, 1, 1, 0, fn, NULL, NULL, NULL }
+
+static const sy_actor_ops segv_ops = FX_OPS(segv_apply);
+static const sy_actor_ops abort_ops = FX_OPS(abort_apply);
+static const sy_actor_ops hang_ops = FX_OPS(hang_apply);
+static const sy_actor_ops flaky_ops = FX_OPS(flaky_apply);
+static const sy_actor_ops pass_ops = FX_OPS(pass_apply);
+
+#define FX_ACTOR(id, name, help, ops)                                          \
+  static const sy_provider id = {sizeof(sy_provider),                          \
+                                 SY_KIND_ACTOR,                                \
+                                 name,                                         \
+                                 "1.0.0",                                      \
+                                 help,                                         \
+                                 NULL,                                         \
+                                 0,                                            \
+                                 NULL,                                         \
+                                 NULL,                                         \
+                                 &ops}
+
+FX_ACTOR(fx_segv, "fault.segv", "Dies from SIGSEGV (test fixture).", segv_ops);
+FX_ACTOR(fx_abort, "fault.abort", "Dies from SIGABRT (test fixture).",
+         abort_ops);
+FX_ACTOR(fx_hang, "fault.hang", "Never returns (test fixture).", hang_ops);
+FX_ACTOR(fx_pass, "fault.pass", "Passes its input through (test fixture).",
+         pass_ops);
+
+static const sy_provider fx_flaky = {
+    sizeof(sy_provider),
+    SY_KIND_ACTOR,
+    "fault.flaky",
+    "1.0.0",
+    "Fails until its marker file exists (test fixture).",
+    flaky_options,
+    sizeof(flaky_config),
+    flaky_create,
+    flaky_destroy,
+    &flaky_ops};
+
+SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_abort, &fx_hang, &fx_flaky,
+                 &fx_pass)
