@@ -207,7 +207,8 @@ static int run_flow(const char *flow, sy_mode mode, const char *const *ropts,
   if (rc == 0)
     rc = sy_program_compile(p, flow_path, mode, &copts, stderr, &prog, err);
   if (rc == 0) {
-    sy_job_options jopts = {sizeof jopts, mode == SY_MODE_TRAIN ? state : NULL};
+    sy_job_options jopts = {sizeof jopts, mode == SY_MODE_TRAIN ? state : NULL,
+                            "off"};
     rc = sy_job_new(p, prog, &jopts, &job, err);
   }
   if (rc == 0 && rec) {
