@@ -13,8 +13,9 @@
  *     backoff that doubles (RETRIED event each time);
  *   - timeout: a step running longer fails with SY_ETIMEOUT (processes:
  *     its worker is killed and replaced; threads: a thread cannot be
- *     killed, so the step is reported and the run waits for it only at
- *     the end, see threads.c);
+ *     stopped, so the step runs to its end and, if it ran longer than
+ *     the timeout, is then reported FAILED with SY_ETIMEOUT and is not
+ *     retried; see threads.c);
  *   - sy_job_cancel() (Ctrl-C in the CLI): nothing new starts, running
  *     steps finish (processes: are killed), SY_ECANCELED.
  */

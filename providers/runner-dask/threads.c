@@ -1,13 +1,578 @@
-/* threads.c - placeholder until the work-stealing pool lands: runs the
- * steps in order so the plugin loads and passes conformance. */
+/*
+ * threads.c - the work-stealing thread pool (runner dask, mode threads).
+ *
+ * Design note.
+ *
+ * Readiness. Every step has an atomic countdown of the inputs it still
+ * waits for (from sy_job_step_inputs). When a step settles, the worker that
+ * settled it decrements the countdown of each consumer (acq_rel, so the
+ * consumer's runner sees the values its inputs stored); the worker that
+ * takes a countdown to zero owns that consumer from then on. Each step is
+ * therefore scheduled exactly once, and no lock is taken to find out.
+ *
+ * Deques. Each worker owns a Chase-Lev deque (Le, Pop, Cohen, Zappa
+ * Nardelli, "Correct and Efficient Work-Stealing for Weak Memory Models",
+ * PPoPP 2013) of step numbers: the owner pushes and pops at the bottom
+ * without a lock (one fence on pop), thieves take from the top with a CAS.
+ * The stores that publish work are release stores rather than the paper's
+ * release fences, which costs nothing on x86 and lets ThreadSanitizer,
+ * which does not model fences, see the synchronization. A ring that fills
+ * is replaced by one twice its size; old rings stay allocated until the
+ * run ends, because a thief may still be reading one (this is the usual
+ * way to make the growable deque safe without hazard pointers, and the
+ * rings sum to less than twice the largest one).
+ *
+ * Continuation. Of the consumers a step makes ready, the worker runs the
+ * first one itself next, without touching its deque, and pushes the rest
+ * for itself or thieves. A chain of steps thus runs on one core with warm
+ * caches and no deque traffic at all.
+ *
+ * Idling. A worker with nothing to run and nothing to steal spins briefly
+ * (pause instructions, then sched_yield), then sleeps on a condition
+ * variable. A pusher only takes the lock when the sleeper count is
+ * non-zero; the count and the deques form a Dekker pair (sleeper: count++,
+ * fence, look at the deques; pusher: publish, fence, look at the count),
+ * so a wake-up cannot be lost. A wake-up epoch guards against spurious
+ * returns from the wait.
+ *
+ * Termination. Each worker counts the steps it settled (ran, failed or
+ * skipped) in its own cache line; an idle worker sums the counts, and when
+ * they reach the number of steps it stops the pool. There is thus no
+ * shared counter written per step. A stop flag (all done, fail-fast,
+ * cancel) makes every worker leave after the step it is running; the
+ * calling thread is worker 0 and joins the others, so steps that were
+ * running when a failure or a cancel came always finish before the run
+ * returns.
+ *
+ * Failure policy (dask.c has the words for users):
+ *   - fail-fast: the first failure sets the stop flag; a step a worker
+ *     already took but has not started is dropped.
+ *   - keep_going: a failed step settles like a finished one, but it marks
+ *     its consumers poisoned before counting them down; a poisoned step
+ *     that becomes ready is not run but SKIPPED, and poisons its own
+ *     consumers, so the skip spreads transitively through the same
+ *     scheduling path and each step is still settled exactly once.
+ *   - retries: a failed step runs again (RETRIED event, dask_backoff())
+ *     until it succeeds or has run retries + 1 times.
+ *   - timeout: a thread cannot be stopped from outside without leaving the
+ *     process in an unknown state, so a step always runs to its end. When
+ *     it succeeded but ran longer than the timeout it is reported FAILED
+ *     with SY_ETIMEOUT after the fact (its outputs are kept until the job
+ *     is freed, nothing reads them) and is not retried: its inputs have
+ *     already been counted down. Use mode = processes to stop steps early.
+ *   - cancel: checked before each step; sets the stop flag; SY_ECANCELED.
+ * Failures are rare, so the first one is copied into the shared error
+ * under a mutex; each worker runs steps with its own sy_error.
+ *
+ * Memory: the pool allocates once per run (counters, flags, workers and
+ * their first rings); nothing is allocated per step unless a ring grows.
+ * Values are released by the core when their last consumer has run.
+ */
 #include "dask.h"
 
-int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
-  (void)d;
-  for (size_t s = 0; s < sy_job_size(job); s++) {
-    int rc = sy_job_run_step(job, s, err);
-    if (rc)
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CACHE_LINE 64
+#define NONE UINT32_MAX
+#define RING_FIRST 256   /* initial ring capacity (a power of two) */
+#define SPIN_ROUNDS 64   /* idle scans with pause before yielding */
+#define YIELD_ROUNDS 16  /* idle scans with sched_yield before sleeping */
+
+/* A steal that lost a race: the deque was not empty, try again. */
+#define ABORT (UINT32_MAX - 1)
+
+typedef struct ring {
+  int64_t cap;       /* a power of two */
+  struct ring *prev; /* the ring this one replaced (freed at the end) */
+  _Atomic uint32_t slot[];
+} ring;
+
+typedef struct pool pool;
+
+/* One worker. top is written by thieves, bottom by the owner, the rest
+ * mostly by the owner: three cache lines, so no two writers share one. */
+typedef struct worker {
+  _Alignas(CACHE_LINE) _Atomic int64_t top;
+  _Alignas(CACHE_LINE) _Atomic int64_t bottom;
+  _Atomic(ring *) ring;
+  _Atomic size_t settled; /* steps this worker settled (owner writes) */
+  _Alignas(CACHE_LINE) size_t settled_own; /* the owner's copy */
+  uint64_t rng;                            /* victim choice (xorshift) */
+  pool *p;
+  int id;
+  int thread_started;
+  pthread_t tid;
+  sy_error err; /* this worker's steps' errors */
+} worker;
+
+struct pool {
+  sy_job *job;
+  const dask *d;
+  size_t n;
+  int nw;
+  _Atomic uint32_t *deps;       /* per step: inputs not settled yet */
+  _Atomic unsigned char *poison; /* per step: an input failed or skipped */
+  worker *w;
+  _Alignas(CACHE_LINE) _Atomic int stop;
+  _Alignas(CACHE_LINE) _Atomic int sleepers;
+  _Atomic unsigned epoch;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  _Alignas(CACHE_LINE) pthread_mutex_t fail_lock;
+  size_t n_failed;           /* under fail_lock */
+  _Atomic size_t n_skipped;
+  int first_rc;              /* under fail_lock */
+  char first_msg[SY_ERROR_MAX];
+};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- the deque -------------------------------------------------------- */
+
+static ring *ring_new(int64_t cap, ring *prev) {
+  ring *r = malloc(sizeof *r + (size_t)cap * sizeof r->slot[0]);
+  if (r) {
+    r->cap = cap;
+    r->prev = prev;
+  }
+  return r;
+}
+
+static inline uint32_t ring_get(ring *r, int64_t i) {
+  return atomic_load_explicit(&r->slot[i & (r->cap - 1)],
+                              memory_order_relaxed);
+}
+
+static inline void ring_put(ring *r, int64_t i, uint32_t v) {
+  atomic_store_explicit(&r->slot[i & (r->cap - 1)], v, memory_order_relaxed);
+}
+
+/* Owner only. Returns 0, or SY_ENOMEM when the ring was full and could
+ * not grow. */
+static int dq_push(worker *w, uint32_t v) {
+  int64_t b = atomic_load_explicit(&w->bottom, memory_order_relaxed);
+  int64_t t = atomic_load_explicit(&w->top, memory_order_acquire);
+  ring *r = atomic_load_explicit(&w->ring, memory_order_relaxed);
+  if (b - t > r->cap - 1) {
+    ring *g = ring_new(r->cap * 2, r);
+    if (!g)
+      return SY_ENOMEM;
+    for (int64_t i = t; i < b; i++)
+      ring_put(g, i, ring_get(r, i));
+    atomic_store_explicit(&w->ring, g, memory_order_release);
+    r = g;
+  }
+  ring_put(r, b, v);
+  atomic_store_explicit(&w->bottom, b + 1, memory_order_release);
+  return 0;
+}
+
+/* Owner only: the newest step, or NONE. */
+static uint32_t dq_take(worker *w) {
+  int64_t b = atomic_load_explicit(&w->bottom, memory_order_relaxed) - 1;
+  ring *r = atomic_load_explicit(&w->ring, memory_order_relaxed);
+  atomic_store_explicit(&w->bottom, b, memory_order_relaxed);
+  atomic_thread_fence(memory_order_seq_cst);
+  int64_t t = atomic_load_explicit(&w->top, memory_order_relaxed);
+  uint32_t v = NONE;
+  if (t <= b) {
+    v = ring_get(r, b);
+    if (t == b) {
+      /* The last one: race the thieves for it. */
+      if (!atomic_compare_exchange_strong_explicit(
+              &w->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed))
+        v = NONE;
+      atomic_store_explicit(&w->bottom, b + 1, memory_order_release);
+    }
+  } else {
+    atomic_store_explicit(&w->bottom, b + 1, memory_order_release);
+  }
+  return v;
+}
+
+/* Any thread: the oldest step, NONE when empty, ABORT when it lost a
+ * race (the deque may still hold work). */
+static uint32_t dq_steal(worker *w) {
+  int64_t t = atomic_load_explicit(&w->top, memory_order_acquire);
+  atomic_thread_fence(memory_order_seq_cst);
+  int64_t b = atomic_load_explicit(&w->bottom, memory_order_acquire);
+  if (t >= b)
+    return NONE;
+  ring *r = atomic_load_explicit(&w->ring, memory_order_acquire);
+  uint32_t v = ring_get(r, t);
+  if (!atomic_compare_exchange_strong_explicit(
+          &w->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed))
+    return ABORT;
+  return v;
+}
+
+static int dq_nonempty(worker *w) {
+  int64_t t = atomic_load_explicit(&w->top, memory_order_acquire);
+  int64_t b = atomic_load_explicit(&w->bottom, memory_order_acquire);
+  return b > t;
+}
+
+/* ---- waking and stopping ---------------------------------------------- */
+
+/* After publishing `pushed` steps: wake sleepers, if there are any. */
+static void notify(pool *p, int pushed) {
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) == 0)
+    return;
+  pthread_mutex_lock(&p->lock);
+  atomic_fetch_add_explicit(&p->epoch, 1, memory_order_relaxed);
+  if (pushed == 1)
+    pthread_cond_signal(&p->wake);
+  else
+    pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static void stop_pool(pool *p) {
+  atomic_store(&p->stop, 1);
+  pthread_mutex_lock(&p->lock);
+  atomic_fetch_add_explicit(&p->epoch, 1, memory_order_relaxed);
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static int all_settled(pool *p) {
+  size_t sum = 0;
+  for (int i = 0; i < p->nw; i++)
+    sum += atomic_load_explicit(&p->w[i].settled, memory_order_relaxed);
+  return sum >= p->n;
+}
+
+static int work_anywhere(pool *p) {
+  for (int i = 0; i < p->nw; i++)
+    if (dq_nonempty(&p->w[i]))
+      return 1;
+  return 0;
+}
+
+/* Blocks until someone publishes work or stops the pool. */
+static void sleep_until_work(pool *p) {
+  unsigned e = atomic_load(&p->epoch);
+  atomic_fetch_add(&p->sleepers, 1);
+  atomic_thread_fence(memory_order_seq_cst);
+  if (!work_anywhere(p) && !atomic_load(&p->stop) && !all_settled(p)) {
+    pthread_mutex_lock(&p->lock);
+    while (atomic_load_explicit(&p->epoch, memory_order_relaxed) == e &&
+           !atomic_load(&p->stop))
+      pthread_cond_wait(&p->wake, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+  }
+  atomic_fetch_sub(&p->sleepers, 1);
+}
+
+/* Tries every other worker once, from a random one on. */
+static uint32_t steal_any(pool *p, worker *w) {
+  if (p->nw < 2)
+    return NONE;
+  w->rng ^= w->rng << 13;
+  w->rng ^= w->rng >> 7;
+  w->rng ^= w->rng << 17;
+  int start = (int)(w->rng % (uint64_t)p->nw);
+  for (int round = 0; round < 4; round++) {
+    int aborted = 0;
+    for (int k = 0; k < p->nw; k++) {
+      int v = (start + k) % p->nw;
+      if (v == w->id)
+        continue;
+      uint32_t s = dq_steal(&p->w[v]);
+      if (s == ABORT)
+        aborted = 1;
+      else if (s != NONE)
+        return s;
+    }
+    if (!aborted)
+      break;
+  }
+  return NONE;
+}
+
+/* ---- running steps ---------------------------------------------------- */
+
+static void settle(worker *w) {
+  atomic_store_explicit(&w->settled, ++w->settled_own, memory_order_relaxed);
+}
+
+static void record_failure(pool *p, worker *w, int rc) {
+  pthread_mutex_lock(&p->fail_lock);
+  if (p->n_failed++ == 0) {
+    p->first_rc = rc;
+    snprintf(p->first_msg, sizeof p->first_msg, "%s",
+             w->err.message[0] ? w->err.message : sy_strerror(rc));
+  }
+  pthread_mutex_unlock(&p->fail_lock);
+  if (!p->d->cfg.keep_going)
+    stop_pool(p);
+}
+
+/* Counts down the consumers of s; returns one that became ready (the
+ * continuation) and pushes the others. */
+static uint32_t release_consumers(pool *p, worker *w, size_t s, int poison) {
+  const uint32_t *cons;
+  size_t nc = sy_job_step_consumers(p->job, s, &cons);
+  uint32_t next = NONE;
+  int pushed = 0;
+  for (size_t i = 0; i < nc; i++) {
+    uint32_t c = cons[i];
+    if (poison)
+      atomic_store_explicit(&p->poison[c], 1, memory_order_relaxed);
+    if (atomic_fetch_sub_explicit(&p->deps[c], 1, memory_order_acq_rel) != 1)
+      continue;
+    if (next == NONE) {
+      next = c;
+    } else if (dq_push(w, c) == 0) {
+      pushed++;
+    } else {
+      /* The step can be neither queued nor run: fail the run. */
+      sy_error_set(&w->err, SY_ENOMEM,
+                   "runner dask: out of memory queueing step %u", c);
+      record_failure(p, w, SY_ENOMEM);
+      stop_pool(p);
+      break;
+    }
+  }
+  if (pushed)
+    notify(p, pushed);
+  return next;
+}
+
+/* Runs step s with its retries; returns 0 or the failure's code with
+ * w->err set. */
+static int run_with_retries(pool *p, worker *w, size_t s) {
+  const dask *d = p->d;
+  for (unsigned attempt = 1;; attempt++) {
+    sy_error_clear(&w->err);
+    int64_t t0 = d->cfg.timeout > 0 ? now_ns() : 0;
+    int rc = sy_job_run_step(p->job, s, &w->err);
+    if (rc == 0) {
+      int64_t took = d->cfg.timeout > 0 ? now_ns() - t0 : 0;
+      if (took <= d->cfg.timeout)
+        return 0;
+      /* Succeeded, too slowly; its inputs are counted down already, so
+       * it must not run again. */
+      rc = sy_error_set(&w->err, SY_ETIMEOUT,
+                        "step %zu (%s) ran %.3gs, longer than the timeout "
+                        "%.3gs (threads cannot be stopped early; use mode "
+                        "= processes)",
+                        s, sy_job_step_label(p->job, s), (double)took / 1e9,
+                        (double)d->cfg.timeout / 1e9);
+      sy_job_emit(p->job, SY_EVENT_FAILED, s, rc, w->err.message);
+      return rc;
+    }
+    if ((int64_t)attempt > d->cfg.retries || sy_job_cancelled(p->job))
+      return rc;
+    sy_job_emit(p->job, SY_EVENT_RETRIED, s, rc, w->err.message);
+    dask_backoff(d, p->job, attempt);
+    if (sy_job_cancelled(p->job))
       return rc;
   }
-  return 0;
+}
+
+/* Settles step s; returns the continuation or NONE. */
+static uint32_t run_one(pool *p, worker *w, uint32_t s) {
+  if (atomic_load_explicit(&p->poison[s], memory_order_relaxed)) {
+    sy_job_emit(p->job, SY_EVENT_SKIPPED, s, 0, NULL);
+    atomic_fetch_add_explicit(&p->n_skipped, 1, memory_order_relaxed);
+    settle(w);
+    return release_consumers(p, w, s, 1);
+  }
+  int rc = run_with_retries(p, w, s);
+  settle(w);
+  if (rc == 0)
+    return release_consumers(p, w, s, 0);
+  record_failure(p, w, rc);
+  if (p->d->cfg.keep_going && !atomic_load(&p->stop))
+    return release_consumers(p, w, s, 1);
+  return NONE;
+}
+
+static void work(worker *w) {
+  pool *p = w->p;
+  uint32_t next = NONE;
+  unsigned idle = 0;
+  for (;;) {
+    if (next == NONE)
+      next = dq_take(w);
+    if (next == NONE)
+      next = steal_any(p, w);
+    if (next == NONE) {
+      if (atomic_load_explicit(&p->stop, memory_order_acquire))
+        break;
+      if (all_settled(p)) {
+        stop_pool(p);
+        break;
+      }
+      if (idle < SPIN_ROUNDS) {
+        for (int i = 0; i < 32; i++)
+          cpu_relax();
+      } else if (idle < SPIN_ROUNDS + YIELD_ROUNDS) {
+        sched_yield();
+      } else {
+        sleep_until_work(p);
+        idle = 0;
+        continue;
+      }
+      idle++;
+      continue;
+    }
+    idle = 0;
+    if (atomic_load_explicit(&p->stop, memory_order_acquire))
+      break;
+    if (sy_job_cancelled(p->job)) {
+      stop_pool(p);
+      break;
+    }
+    next = run_one(p, w, next);
+  }
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  sy_job_set_worker(w->id);
+  work(w);
+  return NULL;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
+  size_t n = sy_job_size(job);
+  if (n == 0)
+    return sy_job_cancelled(job)
+               ? sy_error_set(err, SY_ECANCELED, "canceled")
+               : 0;
+  if (n >= NONE - 1)
+    return sy_error_set(err, SY_ERANGE, "runner dask: %zu steps are too many",
+                        n);
+  int nw = d->workers > 0 ? d->workers : 1;
+  if ((size_t)nw > n)
+    nw = (int)n;
+  int rc = SY_ENOMEM;
+  pool *p = aligned_alloc(CACHE_LINE, (sizeof *p + CACHE_LINE - 1) /
+                                          CACHE_LINE * CACHE_LINE);
+  if (!p)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  memset(p, 0, sizeof *p);
+  p->job = job;
+  p->d = d;
+  p->n = n;
+  p->nw = nw;
+  p->deps = malloc(n * sizeof *p->deps);
+  p->poison = malloc(n * sizeof *p->poison);
+  p->w = aligned_alloc(CACHE_LINE, (size_t)nw * sizeof *p->w);
+  int locks = 0;
+  if (!p->deps || !p->poison || !p->w)
+    goto oom;
+  memset(p->w, 0, (size_t)nw * sizeof *p->w);
+  if (pthread_mutex_init(&p->lock, NULL) != 0)
+    goto oom;
+  locks++;
+  if (pthread_cond_init(&p->wake, NULL) != 0)
+    goto oom;
+  locks++;
+  if (pthread_mutex_init(&p->fail_lock, NULL) != 0)
+    goto oom;
+  locks++;
+  atomic_init(&p->stop, 0);
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->epoch, 0);
+  atomic_init(&p->n_skipped, 0);
+  for (int i = 0; i < nw; i++) {
+    worker *w = &p->w[i];
+    ring *r = ring_new(RING_FIRST, NULL);
+    if (!r)
+      goto oom;
+    atomic_init(&w->ring, r);
+    atomic_init(&w->top, 0);
+    atomic_init(&w->bottom, 0);
+    atomic_init(&w->settled, 0);
+    w->p = p;
+    w->id = i;
+    w->rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+  }
+  /* Counters first, then the roots, dealt round-robin. */
+  for (size_t s = 0; s < n; s++) {
+    const uint32_t *in;
+    atomic_init(&p->deps[s], (uint32_t)sy_job_step_inputs(job, s, &in));
+    atomic_init(&p->poison[s], 0);
+  }
+  int deal = 0;
+  for (size_t s = 0; s < n; s++) {
+    if (atomic_load_explicit(&p->deps[s], memory_order_relaxed) != 0)
+      continue;
+    if (dq_push(&p->w[deal], (uint32_t)s) != 0)
+      goto oom;
+    deal = (deal + 1) % nw;
+  }
+  /* Workers 1..nw-1 are threads; a thread that cannot start leaves its
+   * roots to be stolen by the others. */
+  for (int i = 1; i < nw; i++)
+    p->w[i].thread_started =
+        pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) == 0;
+  sy_job_set_worker(0);
+  work(&p->w[0]);
+  sy_job_set_worker(-1);
+  for (int i = 1; i < nw; i++)
+    if (p->w[i].thread_started)
+      pthread_join(p->w[i].tid, NULL);
+
+  if (p->n_failed > 0 && d->cfg.keep_going) {
+    size_t skipped = atomic_load(&p->n_skipped);
+    rc = sy_error_set(err, p->first_rc, "%zu step%s failed, %zu skipped; "
+                      "first: %s",
+                      p->n_failed, p->n_failed == 1 ? "" : "s", skipped,
+                      p->first_msg);
+  } else if (p->n_failed > 0) {
+    rc = sy_error_set(err, p->first_rc, "%s", p->first_msg);
+  } else if (sy_job_cancelled(job) || !all_settled(p)) {
+    rc = sy_error_set(err, SY_ECANCELED, "canceled");
+  } else {
+    rc = 0;
+  }
+  goto done;
+oom:
+  rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+done:
+  for (int i = 0; p->w && i < nw; i++) {
+    ring *r = atomic_load_explicit(&p->w[i].ring, memory_order_relaxed);
+    while (r) {
+      ring *prev = r->prev;
+      free(r);
+      r = prev;
+    }
+  }
+  if (locks > 2)
+    pthread_mutex_destroy(&p->fail_lock);
+  if (locks > 1)
+    pthread_cond_destroy(&p->wake);
+  if (locks > 0)
+    pthread_mutex_destroy(&p->lock);
+  free(p->w);
+  free((void *)p->poison);
+  free((void *)p->deps);
+  free(p);
+  return rc;
 }
