@@ -74,6 +74,7 @@ typedef struct result {
   long rss_kb;    /* ru_maxrss delta */
   double spin_s;  /* one spin's wall time, measured just before the run */
   double cpu_s;   /* user + system time of the whole process in the run */
+  double spin_cpu_s; /* one spin's user + system time, measured likewise */
   char msg[240];
 } result;
 
@@ -131,14 +132,16 @@ static double median(double *v, int n) {
 /* Wall seconds of one spin of `us`: the median of 5 batches of 20. It
  * runs in each child just before the graph, so that a machine that is
  * busier at that moment makes both the work and its ideal slower. */
-static double calibrate_spin(long us) {
-  double t[5];
+static double calibrate_spin(long us, double *cpu_s) {
+  double t[5], c[5];
   for (int r = 0; r < 5; r++) {
-    double t0 = now();
+    double t0 = now(), c0 = cpu_seconds();
     for (int i = 0; i < 20; i++)
       spin_ns(us * 1000);
     t[r] = (now() - t0) / 20;
+    c[r] = (cpu_seconds() - c0) / 20;
   }
+  *cpu_s = median(c, 5);
   return median(t, 5);
 }
 
@@ -319,7 +322,7 @@ static void run_graph(void *ctx, result *r) {
   sy_program *prog = NULL;
   sy_job *job = NULL;
   if (strcmp(g->body, "bench.spin") == 0)
-    r->spin_s = calibrate_spin(g->spin_us);
+    r->spin_s = calibrate_spin(g->spin_us, &r->spin_cpu_s);
   long rss0 = maxrss_kb();
   double t0 = now();
   r->rc = build_graph(g->sh, g->n, g->body, g->spin_us, &prog);
@@ -542,7 +545,7 @@ int main(int argc, char **argv) {
     printf("(ovh = (run - ideal) / N; ideal = max(spin steps x one spin / "
            "workers, critical path x one spin), one spin's wall time being "
            "measured in each child just before its run;\n cpu = (user+sys "
-           "time of the run - spin steps x spin CPU time) / N, which other "
+           "time of the run - spin steps x one spin's user+sys) / N, which other "
            "processes on the machine disturb less)\n");
     const char *const bodies[] = {"bench.empty", "bench.spin"};
     for (long n = 1000; n <= max_n; n *= 10)
@@ -555,7 +558,7 @@ int main(int argc, char **argv) {
           double med[8] = {0};
           for (size_t ri = 0; ri < n_runners; ri++) {
             double run[MAX_REPS], build[MAX_REPS], rss[MAX_REPS];
-            double spin[MAX_REPS], cpu[MAX_REPS];
+            double spin[MAX_REPS], cpu[MAX_REPS], spin_cpu[MAX_REPS];
             graph_job g = {p, (shape)sh, (size_t)n, bodies[b], spin_us,
                            runners[ri].instance};
             int failed = 0;
@@ -572,13 +575,15 @@ int main(int argc, char **argv) {
               rss[k] = (double)r.rss_kb * 1024.0;
               spin[k] = r.spin_s;
               cpu[k] = r.cpu_s;
+              spin_cpu[k] = r.spin_cpu_s;
             }
             if (failed)
               continue;
             double wall = median(run, (int)reps);
             med[ri] = wall;
             double ideal = 0;
-            double cpu_ideal = b == 1 ? (double)gi.n_spin * spin_us * 1e-6 : 0;
+            double cpu_ideal =
+                b == 1 ? (double)gi.n_spin * median(spin_cpu, (int)reps) : 0;
             if (b == 1) {
               double t_spin = median(spin, (int)reps);
               double par = (double)gi.n_spin * t_spin / runners[ri].workers;
