@@ -150,10 +150,17 @@ static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
   if (prog->n >= UINT32_MAX / 2)
     return SY_ETOOBIG;
-  sy_instr *code = realloc(prog->code, (prog->n + 1) * sizeof *code);
-  if (!code)
-    return SY_ENOMEM;
-  prog->code = code;
+  /* Grow geometrically: one realloc per emit made building a large
+   * program quadratic in copies and fragmented the heap. */
+  if (prog->n >= prog->cap) {
+    uint32_t cap = prog->n < 8 ? 16 : prog->n * 2;
+    sy_instr *code = realloc(prog->code, (size_t)cap * sizeof *code);
+    if (!code)
+      return SY_ENOMEM;
+    prog->code = code;
+    prog->cap = cap;
+  }
+  sy_instr *code = prog->code;
   sy_instr *in = &code[prog->n];
   memset(in, 0, sizeof *in);
   in->op = tmpl->op;
@@ -234,7 +241,36 @@ typedef struct compiler {
   int32_t *apply;          /* per node: its APPLY step, -1 */
   int32_t *state;          /* per node: its state step (TRAIN/LOAD), -1 */
   uint8_t states_hash[16]; /* apply: content hash of the state file */
+  uint32_t *ids;           /* open-addressed: node index + 1 by id, 0 empty */
+  size_t ids_mask;         /* capacity - 1 (a power of two) */
 } compiler;
+
+/* Finding an input's node by id was a linear scan per input, which made
+ * compiling a long chain quadratic; the id table makes it one probe. Ids
+ * are unique after validation; with duplicates the first node still wins
+ * (it is inserted first and probing stops at the first match). */
+static size_t id_slot(const char *id, size_t mask) {
+  return (size_t)XXH3_64bits(id, strlen(id)) & mask;
+}
+
+static int index_ids(compiler *c) {
+  size_t nn = c->flow->n_nodes, cap = 16;
+  while (cap < 2 * nn)
+    cap *= 2;
+  c->ids = calloc(cap, sizeof *c->ids);
+  if (!c->ids)
+    return SY_ENOMEM;
+  c->ids_mask = cap - 1;
+  for (size_t n = 0; n < nn; n++) {
+    const char *id = c->flow->nodes[n].id;
+    size_t i = id_slot(id, c->ids_mask);
+    while (c->ids[i] && strcmp(c->flow->nodes[c->ids[i] - 1].id, id) != 0)
+      i = (i + 1) & c->ids_mask;
+    if (!c->ids[i])
+      c->ids[i] = (uint32_t)n + 1;
+  }
+  return 0;
+}
 
 static int cmp_param(const void *a, const void *b) {
   return strcmp(((const sy_param *)a)->key, ((const sy_param *)b)->key);
@@ -262,9 +298,10 @@ static int output_step(compiler *c, size_t n, uint32_t k) {
 static int resolve(compiler *c, const sy_flow_input *in) {
   if (strcmp(in->node, "source") == 0)
     return c->features;
-  for (size_t n = 0; n < c->flow->n_nodes; n++)
-    if (strcmp(c->flow->nodes[n].id, in->node) == 0)
-      return output_step(c, n, in->output);
+  for (size_t i = id_slot(in->node, c->ids_mask); c->ids[i];
+       i = (i + 1) & c->ids_mask)
+    if (strcmp(c->flow->nodes[c->ids[i] - 1].id, in->node) == 0)
+      return output_step(c, c->ids[i] - 1, in->output);
   return SY_EINVAL; /* validation guarantees this does not happen */
 }
 
@@ -498,6 +535,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   sy__flow_hash(flow, prog->flow_hash);
   c.prog = prog;
   c.flow = flow;
+  if (index_ids(&c) != 0)
+    goto oom;
   c.label = -1;
   for (size_t n = 0; n < nn; n++) {
     const sy_actor_ops *ops = flow->nodes[n].provider->ops;
@@ -635,6 +674,7 @@ done:
   free(c.outs);
   free(c.apply);
   free(c.state);
+  free(c.ids);
   return rc;
 }
 

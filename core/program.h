@@ -61,6 +61,7 @@ struct sy_program {
   uint8_t flow_hash[16];
   sy_instr *code;
   uint32_t n;
+  uint32_t cap; /* entries allocated in code; 0 = exactly n (decoded) */
 };
 
 /* Appends an instruction; takes nothing; returns its index or < 0. */
