@@ -135,7 +135,7 @@ draw -o SINK.out.provider=csv -o SINK.out.path="$tmp/sunk.csv" run "$ex/cleaning
 [ -e sunk.csv ] && bad "a csv sink was written by a drawing" || ok
 
 # ---- a run log colours the steps -----------------------------------------
-"$sy" run "$iris" --log run.jsonl > /dev/null 2>&1 || bad "iris run --log failed"
+"$sy" run "$iris" --cache off --log run.jsonl > /dev/null 2>&1 || bad "iris run --log failed"
 draw -o RUNNER.draw.format=dot -o RUNNER.draw.log=run.jsonl run "$iris" > logged.dot 2>logged.err || bad "draw with log failed: $(cat logged.err)"
 for l in 'feed data:iris' 'train model (std.logreg)' 'apply model (std.logreg)' 'sink out'; do
   is logged.dot "$l" fillcolor white palegreen
@@ -163,7 +163,7 @@ actors = (
 );
 sink = "out";
 F
-"$sy" run failing/fail.flow --log fail.jsonl > /dev/null 2>&1 && bad "the failing flow did not fail"
+"$sy" run failing/fail.flow --cache off --log fail.jsonl > /dev/null 2>&1 && bad "the failing flow did not fail"
 draw -o RUNNER.draw.format=dot -o RUNNER.draw.log=fail.jsonl run failing/fail.flow > fail.dot 2>fail.err || bad "draw failed run: $(cat fail.err)"
 is fail.dot 'feed data:readings' fillcolor white palegreen
 is fail.dot 'apply boom (sys.exec)' fillcolor white salmon
