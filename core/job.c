@@ -205,8 +205,6 @@ static int exec_feed(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   if (!table)
     return sy_error_set(err, SY_EPLUGIN, "feed.%s returned no value",
                         in->target);
-  if (sy_value_type_of(table) == SY_VALUE_FRAME)
-    atomic_store(&job->feed_rows, sy_frame_rows(table));
   if (in->n_outputs == 1) {
     out[0] = table;
     return 0;
@@ -438,6 +436,12 @@ static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
                         size_t n_in, sy_value **out, int *cached,
                         sy_error *err);
 
+/* The rows the feed read, for the tag of a trained generation. */
+static void note_feed_rows(sy_job *job, const sy_value *v) {
+  if (v && sy_value_type_of(v) == SY_VALUE_FRAME)
+    atomic_store(&job->feed_rows, sy_frame_rows(v));
+}
+
 int sy_step_execute(sy_job *job, size_t s, const sy_value *const *in,
                     size_t n_in, sy_value **out, sy_error *err) {
   int cached = 0;
@@ -456,11 +460,15 @@ static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
   *cached = 0;
   if (cacheable && job->cache_read && cache_lookup(job, s, out)) {
     *cached = 1;
+    if (job->prog->code[s].op == SY_OP_FEED)
+      note_feed_rows(job, out[0]);
     return 0;
   }
   int rc = step_meaning(job, s, in, n_in, out, err);
   if (rc == 0 && cacheable && job->cache_write)
     cache_store(job, s, out);
+  if (rc == 0 && job->prog->code[s].op == SY_OP_FEED)
+    note_feed_rows(job, out[0]);
   return rc;
 }
 
