@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* ---- introspection -------------------------------------------------- */
 
@@ -225,7 +226,19 @@ static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
   }
   actor_slot *a = job->actors[s];
   int rc = 0;
-  if (!a) {
+  if (!a && job->actor_group[s] != UINT32_MAX) {
+    struct sy__actor_group *g = &job->groups[job->actor_group[s]];
+    a = atomic_load_explicit(&g->slot, memory_order_acquire);
+    if (!a) {
+      pthread_mutex_lock(&g->lock);
+      a = atomic_load_explicit(&g->slot, memory_order_relaxed);
+      if (!a && (rc = actor_new(job, in, &a, err)) == 0)
+        atomic_store_explicit(&g->slot, a, memory_order_release);
+      pthread_mutex_unlock(&g->lock);
+      if (rc)
+        return rc;
+    }
+  } else if (!a) {
     if ((rc = actor_new(job, in, &a, err)) != 0)
       return rc;
     job->actors[s] = a;
@@ -630,6 +643,12 @@ void sy_job_free(sy_job *job) {
   }
   sy__events_free(job);
   sy_instance_destroy(job->storage);
+  for (uint32_t g = 0; g < job->n_groups; g++) {
+    actor_free(atomic_load(&job->groups[g].slot));
+    pthread_mutex_destroy(&job->groups[g].lock);
+  }
+  free(job->groups);
+  free(job->actor_group);
   free(job->outs);
   free(job->pending);
   free(job->cons_start);
@@ -727,6 +746,82 @@ static int bind_storage(sy_job *job, const sy_job_options *opts,
   return rc;
 }
 
+/* Same actor, version and parameters (programs keep parameters sorted). */
+static int same_actor(const sy_instr *a, const sy_instr *b) {
+  if (strcmp(a->target, b->target) || strcmp(a->version, b->version) ||
+      a->n_params != b->n_params)
+    return 0;
+  for (uint32_t p = 0; p < a->n_params; p++)
+    if (strcmp(a->params[p].key, b->params[p].key) ||
+        strcmp(a->params[p].text, b->params[p].text))
+      return 0;
+  return 1;
+}
+
+static uint64_t actor_hash(const sy_instr *in) {
+  uint64_t h = XXH3_64bits(in->target, strlen(in->target));
+  for (uint32_t p = 0; p < in->n_params; p++) {
+    h ^= XXH3_64bits(in->params[p].key, strlen(in->params[p].key)) * 31;
+    h = h * 1099511628211u ^
+        XXH3_64bits(in->params[p].text, strlen(in->params[p].text));
+  }
+  return h;
+}
+
+/* Maps every stateless APPLY step to a group of identical actors, with an
+ * open-addressing table of group representatives. */
+static int group_actors(sy_job *job, sy_error *err) {
+  uint32_t n = job->n;
+  job->actor_group = malloc((n ? n : 1) * sizeof *job->actor_group);
+  size_t cap = 16;
+  while (cap < 2 * (size_t)n)
+    cap *= 2;
+  uint32_t *table = malloc(cap * sizeof *table); /* representative step */
+  uint32_t *rep_group = malloc((n ? n : 1) * sizeof *rep_group);
+  if (!job->actor_group || !table || !rep_group) {
+    free(table);
+    free(rep_group);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < cap; i++)
+    table[i] = UINT32_MAX;
+  const sy_catalog *cat = sy_platform_catalog(job->platform);
+  const sy_provider *last = NULL;
+  const char *last_name = NULL;
+  for (uint32_t s = 0; s < n; s++) {
+    const sy_instr *in = &job->prog->code[s];
+    job->actor_group[s] = UINT32_MAX;
+    if (in->op != SY_OP_APPLY || (in->flags & SY_INSTR_STATE_IN))
+      continue;
+    if (!last_name || strcmp(last_name, in->target) != 0) {
+      last = sy_catalog_find(cat, SY_KIND_ACTOR, in->target);
+      last_name = in->target;
+    }
+    const sy_actor_ops *ops = last ? last->ops : NULL;
+    if (!ops || (ops->flags & SY_ACTOR_STATEFUL))
+      continue; /* missing actors fail when their step runs */
+    size_t i = actor_hash(in) & (cap - 1);
+    while (table[i] != UINT32_MAX &&
+           !same_actor(&job->prog->code[table[i]], in))
+      i = (i + 1) & (cap - 1);
+    if (table[i] == UINT32_MAX) {
+      table[i] = s;
+      rep_group[s] = job->n_groups++;
+    }
+    job->actor_group[s] = rep_group[table[i]];
+  }
+  free(table);
+  free(rep_group);
+  job->groups = calloc(job->n_groups ? job->n_groups : 1, sizeof *job->groups);
+  if (!job->groups)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (uint32_t g = 0; g < job->n_groups; g++) {
+    pthread_mutex_init(&job->groups[g].lock, NULL);
+    atomic_init(&job->groups[g].slot, NULL);
+  }
+  return 0;
+}
+
 int sy_job_new(sy_platform *p, const sy_program *prog,
                const sy_job_options *opts, sy_job **out, sy_error *err) {
   return sy__job_new(p, prog, opts, 1, out, err);
@@ -778,6 +873,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   for (uint32_t s = 0; s < n; s++)
     atomic_init(&job->pending[s], job->cons_start[s + 1] - job->cons_start[s]);
 
+  if ((rc = group_actors(job, err)) != 0)
+    goto fail;
   for (uint32_t s = 0; bind_io && s < n; s++) {
     if (prog->code[s].op == SY_OP_FEED)
       rc = bind_instance(job, job->feeds, s, SY_KIND_FEED, err);

@@ -11,6 +11,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+struct sy__actor_group {
+  pthread_mutex_t lock;            /* taken only to create the instance */
+  _Atomic(struct actor_slot *) slot;
+};
+
 struct sy__listener {
   sy_listener_fn fn;
   void *ud;
@@ -34,6 +39,12 @@ struct sy_job {
   uint32_t *cons_start;      /* CSR: consumers of step i are */
   uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */
   actor_slot **actors;       /* per step, created on first use */
+  /* Stateless actors with the same name, version and parameters share one
+   * instance (apply must not modify it, so sharing is safe): steps map to
+   * a group, each group's instance is made once, on first use. */
+  uint32_t *actor_group;     /* per step: a group, or UINT32_MAX */
+  struct sy__actor_group *groups;
+  uint32_t n_groups;
   sy_instance **feeds;       /* per step (FEED), shared by target */
   sy_instance **sinks;       /* per step (SINK) */
   sy_bundle_entry *states;   /* apply: the loaded bundle */
