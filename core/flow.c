@@ -768,7 +768,51 @@ typedef struct checker {
   void *ud;
   sy_error *err;
   int rc; /* the first problem's code */
+  /* Node ids sorted (ties by position), so that lookups and the duplicate
+   * check cost O(log n) rather than a scan: flows can be large. */
+  struct id_ref *idx;
+  size_t n_idx;
 } checker;
+
+typedef struct id_ref {
+  const char *id;
+  size_t i;
+} id_ref;
+
+static int cmp_id_ref(const void *a, const void *b) {
+  const id_ref *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int build_index(checker *C) {
+  size_t n = C->flow->n_nodes;
+  C->idx = malloc((n ? n : 1) * sizeof *C->idx);
+  if (!C->idx)
+    return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
+                        C->flow->file);
+  for (size_t i = 0; i < n; i++) {
+    C->idx[i].id = C->flow->nodes[i].id;
+    C->idx[i].i = i;
+  }
+  qsort(C->idx, n, sizeof *C->idx, cmp_id_ref);
+  C->n_idx = n;
+  return 0;
+}
+
+/* The first node (in file order) with this id, or -1. */
+static long find_id(const checker *C, const char *id) {
+  size_t lo = 0, hi = C->n_idx;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(C->idx[mid].id, id) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < C->n_idx && strcmp(C->idx[lo].id, id) == 0 ? (long)C->idx[lo].i
+                                                          : -1;
+}
 
 /* Reports "file:line: message[; try: switchyard providers help actor.A]".
  * `actor` names the actor the problem is about, or NULL. */
@@ -831,13 +875,11 @@ static void check_ids(checker *C) {
                 "another id");
       continue;
     }
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(flow->nodes[j].id, n->id) == 0) {
-        problem(C, SY_EEXIST, n->file, n->line, NULL,
-                "duplicate id '%s' (first defined at %s:%d)", n->id,
-                flow->nodes[j].file, flow->nodes[j].line);
-        break;
-      }
+    long first = find_id(C, n->id);
+    if (first >= 0 && (size_t)first != i)
+      problem(C, SY_EEXIST, n->file, n->line, NULL,
+              "duplicate id '%s' (first defined at %s:%d)", n->id,
+              flow->nodes[first].file, flow->nodes[first].line);
   }
 }
 
@@ -868,19 +910,17 @@ static int resolve_actors(checker *C) {
 }
 
 /* Index of the node an input names, -1 for the source, -2 for nothing. */
-static long target_of(const sy_flow *flow, const sy_flow_input *in) {
+static long target_of(const checker *C, const sy_flow_input *in) {
   if (strcmp(in->node, "source") == 0)
     return -1;
-  for (size_t i = 0; i < flow->n_nodes; i++)
-    if (strcmp(flow->nodes[i].id, in->node) == 0)
-      return (long)i;
-  return -2;
+  long i = find_id(C, in->node);
+  return i >= 0 ? i : -2;
 }
 
 /* Checks one input; `who` names its user (a node id, or "sink"). */
 static int check_input(checker *C, const sy_flow_input *in, const char *who) {
   sy_flow *flow = C->flow;
-  long t = target_of(flow, in);
+  long t = target_of(C, in);
   if (t == -2) {
     const char **ids = calloc(flow->n_nodes + 1, sizeof *ids);
     if (!ids)
@@ -1180,7 +1220,7 @@ static int compute_order(checker *C) {
   for (size_t i = 0; i < n; i++) {
     first[i] = e;
     for (size_t k = 0; k < flow->nodes[i].n_inputs; k++, e++) {
-      target[e] = target_of(flow, &flow->nodes[i].inputs[k]);
+      target[e] = target_of(C, &flow->nodes[i].inputs[k]);
       if (target[e] >= 0) {
         indeg[i]++;
         sfirst[target[e] + 1]++;
@@ -1232,11 +1272,23 @@ done:
   return rc;
 }
 
+static int validate(checker *C);
+
 int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err) {
   if (!flow || !cat)
     return sy_error_set(err, SY_EINVAL, "sy__flow_validate: no flow");
-  checker C = {flow, cat, report, ud, err, 0};
+  checker C = {flow, cat, report, ud, err, 0, NULL, 0};
+  int rc = build_index(&C);
+  if (rc == 0)
+    rc = validate(&C);
+  free(C.idx);
+  return rc;
+}
+
+static int validate(checker *C_) {
+  checker C = *C_;
+  sy_flow *flow = C.flow;
   int rc;
   check_ids(&C);
   if ((rc = resolve_actors(&C)) != 0)
