@@ -41,7 +41,7 @@ printf '[FEED.data]\nprovider = csv\npath = %s\n' "$ex/iris" > switchyard.ini
 for r in local shelf; do
   R="--registry $r"
   expect 0 "released .* as version 1\.0" -- "$sy" release "$iris" --version 1.0 $R
-  expect 2 "exists already|not newer" -- "$sy" release "$iris" --version 1.0 $R
+  expect 2 "exists|not newer" -- "$sy" release "$iris" --version 1.0 $R
   expect 2 "not newer" -- "$sy" release "$iris" --version 0.9 $R
   expect 0 "committed generation 1 of iris:1\.0" -- "$sy" train iris $R
   "$sy" -q apply iris $R > "apply1.$r.csv" || bad "apply iris on $r"
