@@ -10,7 +10,7 @@ dst=_build-asan
 mkdir -p "$dst"
 # Sync the sources (tracked and untracked-but-not-ignored files).
 git ls-files -z --cached --others --exclude-standard |
-  xargs -0 cp -p --parents -t "$dst"
+  xargs -0 cp -pf --parents -t "$dst"
 cd "$dst"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
   ./autogen.sh >/dev/null

@@ -21,7 +21,7 @@ fail() { echo "install.sh: FAIL: $*" >&2; exit 1; }
 build=$top/_build-install
 mkdir -p "$build"
 git ls-files -z --cached --others --exclude-standard |
-  xargs -0 cp -p --parents -t "$build"
+  xargs -0 cp -pf --parents -t "$build"
 cd "$build"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
   ./autogen.sh >/dev/null 2>&1
