@@ -22,6 +22,7 @@
 
 typedef struct flow_args {
   const char *flow;
+  const char *from;
   const char *cache;
   const char *registry;
   const char *log;
@@ -45,6 +46,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"trace", required_argument, NULL, 't'},
       {"cache", required_argument, NULL, 'c'},
       {"registry", required_argument, NULL, 'r'},
+      {"from", required_argument, NULL, 'f'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -80,6 +82,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 'r':
       a->registry = optarg;
+      break;
+    case 'f':
+      a->from = optarg;
       break;
     }
   }
@@ -197,7 +202,11 @@ static void watch_interrupts(sy_job *job) {
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
-  int rc = parse(cmd, mode == SY_MODE_RUN ? "sltc" : "sltcr", argc, argv, &a);
+  int rc = parse(cmd,
+                 mode == SY_MODE_RUN     ? "sltce"
+                 : mode == SY_MODE_TRAIN ? "sltcref"
+                                         : "sltcre",
+                 argc, argv, &a);
   if (rc)
     return rc;
   if (a.state && a.registry) {
@@ -206,6 +215,16 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   }
   /* Without --state, train and apply use the registry. */
   int use_registry = mode != SY_MODE_RUN && !a.state;
+  unsigned long from = 0;
+  if (a.from) {
+    char *end;
+    from = strtoul(a.from, &end, 10);
+    if (!*a.from || *end || from == 0 || from > UINT32_MAX || !use_registry) {
+      cli_errorf("train: --from takes a generation number (1, 2, ...) and "
+                 "needs the registry (not --state)");
+      return CLI_USAGE;
+    }
+  }
   set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
@@ -215,7 +234,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
-  sy_target_options topts = {sizeof topts, a.registry};
+  sy_target_options topts = {sizeof topts, a.registry, (uint32_t)from};
   rc = use_registry ? sy_program_compile_target(p, a.flow, mode, &topts,
                                                 stderr, &prog, &err)
                     : sy_program_compile(p, a.flow, mode, &copts, stderr,
@@ -234,6 +253,12 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   if (rc == 0 && ctx->verbosity >= 0 && isatty(STDERR_FILENO))
     rc = sy_job_progress_to(job, stderr, &err);
   int status = CLI_OK;
+  if (rc == 0 && a.explain) {
+    rc = sy_job_explain(job, stdout);
+    sy_job_free(job);
+    sy_program_free(prog);
+    return rc ? CLI_FAILED : CLI_OK;
+  }
   if (rc == 0)
     watch_interrupts(job);
   if (rc) {
@@ -284,10 +309,12 @@ const cli_command cli_cmd_compile = {
 
 const cli_command cli_cmd_run = {
     "run", "run a flow: apply it (training in memory if needed) to the sink",
-    "run FLOW [--log FILE] [--trace FILE] [--cache MODE]",
+    "run FLOW [--log FILE] [--trace FILE] [--cache MODE] [--explain]",
     "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n"
     "  --log FILE     write every step event as JSON lines\n"
     "  --trace FILE   write a Chrome trace (open it in Perfetto)\n"
+    "  --explain      say for every step whether it would run and why\n"
+    "                 (cached or not), and run nothing\n"
     "  --cache MODE   off, read, write or readwrite: whether step results\n"
     "                 come from and go to the storage (default: [PLATFORM]\n"
     "                 cache)\n"
@@ -297,13 +324,16 @@ const cli_command cli_cmd_run = {
 
 const cli_command cli_cmd_train = {
     "train", "fit a release's stateful actors, commit a new generation",
-    "train PROJECT[:RELEASE] | FLOW [--registry R | --state FILE] "
+    "train PROJECT[:RELEASE] | FLOW [--registry R [--from GEN] | --state "
+    "FILE] "
     "[--log FILE] [--trace FILE] [--cache MODE]",
     "Commits the trained states as a new generation (1, 2, ...) of the\n"
     "release (default the latest; for a FLOW, the release holding that\n"
     "flow) in the registry ([PLATFORM] registry, or --registry R).\n"
+    "  --from GEN     incremental actors (std.scaler) continue from\n"
+    "                 generation GEN's states; the others train afresh\n"
     "  --state FILE   instead, write the states to FILE (no registry)\n"
-    "  --log, --trace, --cache as for run\n",
+    "  --log, --trace, --cache, --explain as for run\n",
     cmd_train};
 
 const cli_command cli_cmd_apply = {
@@ -312,5 +342,5 @@ const cli_command cli_cmd_apply = {
     "FILE] [--log FILE] [--trace FILE] [--cache MODE]",
     "Loads a generation (default the latest) from the registry.\n"
     "  --state FILE   instead, the states written by `train --state FILE`\n"
-    "  --log, --trace, --cache as for run\n",
+    "  --log, --trace, --cache, --explain as for run\n",
     cmd_apply};

@@ -243,6 +243,7 @@ typedef struct compiler {
   uint8_t states_hash[16]; /* apply: content hash of the state file */
   uint32_t *ids;           /* open-addressed: node index + 1 by id, 0 empty */
   size_t ids_mask;         /* capacity - 1 (a power of two) */
+  int incremental;         /* train from earlier states (--from) */
 } compiler;
 
 /* Finding an input's node by id was a linear scan per input, which made
@@ -360,6 +361,24 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
         args[1 + nin] = (uint32_t)c->label;
         t.n_args++;
         t.flags |= SY_INSTR_LABEL;
+      }
+      if (c->incremental && (ops->flags & SY_ACTOR_INCREMENTAL)) {
+        /* Continue from the earlier generation's state: LOAD it and hand
+         * it to TRAIN first. */
+        sy_instr load = t;
+        load.op = SY_OP_LOAD;
+        load.n_args = 0;
+        load.flags = 0;
+        int l = sy__program_emit(c->prog, &load);
+        if (l < 0) {
+          rc = sy_error_set(err, l, "out of memory");
+          goto done;
+        }
+        sy__instr_finish(c->prog, (uint32_t)l, c->states_hash, 16);
+        args[0] = (uint32_t)l;
+        t.args = args;
+        t.n_args++;
+        t.flags |= SY_INSTR_STATE_IN;
       }
       s = sy__program_emit(c->prog, &t);
       if (s >= 0)
@@ -508,7 +527,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                      const sy_compile_options *opts,
                      const sy__compile_ctx *ctx, sy_program **out,
                      sy_error *err) {
-  static const sy__compile_ctx none = {0, NULL, NULL, NULL};
+  static const sy__compile_ctx none = {0, NULL, NULL, NULL, 0};
   if (!ctx)
     ctx = &none;
   int use_feed = !ctx->no_feed;
@@ -526,7 +545,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   prog->flow_file = strdup(flow->file ? flow->file : "");
   const char *state_file = ctx->states ? ctx->states
                                        : opts ? opts->state_file : NULL;
-  prog->state_file = strdup(state_file && mode == SY_MODE_APPLY ? state_file : "");
+  int loads = mode == SY_MODE_APPLY || (mode == SY_MODE_TRAIN && ctx->incremental);
+  prog->state_file = strdup(state_file && loads ? state_file : "");
   prog->commit_to = strdup(
       ctx->commit_to && mode == SY_MODE_TRAIN ? ctx->commit_to : "");
   if (!prog->flow_name || !prog->flow_file || !prog->state_file ||
@@ -589,7 +609,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   if (ctx->states_hash)
     memcpy(c.states_hash, ctx->states_hash, 16);
   else
-    hash_file(mode == SY_MODE_APPLY ? state_file : NULL, c.states_hash);
+    hash_file(loads ? state_file : NULL, c.states_hash);
+  c.incremental = mode == SY_MODE_TRAIN && ctx->incremental;
 
   int any_stateful = 0;
   for (size_t i = 0; i < nn; i++) {

@@ -286,11 +286,24 @@ static int exec_train(sy_job *job, size_t s, const sy_value *const *vin,
                           "check source.label",
                           in->node, in->target);
   }
+  const sy_value *from = NULL;
+  if (in->flags & SY_INSTR_STATE_IN) {
+    from = vin[0];
+    vin++;
+    n_in--;
+  }
   actor_slot *a = NULL;
   int rc = actor_new(job, in, &a, err);
   if (rc)
     return rc;
   const sy_actor_ops *ops = actor_ops(a);
+  if (from && ops->state_load &&
+      (rc = ops->state_load(a->self, from, err)) != 0) {
+    sy_error_prefix(err, "%s (%s): loading the earlier state", in->node,
+                    in->target);
+    actor_free(a);
+    return rc;
+  }
   if (!ops->train || !ops->state_save) {
     rc = sy_error_set(err, SY_EPLUGIN, "%s: %s declares state but cannot train",
                       in->node, in->target);
@@ -885,7 +898,7 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     if (rc)
       goto fail;
   }
-  if (prog->mode == SY_MODE_APPLY && prog->state_file[0]) {
+  if (prog->state_file[0]) {
     int need = 0;
     for (uint32_t s = 0; s < n; s++)
       need |= prog->code[s].op == SY_OP_LOAD;
@@ -942,4 +955,40 @@ void sy__job_reset(sy_job *job, const uint8_t *keep) {
 
 sy_value *sy__job_output(const sy_job *job, size_t s, size_t k) {
   return job->outs[s] ? job->outs[s][k] : NULL;
+}
+
+int sy_job_explain(sy_job *job, FILE *out) {
+  const sy_program *prog = job->prog;
+  unsigned runs = 0, cached = 0;
+  for (uint32_t s = 0; s < job->n; s++) {
+    const sy_instr *in = &prog->code[s];
+    const char *why;
+    if (!job->storage || !job->cache_read) {
+      why = "runs: the cache is off";
+      runs++;
+    } else if (!sy__step_cacheable(job, s)) {
+      why = in->op == SY_OP_SINK || in->op == SY_OP_COMMIT
+                ? "runs: a side effect, never cached"
+            : in->flags & SY_INSTR_VOLATILE
+                ? "runs: its input has no content fingerprint"
+                : "runs: cheap, never cached";
+      runs++;
+    } else {
+      sy_value *small[8];
+      sy_value **vals = in->n_outputs <= 8
+                            ? small
+                            : calloc(in->n_outputs, sizeof *vals);
+      int hit = vals && cache_lookup(job, s, vals);
+      for (uint32_t k = 0; hit && k < in->n_outputs; k++)
+        sy_value_unref(vals[k]);
+      if (vals != small)
+        free(vals);
+      why = hit ? "cached: its result is in the storage"
+                : "runs: its key is not in the storage";
+      hit ? cached++ : runs++;
+    }
+    fprintf(out, "%4u  %-40s %.12s  %s\n", s, in->text, in->key_hex, why);
+  }
+  fprintf(out, "%u steps: %u cached, %u to run\n", job->n, cached, runs);
+  return ferror(out) ? SY_EIO : 0;
 }

@@ -460,9 +460,26 @@ int sy_program_compile_target(sy_platform *p, const char *target,
 
   sy__compile_ctx ctx = {0};
   uint8_t states_hash[16];
+  char from_ref[640];
+  uint32_t from = opts && opts->size >= sizeof *opts ? opts->from : 0;
   if (mode == SY_MODE_TRAIN) {
     snprintf(ref, sizeof ref, "registry:%s:%s:%s", r.name, project, release);
     ctx.commit_to = ref;
+  }
+  if (mode == SY_MODE_TRAIN && from) {
+    uint32_t found = 0;
+    rc = r.ops->get_generation(r.self, project, release, from, &states, &tag,
+                               &found, err);
+    if (rc) {
+      sy_error_prefix(err, "registry.%s: %s:%s", r.name, project, release);
+      goto done;
+    }
+    snprintf(from_ref, sizeof from_ref, "registry:%s:%s:%s:%u", r.name,
+             project, release, found);
+    sy_value_hash(states, states_hash);
+    ctx.states = from_ref;
+    ctx.states_hash = states_hash;
+    ctx.incremental = 1;
   } else if (mode == SY_MODE_APPLY) {
     uint32_t found = 0;
     rc = r.ops->get_generation(r.self, project, release, generation, &states,

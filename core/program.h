@@ -93,6 +93,8 @@ typedef struct sy__compile_ctx {
   const uint8_t *states_hash; /* content hash of those states, or NULL to
                                  hash the file named by `states` */
   const char *commit_to;      /* train: "registry:INST:PROJECT:RELEASE" */
+  int incremental;            /* train: incremental actors start from the
+                                 states at `states` (LOAD, then TRAIN) */
 } sy__compile_ctx;
 int sy__compile_flow(sy_platform *p, const struct sy_flow *flow, sy_mode mode,
                      const sy_compile_options *opts,

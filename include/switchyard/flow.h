@@ -84,6 +84,10 @@ SY_API int sy_job_new(sy_platform *p, const sy_program *prog,
                       sy_error *err);
 /* Runs the job on a runner instance (NULL: [PLATFORM] runner). */
 SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
+/* Prints, for every step, whether a run would execute it and why: its
+ * result is cached, it is not (yet), it is never cached (sinks, commits),
+ * or the cache is off. Runs nothing. */
+SY_API int sy_job_explain(sy_job *job, FILE *out);
 /* After a train job: the states bundle it committed (borrowed), or NULL. */
 SY_API const sy_value *sy_job_states(const sy_job *job);
 SY_API void sy_job_free(sy_job *job);

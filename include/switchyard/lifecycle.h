@@ -37,6 +37,8 @@ SY_API int sy_release(sy_platform *p, const char *flow_path,
 typedef struct sy_target_options {
   uint32_t size;        /* sizeof(sy_target_options) */
   const char *registry; /* instance name; NULL: [PLATFORM] registry */
+  uint32_t from;        /* train: incremental actors start from this
+                           generation's states; 0: from scratch */
 } sy_target_options;
 
 /* Compiles a target for run, train (the program commits a new generation

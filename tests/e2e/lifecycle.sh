@@ -57,14 +57,21 @@ for r in local shelf; do
   expect 2 "iris:1\.0:7|generation 7|no generation" -- "$sy" apply iris:1.0:7 $R
 done
 expect 2 "nope" -- "$sy" apply nope:1.0
+# incremental training: the scaler continues from generation 1's state,
+# the model (not incremental) trains afresh
+"$sy" -q train iris --registry local --from 1 --log from.jsonl || bad "train --from 1"
+grep -q '"label":"load scale (std.scaler)"' from.jsonl && ok || bad "train --from did not load the scaler's state"
+grep -q '"label":"load model' from.jsonl && bad "train --from loaded a non-incremental actor" || ok
+expect 2 "--from takes a generation" -- "$sy" train iris --from zero
+expect 2 "generation 99|no generation" -- "$sy" train iris --registry local --from 99
 # a flow that differs from every release must be released first
 sed 's/epochs = 500/epochs = 400/' "$iris" > changed.flow
 expect 2 "release it first" -- "$sy" train changed.flow
 
 # export / import: file -> archive file -> a fresh file registry
-expect 0 "exported 3 entries" -- "$sy" registry export iris:1.0 moved.tar
+expect 0 "exported 4 entries" -- "$sy" registry export iris:1.0 moved.tar
 printf '[REGISTRY.fresh]\nprovider = file\npath = %s/fresh\n' "$tmp" > fresh.ini
-expect 0 "imported 3 entries" -- "$sy" -c fresh.ini registry import moved.tar --registry fresh
+expect 0 "imported 4 entries" -- "$sy" -c fresh.ini registry import moved.tar --registry fresh
 "$sy" -q -c fresh.ini apply iris:1.0 --registry fresh > imported.csv || bad "apply after import"
 same run.csv imported.csv "apply after export/import"
 rm switchyard.ini
@@ -79,6 +86,9 @@ done_=$(grep -c '"event":"done"' warm.jsonl)
 [ "$cached" -ge 4 ] && ok || bad "warm run: only $cached steps cached"
 grep '"event":"done"' warm.jsonl | grep -qE 'apply|feed' &&
   bad "warm run recomputed a cacheable step: $(grep '"event":"done"' warm.jsonl)" || ok
+expect 0 "cached: its result is in the storage" -- "$sy" run "$clean" --explain
+expect 0 "runs: a side effect, never cached" -- "$sy" run "$clean" --explain
+expect 0 "runs: the cache is off" -- "$sy" run "$clean" --explain --cache off
 # change one parameter: only that step and what follows it run again
 cp "$clean" c2.flow
 sed -i 's/n = 20;/n = 5;/' c2.flow

@@ -177,6 +177,48 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_job_options, state_file, 8);
   ASSERT_OFFSET(sy_job_options, cache, 16);
 
+  ASSERT_SIZE(sy_target_options, 24);
+  ASSERT_OFFSET(sy_target_options, size, 0);
+  ASSERT_OFFSET(sy_target_options, registry, 8);
+  ASSERT_OFFSET(sy_target_options, from, 16);
+
+  ASSERT_SIZE(sy_event, 48);
+  ASSERT_OFFSET(sy_event, size, 0);
+  ASSERT_OFFSET(sy_event, type, 4);
+  ASSERT_OFFSET(sy_event, step, 8);
+  ASSERT_OFFSET(sy_event, worker, 12);
+  ASSERT_OFFSET(sy_event, time_ns, 16);
+  ASSERT_OFFSET(sy_event, duration_ns, 24);
+  ASSERT_OFFSET(sy_event, code, 32);
+  ASSERT_OFFSET(sy_event, attempt, 36);
+  ASSERT_OFFSET(sy_event, message, 40);
+
+  ASSERT_SIZE(sy_storage_ops, 40);
+  ASSERT_OFFSET(sy_storage_ops, get, 8);
+  ASSERT_OFFSET(sy_storage_ops, put, 16);
+  ASSERT_OFFSET(sy_storage_ops, list, 24);
+  ASSERT_OFFSET(sy_storage_ops, remove, 32);
+  ASSERT_SIZE(sy_storage_entry, 48);
+  ASSERT_OFFSET(sy_storage_entry, key, 8);
+  ASSERT_OFFSET(sy_storage_entry, label, 16);
+  ASSERT_OFFSET(sy_storage_entry, bytes, 24);
+  ASSERT_OFFSET(sy_storage_entry, mtime, 32);
+  ASSERT_OFFSET(sy_storage_entry, outputs, 40);
+
+  ASSERT_SIZE(sy_registry_ops, 48);
+  ASSERT_OFFSET(sy_registry_ops, put_release, 8);
+  ASSERT_OFFSET(sy_registry_ops, get_release, 16);
+  ASSERT_OFFSET(sy_registry_ops, put_generation, 24);
+  ASSERT_OFFSET(sy_registry_ops, get_generation, 32);
+  ASSERT_OFFSET(sy_registry_ops, list, 40);
+  ASSERT_SIZE(sy_registry_entry, 40);
+  ASSERT_OFFSET(sy_registry_entry, project, 8);
+  ASSERT_OFFSET(sy_registry_entry, release, 16);
+  ASSERT_OFFSET(sy_registry_entry, generation, 24);
+  ASSERT_OFFSET(sy_registry_entry, mtime, 32);
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_STORAGE), sizeof(sy_storage_ops));
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_REGISTRY), sizeof(sy_registry_ops));
+
   ASSERT_SIZE(sy_csv_options, 32);
   ASSERT_OFFSET(sy_csv_options, size, 0);
   ASSERT_OFFSET(sy_csv_options, delimiter, 4);
