@@ -9,8 +9,10 @@ jobs=${1:-2}
 dst=_build-asan
 mkdir -p "$dst"
 # Sync the sources (tracked and untracked-but-not-ignored files).
+# (tar replaces files that exist, where cp --parents sometimes fails with
+# EEXIST on a tree it copied into before.)
 git ls-files -z --cached --others --exclude-standard |
-  xargs -0 cp -pf --parents -t "$dst"
+  tar --null -T - -cf - | tar -xf - -C "$dst"
 cd "$dst"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
   ./autogen.sh >/dev/null

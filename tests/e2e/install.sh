@@ -20,8 +20,10 @@ fail() { echo "install.sh: FAIL: $*" >&2; exit 1; }
 
 build=$top/_build-install
 mkdir -p "$build"
+# (tar replaces files that exist, where cp --parents sometimes fails with
+# EEXIST on a tree it copied into before.)
 git ls-files -z --cached --others --exclude-standard |
-  xargs -0 cp -pf --parents -t "$build"
+  tar --null -T - -cf - | tar -xf - -C "$build"
 cd "$build"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
   ./autogen.sh >/dev/null 2>&1
