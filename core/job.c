@@ -134,31 +134,6 @@ static const sy_actor_ops *actor_ops(const actor_slot *a) {
 
 /* ---- frames --------------------------------------------------------- */
 
-/* Copies column c of src into dst under the same name. */
-static int copy_column(sy_value *dst, const sy_value *src, size_t c) {
-  const char *name = sy_frame_col_name(src, c);
-  switch (sy_frame_col_type(src, c)) {
-  case SY_COL_F64:
-    return sy_frame_add_f64(dst, name, sy_frame_f64(src, c),
-                            sy_frame_valid(src, c));
-  case SY_COL_I64:
-    return sy_frame_add_i64(dst, name, sy_frame_i64(src, c),
-                            sy_frame_valid(src, c));
-  case SY_COL_STR: {
-    size_t rows = sy_frame_rows(src);
-    const char **cells = malloc((rows ? rows : 1) * sizeof *cells);
-    if (!cells)
-      return SY_ENOMEM;
-    for (size_t r = 0; r < rows; r++)
-      cells[r] = sy_frame_str(src, c, r);
-    int rc = sy_frame_add_str(dst, name, cells);
-    free(cells);
-    return rc;
-  }
-  }
-  return SY_EINVAL;
-}
-
 /* Splits a table into features (every column but the label) and the
  * label (that column alone; no column when the table lacks it). */
 int sy__split_label(const sy_value *table, const char *label,
@@ -180,7 +155,7 @@ int sy__split_label(const sy_value *table, const char *label,
   if (rc == 0)
     rc = sy_frame_new(rows, lab);
   for (size_t c = 0; rc == 0 && c < cols; c++)
-    rc = copy_column((int)c == li ? *lab : *features, table, c);
+    rc = sy_frame_add_column_from((int)c == li ? *lab : *features, table, c);
   if (rc) {
     sy_value_unref(*features);
     sy_value_unref(*lab);
@@ -359,39 +334,12 @@ static int exec_dump(sy_job *job, size_t s, const sy_value *const *vin,
   return rc;
 }
 
-static int write_file_atomic(const char *path, const void *data, size_t len,
-                             sy_error *err) {
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 32);
-  if (!tmp)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-  int rc = 0;
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
-                      strerror(errno));
-  } else {
-    int ok = fwrite(data, 1, len, f) == len;
-    ok &= fflush(f) == 0;
-    ok &= fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-      rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
-                        strerror(errno));
-      unlink(tmp);
-    }
-  }
-  free(tmp);
-  return rc;
-}
-
 static int exec_commit(sy_job *job, const sy_value *bundle, sy_value **out,
                        sy_error *err) {
   if (job->state_file) {
     size_t len = 0;
     const void *data = sy_bytes_data(bundle, &len);
-    int rc = write_file_atomic(job->state_file, data, len, err);
+    int rc = sy__write_file_atomic(job->state_file, data, len, err);
     if (rc)
       return rc;
   }

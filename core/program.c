@@ -339,25 +339,20 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
 
 /* ---- files ---------------------------------------------------------- */
 
-int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
-  void *buf = NULL;
-  size_t len = 0;
-  int rc = sy__program_encode(prog, &buf, &len);
-  if (rc != 0)
-    return sy_error_set(err, rc, "out of memory");
+int sy__write_file_atomic(const char *path, const void *data, size_t len,
+                          sy_error *err) {
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 32);
-  if (!tmp) {
-    free(buf);
+  if (!tmp)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
-  }
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  int rc = 0;
   FILE *f = fopen(tmp, "wb");
   if (!f) {
     rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
                       strerror(errno));
   } else {
-    int ok = fwrite(buf, 1, len, f) == len;
+    int ok = fwrite(data, 1, len, f) == len;
     ok &= fflush(f) == 0;
     ok &= fsync(fileno(f)) == 0;
     ok &= fclose(f) == 0;
@@ -368,6 +363,16 @@ int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
     }
   }
   free(tmp);
+  return rc;
+}
+
+int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
+  void *buf = NULL;
+  size_t len = 0;
+  int rc = sy__program_encode(prog, &buf, &len);
+  if (rc != 0)
+    return sy_error_set(err, rc, "out of memory");
+  rc = sy__write_file_atomic(path, buf, len, err);
   free(buf);
   return rc;
 }

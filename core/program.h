@@ -78,6 +78,10 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
 void sy__hex(const uint8_t *bytes, size_t n, char *out);
 
 
+/* Writes a file whole or not at all: a temporary name beside it, fsync,
+ * rename over. */
+int sy__write_file_atomic(const char *path, const void *data, size_t len,
+                          sy_error *err);
 /* Reads a whole file (at most `limit` bytes) into a NUL-terminated heap
  * buffer. */
 int sy__read_file(const char *path, size_t limit, void **data, size_t *len,

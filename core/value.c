@@ -1205,3 +1205,30 @@ bool sy_value_equal(const sy_value *a, const sy_value *b) {
       return false;
   return true;
 }
+
+int sy_frame_add_column_from(sy_value *dst, const sy_value *src, size_t c) {
+  if (!src || sy_value_type_of(src) != SY_VALUE_FRAME ||
+      c >= sy_frame_cols(src) || sy_frame_rows(src) != sy_frame_rows(dst))
+    return SY_EINVAL;
+  const char *name = sy_frame_col_name(src, c);
+  switch (sy_frame_col_type(src, c)) {
+  case SY_COL_F64:
+    return sy_frame_add_f64(dst, name, sy_frame_f64(src, c),
+                            sy_frame_valid(src, c));
+  case SY_COL_I64:
+    return sy_frame_add_i64(dst, name, sy_frame_i64(src, c),
+                            sy_frame_valid(src, c));
+  case SY_COL_STR: {
+    size_t rows = sy_frame_rows(src);
+    const char **cells = malloc((rows ? rows : 1) * sizeof *cells);
+    if (!cells)
+      return SY_ENOMEM;
+    for (size_t r = 0; r < rows; r++)
+      cells[r] = sy_frame_str(src, c, r);
+    int rc = sy_frame_add_str(dst, name, cells);
+    free(cells);
+    return rc;
+  }
+  }
+  return SY_EINVAL;
+}

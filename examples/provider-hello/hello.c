@@ -52,31 +52,6 @@ static int greet_create(const void *config, void **self, sy_error *err) {
 
 static void greet_destroy(void *self) { (void)self; }
 
-/* Copies column c of src into dst (the frame API copies the data). */
-static int copy_column(sy_value *dst, const sy_value *src, size_t c) {
-  const char *name = sy_frame_col_name(src, c);
-  size_t rows = sy_frame_rows(src);
-  switch (sy_frame_col_type(src, c)) {
-  case SY_COL_F64:
-    return sy_frame_add_f64(dst, name, sy_frame_f64(src, c),
-                            sy_frame_valid(src, c));
-  case SY_COL_I64:
-    return sy_frame_add_i64(dst, name, sy_frame_i64(src, c),
-                            sy_frame_valid(src, c));
-  case SY_COL_STR: {
-    const char **cells = malloc((rows ? rows : 1) * sizeof *cells);
-    if (!cells)
-      return SY_ENOMEM;
-    for (size_t r = 0; r < rows; r++)
-      cells[r] = sy_frame_str(src, c, r);
-    int rc = sy_frame_add_str(dst, name, cells);
-    free(cells);
-    return rc;
-  }
-  }
-  return SY_EINVAL;
-}
-
 static int greet_apply(void *self, const sy_value *const *in, size_t n_in,
                        sy_value **out, sy_error *err) {
   const struct greet_config *cfg = self;
@@ -93,7 +68,7 @@ static int greet_apply(void *self, const sy_value *const *in, size_t n_in,
   char **cells = calloc(rows ? rows : 1, sizeof *cells);
   int rc = cells ? sy_frame_new(rows, &result) : SY_ENOMEM;
   for (size_t c = 0; rc == 0 && c < sy_frame_cols(frame); c++)
-    rc = copy_column(result, frame, c);
+    rc = sy_frame_add_column_from(result, frame, c);
   for (size_t r = 0; rc == 0 && r < rows; r++) {
     char text[256];
     if (sy_frame_format_cell(frame, (size_t)col, r, text, sizeof text) < 0)

@@ -949,6 +949,36 @@ static void test_value_equal(void) {
   sy_value_unref(b);
 }
 
+static void test_value_add_column_from(void) {
+  double d[3] = {1.5, 2.5, 3.5};
+  uint8_t dv[3] = {1, 0, 1};
+  int64_t i[3] = {7, 8, 9};
+  const char *str[3] = {"a", NULL, "c"};
+  sy_value *src = NULL, *dst = NULL, *other = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(3, &src), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_f64(src, "d", d, dv), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_i64(src, "i", i, NULL), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_str(src, "s", str), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(3, &dst), 0);
+  for (size_t c = 3; c-- > 0;)
+    CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, c), 0);
+  CU_ASSERT_EQUAL(sy_frame_cols(dst), 3);
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(dst, 0), "s");
+  CU_ASSERT_PTR_NULL(sy_frame_str(dst, 0, 1));
+  CU_ASSERT_STRING_EQUAL(sy_frame_str(dst, 0, 2), "c");
+  CU_ASSERT_EQUAL(sy_frame_i64(dst, 1)[2], 9);
+  CU_ASSERT(sy_frame_is_null(dst, 2, 1));
+  CU_ASSERT_EQUAL(sy_frame_f64(dst, 2)[2], 3.5);
+  /* The same column twice, a column out of range, a frame of other rows. */
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, 0), SY_EEXIST);
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, 3), SY_EINVAL);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(2, &other), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(other, src, 0), SY_EINVAL);
+  sy_value_unref(src);
+  sy_value_unref(dst);
+  sy_value_unref(other);
+}
+
 int main(void) {
   static const struct {
     const char *name;
@@ -972,6 +1002,7 @@ int main(void) {
       T(test_value_decode_invalid_content),
       T(test_value_hash),
       T(test_value_equal),
+      T(test_value_add_column_from),
 #undef T
   };
   if (CU_initialize_registry() != CUE_SUCCESS)
