@@ -105,20 +105,10 @@ static void set_project(cli_ctx *ctx, const char *flow) {
                            : strdup(".");
 }
 
-/* Exit status for a library error: bad input is 2, a failed run is 1. */
-static int status_of(int rc) {
-  switch (rc) {
-  case SY_ECONFIG:
-  case SY_ESYNTAX:
-  case SY_EUSAGE:
-  case SY_ECYCLE:
-  case SY_ENOENT:
-  case SY_ETYPE:
-  case SY_ERANGE:
-    return CLI_USAGE;
-  default:
-    return CLI_FAILED;
-  }
+/* Before anything runs, every failure is about what the user gave us (the
+ * flow, the config, the states): exit 2; only running out of memory is 1. */
+static int status_before_run(int rc) {
+  return rc == SY_ENOMEM ? CLI_FAILED : CLI_USAGE;
 }
 
 static int cmd_check(cli_ctx *ctx, int argc, char **argv) {
@@ -163,7 +153,7 @@ static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
   rc = sy_program_compile(p, a.flow, mode, &copts, stderr, &prog, &err);
   if (rc) {
     cli_error(&err);
-    return status_of(rc);
+    return status_before_run(rc);
   }
   int status = CLI_OK;
   if (a.output && sy_program_save(prog, a.output, &err) != 0) {
@@ -241,7 +231,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                                          &prog, &err);
   if (rc) {
     cli_error(&err);
-    return status_of(rc);
+    return status_before_run(rc);
   }
   sy_job_options jopts = {sizeof jopts,
                           mode == SY_MODE_TRAIN ? a.state : NULL, a.cache};
@@ -263,7 +253,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     watch_interrupts(job);
   if (rc) {
     cli_error(&err);
-    status = status_of(rc);
+    status = status_before_run(rc);
   } else if ((rc = sy_job_run(job, NULL, &err)) != 0) {
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;

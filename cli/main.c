@@ -45,8 +45,8 @@ void cli_errorf(const char *fmt, ...) {
 void cli_error(const sy_error *err) {
   if (err->message[0])
     cli_errorf("%s", err->message);
-  else
-    cli_errorf("%s", sy_strerror(err->code));
+  else if (err->code)
+    cli_errorf("%s (see above)", sy_strerror(err->code));
 }
 
 void cli_print_help(const cli_command *cmd, FILE *out) {

@@ -260,6 +260,9 @@ static int load_valid(sy_platform *p, const char *path, const char *text,
   else if (report)
     fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
   if (rc) {
+    /* Written to report already: not repeated in err (the code stays). */
+    if (report && err)
+      err->message[0] = '\0';
     sy__flow_free(flow);
     return rc;
   }

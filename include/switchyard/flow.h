@@ -50,9 +50,11 @@ typedef struct sy_compile_options {
   const char *state_file; /* apply: states to load (train writes them) */
 } sy_compile_options;
 
-/* Reads, validates and compiles a flow file. Validation problems are all
- * printed to `report` (may be NULL) as "file:line: ..." lines; err holds
- * the first. */
+/* Reads, validates and compiles a flow file. Problems with the flow file
+ * are all printed to `report` (may be NULL) as "file:line: ..." lines;
+ * err->code then says what failed and, having been reported, err->message
+ * is left empty (with report NULL, err->message holds the first problem).
+ * Other errors (config, feed, states) are only in err. */
 SY_API int sy_program_compile(sy_platform *p, const char *flow_path,
                               sy_mode mode, const sy_compile_options *opts,
                               FILE *report, sy_program **out, sy_error *err);
