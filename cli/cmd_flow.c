@@ -258,7 +258,11 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
-    if (use_registry)
+    /* A runner that runs nothing (graphviz) commits nothing. */
+    if (!sy_job_states(job))
+      fprintf(stderr, "switchyard: nothing was trained or committed (the "
+                      "runner ran no step)\n");
+    else if (use_registry)
       fprintf(stderr, "switchyard: committed generation %u of %s\n",
               sy_job_generation(job), sy_program_origin(prog));
     else
