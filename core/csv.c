@@ -81,10 +81,10 @@ static void locate(const parser *p, size_t off, size_t *line, size_t *col) {
 }
 
 /* Fails with SY_ESYNTAX "NAME:LINE:COL: message" for input offset off. */
-static int fail_at(const parser *p, sy_error *err, size_t off,
-                   const char *fmt, ...) SY_PRINTF(4, 5);
-static int fail_at(const parser *p, sy_error *err, size_t off,
-                   const char *fmt, ...) {
+static int fail_at(const parser *p, sy_error *err, size_t off, const char *fmt,
+                   ...) SY_PRINTF(4, 5);
+static int fail_at(const parser *p, sy_error *err, size_t off, const char *fmt,
+                   ...) {
   size_t line, col;
   locate(p, off, &line, &col);
   char msg[SY_ERROR_MAX];
@@ -235,45 +235,56 @@ static int tokenise(parser *p, sy_error *err) {
     }
     p->nrecords++;
     if (p->nrecords - (size_t)p->header > SY_VALUE_MAX_ROWS)
-      return sy_error_set(err, SY_ETOOBIG, "%s: more than %zu rows",
-                          p->name, (size_t)SY_VALUE_MAX_ROWS);
+      return sy_error_set(err, SY_ETOOBIG, "%s: more than %zu rows", p->name,
+                          (size_t)SY_VALUE_MAX_ROWS);
   }
   return 0;
 }
 
 /* ---- cell conversion ------------------------------------------------- */
 
-/* [+-]?[0-9]+ that fits in int64_t. */
+/* [+-]?[0-9]+ that fits in int64_t. Parsed by hand: strtoll would accept
+ * leading spaces, and the digits are being scanned anyway. */
 static int parse_i64(const char *s, int64_t *out) {
   const char *q = s;
+  int neg = 0;
   if (*q == '+' || *q == '-')
-    q++;
+    neg = *q++ == '-';
   if (*q < '0' || *q > '9')
     return 0;
-  while (*q >= '0' && *q <= '9')
-    q++;
+  const uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+  uint64_t v = 0;
+  for (; *q >= '0' && *q <= '9'; q++) {
+    unsigned d = (unsigned)(*q - '0');
+    if (v > (lim - d) / 10)
+      return 0;
+    v = v * 10 + d;
+  }
   if (*q)
     return 0;
-  errno = 0;
-  long long v = strtoll(s, NULL, 10);
-  if (errno == ERANGE)
-    return 0;
-  *out = (int64_t)v;
+  if (neg)
+    *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+  else
+    *out = (int64_t)v;
   return 1;
 }
 
-/* A finite decimal number; with `special`, also nan, inf, -inf. */
+/* A finite decimal number; with `special`, also nan, inf, -inf. With out
+ * NULL it only answers whether s is one: a number without an exponent and
+ * with few digits is finite for sure, which spares inference a strtod(). */
 static int parse_f64(const char *s, int special, double *out) {
   const char *q = s;
   if (*q == '+' || *q == '-')
     q++;
   if (special) {
-    if (strcasecmp(q, "nan") == 0) {
-      *out = *s == '-' ? -NAN : NAN;
-      return 1;
-    }
-    if (strcasecmp(q, "inf") == 0 || strcasecmp(q, "infinity") == 0) {
-      *out = *s == '-' ? -INFINITY : INFINITY;
+    double v = 0;
+    if (strcasecmp(q, "nan") == 0)
+      v = NAN;
+    else if (strcasecmp(q, "inf") == 0 || strcasecmp(q, "infinity") == 0)
+      v = INFINITY;
+    if (v != 0) {
+      if (out)
+        *out = *s == '-' ? -v : v;
       return 1;
     }
   }
@@ -287,7 +298,8 @@ static int parse_f64(const char *s, int special, double *out) {
   }
   if (digits == 0)
     return 0;
-  if (*q == 'e' || *q == 'E') {
+  int exponent = *q == 'e' || *q == 'E';
+  if (exponent) {
     q++;
     if (*q == '+' || *q == '-')
       q++;
@@ -298,10 +310,13 @@ static int parse_f64(const char *s, int special, double *out) {
   }
   if (*q)
     return 0;
+  if (!out && !exponent && digits < 300)
+    return 1;
   double v = strtod(s, NULL);
   if (!isfinite(v))
     return 0;
-  *out = v;
+  if (out)
+    *out = v;
   return 1;
 }
 
@@ -389,8 +404,7 @@ static int check_header(const parser *p, sy_error *err) {
   free(tmp);
   size_t dup = SIZE_MAX;
   for (size_t i = 1; i < p->ncols; i++) {
-    if (strcmp(cell_text(p, 0, order[i]), cell_text(p, 0, order[i - 1])) ==
-            0 &&
+    if (strcmp(cell_text(p, 0, order[i]), cell_text(p, 0, order[i - 1])) == 0 &&
         order[i] < dup)
       dup = order[i];
   }
@@ -413,19 +427,17 @@ static sy_col_type declared(const char *const *types, const char *cname) {
   return t;
 }
 
-static sy_col_type infer(const parser *p, size_t c, size_t first,
-                         size_t rows) {
+static sy_col_type infer(const parser *p, size_t c, size_t first, size_t rows) {
   int can_int = 1;
   for (size_t r = first; r < first + rows; r++) {
     const char *s = cell_text(p, r, c);
     if (!s)
       continue;
     int64_t iv;
-    double dv;
     if (can_int && parse_i64(s, &iv))
       continue;
     can_int = 0;
-    if (!parse_f64(s, 0, &dv))
+    if (!parse_f64(s, 0, NULL))
       return SY_COL_STR;
   }
   return can_int ? SY_COL_I64 : SY_COL_F64;
@@ -458,8 +470,8 @@ static int build(parser *p, const char *const *types, sy_value **out,
         break;
     }
     if (c == p->ncols) {
-      rc = sy_error_set(err, SY_EINVAL, "%s: types: no column '%.*s'",
-                        p->name, (int)n, types[i]);
+      rc = sy_error_set(err, SY_EINVAL, "%s: types: no column '%.*s'", p->name,
+                        (int)n, types[i]);
       goto fail;
     }
   }
@@ -691,8 +703,9 @@ int sy_csv_write(const sy_value *frame, char delimiter, sy_write_fn write,
     goto fail;
   }
   if (sy_value_type_of(frame) != SY_VALUE_FRAME) {
-    rc = sy_error_set(err, SY_ETYPE, "csv: only a frame can be written as "
-                                     "CSV");
+    rc = sy_error_set(err, SY_ETYPE,
+                      "csv: only a frame can be written as "
+                      "CSV");
     goto fail;
   }
   if (!delim_ok(delim)) {

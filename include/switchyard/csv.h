@@ -92,9 +92,8 @@ typedef struct sy_csv_options {
  * with err filled (see the top of this file). Empty input (or only a BOM)
  * gives a frame with no rows and no columns. Borrows everything it is
  * given. Any thread. Since ABI 1.0. */
-SY_API int sy_csv_read(const char *data, size_t len,
-                       const sy_csv_options *opts, sy_value **out,
-                       sy_error *err);
+SY_API int sy_csv_read(const char *data, size_t len, const sy_csv_options *opts,
+                       sy_value **out, sy_error *err);
 
 /* Receives output of sy_csv_write: len > 0 bytes at buf, borrowed for the
  * call. Returns 0, or a negative SY_E* code that stops the write and is

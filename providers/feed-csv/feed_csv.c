@@ -98,8 +98,7 @@ static int feed_create(const void *config, void **self, sy_error *err) {
     goto fail;
   }
   if (!S_ISDIR(st.st_mode)) {
-    rc = sy_error_set(err, SY_ECONFIG, "path: '%s' is not a folder",
-                      cfg->path);
+    rc = sy_error_set(err, SY_ECONFIG, "path: '%s' is not a folder", cfg->path);
     goto fail;
   }
   const char *d = cfg->delimiter ? cfg->delimiter : ",";
@@ -135,7 +134,9 @@ fail:
   return rc;
 }
 
-static void feed_destroy(void *self) { free(self); }
+static void feed_destroy(void *self) {
+  free(self);
+}
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -188,9 +189,8 @@ static int no_table(const feed_csv *f, const char *table, sy_error *err) {
     free(names[i]);
   free(names);
   if (n)
-    return sy_error_set(err, SY_ENOENT,
-                        "no table '%s' in '%s' (tables: %s)", table, f->path,
-                        list);
+    return sy_error_set(err, SY_ENOENT, "no table '%s' in '%s' (tables: %s)",
+                        table, f->path, list);
   return sy_error_set(err, SY_ENOENT,
                       "no table '%s' in '%s' (the folder has no .csv "
                       "files)",
@@ -215,9 +215,9 @@ static int open_table(const feed_csv *f, const char *table, char **file,
   int d = open(p, O_RDONLY | O_CLOEXEC);
   if (d < 0) {
     int e = errno;
-    int rc = e == ENOENT ? no_table(f, table, err)
-                         : sy_error_set(err, errno_code(e), "'%s': %s", p,
-                                        strerror(e));
+    int rc = e == ENOENT
+                 ? no_table(f, table, err)
+                 : sy_error_set(err, errno_code(e), "'%s': %s", p, strerror(e));
     free(p);
     return rc;
   }

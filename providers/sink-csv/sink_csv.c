@@ -203,8 +203,8 @@ static int sink_write(void *self, const char *name, const sy_value *value,
   }
   if (rename(tmp, target) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot rename '%s' to '%s': %s",
-                      tmp, target, strerror(e));
+    rc = sy_error_set(err, errno_code(e), "cannot rename '%s' to '%s': %s", tmp,
+                      target, strerror(e));
     goto fail;
   }
   /* Make the rename itself durable; a failure here loses nothing that a
@@ -249,7 +249,9 @@ static int sink_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static void sink_destroy(void *self) { free(self); }
+static void sink_destroy(void *self) {
+  free(self);
+}
 
 static const sy_sink_ops sink_ops = {
     sizeof(sy_sink_ops),

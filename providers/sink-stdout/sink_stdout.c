@@ -167,9 +167,8 @@ static int write_table(const sink_stdout *s, out_ctx *o, const sy_value *f) {
   for (size_t r = 0; r < shown && rc == 0; r++) {
     for (size_t c = 0; c < cols && rc == 0; c++) {
       size_t w = display_cell(f, c, r, buf);
-      rc = put_cell(o, buf, w, width[c],
-                    sy_frame_col_type(f, c) != SY_COL_STR, c == 0,
-                    c + 1 == cols);
+      rc = put_cell(o, buf, w, width[c], sy_frame_col_type(f, c) != SY_COL_STR,
+                    c == 0, c + 1 == cols);
     }
     rc = rc ? rc : out_str(o, "\n");
   }
@@ -224,10 +223,9 @@ static int sink_write(void *self, const char *name, const sy_value *value,
     rc = SY_EIO;
   }
   if (rc < 0)
-    return sy_error_set(err, SY_EIO, "stdout: cannot write '%s': %s",
-                        name ? name : "value",
-                        o.eno == EPIPE ? "broken pipe (reader gone)"
-                                       : strerror(o.eno));
+    return sy_error_set(
+        err, SY_EIO, "stdout: cannot write '%s': %s", name ? name : "value",
+        o.eno == EPIPE ? "broken pipe (reader gone)" : strerror(o.eno));
   return 0;
 }
 
@@ -252,7 +250,9 @@ static int sink_create(const void *config, void **self, sy_error *err) {
   return sink_stdout_open(config, stdout, self, err);
 }
 
-static void sink_destroy(void *self) { free(self); }
+static void sink_destroy(void *self) {
+  free(self);
+}
 
 static const sy_sink_ops sink_ops = {
     sizeof(sy_sink_ops),

@@ -122,7 +122,8 @@ static void test_csv_line_ends_and_bom(void) {
       "a,b\r\n1,x\r\n2,y\r\n", /* CRLF */
       "a,b\n1,x\n2,y",         /* no trailing newline */
       "a,b\r\n1,x\n2,y\r\n",   /* mixed */
-      "\xEF\xBB\xBF" "a,b\n1,x\n2,y\n", /* BOM */
+      "\xEF\xBB\xBF"
+      "a,b\n1,x\n2,y\n", /* BOM */
   };
   for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
     sy_value *f = read_ok(variants[i], NULL);
@@ -326,9 +327,8 @@ static void test_csv_error_field_count(void) {
   CU_ASSERT_STRING_EQUAL(read_fail(text, &o, SY_ESYNTAX),
                          "iris.csv:17:1: 4 fields, header has 5");
   /* Quoted newlines count as lines: the bad record starts on line 4. */
-  CU_ASSERT_STRING_EQUAL(
-      read_fail("a,b\n\"x\ny\",1\n1,2,3\n", &o, SY_ESYNTAX),
-      "iris.csv:4:1: 3 fields, header has 2");
+  CU_ASSERT_STRING_EQUAL(read_fail("a,b\n\"x\ny\",1\n1,2,3\n", &o, SY_ESYNTAX),
+                         "iris.csv:4:1: 3 fields, header has 2");
   o.no_header = 1;
   CU_ASSERT_STRING_EQUAL(read_fail("1,2\n3\n", &o, SY_ESYNTAX),
                          "iris.csv:2:1: 1 fields, first row has 2");
@@ -354,7 +354,9 @@ static void test_csv_error_stray_quotes(void) {
       read_fail("a,b\n\xC3\xA9\xC3\xA9,x\"\n", &o, SY_ESYNTAX),
       "q.csv:2:5: quote in unquoted field");
   /* The BOM is not a character of line 1. */
-  CU_ASSERT_STRING_EQUAL(read_fail("\xEF\xBB\xBF" "a,b\"\n", &o, SY_ESYNTAX),
+  CU_ASSERT_STRING_EQUAL(read_fail("\xEF\xBB\xBF"
+                                   "a,b\"\n",
+                                   &o, SY_ESYNTAX),
                          "q.csv:1:4: quote in unquoted field");
 }
 
@@ -433,7 +435,7 @@ static void test_csv_write_exact(void) {
 }
 
 static void test_csv_write_f64_forms(void) {
-  const double d[] = {1e20, -0.0, NAN, -INFINITY, 123456789012345678.0,
+  const double d[] = {1e20,   -0.0, NAN, -INFINITY, 123456789012345678.0,
                       5e-324, 2.5};
   const char *want = "v\n1e+20\n-0.0\nnan\n-inf\n1.2345678901234568e+17\n"
                      "4.94065645841247e-324\n2.5\n";
@@ -521,8 +523,9 @@ static void test_csv_roundtrip_f64_exact(void) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
       memcpy(&v, &x, sizeof v);
     } while (!isfinite(v));
-    d[i] = i % 3 == 0 ? v : i % 3 == 1 ? (double)(x % 100000) / 7.0
-                                       : (double)(int64_t)(x % 1000);
+    d[i] = i % 3 == 0   ? v
+           : i % 3 == 1 ? (double)(x % 100000) / 7.0
+                        : (double)(int64_t)(x % 1000);
   }
   sy_value *f = NULL;
   CU_ASSERT_FATAL(sy_frame_new(N, &f) == 0);

@@ -47,7 +47,9 @@ static void remove_tmpdir(void) {
   nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int suite_init(void) { return make_tmpdir(); }
+static int suite_init(void) {
+  return make_tmpdir();
+}
 static int suite_clean(void) {
   remove_tmpdir();
   return 0;
@@ -109,8 +111,12 @@ static int count_entries(void) {
   return n;
 }
 
-static const sy_feed_ops *feed_ops(void) { return feed_csv_provider.ops; }
-static const sy_sink_ops *csv_ops(void) { return sink_csv_provider.ops; }
+static const sy_feed_ops *feed_ops(void) {
+  return feed_csv_provider.ops;
+}
+static const sy_sink_ops *csv_ops(void) {
+  return sink_csv_provider.ops;
+}
 static const sy_sink_ops *stdout_ops(void) {
   return sink_stdout_provider.ops;
 }
@@ -180,8 +186,7 @@ static void test_io_providers_feed_create_checks_config(void) {
 static void test_io_providers_feed_reads_table(void) {
   reset_tmpdir();
   put_file("iris.csv", "a;n;s\n1;2;x\n3;4;y\n");
-  const char *types[] = {"iris.n:f64", "other.a:string", "ir.a:string",
-                         NULL};
+  const char *types[] = {"iris.n:f64", "other.a:string", "ir.a:string", NULL};
   void *self = feed_new(";", types);
   CU_ASSERT_FATAL(self != NULL);
   sy_value *v = NULL;
@@ -214,8 +219,8 @@ static void test_io_providers_feed_refuses_bad_table_names(void) {
   put_file(".hidden.csv", "a\n1\n");
   void *self = feed_new(",", NULL);
   CU_ASSERT_FATAL(self != NULL);
-  const char *bad[] = {"../x", "/etc/passwd", ".hidden", "a/b", "", "a b",
-                       "x\n"};
+  const char *bad[] = {"../x", "/etc/passwd", ".hidden", "a/b",
+                       "",     "a b",         "x\n"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     sy_value *v = NULL;
     sy_error err;
@@ -245,12 +250,11 @@ static void test_io_providers_feed_lists_tables_on_miss(void) {
   put_file("notes.txt", "x");
   put_file(".secret.csv", "x");
   CU_ASSERT_EQUAL(feed_ops()->read(self, "iris", &v, &err), SY_ENOENT);
-  snprintf(want, sizeof want,
-           "no table 'iris' in '%s' (tables: abalone, wine)", tmpdir);
+  snprintf(want, sizeof want, "no table 'iris' in '%s' (tables: abalone, wine)",
+           tmpdir);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   uint8_t key[16];
-  CU_ASSERT_EQUAL(feed_ops()->fingerprint(self, "iris", key, &err),
-                  SY_ENOENT);
+  CU_ASSERT_EQUAL(feed_ops()->fingerprint(self, "iris", key, &err), SY_ENOENT);
   CU_ASSERT_PTR_NULL(v);
   feed_csv_provider.destroy(self);
 }
@@ -264,8 +268,7 @@ static void test_io_providers_feed_parse_error_names_file(void) {
   sy_error err;
   char want[600];
   CU_ASSERT_EQUAL(feed_ops()->read(self, "bad", &v, &err), SY_ESYNTAX);
-  snprintf(want, sizeof want, "%s/bad.csv:3:1: 1 fields, header has 2",
-           tmpdir);
+  snprintf(want, sizeof want, "%s/bad.csv:3:1: 1 fields, header has 2", tmpdir);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   feed_csv_provider.destroy(self);
 }
@@ -481,19 +484,19 @@ static void test_io_providers_stdout_table_long_and_unicode(void) {
   CU_ASSERT(sy_frame_add_str(f, "word", s) == 0);
   CU_ASSERT(sy_frame_add_f64(f, "x", d, NULL) == 0);
   char *text = stdout_write(SINK_STDOUT_TABLE, 50, f, 0);
-  CU_ASSERT_STRING_EQUAL(
-      text, "word                                          x\n"
-            "----------------------------------------  -----\n"
-            "\xC3\xA9t\xC3\xA9" "                                         1.5\n"
-            "0123456789012345678901234567890123456...  -0.25\n");
+  CU_ASSERT_STRING_EQUAL(text,
+                         "word                                          x\n"
+                         "----------------------------------------  -----\n"
+                         "\xC3\xA9t\xC3\xA9"
+                         "                                         1.5\n"
+                         "0123456789012345678901234567890123456...  -0.25\n");
   free(text);
   sy_value_unref(f);
 }
 
 static void test_io_providers_stdout_bytes_raw(void) {
   sy_value *b = NULL;
-  CU_ASSERT_FATAL(sy_bytes_new("{\"a\": 1}", 8, "application/json", &b) ==
-                  0);
+  CU_ASSERT_FATAL(sy_bytes_new("{\"a\": 1}", 8, "application/json", &b) == 0);
   char *text = stdout_write(SINK_STDOUT_TABLE, 50, b, 0);
   CU_ASSERT_STRING_EQUAL(text, "{\"a\": 1}");
   free(text);
@@ -563,9 +566,9 @@ static void test_io_providers_descriptors(void) {
                               &sink_stdout_provider};
   for (size_t i = 0; i < 3; i++) {
     CU_ASSERT_EQUAL(all[i]->size, sizeof(sy_provider));
-    CU_ASSERT_EQUAL(*(const uint32_t *)all[i]->ops,
-                    all[i]->kind == SY_KIND_FEED ? sizeof(sy_feed_ops)
-                                                 : sizeof(sy_sink_ops));
+    CU_ASSERT_EQUAL(*(const uint32_t *)all[i]->ops, all[i]->kind == SY_KIND_FEED
+                                                        ? sizeof(sy_feed_ops)
+                                                        : sizeof(sy_sink_ops));
     for (const sy_option *o = all[i]->options; o->name; o++) {
       CU_ASSERT_PTR_NOT_NULL(o->help);
       CU_ASSERT(o->offset < all[i]->config_size);
@@ -615,8 +618,8 @@ int main(void) {
   }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() +
-                    CU_get_number_of_suites_failed();
+  unsigned failed =
+      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
   CU_cleanup_registry();
   return failed != 0;
 }
