@@ -151,8 +151,6 @@ int main(int argc, char **argv) {
   sy_frame_new(1, &req);
   for (int k = 0; k < NF; k++)
     sy_frame_add_f64(req, names[k], &x[k], NULL);
-  sy_value *extra = NULL; /* a column the select drops */
-  (void)extra;
 
   double mean[NF], sd[NF], coef[NF + 1];
   fit(mean, sd, coef);
