@@ -155,7 +155,7 @@ int sy__split_label(const sy_value *table, const char *label,
   if (rc == 0)
     rc = sy_frame_new(rows, lab);
   for (size_t c = 0; rc == 0 && c < cols; c++)
-    rc = sy_frame_add_column_from((int)c == li ? *lab : *features, table, c);
+    rc = sy_frame_add_column_from((int)c == li ? *lab : *features, NULL, table, c);
   if (rc) {
     sy_value_unref(*features);
     sy_value_unref(*lab);

@@ -1206,11 +1206,13 @@ bool sy_value_equal(const sy_value *a, const sy_value *b) {
   return true;
 }
 
-int sy_frame_add_column_from(sy_value *dst, const sy_value *src, size_t c) {
-  if (!src || sy_value_type_of(src) != SY_VALUE_FRAME ||
-      c >= sy_frame_cols(src) || sy_frame_rows(src) != sy_frame_rows(dst))
+int sy_frame_add_column_from(sy_value *dst, const char *name,
+                             const sy_value *src, size_t c) {
+  if (!dst || !src || sy_value_type_of(src) != SY_VALUE_FRAME ||
+      c >= sy_frame_cols(src) || sy_frame_rows(src) < sy_frame_rows(dst))
     return SY_EINVAL;
-  const char *name = sy_frame_col_name(src, c);
+  if (!name)
+    name = sy_frame_col_name(src, c);
   switch (sy_frame_col_type(src, c)) {
   case SY_COL_F64:
     return sy_frame_add_f64(dst, name, sy_frame_f64(src, c),
@@ -1219,7 +1221,9 @@ int sy_frame_add_column_from(sy_value *dst, const sy_value *src, size_t c) {
     return sy_frame_add_i64(dst, name, sy_frame_i64(src, c),
                             sy_frame_valid(src, c));
   case SY_COL_STR: {
-    size_t rows = sy_frame_rows(src);
+    /* String cells are reached one by one: gather borrowed pointers (NULL
+     * marks a null) and let the frame copy them. */
+    size_t rows = sy_frame_rows(dst);
     const char **cells = malloc((rows ? rows : 1) * sizeof *cells);
     if (!cells)
       return SY_ENOMEM;

@@ -68,7 +68,7 @@ static int greet_apply(void *self, const sy_value *const *in, size_t n_in,
   char **cells = calloc(rows ? rows : 1, sizeof *cells);
   int rc = cells ? sy_frame_new(rows, &result) : SY_ENOMEM;
   for (size_t c = 0; rc == 0 && c < sy_frame_cols(frame); c++)
-    rc = sy_frame_add_column_from(result, frame, c);
+    rc = sy_frame_add_column_from(result, NULL, frame, c);
   for (size_t r = 0; rc == 0 && r < rows; r++) {
     char text[256];
     if (sy_frame_format_cell(frame, (size_t)col, r, text, sizeof text) < 0)

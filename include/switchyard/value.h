@@ -139,13 +139,14 @@ SY_API int sy_frame_add_i64(sy_value *f, const char *name, const int64_t *data,
 SY_API int sy_frame_add_str(sy_value *f, const char *name,
                             const char *const *data);
 
-/* Adds a copy of column c of frame src (name, type, cells and nulls) to
- * the frame dst under construction; the same rules as sy_frame_add_*.
- * Returns 0, SY_EINVAL (c out of range, rows differ), SY_EEXIST,
- * SY_ESTATE or SY_ENOMEM. Thread-safety: as sy_frame_add_*. Since ABI
- * 1.0. */
-SY_API int sy_frame_add_column_from(sy_value *dst, const sy_value *src,
-                                    size_t c);
+/* Adds to the frame dst under construction (R rows) a copy of the first R
+ * cells of column c of frame src, with their type and nulls, named `name`
+ * (NULL: the source column's name); the same rules as sy_frame_add_*.
+ * Returns 0, SY_EINVAL (c out of range, src has fewer than R rows),
+ * SY_EEXIST, SY_ESTATE or SY_ENOMEM. Thread-safety: as sy_frame_add_*.
+ * Since ABI 1.0. */
+SY_API int sy_frame_add_column_from(sy_value *dst, const char *name,
+                                    const sy_value *src, size_t c);
 
 /* Rows and columns; 0 when f is not a frame. Any thread. Since ABI 1.0. */
 SY_API size_t sy_frame_rows(const sy_value *f);

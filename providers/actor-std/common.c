@@ -125,41 +125,6 @@ double std_cell(const sy_value *f, size_t c, size_t row) {
   return sy_frame_f64(f, c)[row];
 }
 
-int std_copy_column(sy_value *dst, const char *name, const sy_value *src,
-                    size_t c, size_t row0) {
-  size_t rows = sy_frame_rows(dst);
-  const uint8_t *valid = sy_frame_valid(src, c);
-  const uint8_t *v = valid ? valid + row0 : NULL;
-  const char **cells = NULL;
-  int rc;
-
-  switch (sy_frame_col_type(src, c)) {
-  case SY_COL_F64:
-    rc = sy_frame_add_f64(dst, name, sy_frame_f64(src, c) + row0, v);
-    break;
-  case SY_COL_I64:
-    rc = sy_frame_add_i64(dst, name, sy_frame_i64(src, c) + row0, v);
-    break;
-  case SY_COL_STR:
-    /* String cells are reached one by one; gather borrowed pointers (NULL
-     * marks a null cell) and let the frame copy them. */
-    cells = std_alloc(rows, sizeof *cells);
-    if (!cells) {
-      rc = SY_ENOMEM;
-      break;
-    }
-    for (size_t i = 0; i < rows; i++)
-      cells[i] = sy_frame_str(src, c, row0 + i);
-    rc = sy_frame_add_str(dst, name, cells);
-    break;
-  default:
-    rc = SY_EINVAL;
-    break;
-  }
-  free(cells);
-  return rc;
-}
-
 void std_matrix_free(std_matrix *m) {
   free(m->x);
   free(m->names);

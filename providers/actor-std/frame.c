@@ -105,7 +105,7 @@ static int select_apply(void *self, const sy_value *const *in, size_t n_in,
     goto fail_code;
   for (size_t i = 0; i < a->n; i++) {
     size_t c = (size_t)sy_frame_col_index(in[0], a->columns[i]);
-    if ((rc = std_copy_column(f, a->columns[i], in[0], c, 0)) < 0)
+    if ((rc = sy_frame_add_column_from(f, a->columns[i], in[0], c)) < 0)
       goto fail_code;
   }
   *out = f;
@@ -134,7 +134,7 @@ static int drop_apply(void *self, const sy_value *const *in, size_t n_in,
     bool dropped = false;
     for (size_t i = 0; i < a->n && !dropped; i++)
       dropped = strcmp(name, a->columns[i]) == 0;
-    if (!dropped && (rc = std_copy_column(f, name, in[0], c, 0)) < 0)
+    if (!dropped && (rc = sy_frame_add_column_from(f, name, in[0], c)) < 0)
       goto fail_code;
   }
   *out = f;
@@ -185,7 +185,7 @@ static int head_apply(void *self, const sy_value *const *in, size_t n_in,
   if ((rc = sy_frame_new(rows, &f)) < 0)
     goto fail_code;
   for (size_t c = 0; c < sy_frame_cols(in[0]); c++)
-    if ((rc = std_copy_column(f, sy_frame_col_name(in[0], c), in[0], c, 0)) < 0)
+    if ((rc = sy_frame_add_column_from(f, NULL, in[0], c)) < 0)
       goto fail_code;
   *out = f;
   return 0;
@@ -259,7 +259,7 @@ static int concat_columns(const sy_value *const *in, size_t n_in,
                           k + 1);
         goto fail;
       }
-      if ((rc = std_copy_column(f, name, in[k], c, 0)) < 0)
+      if ((rc = sy_frame_add_column_from(f, name, in[k], c)) < 0)
         goto fail_code;
     }
   *out = f;

@@ -289,7 +289,7 @@ static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
       if (strcmp(s->stats.names[j], name) == 0)
         st = (int)j;
     if (st < 0) {
-      if ((rc = std_copy_column(o, name, f, c, 0)) < 0)
+      if ((rc = sy_frame_add_column_from(o, name, f, c)) < 0)
         goto fail_code;
       continue;
     }

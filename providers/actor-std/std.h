@@ -123,10 +123,6 @@ void std_column_list(const sy_value *f, char *buf, size_t cap);
 bool std_is_numeric(const sy_value *f, size_t c);
 /* Reads numeric cell (c, row) as a double (i64 converted). */
 double std_cell(const sy_value *f, size_t c, size_t row);
-/* Appends to dst (which has R rows) the cells [row0, row0 + R) of src's
- * column c, under `name`, keeping its type and nulls. */
-int std_copy_column(sy_value *dst, const char *name, const sy_value *src,
-                    size_t c, size_t row0);
 
 /* A numeric design matrix taken from a frame: n rows, p columns, stored
  * column-major (x[j * n + i]); names[j] is the column's name (borrowed

@@ -961,7 +961,7 @@ static void test_value_add_column_from(void) {
   CU_ASSERT_EQUAL(sy_frame_add_str(src, "s", str), 0);
   CU_ASSERT_EQUAL_FATAL(sy_frame_new(3, &dst), 0);
   for (size_t c = 3; c-- > 0;)
-    CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, c), 0);
+    CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, NULL, src, c), 0);
   CU_ASSERT_EQUAL(sy_frame_cols(dst), 3);
   CU_ASSERT_STRING_EQUAL(sy_frame_col_name(dst, 0), "s");
   CU_ASSERT_PTR_NULL(sy_frame_str(dst, 0, 1));
@@ -969,11 +969,20 @@ static void test_value_add_column_from(void) {
   CU_ASSERT_EQUAL(sy_frame_i64(dst, 1)[2], 9);
   CU_ASSERT(sy_frame_is_null(dst, 2, 1));
   CU_ASSERT_EQUAL(sy_frame_f64(dst, 2)[2], 3.5);
-  /* The same column twice, a column out of range, a frame of other rows. */
-  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, 0), SY_EEXIST);
-  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, src, 3), SY_EINVAL);
-  CU_ASSERT_EQUAL_FATAL(sy_frame_new(2, &other), 0);
-  CU_ASSERT_EQUAL(sy_frame_add_column_from(other, src, 0), SY_EINVAL);
+  /* The same column twice, a column out of range, a frame of more rows
+   * than the source has. */
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, NULL, src, 0), SY_EEXIST);
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(dst, NULL, src, 3), SY_EINVAL);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(4, &other), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(other, NULL, src, 0), SY_EINVAL);
+  /* A shorter frame takes the first cells, under a new name. */
+  sy_value *head = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(2, &head), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_column_from(head, "first", src, 2), 0);
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(head, 0), "first");
+  CU_ASSERT_STRING_EQUAL(sy_frame_str(head, 0, 0), "a");
+  CU_ASSERT_PTR_NULL(sy_frame_str(head, 0, 1));
+  sy_value_unref(head);
   sy_value_unref(src);
   sy_value_unref(dst);
   sy_value_unref(other);
