@@ -15,6 +15,7 @@
 #include "switchyard/lifecycle.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ typedef struct flow_args {
   const char *state;
   const char *output;
   const char *mode;
+  const char *runner; /* -R after the command, for run/train/apply */
   int explain;
 } flow_args;
 
@@ -47,12 +49,13 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"cache", required_argument, NULL, 'c'},
       {"registry", required_argument, NULL, 'r'},
       {"from", required_argument, NULL, 'f'},
+      {"runner", required_argument, NULL, 'R'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
   opterr = 0;
   optind = 0; /* 0 makes glibc reinitialize its scanning state */
-  while ((c = getopt_long(argc, argv, "s:o:m:e", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:o:m:eR:", longopts, NULL)) != -1) {
     if (c == '?' || !strchr(allowed, c)) {
       cli_errorf("%s: unknown option '%s'", cmd, argv[optind - 1]);
       fprintf(stderr, "try: switchyard %s --help\n", cmd);
@@ -85,6 +88,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 'f':
       a->from = optarg;
+      break;
+    case 'R':
+      a->runner = optarg;
       break;
     }
   }
@@ -189,13 +195,30 @@ static void watch_interrupts(sy_job *job) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
+/* This process's rank when an MPI launcher started it (mpirun sets one of
+ * these: Open MPI, PMIx, MPICH's Hydra), else 0. Only rank 0 reports:
+ * the other ranks run the same command to serve the MPI runner, and their
+ * logs, progress lines and messages would repeat or clobber rank 0's. */
+static long launcher_rank(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                     "PMI_RANK"};
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+    const char *v = getenv(vars[i]);
+    char *end;
+    long r = v && *v ? strtol(v, &end, 10) : 0;
+    if (v && *v && !*end && r > 0)
+      return r;
+  }
+  return 0;
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
   int rc = parse(cmd,
-                 mode == SY_MODE_RUN     ? "sltce"
-                 : mode == SY_MODE_TRAIN ? "sltcref"
-                                         : "sltcre",
+                 mode == SY_MODE_RUN     ? "sltceR"
+                 : mode == SY_MODE_TRAIN ? "sltcrefR"
+                                         : "sltcreR",
                  argc, argv, &a);
   if (rc)
     return rc;
@@ -215,6 +238,12 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
       return CLI_USAGE;
     }
   }
+  bool helper = launcher_rank() > 0;
+  if (helper) {
+    a.log = a.trace = NULL;
+    if (ctx->verbosity >= 0)
+      ctx->verbosity = -1;
+  }
   set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
@@ -225,9 +254,10 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
   sy_target_options topts = {sizeof topts, a.registry, (uint32_t)from};
+  FILE *notes = helper ? NULL : stderr;
   rc = use_registry ? sy_program_compile_target(p, a.flow, mode, &topts,
-                                                stderr, &prog, &err)
-                    : sy_program_compile(p, a.flow, mode, &copts, stderr,
+                                                notes, &prog, &err)
+                    : sy_program_compile(p, a.flow, mode, &copts, notes,
                                          &prog, &err);
   if (rc) {
     cli_error(&err);
@@ -254,7 +284,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   if (rc) {
     cli_error(&err);
     status = status_before_run(rc);
-  } else if ((rc = sy_job_run(job, NULL, &err)) != 0) {
+  } else if ((rc = sy_job_run(job, a.runner, &err)) != 0) {
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
@@ -303,8 +333,10 @@ const cli_command cli_cmd_compile = {
 
 const cli_command cli_cmd_run = {
     "run", "run a flow: apply it (training in memory if needed) to the sink",
-    "run FLOW [--log FILE] [--trace FILE] [--cache MODE] [--explain]",
-    "The runner is [PLATFORM] runner, or -R RUNNER before the command.\n"
+    "run FLOW [-R RUNNER] [--log FILE] [--trace FILE] [--cache MODE] "
+    "[--explain]",
+    "  -R RUNNER      the runner instance (default: [PLATFORM] runner); also\n"
+    "                 accepted before the command\n"
     "  --log FILE     write every step event as JSON lines\n"
     "  --trace FILE   write a Chrome trace (open it in Perfetto)\n"
     "  --explain      say for every step whether it would run and why\n"
@@ -327,7 +359,7 @@ const cli_command cli_cmd_train = {
     "  --from GEN     incremental actors (std.scaler) continue from\n"
     "                 generation GEN's states; the others train afresh\n"
     "  --state FILE   instead, write the states to FILE (no registry)\n"
-    "  --log, --trace, --cache, --explain as for run\n",
+    "  -R, --log, --trace, --cache, --explain as for run\n",
     cmd_train};
 
 const cli_command cli_cmd_apply = {
@@ -336,5 +368,5 @@ const cli_command cli_cmd_apply = {
     "FILE] [--log FILE] [--trace FILE] [--cache MODE]",
     "Loads a generation (default the latest) from the registry.\n"
     "  --state FILE   instead, the states written by `train --state FILE`\n"
-    "  --log, --trace, --cache, --explain as for run\n",
+    "  -R, --log, --trace, --cache, --explain as for run\n",
     cmd_apply};

@@ -58,6 +58,11 @@ const char *sy_job_step_target(const sy_job *job, size_t s) {
 const char *sy_job_step_key(const sy_job *job, size_t s) {
   return job->prog->code[s].key_hex;
 }
+uint32_t sy_job_step_index(const sy_job *job, size_t s) {
+  return s < job->n && job->prog->code[s].op == SY_OP_GET
+             ? job->prog->code[s].index
+             : 0;
+}
 const sy_value *sy_job_states(const sy_job *job) { return job->committed; }
 
 /* ---- actors --------------------------------------------------------- */

@@ -73,6 +73,10 @@ SY_API const char *sy_job_step_node(const sy_job *job, size_t step);
 SY_API const char *sy_job_step_target(const sy_job *job, size_t step);
 /* The 128-bit cache key as 32 hex digits. */
 SY_API const char *sy_job_step_key(const sy_job *job, size_t step);
+/* For a GET step, which output of its one input it passes on; 0 for any
+ * other op. Lets a runner that keeps values apart from the job (on other
+ * machines) resolve a GET without moving data. Since ABI 1.1. */
+SY_API uint32_t sy_job_step_index(const sy_job *job, size_t step);
 
 /* Runs one step in this process: gathers its inputs' values, executes it
  * (sy_step_execute), keeps its outputs for its consumers, and releases an

@@ -1,0 +1,239 @@
+/*
+ * bench/mpi - what a remote step costs on runner-mpi, against a raw MPI
+ * round trip measured by the same program in the same launch.
+ *
+ *   mpirun -np 2 bench/mpi [--steps N] [--reps R]     (or bench/mpi.sh)
+ *
+ * Run it from the top of the built tree: it loads bench/.libs/actor-bench.so
+ * from a private copy, plus ./plugins.d.
+ *
+ *   round trip   rank 0 sends a 64-byte message to rank 1, which answers
+ *                with 64 bytes (MPI_Send/MPI_Recv), N times; a batch of
+ *                round trips runs before each flow run (so both see the
+ *                same machine load), median of --reps batches.
+ *   remote step  a flow file of N chained bench.empty actors, compiled and
+ *                bound on every rank, run with runner-mpi with
+ *                ranks_execute_on_root = false, so that every actor step
+ *                runs on another rank than the scheduler: (wall time of
+ *                sy_job_run) / N, median of --reps runs.
+ *   ratio        remote step / round trip: a step needs one round trip
+ *                (RUN, then DONE), so 1 is the floor and the rest is what
+ *                the runner adds (scheduling, encoding, the step itself).
+ *
+ * Every rank runs the same code; rank 0 prints the table.
+ */
+#include <mpi.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <switchyard/switchyard.h>
+
+#define MAX_REPS 15
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return v[n / 2];
+}
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in)
+    return -1;
+  FILE *out = fopen(to, "wb");
+  int rc = out ? 0 : -1;
+  char buf[65536];
+  size_t n;
+  while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n)
+      rc = -1;
+  fclose(in);
+  if (out && fclose(out) != 0)
+    rc = -1;
+  return rc == 0 ? chmod(to, 0755) : -1;
+}
+
+static int write_flow(const char *path, long n) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\nactors = (\n");
+  for (long i = 0; i < n; i++)
+    fprintf(f, "  { id = \"a%ld\"; actor = \"bench.empty\"; }%s\n", i,
+            i + 1 < n ? "," : "");
+  fprintf(f, ");\n");
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Seconds per round trip of `iters` 64-byte ping-pongs 0 <-> 1. */
+static double round_trip(int rank, int iters) {
+  char buf[64] = {0};
+  double t = 0;
+  for (int r = 0; r < 2; r++) { /* r = 0 warms up */
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = now();
+    for (int i = 0; i < iters; i++) {
+      if (rank == 0) {
+        MPI_Send(buf, sizeof buf, MPI_BYTE, 1, 7, MPI_COMM_WORLD);
+        MPI_Recv(buf, sizeof buf, MPI_BYTE, 1, 7, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+      } else if (rank == 1) {
+        MPI_Recv(buf, sizeof buf, MPI_BYTE, 0, 7, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        MPI_Send(buf, sizeof buf, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+      }
+    }
+    t = (now() - t0) / iters;
+  }
+  return t;
+}
+
+int main(int argc, char **argv) {
+  long steps = 2000, reps = 5;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
+      steps = atol(argv[++i]);
+    else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+      reps = atol(argv[++i]);
+    else {
+      fprintf(stderr, "usage: mpirun -np 2 bench/mpi [--steps N] [--reps R]\n");
+      return 2;
+    }
+  }
+  if (steps < 1)
+    steps = 1;
+  if (reps < 1)
+    reps = 1;
+  if (reps > MAX_REPS)
+    reps = MAX_REPS;
+  MPI_Init(&argc, &argv);
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size < 2) {
+    if (rank == 0)
+      fprintf(stderr, "bench/mpi: start it with mpirun -np 2 (or more)\n");
+    MPI_Finalize();
+    return 2;
+  }
+
+  /* Each rank: a private 0755 plugin folder, a one-row table, the flow. */
+  char dir[] = "/tmp/sy-bench-mpi-XXXXXX";
+  char path[4096], cwd[2048], env[8192], feed[4200], sink[4200];
+  int status = 1;
+  sy_platform *p = NULL;
+  if (!mkdtemp(dir) || chmod(dir, 0755) != 0 || !getcwd(cwd, sizeof cwd))
+    goto out;
+  snprintf(path, sizeof path, "%s/plugins", dir);
+  if (mkdir(path, 0755) != 0 || chmod(path, 0755) != 0)
+    goto out;
+  snprintf(path, sizeof path, "%s/plugins/actor-bench.so", dir);
+  if (copy_file("bench/.libs/actor-bench.so", path) != 0) {
+    fprintf(stderr, "bench/mpi: cannot copy bench/.libs/actor-bench.so (run "
+                    "from the top of the built tree after make)\n");
+    goto out;
+  }
+  snprintf(env, sizeof env, "%s/plugins:%s/plugins.d", dir, cwd);
+  setenv("SWITCHYARD_PLUGIN_PATH", env, 1);
+  snprintf(path, sizeof path, "%s/t.csv", dir);
+  FILE *t = fopen(path, "w");
+  if (!t)
+    goto out;
+  fputs("a\n1\n", t);
+  fclose(t);
+  snprintf(feed, sizeof feed, "FEED.data.path=%s", dir);
+  snprintf(sink, sizeof sink, "SINK.out.path=%s/out.csv", dir);
+  const char *overrides[] = {"RUNNER.cluster.provider=mpi",
+                             "RUNNER.cluster.ranks_execute_on_root=false",
+                             "RUNNER.inline.provider=inline",
+                             "FEED.data.provider=csv",
+                             feed,
+                             "SINK.out.provider=csv",
+                             sink,
+                             NULL};
+  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
+  sy_error err;
+  sy_error_clear(&err);
+  if (sy_platform_open(&opts, &p, &err)) {
+    fprintf(stderr, "bench/mpi: platform: %s\n", err.message);
+    goto out;
+  }
+  snprintf(path, sizeof path, "%s/chain.flow", dir);
+  if (write_flow(path, steps) != 0)
+    goto out;
+
+  /* Round trips and runs alternate, so that both see the same load. */
+  double per[MAX_REPS], rtts[MAX_REPS];
+  for (long r = 0; r < reps; r++) {
+    rtts[r] = round_trip(rank, (int)steps);
+    sy_program *prog = NULL;
+    sy_job *job = NULL;
+    int rc = sy_program_compile(p, path, SY_MODE_RUN, NULL, NULL, &prog, &err);
+    if (rc == 0)
+      rc = sy_job_new(p, prog, NULL, &job, &err);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = now();
+    if (rc == 0)
+      rc = sy_job_run(job, "cluster", &err);
+    per[r] = (now() - t0) / (double)steps;
+    sy_job_free(job);
+    sy_program_free(prog);
+    if (rc) {
+      fprintf(stderr, "bench/mpi: rank %d: %s\n", rank, err.message);
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+  }
+  double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
+  /* The same flow on the inline runner, on rank 0 alone: what the step
+   * itself costs in any runner. */
+  double inl[MAX_REPS];
+  for (long r = 0; rank == 0 && r < reps; r++) {
+    sy_program *prog = NULL;
+    sy_job *job = NULL;
+    int rc = sy_program_compile(p, path, SY_MODE_RUN, NULL, NULL, &prog, &err);
+    if (rc == 0)
+      rc = sy_job_new(p, prog, NULL, &job, &err);
+    double t0 = now();
+    if (rc == 0)
+      rc = sy_job_run(job, "inline", &err);
+    inl[r] = (now() - t0) / (double)steps;
+    sy_job_free(job);
+    sy_program_free(prog);
+  }
+  if (rank == 0) {
+    printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
+           "steps, median of %ld\n\n",
+           size, sysconf(_SC_NPROCESSORS_ONLN), steps, reps);
+    printf("| measure                          | us     |\n"
+           "|----------------------------------|--------|\n");
+    printf("| raw MPI round trip (64 B)        | %6.2f |\n", rtt * 1e6);
+    printf("| runner-mpi remote step (empty)   | %6.2f |\n", step * 1e6);
+    printf("| runner-inline step (same flow)   | %6.2f |\n",
+           median(inl, (int)reps) * 1e6);
+    printf("\nratio remote step / round trip: %.2f (goal <= 2)\n", step / rtt);
+  }
+  status = 0;
+out:
+  sy_platform_close(p);
+  snprintf(path, sizeof path, "rm -rf '%s'", dir);
+  if (system(path) != 0)
+    status = 1;
+  MPI_Finalize();
+  return status;
+}

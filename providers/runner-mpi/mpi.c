@@ -1,0 +1,1415 @@
+/*
+ * runner-mpi - runs a job across the ranks of an MPI job (Open MPI or
+ * MPICH):
+ *
+ *   mpirun -np 4 switchyard run FLOW -R cluster
+ *
+ * Design note.
+ *
+ * Every rank runs the same command, so every rank compiles the same
+ * program and binds the same job (same plugins, config, storage and
+ * registry; a shared file system is assumed for the last two). Inside
+ * run() the ranks first compare a digest of their programs' step keys,
+ * so a node with a different flow, config or plugin set is refused by
+ * name instead of computing something else. Then rank 0, the root,
+ * schedules and the others serve.
+ *
+ * Who runs what. Steps with side effects or registry access (FEED, LOAD,
+ * DUMP, COMMIT, SINK) run on the root, once. A GET runs nowhere: the root
+ * resolves it to the output it picks (sy_job_step_index), so no value
+ * moves for it. APPLY and TRAIN steps go to the executors: every other
+ * rank, and the root too when `ranks_execute_on_root` is set (it then
+ * takes a step only when no other executor is idle, so that scheduling
+ * is not held up by long steps on the root). Executors run steps with
+ * sy_step_execute(), the core's step meaning, storage cache included.
+ *
+ * Where values live. An output stays on the rank that produced it. The
+ * activation message (RUN) names, for each input, the rank holding it;
+ * the executor fetches what it does not hold straight from that rank
+ * (FETCH, answered by DATA), never through the root. A value whose
+ * encoding is at most `eager_limit` bytes is also copied to the root
+ * with the step's DONE message, and rides inside later RUN messages, so
+ * small values cost no extra round trip. The root places a ready step on
+ * the idle executor that already holds most of its input bytes. When the
+ * last consumer of a value is done the root tells its holder to drop it
+ * (piggybacked on the holder's next RUN, or on STOP).
+ *
+ * Messages are byte strings in host byte order (every rank runs the same
+ * binary on the same kind of machine; values themselves use the core's
+ * portable encoding):
+ *
+ *   RUN   root->exec  u32 step, u32 n_drop, u32 drop[n_drop], u32 n_in,
+ *                     per input: u32 src, u32 k, i32 holder, u64 len,
+ *                     len bytes when holder is EAGER (-1)
+ *   DONE  exec->root  u32 step, i32 code, u32 n_out; code 0: per output
+ *                     u64 len, u8 eager, len bytes when eager; else
+ *                     u32 len + a message
+ *   FETCH any->holder u32 src, u32 k
+ *   DATA  holder->any u32 src, u32 k, i32 code, the encoded value
+ *   STOP  root->exec  (empty)
+ *
+ * Deadlock freedom. Every send is MPI_Isend with a buffer kept until the
+ * request completes, so no rank ever blocks in a send. A rank that waits
+ * (for DATA, or the root for DONE) keeps receiving everything and answers
+ * FETCH requests meanwhile; other messages that arrive during a wait are
+ * queued and handled afterwards. A step that runs never waits on another
+ * rank, so two ranks fetching from each other both make progress.
+ *
+ * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
+ * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
+ * briefly and then sleeping in short slices, so it notices a cancel
+ * (Ctrl-C, or the SIGTERM mpirun sends when a rank died) and step
+ * timeouts while steps run elsewhere.
+ *
+ * Failures. A step that fails on an executor is reported in its DONE and
+ * follows the parallel runner's policy (fail-fast, keep_going, retries
+ * with a doubling backoff). A rank that dies takes the MPI job with it
+ * (MPI has no recovery in the versions Debian ships): mpirun sends the
+ * survivors SIGTERM, the CLI turns that into a cancel, and the root names
+ * the steps that were in flight and where before mpirun kills it, so no
+ * rank hangs and the user sees which step was lost. A step that runs
+ * past `timeout` cannot be stopped on another rank: the root reports it
+ * and aborts the MPI job (MPI_Abort), which is the only way to free that
+ * rank.
+ *
+ * MPI is process-wide: the plugin initializes it on first use (unless
+ * the host did) and finalizes it when the plugin is unloaded, once. A
+ * host can therefore run several jobs on the cluster in one process.
+ */
+#include <mpi.h>
+
+#include <switchyard/event.h>
+#include <switchyard/runner.h>
+#include <switchyard/switchyard.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { T_RUN = 101, T_DONE, T_FETCH, T_DATA, T_STOP };
+#define EAGER (-1)
+#define ROOT 0
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef struct mpi_config {
+  bool on_root;        /* ranks_execute_on_root */
+  uint64_t eager_limit; /* bytes */
+  bool keep_going;
+  int64_t retries;
+  int64_t timeout; /* ns; 0 = none */
+  int64_t backoff; /* ns */
+} mpi_config;
+
+static const sy_option mpi_options[] = {
+    {"ranks_execute_on_root", SY_OPT_BOOL, 0, "true", NULL, NULL, NULL,
+     offsetof(mpi_config, on_root),
+     "Rank 0 also executes actor steps (when no other rank is idle), not "
+     "only schedules."},
+    {"eager_limit", SY_OPT_SIZE, 0, "64KiB", "0", "1GiB", NULL,
+     offsetof(mpi_config, eager_limit),
+     "Values up to this encoded size travel with the step messages; "
+     "larger ones go straight from producer to consumer on request."},
+    {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
+     offsetof(mpi_config, keep_going),
+     "After a failure, still run every step that does not depend on it."},
+    {"retries", SY_OPT_INT, 0, "0", "0", "100", NULL,
+     offsetof(mpi_config, retries),
+     "How many times a failed step is run again before it counts as "
+     "failed."},
+    {"timeout", SY_OPT_DURATION, 0, "0", "0", NULL, NULL,
+     offsetof(mpi_config, timeout),
+     "Longest a step may run (e.g. 30s); a step past it aborts the MPI "
+     "job; 0 = no limit."},
+    {"backoff", SY_OPT_DURATION, 0, "100ms", "0", "1h", NULL,
+     offsetof(mpi_config, backoff),
+     "Delay before the first retry; doubled for each further one."},
+    SY_OPTION_END};
+
+/* Set when this plugin called MPI_Init, so that it finalizes MPI when it
+ * is unloaded. MPI is one per process, so this is process state by
+ * nature, not instance state. */
+static bool we_initialized;
+
+__attribute__((destructor)) static void mpi_plugin_fini(void) {
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (we_initialized && init && !fin)
+    MPI_Finalize();
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns) {
+  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- byte strings --------------------------------------------------------- */
+
+typedef struct wbuf {
+  uint8_t *p;
+  size_t len, cap;
+  bool oom;
+} wbuf;
+
+static void put(wbuf *b, const void *d, size_t n) {
+  if (b->oom)
+    return;
+  if (b->len + n > b->cap) {
+    size_t c = b->cap ? b->cap : 128;
+    while (c < b->len + n)
+      c *= 2;
+    uint8_t *q = realloc(b->p, c);
+    if (!q) {
+      b->oom = true;
+      return;
+    }
+    b->p = q;
+    b->cap = c;
+  }
+  if (n)
+    memcpy(b->p + b->len, d, n);
+  b->len += n;
+}
+static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
+static void put_i32(wbuf *b, int32_t v) { put(b, &v, sizeof v); }
+static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+static void put_u8(wbuf *b, uint8_t v) { put(b, &v, sizeof v); }
+
+typedef struct rbuf {
+  const uint8_t *p;
+  size_t len, off;
+  bool bad;
+} rbuf;
+
+static const void *get(rbuf *r, size_t n) {
+  if (r->bad || n > r->len - r->off) {
+    r->bad = true;
+    return NULL;
+  }
+  const void *q = r->p + r->off;
+  r->off += n;
+  return q;
+}
+static uint32_t get_u32(rbuf *r) {
+  uint32_t v = 0;
+  const void *q = get(r, sizeof v);
+  if (q)
+    memcpy(&v, q, sizeof v);
+  return v;
+}
+static int32_t get_i32(rbuf *r) {
+  int32_t v = 0;
+  const void *q = get(r, sizeof v);
+  if (q)
+    memcpy(&v, q, sizeof v);
+  return v;
+}
+static uint64_t get_u64(rbuf *r) {
+  uint64_t v = 0;
+  const void *q = get(r, sizeof v);
+  if (q)
+    memcpy(&v, q, sizeof v);
+  return v;
+}
+static uint8_t get_u8(rbuf *r) {
+  const uint8_t *q = get(r, 1);
+  return q ? *q : 0;
+}
+
+/* ---- values a rank holds --------------------------------------------------- */
+
+/* One output: the value, its encoding, or both (each made on demand). */
+typedef struct held {
+  sy_value *v;
+  void *enc;
+  size_t len;
+} held;
+
+static void held_clear(held *h) {
+  sy_value_unref(h->v);
+  free(h->enc);
+  *h = (held){0};
+}
+
+static int held_encode(held *h) {
+  if (h->enc)
+    return 0;
+  if (!h->v)
+    return SY_ESTATE;
+  return sy_value_encode(h->v, &h->enc, &h->len);
+}
+
+/* A borrowed value; decodes the encoding on first use. */
+static int held_value(held *h, const sy_value **out, sy_error *err) {
+  if (!h->v) {
+    if (!h->enc)
+      return sy_error_set(err, SY_ESTATE, "runner mpi: value not held");
+    int rc = sy_value_decode(h->enc, h->len, &h->v, err);
+    if (rc)
+      return rc;
+  }
+  *out = h->v;
+  return 0;
+}
+
+/* ---- messages --------------------------------------------------------------- */
+
+typedef struct msg {
+  int src, tag;
+  uint8_t *p;
+  size_t len;
+  struct msg *next;
+} msg;
+
+static void msg_free(msg *m) {
+  if (m) {
+    free(m->p);
+    free(m);
+  }
+}
+
+typedef struct node {
+  const mpi_config *cfg;
+  sy_job *job;
+  int rank, size;
+  size_t n;
+  held **have;     /* per step: its outputs, when this rank holds them */
+  uint32_t *n_out; /* per step */
+  /* sends in flight: each request owns its buffer until it completes */
+  MPI_Request *req;
+  void **reqbuf;
+  int nreq, capreq;
+  /* messages that arrived while waiting for something else */
+  msg *later, *later_tail;
+  sy_error tmp;
+} node;
+
+static void reap_sends(node *nd) {
+  int j = 0;
+  for (int i = 0; i < nd->nreq; i++) {
+    int done = 0;
+    MPI_Test(&nd->req[i], &done, MPI_STATUS_IGNORE);
+    if (done) {
+      free(nd->reqbuf[i]);
+    } else {
+      nd->req[j] = nd->req[i];
+      nd->reqbuf[j++] = nd->reqbuf[i];
+    }
+  }
+  nd->nreq = j;
+}
+
+static void drain_sends(node *nd) {
+  if (nd->nreq > 0)
+    MPI_Waitall(nd->nreq, nd->req, MPI_STATUSES_IGNORE);
+  for (int i = 0; i < nd->nreq; i++)
+    free(nd->reqbuf[i]);
+  nd->nreq = 0;
+}
+
+/* Sends b (taking its buffer) without blocking. */
+static int post(node *nd, int dst, int tag, wbuf *b) {
+  if (b->oom) {
+    free(b->p);
+    *b = (wbuf){0};
+    return SY_ENOMEM;
+  }
+  if (nd->nreq >= 64)
+    reap_sends(nd);
+  if (nd->nreq == nd->capreq) {
+    int cap = nd->capreq ? nd->capreq * 2 : 64;
+    MPI_Request *r = realloc(nd->req, (size_t)cap * sizeof *r);
+    if (r)
+      nd->req = r;
+    void **q = r ? realloc(nd->reqbuf, (size_t)cap * sizeof *q) : NULL;
+    if (q)
+      nd->reqbuf = q;
+    if (!r || !q) {
+      free(b->p);
+      *b = (wbuf){0};
+      return SY_ENOMEM;
+    }
+    nd->capreq = cap;
+  }
+  if (b->len > (size_t)INT32_MAX) {
+    free(b->p);
+    *b = (wbuf){0};
+    return SY_ETOOBIG;
+  }
+  MPI_Isend(b->p, (int)b->len, MPI_BYTE, dst, tag, MPI_COMM_WORLD,
+            &nd->req[nd->nreq]);
+  nd->reqbuf[nd->nreq++] = b->p;
+  *b = (wbuf){0};
+  return 0;
+}
+
+/* Receives the message st announced. */
+static msg *take(const MPI_Status *st) {
+  int count = 0;
+  MPI_Get_count(st, MPI_BYTE, &count);
+  msg *m = calloc(1, sizeof *m);
+  uint8_t *p = malloc(count > 0 ? (size_t)count : 1);
+  if (!m || !p) {
+    free(m);
+    free(p);
+    return NULL;
+  }
+  MPI_Recv(p, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
+  *m = (msg){st->MPI_SOURCE, st->MPI_TAG, p, (size_t)(count > 0 ? count : 0),
+             NULL};
+  return m;
+}
+
+/* The next message: blocking on executors; on the root, polling until
+ * `until` (ns, 0 = no limit) or a cancel, and then NULL. */
+static msg *next_msg(node *nd, int64_t until) {
+  MPI_Status st;
+  if (nd->rank != ROOT) {
+    MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    return take(&st);
+  }
+  for (unsigned spin = 0;; spin++) {
+    int flag = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (flag)
+      return take(&st);
+    if ((spin & 63) == 63) {
+      if (sy_job_cancelled(nd->job) || (until && now_ns() >= until))
+        return NULL;
+      reap_sends(nd);
+    }
+    if (spin > 2000)
+      sleep_ns(spin > 20000 ? 1000000 : 20000);
+  }
+}
+
+static void defer(node *nd, msg *m) {
+  m->next = NULL;
+  if (nd->later_tail)
+    nd->later_tail->next = m;
+  else
+    nd->later = m;
+  nd->later_tail = m;
+}
+
+static msg *undefer(node *nd) {
+  msg *m = nd->later;
+  if (m) {
+    nd->later = m->next;
+    if (!nd->later)
+      nd->later_tail = NULL;
+  }
+  return m;
+}
+
+/* Answers a FETCH with the value, or with an error code. */
+static void serve_fetch(node *nd, msg *m) {
+  rbuf r = {m->p, m->len, 0, false};
+  uint32_t src = get_u32(&r), k = get_u32(&r);
+  wbuf b = {0};
+  put_u32(&b, src);
+  put_u32(&b, k);
+  held *h = !r.bad && src < nd->n && nd->have[src] && k < nd->n_out[src]
+                ? &nd->have[src][k]
+                : NULL;
+  int rc = h && (h->v || h->enc) ? held_encode(h) : SY_ESTATE;
+  put_i32(&b, rc);
+  if (rc == 0)
+    put(&b, h->enc, h->len);
+  (void)post(nd, m->src, T_DATA, &b);
+}
+
+/* ---- gathering a step's inputs ------------------------------------------ */
+
+/* Where one input comes from. */
+typedef struct input {
+  uint32_t src, k;
+  int holder;          /* a rank, or EAGER */
+  const uint8_t *data; /* EAGER: the encoding inside the RUN message */
+  uint64_t len;
+  sy_value *own;       /* decoded or fetched here; released after the step */
+  const sy_value *v;   /* what the step reads */
+} input;
+
+/* Resolves every input to a value: held here, carried eagerly, or fetched
+ * from its holder (all fetches are sent first, then awaited together).
+ * While waiting, FETCH requests are answered and anything else is
+ * deferred. */
+static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
+  size_t waiting = 0;
+  for (size_t i = 0; i < n_in; i++) {
+    input *x = &in[i];
+    if (x->holder == EAGER) {
+      int rc = sy_value_decode(x->data, (size_t)x->len, &x->own, err);
+      if (rc)
+        return sy_error_prefix(err, "runner mpi: input %zu", i), rc;
+      x->v = x->own;
+    } else if (x->holder == nd->rank) {
+      if (x->src >= nd->n || !nd->have[x->src] || x->k >= nd->n_out[x->src])
+        return sy_error_set(err, SY_ESTATE,
+                            "runner mpi: rank %d does not hold output %u of "
+                            "step %u",
+                            nd->rank, x->k, x->src);
+      int rc = held_value(&nd->have[x->src][x->k], &x->v, err);
+      if (rc)
+        return rc;
+    } else {
+      /* One request per distinct value. */
+      bool asked = false;
+      for (size_t j = 0; j < i && !asked; j++)
+        asked = in[j].holder == x->holder && in[j].src == x->src &&
+                in[j].k == x->k;
+      if (!asked) {
+        wbuf b = {0};
+        put_u32(&b, x->src);
+        put_u32(&b, x->k);
+        int rc = post(nd, x->holder, T_FETCH, &b);
+        if (rc)
+          return sy_error_set(err, rc, "runner mpi: cannot send a request");
+        waiting++;
+      }
+    }
+  }
+  int rc = 0;
+  while (waiting > 0) {
+    msg *m = next_msg(nd, 0);
+    if (!m) {
+      if (nd->rank == ROOT && sy_job_cancelled(nd->job))
+        return sy_error_set(err, SY_ECANCELED, "canceled");
+      continue;
+    }
+    if (m->tag == T_FETCH) {
+      serve_fetch(nd, m);
+      msg_free(m);
+      continue;
+    }
+    if (m->tag != T_DATA) {
+      defer(nd, m);
+      continue;
+    }
+    rbuf r = {m->p, m->len, 0, false};
+    uint32_t src = get_u32(&r), k = get_u32(&r);
+    int32_t code = get_i32(&r);
+    sy_value *v = NULL;
+    int drc = r.bad ? SY_ECORRUPT
+              : code ? code
+                     : sy_value_decode(r.p + r.off, r.len - r.off, &v, NULL);
+    bool used = false;
+    for (size_t i = 0; i < n_in; i++) {
+      input *x = &in[i];
+      if (x->holder != m->src || x->src != src || x->k != k || x->v)
+        continue;
+      if (drc == 0) {
+        x->own = used ? sy_value_ref(v) : v;
+        x->v = x->own;
+        used = true;
+      }
+    }
+    if (!used)
+      sy_value_unref(v);
+    if (drc && rc == 0)
+      rc = sy_error_set(err, drc,
+                        "runner mpi: rank %d could not deliver output %u of "
+                        "step %u (%s)",
+                        m->src, k, src, sy_strerror(drc));
+    waiting--;
+    msg_free(m);
+  }
+  return rc;
+}
+
+static void release_inputs(input *in, size_t n_in) {
+  for (size_t i = 0; i < n_in; i++)
+    sy_value_unref(in[i].own);
+}
+
+/* Runs step s on inputs `in`, keeps its outputs in have[s]. */
+static int execute(node *nd, size_t s, input *in, size_t n_in,
+                   sy_error *err) {
+  int rc = gather(nd, in, n_in, err);
+  uint32_t n_out = nd->n_out[s];
+  const sy_value *vin_small[16];
+  const sy_value **vin = n_in <= 16 ? vin_small : malloc(n_in * sizeof *vin);
+  sy_value **out = calloc(n_out ? n_out : 1, sizeof *out);
+  held *h = calloc(n_out ? n_out : 1, sizeof *h);
+  if (rc == 0 && (!vin || !out || !h))
+    rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
+  if (rc == 0) {
+    for (size_t i = 0; i < n_in; i++)
+      vin[i] = in[i].v;
+    rc = sy_step_execute(nd->job, s, vin, n_in, out, err);
+  }
+  if (rc == 0) {
+    for (uint32_t k = 0; k < n_out; k++)
+      h[k].v = out[k];
+    if (nd->have[s]) { /* a retry that ran here before */
+      for (uint32_t k = 0; k < n_out; k++)
+        held_clear(&nd->have[s][k]);
+      free(nd->have[s]);
+    }
+    nd->have[s] = h;
+    h = NULL;
+  }
+  release_inputs(in, n_in);
+  if (vin != vin_small)
+    free(vin);
+  free(out);
+  free(h);
+  return rc;
+}
+
+static void drop(node *nd, size_t s) {
+  if (s >= nd->n || !nd->have[s])
+    return;
+  for (uint32_t k = 0; k < nd->n_out[s]; k++)
+    held_clear(&nd->have[s][k]);
+  free(nd->have[s]);
+  nd->have[s] = NULL;
+}
+
+/* ---- executors ---------------------------------------------------------- */
+
+/* Parses a RUN, runs the step, answers DONE. */
+static void exec_run(node *nd, msg *m) {
+  rbuf r = {m->p, m->len, 0, false};
+  uint32_t s = get_u32(&r), n_drop = get_u32(&r);
+  for (uint32_t i = 0; i < n_drop && !r.bad; i++)
+    drop(nd, get_u32(&r));
+  uint32_t n_in = get_u32(&r);
+  sy_error err;
+  sy_error_clear(&err);
+  int rc = 0;
+  input *in = NULL;
+  if (r.bad || s >= nd->n || n_in > (r.len - r.off) / 20)
+    rc = sy_error_set(&err, SY_ECORRUPT, "runner mpi: bad RUN message");
+  else if (!(in = calloc(n_in ? n_in : 1, sizeof *in)))
+    rc = sy_error_set(&err, SY_ENOMEM, "runner mpi: out of memory");
+  for (uint32_t i = 0; rc == 0 && i < n_in; i++) {
+    in[i].src = get_u32(&r);
+    in[i].k = get_u32(&r);
+    in[i].holder = get_i32(&r);
+    in[i].len = get_u64(&r);
+    if (in[i].holder == EAGER)
+      in[i].data = get(&r, (size_t)in[i].len);
+    if (r.bad)
+      rc = sy_error_set(&err, SY_ECORRUPT, "runner mpi: bad RUN message");
+  }
+  if (rc == 0)
+    rc = execute(nd, s, in, n_in, &err);
+  free(in);
+
+  wbuf b = {0};
+  put_u32(&b, s);
+  if (rc == 0) {
+    for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
+      if ((rc = held_encode(&nd->have[s][k])) != 0)
+        sy_error_set(&err, rc, "runner mpi: cannot encode output %u (%s)", k,
+                     sy_strerror(rc));
+    if (rc)
+      drop(nd, s);
+  }
+  put_i32(&b, rc);
+  if (rc == 0) {
+    put_u32(&b, nd->n_out[s]);
+    for (uint32_t k = 0; k < nd->n_out[s]; k++) {
+      held *h = &nd->have[s][k];
+      bool eager = h->len <= nd->cfg->eager_limit;
+      put_u64(&b, h->len);
+      put_u8(&b, eager);
+      if (eager)
+        put(&b, h->enc, h->len);
+    }
+  } else {
+    size_t ml = strlen(err.message);
+    put_u32(&b, 0);
+    put_u32(&b, (uint32_t)ml);
+    put(&b, err.message, ml);
+  }
+  (void)post(nd, ROOT, T_DONE, &b);
+}
+
+static int serve(node *nd) {
+  for (;;) {
+    msg *m = undefer(nd);
+    if (!m)
+      m = next_msg(nd, 0);
+    if (!m)
+      return SY_ENOMEM;
+    int tag = m->tag;
+    if (tag == T_FETCH)
+      serve_fetch(nd, m);
+    else if (tag == T_RUN && m->src == ROOT)
+      exec_run(nd, m);
+    msg_free(m);
+    if (tag == T_STOP)
+      return 0;
+  }
+}
+
+/* ---- the root ------------------------------------------------------------ */
+
+enum { ST_WAIT, ST_QUEUED, ST_RUNNING, ST_DELAYED, ST_DONE, ST_FAILED,
+       ST_SKIPPED };
+
+typedef struct root {
+  node *nd;
+  size_t n;
+  uint8_t *st;
+  uint32_t *missing;  /* inputs not done yet */
+  uint32_t *left;     /* consumers not done yet (values are dropped at 0) */
+  int *loc;           /* the rank holding the step's outputs */
+  uint64_t **size;    /* per step, per output: encoded size, when known */
+  uint32_t *retries;
+  int64_t *retry_at;
+  size_t *q;          /* ready executor steps, FIFO */
+  size_t qhead, qlen;
+  size_t *lq;         /* ready root steps */
+  size_t lqlen;
+  long *busy;         /* per rank: the step it runs, or -1 */
+  int64_t *deadline;  /* per rank */
+  size_t **drops;     /* per rank: values to drop on its next message */
+  size_t *ndrops, *capdrops;
+  int n_exec_busy;
+  bool stop;
+  int rc;
+  sy_error first;
+  size_t n_done, n_failed, n_skipped, n_delayed;
+  unsigned rr;        /* round-robin start among idle ranks */
+} root;
+
+static bool root_only(const sy_job *job, size_t s) {
+  sy_op op = sy_job_step_op(job, s);
+  return op != SY_OP_APPLY && op != SY_OP_TRAIN;
+}
+
+static bool executes(const root *R, int r) {
+  return r != ROOT || R->nd->cfg->on_root || R->nd->size == 1;
+}
+
+static void enqueue(root *R, size_t s) {
+  R->st[s] = ST_QUEUED;
+  if (root_only(R->nd->job, s))
+    R->lq[R->lqlen++] = s;
+  else
+    R->q[(R->qhead + R->qlen++) % R->n] = s;
+}
+
+/* Follows GETs: the step and output that really hold (s, k). */
+static void resolve(const sy_job *job, size_t s, uint32_t k, size_t *src,
+                    uint32_t *out) {
+  while (sy_job_step_op(job, s) == SY_OP_GET) {
+    const uint32_t *a;
+    sy_job_step_inputs(job, s, &a);
+    k = sy_job_step_index(job, s);
+    s = a[0];
+  }
+  *src = s;
+  *out = k;
+}
+
+/* The value references step s reads, in argument order, resolved. GET
+ * steps never get here; every other op reads output 0 of each input. */
+static size_t step_refs(const sy_job *job, size_t s, size_t *src,
+                        uint32_t *k) {
+  const uint32_t *a;
+  size_t na = sy_job_step_inputs(job, s, &a);
+  for (size_t i = 0; i < na; i++)
+    resolve(job, a[i], 0, &src[i], &k[i]);
+  return na;
+}
+
+static void add_drop(root *R, int rank, size_t s) {
+  if (R->ndrops[rank] == R->capdrops[rank]) {
+    size_t cap = R->capdrops[rank] ? R->capdrops[rank] * 2 : 16;
+    size_t *d = realloc(R->drops[rank], cap * sizeof *d);
+    if (!d)
+      return; /* the value stays until STOP */
+    R->drops[rank] = d;
+    R->capdrops[rank] = cap;
+  }
+  R->drops[rank][R->ndrops[rank]++] = s;
+}
+
+/* One consumer of step a is done: at the last one, a's values are freed
+ * (on the root, and on their holder at its next message). A GET holds its
+ * source until its own last consumer is done. */
+static void release(root *R, size_t a) {
+  if (R->left[a] == 0 || --R->left[a] > 0)
+    return;
+  node *nd = R->nd;
+  if (sy_job_step_op(nd->job, a) == SY_OP_GET) {
+    const uint32_t *in;
+    sy_job_step_inputs(nd->job, a, &in);
+    release(R, in[0]);
+    return;
+  }
+  drop(nd, a);
+  if (R->loc[a] > ROOT)
+    add_drop(R, R->loc[a], a);
+}
+
+static void step_done(root *R, size_t s) {
+  node *nd = R->nd;
+  R->st[s] = ST_DONE;
+  R->n_done++;
+  const uint32_t *in;
+  size_t na = sy_job_step_inputs(nd->job, s, &in);
+  if (sy_job_step_op(nd->job, s) == SY_OP_GET) {
+    /* A GET holds its source for its consumers (see release()). */
+    if (R->left[s] == 0)
+      release(R, in[0]);
+  } else {
+    for (size_t i = 0; i < na; i++)
+      release(R, in[i]);
+    if (R->left[s] == 0) { /* nobody reads it: drop it at once */
+      drop(nd, s);
+      if (R->loc[s] > ROOT)
+        add_drop(R, R->loc[s], s);
+    }
+  }
+  const uint32_t *cons;
+  size_t nc = sy_job_step_consumers(nd->job, s, &cons);
+  for (size_t i = 0; i < nc; i++)
+    if (--R->missing[cons[i]] == 0 && R->st[cons[i]] == ST_WAIT)
+      enqueue(R, cons[i]);
+}
+
+/* The core's bookkeeping: its own tables hold nothing for us (values live
+ * in node.have), except a COMMIT's bundle, which the job reports. */
+static void tell_job(root *R, size_t s) {
+  node *nd = R->nd;
+  uint32_t n_out = nd->n_out[s];
+  sy_value *small[8] = {0};
+  sy_value **out = n_out <= 8 ? small : calloc(n_out, sizeof *out);
+  if (!out)
+    return;
+  if (sy_job_step_op(nd->job, s) == SY_OP_COMMIT && nd->have[s])
+    out[0] = sy_value_ref(nd->have[s][0].v);
+  (void)sy_job_step_done(nd->job, s, out);
+  if (out != small)
+    free(out);
+}
+
+static void skip_downstream(root *R, size_t s) {
+  size_t *stack = malloc(R->n * sizeof *stack), top = 0;
+  if (!stack)
+    return;
+  stack[top++] = s;
+  sy_job_set_worker(-1);
+  while (top > 0) {
+    const uint32_t *cons;
+    size_t nc = sy_job_step_consumers(R->nd->job, stack[--top], &cons);
+    for (size_t i = 0; i < nc; i++) {
+      size_t c = cons[i];
+      if (R->st[c] != ST_WAIT)
+        continue;
+      R->st[c] = ST_SKIPPED;
+      R->n_skipped++;
+      sy_job_emit(R->nd->job, SY_EVENT_SKIPPED, c, 0, NULL);
+      stack[top++] = c;
+    }
+  }
+  free(stack);
+}
+
+static int64_t backoff_ns(const mpi_config *cfg, unsigned attempt) {
+  int64_t ns = cfg->backoff;
+  for (unsigned i = 1; i < attempt && ns < 10000000000LL; i++)
+    ns *= 2;
+  return ns > 10000000000LL ? 10000000000LL : ns;
+}
+
+/* A failed attempt whose FAILED event is out: retry or make it final. */
+static void step_failed(root *R, size_t s, int code, const char *message) {
+  node *nd = R->nd;
+  if (R->retries[s] < (uint64_t)nd->cfg->retries && !R->stop &&
+      code != SY_ECANCELED && !sy_job_cancelled(nd->job)) {
+    R->retries[s]++;
+    sy_job_set_worker(-1);
+    sy_job_emit(nd->job, SY_EVENT_RETRIED, s, code, message);
+    R->st[s] = ST_DELAYED;
+    R->retry_at[s] = now_ns() + backoff_ns(nd->cfg, R->retries[s]);
+    R->n_delayed++;
+    return;
+  }
+  R->st[s] = ST_FAILED;
+  R->n_failed++;
+  if (R->rc == 0) {
+    R->rc = code;
+    sy_error_set(&R->first, code, "%s", message);
+  }
+  if (nd->cfg->keep_going)
+    skip_downstream(R, s);
+  else
+    R->stop = true;
+}
+
+static void promote_retries(root *R) {
+  if (R->n_delayed == 0)
+    return;
+  int64_t now = now_ns();
+  for (size_t s = 0; s < R->n; s++)
+    if (R->st[s] == ST_DELAYED && now >= R->retry_at[s]) {
+      R->n_delayed--;
+      if (R->stop)
+        R->st[s] = ST_FAILED;
+      else
+        enqueue(R, s);
+    }
+}
+
+/* Fills in[] for step s as seen from `rank`, which will run it. */
+static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
+                       size_t *src, uint32_t *k) {
+  node *nd = R->nd;
+  size_t na = step_refs(nd->job, s, src, k);
+  for (size_t i = 0; i < na; i++) {
+    in[i] = (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL,
+                    NULL};
+    held *h = nd->have[src[i]] ? &nd->have[src[i]][k[i]] : NULL;
+    if (rank == ROOT && h && (h->v || h->enc))
+      in[i].holder = ROOT; /* the root keeps a copy */
+    else if (rank != ROOT && in[i].holder != rank && h && (h->v || h->enc)) {
+      int rc = held_encode(h);
+      if (rc)
+        return rc;
+      R->size[src[i]][k[i]] = h->len;
+      if (h->len <= nd->cfg->eager_limit) {
+        in[i].holder = EAGER;
+        in[i].data = h->enc;
+        in[i].len = h->len;
+      }
+    }
+  }
+  *n_in = na;
+  return 0;
+}
+
+/* Input bytes of step s that rank r already holds. */
+static uint64_t local_bytes(root *R, size_t s, int r, size_t *src,
+                            uint32_t *k) {
+  size_t na = step_refs(R->nd->job, s, src, k);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < na; i++)
+    if (R->loc[src[i]] == r)
+      sum += R->size[src[i]] ? R->size[src[i]][k[i]] : 0;
+  return sum;
+}
+
+static void emit(root *R, sy_event_type type, size_t s, int worker, int code,
+                 const char *message) {
+  sy_job_set_worker(worker);
+  sy_job_emit(R->nd->job, type, s, code, message);
+}
+
+/* Runs step s here, on the root. */
+static void run_here(root *R, size_t s, input *in, size_t *src,
+                     uint32_t *k) {
+  node *nd = R->nd;
+  size_t n_in = 0;
+  R->st[s] = ST_RUNNING;
+  emit(R, SY_EVENT_STARTED, s, ROOT, 0, NULL);
+  sy_error_clear(&nd->tmp);
+  if (sy_job_step_op(nd->job, s) == SY_OP_GET) {
+    R->loc[s] = -1;
+    emit(R, SY_EVENT_DONE, s, ROOT, 0, NULL);
+    tell_job(R, s);
+    step_done(R, s);
+    return;
+  }
+  int rc = plan_inputs(R, s, ROOT, in, &n_in, src, k);
+  if (rc == 0)
+    rc = execute(nd, s, in, n_in, &nd->tmp);
+  else
+    sy_error_set(&nd->tmp, rc, "runner mpi: %s", sy_strerror(rc));
+  if (rc) {
+    sy_error_prefix(&nd->tmp, "step %zu (%s)", s,
+                    sy_job_step_label(nd->job, s));
+    emit(R, SY_EVENT_FAILED, s, ROOT, rc, nd->tmp.message);
+    step_failed(R, s, rc, nd->tmp.message);
+    return;
+  }
+  R->loc[s] = ROOT;
+  emit(R, SY_EVENT_DONE, s, ROOT, 0, NULL);
+  tell_job(R, s);
+  step_done(R, s);
+}
+
+/* Sends step s to executor rank r. */
+static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
+                    uint32_t *k) {
+  node *nd = R->nd;
+  size_t n_in = 0;
+  int rc = plan_inputs(R, s, r, in, &n_in, src, k);
+  if (rc)
+    return rc;
+  wbuf b = {0};
+  put_u32(&b, (uint32_t)s);
+  put_u32(&b, (uint32_t)R->ndrops[r]);
+  for (size_t i = 0; i < R->ndrops[r]; i++)
+    put_u32(&b, (uint32_t)R->drops[r][i]);
+  put_u32(&b, (uint32_t)n_in);
+  for (size_t i = 0; i < n_in; i++) {
+    put_u32(&b, in[i].src);
+    put_u32(&b, in[i].k);
+    put_i32(&b, in[i].holder);
+    put_u64(&b, in[i].len);
+    if (in[i].holder == EAGER)
+      put(&b, in[i].data, (size_t)in[i].len);
+  }
+  if ((rc = post(nd, r, T_RUN, &b)) != 0)
+    return rc;
+  R->ndrops[r] = 0;
+  R->st[s] = ST_RUNNING;
+  R->busy[r] = (long)s;
+  R->deadline[r] = nd->cfg->timeout ? now_ns() + nd->cfg->timeout : 0;
+  R->n_exec_busy++;
+  emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
+  return 0;
+}
+
+/* The idle executor that holds most of step s's input bytes; other ranks
+ * before the root; -1 when none is idle. */
+static int place(root *R, size_t s, size_t *src, uint32_t *k) {
+  node *nd = R->nd;
+  int best = -1;
+  uint64_t best_bytes = 0;
+  for (int i = 0; i < nd->size - 1; i++) {
+    int r = 1 + (int)((R->rr + (unsigned)i) % (unsigned)(nd->size - 1));
+    if (R->busy[r] >= 0)
+      continue;
+    uint64_t b = local_bytes(R, s, r, src, k);
+    if (best < 0 || b > best_bytes) {
+      best = r;
+      best_bytes = b;
+    }
+  }
+  if (best > 0) {
+    R->rr = (unsigned)best; /* the next search starts after it */
+    return best;
+  }
+  return executes(R, ROOT) ? ROOT : -1;
+}
+
+/* A DONE from an executor. */
+static void on_done(root *R, msg *m) {
+  node *nd = R->nd;
+  rbuf r = {m->p, m->len, 0, false};
+  uint32_t s = get_u32(&r);
+  int32_t code = get_i32(&r);
+  uint32_t n_out = get_u32(&r);
+  if (r.bad || s >= R->n || R->busy[m->src] != (long)s) {
+    fprintf(stderr, "switchyard: runner mpi: ignoring a stray message from "
+                    "rank %d\n", m->src);
+    return;
+  }
+  R->busy[m->src] = -1;
+  R->n_exec_busy--;
+  if (code == 0 && n_out != nd->n_out[s])
+    code = SY_ECORRUPT;
+  held *h = NULL;
+  if (code == 0 && n_out && !(h = calloc(n_out, sizeof *h)))
+    code = SY_ENOMEM;
+  for (uint32_t i = 0; code == 0 && i < n_out; i++) {
+    uint64_t len = get_u64(&r);
+    uint8_t eager = get_u8(&r);
+    R->size[s][i] = len;
+    if (eager) {
+      const void *p = get(&r, (size_t)len);
+      if (p && (h[i].enc = malloc(len ? (size_t)len : 1)) != NULL) {
+        memcpy(h[i].enc, p, (size_t)len);
+        h[i].len = (size_t)len;
+      } else if (p) {
+        code = SY_ENOMEM;
+      }
+    }
+    if (r.bad)
+      code = SY_ECORRUPT;
+  }
+  if (code == 0) {
+    drop(nd, s); /* an earlier attempt's leftovers, if any */
+    nd->have[s] = h;
+    R->loc[s] = m->src;
+    emit(R, SY_EVENT_DONE, s, m->src, 0, NULL);
+    tell_job(R, s);
+    step_done(R, s);
+    return;
+  }
+  if (h) {
+    for (uint32_t i = 0; i < n_out; i++)
+      held_clear(&h[i]);
+    free(h);
+  }
+  char text[sizeof R->first.message];
+  uint32_t ml = r.bad ? 0 : get_u32(&r);
+  const char *mp = r.bad ? NULL : get(&r, ml);
+  if (mp)
+    snprintf(text, sizeof text, "%.*s", (int)ml, mp);
+  else
+    snprintf(text, sizeof text, "%s", sy_strerror(code));
+  char message[sizeof R->first.message];
+  snprintf(message, sizeof message, "step %u (%.200s) on rank %d: %.700s", s,
+           sy_job_step_label(nd->job, s), m->src, text);
+  emit(R, SY_EVENT_FAILED, s, m->src, code, message);
+  step_failed(R, s, code, message);
+}
+
+/* What is running where, for the user when the run cannot finish. */
+static void say_in_flight(root *R, const char *why) {
+  node *nd = R->nd;
+  if (R->n_exec_busy == 0)
+    return;
+  fprintf(stderr, "switchyard: runner mpi: %s; steps in flight:\n", why);
+  for (int r = 0; r < nd->size; r++)
+    if (R->busy[r] >= 0)
+      fprintf(stderr, "  step %ld (%s) on rank %d\n", R->busy[r],
+              sy_job_step_label(nd->job, (size_t)R->busy[r]), r);
+  fflush(stderr);
+}
+
+static void handle(root *R, msg *m) {
+  if (m->tag == T_DONE)
+    on_done(R, m);
+  else if (m->tag == T_FETCH)
+    serve_fetch(R->nd, m);
+  msg_free(m);
+}
+
+/* A message that is already there (deferred first), or NULL. */
+static msg *poll_msg(node *nd) {
+  msg *m = undefer(nd);
+  if (m)
+    return m;
+  int flag = 0;
+  MPI_Status st;
+  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+  return flag ? take(&st) : NULL;
+}
+
+static int64_t earliest(const root *R) {
+  int64_t until = 0;
+  for (int r = 0; r < R->nd->size; r++)
+    if (R->busy[r] >= 0 && R->deadline[r] &&
+        (!until || R->deadline[r] < until))
+      until = R->deadline[r];
+  for (size_t s = 0; R->n_delayed && s < R->n; s++)
+    if (R->st[s] == ST_DELAYED && (!until || R->retry_at[s] < until))
+      until = R->retry_at[s];
+  return until;
+}
+
+static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
+  node *nd = R->nd;
+  bool told_cancel = false;
+  for (;;) {
+    bool ran_here = false;
+    if (sy_job_cancelled(nd->job)) {
+      if (!told_cancel)
+        say_in_flight(R, "canceled (Ctrl-C, or mpirun ending the job "
+                         "because a rank died)");
+      told_cancel = true;
+      R->stop = true;
+    }
+    promote_retries(R);
+    while (!R->stop && R->lqlen > 0)
+      run_here(R, R->lq[--R->lqlen], in, src, k);
+    while (!R->stop && R->qlen > 0) {
+      size_t s = R->q[R->qhead];
+      int r = place(R, s, src, k);
+      if (r < 0 || (r == ROOT && R->lqlen > 0))
+        break;
+      R->qhead = (R->qhead + 1) % R->n;
+      R->qlen--;
+      if (r == ROOT) {
+        run_here(R, s, in, src, k);
+        ran_here = true;
+        break; /* the root steps it made ready go first */
+      }
+      int rc = dispatch(R, s, r, in, src, k);
+      if (rc) {
+        char message[256];
+        snprintf(message, sizeof message,
+                 "step %zu (%s): runner mpi: cannot send it to rank %d (%s)",
+                 s, sy_job_step_label(nd->job, s), r, sy_strerror(rc));
+        emit(R, SY_EVENT_FAILED, s, r, rc, message);
+        step_failed(R, s, rc, message);
+      }
+    }
+    if (!R->stop && R->lqlen > 0)
+      continue;
+    if (ran_here) {
+      /* Results that came in meanwhile, without waiting, then on. */
+      msg *m;
+      while ((m = poll_msg(nd)) != NULL)
+        handle(R, m);
+      continue;
+    }
+    if (R->n_exec_busy == 0 &&
+        (R->stop || (R->qlen == 0 && R->n_delayed == 0 && R->lqlen == 0)))
+      break;
+    /* Anything that arrived during a wait first. */
+    msg *m = undefer(nd);
+    if (!m)
+      m = next_msg(nd, earliest(R));
+    if (m)
+      handle(R, m);
+    int64_t now = now_ns();
+    for (int r = 0; r < nd->size; r++)
+      if (R->busy[r] >= 0 && R->deadline[r] && now >= R->deadline[r]) {
+        size_t s = (size_t)R->busy[r];
+        char message[256];
+        snprintf(message, sizeof message,
+                 "step %zu (%s) on rank %d ran past its timeout; a step on "
+                 "another rank cannot be stopped, so the MPI job is aborted",
+                 s, sy_job_step_label(nd->job, s), r);
+        emit(R, SY_EVENT_FAILED, s, r, SY_ETIMEOUT, message);
+        fprintf(stderr, "switchyard: %s\n", message);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+      }
+  }
+  return 0;
+}
+
+static uint64_t program_digest(const sy_job *job) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  size_t n = sy_job_size(job);
+  for (size_t s = 0; s < n; s++)
+    for (const char *p = sy_job_step_key(job, s); *p; p++)
+      h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+  return h ^ n;
+}
+
+static void stop_all(node *nd) {
+  for (int r = 1; r < nd->size; r++) {
+    wbuf b = {0};
+    (void)post(nd, r, T_STOP, &b);
+  }
+}
+
+static int root_run(node *nd, sy_error *err) {
+  size_t n = nd->n, m = n ? n : 1;
+  int P = nd->size;
+  root R = {.nd = nd, .n = n};
+  sy_error_clear(&R.first);
+  int rc = 0;
+  size_t max_in = 1;
+  for (size_t s = 0; s < n; s++) {
+    const uint32_t *a;
+    size_t na = sy_job_step_inputs(nd->job, s, &a);
+    if (na > max_in)
+      max_in = na;
+  }
+  input *in = calloc(max_in, sizeof *in);
+  size_t *src = calloc(max_in, sizeof *src);
+  uint32_t *k = calloc(max_in, sizeof *k);
+  R.st = calloc(m, 1);
+  R.missing = calloc(m, sizeof *R.missing);
+  R.left = calloc(m, sizeof *R.left);
+  R.loc = calloc(m, sizeof *R.loc);
+  R.size = calloc(m, sizeof *R.size);
+  R.retries = calloc(m, sizeof *R.retries);
+  R.retry_at = calloc(m, sizeof *R.retry_at);
+  R.q = calloc(m, sizeof *R.q);
+  R.lq = calloc(m, sizeof *R.lq);
+  R.busy = calloc((size_t)P, sizeof *R.busy);
+  R.deadline = calloc((size_t)P, sizeof *R.deadline);
+  R.drops = calloc((size_t)P, sizeof *R.drops);
+  R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
+  R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
+  if (!in || !src || !k || !R.st || !R.missing || !R.left || !R.loc ||
+      !R.size || !R.retries || !R.retry_at || !R.q || !R.lq || !R.busy ||
+      !R.deadline || !R.drops || !R.ndrops || !R.capdrops) {
+    rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
+    goto done;
+  }
+  for (int r = 0; r < P; r++)
+    R.busy[r] = -1;
+  for (size_t s = 0; s < n; s++) {
+    const uint32_t *a;
+    R.missing[s] = (uint32_t)sy_job_step_inputs(nd->job, s, &a);
+    R.left[s] = (uint32_t)sy_job_step_consumers(nd->job, s, &a);
+    R.loc[s] = -1;
+    if (!(R.size[s] = calloc(nd->n_out[s] ? nd->n_out[s] : 1,
+                             sizeof **R.size))) {
+      rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
+      goto done;
+    }
+  }
+  for (size_t s = 0; s < n; s++)
+    if (R.missing[s] == 0)
+      enqueue(&R, s);
+
+  rc = root_loop(&R, in, src, k);
+  if (rc == 0 && sy_job_cancelled(nd->job))
+    rc = sy_error_set(err, SY_ECANCELED, "canceled: %zu of %zu steps done",
+                      R.n_done, n);
+  else if (rc == 0 && R.rc) {
+    rc = R.rc;
+    if (nd->cfg->keep_going && (R.n_failed > 1 || R.n_skipped > 0))
+      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)", R.first.message,
+                   R.n_failed, R.n_failed == 1 ? "step" : "steps",
+                   R.n_skipped);
+    else
+      sy_error_set(err, rc, "%s", R.first.message);
+  } else if (rc == 0 && R.n_done != n) {
+    rc = sy_error_set(err, SY_ESTATE, "runner mpi: ran %zu of %zu steps",
+                      R.n_done, n);
+  }
+done:
+  stop_all(nd); /* whatever happened here */
+  if (R.size)
+    for (size_t s = 0; s < n; s++)
+      free(R.size[s]);
+  if (R.drops)
+    for (int r = 0; r < P; r++)
+      free(R.drops[r]);
+  free(in);
+  free(src);
+  free(k);
+  free(R.st);
+  free(R.missing);
+  free(R.left);
+  free(R.loc);
+  free(R.size);
+  free(R.retries);
+  free(R.retry_at);
+  free(R.q);
+  free(R.lq);
+  free(R.busy);
+  free(R.deadline);
+  free(R.drops);
+  free(R.ndrops);
+  free(R.capdrops);
+  sy_job_set_worker(-1);
+  return rc;
+}
+
+/* ---- the provider ---------------------------------------------------------- */
+
+static int mpi_create(const void *config, void **self, sy_error *err) {
+  mpi_config *c = malloc(sizeof *c);
+  if (!c)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  *c = *(const mpi_config *)config;
+  *self = c;
+  return 0;
+}
+
+static void mpi_destroy(void *self) { free(self); }
+
+static int start_mpi(sy_error *err) {
+  int init = 0, fin = 0;
+  MPI_Finalized(&fin);
+  if (fin)
+    return sy_error_set(err, SY_ESTATE,
+                        "runner mpi: MPI was already finalized in this "
+                        "process; it cannot be started again");
+  MPI_Initialized(&init);
+  if (init)
+    return 0;
+  int provided = 0;
+  if (MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided) !=
+      MPI_SUCCESS)
+    return sy_error_set(err, SY_EIO,
+                        "runner mpi: MPI_Init failed; start the command "
+                        "with mpirun");
+  we_initialized = true;
+  return 0;
+}
+
+static int mpi_run(void *self, sy_job *job, sy_error *err) {
+  int rc = start_mpi(err);
+  if (rc)
+    return rc;
+  node nd = {.cfg = self, .job = job, .n = sy_job_size(job)};
+  sy_error_clear(&nd.tmp);
+  MPI_Comm_rank(MPI_COMM_WORLD, &nd.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &nd.size);
+
+  /* Every rank must have compiled the same program. */
+  uint64_t mine = program_digest(job);
+  uint64_t *all = calloc((size_t)nd.size, sizeof *all);
+  if (!all)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  char bad[200] = "";
+  size_t used = 0;
+  uint64_t roots = all[0];
+  for (int r = 1; r < nd.size; r++)
+    if (all[r] != roots && used < sizeof bad - 16)
+      used += (size_t)snprintf(bad + used, sizeof bad - used, "%s%d",
+                               used ? ", " : "", r);
+  free(all);
+  if (used) {
+    if (nd.rank != ROOT && mine == roots)
+      return 0; /* the root reports it */
+    return sy_error_set(err, SY_ECONFIG,
+                        "runner mpi: rank %s compiled a different program "
+                        "than rank 0; every node needs the same flow, "
+                        "config and plugins",
+                        bad);
+  }
+
+  nd.have = calloc(nd.n ? nd.n : 1, sizeof *nd.have);
+  nd.n_out = calloc(nd.n ? nd.n : 1, sizeof *nd.n_out);
+  if (!nd.have || !nd.n_out)
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (size_t s = 0; rc == 0 && s < nd.n; s++)
+    nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
+  if (rc && nd.rank != ROOT) {
+    /* The root would wait for this rank forever. */
+    fprintf(stderr, "switchyard: runner mpi: rank %d: %s\n", nd.rank,
+            err->message);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  if (nd.rank == ROOT && rc)
+    stop_all(&nd);
+  else if (nd.rank == ROOT)
+    rc = root_run(&nd, err);
+  else
+    (void)serve(&nd);
+  drain_sends(&nd);
+  for (size_t s = 0; nd.have && s < nd.n; s++)
+    drop(&nd, s);
+  for (msg *m = undefer(&nd); m; m = undefer(&nd))
+    msg_free(m);
+  free(nd.have);
+  free(nd.n_out);
+  free(nd.req);
+  free(nd.reqbuf);
+  return nd.rank == ROOT ? rc : 0;
+}
+
+static const sy_runner_ops mpi_ops = {
+    .size = sizeof(sy_runner_ops),
+    .run = mpi_run,
+};
+
+static const sy_provider mpi_provider = {
+    .size = sizeof(sy_provider),
+    .kind = SY_KIND_RUNNER,
+    .name = "mpi",
+    .version = "1.0.0",
+    .description = "runs steps across the ranks of an MPI job (start with "
+                   "mpirun); values move straight between ranks",
+    .options = mpi_options,
+    .config_size = sizeof(mpi_config),
+    .create = mpi_create,
+    .destroy = mpi_destroy,
+    .ops = &mpi_ops,
+};
+
+SY_PLUGIN_DEFINE("runner-mpi", "1.0.0", &mpi_provider)

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# End-to-end tests of runner-mpi under mpirun ($MPIRUN, found by configure):
+# the equivalence suite (every example and random DAGs) on 3 ranks, with and
+# without the root executing steps, must write byte-identical sink output to
+# inline; a failing step, a killed rank and ranks that compiled different
+# programs each end the job with a clear error, and nothing hangs (every
+# launch is bounded by `timeout`).
+set -uo pipefail
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=${top_srcdir:-$top_builddir}
+sy=$top_builddir/switchyard
+if [ -z "${MPIRUN:-}" ] || ! command -v "$MPIRUN" > /dev/null; then
+  echo "mpi: mpirun not found (apt-get install openmpi-bin, or run ./quickstart)"
+  exit 1
+fi
+# As root (CI containers) Open MPI wants both of these; more ranks than
+# cores needs oversubscription, and then idle ranks must yield the CPU.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+tmp=$(mktemp -d)
+trap 'pkill -f "sleep 4747" 2> /dev/null; rm -rf "$tmp"' EXIT
+export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
+mkdir -p "$HOME"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# 1. Equivalence on 3 ranks (the runner list includes inline as reference).
+if EQUIV_MPIRUN="timeout 120 $MPIRUN -np 3" EQUIV_DAGS=${EQUIV_DAGS:-8} \
+  EQUIV_RUNNERS="inline cluster cluster_noroot" \
+  "$top_srcdir/tests/e2e/equivalence.sh" > "$tmp/equiv.log" 2>&1; then
+  ok
+else
+  bad "equivalence under $MPIRUN -np 3: $(tail -n 5 "$tmp/equiv.log")"
+fi
+
+cd "$tmp"
+mkdir -p data
+printf 'a,b\n1,2\n3,4\n' > data/points.csv
+cat > switchyard.ini <<'INI'
+[FEED.data]
+provider = csv
+path = data
+
+[RUNNER.cluster]
+provider = mpi
+INI
+flow() { # flow NAME COMMAND: a one-step sys.exec flow
+  cat > "$1.flow" <<EOF
+name   = "$1";
+source = { feed = "data"; table = "points"; };
+actors = ( { id = "$1"; actor = "sys.exec"; params = { command = "$2"; }; } );
+sink   = "out";
+EOF
+}
+
+# 2. One rank (rank 0 alone runs everything).
+flow pass "cat"
+"$sy" -q run pass.flow > one.inline 2> /dev/null
+if timeout 60 "$MPIRUN" -np 1 "$sy" -q -o SINK.out.format=csv run pass.flow -R cluster \
+  > one.out 2> one.err && cmp -s one.inline one.out; then ok; else
+  bad "one rank: $(head -c 400 one.err)"; fi
+
+# 3. A failing step: exit status 1, the step and its rank named, no hang.
+flow broken "exit 3"
+timeout 60 "$MPIRUN" -np 3 "$sy" run broken.flow -R cluster > /dev/null 2> fail.err
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "broken (sys.exec)) on rank" fail.err; then ok; else
+  bad "failing step: rc=$rc $(head -c 600 fail.err)"; fi
+
+# 4. A rank killed while it runs a step: the job ends (no hang) with an
+# error, and rank 0 names the step that was lost.
+flow nap "exec sleep 4747"
+timeout 90 "$MPIRUN" -np 3 "$sy" run nap.flow -R cluster > /dev/null 2> kill.err &
+job=$!
+victim=
+for _ in $(seq 1 300); do
+  sleeper=$(pgrep -f "sleep 4747" | head -n 1)
+  if [ -n "$sleeper" ]; then
+    victim=$(ps -o ppid= -p "$sleeper" | tr -d ' ')
+    break
+  fi
+  sleep 0.1
+done
+if [ -z "$victim" ]; then
+  bad "kill: the step never started"
+  kill "$job" 2> /dev/null
+  wait "$job"
+else
+  kill -9 "$victim"
+  wait "$job"
+  rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "nap (sys.exec)) on rank" kill.err; then ok; else
+    bad "killed rank: rc=$rc $(head -c 800 kill.err)"; fi
+fi
+pkill -f "sleep 4747" 2> /dev/null
+
+# 5. Ranks that compiled different programs are refused by name.
+flow other "cat; true"
+timeout 60 "$MPIRUN" -np 1 "$sy" run pass.flow -R cluster : -np 1 "$sy" run other.flow -R cluster \
+  > /dev/null 2> mismatch.err
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "rank 1 compiled a different program" mismatch.err; then ok; else
+  bad "different programs: rc=$rc $(head -c 600 mismatch.err)"; fi
+
+# 6. Without mpirun (a singleton), the runner still runs the flow alone.
+if timeout 60 "$sy" -q -o SINK.out.format=csv run pass.flow -R cluster > single.out 2> single.err &&
+  cmp -s one.inline single.out; then ok; else bad "singleton: $(head -c 400 single.err)"; fi
+
+echo "mpi: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
