@@ -354,19 +354,24 @@ static int post(node *nd, int dst, int tag, wbuf *b) {
   return 0;
 }
 
-/* Receives the message st announced. */
-static msg *take(const MPI_Status *st) {
+/* Receives the message a matched probe (MPI_Mprobe, MPI_Improbe) found:
+ * matched, so no other receive can take it first, and matched once. */
+static msg *take(MPI_Message *mh, const MPI_Status *st) {
   int count = 0;
   MPI_Get_count(st, MPI_BYTE, &count);
   msg *m = calloc(1, sizeof *m);
   uint8_t *p = malloc(count > 0 ? (size_t)count : 1);
   if (!m || !p) {
+    /* A message that cannot be kept breaks the protocol for every rank;
+     * ending the job is the only clean way out. */
+    fprintf(stderr, "switchyard: runner mpi: out of memory for a %d-byte "
+                    "message from rank %d\n", count, st->MPI_SOURCE);
+    MPI_Abort(MPI_COMM_WORLD, 1);
     free(m);
     free(p);
     return NULL;
   }
-  MPI_Recv(p, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
-           MPI_STATUS_IGNORE);
+  MPI_Mrecv(p, count, MPI_BYTE, mh, MPI_STATUS_IGNORE);
   *m = (msg){st->MPI_SOURCE, st->MPI_TAG, p, (size_t)(count > 0 ? count : 0),
              NULL};
   return m;
@@ -376,15 +381,16 @@ static msg *take(const MPI_Status *st) {
  * `until` (ns, 0 = no limit) or a cancel, and then NULL. */
 static msg *next_msg(node *nd, int64_t until) {
   MPI_Status st;
+  MPI_Message mh;
   if (nd->rank != ROOT) {
-    MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
-    return take(&st);
+    MPI_Mprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &mh, &st);
+    return take(&mh, &st);
   }
   for (unsigned spin = 0;; spin++) {
     int flag = 0;
-    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
     if (flag)
-      return take(&st);
+      return take(&mh, &st);
     if ((spin & 63) == 63) {
       if (sy_job_cancelled(nd->job) || (until && now_ns() >= until))
         return NULL;
@@ -1094,8 +1100,9 @@ static msg *poll_msg(node *nd) {
     return m;
   int flag = 0;
   MPI_Status st;
-  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
-  return flag ? take(&st) : NULL;
+  MPI_Message mh;
+  MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
+  return flag ? take(&mh, &st) : NULL;
 }
 
 static int64_t earliest(const root *R) {

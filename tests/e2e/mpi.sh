@@ -103,6 +103,20 @@ rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "rank 1 compiled a different program" mismatch.err; then ok; else
   bad "different programs: rc=$rc $(head -c 600 mismatch.err)"; fi
 
+# 7. Placement: iris's actor steps form a chain, each reading the state
+# or table the step before made; they all run where those values are (one
+# rank, not rank 0, which has other ranks idle), so nothing moves.
+printf '[RUNNER.cluster]\nprovider = mpi\n' > cluster.ini
+if timeout 60 "$MPIRUN" -np 3 "$sy" -q -c cluster.ini -o SINK.out.format=csv \
+  run "$top_srcdir/examples/iris/pipeline.flow" -R cluster --log iris.jsonl > /dev/null 2> iris.err; then
+  where=$(jq -r 'select(.event == "done" and (.label | test("^(train|apply) "))) | .worker' iris.jsonl | sort -u)
+  steps=$(jq -r 'select(.event == "done" and (.label | test("^(train|apply) "))) | .step' iris.jsonl | wc -l)
+  if [ "$steps" -eq 4 ] && [ "$(echo "$where" | wc -l)" -eq 1 ] && [ "$where" != 0 ]; then ok; else
+    bad "placement: $steps actor steps ran on ranks: $(echo $where)"; fi
+else
+  bad "iris with --log: $(head -c 400 iris.err)"
+fi
+
 # 6. Without mpirun (a singleton), the runner still runs the flow alone.
 if timeout 60 "$sy" -q -o SINK.out.format=csv run pass.flow -R cluster > single.out 2> single.err &&
   cmp -s one.inline single.out; then ok; else bad "singleton: $(head -c 400 single.err)"; fi
