@@ -59,5 +59,6 @@ extern const cli_command cli_cmd_apply;
 extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_registry;
 extern const cli_command cli_cmd_cache;
+extern const cli_command cli_cmd_exec;
 
 #endif /* SY_CLI_H */

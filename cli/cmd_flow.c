@@ -1,5 +1,6 @@
 /*
- * cmd_flow.c - the flow commands: check, compile, run, train, apply.
+ * cmd_flow.c - the flow commands: check, compile, run, train, apply, and
+ * exec, which runs one step of a compiled program.
  *
  *   check FLOW                          validate; print every problem
  *   compile FLOW [--mode M] [-o PROGRAM] [--explain] [--state FILE]
@@ -7,16 +8,21 @@
  *                                       write to the sink
  *   train FLOW --state FILE             fit, commit the states to FILE
  *   apply FLOW --state FILE             load the states, apply, sink
+ *   exec PROGRAM --step N | --list      one step, inputs and outputs
+ *                                       through the storage; or the steps
  *
  * Exit status: 0 ok; 1 the run failed; 2 usage, config or flow errors.
  */
 #include "cli.h"
+#include "switchyard/event.h"
 #include "switchyard/flow.h"
 #include "switchyard/lifecycle.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +38,14 @@ typedef struct flow_args {
   const char *output;
   const char *mode;
   const char *runner; /* -R after the command, for run/train/apply */
+  const char *step;
   int explain;
+  int list;
 } flow_args;
 
-/* Parses FLOW and the options a command allows ("s" state, "o" output,
- * "m" mode, "e" explain). */
+/* Parses FLOW (exec: PROGRAM) and the options a command allows ("s" state,
+ * "o" output, "m" mode, "e" explain, "l" log, "t" trace, "c" cache, "r"
+ * registry, "f" from, "n" step, "L" list). */
 static int parse(const char *cmd, const char *allowed, int argc, char **argv,
                  flow_args *a) {
   static const struct option longopts[] = {
@@ -50,6 +59,8 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"registry", required_argument, NULL, 'r'},
       {"from", required_argument, NULL, 'f'},
       {"runner", required_argument, NULL, 'R'},
+      {"step", required_argument, NULL, 'n'},
+      {"list", no_argument, NULL, 'L'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -92,10 +103,17 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
     case 'R':
       a->runner = optarg;
       break;
+    case 'n':
+      a->step = optarg;
+      break;
+    case 'L':
+      a->list = 1;
+      break;
     }
   }
   if (optind != argc - 1) {
-    cli_errorf("%s: expected one FLOW file", cmd);
+    cli_errorf("%s: expected one %s file", cmd,
+               strcmp(cmd, "exec") == 0 ? "PROGRAM" : "FLOW");
     fprintf(stderr, "try: switchyard %s --help\n", cmd);
     return CLI_USAGE;
   }
@@ -212,6 +230,27 @@ static long launcher_rank(void) {
   return 0;
 }
 
+/* Binds a program to the platform as run, train, apply and exec do: the
+ * cache mode, the run log, the trace and (progress) the progress line. On
+ * failure *job is NULL. */
+static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
+                    const char *state_file, int progress, sy_job **job,
+                    sy_error *err) {
+  sy_job_options jopts = {sizeof jopts, state_file, a->cache};
+  int rc = sy_job_new(p, prog, &jopts, job, err);
+  if (rc == 0 && a->log)
+    rc = sy_job_log_to(*job, a->log, err);
+  if (rc == 0 && a->trace)
+    rc = sy_job_trace_to(*job, a->trace, err);
+  if (rc == 0 && progress)
+    rc = sy_job_progress_to(*job, stderr, err);
+  if (rc) {
+    sy_job_free(*job);
+    *job = NULL;
+  }
+  return rc;
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
@@ -263,15 +302,8 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     cli_error(&err);
     return status_before_run(rc);
   }
-  sy_job_options jopts = {sizeof jopts,
-                          mode == SY_MODE_TRAIN ? a.state : NULL, a.cache};
-  rc = sy_job_new(p, prog, &jopts, &job, &err);
-  if (rc == 0 && a.log)
-    rc = sy_job_log_to(job, a.log, &err);
-  if (rc == 0 && a.trace)
-    rc = sy_job_trace_to(job, a.trace, &err);
-  if (rc == 0 && ctx->verbosity >= 0 && isatty(STDERR_FILENO))
-    rc = sy_job_progress_to(job, stderr, &err);
+  rc = bind_job(p, prog, &a, mode == SY_MODE_TRAIN ? a.state : NULL,
+                ctx->verbosity >= 0 && isatty(STDERR_FILENO), &job, &err);
   int status = CLI_OK;
   if (rc == 0 && a.explain) {
     rc = sy_job_explain(job, stdout);
@@ -312,6 +344,112 @@ static int cmd_train(cli_ctx *ctx, int argc, char **argv) {
 }
 static int cmd_apply(cli_ctx *ctx, int argc, char **argv) {
   return run_mode(ctx, "apply", SY_MODE_APPLY, argc, argv);
+}
+
+static void note_start(void *ud, const sy_job *job, const sy_event *ev) {
+  (void)job;
+  if (ev->type == SY_EVENT_STARTED)
+    *(int *)ud = 1;
+}
+
+/* One line per step for a batch or cluster engine to build its DAG from:
+ * number, op, label, key, inputs ("1,2" or "-"), tab-separated. A label
+ * names flow ids, which may hold anything: tabs and newlines become
+ * spaces so a line stays one record. */
+static void list_steps(const sy_job *job, FILE *out) {
+  for (size_t s = 0; s < sy_job_size(job); s++) {
+    fprintf(out, "%zu\t%s\t", s, sy_op_name(sy_job_step_op(job, s)));
+    for (const char *c = sy_job_step_label(job, s); *c; c++)
+      fputc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, out);
+    fprintf(out, "\t%s\t", sy_job_step_key(job, s));
+    const uint32_t *idx = NULL;
+    size_t n = sy_job_step_inputs(job, s, &idx);
+    for (size_t i = 0; i < n; i++)
+      fprintf(out, "%s%u", i ? "," : "", idx[i]);
+    fputs(n ? "\n" : "-\n", out);
+  }
+}
+
+/* Sets *step from --step's text: a whole decimal number, no sign. */
+static int parse_step(const char *text, size_t *step) {
+  char *end;
+  if (!text || *text < '0' || *text > '9')
+    return -1;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (*end || errno || v > SIZE_MAX)
+    return -1;
+  *step = (size_t)v;
+  return 0;
+}
+
+static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
+  flow_args a;
+  int rc = parse("exec", "sltcnL", argc, argv, &a);
+  if (rc)
+    return rc;
+  size_t step = 0;
+  if (!a.list == !a.step) {
+    cli_errorf("exec: give either --step N or --list");
+    fputs("try: switchyard exec --help\n", stderr);
+    return CLI_USAGE;
+  }
+  if (a.step && parse_step(a.step, &step) != 0) {
+    cli_errorf("exec: --step takes a step number (0, 1, ...; see exec "
+               "--list), not '%s'",
+               a.step);
+    return CLI_USAGE;
+  }
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  if ((rc = sy_program_load(a.flow, &prog, &err)) != 0) {
+    cli_error(&err);
+    return status_before_run(rc);
+  }
+  /* The program's project is the folder of the flow it came from, so its
+   * switchyard.ini (the feed's folder, ...) applies as it did to compile. */
+  if (*sy_program_flow_file(prog))
+    set_project(ctx, sy_program_flow_file(prog));
+  int status = CLI_OK;
+  sy_platform *p = cli_platform(ctx);
+  if (!p) {
+    status = CLI_USAGE;
+    goto done;
+  }
+  if ((rc = bind_job(p, prog, &a, a.state, 0, &job, &err)) != 0) {
+    cli_error(&err);
+    status = status_before_run(rc);
+    goto done;
+  }
+  if (a.list) {
+    list_steps(job, stdout);
+    status = fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_FAILED;
+    goto done;
+  }
+  if (step >= sy_job_size(job)) {
+    cli_errorf("exec: step %zu is out of range: %s has %zu steps, 0 to %zu",
+               step, a.flow, sy_job_size(job), sy_job_size(job) - 1);
+    status = CLI_USAGE;
+    goto done;
+  }
+  /* The step's own failure is a failed run (1); one found before it
+   * started (no storage, an input not produced yet) is about what the
+   * caller gave us (2), as for the other commands. */
+  int started = 0;
+  if ((rc = sy_job_listen(job, note_start, &started)) == 0)
+    rc = sy_job_exec_stored(job, step, &err);
+  else
+    sy_error_set(&err, rc, "out of memory");
+  if (rc) {
+    cli_error(&err);
+    status = started ? CLI_FAILED : status_before_run(rc);
+  }
+done:
+  sy_job_free(job);
+  sy_program_free(prog);
+  return status;
 }
 
 const cli_command cli_cmd_check = {
@@ -370,3 +508,26 @@ const cli_command cli_cmd_apply = {
     "  --state FILE   instead, the states written by `train --state FILE`\n"
     "  -R, --log, --trace, --cache, --explain as for run\n",
     cmd_apply};
+
+const cli_command cli_cmd_exec = {
+    "exec", "run one step of a compiled program, through the storage",
+    "exec PROGRAM --step N | --list [--cache MODE] [--log FILE] "
+    "[--trace FILE] [--state FILE]",
+    "PROGRAM is a file written by `switchyard compile FLOW -o PROGRAM`.\n"
+    "What a batch or cluster engine (Slurm, Argo, ...) runs per step: the\n"
+    "step's inputs are read from the storage ([PLATFORM] storage) under\n"
+    "their steps' keys and its outputs written there, so each step may run\n"
+    "in its own process on its own machine when they share the storage.\n"
+    "  --step N       execute step N; its inputs' steps must have run\n"
+    "  --list         print one line per step, tab-separated: number, op,\n"
+    "                 label, key, input step numbers (\"1,2\", or \"-\")\n"
+    "  --cache MODE   read, write or readwrite (default: [PLATFORM] cache);\n"
+    "                 with read, a step whose result is stored is not run\n"
+    "                 again; off is refused (the storage is the transport)\n"
+    "  --log FILE     write the step's events as JSON lines\n"
+    "  --trace FILE   write a Chrome trace of the step\n"
+    "  --state FILE   train programs: where the commit step writes states\n"
+    "The switchyard.ini beside the flow the program was compiled from is\n"
+    "read, as for run. Exit 0 when the step succeeded, 1 when it failed, 2\n"
+    "for usage errors, a bad program, or an input not produced yet.\n",
+    cmd_exec};

@@ -25,6 +25,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_release,
     &cli_cmd_check,
     &cli_cmd_compile,
+    &cli_cmd_exec,
     &cli_cmd_providers,
     &cli_cmd_config,
     &cli_cmd_registry,

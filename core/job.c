@@ -402,17 +402,23 @@ static int cache_lookup(sy_job *job, size_t s, sy_value **out) {
   return hit;
 }
 
-static void cache_store(sy_job *job, size_t s, sy_value **out) {
+/* Returns the storage's answer; err (may be NULL) receives its detail. */
+static int cache_store(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   const sy_instr *in = &job->prog->code[s];
   const sy_storage_ops *ops = sy_instance_provider(job->storage)->ops;
   sy_error e;
   sy_error_clear(&e);
-  ops->put(sy_instance_self(job->storage), in->key_hex, out, in->n_outputs,
-           in->text, &e);
+  int rc = ops->put(sy_instance_self(job->storage), in->key_hex, out,
+                    in->n_outputs, in->text, &e);
+  if (rc && err) {
+    *err = e;
+    sy_error_prefix(err, "storing the result");
+  }
+  return rc;
 }
 
 static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
-                        size_t n_in, sy_value **out, int *cached,
+                        size_t n_in, sy_value **out, int *cached, int keep,
                         sy_error *err);
 
 /* The rows the feed read, for the tag of a trained generation. */
@@ -424,14 +430,18 @@ static void note_feed_rows(sy_job *job, const sy_value *v) {
 int sy_step_execute(sy_job *job, size_t s, const sy_value *const *in,
                     size_t n_in, sy_value **out, sy_error *err) {
   int cached = 0;
-  return step_execute(job, s, in, n_in, out, &cached, err);
+  return step_execute(job, s, in, n_in, out, &cached, 0, err);
 }
 
 static int step_meaning(sy_job *job, size_t s, const sy_value *const *in,
                         size_t n_in, sy_value **out, sy_error *err);
 
+/* keep: the outputs must reach the storage (sy_job_exec_stored, where the
+ * storage is how values move between processes): store them whatever the
+ * cache mode and cacheability say, and fail when storing fails. On that
+ * failure out still holds the outputs, for the caller to release. */
 static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
-                        size_t n_in, sy_value **out, int *cached,
+                        size_t n_in, sy_value **out, int *cached, int keep,
                         sy_error *err) {
   if (!job || s >= job->n || !out)
     return sy_error_set(err, SY_EINVAL, "sy_step_execute: bad arguments");
@@ -444,8 +454,10 @@ static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
     return 0;
   }
   int rc = step_meaning(job, s, in, n_in, out, err);
-  if (rc == 0 && cacheable && job->cache_write)
-    cache_store(job, s, out);
+  if (rc == 0 && keep)
+    rc = cache_store(job, s, out, err);
+  else if (rc == 0 && cacheable && job->cache_write)
+    cache_store(job, s, out, NULL);
   if (rc == 0 && job->prog->code[s].op == SY_OP_FEED)
     note_feed_rows(job, out[0]);
   return rc;
@@ -565,7 +577,7 @@ int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
   memset(out, 0, nout * sizeof *out);
   sy_job_emit(job, SY_EVENT_STARTED, s, 0, NULL);
   int cached = 0;
-  rc = step_execute(job, s, in, n, out, &cached, err);
+  rc = step_execute(job, s, in, n, out, &cached, 0, err);
   if (rc == 0) {
     rc = sy_job_step_done(job, s, out);
     sy_job_emit(job, cached ? SY_EVENT_CACHED : SY_EVENT_DONE, s, 0, NULL);
@@ -578,6 +590,81 @@ done:
     free(in);
   if (out != outs_small)
     free(out);
+  return rc;
+}
+
+/* ---- one step per process, through the storage (switchyard exec) ---- */
+
+/* The storage is the transport: every input is read back under its
+ * producer's key (all of a producer's outputs, since a storage entry holds
+ * them together), and the outputs are written under the step's own key
+ * when another step reads them, so the next process finds them there. No
+ * value stays in the job, and the job's countdowns are left alone. */
+int sy_job_exec_stored(sy_job *job, size_t s, sy_error *err) {
+  if (!job || s >= job->n)
+    return sy_error_set(err, SY_ERANGE,
+                        "step %zu is out of range: the program has %u steps", s,
+                        job ? job->n : 0);
+  const sy_instr *ins = &job->prog->code[s];
+  if (!job->storage)
+    return sy_error_set(err, SY_EINVAL,
+                        "step %zu (%s): no storage to read its inputs from "
+                        "and write its outputs to; configure [PLATFORM] "
+                        "storage (a STORAGE instance) and do not pass "
+                        "--cache off",
+                        s, ins->text);
+  /* held: every output of every argument, argument after argument. */
+  size_t n_held = 0;
+  for (uint32_t a = 0; a < ins->n_args; a++)
+    n_held += job->prog->code[ins->args[a]].n_outputs;
+  size_t need = n_inputs(job, s);
+  sy_value **held = calloc(n_held ? n_held : 1, sizeof *held);
+  const sy_value **in = malloc((need ? need : 1) * sizeof *in);
+  sy_value **out = calloc(ins->n_outputs ? ins->n_outputs : 1, sizeof *out);
+  int rc = 0;
+  if (!held || !in || !out) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  size_t off = 0, n = 0;
+  for (uint32_t a = 0; a < ins->n_args; a++) {
+    uint32_t src = ins->args[a];
+    const sy_instr *from = &job->prog->code[src];
+    if (!cache_lookup(job, src, held + off)) {
+      rc = sy_error_set(err, SY_ENOENT,
+                        "step %zu (%s): its input, step %u (%s), is not in "
+                        "the storage; run `switchyard exec PROGRAM --step "
+                        "%u` first",
+                        s, ins->text, src, from->text, src);
+      goto done;
+    }
+    /* The same selection as gather(): GET reads every output of its
+     * argument, any other op output 0 of each. */
+    if (ins->op == SY_OP_GET)
+      for (uint32_t k = 0; k < from->n_outputs; k++)
+        in[n++] = held[off + k];
+    else
+      in[n++] = held[off];
+    off += from->n_outputs;
+  }
+  int keep = job->cons_start[s + 1] > job->cons_start[s];
+  int cached = 0;
+  sy_job_emit(job, SY_EVENT_STARTED, s, 0, NULL);
+  rc = step_execute(job, s, in, n, out, &cached, keep, err);
+  if (rc == 0) {
+    sy_job_emit(job, cached ? SY_EVENT_CACHED : SY_EVENT_DONE, s, 0, NULL);
+  } else {
+    sy_error_prefix(err, "step %zu (%s)", s, ins->text);
+    sy_job_emit(job, SY_EVENT_FAILED, s, rc, err ? err->message : NULL);
+  }
+done:
+  for (size_t i = 0; held && i < n_held; i++)
+    sy_value_unref(held[i]);
+  for (uint32_t k = 0; out && k < ins->n_outputs; k++)
+    sy_value_unref(out[k]);
+  free(held);
+  free(in);
+  free(out);
   return rc;
 }
 

@@ -64,6 +64,11 @@ SY_API int sy_flow_check(sy_platform *p, const char *flow_path, FILE *report,
                          sy_error *err);
 SY_API void sy_program_free(sy_program *prog);
 SY_API sy_mode sy_program_mode(const sy_program *prog);
+/* The flow file the program was compiled from, as the compiler was given
+ * it (borrowed; "" when unknown): its folder is the program's project,
+ * whose switchyard.ini `switchyard exec` reads as `run` does. Since ABI
+ * 1.1. */
+SY_API const char *sy_program_flow_file(const sy_program *prog);
 /* Writes the versioned program file (atomically: temp name + rename). */
 SY_API int sy_program_save(const sy_program *prog, const char *path,
                            sy_error *err);

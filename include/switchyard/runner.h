@@ -4,7 +4,8 @@
  * A runner only schedules. The core compiles a flow into a program and
  * binds it to the configured instances as a job; the runner decides when
  * and where each step runs and calls sy_job_run_step() (or, to run a step
- * in another process, sy_step_execute() on inputs it moved there). What a
+ * in another process, sy_step_execute() on inputs it moved there, or
+ * sy_job_exec_stored() there, moving values through the storage). What a
  * step means lives only in the core, so a third-party runner needs nothing
  * but a traversal strategy.
  *
@@ -98,6 +99,25 @@ SY_API int sy_step_execute(sy_job *job, size_t step,
 /* Hands the outputs computed elsewhere to the job (takes ownership of
  * each out[i]) and releases inputs as sy_job_run_step() does. */
 SY_API int sy_job_step_done(sy_job *job, size_t step, sy_value **out);
+
+/* Runs one step with the job's storage as the transport between
+ * processes: what `switchyard exec PROGRAM --step N` does, one process
+ * (one batch or cluster job) per step. Reads every input from the
+ * storage under its producing step's key (sy_job_step_key; GET reads all
+ * outputs of its argument), executes the step as sy_step_execute() does
+ * (a cacheable step whose result is stored is not run again when the
+ * cache mode reads), and writes the outputs under the step's own key
+ * whenever another step reads them, whatever the cache mode and even for
+ * steps the cache never keeps (GET, LOAD, DUMP, a feed without content
+ * fingerprint); a SINK or COMMIT nobody reads stores nothing. Emits
+ * STARTED, then DONE, CACHED or FAILED. Fails before the step starts,
+ * with no event: SY_ERANGE for a step out of range, SY_EINVAL when the
+ * job has no storage (none configured, or cache mode off), SY_ENOENT when
+ * an input is not stored yet (err names the step to run first). A
+ * failure to store the outputs fails the step. Keeps no value in the job
+ * and changes none of its countdowns; may run concurrently for different
+ * steps. Since ABI 1.1. */
+SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
 
 #ifdef __cplusplus
 }

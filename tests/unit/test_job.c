@@ -15,6 +15,7 @@
 
 #include "job.h"
 #include "program.h"
+#include "switchyard/event.h"
 #include "switchyard/flow.h"
 
 static char tmpdir[256];
@@ -48,6 +49,16 @@ static char *read_all(const char *path) {
     buf[n] = '\0';
   fclose(f);
   return buf;
+}
+
+/* Both files of the temporary folder exist and hold the same text. */
+static void assert_same_files(const char *x, const char *y) {
+  char *a = read_all(tmp_path(x));
+  char *b = read_all(tmp_path(y));
+  CU_ASSERT_FATAL(a && b);
+  CU_ASSERT_STRING_EQUAL(a, b);
+  free(a);
+  free(b);
 }
 
 /* ---- a runner written in the test: random ready order ------------------ */
@@ -100,15 +111,24 @@ static const sy_plugin shuffle_plugin = {
 
 /* ---- fixtures -------------------------------------------------------- */
 
-static sy_platform *open_platform(const char *sink_file) {
-  char plugins[600], o1[700], o2[700];
+/* store: a folder for a file storage instance "cache" (the default
+ * storage), or NULL for none. */
+static sy_platform *open_platform_with(const char *sink_file,
+                                       const char *store) {
+  char plugins[600], o1[700], o2[700], o3[700];
   const char *top = getenv("top_builddir");
   snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
   setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
   snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
   snprintf(o2, sizeof o2, "SINK.out.path=%s", tmp_path(sink_file));
-  const char *overrides[] = {"FEED.data.provider=csv", o1,
-                             "SINK.out.provider=csv", o2, NULL};
+  snprintf(o3, sizeof o3, "STORAGE.cache.path=%s", store ? store : "");
+  const char *overrides[] = {"FEED.data.provider=csv",
+                             o1,
+                             "SINK.out.provider=csv",
+                             o2,
+                             store ? "STORAGE.cache.provider=file" : NULL,
+                             o3,
+                             NULL};
   sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_platform *p = NULL;
   sy_error err;
@@ -121,6 +141,10 @@ static sy_platform *open_platform(const char *sink_file) {
                              "test_job.c", &err);
   CU_ASSERT_FATAL(rc == 0);
   return p;
+}
+
+static sy_platform *open_platform(const char *sink_file) {
+  return open_platform_with(sink_file, NULL);
 }
 
 /* Runs FLOW in mode on runner; the sink output lands in sink_file. */
@@ -229,12 +253,7 @@ static void test_job_train_then_apply_matches_run(void) {
   CU_ASSERT_NOT_EQUAL(access(tmp_path("unused.csv"), F_OK), 0);
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_APPLY, "inline", state, "apply.csv"), 0);
-  char *a = read_all(tmp_path("run.csv"));
-  char *b = read_all(tmp_path("apply.csv"));
-  CU_ASSERT_FATAL(a && b);
-  CU_ASSERT_STRING_EQUAL(a, b);
-  free(a);
-  free(b);
+  assert_same_files("run.csv", "apply.csv");
   free((void *)state);
 }
 
@@ -281,12 +300,7 @@ static void test_job_program_file_round_trip(void) {
   sy_platform_close(p);
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "direct.csv"), 0);
-  char *a = read_all(tmp_path("prog.csv"));
-  char *b = read_all(tmp_path("direct.csv"));
-  CU_ASSERT_FATAL(a && b);
-  CU_ASSERT_STRING_EQUAL(a, b);
-  free(a);
-  free(b);
+  assert_same_files("prog.csv", "direct.csv");
   /* Every truncation and a flipped byte are refused cleanly. */
   void *data = NULL;
   size_t len = 0;
@@ -340,6 +354,68 @@ static void test_job_keys_change_only_downstream(void) {
   sy_platform_close(p);
 }
 
+static void count_event(void *ud, const sy_job *job, const sy_event *ev) {
+  (void)job;
+  if (ev->type == SY_EVENT_STARTED || ev->type == SY_EVENT_DONE)
+    (*(int *)ud)++;
+}
+
+/* One job per step, as one `switchyard exec` process per step: values move
+ * only through the storage, and the sink output is the inline run's. */
+static void test_job_exec_stored_matches_inline(void) {
+  CU_ASSERT_EQUAL_FATAL(
+      run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "direct.csv"), 0);
+  char *store = strdup(tmp_path("store"));
+  sy_platform *p = open_platform_with("exec.csv", store);
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
+                                           NULL, stderr, &prog, &err),
+                        0);
+  sy_job *job = NULL;
+  int events = 0;
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_job_listen(job, count_event, &events), 0);
+  size_t n = sy_job_size(job);
+  /* The last step first: its input is not stored yet, nothing starts. */
+  CU_ASSERT_EQUAL(sy_job_exec_stored(job, n - 1, &err), SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "PROGRAM --step"));
+  CU_ASSERT_EQUAL(events, 0);
+  CU_ASSERT_EQUAL(sy_job_exec_stored(job, n, &err), SY_ERANGE);
+  sy_job_free(job);
+  for (size_t s = 0; s < n; s++) {
+    CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
+    int rc = sy_job_exec_stored(job, s, &err);
+    if (rc)
+      fprintf(stderr, "step %zu: %s\n", s, err.message);
+    CU_ASSERT_EQUAL(rc, 0);
+    sy_job_free(job);
+  }
+  sy_program_free(prog);
+  sy_platform_close(p);
+  assert_same_files("direct.csv", "exec.csv");
+  free(store);
+}
+
+/* Without a storage there is nothing to move values through. */
+static void test_job_exec_stored_needs_storage(void) {
+  sy_platform *p = open_platform("ns.csv");
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
+                                           NULL, stderr, &prog, &err),
+                        0);
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
+  CU_ASSERT_EQUAL(sy_job_exec_stored(job, 0, &err), SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "[PLATFORM] storage"));
+  sy_job_free(job);
+  sy_program_free(prog);
+  sy_platform_close(p);
+}
+
 static void test_job_train_needs_label(void) {
   write_file("nolabel.flow",
              "name = \"nolabel\";\n"
@@ -373,6 +449,10 @@ int main(void) {
   CU_add_test(s, "test_job_keys_change_only_downstream",
               test_job_keys_change_only_downstream);
   CU_add_test(s, "test_job_train_needs_label", test_job_train_needs_label);
+  CU_add_test(s, "test_job_exec_stored_matches_inline",
+              test_job_exec_stored_matches_inline);
+  CU_add_test(s, "test_job_exec_stored_needs_storage",
+              test_job_exec_stored_needs_storage);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
