@@ -48,6 +48,12 @@
  * before the body is parsed, but the body parser does not rely on it
  * (the fuzz target re-seals mutated input to reach it).
  *
+ * Reusing buffers (ABI 1.1): the holder of the only reference to a frame
+ * may rewrite its numeric cells and nulls (sy_frame_f64_mut,
+ * sy_frame_set_valid); names, types, rows and the column set never change
+ * after construction. With one reference there is no other reader, so
+ * this does not break immutability as anyone can observe it.
+ *
  * Reference counts use C11 atomics: ref is relaxed (a new reference is
  * made from one already held), unref is acq_rel so that the thread which
  * frees sees every write made before other threads dropped theirs.
