@@ -8,6 +8,9 @@
  * version standardises the same 4 numbers with the same means and
  * deviations and takes the same dot product; the benchmark first checks
  * that both give the same prediction, so the comparison is of equal work.
+ * Each result is dropped before the next call, as a server answering one
+ * request at a time would, which lets the callable rewrite its frames in
+ * place (core/callable.c) instead of building new ones.
  *
  *   bench/inline [CALLS]        (run from the top of the built tree)
  */

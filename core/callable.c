@@ -3,16 +3,60 @@
  *
  * The flow is compiled for apply and bound as a job once; LOAD steps run
  * once and their states stay loaded in the per-step actor instances. Each
- * call resets the other steps, puts the request where the feed's output
- * would be, runs the apply chain in program order (already topological)
- * and returns what the sink would have received. Nothing is read from a
- * feed and nothing is written to a sink.
+ * call puts the request where the feed's output would be, runs the apply
+ * chain in program order (already topological) and returns what the sink
+ * would have received. Nothing is read from a feed and nothing is written
+ * to a sink.
+ *
+ * Two ways to run a call, with the same results:
+ *
+ *   general  the step executor (sy_job_run_step) runs every step, as any
+ *            runner would: the first call always goes this way, because
+ *            it is what makes the actor instances and loads their states.
+ *   chain    afterwards, when the program is nothing but APPLY and GET
+ *            steps over bound instances, nobody listens to the job's
+ *            events and no result cache is in use, a call walks a plan
+ *            made once (per step: the instance, its ops, where its inputs
+ *            are) and calls the actors directly. Each APPLY step's output
+ *            stays in the callable after the call; at the next call, when
+ *            the callable holds it exclusively (the caller dropped what
+ *            it was given), it is handed back to the actor's apply_into
+ *            (ABI 1.1), which rewrites its cells in place when the shape
+ *            did not change: no malloc, no column names, no frame built.
+ *
+ * The chain path runs APPLY with the same meaning as sy_step_execute (the
+ * actor's apply on the step's inputs, the state already loaded) and GET
+ * as "output `index` of the argument"; anything else in the program, or
+ * an instance not yet bound or bound to another state, keeps the general
+ * path. Errors carry the same prefixes as the executor's. A value the
+ * caller still holds is never rewritten: exclusivity is the reference
+ * count, so a result kept by the caller (or shared between two steps)
+ * simply makes that step build a new frame.
  */
 #include "job.h"
 #include "program.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "switchyard/actor.h"
+
+#define CHAIN_MAX_IN 16
+#define CHAIN_MAX_OUT 8
+
+/* One step of the chain plan. */
+typedef struct chain_step {
+  uint32_t step;
+  sy_op op;            /* SY_OP_APPLY or SY_OP_GET */
+  uint32_t n_in;       /* APPLY: inputs, the state not counted */
+  const uint32_t *in;  /* APPLY: the steps whose output 0 it reads;
+                          GET: in[0] is the step it reads from */
+  uint32_t index;      /* GET: which output */
+  uint32_t n_out;
+  const sy_actor_ops *ops;
+  void *self;
+  int into;            /* ops has apply_into */
+} chain_step;
 
 struct sy_callable {
   sy_program *prog;
@@ -22,11 +66,41 @@ struct sy_callable {
   uint8_t *keep;     /* steps whose values persist across calls */
   uint32_t *run;     /* steps to run per call, in order */
   uint32_t n_run;
+  /* The chain path (built after the first successful general call). */
+  int chain_tried;   /* a plan was attempted; chain != NULL if it worked */
+  chain_step *chain;
+  sy_value **vals;   /* per step, CHAIN_MAX_OUT slots: owned for APPLY
+                        steps (kept across calls), borrowed for FEED and
+                        GET (valid during a call only) */
+  sy_value *no_label; /* the empty label frame of a request without one */
+  sy_value *split[2]; /* a request with a label column, split (owned) */
 };
+
+static sy_value **slot(const sy_callable *c, uint32_t s) {
+  return c->vals + (size_t)s * CHAIN_MAX_OUT;
+}
+
+static void chain_drop_values(sy_callable *c) {
+  if (!c->vals)
+    return;
+  for (uint32_t i = 0; c->chain && i < c->n_run; i++) {
+    const chain_step *st = &c->chain[i];
+    sy_value **v = slot(c, st->step);
+    for (uint32_t k = 0; k < st->n_out; k++) {
+      if (st->op == SY_OP_APPLY)
+        sy_value_unref(v[k]);
+      v[k] = NULL;
+    }
+  }
+}
 
 void sy_callable_free(sy_callable *c) {
   if (!c)
     return;
+  chain_drop_values(c);
+  free(c->vals);
+  free(c->chain);
+  sy_value_unref(c->no_label);
   sy_job_free(c->job);
   sy_program_free(c->prog);
   free(c->keep);
@@ -89,11 +163,10 @@ fail:
   return rc;
 }
 
-int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
-                     sy_error *err) {
-  *output = NULL;
-  if (!input || sy_value_type_of(input) != SY_VALUE_FRAME)
-    return sy_error_set(err, SY_ETYPE, "a call takes a frame");
+/* ---- the general path ---------------------------------------------- */
+
+static int call_general(sy_callable *c, const sy_value *input,
+                        sy_value **output, sy_error *err) {
   sy__job_reset(c->job, c->keep);
   const sy_instr *feed = &c->prog->code[c->feed];
   sy_value *outs[2] = {NULL, NULL};
@@ -112,5 +185,183 @@ int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
     if (!v)
       rc = sy_error_set(err, SY_ESTATE, "the call produced no result");
   }
+  return rc;
+}
+
+/* ---- the chain path ------------------------------------------------ */
+
+/* The instance the executor bound to step s, or NULL when none yet. */
+static actor_slot *bound_actor(const sy_job *job, uint32_t s) {
+  if (job->actors[s])
+    return job->actors[s];
+  if (job->actor_group[s] != UINT32_MAX)
+    return atomic_load_explicit(&job->groups[job->actor_group[s]].slot,
+                                memory_order_acquire);
+  return NULL;
+}
+
+/* Builds the chain plan after a general call, or leaves c->chain NULL
+ * when this program or job needs the general path. Returns 0 or
+ * SY_ENOMEM. */
+static int chain_build(sy_callable *c) {
+  const sy_job *job = c->job;
+  const sy_program *prog = c->prog;
+  c->chain_tried = 1;
+  if (job->n_listeners || (job->storage && (job->cache_read ||
+                                            job->cache_write)))
+    return 0;
+  if (prog->code[c->feed].n_outputs > 2)
+    return 0;
+  chain_step *plan = calloc(c->n_run ? c->n_run : 1, sizeof *plan);
+  if (!plan)
+    return SY_ENOMEM;
+  for (uint32_t i = 0; i < c->n_run; i++) {
+    uint32_t s = c->run[i];
+    const sy_instr *in = &prog->code[s];
+    chain_step *st = &plan[i];
+    st->step = s;
+    st->op = in->op;
+    st->n_out = in->n_outputs;
+    if (st->n_out > CHAIN_MAX_OUT)
+      goto general;
+    if (in->op == SY_OP_GET) {
+      if (in->n_args != 1 || in->index >= prog->code[in->args[0]].n_outputs)
+        goto general;
+      st->in = in->args;
+      st->index = in->index;
+      continue;
+    }
+    if (in->op != SY_OP_APPLY)
+      goto general;
+    actor_slot *a = bound_actor(job, s);
+    if (!a)
+      goto general;
+    uint32_t skip = in->flags & SY_INSTR_STATE_IN ? 1 : 0;
+    if (skip) {
+      /* The state must be the kept LOAD value the instance was loaded
+       * with, as exec_apply would find it. */
+      const sy_value *state = sy__job_output(job, in->args[0], 0);
+      if (!c->keep[in->args[0]] || !state || a->state != state)
+        goto general;
+    }
+    if (in->n_args - skip > CHAIN_MAX_IN)
+      goto general;
+    st->in = in->args + skip;
+    st->n_in = in->n_args - skip;
+    st->ops = a->provider->ops;
+    st->self = a->self;
+    st->into = SY_ACTOR_HAS_APPLY_INTO(st->ops);
+  }
+  c->vals = calloc((size_t)prog->n * CHAIN_MAX_OUT, sizeof *c->vals);
+  if (!c->vals) {
+    free(plan);
+    return SY_ENOMEM;
+  }
+  c->chain = plan;
+  /* The general call's values are no longer needed (LOADs are kept). */
+  sy__job_reset(c->job, c->keep);
+  return 0;
+general:
+  free(plan);
+  return 0;
+}
+
+/* Puts the request where the feed's outputs would be: the features and
+ * the label (an empty frame when the request has no label column, which
+ * is what sy__split_label makes, kept across calls of the same rows). */
+static int chain_feed(sy_callable *c, const sy_value *input, sy_error *err) {
+  const sy_instr *feed = &c->prog->code[c->feed];
+  sy_value **v = slot(c, c->feed);
+  if (feed->n_outputs == 1) {
+    v[0] = (sy_value *)input;
+    return 0;
+  }
+  if (sy_frame_col_index(input, feed->label) >= 0) {
+    int rc = sy__split_label(input, feed->label, &c->split[0], &c->split[1],
+                             err);
+    v[0] = c->split[0];
+    v[1] = c->split[1];
+    return rc;
+  }
+  size_t rows = sy_frame_rows(input);
+  if (!c->no_label || sy_frame_rows(c->no_label) != rows) {
+    sy_value_unref(c->no_label);
+    c->no_label = NULL;
+    int rc = sy_frame_new(rows, &c->no_label);
+    if (rc)
+      return sy_error_set(err, rc, "out of memory");
+  }
+  v[0] = (sy_value *)input;
+  v[1] = c->no_label;
+  return 0;
+}
+
+static int chain_apply(sy_callable *c, const chain_step *st, sy_error *err) {
+  const sy_value *in[CHAIN_MAX_IN];
+  for (uint32_t a = 0; a < st->n_in; a++)
+    in[a] = slot(c, st->in[a])[0];
+  sy_value **out = slot(c, st->step);
+  /* Only what the callable alone holds may be rewritten; the rest (a
+   * result the caller kept, a value two steps share) is let go. */
+  for (uint32_t k = 0; k < st->n_out; k++)
+    if (out[k] && (!st->into || !sy_value_exclusive(out[k]))) {
+      sy_value_unref(out[k]);
+      out[k] = NULL;
+    }
+  int rc = st->into ? st->ops->apply_into(st->self, in, st->n_in, out, err)
+                    : st->ops->apply(st->self, in, st->n_in, out, err);
+  for (uint32_t k = 0; rc == 0 && k < st->n_out; k++)
+    if (!out[k])
+      rc = sy_error_set(err, SY_EPLUGIN, "returned no output %u", k);
+  if (rc) {
+    for (uint32_t k = 0; k < st->n_out; k++) {
+      sy_value_unref(out[k]);
+      out[k] = NULL;
+    }
+    const sy_instr *ins = &c->prog->code[st->step];
+    sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
+    sy_error_prefix(err, "step %u (%s)", st->step, ins->text);
+  }
+  return rc;
+}
+
+static int call_chain(sy_callable *c, const sy_value *input,
+                      sy_value **output, sy_error *err) {
+  int rc = chain_feed(c, input, err);
+  for (uint32_t i = 0; rc == 0 && i < c->n_run; i++) {
+    const chain_step *st = &c->chain[i];
+    if (st->op == SY_OP_GET)
+      slot(c, st->step)[0] = slot(c, st->in[0])[st->index];
+    else
+      rc = chain_apply(c, st, err);
+  }
+  if (rc == 0) {
+    sy_value *v = slot(c, c->result)[0];
+    *output = v ? sy_value_ref(v) : NULL;
+    if (!v)
+      rc = sy_error_set(err, SY_ESTATE, "the call produced no result");
+  }
+  /* Borrowed pointers end with the call: the request is the caller's. */
+  sy_value **f = slot(c, c->feed);
+  f[0] = f[1] = NULL;
+  for (uint32_t i = 0; i < c->n_run; i++)
+    if (c->chain[i].op == SY_OP_GET)
+      slot(c, c->chain[i].step)[0] = NULL;
+  sy_value_unref(c->split[0]);
+  sy_value_unref(c->split[1]);
+  c->split[0] = c->split[1] = NULL;
+  return rc;
+}
+
+int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
+                     sy_error *err) {
+  *output = NULL;
+  if (!input || sy_value_type_of(input) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_ETYPE, "a call takes a frame");
+  if (c->chain)
+    return call_chain(c, input, output, err);
+  int rc = call_general(c, input, output, err);
+  if (rc == 0 && !c->chain_tried && chain_build(c) != 0)
+    c->chain_tried = 0; /* out of memory: try again after the next call */
   return rc;
 }

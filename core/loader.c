@@ -47,6 +47,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -185,7 +186,8 @@ size_t sy__ops_min_size(sy_kind kind) {
   case SY_KIND_SINK:
     return sizeof(sy_sink_ops);
   case SY_KIND_ACTOR:
-    return sizeof(sy_actor_ops);
+    /* apply_into came in 1.1: an actor built against 1.0 stops before it. */
+    return offsetof(sy_actor_ops, apply_into);
   case SY_KIND_REGISTRY:
     return sizeof(sy_registry_ops);
   case SY_KIND_STORAGE:

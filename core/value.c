@@ -48,6 +48,12 @@
  * before the body is parsed, but the body parser does not rely on it
  * (the fuzz target re-seals mutated input to reach it).
  *
+ * Reusing buffers (ABI 1.1): the holder of the only reference to a frame
+ * may rewrite its numeric cells and nulls (sy_frame_f64_mut,
+ * sy_frame_set_valid); names, types, rows and the column set never change
+ * after construction. With one reference there is no other reader, so
+ * this does not break immutability as anyone can observe it.
+ *
  * Reference counts use C11 atomics: ref is relaxed (a new reference is
  * made from one already held), unref is acq_rel so that the thread which
  * frees sees every write made before other threads dropped theirs.
@@ -504,6 +510,62 @@ bool sy_frame_is_null(const sy_value *f, size_t c, size_t row) {
   if (!col || row >= f->u.frame.rows)
     return false;
   return col->valid && !col->valid[row];
+}
+
+/* ---- frames: reusing buffers --------------------------------------- */
+
+/* acquire pairs with the acq_rel decrement in sy_value_unref: a holder
+ * that sees 1 also sees every read other holders made before they let go,
+ * so rewriting the cells cannot race with them. */
+bool sy_value_exclusive(const sy_value *v) {
+  return v && atomic_load_explicit(&v->refs, memory_order_acquire) == 1;
+}
+
+static column *col_mut(sy_value *f, size_t c, sy_col_type type) {
+  if (!f || f->type != SY_VALUE_FRAME || c >= f->u.frame.ncols ||
+      !sy_value_exclusive(f))
+    return NULL;
+  column *col = &f->u.frame.cols[c];
+  return type == 0 || col->type == type ? col : NULL;
+}
+
+double *sy_frame_f64_mut(sy_value *f, size_t c) {
+  column *col = col_mut(f, c, SY_COL_F64);
+  return col ? col->u.f64 : NULL;
+}
+
+int64_t *sy_frame_i64_mut(sy_value *f, size_t c) {
+  column *col = col_mut(f, c, SY_COL_I64);
+  return col ? col->u.i64 : NULL;
+}
+
+int sy_frame_set_valid(sy_value *f, size_t c, const uint8_t *valid) {
+  if (!f || f->type != SY_VALUE_FRAME || c >= f->u.frame.ncols)
+    return SY_EINVAL;
+  if (!sy_value_exclusive(f))
+    return SY_ESTATE;
+  column *col = &f->u.frame.cols[c];
+  if (col->type != SY_COL_F64 && col->type != SY_COL_I64)
+    return SY_EINVAL;
+  size_t rows = f->u.frame.rows;
+  if (!valid || !memchr(valid, 0, rows)) {
+    /* The common case of a serving loop: no nulls before or after. */
+    free(col->valid);
+    col->valid = NULL;
+    return 0;
+  }
+  if (!col->valid && !(col->valid = malloc(rows)))
+    return SY_ENOMEM;
+  for (size_t i = 0; i < rows; i++) {
+    col->valid[i] = valid[i] != 0;
+    if (col->valid[i])
+      continue;
+    if (col->type == SY_COL_F64)
+      col->u.f64[i] = 0.0; /* +0.0: all bits zero, the canonical null */
+    else
+      col->u.i64[i] = 0;
+  }
+  return 0;
 }
 
 /* The shortest "%.Ng" text that reads back as the same double. Any double

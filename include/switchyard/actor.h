@@ -62,7 +62,28 @@ typedef struct sy_actor_ops {
   /* Restores a state made by state_save, possibly by another process of
    * another machine; must refuse bytes it does not understand. */
   int (*state_load)(void *self, const sy_value *state, sy_error *err);
+  /* Since ABI 1.1; optional (NULL, or absent when size says the plugin
+   * was built against 1.0: check SY_ACTOR_HAS_APPLY_INTO). apply for a
+   * serving loop that calls the same actor again and again: on entry each
+   * out[k] is NULL or a value that this instance returned at output k of
+   * an earlier apply/apply_into and that the caller holds exclusively
+   * (sy_value_exclusive). The actor may rewrite such a frame in place
+   * (sy_frame_f64_mut, sy_frame_set_valid) when its result has the same
+   * shape, and leave it in out[k]; otherwise it drops it and puts a new
+   * value there, exactly as apply would. The results must be equal to
+   * apply's, bit for bit, and so must every error. On failure the caller
+   * drops whatever out[] holds. Same concurrency as apply: the instance is
+   * only read; each concurrent caller passes its own out[]. */
+  int (*apply_into)(void *self, const sy_value *const *in, size_t n_in,
+                    sy_value **out, sy_error *err);
 } sy_actor_ops;
+
+/* Whether ops (as the plugin laid it out) has a non-NULL apply_into.
+ * Since ABI 1.1. */
+#define SY_ACTOR_HAS_APPLY_INTO(ops)                                          \
+  ((ops)->size >= offsetof(sy_actor_ops, apply_into) +                        \
+                      sizeof((ops)->apply_into) &&                            \
+   (ops)->apply_into != NULL)
 
 #ifdef __cplusplus
 }

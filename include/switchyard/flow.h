@@ -109,7 +109,12 @@ typedef struct sy_callable sy_callable;
 SY_API int sy_callable_new(sy_platform *p, const char *flow_path,
                            const char *state_file, sy_callable **out,
                            sy_error *err);
-/* input is borrowed; *output is owned by the caller. */
+/* input is borrowed; *output is owned by the caller. After the first
+ * call, the callable keeps each step's result and rewrites it in place
+ * at the next call of the same shape (core/callable.c): drop *output
+ * before the next call and a steady stream of requests allocates
+ * nothing; a result still held is never touched (that step builds a new
+ * frame instead). */
 SY_API int sy_callable_call(sy_callable *c, const sy_value *input,
                             sy_value **output, sy_error *err);
 SY_API void sy_callable_free(sy_callable *c);

@@ -182,6 +182,37 @@ SY_API bool sy_frame_is_null(const sy_value *f, size_t c, size_t row);
 SY_API int sy_frame_format_cell(const sy_value *f, size_t c, size_t row,
                                 char *buf, size_t cap);
 
+/* ---- reusing a frame's buffers (since ABI 1.1) ------------------------ */
+
+/* A serving loop that computes the same shape of result again and again
+ * may overwrite the cells of a frame it made earlier instead of building
+ * a new one, provided nobody else can see that frame: its holder has the
+ * only reference. The rule is the one of Rust's Rc::get_mut: a reference
+ * count of 1 held by the caller means no other reader exists (pointers
+ * borrowed from a value are only valid while their borrower holds a
+ * reference, see above), so rewriting cells cannot be observed. Column
+ * names, types, the row count and the column set never change this way;
+ * only cells and their nulls do. */
+
+/* Whether the caller's reference is the only one to v (false for NULL).
+ * Meaningful only to a holder of a reference: the answer cannot turn from
+ * false to true behind its back while it keeps its own. Since ABI 1.1. */
+SY_API bool sy_value_exclusive(const sy_value *v);
+/* Writable cells of f64 (i64) column c of f, or NULL when f is not a frame
+ * the caller holds exclusively, c is out of range or of another type. The
+ * caller writes every cell, then calls sy_frame_set_valid for the column
+ * (unless it knows the column had no nulls and has none now). Since ABI
+ * 1.1. */
+SY_API double *sy_frame_f64_mut(sy_value *f, size_t c);
+SY_API int64_t *sy_frame_i64_mut(sy_value *f, size_t c);
+/* Sets the nulls of numeric column c of an exclusively held frame f:
+ * valid NULL means every cell is present, else one byte per row, 0 meaning
+ * null (as sy_frame_add_f64 takes it); the cells under nulls are zeroed so
+ * that the frame stays canonical (equality and hashing see no stale data).
+ * Returns 0, SY_EINVAL (not a numeric column, c out of range), SY_ESTATE
+ * (f is shared) or SY_ENOMEM. Since ABI 1.1. */
+SY_API int sy_frame_set_valid(sy_value *f, size_t c, const uint8_t *valid);
+
 /* ---- encoding, hashing, equality ------------------------------------- */
 
 /* Encodes v into a malloc()ed buffer that the caller frees with free().

@@ -125,6 +125,58 @@ double std_cell(const sy_value *f, size_t c, size_t row) {
   return sy_frame_f64(f, c)[row];
 }
 
+int std_col_find(const sy_value *f, const char *name, size_t guess) {
+  const char *at = sy_frame_col_name(f, guess);
+  if (at && strcmp(at, name) == 0)
+    return (int)guess;
+  return sy_frame_col_index(f, name);
+}
+
+bool std_into_fits(const sy_value *o, size_t rows, size_t cols) {
+  return o && sy_value_type_of(o) == SY_VALUE_FRAME && sy_value_exclusive(o) &&
+         sy_frame_rows(o) == rows && sy_frame_cols(o) == cols;
+}
+
+int std_refill(sy_value *o, const sy_value *in, const size_t *idx,
+               bool check_names) {
+  size_t cols = sy_frame_cols(o), rows = sy_frame_rows(o);
+  /* Check everything first, so that a mismatch leaves o as it was. */
+  for (size_t j = 0; j < cols; j++) {
+    sy_col_type t = sy_frame_col_type(in, idx[j]);
+    if (t == SY_COL_STR || t != sy_frame_col_type(o, j))
+      return 1;
+    if (check_names &&
+        strcmp(sy_frame_col_name(o, j), sy_frame_col_name(in, idx[j])) != 0)
+      return 1;
+  }
+  for (size_t j = 0; j < cols; j++) {
+    /* f64 and i64 cells are both 8 bytes; copy them as bytes. */
+    void *dst = sy_frame_col_type(o, j) == SY_COL_F64
+                    ? (void *)sy_frame_f64_mut(o, j)
+                    : (void *)sy_frame_i64_mut(o, j);
+    const void *src = sy_frame_col_type(in, idx[j]) == SY_COL_F64
+                          ? (const void *)sy_frame_f64(in, idx[j])
+                          : (const void *)sy_frame_i64(in, idx[j]);
+    if (rows)
+      memcpy(dst, src, rows * 8);
+    int rc = sy_frame_set_valid(o, j, sy_frame_valid(in, idx[j]));
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+int std_into_fallback(int (*apply)(void *, const sy_value *const *, size_t,
+                                   sy_value **, sy_error *),
+                      void *self, const sy_value *const *in, size_t n_in,
+                      sy_value **out, size_t n_out, sy_error *err) {
+  for (size_t k = 0; k < n_out; k++) {
+    sy_value_unref(out[k]);
+    out[k] = NULL;
+  }
+  return apply(self, in, n_in, out, err);
+}
+
 void std_matrix_free(std_matrix *m) {
   free(m->x);
   free(m->names);

@@ -6,7 +6,10 @@
  * between calls; an instance only holds its copied parameters, so apply
  * may run from any number of threads at once. Column data is copied by
  * the values API (frames are immutable once handed on, so sharing buffers
- * between frames is not offered).
+ * between frames is not offered). select, drop and head also have
+ * apply_into (ABI 1.1): the serving path hands back their earlier output,
+ * held exclusively, and the cells are copied into it instead of into a
+ * new frame with new names and buffers.
  */
 #include "std.h"
 
@@ -195,6 +198,87 @@ fail_code:
 fail:
   sy_value_unref(f);
   return rc;
+}
+
+/* ---- apply_into: select, drop and head ---------------------------------- */
+
+/* Each finds, for every output column, the input column it copies, and
+ * lets std_refill copy the cells into the earlier output when it fits;
+ * anything unusual (a missing column, a string column, a new shape) takes
+ * the plain apply, which also gives its error messages. select's output
+ * names are its parameter, the same for every call of an instance, so
+ * only drop and head (whose names come from the input) compare names. */
+
+static int select_apply_into(void *self, const sy_value *const *in,
+                             size_t n_in, sy_value **out, sy_error *err) {
+  const columns_actor *a = self;
+  size_t idx[STD_INTO_MAX_COLS];
+  if (n_in == 1 && sy_value_type_of(in[0]) == SY_VALUE_FRAME &&
+      a->n <= STD_INTO_MAX_COLS &&
+      std_into_fits(out[0], sy_frame_rows(in[0]), a->n)) {
+    size_t i = 0;
+    for (; i < a->n; i++) {
+      int c = std_col_find(in[0], a->columns[i], i);
+      if (c < 0)
+        break;
+      idx[i] = (size_t)c;
+    }
+    int rc = i == a->n ? std_refill(out[0], in[0], idx, false) : 1;
+    if (rc <= 0)
+      return rc < 0 ? sy_error_set(err, rc, "%s: %s", a->name, sy_strerror(rc))
+                    : 0;
+  }
+  return std_into_fallback(select_apply, self, in, n_in, out, 1, err);
+}
+
+static int drop_apply_into(void *self, const sy_value *const *in, size_t n_in,
+                           sy_value **out, sy_error *err) {
+  const columns_actor *a = self;
+  size_t idx[STD_INTO_MAX_COLS];
+  if (n_in == 1 && sy_value_type_of(in[0]) == SY_VALUE_FRAME &&
+      sy_frame_cols(in[0]) <= STD_INTO_MAX_COLS) {
+    size_t cols = sy_frame_cols(in[0]), kept = 0, dropped = 0;
+    for (size_t c = 0; c < cols; c++) {
+      const char *name = sy_frame_col_name(in[0], c);
+      bool drop = false;
+      for (size_t i = 0; i < a->n && !drop; i++)
+        drop = strcmp(name, a->columns[i]) == 0;
+      if (drop)
+        dropped++;
+      else
+        idx[kept++] = c;
+    }
+    /* Every listed column must be there (names in a frame are unique). */
+    int rc = 1;
+    if (dropped == a->n &&
+        std_into_fits(out[0], sy_frame_rows(in[0]), kept))
+      rc = std_refill(out[0], in[0], idx, true);
+    if (rc <= 0)
+      return rc < 0 ? sy_error_set(err, rc, "%s: %s", a->name, sy_strerror(rc))
+                    : 0;
+  }
+  return std_into_fallback(drop_apply, self, in, n_in, out, 1, err);
+}
+
+static int head_apply_into(void *self, const sy_value *const *in, size_t n_in,
+                           sy_value **out, sy_error *err) {
+  const head_actor *a = self;
+  size_t idx[STD_INTO_MAX_COLS];
+  if (n_in == 1 && sy_value_type_of(in[0]) == SY_VALUE_FRAME &&
+      sy_frame_cols(in[0]) <= STD_INTO_MAX_COLS) {
+    size_t rows = sy_frame_rows(in[0]), cols = sy_frame_cols(in[0]);
+    if (rows > a->n)
+      rows = a->n;
+    for (size_t c = 0; c < cols; c++)
+      idx[c] = c;
+    int rc = 1;
+    if (std_into_fits(out[0], rows, cols))
+      rc = std_refill(out[0], in[0], idx, true);
+    if (rc <= 0)
+      return rc < 0 ? sy_error_set(err, rc, "std.head: %s", sy_strerror(rc))
+                    : 0;
+  }
+  return std_into_fallback(head_apply, self, in, n_in, out, 1, err);
 }
 
 /* ---- std.concat --------------------------------------------------------- */
@@ -420,15 +504,31 @@ static const sy_option concat_options[] = {
      "(rows)."},
     SY_OPTION_END};
 
-static const sy_actor_ops select_ops = {
-    sizeof(sy_actor_ops), 1, 1, 1, 0, select_apply, NULL, NULL, NULL};
-static const sy_actor_ops drop_ops = {sizeof(sy_actor_ops), 1,    1,    1,   0,
-                                      drop_apply,           NULL, NULL, NULL};
-static const sy_actor_ops head_ops = {sizeof(sy_actor_ops), 1,    1,    1,   0,
-                                      head_apply,           NULL, NULL, NULL};
-static const sy_actor_ops concat_ops = {
-    sizeof(sy_actor_ops), 1,    SY_ARITY_MANY, 1,   0,
-    concat_apply,         NULL, NULL,          NULL};
+static const sy_actor_ops select_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = 1,
+                                        .n_outputs = 1,
+                                        .apply = select_apply,
+                                        .apply_into = select_apply_into};
+static const sy_actor_ops drop_ops = {.size = sizeof(sy_actor_ops),
+                                      .min_inputs = 1,
+                                      .max_inputs = 1,
+                                      .n_outputs = 1,
+                                      .apply = drop_apply,
+                                      .apply_into = drop_apply_into};
+static const sy_actor_ops head_ops = {.size = sizeof(sy_actor_ops),
+                                      .min_inputs = 1,
+                                      .max_inputs = 1,
+                                      .n_outputs = 1,
+                                      .apply = head_apply,
+                                      .apply_into = head_apply_into};
+/* concat has no apply_into: its inputs vary in number and shape, and it
+ * is rarely on a one-row serving path. */
+static const sy_actor_ops concat_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = SY_ARITY_MANY,
+                                        .n_outputs = 1,
+                                        .apply = concat_apply};
 
 const sy_provider std_select_provider = {
     sizeof(sy_provider),

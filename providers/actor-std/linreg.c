@@ -316,6 +316,44 @@ done:
   return rc;
 }
 
+/* Writes the predictions into the earlier output (one f64 column named
+ * by 'output', made by this instance) with the same arithmetic, in the
+ * same order, as apply: intercept, then each coefficient times its
+ * feature. Features are read where they lie in the input; a missing or
+ * non-numeric feature, or a null cell, goes to apply for its error. */
+static int linreg_apply_into(void *self, const sy_value *const *in,
+                             size_t n_in, sy_value **out, sy_error *err) {
+  const linreg *a = self;
+  const linreg_model *md = &a->model;
+  const sy_value *f = n_in == 1 ? in[0] : NULL;
+  const double *xf[STD_INTO_MAX_COLS];
+  const int64_t *xi[STD_INTO_MAX_COLS];
+  size_t rows = sy_frame_rows(f);
+  if (!a->trained || sy_value_type_of(f) != SY_VALUE_FRAME ||
+      md->p > STD_INTO_MAX_COLS || !std_into_fits(out[0], rows, 1))
+    goto plain;
+  for (size_t j = 0; j < md->p; j++) {
+    int c = std_col_find(f, md->names[j], j);
+    if (c < 0 || !std_is_numeric(f, (size_t)c) || sy_frame_valid(f, (size_t)c))
+      goto plain;
+    xf[j] = sy_frame_f64(f, (size_t)c);
+    xi[j] = sy_frame_i64(f, (size_t)c);
+  }
+  double *pred = sy_frame_f64_mut(out[0], 0);
+  if (!pred)
+    goto plain;
+  for (size_t i = 0; i < rows; i++) {
+    double s = md->intercept;
+    for (size_t j = 0; j < md->p; j++)
+      s += md->coef[j] * (xf[j] ? xf[j][i] : (double)xi[j][i]);
+    pred[i] = s;
+  }
+  /* apply's output never has nulls, and neither had this frame. */
+  return 0;
+plain:
+  return std_into_fallback(linreg_apply, self, in, n_in, out, 1, err);
+}
+
 /* Payload: u32 features, f64 intercept, then per feature: str name,
  * f64 coefficient. */
 static int linreg_save(void *self, sy_value **state, sy_error *err) {
@@ -385,15 +423,17 @@ static const sy_option linreg_options[] = {
      "Name of the output column holding the predictions."},
     SY_OPTION_END};
 
-static const sy_actor_ops linreg_ops = {sizeof(sy_actor_ops),
-                                        1,
-                                        1,
-                                        1,
-                                        SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-                                        linreg_apply,
-                                        linreg_train,
-                                        linreg_save,
-                                        linreg_load};
+static const sy_actor_ops linreg_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+    .apply = linreg_apply,
+    .train = linreg_train,
+    .state_save = linreg_save,
+    .state_load = linreg_load,
+    .apply_into = linreg_apply_into};
 
 const sy_provider std_linreg_provider = {
     sizeof(sy_provider),

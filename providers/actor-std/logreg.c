@@ -547,7 +547,8 @@ static const sy_actor_ops logreg_ops = {sizeof(sy_actor_ops),
                                         logreg_apply,
                                         logreg_train,
                                         logreg_save,
-                                        logreg_load};
+                                        logreg_load,
+                                        NULL /* apply_into: not yet */};
 
 const sy_provider std_logreg_provider = {
     sizeof(sy_provider),

@@ -32,6 +32,8 @@ typedef struct scaler_stats {
   double *count; /* present cells seen */
   double *mean;
   double *m2;
+  double *sd; /* sqrt(m2 / count), 0 when count is 0: what apply divides by,
+                 worked out once per train or load, not once per call */
 } scaler_stats;
 
 typedef struct scaler {
@@ -49,6 +51,7 @@ static void stats_free(scaler_stats *s) {
   free(s->count);
   free(s->mean);
   free(s->m2);
+  free(s->sd);
   memset(s, 0, sizeof *s);
 }
 
@@ -58,12 +61,19 @@ static int stats_alloc(scaler_stats *s, size_t n) {
   s->count = std_calloc(n, sizeof *s->count);
   s->mean = std_calloc(n, sizeof *s->mean);
   s->m2 = std_calloc(n, sizeof *s->m2);
+  s->sd = std_calloc(n, sizeof *s->sd);
   s->n = n;
-  if (!s->names || !s->count || !s->mean || !s->m2) {
+  if (!s->names || !s->count || !s->mean || !s->m2 || !s->sd) {
     stats_free(s);
     return SY_ENOMEM;
   }
   return 0;
+}
+
+/* Fills sd[] from count and m2, once the summaries are final. */
+static void stats_finish(scaler_stats *s) {
+  for (size_t j = 0; j < s->n; j++)
+    s->sd[j] = s->count[j] > 0 ? sqrt(s->m2[j] / s->count[j]) : 0.0;
 }
 
 static int scaler_create(const void *config, void **self, sy_error *err) {
@@ -228,6 +238,7 @@ static int scaler_train(void *self, const sy_value *const *in, size_t n_in,
       next.m2[j] = m2b;
     }
   }
+  stats_finish(&next);
   stats_free(&s->stats);
   s->stats = next;
   s->trained = true;
@@ -241,6 +252,29 @@ fail:
   free(idx);
   free(names);
   return rc;
+}
+
+/* Writes the scaled cells of numeric column c of f (trained column st)
+ * into dst[0..rows): the one place the arithmetic lives, for apply and
+ * apply_into alike, so that both give the same bits. Null cells get 0. */
+static void scale_column(const scaler *s, size_t st, const sy_value *f,
+                         size_t c, double *dst) {
+  size_t rows = sy_frame_rows(f);
+  double mean = s->with_mean ? s->stats.mean[st] : 0.0;
+  double sd = s->stats.sd[st];
+  const uint8_t *valid = sy_frame_valid(f, c);
+  const double *xf = sy_frame_f64(f, c);
+  const int64_t *xi = sy_frame_i64(f, c);
+  for (size_t i = 0; i < rows; i++) {
+    if (valid && !valid[i]) {
+      dst[i] = 0.0;
+      continue;
+    }
+    double x = (xf ? xf[i] : (double)xi[i]) - mean;
+    if (s->with_std)
+      x = sd > 0 ? x / sd : 0.0;
+    dst[i] = x;
+  }
 }
 
 static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
@@ -293,21 +327,8 @@ static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
         goto fail_code;
       continue;
     }
-    double count = s->stats.count[st];
-    double mean = s->with_mean ? s->stats.mean[st] : 0.0;
-    double sd = count > 0 ? sqrt(s->stats.m2[st] / count) : 0.0;
-    const uint8_t *valid = sy_frame_valid(f, c);
-    for (size_t i = 0; i < rows; i++) {
-      if (valid && !valid[i]) {
-        buf[i] = 0.0;
-        continue;
-      }
-      double x = std_cell(f, c, i) - mean;
-      if (s->with_std)
-        x = sd > 0 ? x / sd : 0.0;
-      buf[i] = x;
-    }
-    if ((rc = sy_frame_add_f64(o, name, buf, valid)) < 0)
+    scale_column(s, (size_t)st, f, c, buf);
+    if ((rc = sy_frame_add_f64(o, name, buf, sy_frame_valid(f, c))) < 0)
       goto fail_code;
   }
   free(buf);
@@ -319,6 +340,70 @@ fail_code:
   free(buf);
   sy_value_unref(o);
   return rc;
+}
+
+/* Rewrites the earlier output in place: every input column is either a
+ * trained one (scaled into an f64 column of the same name) or passed
+ * through, as apply does. Anything apply would refuse, or a shape that
+ * changed, goes to apply. */
+static int scaler_apply_into(void *self, const sy_value *const *in,
+                             size_t n_in, sy_value **out, sy_error *err) {
+  const scaler *s = self;
+  const sy_value *f = n_in == 1 ? in[0] : NULL;
+  size_t cols = sy_frame_cols(f), matched = 0;
+  int st[STD_INTO_MAX_COLS];
+  if (!s->trained || sy_value_type_of(f) != SY_VALUE_FRAME ||
+      cols > STD_INTO_MAX_COLS ||
+      !std_into_fits(out[0], sy_frame_rows(f), cols))
+    goto plain;
+  sy_value *o = out[0];
+  for (size_t c = 0; c < cols; c++) {
+    const char *name = sy_frame_col_name(f, c);
+    if (strcmp(name, sy_frame_col_name(o, c)) != 0)
+      goto plain;
+    st[c] = -1;
+    if (c < s->stats.n && strcmp(s->stats.names[c], name) == 0)
+      st[c] = (int)c;
+    for (size_t j = 0; j < s->stats.n && st[c] < 0; j++)
+      if (strcmp(s->stats.names[j], name) == 0)
+        st[c] = (int)j;
+    sy_col_type t = sy_frame_col_type(f, c);
+    if (st[c] >= 0) {
+      matched++;
+      if (!std_is_numeric(f, c) || sy_frame_col_type(o, c) != SY_COL_F64)
+        goto plain;
+    } else if (t == SY_COL_STR || t != sy_frame_col_type(o, c)) {
+      goto plain;
+    }
+  }
+  /* Names in a frame are unique, so this says every trained column is
+   * there (apply's first check). */
+  if (matched != s->stats.n)
+    goto plain;
+  for (size_t c = 0; c < cols; c++) {
+    int rc = 0;
+    if (st[c] >= 0) {
+      scale_column(s, (size_t)st[c], f, c, sy_frame_f64_mut(o, c));
+      rc = sy_frame_set_valid(o, c, sy_frame_valid(f, c));
+    } else {
+      size_t idx = c;
+      /* A one-column refill of a pass-through column, by hand. */
+      void *dst = sy_frame_col_type(o, c) == SY_COL_F64
+                      ? (void *)sy_frame_f64_mut(o, c)
+                      : (void *)sy_frame_i64_mut(o, c);
+      const void *src = sy_frame_col_type(f, idx) == SY_COL_F64
+                            ? (const void *)sy_frame_f64(f, idx)
+                            : (const void *)sy_frame_i64(f, idx);
+      if (sy_frame_rows(f))
+        memcpy(dst, src, sy_frame_rows(f) * 8);
+      rc = sy_frame_set_valid(o, c, sy_frame_valid(f, c));
+    }
+    if (rc < 0)
+      return sy_error_set(err, rc, ACTOR ": %s", sy_strerror(rc));
+  }
+  return 0;
+plain:
+  return std_into_fallback(scaler_apply, self, in, n_in, out, 1, err);
 }
 
 /* Payload: u32 columns, then per column: str name, f64 count, f64 mean,
@@ -378,6 +463,7 @@ static int scaler_load(void *self, const sy_value *state, sy_error *err) {
     rc = std_state_bad(ACTOR, &r, err);
     goto fail;
   }
+  stats_finish(&next);
   stats_free(&s->stats);
   s->stats = next;
   s->trained = true;
@@ -398,16 +484,17 @@ static const sy_option scaler_options[] = {
      "Columns to scale; unset means every f64 and i64 column."},
     SY_OPTION_END};
 
-static const sy_actor_ops scaler_ops = {sizeof(sy_actor_ops),
-                                        1,
-                                        1,
-                                        1,
-                                        SY_ACTOR_STATEFUL |
-                                            SY_ACTOR_INCREMENTAL,
-                                        scaler_apply,
-                                        scaler_train,
-                                        scaler_save,
-                                        scaler_load};
+static const sy_actor_ops scaler_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_INCREMENTAL,
+    .apply = scaler_apply,
+    .train = scaler_train,
+    .state_save = scaler_save,
+    .state_load = scaler_load,
+    .apply_into = scaler_apply_into};
 
 const sy_provider std_scaler_provider = {
     sizeof(sy_provider),

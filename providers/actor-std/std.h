@@ -124,6 +124,38 @@ bool std_is_numeric(const sy_value *f, size_t c);
 /* Reads numeric cell (c, row) as a double (i64 converted). */
 double std_cell(const sy_value *f, size_t c, size_t row);
 
+/* ---- apply_into: rewriting an earlier output in place (common.c) ----- */
+
+/* The most columns an apply_into keeps its bookkeeping for on the stack;
+ * wider frames take the plain apply path (allocating a new output), which
+ * costs little next to the work on so many columns. */
+#define STD_INTO_MAX_COLS 32
+
+/* The index of column `name` in f, trying `guess` first: flows mostly keep
+ * column order from actor to actor, so this is one strcmp per column
+ * instead of a scan. SY_ENOENT when absent. */
+int std_col_find(const sy_value *f, const char *name, size_t guess);
+/* Whether o can be rewritten in place to hold `rows` rows: the caller
+ * holds it exclusively, it is a frame of that many rows and `cols`
+ * columns. */
+bool std_into_fits(const sy_value *o, size_t rows, size_t cols);
+/* Rewrites the exclusively held frame o (std_into_fits) so that its
+ * column j holds the first rows(o) cells (and nulls) of column idx[j] of
+ * in, for j < cols(o). With check_names, column j of o must already be
+ * named like column idx[j] of in. Returns 0 when done, 1 when o does not
+ * match (a type or a name differs, or a column is a string column, whose
+ * cells are not rewritten in place); o is then unchanged. SY_ENOMEM when
+ * new nulls needed memory (o is then partly written; the caller drops
+ * it). */
+int std_refill(sy_value *o, const sy_value *in, const size_t *idx,
+               bool check_names);
+/* The end of every apply_into that cannot reuse out[0]: drops it and
+ * calls the actor's apply, so that results and errors are apply's. */
+int std_into_fallback(int (*apply)(void *, const sy_value *const *, size_t,
+                                   sy_value **, sy_error *),
+                      void *self, const sy_value *const *in, size_t n_in,
+                      sy_value **out, size_t n_out, sy_error *err);
+
 /* A numeric design matrix taken from a frame: n rows, p columns, stored
  * column-major (x[j * n + i]); names[j] is the column's name (borrowed
  * from the frame). */

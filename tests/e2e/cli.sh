@@ -33,7 +33,7 @@ expect() {
   fi
 }
 
-expect 0 "^switchyard [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.1" -- "$sy" --version
+expect 0 "^switchyard [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.[0-9]+" -- "$sy" --version
 expect 0 "usage: switchyard" -- "$sy" --help
 expect 2 "unknown command 'frobnicate'" -- "$sy" frobnicate
 expect 2 "unknown command 'provders' \(did you mean 'providers'\?\)" -- "$sy" provders

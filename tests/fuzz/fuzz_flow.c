@@ -52,12 +52,12 @@ static const sy_option a_opts[] = {
      "Mode."},
     SY_OPTION_END};
 static const sy_actor_ops a_ops = {
-    sizeof(sy_actor_ops), 1, 1, 1, 0, apply, NULL, NULL, NULL};
+    sizeof(sy_actor_ops), 1, 1, 1, 0, apply, NULL, NULL, NULL, NULL};
 static const sy_provider a = {
     sizeof(sy_provider), SY_KIND_ACTOR, "a",  "1",   "A.", a_opts,
     sizeof(a_cfg),       NULL,          NULL, &a_ops};
 static const sy_actor_ops b_ops = {
-    sizeof(sy_actor_ops), 0, SY_ARITY_MANY, 2, 0, apply, NULL, NULL, NULL};
+    sizeof(sy_actor_ops), 0, SY_ARITY_MANY, 2, 0, apply, NULL, NULL, NULL, NULL};
 static const sy_provider b = {sizeof(sy_provider),
                               SY_KIND_ACTOR,
                               "b",

@@ -131,7 +131,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_sink_ops, size, 0);
   ASSERT_OFFSET(sy_sink_ops, write, 8);
 
-  ASSERT_SIZE(sy_actor_ops, 56);
+  ASSERT_SIZE(sy_actor_ops, 64);
   ASSERT_OFFSET(sy_actor_ops, size, 0);
   ASSERT_OFFSET(sy_actor_ops, min_inputs, 4);
   ASSERT_OFFSET(sy_actor_ops, max_inputs, 8);
@@ -141,8 +141,10 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, train, 32);
   ASSERT_OFFSET(sy_actor_ops, state_save, 40);
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
+  ASSERT_OFFSET(sy_actor_ops, apply_into, 56); /* since 1.1 */
   ASSERT_ORDER(sy_actor_ops, apply, train);
   ASSERT_ORDER(sy_actor_ops, state_save, state_load);
+  ASSERT_ORDER(sy_actor_ops, state_load, apply_into);
   /* Every ops struct starts with its own size. */
   CU_ASSERT_EQUAL(offsetof(sy_runner_ops, size), 0);
   CU_ASSERT_EQUAL(offsetof(sy_feed_ops, size), 0);
@@ -152,7 +154,10 @@ static void test_abi_ops_layouts(void) {
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_RUNNER), sizeof(sy_runner_ops));
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_FEED), sizeof(sy_feed_ops));
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_SINK), sizeof(sy_sink_ops));
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_ACTOR), sizeof(sy_actor_ops));
+  /* ... except the actor ops, which grew in 1.1 (apply_into): a 1.0
+   * actor's struct ends before it and must still load. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_ACTOR),
+                  offsetof(sy_actor_ops, apply_into));
   CU_ASSERT_EQUAL(SY_ACTOR_STATEFUL, 0x1u);
   CU_ASSERT_EQUAL(SY_ACTOR_SUPERVISED, 0x2u);
   CU_ASSERT_EQUAL(SY_ACTOR_INCREMENTAL, 0x4u);
@@ -261,7 +266,7 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 1);
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 1); /* 1.1: apply_into, sy_job_step_index, sy_job_exec_stored */
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
@@ -280,6 +285,44 @@ static void test_abi_version_and_signature(void) {
   pl.build = "sy1:p4:l4:z4:d8:le";
   CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-test", &err), SY_EABI);
   CU_ASSERT(strstr(err.message, SY_BUILD_SIGNATURE) != NULL);
+}
+
+/* An actor built against ABI 1.0 has an ops struct that ends before
+ * apply_into (1.1): it must still load, and the core must see it as having
+ * no apply_into; one shorter than 1.0's is refused. */
+static int abi_apply(void *self, const sy_value *const *in, size_t n_in,
+                     sy_value **out, sy_error *err) {
+  (void)self, (void)in, (void)n_in, (void)out, (void)err;
+  return 0;
+}
+
+static void test_abi_actor_ops_from_1_0_load(void) {
+  /* The 1.0 struct, laid out as a 1.0 plugin compiled it; the trailing
+   * apply_into member here only pads the array, and holds garbage the
+   * core must not look at. */
+  sy_actor_ops ops = {.size = (uint32_t)offsetof(sy_actor_ops, apply_into),
+                      .min_inputs = 1,
+                      .max_inputs = 1,
+                      .n_outputs = 1,
+                      .apply = abi_apply,
+                      .apply_into = (int (*)(void *, const sy_value *const *,
+                                             size_t, sy_value **,
+                                             sy_error *))abi_apply};
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_APPLY_INTO(&ops));
+  sy_provider pr = {sizeof(sy_provider), SY_KIND_ACTOR, "abi.old", "1.0.0",
+                    "An actor built against 1.0.", NULL, 0, NULL, NULL, &ops};
+  const sy_provider *const list[] = {&pr, NULL};
+  sy_plugin pl = {SY_ABI_MAJOR, 0,    sizeof(sy_plugin), SY_BUILD_SIGNATURE,
+                  "abi-old",    "1.0.0", list};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), 0);
+  ops.size -= 8;
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), SY_EABI);
+  ops.size = sizeof ops;
+  CU_ASSERT_TRUE(SY_ACTOR_HAS_APPLY_INTO(&ops));
+  ops.apply_into = NULL;
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_APPLY_INTO(&ops));
 }
 
 /* The numbers are part of the ABI: a code never changes its number. */
@@ -346,6 +389,7 @@ int main(void) {
       T(test_abi_options_structs_layout),
       T(test_abi_enums),
       T(test_abi_version_and_signature),
+      T(test_abi_actor_ops_from_1_0_load),
       T(test_abi_error_numbers),
       T(test_abi_error_codes_distinct),
 #undef T

@@ -59,7 +59,7 @@ static const sy_option scale_opts[] = {
     SY_OPTION_END};
 
 static const sy_actor_ops scale_ops = {sizeof(sy_actor_ops), 1,    1,    1,   0,
-                                       fake_apply,           NULL, NULL, NULL};
+                                       fake_apply,           NULL, NULL, NULL, NULL};
 
 static const sy_provider scale_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -110,7 +110,8 @@ static const sy_actor_ops model_ops = {sizeof(sy_actor_ops),
                                        fake_apply,
                                        fake_train,
                                        fake_save,
-                                       fake_load};
+                                       fake_load,
+                                       NULL};
 
 static const sy_provider model_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -124,7 +125,7 @@ static const sy_provider model_provider = {sizeof(sy_provider),
                                            &model_ops};
 
 static const sy_actor_ops split_ops = {sizeof(sy_actor_ops), 1,    1,    2,   0,
-                                       fake_apply,           NULL, NULL, NULL};
+                                       fake_apply,           NULL, NULL, NULL, NULL};
 
 static const sy_provider split_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -138,7 +139,7 @@ static const sy_provider split_provider = {sizeof(sy_provider),
                                            &split_ops};
 
 static const sy_actor_ops concat_ops = {
-    sizeof(sy_actor_ops), 1, SY_ARITY_MANY, 1, 0, fake_apply, NULL, NULL, NULL};
+    sizeof(sy_actor_ops), 1, SY_ARITY_MANY, 1, 0, fake_apply, NULL, NULL, NULL, NULL};
 
 static const sy_provider concat_provider = {sizeof(sy_provider),
                                             SY_KIND_ACTOR,

@@ -190,8 +190,8 @@ static void test_loader_refuses_abi_major(void) {
 
 static void test_loader_refuses_newer_minor(void) {
   refuse_fixture("fx_abi_minor", SY_EABI,
-                 "needs ABI 1.5, this switchyard supports up to 1.1; "
-                 "upgrade switchyard");
+                 "needs ABI 1.5, this switchyard supports up to "
+                 "1." SY__XSTR(SY_ABI_MINOR) "; upgrade switchyard");
 }
 
 /* The layout of tests/providers/fx_small.c. */

@@ -988,6 +988,61 @@ static void test_value_add_column_from(void) {
   sy_value_unref(other);
 }
 
+/* Rewriting cells in place (ABI 1.1) is only for the holder of the only
+ * reference, and leaves the frame canonical: equal to one built afresh
+ * with the same cells and nulls. */
+static void test_value_frame_reuse_in_place(void) {
+  double a[3] = {1, 2, 3};
+  int64_t k[3] = {4, 5, 6};
+  sy_value *f = NULL;
+  CU_ASSERT_FATAL(sy_frame_new(3, &f) == 0);
+  CU_ASSERT_FATAL(sy_frame_add_f64(f, "a", a, NULL) == 0);
+  CU_ASSERT_FATAL(sy_frame_add_i64(f, "k", k, NULL) == 0);
+  CU_ASSERT_TRUE(sy_value_exclusive(f));
+  CU_ASSERT_FALSE(sy_value_exclusive(NULL));
+  CU_ASSERT_PTR_NULL(sy_frame_i64_mut(f, 0)); /* wrong type */
+  CU_ASSERT_PTR_NULL(sy_frame_f64_mut(f, 2)); /* out of range */
+  /* Shared: nothing may be written. */
+  sy_value *other = sy_value_ref(f);
+  CU_ASSERT_FALSE(sy_value_exclusive(f));
+  CU_ASSERT_PTR_NULL(sy_frame_f64_mut(f, 0));
+  CU_ASSERT_PTR_NULL(sy_frame_i64_mut(f, 1));
+  CU_ASSERT_EQUAL(sy_frame_set_valid(f, 0, NULL), SY_ESTATE);
+  sy_value_unref(other);
+  /* Exclusive again (even though frozen by the ref): rewrite. */
+  CU_ASSERT_TRUE(sy_value_exclusive(f));
+  double *cells = sy_frame_f64_mut(f, 0);
+  CU_ASSERT_FATAL(cells != NULL);
+  cells[0] = 7;
+  cells[1] = 8;
+  cells[2] = 9;
+  uint8_t valid[3] = {1, 0, 1};
+  CU_ASSERT_EQUAL(sy_frame_set_valid(f, 0, valid), 0);
+  CU_ASSERT_TRUE(sy_frame_is_null(f, 0, 1));
+  CU_ASSERT_EQUAL(sy_frame_f64(f, 0)[1], 0.0); /* zeroed under the null */
+  sy_value *want = NULL;
+  double w[3] = {7, 8, 9};
+  CU_ASSERT_FATAL(sy_frame_new(3, &want) == 0);
+  CU_ASSERT_FATAL(sy_frame_add_f64(want, "a", w, valid) == 0);
+  CU_ASSERT_FATAL(sy_frame_add_i64(want, "k", k, NULL) == 0);
+  CU_ASSERT_TRUE(sy_value_equal(f, want));
+  uint8_t h1[SY_VALUE_HASH_SIZE], h2[SY_VALUE_HASH_SIZE];
+  CU_ASSERT_EQUAL(sy_value_hash(f, h1), 0);
+  CU_ASSERT_EQUAL(sy_value_hash(want, h2), 0);
+  CU_ASSERT_EQUAL(memcmp(h1, h2, sizeof h1), 0);
+  /* All present again: the validity array goes (canonical form). */
+  cells[1] = 8;
+  CU_ASSERT_EQUAL(sy_frame_set_valid(f, 0, NULL), 0);
+  CU_ASSERT_PTR_NULL(sy_frame_valid(f, 0));
+  CU_ASSERT_EQUAL(sy_frame_f64(f, 0)[1], 8.0);
+  /* Strings are not rewritten this way; columns cannot be added. */
+  const char *sv[3] = {"x", "y", "z"};
+  CU_ASSERT_EQUAL(sy_frame_add_str(f, "s", sv), SY_ESTATE);
+  CU_ASSERT_EQUAL(sy_frame_set_valid(f, 5, NULL), SY_EINVAL);
+  sy_value_unref(want);
+  sy_value_unref(f);
+}
+
 int main(void) {
   static const struct {
     const char *name;
@@ -1001,6 +1056,7 @@ int main(void) {
       T(test_value_frame_empty),
       T(test_value_frame_big),
       T(test_value_frame_add_errors),
+      T(test_value_frame_reuse_in_place),
       T(test_value_format_cell),
       T(test_value_refcount),
       T(test_value_encoding_layout),

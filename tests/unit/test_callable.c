@@ -1,0 +1,298 @@
+/*
+ * test_callable.c - the serving callable (core/callable.c) against the
+ * step executor, over the built providers (plugins.d of the build tree).
+ *
+ * A callable's first call runs through the step executor; later calls
+ * take the chain path, which reuses each step's earlier output in place
+ * (apply_into). The reference for every request is therefore the first
+ * call of a fresh callable, which is the executor's answer: a long-lived
+ * callable must give bit-identical frames (and identical errors) for a
+ * sequence of requests whose row counts, nulls, label column and values
+ * change from call to call. And reuse must never touch a value the caller
+ * still holds.
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "switchyard/switchyard.h"
+
+static char tmpdir[256];
+static char path_buf[512];
+static sy_platform *plat;
+
+static const char *tmp_path(const char *name) {
+  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
+  return path_buf;
+}
+
+/* Two flows over the same table: a model chain with an i64 feature, and a
+ * chain that passes a string column and nulls through. */
+static const char *const flow_model =
+    "name = \"model\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"a\", \"b\", \"c\", \"e\"]; }; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; },\n"
+    "  { id = \"fit\"; actor = \"std.linreg\"; },\n"
+    "  { id = \"top\"; actor = \"std.head\"; params = { n = 2; }; }\n"
+    ");\n";
+static const char *const flow_pass =
+    "name = \"pass\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"less\"; actor = \"std.drop\";"
+    " params = { columns = [\"c\"]; }; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\";"
+    " params = { columns = [\"a\", \"b\"]; }; },\n"
+    "  { id = \"top\"; actor = \"std.head\"; params = { n = 3; }; }\n"
+    ");\n";
+
+static int suite_init(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy_callable_XXXXXX");
+  if (!mkdtemp(tmpdir))
+    return 1;
+  FILE *f = fopen(tmp_path("points.csv"), "w");
+  if (!f)
+    return 1;
+  fprintf(f, "a,b,c,d,e,y\n");
+  unsigned s = 11;
+  for (int r = 0; r < 40; r++) {
+    double x[3];
+    for (int k = 0; k < 3; k++) {
+      s = s * 1103515245u + 12345u;
+      x[k] = (double)((s >> 8) % 10000) / 100.0;
+    }
+    int e = (int)((s >> 4) % 7);
+    fprintf(f, "%.17g,%.17g,%.17g,w%d,%d,%.17g\n", x[0], x[1], x[2], r % 5, e,
+            1.5 * x[0] - 0.5 * x[1] + 2 * e + (r % 3) * 0.1);
+  }
+  fclose(f);
+  char plugins[600], o1[700];
+  const char *top = getenv("top_builddir");
+  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
+  setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
+  const char *overrides[] = {"FEED.data.provider=csv", o1, "PLATFORM.cache=off",
+                             NULL};
+  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
+  sy_error err;
+  sy_error_clear(&err);
+  if (sy_platform_open(&opts, &plat, &err)) {
+    fprintf(stderr, "platform: %s\n", err.message);
+    return 1;
+  }
+  /* Train both flows to state files. */
+  const char *names[2] = {"model", "pass"};
+  const char *texts[2] = {flow_model, flow_pass};
+  for (int i = 0; i < 2; i++) {
+    char flow[64], state[400];
+    snprintf(flow, sizeof flow, "%s.flow", names[i]);
+    snprintf(state, sizeof state, "%s/%s.state", tmpdir, names[i]);
+    FILE *ff = fopen(tmp_path(flow), "w");
+    if (!ff)
+      return 1;
+    fputs(texts[i], ff);
+    fclose(ff);
+    sy_program *prog = NULL;
+    sy_job *job = NULL;
+    sy_job_options jopts = {sizeof jopts, state, "off"};
+    if (sy_program_compile(plat, tmp_path(flow), SY_MODE_TRAIN, NULL, stderr,
+                           &prog, &err) ||
+        sy_job_new(plat, prog, &jopts, &job, &err) ||
+        sy_job_run(job, "inline", &err)) {
+      fprintf(stderr, "train %s: %s\n", names[i], err.message);
+      return 1;
+    }
+    sy_job_free(job);
+    sy_program_free(prog);
+  }
+  return 0;
+}
+
+static int suite_clean(void) {
+  sy_platform_close(plat);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : 1;
+}
+
+/* A request of `rows` rows, numbers drawn from seed; null_row >= 0 makes
+ * that row of column b null; with_label adds y; without `drop` (a column
+ * name) that column is left out. */
+static sy_value *request(size_t rows, unsigned seed, long null_row,
+                         int with_label, const char *drop) {
+  sy_value *f = NULL;
+  CU_ASSERT_FATAL(sy_frame_new(rows, &f) == 0);
+  double num[3][8];
+  int64_t e[8];
+  const char *w[8];
+  uint8_t valid[8];
+  CU_ASSERT_FATAL(rows <= 8);
+  for (size_t r = 0; r < rows; r++) {
+    for (int k = 0; k < 3; k++) {
+      seed = seed * 1103515245u + 12345u;
+      num[k][r] = (double)((seed >> 8) % 100000) / 997.0 - 20;
+    }
+    e[r] = (int64_t)((seed >> 3) % 9) - 2;
+    w[r] = r % 2 ? "odd" : "even";
+    valid[r] = (long)r != null_row;
+  }
+  static const char *const cols[] = {"a", "b", "c", "d", "e"};
+  for (int k = 0; k < 5; k++) {
+    if (drop && strcmp(drop, cols[k]) == 0)
+      continue;
+    int rc = k < 3 ? sy_frame_add_f64(f, cols[k], num[k],
+                                      k == 1 && null_row >= 0 ? valid : NULL)
+             : k == 3 ? sy_frame_add_str(f, cols[k], w)
+                      : sy_frame_add_i64(f, cols[k], e, NULL);
+    CU_ASSERT_FATAL(rc == 0);
+  }
+  if (with_label)
+    CU_ASSERT_FATAL(sy_frame_add_f64(f, "y", num[2], NULL) == 0);
+  return f;
+}
+
+/* The step executor's answer: the first call of a fresh callable. */
+static int reference(const char *flow, const char *state, const sy_value *req,
+                     sy_value **out, sy_error *err) {
+  sy_callable *c = NULL;
+  int rc = sy_callable_new(plat, flow, state, &c, err);
+  CU_ASSERT_FATAL(rc == 0);
+  rc = sy_callable_call(c, req, out, err);
+  sy_callable_free(c);
+  return rc;
+}
+
+typedef struct req_spec {
+  size_t rows;
+  long null_row;
+  int with_label;
+  const char *drop;
+} req_spec;
+
+/* Requests whose shape changes along the way: same shape repeated (the
+ * in-place path), more and fewer rows, a null, a label column, a missing
+ * column (an error), then back to the first shape. */
+static const req_spec specs[] = {
+    {1, -1, 0, NULL}, {1, -1, 0, NULL}, {1, -1, 0, NULL}, {4, -1, 0, NULL},
+    {4, -1, 0, NULL}, {4, 2, 0, NULL},  {4, 2, 0, NULL},  {4, -1, 0, NULL},
+    {1, -1, 1, NULL}, {1, -1, 1, NULL}, {0, -1, 0, NULL}, {1, -1, 0, "a"},
+    {1, -1, 0, NULL}, {2, 0, 0, NULL},  {2, -1, 0, NULL}, {1, -1, 0, NULL},
+};
+
+static void compare_sequence(const char *name) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/%s.flow", tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", tmpdir, name);
+  sy_callable *c = NULL;
+  sy_error err, rerr;
+  sy_error_clear(&err);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    const req_spec *sp = &specs[i];
+    sy_value *req = request(sp->rows, 100 + (unsigned)i, sp->null_row,
+                            sp->with_label, sp->drop);
+    sy_value *got = NULL, *want = NULL;
+    sy_error_clear(&err);
+    sy_error_clear(&rerr);
+    int rc = sy_callable_call(c, req, &got, &err);
+    int wrc = reference(flow, state, req, &want, &rerr);
+    CU_ASSERT_EQUAL(rc, wrc);
+    if (rc || wrc) {
+      CU_ASSERT_STRING_EQUAL(err.message, rerr.message);
+      CU_ASSERT_PTR_NULL(got);
+    } else {
+      CU_ASSERT_TRUE(sy_value_equal(got, want));
+      CU_ASSERT_EQUAL(sy_frame_rows(got), sy_frame_rows(want));
+    }
+    if (!sy_value_equal(got, want) || rc != wrc)
+      fprintf(stderr, "%s: request %zu differs (%d/%d: %s | %s)\n", name, i,
+                      rc, wrc, err.message, rerr.message);
+    sy_value_unref(got);
+    sy_value_unref(want);
+    sy_value_unref(req);
+  }
+  sy_callable_free(c);
+}
+
+static void test_callable_matches_executor_model(void) {
+  compare_sequence("model");
+}
+
+static void test_callable_matches_executor_pass(void) {
+  compare_sequence("pass");
+}
+
+/* The chain path really reuses: once the caller drops a result, the next
+ * call of the same shape hands back the very same frame, rewritten. And a
+ * result the caller keeps is never rewritten. */
+static void test_callable_reuse_never_aliases_held_values(void) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/model.flow", tmpdir);
+  snprintf(state, sizeof state, "%s/model.state", tmpdir);
+  sy_callable *c = NULL;
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  sy_value *req = request(1, 1, -1, 0, NULL);
+  sy_value *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL;
+  /* First call: executor; second: the chain builds its frames. */
+  CU_ASSERT_FATAL(sy_callable_call(c, req, &r1, &err) == 0);
+  sy_value_unref(r1);
+  CU_ASSERT_FATAL(sy_callable_call(c, req, &r1, &err) == 0);
+  void *first = r1;
+  sy_value_unref(r1);
+  CU_ASSERT_FATAL(sy_callable_call(c, req, &r2, &err) == 0);
+  CU_ASSERT_PTR_EQUAL(r2, first); /* rewritten in place */
+
+  /* Keep r2: the next call must build a new frame and leave r2 alone. */
+  double kept = sy_frame_f64(r2, 0)[0];
+  sy_value *other = request(1, 999, -1, 0, NULL);
+  CU_ASSERT_FATAL(sy_callable_call(c, other, &r3, &err) == 0);
+  CU_ASSERT_PTR_NOT_EQUAL(r3, r2);
+  CU_ASSERT_EQUAL(memcmp(&kept, sy_frame_f64(r2, 0), sizeof kept), 0);
+  CU_ASSERT_NOT_EQUAL(sy_frame_f64(r3, 0)[0], kept);
+  /* The request is never written either. */
+  sy_value *copy = request(1, 999, -1, 0, NULL);
+  CU_ASSERT_TRUE(sy_value_equal(other, copy));
+  /* Holding r3 too, then dropping r2: r3 is still ours and unchanged. */
+  double kept3 = sy_frame_f64(r3, 0)[0];
+  CU_ASSERT_FATAL(sy_callable_call(c, req, &r4, &err) == 0);
+  CU_ASSERT_PTR_NOT_EQUAL(r4, r3);
+  CU_ASSERT_PTR_NOT_EQUAL(r4, r2);
+  CU_ASSERT_EQUAL(memcmp(&kept3, sy_frame_f64(r3, 0), sizeof kept3), 0);
+  CU_ASSERT_EQUAL(memcmp(&kept, sy_frame_f64(r4, 0), sizeof kept), 0);
+  sy_value_unref(r2);
+  sy_value_unref(r3);
+  sy_value_unref(r4);
+  sy_value_unref(copy);
+  sy_value_unref(other);
+  sy_value_unref(req);
+  sy_callable_free(c);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 2;
+  CU_pSuite s = CU_add_suite("callable", suite_init, suite_clean);
+  if (!s || !CU_add_test(s, "test_callable_matches_executor_model",
+                         test_callable_matches_executor_model) ||
+      !CU_add_test(s, "test_callable_matches_executor_pass",
+                   test_callable_matches_executor_pass) ||
+      !CU_add_test(s, "test_callable_reuse_never_aliases_held_values",
+                   test_callable_reuse_never_aliases_held_values)) {
+    CU_cleanup_registry();
+    return 2;
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() +
+                    CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed ? 1 : 0;
+}
