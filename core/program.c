@@ -31,6 +31,74 @@
 #define MAX_STR (1u << 20)
 #define MAX_OUTPUTS 1024u
 
+/* ---- the arena ---------------------------------------------------------- */
+
+/* Blocks double from 4 KiB to 1 MiB, so a small flow costs a page and a
+ * large one a few hundred mallocs. An allocation larger than a quarter
+ * block gets a block of its own. */
+#define ARENA_FIRST ((size_t)4096)
+#define ARENA_MAX ((size_t)1 << 20)
+
+struct sy__arena_blk {
+  sy__arena_blk *prev;
+  size_t used, cap;
+  _Alignas(16) unsigned char data[];
+};
+
+static void *arena_take(sy__arena *a, size_t n, size_t align) {
+  sy__arena_blk *b = a->top;
+  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (b && at <= b->cap && b->cap - at >= n) {
+    b->used = at + n;
+    return b->data + at;
+  }
+  size_t cap = b ? b->cap * 2 : ARENA_FIRST;
+  if (cap > ARENA_MAX)
+    cap = ARENA_MAX;
+  int own = n > cap / 4;
+  if (own)
+    cap = n ? n : 1;
+  sy__arena_blk *nb = malloc(sizeof *nb + cap);
+  if (!nb)
+    return NULL;
+  nb->cap = cap;
+  nb->used = n;
+  if (own && b) {
+    /* Under the top block, whose free space stays in use. */
+    nb->prev = b->prev;
+    b->prev = nb;
+  } else {
+    nb->prev = b;
+    a->top = nb;
+  }
+  return nb->data;
+}
+
+void *sy__arena_alloc(sy__arena *a, size_t n) { return arena_take(a, n, 8); }
+
+char *sy__arena_strndup(sy__arena *a, const char *s, size_t n) {
+  char *p = arena_take(a, n + 1, 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+char *sy__arena_strdup(sy__arena *a, const char *s) {
+  return sy__arena_strndup(a, s, strlen(s));
+}
+
+void sy__arena_free(sy__arena *a) {
+  sy__arena_blk *b = a->top;
+  while (b) {
+    sy__arena_blk *prev = b->prev;
+    free(b);
+    b = prev;
+  }
+  a->top = NULL;
+}
+
 /* ---- writing -------------------------------------------------------- */
 
 typedef struct wbuf {
@@ -161,7 +229,8 @@ static uint8_t get_u8(rbuf *r, const char *what) {
   return v;
 }
 
-static char *get_str(rbuf *r, const char *what) {
+/* A string into the arena, or (arena NULL) on the heap. */
+static char *get_str_in(rbuf *r, const char *what, sy__arena *arena) {
   uint32_t n = get_u32(r, what);
   if (r->rc)
     return NULL;
@@ -173,16 +242,23 @@ static char *get_str(rbuf *r, const char *what) {
     bad(r, what);
     return NULL;
   }
-  char *s = malloc((size_t)n + 1);
+  char *s = arena ? sy__arena_strndup(arena, (const char *)r->data + r->pos, n)
+                  : malloc((size_t)n + 1);
   if (!s) {
     if (!r->rc)
       r->rc = sy_error_set(r->err, SY_ENOMEM, "out of memory");
     return NULL;
   }
-  memcpy(s, r->data + r->pos, n);
-  s[n] = '\0';
+  if (!arena) {
+    memcpy(s, r->data + r->pos, n);
+    s[n] = '\0';
+  }
   r->pos += n;
   return s;
+}
+
+static char *get_str(rbuf *r, const char *what) {
+  return get_str_in(r, what, NULL);
 }
 
 /* Counts must fit in what is left, at `unit` bytes each at least. */
@@ -251,25 +327,27 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
       bad(&r, "op");
     in->op = (sy_op)op;
     in->flags = get_u32(&r, "flags");
-    in->node = get_str(&r, "node");
-    in->target = get_str(&r, "target");
-    in->version = get_str(&r, "version");
-    in->table = get_str(&r, "table");
-    in->label = get_str(&r, "label");
+    in->node = get_str_in(&r, "node", &prog->mem);
+    in->target = get_str_in(&r, "target", &prog->mem);
+    in->version = get_str_in(&r, "version", &prog->mem);
+    in->table = get_str_in(&r, "table", &prog->mem);
+    in->label = get_str_in(&r, "label", &prog->mem);
     uint32_t np = get_u32(&r, "parameter count");
     if (count_ok(&r, np, 8, "parameter count") && np) {
-      in->params = calloc(np, sizeof *in->params);
+      in->params = sy__arena_alloc(&prog->mem, np * sizeof *in->params);
+      if (in->params)
+        memset(in->params, 0, np * sizeof *in->params);
       if (!in->params)
         r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       for (uint32_t p = 0; p < np && !r.rc; p++) {
         in->n_params = p + 1;
-        in->params[p].key = get_str(&r, "parameter");
-        in->params[p].text = get_str(&r, "parameter");
+        in->params[p].key = get_str_in(&r, "parameter", &prog->mem);
+        in->params[p].text = get_str_in(&r, "parameter", &prog->mem);
       }
     }
     uint32_t na = get_u32(&r, "argument count");
     if (count_ok(&r, na, 4, "argument count") && na) {
-      in->args = malloc(na * sizeof *in->args);
+      in->args = sy__arena_alloc(&prog->mem, na * sizeof *in->args);
       if (!in->args)
         r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       for (uint32_t a = 0; a < na && !r.rc; a++) {

@@ -24,6 +24,21 @@
 #include "switchyard/flow.h"
 #include "switchyard/runner.h"
 
+/* A bump allocator: many small allocations carved from large blocks and
+ * freed all at once. The flow model (flow.c) and the program keep their strings
+ * and small arrays in one, which saves the malloc header and the
+ * per-string free of each (a 1e6-step flow has millions of them). */
+typedef struct sy__arena_blk sy__arena_blk;
+typedef struct sy__arena {
+  sy__arena_blk *top;
+} sy__arena;
+/* n bytes aligned for any scalar (align 8), or NULL on OOM. */
+void *sy__arena_alloc(sy__arena *a, size_t n);
+/* A copy of the first n bytes of s, NUL-terminated (byte aligned). */
+char *sy__arena_strndup(sy__arena *a, const char *s, size_t n);
+char *sy__arena_strdup(sy__arena *a, const char *s);
+void sy__arena_free(sy__arena *a);
+
 #define SY_INSTR_STATE_IN 0x1u /* first argument is a state */
 #define SY_INSTR_LABEL 0x2u    /* last argument is the label */
 #define SY_INSTR_VOLATILE 0x4u /* never cached (feed without fingerprint) */
@@ -33,23 +48,27 @@ typedef struct sy_param {
   char *text;
 } sy_param;
 
+/* Strings and arrays of an instruction live in its program's arena
+ * (prog->mem); target, version, table, label and parameter keys are
+ * interned there, so the 1e6 steps of one actor share one copy. The
+ * fields are ordered so that the struct has no padding (144 bytes). */
 typedef struct sy_instr {
   sy_op op;
   uint32_t flags;
+  uint32_t n_params;
+  uint32_t n_args;
+  uint32_t index;     /* GET: which output */
+  uint32_t n_outputs; /* values produced */
   char *node;    /* flow node id; "source" for FEED, "states" for DUMP */
   char *target;  /* actor name / feed or sink instance; "" otherwise */
   char *version; /* actor version at compile time; "" otherwise */
   char *table;   /* FEED: table */
   char *label;   /* FEED: label column or "" */
   sy_param *params; /* sorted by key */
-  uint32_t n_params;
   uint32_t *args;
-  uint32_t n_args;
-  uint32_t index;     /* GET: which output */
-  uint32_t n_outputs; /* values produced */
+  char *text;         /* label for humans: "apply model (std.logreg)" */
   uint8_t key[16];    /* cache key */
   char key_hex[33];
-  char *text;         /* label for humans: "apply model (std.logreg)" */
 } sy_instr;
 
 struct sy_program {
@@ -62,9 +81,13 @@ struct sy_program {
   sy_instr *code;
   uint32_t n;
   uint32_t cap; /* entries allocated in code; 0 = exactly n (decoded) */
+  sy__arena mem;      /* the instructions' strings and arrays */
+  const char **names; /* open-addressed set of the interned strings */
+  uint32_t n_names, cap_names;
 };
 
-/* Appends an instruction; takes nothing; returns its index or < 0. */
+/* Appends an instruction (copying what it points to into the program's
+ * arena); returns its index or < 0. */
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
 /* Fills key/key_hex/text of instruction i from its fields and args. */
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
