@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 const char *sy_op_name(sy_op op) {
@@ -90,8 +91,11 @@ static void digest(XXH3_state_t *st, uint8_t out[16]) {
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
                       size_t extra_len) {
   sy_instr *in = &prog->code[i];
-  XXH3_state_t *st = XXH3_createState();
-  if (st) {
+  /* On the stack: XXH3_createState() was a 576-byte aligned malloc and
+   * free per instruction. */
+  XXH3_state_t state, *st = &state;
+  {
+    XXH3_INITSTATE(st);
     XXH3_128bits_reset(st);
     hash_str(st, "switchyard-key-1");
     hash_str(st, sy_op_name(in->op));
@@ -113,7 +117,6 @@ void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
     if (extra && extra_len)
       XXH3_128bits_update(st, extra, extra_len);
     digest(st, in->key);
-    XXH3_freeState(st);
   }
   sy__instr_label(prog, i);
 }
@@ -141,11 +144,46 @@ void sy__instr_label(sy_program *prog, uint32_t i) {
     snprintf(buf, sizeof buf, "%s %s (%s)", sy_op_name(in->op), in->node,
              in->target);
   }
-  free(in->text);
-  in->text = strdup(buf);
+  /* A failed copy leaves the text NULL, which readers show as "?". */
+  in->text = sy__arena_strdup(&prog->mem, buf);
 }
 
-static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+/* The program's one copy of s ("" for NULL), from a hash set of the
+ * strings interned so far; NULL on OOM. */
+static char *intern(sy_program *prog, const char *s) {
+  if (!s)
+    s = "";
+  size_t len = strlen(s);
+  if (2 * (prog->n_names + 1) > prog->cap_names) {
+    uint32_t cap = prog->cap_names ? prog->cap_names * 2 : 16;
+    const char **names = calloc(cap, sizeof *names);
+    if (!names)
+      return NULL;
+    for (uint32_t k = 0; k < prog->cap_names; k++) {
+      const char *t = prog->names[k];
+      if (!t)
+        continue;
+      size_t j = (size_t)XXH3_64bits(t, strlen(t)) & (cap - 1);
+      while (names[j])
+        j = (j + 1) & (cap - 1);
+      names[j] = t;
+    }
+    free(prog->names);
+    prog->names = names;
+    prog->cap_names = cap;
+  }
+  size_t mask = prog->cap_names - 1;
+  size_t j = (size_t)XXH3_64bits(s, len) & mask;
+  for (; prog->names[j]; j = (j + 1) & mask)
+    if (strcmp(prog->names[j], s) == 0)
+      return (char *)prog->names[j];
+  char *copy = sy__arena_strndup(&prog->mem, s, len);
+  if (copy) {
+    prog->names[j] = copy;
+    prog->n_names++;
+  }
+  return copy;
+}
 
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
   if (prog->n >= UINT32_MAX / 2)
@@ -167,17 +205,17 @@ int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
   in->flags = tmpl->flags;
   in->index = tmpl->index;
   in->n_outputs = tmpl->n_outputs ? tmpl->n_outputs : 1;
-  in->node = dup_or_empty(tmpl->node);
-  in->target = dup_or_empty(tmpl->target);
-  in->version = dup_or_empty(tmpl->version);
-  in->table = dup_or_empty(tmpl->table);
-  in->label = dup_or_empty(tmpl->label);
+  in->node = sy__arena_strdup(&prog->mem, tmpl->node ? tmpl->node : "");
+  in->target = intern(prog, tmpl->target);
+  in->version = intern(prog, tmpl->version);
+  in->table = intern(prog, tmpl->table);
+  in->label = intern(prog, tmpl->label);
   int rc = (!in->node || !in->target || !in->version || !in->table ||
             !in->label)
                ? SY_ENOMEM
                : 0;
   if (rc == 0 && tmpl->n_args) {
-    in->args = malloc(tmpl->n_args * sizeof *in->args);
+    in->args = sy__arena_alloc(&prog->mem, tmpl->n_args * sizeof *in->args);
     if (in->args) {
       memcpy(in->args, tmpl->args, tmpl->n_args * sizeof *in->args);
       in->n_args = tmpl->n_args;
@@ -186,12 +224,13 @@ int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
     }
   }
   if (rc == 0 && tmpl->n_params) {
-    in->params = calloc(tmpl->n_params, sizeof *in->params);
+    in->params =
+        sy__arena_alloc(&prog->mem, tmpl->n_params * sizeof *in->params);
     if (!in->params)
       rc = SY_ENOMEM;
     for (uint32_t p = 0; rc == 0 && p < tmpl->n_params; p++) {
-      in->params[p].key = strdup(tmpl->params[p].key);
-      in->params[p].text = strdup(tmpl->params[p].text);
+      in->params[p].key = intern(prog, tmpl->params[p].key);
+      in->params[p].text = sy__arena_strdup(&prog->mem, tmpl->params[p].text);
       in->n_params = p + 1;
       if (!in->params[p].key || !in->params[p].text)
         rc = SY_ENOMEM;
@@ -201,27 +240,12 @@ int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
   return rc == 0 ? (int)(prog->n - 1) : rc;
 }
 
-static void instr_free(sy_instr *in) {
-  free(in->node);
-  free(in->target);
-  free(in->version);
-  free(in->table);
-  free(in->label);
-  for (uint32_t p = 0; p < in->n_params; p++) {
-    free(in->params[p].key);
-    free(in->params[p].text);
-  }
-  free(in->params);
-  free(in->args);
-  free(in->text);
-}
-
 void sy_program_free(sy_program *prog) {
   if (!prog)
     return;
-  for (uint32_t i = 0; i < prog->n; i++)
-    instr_free(&prog->code[i]);
   free(prog->code);
+  sy__arena_free(&prog->mem);
+  free(prog->names);
   free(prog->flow_name);
   free(prog->flow_file);
   free(prog->state_file);
@@ -240,7 +264,9 @@ typedef struct compiler {
   sy_program *prog;
   const sy_flow *flow;
   int32_t features, label; /* steps of the source's outputs */
-  int32_t **outs;          /* per node: step of each output (-1: none yet) */
+  int32_t **outs;          /* per node with several outputs: step of each
+                              output (-1: none yet); NULL for one output */
+  int32_t *outs_flat;      /* what outs points into (one allocation) */
   int32_t *apply;          /* per node: its APPLY step, -1 */
   int32_t *state;          /* per node: its state step (TRAIN/LOAD), -1 */
   uint8_t states_hash[16]; /* apply: content hash of the state file */
@@ -300,6 +326,14 @@ static int output_step(compiler *c, size_t n, uint32_t k) {
 }
 
 static int resolve(compiler *c, const sy_flow_input *in) {
+  /* Validation found every input's node already. */
+  if (c->flow->resolved) {
+    if (in->target == -1)
+      return c->features;
+    if (in->target >= 0 && (size_t)in->target < c->flow->n_nodes)
+      return output_step(c, (size_t)in->target, in->output);
+    return SY_EINVAL;
+  }
   if (strcmp(in->node, "source") == 0)
     return c->features;
   for (size_t i = id_slot(in->node, c->ids_mask); c->ids[i];
@@ -435,10 +469,8 @@ static int prune(sy_program *prog, sy_error *err) {
   }
   uint32_t kept = 0;
   for (uint32_t i = 0; i < prog->n; i++) {
-    if (!need[i]) {
-      instr_free(&prog->code[i]);
-      continue;
-    }
+    if (!need[i])
+      continue; /* its strings stay in the arena until the program dies */
     map[i] = kept;
     sy_instr *in = &prog->code[i];
     for (uint32_t a = 0; a < in->n_args; a++)
@@ -558,15 +590,44 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   sy__flow_hash(flow, prog->flow_hash);
   c.prog = prog;
   c.flow = flow;
-  if (index_ids(&c) != 0)
+  if (!flow->resolved && index_ids(&c) != 0)
     goto oom;
   c.label = -1;
+  /* A node with one output is its APPLY step: only the others need a
+   * table of GET steps (a malloc per node was a third of compile time). */
+  size_t multi = 0;
+  for (size_t n = 0; n < nn; n++) {
+    const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+    if (ops->n_outputs > 1)
+      multi += ops->n_outputs;
+  }
+  /* The whole program's instructions at once: APPLY per node, TRAIN or
+   * LOAD (and LOAD before an incremental TRAIN) per stateful node, the
+   * GETs, then FEED, its two GETs and SINK or DUMP + COMMIT. Growing by
+   * doubling instead copied the array ~twice at 1e6 steps. */
+  size_t want = nn + multi + 5;
+  for (size_t n = 0; n < nn; n++)
+    if (((const sy_actor_ops *)flow->nodes[n].provider->ops)->flags &
+        SY_ACTOR_STATEFUL)
+      want += 2;
+  if (want < UINT32_MAX / 2) {
+    prog->code = malloc(want * sizeof *prog->code);
+    if (!prog->code)
+      goto oom;
+    prog->cap = (uint32_t)want;
+  }
+  c.outs_flat = malloc((multi ? multi : 1) * sizeof *c.outs_flat);
+  if (!c.outs_flat)
+    goto oom;
+  multi = 0;
   for (size_t n = 0; n < nn; n++) {
     const sy_actor_ops *ops = flow->nodes[n].provider->ops;
     c.apply[n] = c.state[n] = -1;
-    c.outs[n] = malloc(ops->n_outputs * sizeof **c.outs);
-    if (!c.outs[n])
-      goto oom;
+    c.outs[n] = NULL;
+    if (ops->n_outputs <= 1)
+      continue;
+    c.outs[n] = c.outs_flat + multi;
+    multi += ops->n_outputs;
     for (uint32_t k = 0; k < ops->n_outputs; k++)
       c.outs[n][k] = -1;
   }
@@ -667,8 +728,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
     if (flow->sink.input.node) {
       from = resolve(&c, &flow->sink.input);
     } else if (nn > 0) {
-      sy_flow_input last = {.node = flow->nodes[nn - 1].id};
-      from = resolve(&c, &last);
+      from = output_step(&c, nn - 1, 0);
     }
     if (from < 0)
       goto oom;
@@ -693,9 +753,8 @@ oom:
 fail:
   sy_program_free(prog);
 done:
-  for (size_t n = 0; c.outs && n < nn; n++)
-    free(c.outs[n]);
   free(c.outs);
+  free(c.outs_flat);
   free(c.apply);
   free(c.state);
   free(c.ids);

@@ -94,36 +94,16 @@ static void sb_add(strbuf *b, const char *s) {
 
 /* ---- freeing ------------------------------------------------------------ */
 
-static void free_node(sy_flow_node *node) {
-  free(node->id);
-  free(node->actor);
-  for (size_t i = 0; i < node->n_inputs; i++)
-    free(node->inputs[i].node);
-  free(node->inputs);
-  for (size_t i = 0; i < node->n_params; i++) {
-    free(node->params[i].key);
-    free(node->params[i].text);
-  }
-  free(node->params);
-}
-
+/* Strings, inputs and params live in flow->mem. */
 void sy__flow_free(sy_flow *flow) {
   if (!flow)
     return;
-  for (size_t i = 0; i < flow->n_nodes; i++)
-    free_node(&flow->nodes[i]);
   free(flow->nodes);
   free(flow->order);
-  free(flow->file);
-  free(flow->name);
-  free(flow->source.feed);
-  free(flow->source.table);
-  free(flow->source.label);
-  free(flow->sink.instance);
-  free(flow->sink.input.node);
   for (size_t i = 0; i < flow->n_files; i++)
     free(flow->files[i]);
   free(flow->files);
+  sy__arena_free(&flow->mem);
   free(flow);
 }
 
@@ -136,6 +116,426 @@ sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id) {
   return NULL;
 }
 
+/* ---- the settings tree --------------------------------------------------- */
+
+/* The loader reads a small tree of its own rather than libconfig's: a
+ * 1e6-actor flow made libconfig allocate ~640 bytes per actor (a setting,
+ * a name and a value string per key, list arrays grown 16 at a time),
+ * more than the whole program it compiles to. Nodes here are 40 bytes,
+ * children are one contiguous array, and string values are written
+ * straight into the flow's arena, so the model shares them.
+ *
+ * Two parsers fill it. A fast one reads the subset of libconfig syntax
+ * that flows are written in (see fast_parse) and gives up, without a
+ * message, on anything else; libconfig then parses the file as before,
+ * @include, escapes, hex, 64-bit ints and syntax errors included, and
+ * its tree is copied into this one. The fast parser accepts only what
+ * libconfig accepts, with the same types, values and line numbers: the
+ * flow unit test parses every example with both and compares. */
+typedef struct tnode {
+  const char *name; /* NULL: the root, or an element of a list or array */
+  const char *file; /* where it was written; NULL: the flow file */
+  union {
+    int64_t i; /* INT, INT64, BOOL */
+    double f;
+    const char *s;
+    struct tnode *kids; /* GROUP, LIST, ARRAY: n of them */
+  } v;
+  uint32_t n;
+  uint32_t line;
+  int type; /* CONFIG_TYPE_* */
+} tnode;
+
+static int t_aggregate(const tnode *s) {
+  return s->type == CONFIG_TYPE_GROUP || s->type == CONFIG_TYPE_LIST ||
+         s->type == CONFIG_TYPE_ARRAY;
+}
+static int t_type(const tnode *s) { return s->type; }
+static const char *t_name(const tnode *s) { return s->name; }
+static unsigned t_line(const tnode *s) { return s->line; }
+static const char *t_file(const tnode *s) { return s->file; }
+static int t_length(const tnode *s) { return t_aggregate(s) ? (int)s->n : 0; }
+static const tnode *t_elem(const tnode *s, unsigned i) {
+  return t_aggregate(s) && i < s->n ? &s->v.kids[i] : NULL;
+}
+static const tnode *t_member(const tnode *s, const char *name) {
+  if (s->type != CONFIG_TYPE_GROUP)
+    return NULL;
+  for (uint32_t i = 0; i < s->n; i++)
+    if (strcmp(s->v.kids[i].name, name) == 0)
+      return &s->v.kids[i];
+  return NULL;
+}
+static const char *t_string(const tnode *s) {
+  return s->type == CONFIG_TYPE_STRING ? s->v.s : NULL;
+}
+static int64_t t_int64(const tnode *s) {
+  return s->type == CONFIG_TYPE_INT || s->type == CONFIG_TYPE_INT64 ? s->v.i
+                                                                    : 0;
+}
+static double t_float(const tnode *s) {
+  return s->type == CONFIG_TYPE_FLOAT ? s->v.f : 0;
+}
+static int t_bool(const tnode *s) {
+  return s->type == CONFIG_TYPE_BOOL ? (int)s->v.i : 0;
+}
+
+/* Setting names the loader knows, shared rather than copied. */
+static const char *const known_names[] = {
+    "name",  "source",   "actors", "sink",     "description", "id",
+    "actor", "inputs",   "params", "feed",     "table",       "label",
+    "instance", "input"};
+
+static const char *name_copy(sy__arena *tree, const char *s, size_t n) {
+  for (size_t k = 0; k < sizeof known_names / sizeof *known_names; k++)
+    if (strncmp(known_names[k], s, n) == 0 && known_names[k][n] == '\0')
+      return known_names[k];
+  return sy__arena_strndup(tree, s, n);
+}
+
+/* Copies libconfig's tree: nodes and names into `tree`, strings into
+ * `strs`; file names stay libconfig's (valid until config_destroy). */
+static int from_libconfig(sy__arena *tree, sy__arena *strs,
+                          const config_setting_t *s, tnode *out) {
+  const char *name = config_setting_name(s);
+  memset(out, 0, sizeof *out);
+  out->name = name ? name_copy(tree, name, strlen(name)) : NULL;
+  out->file = config_setting_source_file(s);
+  out->line = config_setting_source_line(s);
+  out->type = config_setting_type(s);
+  if (name && !out->name)
+    return SY_ENOMEM;
+  switch (out->type) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    out->v.i = config_setting_get_int64(s);
+    return 0;
+  case CONFIG_TYPE_FLOAT:
+    out->v.f = config_setting_get_float(s);
+    return 0;
+  case CONFIG_TYPE_BOOL:
+    out->v.i = config_setting_get_bool(s);
+    return 0;
+  case CONFIG_TYPE_STRING: {
+    const char *v = config_setting_get_string(s);
+    out->v.s = sy__arena_strdup(strs, v ? v : "");
+    return out->v.s ? 0 : SY_ENOMEM;
+  }
+  case CONFIG_TYPE_GROUP:
+  case CONFIG_TYPE_LIST:
+  case CONFIG_TYPE_ARRAY: {
+    int n = config_setting_length(s);
+    out->n = n > 0 ? (uint32_t)n : 0;
+    out->v.kids = sy__arena_alloc(tree, (out->n ? out->n : 1) * sizeof(tnode));
+    if (!out->v.kids)
+      return SY_ENOMEM;
+    for (uint32_t i = 0; i < out->n; i++) {
+      int rc = from_libconfig(tree, strs, config_setting_get_elem(s, i),
+                              &out->v.kids[i]);
+      if (rc)
+        return rc;
+    }
+    return 0;
+  }
+  default:
+    return 0;
+  }
+}
+
+/* ---- the fast parser ---------------------------------------------------- */
+
+/* The subset (anything else gives up, FAST_NO, and libconfig decides):
+ *   setting  NAME ('=' | ':') VALUE [';' | ',']   NAME [A-Za-z][-A-Za-z0-9_]*
+ *            with NAME, '=' and the start of VALUE on one line; a setting
+ *            without ';' or ',' must be the last of its group
+ *   VALUE    "string" (no backslash, no newline, not followed by another
+ *            string), an int of 1-9 decimal digits with an optional sign
+ *            and no leading zero, a float [-+]?D+.D+, true, false,
+ *            [ scalars of one type ], ( values ), { settings }
+ *   a scalar element of a list or array has its ',' or closing bracket
+ *            on its own line (libconfig dates such an element by the
+ *            token after it)
+ *   blanks   space, tab, newline, # and // comments, comments
+ * Lines: a setting's is its name's line, an element's its first token's,
+ * as libconfig records them in those cases. No names repeat in a group,
+ * nesting is at most 32 deep. */
+#define FAST_NO 1
+#define FAST_DEPTH 32
+
+typedef struct fparse {
+  const char *p, *end;
+  uint32_t line;
+  sy__arena *tree, *strs;
+  tnode *stk; /* children of the aggregates being read */
+  size_t n_stk, cap_stk;
+} fparse;
+
+static int f_blank(fparse *f) {
+  while (f->p < f->end) {
+    char c = *f->p;
+    if (c == ' ' || c == '\t') {
+      f->p++;
+    } else if (c == '\n') {
+      f->line++;
+      f->p++;
+    } else if (c == '#' || (c == '/' && f->p + 1 < f->end && f->p[1] == '/')) {
+      while (f->p < f->end && *f->p != '\n')
+        f->p++;
+    } else if (c == '/' && f->p + 1 < f->end && f->p[1] == '*') {
+      f->p += 2;
+      for (;;) {
+        if (f->p + 1 >= f->end)
+          return FAST_NO; /* unterminated */
+        if (f->p[0] == '*' && f->p[1] == '/')
+          break;
+        if (*f->p == '\n')
+          f->line++;
+        f->p++;
+      }
+      f->p += 2;
+    } else {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+static int f_push(fparse *f, const tnode *n) {
+  if (f->n_stk == f->cap_stk) {
+    size_t cap = f->cap_stk ? f->cap_stk * 2 : 64;
+    tnode *s = realloc(f->stk, cap * sizeof *s);
+    if (!s)
+      return SY_ENOMEM;
+    f->stk = s;
+    f->cap_stk = cap;
+  }
+  f->stk[f->n_stk++] = *n;
+  return 0;
+}
+
+/* Moves the children pushed since `base` into the arena, under v. */
+static int f_close(fparse *f, size_t base, tnode *v) {
+  size_t n = f->n_stk - base;
+  if (n >= UINT32_MAX)
+    return FAST_NO;
+  v->n = (uint32_t)n;
+  v->v.kids = sy__arena_alloc(f->tree, (n ? n : 1) * sizeof(tnode));
+  if (!v->v.kids)
+    return SY_ENOMEM;
+  memcpy(v->v.kids, f->stk + base, n * sizeof(tnode));
+  f->n_stk = base;
+  return 0;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int f_value(fparse *f, tnode *v, int depth);
+
+static int f_scalar_type(int t) {
+  return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_FLOAT ||
+         t == CONFIG_TYPE_STRING || t == CONFIG_TYPE_BOOL;
+}
+
+/* The settings of a group up to `close` ('}', or 0: the end of text). */
+static int f_settings(fparse *f, tnode *g, char close, int depth) {
+  size_t base = f->n_stk;
+  int rc;
+  g->type = CONFIG_TYPE_GROUP;
+  for (;;) {
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p == f->end) {
+      if (close)
+        return FAST_NO;
+      break;
+    }
+    if (close && *f->p == close) {
+      f->p++;
+      break;
+    }
+    const char *name = f->p;
+    if (!is_alpha(*f->p))
+      return FAST_NO;
+    while (f->p < f->end && (is_alpha(*f->p) || is_digit(*f->p) ||
+                             *f->p == '-' || *f->p == '_'))
+      f->p++;
+    size_t len = (size_t)(f->p - name);
+    uint32_t line = f->line;
+    for (size_t k = base; k < f->n_stk; k++)
+      if (strncmp(f->stk[k].name, name, len) == 0 &&
+          f->stk[k].name[len] == '\0')
+        return FAST_NO; /* libconfig refuses a duplicate */
+    if (f->n_stk - base > 256)
+      return FAST_NO;
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p == f->end || (*f->p != '=' && *f->p != ':') || f->line != line)
+      return FAST_NO;
+    f->p++;
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->line != line)
+      return FAST_NO;
+    tnode s = {0};
+    if ((rc = f_value(f, &s, depth + 1)) != 0)
+      return rc;
+    s.line = line;
+    if (!(s.name = name_copy(f->tree, name, len)))
+      return SY_ENOMEM;
+    if ((rc = f_push(f, &s)) != 0)
+      return rc;
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p < f->end && (*f->p == ';' || *f->p == ','))
+      f->p++;
+    else if (!(f->p == f->end ? !close : *f->p == close))
+      return FAST_NO;
+  }
+  return f_close(f, base, g);
+}
+
+/* The elements of a list or array up to `close`. */
+static int f_elements(fparse *f, tnode *l, char close, int depth) {
+  size_t base = f->n_stk;
+  int rc, array = close == ']';
+  l->type = array ? CONFIG_TYPE_ARRAY : CONFIG_TYPE_LIST;
+  if ((rc = f_blank(f)) != 0)
+    return rc;
+  if (f->p < f->end && *f->p == close) {
+    f->p++;
+    return f_close(f, base, l);
+  }
+  for (;;) {
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p == f->end)
+      return FAST_NO;
+    uint32_t line = f->line;
+    tnode e = {0};
+    if ((rc = f_value(f, &e, depth + 1)) != 0)
+      return rc;
+    e.line = line;
+    int scalar = f_scalar_type(e.type);
+    if (array && (!scalar || (f->n_stk > base && f->stk[base].type != e.type)))
+      return FAST_NO;
+    if ((rc = f_push(f, &e)) != 0)
+      return rc;
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p == f->end || (scalar && f->line != line))
+      return FAST_NO;
+    if (*f->p == close) {
+      f->p++;
+      break;
+    }
+    if (*f->p != ',')
+      return FAST_NO;
+    f->p++;
+    if ((rc = f_blank(f)) != 0)
+      return rc;
+    if (f->p < f->end && *f->p == close)
+      return FAST_NO; /* a trailing comma */
+  }
+  return f_close(f, base, l);
+}
+
+static int f_value(fparse *f, tnode *v, int depth) {
+  if (depth > FAST_DEPTH || f->p == f->end)
+    return FAST_NO;
+  char c = *f->p;
+  if (c == '"') {
+    const char *s = ++f->p;
+    while (f->p < f->end && *f->p != '"') {
+      if (*f->p == '\\' || *f->p == '\n' || *f->p == '\0')
+        return FAST_NO;
+      f->p++;
+    }
+    if (f->p == f->end)
+      return FAST_NO;
+    v->type = CONFIG_TYPE_STRING;
+    if (!(v->v.s = sy__arena_strndup(f->strs, s, (size_t)(f->p - s))))
+      return SY_ENOMEM;
+    f->p++;
+    /* "a" "b" is one string to libconfig. */
+    const char *at = f->p;
+    uint32_t line = f->line;
+    int rc = f_blank(f);
+    if (rc)
+      return rc;
+    if (f->p < f->end && *f->p == '"')
+      return FAST_NO;
+    f->p = at;
+    f->line = line;
+    return 0;
+  }
+  if (c == '{') {
+    f->p++;
+    return f_settings(f, v, '}', depth);
+  }
+  if (c == '(' || c == '[') {
+    f->p++;
+    return f_elements(f, v, c == '(' ? ')' : ']', depth);
+  }
+  const char *t = f->p;
+  while (f->p < f->end && (is_alpha(*f->p) || is_digit(*f->p) ||
+                           *f->p == '.' || *f->p == '+' || *f->p == '-' ||
+                           *f->p == '_'))
+    f->p++;
+  size_t n = (size_t)(f->p - t);
+  char buf[40];
+  if (n == 0 || n >= sizeof buf)
+    return FAST_NO;
+  memcpy(buf, t, n);
+  buf[n] = '\0';
+  if (strcmp(buf, "true") == 0 || strcmp(buf, "false") == 0) {
+    v->type = CONFIG_TYPE_BOOL;
+    v->v.i = buf[0] == 't';
+    return 0;
+  }
+  size_t i = buf[0] == '-' || buf[0] == '+';
+  size_t d0 = i;
+  while (is_digit(buf[i]))
+    i++;
+  size_t int_digits = i - d0;
+  if (int_digits == 0 || (buf[d0] == '0' && int_digits > 1))
+    return FAST_NO;
+  if (buf[i] == '\0') {
+    if (int_digits > 9)
+      return FAST_NO;
+    v->type = CONFIG_TYPE_INT;
+    v->v.i = strtol(buf, NULL, 10);
+    return 0;
+  }
+  if (buf[i] != '.' || !is_digit(buf[i + 1]))
+    return FAST_NO;
+  for (i++; is_digit(buf[i]); i++)
+    ;
+  if (buf[i] != '\0')
+    return FAST_NO;
+  v->type = CONFIG_TYPE_FLOAT;
+  v->v.f = strtod(buf, NULL);
+  return 0;
+}
+
+/* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM. */
+static int fast_parse(const char *text, size_t len, sy__arena *tree,
+                      sy__arena *strs, tnode *root) {
+  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0};
+  memset(root, 0, sizeof *root);
+  /* A node takes a few bytes of text at least: sized so that a long
+   * actors list does not grow the stack by copies (the pages are only
+   * touched as they are used). */
+  f.cap_stk = len / 24 + 64;
+  if (!(f.stk = malloc(f.cap_stk * sizeof *f.stk)))
+    return SY_ENOMEM;
+  int rc = memchr(text, '\r', len) ? FAST_NO : f_settings(&f, root, 0, 0);
+  free(f.stk);
+  return rc;
+}
+
 /* ---- loading: positions and errors -------------------------------------- */
 
 typedef struct loader {
@@ -145,7 +545,7 @@ typedef struct loader {
 
 /* The flow's own copy of a file name (NULL: the flow file itself). */
 static const char *intern(sy_flow *flow, const char *file) {
-  if (!file || strcmp(file, flow->file) == 0)
+  if (!file || file == flow->file || strcmp(file, flow->file) == 0)
     return flow->file;
   for (size_t i = 0; i < flow->n_files; i++)
     if (strcmp(flow->files[i], file) == 0)
@@ -161,19 +561,19 @@ static const char *intern(sy_flow *flow, const char *file) {
   return copy;
 }
 
-static const char *file_of(const loader *L, const config_setting_t *s) {
-  const char *f = s ? config_setting_source_file(s) : NULL;
+static const char *file_of(const loader *L, const tnode *s) {
+  const char *f = s ? t_file(s) : NULL;
   return f ? f : L->flow->file;
 }
 
-static int line_of(const config_setting_t *s) {
-  int line = s ? (int)config_setting_source_line(s) : 0;
+static int line_of(const tnode *s) {
+  int line = s ? (int)t_line(s) : 0;
   return line > 0 ? line : 1;
 }
 
 /* Sets "file:line: message" for setting s (NULL: line 1 of the flow). */
 static int SY_PRINTF(4, 5)
-    fail(loader *L, const config_setting_t *s, int code, const char *fmt, ...) {
+    fail(loader *L, const tnode *s, int code, const char *fmt, ...) {
   char msg[SY_ERROR_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -187,8 +587,16 @@ static int oom(loader *L) {
   return sy_error_set(L->err, SY_ENOMEM, "%s: out of memory", L->flow->file);
 }
 
+/* Zeroed bytes in the flow's arena. */
+static void *arena_zalloc(loader *L, size_t n) {
+  void *p = sy__arena_alloc(&L->flow->mem, n);
+  if (p)
+    memset(p, 0, n);
+  return p;
+}
+
 /* Records where s was written into *file and *line. */
-static int place(loader *L, const config_setting_t *s, const char **file,
+static int place(loader *L, const tnode *s, const char **file,
                  int *line) {
   *file = intern(L->flow, file_of(L, s));
   *line = line_of(s);
@@ -196,8 +604,8 @@ static int place(loader *L, const config_setting_t *s, const char **file,
 }
 
 /* "an int", "a group": what the user wrote, for "expected X, got Y". */
-static const char *type_phrase(const config_setting_t *s) {
-  switch (config_setting_type(s)) {
+static const char *type_phrase(const tnode *s) {
+  switch (t_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
     return "an int";
@@ -219,27 +627,24 @@ static const char *type_phrase(const config_setting_t *s) {
 }
 
 /* Copies a string setting; `what` names it in the error. */
-static int get_string(loader *L, const config_setting_t *s, const char *what,
+static int get_string(loader *L, const tnode *s, const char *what,
                       char **out) {
-  if (config_setting_type(s) != CONFIG_TYPE_STRING)
+  if (t_type(s) != CONFIG_TYPE_STRING)
     return fail(L, s, SY_ETYPE, "%s: expected a string, got %s", what,
                 type_phrase(s));
-  char *copy = dup_str(config_setting_get_string(s));
-  if (!copy)
-    return oom(L);
-  free(*out);
-  *out = copy;
+  /* Tree strings are in the flow's arena already. */
+  *out = (char *)t_string(s);
   return 0;
 }
 
 /* Refuses a key of group s that is not in `keys`, suggesting the nearest.
  * `what` is the group's path ("actors[1]"), NULL at the top level. */
-static int check_keys(loader *L, const config_setting_t *s, const char *what,
+static int check_keys(loader *L, const tnode *s, const char *what,
                       const char *const *keys, size_t n) {
-  int count = config_setting_length(s);
+  int count = t_length(s);
   for (int i = 0; i < count; i++) {
-    const config_setting_t *c = config_setting_get_elem(s, (unsigned)i);
-    const char *name = config_setting_name(c);
+    const tnode *c = t_elem(s, (unsigned)i);
+    const char *name = t_name(c);
     bool known = false;
     for (size_t k = 0; k < n && !known; k++)
       known = strcmp(keys[k], name) == 0;
@@ -283,7 +688,7 @@ static bool valid_id(const char *id) {
 }
 
 /* Splits "id" or "id:N" into in->node and in->output. */
-static int parse_input(loader *L, const config_setting_t *s, const char *what,
+static int parse_input(loader *L, const tnode *s, const char *what,
                        const char *text, sy_flow_input *in) {
   const char *colon = strrchr(text, ':');
   size_t idlen = colon ? (size_t)(colon - text) : strlen(text);
@@ -303,31 +708,27 @@ static int parse_input(loader *L, const config_setting_t *s, const char *what,
                 "%s: '%s' is not an input (expected ID or ID:N, N an output "
                 "index)",
                 what, text);
-  char *node = malloc(idlen + 1);
+  char *node = sy__arena_strndup(&L->flow->mem, text, idlen);
   if (!node)
     return oom(L);
-  memcpy(node, text, idlen);
-  node[idlen] = '\0';
   int rc = place(L, s, &in->file, &in->line);
-  if (rc != 0) {
-    free(node);
+  if (rc != 0)
     return rc;
-  }
   in->node = node;
   in->output = (uint32_t)output;
   return 0;
 }
 
-static int load_inputs(loader *L, sy_flow_node *node, const config_setting_t *s,
+static int load_inputs(loader *L, sy_flow_node *node, const tnode *s,
                        const char *what) {
   char path[128];
-  int type = config_setting_type(s);
+  int type = t_type(s);
   if (type == CONFIG_TYPE_STRING) {
-    node->inputs = calloc(1, sizeof *node->inputs);
+    node->inputs = arena_zalloc(L, sizeof *node->inputs);
     if (!node->inputs)
       return oom(L);
     int rc =
-        parse_input(L, s, what, config_setting_get_string(s), &node->inputs[0]);
+        parse_input(L, s, what, t_string(s), &node->inputs[0]);
     if (rc == 0)
       node->n_inputs = 1;
     return rc;
@@ -336,20 +737,20 @@ static int load_inputs(loader *L, sy_flow_node *node, const config_setting_t *s,
     return fail(L, s, SY_ETYPE,
                 "%s: expected a string or a list of strings, got %s", what,
                 type_phrase(s));
-  int n = config_setting_length(s);
-  node->inputs = calloc(n > 0 ? (size_t)n : 1, sizeof *node->inputs);
+  int n = t_length(s);
+  node->inputs = arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->inputs);
   if (!node->inputs)
     return oom(L);
   for (int i = 0; i < n; i++) {
-    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    const tnode *e = t_elem(s, (unsigned)i);
     snprintf(path, sizeof path, "%s[%d]", what, i);
     /* Elements of a list carry no line of their own in every libconfig
      * version; fall back to the list's. */
-    const config_setting_t *at = config_setting_source_line(e) ? e : s;
-    if (config_setting_type(e) != CONFIG_TYPE_STRING)
+    const tnode *at = t_line(e) ? e : s;
+    if (t_type(e) != CONFIG_TYPE_STRING)
       return fail(L, at, SY_ETYPE, "%s: expected a string, got %s", path,
                   type_phrase(e));
-    int rc = parse_input(L, at, path, config_setting_get_string(e),
+    int rc = parse_input(L, at, path, t_string(e),
                          &node->inputs[i]);
     if (rc != 0)
       return rc;
@@ -360,10 +761,12 @@ static int load_inputs(loader *L, sy_flow_node *node, const config_setting_t *s,
 
 /* The default input: the previous actor, or the source for the first. */
 static int default_input(loader *L, sy_flow_node *node, const char *prev) {
-  node->inputs = calloc(1, sizeof *node->inputs);
+  node->inputs = arena_zalloc(L, sizeof *node->inputs);
   if (!node->inputs)
     return oom(L);
-  node->inputs[0].node = dup_str(prev ? prev : "source");
+  /* prev is the previous node's id, in the same arena: shared. */
+  node->inputs[0].node =
+      prev ? (char *)prev : sy__arena_strdup(&L->flow->mem, "source");
   if (!node->inputs[0].node)
     return oom(L);
   node->inputs[0].line = node->line;
@@ -375,27 +778,27 @@ static int default_input(loader *L, sy_flow_node *node, const char *prev) {
 /* ---- loading: parameters ------------------------------------------------ */
 
 /* Canonical text of one scalar into buf (strings are returned as is). */
-static const char *scalar_text(const config_setting_t *s, char *buf,
+static const char *scalar_text(const tnode *s, char *buf,
                                size_t cap) {
-  switch (config_setting_type(s)) {
+  switch (t_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
-    snprintf(buf, cap, "%" PRId64, (int64_t)config_setting_get_int64(s));
+    snprintf(buf, cap, "%" PRId64, (int64_t)t_int64(s));
     return buf;
   case CONFIG_TYPE_FLOAT:
-    snprintf(buf, cap, "%.17g", config_setting_get_float(s));
+    snprintf(buf, cap, "%.17g", t_float(s));
     return buf;
   case CONFIG_TYPE_BOOL:
-    return config_setting_get_bool(s) ? "true" : "false";
+    return t_bool(s) ? "true" : "false";
   case CONFIG_TYPE_STRING:
-    return config_setting_get_string(s);
+    return t_string(s);
   default:
     return NULL;
   }
 }
 
-static sy_flow_ptype ptype_of(const config_setting_t *s) {
-  switch (config_setting_type(s)) {
+static sy_flow_ptype ptype_of(const tnode *s) {
+  switch (t_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
     return SY_FLOW_PINT;
@@ -410,14 +813,14 @@ static sy_flow_ptype ptype_of(const config_setting_t *s) {
   }
 }
 
-static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
+static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                       const char *what) {
   char buf[64];
-  int type = config_setting_type(s);
+  int type = t_type(s);
   int rc = place(L, s, &p->file, &p->line);
   if (rc != 0)
     return rc;
-  p->key = dup_str(config_setting_name(s));
+  p->key = sy__arena_strdup(&L->flow->mem, t_name(s));
   if (!p->key)
     return oom(L);
   p->type = ptype_of(s);
@@ -425,14 +828,17 @@ static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
     return fail(L, s, SY_ETYPE,
                 "%s: expected a value or a list of values, got a group", what);
   if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-    p->text = dup_str(scalar_text(s, buf, sizeof buf));
+    const char *text = scalar_text(s, buf, sizeof buf);
+    p->text = type == CONFIG_TYPE_STRING
+                  ? (char *)text
+                  : sy__arena_strdup(&L->flow->mem, text);
     return p->text ? 0 : oom(L);
   }
   strbuf b = {0};
   sb_add(&b, "");
-  int n = config_setting_length(s);
+  int n = t_length(s);
   for (int i = 0; i < n && rc == 0; i++) {
-    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+    const tnode *e = t_elem(s, (unsigned)i);
     const char *text = scalar_text(e, buf, sizeof buf);
     if (!text)
       rc = fail(L, s, SY_ETYPE, "%s[%d]: expected a value, got %s", what, i,
@@ -448,27 +854,25 @@ static int load_param(loader *L, sy_flow_param *p, const config_setting_t *s,
   }
   if (rc == 0 && b.oom)
     rc = oom(L);
-  if (rc != 0) {
-    free(b.p);
-    return rc;
-  }
-  p->text = b.p;
-  return 0;
+  if (rc == 0 && !(p->text = sy__arena_strdup(&L->flow->mem, b.p)))
+    rc = oom(L);
+  free(b.p);
+  return rc;
 }
 
-static int load_params(loader *L, sy_flow_node *node, const config_setting_t *s,
+static int load_params(loader *L, sy_flow_node *node, const tnode *s,
                        const char *what) {
   char path[192];
-  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+  if (t_type(s) != CONFIG_TYPE_GROUP)
     return fail(L, s, SY_ETYPE, "%s: expected a group { key = value; }, got %s",
                 what, type_phrase(s));
-  int n = config_setting_length(s);
-  node->params = calloc(n > 0 ? (size_t)n : 1, sizeof *node->params);
+  int n = t_length(s);
+  node->params = arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->params);
   if (!node->params)
     return oom(L);
   for (int i = 0; i < n; i++) {
-    const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-    snprintf(path, sizeof path, "%s.%s", what, config_setting_name(e));
+    const tnode *e = t_elem(s, (unsigned)i);
+    snprintf(path, sizeof path, "%s.%s", what, t_name(e));
     /* Counted before it is filled, so a half-made param is freed too. */
     node->n_params++;
     int rc = load_param(L, &node->params[i], e, path);
@@ -489,12 +893,36 @@ static const char *const source_keys[] = {"feed", "table", "label",
 static const char *const sink_keys[] = {"instance", "input", "description"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int load_node(loader *L, sy_flow_node *node, const config_setting_t *s,
+/* "head" + "tail" into buf, without snprintf: load_node builds four of
+ * these per actor, and formatting them cost ~1 s per 1e6 actors. */
+static const char *join(char *buf, size_t cap, const char *head,
+                        const char *tail) {
+  size_t h = strlen(head), t = strlen(tail);
+  if (h + t >= cap)
+    h = t = 0;
+  memcpy(buf, head, h);
+  memcpy(buf + h, tail, t);
+  buf[h + t] = '\0';
+  return buf;
+}
+
+static int load_node(loader *L, sy_flow_node *node, const tnode *s,
                      int index, const char *prev) {
-  char what[64], path[96];
+  char what[64], path[96], digits[16];
   int rc;
-  snprintf(what, sizeof what, "actors[%d]", index);
-  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+  /* "actors[INDEX]" */
+  size_t nd = 0;
+  unsigned u = index < 0 ? 0 : (unsigned)index;
+  do {
+    digits[nd++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u && nd < sizeof digits);
+  memcpy(what, "actors[", 7);
+  for (size_t k = 0; k < nd; k++)
+    what[7 + k] = digits[nd - 1 - k];
+  what[7 + nd] = ']';
+  what[8 + nd] = '\0';
+  if (t_type(s) != CONFIG_TYPE_GROUP)
     return fail(L, s, SY_ETYPE,
                 "%s: expected a group { id = \"...\"; actor = \"...\"; }, got "
                 "%s",
@@ -502,15 +930,15 @@ static int load_node(loader *L, sy_flow_node *node, const config_setting_t *s,
   if ((rc = place(L, s, &node->file, &node->line)) != 0 ||
       (rc = check_keys(L, s, what, node_keys, COUNT(node_keys))) != 0)
     return rc;
-  const config_setting_t *id = config_setting_get_member(s, "id");
-  const config_setting_t *actor = config_setting_get_member(s, "actor");
-  const config_setting_t *inputs = config_setting_get_member(s, "inputs");
-  const config_setting_t *params = config_setting_get_member(s, "params");
-  const config_setting_t *desc = config_setting_get_member(s, "description");
+  const tnode *id = t_member(s, "id");
+  const tnode *actor = t_member(s, "actor");
+  const tnode *inputs = t_member(s, "inputs");
+  const tnode *params = t_member(s, "params");
+  const tnode *desc = t_member(s, "description");
   if (!id)
     return fail(L, s, SY_ECONFIG, "%s: missing 'id' (a name for this node)",
                 what);
-  snprintf(path, sizeof path, "%s.id", what);
+  join(path, sizeof path, what, ".id");
   if ((rc = get_string(L, id, path, &node->id)) != 0)
     return rc;
   if (!valid_id(node->id))
@@ -521,15 +949,15 @@ static int load_node(loader *L, sy_flow_node *node, const config_setting_t *s,
     return fail(L, s, SY_ECONFIG,
                 "%s: missing 'actor' (the provider, e.g. \"std.scaler\")",
                 what);
-  snprintf(path, sizeof path, "%s.actor", what);
+  join(path, sizeof path, what, ".actor");
   if ((rc = get_string(L, actor, path, &node->actor)) != 0)
     return rc;
-  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING) {
+  if (desc && t_type(desc) != CONFIG_TYPE_STRING) {
     snprintf(path, sizeof path, "%s.description", what);
     return fail(L, desc, SY_ETYPE, "%s: expected a string, got %s", path,
                 type_phrase(desc));
   }
-  snprintf(path, sizeof path, "%s.inputs", what);
+  join(path, sizeof path, what, ".inputs");
   rc = inputs ? load_inputs(L, node, inputs, path)
               : default_input(L, node, prev);
   if (rc == 0 && params) {
@@ -539,14 +967,14 @@ static int load_node(loader *L, sy_flow_node *node, const config_setting_t *s,
   return rc;
 }
 
-static int load_actors(loader *L, const config_setting_t *s) {
-  int type = config_setting_type(s);
+static int load_actors(loader *L, const tnode *s) {
+  int type = t_type(s);
   if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
     return fail(L, s, SY_ETYPE,
                 "actors: expected a list ( { id = ...; actor = ...; }, ... ), "
                 "got %s",
                 type_phrase(s));
-  int n = config_setting_length(s);
+  int n = t_length(s);
   if (n == 0)
     return fail(L, s, SY_ECONFIG, "actors: expected at least one actor");
   L->flow->nodes = calloc((size_t)n, sizeof *L->flow->nodes);
@@ -556,17 +984,17 @@ static int load_actors(loader *L, const config_setting_t *s) {
     const char *prev = i ? L->flow->nodes[i - 1].id : NULL;
     L->flow->n_nodes++;
     int rc = load_node(L, &L->flow->nodes[i],
-                       config_setting_get_elem(s, (unsigned)i), i, prev);
+                       t_elem(s, (unsigned)i), i, prev);
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
-static int load_source(loader *L, const config_setting_t *s) {
+static int load_source(loader *L, const tnode *s) {
   sy_flow *flow = L->flow;
   int rc;
-  if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+  if (t_type(s) != CONFIG_TYPE_GROUP)
     return fail(L, s, SY_ETYPE,
                 "source: expected a group { feed = ...; table = ...; }, got "
                 "%s",
@@ -574,10 +1002,10 @@ static int load_source(loader *L, const config_setting_t *s) {
   if ((rc = place(L, s, &flow->source.file, &flow->source.line)) != 0 ||
       (rc = check_keys(L, s, "source", source_keys, COUNT(source_keys))) != 0)
     return rc;
-  const config_setting_t *feed = config_setting_get_member(s, "feed");
-  const config_setting_t *table = config_setting_get_member(s, "table");
-  const config_setting_t *label = config_setting_get_member(s, "label");
-  const config_setting_t *desc = config_setting_get_member(s, "description");
+  const tnode *feed = t_member(s, "feed");
+  const tnode *table = t_member(s, "table");
+  const tnode *label = t_member(s, "label");
+  const tnode *desc = t_member(s, "description");
   if (feed && (rc = get_string(L, feed, "source.feed", &flow->source.feed)))
     return rc;
   if (!table)
@@ -587,7 +1015,7 @@ static int load_source(loader *L, const config_setting_t *s) {
     return rc;
   if (label && (rc = get_string(L, label, "source.label", &flow->source.label)))
     return rc;
-  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+  if (desc && t_type(desc) != CONFIG_TYPE_STRING)
     return fail(L, desc, SY_ETYPE,
                 "source.description: expected a string, "
                 "got %s",
@@ -595,29 +1023,29 @@ static int load_source(loader *L, const config_setting_t *s) {
   return 0;
 }
 
-static int load_sink(loader *L, const config_setting_t *s) {
+static int load_sink(loader *L, const tnode *s) {
   sy_flow *flow = L->flow;
-  const config_setting_t *input = NULL;
+  const tnode *input = NULL;
   int rc;
   flow->sink.line = line_of(s);
-  if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+  if (t_type(s) == CONFIG_TYPE_STRING) {
     if ((rc = get_string(L, s, "sink", &flow->sink.instance)) != 0)
       return rc;
-  } else if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+  } else if (t_type(s) == CONFIG_TYPE_GROUP) {
     if ((rc = check_keys(L, s, "sink", sink_keys, COUNT(sink_keys))) != 0)
       return rc;
-    const config_setting_t *inst = config_setting_get_member(s, "instance");
-    const config_setting_t *desc = config_setting_get_member(s, "description");
-    input = config_setting_get_member(s, "input");
+    const tnode *inst = t_member(s, "instance");
+    const tnode *desc = t_member(s, "description");
+    input = t_member(s, "input");
     if (!inst)
       return fail(L, s, SY_ECONFIG,
                   "sink: missing 'instance' (the [SINK.name] to write to)");
     if ((rc = get_string(L, inst, "sink.instance", &flow->sink.instance)))
       return rc;
-    if (input && config_setting_type(input) != CONFIG_TYPE_STRING)
+    if (input && t_type(input) != CONFIG_TYPE_STRING)
       return fail(L, input, SY_ETYPE, "sink.input: expected a string, got %s",
                   type_phrase(input));
-    if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+    if (desc && t_type(desc) != CONFIG_TYPE_STRING)
       return fail(L, desc, SY_ETYPE,
                   "sink.description: expected a string, got %s",
                   type_phrase(desc));
@@ -628,24 +1056,23 @@ static int load_sink(loader *L, const config_setting_t *s) {
                 type_phrase(s));
   }
   if (input)
-    return parse_input(L, input, "sink.input", config_setting_get_string(input),
+    return parse_input(L, input, "sink.input", t_string(input),
                        &flow->sink.input);
   /* The default: the last actor's first output, placed at the sink. */
   const char *last = flow->nodes[flow->n_nodes - 1].id;
   return parse_input(L, s, "sink", last, &flow->sink.input);
 }
 
-static int load_tree(loader *L, const config_t *cfg) {
+static int load_tree(loader *L, const tnode *root) {
   sy_flow *flow = L->flow;
-  const config_setting_t *root = config_root_setting(cfg);
   int rc;
   if ((rc = check_keys(L, root, NULL, top_keys, COUNT(top_keys))) != 0)
     return rc;
-  const config_setting_t *name = config_setting_get_member(root, "name");
-  const config_setting_t *source = config_setting_get_member(root, "source");
-  const config_setting_t *actors = config_setting_get_member(root, "actors");
-  const config_setting_t *sink = config_setting_get_member(root, "sink");
-  const config_setting_t *desc = config_setting_get_member(root, "description");
+  const tnode *name = t_member(root, "name");
+  const tnode *source = t_member(root, "source");
+  const tnode *actors = t_member(root, "actors");
+  const tnode *sink = t_member(root, "sink");
+  const tnode *desc = t_member(root, "description");
   if (!name)
     return fail(L, NULL, SY_ECONFIG,
                 "missing 'name' (e.g. name = \"my-flow\";)");
@@ -654,7 +1081,7 @@ static int load_tree(loader *L, const config_t *cfg) {
   flow->name_line = line_of(name);
   if (!*flow->name)
     return fail(L, name, SY_ECONFIG, "name: must not be empty");
-  if (desc && config_setting_type(desc) != CONFIG_TYPE_STRING)
+  if (desc && t_type(desc) != CONFIG_TYPE_STRING)
     return fail(L, desc, SY_ETYPE, "description: expected a string, got %s",
                 type_phrase(desc));
   if (source && (rc = load_source(L, source)) != 0)
@@ -670,16 +1097,21 @@ static int load_tree(loader *L, const config_t *cfg) {
   return 0;
 }
 
-/* Reads cfg (already parsed) into a new flow named `file`. */
-static int from_config(const config_t *cfg, const char *file, sy_flow **out,
-                       sy_error *err) {
+/* Loads the tree into a new flow named `file`, which takes over `strs`
+ * (the tree's strings) as its arena. */
+static int from_tree(const tnode *root, sy__arena *strs, const char *file,
+                     sy_flow **out, sy_error *err) {
   sy_flow *flow = calloc(1, sizeof *flow);
-  if (!flow || !(flow->file = dup_str(file))) {
-    free(flow);
+  if (!flow)
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
+  flow->mem = *strs;
+  *strs = (sy__arena){0};
+  if (!(flow->file = sy__arena_strdup(&flow->mem, file))) {
+    sy__flow_free(flow);
     return sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   }
   loader L = {flow, err};
-  int rc = load_tree(&L, cfg);
+  int rc = load_tree(&L, root);
   if (rc != 0) {
     sy__flow_free(flow);
     return rc;
@@ -695,9 +1127,69 @@ static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
                       config_error_line(cfg), text);
 }
 
+/* The fast parser on text; FAST_NO when libconfig must read it. */
+static int load_fast(const char *text, size_t len, const char *file,
+                     sy_flow **out, sy_error *err) {
+  sy__arena tree = {0}, strs = {0};
+  tnode root;
+  int rc = fast_parse(text, len, &tree, &strs, &root);
+  if (rc == SY_ENOMEM)
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
+  else if (rc == 0)
+    rc = from_tree(&root, &strs, file, out, err);
+  /* The nodes die here, before anything is compiled from the model. */
+  sy__arena_free(&tree);
+  sy__arena_free(&strs);
+  return rc;
+}
+
+/* libconfig's tree of cfg, copied, then loaded. */
+static int load_config(const config_t *cfg, const char *file, sy_flow **out,
+                       sy_error *err) {
+  sy__arena tree = {0}, strs = {0};
+  tnode root;
+  int rc = from_libconfig(&tree, &strs, config_root_setting(cfg), &root);
+  if (rc != 0)
+    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
+  else
+    rc = from_tree(&root, &strs, file, out, err);
+  sy__arena_free(&tree);
+  sy__arena_free(&strs);
+  return rc;
+}
+
+/* The whole of an open file, NUL-terminated; NULL on OOM or read error. */
+static char *slurp(FILE *fp, size_t size_hint, size_t *len) {
+  /* One read of the size fstat gave (it may have grown since). */
+  size_t cap = size_hint + 1 > 65536 ? size_hint + 1 : 65536, n = 0;
+  char *buf = malloc(cap + 1);
+  while (buf) {
+    if (n == cap) {
+      char *grown = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2 + 1) : NULL;
+      if (!grown) {
+        free(buf);
+        return NULL;
+      }
+      buf = grown;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, fp);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  if (!buf || ferror(fp)) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
 int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   config_t cfg;
-  char *dir = NULL;
+  char *dir = NULL, *text = NULL;
   FILE *fp = NULL;
   int rc;
   if (!path || !out)
@@ -716,6 +1208,16 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
     rc = sy_error_set(err, SY_EIO, "%s: not a regular file", path);
     goto done;
   }
+  /* The fast parser first; a file it cannot read is read again from the
+   * start by libconfig, which has the last word on syntax. */
+  size_t len = 0;
+  if ((text = slurp(fp, (size_t)st.st_size, &len)) != NULL) {
+    rc = load_fast(text, len, path, out, err);
+    free(text);
+    if (rc != FAST_NO)
+      goto done;
+  }
+  rewind(fp);
   /* @include "x" means x next to the flow file, wherever we run from. */
   const char *slash = strrchr(path, '/');
   if (slash) {
@@ -732,7 +1234,7 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
     rc = syntax_error(&cfg, path, err);
     goto done;
   }
-  rc = from_config(&cfg, path, out, err);
+  rc = load_config(&cfg, path, out, err);
 done:
   if (fp)
     fclose(fp);
@@ -750,11 +1252,14 @@ int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
   if (!name)
     name = "(string)";
   *out = NULL;
+  rc = load_fast(text, strlen(text), name, out, err);
+  if (rc != FAST_NO)
+    return rc;
   config_init(&cfg);
   if (config_read_string(&cfg, text) != CONFIG_TRUE)
     rc = syntax_error(&cfg, name, err);
   else
-    rc = from_config(&cfg, name, out, err);
+    rc = load_config(&cfg, name, out, err);
   config_destroy(&cfg);
   return rc;
 }
@@ -768,50 +1273,50 @@ typedef struct checker {
   void *ud;
   sy_error *err;
   int rc; /* the first problem's code */
-  /* Node ids sorted (ties by position), so that lookups and the duplicate
-   * check cost O(log n) rather than a scan: flows can be large. */
-  struct id_ref *idx;
-  size_t n_idx;
+  /* Node ids in an open-addressed hash table (node index + 1, 0 empty;
+   * the first node with an id holds it), so that lookups cost O(1): a
+   * sorted index cost ~20 string compares per lookup at 1e6 nodes. */
+  uint32_t *idx;
+  size_t mask;
+  size_t n_dups; /* nodes whose id an earlier node has */
 } checker;
 
-typedef struct id_ref {
-  const char *id;
-  size_t i;
-} id_ref;
-
-static int cmp_id_ref(const void *a, const void *b) {
-  const id_ref *x = a, *y = b;
-  int c = strcmp(x->id, y->id);
-  return c ? c : (x->i > y->i) - (x->i < y->i);
+/* FNV-1a: ids are short, and flow.c links without xxhash (fuzz_flow). */
+static size_t id_hash(const char *id) {
+  uint64_t h = 14695981039346656037u;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    h = (h ^ *p) * 1099511628211u;
+  return (size_t)(h ^ (h >> 29));
 }
 
 static int build_index(checker *C) {
-  size_t n = C->flow->n_nodes;
-  C->idx = malloc((n ? n : 1) * sizeof *C->idx);
+  size_t n = C->flow->n_nodes, cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  C->idx = calloc(cap, sizeof *C->idx);
   if (!C->idx)
     return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
                         C->flow->file);
+  C->mask = cap - 1;
   for (size_t i = 0; i < n; i++) {
-    C->idx[i].id = C->flow->nodes[i].id;
-    C->idx[i].i = i;
+    const char *id = C->flow->nodes[i].id;
+    size_t k = id_hash(id) & C->mask;
+    while (C->idx[k] && strcmp(C->flow->nodes[C->idx[k] - 1].id, id) != 0)
+      k = (k + 1) & C->mask;
+    if (!C->idx[k])
+      C->idx[k] = (uint32_t)i + 1;
+    else
+      C->n_dups++;
   }
-  qsort(C->idx, n, sizeof *C->idx, cmp_id_ref);
-  C->n_idx = n;
   return 0;
 }
 
 /* The first node (in file order) with this id, or -1. */
 static long find_id(const checker *C, const char *id) {
-  size_t lo = 0, hi = C->n_idx;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (strcmp(C->idx[mid].id, id) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < C->n_idx && strcmp(C->idx[lo].id, id) == 0 ? (long)C->idx[lo].i
-                                                          : -1;
+  for (size_t k = id_hash(id) & C->mask; C->idx[k]; k = (k + 1) & C->mask)
+    if (strcmp(C->flow->nodes[C->idx[k] - 1].id, id) == 0)
+      return (long)C->idx[k] - 1;
+  return -1;
 }
 
 /* Reports "file:line: message[; try: switchyard providers help actor.A]".
@@ -875,7 +1380,7 @@ static void check_ids(checker *C) {
                 "another id");
       continue;
     }
-    long first = find_id(C, n->id);
+    long first = C->n_dups ? find_id(C, n->id) : (long)i;
     if (first >= 0 && (size_t)first != i)
       problem(C, SY_EEXIST, n->file, n->line, NULL,
               "duplicate id '%s' (first defined at %s:%d)", n->id,
@@ -910,11 +1415,28 @@ static int resolve_actors(checker *C) {
 }
 
 /* Index of the node an input names, -1 for the source, -2 for nothing. */
-static long target_of(const checker *C, const sy_flow_input *in) {
+static long find_target(const checker *C, const sy_flow_input *in) {
   if (strcmp(in->node, "source") == 0)
     return -1;
   long i = find_id(C, in->node);
   return i >= 0 ? i : -2;
+}
+
+/* Looked up once per input (resolve_inputs), then read. */
+static long target_of(const checker *C, const sy_flow_input *in) {
+  (void)C;
+  return in->target;
+}
+
+static void resolve_inputs(checker *C) {
+  sy_flow *flow = C->flow;
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    for (size_t k = 0; k < flow->nodes[i].n_inputs; k++)
+      flow->nodes[i].inputs[k].target =
+          (int32_t)find_target(C, &flow->nodes[i].inputs[k]);
+  if (flow->sink.input.node)
+    flow->sink.input.target = (int32_t)find_target(C, &flow->sink.input);
+  flow->resolved = 1;
 }
 
 /* Checks one input; `who` names its user (a node id, or "sink"). */
@@ -1278,7 +1800,8 @@ int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err) {
   if (!flow || !cat)
     return sy_error_set(err, SY_EINVAL, "sy__flow_validate: no flow");
-  checker C = {flow, cat, report, ud, err, 0, NULL, 0};
+  checker C = {flow, cat, report, ud, err, 0, NULL, 0, 0};
+  flow->resolved = 0;
   int rc = build_index(&C);
   if (rc == 0)
     rc = validate(&C);
@@ -1290,6 +1813,7 @@ static int validate(checker *C_) {
   checker C = *C_;
   sy_flow *flow = C.flow;
   int rc;
+  resolve_inputs(&C);
   check_ids(&C);
   if ((rc = resolve_actors(&C)) != 0)
     return rc;

@@ -27,6 +27,8 @@
 #define SY_CORE_FLOW_H
 
 #include "internal.h"
+#include "program.h" /* sy__arena */
+
 
 /* How a parameter was written, for the type check against the option
  * (an int option refuses "5" written as a string). */
@@ -52,6 +54,8 @@ typedef struct sy_flow_param {
 typedef struct sy_flow_input {
   char *node;     /* an actor id, or "source" */
   uint32_t output; /* which output of that node */
+  int32_t target;  /* set by sy__flow_validate: the index of that node in
+                      nodes, -1 for the source, -2 for no node */
   int line;
   const char *file;
 } sy_flow_input;
@@ -88,8 +92,12 @@ typedef struct sy_flow {
   size_t n_nodes;
   uint32_t *order; /* topological order (indices into nodes), set by
                       sy__flow_validate; ties keep file order */
+  int resolved; /* sy__flow_validate set every input's target */
   char **files; /* every source file seen (owned), for the `file` fields */
   size_t n_files;
+  /* Every string and small array above except nodes, order and files
+   * lives here and is freed with the flow; nothing is freed alone. */
+  sy__arena mem;
 } sy_flow;
 
 /* Reads and parses a flow file (libconfig; @include allowed, relative to

@@ -161,7 +161,8 @@ static uint8_t get_u8(rbuf *r, const char *what) {
   return v;
 }
 
-static char *get_str(rbuf *r, const char *what) {
+/* A string into the arena, or (arena NULL) on the heap. */
+static char *get_str_in(rbuf *r, const char *what, sy__arena *arena) {
   uint32_t n = get_u32(r, what);
   if (r->rc)
     return NULL;
@@ -173,16 +174,23 @@ static char *get_str(rbuf *r, const char *what) {
     bad(r, what);
     return NULL;
   }
-  char *s = malloc((size_t)n + 1);
+  char *s = arena ? sy__arena_strndup(arena, (const char *)r->data + r->pos, n)
+                  : malloc((size_t)n + 1);
   if (!s) {
     if (!r->rc)
       r->rc = sy_error_set(r->err, SY_ENOMEM, "out of memory");
     return NULL;
   }
-  memcpy(s, r->data + r->pos, n);
-  s[n] = '\0';
+  if (!arena) {
+    memcpy(s, r->data + r->pos, n);
+    s[n] = '\0';
+  }
   r->pos += n;
   return s;
+}
+
+static char *get_str(rbuf *r, const char *what) {
+  return get_str_in(r, what, NULL);
 }
 
 /* Counts must fit in what is left, at `unit` bytes each at least. */
@@ -251,25 +259,27 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
       bad(&r, "op");
     in->op = (sy_op)op;
     in->flags = get_u32(&r, "flags");
-    in->node = get_str(&r, "node");
-    in->target = get_str(&r, "target");
-    in->version = get_str(&r, "version");
-    in->table = get_str(&r, "table");
-    in->label = get_str(&r, "label");
+    in->node = get_str_in(&r, "node", &prog->mem);
+    in->target = get_str_in(&r, "target", &prog->mem);
+    in->version = get_str_in(&r, "version", &prog->mem);
+    in->table = get_str_in(&r, "table", &prog->mem);
+    in->label = get_str_in(&r, "label", &prog->mem);
     uint32_t np = get_u32(&r, "parameter count");
     if (count_ok(&r, np, 8, "parameter count") && np) {
-      in->params = calloc(np, sizeof *in->params);
+      in->params = sy__arena_alloc(&prog->mem, np * sizeof *in->params);
+      if (in->params)
+        memset(in->params, 0, np * sizeof *in->params);
       if (!in->params)
         r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       for (uint32_t p = 0; p < np && !r.rc; p++) {
         in->n_params = p + 1;
-        in->params[p].key = get_str(&r, "parameter");
-        in->params[p].text = get_str(&r, "parameter");
+        in->params[p].key = get_str_in(&r, "parameter", &prog->mem);
+        in->params[p].text = get_str_in(&r, "parameter", &prog->mem);
       }
     }
     uint32_t na = get_u32(&r, "argument count");
     if (count_ok(&r, na, 4, "argument count") && na) {
-      in->args = malloc(na * sizeof *in->args);
+      in->args = sy__arena_alloc(&prog->mem, na * sizeof *in->args);
       if (!in->args)
         r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       for (uint32_t a = 0; a < na && !r.rc; a++) {

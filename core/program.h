@@ -21,8 +21,93 @@
 #define SY_CORE_PROGRAM_H
 
 #include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "switchyard/flow.h"
 #include "switchyard/runner.h"
+
+/* A bump allocator: many small allocations carved from large blocks and
+ * freed all at once. The flow model (flow.c) and the program keep their
+ * strings and small arrays in one, which saves the malloc header and the
+ * per-string free of each (a 1e6-step flow has millions of them). */
+typedef struct sy__arena_blk sy__arena_blk;
+typedef struct sy__arena {
+  sy__arena_blk *top;
+} sy__arena;
+/* Inline here, so that every unit (and fuzzer) that uses it links alone.
+ * sy__arena_alloc: n bytes aligned to 8, or NULL on OOM;
+ * sy__arena_strndup: the first n bytes of s, NUL-terminated.
+ * Blocks double from 4 KiB to 1 MiB, so a small flow costs a page and a
+ * large one a few hundred mallocs. An allocation larger than a quarter
+ * block gets a block of its own. */
+#define SY__ARENA_FIRST ((size_t)4096)
+#define SY__ARENA_MAX ((size_t)1 << 20)
+
+struct sy__arena_blk {
+  sy__arena_blk *prev;
+  size_t used, cap;
+  _Alignas(16) unsigned char data[];
+};
+
+static inline void *sy__arena_take(sy__arena *a, size_t n, size_t align) {
+  sy__arena_blk *b = a->top;
+  if (n > SIZE_MAX / 2)
+    return NULL;
+  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (b && at <= b->cap && b->cap - at >= n) {
+    b->used = at + n;
+    return b->data + at;
+  }
+  size_t cap = b ? b->cap * 2 : SY__ARENA_FIRST;
+  if (cap > SY__ARENA_MAX)
+    cap = SY__ARENA_MAX;
+  int own = n > cap / 4;
+  if (own)
+    cap = n ? n : 1;
+  sy__arena_blk *nb = malloc(sizeof *nb + cap);
+  if (!nb)
+    return NULL;
+  nb->cap = cap;
+  nb->used = n;
+  if (own && b) {
+    /* Under the top block, whose free space stays in use. */
+    nb->prev = b->prev;
+    b->prev = nb;
+  } else {
+    nb->prev = b;
+    a->top = nb;
+  }
+  return nb->data;
+}
+
+static inline void *sy__arena_alloc(sy__arena *a, size_t n) {
+  return sy__arena_take(a, n, 8);
+}
+
+static inline char *sy__arena_strndup(sy__arena *a, const char *s,
+                                       size_t n) {
+  char *p = sy__arena_take(a, n + 1, 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+static inline char *sy__arena_strdup(sy__arena *a, const char *s) {
+  return sy__arena_strndup(a, s, strlen(s));
+}
+
+static inline void sy__arena_free(sy__arena *a) {
+  sy__arena_blk *b = a->top;
+  while (b) {
+    sy__arena_blk *prev = b->prev;
+    free(b);
+    b = prev;
+  }
+  a->top = NULL;
+}
 
 #define SY_INSTR_STATE_IN 0x1u /* first argument is a state */
 #define SY_INSTR_LABEL 0x2u    /* last argument is the label */
@@ -33,23 +118,27 @@ typedef struct sy_param {
   char *text;
 } sy_param;
 
+/* Strings and arrays of an instruction live in its program's arena
+ * (prog->mem); target, version, table, label and parameter keys are
+ * interned there, so the 1e6 steps of one actor share one copy. The
+ * fields are ordered so that the struct has no padding (144 bytes). */
 typedef struct sy_instr {
   sy_op op;
   uint32_t flags;
+  uint32_t n_params;
+  uint32_t n_args;
+  uint32_t index;     /* GET: which output */
+  uint32_t n_outputs; /* values produced */
   char *node;    /* flow node id; "source" for FEED, "states" for DUMP */
   char *target;  /* actor name / feed or sink instance; "" otherwise */
   char *version; /* actor version at compile time; "" otherwise */
   char *table;   /* FEED: table */
   char *label;   /* FEED: label column or "" */
   sy_param *params; /* sorted by key */
-  uint32_t n_params;
   uint32_t *args;
-  uint32_t n_args;
-  uint32_t index;     /* GET: which output */
-  uint32_t n_outputs; /* values produced */
+  char *text;         /* label for humans: "apply model (std.logreg)" */
   uint8_t key[16];    /* cache key */
   char key_hex[33];
-  char *text;         /* label for humans: "apply model (std.logreg)" */
 } sy_instr;
 
 struct sy_program {
@@ -62,9 +151,13 @@ struct sy_program {
   sy_instr *code;
   uint32_t n;
   uint32_t cap; /* entries allocated in code; 0 = exactly n (decoded) */
+  sy__arena mem;      /* the instructions' strings and arrays */
+  const char **names; /* open-addressed set of the interned strings */
+  uint32_t n_names, cap_names;
 };
 
-/* Appends an instruction; takes nothing; returns its index or < 0. */
+/* Appends an instruction (copying what it points to into the program's
+ * arena); returns its index or < 0. */
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
 /* Fills key/key_hex/text of instruction i from its fields and args. */
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,

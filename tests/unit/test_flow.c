@@ -241,6 +241,131 @@ static const char *param(const sy_flow_node *n, const char *key,
   return NULL;
 }
 
+/* ---- the fast parser against libconfig ---------------------------------- */
+
+/* Equal models, lines and files included (NULL strings equal NULL). */
+static int same_str(const char *a, const char *b) {
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void assert_same_input(const sy_flow_input *a, const sy_flow_input *b) {
+  CU_ASSERT(same_str(a->node, b->node));
+  CU_ASSERT_EQUAL(a->output, b->output);
+  CU_ASSERT_EQUAL(a->line, b->line);
+  CU_ASSERT(same_str(a->file, b->file));
+}
+
+static void assert_same_flow(const sy_flow *a, const sy_flow *b) {
+  CU_ASSERT(same_str(a->name, b->name));
+  CU_ASSERT_EQUAL(a->name_line, b->name_line);
+  CU_ASSERT(same_str(a->source.feed, b->source.feed));
+  CU_ASSERT(same_str(a->source.table, b->source.table));
+  CU_ASSERT(same_str(a->source.label, b->source.label));
+  CU_ASSERT_EQUAL(a->source.line, b->source.line);
+  CU_ASSERT(same_str(a->sink.instance, b->sink.instance));
+  CU_ASSERT_EQUAL(a->sink.line, b->sink.line);
+  if (a->sink.input.node || b->sink.input.node)
+    assert_same_input(&a->sink.input, &b->sink.input);
+  CU_ASSERT_EQUAL_FATAL(a->n_nodes, b->n_nodes);
+  for (size_t i = 0; i < a->n_nodes; i++) {
+    const sy_flow_node *x = &a->nodes[i], *y = &b->nodes[i];
+    CU_ASSERT(same_str(x->id, y->id));
+    CU_ASSERT(same_str(x->actor, y->actor));
+    CU_ASSERT_EQUAL(x->line, y->line);
+    CU_ASSERT_EQUAL_FATAL(x->n_inputs, y->n_inputs);
+    for (size_t k = 0; k < x->n_inputs; k++)
+      assert_same_input(&x->inputs[k], &y->inputs[k]);
+    CU_ASSERT_EQUAL_FATAL(x->n_params, y->n_params);
+    for (size_t k = 0; k < x->n_params; k++) {
+      CU_ASSERT(same_str(x->params[k].key, y->params[k].key));
+      CU_ASSERT(same_str(x->params[k].text, y->params[k].text));
+      CU_ASSERT_EQUAL(x->params[k].line, y->params[k].line);
+      CU_ASSERT_EQUAL(x->params[k].type, y->params[k].type);
+    }
+  }
+}
+
+/* Loads text twice: as it is (the fast parser reads it) and with a
+ * carriage return appended, which the fast parser leaves to libconfig
+ * (to libconfig it is a blank); the models, or the errors, must be the
+ * same. */
+static void compare_parsers(const char *text) {
+  size_t n = strlen(text);
+  char *forced = malloc(n + 3);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(forced);
+  memcpy(forced, text, n);
+  memcpy(forced + n, "\r\n", 3);
+  sy_flow *fast = NULL, *slow = NULL;
+  sy_error e1, e2;
+  sy_error_clear(&e1);
+  sy_error_clear(&e2);
+  int rc1 = sy__flow_load_string(text, "pipeline.flow", &fast, &e1);
+  int rc2 = sy__flow_load_string(forced, "pipeline.flow", &slow, &e2);
+  free(forced);
+  CU_ASSERT_EQUAL(rc1, rc2);
+  if (rc1 != 0 || rc2 != 0)
+    CU_ASSERT_STRING_EQUAL(e1.message, e2.message);
+  if (rc1 == 0 && rc2 == 0)
+    assert_same_flow(fast, slow);
+  sy__flow_free(fast);
+  sy__flow_free(slow);
+}
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = malloc(1 << 20);
+  size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+  fclose(f);
+  if (buf)
+    buf[n] = '\0';
+  return buf;
+}
+
+static void test_flow_fast_parser_matches_libconfig(void) {
+  static const char *const texts[] = {
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; } );\n",
+      "name = \"a\";\nsource =\n  { table = \"t\"; label = \"y\"; };\n"
+      "actors = (\n  {\n    id = \"x\"; actor = \"t.one\";\n"
+      "    inputs = [ \"source\",\n      \"source:0\" ];\n"
+      "    params = { k = 5; f = 0.25; g = -1.5; b = true; c = false;\n"
+      "      s = \"str\"; l = [1, 2,\n 3]; m = (\"a\", 2); };\n  }\n  ,\n"
+      "  { id = \"y\" ; actor : \"t.two\" }\n);\nsink = { instance = \"out\"; "
+      "input = \"x\"; };\n",
+      "# comment\nname = \"a\"; // another\n/* block\n comment */ actors = (\n"
+      "{ id = \"x\", actor = \"t.one\", params = { n = +7; z = 0; }, },\n"
+      "{ id = \"y\"; actor = \"t.two\"; inputs = \"x:1\"; });\nsink = \"out\"",
+      /* Outside the subset: both go to libconfig. */
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\";\n"
+      "  params = { h = 0x10; big = 3000000000; l = 5L; e = 1e3; }; } );\n",
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\";\n"
+      "  params = { s = \"a\" \"b\"; }; } );\n",
+      "name\n= \"a\";\nactors = ( { id = \"x\"\n; actor =\n \"t.one\"; } );\n",
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; }, );\n",
+      /* Errors. */
+      "name = \"a\";\nactors = ( { id = 5; actor = \"t.one\"; } );\n",
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; bad = 1; } );\n",
+      "name = \"a\";\nname = \"b\";\nactors = ();\n",
+      "name = \"a\"\nactors = ( { id = \"x\" actor = \"t\" } );\n",
+  };
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    compare_parsers(texts[i]);
+  const char *top = getenv("top_srcdir");
+  static const char *const examples[] = {"examples/iris/pipeline.flow",
+                                         "examples/cleaning/pipeline.flow",
+                                         "examples/provider-hello/greet.flow"};
+  for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", top ? top : ".", examples[i]);
+    char *text = read_text(path);
+    CU_ASSERT_PTR_NOT_NULL(text);
+    if (text)
+      compare_parsers(text);
+    free(text);
+  }
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 static void test_flow_load_happy_path(void) {
@@ -957,6 +1082,7 @@ int main(void) {
       T(test_flow_param_range_and_enum),
       T(test_flow_missing_required_param),
       T(test_flow_reports_every_problem),
+      T(test_flow_fast_parser_matches_libconfig),
 #undef T
   };
   if (CU_initialize_registry() != CUE_SUCCESS)
