@@ -73,8 +73,11 @@
  * rank.
  *
  * MPI is process-wide: the plugin initializes it on first use (unless
- * the host did) and finalizes it when the plugin is unloaded, once. A
- * host can therefore run several jobs on the cluster in one process.
+ * the host did) and finalizes it at process exit, once, so a host can run
+ * several jobs on the cluster in one process. The plugin is linked with
+ * -z nodelete: dlclose() leaves it (and so libmpi) mapped, because MPI's
+ * signal handlers and hooks stay installed after MPI_Finalize and must
+ * not point into unmapped code.
  */
 #include <mpi.h>
 
