@@ -11,11 +11,14 @@
  *                with 64 bytes (MPI_Send/MPI_Recv), N times; a batch of
  *                round trips runs before each flow run (so both see the
  *                same machine load), median of --reps batches.
- *   remote step  a flow file of N chained bench.empty actors, compiled and
- *                bound on every rank, run with runner-mpi with
- *                ranks_execute_on_root = false, so that every actor step
- *                runs on another rank than the scheduler: (wall time of
- *                sy_job_run) / N, median of --reps runs.
+ *   remote step  flow files of N and N/5 chained bench.empty actors,
+ *                compiled and bound on every rank, run with runner-mpi
+ *                with ranks_execute_on_root = false, so that every actor
+ *                step runs on another rank than the scheduler; per step =
+ *                the difference of the sy_job_run wall times over the
+ *                difference of steps (so feed, sink and start-up, paid
+ *                once per run, drop out), median of --reps.
+ *   inline step  the same on runner-inline, rank 0 alone.
  *   ratio        remote step / round trip: a step needs one round trip
  *                (RUN, then DONE), so 1 is the floor and the rest is what
  *                the runner adds (scheduling, encoding, the step itself).
@@ -67,6 +70,32 @@ static int copy_file(const char *from, const char *to) {
   if (out && fclose(out) != 0)
     rc = -1;
   return rc == 0 ? chmod(to, 0755) : -1;
+}
+
+/* Seconds sy_job_run takes for the flow file (compiled and bound first);
+ * a failure ends the MPI job. */
+static double timed_run(sy_platform *p, const char *path, const char *runner,
+                        int rank) {
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  int rc = sy_program_compile(p, path, SY_MODE_RUN, NULL, NULL, &prog, &err);
+  if (rc == 0)
+    rc = sy_job_new(p, prog, NULL, &job, &err);
+  if (strcmp(runner, "inline") != 0)
+    MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = now();
+  if (rc == 0)
+    rc = sy_job_run(job, runner, &err);
+  double t = now() - t0;
+  sy_job_free(job);
+  sy_program_free(prog);
+  if (rc) {
+    fprintf(stderr, "bench/mpi: rank %d: %s\n", rank, err.message);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return t;
 }
 
 static int write_flow(const char *path, long n) {
@@ -174,48 +203,30 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench/mpi: platform: %s\n", err.message);
     goto out;
   }
+  char small[4200];
+  long few = steps / 5 > 0 ? steps / 5 : 1;
   snprintf(path, sizeof path, "%s/chain.flow", dir);
-  if (write_flow(path, steps) != 0)
+  snprintf(small, sizeof small, "%s/short.flow", dir);
+  if (write_flow(path, steps) != 0 || write_flow(small, few) != 0)
     goto out;
 
-  /* Round trips and runs alternate, so that both see the same load. */
-  double per[MAX_REPS], rtts[MAX_REPS];
+  /* Round trips and runs alternate, so that both see the same load. Per
+   * step = (time of N steps - time of N/5 steps) / (N - N/5): the slope,
+   * so what a run costs once (feed, sink, start-up) drops out. */
+  double per[MAX_REPS], rtts[MAX_REPS], inl[MAX_REPS];
   for (long r = 0; r < reps; r++) {
     rtts[r] = round_trip(rank, (int)steps);
-    sy_program *prog = NULL;
-    sy_job *job = NULL;
-    int rc = sy_program_compile(p, path, SY_MODE_RUN, NULL, NULL, &prog, &err);
-    if (rc == 0)
-      rc = sy_job_new(p, prog, NULL, &job, &err);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = now();
-    if (rc == 0)
-      rc = sy_job_run(job, "cluster", &err);
-    per[r] = (now() - t0) / (double)steps;
-    sy_job_free(job);
-    sy_program_free(prog);
-    if (rc) {
-      fprintf(stderr, "bench/mpi: rank %d: %s\n", rank, err.message);
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    double t_long = timed_run(p, path, "cluster", rank);
+    double t_short = timed_run(p, small, "cluster", rank);
+    per[r] = (t_long - t_short) / (double)(steps - few);
   }
-  double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
-  /* The same flow on the inline runner, on rank 0 alone: what the step
+  /* The same flows on the inline runner, on rank 0 alone: what the step
    * itself costs in any runner. */
-  double inl[MAX_REPS];
-  for (long r = 0; rank == 0 && r < reps; r++) {
-    sy_program *prog = NULL;
-    sy_job *job = NULL;
-    int rc = sy_program_compile(p, path, SY_MODE_RUN, NULL, NULL, &prog, &err);
-    if (rc == 0)
-      rc = sy_job_new(p, prog, NULL, &job, &err);
-    double t0 = now();
-    if (rc == 0)
-      rc = sy_job_run(job, "inline", &err);
-    inl[r] = (now() - t0) / (double)steps;
-    sy_job_free(job);
-    sy_program_free(prog);
-  }
+  for (long r = 0; rank == 0 && r < reps; r++)
+    inl[r] = (timed_run(p, path, "inline", rank) -
+              timed_run(p, small, "inline", rank)) /
+             (double)(steps - few);
+  double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
   if (rank == 0) {
     printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
            "steps, median of %ld\n\n",

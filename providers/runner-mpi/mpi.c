@@ -55,6 +55,17 @@
  * queued and handled afterwards. A step that runs never waits on another
  * rank, so two ranks fetching from each other both make progress.
  *
+ * Prefetch. A rank runs the steps it is sent in order, so rank 0 may send
+ * a step before it is ready when every input it lacks is made by a step
+ * already sent to that same rank (up to `prefetch` behind the one it
+ * runs). In a chain the next step then waits in the rank's mailbox, and
+ * the round trip to rank 0 overlaps the work instead of adding to it. If
+ * a step fails, the steps queued behind it that read it (directly or
+ * through each other) are marked doomed: they come back failed for want
+ * of their input, which is no attempt of theirs, and simply wait for the
+ * retry (or are skipped with keep_going). Only actor steps are queued
+ * this way, never behind a GET or a rank-0 step.
+ *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
  * briefly and then sleeping in short slices, so it notices a cancel
@@ -106,6 +117,7 @@ typedef struct mpi_config {
   int64_t retries;
   int64_t timeout; /* ns; 0 = none */
   int64_t backoff; /* ns */
+  int64_t prefetch; /* steps queued on a rank behind the one it runs */
 } mpi_config;
 
 static const sy_option mpi_options[] = {
@@ -117,6 +129,11 @@ static const sy_option mpi_options[] = {
      offsetof(mpi_config, eager_limit),
      "Values up to this encoded size travel with the step messages; "
      "larger ones go straight from producer to consumer on request."},
+    {"prefetch", SY_OPT_INT, 0, "4", "0", "64", NULL,
+     offsetof(mpi_config, prefetch),
+     "Steps a rank may hold queued behind the one it runs, when their "
+     "inputs are made on that rank: hides the round trip to rank 0 in "
+     "chains; 0 = one step at a time."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(mpi_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -686,8 +703,14 @@ typedef struct root {
   size_t qhead, qlen;
   size_t *lq;         /* ready root steps */
   size_t lqlen;
-  long *busy;         /* per rank: the step it runs, or -1 */
-  int64_t *deadline;  /* per rank */
+  /* Per rank, the steps sent to it and not done, in order: the head runs,
+   * the others (prefetched) wait in its mailbox. */
+  size_t *outq;       /* P rings of qcap */
+  int *oh, *on;       /* head index and count per rank */
+  int qcap;
+  int *where;         /* per step: the rank it was sent to */
+  uint8_t *doomed;    /* per step: queued behind a step that failed */
+  int64_t *deadline;  /* per rank: for its head step */
   size_t **drops;     /* per rank: values to drop on its next message */
   size_t *ndrops, *capdrops;
   int n_exec_busy;
@@ -696,6 +719,10 @@ typedef struct root {
   sy_error first;
   size_t n_done, n_failed, n_skipped, n_delayed;
   unsigned rr;        /* round-robin start among idle ranks */
+  /* scratch for planning a step's inputs (as long as the widest step) */
+  input *in;
+  size_t *src;
+  uint32_t *k;
 } root;
 
 static bool root_only(const sy_job *job, size_t s) {
@@ -713,6 +740,27 @@ static void enqueue(root *R, size_t s) {
     R->lq[R->lqlen++] = s;
   else
     R->q[(R->qhead + R->qlen++) % R->n] = s;
+}
+
+static long head_of(const root *R, int r) {
+  return R->on[r] ? (long)R->outq[(size_t)r * (size_t)R->qcap +
+                                  (size_t)R->oh[r]]
+                  : -1;
+}
+
+static long nth_of(const root *R, int r, int i) {
+  return (long)R->outq[(size_t)r * (size_t)R->qcap +
+                       (size_t)((R->oh[r] + i) % R->qcap)];
+}
+
+/* Whether every input of s is done (on the root's books). */
+static bool inputs_done(const root *R, size_t s) {
+  const uint32_t *a;
+  size_t na = sy_job_step_inputs(R->nd->job, s, &a);
+  for (size_t i = 0; i < na; i++)
+    if (R->st[a[i]] != ST_DONE)
+      return false;
+  return true;
 }
 
 /* Follows GETs: the step and output that really hold (s, k). */
@@ -887,6 +935,10 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
   for (size_t i = 0; i < na; i++) {
     in[i] = (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL,
                     NULL};
+    if (R->st[src[i]] != ST_DONE) { /* prefetched: made on `rank` first */
+      in[i].holder = rank;
+      continue;
+    }
     held *h = nd->have[src[i]] ? &nd->have[src[i]][k[i]] : NULL;
     if (rank == ROOT && h && (h->v || h->enc))
       in[i].holder = ROOT; /* the root keeps a copy */
@@ -956,6 +1008,8 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
   step_done(R, s);
 }
 
+static void head_started(root *R, int r);
+
 /* Sends step s to executor rank r. */
 static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
                     uint32_t *k) {
@@ -982,11 +1036,57 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
     return rc;
   R->ndrops[r] = 0;
   R->st[s] = ST_RUNNING;
-  R->busy[r] = (long)s;
-  R->deadline[r] = nd->cfg->timeout ? now_ns() + nd->cfg->timeout : 0;
+  R->where[s] = r;
+  R->outq[(size_t)r * (size_t)R->qcap +
+          (size_t)((R->oh[r] + R->on[r]) % R->qcap)] = s;
+  if (R->on[r]++ == 0)
+    head_started(R, r);
   R->n_exec_busy++;
-  emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
   return 0;
+}
+
+/* Rank r's head step starts now (as far as rank 0 can tell). A step whose
+ * inputs failed will not run: it gets no STARTED. */
+static void head_started(root *R, int r) {
+  size_t s = (size_t)head_of(R, r);
+  R->deadline[r] = R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
+  if (!R->doomed[s] && inputs_done(R, s))
+    emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
+}
+
+/* Whether consumer c may be queued on rank r before it is ready: every
+ * input is done, or is an actor step already sent to r (so its value will
+ * be made there first: a rank runs its steps in the order it got them). */
+static bool prefetchable(const root *R, size_t c, int r) {
+  const sy_job *job = R->nd->job;
+  if (R->st[c] != ST_WAIT || root_only(job, c))
+    return false;
+  const uint32_t *a;
+  size_t na = sy_job_step_inputs(job, c, &a);
+  for (size_t i = 0; i < na; i++) {
+    size_t x = a[i];
+    if (R->st[x] == ST_DONE)
+      continue;
+    if (R->st[x] != ST_RUNNING || R->where[x] != r || root_only(job, x))
+      return false;
+  }
+  return true;
+}
+
+/* Fills rank r's mailbox with the consumers of its steps that depend only
+ * on work done or queued there, up to `prefetch` behind its head. */
+static void prefetch(root *R, int r) {
+  if (r == ROOT || R->stop || sy_job_cancelled(R->nd->job))
+    return;
+  for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
+    size_t q = (size_t)nth_of(R, r, i);
+    const uint32_t *cons;
+    size_t nc = sy_job_step_consumers(R->nd->job, q, &cons);
+    for (size_t j = 0; j < nc && R->on[r] < R->qcap; j++)
+      if (prefetchable(R, cons[j], r) &&
+          dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
+        return; /* it stays WAIT and runs when ready */
+  }
 }
 
 /* The idle executor that holds most of step s's input bytes; other ranks
@@ -997,7 +1097,7 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
   uint64_t best_bytes = 0;
   for (int i = 0; i < nd->size - 1; i++) {
     int r = 1 + (int)((R->rr + (unsigned)i) % (unsigned)(nd->size - 1));
-    if (R->busy[r] >= 0)
+    if (R->on[r] > 0)
       continue;
     uint64_t b = local_bytes(R, s, r, src, k);
     if (best < 0 || b > best_bytes) {
@@ -1012,6 +1112,25 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
   return executes(R, ROOT) ? ROOT : -1;
 }
 
+/* Step s failed on rank r: the steps queued there that read it, directly
+ * or through each other, will fail for want of it. */
+static void doom_queued(root *R, int r, size_t s) {
+  for (int i = 0; i < R->on[r]; i++) {
+    size_t q = (size_t)nth_of(R, r, i);
+    const uint32_t *a;
+    size_t na = sy_job_step_inputs(R->nd->job, q, &a);
+    for (size_t j = 0; j < na && !R->doomed[q]; j++)
+      R->doomed[q] = a[j] == s || R->doomed[a[j]];
+  }
+}
+
+/* Rank r finished its head step: the next one starts, more may queue. */
+static void next_in_line(root *R, int r) {
+  if (R->on[r] > 0)
+    head_started(R, r);
+  prefetch(R, r);
+}
+
 /* A DONE from an executor. */
 static void on_done(root *R, msg *m) {
   node *nd = R->nd;
@@ -1019,13 +1138,38 @@ static void on_done(root *R, msg *m) {
   uint32_t s = get_u32(&r);
   int32_t code = get_i32(&r);
   uint32_t n_out = get_u32(&r);
-  if (r.bad || s >= R->n || R->busy[m->src] != (long)s) {
+  if (r.bad || s >= R->n || head_of(R, m->src) != (long)s) {
     fprintf(stderr, "switchyard: runner mpi: ignoring a stray message from "
                     "rank %d\n", m->src);
     return;
   }
-  R->busy[m->src] = -1;
+  R->oh[m->src] = (R->oh[m->src] + 1) % R->qcap;
+  R->on[m->src]--;
   R->n_exec_busy--;
+  R->where[s] = -1;
+  if (code != 0 && (R->doomed[s] || !inputs_done(R, s))) {
+    /* Prefetched behind a step that failed: it did not run (its input was
+     * never made there), so this is no attempt of its own. It runs when
+     * its inputs are done (perhaps already, by a retry elsewhere), or is
+     * skipped if one of them failed for good. */
+    R->doomed[s] = 0;
+    const uint32_t *a;
+    size_t na = sy_job_step_inputs(nd->job, s, &a);
+    bool lost = false;
+    for (size_t i = 0; i < na; i++)
+      lost |= R->st[a[i]] == ST_FAILED || R->st[a[i]] == ST_SKIPPED;
+    R->st[s] = ST_WAIT;
+    if (R->missing[s] == 0 && !lost)
+      enqueue(R, s);
+    else if (lost && nd->cfg->keep_going) {
+      R->st[s] = ST_SKIPPED;
+      R->n_skipped++;
+      emit(R, SY_EVENT_SKIPPED, s, -1, 0, NULL);
+      skip_downstream(R, s);
+    }
+    next_in_line(R, m->src);
+    return;
+  }
   if (code == 0 && n_out != nd->n_out[s])
     code = SY_ECORRUPT;
   held *h = NULL;
@@ -1054,6 +1198,7 @@ static void on_done(root *R, msg *m) {
     emit(R, SY_EVENT_DONE, s, m->src, 0, NULL);
     tell_job(R, s);
     step_done(R, s);
+    next_in_line(R, m->src);
     return;
   }
   if (h) {
@@ -1072,7 +1217,9 @@ static void on_done(root *R, msg *m) {
   snprintf(message, sizeof message, "step %u (%.200s) on rank %d: %.700s", s,
            sy_job_step_label(nd->job, s), m->src, text);
   emit(R, SY_EVENT_FAILED, s, m->src, code, message);
+  doom_queued(R, m->src, s);
   step_failed(R, s, code, message);
+  next_in_line(R, m->src);
 }
 
 /* What is running where, for the user when the run cannot finish. */
@@ -1082,9 +1229,10 @@ static void say_in_flight(root *R, const char *why) {
     return;
   fprintf(stderr, "switchyard: runner mpi: %s; steps in flight:\n", why);
   for (int r = 0; r < nd->size; r++)
-    if (R->busy[r] >= 0)
-      fprintf(stderr, "  step %ld (%s) on rank %d\n", R->busy[r],
-              sy_job_step_label(nd->job, (size_t)R->busy[r]), r);
+    for (int i = 0; i < R->on[r]; i++)
+      fprintf(stderr, "  step %ld (%s) on rank %d%s\n", nth_of(R, r, i),
+              sy_job_step_label(nd->job, (size_t)nth_of(R, r, i)), r,
+              i ? " (queued)" : "");
   fflush(stderr);
 }
 
@@ -1111,7 +1259,7 @@ static msg *poll_msg(node *nd) {
 static int64_t earliest(const root *R) {
   int64_t until = 0;
   for (int r = 0; r < R->nd->size; r++)
-    if (R->busy[r] >= 0 && R->deadline[r] &&
+    if (R->on[r] > 0 && R->deadline[r] &&
         (!until || R->deadline[r] < until))
       until = R->deadline[r];
   for (size_t s = 0; R->n_delayed && s < R->n; s++)
@@ -1148,6 +1296,8 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         break; /* the root steps it made ready go first */
       }
       int rc = dispatch(R, s, r, in, src, k);
+      if (rc == 0)
+        prefetch(R, r);
       if (rc) {
         char message[256];
         snprintf(message, sizeof message,
@@ -1177,8 +1327,8 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       handle(R, m);
     int64_t now = now_ns();
     for (int r = 0; r < nd->size; r++)
-      if (R->busy[r] >= 0 && R->deadline[r] && now >= R->deadline[r]) {
-        size_t s = (size_t)R->busy[r];
+      if (R->on[r] > 0 && R->deadline[r] && now >= R->deadline[r]) {
+        size_t s = (size_t)head_of(R, r);
         char message[256];
         snprintf(message, sizeof message,
                  "step %zu (%s) on rank %d ran past its timeout; a step on "
@@ -1234,19 +1384,25 @@ static int root_run(node *nd, sy_error *err) {
   R.retry_at = calloc(m, sizeof *R.retry_at);
   R.q = calloc(m, sizeof *R.q);
   R.lq = calloc(m, sizeof *R.lq);
-  R.busy = calloc((size_t)P, sizeof *R.busy);
+  R.in = in;
+  R.src = src;
+  R.k = k;
+  R.qcap = (int)nd->cfg->prefetch + 1;
+  R.outq = calloc((size_t)P * (size_t)R.qcap, sizeof *R.outq);
+  R.oh = calloc((size_t)P, sizeof *R.oh);
+  R.on = calloc((size_t)P, sizeof *R.on);
+  R.where = calloc(m, sizeof *R.where);
+  R.doomed = calloc(m, 1);
   R.deadline = calloc((size_t)P, sizeof *R.deadline);
   R.drops = calloc((size_t)P, sizeof *R.drops);
   R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
   R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
   if (!in || !src || !k || !R.st || !R.missing || !R.left || !R.loc ||
-      !R.size || !R.retries || !R.retry_at || !R.q || !R.lq || !R.busy ||
+      !R.size || !R.retries || !R.retry_at || !R.q || !R.lq || !R.outq || !R.oh || !R.on || !R.where || !R.doomed ||
       !R.deadline || !R.drops || !R.ndrops || !R.capdrops) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
-  for (int r = 0; r < P; r++)
-    R.busy[r] = -1;
   for (size_t s = 0; s < n; s++) {
     const uint32_t *a;
     R.missing[s] = (uint32_t)sy_job_step_inputs(nd->job, s, &a);
@@ -1298,7 +1454,11 @@ done:
   free(R.retry_at);
   free(R.q);
   free(R.lq);
-  free(R.busy);
+  free(R.outq);
+  free(R.oh);
+  free(R.on);
+  free(R.where);
+  free(R.doomed);
   free(R.deadline);
   free(R.drops);
   free(R.ndrops);

@@ -74,6 +74,43 @@ rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "broken (sys.exec)) on rank" fail.err; then ok; else
   bad "failing step: rc=$rc $(head -c 600 fail.err)"; fi
 
+# 3b. A chain on one rank, where later steps are queued (prefetched)
+# behind a failing one: fail-fast names the failing step, not a queued
+# one; keep_going skips what is downstream; a retry that succeeds lets the
+# queued steps run after all, with the same output as inline.
+cat > chain.flow <<'EOF'
+name   = "chain";
+source = { feed = "data"; table = "points"; };
+actors = (
+  { id = "first"; actor = "sys.exec"; params = { command = "cat"; }; },
+  { id = "flaky"; actor = "sys.exec";
+    params = { command = "if [ -e flaked ]; then cat; else touch flaked; exit 3; fi"; }; },
+  { id = "third"; actor = "sys.exec"; params = { command = "cat"; }; },
+  { id = "last";  actor = "sys.exec"; params = { command = "cat"; }; }
+);
+sink   = "out";
+EOF
+rm -f flaked
+timeout 60 "$MPIRUN" -np 2 "$sy" run chain.flow -R cluster --cache off > /dev/null 2> chain.err
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "flaky (sys.exec)) on rank" chain.err &&
+  ! grep -q "third\|last" chain.err; then ok; else
+  bad "chain fail-fast: rc=$rc $(head -c 600 chain.err)"; fi
+rm -f flaked
+timeout 60 "$MPIRUN" -np 2 "$sy" -o RUNNER.cluster.keep_going=true run chain.flow -R cluster \
+  --cache off > /dev/null 2> chain-kg.err
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "(1 step failed, 3 skipped)" chain-kg.err; then ok; else
+  bad "chain keep_going: rc=$rc $(head -c 600 chain-kg.err)"; fi
+touch flaked # the flaky step passes on inline
+"$sy" -q run chain.flow --cache off > chain.inline 2> /dev/null
+rm -f flaked
+if timeout 60 "$MPIRUN" -np 2 "$sy" -q -o RUNNER.cluster.retries=1 -o RUNNER.cluster.backoff=0 \
+  -o SINK.out.format=csv run chain.flow -R cluster --cache off --log chain.jsonl \
+  > chain.out 2> chain-retry.err && cmp -s chain.out chain.inline &&
+  [ "$(jq -r 'select(.event == "failed") | .step' chain.jsonl | tr '\n' ' ')" = "2 " ]; then ok; else
+  bad "chain retry: $(head -c 600 chain-retry.err)"; fi
+
 # 4. A rank killed while it runs a step: the job ends (no hang) with an
 # error, and rank 0 names the step that was lost.
 flow nap "exec sleep 4747"
