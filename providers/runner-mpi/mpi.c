@@ -29,8 +29,13 @@
  * (FETCH, answered by DATA), never through the root. A value whose
  * encoding is at most `eager_limit` bytes is also copied to the root
  * with the step's DONE message, and rides inside later RUN messages, so
- * small values cost no extra round trip. The root places a ready step on
- * the idle executor that already holds most of its input bytes. When the
+ * small values cost no extra round trip. Only outputs that rank 0 itself
+ * reads or that fan out to several steps are copied back this way; an
+ * output read by one actor step (a chain) is not even encoded unless
+ * another rank asks for it. The root places a ready step on the idle
+ * executor that already holds most of its input bytes (each held input
+ * counts one byte more than its known size, so that inputs whose size is
+ * not known yet still attract their consumer). When the
  * last consumer of a value is done the root tells its holder to drop it
  * (piggybacked on the holder's next RUN, or on STOP).
  *
@@ -38,11 +43,14 @@
  * binary on the same kind of machine; values themselves use the core's
  * portable encoding):
  *
- *   RUN   root->exec  u32 step, u32 n_drop, u32 drop[n_drop], u32 n_in,
+ *   RUN   root->exec  u32 step, u8 eager (whether small outputs should
+ *                     come back with DONE), u32 n_drop, u32 drop[n_drop],
+ *                     u32 n_in,
  *                     per input: u32 src, u32 k, i32 holder, u64 len,
  *                     len bytes when holder is EAGER (-1)
  *   DONE  exec->root  u32 step, i32 code, u32 n_out; code 0: per output
- *                     u64 len, u8 eager, len bytes when eager; else
+ *                     u64 len (0 when not encoded), u8 eager, len bytes
+ *                     when eager; else
  *                     u32 len + a message
  *   FETCH any->holder u32 src, u32 k
  *   DATA  holder->any u32 src, u32 k, i32 code, the encoded value
@@ -610,7 +618,9 @@ static void drop(node *nd, size_t s) {
 /* Parses a RUN, runs the step, answers DONE. */
 static void exec_run(node *nd, msg *m) {
   rbuf r = {m->p, m->len, 0, false};
-  uint32_t s = get_u32(&r), n_drop = get_u32(&r);
+  uint32_t s = get_u32(&r);
+  bool want_eager = get_u8(&r) != 0;
+  uint32_t n_drop = get_u32(&r);
   for (uint32_t i = 0; i < n_drop && !r.bad; i++)
     drop(nd, get_u32(&r));
   uint32_t n_in = get_u32(&r);
@@ -638,7 +648,7 @@ static void exec_run(node *nd, msg *m) {
 
   wbuf b = {0};
   put_u32(&b, s);
-  if (rc == 0) {
+  if (rc == 0 && want_eager) {
     for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
       if ((rc = held_encode(&nd->have[s][k])) != 0)
         sy_error_set(&err, rc, "runner mpi: cannot encode output %u (%s)", k,
@@ -651,8 +661,8 @@ static void exec_run(node *nd, msg *m) {
     put_u32(&b, nd->n_out[s]);
     for (uint32_t k = 0; k < nd->n_out[s]; k++) {
       held *h = &nd->have[s][k];
-      bool eager = h->len <= nd->cfg->eager_limit;
-      put_u64(&b, h->len);
+      bool eager = h->enc && h->len <= nd->cfg->eager_limit;
+      put_u64(&b, h->enc ? h->len : 0);
       put_u8(&b, eager);
       if (eager)
         put(&b, h->enc, h->len);
@@ -847,6 +857,8 @@ static void step_done(root *R, size_t s) {
  * in node.have), except a COMMIT's bundle, which the job reports. */
 static void tell_job(root *R, size_t s) {
   node *nd = R->nd;
+  if (sy_job_step_op(nd->job, s) != SY_OP_COMMIT)
+    return; /* nothing else of ours is in the job's tables */
   uint32_t n_out = nd->n_out[s];
   sy_value *small[8] = {0};
   sy_value **out = n_out <= 8 ? small : calloc(n_out, sizeof *out);
@@ -965,7 +977,7 @@ static uint64_t local_bytes(root *R, size_t s, int r, size_t *src,
   uint64_t sum = 0;
   for (size_t i = 0; i < na; i++)
     if (R->loc[src[i]] == r)
-      sum += R->size[src[i]] ? R->size[src[i]][k[i]] : 0;
+      sum += (R->size[src[i]] ? R->size[src[i]][k[i]] : 0) + 1;
   return sum;
 }
 
@@ -1010,6 +1022,22 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
 
 static void head_started(root *R, int r);
 
+/* Whether rank 0 should get a copy of s's small outputs with its DONE:
+ * when rank 0 reads them itself (sink, dump, commit), or when several
+ * steps read them (they may run on different ranks). */
+static bool wants_copy(const sy_job *job, size_t s) {
+  const uint32_t *cons;
+  size_t nc = sy_job_step_consumers(job, s, &cons);
+  if (nc > 1)
+    return true;
+  for (size_t i = 0; i < nc; i++)
+    if (root_only(job, cons[i]) &&
+        (sy_job_step_op(job, cons[i]) != SY_OP_GET ||
+         wants_copy(job, cons[i])))
+      return true;
+  return false;
+}
+
 /* Sends step s to executor rank r. */
 static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
                     uint32_t *k) {
@@ -1020,6 +1048,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
     return rc;
   wbuf b = {0};
   put_u32(&b, (uint32_t)s);
+  put_u8(&b, wants_copy(R->nd->job, s));
   put_u32(&b, (uint32_t)R->ndrops[r]);
   for (size_t i = 0; i < R->ndrops[r]; i++)
     put_u32(&b, (uint32_t)R->drops[r][i]);
