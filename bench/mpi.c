@@ -2,7 +2,8 @@
  * bench/mpi - what a remote step costs on runner-mpi, against a raw MPI
  * round trip measured by the same program in the same launch.
  *
- *   mpirun -np 2 bench/mpi [--steps N] [--reps R]     (or bench/mpi.sh)
+ *   mpirun -np 2 bench/mpi [--steps N] [--reps R] [--prefetch P]
+ *                                                        (or bench/mpi.sh)
  *
  * Run it from the top of the built tree: it loads bench/.libs/actor-bench.so
  * from a private copy, plus ./plugins.d.
@@ -134,14 +135,17 @@ static double round_trip(int rank, int iters) {
 }
 
 int main(int argc, char **argv) {
-  long steps = 2000, reps = 5;
+  long steps = 2000, reps = 5, prefetch = 4;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
       steps = atol(argv[++i]);
     else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
       reps = atol(argv[++i]);
+    else if (strcmp(argv[i], "--prefetch") == 0 && i + 1 < argc)
+      prefetch = atol(argv[++i]);
     else {
-      fprintf(stderr, "usage: mpirun -np 2 bench/mpi [--steps N] [--reps R]\n");
+      fprintf(stderr, "usage: mpirun -np 2 bench/mpi [--steps N] [--reps R] "
+                      "[--prefetch P]\n");
       return 2;
     }
   }
@@ -186,10 +190,13 @@ int main(int argc, char **argv) {
     goto out;
   fputs("a\n1\n", t);
   fclose(t);
+  char pf[64];
+  snprintf(pf, sizeof pf, "RUNNER.cluster.prefetch=%ld", prefetch);
   snprintf(feed, sizeof feed, "FEED.data.path=%s", dir);
   snprintf(sink, sizeof sink, "SINK.out.path=%s/out.csv", dir);
   const char *overrides[] = {"RUNNER.cluster.provider=mpi",
                              "RUNNER.cluster.ranks_execute_on_root=false",
+                             pf,
                              "RUNNER.inline.provider=inline",
                              "FEED.data.provider=csv",
                              feed,
@@ -229,8 +236,8 @@ int main(int argc, char **argv) {
   double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
   if (rank == 0) {
     printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
-           "steps, median of %ld\n\n",
-           size, sysconf(_SC_NPROCESSORS_ONLN), steps, reps);
+           "steps, prefetch %ld, median of %ld\n\n",
+           size, sysconf(_SC_NPROCESSORS_ONLN), steps, prefetch, reps);
     printf("| measure                          | us     |\n"
            "|----------------------------------|--------|\n");
     printf("| raw MPI round trip (64 B)        | %6.2f |\n", rtt * 1e6);
