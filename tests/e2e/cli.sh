@@ -2,36 +2,7 @@
 # End-to-end tests of the command line: exit codes, error messages with
 # file:line and hints, config layering and origins, providers output.
 # Run by `make check` (top_builddir and top_srcdir are set there).
-set -uo pipefail
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=${top_srcdir:-$top_builddir}
-sy=$top_builddir/switchyard
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
-mkdir -p "$HOME"
-cd "$tmp"
-
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE PATTERN -- command...: exit status CODE and PATTERN
-# (grep -E) somewhere in stdout+stderr.
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    bad "'$*' exited $rc, expected $code; output: $out"
-  elif ! grep -qE -- "$pattern" <<<"$out"; then
-    bad "'$*' output lacks /$pattern/: $out"
-  else
-    ok
-  fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
 expect 0 "^switchyard [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.[0-9]+" -- "$sy" --version
 expect 0 "usage: switchyard" -- "$sy" --help

@@ -8,19 +8,7 @@
 # under the launcher in EQUIV_MPIRUN (e.g. "mpirun -np 3"; tests/e2e/mpi.sh).
 # Sinks write CSV everywhere: mpirun gives ranks a terminal, where the
 # stdout sink would otherwise draw a table.
-set -uo pipefail
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=${top_srcdir:-$top_builddir}
-sy=$top_builddir/switchyard
-ex=$top_srcdir/examples
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
-mkdir -p "$HOME"
-cd "$tmp"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
 # Runner instances under test: inline, threads (4 workers, more than the
 # cores, to interleave), processes (3 workers).

@@ -3,34 +3,7 @@
 # and agree across run / train+apply / the embedding API, `check` reports
 # every kind of flow error with file:line, and failures exit as documented.
 # Run by `make check`.
-set -uo pipefail
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=${top_srcdir:-$top_builddir}
-sy=$top_builddir/switchyard
-ex=$top_srcdir/examples
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
-mkdir -p "$HOME"
-cd "$tmp"
-
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-expect() { # expect CODE PATTERN -- command...
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    bad "'$*' exited $rc, expected $code; output: $out"
-  elif ! grep -qE -- "$pattern" <<<"$out"; then
-    bad "'$*' output lacks /$pattern/: $out"
-  else
-    ok
-  fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
 # ---- the examples ---------------------------------------------------------
 "$sy" run "$ex/iris/pipeline.flow" > run.csv 2>run.err || bad "iris run failed: $(cat run.err)"

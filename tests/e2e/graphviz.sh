@@ -5,40 +5,13 @@
 # every format; a run log colours the nodes; a malformed log names
 # file:line; a file output is written atomically; and drawing runs nothing
 # (no sink output, no state file). Run by `make check`.
-set -uo pipefail
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=${top_srcdir:-$top_builddir}
-sy=$top_builddir/switchyard
-ex=$top_srcdir/examples
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 iris=$ex/iris/pipeline.flow
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
-mkdir -p "$HOME"
-cd "$tmp"
 # libgvc and fontconfig keep caches for the life of the process, and the
 # core dlclose()s the plugin (and with it libgvc) before exit, so LSan
 # reports them as lost; none is allocated by the plugin's own code (see
 # "Memory" at the top of providers/runner-graphviz/graphviz.c).
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-expect() { # expect CODE PATTERN -- command...
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    bad "'$*' exited $rc, expected $code; output: $out"
-  elif ! grep -qE -- "$pattern" <<<"$out"; then
-    bad "'$*' output lacks /$pattern/: $out"
-  else
-    ok
-  fi
-}
 
 # attr FILE LABEL NAME DEFAULT: the value of attribute NAME of the node
 # whose label starts with LABEL in a dot-format drawing (DEFAULT when the

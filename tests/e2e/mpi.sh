@@ -5,10 +5,6 @@
 # inline; a failing step, a killed rank and ranks that compiled different
 # programs each end the job with a clear error, and nothing hangs (every
 # launch is bounded by `timeout`).
-set -uo pipefail
-top_builddir=${top_builddir:-$(pwd)}
-top_srcdir=${top_srcdir:-$top_builddir}
-sy=$top_builddir/switchyard
 if [ -z "${MPIRUN:-}" ] || ! command -v "$MPIRUN" > /dev/null; then
   echo "mpi: mpirun not found (apt-get install openmpi-bin, or run ./quickstart)"
   exit 1
@@ -23,13 +19,8 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
 if [ -n "${ASAN_OPTIONS:-}" ]; then
   export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
 fi
-tmp=$(mktemp -d)
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
 trap 'pkill -f "sleep 4747" 2> /dev/null; rm -rf "$tmp"' EXIT
-export HOME=$tmp/home XDG_CONFIG_HOME= SWITCHYARD_PLUGIN_PATH=
-mkdir -p "$HOME"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # 1. Equivalence on 3 ranks (the runner list includes inline as reference).
 if EQUIV_MPIRUN="timeout 120 $MPIRUN -np 3" EQUIV_DAGS=${EQUIV_DAGS:-8} \
