@@ -9,7 +9,11 @@
  *
  * Memory: every step's outputs are kept until each consumer edge has run
  * (an atomic countdown per step), then released at once, so a long flow
- * holds only the values still ahead of it.
+ * holds only the values still ahead of it. The slots that hold them are
+ * one array made with the job (job->vals, indexed through out_start), so
+ * a step's completion neither allocates nor frees: in a thread pool a
+ * per-step malloc here was freed by another thread, which cost more than
+ * an empty step.
  *
  * Actor instances: TRAIN makes a fresh instance, trains it, saves its state
  * and destroys it. APPLY with a state makes an instance and loads the
@@ -204,9 +208,12 @@ static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
     vin++;
     n_in--;
   }
-  actor_slot *a = job->actors[s];
+  /* The group is looked at first: a grouped step never reads its own
+   * actors[] entry, whose pages then stay untouched (a page fault costs
+   * more than a thousand empty steps on some virtual machines). */
+  actor_slot *a = NULL;
   int rc = 0;
-  if (!a && job->actor_group[s] != UINT32_MAX) {
+  if (job->actor_group[s] != UINT32_MAX) {
     struct sy__actor_group *g = &job->groups[job->actor_group[s]];
     a = atomic_load_explicit(&g->slot, memory_order_acquire);
     if (!a) {
@@ -218,7 +225,7 @@ static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
       if (rc)
         return rc;
     }
-  } else if (!a) {
+  } else if (!(a = job->actors[s])) {
     if ((rc = actor_new(job, in, &a, err)) != 0)
       return rc;
     job->actors[s] = a;
@@ -501,12 +508,13 @@ static size_t gather(const sy_job *job, size_t s, const sy_value **buf,
   size_t n = 0;
   if (in->op == SY_OP_GET) {
     const sy_instr *src = &job->prog->code[in->args[0]];
+    sy_value *const *v = job->vals + job->out_start[in->args[0]];
     for (uint32_t k = 0; k < src->n_outputs && n < cap; k++)
-      buf[n++] = job->outs[in->args[0]][k];
+      buf[n++] = v[k];
     return n;
   }
   for (uint32_t a = 0; a < in->n_args && n < cap; a++)
-    buf[n++] = job->outs[in->args[a]][0];
+    buf[n++] = job->vals[job->out_start[in->args[a]]];
   return n;
 }
 
@@ -518,13 +526,10 @@ static size_t n_inputs(const sy_job *job, size_t s) {
 }
 
 static void release_outputs(sy_job *job, size_t s) {
-  sy_value **o = job->outs[s];
-  if (!o)
-    return;
-  for (uint32_t k = 0; k < job->prog->code[s].n_outputs; k++)
-    sy_value_unref(o[k]);
-  free(o);
-  job->outs[s] = NULL;
+  for (uint32_t i = job->out_start[s]; i < job->out_start[s + 1]; i++) {
+    sy_value_unref(job->vals[i]);
+    job->vals[i] = NULL;
+  }
 }
 
 size_t sy_job_step_input_count(const sy_job *job, size_t s) {
@@ -538,19 +543,14 @@ size_t sy_job_step_input_values(const sy_job *job, size_t s,
 
 int sy_job_step_done(sy_job *job, size_t s, sy_value **out) {
   const sy_instr *in = &job->prog->code[s];
-  sy_value **slot = malloc(in->n_outputs * sizeof *slot);
-  if (!slot) {
+  if (job->cons_start[s + 1] == job->cons_start[s]) {
+    /* A step nobody reads (SINK, COMMIT) keeps nothing. */
+    if (in->op == SY_OP_COMMIT && !job->committed && in->n_outputs)
+      job->committed = sy_value_ref(out[0]);
     for (uint32_t k = 0; k < in->n_outputs; k++)
       sy_value_unref(out[k]);
-    return SY_ENOMEM;
-  }
-  memcpy(slot, out, in->n_outputs * sizeof *slot);
-  job->outs[s] = slot;
-  /* A step nobody reads (SINK, COMMIT) keeps nothing. */
-  if (job->cons_start[s + 1] == job->cons_start[s]) {
-    if (in->op == SY_OP_COMMIT && !job->committed)
-      job->committed = sy_value_ref(slot[0]);
-    release_outputs(job, s);
+  } else {
+    memcpy(job->vals + job->out_start[s], out, in->n_outputs * sizeof *out);
   }
   for (uint32_t a = 0; a < in->n_args; a++) {
     uint32_t src = in->args[a];
@@ -674,7 +674,7 @@ void sy_job_free(sy_job *job) {
   if (!job)
     return;
   for (uint32_t s = 0; s < job->n; s++) {
-    if (job->outs)
+    if (job->vals)
       release_outputs(job, s);
     if (job->actors)
       actor_free(job->actors[s]);
@@ -702,7 +702,8 @@ void sy_job_free(sy_job *job) {
   }
   free(job->groups);
   free(job->actor_group);
-  free(job->outs);
+  free(job->vals);
+  free(job->out_start);
   free(job->pending);
   free(job->cons_start);
   free(job->cons);
@@ -893,14 +894,28 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   job->prog = prog;
   job->n = n;
   size_t m = n ? n : 1;
-  job->outs = calloc(m, sizeof *job->outs);
+  job->out_start = malloc((m + 1) * sizeof *job->out_start);
   job->pending = calloc(m, sizeof *job->pending);
   job->cons_start = calloc(m + 1, sizeof *job->cons_start);
   job->actors = calloc(m, sizeof *job->actors);
   job->feeds = calloc(m, sizeof *job->feeds);
   job->sinks = calloc(m, sizeof *job->sinks);
-  if (!job->outs || !job->pending || !job->cons_start || !job->actors ||
+  if (!job->out_start || !job->pending || !job->cons_start || !job->actors ||
       !job->feeds || !job->sinks || sy__events_init(job) != 0)
+    goto oom;
+  /* Output slots: one array for every step's values. */
+  uint64_t n_vals = 0;
+  for (uint32_t s = 0; s < n; s++) {
+    job->out_start[s] = (uint32_t)n_vals;
+    n_vals += prog->code[s].n_outputs;
+    if (n_vals > UINT32_MAX) {
+      rc = sy_error_set(err, SY_ERANGE, "%u steps with %llu outputs are too "
+                        "many", n, (unsigned long long)n_vals);
+      goto fail;
+    }
+  }
+  job->out_start[n] = (uint32_t)n_vals;
+  if (!(job->vals = calloc(n_vals ? n_vals : 1, sizeof *job->vals)))
     goto oom;
   /* Consumers, as a compressed adjacency list (one entry per edge). */
   size_t edges = 0;
@@ -994,7 +1009,9 @@ void sy__job_reset(sy_job *job, const uint8_t *keep) {
 }
 
 sy_value *sy__job_output(const sy_job *job, size_t s, size_t k) {
-  return job->outs[s] ? job->outs[s][k] : NULL;
+  return job->out_start[s] + k < job->out_start[s + 1]
+             ? job->vals[job->out_start[s] + k]
+             : NULL;
 }
 
 int sy_job_explain(sy_job *job, FILE *out) {

@@ -34,7 +34,11 @@ struct sy_job {
   sy_platform *platform;
   const sy_program *prog;
   uint32_t n;
-  sy_value ***outs;          /* per step: n_outputs values, NULL if not done */
+  /* Output slots, allocated once: step s's values are
+   * vals[out_start[s] .. out_start[s + 1]), NULL while not computed or
+   * once released, so completing a step allocates and frees nothing. */
+  sy_value **vals;
+  uint32_t *out_start;       /* n + 1 offsets into vals */
   atomic_uint *pending;      /* per step: consumer edges still to run */
   uint32_t *cons_start;      /* CSR: consumers of step i are */
   uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */

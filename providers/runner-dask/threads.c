@@ -3,12 +3,25 @@
  *
  * Design note.
  *
- * Readiness. Every step has an atomic countdown of the inputs it still
- * waits for (from sy_job_step_inputs). When a step settles, the worker that
- * settled it decrements the countdown of each consumer (acq_rel, so the
- * consumer's runner sees the values its inputs stored); the worker that
- * takes a countdown to zero owns that consumer from then on. Each step is
- * therefore scheduled exactly once, and no lock is taken to find out.
+ * Readiness. Every step with several inputs has an atomic countdown of
+ * the inputs it still waits for (from sy_job_step_inputs). When a step
+ * settles, the worker that settled it decrements the countdown of each
+ * consumer (acq_rel, so the consumer's runner sees the values its inputs
+ * stored); the worker that takes a countdown to zero owns that consumer
+ * from then on. Each step is therefore scheduled exactly once, and no lock
+ * is taken to find out. A step with one input is ready as soon as that
+ * input settles: it has no countdown, which saves an atomic operation per
+ * step on chains and fans, and its countdown's memory is never touched (a
+ * page fault costs as much as a thousand empty steps on some machines).
+ *
+ * Wide joins. A step with WIDE_MIN inputs or more (the reduce of a wide
+ * fan-in) would have every worker decrement the same countdown, a cache
+ * line bouncing between cores at every step. Each worker instead counts
+ * its decrements of such a step locally (one pending batch per worker)
+ * and subtracts them at once when it moves to another wide step or runs
+ * out of local work, before it steals or sleeps. A batch is thus never
+ * held by an idle worker, so the join still becomes ready; the release
+ * half of that one subtraction publishes every value the batch counted.
  *
  * Deques. Each worker owns a Chase-Lev deque (Le, Pop, Cohen, Zappa
  * Nardelli, "Correct and Efficient Work-Stealing for Weak Memory Models",
@@ -84,6 +97,13 @@
 #define RING_FIRST 256   /* initial ring capacity (a power of two) */
 #define SPIN_ROUNDS 64   /* idle scans with pause before yielding */
 #define YIELD_ROUNDS 16  /* idle scans with sched_yield before sleeping */
+#define WIDE_MIN 16      /* inputs from which a join's countdown is batched */
+
+/* Per-step flags: MULTI and WIDE are set before the workers start and
+ * never change; POISONED is or-ed in by whoever settles a failed input. */
+#define F_POISONED 1u
+#define F_MULTI 2u /* two inputs or more: has a countdown in deps */
+#define F_WIDE 4u  /* WIDE_MIN inputs or more: countdown batched */
 
 /* A steal that lost a race: the deque was not empty, try again. */
 #define ABORT (UINT32_MAX - 1)
@@ -105,6 +125,8 @@ typedef struct worker {
   _Atomic size_t settled; /* steps this worker settled (owner writes) */
   _Alignas(CACHE_LINE) size_t settled_own; /* the owner's copy */
   uint64_t rng;                            /* victim choice (xorshift) */
+  uint32_t batch_step;  /* a wide join this worker owes decrements, or NONE */
+  uint32_t batch_count; /* how many */
   pool *p;
   int id;
   int thread_started;
@@ -117,8 +139,8 @@ struct pool {
   const dask *d;
   size_t n;
   int nw;
-  _Atomic uint32_t *deps;       /* per step: inputs not settled yet */
-  _Atomic unsigned char *poison; /* per step: an input failed or skipped */
+  _Atomic uint32_t *deps;       /* per F_MULTI step: inputs not settled */
+  _Atomic unsigned char *flags;  /* per step: F_* */
   worker *w;
   _Alignas(CACHE_LINE) _Atomic int stop;
   _Alignas(CACHE_LINE) _Atomic int sleepers;
@@ -328,6 +350,19 @@ static void record_failure(pool *p, worker *w, int rc) {
     stop_pool(p);
 }
 
+/* Subtracts the worker's pending batch from its wide join; returns the
+ * join when that made it ready, else NONE. */
+static uint32_t flush_batch(pool *p, worker *w) {
+  uint32_t c = w->batch_step, k = w->batch_count;
+  if (c == NONE)
+    return NONE;
+  w->batch_step = NONE;
+  w->batch_count = 0;
+  return atomic_fetch_sub_explicit(&p->deps[c], k, memory_order_acq_rel) == k
+             ? c
+             : NONE;
+}
+
 /* Counts down the consumers of s; returns one that became ready (the
  * continuation) and pushes the others. */
 static uint32_t release_consumers(pool *p, worker *w, size_t s, int poison) {
@@ -337,10 +372,28 @@ static uint32_t release_consumers(pool *p, worker *w, size_t s, int poison) {
   int pushed = 0;
   for (size_t i = 0; i < nc; i++) {
     uint32_t c = cons[i];
+    unsigned f;
     if (poison)
-      atomic_store_explicit(&p->poison[c], 1, memory_order_relaxed);
-    if (atomic_fetch_sub_explicit(&p->deps[c], 1, memory_order_acq_rel) != 1)
+      f = atomic_fetch_or_explicit(&p->flags[c], F_POISONED,
+                                   memory_order_relaxed);
+    else
+      f = atomic_load_explicit(&p->flags[c], memory_order_relaxed);
+    if (f & F_WIDE) {
+      if (w->batch_step == c) {
+        w->batch_count++;
+        continue;
+      }
+      uint32_t ready = flush_batch(p, w);
+      w->batch_step = c;
+      w->batch_count = 1;
+      if (ready == NONE)
+        continue;
+      c = ready;
+    } else if ((f & F_MULTI) &&
+               atomic_fetch_sub_explicit(&p->deps[c], 1,
+                                         memory_order_acq_rel) != 1) {
       continue;
+    }
     if (next == NONE) {
       next = c;
     } else if (dq_push(w, c) == 0) {
@@ -393,7 +446,8 @@ static int run_with_retries(pool *p, worker *w, size_t s) {
 
 /* Settles step s; returns the continuation or NONE. */
 static uint32_t run_one(pool *p, worker *w, uint32_t s) {
-  if (atomic_load_explicit(&p->poison[s], memory_order_relaxed)) {
+  if (atomic_load_explicit(&p->flags[s], memory_order_relaxed) &
+      F_POISONED) {
     sy_job_emit(p->job, SY_EVENT_SKIPPED, s, 0, NULL);
     atomic_fetch_add_explicit(&p->n_skipped, 1, memory_order_relaxed);
     settle(w);
@@ -416,6 +470,8 @@ static void work(worker *w) {
   for (;;) {
     if (next == NONE)
       next = dq_take(w);
+    if (next == NONE)
+      next = flush_batch(p, w); /* before stealing, idling or stopping */
     if (next == NONE)
       next = steal_any(p, w);
     if (next == NONE) {
@@ -481,10 +537,10 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   p->n = n;
   p->nw = nw;
   p->deps = malloc(n * sizeof *p->deps);
-  p->poison = malloc(n * sizeof *p->poison);
+  p->flags = malloc(n * sizeof *p->flags);
   p->w = aligned_alloc(CACHE_LINE, (size_t)nw * sizeof *p->w);
   int locks = 0;
-  if (!p->deps || !p->poison || !p->w)
+  if (!p->deps || !p->flags || !p->w)
     goto oom;
   memset(p->w, 0, (size_t)nw * sizeof *p->w);
   if (pthread_mutex_init(&p->lock, NULL) != 0)
@@ -512,16 +568,24 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
     w->p = p;
     w->id = i;
     w->rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+    w->batch_step = NONE;
   }
-  /* Counters first, then the roots, dealt round-robin. */
-  for (size_t s = 0; s < n; s++) {
-    const uint32_t *in;
-    atomic_init(&p->deps[s], (uint32_t)sy_job_step_inputs(job, s, &in));
-    atomic_init(&p->poison[s], 0);
-  }
+  /* Counters first (only steps with several inputs have one), then the
+   * roots, dealt round-robin. */
   int deal = 0;
   for (size_t s = 0; s < n; s++) {
-    if (atomic_load_explicit(&p->deps[s], memory_order_relaxed) != 0)
+    const uint32_t *in;
+    size_t n_in = sy_job_step_inputs(job, s, &in);
+    unsigned char f = n_in >= WIDE_MIN ? F_MULTI | F_WIDE
+                      : n_in >= 2      ? F_MULTI
+                                       : 0;
+    atomic_init(&p->flags[s], f);
+    if (f)
+      atomic_init(&p->deps[s], (uint32_t)n_in);
+  }
+  for (size_t s = 0; s < n; s++) {
+    const uint32_t *in;
+    if (sy_job_step_inputs(job, s, &in) != 0)
       continue;
     if (dq_push(&p->w[deal], (uint32_t)s) != 0)
       goto oom;
@@ -571,7 +635,7 @@ done:
   if (locks > 0)
     pthread_mutex_destroy(&p->lock);
   free(p->w);
-  free((void *)p->poison);
+  free((void *)p->flags);
   free((void *)p->deps);
   free(p);
   return rc;

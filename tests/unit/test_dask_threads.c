@@ -433,6 +433,41 @@ static void test_dask_threads_keep_going(void) {
   log_free(&log);
 }
 
+/* keep_going into a wide join (20 inputs: the runner batches such a
+ * join's countdown per worker): the failure skips the join and its sink,
+ * every other branch runs, and each step settles exactly once. */
+static void test_dask_threads_keep_going_wide_join(void) {
+  FILE *f = fopen(tmp_path("kgw.flow"), "w");
+  CU_ASSERT_FATAL(f != NULL);
+  fputs("name = \"kgw\";\n"
+        "source = { feed = \"data\"; table = \"points\"; };\n"
+        "actors = (\n",
+        f);
+  exec_actor(f, "bad", "source", "exit 3");
+  for (int i = 0; i < 19; i++)
+    fprintf(f,
+            "  { id = \"h%d\"; actor = \"std.head\"; inputs = [\"source\"];"
+            " params = { n = %d; }; },\n",
+            i, 3 + i);
+  fputs("  { id = \"all\"; actor = \"std.concat\"; inputs = [\"bad\"", f);
+  for (int i = 0; i < 19; i++)
+    fprintf(f, ", \"h%d\"", i);
+  fputs("]; params = { axis = \"rows\"; }; }\n);\n", f);
+  CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+  for (int r = 0; r < 5; r++) {
+    run_log log = {0};
+    int rc = run_flow("kgw.flow", "kg", "kgw.csv", &log);
+    CU_ASSERT_EQUAL(rc, SY_EFAILED);
+    CU_ASSERT(strncmp(log.err.message, "1 step failed, 2 skipped; first: ",
+                      33) == 0);
+    CU_ASSERT_EQUAL(total(&log, log.skipped), 2);
+    CU_ASSERT_EQUAL(total(&log, log.failed), 1);
+    for (size_t s = 0; s < log.n; s++)
+      CU_ASSERT(log.skipped[s] + log.started[s] == 1);
+    log_free(&log);
+  }
+}
+
 /* A command that fails the first time and succeeds the second. */
 static void test_dask_threads_retries(void) {
   FILE *f = fopen(tmp_path("rt.flow"), "w");
@@ -526,6 +561,8 @@ int main(void) {
               test_dask_threads_events_once_per_step);
   CU_add_test(s, "test_dask_threads_fail_fast", test_dask_threads_fail_fast);
   CU_add_test(s, "test_dask_threads_keep_going", test_dask_threads_keep_going);
+  CU_add_test(s, "test_dask_threads_keep_going_wide_join",
+              test_dask_threads_keep_going_wide_join);
   CU_add_test(s, "test_dask_threads_retries", test_dask_threads_retries);
   CU_add_test(s, "test_dask_threads_timeout_reported",
               test_dask_threads_timeout_reported);
