@@ -349,8 +349,14 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
   int stateful = (ops->flags & SY_ACTOR_STATEFUL) != 0;
   int supervised = stateful && (ops->flags & SY_ACTOR_SUPERVISED);
   size_t nargs = node->n_inputs + 2;
-  uint32_t *args = malloc(nargs * sizeof *args);
-  sy_param *params = calloc(node->n_params + 1, sizeof *params);
+  /* On the stack for the usual few inputs and parameters: two mallocs
+   * per node were ~0.1 s per 1e6 nodes. */
+  uint32_t args_buf[16];
+  sy_param params_buf[8];
+  uint32_t *args = nargs <= 16 ? args_buf : malloc(nargs * sizeof *args);
+  sy_param *params = node->n_params < 8
+                         ? params_buf
+                         : calloc(node->n_params + 1, sizeof *params);
   int rc = 0;
   if (!args || !params) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -360,7 +366,8 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     params[p].key = node->params[p].key;
     params[p].text = node->params[p].text;
   }
-  qsort(params, node->n_params, sizeof *params, cmp_param);
+  if (node->n_params > 1)
+    qsort(params, node->n_params, sizeof *params, cmp_param);
   uint32_t nin = 0;
   for (size_t i = 0; i < node->n_inputs; i++) {
     int s = resolve(c, &node->inputs[i]);
@@ -445,15 +452,17 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
   sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
   c->apply[n] = s;
 done:
-  free(args);
-  free(params);
+  if (args != args_buf)
+    free(args);
+  if (params != params_buf)
+    free(params);
   return rc;
 }
 
 /* Drops steps no root needs, renumbering the rest (order is kept). */
 static int prune(sy_program *prog, sy_error *err) {
-  uint8_t *need = calloc(prog->n ? prog->n : 1, 1);
-  uint32_t *map = malloc((prog->n ? prog->n : 1) * sizeof *map);
+  uint8_t *need = sy__big_calloc(prog->n ? prog->n : 1, 1);
+  uint32_t *map = sy__big_malloc((prog->n ? prog->n : 1) * sizeof *map);
   if (!need || !map) {
     free(need);
     free(map);
@@ -475,7 +484,9 @@ static int prune(sy_program *prog, sy_error *err) {
     sy_instr *in = &prog->code[i];
     for (uint32_t a = 0; a < in->n_args; a++)
       in->args[a] = map[in->args[a]];
-    prog->code[kept++] = *in;
+    if (kept != i) /* a self-copy rewrote ~144 MB at 1e6 steps */
+      prog->code[kept] = *in;
+    kept++;
   }
   prog->n = kept;
   free(need);
@@ -570,9 +581,9 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   int rc = SY_ENOMEM;
   size_t nn = flow->n_nodes;
   sy_program *prog = calloc(1, sizeof *prog);
-  c.outs = calloc(nn + 1, sizeof *c.outs);
-  c.apply = malloc((nn + 1) * sizeof *c.apply);
-  c.state = malloc((nn + 1) * sizeof *c.state);
+  c.outs = sy__big_calloc(nn + 1, sizeof *c.outs);
+  c.apply = sy__big_malloc((nn + 1) * sizeof *c.apply);
+  c.state = sy__big_malloc((nn + 1) * sizeof *c.state);
   if (!prog || !c.outs || !c.apply || !c.state)
     goto oom;
   prog->mode = mode;
@@ -611,7 +622,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
         SY_ACTOR_STATEFUL)
       want += 2;
   if (want < UINT32_MAX / 2) {
-    prog->code = malloc(want * sizeof *prog->code);
+    prog->code = sy__big_malloc(want * sizeof *prog->code);
     if (!prog->code)
       goto oom;
     prog->cap = (uint32_t)want;

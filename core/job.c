@@ -893,12 +893,13 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   job->prog = prog;
   job->n = n;
   size_t m = n ? n : 1;
-  job->outs = calloc(m, sizeof *job->outs);
-  job->pending = calloc(m, sizeof *job->pending);
-  job->cons_start = calloc(m + 1, sizeof *job->cons_start);
-  job->actors = calloc(m, sizeof *job->actors);
-  job->feeds = calloc(m, sizeof *job->feeds);
-  job->sinks = calloc(m, sizeof *job->sinks);
+  /* Per-step arrays on huge pages when large (program.h). */
+  job->outs = sy__big_calloc(m, sizeof *job->outs);
+  job->pending = sy__big_calloc(m, sizeof *job->pending);
+  job->cons_start = sy__big_calloc(m + 1, sizeof *job->cons_start);
+  job->actors = sy__big_calloc(m, sizeof *job->actors);
+  job->feeds = sy__big_calloc(m, sizeof *job->feeds);
+  job->sinks = sy__big_calloc(m, sizeof *job->sinks);
   if (!job->outs || !job->pending || !job->cons_start || !job->actors ||
       !job->feeds || !job->sinks || sy__events_init(job) != 0)
     goto oom;
@@ -911,8 +912,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     }
   for (uint32_t s = 0; s < n; s++)
     job->cons_start[s + 1] += job->cons_start[s];
-  job->cons = malloc((edges ? edges : 1) * sizeof *job->cons);
-  uint32_t *fill = calloc(m, sizeof *fill);
+  job->cons = sy__big_malloc((edges ? edges : 1) * sizeof *job->cons);
+  uint32_t *fill = sy__big_calloc(m, sizeof *fill);
   if (!job->cons || !fill) {
     free(fill);
     goto oom;

@@ -783,6 +783,26 @@ static void test_flow_duplicate_id(void) {
                                "defined at pipeline.flow:3)");
 }
 
+/* A default input names the previous node's id; when an earlier node
+ * has that id too, the input means the earlier one (ids resolve to the
+ * first node with them), not the previous node. */
+static void test_flow_default_input_with_duplicate_id(void) {
+  sy_flow *flow = load_ok("name = \"x\";\n"
+                          "actors = (\n"
+                          "  { id = \"a\"; actor = \"test.scale\"; },\n"
+                          "  { id = \"a\"; actor = \"test.scale\"; },\n"
+                          "  { id = \"c\"; actor = \"test.scale\"; } );\n");
+  problems p = {0};
+  sy_error err;
+  CU_ASSERT_EQUAL(sy__flow_validate(flow, cat, collect, &p, &err), SY_EEXIST);
+  CU_ASSERT_EQUAL_FATAL(flow->nodes[2].n_inputs, 1);
+  CU_ASSERT_STRING_EQUAL(flow->nodes[2].inputs[0].node, "a");
+  CU_ASSERT_EQUAL(flow->nodes[2].inputs[0].target, 0);
+  CU_ASSERT_EQUAL(flow->nodes[1].inputs[0].target, 0);
+  CU_ASSERT_EQUAL(flow->nodes[0].inputs[0].target, -1);
+  sy__flow_free(flow);
+}
+
 static void test_flow_source_id_is_duplicate(void) {
   problems p;
   sy_error err;
@@ -1071,6 +1091,7 @@ int main(void) {
       T(test_flow_validate_ok),
       T(test_flow_order_ties_keep_file_order),
       T(test_flow_duplicate_id),
+      T(test_flow_default_input_with_duplicate_id),
       T(test_flow_source_id_is_duplicate),
       T(test_flow_unknown_actor),
       T(test_flow_unknown_input),
