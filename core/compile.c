@@ -118,34 +118,84 @@ void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
       XXH3_128bits_update(st, extra, extra_len);
     digest(st, in->key);
   }
-  sy__instr_label(prog, i);
 }
 
-void sy__instr_label(sy_program *prog, uint32_t i) {
-  sy_instr *in = &prog->code[i];
-  sy__hex(in->key, 16, in->key_hex);
-  char buf[512];
+/* Step i's label into buf. */
+static void format_label(const sy_program *prog, uint32_t i, char *buf,
+                         size_t cap) {
+  const sy_instr *in = &prog->code[i];
   switch (in->op) {
   case SY_OP_FEED:
-    snprintf(buf, sizeof buf, "feed %s:%s", in->target, in->table);
+    snprintf(buf, cap, "feed %s:%s", in->target, in->table);
     break;
   case SY_OP_GET:
-    snprintf(buf, sizeof buf, "get %s[%u]", prog->code[in->args[0]].node,
+    snprintf(buf, cap, "get %s[%u]", prog->code[in->args[0]].node,
              in->index);
     break;
   case SY_OP_DUMP:
   case SY_OP_COMMIT:
-    snprintf(buf, sizeof buf, "%s states", sy_op_name(in->op));
+    snprintf(buf, cap, "%s states", sy_op_name(in->op));
     break;
   case SY_OP_SINK:
-    snprintf(buf, sizeof buf, "sink %s", in->target);
+    snprintf(buf, cap, "sink %s", in->target);
     break;
   default:
-    snprintf(buf, sizeof buf, "%s %s (%s)", sy_op_name(in->op), in->node,
+    snprintf(buf, cap, "%s %s (%s)", sy_op_name(in->op), in->node,
              in->target);
   }
-  /* A failed copy leaves the text NULL, which readers show as "?". */
-  in->text = sy__arena_strdup(&prog->mem, buf);
+}
+
+static void labels_free(sy__labels *l) {
+  if (!l)
+    return;
+  free(l->hex);
+  free(l->text);
+  sy__arena_free(&l->mem);
+  free(l);
+}
+
+/* The program's labels, made now if no reader made them yet; NULL on
+ * OOM. Two threads may both make them: one wins, the other frees its. */
+static const sy__labels *labels_of(const sy_program *prog) {
+  /* The field is atomic and the program was allocated writable. */
+  _Atomic(sy__labels *) *slot = (_Atomic(sy__labels *) *)&prog->labels;
+  sy__labels *l = atomic_load_explicit(slot, memory_order_acquire);
+  if (l)
+    return l;
+  size_t n = prog->n ? prog->n : 1;
+  l = calloc(1, sizeof *l);
+  if (!l)
+    return NULL;
+  l->hex = sy__big_malloc(n * 33);
+  l->text = sy__big_malloc(n * sizeof *l->text);
+  if (!l->hex || !l->text) {
+    labels_free(l);
+    return NULL;
+  }
+  char buf[512];
+  for (uint32_t i = 0; i < prog->n; i++) {
+    sy__hex(prog->code[i].key, 16, l->hex + 33 * (size_t)i);
+    format_label(prog, i, buf, sizeof buf);
+    l->text[i] = sy__arena_strdup(&l->mem, buf);
+  }
+  sy__labels *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(slot, &none, l,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    labels_free(l);
+    return none; /* the winner's */
+  }
+  return l;
+}
+
+const char *sy__instr_text(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l && l->text[i] ? l->text[i] : "?";
+}
+
+const char *sy__instr_key_hex(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l ? l->hex + 33 * (size_t)i : "";
 }
 
 /* The program's one copy of s ("" for NULL), from a hash set of the
@@ -246,6 +296,7 @@ void sy_program_free(sy_program *prog) {
   free(prog->code);
   sy__arena_free(&prog->mem);
   free(prog->names);
+  labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));
   free(prog->flow_name);
   free(prog->flow_file);
   free(prog->state_file);

@@ -22,6 +22,7 @@
 
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,11 @@ typedef struct sy_param {
 /* Strings and arrays of an instruction live in its program's arena
  * (prog->mem); target, version, table, label and parameter keys are
  * interned there, so the 1e6 steps of one actor share one copy. The
- * fields are ordered so that the struct has no padding (144 bytes). */
+ * fields are ordered so that the struct has no padding (96 bytes). Its
+ * label for humans and its key in hex are made when first asked for
+ * (sy__instr_text, sy__instr_key_hex): a run without events, errors or
+ * a storage never needs them, and formatting them cost ~70 bytes and a
+ * snprintf per step. */
 typedef struct sy_instr {
   sy_op op;
   uint32_t flags;
@@ -174,10 +179,15 @@ typedef struct sy_instr {
   char *label;   /* FEED: label column or "" */
   sy_param *params; /* sorted by key */
   uint32_t *args;
-  char *text;         /* label for humans: "apply model (std.logreg)" */
   uint8_t key[16];    /* cache key */
-  char key_hex[33];
 } sy_instr;
+
+/* The labels and hex keys of every step, made at once on first use. */
+typedef struct sy__labels {
+  char *hex;   /* 33 bytes per step: the key in hex */
+  char **text; /* per step: "apply model (std.logreg)", or NULL on OOM */
+  sy__arena mem;
+} sy__labels;
 
 struct sy_program {
   sy_mode mode;
@@ -192,16 +202,24 @@ struct sy_program {
   sy__arena mem;      /* the instructions' strings and arrays */
   const char **names; /* open-addressed set of the interned strings */
   uint32_t n_names, cap_names;
+  /* Made by the first reader of a label or hex key, once the program is
+   * complete (it is not changed after); readers may be several threads,
+   * so it is published with a compare-and-swap. */
+  _Atomic(sy__labels *) labels;
 };
 
 /* Appends an instruction (copying what it points to into the program's
  * arena); returns its index or < 0. */
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
-/* Fills key/key_hex/text of instruction i from its fields and args. */
+/* Fills the key of instruction i from its fields and args. */
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
                       size_t extra_len);
-/* Fills key_hex and text from the key and fields (no hashing). */
-void sy__instr_label(sy_program *prog, uint32_t i);
+/* Step i's label for humans ("apply model (std.logreg)"; "?" when memory
+ * ran out) and its key in hex ("" then). Both live as long as the program;
+ * the first call makes them for every step. The program must be complete
+ * (no emit after). Safe from several threads. */
+const char *sy__instr_text(const sy_program *prog, uint32_t i);
+const char *sy__instr_key_hex(const sy_program *prog, uint32_t i);
 /* Serialized form (versioned, checksummed, little-endian). */
 int sy__program_encode(const sy_program *prog, void **buf, size_t *len);
 int sy__program_decode(const void *buf, size_t len, sy_program **out,
