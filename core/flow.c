@@ -188,7 +188,8 @@ static const char *const known_names[] = {
 
 static const char *name_copy(sy__arena *tree, const char *s, size_t n) {
   for (size_t k = 0; k < sizeof known_names / sizeof *known_names; k++)
-    if (strncmp(known_names[k], s, n) == 0 && known_names[k][n] == '\0')
+    if (known_names[k][0] == s[0] && strncmp(known_names[k], s, n) == 0 &&
+        known_names[k][n] == '\0')
       return known_names[k];
   return sy__arena_strndup(tree, s, n);
 }
@@ -268,6 +269,7 @@ typedef struct fparse {
   sy__arena *tree, *strs;
   tnode *stk; /* children of the aggregates being read */
   size_t n_stk, cap_stk;
+  tnode *kept; /* a stack given to a long list as its children */
 } fparse;
 
 static int f_blank(fparse *f) {
@@ -313,12 +315,30 @@ static int f_push(fparse *f, const tnode *n) {
   return 0;
 }
 
+/* A list this long keeps its children where they were pushed. */
+#define FAST_KEEP 4096
+
 /* Moves the children pushed since `base` into the arena, under v. */
 static int f_close(fparse *f, size_t base, tnode *v) {
   size_t n = f->n_stk - base;
   if (n >= UINT32_MAX)
     return FAST_NO;
   v->n = (uint32_t)n;
+  if (n >= FAST_KEEP && !f->kept) {
+    /* The actors list of a large flow: rather than copying its children
+     * (40 MB at 1e6 actors, into as many fresh pages), hand it the stack
+     * they are on and go on with a new one holding what lies below
+     * them. Once per parse: a flow has one such list. */
+    tnode *fresh = sy__big_malloc(f->cap_stk * sizeof *fresh);
+    if (!fresh)
+      return SY_ENOMEM;
+    memcpy(fresh, f->stk, base * sizeof *fresh);
+    v->v.kids = f->stk + base;
+    f->kept = f->stk;
+    f->stk = fresh;
+    f->n_stk = base;
+    return 0;
+  }
   v->v.kids = sy__arena_alloc(f->tree, (n ? n : 1) * sizeof(tnode));
   if (!v->v.kids)
     return SY_ENOMEM;
@@ -520,10 +540,12 @@ static int f_value(fparse *f, tnode *v, int depth) {
   return 0;
 }
 
-/* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM. */
+/* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM.
+ * *kept receives memory the tree uses besides `tree` (NULL or a block
+ * to free with it). */
 static int fast_parse(const char *text, size_t len, sy__arena *tree,
-                      sy__arena *strs, tnode *root) {
-  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0};
+                      sy__arena *strs, tnode *root, tnode **kept) {
+  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0, NULL};
   memset(root, 0, sizeof *root);
   /* A node takes a few bytes of text at least: sized so that a long
    * actors list does not grow the stack by copies (the pages are only
@@ -533,6 +555,7 @@ static int fast_parse(const char *text, size_t len, sy__arena *tree,
     return SY_ENOMEM;
   int rc = memchr(text, '\r', len) ? FAST_NO : f_settings(&f, root, 0, 0);
   free(f.stk);
+  *kept = f.kept;
   return rc;
 }
 
@@ -1134,8 +1157,8 @@ static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
 static int load_fast(const char *text, size_t len, const char *file,
                      sy_flow **out, sy_error *err) {
   sy__arena tree = {0}, strs = {0};
-  tnode root;
-  int rc = fast_parse(text, len, &tree, &strs, &root);
+  tnode root, *kept = NULL;
+  int rc = fast_parse(text, len, &tree, &strs, &root, &kept);
   if (rc == SY_ENOMEM)
     rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   else if (rc == 0)
@@ -1143,6 +1166,7 @@ static int load_fast(const char *text, size_t len, const char *file,
   /* The nodes die here, before anything is compiled from the model. */
   sy__arena_free(&tree);
   sy__arena_free(&strs);
+  free(kept);
   return rc;
 }
 
