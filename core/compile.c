@@ -65,23 +65,6 @@ void sy__hex(const uint8_t *bytes, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-/* Hashes a string with its length, so ("ab","c") and ("a","bc") differ. */
-static void hash_str(XXH3_state_t *st, const char *s) {
-  uint64_t n = s ? strlen(s) : UINT64_MAX;
-  uint8_t len[8];
-  for (int i = 0; i < 8; i++)
-    len[i] = (uint8_t)(n >> (8 * i));
-  XXH3_128bits_update(st, len, sizeof len);
-  if (s)
-    XXH3_128bits_update(st, s, strlen(s));
-}
-
-static void hash_u32(XXH3_state_t *st, uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
-  XXH3_128bits_update(st, b, sizeof b);
-}
-
 static void digest(XXH3_state_t *st, uint8_t out[16]) {
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
@@ -99,8 +82,14 @@ typedef struct keybuf {
   uint8_t buf[1024];
 } keybuf;
 
+/* Streaming (k->st set), the buffer only gathers small pieces. */
+static void k_flush(keybuf *k) {
+  XXH3_128bits_update(k->st, k->buf, k->len);
+  k->len = 0;
+}
+
 static void k_put(keybuf *k, const void *p, size_t n) {
-  if (!k->st && n <= sizeof k->buf - k->len) {
+  if (n <= sizeof k->buf - k->len) {
     memcpy(k->buf + k->len, p, n);
     k->len += n;
     return;
@@ -108,12 +97,13 @@ static void k_put(keybuf *k, const void *p, size_t n) {
   if (!k->st) {
     k->st = k->spare;
     XXH3_128bits_reset(k->st);
-    XXH3_128bits_update(k->st, k->buf, k->len);
   }
+  k_flush(k);
   XXH3_128bits_update(k->st, p, n);
 }
 
-/* As hash_str and hash_u32 below, into a keybuf. */
+/* A string with its length, so ("ab","c") and ("a","bc") differ (NULL:
+ * length ~0, no bytes); a u32 little-endian. */
 static void k_str(keybuf *k, const char *s) {
   size_t n = s ? strlen(s) : 0;
   uint64_t v = s ? (uint64_t)n : UINT64_MAX;
@@ -162,6 +152,7 @@ void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
   if (extra && extra_len)
     k_put(&k, extra, extra_len);
   if (k.st) {
+    k_flush(&k);
     digest(k.st, in->key);
   } else {
     XXH128_canonical_t c;
@@ -615,30 +606,40 @@ static void hash_file(const char *path, uint8_t out[16]) {
 }
 
 void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
+  /* Buffered: the same bytes as an update per field, in a few large
+   * updates (a 1e6-node flow made ~8e6 small ones). */
+  keybuf *k = malloc(sizeof *k);
   XXH3_state_t *st = XXH3_createState();
   memset(out, 0, 16);
-  if (!st)
+  if (!st || !k) {
+    free(k);
+    XXH3_freeState(st);
     return;
+  }
   XXH3_128bits_reset(st);
-  hash_str(st, flow->name);
-  hash_str(st, flow->source.table);
-  hash_str(st, flow->source.label);
+  k->st = st;
+  k->len = 0;
+  k_str(k, flow->name);
+  k_str(k, flow->source.table);
+  k_str(k, flow->source.label);
   for (size_t n = 0; n < flow->n_nodes; n++) {
     const sy_flow_node *node = &flow->nodes[n];
-    hash_str(st, node->id);
-    hash_str(st, node->actor);
-    hash_str(st, node->provider ? node->provider->version : "");
+    k_str(k, node->id);
+    k_str(k, node->actor);
+    k_str(k, node->provider ? node->provider->version : "");
     for (size_t i = 0; i < node->n_inputs; i++) {
-      hash_str(st, node->inputs[i].node);
-      hash_u32(st, node->inputs[i].output);
+      k_str(k, node->inputs[i].node);
+      k_u32(k, node->inputs[i].output);
     }
     for (size_t p = 0; p < node->n_params; p++) {
-      hash_str(st, node->params[p].key);
-      hash_str(st, node->params[p].text);
+      k_str(k, node->params[p].key);
+      k_str(k, node->params[p].text);
     }
   }
+  k_flush(k);
   digest(st, out);
   XXH3_freeState(st);
+  free(k);
 }
 
 /* The feed instance's fingerprint of the table, when it has one. */

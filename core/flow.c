@@ -1420,6 +1420,12 @@ static int resolve_actors(checker *C) {
   const char **names = NULL;
   for (size_t i = 0; i < C->flow->n_nodes; i++) {
     sy_flow_node *n = &C->flow->nodes[i];
+    /* Long flows repeat one actor: the previous node's answer stands. */
+    const sy_flow_node *prev = i ? &C->flow->nodes[i - 1] : NULL;
+    if (prev && prev->provider && strcmp(prev->actor, n->actor) == 0) {
+      n->provider = prev->provider;
+      continue;
+    }
     n->provider = sy_catalog_find(C->cat, SY_KIND_ACTOR, n->actor);
     if (n->provider && n->provider->ops)
       continue;

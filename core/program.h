@@ -55,9 +55,20 @@ static inline void sy__advise_huge(void *p, size_t n) {
 #endif
 }
 static inline void *sy__big_malloc(size_t n) {
-  void *p = malloc(n);
-  sy__advise_huge(p, n);
-  return p;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  /* Aligned, and rounded up to whole huge pages, so that no 4 KiB pages
+   * are left at either end (the rounding is address space, not memory:
+   * pages are only mapped as they are touched). */
+  if (n >= 2 * SY__HUGE && n <= SIZE_MAX - SY__HUGE) {
+    size_t m = (n + SY__HUGE - 1) & ~(size_t)(SY__HUGE - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, SY__HUGE, m) != 0)
+      return NULL;
+    sy__advise_huge(p, m);
+    return p;
+  }
+#endif
+  return malloc(n);
 }
 static inline void *sy__big_calloc(size_t k, size_t n) {
   void *p = calloc(k, n);
@@ -99,8 +110,8 @@ static inline void *sy__arena_take(sy__arena *a, size_t n, size_t align) {
     return b->data + at;
   }
   size_t cap = b ? b->cap * 2 : SY__ARENA_FIRST;
-  if (cap > SY__ARENA_MAX)
-    cap = SY__ARENA_MAX;
+  if (cap > SY__ARENA_MAX - sizeof *b)
+    cap = SY__ARENA_MAX - sizeof *b; /* the block, header included */
   int own = n > cap / 4;
   if (own)
     cap = n ? n : 1;
