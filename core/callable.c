@@ -320,7 +320,8 @@ static int chain_apply(sy_callable *c, const chain_step *st, sy_error *err) {
     }
     const sy_instr *ins = &c->prog->code[st->step];
     sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
-    sy_error_prefix(err, "step %u (%s)", st->step, ins->text);
+    sy_error_prefix(err, "step %u (%s)", st->step,
+                    sy__instr_text(c->prog, st->step));
   }
   return rc;
 }

@@ -65,27 +65,60 @@ void sy__hex(const uint8_t *bytes, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-/* Hashes a string with its length, so ("ab","c") and ("a","bc") differ. */
-static void hash_str(XXH3_state_t *st, const char *s) {
-  uint64_t n = s ? strlen(s) : UINT64_MAX;
-  uint8_t len[8];
-  for (int i = 0; i < 8; i++)
-    len[i] = (uint8_t)(n >> (8 * i));
-  XXH3_128bits_update(st, len, sizeof len);
-  if (s)
-    XXH3_128bits_update(st, s, strlen(s));
-}
-
-static void hash_u32(XXH3_state_t *st, uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
-  XXH3_128bits_update(st, b, sizeof b);
-}
-
 static void digest(XXH3_state_t *st, uint8_t out[16]) {
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
   memcpy(out, c.digest, 16);
+}
+
+/* The bytes a key hashes, gathered on the stack and hashed at once:
+ * XXH3 gives the same hash for one call as for the same bytes fed in
+ * pieces, and one call is several times cheaper than the ~15 updates of
+ * a step. An instruction too large for the buffer streams instead. */
+typedef struct keybuf {
+  XXH3_state_t *st; /* NULL until the buffer overflows */
+  XXH3_state_t *spare;
+  size_t len;
+  uint8_t buf[1024];
+} keybuf;
+
+/* Streaming (k->st set), the buffer only gathers small pieces. */
+static void k_flush(keybuf *k) {
+  XXH3_128bits_update(k->st, k->buf, k->len);
+  k->len = 0;
+}
+
+static void k_put(keybuf *k, const void *p, size_t n) {
+  if (n <= sizeof k->buf - k->len) {
+    memcpy(k->buf + k->len, p, n);
+    k->len += n;
+    return;
+  }
+  if (!k->st) {
+    k->st = k->spare;
+    XXH3_128bits_reset(k->st);
+  }
+  k_flush(k);
+  XXH3_128bits_update(k->st, p, n);
+}
+
+/* A string with its length, so ("ab","c") and ("a","bc") differ (NULL:
+ * length ~0, no bytes); a u32 little-endian. */
+static void k_str(keybuf *k, const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  uint64_t v = s ? (uint64_t)n : UINT64_MAX;
+  uint8_t len[8];
+  for (int i = 0; i < 8; i++)
+    len[i] = (uint8_t)(v >> (8 * i));
+  k_put(k, len, sizeof len);
+  if (s)
+    k_put(k, s, n);
+}
+
+static void k_u32(keybuf *k, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                  (uint8_t)(v >> 24)};
+  k_put(k, b, sizeof b);
 }
 
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
@@ -93,59 +126,117 @@ void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
   sy_instr *in = &prog->code[i];
   /* On the stack: XXH3_createState() was a 576-byte aligned malloc and
    * free per instruction. */
-  XXH3_state_t state, *st = &state;
-  {
-    XXH3_INITSTATE(st);
-    XXH3_128bits_reset(st);
-    hash_str(st, "switchyard-key-1");
-    hash_str(st, sy_op_name(in->op));
-    hash_u32(st, in->flags & ~SY_INSTR_VOLATILE);
-    hash_str(st, in->target);
-    hash_str(st, in->version);
-    hash_str(st, in->table);
-    hash_str(st, in->label);
-    hash_u32(st, in->index);
-    hash_u32(st, in->n_outputs);
-    hash_u32(st, in->n_params);
-    for (uint32_t p = 0; p < in->n_params; p++) {
-      hash_str(st, in->params[p].key);
-      hash_str(st, in->params[p].text);
-    }
-    hash_u32(st, in->n_args);
-    for (uint32_t a = 0; a < in->n_args; a++)
-      XXH3_128bits_update(st, prog->code[in->args[a]].key, 16);
-    if (extra && extra_len)
-      XXH3_128bits_update(st, extra, extra_len);
-    digest(st, in->key);
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  keybuf k;
+  k.st = NULL;
+  k.spare = &state;
+  k.len = 0;
+  k_str(&k, "switchyard-key-1");
+  k_str(&k, sy_op_name(in->op));
+  k_u32(&k, in->flags & ~SY_INSTR_VOLATILE);
+  k_str(&k, in->target);
+  k_str(&k, in->version);
+  k_str(&k, in->table);
+  k_str(&k, in->label);
+  k_u32(&k, in->index);
+  k_u32(&k, in->n_outputs);
+  k_u32(&k, in->n_params);
+  for (uint32_t p = 0; p < in->n_params; p++) {
+    k_str(&k, in->params[p].key);
+    k_str(&k, in->params[p].text);
   }
-  sy__instr_label(prog, i);
+  k_u32(&k, in->n_args);
+  for (uint32_t a = 0; a < in->n_args; a++)
+    k_put(&k, prog->code[in->args[a]].key, 16);
+  if (extra && extra_len)
+    k_put(&k, extra, extra_len);
+  if (k.st) {
+    k_flush(&k);
+    digest(k.st, in->key);
+  } else {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(k.buf, k.len));
+    memcpy(in->key, c.digest, 16);
+  }
 }
 
-void sy__instr_label(sy_program *prog, uint32_t i) {
-  sy_instr *in = &prog->code[i];
-  sy__hex(in->key, 16, in->key_hex);
-  char buf[512];
+/* Step i's label into buf. */
+static void format_label(const sy_program *prog, uint32_t i, char *buf,
+                         size_t cap) {
+  const sy_instr *in = &prog->code[i];
   switch (in->op) {
   case SY_OP_FEED:
-    snprintf(buf, sizeof buf, "feed %s:%s", in->target, in->table);
+    snprintf(buf, cap, "feed %s:%s", in->target, in->table);
     break;
   case SY_OP_GET:
-    snprintf(buf, sizeof buf, "get %s[%u]", prog->code[in->args[0]].node,
+    snprintf(buf, cap, "get %s[%u]", prog->code[in->args[0]].node,
              in->index);
     break;
   case SY_OP_DUMP:
   case SY_OP_COMMIT:
-    snprintf(buf, sizeof buf, "%s states", sy_op_name(in->op));
+    snprintf(buf, cap, "%s states", sy_op_name(in->op));
     break;
   case SY_OP_SINK:
-    snprintf(buf, sizeof buf, "sink %s", in->target);
+    snprintf(buf, cap, "sink %s", in->target);
     break;
   default:
-    snprintf(buf, sizeof buf, "%s %s (%s)", sy_op_name(in->op), in->node,
+    snprintf(buf, cap, "%s %s (%s)", sy_op_name(in->op), in->node,
              in->target);
   }
-  /* A failed copy leaves the text NULL, which readers show as "?". */
-  in->text = sy__arena_strdup(&prog->mem, buf);
+}
+
+static void labels_free(sy__labels *l) {
+  if (!l)
+    return;
+  free(l->hex);
+  free(l->text);
+  sy__arena_free(&l->mem);
+  free(l);
+}
+
+/* The program's labels, made now if no reader made them yet; NULL on
+ * OOM. Two threads may both make them: one wins, the other frees its. */
+static const sy__labels *labels_of(const sy_program *prog) {
+  /* The field is atomic and the program was allocated writable. */
+  _Atomic(sy__labels *) *slot = (_Atomic(sy__labels *) *)&prog->labels;
+  sy__labels *l = atomic_load_explicit(slot, memory_order_acquire);
+  if (l)
+    return l;
+  size_t n = prog->n ? prog->n : 1;
+  l = calloc(1, sizeof *l);
+  if (!l)
+    return NULL;
+  l->hex = sy__big_malloc(n * 33);
+  l->text = sy__big_malloc(n * sizeof *l->text);
+  if (!l->hex || !l->text) {
+    labels_free(l);
+    return NULL;
+  }
+  char buf[512];
+  for (uint32_t i = 0; i < prog->n; i++) {
+    sy__hex(prog->code[i].key, 16, l->hex + 33 * (size_t)i);
+    format_label(prog, i, buf, sizeof buf);
+    l->text[i] = sy__arena_strdup(&l->mem, buf);
+  }
+  sy__labels *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(slot, &none, l,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    labels_free(l);
+    return none; /* the winner's */
+  }
+  return l;
+}
+
+const char *sy__instr_text(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l && l->text[i] ? l->text[i] : "?";
+}
+
+const char *sy__instr_key_hex(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l ? l->hex + 33 * (size_t)i : "";
 }
 
 /* The program's one copy of s ("" for NULL), from a hash set of the
@@ -246,6 +337,7 @@ void sy_program_free(sy_program *prog) {
   free(prog->code);
   sy__arena_free(&prog->mem);
   free(prog->names);
+  labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));
   free(prog->flow_name);
   free(prog->flow_file);
   free(prog->state_file);
@@ -349,8 +441,14 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
   int stateful = (ops->flags & SY_ACTOR_STATEFUL) != 0;
   int supervised = stateful && (ops->flags & SY_ACTOR_SUPERVISED);
   size_t nargs = node->n_inputs + 2;
-  uint32_t *args = malloc(nargs * sizeof *args);
-  sy_param *params = calloc(node->n_params + 1, sizeof *params);
+  /* On the stack for the usual few inputs and parameters: two mallocs
+   * per node were ~0.1 s per 1e6 nodes. */
+  uint32_t args_buf[16];
+  sy_param params_buf[8];
+  uint32_t *args = nargs <= 16 ? args_buf : malloc(nargs * sizeof *args);
+  sy_param *params = node->n_params < 8
+                         ? params_buf
+                         : calloc(node->n_params + 1, sizeof *params);
   int rc = 0;
   if (!args || !params) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -360,7 +458,8 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     params[p].key = node->params[p].key;
     params[p].text = node->params[p].text;
   }
-  qsort(params, node->n_params, sizeof *params, cmp_param);
+  if (node->n_params > 1)
+    qsort(params, node->n_params, sizeof *params, cmp_param);
   uint32_t nin = 0;
   for (size_t i = 0; i < node->n_inputs; i++) {
     int s = resolve(c, &node->inputs[i]);
@@ -445,15 +544,17 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
   sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
   c->apply[n] = s;
 done:
-  free(args);
-  free(params);
+  if (args != args_buf)
+    free(args);
+  if (params != params_buf)
+    free(params);
   return rc;
 }
 
 /* Drops steps no root needs, renumbering the rest (order is kept). */
 static int prune(sy_program *prog, sy_error *err) {
-  uint8_t *need = calloc(prog->n ? prog->n : 1, 1);
-  uint32_t *map = malloc((prog->n ? prog->n : 1) * sizeof *map);
+  uint8_t *need = sy__big_calloc(prog->n ? prog->n : 1, 1);
+  uint32_t *map = sy__big_malloc((prog->n ? prog->n : 1) * sizeof *map);
   if (!need || !map) {
     free(need);
     free(map);
@@ -475,7 +576,9 @@ static int prune(sy_program *prog, sy_error *err) {
     sy_instr *in = &prog->code[i];
     for (uint32_t a = 0; a < in->n_args; a++)
       in->args[a] = map[in->args[a]];
-    prog->code[kept++] = *in;
+    if (kept != i) /* a self-copy rewrote ~144 MB at 1e6 steps */
+      prog->code[kept] = *in;
+    kept++;
   }
   prog->n = kept;
   free(need);
@@ -503,30 +606,40 @@ static void hash_file(const char *path, uint8_t out[16]) {
 }
 
 void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
+  /* Buffered: the same bytes as an update per field, in a few large
+   * updates (a 1e6-node flow made ~8e6 small ones). */
+  keybuf *k = malloc(sizeof *k);
   XXH3_state_t *st = XXH3_createState();
   memset(out, 0, 16);
-  if (!st)
+  if (!st || !k) {
+    free(k);
+    XXH3_freeState(st);
     return;
+  }
   XXH3_128bits_reset(st);
-  hash_str(st, flow->name);
-  hash_str(st, flow->source.table);
-  hash_str(st, flow->source.label);
+  k->st = st;
+  k->len = 0;
+  k_str(k, flow->name);
+  k_str(k, flow->source.table);
+  k_str(k, flow->source.label);
   for (size_t n = 0; n < flow->n_nodes; n++) {
     const sy_flow_node *node = &flow->nodes[n];
-    hash_str(st, node->id);
-    hash_str(st, node->actor);
-    hash_str(st, node->provider ? node->provider->version : "");
+    k_str(k, node->id);
+    k_str(k, node->actor);
+    k_str(k, node->provider ? node->provider->version : "");
     for (size_t i = 0; i < node->n_inputs; i++) {
-      hash_str(st, node->inputs[i].node);
-      hash_u32(st, node->inputs[i].output);
+      k_str(k, node->inputs[i].node);
+      k_u32(k, node->inputs[i].output);
     }
     for (size_t p = 0; p < node->n_params; p++) {
-      hash_str(st, node->params[p].key);
-      hash_str(st, node->params[p].text);
+      k_str(k, node->params[p].key);
+      k_str(k, node->params[p].text);
     }
   }
+  k_flush(k);
   digest(st, out);
   XXH3_freeState(st);
+  free(k);
 }
 
 /* The feed instance's fingerprint of the table, when it has one. */
@@ -570,9 +683,9 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   int rc = SY_ENOMEM;
   size_t nn = flow->n_nodes;
   sy_program *prog = calloc(1, sizeof *prog);
-  c.outs = calloc(nn + 1, sizeof *c.outs);
-  c.apply = malloc((nn + 1) * sizeof *c.apply);
-  c.state = malloc((nn + 1) * sizeof *c.state);
+  c.outs = sy__big_calloc(nn + 1, sizeof *c.outs);
+  c.apply = sy__big_malloc((nn + 1) * sizeof *c.apply);
+  c.state = sy__big_malloc((nn + 1) * sizeof *c.state);
   if (!prog || !c.outs || !c.apply || !c.state)
     goto oom;
   prog->mode = mode;
@@ -611,7 +724,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
         SY_ACTOR_STATEFUL)
       want += 2;
   if (want < UINT32_MAX / 2) {
-    prog->code = malloc(want * sizeof *prog->code);
+    prog->code = sy__big_malloc(want * sizeof *prog->code);
     if (!prog->code)
       goto oom;
     prog->cap = (uint32_t)want;

@@ -188,7 +188,8 @@ static const char *const known_names[] = {
 
 static const char *name_copy(sy__arena *tree, const char *s, size_t n) {
   for (size_t k = 0; k < sizeof known_names / sizeof *known_names; k++)
-    if (strncmp(known_names[k], s, n) == 0 && known_names[k][n] == '\0')
+    if (known_names[k][0] == s[0] && strncmp(known_names[k], s, n) == 0 &&
+        known_names[k][n] == '\0')
       return known_names[k];
   return sy__arena_strndup(tree, s, n);
 }
@@ -268,6 +269,7 @@ typedef struct fparse {
   sy__arena *tree, *strs;
   tnode *stk; /* children of the aggregates being read */
   size_t n_stk, cap_stk;
+  tnode *kept; /* a stack given to a long list as its children */
 } fparse;
 
 static int f_blank(fparse *f) {
@@ -313,12 +315,30 @@ static int f_push(fparse *f, const tnode *n) {
   return 0;
 }
 
+/* A list this long keeps its children where they were pushed. */
+#define FAST_KEEP 4096
+
 /* Moves the children pushed since `base` into the arena, under v. */
 static int f_close(fparse *f, size_t base, tnode *v) {
   size_t n = f->n_stk - base;
   if (n >= UINT32_MAX)
     return FAST_NO;
   v->n = (uint32_t)n;
+  if (n >= FAST_KEEP && !f->kept) {
+    /* The actors list of a large flow: rather than copying its children
+     * (40 MB at 1e6 actors, into as many fresh pages), hand it the stack
+     * they are on and go on with a new one holding what lies below
+     * them. Once per parse: a flow has one such list. */
+    tnode *fresh = sy__big_malloc(f->cap_stk * sizeof *fresh);
+    if (!fresh)
+      return SY_ENOMEM;
+    memcpy(fresh, f->stk, base * sizeof *fresh);
+    v->v.kids = f->stk + base;
+    f->kept = f->stk;
+    f->stk = fresh;
+    f->n_stk = base;
+    return 0;
+  }
   v->v.kids = sy__arena_alloc(f->tree, (n ? n : 1) * sizeof(tnode));
   if (!v->v.kids)
     return SY_ENOMEM;
@@ -520,19 +540,22 @@ static int f_value(fparse *f, tnode *v, int depth) {
   return 0;
 }
 
-/* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM. */
+/* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM.
+ * *kept receives memory the tree uses besides `tree` (NULL or a block
+ * to free with it). */
 static int fast_parse(const char *text, size_t len, sy__arena *tree,
-                      sy__arena *strs, tnode *root) {
-  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0};
+                      sy__arena *strs, tnode *root, tnode **kept) {
+  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0, NULL};
   memset(root, 0, sizeof *root);
   /* A node takes a few bytes of text at least: sized so that a long
    * actors list does not grow the stack by copies (the pages are only
    * touched as they are used). */
   f.cap_stk = len / 24 + 64;
-  if (!(f.stk = malloc(f.cap_stk * sizeof *f.stk)))
+  if (!(f.stk = sy__big_malloc(f.cap_stk * sizeof *f.stk)))
     return SY_ENOMEM;
   int rc = memchr(text, '\r', len) ? FAST_NO : f_settings(&f, root, 0, 0);
   free(f.stk);
+  *kept = f.kept;
   return rc;
 }
 
@@ -760,13 +783,16 @@ static int load_inputs(loader *L, sy_flow_node *node, const tnode *s,
 }
 
 /* The default input: the previous actor, or the source for the first. */
-static int default_input(loader *L, sy_flow_node *node, const char *prev) {
+static int default_input(loader *L, sy_flow_node *node, const char *prev,
+                         int index) {
   node->inputs = arena_zalloc(L, sizeof *node->inputs);
   if (!node->inputs)
     return oom(L);
-  /* prev is the previous node's id, in the same arena: shared. */
+  /* prev is the previous node's id, in the same arena: shared, and the
+   * node's index is a hint for validation (hinted_target). */
   node->inputs[0].node =
       prev ? (char *)prev : sy__arena_strdup(&L->flow->mem, "source");
+  node->inputs[0].target = prev ? index - 1 : -1;
   if (!node->inputs[0].node)
     return oom(L);
   node->inputs[0].line = node->line;
@@ -959,7 +985,7 @@ static int load_node(loader *L, sy_flow_node *node, const tnode *s,
   }
   join(path, sizeof path, what, ".inputs");
   rc = inputs ? load_inputs(L, node, inputs, path)
-              : default_input(L, node, prev);
+              : default_input(L, node, prev, index);
   if (rc == 0 && params) {
     snprintf(path, sizeof path, "%s.params", node->id);
     rc = load_params(L, node, params, path);
@@ -977,7 +1003,7 @@ static int load_actors(loader *L, const tnode *s) {
   int n = t_length(s);
   if (n == 0)
     return fail(L, s, SY_ECONFIG, "actors: expected at least one actor");
-  L->flow->nodes = calloc((size_t)n, sizeof *L->flow->nodes);
+  L->flow->nodes = sy__big_calloc((size_t)n, sizeof *L->flow->nodes);
   if (!L->flow->nodes)
     return oom(L);
   for (int i = 0; i < n; i++) {
@@ -1131,8 +1157,8 @@ static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
 static int load_fast(const char *text, size_t len, const char *file,
                      sy_flow **out, sy_error *err) {
   sy__arena tree = {0}, strs = {0};
-  tnode root;
-  int rc = fast_parse(text, len, &tree, &strs, &root);
+  tnode root, *kept = NULL;
+  int rc = fast_parse(text, len, &tree, &strs, &root, &kept);
   if (rc == SY_ENOMEM)
     rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   else if (rc == 0)
@@ -1140,6 +1166,7 @@ static int load_fast(const char *text, size_t len, const char *file,
   /* The nodes die here, before anything is compiled from the model. */
   sy__arena_free(&tree);
   sy__arena_free(&strs);
+  free(kept);
   return rc;
 }
 
@@ -1162,7 +1189,7 @@ static int load_config(const config_t *cfg, const char *file, sy_flow **out,
 static char *slurp(FILE *fp, size_t size_hint, size_t *len) {
   /* One read of the size fstat gave (it may have grown since). */
   size_t cap = size_hint + 1 > 65536 ? size_hint + 1 : 65536, n = 0;
-  char *buf = malloc(cap + 1);
+  char *buf = sy__big_malloc(cap + 1);
   while (buf) {
     if (n == cap) {
       char *grown = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2 + 1) : NULL;
@@ -1293,7 +1320,7 @@ static int build_index(checker *C) {
   size_t n = C->flow->n_nodes, cap = 16;
   while (cap < 2 * n)
     cap *= 2;
-  C->idx = calloc(cap, sizeof *C->idx);
+  C->idx = sy__big_calloc(cap, sizeof *C->idx);
   if (!C->idx)
     return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
                         C->flow->file);
@@ -1393,6 +1420,12 @@ static int resolve_actors(checker *C) {
   const char **names = NULL;
   for (size_t i = 0; i < C->flow->n_nodes; i++) {
     sy_flow_node *n = &C->flow->nodes[i];
+    /* Long flows repeat one actor: the previous node's answer stands. */
+    const sy_flow_node *prev = i ? &C->flow->nodes[i - 1] : NULL;
+    if (prev && prev->provider && strcmp(prev->actor, n->actor) == 0) {
+      n->provider = prev->provider;
+      continue;
+    }
     n->provider = sy_catalog_find(C->cat, SY_KIND_ACTOR, n->actor);
     if (n->provider && n->provider->ops)
       continue;
@@ -1428,12 +1461,25 @@ static long target_of(const checker *C, const sy_flow_input *in) {
   return in->target;
 }
 
+/* An input the loader defaulted to the previous node shares that node's
+ * id string and names it in `target` already: with no duplicate ids that
+ * node is the one find_id would find, without hashing its id again. */
+static long hinted_target(const checker *C, const sy_flow_input *in) {
+  const sy_flow *flow = C->flow;
+  if (C->n_dups == 0 && in->target >= 0 &&
+      (size_t)in->target < flow->n_nodes &&
+      flow->nodes[in->target].id == in->node &&
+      strcmp(in->node, "source") != 0)
+    return in->target;
+  return find_target(C, in);
+}
+
 static void resolve_inputs(checker *C) {
   sy_flow *flow = C->flow;
   for (size_t i = 0; i < flow->n_nodes; i++)
     for (size_t k = 0; k < flow->nodes[i].n_inputs; k++)
       flow->nodes[i].inputs[k].target =
-          (int32_t)find_target(C, &flow->nodes[i].inputs[k]);
+          (int32_t)hinted_target(C, &flow->nodes[i].inputs[k]);
   if (flow->sink.input.node)
     flow->sink.input.target = (int32_t)find_target(C, &flow->sink.input);
   flow->resolved = 1;
@@ -1724,6 +1770,31 @@ done:
 static int compute_order(checker *C) {
   sy_flow *flow = C->flow;
   size_t n = flow->n_nodes, edges = 0;
+  /* When every input names a node written earlier (the usual way to
+   * write a flow, and always the case for default inputs), the file
+   * order is the order: Kahn's algorithm taking the ready node written
+   * first places 0..i-1 before i and nothing else is ready then. That
+   * skips ~50 bytes a node of edge arrays and the heap. */
+  int forward = 1;
+  for (size_t i = 0; i < n && forward; i++) {
+    const sy_flow_node *node = &flow->nodes[i];
+    edges += node->n_inputs;
+    for (size_t k = 0; k < node->n_inputs; k++)
+      if (target_of(C, &node->inputs[k]) >= (long)i)
+        forward = 0;
+  }
+  if (forward && n < UINT32_MAX) {
+    uint32_t *order = sy__big_malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+      return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
+                          flow->file);
+    for (size_t i = 0; i < n; i++)
+      order[i] = (uint32_t)i;
+    free(flow->order);
+    flow->order = order;
+    return 0;
+  }
+  edges = 0;
   for (size_t i = 0; i < n; i++)
     edges += flow->nodes[i].n_inputs;
   size_t *first = calloc(n + 1, sizeof *first); /* inputs of node i */

@@ -55,7 +55,8 @@ typedef struct sy_flow_input {
   char *node;     /* an actor id, or "source" */
   uint32_t output; /* which output of that node */
   int32_t target;  /* set by sy__flow_validate: the index of that node in
-                      nodes, -1 for the source, -2 for no node */
+                      nodes, -1 for the source, -2 for no node (before,
+                      the loader may leave a hint there) */
   int line;
   const char *file;
 } sy_flow_input;

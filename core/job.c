@@ -51,7 +51,7 @@ size_t sy_job_step_outputs(const sy_job *job, size_t s) {
   return job->prog->code[s].n_outputs;
 }
 const char *sy_job_step_label(const sy_job *job, size_t s) {
-  return job->prog->code[s].text ? job->prog->code[s].text : "?";
+  return sy__instr_text(job->prog, (uint32_t)s);
 }
 const char *sy_job_step_node(const sy_job *job, size_t s) {
   return job->prog->code[s].node;
@@ -60,7 +60,7 @@ const char *sy_job_step_target(const sy_job *job, size_t s) {
   return job->prog->code[s].target;
 }
 const char *sy_job_step_key(const sy_job *job, size_t s) {
-  return job->prog->code[s].key_hex;
+  return sy__instr_key_hex(job->prog, (uint32_t)s);
 }
 uint32_t sy_job_step_index(const sy_job *job, size_t s) {
   return s < job->n && job->prog->code[s].op == SY_OP_GET
@@ -395,7 +395,9 @@ static int cache_lookup(sy_job *job, size_t s, sy_value **out) {
   sy_error_clear(&e);
   for (uint32_t k = 0; k < in->n_outputs; k++)
     out[k] = NULL;
-  int rc = ops->get(sy_instance_self(job->storage), in->key_hex, out,
+  char hex[33];
+  sy__hex(in->key, 16, hex);
+  int rc = ops->get(sy_instance_self(job->storage), hex, out,
                     in->n_outputs, &e);
   int hit = rc == 0;
   for (uint32_t k = 0; k < in->n_outputs; k++)
@@ -415,8 +417,10 @@ static int cache_store(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   const sy_storage_ops *ops = sy_instance_provider(job->storage)->ops;
   sy_error e;
   sy_error_clear(&e);
-  int rc = ops->put(sy_instance_self(job->storage), in->key_hex, out,
-                    in->n_outputs, in->text, &e);
+  char hex[33];
+  sy__hex(in->key, 16, hex);
+  int rc = ops->put(sy_instance_self(job->storage), hex, out, in->n_outputs,
+                    sy__instr_text(job->prog, (uint32_t)s), &e);
   if (rc && err) {
     *err = e;
     sy_error_prefix(err, "storing the result");
@@ -582,7 +586,8 @@ int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
     rc = sy_job_step_done(job, s, out);
     sy_job_emit(job, cached ? SY_EVENT_CACHED : SY_EVENT_DONE, s, 0, NULL);
   } else {
-    sy_error_prefix(err, "step %zu (%s)", s, job->prog->code[s].text);
+    sy_error_prefix(err, "step %zu (%s)", s,
+                    sy__instr_text(job->prog, (uint32_t)s));
     sy_job_emit(job, SY_EVENT_FAILED, s, rc, err ? err->message : NULL);
   }
 done:
@@ -612,7 +617,7 @@ int sy_job_exec_stored(sy_job *job, size_t s, sy_error *err) {
                         "and write its outputs to; configure [PLATFORM] "
                         "storage (a STORAGE instance) and do not pass "
                         "--cache off",
-                        s, ins->text);
+                        s, sy__instr_text(job->prog, (uint32_t)s));
   /* held: every output of every argument, argument after argument. */
   size_t n_held = 0;
   for (uint32_t a = 0; a < ins->n_args; a++)
@@ -635,7 +640,8 @@ int sy_job_exec_stored(sy_job *job, size_t s, sy_error *err) {
                         "step %zu (%s): its input, step %u (%s), is not in "
                         "the storage; run `switchyard exec PROGRAM --step "
                         "%u` first",
-                        s, ins->text, src, from->text, src);
+                        s, sy__instr_text(job->prog, (uint32_t)s), src,
+                        sy__instr_text(job->prog, src), src);
       goto done;
     }
     /* The same selection as gather(): GET reads every output of its
@@ -654,7 +660,8 @@ int sy_job_exec_stored(sy_job *job, size_t s, sy_error *err) {
   if (rc == 0) {
     sy_job_emit(job, cached ? SY_EVENT_CACHED : SY_EVENT_DONE, s, 0, NULL);
   } else {
-    sy_error_prefix(err, "step %zu (%s)", s, ins->text);
+    sy_error_prefix(err, "step %zu (%s)", s,
+                    sy__instr_text(job->prog, (uint32_t)s));
     sy_job_emit(job, SY_EVENT_FAILED, s, rc, err ? err->message : NULL);
   }
 done:
@@ -894,12 +901,13 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   job->prog = prog;
   job->n = n;
   size_t m = n ? n : 1;
-  job->out_start = malloc((m + 1) * sizeof *job->out_start);
-  job->pending = calloc(m, sizeof *job->pending);
-  job->cons_start = calloc(m + 1, sizeof *job->cons_start);
-  job->actors = calloc(m, sizeof *job->actors);
-  job->feeds = calloc(m, sizeof *job->feeds);
-  job->sinks = calloc(m, sizeof *job->sinks);
+  /* Per-step arrays on huge pages when large (program.h). */
+  job->out_start = sy__big_malloc((m + 1) * sizeof *job->out_start);
+  job->pending = sy__big_calloc(m, sizeof *job->pending);
+  job->cons_start = sy__big_calloc(m + 1, sizeof *job->cons_start);
+  job->actors = sy__big_calloc(m, sizeof *job->actors);
+  job->feeds = sy__big_calloc(m, sizeof *job->feeds);
+  job->sinks = sy__big_calloc(m, sizeof *job->sinks);
   if (!job->out_start || !job->pending || !job->cons_start || !job->actors ||
       !job->feeds || !job->sinks || sy__events_init(job) != 0)
     goto oom;
@@ -915,7 +923,7 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     }
   }
   job->out_start[n] = (uint32_t)n_vals;
-  if (!(job->vals = calloc(n_vals ? n_vals : 1, sizeof *job->vals)))
+  if (!(job->vals = sy__big_calloc(n_vals ? n_vals : 1, sizeof *job->vals)))
     goto oom;
   /* Consumers, as a compressed adjacency list (one entry per edge). */
   size_t edges = 0;
@@ -926,8 +934,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     }
   for (uint32_t s = 0; s < n; s++)
     job->cons_start[s + 1] += job->cons_start[s];
-  job->cons = malloc((edges ? edges : 1) * sizeof *job->cons);
-  uint32_t *fill = calloc(m, sizeof *fill);
+  job->cons = sy__big_malloc((edges ? edges : 1) * sizeof *job->cons);
+  uint32_t *fill = sy__big_calloc(m, sizeof *fill);
   if (!job->cons || !fill) {
     free(fill);
     goto oom;
@@ -1044,7 +1052,8 @@ int sy_job_explain(sy_job *job, FILE *out) {
                 : "runs: its key is not in the storage";
       hit ? cached++ : runs++;
     }
-    fprintf(out, "%4u  %-40s %.12s  %s\n", s, in->text, in->key_hex, why);
+    fprintf(out, "%4u  %-40s %.12s  %s\n", s, sy__instr_text(job->prog, s),
+            sy__instr_key_hex(job->prog, s), why);
   }
   fprintf(out, "%u steps: %u cached, %u to run\n", job->n, cached, runs);
   return ferror(out) ? SY_EIO : 0;

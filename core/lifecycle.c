@@ -580,7 +580,7 @@ int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
   const char *data_key = "";
   for (uint32_t s = 0; s < job->n; s++)
     if (job->prog->code[s].op == SY_OP_FEED) {
-      data_key = job->prog->code[s].key_hex;
+      data_key = sy__instr_key_hex(job->prog, s);
       break;
     }
   textbuf b = {0};

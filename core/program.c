@@ -331,8 +331,6 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
     }
     if (!shape_ok)
       bad(&r, "instruction shape");
-    else
-      sy__instr_label(prog, i);
   }
   if (!r.rc && r.pos != r.len)
     bad(&r, "trailing bytes");
@@ -455,7 +453,8 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
     fprintf(out, "commit to: %s\n", prog->commit_to);
   for (uint32_t i = 0; i < prog->n; i++) {
     const sy_instr *in = &prog->code[i];
-    fprintf(out, "%4u  %-40s key %.12s", i, in->text, in->key_hex);
+    fprintf(out, "%4u  %-40s key %.12s", i, sy__instr_text(prog, i),
+            sy__instr_key_hex(prog, i));
     if (in->n_args) {
       fputs("  args", out);
       for (uint32_t a = 0; a < in->n_args; a++)

@@ -22,10 +22,60 @@
 
 #include "internal.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "switchyard/flow.h"
 #include "switchyard/runner.h"
+
+/* Large arrays (a 1e6-step flow touches ~600 MB of fresh memory between
+ * its text, tree, model, program and job) ask for transparent huge
+ * pages where the kernel offers them on request (THP "madvise" mode): a
+ * fault then maps 2 MiB instead of 4 KiB, and the faults, not the work,
+ * were a third of the time (perf: page-fault entry ~20%, TLB misses in
+ * user time besides). Only whole 2 MiB pages inside the allocation are
+ * advised, so nothing outside it changes; it stays a malloc block, freed
+ * with free(). Small arrays are left alone. */
+#define SY__HUGE ((uintptr_t)2 << 20)
+static inline void sy__advise_huge(void *p, size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (!p || n < 2 * SY__HUGE)
+    return;
+  uintptr_t lo = ((uintptr_t)p + SY__HUGE - 1) & ~(SY__HUGE - 1);
+  uintptr_t hi = ((uintptr_t)p + n) & ~(SY__HUGE - 1);
+  if (hi > lo)
+    (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+static inline void *sy__big_malloc(size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  /* Aligned, and rounded up to whole huge pages, so that no 4 KiB pages
+   * are left at either end (the rounding is address space, not memory:
+   * pages are only mapped as they are touched). */
+  if (n >= 2 * SY__HUGE && n <= SIZE_MAX - SY__HUGE) {
+    size_t m = (n + SY__HUGE - 1) & ~(size_t)(SY__HUGE - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, SY__HUGE, m) != 0)
+      return NULL;
+    sy__advise_huge(p, m);
+    return p;
+  }
+#endif
+  return malloc(n);
+}
+static inline void *sy__big_calloc(size_t k, size_t n) {
+  void *p = calloc(k, n);
+  if (p)
+    sy__advise_huge(p, k * n); /* calloc checked k * n */
+  return p;
+}
 
 /* A bump allocator: many small allocations carved from large blocks and
  * freed all at once. The flow model (flow.c) and the program keep their
@@ -38,11 +88,11 @@ typedef struct sy__arena {
 /* Inline here, so that every unit (and fuzzer) that uses it links alone.
  * sy__arena_alloc: n bytes aligned to 8, or NULL on OOM;
  * sy__arena_strndup: the first n bytes of s, NUL-terminated.
- * Blocks double from 4 KiB to 1 MiB, so a small flow costs a page and a
- * large one a few hundred mallocs. An allocation larger than a quarter
- * block gets a block of its own. */
+ * Blocks double from 4 KiB to 8 MiB, so a small flow costs a page and a
+ * large one a few dozen mallocs (the large blocks on huge pages). An
+ * allocation larger than a quarter block gets a block of its own. */
 #define SY__ARENA_FIRST ((size_t)4096)
-#define SY__ARENA_MAX ((size_t)1 << 20)
+#define SY__ARENA_MAX ((size_t)8 << 20)
 
 struct sy__arena_blk {
   sy__arena_blk *prev;
@@ -60,12 +110,12 @@ static inline void *sy__arena_take(sy__arena *a, size_t n, size_t align) {
     return b->data + at;
   }
   size_t cap = b ? b->cap * 2 : SY__ARENA_FIRST;
-  if (cap > SY__ARENA_MAX)
-    cap = SY__ARENA_MAX;
+  if (cap > SY__ARENA_MAX - sizeof *b)
+    cap = SY__ARENA_MAX - sizeof *b; /* the block, header included */
   int own = n > cap / 4;
   if (own)
     cap = n ? n : 1;
-  sy__arena_blk *nb = malloc(sizeof *nb + cap);
+  sy__arena_blk *nb = sy__big_malloc(sizeof *nb + cap);
   if (!nb)
     return NULL;
   nb->cap = cap;
@@ -121,7 +171,11 @@ typedef struct sy_param {
 /* Strings and arrays of an instruction live in its program's arena
  * (prog->mem); target, version, table, label and parameter keys are
  * interned there, so the 1e6 steps of one actor share one copy. The
- * fields are ordered so that the struct has no padding (144 bytes). */
+ * fields are ordered so that the struct has no padding (96 bytes). Its
+ * label for humans and its key in hex are made when first asked for
+ * (sy__instr_text, sy__instr_key_hex): a run without events, errors or
+ * a storage never needs them, and formatting them cost ~70 bytes and a
+ * snprintf per step. */
 typedef struct sy_instr {
   sy_op op;
   uint32_t flags;
@@ -136,10 +190,15 @@ typedef struct sy_instr {
   char *label;   /* FEED: label column or "" */
   sy_param *params; /* sorted by key */
   uint32_t *args;
-  char *text;         /* label for humans: "apply model (std.logreg)" */
   uint8_t key[16];    /* cache key */
-  char key_hex[33];
 } sy_instr;
+
+/* The labels and hex keys of every step, made at once on first use. */
+typedef struct sy__labels {
+  char *hex;   /* 33 bytes per step: the key in hex */
+  char **text; /* per step: "apply model (std.logreg)", or NULL on OOM */
+  sy__arena mem;
+} sy__labels;
 
 struct sy_program {
   sy_mode mode;
@@ -154,16 +213,24 @@ struct sy_program {
   sy__arena mem;      /* the instructions' strings and arrays */
   const char **names; /* open-addressed set of the interned strings */
   uint32_t n_names, cap_names;
+  /* Made by the first reader of a label or hex key, once the program is
+   * complete (it is not changed after); readers may be several threads,
+   * so it is published with a compare-and-swap. */
+  _Atomic(sy__labels *) labels;
 };
 
 /* Appends an instruction (copying what it points to into the program's
  * arena); returns its index or < 0. */
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
-/* Fills key/key_hex/text of instruction i from its fields and args. */
+/* Fills the key of instruction i from its fields and args. */
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
                       size_t extra_len);
-/* Fills key_hex and text from the key and fields (no hashing). */
-void sy__instr_label(sy_program *prog, uint32_t i);
+/* Step i's label for humans ("apply model (std.logreg)"; "?" when memory
+ * ran out) and its key in hex ("" then). Both live as long as the program;
+ * the first call makes them for every step. The program must be complete
+ * (no emit after). Safe from several threads. */
+const char *sy__instr_text(const sy_program *prog, uint32_t i);
+const char *sy__instr_key_hex(const sy_program *prog, uint32_t i);
 /* Serialized form (versioned, checksummed, little-endian). */
 int sy__program_encode(const sy_program *prog, void **buf, size_t *len);
 int sy__program_decode(const void *buf, size_t len, sy_program **out,

@@ -77,6 +77,10 @@ static void try_decode(const uint8_t *data, size_t size) {
       abort(); /* the format is canonical */
     free(buf);
   }
+  /* Labels are made from the decoded fields on first use. */
+  for (uint32_t i = 0; i < prog->n; i++)
+    if (!*sy__instr_text(prog, i) || strlen(sy__instr_key_hex(prog, i)) != 32)
+      abort();
   sy_program_free(prog);
 }
 

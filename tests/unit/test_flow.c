@@ -708,6 +708,41 @@ static void test_flow_sink_forms(void) {
                                "string");
 }
 
+/* A long actors list keeps its children where the parser pushed them;
+ * what the parser reads after it (a group, its keys) must not be
+ * disturbed by that, and lines stay right. */
+static void test_flow_long_list(void) {
+  enum { N = 6000 };
+  size_t cap = (size_t)N * 64 + 256, used = 0;
+  char *text = malloc(cap);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+  used += (size_t)snprintf(text + used, cap - used,
+                           "name = \"long\";\nactors = (\n");
+  for (int i = 0; i < N; i++)
+    used += (size_t)snprintf(text + used, cap - used,
+                             "  { id = \"n%d\"; actor = \"test.scale\"; }%s\n",
+                             i, i + 1 < N ? "," : "");
+  snprintf(text + used, cap - used,
+           ");\nsink = { instance = \"out\"; input = \"n17\"; };\n");
+  sy_flow *flow = load_ok(text);
+  free(text);
+  CU_ASSERT_EQUAL_FATAL(flow->n_nodes, N);
+  CU_ASSERT_STRING_EQUAL(flow->nodes[0].id, "n0");
+  CU_ASSERT_EQUAL(flow->nodes[0].line, 3);
+  CU_ASSERT_STRING_EQUAL(flow->nodes[N - 1].id, "n5999");
+  CU_ASSERT_STRING_EQUAL(flow->nodes[N - 1].actor, "test.scale");
+  CU_ASSERT_EQUAL(flow->nodes[N - 1].line, N + 2);
+  CU_ASSERT_STRING_EQUAL(flow->nodes[N - 1].inputs[0].node, "n5998");
+  CU_ASSERT_STRING_EQUAL(flow->sink.instance, "out");
+  CU_ASSERT_STRING_EQUAL(flow->sink.input.node, "n17");
+  CU_ASSERT_EQUAL(flow->sink.line, N + 4);
+  CU_ASSERT_EQUAL(sy__flow_validate(flow, cat, NULL, NULL, NULL), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(flow->order);
+  CU_ASSERT_EQUAL(flow->order[N - 1], N - 1);
+  CU_ASSERT_EQUAL(flow->sink.input.target, 17);
+  sy__flow_free(flow);
+}
+
 /* ---- validation --------------------------------------------------------- */
 
 static void test_flow_validate_ok(void) {
@@ -781,6 +816,26 @@ static void test_flow_duplicate_id(void) {
   CU_ASSERT_EQUAL(p.n, 1);
   ASSERT_CONTAINS(err.message, "pipeline.flow:5: duplicate id 'a' (first "
                                "defined at pipeline.flow:3)");
+}
+
+/* A default input names the previous node's id; when an earlier node
+ * has that id too, the input means the earlier one (ids resolve to the
+ * first node with them), not the previous node. */
+static void test_flow_default_input_with_duplicate_id(void) {
+  sy_flow *flow = load_ok("name = \"x\";\n"
+                          "actors = (\n"
+                          "  { id = \"a\"; actor = \"test.scale\"; },\n"
+                          "  { id = \"a\"; actor = \"test.scale\"; },\n"
+                          "  { id = \"c\"; actor = \"test.scale\"; } );\n");
+  problems p = {0};
+  sy_error err;
+  CU_ASSERT_EQUAL(sy__flow_validate(flow, cat, collect, &p, &err), SY_EEXIST);
+  CU_ASSERT_EQUAL_FATAL(flow->nodes[2].n_inputs, 1);
+  CU_ASSERT_STRING_EQUAL(flow->nodes[2].inputs[0].node, "a");
+  CU_ASSERT_EQUAL(flow->nodes[2].inputs[0].target, 0);
+  CU_ASSERT_EQUAL(flow->nodes[1].inputs[0].target, 0);
+  CU_ASSERT_EQUAL(flow->nodes[0].inputs[0].target, -1);
+  sy__flow_free(flow);
 }
 
 static void test_flow_source_id_is_duplicate(void) {
@@ -1068,9 +1123,11 @@ int main(void) {
       T(test_flow_bad_output_syntax),
       T(test_flow_bad_params),
       T(test_flow_sink_forms),
+      T(test_flow_long_list),
       T(test_flow_validate_ok),
       T(test_flow_order_ties_keep_file_order),
       T(test_flow_duplicate_id),
+      T(test_flow_default_input_with_duplicate_id),
       T(test_flow_source_id_is_duplicate),
       T(test_flow_unknown_actor),
       T(test_flow_unknown_input),

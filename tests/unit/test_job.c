@@ -8,6 +8,7 @@
  * a program saved to a file and loaded back.
  */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +289,9 @@ static void test_job_program_file_round_trip(void) {
   CU_ASSERT_EQUAL(back->n, prog->n);
   for (uint32_t i = 0; i < prog->n && i < back->n; i++) {
     CU_ASSERT_EQUAL(memcmp(prog->code[i].key, back->code[i].key, 16), 0);
-    CU_ASSERT_STRING_EQUAL(prog->code[i].text, back->code[i].text);
+    CU_ASSERT_STRING_EQUAL(sy__instr_text(prog, i), sy__instr_text(back, i));
+    CU_ASSERT_STRING_EQUAL(sy__instr_key_hex(prog, i),
+                           sy__instr_key_hex(back, i));
   }
   /* The loaded program runs and gives the same output. */
   sy_job *job = NULL;
@@ -345,7 +348,7 @@ static void test_job_keys_change_only_downstream(void) {
                      strcmp(node, "model") == 0 || strcmp(node, "sink") == 0;
     int same = memcmp(a->code[i].key, b->code[i].key, 16) == 0;
     if (downstream == same)
-      fprintf(stderr, "step %u (%s): key %s\n", i, a->code[i].text,
+      fprintf(stderr, "step %u (%s): key %s\n", i, sy__instr_text(a, i),
               same ? "unchanged" : "changed");
     CU_ASSERT_NOT_EQUAL(downstream, same);
   }
@@ -416,6 +419,68 @@ static void test_job_exec_stored_needs_storage(void) {
   sy_platform_close(p);
 }
 
+/* Labels and hex keys are made when first asked for, by whichever
+ * thread asks first; every thread then reads the same strings. */
+static void *first_label(void *ud) {
+  return (void *)sy__instr_text((const sy_program *)ud, 0);
+}
+
+static void test_job_labels_made_on_first_use(void) {
+  sy_platform *p = open_platform("labels.csv");
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
+                                           NULL, stderr, &prog, &err),
+                        0);
+  pthread_t t[2];
+  void *got[2] = {NULL, NULL};
+  for (int k = 0; k < 2; k++)
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t[k], NULL, first_label, prog), 0);
+  for (int k = 0; k < 2; k++)
+    pthread_join(t[k], &got[k]);
+  CU_ASSERT_PTR_NOT_NULL(got[0]);
+  CU_ASSERT_PTR_EQUAL(got[0], got[1]);
+  CU_ASSERT_PTR_EQUAL(got[0], sy__instr_text(prog, 0));
+  int seen = 0;
+  for (uint32_t i = 0; i < prog->n; i++) {
+    char hex[33];
+    sy__hex(prog->code[i].key, 16, hex);
+    CU_ASSERT_STRING_EQUAL(sy__instr_key_hex(prog, i), hex);
+    const char *text = sy__instr_text(prog, i);
+    switch (prog->code[i].op) {
+    case SY_OP_FEED:
+      CU_ASSERT_STRING_EQUAL(text, "feed data:points");
+      seen |= 1;
+      break;
+    case SY_OP_SINK:
+      CU_ASSERT_STRING_EQUAL(text, "sink out");
+      seen |= 2;
+      break;
+    case SY_OP_APPLY:
+      if (strcmp(prog->code[i].node, "model") == 0) {
+        CU_ASSERT_STRING_EQUAL(text, "apply model (std.linreg)");
+        seen |= 4;
+      }
+      break;
+    case SY_OP_GET:
+      if (prog->code[i].index == 1) {
+        CU_ASSERT_STRING_EQUAL(text, "get source[1]");
+        seen |= 8;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  CU_ASSERT_EQUAL(seen, 15);
+  /* Past the end: no label, no key. */
+  CU_ASSERT_STRING_EQUAL(sy__instr_text(prog, prog->n), "?");
+  CU_ASSERT_STRING_EQUAL(sy__instr_key_hex(prog, prog->n), "");
+  sy_program_free(prog);
+  sy_platform_close(p);
+}
+
 static void test_job_train_needs_label(void) {
   write_file("nolabel.flow",
              "name = \"nolabel\";\n"
@@ -449,6 +514,8 @@ int main(void) {
   CU_add_test(s, "test_job_keys_change_only_downstream",
               test_job_keys_change_only_downstream);
   CU_add_test(s, "test_job_train_needs_label", test_job_train_needs_label);
+  CU_add_test(s, "test_job_labels_made_on_first_use",
+              test_job_labels_made_on_first_use);
   CU_add_test(s, "test_job_exec_stored_matches_inline",
               test_job_exec_stored_matches_inline);
   CU_add_test(s, "test_job_exec_stored_needs_storage",
