@@ -229,25 +229,25 @@ static const void *get(rbuf *r, size_t n) {
   r->off += n;
   return q;
 }
+/* Copies the next n bytes into v (left zeroed when they are missing). */
+static void get_into(rbuf *r, void *v, size_t n) {
+  const void *q = get(r, n);
+  if (q)
+    memcpy(v, q, n);
+}
 static uint32_t get_u32(rbuf *r) {
   uint32_t v = 0;
-  const void *q = get(r, sizeof v);
-  if (q)
-    memcpy(&v, q, sizeof v);
+  get_into(r, &v, sizeof v);
   return v;
 }
 static int32_t get_i32(rbuf *r) {
   int32_t v = 0;
-  const void *q = get(r, sizeof v);
-  if (q)
-    memcpy(&v, q, sizeof v);
+  get_into(r, &v, sizeof v);
   return v;
 }
 static uint64_t get_u64(rbuf *r) {
   uint64_t v = 0;
-  const void *q = get(r, sizeof v);
-  if (q)
-    memcpy(&v, q, sizeof v);
+  get_into(r, &v, sizeof v);
   return v;
 }
 static uint8_t get_u8(rbuf *r) {
@@ -857,18 +857,11 @@ static void step_done(root *R, size_t s) {
  * in node.have), except a COMMIT's bundle, which the job reports. */
 static void tell_job(root *R, size_t s) {
   node *nd = R->nd;
-  if (sy_job_step_op(nd->job, s) != SY_OP_COMMIT)
+  if (sy_job_step_op(nd->job, s) != SY_OP_COMMIT || nd->n_out[s] != 1)
     return; /* nothing else of ours is in the job's tables */
-  uint32_t n_out = nd->n_out[s];
-  sy_value *small[8] = {0};
-  sy_value **out = n_out <= 8 ? small : calloc(n_out, sizeof *out);
-  if (!out)
-    return;
-  if (sy_job_step_op(nd->job, s) == SY_OP_COMMIT && nd->have[s])
-    out[0] = sy_value_ref(nd->have[s][0].v);
-  (void)sy_job_step_done(nd->job, s, out);
-  if (out != small)
-    free(out);
+  /* A COMMIT has one output, the bundle; it runs here, so we hold it. */
+  sy_value *bundle = nd->have[s] ? sy_value_ref(nd->have[s][0].v) : NULL;
+  (void)sy_job_step_done(nd->job, s, &bundle);
 }
 
 static void skip_downstream(root *R, size_t s) {
@@ -970,10 +963,10 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
   return 0;
 }
 
-/* Input bytes of step s that rank r already holds. */
-static uint64_t local_bytes(root *R, size_t s, int r, size_t *src,
-                            uint32_t *k) {
-  size_t na = step_refs(R->nd->job, s, src, k);
+/* Input bytes that rank r already holds, of the na inputs in src/k (as
+ * step_refs() resolved them). */
+static uint64_t local_bytes(const root *R, size_t na, int r,
+                            const size_t *src, const uint32_t *k) {
   uint64_t sum = 0;
   for (size_t i = 0; i < na; i++)
     if (R->loc[src[i]] == r)
@@ -1124,11 +1117,12 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
   node *nd = R->nd;
   int best = -1;
   uint64_t best_bytes = 0;
+  size_t na = step_refs(nd->job, s, src, k);
   for (int i = 0; i < nd->size - 1; i++) {
     int r = 1 + (int)((R->rr + (unsigned)i) % (unsigned)(nd->size - 1));
     if (R->on[r] > 0)
       continue;
-    uint64_t b = local_bytes(R, s, r, src, k);
+    uint64_t b = local_bytes(R, na, r, src, k);
     if (best < 0 || b > best_bytes) {
       best = r;
       best_bytes = b;
