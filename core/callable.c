@@ -366,3 +366,330 @@ int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
     c->chain_tried = 0; /* out of memory: try again after the next call */
   return rc;
 }
+
+/* ---- the row path (sy_row_call) ------------------------------------ */
+
+/* Where a step's output row lies during a row call: the cells of buffer
+ * `buf` (0: the request row; i + 1: stage i's output) at idx[0..w), named
+ * names[0..w). A pure selection (std.select, std.drop, std.head) only
+ * makes a new view; a kernel reads a view and writes a new buffer. */
+typedef struct row_view {
+  int ok;            /* 0: not a row (the label, a multi-output step) */
+  uint32_t buf;
+  uint32_t w;
+  uint32_t *idx;     /* owned */
+  const char **names; /* owned array; the strings are the request's copies
+                         or the actor instances' */
+} row_view;
+
+typedef struct row_stage {
+  sy_row_fn fn;
+  const void *ctx;
+  uint32_t src;      /* the buffer it reads */
+  uint32_t n_gather;
+  uint32_t *gather;  /* NULL: reads src as it is; else src[gather[k]] */
+  double *gbuf;      /* the gathered row */
+  double *dst;       /* its output row; NULL: the caller's out */
+} row_stage;
+
+typedef struct row_release {
+  void (*fn)(void *ctx);
+  void *ctx;
+} row_release;
+
+struct sy_row_call {
+  row_stage *st;
+  uint32_t n_stages;
+  uint32_t width;         /* of the result row */
+  int res_direct;         /* the last stage writes into out */
+  uint32_t res_src;       /* else out[j] = buffer(res_src)[res_idx[j]] */
+  uint32_t *res_idx;
+  const char **res_names;
+  char **names;           /* the request's column names, copied */
+  uint32_t n_names;
+  row_release *rel;
+  uint32_t n_rel;
+};
+
+/* The widest row one kernel may produce. */
+#define ROW_CAP 4096u
+
+void sy_row_call_free(sy_row_call *r) {
+  if (!r)
+    return;
+  for (uint32_t i = 0; i < r->n_rel; i++)
+    r->rel[i].fn(r->rel[i].ctx);
+  free(r->rel);
+  for (uint32_t i = 0; r->st && i < r->n_stages; i++) {
+    free(r->st[i].gather);
+    free(r->st[i].gbuf);
+    free(r->st[i].dst);
+  }
+  free(r->st);
+  free(r->res_idx);
+  free(r->res_names);
+  for (uint32_t i = 0; r->names && i < r->n_names; i++)
+    free(r->names[i]);
+  free(r->names);
+  free(r);
+}
+
+size_t sy_row_call_width(const sy_row_call *r) {
+  return r ? r->width : 0;
+}
+
+const char *sy_row_call_name(const sy_row_call *r, size_t i) {
+  return r && i < r->width ? r->res_names[i] : NULL;
+}
+
+void sy_row_call_run(sy_row_call *r, const double *in, double *out) {
+  for (uint32_t i = 0; i < r->n_stages; i++) {
+    const row_stage *st = &r->st[i];
+    const double *src = st->src ? r->st[st->src - 1].dst : in;
+    if (st->gather) {
+      for (uint32_t k = 0; k < st->n_gather; k++)
+        st->gbuf[k] = src[st->gather[k]];
+      src = st->gbuf;
+    }
+    st->fn(st->ctx, src, st->dst ? st->dst : out);
+  }
+  if (!r->res_direct) {
+    const double *src = r->res_src ? r->st[r->res_src - 1].dst : in;
+    for (uint32_t j = 0; j < r->width; j++)
+      out[j] = src[r->res_idx[j]];
+  }
+}
+
+static int row_view_set(row_view *v, uint32_t buf, uint32_t w) {
+  v->ok = 1;
+  v->buf = buf;
+  v->w = w;
+  v->idx = malloc((w ? w : 1) * sizeof *v->idx);
+  v->names = malloc((w ? w : 1) * sizeof *v->names);
+  return v->idx && v->names ? 0 : SY_ENOMEM;
+}
+
+/* One APPLY step: asks its actor for a kernel over the view it reads and
+ * makes the step's view (and a stage, unless the kernel is a map). */
+static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
+                         uint32_t **widths, uint32_t s, const char **names,
+                         uint32_t *map, sy_error *err) {
+  const sy_instr *ins = &c->prog->code[s];
+  uint32_t skip = ins->flags & SY_INSTR_STATE_IN ? 1 : 0;
+  if (ins->n_args - skip != 1 || ins->n_outputs != 1)
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s (%s) takes %u inputs and makes %u outputs; "
+                        "the row path runs one-input, one-output actors only",
+                        ins->node, ins->target, ins->n_args - skip,
+                        ins->n_outputs);
+  const row_view *v = &views[ins->args[skip]];
+  if (!v->ok)
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s (%s) reads an output that is not a row of "
+                        "numbers",
+                        ins->node, ins->target);
+  const sy_value *state =
+      skip ? sy__job_output(c->job, ins->args[0], 0) : NULL;
+  actor_slot *a = NULL;
+  int rc = sy__job_actor(c->job, s, state, &a, err);
+  if (rc)
+    return rc;
+  const sy_actor_ops *ops = a->provider->ops;
+  if (!SY_ACTOR_HAS_PREPARE_ROW(ops))
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s (%s): the actor has no row kernel; use "
+                        "sy_callable_call",
+                        ins->node, ins->target);
+  sy_row_kernel k = {.size = sizeof k,
+                     .n_in = v->w,
+                     .in_names = v->names,
+                     .cap = ROW_CAP,
+                     .out_names = names,
+                     .map = map};
+  if ((rc = ops->prepare_row(a->self, &k, err)) != 0) {
+    sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
+    return rc < 0 ? rc : SY_EPLUGIN;
+  }
+  if (k.fn && k.release) {
+    row_release *rel = realloc(r->rel, (r->n_rel + 1) * sizeof *rel);
+    if (!rel) {
+      k.release(k.ctx);
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    }
+    r->rel = rel;
+    r->rel[r->n_rel++] = (row_release){k.release, k.ctx};
+  }
+  int bad = k.n_out > ROW_CAP;
+  for (uint32_t j = 0; !bad && j < k.n_out; j++)
+    bad = !names[j] || (!k.fn && map[j] >= v->w);
+  if (bad)
+    return sy_error_set(err, SY_EPLUGIN,
+                        "%s (%s): prepare_row returned a bad kernel",
+                        ins->node, ins->target);
+  row_view *o = &views[s];
+  if (!k.fn) {
+    if (row_view_set(o, v->buf, k.n_out))
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    for (uint32_t j = 0; j < k.n_out; j++) {
+      o->idx[j] = v->idx[map[j]];
+      o->names[j] = names[j];
+    }
+    return 0;
+  }
+  row_stage *st = realloc(r->st, (r->n_stages + 1) * sizeof *st);
+  uint32_t *w = realloc(*widths, (r->n_stages + 2) * sizeof *w);
+  if (st)
+    r->st = st;
+  if (w)
+    *widths = w;
+  if (!st || !w)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  st = &r->st[r->n_stages];
+  memset(st, 0, sizeof *st);
+  r->n_stages++;
+  st->fn = k.fn;
+  st->ctx = k.ctx;
+  st->src = v->buf;
+  int identity = v->w == (*widths)[v->buf];
+  for (uint32_t j = 0; identity && j < v->w; j++)
+    identity = v->idx[j] == j;
+  if (!identity) {
+    st->n_gather = v->w;
+    st->gather = malloc((v->w ? v->w : 1) * sizeof *st->gather);
+    st->gbuf = malloc((v->w ? v->w : 1) * sizeof *st->gbuf);
+    if (!st->gather || !st->gbuf)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    memcpy(st->gather, v->idx, v->w * sizeof *st->gather);
+  }
+  st->dst = malloc((k.n_out ? k.n_out : 1) * sizeof *st->dst);
+  (*widths)[r->n_stages] = k.n_out;
+  if (!st->dst || row_view_set(o, r->n_stages, k.n_out))
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (uint32_t j = 0; j < k.n_out; j++) {
+    o->idx[j] = j;
+    o->names[j] = names[j];
+  }
+  return 0;
+}
+
+int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
+                         sy_row_call **out, sy_error *err) {
+  *out = NULL;
+  if (n > ROW_CAP)
+    return sy_error_set(err, SY_ETOOBIG, "a row of %zu columns is too wide "
+                        "(at most %u)", n, ROW_CAP);
+  for (size_t i = 0; i < n; i++) {
+    if (!names[i] || !*names[i])
+      return sy_error_set(err, SY_EINVAL, "column %zu has no name", i);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0)
+        return sy_error_set(err, SY_EINVAL, "column '%s' is given twice",
+                            names[i]);
+  }
+  const sy_program *prog = c->prog;
+  const sy_instr *feed = &prog->code[c->feed];
+  sy_row_call *r = calloc(1, sizeof *r);
+  row_view *views = calloc(prog->n ? prog->n : 1, sizeof *views);
+  uint32_t *widths = malloc(sizeof *widths);
+  const char **tnames = malloc(ROW_CAP * sizeof *tnames);
+  uint32_t *tmap = malloc(ROW_CAP * sizeof *tmap);
+  int rc = 0;
+  if (!r || !views || !widths || !tnames || !tmap ||
+      !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  r->n_names = (uint32_t)n;
+  for (size_t i = 0; i < n; i++)
+    if (!(r->names[i] = strdup(names[i]))) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      goto done;
+    }
+  widths[0] = (uint32_t)n;
+  /* The features: every request column but the label. */
+  if (feed->n_outputs > 2) {
+    rc = sy_error_set(err, SY_ENOTSUP, "the feed makes %u outputs",
+                      feed->n_outputs);
+    goto done;
+  }
+  row_view *fv = &views[c->feed];
+  if (row_view_set(fv, 0, (uint32_t)n)) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  fv->w = 0;
+  for (uint32_t i = 0; i < (uint32_t)n; i++)
+    if (feed->n_outputs == 1 || strcmp(r->names[i], feed->label) != 0) {
+      fv->idx[fv->w] = i;
+      fv->names[fv->w++] = r->names[i];
+    }
+  for (uint32_t i = 0; rc == 0 && i < c->n_run; i++) {
+    uint32_t s = c->run[i];
+    const sy_instr *ins = &prog->code[s];
+    if (ins->op == SY_OP_GET) {
+      /* Output 0 of the feed is the features; anything else (the label,
+       * one of several outputs) is not a row this path can carry. */
+      const row_view *v = &views[ins->args[0]];
+      if (ins->n_args == 1 && ins->index == 0 &&
+          (ins->args[0] == c->feed || prog->code[ins->args[0]].n_outputs == 1)
+          && v->ok) {
+        if (row_view_set(&views[s], v->buf, v->w)) {
+          rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+          break;
+        }
+        memcpy(views[s].idx, v->idx, v->w * sizeof *v->idx);
+        memcpy(views[s].names, v->names, v->w * sizeof *v->names);
+      }
+      continue;
+    }
+    if (ins->op != SY_OP_APPLY) {
+      rc = sy_error_set(err, SY_ENOTSUP, "step %u (%s) is not an apply step",
+                        s, sy__instr_text(prog, s));
+      break;
+    }
+    rc = row_bind_step(c, r, views, &widths, s, tnames, tmap, err);
+    if (rc)
+      sy_error_prefix(err, "step %u (%s)", s, sy__instr_text(prog, s));
+  }
+  if (rc)
+    goto done;
+  const row_view *res = &views[c->result];
+  if (!res->ok) {
+    rc = sy_error_set(err, SY_ENOTSUP, "the result is not a row of numbers");
+    goto done;
+  }
+  r->width = res->w;
+  r->res_src = res->buf;
+  r->res_idx = malloc((res->w ? res->w : 1) * sizeof *r->res_idx);
+  r->res_names = malloc((res->w ? res->w : 1) * sizeof *r->res_names);
+  if (!r->res_idx || !r->res_names) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  memcpy(r->res_idx, res->idx, res->w * sizeof *res->idx);
+  memcpy(r->res_names, res->names, res->w * sizeof *res->names);
+  /* When the result is the last kernel's whole row, that kernel writes
+   * straight into the caller's array. */
+  int identity = r->n_stages && res->buf == r->n_stages &&
+                 res->w == widths[res->buf];
+  for (uint32_t j = 0; identity && j < res->w; j++)
+    identity = res->idx[j] == j;
+  if (identity) {
+    r->res_direct = 1;
+    free(r->st[r->n_stages - 1].dst);
+    r->st[r->n_stages - 1].dst = NULL;
+  }
+  *out = r;
+  r = NULL;
+done:
+  for (uint32_t s = 0; views && s < prog->n; s++) {
+    free(views[s].idx);
+    free(views[s].names);
+  }
+  free(views);
+  free(widths);
+  free(tnames);
+  free(tmap);
+  sy_row_call_free(r);
+  return rc;
+}

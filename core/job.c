@@ -199,15 +199,9 @@ static int exec_feed(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   return rc;
 }
 
-static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
-                      size_t n_in, sy_value **out, sy_error *err) {
+int sy__job_actor(sy_job *job, size_t s, const sy_value *state,
+                  actor_slot **out, sy_error *err) {
   const sy_instr *in = &job->prog->code[s];
-  const sy_value *state = NULL;
-  if (in->flags & SY_INSTR_STATE_IN) {
-    state = vin[0];
-    vin++;
-    n_in--;
-  }
   /* The group is looked at first: a grouped step never reads its own
    * actors[] entry, whose pages then stay untouched (a page fault costs
    * more than a thousand empty steps on some virtual machines). */
@@ -244,6 +238,24 @@ static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
     sy_value_unref(a->state);
     a->state = sy_value_ref((sy_value *)state);
   }
+  *out = a;
+  return 0;
+}
+
+static int exec_apply(sy_job *job, size_t s, const sy_value *const *vin,
+                      size_t n_in, sy_value **out, sy_error *err) {
+  const sy_instr *in = &job->prog->code[s];
+  const sy_value *state = NULL;
+  if (in->flags & SY_INSTR_STATE_IN) {
+    state = vin[0];
+    vin++;
+    n_in--;
+  }
+  actor_slot *a = NULL;
+  int rc = sy__job_actor(job, s, state, &a, err);
+  if (rc)
+    return rc;
+  const sy_actor_ops *ops = actor_ops(a);
   for (uint32_t k = 0; k < in->n_outputs; k++)
     out[k] = NULL;
   rc = ops->apply(a->self, vin, n_in, out, err);

@@ -74,6 +74,12 @@ struct sy_job {
 };
 
 
+/* The actor instance of APPLY step s, made on first use (shared by the
+ * step's group) and loaded with state when that is not NULL and not
+ * already loaded: what exec_apply runs apply on. */
+int sy__job_actor(sy_job *job, size_t s, const sy_value *state,
+                  actor_slot **out, sy_error *err);
+
 /* sy_job_new, with bind_io = 0 to skip creating the feed and sink
  * instances (the callable replaces both). */
 int sy__job_new(sy_platform *p, const sy_program *prog,

@@ -43,6 +43,43 @@ extern "C" {
 #define SY_ACTOR_SUPERVISED 0x2u  /* train wants the label column */
 #define SY_ACTOR_INCREMENTAL 0x4u /* train continues from a loaded state */
 
+/* ---- row kernels (since ABI 1.2) ------------------------------------
+ *
+ * The fastest serving path (sy_row_call, flow.h) runs a flow on one row of
+ * numbers with no frame at all: when it is bound, each actor compiles a
+ * kernel for the columns it will be given, and each call then only runs
+ * the kernels on arrays of doubles.
+ *
+ * prepare_row is told the input row's column names (n_in, in_names: every
+ * cell an f64, never null) and fills in the output row's: n_out names in
+ * out_names[] (each either one of in_names[] or a string the instance
+ * owns), and either a map (fn NULL: output column j is input column
+ * map[j], a pure selection that costs nothing per call) or a kernel fn
+ * with its ctx. Running the kernel on a row must give exactly what apply
+ * gives on a one-row frame with those columns, bit for bit: the output
+ * frame's cells, all f64 and non-null, in column order. Where that cannot
+ * hold (a string or integer output, a null, a row count other than one)
+ * prepare_row returns SY_ENOTSUP with a message saying why; an input that
+ * apply would refuse gets apply's error. The kernel only reads ctx and the
+ * instance, and may run from several threads at once; release (when not
+ * NULL) frees ctx, before the instance is destroyed or loads a state. */
+typedef void (*sy_row_fn)(const void *ctx, const double *in, double *out);
+
+typedef struct sy_row_kernel {
+  uint32_t size;                /* sizeof(sy_row_kernel) as the core saw it */
+  /* Set by the core: */
+  uint32_t n_in;                /* columns of the input row */
+  const char *const *in_names;  /* their names */
+  uint32_t cap;                 /* room in out_names[] and map[] */
+  /* Set by prepare_row: */
+  uint32_t n_out;               /* columns of the output row, <= cap */
+  const char **out_names;       /* room for cap names, made by the core */
+  uint32_t *map;                /* room for cap entries, made by the core */
+  sy_row_fn fn;                 /* NULL: the output is in[map[j]] */
+  void *ctx;                    /* fn's first argument */
+  void (*release)(void *ctx);   /* frees ctx, or NULL */
+} sy_row_kernel;
+
 typedef struct sy_actor_ops {
   uint32_t size;       /* sizeof(sy_actor_ops) as the plugin saw it */
   uint32_t min_inputs; /* at least 0 */
@@ -76,6 +113,10 @@ typedef struct sy_actor_ops {
    * only read; each concurrent caller passes its own out[]. */
   int (*apply_into)(void *self, const sy_value *const *in, size_t n_in,
                     sy_value **out, sy_error *err);
+  /* Since ABI 1.2; optional (check SY_ACTOR_HAS_PREPARE_ROW). Compiles a
+   * row kernel for a one-input actor (see sy_row_kernel above). Called
+   * after the state is loaded; reads the instance only. */
+  int (*prepare_row)(const void *self, sy_row_kernel *k, sy_error *err);
 } sy_actor_ops;
 
 /* Whether ops (as the plugin laid it out) has a non-NULL apply_into.
@@ -84,6 +125,12 @@ typedef struct sy_actor_ops {
   ((ops)->size >= offsetof(sy_actor_ops, apply_into) +                        \
                       sizeof((ops)->apply_into) &&                            \
    (ops)->apply_into != NULL)
+
+/* Whether ops has a non-NULL prepare_row. Since ABI 1.2. */
+#define SY_ACTOR_HAS_PREPARE_ROW(ops)                                         \
+  ((ops)->size >= offsetof(sy_actor_ops, prepare_row) +                       \
+                      sizeof((ops)->prepare_row) &&                           \
+   (ops)->prepare_row != NULL)
 
 #ifdef __cplusplus
 }

@@ -119,6 +119,34 @@ SY_API int sy_callable_call(sy_callable *c, const sy_value *input,
                             sy_value **output, sy_error *err);
 SY_API void sy_callable_free(sy_callable *c);
 
+/* One row of numbers in, one row of numbers out: the callable compiled
+ * down to its actors' row kernels (actor.h), for a server answering one
+ * request at a time. A row call is bound once to the request's column
+ * names; each call then takes the row's cells as doubles (never null)
+ * and writes the result row's cells, with no frame, no allocation and no
+ * name looked up. The results equal sy_callable_call's on a one-row
+ * frame of those f64 columns, bit for bit. Since ABI 1.2. */
+typedef struct sy_row_call sy_row_call;
+
+/* Binds a row call to the request columns names[0..n) (the label column,
+ * if the flow's source names one and it is among them, is set aside as
+ * sy_callable_call does). Fails with SY_ENOTSUP, naming the step, when
+ * the flow cannot run on rows: a step that is not a one-input actor with
+ * prepare_row (std.concat, std.logreg, sys.exec, ...), a result that is
+ * not all f64; use sy_callable_call for those. Loads the states the flow
+ * needs, as a first call would. The callable must outlive the row call;
+ * the names are copied. */
+SY_API int sy_callable_bind_row(sy_callable *c, const char *const *names,
+                                size_t n, sy_row_call **out, sy_error *err);
+/* Columns in the result row, and their names (valid while r lives). */
+SY_API size_t sy_row_call_width(const sy_row_call *r);
+SY_API const char *sy_row_call_name(const sy_row_call *r, size_t i);
+/* in: one double per bound column, in the order given to bind; out: room
+ * for sy_row_call_width() doubles. One thread at a time per row call;
+ * row calls of one callable may run concurrently. */
+SY_API void sy_row_call_run(sy_row_call *r, const double *in, double *out);
+SY_API void sy_row_call_free(sy_row_call *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -183,6 +183,50 @@ void std_matrix_free(std_matrix *m) {
   memset(m, 0, sizeof *m);
 }
 
+int std_row_probe(const char *actor,
+                  int (*apply)(void *, const sy_value *const *, size_t,
+                               sy_value **, sy_error *),
+                  const void *self, const sy_row_kernel *k, size_t *width,
+                  sy_error *err) {
+  sy_value *f = NULL, *o = NULL;
+  const double zero = 0.0;
+  int rc = sy_frame_new(1, &f);
+  for (uint32_t c = 0; rc == 0 && c < k->n_in; c++)
+    rc = sy_frame_add_f64(f, k->in_names[c], &zero, NULL);
+  if (rc) {
+    sy_value_unref(f);
+    return sy_error_set(err, rc, "%s: %s", actor, sy_strerror(rc));
+  }
+  const sy_value *in[1] = {f};
+  /* apply only reads the instance (the actor contract). */
+  rc = apply((void *)self, in, 1, &o, err);
+  sy_value_unref(f);
+  if (rc)
+    return rc;
+  size_t cols = sy_frame_cols(o);
+  if (sy_value_type_of(o) != SY_VALUE_FRAME || sy_frame_rows(o) != 1)
+    rc = sy_error_set(err, SY_ENOTSUP,
+                      "%s: the result of one row is not one row", actor);
+  for (size_t c = 0; rc == 0 && c < cols; c++)
+    if (sy_frame_col_type(o, c) != SY_COL_F64 || sy_frame_valid(o, c))
+      rc = sy_error_set(err, SY_ENOTSUP,
+                        "%s: output column '%s' is not f64 without nulls", actor,
+                        sy_frame_col_name(o, c));
+  if (rc == 0 && cols > k->cap)
+    rc = sy_error_set(err, SY_ENOTSUP, "%s: %zu output columns are too many",
+                      actor, cols);
+  sy_value_unref(o);
+  *width = cols;
+  return rc;
+}
+
+int std_row_find(const sy_row_kernel *k, const char *name) {
+  for (uint32_t c = 0; c < k->n_in; c++)
+    if (strcmp(k->in_names[c], name) == 0)
+      return (int)c;
+  return -1;
+}
+
 int std_matrix_from_frame(const char *actor, const sy_value *f,
                           const char *const *want, size_t nwant, std_matrix *m,
                           sy_error *err) {

@@ -281,6 +281,57 @@ static int head_apply_into(void *self, const sy_value *const *in, size_t n_in,
   return std_into_fallback(head_apply, self, in, n_in, out, 1, err);
 }
 
+/* ---- prepare_row: select, drop and head are pure selections ------------ */
+
+static int select_prepare_row(const void *self, sy_row_kernel *k,
+                              sy_error *err) {
+  const columns_actor *a = self;
+  size_t width;
+  int rc = std_row_probe(a->name, select_apply, self, k, &width, err);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < a->n; i++) {
+    /* The probe found every column, so this cannot miss. */
+    k->map[i] = (uint32_t)std_row_find(k, a->columns[i]);
+    k->out_names[i] = a->columns[i];
+  }
+  k->n_out = (uint32_t)a->n;
+  return 0;
+}
+
+static int drop_prepare_row(const void *self, sy_row_kernel *k,
+                            sy_error *err) {
+  const columns_actor *a = self;
+  size_t width;
+  int rc = std_row_probe(a->name, drop_apply, self, k, &width, err);
+  if (rc)
+    return rc;
+  k->n_out = 0;
+  for (uint32_t c = 0; c < k->n_in; c++) {
+    bool dropped = false;
+    for (size_t i = 0; i < a->n && !dropped; i++)
+      dropped = strcmp(k->in_names[c], a->columns[i]) == 0;
+    if (!dropped) {
+      k->map[k->n_out] = c;
+      k->out_names[k->n_out++] = k->in_names[c];
+    }
+  }
+  return 0;
+}
+
+static int head_prepare_row(const void *self, sy_row_kernel *k,
+                            sy_error *err) {
+  const head_actor *a = self;
+  if (a->n == 0)
+    return sy_error_set(err, SY_ENOTSUP, "std.head: n = 0 leaves no row");
+  for (uint32_t c = 0; c < k->n_in; c++) {
+    k->map[c] = c;
+    k->out_names[c] = k->in_names[c];
+  }
+  k->n_out = k->n_in;
+  return 0;
+}
+
 /* ---- std.concat --------------------------------------------------------- */
 
 typedef struct concat_actor {
@@ -509,19 +560,22 @@ static const sy_actor_ops select_ops = {.size = sizeof(sy_actor_ops),
                                         .max_inputs = 1,
                                         .n_outputs = 1,
                                         .apply = select_apply,
-                                        .apply_into = select_apply_into};
+                                        .apply_into = select_apply_into,
+    .prepare_row = select_prepare_row};
 static const sy_actor_ops drop_ops = {.size = sizeof(sy_actor_ops),
                                       .min_inputs = 1,
                                       .max_inputs = 1,
                                       .n_outputs = 1,
                                       .apply = drop_apply,
-                                      .apply_into = drop_apply_into};
+                                      .apply_into = drop_apply_into,
+    .prepare_row = drop_prepare_row};
 static const sy_actor_ops head_ops = {.size = sizeof(sy_actor_ops),
                                       .min_inputs = 1,
                                       .max_inputs = 1,
                                       .n_outputs = 1,
                                       .apply = head_apply,
-                                      .apply_into = head_apply_into};
+                                      .apply_into = head_apply_into,
+    .prepare_row = head_prepare_row};
 /* concat has no apply_into: its inputs vary in number and shape, and it
  * is rarely on a one-row serving path. */
 static const sy_actor_ops concat_ops = {.size = sizeof(sy_actor_ops),

@@ -354,6 +354,57 @@ plain:
   return std_into_fallback(linreg_apply, self, in, n_in, out, 1, err);
 }
 
+/* The row kernel: the prediction with apply's arithmetic, in apply's
+ * order (intercept, then each coefficient times its feature), reading
+ * feature j at input position idx[j], or at j when `direct`. */
+typedef struct linreg_row {
+  size_t p;
+  double intercept;
+  const double *coef;
+  bool direct;
+  uint32_t idx[];
+} linreg_row;
+
+static void linreg_row_run(const void *ctx, const double *in, double *out) {
+  const linreg_row *k = ctx;
+  double s = k->intercept;
+  if (k->direct)
+    for (size_t j = 0; j < k->p; j++)
+      s += k->coef[j] * in[j];
+  else
+    for (size_t j = 0; j < k->p; j++)
+      s += k->coef[j] * in[k->idx[j]];
+  out[0] = s;
+}
+
+static int linreg_prepare_row(const void *self, sy_row_kernel *k,
+                              sy_error *err) {
+  const linreg *a = self;
+  const linreg_model *md = &a->model;
+  size_t width;
+  int rc = std_row_probe(ACTOR, linreg_apply, self, k, &width, err);
+  if (rc)
+    return rc;
+  linreg_row *r = malloc(sizeof *r + md->p * sizeof r->idx[0]);
+  if (!r)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  r->p = md->p;
+  r->intercept = md->intercept;
+  r->coef = md->coef;
+  r->direct = true;
+  /* The probe found every feature, so none of these misses. */
+  for (size_t j = 0; j < md->p; j++) {
+    r->idx[j] = (uint32_t)std_row_find(k, md->names[j]);
+    r->direct &= r->idx[j] == j;
+  }
+  k->n_out = 1;
+  k->out_names[0] = a->output;
+  k->fn = linreg_row_run;
+  k->ctx = r;
+  k->release = free;
+  return 0;
+}
+
 /* Payload: u32 features, f64 intercept, then per feature: str name,
  * f64 coefficient. */
 static int linreg_save(void *self, sy_value **state, sy_error *err) {
@@ -433,7 +484,8 @@ static const sy_actor_ops linreg_ops = {
     .train = linreg_train,
     .state_save = linreg_save,
     .state_load = linreg_load,
-    .apply_into = linreg_apply_into};
+    .apply_into = linreg_apply_into,
+    .prepare_row = linreg_prepare_row};
 
 const sy_provider std_linreg_provider = {
     sizeof(sy_provider),

@@ -539,16 +539,18 @@ static const sy_option logreg_options[] = {
      "Name of the output column holding the predicted class."},
     SY_OPTION_END};
 
-static const sy_actor_ops logreg_ops = {sizeof(sy_actor_ops),
-                                        1,
-                                        1,
-                                        1,
-                                        SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-                                        logreg_apply,
-                                        logreg_train,
-                                        logreg_save,
-                                        logreg_load,
-                                        NULL /* apply_into: not yet */};
+/* No apply_into or prepare_row yet: its output has the predicted class
+ * (an integer or string column), which a row of doubles cannot carry. */
+static const sy_actor_ops logreg_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+    .apply = logreg_apply,
+    .train = logreg_train,
+    .state_save = logreg_save,
+    .state_load = logreg_load};
 
 const sy_provider std_logreg_provider = {
     sizeof(sy_provider),

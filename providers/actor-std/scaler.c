@@ -257,24 +257,23 @@ fail:
 /* Writes the scaled cells of numeric column c of f (trained column st)
  * into dst[0..rows): the one place the arithmetic lives, for apply and
  * apply_into alike, so that both give the same bits. Null cells get 0. */
+static inline double scale_cell(const scaler *s, size_t st, double x) {
+  x -= s->with_mean ? s->stats.mean[st] : 0.0;
+  if (s->with_std)
+    x = s->stats.sd[st] > 0 ? x / s->stats.sd[st] : 0.0;
+  return x;
+}
+
 static void scale_column(const scaler *s, size_t st, const sy_value *f,
                          size_t c, double *dst) {
   size_t rows = sy_frame_rows(f);
-  double mean = s->with_mean ? s->stats.mean[st] : 0.0;
-  double sd = s->stats.sd[st];
   const uint8_t *valid = sy_frame_valid(f, c);
   const double *xf = sy_frame_f64(f, c);
   const int64_t *xi = sy_frame_i64(f, c);
-  for (size_t i = 0; i < rows; i++) {
-    if (valid && !valid[i]) {
-      dst[i] = 0.0;
-      continue;
-    }
-    double x = (xf ? xf[i] : (double)xi[i]) - mean;
-    if (s->with_std)
-      x = sd > 0 ? x / sd : 0.0;
-    dst[i] = x;
-  }
+  for (size_t i = 0; i < rows; i++)
+    dst[i] = valid && !valid[i]
+                 ? 0.0
+                 : scale_cell(s, st, xf ? xf[i] : (double)xi[i]);
 }
 
 static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
@@ -406,6 +405,76 @@ plain:
   return std_into_fallback(scaler_apply, self, in, n_in, out, 1, err);
 }
 
+/* The row kernel: scale_cell's arithmetic with each column's mean and
+ * deviation laid out in input order, so that the loop reads three arrays
+ * and nothing else. A pass-through column has pass[c] set. */
+typedef struct scaler_row {
+  uint32_t n;
+  bool with_std;
+  bool any_pass;
+  double *mean; /* 0.0 when not centring, as scale_cell subtracts */
+  double *sd;
+  bool *pass;
+} scaler_row;
+
+static void scaler_row_run(const void *ctx, const double *in, double *out) {
+  const scaler_row *k = ctx;
+  const double *m = k->mean, *d = k->sd;
+  if (!k->any_pass && k->with_std) {
+    for (uint32_t c = 0; c < k->n; c++) {
+      double x = in[c] - m[c];
+      out[c] = d[c] > 0 ? x / d[c] : 0.0;
+    }
+    return;
+  }
+  for (uint32_t c = 0; c < k->n; c++) {
+    if (k->pass[c]) {
+      out[c] = in[c];
+      continue;
+    }
+    double x = in[c] - m[c];
+    if (k->with_std)
+      x = d[c] > 0 ? x / d[c] : 0.0;
+    out[c] = x;
+  }
+}
+
+static int scaler_prepare_row(const void *self, sy_row_kernel *k,
+                              sy_error *err) {
+  const scaler *s = self;
+  size_t width;
+  int rc = std_row_probe(ACTOR, scaler_apply, self, k, &width, err);
+  if (rc)
+    return rc;
+  size_t n = k->n_in;
+  /* One block: the struct, then mean[n], sd[n], pass[n]. */
+  scaler_row *r = malloc(sizeof *r + n * (2 * sizeof(double) + 1));
+  if (!r)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  r->n = (uint32_t)n;
+  r->with_std = s->with_std;
+  r->any_pass = false;
+  r->mean = (double *)(r + 1);
+  r->sd = r->mean + n;
+  r->pass = (bool *)(r->sd + n);
+  for (size_t c = 0; c < n; c++) {
+    int st = -1;
+    for (size_t j = 0; j < s->stats.n && st < 0; j++)
+      if (strcmp(s->stats.names[j], k->in_names[c]) == 0)
+        st = (int)j;
+    r->pass[c] = st < 0;
+    r->any_pass |= st < 0;
+    r->mean[c] = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
+    r->sd[c] = st >= 0 ? s->stats.sd[st] : 0.0;
+    k->out_names[c] = k->in_names[c];
+  }
+  k->n_out = (uint32_t)n;
+  k->fn = scaler_row_run;
+  k->ctx = r;
+  k->release = free;
+  return 0;
+}
+
 /* Payload: u32 columns, then per column: str name, f64 count, f64 mean,
  * f64 M2. */
 static int scaler_save(void *self, sy_value **state, sy_error *err) {
@@ -494,7 +563,8 @@ static const sy_actor_ops scaler_ops = {
     .train = scaler_train,
     .state_save = scaler_save,
     .state_load = scaler_load,
-    .apply_into = scaler_apply_into};
+    .apply_into = scaler_apply_into,
+    .prepare_row = scaler_prepare_row};
 
 const sy_provider std_scaler_provider = {
     sizeof(sy_provider),

@@ -156,6 +156,21 @@ int std_into_fallback(int (*apply)(void *, const sy_value *const *, size_t,
                       void *self, const sy_value *const *in, size_t n_in,
                       sy_value **out, size_t n_out, sy_error *err);
 
+/* ---- prepare_row: row kernels (common.c) ----------------------------- */
+
+/* The first part of every prepare_row: runs the actor's apply on a
+ * one-row frame of zeros with the kernel's input columns, so that a row
+ * the actor would refuse gets apply's own error, and checks that the
+ * result is one row of f64 columns without nulls (SY_ENOTSUP otherwise,
+ * saying why). *width is the result's column count. */
+int std_row_probe(const char *actor,
+                  int (*apply)(void *, const sy_value *const *, size_t,
+                               sy_value **, sy_error *),
+                  const void *self, const sy_row_kernel *k, size_t *width,
+                  sy_error *err);
+/* The position of `name` among k's input columns, or -1. */
+int std_row_find(const sy_row_kernel *k, const char *name);
+
 /* A numeric design matrix taken from a frame: n rows, p columns, stored
  * column-major (x[j * n + i]); names[j] is the column's name (borrowed
  * from the frame). */

@@ -111,7 +111,10 @@ static int flaky_apply(void *self, const sy_value *const *in, size_t n_in,
 }
 
 #define FX_OPS(fn)                                                             \
-  { sizeof(sy_actor_ops), 1, 1, 1, 0, fn, NULL, NULL, NULL, NULL }
+  {                                                                            \
+    .size = sizeof(sy_actor_ops), .min_inputs = 1, .max_inputs = 1,            \
+    .n_outputs = 1, .apply = fn                                                \
+  }
 
 static const sy_actor_ops segv_ops = FX_OPS(segv_apply);
 static const sy_actor_ops abort_ops = FX_OPS(abort_apply);

@@ -131,7 +131,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_sink_ops, size, 0);
   ASSERT_OFFSET(sy_sink_ops, write, 8);
 
-  ASSERT_SIZE(sy_actor_ops, 64);
+  ASSERT_SIZE(sy_actor_ops, 72);
   ASSERT_OFFSET(sy_actor_ops, size, 0);
   ASSERT_OFFSET(sy_actor_ops, min_inputs, 4);
   ASSERT_OFFSET(sy_actor_ops, max_inputs, 8);
@@ -142,9 +142,22 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, state_save, 40);
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
   ASSERT_OFFSET(sy_actor_ops, apply_into, 56); /* since 1.1 */
+  ASSERT_OFFSET(sy_actor_ops, prepare_row, 64); /* since 1.2 */
+  ASSERT_SIZE(sy_row_kernel, 64); /* since 1.2 */
+  ASSERT_OFFSET(sy_row_kernel, size, 0);
+  ASSERT_OFFSET(sy_row_kernel, n_in, 4);
+  ASSERT_OFFSET(sy_row_kernel, in_names, 8);
+  ASSERT_OFFSET(sy_row_kernel, cap, 16);
+  ASSERT_OFFSET(sy_row_kernel, n_out, 20);
+  ASSERT_OFFSET(sy_row_kernel, out_names, 24);
+  ASSERT_OFFSET(sy_row_kernel, map, 32);
+  ASSERT_OFFSET(sy_row_kernel, fn, 40);
+  ASSERT_OFFSET(sy_row_kernel, ctx, 48);
+  ASSERT_OFFSET(sy_row_kernel, release, 56);
   ASSERT_ORDER(sy_actor_ops, apply, train);
   ASSERT_ORDER(sy_actor_ops, state_save, state_load);
   ASSERT_ORDER(sy_actor_ops, state_load, apply_into);
+  ASSERT_ORDER(sy_actor_ops, apply_into, prepare_row);
   /* Every ops struct starts with its own size. */
   CU_ASSERT_EQUAL(offsetof(sy_runner_ops, size), 0);
   CU_ASSERT_EQUAL(offsetof(sy_feed_ops, size), 0);
@@ -266,7 +279,7 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 1); /* 1.1: apply_into, sy_job_step_index, sy_job_exec_stored */
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 2); /* 1.2: prepare_row, sy_row_call */
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
@@ -296,6 +309,12 @@ static int abi_apply(void *self, const sy_value *const *in, size_t n_in,
   return 0;
 }
 
+static int abi_prepare_row(const void *self, sy_row_kernel *k,
+                           sy_error *err) {
+  (void)self, (void)k;
+  return sy_error_set(err, SY_ENOTSUP, "never called");
+}
+
 static void test_abi_actor_ops_from_1_0_load(void) {
   /* The 1.0 struct, laid out as a 1.0 plugin compiled it; the trailing
    * apply_into member here only pads the array, and holds garbage the
@@ -321,6 +340,15 @@ static void test_abi_actor_ops_from_1_0_load(void) {
   CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), SY_EABI);
   ops.size = sizeof ops;
   CU_ASSERT_TRUE(SY_ACTOR_HAS_APPLY_INTO(&ops));
+  /* A 1.1 actor's struct ends before prepare_row. */
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_PREPARE_ROW(&ops));
+  ops.size = (uint32_t)offsetof(sy_actor_ops, prepare_row);
+  ops.prepare_row = abi_prepare_row;
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_PREPARE_ROW(&ops));
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), 0);
+  ops.size = sizeof ops;
+  CU_ASSERT_TRUE(SY_ACTOR_HAS_PREPARE_ROW(&ops));
+  ops.prepare_row = NULL;
   ops.apply_into = NULL;
   CU_ASSERT_FALSE(SY_ACTOR_HAS_APPLY_INTO(&ops));
 }

@@ -276,6 +276,150 @@ static void test_callable_reuse_never_aliases_held_values(void) {
   sy_callable_free(c);
 }
 
+/* ---- the row path (sy_row_call) ------------------------------------ */
+
+/* A one-row frame of f64 columns names[i] = x[i]. */
+static sy_value *row_frame(const char *const *names, const double *x,
+                           size_t n) {
+  sy_value *f = NULL;
+  CU_ASSERT_FATAL(sy_frame_new(1, &f) == 0);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT_FATAL(sy_frame_add_f64(f, names[i], &x[i], NULL) == 0);
+  return f;
+}
+
+/* Binds a row call to `names` (in that order) and checks, over many rows
+ * of varied magnitude and sign, that it gives the frame path's cells bit
+ * for bit, with the frame path's column names. */
+static void row_matches_frame(const char *name, const char *const *names,
+                              size_t n, size_t want_width) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/%s.flow", tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", tmpdir, name);
+  sy_callable *c = NULL, *ref = NULL;
+  sy_row_call *r = NULL;
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &ref, &err) == 0);
+  if (sy_callable_bind_row(c, names, n, &r, &err) != 0)
+    fprintf(stderr, "bind %s: %s\n", name, err.message);
+  CU_ASSERT_FATAL(r != NULL);
+  CU_ASSERT_EQUAL(sy_row_call_width(r), want_width);
+  CU_ASSERT_PTR_NULL(sy_row_call_name(r, want_width));
+  unsigned seed = 5;
+  for (int round = 0; round < 64; round++) {
+    double x[8], y[8], dirty[8];
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      x[i] = ((double)((seed >> 8) % 200001) - 100000.0) /
+             (round % 3 == 0 ? 7.0 : 1000.0);
+    }
+    /* Whatever out holds on entry must not matter. */
+    for (size_t j = 0; j < 8; j++)
+      y[j] = dirty[j] = NAN;
+    sy_row_call_run(r, x, y);
+    sy_value *req = row_frame(names, x, n), *got = NULL;
+    CU_ASSERT_FATAL(sy_callable_call(ref, req, &got, &err) == 0);
+    CU_ASSERT_EQUAL(sy_frame_rows(got), 1);
+    CU_ASSERT_EQUAL(sy_frame_cols(got), sy_row_call_width(r));
+    for (size_t j = 0; j < sy_frame_cols(got) && j < 8; j++) {
+      CU_ASSERT_STRING_EQUAL(sy_frame_col_name(got, j),
+                             sy_row_call_name(r, j));
+      const double *cell = sy_frame_f64(got, j);
+      CU_ASSERT_FATAL(cell != NULL);
+      CU_ASSERT_EQUAL(memcmp(&cell[0], &y[j], sizeof y[j]), 0);
+    }
+    /* Nothing past the width is written. */
+    for (size_t j = sy_row_call_width(r); j < 8; j++)
+      CU_ASSERT_TRUE(isnan(y[j]) && isnan(dirty[j]));
+    sy_value_unref(got);
+    sy_value_unref(req);
+  }
+  sy_row_call_free(r);
+  sy_callable_free(ref);
+  sy_callable_free(c);
+}
+
+/* select -> scaler -> linreg -> head: request columns in another order
+ * than the flow's (a gather before the scaler), with the label column
+ * among them (set aside) and an extra column select drops. */
+static void test_row_matches_frame_model(void) {
+  const char *const names[] = {"y", "e", "zz", "c", "b", "a"};
+  row_matches_frame("model", names, 6, 1);
+}
+
+/* drop -> scaler (two columns of three) -> head: pass-through columns. */
+static void test_row_matches_frame_pass(void) {
+  const char *const names[] = {"a", "b", "c", "e"};
+  row_matches_frame("pass", names, 4, 3);
+}
+
+/* What the row path cannot run, or a request the flow refuses: clear
+ * errors at bind time, the same message as the frame path where it is the
+ * actor's own error. */
+static void test_row_bind_errors(void) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/model.flow", tmpdir);
+  snprintf(state, sizeof state, "%s/model.state", tmpdir);
+  sy_callable *c = NULL;
+  sy_row_call *r = NULL;
+  sy_error err, ferr;
+  sy_error_clear(&err);
+  sy_error_clear(&ferr);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  /* A column select needs is missing: the frame path's error. */
+  const char *const lacking[] = {"b", "c", "e"};
+  double x[3] = {1, 2, 3};
+  sy_value *req = row_frame(lacking, x, 3), *got = NULL;
+  CU_ASSERT_EQUAL(sy_callable_call(c, req, &got, &ferr), SY_EINVAL);
+  CU_ASSERT_EQUAL(sy_callable_bind_row(c, lacking, 3, &r, &err), SY_EINVAL);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_STRING_EQUAL(err.message, ferr.message);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "unknown column 'a'"));
+  sy_value_unref(req);
+  /* The same name twice. */
+  const char *const twice[] = {"a", "b", "a"};
+  CU_ASSERT_EQUAL(sy_callable_bind_row(c, twice, 3, &r, &err), SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'a' is given twice"));
+  sy_callable_free(c);
+
+  /* Two inputs (std.concat), and head with n = 0: not rows. */
+  static const char *const flows[2] = {
+      "name = \"join\";\n"
+      "source = { feed = \"data\"; table = \"points\"; };\n"
+      "actors = (\n"
+      "  { id = \"l\"; actor = \"std.select\";"
+      " params = { columns = [\"a\"]; }; },\n"
+      "  { id = \"r\"; actor = \"std.select\";"
+      " params = { columns = [\"b\"]; }; inputs = [\"source\"]; },\n"
+      "  { id = \"both\"; actor = \"std.concat\"; inputs = [\"l\", \"r\"]; }\n"
+      ");\n",
+      "name = \"none\";\n"
+      "source = { feed = \"data\"; table = \"points\"; };\n"
+      "actors = ( { id = \"zero\"; actor = \"std.head\";"
+      " params = { n = 0; }; } );\n"};
+  static const char *const want[2] = {"takes 2 inputs", "n = 0 leaves no row"};
+  for (int i = 0; i < 2; i++) {
+    FILE *f = fopen(tmp_path("notrow.flow"), "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(flows[i], f);
+    fclose(f);
+    sy_error_clear(&err);
+    if (sy_callable_new(plat, tmp_path("notrow.flow"), NULL, &c, &err))
+      fprintf(stderr, "notrow %d: %s\n", i, err.message);
+    CU_ASSERT_FATAL(c != NULL);
+    const char *const ab[] = {"a", "b"};
+    CU_ASSERT_EQUAL(sy_callable_bind_row(c, ab, 2, &r, &err), SY_ENOTSUP);
+    CU_ASSERT_PTR_NULL(r);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, want[i]));
+    if (!strstr(err.message, want[i]))
+      fprintf(stderr, "notrow %d: %s\n", i, err.message);
+    sy_callable_free(c);
+    c = NULL;
+  }
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 2;
@@ -285,7 +429,12 @@ int main(void) {
       !CU_add_test(s, "test_callable_matches_executor_pass",
                    test_callable_matches_executor_pass) ||
       !CU_add_test(s, "test_callable_reuse_never_aliases_held_values",
-                   test_callable_reuse_never_aliases_held_values)) {
+                   test_callable_reuse_never_aliases_held_values) ||
+      !CU_add_test(s, "test_row_matches_frame_model",
+                   test_row_matches_frame_model) ||
+      !CU_add_test(s, "test_row_matches_frame_pass",
+                   test_row_matches_frame_pass) ||
+      !CU_add_test(s, "test_row_bind_errors", test_row_bind_errors)) {
     CU_cleanup_registry();
     return 2;
   }

@@ -58,8 +58,11 @@ static const sy_option scale_opts[] = {
      offsetof(scale_cfg, mode), "How to scale."},
     SY_OPTION_END};
 
-static const sy_actor_ops scale_ops = {sizeof(sy_actor_ops), 1,    1,    1,   0,
-                                       fake_apply,           NULL, NULL, NULL, NULL};
+static const sy_actor_ops scale_ops = {.size = sizeof(sy_actor_ops),
+                                       .min_inputs = 1,
+                                       .max_inputs = 1,
+                                       .n_outputs = 1,
+                                       .apply = fake_apply};
 
 static const sy_provider scale_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -102,16 +105,16 @@ static const sy_option model_opts[] = {
      offsetof(model_cfg, label), "A name for the model."},
     SY_OPTION_END};
 
-static const sy_actor_ops model_ops = {sizeof(sy_actor_ops),
-                                       1,
-                                       1,
-                                       1,
-                                       SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-                                       fake_apply,
-                                       fake_train,
-                                       fake_save,
-                                       fake_load,
-                                       NULL};
+static const sy_actor_ops model_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
+    .apply = fake_apply,
+    .train = fake_train,
+    .state_save = fake_save,
+    .state_load = fake_load};
 
 static const sy_provider model_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -124,8 +127,11 @@ static const sy_provider model_provider = {sizeof(sy_provider),
                                            NULL,
                                            &model_ops};
 
-static const sy_actor_ops split_ops = {sizeof(sy_actor_ops), 1,    1,    2,   0,
-                                       fake_apply,           NULL, NULL, NULL, NULL};
+static const sy_actor_ops split_ops = {.size = sizeof(sy_actor_ops),
+                                       .min_inputs = 1,
+                                       .max_inputs = 1,
+                                       .n_outputs = 2,
+                                       .apply = fake_apply};
 
 static const sy_provider split_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -138,8 +144,11 @@ static const sy_provider split_provider = {sizeof(sy_provider),
                                            NULL,
                                            &split_ops};
 
-static const sy_actor_ops concat_ops = {
-    sizeof(sy_actor_ops), 1, SY_ARITY_MANY, 1, 0, fake_apply, NULL, NULL, NULL, NULL};
+static const sy_actor_ops concat_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = SY_ARITY_MANY,
+                                        .n_outputs = 1,
+                                        .apply = fake_apply};
 
 static const sy_provider concat_provider = {sizeof(sy_provider),
                                             SY_KIND_ACTOR,
