@@ -191,6 +191,8 @@ int main(int argc, char **argv) {
   cli_ctx ctx = {0};
   int rc = CLI_USAGE, c;
 
+  /* An actor that crashes this process (inline, threads) is named. */
+  sy_crash_report_install();
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+c:o:R:qvh", longopts, NULL)) != -1) {
     switch (c) {

@@ -476,7 +476,9 @@ static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
       note_feed_rows(job, out[0]);
     return 0;
   }
+  sy__crash_enter(job, s);
   int rc = step_meaning(job, s, in, n_in, out, err);
+  sy__crash_leave();
   if (rc == 0 && keep)
     rc = cache_store(job, s, out, err);
   else if (rc == 0 && cacheable && job->cache_write)

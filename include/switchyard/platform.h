@@ -67,6 +67,16 @@ SY_API const char *const *sy_platform_plugin_dirs(const sy_platform *p);
 /* The config files that were read (existing ones only), NULL-terminated. */
 SY_API const char *const *sy_platform_config_files(const sy_platform *p);
 
+/* For programs that run flows in their own process (the inline runner,
+ * runner-dask's threads mode): installs handlers for SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL and SIGABRT that, when an actor brings the process down,
+ * write to stderr which step it was running and the signal, with a hint,
+ * then let the signal go on to the handler that was there before (by
+ * default: the process dies of it, exit status and core dump unchanged).
+ * Forked children stay silent. Process-wide: call it once, from main; the
+ * library never installs it by itself. 0 or SY_EIO. Since ABI 1.2. */
+SY_API int sy_crash_report_install(void);
+
 #ifdef __cplusplus
 }
 #endif

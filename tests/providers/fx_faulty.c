@@ -16,6 +16,7 @@
  */
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,26 @@ segv_apply(void *self, const sy_value *const *in, size_t n_in, sy_value **out,
   *nowhere = 42;
   raise(SIGSEGV); /* in case the store did not fault */
   return sy_error_set(err, SY_EFAILED, "fault.segv: still alive");
+}
+
+/* Crashes the way a buggy actor does: a store to an address nobody
+ * mapped, under whatever SIGSEGV handler the process has (the crash
+ * report of sy_crash_report_install, a sanitizer's). The address comes
+ * through a volatile so that the compiler cannot drop the store. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((no_sanitize("undefined", "address")))
+#endif
+static int
+crash_apply(void *self, const sy_value *const *in, size_t n_in,
+            sy_value **out, sy_error *err) {
+  (void)self;
+  (void)in;
+  (void)n_in;
+  (void)out;
+  volatile uintptr_t where = 16;
+  *(volatile int *)where = 42;
+  raise(SIGSEGV); /* in case the store did not fault */
+  return sy_error_set(err, SY_EFAILED, "fault.crash: still alive");
 }
 
 static int abort_apply(void *self, const sy_value *const *in, size_t n_in,
@@ -118,6 +139,7 @@ static int flaky_apply(void *self, const sy_value *const *in, size_t n_in,
 
 static const sy_actor_ops segv_ops = FX_OPS(segv_apply);
 static const sy_actor_ops abort_ops = FX_OPS(abort_apply);
+static const sy_actor_ops crash_ops = FX_OPS(crash_apply);
 static const sy_actor_ops hang_ops = FX_OPS(hang_apply);
 static const sy_actor_ops flaky_ops = FX_OPS(flaky_apply);
 static const sy_actor_ops pass_ops = FX_OPS(pass_apply);
@@ -135,6 +157,8 @@ static const sy_actor_ops pass_ops = FX_OPS(pass_apply);
                                  &ops}
 
 FX_ACTOR(fx_segv, "fault.segv", "Dies from SIGSEGV (test fixture).", segv_ops);
+FX_ACTOR(fx_crash, "fault.crash",
+         "Dies from a bad store, any handler kept (test fixture).", crash_ops);
 FX_ACTOR(fx_abort, "fault.abort", "Dies from SIGABRT (test fixture).",
          abort_ops);
 FX_ACTOR(fx_hang, "fault.hang", "Never returns (test fixture).", hang_ops);
@@ -153,5 +177,5 @@ static const sy_provider fx_flaky = {
     flaky_destroy,
     &flaky_ops};
 
-SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_abort, &fx_hang, &fx_flaky,
+SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_crash, &fx_abort, &fx_hang, &fx_flaky,
                  &fx_pass)

@@ -1,0 +1,148 @@
+/*
+ * crash.c - saying which step brought the process down.
+ *
+ * Under the inline runner and runner-dask's threads mode, actors run
+ * inside the switchyard process: an actor that dereferences a bad pointer
+ * kills it, and without a word the user would see only "Segmentation
+ * fault". The step executor records, per thread, the step it is running
+ * (two thread-local stores per step); sy_crash_report_install() adds
+ * handlers for the fatal signals that write one line naming that step and
+ * the signal, and a hint, with async-signal-safe calls only, and then let
+ * the signal take its course through whatever handler was there before
+ * (the default: exit status and core dump as without; or a sanitizer's).
+ *
+ * Forked children (runner-dask's process workers) inherit the handlers
+ * but stay silent: their parent reports the crash of a worker and carries
+ * on. A library does not install signal handlers on its own; programs that
+ * run flows in-process call this (the switchyard command does).
+ */
+#include "job.h"
+#include "program.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "switchyard/platform.h"
+
+/* Initial-exec: a plain %fs-relative access, no allocation on first use,
+ * so the handler can read it. The library is linked, not dlopen()ed, by
+ * the programs that install the handler. */
+static __thread const sy_job *running_job
+    __attribute__((tls_model("initial-exec")));
+static __thread uint32_t running_step
+    __attribute__((tls_model("initial-exec")));
+
+void sy__crash_enter(const sy_job *job, size_t s) {
+  running_job = job;
+  running_step = (uint32_t)s;
+}
+
+void sy__crash_leave(void) {
+  running_job = NULL;
+}
+
+static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define N_FATAL (sizeof fatal / sizeof fatal[0])
+static struct sigaction previous[N_FATAL];
+static pid_t installer;
+
+typedef struct line {
+  char buf[1024];
+  size_t n;
+} line;
+
+static void put(line *l, const char *s) {
+  while (s && *s && l->n < sizeof l->buf - 1)
+    l->buf[l->n++] = *s++;
+}
+
+static void put_u(line *l, unsigned long v) {
+  char d[24];
+  size_t k = 0;
+  do {
+    d[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v && k < sizeof d);
+  while (k && l->n < sizeof l->buf - 1)
+    l->buf[l->n++] = d[--k];
+}
+
+static const char *signal_name(int sig) {
+  switch (sig) {
+  case SIGSEGV:
+    return "SIGSEGV, invalid memory access";
+  case SIGBUS:
+    return "SIGBUS, bad memory access";
+  case SIGFPE:
+    return "SIGFPE, arithmetic error";
+  case SIGILL:
+    return "SIGILL, illegal instruction";
+  case SIGABRT:
+    return "SIGABRT, aborted";
+  default:
+    return "fatal";
+  }
+}
+
+static void on_fatal(int sig, siginfo_t *info, void *uctx) {
+  (void)uctx;
+  int saved = errno;
+  if (getpid() == installer) {
+    line l = {.n = 0};
+    const sy_job *job = running_job;
+    put(&l, "switchyard: ");
+    if (job) {
+      const sy_instr *in = &job->prog->code[running_step];
+      put(&l, "step ");
+      put_u(&l, running_step);
+      put(&l, " (");
+      put(&l, sy_op_name(in->op));
+      put(&l, " ");
+      put(&l, in->node);
+      put(&l, " (");
+      put(&l, in->target);
+      put(&l, ")) crashed this process: signal ");
+    } else {
+      put(&l, "crashed outside any step: signal ");
+    }
+    put_u(&l, (unsigned long)sig);
+    put(&l, " (");
+    put(&l, signal_name(sig));
+    put(&l, ")\n");
+    if (job)
+      put(&l, "switchyard: this runner runs actors inside its own process; "
+              "a runner in process mode (runner-dask with mode = processes, "
+              "e.g. -R isolated in the default config) contains a crashing "
+              "actor and fails only its step\n");
+    else
+      put(&l, "switchyard: this is a bug in switchyard or in a plugin; "
+              "please report it with the command that did it\n");
+    ssize_t w = write(STDERR_FILENO, l.buf, l.n);
+    (void)w;
+  }
+  /* Hand the signal to whoever had it before us. */
+  for (size_t i = 0; i < N_FATAL; i++)
+    if (fatal[i] == sig)
+      sigaction(sig, &previous[i], NULL);
+  errno = saved;
+  /* A fault raised by the CPU happens again when the handler returns,
+   * now under the previous disposition; one sent (kill, raise, abort)
+   * is sent again. */
+  if (!info || info->si_code <= 0 || sig == SIGABRT)
+    raise(sig);
+}
+
+int sy_crash_report_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fatal;
+  sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  installer = getpid();
+  for (size_t i = 0; i < N_FATAL; i++)
+    if (sigaction(fatal[i], &sa, &previous[i]) != 0)
+      return SY_EIO;
+  return 0;
+}
