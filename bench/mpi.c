@@ -31,15 +31,15 @@
  */
 #include <mpi.h>
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <switchyard/switchyard.h>
+
+#include "common.h"
 
 #define MAX_REPS 15
 
@@ -57,23 +57,6 @@ static int cmp_double(const void *a, const void *b) {
 static double median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   return v[n / 2];
-}
-
-static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb");
-  if (!in)
-    return -1;
-  FILE *out = fopen(to, "wb");
-  int rc = out ? 0 : -1;
-  char buf[65536];
-  size_t n;
-  while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n)
-      rc = -1;
-  fclose(in);
-  if (out && fclose(out) != 0)
-    rc = -1;
-  return rc == 0 ? chmod(to, 0755) : -1;
 }
 
 /* Seconds sy_job_run takes for the flow file (compiled and bound first);
@@ -100,18 +83,6 @@ static double timed_run(sy_platform *p, const char *path, const char *runner,
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   return t;
-}
-
-static int write_flow(const char *path, long n) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return -1;
-  fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\nactors = (\n");
-  for (long i = 0; i < n; i++)
-    fprintf(f, "  { id = \"a%ld\"; actor = \"bench.empty\"; }%s\n", i,
-            i + 1 < n ? "," : "");
-  fprintf(f, ");\n");
-  return fclose(f) == 0 ? 0 : -1;
 }
 
 /* Seconds per round trip of `iters` 64-byte ping-pongs 0 <-> 1. */
@@ -171,28 +142,13 @@ int main(int argc, char **argv) {
 
   /* Each rank: a private 0755 plugin folder, a one-row table, the flow. */
   char dir[] = "/tmp/sy-bench-mpi-XXXXXX";
-  char path[4096], cwd[2048], env[8192], feed[4200], sink[4200];
+  char path[4096], feed[4200], sink[4200];
   int status = 1;
   sy_platform *p = NULL;
-  if (!mkdtemp(dir) || chmod(dir, 0755) != 0 || !getcwd(cwd, sizeof cwd))
-    goto out;
-  snprintf(path, sizeof path, "%s/plugins", dir);
-  if (mkdir(path, 0755) != 0 || chmod(path, 0755) != 0)
-    goto out;
-  snprintf(path, sizeof path, "%s/plugins/actor-bench.so", dir);
-  if (copy_file("bench/.libs/actor-bench.so", path) != 0) {
-    fprintf(stderr, "bench/mpi: cannot copy bench/.libs/actor-bench.so (run "
-                    "from the top of the built tree after make)\n");
-    goto out;
+  if (bench_setup("bench/mpi", dir) != 0) {
+    MPI_Finalize();
+    return 1;
   }
-  snprintf(env, sizeof env, "%s/plugins:%s/plugins.d", dir, cwd);
-  setenv("SWITCHYARD_PLUGIN_PATH", env, 1);
-  snprintf(path, sizeof path, "%s/t.csv", dir);
-  FILE *t = fopen(path, "w");
-  if (!t)
-    goto out;
-  fputs("a\n1\n", t);
-  fclose(t);
   char pf[64];
   snprintf(pf, sizeof pf, "RUNNER.cluster.prefetch=%ld", prefetch);
   snprintf(feed, sizeof feed, "FEED.data.path=%s", dir);
@@ -217,7 +173,8 @@ int main(int argc, char **argv) {
   long few = steps / 5 > 0 ? steps / 5 : 1;
   snprintf(path, sizeof path, "%s/chain.flow", dir);
   snprintf(small, sizeof small, "%s/short.flow", dir);
-  if (write_flow(path, steps) != 0 || write_flow(small, few) != 0)
+  if (bench_write_flow(path, (size_t)steps) != 0 ||
+      bench_write_flow(small, (size_t)few) != 0)
     goto out;
 
   /* Round trips and runs alternate, so that both see the same load. Per
@@ -256,8 +213,7 @@ int main(int argc, char **argv) {
   status = 0;
 out:
   sy_platform_close(p);
-  snprintf(path, sizeof path, "rm -rf '%s'", dir);
-  if (system(path) != 0)
+  if (bench_cleanup(dir) != 0)
     status = 1;
   MPI_Finalize();
   return status;

@@ -39,17 +39,16 @@
  * Each flow child is killed after --flow-timeout seconds (default 120).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "job.h"
 #include "program.h"
 
@@ -380,36 +379,6 @@ static void run_flow(void *ctx, result *r) {
 
 /* ---- setup -------------------------------------------------------------- */
 
-static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb");
-  if (!in)
-    return -1;
-  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-  int rc = out < 0 ? -1 : 0;
-  char buf[65536];
-  size_t n;
-  while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (write(out, buf, n) != (ssize_t)n)
-      rc = -1;
-  fclose(in);
-  if (out >= 0 && (close(out) != 0 || fchmodat(AT_FDCWD, to, 0755, 0) != 0))
-    rc = -1;
-  return rc;
-}
-
-static int write_flow(const char *path, size_t n) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return -1;
-  fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\n"
-             "actors = (\n");
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
-            i + 1 < n ? "," : "");
-  fprintf(f, ");\n");
-  return fclose(f) == 0 ? 0 : -1;
-}
-
 static long parse_count(const char *s) {
   char *end = NULL;
   double v = strtod(s, &end);
@@ -472,35 +441,14 @@ int main(int argc, char **argv) {
   if (cores < 1)
     cores = 1;
 
-  /* The bench plugin, from a private 0755 folder the loader trusts. */
+  /* The bench plugin, from a private 0755 folder the loader trusts, and
+   * a one-row table for the flow's feed (a file sink for its end below). */
   char dir[] = "/tmp/sy-bench-runners-XXXXXX";
-  if (!mkdtemp(dir) || chmod(dir, 0755) != 0) {
-    perror("bench/runners: mkdtemp");
+  if (bench_setup("bench/runners", dir) != 0)
     return 1;
-  }
-  char path[4096], cwd[2048], env[8192];
+  char path[4096];
   int status = 1;
   sy_platform *p = NULL;
-  if (!getcwd(cwd, sizeof cwd))
-    goto cleanup;
-  snprintf(path, sizeof path, "%s/plugins", dir);
-  mkdir(path, 0755);
-  chmod(path, 0755);
-  snprintf(path, sizeof path, "%s/plugins/actor-bench.so", dir);
-  if (copy_file("bench/.libs/actor-bench.so", path) != 0) {
-    fprintf(stderr, "bench/runners: cannot copy bench/.libs/actor-bench.so "
-                    "(run from the top of the built tree after make)\n");
-    goto cleanup;
-  }
-  snprintf(env, sizeof env, "%s/plugins:%s/plugins.d", dir, cwd);
-  setenv("SWITCHYARD_PLUGIN_PATH", env, 1);
-  /* A one-row table for the flow's feed, and a file sink for its end. */
-  snprintf(path, sizeof path, "%s/t.csv", dir);
-  FILE *t = fopen(path, "w");
-  if (!t)
-    goto cleanup;
-  fputs("a\n1\n", t);
-  fclose(t);
 
   char nworkers[64], feed_path[4200], sink_path[4200];
   snprintf(nworkers, sizeof nworkers, "RUNNER.daskn.workers=%ld", cores);
@@ -611,7 +559,7 @@ int main(int argc, char **argv) {
   if (flow_n > 0) {
     snprintf(path, sizeof path, "%s/chain.flow", dir);
     double t0 = now();
-    if (write_flow(path, (size_t)flow_n) != 0) {
+    if (bench_write_flow(path, (size_t)flow_n) != 0) {
       fprintf(stderr, "bench/runners: cannot write %s\n", path);
       status = 1;
       goto cleanup;
@@ -644,8 +592,7 @@ int main(int argc, char **argv) {
 
 cleanup:
   sy_platform_close(p);
-  snprintf(path, sizeof path, "rm -rf '%s'", dir);
-  if (system(path) != 0)
+  if (bench_cleanup(dir) != 0)
     status = 1;
   return status;
 }

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,25 @@ const char *sy_err_name(int code) {
     return "SY_OK";
   default:
     return "SY_EUNKNOWN";
+  }
+}
+
+int sy_code_from_errno(int e) {
+  switch (e) {
+  case ENOENT:
+  case ENOTDIR:
+    return SY_ENOENT;
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return SY_EPERM;
+  case ENOMEM:
+    return SY_ENOMEM;
+  case EEXIST:
+  case ENOTEMPTY:
+    return SY_EEXIST;
+  default:
+    return SY_EIO;
   }
 }
 

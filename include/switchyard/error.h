@@ -77,6 +77,15 @@ SY_API const char *sy_strerror(int code);
 /* The code's name ("SY_ENOMEM"); "SY_EUNKNOWN" otherwise. */
 SY_API const char *sy_err_name(int code);
 
+/* Since ABI 1.2. The SY_E* code for a C errno value e, for providers that
+ * report a failed system call: ENOENT and ENOTDIR are SY_ENOENT; EACCES,
+ * EPERM and EROFS are SY_EPERM; ENOMEM is SY_ENOMEM; EEXIST and ENOTEMPTY
+ * (rename() onto a folder that is not empty) are SY_EEXIST; anything else,
+ * 0 included, is SY_EIO. Does not change errno, so
+ * `sy_error_set(err, sy_code_from_errno(errno), "...: %s", strerror(errno))`
+ * is safe. */
+SY_API int sy_code_from_errno(int e);
+
 /* Resets err to no error. err may be NULL. */
 SY_API void sy_error_clear(sy_error *err);
 /* Sets code and a printf-formatted message; returns code so callers can

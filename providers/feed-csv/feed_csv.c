@@ -44,21 +44,6 @@ typedef struct feed_csv {
  * that old cache entries stop matching. */
 #define FINGERPRINT_TAG "feed-csv/1"
 
-static int errno_code(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SY_ENOENT;
-  case EACCES:
-  case EPERM:
-    return SY_EPERM;
-  case ENOMEM:
-    return SY_ENOMEM;
-  default:
-    return SY_EIO;
-  }
-}
-
 static int table_name_ok(const char *t) {
   if (!t || !*t || *t == '.')
     return 0;
@@ -93,7 +78,7 @@ static int feed_create(const void *config, void **self, sy_error *err) {
   }
   if (stat(cfg->path, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "folder '%s': %s", cfg->path,
+    rc = sy_error_set(err, sy_code_from_errno(e), "folder '%s': %s", cfg->path,
                       e == ENOENT ? "does not exist" : strerror(e));
     goto fail;
   }
@@ -215,9 +200,9 @@ static int open_table(const feed_csv *f, const char *table, char **file,
   int d = open(p, O_RDONLY | O_CLOEXEC);
   if (d < 0) {
     int e = errno;
-    int rc = e == ENOENT
-                 ? no_table(f, table, err)
-                 : sy_error_set(err, errno_code(e), "'%s': %s", p, strerror(e));
+    int rc = e == ENOENT ? no_table(f, table, err)
+                         : sy_error_set(err, sy_code_from_errno(e), "'%s': %s",
+                                        p, strerror(e));
     free(p);
     return rc;
   }

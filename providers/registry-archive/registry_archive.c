@@ -109,22 +109,6 @@ typedef struct idx {
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static int errno_code(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SY_ENOENT;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SY_EPERM;
-  case ENOMEM:
-    return SY_ENOMEM;
-  default:
-    return SY_EIO;
-  }
-}
-
 /* A printable copy of a name that may come from a hostile archive, cut to
  * SHOW bytes, so that a message can quote it safely on a terminal. */
 static const char *shown(const char *s, char buf[SHOW + 4]) {
@@ -412,8 +396,8 @@ static int open_archive(const ra *r, int *fd, sy_error *err) {
   if (*fd < 0) {
     if (errno == ENOENT)
       return 0;
-    return sy_error_set(err, errno_code(errno), "cannot open '%s': %s", r->path,
-                        strerror(errno));
+    return sy_error_set(err, sy_code_from_errno(errno), "cannot open '%s': %s",
+                        r->path, strerror(errno));
   }
   struct stat st;
   if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -832,8 +816,8 @@ static int mkdir_p(const char *dir, sy_error *err) {
       char c = *s;
       *s = '\0';
       if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-        rc = sy_error_set(err, errno_code(errno), "cannot create '%s': %s", p,
-                          strerror(errno));
+        rc = sy_error_set(err, sy_code_from_errno(errno),
+                          "cannot create '%s': %s", p, strerror(errno));
         break;
       }
       *s = c;
@@ -852,8 +836,8 @@ static int lock_take(const ra *r, int *fd, sy_error *err) {
     return rc;
   *fd = open(r->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (*fd < 0)
-    return sy_error_set(err, errno_code(errno), "cannot open lock '%s': %s",
-                        r->lock, strerror(errno));
+    return sy_error_set(err, sy_code_from_errno(errno),
+                        "cannot open lock '%s': %s", r->lock, strerror(errno));
   while (flock(*fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
       rc = sy_error_set(err, SY_EIO, "cannot lock '%s': %s", r->lock,
@@ -992,8 +976,11 @@ static int write_archive(const ra *r, int oldfd, const addition *adds,
   remove_stale(r);
   fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
-    rc = sy_error_set(err, errno_code(errno), "cannot create '%s': %s", tmp,
-                      strerror(errno));
+    /* A clash of random temporary names stays SY_EIO: SY_EEXIST from a
+     * registry means a release that exists or is not newer (registry.h). */
+    int e = errno;
+    rc = sy_error_set(err, e == EEXIST ? SY_EIO : sy_code_from_errno(e),
+                      "cannot create '%s': %s", tmp, strerror(e));
     free(tmp);
     return rc;
   }
@@ -1047,7 +1034,7 @@ static int write_archive(const ra *r, int oldfd, const addition *adds,
     goto fail;
   }
   if (rename(tmp, r->path) != 0) {
-    rc = sy_error_set(err, errno_code(errno), "cannot replace '%s': %s",
+    rc = sy_error_set(err, sy_code_from_errno(errno), "cannot replace '%s': %s",
                       r->path, strerror(errno));
     goto fail;
   }

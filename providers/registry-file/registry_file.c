@@ -90,25 +90,6 @@ typedef struct regfile {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int errno_code(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SY_ENOENT;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SY_EPERM;
-  case ENOMEM:
-    return SY_ENOMEM;
-  case EEXIST:
-  case ENOTEMPTY:
-    return SY_EEXIST;
-  default:
-    return SY_EIO;
-  }
-}
-
 static void crash_point(regfile *rf) {
   int at = atomic_load(&rf->crash_at);
   if (at > 0 && atomic_fetch_add(&rf->points, 1) + 1 == at)
@@ -288,7 +269,7 @@ static int scan_names(const char *dir, const char *need,
   DIR *d = opendir(dir);
   if (!d) {
     int e = errno;
-    return sy_error_set(err, errno_code(e), "cannot read '%s': %s", dir,
+    return sy_error_set(err, sy_code_from_errno(e), "cannot read '%s': %s", dir,
                         strerror(e));
   }
   int rc = 0;
@@ -324,7 +305,7 @@ static int scan_generations(const char *dir, uint32_t **out, size_t *n,
   DIR *d = opendir(dir);
   if (!d) {
     int e = errno;
-    return sy_error_set(err, errno_code(e), "cannot read '%s': %s", dir,
+    return sy_error_set(err, sy_code_from_errno(e), "cannot read '%s': %s", dir,
                         strerror(e));
   }
   uint32_t *v = NULL;
@@ -477,7 +458,7 @@ static int write_file(regfile *rf, const char *dir, const char *name,
   return 0;
 fail:;
   int e = errno;
-  rc = sy_error_set(err, errno_code(e), "cannot write '%s': %s", path,
+  rc = sy_error_set(err, sy_code_from_errno(e), "cannot write '%s': %s", path,
                     strerror(e));
   if (fd >= 0)
     close(fd);
@@ -499,7 +480,7 @@ static int read_value(const char *dir, const char *name, sy_value **out,
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot read '%s': %s", path,
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot read '%s': %s", path,
                       strerror(e));
     goto done;
   }
@@ -594,7 +575,7 @@ static int make_staging(const char *dir, char **out, sy_error *err) {
     return oom(err);
   if (!mkdtemp(t)) {
     int e = errno;
-    int rc = sy_error_set(err, errno_code(e),
+    int rc = sy_error_set(err, sy_code_from_errno(e),
                           "cannot create a staging folder in '%s': %s", dir,
                           strerror(e));
     free(t);
@@ -628,8 +609,8 @@ static int make_dirs(const char *path, sy_error *err) {
     *s = '\0';
     if (mkdir(p, 0755) != 0 && errno != EEXIST) {
       int e = errno;
-      rc = sy_error_set(err, errno_code(e), "cannot create folder '%s': %s", p,
-                        strerror(e));
+      rc = sy_error_set(err, sy_code_from_errno(e),
+                        "cannot create folder '%s': %s", p, strerror(e));
       break;
     }
     *s = c;
@@ -711,8 +692,8 @@ static int rf_put_release(void *self, const char *project, const char *release,
     fsync_path(rf->root);
   } else if (errno != EEXIST) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot create folder '%s': %s", pdir,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e),
+                      "cannot create folder '%s': %s", pdir, strerror(e));
     goto done;
   }
   remove_stale(pdir);
@@ -733,7 +714,7 @@ static int rf_put_release(void *self, const char *project, const char *release,
   lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot lock '%s': %s", lock,
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot lock '%s': %s", lock,
                       strerror(e));
     goto done;
   }
@@ -758,8 +739,9 @@ static int rf_put_release(void *self, const char *project, const char *release,
       rc = sy_error_set(err, SY_EEXIST, "release %s of %s exists already",
                         release, project);
     else
-      rc = sy_error_set(err, errno_code(e), "cannot rename '%s' to '%s': %s",
-                        staging, target, strerror(e));
+      rc = sy_error_set(err, sy_code_from_errno(e),
+                        "cannot rename '%s' to '%s': %s", staging, target,
+                        strerror(e));
     goto done;
   }
   free(staging);
@@ -902,7 +884,8 @@ static int rf_put_generation(void *self, const char *project,
     int e = errno;
     if (e != EEXIST && e != ENOTEMPTY) {
       rc = sy_error_set(
-          err, errno_code(e) == SY_ENOENT ? SY_EIO : errno_code(e),
+          err,
+          sy_code_from_errno(e) == SY_ENOENT ? SY_EIO : sy_code_from_errno(e),
           "cannot rename '%s' to '%s': %s", staging, target, strerror(e));
       goto done;
     }

@@ -20,6 +20,7 @@
  *     steps finish (processes: are killed), SY_ECANCELED.
  */
 #include "dask.h"
+#include "../common/policy.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -52,11 +53,7 @@ static const sy_option dask_options[] = {
     SY_OPTION_END};
 
 void dask_backoff(const dask *d, sy_job *job, unsigned attempt) {
-  int64_t ns = d->cfg.backoff;
-  for (unsigned i = 1; i < attempt && ns < 10000000000LL; i++)
-    ns *= 2;
-  if (ns > 10000000000LL)
-    ns = 10000000000LL;
+  int64_t ns = policy_backoff_ns(d->cfg.backoff, attempt);
   /* Sleep in slices so a cancel is noticed quickly. */
   while (ns > 0 && !sy_job_cancelled(job)) {
     int64_t slice = ns < 50000000 ? ns : 50000000;

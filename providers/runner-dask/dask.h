@@ -38,14 +38,4 @@ int dask_procs_run(dask *d, sy_job *job, sy_error *err);
  * capped at 10 s; returns early when the job is cancelled. */
 void dask_backoff(const dask *d, sy_job *job, unsigned attempt);
 
-/* The delay dask_backoff() sleeps before retry `attempt` (1-based), in ns,
- * for schedulers that must not sleep (procs.c waits for it in its event
- * loop while other workers' results keep arriving). */
-static inline int64_t dask_backoff_ns(const dask *d, unsigned attempt) {
-  int64_t ns = d->cfg.backoff;
-  for (unsigned i = 1; i < attempt && ns < 10000000000LL; i++)
-    ns *= 2;
-  return ns > 10000000000LL ? 10000000000LL : ns;
-}
-
 #endif /* SY_RUNNER_DASK_H */

@@ -53,8 +53,9 @@
  * workers (glibc keeps malloc and stdio usable after fork). The runner's
  * own state is touched by the parent's loop thread alone.
  *
- * Failures (the policy is in dask.c): a worker that dies (EOF on its
- * socket, then waitpid) fails only its step, with SY_ECRASHED and the
+ * Failures (the policy is described in dask.c and carried out by
+ * ../common/policy.c, shared with runner-mpi): a worker that dies (EOF on
+ * its socket, then waitpid) fails only its step, with SY_ECRASHED and the
  * signal or exit status in the message; one that runs past `timeout` is
  * SIGKILLed and its step fails with SY_ETIMEOUT. Either way the worker is
  * reaped and replaced by a fresh fork. Parent steps cannot be killed, so
@@ -69,6 +70,7 @@
  * two seconds is killed first. No zombie or orphan outlives the run.
  */
 #include "dask.h"
+#include "../common/policy.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -94,25 +96,6 @@
 #define TICK_NS 100000000LL
 /* How long a worker may take to exit after its socket is closed. */
 #define EXIT_GRACE_NS 2000000000LL
-
-/* A step's life: WAIT (for inputs) -> QUEUED -> RUNNING -> DONE, or
- * FAILED (final), or DELAYED (a retry waits for its backoff) -> QUEUED;
- * SKIPPED when keep_going meets a failure upstream. */
-enum {
-  ST_WAIT,
-  ST_QUEUED,
-  ST_RUNNING,
-  ST_DELAYED,
-  ST_DONE,
-  ST_FAILED,
-  ST_SKIPPED
-};
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static bool is_actor_step(const sy_job *job, size_t s) {
   sy_op op = sy_job_step_op(job, s);
@@ -304,15 +287,9 @@ typedef struct pool {
   worker *w;
   int nw;
   uint32_t *missing;  /* per step: inputs not done yet */
-  uint8_t *st;        /* per step: ST_* */
-  uint32_t *retries;  /* per step: retries used */
-  int64_t *retry_at;  /* per step: when a waiting retry is due; 0 = none */
-  size_t n_delayed;   /* steps waiting for a retry */
+  policy pol;         /* step states, retries, the first failure */
   fifo local, remote; /* ready parent steps, ready actor steps */
-  size_t running, n_done, n_failed, n_skipped;
-  bool stop;      /* fail-fast after a failure: start nothing new */
-  int rc;         /* the first final failure, or 0 */
-  sy_error first; /* its message */
+  size_t running, n_done;
   sy_error tmp;
 } pool;
 
@@ -329,7 +306,7 @@ static size_t pop(fifo *q) {
 }
 
 static void enqueue(pool *p, size_t s) {
-  p->st[s] = ST_QUEUED;
+  p->pol.st[s] = ST_QUEUED;
   push(is_actor_step(p->job, s) ? &p->remote : &p->local, s);
 }
 
@@ -412,71 +389,20 @@ static void bury(pool *p, int i, int *status, bool *known) {
 /* Replaces a lost worker unless nothing more will be dispatched; a fork
  * that fails leaves the slot empty, and dispatch tries again. */
 static void replace(pool *p, int i) {
-  if (!p->stop && !sy_job_cancelled(p->job))
+  if (!p->pol.stop && !sy_job_cancelled(p->job))
     (void)spawn(p, i, &p->tmp);
 }
 
 /* ---- step outcomes ------------------------------------------------------ */
 
 static void step_done(pool *p, size_t s) {
-  p->st[s] = ST_DONE;
+  p->pol.st[s] = ST_DONE;
   p->n_done++;
   const uint32_t *cons;
   size_t nc = sy_job_step_consumers(p->job, s, &cons);
   for (size_t i = 0; i < nc; i++)
-    if (--p->missing[cons[i]] == 0 && p->st[cons[i]] == ST_WAIT)
+    if (--p->missing[cons[i]] == 0 && p->pol.st[cons[i]] == ST_WAIT)
       enqueue(p, cons[i]);
-}
-
-/* Marks every step downstream of s SKIPPED (keep_going). */
-static void skip_downstream(pool *p, size_t s) {
-  /* A step is pushed once (when it turns SKIPPED), so n slots suffice. */
-  size_t *stack = malloc(p->n * sizeof *stack), top = 0;
-  if (!stack)
-    return; /* the steps stay unrun, and the run still ends failed */
-  stack[top++] = s;
-  sy_job_set_worker(-1);
-  while (top > 0) {
-    const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(p->job, stack[--top], &cons);
-    for (size_t i = 0; i < nc; i++) {
-      size_t c = cons[i];
-      if (p->st[c] != ST_WAIT)
-        continue;
-      p->st[c] = ST_SKIPPED;
-      p->n_skipped++;
-      sy_job_emit(p->job, SY_EVENT_SKIPPED, c, 0, NULL);
-      stack[top++] = c;
-    }
-  }
-  free(stack);
-}
-
-/* A failed attempt of step s, whose FAILED event is already out: retry it
- * after the backoff, or make the failure final. */
-static void step_failed(pool *p, size_t s, int code, const char *message) {
-  if (p->retries[s] < (uint64_t)p->d->cfg.retries && !p->stop &&
-      code != SY_ECANCELED && !sy_job_cancelled(p->job)) {
-    p->retries[s]++;
-    sy_job_set_worker(-1);
-    sy_job_emit(p->job, SY_EVENT_RETRIED, s, code, message);
-    p->st[s] = ST_DELAYED;
-    p->retry_at[s] = now_ns() + dask_backoff_ns(p->d, p->retries[s]);
-    if (p->retry_at[s] == 0)
-      p->retry_at[s] = 1;
-    p->n_delayed++;
-    return;
-  }
-  p->st[s] = ST_FAILED;
-  p->n_failed++;
-  if (p->rc == 0) {
-    p->rc = code;
-    sy_error_set(&p->first, code, "%s", message);
-  }
-  if (p->d->cfg.keep_going)
-    skip_downstream(p, s);
-  else
-    p->stop = true;
 }
 
 /* Fails the step worker i runs (the worker is already buried). */
@@ -485,20 +411,20 @@ static void remote_failed(pool *p, int i, size_t s, int code,
   p->running--;
   sy_job_set_worker(i);
   sy_job_emit(p->job, SY_EVENT_FAILED, s, code, message);
-  step_failed(p, s, code, message);
+  policy_step_failed(&p->pol, s, code, message);
 }
 
 /* ---- running steps ------------------------------------------------------ */
 
 static void run_local(pool *p, size_t s) {
-  p->st[s] = ST_RUNNING;
+  p->pol.st[s] = ST_RUNNING;
   sy_job_set_worker(-1);
   sy_error_clear(&p->tmp);
   int rc = sy_job_run_step(p->job, s, &p->tmp);
   if (rc == 0)
     step_done(p, s);
   else
-    step_failed(p, s, rc, p->tmp.message); /* FAILED was emitted */
+    policy_step_failed(&p->pol, s, rc, p->tmp.message); /* FAILED was emitted */
 }
 
 /* Worker i's process is gone (EOF, or a broken stream: then it is killed
@@ -541,7 +467,7 @@ static void dispatch(pool *p, int i, size_t s) {
   const sy_value **in = malloc((n_in ? n_in : 1) * sizeof *in);
   wire_value *wire = calloc(n_in ? n_in : 1, sizeof *wire);
   int code = in && wire ? 0 : SY_ENOMEM;
-  p->st[s] = ST_RUNNING;
+  p->pol.st[s] = ST_RUNNING;
   p->running++;
   sy_job_set_worker(i);
   sy_job_emit(p->job, SY_EVENT_STARTED, s, 0, NULL);
@@ -569,7 +495,7 @@ static void dispatch(pool *p, int i, size_t s) {
     worker_lost(p, i, true, NULL);
     return;
   }
-  w->deadline = p->d->cfg.timeout > 0 ? now_ns() + p->d->cfg.timeout : 0;
+  w->deadline = p->d->cfg.timeout > 0 ? policy_now_ns() + p->d->cfg.timeout : 0;
 }
 
 /* Reads worker i's reply to its step. */
@@ -653,7 +579,7 @@ static void receive(pool *p, int i) {
     sy_error_set(&p->tmp, rc, "step %zu (%s): %s", s,
                  sy_job_step_label(p->job, s), sy_strerror(rc));
     sy_job_emit(p->job, SY_EVENT_FAILED, s, rc, p->tmp.message);
-    step_failed(p, s, rc, p->tmp.message);
+    policy_step_failed(&p->pol, s, rc, p->tmp.message);
     return;
   }
   sy_job_emit(p->job, SY_EVENT_DONE, s, 0, NULL);
@@ -674,7 +600,7 @@ static void time_out(pool *p, int i) {
 
 /* Cancellation: kill the busy workers and fail their steps. */
 static void cancel_running(pool *p) {
-  p->stop = true;
+  p->pol.stop = true;
   for (int i = 0; i < p->nw; i++) {
     if (p->w[i].pid == 0 || p->w[i].step < 0)
       continue;
@@ -692,11 +618,11 @@ static void cancel_running(pool *p) {
 
 /* Due retries join their queue again. */
 static void promote_retries(pool *p, int64_t now) {
-  for (size_t s = 0; p->n_delayed > 0 && s < p->n; s++)
-    if (p->retry_at[s] && p->retry_at[s] <= now) {
-      p->retry_at[s] = 0;
-      p->n_delayed--;
-      if (!p->stop)
+  for (size_t s = 0; p->pol.n_delayed > 0 && s < p->n; s++)
+    if (p->pol.retry_at[s] && p->pol.retry_at[s] <= now) {
+      p->pol.retry_at[s] = 0;
+      p->pol.n_delayed--;
+      if (!p->pol.stop)
         enqueue(p, s);
     }
 }
@@ -704,15 +630,15 @@ static void promote_retries(pool *p, int64_t now) {
 /* How long poll() may sleep, in ms. */
 static int poll_timeout(const pool *p, int64_t now) {
   int64_t until = -1;
-  if (p->running > 0 || p->n_delayed > 0)
+  if (p->running > 0 || p->pol.n_delayed > 0)
     until = now + TICK_NS;
   for (int i = 0; i < p->nw; i++)
     if (p->w[i].step >= 0 && p->w[i].deadline &&
         (until < 0 || p->w[i].deadline < until))
       until = p->w[i].deadline;
-  for (size_t s = 0; p->n_delayed > 0 && s < p->n; s++)
-    if (p->retry_at[s] && (until < 0 || p->retry_at[s] < until))
-      until = p->retry_at[s];
+  for (size_t s = 0; p->pol.n_delayed > 0 && s < p->n; s++)
+    if (p->pol.retry_at[s] && (until < 0 || p->pol.retry_at[s] < until))
+      until = p->pol.retry_at[s];
   if (until < 0)
     until = now + TICK_NS; /* not expected: nothing runs or waits */
   int64_t ms = until > now ? (until - now + 999999) / 1000000 : 0;
@@ -730,7 +656,7 @@ static void shutdown_workers(pool *p) {
     close(p->w[i].fd);
     p->w[i].fd = -1;
   }
-  int64_t give_up = now_ns() + EXIT_GRACE_NS;
+  int64_t give_up = policy_now_ns() + EXIT_GRACE_NS;
   for (int i = 0; i < p->nw; i++) {
     pid_t pid = p->w[i].pid;
     if (pid == 0)
@@ -740,7 +666,7 @@ static void shutdown_workers(pool *p) {
       pid_t r = waitpid(pid, &status, WNOHANG);
       if (r == pid || (r < 0 && errno != EINTR))
         break;
-      if (r == 0 && now_ns() >= give_up) {
+      if (r == 0 && policy_now_ns() >= give_up) {
         kill(pid, SIGKILL);
         (void)reap(pid, &status);
         break;
@@ -768,19 +694,19 @@ static int loop(pool *p, sy_error *err) {
       rc = SY_ECANCELED;
       break;
     }
-    promote_retries(p, now_ns());
-    while (!p->stop && p->local.len > 0 && !sy_job_cancelled(p->job))
+    promote_retries(p, policy_now_ns());
+    while (!p->pol.stop && p->local.len > 0 && !sy_job_cancelled(p->job))
       run_local(p, pop(&p->local));
-    for (int i = 0; i < p->nw && !p->stop && p->remote.len > 0; i++) {
+    for (int i = 0; i < p->nw && !p->pol.stop && p->remote.len > 0; i++) {
       if (p->w[i].pid == 0 && spawn(p, i, &p->tmp) != 0)
         continue;
       if (p->w[i].step < 0)
         dispatch(p, i, pop(&p->remote));
     }
-    if (p->local.len > 0 && !p->stop)
+    if (p->local.len > 0 && !p->pol.stop)
       continue; /* a dispatch failure made parent steps ready */
     if (p->running == 0) {
-      if (p->stop || (p->remote.len == 0 && p->n_delayed == 0))
+      if (p->pol.stop || (p->remote.len == 0 && p->pol.n_delayed == 0))
         break;
       if (p->remote.len > 0) {
         bool any = false;
@@ -800,7 +726,7 @@ static int loop(pool *p, sy_error *err) {
         pfd[nfd] = (struct pollfd){p->w[i].fd, POLLIN, 0};
         who[nfd++] = i;
       }
-    int r = poll(pfd, (nfds_t)nfd, poll_timeout(p, now_ns()));
+    int r = poll(pfd, (nfds_t)nfd, poll_timeout(p, policy_now_ns()));
     if (r < 0 && errno != EINTR) {
       rc = sy_error_set(err, SY_EIO, "runner dask: poll: %s", strerror(errno));
       break;
@@ -809,7 +735,7 @@ static int loop(pool *p, sy_error *err) {
       if (pfd[k].revents && p->w[who[k]].pid != 0 &&
           p->w[who[k]].fd == pfd[k].fd)
         receive(p, who[k]);
-    int64_t now = now_ns();
+    int64_t now = policy_now_ns();
     for (int i = 0; i < p->nw; i++)
       if (p->w[i].pid != 0 && p->w[i].step >= 0 && p->w[i].deadline &&
           now >= p->w[i].deadline)
@@ -823,14 +749,19 @@ done:
 
 int dask_procs_run(dask *d, sy_job *job, sy_error *err) {
   pool p = {.d = d, .job = job, .n = sy_job_size(job)};
-  sy_error_clear(&p.first);
+  p.pol = (policy){.job = job,
+                   .n = p.n,
+                   .max_retries = d->cfg.retries,
+                   .backoff = d->cfg.backoff,
+                   .keep_going = d->cfg.keep_going};
+  sy_error_clear(&p.pol.first);
   sy_error_clear(&p.tmp);
   size_t m = p.n ? p.n : 1, n_actor = 0;
   int rc = 0;
   p.missing = calloc(m, sizeof *p.missing);
-  p.st = calloc(m, sizeof *p.st);
-  p.retries = calloc(m, sizeof *p.retries);
-  p.retry_at = calloc(m, sizeof *p.retry_at);
+  p.pol.st = calloc(m, sizeof *p.pol.st);
+  p.pol.retries = calloc(m, sizeof *p.pol.retries);
+  p.pol.retry_at = calloc(m, sizeof *p.pol.retry_at);
   p.local.v = calloc(m, sizeof *p.local.v);
   p.remote.v = calloc(m, sizeof *p.remote.v);
   p.local.cap = p.remote.cap = m;
@@ -840,8 +771,8 @@ int dask_procs_run(dask *d, sy_job *job, sy_error *err) {
   if ((size_t)p.nw > n_actor)
     p.nw = (int)n_actor;
   p.w = calloc((size_t)p.nw + 1, sizeof *p.w);
-  if (!p.missing || !p.st || !p.retries || !p.retry_at || !p.local.v ||
-      !p.remote.v || !p.w) {
+  if (!p.missing || !p.pol.st || !p.pol.retries || !p.pol.retry_at ||
+      !p.local.v || !p.remote.v || !p.w) {
     rc = sy_error_set(err, SY_ENOMEM, "runner dask: out of memory");
     goto fail;
   }
@@ -861,13 +792,14 @@ int dask_procs_run(dask *d, sy_job *job, sy_error *err) {
   if (rc == SY_ECANCELED) {
     rc = sy_error_set(err, SY_ECANCELED, "canceled: %zu of %zu steps done",
                       p.n_done, p.n);
-  } else if (rc == 0 && p.rc) {
-    rc = p.rc;
-    if (d->cfg.keep_going && (p.n_failed > 1 || p.n_skipped > 0))
-      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)", p.first.message,
-                   p.n_failed, p.n_failed == 1 ? "step" : "steps", p.n_skipped);
+  } else if (rc == 0 && p.pol.rc) {
+    rc = p.pol.rc;
+    if (d->cfg.keep_going && (p.pol.n_failed > 1 || p.pol.n_skipped > 0))
+      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)",
+                   p.pol.first.message, p.pol.n_failed,
+                   p.pol.n_failed == 1 ? "step" : "steps", p.pol.n_skipped);
     else
-      sy_error_set(err, rc, "%s", p.first.message);
+      sy_error_set(err, rc, "%s", p.pol.first.message);
   } else if (rc == 0 && p.n_done != p.n) {
     rc = sy_error_set(err, SY_ESTATE, "runner dask: ran %zu of %zu steps",
                       p.n_done, p.n);
@@ -878,9 +810,9 @@ fail:
   sy_job_set_worker(-1);
   free(p.w);
   free(p.missing);
-  free(p.st);
-  free(p.retries);
-  free(p.retry_at);
+  free(p.pol.st);
+  free(p.pol.retries);
+  free(p.pol.retry_at);
   free(p.local.v);
   free(p.remote.v);
   return rc;

@@ -82,14 +82,14 @@
  *
  * Failures. A step that fails on an executor is reported in its DONE and
  * follows the parallel runner's policy (fail-fast, keep_going, retries
- * with a doubling backoff). A rank that dies takes the MPI job with it
- * (MPI has no recovery in the versions Debian ships): mpirun sends the
- * survivors SIGTERM, the CLI turns that into a cancel, and the root names
- * the steps that were in flight and where before mpirun kills it, so no
- * rank hangs and the user sees which step was lost. A step that runs
- * past `timeout` cannot be stopped on another rank: the root reports it
- * and aborts the MPI job (MPI_Abort), which is the only way to free that
- * rank.
+ * with a doubling backoff), in code the two share (../common/policy.c).
+ * A rank that dies takes the MPI job with it (MPI has no recovery in the
+ * versions Debian ships): mpirun sends the survivors SIGTERM, the CLI
+ * turns that into a cancel, and the root names the steps that were in
+ * flight and where before mpirun kills it, so no rank hangs and the user
+ * sees which step was lost. A step that runs past `timeout` cannot be
+ * stopped on another rank: the root reports it and aborts the MPI job
+ * (MPI_Abort), which is the only way to free that rank.
  *
  * MPI is process-wide: the plugin initializes it on first use (unless
  * the host did) and finalizes it at process exit, once, so a host can run
@@ -111,6 +111,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "../common/policy.h"
 
 enum { T_RUN = 101, T_DONE, T_FETCH, T_DATA, T_STOP };
 #define EAGER (-1)
@@ -169,12 +171,6 @@ __attribute__((destructor)) static void mpi_plugin_fini(void) {
   MPI_Finalized(&fin);
   if (we_initialized && init && !fin)
     MPI_Finalize();
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void sleep_ns(int64_t ns) {
@@ -420,7 +416,7 @@ static msg *next_msg(node *nd, int64_t until) {
     if (flag)
       return take(&mh, &st);
     if ((spin & 63) == 63) {
-      if (sy_job_cancelled(nd->job) || (until && now_ns() >= until))
+      if (sy_job_cancelled(nd->job) || (until && policy_now_ns() >= until))
         return NULL;
       reap_sends(nd);
     }
@@ -696,19 +692,14 @@ static int serve(node *nd) {
 
 /* ---- the root ------------------------------------------------------------ */
 
-enum { ST_WAIT, ST_QUEUED, ST_RUNNING, ST_DELAYED, ST_DONE, ST_FAILED,
-       ST_SKIPPED };
-
 typedef struct root {
   node *nd;
   size_t n;
-  uint8_t *st;
+  policy pol;         /* step states, retries, the first failure */
   uint32_t *missing;  /* inputs not done yet */
   uint32_t *left;     /* consumers not done yet (values are dropped at 0) */
   int *loc;           /* the rank holding the step's outputs */
   uint64_t **size;    /* per step, per output: encoded size, when known */
-  uint32_t *retries;
-  int64_t *retry_at;
   size_t *q;          /* ready executor steps, FIFO */
   size_t qhead, qlen;
   size_t *lq;         /* ready root steps */
@@ -724,10 +715,7 @@ typedef struct root {
   size_t **drops;     /* per rank: values to drop on its next message */
   size_t *ndrops, *capdrops;
   int n_exec_busy;
-  bool stop;
-  int rc;
-  sy_error first;
-  size_t n_done, n_failed, n_skipped, n_delayed;
+  size_t n_done;
   unsigned rr;        /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
   input *in;
@@ -745,7 +733,7 @@ static bool executes(const root *R, int r) {
 }
 
 static void enqueue(root *R, size_t s) {
-  R->st[s] = ST_QUEUED;
+  R->pol.st[s] = ST_QUEUED;
   if (root_only(R->nd->job, s))
     R->lq[R->lqlen++] = s;
   else
@@ -768,7 +756,7 @@ static bool inputs_done(const root *R, size_t s) {
   const uint32_t *a;
   size_t na = sy_job_step_inputs(R->nd->job, s, &a);
   for (size_t i = 0; i < na; i++)
-    if (R->st[a[i]] != ST_DONE)
+    if (R->pol.st[a[i]] != ST_DONE)
       return false;
   return true;
 }
@@ -829,7 +817,7 @@ static void release(root *R, size_t a) {
 
 static void step_done(root *R, size_t s) {
   node *nd = R->nd;
-  R->st[s] = ST_DONE;
+  R->pol.st[s] = ST_DONE;
   R->n_done++;
   const uint32_t *in;
   size_t na = sy_job_step_inputs(nd->job, s, &in);
@@ -849,7 +837,7 @@ static void step_done(root *R, size_t s) {
   const uint32_t *cons;
   size_t nc = sy_job_step_consumers(nd->job, s, &cons);
   for (size_t i = 0; i < nc; i++)
-    if (--R->missing[cons[i]] == 0 && R->st[cons[i]] == ST_WAIT)
+    if (--R->missing[cons[i]] == 0 && R->pol.st[cons[i]] == ST_WAIT)
       enqueue(R, cons[i]);
 }
 
@@ -864,69 +852,15 @@ static void tell_job(root *R, size_t s) {
   (void)sy_job_step_done(nd->job, s, &bundle);
 }
 
-static void skip_downstream(root *R, size_t s) {
-  size_t *stack = malloc(R->n * sizeof *stack), top = 0;
-  if (!stack)
-    return;
-  stack[top++] = s;
-  sy_job_set_worker(-1);
-  while (top > 0) {
-    const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(R->nd->job, stack[--top], &cons);
-    for (size_t i = 0; i < nc; i++) {
-      size_t c = cons[i];
-      if (R->st[c] != ST_WAIT)
-        continue;
-      R->st[c] = ST_SKIPPED;
-      R->n_skipped++;
-      sy_job_emit(R->nd->job, SY_EVENT_SKIPPED, c, 0, NULL);
-      stack[top++] = c;
-    }
-  }
-  free(stack);
-}
-
-static int64_t backoff_ns(const mpi_config *cfg, unsigned attempt) {
-  int64_t ns = cfg->backoff;
-  for (unsigned i = 1; i < attempt && ns < 10000000000LL; i++)
-    ns *= 2;
-  return ns > 10000000000LL ? 10000000000LL : ns;
-}
-
-/* A failed attempt whose FAILED event is out: retry or make it final. */
-static void step_failed(root *R, size_t s, int code, const char *message) {
-  node *nd = R->nd;
-  if (R->retries[s] < (uint64_t)nd->cfg->retries && !R->stop &&
-      code != SY_ECANCELED && !sy_job_cancelled(nd->job)) {
-    R->retries[s]++;
-    sy_job_set_worker(-1);
-    sy_job_emit(nd->job, SY_EVENT_RETRIED, s, code, message);
-    R->st[s] = ST_DELAYED;
-    R->retry_at[s] = now_ns() + backoff_ns(nd->cfg, R->retries[s]);
-    R->n_delayed++;
-    return;
-  }
-  R->st[s] = ST_FAILED;
-  R->n_failed++;
-  if (R->rc == 0) {
-    R->rc = code;
-    sy_error_set(&R->first, code, "%s", message);
-  }
-  if (nd->cfg->keep_going)
-    skip_downstream(R, s);
-  else
-    R->stop = true;
-}
-
 static void promote_retries(root *R) {
-  if (R->n_delayed == 0)
+  if (R->pol.n_delayed == 0)
     return;
-  int64_t now = now_ns();
+  int64_t now = policy_now_ns();
   for (size_t s = 0; s < R->n; s++)
-    if (R->st[s] == ST_DELAYED && now >= R->retry_at[s]) {
-      R->n_delayed--;
-      if (R->stop)
-        R->st[s] = ST_FAILED;
+    if (R->pol.st[s] == ST_DELAYED && now >= R->pol.retry_at[s]) {
+      R->pol.n_delayed--;
+      if (R->pol.stop)
+        R->pol.st[s] = ST_FAILED;
       else
         enqueue(R, s);
     }
@@ -940,7 +874,7 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
   for (size_t i = 0; i < na; i++) {
     in[i] = (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL,
                     NULL};
-    if (R->st[src[i]] != ST_DONE) { /* prefetched: made on `rank` first */
+    if (R->pol.st[src[i]] != ST_DONE) { /* prefetched: made on `rank` first */
       in[i].holder = rank;
       continue;
     }
@@ -985,7 +919,7 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
                      uint32_t *k) {
   node *nd = R->nd;
   size_t n_in = 0;
-  R->st[s] = ST_RUNNING;
+  R->pol.st[s] = ST_RUNNING;
   emit(R, SY_EVENT_STARTED, s, ROOT, 0, NULL);
   sy_error_clear(&nd->tmp);
   if (sy_job_step_op(nd->job, s) == SY_OP_GET) {
@@ -1004,7 +938,7 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
     sy_error_prefix(&nd->tmp, "step %zu (%s)", s,
                     sy_job_step_label(nd->job, s));
     emit(R, SY_EVENT_FAILED, s, ROOT, rc, nd->tmp.message);
-    step_failed(R, s, rc, nd->tmp.message);
+    policy_step_failed(&R->pol, s, rc, nd->tmp.message);
     return;
   }
   R->loc[s] = ROOT;
@@ -1057,7 +991,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   if ((rc = post(nd, r, T_RUN, &b)) != 0)
     return rc;
   R->ndrops[r] = 0;
-  R->st[s] = ST_RUNNING;
+  R->pol.st[s] = ST_RUNNING;
   R->where[s] = r;
   R->outq[(size_t)r * (size_t)R->qcap +
           (size_t)((R->oh[r] + R->on[r]) % R->qcap)] = s;
@@ -1071,7 +1005,8 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
  * inputs failed will not run: it gets no STARTED. */
 static void head_started(root *R, int r) {
   size_t s = (size_t)head_of(R, r);
-  R->deadline[r] = R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
+  R->deadline[r] =
+      R->nd->cfg->timeout ? policy_now_ns() + R->nd->cfg->timeout : 0;
   if (!R->doomed[s] && inputs_done(R, s))
     emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
 }
@@ -1081,15 +1016,15 @@ static void head_started(root *R, int r) {
  * be made there first: a rank runs its steps in the order it got them). */
 static bool prefetchable(const root *R, size_t c, int r) {
   const sy_job *job = R->nd->job;
-  if (R->st[c] != ST_WAIT || root_only(job, c))
+  if (R->pol.st[c] != ST_WAIT || root_only(job, c))
     return false;
   const uint32_t *a;
   size_t na = sy_job_step_inputs(job, c, &a);
   for (size_t i = 0; i < na; i++) {
     size_t x = a[i];
-    if (R->st[x] == ST_DONE)
+    if (R->pol.st[x] == ST_DONE)
       continue;
-    if (R->st[x] != ST_RUNNING || R->where[x] != r || root_only(job, x))
+    if (R->pol.st[x] != ST_RUNNING || R->where[x] != r || root_only(job, x))
       return false;
   }
   return true;
@@ -1098,7 +1033,7 @@ static bool prefetchable(const root *R, size_t c, int r) {
 /* Fills rank r's mailbox with the consumers of its steps that depend only
  * on work done or queued there, up to `prefetch` behind its head. */
 static void prefetch(root *R, int r) {
-  if (r == ROOT || R->stop || sy_job_cancelled(R->nd->job))
+  if (r == ROOT || R->pol.stop || sy_job_cancelled(R->nd->job))
     return;
   for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
@@ -1180,15 +1115,15 @@ static void on_done(root *R, msg *m) {
     size_t na = sy_job_step_inputs(nd->job, s, &a);
     bool lost = false;
     for (size_t i = 0; i < na; i++)
-      lost |= R->st[a[i]] == ST_FAILED || R->st[a[i]] == ST_SKIPPED;
-    R->st[s] = ST_WAIT;
+      lost |= R->pol.st[a[i]] == ST_FAILED || R->pol.st[a[i]] == ST_SKIPPED;
+    R->pol.st[s] = ST_WAIT;
     if (R->missing[s] == 0 && !lost)
       enqueue(R, s);
     else if (lost && nd->cfg->keep_going) {
-      R->st[s] = ST_SKIPPED;
-      R->n_skipped++;
+      R->pol.st[s] = ST_SKIPPED;
+      R->pol.n_skipped++;
       emit(R, SY_EVENT_SKIPPED, s, -1, 0, NULL);
-      skip_downstream(R, s);
+      policy_skip_downstream(&R->pol, s);
     }
     next_in_line(R, m->src);
     return;
@@ -1229,19 +1164,19 @@ static void on_done(root *R, msg *m) {
       held_clear(&h[i]);
     free(h);
   }
-  char text[sizeof R->first.message];
+  char text[sizeof R->pol.first.message];
   uint32_t ml = r.bad ? 0 : get_u32(&r);
   const char *mp = r.bad ? NULL : get(&r, ml);
   if (mp)
     snprintf(text, sizeof text, "%.*s", (int)ml, mp);
   else
     snprintf(text, sizeof text, "%s", sy_strerror(code));
-  char message[sizeof R->first.message];
+  char message[sizeof R->pol.first.message];
   snprintf(message, sizeof message, "step %u (%.200s) on rank %d: %.700s", s,
            sy_job_step_label(nd->job, s), m->src, text);
   emit(R, SY_EVENT_FAILED, s, m->src, code, message);
   doom_queued(R, m->src, s);
-  step_failed(R, s, code, message);
+  policy_step_failed(&R->pol, s, code, message);
   next_in_line(R, m->src);
 }
 
@@ -1285,9 +1220,9 @@ static int64_t earliest(const root *R) {
     if (R->on[r] > 0 && R->deadline[r] &&
         (!until || R->deadline[r] < until))
       until = R->deadline[r];
-  for (size_t s = 0; R->n_delayed && s < R->n; s++)
-    if (R->st[s] == ST_DELAYED && (!until || R->retry_at[s] < until))
-      until = R->retry_at[s];
+  for (size_t s = 0; R->pol.n_delayed && s < R->n; s++)
+    if (R->pol.st[s] == ST_DELAYED && (!until || R->pol.retry_at[s] < until))
+      until = R->pol.retry_at[s];
   return until;
 }
 
@@ -1301,12 +1236,12 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         say_in_flight(R, "canceled (Ctrl-C, or mpirun ending the job "
                          "because a rank died)");
       told_cancel = true;
-      R->stop = true;
+      R->pol.stop = true;
     }
     promote_retries(R);
-    while (!R->stop && R->lqlen > 0)
+    while (!R->pol.stop && R->lqlen > 0)
       run_here(R, R->lq[--R->lqlen], in, src, k);
-    while (!R->stop && R->qlen > 0) {
+    while (!R->pol.stop && R->qlen > 0) {
       size_t s = R->q[R->qhead];
       int r = place(R, s, src, k);
       if (r < 0 || (r == ROOT && R->lqlen > 0))
@@ -1327,10 +1262,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
                  "step %zu (%s): runner mpi: cannot send it to rank %d (%s)",
                  s, sy_job_step_label(nd->job, s), r, sy_strerror(rc));
         emit(R, SY_EVENT_FAILED, s, r, rc, message);
-        step_failed(R, s, rc, message);
+        policy_step_failed(&R->pol, s, rc, message);
       }
     }
-    if (!R->stop && R->lqlen > 0)
+    if (!R->pol.stop && R->lqlen > 0)
       continue;
     if (ran_here) {
       /* Results that came in meanwhile, without waiting, then on. */
@@ -1340,7 +1275,8 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       continue;
     }
     if (R->n_exec_busy == 0 &&
-        (R->stop || (R->qlen == 0 && R->n_delayed == 0 && R->lqlen == 0)))
+        (R->pol.stop ||
+         (R->qlen == 0 && R->pol.n_delayed == 0 && R->lqlen == 0)))
       break;
     /* Anything that arrived during a wait first. */
     msg *m = undefer(nd);
@@ -1348,7 +1284,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       m = next_msg(nd, earliest(R));
     if (m)
       handle(R, m);
-    int64_t now = now_ns();
+    int64_t now = policy_now_ns();
     for (int r = 0; r < nd->size; r++)
       if (R->on[r] > 0 && R->deadline[r] && now >= R->deadline[r]) {
         size_t s = (size_t)head_of(R, r);
@@ -1386,7 +1322,12 @@ static int root_run(node *nd, sy_error *err) {
   size_t n = nd->n, m = n ? n : 1;
   int P = nd->size;
   root R = {.nd = nd, .n = n};
-  sy_error_clear(&R.first);
+  R.pol = (policy){.job = nd->job,
+                   .n = n,
+                   .max_retries = nd->cfg->retries,
+                   .backoff = nd->cfg->backoff,
+                   .keep_going = nd->cfg->keep_going};
+  sy_error_clear(&R.pol.first);
   int rc = 0;
   size_t max_in = 1;
   for (size_t s = 0; s < n; s++) {
@@ -1398,13 +1339,13 @@ static int root_run(node *nd, sy_error *err) {
   input *in = calloc(max_in, sizeof *in);
   size_t *src = calloc(max_in, sizeof *src);
   uint32_t *k = calloc(max_in, sizeof *k);
-  R.st = calloc(m, 1);
+  R.pol.st = calloc(m, 1);
   R.missing = calloc(m, sizeof *R.missing);
   R.left = calloc(m, sizeof *R.left);
   R.loc = calloc(m, sizeof *R.loc);
   R.size = calloc(m, sizeof *R.size);
-  R.retries = calloc(m, sizeof *R.retries);
-  R.retry_at = calloc(m, sizeof *R.retry_at);
+  R.pol.retries = calloc(m, sizeof *R.pol.retries);
+  R.pol.retry_at = calloc(m, sizeof *R.pol.retry_at);
   R.q = calloc(m, sizeof *R.q);
   R.lq = calloc(m, sizeof *R.lq);
   R.in = in;
@@ -1420,9 +1361,10 @@ static int root_run(node *nd, sy_error *err) {
   R.drops = calloc((size_t)P, sizeof *R.drops);
   R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
   R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
-  if (!in || !src || !k || !R.st || !R.missing || !R.left || !R.loc ||
-      !R.size || !R.retries || !R.retry_at || !R.q || !R.lq || !R.outq || !R.oh || !R.on || !R.where || !R.doomed ||
-      !R.deadline || !R.drops || !R.ndrops || !R.capdrops) {
+  if (!in || !src || !k || !R.pol.st || !R.missing || !R.left || !R.loc ||
+      !R.size || !R.pol.retries || !R.pol.retry_at || !R.q || !R.lq ||
+      !R.outq || !R.oh || !R.on || !R.where || !R.doomed || !R.deadline ||
+      !R.drops || !R.ndrops || !R.capdrops) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
@@ -1445,14 +1387,14 @@ static int root_run(node *nd, sy_error *err) {
   if (rc == 0 && sy_job_cancelled(nd->job))
     rc = sy_error_set(err, SY_ECANCELED, "canceled: %zu of %zu steps done",
                       R.n_done, n);
-  else if (rc == 0 && R.rc) {
-    rc = R.rc;
-    if (nd->cfg->keep_going && (R.n_failed > 1 || R.n_skipped > 0))
-      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)", R.first.message,
-                   R.n_failed, R.n_failed == 1 ? "step" : "steps",
-                   R.n_skipped);
+  else if (rc == 0 && R.pol.rc) {
+    rc = R.pol.rc;
+    if (nd->cfg->keep_going && (R.pol.n_failed > 1 || R.pol.n_skipped > 0))
+      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)",
+                   R.pol.first.message, R.pol.n_failed,
+                   R.pol.n_failed == 1 ? "step" : "steps", R.pol.n_skipped);
     else
-      sy_error_set(err, rc, "%s", R.first.message);
+      sy_error_set(err, rc, "%s", R.pol.first.message);
   } else if (rc == 0 && R.n_done != n) {
     rc = sy_error_set(err, SY_ESTATE, "runner mpi: ran %zu of %zu steps",
                       R.n_done, n);
@@ -1468,13 +1410,13 @@ done:
   free(in);
   free(src);
   free(k);
-  free(R.st);
+  free(R.pol.st);
   free(R.missing);
   free(R.left);
   free(R.loc);
   free(R.size);
-  free(R.retries);
-  free(R.retry_at);
+  free(R.pol.retries);
+  free(R.pol.retry_at);
   free(R.q);
   free(R.lq);
   free(R.outq);

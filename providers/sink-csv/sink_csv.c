@@ -34,22 +34,6 @@ typedef struct sink_csv {
   char delim;
 } sink_csv;
 
-static int errno_code(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SY_ENOENT;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SY_EPERM;
-  case ENOMEM:
-    return SY_ENOMEM;
-  default:
-    return SY_EIO;
-  }
-}
-
 /* The target path for node `name` (malloc()ed into *out). A name that
  * would leave the folder ("..", "a/b") is refused. */
 static int target_path(const char *path, const char *name, char **out,
@@ -107,7 +91,7 @@ static int fd_write(void *ud, const void *buf, size_t len) {
       continue;
     if (w < 0) {
       o->eno = errno;
-      return errno_code(errno);
+      return sy_code_from_errno(errno);
     }
     p += w;
     len -= (size_t)w;
@@ -135,8 +119,8 @@ static int open_temp(const char *target, char **tmp, int *fd, sy_error *err) {
     }
     if (errno != EEXIST) {
       int e = errno;
-      int rc = sy_error_set(err, errno_code(e), "cannot create '%s': %s", t,
-                            strerror(e));
+      int rc = sy_error_set(err, sy_code_from_errno(e),
+                            "cannot create '%s': %s", t, strerror(e));
       free(t);
       return rc;
     }
@@ -187,7 +171,7 @@ static int sink_write(void *self, const char *name, const sy_value *value,
   }
   if (rc == 0 && fsync(o.fd) != 0) {
     o.eno = errno;
-    rc = errno_code(errno);
+    rc = sy_code_from_errno(errno);
   }
   if (rc < 0) {
     sy_error_set(err, rc, "cannot write '%s': %s", tmp, strerror(o.eno));
@@ -197,14 +181,15 @@ static int sink_write(void *self, const char *name, const sy_value *value,
   o.fd = -1;
   if (close(fd) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot write '%s': %s", tmp,
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot write '%s': %s", tmp,
                       strerror(e));
     goto fail;
   }
   if (rename(tmp, target) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "cannot rename '%s' to '%s': %s", tmp,
-                      target, strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e),
+                      "cannot rename '%s' to '%s': %s", tmp, target,
+                      strerror(e));
     goto fail;
   }
   /* Make the rename itself durable; a failure here loses nothing that a

@@ -89,22 +89,6 @@ typedef struct storage_file {
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int errno_code(int e) {
-  switch (e) {
-  case ENOENT:
-  case ENOTDIR:
-    return SY_ENOENT;
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return SY_EPERM;
-  case ENOMEM:
-    return SY_ENOMEM;
-  default:
-    return SY_EIO;
-  }
-}
-
 static int key_ok(const char *key) {
   if (!key)
     return 0;
@@ -187,7 +171,7 @@ static int make_dirs(const char *path, sy_error *err) {
     *c = '\0';
     if (mkdir(p, 0777) != 0 && errno != EEXIST) {
       int e = errno;
-      rc = sy_error_set(err, errno_code(e),
+      rc = sy_error_set(err, sy_code_from_errno(e),
                         "storage.file: cannot create folder '%s': %s", p,
                         strerror(e));
       goto done;
@@ -215,7 +199,7 @@ static int read_all(int fd, uint8_t *buf, size_t len) {
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
-      return errno_code(errno);
+      return sy_code_from_errno(errno);
     if (r == 0)
       return 1;
     got += (size_t)r;
@@ -392,13 +376,13 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
                           "removed (a symbolic link)",
                           key);
     }
-    return sy_error_set(err, errno_code(e), "storage.file: '%s': %s", path,
-                        strerror(e));
+    return sy_error_set(err, sy_code_from_errno(e), "storage.file: '%s': %s",
+                        path, strerror(e));
   }
   if (fstat(fd, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "storage.file: '%s': %s", path,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e), "storage.file: '%s': %s",
+                      path, strerror(e));
     goto done;
   }
   if (!S_ISREG(st.st_mode)) {
@@ -542,7 +526,7 @@ static int open_temp(storage_file *s, const char *key, char *tmp,
         return rc;
       continue;
     }
-    return sy_error_set(err, errno_code(e),
+    return sy_error_set(err, sy_code_from_errno(e),
                         "storage.file: cannot create '%s': %s", tmp,
                         strerror(e));
   }
@@ -627,22 +611,22 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
   if (writev_all(fd, iov, (int)(n + 2)) != 0 ||
       (s->fsync && fsync(fd) != 0)) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "storage.file: writing '%s': %s", tmp,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e),
+                      "storage.file: writing '%s': %s", tmp, strerror(e));
     goto done;
   }
   int cfd = fd;
   fd = -1;
   if (close(cfd) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e), "storage.file: writing '%s': %s", tmp,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e),
+                      "storage.file: writing '%s': %s", tmp, strerror(e));
     goto done;
   }
   entry_path(s, key, path);
   if (rename(tmp, path) != 0) {
     int e = errno;
-    rc = sy_error_set(err, errno_code(e),
+    rc = sy_error_set(err, sy_code_from_errno(e),
                       "storage.file: cannot publish entry %s: %s", key,
                       strerror(e));
     goto done;
@@ -720,8 +704,8 @@ static int sf_list(void *self, sy_storage_visit_fn fn, void *ud,
   if (!(top = opendir(s->root))) {
     int e = errno;
     if (e != ENOENT)
-      rc = sy_error_set(err, errno_code(e), "storage.file: '%s': %s", s->root,
-                        strerror(e));
+      rc = sy_error_set(err, sy_code_from_errno(e), "storage.file: '%s': %s",
+                        s->root, strerror(e));
     goto done;
   }
   while ((de = readdir(top)) != NULL) {
@@ -773,7 +757,7 @@ static int sf_remove(void *self, const char *key, sy_error *err) {
     if (e == ENOENT)
       return sy_error_set(err, SY_ENOENT, "storage.file: no cache entry %s",
                           key);
-    return sy_error_set(err, errno_code(e),
+    return sy_error_set(err, sy_code_from_errno(e),
                         "storage.file: cannot remove '%s': %s", path,
                         strerror(e));
   }

@@ -1,0 +1,91 @@
+/*
+ * bench/common.c - the set-up the bench programs share; see common.h.
+ */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in)
+    return -1;
+  FILE *out = fopen(to, "wb");
+  int rc = out ? 0 : -1;
+  char buf[65536];
+  size_t n;
+  while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n)
+      rc = -1;
+  if (ferror(in))
+    rc = -1;
+  fclose(in);
+  if (out && fclose(out) != 0)
+    rc = -1;
+  return rc == 0 ? chmod(to, 0755) : -1;
+}
+
+int bench_setup(const char *prog, char *dir) {
+  char path[4096], cwd[2048], env[8192];
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "%s: cannot create %s: ", prog, dir);
+    perror(NULL);
+    return -1;
+  }
+  if (chmod(dir, 0755) != 0 || !getcwd(cwd, sizeof cwd)) {
+    perror(prog);
+    goto fail;
+  }
+  snprintf(path, sizeof path, "%s/plugins", dir);
+  if (mkdir(path, 0755) != 0 || chmod(path, 0755) != 0) {
+    fprintf(stderr, "%s: cannot create %s: ", prog, path);
+    perror(NULL);
+    goto fail;
+  }
+  snprintf(path, sizeof path, "%s/plugins/actor-bench.so", dir);
+  if (copy_file("bench/.libs/actor-bench.so", path) != 0) {
+    fprintf(stderr,
+            "%s: cannot copy bench/.libs/actor-bench.so (run from "
+            "the top of the built tree after make)\n",
+            prog);
+    goto fail;
+  }
+  snprintf(env, sizeof env, "%s/plugins:%s/plugins.d", dir, cwd);
+  if (setenv("SWITCHYARD_PLUGIN_PATH", env, 1) != 0) {
+    perror(prog);
+    goto fail;
+  }
+  snprintf(path, sizeof path, "%s/t.csv", dir);
+  FILE *t = fopen(path, "w");
+  int bad = !t || fputs("a\n1\n", t) == EOF;
+  if ((t && fclose(t) != 0) || bad) {
+    fprintf(stderr, "%s: cannot write %s\n", prog, path);
+    goto fail;
+  }
+  return 0;
+fail:
+  (void)bench_cleanup(dir);
+  return -1;
+}
+
+int bench_cleanup(const char *dir) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int bench_write_flow(const char *path, size_t n) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\n"
+             "actors = (\n");
+  for (size_t i = 0; i < n; i++)
+    fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
+            i + 1 < n ? "," : "");
+  fprintf(f, ");\n");
+  return fclose(f) == 0 ? 0 : -1;
+}
