@@ -478,16 +478,13 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   uint32_t skip = ins->flags & SY_INSTR_STATE_IN ? 1 : 0;
   if (ins->n_args - skip != 1 || ins->n_outputs != 1)
     return sy_error_set(err, SY_ENOTSUP,
-                        "%s (%s) takes %u inputs and makes %u outputs; "
-                        "the row path runs one-input, one-output actors only",
-                        ins->node, ins->target, ins->n_args - skip,
-                        ins->n_outputs);
+                        "takes %u inputs and makes %u outputs; the row path "
+                        "runs one-input, one-output actors only",
+                        ins->n_args - skip, ins->n_outputs);
   const row_view *v = &views[ins->args[skip]];
   if (!v->ok)
     return sy_error_set(err, SY_ENOTSUP,
-                        "%s (%s) reads an output that is not a row of "
-                        "numbers",
-                        ins->node, ins->target);
+                        "reads an output that is not a row of numbers");
   const sy_value *state =
       skip ? sy__job_output(c->job, ins->args[0], 0) : NULL;
   actor_slot *a = NULL;
@@ -497,9 +494,9 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   const sy_actor_ops *ops = a->provider->ops;
   if (!SY_ACTOR_HAS_PREPARE_ROW(ops))
     return sy_error_set(err, SY_ENOTSUP,
-                        "%s (%s): the actor has no row kernel; use "
-                        "sy_callable_call",
-                        ins->node, ins->target);
+                        "%s has no row kernel (prepare_row); serve this flow "
+                        "with sy_callable_call",
+                        ins->target);
   sy_row_kernel k = {.size = sizeof k,
                      .n_in = v->w,
                      .in_names = v->names,
@@ -524,8 +521,7 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
     bad = !names[j] || (!k.fn && map[j] >= v->w);
   if (bad)
     return sy_error_set(err, SY_EPLUGIN,
-                        "%s (%s): prepare_row returned a bad kernel",
-                        ins->node, ins->target);
+                        "%s: prepare_row returned a bad kernel", ins->target);
   row_view *o = &views[s];
   if (!k.fn) {
     if (row_view_set(o, v->buf, k.n_out))

@@ -60,9 +60,10 @@ extern "C" {
  * frame's cells, all f64 and non-null, in column order. Where that cannot
  * hold (a string or integer output, a null, a row count other than one)
  * prepare_row returns SY_ENOTSUP with a message saying why; an input that
- * apply would refuse gets apply's error. The kernel only reads ctx and the
- * instance, and may run from several threads at once; release (when not
- * NULL) frees ctx, before the instance is destroyed or loads a state. */
+ * apply would refuse gets apply's error. The kernel only reads ctx (and
+ * the instance, which the core keeps alive and unchanged for as long as
+ * the kernel lives), and may run from several threads at once; release,
+ * when not NULL, frees ctx. */
 typedef void (*sy_row_fn)(const void *ctx, const double *in, double *out);
 
 typedef struct sy_row_kernel {

@@ -360,7 +360,7 @@ plain:
 typedef struct linreg_row {
   size_t p;
   double intercept;
-  const double *coef;
+  double *coef; /* a copy, after idx */
   bool direct;
   uint32_t idx[];
 } linreg_row;
@@ -385,12 +385,17 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
   int rc = std_row_probe(ACTOR, linreg_apply, self, k, &width, err);
   if (rc)
     return rc;
-  linreg_row *r = malloc(sizeof *r + md->p * sizeof r->idx[0]);
+  /* One block: the struct, idx[p], padding, coef[p]. */
+  size_t off = sizeof(linreg_row) + md->p * sizeof(uint32_t);
+  off = (off + sizeof(double) - 1) / sizeof(double) * sizeof(double);
+  linreg_row *r = malloc(off + md->p * sizeof(double));
   if (!r)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
   r->p = md->p;
   r->intercept = md->intercept;
-  r->coef = md->coef;
+  r->coef = (double *)((char *)r + off);
+  if (md->p)
+    memcpy(r->coef, md->coef, md->p * sizeof(double));
   r->direct = true;
   /* The probe found every feature, so none of these misses. */
   for (size_t j = 0; j < md->p; j++) {
