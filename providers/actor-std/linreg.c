@@ -355,14 +355,19 @@ plain:
 }
 
 /* The row kernel: the prediction with apply's arithmetic, in apply's
- * order (intercept, then each coefficient times its feature), reading
- * feature j at input position idx[j], or at j when `direct`. */
+ * order (intercept, then each coefficient times its feature), feature j
+ * read at input position f[j].idx (at j when `direct`). The coefficients
+ * are copied, so the kernel reads one array. */
+typedef struct linreg_feature {
+  double coef;
+  uint32_t idx;
+} linreg_feature;
+
 typedef struct linreg_row {
   size_t p;
   double intercept;
-  double *coef; /* a copy, after idx */
   bool direct;
-  uint32_t idx[];
+  linreg_feature f[];
 } linreg_row;
 
 static void linreg_row_run(const void *ctx, const double *in, double *out) {
@@ -370,10 +375,10 @@ static void linreg_row_run(const void *ctx, const double *in, double *out) {
   double s = k->intercept;
   if (k->direct)
     for (size_t j = 0; j < k->p; j++)
-      s += k->coef[j] * in[j];
+      s += k->f[j].coef * in[j];
   else
     for (size_t j = 0; j < k->p; j++)
-      s += k->coef[j] * in[k->idx[j]];
+      s += k->f[j].coef * in[k->f[j].idx];
   out[0] = s;
 }
 
@@ -385,22 +390,17 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
   int rc = std_row_probe(ACTOR, linreg_apply, self, k, &width, err);
   if (rc)
     return rc;
-  /* One block: the struct, idx[p], padding, coef[p]. */
-  size_t off = sizeof(linreg_row) + md->p * sizeof(uint32_t);
-  off = (off + sizeof(double) - 1) / sizeof(double) * sizeof(double);
-  linreg_row *r = malloc(off + md->p * sizeof(double));
+  linreg_row *r = malloc(sizeof *r + md->p * sizeof r->f[0]);
   if (!r)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
   r->p = md->p;
   r->intercept = md->intercept;
-  r->coef = (double *)((char *)r + off);
-  if (md->p)
-    memcpy(r->coef, md->coef, md->p * sizeof(double));
   r->direct = true;
   /* The probe found every feature, so none of these misses. */
   for (size_t j = 0; j < md->p; j++) {
-    r->idx[j] = (uint32_t)std_row_find(k, md->names[j]);
-    r->direct &= r->idx[j] == j;
+    r->f[j].coef = md->coef[j];
+    r->f[j].idx = (uint32_t)std_row_find(k, md->names[j]);
+    r->direct &= r->f[j].idx == j;
   }
   k->n_out = 1;
   k->out_names[0] = a->output;

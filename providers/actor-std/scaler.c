@@ -406,35 +406,39 @@ plain:
 }
 
 /* The row kernel: scale_cell's arithmetic with each column's mean and
- * deviation laid out in input order, so that the loop reads three arrays
- * and nothing else. A pass-through column has pass[c] set. */
+ * deviation laid out in input order, so that the loop reads one array and
+ * nothing else. */
+typedef struct scaler_col {
+  double mean; /* 0.0 when not centring, as scale_cell subtracts */
+  double sd;
+  bool pass;   /* not a trained column: copied as it is */
+} scaler_col;
+
 typedef struct scaler_row {
   uint32_t n;
   bool with_std;
   bool any_pass;
-  double *mean; /* 0.0 when not centring, as scale_cell subtracts */
-  double *sd;
-  bool *pass;
+  scaler_col col[];
 } scaler_row;
 
 static void scaler_row_run(const void *ctx, const double *in, double *out) {
   const scaler_row *k = ctx;
-  const double *m = k->mean, *d = k->sd;
+  const scaler_col *col = k->col;
   if (!k->any_pass && k->with_std) {
     for (uint32_t c = 0; c < k->n; c++) {
-      double x = in[c] - m[c];
-      out[c] = d[c] > 0 ? x / d[c] : 0.0;
+      double x = in[c] - col[c].mean;
+      out[c] = col[c].sd > 0 ? x / col[c].sd : 0.0;
     }
     return;
   }
   for (uint32_t c = 0; c < k->n; c++) {
-    if (k->pass[c]) {
+    if (col[c].pass) {
       out[c] = in[c];
       continue;
     }
-    double x = in[c] - m[c];
+    double x = in[c] - col[c].mean;
     if (k->with_std)
-      x = d[c] > 0 ? x / d[c] : 0.0;
+      x = col[c].sd > 0 ? x / col[c].sd : 0.0;
     out[c] = x;
   }
 }
@@ -447,25 +451,21 @@ static int scaler_prepare_row(const void *self, sy_row_kernel *k,
   if (rc)
     return rc;
   size_t n = k->n_in;
-  /* One block: the struct, then mean[n], sd[n], pass[n]. */
-  scaler_row *r = malloc(sizeof *r + n * (2 * sizeof(double) + 1));
+  scaler_row *r = malloc(sizeof *r + n * sizeof r->col[0]);
   if (!r)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
   r->n = (uint32_t)n;
   r->with_std = s->with_std;
   r->any_pass = false;
-  r->mean = (double *)(r + 1);
-  r->sd = r->mean + n;
-  r->pass = (bool *)(r->sd + n);
   for (size_t c = 0; c < n; c++) {
     int st = -1;
     for (size_t j = 0; j < s->stats.n && st < 0; j++)
       if (strcmp(s->stats.names[j], k->in_names[c]) == 0)
         st = (int)j;
-    r->pass[c] = st < 0;
+    r->col[c].pass = st < 0;
     r->any_pass |= st < 0;
-    r->mean[c] = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
-    r->sd[c] = st >= 0 ? s->stats.sd[st] : 0.0;
+    r->col[c].mean = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
+    r->col[c].sd = st >= 0 ? s->stats.sd[st] : 0.0;
     k->out_names[c] = k->in_names[c];
   }
   k->n_out = (uint32_t)n;
