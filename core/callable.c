@@ -371,25 +371,41 @@ int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
 
 /* Where a step's output row lies during a row call: the cells of buffer
  * `buf` (0: the request row; i + 1: stage i's output) at idx[0..w), named
- * names[0..w). A pure selection (std.select, std.drop, std.head) only
- * makes a new view; a kernel reads a view and writes a new buffer. */
+ * names[0..w). A selection (SY_ROW_MAP: std.select, std.drop, std.head)
+ * only makes a new view; any other kernel reads a view and writes a new
+ * buffer. */
 typedef struct row_view {
-  int ok;            /* 0: not a row (the label, a multi-output step) */
+  int ok;             /* 0: not a row (the label, a multi-output step) */
   uint32_t buf;
   uint32_t w;
-  uint32_t *idx;     /* owned */
+  uint32_t *idx;      /* owned */
   const char **names; /* owned array; the strings are the request's copies
                          or the actor instances' */
 } row_view;
 
+/* What a stage runs: an actor's SCALE, DOT or FN kernel, or FUSED, a
+ * standardising SCALE and the DOT that alone reads it, in one loop. */
+enum { ST_SCALE, ST_DOT, ST_FN, ST_FUSED };
+
 typedef struct row_stage {
-  sy_row_fn fn;
-  const void *ctx;
-  uint32_t src;      /* the buffer it reads */
+  uint8_t kind;
+  uint8_t all_standard; /* SCALE: every column STANDARD */
+  uint8_t direct;       /* DOT, FUSED: term j reads column j */
+  uint8_t dead;         /* folded into the stage after it */
+  uint32_t src;         /* the buffer it reads */
   uint32_t n_gather;
-  uint32_t *gather;  /* NULL: reads src as it is; else src[gather[k]] */
-  double *gbuf;      /* the gathered row */
-  double *dst;       /* its output row; NULL: the caller's out */
+  uint32_t *gather;     /* NULL: reads src as it is; else src[gather[k]] */
+  double *gbuf;         /* the gathered row */
+  double *dst;          /* its output row; NULL: the caller's out */
+  uint32_t n;           /* SCALE: columns; DOT, FUSED: terms */
+  uint8_t *mode;        /* SCALE */
+  double *a, *b;        /* SCALE: per column; DOT: a = weights; FUSED:
+                           (x - a) / b, then times w */
+  double *w;            /* FUSED */
+  uint32_t *idx;        /* DOT, FUSED: the column each term reads */
+  double c0;            /* DOT, FUSED */
+  sy_row_fn fn;         /* FN */
+  const void *ctx;
 } row_stage;
 
 typedef struct row_release {
@@ -402,6 +418,8 @@ struct sy_row_call {
   uint32_t n_stages;
   uint32_t width;         /* of the result row */
   int res_direct;         /* the last stage writes into out */
+  const row_stage *fused; /* the one live stage when it is FUSED, reads
+                             the request as it is and writes the result */
   uint32_t res_src;       /* else out[j] = buffer(res_src)[res_idx[j]] */
   uint32_t *res_idx;
   const char **res_names;
@@ -414,17 +432,25 @@ struct sy_row_call {
 /* The widest row one kernel may produce. */
 #define ROW_CAP 4096u
 
+static void stage_free(row_stage *st) {
+  free(st->gather);
+  free(st->gbuf);
+  free(st->dst);
+  free(st->mode);
+  free(st->a);
+  free(st->b);
+  free(st->w);
+  free(st->idx);
+}
+
 void sy_row_call_free(sy_row_call *r) {
   if (!r)
     return;
   for (uint32_t i = 0; i < r->n_rel; i++)
     r->rel[i].fn(r->rel[i].ctx);
   free(r->rel);
-  for (uint32_t i = 0; r->st && i < r->n_stages; i++) {
-    free(r->st[i].gather);
-    free(r->st[i].gbuf);
-    free(r->st[i].dst);
-  }
+  for (uint32_t i = 0; r->st && i < r->n_stages; i++)
+    stage_free(&r->st[i]);
   free(r->st);
   free(r->res_idx);
   free(r->res_names);
@@ -442,22 +468,109 @@ const char *sy_row_call_name(const sy_row_call *r, size_t i) {
   return r && i < r->width ? r->res_names[i] : NULL;
 }
 
-void sy_row_call_run(sy_row_call *r, const double *in, double *out) {
+/* The kernels the core runs. Each keeps the operations of the actor's
+ * apply, in the same order (sy_row_kernel in actor.h), and the build uses
+ * -ffp-contract=off, so no multiply-add is fused and the bits are apply's.
+ * The loops over arrays are written so that gcc vectorises them (its
+ * default cost model at -O2 does not, for a trip count known only at run
+ * time). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ROW_VECTORISE __attribute__((optimize("tree-vectorize","vect-cost-model=dynamic")))
+#else
+#define ROW_VECTORISE
+#endif
+
+ROW_VECTORISE static void run_scale(const row_stage *st, const double *x,
+                                    double *out) {
+  const double *a = st->a, *b = st->b;
+  if (st->all_standard) {
+    for (uint32_t c = 0; c < st->n; c++)
+      out[c] = (x[c] - a[c]) / b[c];
+    return;
+  }
+  for (uint32_t c = 0; c < st->n; c++)
+    switch (st->mode[c]) {
+    case SY_ROW_PASS:
+      out[c] = x[c];
+      break;
+    case SY_ROW_CENTER:
+      out[c] = x[c] - a[c];
+      break;
+    case SY_ROW_STANDARD:
+      out[c] = (x[c] - a[c]) / b[c];
+      break;
+    default:
+      out[c] = 0.0;
+    }
+}
+
+static double run_dot(const row_stage *st, const double *x) {
+  double s = st->c0;
+  if (st->direct)
+    for (uint32_t j = 0; j < st->n; j++)
+      s += st->a[j] * x[j];
+  else
+    for (uint32_t j = 0; j < st->n; j++)
+      s += st->a[j] * x[st->idx[j]];
+  return s;
+}
+
+ROW_VECTORISE static double run_fused(const row_stage *st, const double *x) {
+  const double *a = st->a, *b = st->b, *w = st->w;
+  double s = st->c0;
+  if (st->direct)
+    for (uint32_t j = 0; j < st->n; j++)
+      s += w[j] * ((x[j] - a[j]) / b[j]);
+  else
+    for (uint32_t j = 0; j < st->n; j++)
+      s += w[j] * ((x[st->idx[j]] - a[j]) / b[j]);
+  return s;
+}
+
+__attribute__((noinline)) static void run_stages(const sy_row_call *r,
+                                                 const double *in,
+                                                 double *out) {
   for (uint32_t i = 0; i < r->n_stages; i++) {
     const row_stage *st = &r->st[i];
+    if (st->dead)
+      continue;
     const double *src = st->src ? r->st[st->src - 1].dst : in;
     if (st->gather) {
       for (uint32_t k = 0; k < st->n_gather; k++)
         st->gbuf[k] = src[st->gather[k]];
       src = st->gbuf;
     }
-    st->fn(st->ctx, src, st->dst ? st->dst : out);
+    double *dst = st->dst ? st->dst : out;
+    switch (st->kind) {
+    case ST_FUSED:
+      dst[0] = run_fused(st, src);
+      break;
+    case ST_SCALE:
+      run_scale(st, src, dst);
+      break;
+    case ST_DOT:
+      dst[0] = run_dot(st, src);
+      break;
+    default:
+      st->fn(st->ctx, src, dst);
+    }
   }
   if (!r->res_direct) {
     const double *src = r->res_src ? r->st[r->res_src - 1].dst : in;
     for (uint32_t j = 0; j < r->width; j++)
       out[j] = src[r->res_idx[j]];
   }
+}
+
+/* Kept small, so that the common case (the whole flow one fused loop over
+ * the request: select -> scaler -> linreg -> head, say) pays no more than
+ * the loop itself. */
+ROW_VECTORISE void sy_row_call_run(sy_row_call *r, const double *in,
+                                   double *out) {
+  if (r->fused)
+    out[0] = run_fused(r->fused, in);
+  else
+    run_stages(r, in, out);
 }
 
 static int row_view_set(row_view *v, uint32_t buf, uint32_t w) {
@@ -469,11 +582,89 @@ static int row_view_set(row_view *v, uint32_t buf, uint32_t w) {
   return v->idx && v->names ? 0 : SY_ENOMEM;
 }
 
+static void *dup_array(const void *p, size_t n, size_t size) {
+  void *q = malloc(n ? n * size : 1);
+  if (q && n)
+    memcpy(q, p, n * size);
+  return q;
+}
+
+/* Scratch for one prepare_row: room for every array of sy_row_kernel. */
+typedef struct row_room {
+  const char **names;
+  uint32_t *map;
+  uint8_t *mode;
+  double *a, *b;
+} row_room;
+
+/* Checks what prepare_row returned: SY_EPLUGIN when it cannot be run. */
+static int kernel_sane(const sy_row_kernel *k, uint32_t n_in) {
+  if (k->n_out > ROW_CAP)
+    return 0;
+  for (uint32_t j = 0; j < k->n_out; j++)
+    if (!k->out_names[j])
+      return 0;
+  switch (k->kind) {
+  case SY_ROW_MAP:
+    for (uint32_t j = 0; j < k->n_out; j++)
+      if (k->map[j] >= n_in)
+        return 0;
+    return 1;
+  case SY_ROW_SCALE:
+    for (uint32_t c = 0; c < n_in; c++)
+      if (k->mode[c] > SY_ROW_ZERO)
+        return 0;
+    return k->n_out == n_in;
+  case SY_ROW_DOT:
+    if (k->n_out != 1 || k->n_terms > ROW_CAP)
+      return 0;
+    for (uint32_t j = 0; j < k->n_terms; j++)
+      if (k->map[j] >= n_in)
+        return 0;
+    return 1;
+  case SY_ROW_FN:
+    return k->fn != NULL;
+  default:
+    return 0;
+  }
+}
+
+/* Copies a SCALE, DOT or FN kernel into stage st. */
+static int stage_take(row_stage *st, const sy_row_kernel *k) {
+  switch (k->kind) {
+  case SY_ROW_SCALE:
+    st->kind = ST_SCALE;
+    st->n = k->n_in;
+    st->all_standard = 1;
+    for (uint32_t c = 0; c < st->n; c++)
+      st->all_standard &= k->mode[c] == SY_ROW_STANDARD;
+    st->mode = dup_array(k->mode, st->n, 1);
+    st->a = dup_array(k->a, st->n, sizeof(double));
+    st->b = dup_array(k->b, st->n, sizeof(double));
+    return st->mode && st->a && st->b ? 0 : SY_ENOMEM;
+  case SY_ROW_DOT:
+    st->kind = ST_DOT;
+    st->n = k->n_terms;
+    st->c0 = k->c0;
+    st->direct = 1;
+    for (uint32_t j = 0; j < st->n; j++)
+      st->direct &= k->map[j] == j;
+    st->a = dup_array(k->a, st->n, sizeof(double));
+    st->idx = dup_array(k->map, st->n, sizeof(uint32_t));
+    return st->a && st->idx ? 0 : SY_ENOMEM;
+  default:
+    st->kind = ST_FN;
+    st->fn = k->fn;
+    st->ctx = k->ctx;
+    return 0;
+  }
+}
+
 /* One APPLY step: asks its actor for a kernel over the view it reads and
  * makes the step's view (and a stage, unless the kernel is a map). */
 static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
-                         uint32_t **widths, uint32_t s, const char **names,
-                         uint32_t *map, sy_error *err) {
+                         uint32_t **widths, uint32_t s, const row_room *room,
+                         sy_error *err) {
   const sy_instr *ins = &c->prog->code[s];
   uint32_t skip = ins->flags & SY_INSTR_STATE_IN ? 1 : 0;
   if (ins->n_args - skip != 1 || ins->n_outputs != 1)
@@ -501,13 +692,17 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                      .n_in = v->w,
                      .in_names = v->names,
                      .cap = ROW_CAP,
-                     .out_names = names,
-                     .map = map};
+                     .out_names = room->names,
+                     .kind = SY_ROW_MAP,
+                     .map = room->map,
+                     .mode = room->mode,
+                     .a = room->a,
+                     .b = room->b};
   if ((rc = ops->prepare_row(a->self, &k, err)) != 0) {
     sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
     return rc < 0 ? rc : SY_EPLUGIN;
   }
-  if (k.fn && k.release) {
+  if (k.kind == SY_ROW_FN && k.release) {
     row_release *rel = realloc(r->rel, (r->n_rel + 1) * sizeof *rel);
     if (!rel) {
       k.release(k.ctx);
@@ -516,19 +711,16 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
     r->rel = rel;
     r->rel[r->n_rel++] = (row_release){k.release, k.ctx};
   }
-  int bad = k.n_out > ROW_CAP;
-  for (uint32_t j = 0; !bad && j < k.n_out; j++)
-    bad = !names[j] || (!k.fn && map[j] >= v->w);
-  if (bad)
+  if (!kernel_sane(&k, v->w))
     return sy_error_set(err, SY_EPLUGIN,
                         "%s: prepare_row returned a bad kernel", ins->target);
   row_view *o = &views[s];
-  if (!k.fn) {
+  if (k.kind == SY_ROW_MAP) {
     if (row_view_set(o, v->buf, k.n_out))
       return sy_error_set(err, SY_ENOMEM, "out of memory");
     for (uint32_t j = 0; j < k.n_out; j++) {
-      o->idx[j] = v->idx[map[j]];
-      o->names[j] = names[j];
+      o->idx[j] = v->idx[k.map[j]];
+      o->names[j] = k.out_names[j];
     }
     return 0;
   }
@@ -543,27 +735,74 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   st = &r->st[r->n_stages];
   memset(st, 0, sizeof *st);
   r->n_stages++;
-  st->fn = k.fn;
-  st->ctx = k.ctx;
   st->src = v->buf;
   int identity = v->w == (*widths)[v->buf];
   for (uint32_t j = 0; identity && j < v->w; j++)
     identity = v->idx[j] == j;
   if (!identity) {
     st->n_gather = v->w;
-    st->gather = malloc((v->w ? v->w : 1) * sizeof *st->gather);
+    st->gather = dup_array(v->idx, v->w, sizeof *v->idx);
     st->gbuf = malloc((v->w ? v->w : 1) * sizeof *st->gbuf);
     if (!st->gather || !st->gbuf)
       return sy_error_set(err, SY_ENOMEM, "out of memory");
-    memcpy(st->gather, v->idx, v->w * sizeof *st->gather);
   }
   st->dst = malloc((k.n_out ? k.n_out : 1) * sizeof *st->dst);
   (*widths)[r->n_stages] = k.n_out;
-  if (!st->dst || row_view_set(o, r->n_stages, k.n_out))
+  if (stage_take(st, &k) || !st->dst || row_view_set(o, r->n_stages, k.n_out))
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   for (uint32_t j = 0; j < k.n_out; j++) {
     o->idx[j] = j;
-    o->names[j] = names[j];
+    o->names[j] = k.out_names[j];
+  }
+  return 0;
+}
+
+/* Folds a standardising SCALE into the DOT that is the only reader of its
+ * output: term j then reads the SCALE's input and computes
+ * w * ((x - a) / b), the same operations the two stages did apart. */
+static int row_fuse(sy_row_call *r) {
+  for (uint32_t d = 0; d < r->n_stages; d++) {
+    row_stage *dot = &r->st[d];
+    if (dot->kind != ST_DOT || dot->gather || dot->src == 0)
+      continue;
+    uint32_t si = dot->src - 1;
+    row_stage *sc = &r->st[si];
+    if (sc->kind != ST_SCALE || !sc->all_standard || sc->dead)
+      continue;
+    /* Nobody else may read the SCALE's output. */
+    int alone = r->res_direct || r->res_src != dot->src;
+    for (uint32_t i = 0; alone && i < r->n_stages; i++)
+      alone = i == d || r->st[i].dead || r->st[i].src != dot->src;
+    if (!alone)
+      continue;
+    double *a = malloc((dot->n ? dot->n : 1) * sizeof *a);
+    double *b = malloc((dot->n ? dot->n : 1) * sizeof *b);
+    uint32_t *idx = malloc((dot->n ? dot->n : 1) * sizeof *idx);
+    if (!a || !b || !idx) {
+      free(a);
+      free(b);
+      free(idx);
+      return SY_ENOMEM;
+    }
+    int direct = 1;
+    for (uint32_t j = 0; j < dot->n; j++) {
+      uint32_t col = dot->idx[j]; /* a column of the SCALE's row */
+      a[j] = sc->a[col];
+      b[j] = sc->b[col];
+      idx[j] = sc->gather ? sc->gather[col] : col;
+      direct &= idx[j] == j;
+    }
+    /* The DOT now reads what the SCALE read; the SCALE's gather, if it
+     * had one, is folded into idx. */
+    dot->kind = ST_FUSED;
+    dot->w = dot->a;
+    dot->a = a;
+    dot->b = b;
+    free(dot->idx);
+    dot->idx = idx;
+    dot->direct = (uint8_t)direct;
+    dot->src = sc->src;
+    sc->dead = 1;
   }
   return 0;
 }
@@ -587,10 +826,13 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   sy_row_call *r = calloc(1, sizeof *r);
   row_view *views = calloc(prog->n ? prog->n : 1, sizeof *views);
   uint32_t *widths = malloc(sizeof *widths);
-  const char **tnames = malloc(ROW_CAP * sizeof *tnames);
-  uint32_t *tmap = malloc(ROW_CAP * sizeof *tmap);
+  row_room room = {malloc(ROW_CAP * sizeof *room.names),
+                   malloc(ROW_CAP * sizeof *room.map), malloc(ROW_CAP),
+                   malloc(ROW_CAP * sizeof *room.a),
+                   malloc(ROW_CAP * sizeof *room.b)};
   int rc = 0;
-  if (!r || !views || !widths || !tnames || !tmap ||
+  if (!r || !views || !widths || !room.names || !room.map || !room.mode ||
+      !room.a || !room.b ||
       !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
@@ -643,7 +885,7 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
                         s, sy__instr_text(prog, s));
       break;
     }
-    rc = row_bind_step(c, r, views, &widths, s, tnames, tmap, err);
+    rc = row_bind_step(c, r, views, &widths, s, &room, err);
     if (rc)
       sy_error_prefix(err, "step %u (%s)", s, sy__instr_text(prog, s));
   }
@@ -656,14 +898,12 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   }
   r->width = res->w;
   r->res_src = res->buf;
-  r->res_idx = malloc((res->w ? res->w : 1) * sizeof *r->res_idx);
-  r->res_names = malloc((res->w ? res->w : 1) * sizeof *r->res_names);
+  r->res_idx = dup_array(res->idx, res->w, sizeof *res->idx);
+  r->res_names = dup_array(res->names, res->w, sizeof *res->names);
   if (!r->res_idx || !r->res_names) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
   }
-  memcpy(r->res_idx, res->idx, res->w * sizeof *res->idx);
-  memcpy(r->res_names, res->names, res->w * sizeof *res->names);
   /* When the result is the last kernel's whole row, that kernel writes
    * straight into the caller's array. */
   int identity = r->n_stages && res->buf == r->n_stages &&
@@ -675,6 +915,17 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
     free(r->st[r->n_stages - 1].dst);
     r->st[r->n_stages - 1].dst = NULL;
   }
+  if (row_fuse(r)) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < r->n_stages; i++)
+    live += !r->st[i].dead;
+  const row_stage *last = r->n_stages ? &r->st[r->n_stages - 1] : NULL;
+  if (live == 1 && last->kind == ST_FUSED && last->src == 0 &&
+      !last->gather && r->res_direct)
+    r->fused = last;
   *out = r;
   r = NULL;
 done:
@@ -684,8 +935,11 @@ done:
   }
   free(views);
   free(widths);
-  free(tnames);
-  free(tmap);
+  free(room.names);
+  free(room.map);
+  free(room.mode);
+  free(room.a);
+  free(room.b);
   sy_row_call_free(r);
   return rc;
 }

@@ -46,39 +46,78 @@ extern "C" {
 /* ---- row kernels (since ABI 1.2) ------------------------------------
  *
  * The fastest serving path (sy_row_call, flow.h) runs a flow on one row of
- * numbers with no frame at all: when it is bound, each actor compiles a
+ * numbers with no frame at all: when it is bound, each actor describes a
  * kernel for the columns it will be given, and each call then only runs
  * the kernels on arrays of doubles.
  *
  * prepare_row is told the input row's column names (n_in, in_names: every
  * cell an f64, never null) and fills in the output row's: n_out names in
  * out_names[] (each either one of in_names[] or a string the instance
- * owns), and either a map (fn NULL: output column j is input column
- * map[j], a pure selection that costs nothing per call) or a kernel fn
- * with its ctx. Running the kernel on a row must give exactly what apply
- * gives on a one-row frame with those columns, bit for bit: the output
- * frame's cells, all f64 and non-null, in column order. Where that cannot
- * hold (a string or integer output, a null, a row count other than one)
+ * owns), and the kernel, one of:
+ *
+ *   SY_ROW_MAP    a selection: output column j is input column map[j];
+ *                 costs nothing per call.
+ *   SY_ROW_SCALE  per column c (n_out = n_in), by mode[c]:
+ *                 SY_ROW_PASS out = in;  SY_ROW_CENTER out = in - a[c];
+ *                 SY_ROW_STANDARD out = (in - a[c]) / b[c];
+ *                 SY_ROW_ZERO out = 0.0.
+ *   SY_ROW_DOT    one output: c0 + w[0] * in[map[0]] + w[1] * in[map[1]]
+ *                 + ... for n_terms terms, added in that order, with the
+ *                 weights in a[].
+ *   SY_ROW_FN     anything else: fn(ctx, in, out), opaque to the core.
+ *
+ * The core runs MAP, SCALE and DOT itself and fuses them (a standardising
+ * SCALE feeding a DOT becomes one loop, which the compiler vectorises),
+ * keeping each operation as written, in order, so that the bits do not
+ * change; an FN kernel is a call through a pointer per row. map[], mode[],
+ * a[] and b[] are room for cap entries made by the core, which copies what
+ * it needs before prepare_row's caller returns.
+ *
+ * Running the kernel on a row must give exactly what apply gives on a
+ * one-row frame with those columns, bit for bit: the output frame's
+ * cells, all f64 and non-null, in column order. Where that cannot hold (a
+ * string or integer output, a null, a row count other than one)
  * prepare_row returns SY_ENOTSUP with a message saying why; an input that
- * apply would refuse gets apply's error. The kernel only reads ctx (and
+ * apply would refuse gets apply's error. An FN kernel only reads ctx (and
  * the instance, which the core keeps alive and unchanged for as long as
  * the kernel lives), and may run from several threads at once; release,
  * when not NULL, frees ctx. */
 typedef void (*sy_row_fn)(const void *ctx, const double *in, double *out);
+
+typedef enum sy_row_kind {
+  SY_ROW_MAP = 0,
+  SY_ROW_SCALE = 1,
+  SY_ROW_DOT = 2,
+  SY_ROW_FN = 3
+} sy_row_kind;
+
+/* SY_ROW_SCALE modes. */
+enum {
+  SY_ROW_PASS = 0,
+  SY_ROW_CENTER = 1,
+  SY_ROW_STANDARD = 2,
+  SY_ROW_ZERO = 3
+};
 
 typedef struct sy_row_kernel {
   uint32_t size;                /* sizeof(sy_row_kernel) as the core saw it */
   /* Set by the core: */
   uint32_t n_in;                /* columns of the input row */
   const char *const *in_names;  /* their names */
-  uint32_t cap;                 /* room in out_names[] and map[] */
+  uint32_t cap;                 /* room in each array below */
   /* Set by prepare_row: */
   uint32_t n_out;               /* columns of the output row, <= cap */
-  const char **out_names;       /* room for cap names, made by the core */
-  uint32_t *map;                /* room for cap entries, made by the core */
-  sy_row_fn fn;                 /* NULL: the output is in[map[j]] */
-  void *ctx;                    /* fn's first argument */
-  void (*release)(void *ctx);   /* frees ctx, or NULL */
+  const char **out_names;       /* room made by the core */
+  uint32_t kind;                /* sy_row_kind */
+  uint32_t n_terms;             /* DOT: terms, <= cap */
+  uint32_t *map;                /* MAP, DOT: input columns (room) */
+  uint8_t *mode;                /* SCALE: per column (room) */
+  double *a;                    /* SCALE: per column; DOT: weights (room) */
+  double *b;                    /* SCALE: per column (room) */
+  double c0;                    /* DOT: the constant term */
+  sy_row_fn fn;                 /* FN: the kernel */
+  void *ctx;                    /* FN: its first argument */
+  void (*release)(void *ctx);   /* FN: frees ctx, or NULL */
 } sy_row_kernel;
 
 typedef struct sy_actor_ops {

@@ -296,6 +296,7 @@ static int select_prepare_row(const void *self, sy_row_kernel *k,
     k->out_names[i] = a->columns[i];
   }
   k->n_out = (uint32_t)a->n;
+  k->kind = SY_ROW_MAP;
   return 0;
 }
 
@@ -316,6 +317,7 @@ static int drop_prepare_row(const void *self, sy_row_kernel *k,
       k->out_names[k->n_out++] = k->in_names[c];
     }
   }
+  k->kind = SY_ROW_MAP;
   return 0;
 }
 
@@ -329,6 +331,7 @@ static int head_prepare_row(const void *self, sy_row_kernel *k,
     k->out_names[c] = k->in_names[c];
   }
   k->n_out = k->n_in;
+  k->kind = SY_ROW_MAP;
   return 0;
 }
 

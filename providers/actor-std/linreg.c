@@ -354,34 +354,8 @@ plain:
   return std_into_fallback(linreg_apply, self, in, n_in, out, 1, err);
 }
 
-/* The row kernel: the prediction with apply's arithmetic, in apply's
- * order (intercept, then each coefficient times its feature), feature j
- * read at input position f[j].idx (at j when `direct`). The coefficients
- * are copied, so the kernel reads one array. */
-typedef struct linreg_feature {
-  double coef;
-  uint32_t idx;
-} linreg_feature;
-
-typedef struct linreg_row {
-  size_t p;
-  double intercept;
-  bool direct;
-  linreg_feature f[];
-} linreg_row;
-
-static void linreg_row_run(const void *ctx, const double *in, double *out) {
-  const linreg_row *k = ctx;
-  double s = k->intercept;
-  if (k->direct)
-    for (size_t j = 0; j < k->p; j++)
-      s += k->f[j].coef * in[j];
-  else
-    for (size_t j = 0; j < k->p; j++)
-      s += k->f[j].coef * in[k->f[j].idx];
-  out[0] = s;
-}
-
+/* The row kernel: apply's prediction (intercept, then each coefficient
+ * times its feature, in order) as a DOT kernel that the core runs. */
 static int linreg_prepare_row(const void *self, sy_row_kernel *k,
                               sy_error *err) {
   const linreg *a = self;
@@ -390,23 +364,19 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
   int rc = std_row_probe(ACTOR, linreg_apply, self, k, &width, err);
   if (rc)
     return rc;
-  linreg_row *r = malloc(sizeof *r + md->p * sizeof r->f[0]);
-  if (!r)
-    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-  r->p = md->p;
-  r->intercept = md->intercept;
-  r->direct = true;
+  if (md->p > k->cap)
+    return sy_error_set(err, SY_ENOTSUP, ACTOR ": %zu features are too many",
+                        md->p);
   /* The probe found every feature, so none of these misses. */
   for (size_t j = 0; j < md->p; j++) {
-    r->f[j].coef = md->coef[j];
-    r->f[j].idx = (uint32_t)std_row_find(k, md->names[j]);
-    r->direct &= r->f[j].idx == j;
+    k->map[j] = (uint32_t)std_row_find(k, md->names[j]);
+    k->a[j] = md->coef[j];
   }
+  k->n_terms = (uint32_t)md->p;
+  k->c0 = md->intercept;
   k->n_out = 1;
   k->out_names[0] = a->output;
-  k->fn = linreg_row_run;
-  k->ctx = r;
-  k->release = free;
+  k->kind = SY_ROW_DOT;
   return 0;
 }
 

@@ -405,44 +405,9 @@ plain:
   return std_into_fallback(scaler_apply, self, in, n_in, out, 1, err);
 }
 
-/* The row kernel: scale_cell's arithmetic with each column's mean and
- * deviation laid out in input order, so that the loop reads one array and
- * nothing else. */
-typedef struct scaler_col {
-  double mean; /* 0.0 when not centring, as scale_cell subtracts */
-  double sd;
-  bool pass;   /* not a trained column: copied as it is */
-} scaler_col;
-
-typedef struct scaler_row {
-  uint32_t n;
-  bool with_std;
-  bool any_pass;
-  scaler_col col[];
-} scaler_row;
-
-static void scaler_row_run(const void *ctx, const double *in, double *out) {
-  const scaler_row *k = ctx;
-  const scaler_col *col = k->col;
-  if (!k->any_pass && k->with_std) {
-    for (uint32_t c = 0; c < k->n; c++) {
-      double x = in[c] - col[c].mean;
-      out[c] = col[c].sd > 0 ? x / col[c].sd : 0.0;
-    }
-    return;
-  }
-  for (uint32_t c = 0; c < k->n; c++) {
-    if (col[c].pass) {
-      out[c] = in[c];
-      continue;
-    }
-    double x = in[c] - col[c].mean;
-    if (k->with_std)
-      x = col[c].sd > 0 ? x / col[c].sd : 0.0;
-    out[c] = x;
-  }
-}
-
+/* The row kernel: scale_cell's arithmetic as a SCALE kernel that the core
+ * runs (and fuses with a linreg after it), each input column's mode and
+ * statistics in input order. */
 static int scaler_prepare_row(const void *self, sy_row_kernel *k,
                               sy_error *err) {
   const scaler *s = self;
@@ -450,28 +415,23 @@ static int scaler_prepare_row(const void *self, sy_row_kernel *k,
   int rc = std_row_probe(ACTOR, scaler_apply, self, k, &width, err);
   if (rc)
     return rc;
-  size_t n = k->n_in;
-  scaler_row *r = malloc(sizeof *r + n * sizeof r->col[0]);
-  if (!r)
-    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-  r->n = (uint32_t)n;
-  r->with_std = s->with_std;
-  r->any_pass = false;
-  for (size_t c = 0; c < n; c++) {
+  for (uint32_t c = 0; c < k->n_in; c++) {
     int st = -1;
     for (size_t j = 0; j < s->stats.n && st < 0; j++)
       if (strcmp(s->stats.names[j], k->in_names[c]) == 0)
         st = (int)j;
-    r->col[c].pass = st < 0;
-    r->any_pass |= st < 0;
-    r->col[c].mean = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
-    r->col[c].sd = st >= 0 ? s->stats.sd[st] : 0.0;
     k->out_names[c] = k->in_names[c];
+    k->a[c] = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
+    k->b[c] = st >= 0 ? s->stats.sd[st] : 0.0;
+    if (st < 0)
+      k->mode[c] = SY_ROW_PASS;
+    else if (!s->with_std)
+      k->mode[c] = SY_ROW_CENTER;
+    else
+      k->mode[c] = k->b[c] > 0 ? SY_ROW_STANDARD : SY_ROW_ZERO;
   }
-  k->n_out = (uint32_t)n;
-  k->fn = scaler_row_run;
-  k->ctx = r;
-  k->release = free;
+  k->n_out = k->n_in;
+  k->kind = SY_ROW_SCALE;
   return 0;
 }
 

@@ -142,7 +142,36 @@ static const sy_actor_ops abort_ops = FX_OPS(abort_apply);
 static const sy_actor_ops crash_ops = FX_OPS(crash_apply);
 static const sy_actor_ops hang_ops = FX_OPS(hang_apply);
 static const sy_actor_ops flaky_ops = FX_OPS(flaky_apply);
-static const sy_actor_ops pass_ops = FX_OPS(pass_apply);
+/* fault.pass also has an opaque row kernel (SY_ROW_FN), the kind the core
+ * cannot look into: a copy of the row, with its width in a context that
+ * the core must release. */
+static void pass_row(const void *ctx, const double *in, double *out) {
+  memcpy(out, in, *(const uint32_t *)ctx * sizeof *in);
+}
+
+static int pass_prepare_row(const void *self, sy_row_kernel *k,
+                            sy_error *err) {
+  (void)self;
+  uint32_t *n = malloc(sizeof *n);
+  if (!n)
+    return sy_error_set(err, SY_ENOMEM, "fault.pass: out of memory");
+  *n = k->n_in;
+  for (uint32_t c = 0; c < k->n_in; c++)
+    k->out_names[c] = k->in_names[c];
+  k->n_out = k->n_in;
+  k->kind = SY_ROW_FN;
+  k->fn = pass_row;
+  k->ctx = n;
+  k->release = free;
+  return 0;
+}
+
+static const sy_actor_ops pass_ops = {.size = sizeof(sy_actor_ops),
+                                      .min_inputs = 1,
+                                      .max_inputs = 1,
+                                      .n_outputs = 1,
+                                      .apply = pass_apply,
+                                      .prepare_row = pass_prepare_row};
 
 #define FX_ACTOR(id, name, help, ops)                                          \
   static const sy_provider id = {sizeof(sy_provider),                          \

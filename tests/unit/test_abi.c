@@ -143,17 +143,31 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
   ASSERT_OFFSET(sy_actor_ops, apply_into, 56); /* since 1.1 */
   ASSERT_OFFSET(sy_actor_ops, prepare_row, 64); /* since 1.2 */
-  ASSERT_SIZE(sy_row_kernel, 64); /* since 1.2 */
+  ASSERT_SIZE(sy_row_kernel, 104); /* since 1.2 */
   ASSERT_OFFSET(sy_row_kernel, size, 0);
   ASSERT_OFFSET(sy_row_kernel, n_in, 4);
   ASSERT_OFFSET(sy_row_kernel, in_names, 8);
   ASSERT_OFFSET(sy_row_kernel, cap, 16);
   ASSERT_OFFSET(sy_row_kernel, n_out, 20);
   ASSERT_OFFSET(sy_row_kernel, out_names, 24);
-  ASSERT_OFFSET(sy_row_kernel, map, 32);
-  ASSERT_OFFSET(sy_row_kernel, fn, 40);
-  ASSERT_OFFSET(sy_row_kernel, ctx, 48);
-  ASSERT_OFFSET(sy_row_kernel, release, 56);
+  ASSERT_OFFSET(sy_row_kernel, kind, 32);
+  ASSERT_OFFSET(sy_row_kernel, n_terms, 36);
+  ASSERT_OFFSET(sy_row_kernel, map, 40);
+  ASSERT_OFFSET(sy_row_kernel, mode, 48);
+  ASSERT_OFFSET(sy_row_kernel, a, 56);
+  ASSERT_OFFSET(sy_row_kernel, b, 64);
+  ASSERT_OFFSET(sy_row_kernel, c0, 72);
+  ASSERT_OFFSET(sy_row_kernel, fn, 80);
+  ASSERT_OFFSET(sy_row_kernel, ctx, 88);
+  ASSERT_OFFSET(sy_row_kernel, release, 96);
+  CU_ASSERT_EQUAL(SY_ROW_MAP, 0);
+  CU_ASSERT_EQUAL(SY_ROW_SCALE, 1);
+  CU_ASSERT_EQUAL(SY_ROW_DOT, 2);
+  CU_ASSERT_EQUAL(SY_ROW_FN, 3);
+  CU_ASSERT_EQUAL(SY_ROW_PASS, 0);
+  CU_ASSERT_EQUAL(SY_ROW_CENTER, 1);
+  CU_ASSERT_EQUAL(SY_ROW_STANDARD, 2);
+  CU_ASSERT_EQUAL(SY_ROW_ZERO, 3);
   ASSERT_ORDER(sy_actor_ops, apply, train);
   ASSERT_ORDER(sy_actor_ops, state_save, state_load);
   ASSERT_ORDER(sy_actor_ops, state_load, apply_into);

@@ -52,6 +52,53 @@ static const char *const flow_pass =
     "  { id = \"top\"; actor = \"std.head\"; params = { n = 3; }; }\n"
     ");\n";
 
+/* For the row path's other kernels: a scaler that only centres, under a
+ * linreg that reads its columns in another order than the request's (drop
+ * keeps the request's order, the model was fitted in the table's); a
+ * scaler over a constant column (deviation 0: its cells become 0); and a
+ * standardising scaler that is the result (nothing to fuse it with). */
+static const char *const flow_center =
+    "name = \"center\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"less\"; actor = \"std.drop\";"
+    " params = { columns = [\"d\", \"e\", \"k\"]; }; },\n"
+    "  { id = \"mid\"; actor = \"std.scaler\";"
+    " params = { with_std = false; }; },\n"
+    "  { id = \"fit\"; actor = \"std.linreg\"; }\n"
+    ");\n";
+static const char *const flow_zero =
+    "name = \"zero\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"k\", \"a\"]; }; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; }\n"
+    ");\n";
+
+static const char *const flow_std =
+    "name = \"std\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"b\", \"a\"]; }; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; }\n"
+    ");\n";
+
+/* An opaque (FN) kernel between a select and a scaler + linreg that fuse
+ * into one loop reading its output. fault.pass is a fixture actor
+ * (tests/providers/fx_faulty.c). */
+static const char *const flow_fn =
+    "name = \"fn\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"a\", \"b\", \"c\"]; }; },\n"
+    "  { id = \"same\"; actor = \"fault.pass\"; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; },\n"
+    "  { id = \"fit\"; actor = \"std.linreg\"; }\n"
+    ");\n";
+
 static int suite_init(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sy_callable_XXXXXX");
   if (!mkdtemp(tmpdir))
@@ -59,7 +106,7 @@ static int suite_init(void) {
   FILE *f = fopen(tmp_path("points.csv"), "w");
   if (!f)
     return 1;
-  fprintf(f, "a,b,c,d,e,y\n");
+  fprintf(f, "a,b,c,d,e,k,y\n");
   unsigned s = 11;
   for (int r = 0; r < 40; r++) {
     double x[3];
@@ -68,13 +115,14 @@ static int suite_init(void) {
       x[k] = (double)((s >> 8) % 10000) / 100.0;
     }
     int e = (int)((s >> 4) % 7);
-    fprintf(f, "%.17g,%.17g,%.17g,w%d,%d,%.17g\n", x[0], x[1], x[2], r % 5, e,
+    fprintf(f, "%.17g,%.17g,%.17g,w%d,%d,1.5,%.17g\n", x[0], x[1], x[2], r % 5, e,
             1.5 * x[0] - 0.5 * x[1] + 2 * e + (r % 3) * 0.1);
   }
   fclose(f);
   char plugins[600], o1[700];
   const char *top = getenv("top_builddir");
-  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
+  snprintf(plugins, sizeof plugins, "%s/plugins.d:%s/tests/providers/.libs",
+           top ? top : ".", top ? top : ".");
   setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
   snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
   const char *overrides[] = {"FEED.data.provider=csv", o1, "PLATFORM.cache=off",
@@ -87,9 +135,10 @@ static int suite_init(void) {
     return 1;
   }
   /* Train both flows to state files. */
-  const char *names[2] = {"model", "pass"};
-  const char *texts[2] = {flow_model, flow_pass};
-  for (int i = 0; i < 2; i++) {
+  const char *names[6] = {"model", "pass", "center", "zero", "std", "fn"};
+  const char *texts[6] = {flow_model, flow_pass, flow_center, flow_zero,
+                          flow_std,   flow_fn};
+  for (int i = 0; i < 6; i++) {
     char flow[64], state[400];
     snprintf(flow, sizeof flow, "%s.flow", names[i]);
     snprintf(state, sizeof state, "%s/%s.state", tmpdir, names[i]);
@@ -349,6 +398,29 @@ static void test_row_matches_frame_model(void) {
   row_matches_frame("model", names, 6, 1);
 }
 
+/* The same flow with the request in the flow's own column order: the
+ * whole flow becomes one fused loop reading the request directly. */
+static void test_row_matches_frame_model_direct(void) {
+  const char *const names[] = {"a", "b", "c", "e"};
+  row_matches_frame("model", names, 4, 1);
+}
+
+/* Centring only (no fusion: a SCALE then a DOT reading it out of order),
+ * a constant column (its deviation is 0: the ZERO mode), and a
+ * standardising SCALE alone. */
+static void test_row_matches_frame_center_zero(void) {
+  const char *const cnames[] = {"c", "d", "a", "e", "k", "b"};
+  row_matches_frame("center", cnames, 6, 1);
+  const char *const tnames[] = {"a", "b", "c", "d", "e", "k"};
+  row_matches_frame("center", tnames, 6, 1);
+  const char *const znames[] = {"a", "k"};
+  row_matches_frame("zero", znames, 2, 2);
+  const char *const snames[] = {"b", "a"};
+  row_matches_frame("std", snames, 2, 2);
+  const char *const fnames[] = {"a", "b", "c"};
+  row_matches_frame("fn", fnames, 3, 1);
+}
+
 /* drop -> scaler (two columns of three) -> head: pass-through columns. */
 static void test_row_matches_frame_pass(void) {
   const char *const names[] = {"a", "b", "c", "e"};
@@ -434,6 +506,10 @@ int main(void) {
                    test_row_matches_frame_model) ||
       !CU_add_test(s, "test_row_matches_frame_pass",
                    test_row_matches_frame_pass) ||
+      !CU_add_test(s, "test_row_matches_frame_model_direct",
+                   test_row_matches_frame_model_direct) ||
+      !CU_add_test(s, "test_row_matches_frame_center_zero",
+                   test_row_matches_frame_center_zero) ||
       !CU_add_test(s, "test_row_bind_errors", test_row_bind_errors)) {
     CU_cleanup_registry();
     return 2;
