@@ -17,6 +17,7 @@
 #include <CUnit/Basic.h>
 #include <stddef.h>
 #include <string.h>
+#include "fixture.h"
 
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 8 &&                  \
     defined(__x86_64__)
@@ -418,10 +419,7 @@ static void test_abi_error_codes_distinct(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
 #define T(fn) {#fn, fn}
       T(test_abi_sy_error_layout),
       T(test_abi_sy_option_layout),
@@ -435,23 +433,7 @@ int main(void) {
       T(test_abi_error_numbers),
       T(test_abi_error_codes_distinct),
 #undef T
+      CU_TEST_INFO_NULL,
   };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 99;
-  CU_pSuite suite = CU_add_suite("abi", NULL, NULL);
-  if (!suite) {
-    CU_cleanup_registry();
-    return 99;
-  }
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn)) {
-      CU_cleanup_registry();
-      return 99;
-    }
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
+  return fx_run_suite("abi", NULL, NULL, tests);
 }

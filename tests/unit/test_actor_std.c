@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "std.h"
+#include "fixture.h"
 
 /* ---- helpers --------------------------------------------------------------
  */
@@ -1064,10 +1065,7 @@ static void test_actor_std_concurrent_apply(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"descriptor", test_actor_std_descriptor},
       {"select_orders_columns", test_actor_std_select_orders_columns},
       {"select_unknown_column", test_actor_std_select_unknown_column},
@@ -1090,24 +1088,7 @@ int main(void) {
       {"logreg_three_classes", test_actor_std_logreg_three_classes},
       {"logreg_refusals", test_actor_std_logreg_refusals},
       {"concurrent_apply", test_actor_std_concurrent_apply},
+      CU_TEST_INFO_NULL,
   };
-  CU_pSuite suite;
-  unsigned failures;
-
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  suite = CU_add_suite("actor_std", NULL, NULL);
-  if (!suite)
-    goto fail;
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("actor_std", NULL, NULL, tests);
 }

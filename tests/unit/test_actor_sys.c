@@ -28,6 +28,7 @@
 #include <switchyard/value.h>
 
 #include "actor_sys.h"
+#include "fixture.h"
 
 /* A private folder for the tests' own files, made in main(). */
 static char test_dir[PATH_MAX];
@@ -690,20 +691,12 @@ static void test_actor_sys_concurrent_applies(void) {
 /* ---- main --------------------------------------------------------------- */
 
 static void remove_test_dir(void) {
-  char cmd[PATH_MAX + 16];
-
-  if (test_dir[0]) {
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
-    if (system(cmd) != 0)
-      fprintf(stderr, "could not remove %s\n", test_dir);
-  }
+  if (test_dir[0] && fx_rmtree(test_dir) != 0)
+    fprintf(stderr, "could not remove %s\n", test_dir);
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"descriptor", test_actor_sys_descriptor},
       {"create_rejects_bad_config", test_actor_sys_create_rejects_bad_config},
       {"cat_stdin_returns_same_frame",
@@ -732,11 +725,9 @@ int main(void) {
       {"temp_folder_removed", test_actor_sys_temp_folder_removed},
       {"no_descriptor_leak", test_actor_sys_no_descriptor_leak},
       {"concurrent_applies", test_actor_sys_concurrent_applies},
+      CU_TEST_INFO_NULL,
   };
   const char *base = getenv("TMPDIR");
-  CU_pSuite suite;
-  size_t i;
-  int failed;
 
   snprintf(test_dir, sizeof test_dir, "%s/test_actor_sys-XXXXXX",
            base && *base ? base : "/tmp");
@@ -744,22 +735,7 @@ int main(void) {
     perror("mkdtemp");
     return 2;
   }
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  suite = CU_add_suite("actor_sys", NULL, NULL);
-  if (!suite)
-    goto setup_failed;
-  for (i = 0; i < sizeof tests / sizeof tests[0]; i++)
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-      goto setup_failed;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  failed = CU_get_number_of_failures() != 0;
-  CU_cleanup_registry();
+  int failed = fx_run_suite("actor_sys", NULL, NULL, tests);
   remove_test_dir();
   return failed;
-setup_failed:
-  CU_cleanup_registry();
-  remove_test_dir();
-  return 2;
 }

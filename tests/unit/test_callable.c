@@ -19,15 +19,9 @@
 #include <unistd.h>
 
 #include "switchyard/switchyard.h"
+#include "fixture.h"
 
-static char tmpdir[256];
-static char path_buf[512];
 static sy_platform *plat;
-
-static const char *tmp_path(const char *name) {
-  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
-  return path_buf;
-}
 
 /* Two flows over the same table: a model chain with an i64 feature, and a
  * chain that passes a string column and nulls through. */
@@ -100,10 +94,9 @@ static const char *const flow_fn =
     ");\n";
 
 static int suite_init(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy_callable_XXXXXX");
-  if (!mkdtemp(tmpdir))
+  if (fx_tmpdir_make("/tmp/sy_callable_XXXXXX") != 0)
     return 1;
-  FILE *f = fopen(tmp_path("points.csv"), "w");
+  FILE *f = fopen(fx_tmp_path("points.csv"), "w");
   if (!f)
     return 1;
   fprintf(f, "a,b,c,d,e,k,y\n");
@@ -119,18 +112,18 @@ static int suite_init(void) {
             1.5 * x[0] - 0.5 * x[1] + 2 * e + (r % 3) * 0.1);
   }
   fclose(f);
-  char plugins[600], o1[700];
+  /* The built plugins, and the fault.* fixture actors (fault.pass has an
+   * opaque row kernel). */
+  char plugins[1200], o1[700];
   const char *top = getenv("top_builddir");
-  snprintf(plugins, sizeof plugins, "%s/plugins.d:%s/tests/providers/.libs",
-           top ? top : ".", top ? top : ".");
+  snprintf(plugins, sizeof plugins, "%s:%s/tests/providers/.libs",
+           fx_plugins_dir(), top ? top : ".");
   setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
-  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", fx_tmpdir);
   const char *overrides[] = {"FEED.data.provider=csv", o1, "PLATFORM.cache=off",
                              NULL};
-  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_error err;
-  sy_error_clear(&err);
-  if (sy_platform_open(&opts, &plat, &err)) {
+  if (fx_platform_open(overrides, &plat, &err)) {
     fprintf(stderr, "platform: %s\n", err.message);
     return 1;
   }
@@ -141,16 +134,13 @@ static int suite_init(void) {
   for (int i = 0; i < 6; i++) {
     char flow[64], state[400];
     snprintf(flow, sizeof flow, "%s.flow", names[i]);
-    snprintf(state, sizeof state, "%s/%s.state", tmpdir, names[i]);
-    FILE *ff = fopen(tmp_path(flow), "w");
-    if (!ff)
+    snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, names[i]);
+    if (fx_write_text(flow, texts[i]) != 0)
       return 1;
-    fputs(texts[i], ff);
-    fclose(ff);
     sy_program *prog = NULL;
     sy_job *job = NULL;
     sy_job_options jopts = {sizeof jopts, state, "off"};
-    if (sy_program_compile(plat, tmp_path(flow), SY_MODE_TRAIN, NULL, stderr,
+    if (sy_program_compile(plat, fx_tmp_path(flow), SY_MODE_TRAIN, NULL, stderr,
                            &prog, &err) ||
         sy_job_new(plat, prog, &jopts, &job, &err) ||
         sy_job_run(job, "inline", &err)) {
@@ -165,9 +155,7 @@ static int suite_init(void) {
 
 static int suite_clean(void) {
   sy_platform_close(plat);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : 1;
+  return fx_tmpdir_remove() == 0 ? 0 : 1;
 }
 
 /* A request of `rows` rows, numbers drawn from seed; null_row >= 0 makes
@@ -236,8 +224,8 @@ static const req_spec specs[] = {
 
 static void compare_sequence(const char *name) {
   char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/%s.flow", tmpdir, name);
-  snprintf(state, sizeof state, "%s/%s.state", tmpdir, name);
+  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
   sy_callable *c = NULL;
   sy_error err, rerr;
   sy_error_clear(&err);
@@ -282,8 +270,8 @@ static void test_callable_matches_executor_pass(void) {
  * result the caller keeps is never rewritten. */
 static void test_callable_reuse_never_aliases_held_values(void) {
   char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/model.flow", tmpdir);
-  snprintf(state, sizeof state, "%s/model.state", tmpdir);
+  snprintf(flow, sizeof flow, "%s/model.flow", fx_tmpdir);
+  snprintf(state, sizeof state, "%s/model.state", fx_tmpdir);
   sy_callable *c = NULL;
   sy_error err;
   sy_error_clear(&err);
@@ -343,8 +331,8 @@ static sy_value *row_frame(const char *const *names, const double *x,
 static void row_matches_frame(const char *name, const char *const *names,
                               size_t n, size_t want_width) {
   char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/%s.flow", tmpdir, name);
-  snprintf(state, sizeof state, "%s/%s.state", tmpdir, name);
+  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
   sy_callable *c = NULL, *ref = NULL;
   sy_row_call *r = NULL;
   sy_error err;
@@ -432,8 +420,8 @@ static void test_row_matches_frame_pass(void) {
  * actor's own error. */
 static void test_row_bind_errors(void) {
   char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/model.flow", tmpdir);
-  snprintf(state, sizeof state, "%s/model.state", tmpdir);
+  snprintf(flow, sizeof flow, "%s/model.flow", fx_tmpdir);
+  snprintf(state, sizeof state, "%s/model.state", fx_tmpdir);
   sy_callable *c = NULL;
   sy_row_call *r = NULL;
   sy_error err, ferr;
@@ -473,12 +461,12 @@ static void test_row_bind_errors(void) {
       " params = { n = 0; }; } );\n"};
   static const char *const want[2] = {"takes 2 inputs", "n = 0 leaves no row"};
   for (int i = 0; i < 2; i++) {
-    FILE *f = fopen(tmp_path("notrow.flow"), "w");
+    FILE *f = fopen(fx_tmp_path("notrow.flow"), "w");
     CU_ASSERT_FATAL(f != NULL);
     fputs(flows[i], f);
     fclose(f);
     sy_error_clear(&err);
-    if (sy_callable_new(plat, tmp_path("notrow.flow"), NULL, &c, &err))
+    if (sy_callable_new(plat, fx_tmp_path("notrow.flow"), NULL, &c, &err))
       fprintf(stderr, "notrow %d: %s\n", i, err.message);
     CU_ASSERT_FATAL(c != NULL);
     const char *const ab[] = {"a", "b"};
@@ -493,31 +481,21 @@ static void test_row_bind_errors(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("callable", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "test_callable_matches_executor_model",
-                         test_callable_matches_executor_model) ||
-      !CU_add_test(s, "test_callable_matches_executor_pass",
-                   test_callable_matches_executor_pass) ||
-      !CU_add_test(s, "test_callable_reuse_never_aliases_held_values",
-                   test_callable_reuse_never_aliases_held_values) ||
-      !CU_add_test(s, "test_row_matches_frame_model",
-                   test_row_matches_frame_model) ||
-      !CU_add_test(s, "test_row_matches_frame_pass",
-                   test_row_matches_frame_pass) ||
-      !CU_add_test(s, "test_row_matches_frame_model_direct",
-                   test_row_matches_frame_model_direct) ||
-      !CU_add_test(s, "test_row_matches_frame_center_zero",
-                   test_row_matches_frame_center_zero) ||
-      !CU_add_test(s, "test_row_bind_errors", test_row_bind_errors)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() +
-                    CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const CU_TestInfo tests[] = {
+      {"test_callable_matches_executor_model",
+       test_callable_matches_executor_model},
+      {"test_callable_matches_executor_pass",
+       test_callable_matches_executor_pass},
+      {"test_callable_reuse_never_aliases_held_values",
+       test_callable_reuse_never_aliases_held_values},
+      {"test_row_matches_frame_model", test_row_matches_frame_model},
+      {"test_row_matches_frame_pass", test_row_matches_frame_pass},
+      {"test_row_matches_frame_model_direct",
+       test_row_matches_frame_model_direct},
+      {"test_row_matches_frame_center_zero",
+       test_row_matches_frame_center_zero},
+      {"test_row_bind_errors", test_row_bind_errors},
+      CU_TEST_INFO_NULL,
+  };
+  return fx_run_suite("callable", suite_init, suite_clean, tests);
 }

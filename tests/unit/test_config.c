@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fixture.h"
 
 /* ---- test providers ------------------------------------------------------ */
 
@@ -611,15 +612,7 @@ static void test_config_load_file(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("config", setup, teardown);
-  if (!s)
-    goto fail;
-  struct {
-    const char *name;
-    void (*fn)(void);
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"test_config_defaults", test_config_defaults},
       {"test_config_layers_and_origins", test_config_layers_and_origins},
       {"test_config_duplicate_key", test_config_duplicate_key},
@@ -634,18 +627,7 @@ int main(void) {
       {"test_config_instance_defaults", test_config_instance_defaults},
       {"test_config_instance_errors", test_config_instance_errors},
       {"test_config_load_file", test_config_load_file},
+      CU_TEST_INFO_NULL,
   };
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    if (!CU_add_test(s, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  /* A failed suite setup is not counted as a test failure by CUnit. */
-  unsigned suite_failures = CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failures != 0 || suite_failures != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("config", setup, teardown, tests);
 }

@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "fixture.h"
 
 static sy_catalog *cat;
-static char plugins[512];
+static const char *plugins; /* the build's plugins.d */
 static char tmpdir[64];
 
 static int suite_init(void) {
-  const char *top = getenv("top_builddir");
-  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
+  plugins = fx_plugins_dir();
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sy-conformance-XXXXXX");
   if (!mkdtemp(tmpdir))
     return -1;
@@ -159,20 +159,14 @@ static void test_conformance_create_destroy_defaults(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("conformance", suite_init, suite_clean);
-  CU_add_test(s, "test_conformance_every_plugin_loads",
-              test_conformance_every_plugin_loads);
-  CU_add_test(s, "test_conformance_descriptors_and_options",
-              test_conformance_descriptors_and_options);
-  CU_add_test(s, "test_conformance_create_destroy_defaults",
-              test_conformance_create_destroy_defaults);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_failures() != 0 ||
-               CU_get_number_of_tests_failed() != 0 ||
-               CU_get_number_of_suites_failed() != 0;
-  CU_cleanup_registry();
-  return failed;
+  static const CU_TestInfo tests[] = {
+      {"test_conformance_every_plugin_loads",
+       test_conformance_every_plugin_loads},
+      {"test_conformance_descriptors_and_options",
+       test_conformance_descriptors_and_options},
+      {"test_conformance_create_destroy_defaults",
+       test_conformance_create_destroy_defaults},
+      CU_TEST_INFO_NULL,
+  };
+  return fx_run_suite("conformance", suite_init, suite_clean, tests);
 }

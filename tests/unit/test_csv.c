@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "internal.h"
+#include "fixture.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -551,7 +552,7 @@ static void test_csv_roundtrip_single_column_nulls(void) {
 }
 
 int main(void) {
-  CU_TestInfo tests[] = {
+  static const CU_TestInfo tests[] = {
       {"basic_inference", test_csv_basic_inference},
       {"quoted_fields", test_csv_quoted_fields},
       {"line_ends_and_bom", test_csv_line_ends_and_bom},
@@ -577,19 +578,5 @@ int main(void) {
       {"roundtrip_single_column_nulls", test_csv_roundtrip_single_column_nulls},
       CU_TEST_INFO_NULL,
   };
-  CU_SuiteInfo suites[] = {
-      {"csv", NULL, NULL, NULL, NULL, tests},
-      CU_SUITE_INFO_NULL,
-  };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  if (CU_register_suites(suites) != CUE_SUCCESS) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed != 0;
+  return fx_run_suite("csv", NULL, NULL, tests);
 }

@@ -29,46 +29,11 @@
 #include <unistd.h>
 
 #include <switchyard/switchyard.h>
-
-static char tmpdir[256];
-static char path_buf[512];
-
-static const char *tmp_path(const char *name) {
-  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
-  return path_buf;
-}
-
-static int write_text(const char *name, const char *text) {
-  FILE *f = fopen(tmp_path(name), "w");
-  if (!f)
-    return -1;
-  fputs(text, f);
-  return fclose(f);
-}
-
-static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  if (buf)
-    buf[n] = '\0';
-  if (len)
-    *len = (size_t)n;
-  fclose(f);
-  return buf;
-}
+#include "fixture.h"
 
 static int copy_file(const char *from, const char *to) {
   size_t len = 0;
-  char *data = read_all(from, &len);
+  char *data = fx_read_all(from, &len);
   if (!data)
     return -1;
   int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
@@ -180,10 +145,10 @@ static int run_flow(const char *flow, sy_mode mode, const char *const *ropts,
   const char *overrides[24];
   char kv[16][200];
   size_t no = 0;
-  snprintf(plugins, sizeof plugins, "%s/plugins", tmpdir);
+  snprintf(plugins, sizeof plugins, "%s/plugins", fx_tmpdir);
   setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
-  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
-  snprintf(o2, sizeof o2, "SINK.out.path=%s/%s", tmpdir, sink_file);
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", fx_tmpdir);
+  snprintf(o2, sizeof o2, "SINK.out.path=%s/%s", fx_tmpdir, sink_file);
   overrides[no++] = "FEED.data.provider=csv";
   overrides[no++] = o1;
   overrides[no++] = "SINK.out.provider=csv";
@@ -195,14 +160,12 @@ static int run_flow(const char *flow, sy_mode mode, const char *const *ropts,
     overrides[no++] = kv[i];
   }
   overrides[no] = NULL;
-  sy_platform_options popts = {sizeof popts, NULL, overrides, 1, 1, NULL};
   sy_platform *p = NULL;
   sy_program *prog = NULL;
   sy_job *job = NULL;
-  sy_error_clear(err);
-  int rc = sy_platform_open(&popts, &p, err);
+  int rc = fx_platform_open(overrides, &p, err);
   char flow_path[600];
-  snprintf(flow_path, sizeof flow_path, "%s/%s", tmpdir, flow);
+  snprintf(flow_path, sizeof flow_path, "%s/%s", fx_tmpdir, flow);
   sy_compile_options copts = {sizeof copts, state};
   if (rc == 0)
     rc = sy_program_compile(p, flow_path, mode, &copts, stderr, &prog, err);
@@ -251,28 +214,13 @@ static void write_branch_flow(const char *name, const char *bad_actor) {
       ");\n"
       "sink = \"out\";\n",
       bad_actor);
-  CU_ASSERT_EQUAL_FATAL(write_text(name, text), 0);
+  CU_ASSERT_EQUAL_FATAL(fx_write_text(name, text), 0);
 }
-
-static const char *const dag_flow =
-    "name = \"dag\";\n"
-    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
-    "actors = (\n"
-    "  { id = \"a\"; actor = \"std.select\"; inputs = [\"source\"];"
-    "    params = { columns = [\"x1\"]; }; },\n"
-    "  { id = \"b\"; actor = \"std.select\"; inputs = [\"source\"];"
-    "    params = { columns = [\"x2\", \"x3\"]; }; },\n"
-    "  { id = \"sa\"; actor = \"std.scaler\"; inputs = [\"a\"]; },\n"
-    "  { id = \"sb\"; actor = \"std.scaler\"; inputs = [\"b\"]; },\n"
-    "  { id = \"both\"; actor = \"std.concat\"; inputs = [\"sa\", \"sb\"]; },\n"
-    "  { id = \"model\"; actor = \"std.linreg\"; inputs = [\"both\"]; }\n"
-    ");\n"
-    "sink = \"out\";\n";
 
 static int make_plugin_dir(void) {
   const char *top = getenv("top_builddir");
   char src[1200], dst[1200], dir[300];
-  snprintf(dir, sizeof dir, "%s/plugins", tmpdir);
+  snprintf(dir, sizeof dir, "%s/plugins", fx_tmpdir);
   if (mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0)
     return -1;
   snprintf(src, sizeof src, "%s/plugins.d", top ? top : ".");
@@ -300,35 +248,13 @@ static int make_plugin_dir(void) {
 }
 
 static int suite_init(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy-test-dask-procs-XXXXXX");
-  if (!mkdtemp(tmpdir))
+  if (fx_tmpdir_make("/tmp/sy-test-dask-procs-XXXXXX") != 0)
     return -1;
   if (make_plugin_dir() != 0) {
-    fprintf(stderr, "cannot copy the plugins into %s\n", tmpdir);
+    fprintf(stderr, "cannot copy the plugins into %s\n", fx_tmpdir);
     return -1;
   }
-  FILE *f = fopen(tmp_path("points.csv"), "w");
-  if (!f)
-    return -1;
-  fputs("x1,x2,x3,y\n", f);
-  unsigned s = 42;
-  for (int i = 0; i < 300; i++) {
-    double v[3];
-    for (int k = 0; k < 3; k++) {
-      s = s * 1103515245u + 12345u;
-      v[k] = (double)((s >> 8) % 10000) / 100.0;
-    }
-    fprintf(f, "%.2f,%.2f,%.2f,%.4f\n", v[0], v[1], v[2],
-            1.5 + 2 * v[0] - 0.5 * v[1] + 0.25 * v[2] + (i % 7) * 0.01);
-  }
-  fclose(f);
-  return write_text("dag.flow", dag_flow);
-}
-
-static int suite_clean(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
+  return fx_write_dag_fixture();
 }
 
 /* ---- tests ----------------------------------------------------------- */
@@ -348,8 +274,8 @@ static void test_dask_procs_matches_inline(void) {
     fprintf(stderr, "procs: %s\n", err.message);
   CU_ASSERT_EQUAL_FATAL(rc, 0);
   assert_no_children();
-  char *expect = read_all(tmp_path("inline.csv"), NULL);
-  char *got = read_all(tmp_path("procs.csv"), NULL);
+  char *expect = fx_read_all(fx_tmp_path("inline.csv"), NULL);
+  char *got = fx_read_all(fx_tmp_path("procs.csv"), NULL);
   CU_ASSERT_FATAL(expect && got);
   CU_ASSERT(strncmp(expect, "prediction\n", 11) == 0);
   CU_ASSERT_STRING_EQUAL(got, expect);
@@ -373,8 +299,8 @@ static void test_dask_procs_matches_inline(void) {
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_FAILED, NULL), 0);
 
   /* train + apply: the states and the output match the inline runner. */
-  char *s_inline = strdup(tmp_path("inline.state"));
-  char *s_procs = strdup(tmp_path("procs.state"));
+  char *s_inline = strdup(fx_tmp_path("inline.state"));
+  char *s_procs = strdup(fx_tmp_path("procs.state"));
   CU_ASSERT_EQUAL_FATAL(run_flow("dag.flow", SY_MODE_TRAIN, NULL, s_inline,
                                  "unused.csv", NULL, NULL, &err),
                         0);
@@ -385,8 +311,8 @@ static void test_dask_procs_matches_inline(void) {
   CU_ASSERT_EQUAL_FATAL(rc, 0);
   assert_no_children();
   size_t la = 0, lb = 0;
-  char *a = read_all(s_inline, &la);
-  char *b = read_all(s_procs, &lb);
+  char *a = fx_read_all(s_inline, &la);
+  char *b = fx_read_all(s_procs, &lb);
   CU_ASSERT_FATAL(a && b);
   CU_ASSERT_EQUAL(la, lb);
   CU_ASSERT(la == lb && memcmp(a, b, la) == 0);
@@ -398,7 +324,7 @@ static void test_dask_procs_matches_inline(void) {
     fprintf(stderr, "procs apply: %s\n", err.message);
   CU_ASSERT_EQUAL(rc, 0);
   assert_no_children();
-  char *applied = read_all(tmp_path("apply.csv"), NULL);
+  char *applied = fx_read_all(fx_tmp_path("apply.csv"), NULL);
   CU_ASSERT_PTR_NOT_NULL(applied);
   if (applied)
     CU_ASSERT_STRING_EQUAL(applied, expect);
@@ -429,7 +355,7 @@ static void check_crash(const char *actor, const char *signal_text) {
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_FAILED, "bad"), 1);
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_DONE, "after"), 0);
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_DONE, "sink"), 0);
-  CU_ASSERT_NOT_EQUAL(access(tmp_path("crash.csv"), F_OK), 0);
+  CU_ASSERT_NOT_EQUAL(access(fx_tmp_path("crash.csv"), F_OK), 0);
   assert_no_children();
   free(rec);
 }
@@ -501,7 +427,7 @@ static void test_dask_procs_timeout_kills_worker(void) {
 
 static void test_dask_procs_retry_flaky(void) {
   char marker[600], text[2048];
-  snprintf(marker, sizeof marker, "%s/flaky.marker", tmpdir);
+  snprintf(marker, sizeof marker, "%s/flaky.marker", fx_tmpdir);
   snprintf(text, sizeof text,
            "name = \"flaky\";\n"
            "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -509,7 +435,7 @@ static void test_dask_procs_retry_flaky(void) {
            " inputs = [\"source\"]; params = { marker = \"%s\"; }; } );\n"
            "sink = \"out\";\n",
            marker);
-  CU_ASSERT_EQUAL_FATAL(write_text("flaky.flow", text), 0);
+  CU_ASSERT_EQUAL_FATAL(fx_write_text("flaky.flow", text), 0);
   sy_error err;
   recorder *rec = calloc(1, sizeof *rec);
   CU_ASSERT_FATAL(rec != NULL);
@@ -527,7 +453,7 @@ static void test_dask_procs_retry_flaky(void) {
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_STARTED, "f"), 2);
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_DONE, "f"), 1);
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_DONE, "sink"), 1);
-  CU_ASSERT_EQUAL(access(tmp_path("flaky.csv"), F_OK), 0);
+  CU_ASSERT_EQUAL(access(fx_tmp_path("flaky.csv"), F_OK), 0);
   assert_no_children();
 
   static const char *const never[] = {"workers=2", "retries=0", NULL};
@@ -538,7 +464,7 @@ static void test_dask_procs_retry_flaky(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "flaky: first attempt fails"));
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "(apply f (fault.flaky))"));
   CU_ASSERT_EQUAL(count_events(rec, SY_EVENT_RETRIED, NULL), 0);
-  CU_ASSERT_NOT_EQUAL(access(tmp_path("flaky0.csv"), F_OK), 0);
+  CU_ASSERT_NOT_EQUAL(access(fx_tmp_path("flaky0.csv"), F_OK), 0);
   assert_no_children();
   free(rec);
 }
@@ -596,25 +522,16 @@ static void test_dask_procs_cancel_kills_workers(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("dask_procs", suite_init, suite_clean);
-  CU_add_test(s, "test_dask_procs_matches_inline",
-              test_dask_procs_matches_inline);
-  CU_add_test(s, "test_dask_procs_segv_fails_alone",
-              test_dask_procs_segv_fails_alone);
-  CU_add_test(s, "test_dask_procs_abort_fails_alone",
-              test_dask_procs_abort_fails_alone);
-  CU_add_test(s, "test_dask_procs_timeout_kills_worker",
-              test_dask_procs_timeout_kills_worker);
-  CU_add_test(s, "test_dask_procs_retry_flaky", test_dask_procs_retry_flaky);
-  CU_add_test(s, "test_dask_procs_cancel_kills_workers",
-              test_dask_procs_cancel_kills_workers);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed =
-      CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-  int setup_failed = CU_get_number_of_suites_failed() > 0;
-  CU_cleanup_registry();
-  return (failed || setup_failed) ? 1 : 0;
+  static const CU_TestInfo tests[] = {
+      {"test_dask_procs_matches_inline", test_dask_procs_matches_inline},
+      {"test_dask_procs_segv_fails_alone", test_dask_procs_segv_fails_alone},
+      {"test_dask_procs_abort_fails_alone", test_dask_procs_abort_fails_alone},
+      {"test_dask_procs_timeout_kills_worker",
+       test_dask_procs_timeout_kills_worker},
+      {"test_dask_procs_retry_flaky", test_dask_procs_retry_flaky},
+      {"test_dask_procs_cancel_kills_workers",
+       test_dask_procs_cancel_kills_workers},
+      CU_TEST_INFO_NULL,
+  };
+  return fx_run_suite("dask_procs", suite_init, fx_tmpdir_remove, tests);
 }

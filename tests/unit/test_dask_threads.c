@@ -22,38 +22,15 @@
 #include <switchyard/event.h>
 #include <switchyard/flow.h>
 #include <switchyard/runner.h>
+#include "fixture.h"
 
 #define WORKERS 4
 
-static char tmpdir[256];
-static char path_buf[512];
-
-static const char *tmp_path(const char *name) {
-  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
-  return path_buf;
+static int exists(const char *name) {
+  return access(fx_tmp_path(name), F_OK) == 0;
 }
 
-static int exists(const char *name) { return access(tmp_path(name), F_OK) == 0; }
-
-static void remove_file(const char *name) { unlink(tmp_path(name)); }
-
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  if (buf)
-    buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
+static void remove_file(const char *name) { unlink(fx_tmp_path(name)); }
 
 /* ---- running a flow ---------------------------------------------------- */
 
@@ -135,12 +112,10 @@ static void log_free(run_log *log) {
  * sink_file. The log (if given) records the events and the result. */
 static int run_flow(const char *flow, const char *runner,
                     const char *sink_file, run_log *log) {
-  char plugins[600], o1[700], o2[700];
-  const char *top = getenv("top_builddir");
-  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
-  setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
-  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
-  snprintf(o2, sizeof o2, "SINK.out.path=%s", tmp_path(sink_file));
+  char o1[700], o2[700];
+  fx_use_built_plugins();
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", fx_tmpdir);
+  snprintf(o2, sizeof o2, "SINK.out.path=%s", fx_tmp_path(sink_file));
   const char *overrides[] = {
       "FEED.data.provider=csv", o1, "SINK.out.provider=csv", o2,
       /* fail-fast, no retries */
@@ -156,17 +131,15 @@ static int run_flow(const char *flow, const char *runner,
       "RUNNER.to.timeout=100ms",
       /* one worker: the pool with nobody to steal */
       "RUNNER.one.provider=dask", "RUNNER.one.workers=1", NULL};
-  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_platform *p = NULL;
   sy_program *prog = NULL;
   sy_job *job = NULL;
   pthread_t tid;
   int have_thread = 0;
   sy_error err;
-  sy_error_clear(&err);
-  int rc = sy_platform_open(&opts, &p, &err);
+  int rc = fx_platform_open(overrides, &p, &err);
   if (rc == 0)
-    rc = sy_program_compile(p, tmp_path(flow), SY_MODE_RUN, NULL, stderr,
+    rc = sy_program_compile(p, fx_tmp_path(flow), SY_MODE_RUN, NULL, stderr,
                             &prog, &err);
   if (rc == 0)
     rc = sy_job_new(p, prog, NULL, &job, &err);
@@ -209,7 +182,7 @@ static int run_flow(const char *flow, const char *runner,
  * length each), concatenated by rows: the output order depends on the
  * inputs' order, not on which branch finished first. */
 static int write_wide(void) {
-  FILE *f = fopen(tmp_path("wide.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("wide.flow"), "w");
   if (!f)
     return -1;
   fputs("name = \"wide\";\n"
@@ -233,7 +206,7 @@ static int write_wide(void) {
 
 /* A chain of 60 steps, each reading the one before. */
 static int write_deep(void) {
-  FILE *f = fopen(tmp_path("deep.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("deep.flow"), "w");
   if (!f)
     return -1;
   fputs("name = \"deep\";\n"
@@ -256,10 +229,9 @@ static int write_deep(void) {
 }
 
 static int suite_init(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy-test-dask-XXXXXX");
-  if (!mkdtemp(tmpdir))
+  if (fx_tmpdir_make("/tmp/sy-test-dask-XXXXXX") != 0)
     return -1;
-  FILE *f = fopen(tmp_path("points.csv"), "w");
+  FILE *f = fopen(fx_tmp_path("points.csv"), "w");
   if (!f)
     return -1;
   fputs("x1,x2,x3\n", f);
@@ -277,12 +249,6 @@ static int suite_init(void) {
   return 0;
 }
 
-static int suite_clean(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
-
 /* A sys.exec step: `cmd` with {dir} replaced by the temp folder. */
 static void exec_actor(FILE *f, const char *id, const char *input,
                        const char *cmd) {
@@ -291,7 +257,7 @@ static void exec_actor(FILE *f, const char *id, const char *input,
           id, input);
   for (const char *c = cmd; *c; c++) {
     if (strncmp(c, "{dir}", 5) == 0) {
-      fputs(tmpdir, f);
+      fputs(fx_tmpdir, f);
       c += 4;
     } else {
       fputc(*c, f);
@@ -304,13 +270,13 @@ static void exec_actor(FILE *f, const char *id, const char *input,
 
 static void same_as_inline(const char *flow, const char *runner, int runs) {
   CU_ASSERT_EQUAL_FATAL(run_flow(flow, "inline", "inline.csv", NULL), 0);
-  char *expect = read_all(tmp_path("inline.csv"));
+  char *expect = fx_read_all(fx_tmp_path("inline.csv"), NULL);
   CU_ASSERT_FATAL(expect != NULL);
   CU_ASSERT(strlen(expect) > 100);
   for (int i = 0; i < runs; i++) {
     remove_file("par.csv");
     CU_ASSERT_EQUAL(run_flow(flow, runner, "par.csv", NULL), 0);
-    char *got = read_all(tmp_path("par.csv"));
+    char *got = fx_read_all(fx_tmp_path("par.csv"), NULL);
     CU_ASSERT_PTR_NOT_NULL(got);
     if (got && strcmp(got, expect) != 0) {
       CU_FAIL("the parallel output differs from inline");
@@ -351,7 +317,7 @@ static void test_dask_threads_events_once_per_step(void) {
  * `slow`, must never start. `slow` waits for bad's marker first, so the
  * order does not depend on how busy the machine is. */
 static void test_dask_threads_fail_fast(void) {
-  FILE *f = fopen(tmp_path("ff.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("ff.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"ff\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -387,7 +353,7 @@ static void test_dask_threads_fail_fast(void) {
 /* keep_going: independent branches run, everything downstream of the
  * failure is skipped (transitively: dep, dep2, all and the sink). */
 static void test_dask_threads_keep_going(void) {
-  FILE *f = fopen(tmp_path("kg.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("kg.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"kg\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -437,7 +403,7 @@ static void test_dask_threads_keep_going(void) {
  * join's countdown per worker): the failure skips the join and its sink,
  * every other branch runs, and each step settles exactly once. */
 static void test_dask_threads_keep_going_wide_join(void) {
-  FILE *f = fopen(tmp_path("kgw.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("kgw.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"kgw\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -470,7 +436,7 @@ static void test_dask_threads_keep_going_wide_join(void) {
 
 /* A command that fails the first time and succeeds the second. */
 static void test_dask_threads_retries(void) {
-  FILE *f = fopen(tmp_path("rt.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("rt.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"rt\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -501,7 +467,7 @@ static void test_dask_threads_retries(void) {
 
 /* A step longer than the timeout is reported once it returns. */
 static void test_dask_threads_timeout_reported(void) {
-  FILE *f = fopen(tmp_path("to.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("to.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"to\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -521,7 +487,7 @@ static void test_dask_threads_timeout_reported(void) {
 
 /* Cancelled while the first steps sleep: nothing new starts. */
 static void test_dask_threads_cancel(void) {
-  FILE *f = fopen(tmp_path("cx.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("cx.flow"), "w");
   CU_ASSERT_FATAL(f != NULL);
   fputs("name = \"cx\";\n"
         "source = { feed = \"data\"; table = \"points\"; };\n"
@@ -548,30 +514,24 @@ static void test_dask_threads_cancel(void) {
 }
 
 int main(void) {
+  static const CU_TestInfo tests[] = {
+      {"test_dask_threads_wide_matches_inline",
+       test_dask_threads_wide_matches_inline},
+      {"test_dask_threads_deep_matches_inline",
+       test_dask_threads_deep_matches_inline},
+      {"test_dask_threads_events_once_per_step",
+       test_dask_threads_events_once_per_step},
+      {"test_dask_threads_fail_fast", test_dask_threads_fail_fast},
+      {"test_dask_threads_keep_going", test_dask_threads_keep_going},
+      {"test_dask_threads_keep_going_wide_join",
+       test_dask_threads_keep_going_wide_join},
+      {"test_dask_threads_retries", test_dask_threads_retries},
+      {"test_dask_threads_timeout_reported",
+       test_dask_threads_timeout_reported},
+      {"test_dask_threads_cancel", test_dask_threads_cancel},
+      CU_TEST_INFO_NULL,
+  };
   /* A scheduler bug is often a hang: fail instead of waiting forever. */
   alarm(600);
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("dask_threads", suite_init, suite_clean);
-  CU_add_test(s, "test_dask_threads_wide_matches_inline",
-              test_dask_threads_wide_matches_inline);
-  CU_add_test(s, "test_dask_threads_deep_matches_inline",
-              test_dask_threads_deep_matches_inline);
-  CU_add_test(s, "test_dask_threads_events_once_per_step",
-              test_dask_threads_events_once_per_step);
-  CU_add_test(s, "test_dask_threads_fail_fast", test_dask_threads_fail_fast);
-  CU_add_test(s, "test_dask_threads_keep_going", test_dask_threads_keep_going);
-  CU_add_test(s, "test_dask_threads_keep_going_wide_join",
-              test_dask_threads_keep_going_wide_join);
-  CU_add_test(s, "test_dask_threads_retries", test_dask_threads_retries);
-  CU_add_test(s, "test_dask_threads_timeout_reported",
-              test_dask_threads_timeout_reported);
-  CU_add_test(s, "test_dask_threads_cancel", test_dask_threads_cancel);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed =
-      CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-  int setup_failed = CU_get_number_of_suites_failed() > 0;
-  CU_cleanup_registry();
-  return (failed || setup_failed) ? 1 : 0;
+  return fx_run_suite("dask_threads", suite_init, fx_tmpdir_remove, tests);
 }

@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <stddef.h>
+#include "fixture.h"
 
 /* Every errno value a provider passes in, and what it must become. */
 static void test_error_mapped_errnos(void) {
@@ -45,32 +46,13 @@ static void test_error_errno_untouched(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
 #define T(fn) {#fn, fn}
       T(test_error_mapped_errnos),
       T(test_error_other_errnos_are_eio),
       T(test_error_errno_untouched),
 #undef T
+      CU_TEST_INFO_NULL,
   };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 99;
-  CU_pSuite suite = CU_add_suite("error", NULL, NULL);
-  if (!suite) {
-    CU_cleanup_registry();
-    return 99;
-  }
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn)) {
-      CU_cleanup_registry();
-      return 99;
-    }
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
+  return fx_run_suite("error", NULL, NULL, tests);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "switchyard/actor.h"
+#include "fixture.h"
 
 /* ---- the fake actor plugin ---------------------------------------------- */
 
@@ -1114,10 +1115,7 @@ static int suite_clean(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
 #define T(f) {#f, f}
       T(test_flow_load_happy_path),
       T(test_flow_load_include),
@@ -1150,23 +1148,7 @@ int main(void) {
       T(test_flow_reports_every_problem),
       T(test_flow_fast_parser_matches_libconfig),
 #undef T
+      CU_TEST_INFO_NULL,
   };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite suite = CU_add_suite("flow", suite_init, suite_clean);
-  if (!suite)
-    goto fail;
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  if (CU_basic_run_tests() != CUE_SUCCESS)
-    goto fail;
-  unsigned failures =
-      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failures != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("flow", suite_init, suite_clean, tests);
 }

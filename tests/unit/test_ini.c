@@ -7,6 +7,7 @@
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
+#include "fixture.h"
 
 /* Records every callback as "L:[section]" or "L:section/key=<value>". */
 typedef struct record {
@@ -147,15 +148,7 @@ static void test_ini_null_error_object(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("ini", NULL, NULL);
-  if (!s)
-    goto fail;
-  struct {
-    const char *name;
-    void (*fn)(void);
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"test_ini_basic", test_ini_basic},
       {"test_ini_comments", test_ini_comments},
       {"test_ini_quotes_and_empty", test_ini_quotes_and_empty},
@@ -166,16 +159,7 @@ int main(void) {
        test_ini_long_line_is_cut_in_errors},
       {"test_ini_callback_stops_parse", test_ini_callback_stops_parse},
       {"test_ini_null_error_object", test_ini_null_error_object},
+      CU_TEST_INFO_NULL,
   };
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    if (!CU_add_test(s, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("ini", NULL, NULL, tests);
 }

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,48 +25,21 @@
 #include "../../providers/feed-csv/feed_csv.h"
 #include "../../providers/sink-csv/sink_csv.h"
 #include "../../providers/sink-stdout/sink_stdout.h"
+#include "fixture.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char tmpdir[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static int make_tmpdir(void) {
-  strcpy(tmpdir, "/tmp/sy-io-XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void remove_tmpdir(void) {
-  chmod(tmpdir, 0700);
-  nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* A test that needs an empty temporary folder calls fx_tmpdir_reset(). */
 static int suite_init(void) {
-  return make_tmpdir();
+  return fx_tmpdir_make("/tmp/sy-io-XXXXXX");
 }
 static int suite_clean(void) {
-  remove_tmpdir();
+  fx_tmpdir_remove();
   return 0;
 }
 
-/* Empties the temporary folder between tests. */
-static void reset_tmpdir(void) {
-  remove_tmpdir();
-  CU_ASSERT_FATAL(make_tmpdir() == 0);
-}
-
 static void put_file(const char *name, const char *text) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-  FILE *f = fopen(path, "wb");
-  CU_ASSERT_FATAL(f != NULL);
-  fputs(text, f);
-  fclose(f);
+  CU_ASSERT_FATAL(fx_write_text(name, text) == 0);
 }
 
 /* The whole content of a file (caller frees), or NULL. */
@@ -101,7 +73,7 @@ static char *slurp_stream(FILE *f) {
 
 /* How many entries (besides . and ..) the temporary folder holds. */
 static int count_entries(void) {
-  DIR *d = opendir(tmpdir);
+  DIR *d = opendir(fx_tmpdir);
   int n = 0;
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL)
@@ -122,7 +94,7 @@ static const sy_sink_ops *stdout_ops(void) {
 }
 
 static void *feed_new(const char *delim, const char *const *types) {
-  feed_csv_config cfg = {tmpdir, delim, types};
+  feed_csv_config cfg = {fx_tmpdir, delim, types};
   void *self = NULL;
   sy_error err;
   int rc = feed_csv_provider.create(&cfg, &self, &err);
@@ -155,21 +127,21 @@ static sy_value *small_frame(size_t rows) {
 /* ---- feed-csv ---------------------------------------------------------- */
 
 static void test_io_providers_feed_create_checks_config(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   sy_error err;
   void *self = NULL;
   char missing[300], file[300], want[400];
-  snprintf(missing, sizeof missing, "%s/nope", tmpdir);
+  snprintf(missing, sizeof missing, "%s/nope", fx_tmpdir);
   feed_csv_config cfg = {missing, ",", NULL};
   CU_ASSERT_EQUAL(feed_csv_provider.create(&cfg, &self, &err), SY_ENOENT);
   snprintf(want, sizeof want, "folder '%s': does not exist", missing);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   put_file("plain", "x");
-  snprintf(file, sizeof file, "%s/plain", tmpdir);
+  snprintf(file, sizeof file, "%s/plain", fx_tmpdir);
   cfg.path = file;
   CU_ASSERT_EQUAL(feed_csv_provider.create(&cfg, &self, &err), SY_ECONFIG);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "is not a folder"));
-  cfg.path = tmpdir;
+  cfg.path = fx_tmpdir;
   cfg.delimiter = ";;";
   CU_ASSERT_EQUAL(feed_csv_provider.create(&cfg, &self, &err), SY_ECONFIG);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "delimiter"));
@@ -184,7 +156,7 @@ static void test_io_providers_feed_create_checks_config(void) {
 }
 
 static void test_io_providers_feed_reads_table(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   put_file("iris.csv", "a;n;s\n1;2;x\n3;4;y\n");
   const char *types[] = {"iris.n:f64", "other.a:string", "ir.a:string", NULL};
   void *self = feed_new(";", types);
@@ -202,7 +174,7 @@ static void test_io_providers_feed_reads_table(void) {
 }
 
 static void test_io_providers_feed_dotted_table_names(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   put_file("v1.2-x_y.csv", "a\n1\n");
   const char *types[] = {"v1.2-x_y.a:string", NULL};
   void *self = feed_new(",", types);
@@ -215,7 +187,7 @@ static void test_io_providers_feed_dotted_table_names(void) {
 }
 
 static void test_io_providers_feed_refuses_bad_table_names(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   put_file(".hidden.csv", "a\n1\n");
   void *self = feed_new(",", NULL);
   CU_ASSERT_FATAL(self != NULL);
@@ -235,7 +207,7 @@ static void test_io_providers_feed_refuses_bad_table_names(void) {
 }
 
 static void test_io_providers_feed_lists_tables_on_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *self = feed_new(",", NULL);
   CU_ASSERT_FATAL(self != NULL);
   sy_value *v = NULL;
@@ -243,7 +215,7 @@ static void test_io_providers_feed_lists_tables_on_miss(void) {
   char want[600];
   CU_ASSERT_EQUAL(feed_ops()->read(self, "iris", &v, &err), SY_ENOENT);
   snprintf(want, sizeof want,
-           "no table 'iris' in '%s' (the folder has no .csv files)", tmpdir);
+           "no table 'iris' in '%s' (the folder has no .csv files)", fx_tmpdir);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   put_file("wine.csv", "a\n1\n");
   put_file("abalone.csv", "a\n1\n");
@@ -251,7 +223,7 @@ static void test_io_providers_feed_lists_tables_on_miss(void) {
   put_file(".secret.csv", "x");
   CU_ASSERT_EQUAL(feed_ops()->read(self, "iris", &v, &err), SY_ENOENT);
   snprintf(want, sizeof want, "no table 'iris' in '%s' (tables: abalone, wine)",
-           tmpdir);
+           fx_tmpdir);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   uint8_t key[16];
   CU_ASSERT_EQUAL(feed_ops()->fingerprint(self, "iris", key, &err), SY_ENOENT);
@@ -260,7 +232,7 @@ static void test_io_providers_feed_lists_tables_on_miss(void) {
 }
 
 static void test_io_providers_feed_parse_error_names_file(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   put_file("bad.csv", "a,b\n1,2\n3\n");
   void *self = feed_new(",", NULL);
   CU_ASSERT_FATAL(self != NULL);
@@ -268,13 +240,14 @@ static void test_io_providers_feed_parse_error_names_file(void) {
   sy_error err;
   char want[600];
   CU_ASSERT_EQUAL(feed_ops()->read(self, "bad", &v, &err), SY_ESYNTAX);
-  snprintf(want, sizeof want, "%s/bad.csv:3:1: 1 fields, header has 2", tmpdir);
+  snprintf(want, sizeof want, "%s/bad.csv:3:1: 1 fields, header has 2",
+           fx_tmpdir);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   feed_csv_provider.destroy(self);
 }
 
 static void test_io_providers_feed_fingerprint(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   put_file("t.csv", "a,b\n1,2\n");
   void *plain = feed_new(",", NULL);
   void *semi = feed_new(";", NULL);
@@ -317,15 +290,15 @@ static void *sink_csv_new(const char *path, const char *delim) {
 }
 
 static void test_io_providers_sink_csv_writes_file(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[400], file[400];
-  snprintf(path, sizeof path, "%s/{name}.csv", tmpdir);
+  snprintf(path, sizeof path, "%s/{name}.csv", fx_tmpdir);
   void *self = sink_csv_new(path, ";");
   CU_ASSERT_FATAL(self != NULL);
   sy_value *f = small_frame(3);
   sy_error err;
   CU_ASSERT_EQUAL(csv_ops()->write(self, "scores", f, &err), 0);
-  snprintf(file, sizeof file, "%s/scores.csv", tmpdir);
+  snprintf(file, sizeof file, "%s/scores.csv", fx_tmpdir);
   char *text = slurp(file);
   CU_ASSERT_PTR_NOT_NULL_FATAL(text);
   CU_ASSERT_STRING_EQUAL(text, "n;s\n0;a\n;b,c\n20;a\n");
@@ -348,16 +321,16 @@ static void test_io_providers_sink_csv_writes_file(void) {
 }
 
 static void test_io_providers_sink_csv_missing_parent(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[400], want[900];
-  snprintf(path, sizeof path, "%s/nope/out.csv", tmpdir);
+  snprintf(path, sizeof path, "%s/nope/out.csv", fx_tmpdir);
   void *self = sink_csv_new(path, ",");
   CU_ASSERT_FATAL(self != NULL);
   sy_value *f = small_frame(2);
   sy_error err;
   CU_ASSERT_EQUAL(csv_ops()->write(self, "x", f, &err), SY_ENOENT);
   snprintf(want, sizeof want, "folder '%s/nope' does not exist (for '%s')",
-           tmpdir, path);
+           fx_tmpdir, path);
   CU_ASSERT_STRING_EQUAL(err.message, want);
   CU_ASSERT_EQUAL(count_entries(), 0);
   sy_value_unref(f);
@@ -367,9 +340,9 @@ static void test_io_providers_sink_csv_missing_parent(void) {
 /* A write that fails half way (the file size limit stops it) must leave
  * the old target as it was and no temporary file. */
 static void test_io_providers_sink_csv_failed_write_is_atomic(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[400];
-  snprintf(path, sizeof path, "%s/out.csv", tmpdir);
+  snprintf(path, sizeof path, "%s/out.csv", fx_tmpdir);
   put_file("out.csv", "old content\n");
   void *self = sink_csv_new(path, ",");
   CU_ASSERT_FATAL(self != NULL);
@@ -398,9 +371,9 @@ static void test_io_providers_sink_csv_failed_write_is_atomic(void) {
 /* A rename that fails (the target is a folder) must leave no temporary
  * file behind. */
 static void test_io_providers_sink_csv_failed_rename_cleans_up(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[400];
-  snprintf(path, sizeof path, "%s/taken", tmpdir);
+  snprintf(path, sizeof path, "%s/taken", fx_tmpdir);
   CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
   void *self = sink_csv_new(path, ",");
   CU_ASSERT_FATAL(self != NULL);
@@ -526,9 +499,9 @@ static void test_io_providers_stdout_broken_pipe(void) {
 
 /* create() writes to the process's stdout: redirect fd 1 to a file. */
 static void test_io_providers_stdout_real_stdout(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[400];
-  snprintf(path, sizeof path, "%s/captured", tmpdir);
+  snprintf(path, sizeof path, "%s/captured", fx_tmpdir);
   fflush(stdout);
   int saved = dup(1);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -577,7 +550,7 @@ static void test_io_providers_descriptors(void) {
 }
 
 int main(void) {
-  CU_TestInfo tests[] = {
+  static const CU_TestInfo tests[] = {
       {"descriptors", test_io_providers_descriptors},
       {"feed_create_checks_config",
        test_io_providers_feed_create_checks_config},
@@ -606,20 +579,5 @@ int main(void) {
       {"stdout_real_stdout", test_io_providers_stdout_real_stdout},
       CU_TEST_INFO_NULL,
   };
-  CU_SuiteInfo suites[] = {
-      {"io_providers", suite_init, suite_clean, NULL, NULL, tests},
-      CU_SUITE_INFO_NULL,
-  };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  if (CU_register_suites(suites) != CUE_SUCCESS) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed =
-      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed != 0;
+  return fx_run_suite("io_providers", suite_init, suite_clean, tests);
 }

@@ -18,44 +18,12 @@
 #include "program.h"
 #include "switchyard/event.h"
 #include "switchyard/flow.h"
-
-static char tmpdir[256];
-static char path_buf[512];
-
-static const char *tmp_path(const char *name) {
-  snprintf(path_buf, sizeof path_buf, "%s/%s", tmpdir, name);
-  return path_buf;
-}
-
-static void write_file(const char *name, const char *text) {
-  FILE *f = fopen(tmp_path(name), "w");
-  CU_ASSERT_FATAL(f != NULL);
-  fputs(text, f);
-  fclose(f);
-}
-
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  if (buf)
-    buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
+#include "fixture.h"
 
 /* Both files of the temporary folder exist and hold the same text. */
 static void assert_same_files(const char *x, const char *y) {
-  char *a = read_all(tmp_path(x));
-  char *b = read_all(tmp_path(y));
+  char *a = fx_read_all(fx_tmp_path(x), NULL);
+  char *b = fx_read_all(fx_tmp_path(y), NULL);
   CU_ASSERT_FATAL(a && b);
   CU_ASSERT_STRING_EQUAL(a, b);
   free(a);
@@ -116,12 +84,10 @@ static const sy_plugin shuffle_plugin = {
  * storage), or NULL for none. */
 static sy_platform *open_platform_with(const char *sink_file,
                                        const char *store) {
-  char plugins[600], o1[700], o2[700], o3[700];
-  const char *top = getenv("top_builddir");
-  snprintf(plugins, sizeof plugins, "%s/plugins.d", top ? top : ".");
-  setenv("SWITCHYARD_PLUGIN_PATH", plugins, 1);
-  snprintf(o1, sizeof o1, "FEED.data.path=%s", tmpdir);
-  snprintf(o2, sizeof o2, "SINK.out.path=%s", tmp_path(sink_file));
+  char o1[700], o2[700], o3[700];
+  fx_use_built_plugins();
+  snprintf(o1, sizeof o1, "FEED.data.path=%s", fx_tmpdir);
+  snprintf(o2, sizeof o2, "SINK.out.path=%s", fx_tmp_path(sink_file));
   snprintf(o3, sizeof o3, "STORAGE.cache.path=%s", store ? store : "");
   const char *overrides[] = {"FEED.data.provider=csv",
                              o1,
@@ -130,11 +96,9 @@ static sy_platform *open_platform_with(const char *sink_file,
                              store ? "STORAGE.cache.provider=file" : NULL,
                              o3,
                              NULL};
-  sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_platform *p = NULL;
   sy_error err;
-  sy_error_clear(&err);
-  int rc = sy_platform_open(&opts, &p, &err);
+  int rc = fx_platform_open(overrides, &p, &err);
   if (rc)
     fprintf(stderr, "platform: %s\n", err.message);
   CU_ASSERT_FATAL(rc == 0);
@@ -157,7 +121,7 @@ static int run_flow(const char *flow, sy_mode mode, const char *runner,
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, state};
-  int rc = sy_program_compile(p, tmp_path(flow), mode, &copts, stderr, &prog,
+  int rc = sy_program_compile(p, fx_tmp_path(flow), mode, &copts, stderr, &prog,
                               &err);
   if (rc == 0) {
     sy_job_options jopts = {sizeof jopts,
@@ -174,52 +138,11 @@ static int run_flow(const char *flow, sy_mode mode, const char *runner,
   return rc;
 }
 
-static const char *const dag_flow =
-    "name = \"dag\";\n"
-    "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
-    "actors = (\n"
-    "  { id = \"a\"; actor = \"std.select\"; inputs = [\"source\"];"
-    "    params = { columns = [\"x1\"]; }; },\n"
-    "  { id = \"b\"; actor = \"std.select\"; inputs = [\"source\"];"
-    "    params = { columns = [\"x2\", \"x3\"]; }; },\n"
-    "  { id = \"sa\"; actor = \"std.scaler\"; inputs = [\"a\"]; },\n"
-    "  { id = \"sb\"; actor = \"std.scaler\"; inputs = [\"b\"]; },\n"
-    "  { id = \"both\"; actor = \"std.concat\"; inputs = [\"sa\", \"sb\"]; },\n"
-    "  { id = \"model\"; actor = \"std.linreg\"; inputs = [\"both\"]; }\n"
-    ");\n"
-    "sink = \"out\";\n";
-
+/* points.csv and dag.flow: see fx_write_dag_fixture. */
 static int suite_init(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/sy-test-job-XXXXXX");
-  if (!mkdtemp(tmpdir))
+  if (fx_tmpdir_make("/tmp/sy-test-job-XXXXXX") != 0)
     return -1;
-  FILE *f = fopen(tmp_path("points.csv"), "w");
-  if (!f)
-    return -1;
-  fputs("x1,x2,x3,y\n", f);
-  unsigned s = 42;
-  for (int i = 0; i < 300; i++) {
-    double v[3];
-    for (int k = 0; k < 3; k++) {
-      s = s * 1103515245u + 12345u;
-      v[k] = (double)((s >> 8) % 10000) / 100.0;
-    }
-    fprintf(f, "%.2f,%.2f,%.2f,%.4f\n", v[0], v[1], v[2],
-            1.5 + 2 * v[0] - 0.5 * v[1] + 0.25 * v[2] + (i % 7) * 0.01);
-  }
-  fclose(f);
-  f = fopen(tmp_path("dag.flow"), "w");
-  if (!f)
-    return -1;
-  fputs(dag_flow, f);
-  fclose(f);
-  return 0;
-}
-
-static int suite_clean(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
+  return fx_write_dag_fixture();
 }
 
 /* ---- tests ----------------------------------------------------------- */
@@ -227,7 +150,7 @@ static int suite_clean(void) {
 static void test_job_random_order_matches_inline(void) {
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "inline.csv"), 0);
-  char *expect = read_all(tmp_path("inline.csv"));
+  char *expect = fx_read_all(fx_tmp_path("inline.csv"), NULL);
   CU_ASSERT_FATAL(expect != NULL);
   CU_ASSERT(strncmp(expect, "prediction\n", 11) == 0);
   CU_ASSERT(strlen(expect) > 300 * 4);
@@ -235,7 +158,7 @@ static void test_job_random_order_matches_inline(void) {
     shuffle_seed = seed;
     CU_ASSERT_EQUAL(
         run_flow("dag.flow", SY_MODE_RUN, "shuffle", NULL, "shuffle.csv"), 0);
-    char *got = read_all(tmp_path("shuffle.csv"));
+    char *got = fx_read_all(fx_tmp_path("shuffle.csv"), NULL);
     CU_ASSERT_PTR_NOT_NULL(got);
     if (got)
       CU_ASSERT_STRING_EQUAL(got, expect);
@@ -247,11 +170,11 @@ static void test_job_random_order_matches_inline(void) {
 static void test_job_train_then_apply_matches_run(void) {
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "run.csv"), 0);
-  const char *state = strdup(tmp_path("dag.state"));
+  const char *state = strdup(fx_tmp_path("dag.state"));
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_TRAIN, "inline", state, "unused.csv"), 0);
   CU_ASSERT_EQUAL(access(state, R_OK), 0);
-  CU_ASSERT_NOT_EQUAL(access(tmp_path("unused.csv"), F_OK), 0);
+  CU_ASSERT_NOT_EQUAL(access(fx_tmp_path("unused.csv"), F_OK), 0);
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_APPLY, "inline", state, "apply.csv"), 0);
   assert_same_files("run.csv", "apply.csv");
@@ -259,7 +182,7 @@ static void test_job_train_then_apply_matches_run(void) {
 }
 
 static void test_job_apply_refuses_damaged_state(void) {
-  const char *state = strdup(tmp_path("bad.state"));
+  const char *state = strdup(fx_tmp_path("bad.state"));
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_TRAIN, "inline", state, "unused.csv"), 0);
   FILE *f = fopen(state, "r+b");
@@ -271,7 +194,7 @@ static void test_job_apply_refuses_damaged_state(void) {
   fclose(f);
   CU_ASSERT_NOT_EQUAL(
       run_flow("dag.flow", SY_MODE_APPLY, "inline", state, "x.csv"), 0);
-  CU_ASSERT_NOT_EQUAL(access(tmp_path("x.csv"), F_OK), 0);
+  CU_ASSERT_NOT_EQUAL(access(fx_tmp_path("x.csv"), F_OK), 0);
   free((void *)state);
 }
 
@@ -280,10 +203,11 @@ static void test_job_program_file_round_trip(void) {
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL, *back = NULL;
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
-                                           NULL, stderr, &prog, &err),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &prog,
+                                           &err),
                         0);
-  char *file = strdup(tmp_path("dag.program"));
+  char *file = strdup(fx_tmp_path("dag.program"));
   CU_ASSERT_EQUAL_FATAL(sy_program_save(prog, file, &err), 0);
   CU_ASSERT_EQUAL_FATAL(sy_program_load(file, &back, &err), 0);
   CU_ASSERT_EQUAL(back->n, prog->n);
@@ -325,20 +249,20 @@ static void test_job_keys_change_only_downstream(void) {
   sy_platform *p = open_platform("k.csv");
   sy_error err;
   sy_program *a = NULL, *b = NULL;
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
-                                           NULL, stderr, &a, &err),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &a, &err),
                         0);
   /* Same flow with one scaler parameter changed. */
-  char *text = strdup(dag_flow);
+  char *text = strdup(fx_dag_flow);
   char *at = strstr(text, "inputs = [\"b\"]; }");
   CU_ASSERT_FATAL(at != NULL);
-  FILE *f = fopen(tmp_path("dag2.flow"), "w");
+  FILE *f = fopen(fx_tmp_path("dag2.flow"), "w");
   fwrite(text, 1, (size_t)(at - text), f);
   fputs("inputs = [\"b\"]; params = { with_mean = false; }; }", f);
   fputs(at + strlen("inputs = [\"b\"]; }"), f);
   fclose(f);
   free(text);
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag2.flow"),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag2.flow"),
                                            SY_MODE_RUN, NULL, stderr, &b, &err),
                         0);
   CU_ASSERT_EQUAL_FATAL(a->n, b->n);
@@ -368,13 +292,14 @@ static void count_event(void *ud, const sy_job *job, const sy_event *ev) {
 static void test_job_exec_stored_matches_inline(void) {
   CU_ASSERT_EQUAL_FATAL(
       run_flow("dag.flow", SY_MODE_RUN, "inline", NULL, "direct.csv"), 0);
-  char *store = strdup(tmp_path("store"));
+  char *store = strdup(fx_tmp_path("store"));
   sy_platform *p = open_platform_with("exec.csv", store);
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL;
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
-                                           NULL, stderr, &prog, &err),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &prog,
+                                           &err),
                         0);
   sy_job *job = NULL;
   int events = 0;
@@ -408,8 +333,9 @@ static void test_job_exec_stored_needs_storage(void) {
   sy_error_clear(&err);
   sy_program *prog = NULL;
   sy_job *job = NULL;
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
-                                           NULL, stderr, &prog, &err),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &prog,
+                                           &err),
                         0);
   CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
   CU_ASSERT_EQUAL(sy_job_exec_stored(job, 0, &err), SY_EINVAL);
@@ -430,8 +356,9 @@ static void test_job_labels_made_on_first_use(void) {
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL;
-  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, tmp_path("dag.flow"), SY_MODE_RUN,
-                                           NULL, stderr, &prog, &err),
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &prog,
+                                           &err),
                         0);
   pthread_t t[2];
   void *got[2] = {NULL, NULL};
@@ -482,16 +409,18 @@ static void test_job_labels_made_on_first_use(void) {
 }
 
 static void test_job_train_needs_label(void) {
-  write_file("nolabel.flow",
-             "name = \"nolabel\";\n"
-             "source = { feed = \"data\"; table = \"points\"; };\n"
-             "actors = ( { id = \"m\"; actor = \"std.linreg\"; } );\n");
+  CU_ASSERT_FATAL(
+      fx_write_text(
+          "nolabel.flow",
+          "name = \"nolabel\";\n"
+          "source = { feed = \"data\"; table = \"points\"; };\n"
+          "actors = ( { id = \"m\"; actor = \"std.linreg\"; } );\n") == 0);
   sy_platform *p = open_platform("n.csv");
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL;
-  CU_ASSERT_EQUAL(sy_program_compile(p, tmp_path("nolabel.flow"), SY_MODE_TRAIN,
-                                     NULL, NULL, &prog, &err),
+  CU_ASSERT_EQUAL(sy_program_compile(p, fx_tmp_path("nolabel.flow"),
+                                     SY_MODE_TRAIN, NULL, NULL, &prog, &err),
                   SY_ECONFIG);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "set source.label"));
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "nolabel.flow:3"));
@@ -500,30 +429,23 @@ static void test_job_train_needs_label(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("job", suite_init, suite_clean);
-  CU_add_test(s, "test_job_random_order_matches_inline",
-              test_job_random_order_matches_inline);
-  CU_add_test(s, "test_job_train_then_apply_matches_run",
-              test_job_train_then_apply_matches_run);
-  CU_add_test(s, "test_job_apply_refuses_damaged_state",
-              test_job_apply_refuses_damaged_state);
-  CU_add_test(s, "test_job_program_file_round_trip",
-              test_job_program_file_round_trip);
-  CU_add_test(s, "test_job_keys_change_only_downstream",
-              test_job_keys_change_only_downstream);
-  CU_add_test(s, "test_job_train_needs_label", test_job_train_needs_label);
-  CU_add_test(s, "test_job_labels_made_on_first_use",
-              test_job_labels_made_on_first_use);
-  CU_add_test(s, "test_job_exec_stored_matches_inline",
-              test_job_exec_stored_matches_inline);
-  CU_add_test(s, "test_job_exec_stored_needs_storage",
-              test_job_exec_stored_needs_storage);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-  int setup_failed = CU_get_number_of_suites_failed() > 0;
-  CU_cleanup_registry();
-  return (failed || setup_failed) ? 1 : 0;
+  static const CU_TestInfo tests[] = {
+      {"test_job_random_order_matches_inline",
+       test_job_random_order_matches_inline},
+      {"test_job_train_then_apply_matches_run",
+       test_job_train_then_apply_matches_run},
+      {"test_job_apply_refuses_damaged_state",
+       test_job_apply_refuses_damaged_state},
+      {"test_job_program_file_round_trip", test_job_program_file_round_trip},
+      {"test_job_keys_change_only_downstream",
+       test_job_keys_change_only_downstream},
+      {"test_job_train_needs_label", test_job_train_needs_label},
+      {"test_job_labels_made_on_first_use", test_job_labels_made_on_first_use},
+      {"test_job_exec_stored_matches_inline",
+       test_job_exec_stored_matches_inline},
+      {"test_job_exec_stored_needs_storage",
+       test_job_exec_stored_needs_storage},
+      CU_TEST_INFO_NULL,
+  };
+  return fx_run_suite("job", suite_init, fx_tmpdir_remove, tests);
 }

@@ -18,12 +18,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fixture.h"
 
 #define PATH_CAP 512
 
@@ -65,17 +65,8 @@ static int tmp_make(char *dir) {
   return chmod(dir, 0755);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  /* Make folders writable again so that their entries can go. */
-  if (flag == FTW_DP)
-    chmod(path, 0700);
-  return remove(path);
-}
-
 static void tmp_remove(const char *dir) {
-  chmod(dir, 0700);
-  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  fx_rmtree(dir);
   for (size_t i = 0; i < MAX_TMP; i++)
     if (strcmp(tmp_dirs[i], dir) == 0) {
       tmp_dirs[i][0] = '\0';
@@ -907,10 +898,7 @@ int main(void) {
     return 99;
   }
 
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
 #define T(fn) {#fn, fn}
       T(test_loader_refuses_abi_major),
       T(test_loader_refuses_newer_minor),
@@ -958,25 +946,9 @@ int main(void) {
       T(test_loader_refuses_provider_twice_in_plugin),
       T(test_loader_ops_min_size),
 #undef T
+      CU_TEST_INFO_NULL,
   };
-
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 99;
-  CU_pSuite suite = CU_add_suite("loader", NULL, NULL);
-  if (!suite) {
-    CU_cleanup_registry();
-    return 99;
-  }
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn)) {
-      CU_cleanup_registry();
-      return 99;
-    }
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
+  int failed = fx_run_suite("loader", NULL, NULL, tests);
   tmp_remove_all();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
+  return failed;
 }

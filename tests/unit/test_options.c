@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fixture.h"
 
 /* A config struct with one field of every type. */
 typedef struct cfg {
@@ -472,15 +473,7 @@ static void test_options_pool(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite s = CU_add_suite("options", NULL, NULL);
-  if (!s)
-    goto fail;
-  struct {
-    const char *name;
-    void (*fn)(void);
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"test_options_bool", test_options_bool},
       {"test_options_int", test_options_int},
       {"test_options_double", test_options_double},
@@ -497,16 +490,7 @@ int main(void) {
       {"test_options_suggest", test_options_suggest},
       {"test_options_check_table", test_options_check_table},
       {"test_options_pool", test_options_pool},
+      CU_TEST_INFO_NULL,
   };
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    if (!CU_add_test(s, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("options", NULL, NULL, tests);
 }

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,43 +31,32 @@
 #include <CUnit/Basic.h>
 
 #include "../../providers/registry-archive/registry_archive.h"
+#include "fixture.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char tmpdir[256];
-static char reg[320]; /* the registry archive's path in tmpdir */
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
+static char reg[320]; /* the registry archive's path in fx_tmpdir */
 
 static int make_tmpdir(void) {
-  strcpy(tmpdir, "/tmp/sy-regarchive-XXXXXX");
-  if (!mkdtemp(tmpdir))
+  if (fx_tmpdir_make("/tmp/sy-regarchive-XXXXXX") != 0)
     return -1;
-  snprintf(reg, sizeof reg, "%s/reg/registry.tar", tmpdir);
+  snprintf(reg, sizeof reg, "%s/reg/registry.tar", fx_tmpdir);
   return 0;
-}
-
-static void remove_tmpdir(void) {
-  nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int suite_init(void) {
   return make_tmpdir();
 }
 static int suite_clean(void) {
-  remove_tmpdir();
+  fx_tmpdir_remove();
   return 0;
 }
 
 static void reset_tmpdir(void) {
-  remove_tmpdir();
+  fx_tmpdir_remove();
   CU_ASSERT_FATAL(make_tmpdir() == 0);
   char d[300];
-  snprintf(d, sizeof d, "%s/reg", tmpdir);
+  snprintf(d, sizeof d, "%s/reg", fx_tmpdir);
   CU_ASSERT_FATAL(mkdir(d, 0755) == 0);
 }
 
@@ -177,7 +165,7 @@ static unsigned char *slurp(const char *path, size_t *len) {
 /* How many names in the registry's folder start with `prefix`. */
 static int count_in_reg(const char *prefix) {
   char d[300];
-  snprintf(d, sizeof d, "%s/reg", tmpdir);
+  snprintf(d, sizeof d, "%s/reg", fx_tmpdir);
   DIR *dir = opendir(d);
   int n = 0;
   struct dirent *de;
@@ -281,7 +269,7 @@ static void expect_refused(uint64_t max_entry, int code, const char *what,
   CU_ASSERT_EQUAL(put_gen(r, "p", "1", "x", &g, &err), code);
 
   /* The archive is untouched, no temporary file is left, and no entry
-   * was ever written out as a file (the names aim at tmpdir/ and reg/). */
+   * was ever written out as a file (the names aim at fx_tmpdir/ and reg/). */
   unsigned char *after = slurp(reg, &after_len);
   CU_ASSERT_EQUAL(before_len, after_len);
   CU_ASSERT(before && after && memcmp(before, after, before_len) == 0);
@@ -289,7 +277,7 @@ static void expect_refused(uint64_t max_entry, int code, const char *what,
   char p[400];
   const char *outside[] = {"evil", "reg/evil", "reg/p", "abs", "p"};
   for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
-    snprintf(p, sizeof p, "%s/%s", tmpdir, outside[i]);
+    snprintf(p, sizeof p, "%s/%s", fx_tmpdir, outside[i]);
     CU_ASSERT(!file_exists(p));
   }
   CU_ASSERT(!file_exists("/abs/path"));
@@ -720,7 +708,7 @@ static void test_registry_archive_refuses_non_archives(void) {
   expect_refused(1 << 20, SY_ECORRUPT, reg, "");
   /* The mtree names a real encoded value as the manifest's contents. */
   char val[400];
-  snprintf(val, sizeof val, "%s/value.bin", tmpdir);
+  snprintf(val, sizeof val, "%s/value.bin", fx_tmpdir);
   sy_value *v = text("stolen");
   void *buf;
   size_t len;
@@ -912,7 +900,7 @@ static void test_registry_archive_crash_safety(void) {
 }
 
 int main(void) {
-  CU_TestInfo tests[] = {
+  static const CU_TestInfo tests[] = {
       {"descriptor", test_registry_archive_descriptor},
       {"version_compare", test_registry_archive_version_compare},
       {"create_checks", test_registry_archive_create_checks},
@@ -933,20 +921,5 @@ int main(void) {
       {"crash_safety", test_registry_archive_crash_safety},
       CU_TEST_INFO_NULL,
   };
-  CU_SuiteInfo suites[] = {
-      {"registry_archive", suite_init, suite_clean, NULL, NULL, tests},
-      CU_SUITE_INFO_NULL,
-  };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  if (CU_register_suites(suites) != CUE_SUCCESS) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed =
-      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed != 0;
+  return fx_run_suite("registry_archive", suite_init, suite_clean, tests);
 }

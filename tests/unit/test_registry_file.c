@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "registry_file.h"
+#include "fixture.h"
 
 static char top[128]; /* a temporary folder for every test's registry */
 static int serial;    /* numbers each test's registry folder */
@@ -156,17 +156,8 @@ static int suite_init(void) {
   return mkdtemp(top) ? 0 : -1;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *f) {
-  (void)st;
-  (void)flag;
-  (void)f;
-  remove(p);
-  return 0;
-}
-
 static int suite_clean(void) {
-  nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  fx_rmtree(top);
   return 0;
 }
 
@@ -996,7 +987,7 @@ static void test_registry_file_kill_during_commits(void) {
 }
 
 int main(void) {
-  CU_TestInfo tests[] = {
+  static const CU_TestInfo tests[] = {
       {"descriptor", test_registry_file_descriptor},
       {"create_makes_folder", test_registry_file_create_makes_folder},
       {"version_compare", test_registry_file_version_compare},
@@ -1018,20 +1009,5 @@ int main(void) {
       {"kill_during_commits", test_registry_file_kill_during_commits},
       CU_TEST_INFO_NULL,
   };
-  CU_SuiteInfo suites[] = {
-      {"registry_file", suite_init, suite_clean, NULL, NULL, tests},
-      CU_SUITE_INFO_NULL,
-  };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  if (CU_register_suites(suites) != CUE_SUCCESS) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed =
-      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed != 0;
+  return fx_run_suite("registry_file", suite_init, suite_clean, tests);
 }

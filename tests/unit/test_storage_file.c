@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,45 +32,26 @@
 #include <CUnit/Basic.h>
 
 #include "../../providers/storage-file/storage_file.h"
+#include "fixture.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char tmpdir[256];
 static const sy_storage_ops *ops;
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static int make_tmpdir(void) {
-  strcpy(tmpdir, "/tmp/sy-storage-XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void remove_tmpdir(void) {
-  nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* A test that needs an empty temporary folder calls fx_tmpdir_reset(). */
 static int suite_init(void) {
   ops = storage_file_provider.ops;
-  return make_tmpdir();
+  return fx_tmpdir_make("/tmp/sy-storage-XXXXXX");
 }
 
 static int suite_clean(void) {
-  remove_tmpdir();
+  fx_tmpdir_remove();
   return 0;
-}
-
-static void reset_tmpdir(void) {
-  remove_tmpdir();
-  CU_ASSERT_FATAL(make_tmpdir() == 0);
 }
 
 /* An instance on `dir` (the test folder when NULL). */
 static void *open_cache(const char *dir) {
-  storage_file_config cfg = {.path = dir ? dir : tmpdir};
+  storage_file_config cfg = {.path = dir ? dir : fx_tmpdir};
   void *self = NULL;
   sy_error err;
   sy_error_clear(&err);
@@ -93,7 +73,7 @@ static void make_key(unsigned i, char key[33]) {
 }
 
 static void entry_file(const char *key, char *buf, size_t cap) {
-  snprintf(buf, cap, "%s/%.2s/%s", tmpdir, key, key);
+  snprintf(buf, cap, "%s/%.2s/%s", fx_tmpdir, key, key);
 }
 
 static int file_exists(const char *path) {
@@ -222,7 +202,7 @@ static void reseal(uint8_t *buf, size_t len) {
 /* ---- round trips, misses ----------------------------------------------- */
 
 static void test_storage_file_roundtrip_one(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(1, key);
@@ -233,7 +213,7 @@ static void test_storage_file_roundtrip_one(void) {
   char path[512];
   entry_file(key, path, sizeof path);
   CU_ASSERT(file_exists(path));
-  snprintf(path, sizeof path, "%s/%.2s", tmpdir, key);
+  snprintf(path, sizeof path, "%s/%.2s", fx_tmpdir, key);
   DIR *d = opendir(path);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   int files = 0;
@@ -246,7 +226,7 @@ static void test_storage_file_roundtrip_one(void) {
 }
 
 static void test_storage_file_roundtrip_three(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(2, key);
@@ -262,7 +242,7 @@ static void test_storage_file_roundtrip_three(void) {
 }
 
 static void test_storage_file_big_value(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(3, key);
@@ -281,7 +261,7 @@ static void test_storage_file_big_value(void) {
 }
 
 static void test_storage_file_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(4, key);
@@ -300,7 +280,7 @@ static void test_storage_file_miss(void) {
 }
 
 static void test_storage_file_overwrite(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(5, key);
@@ -333,7 +313,7 @@ static uint8_t *sample_entry(void *c, const char *key, sy_value **v,
 }
 
 static void test_storage_file_every_truncation_is_a_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33], path[512];
   sy_value *v[3];
@@ -361,7 +341,7 @@ static void test_storage_file_every_truncation_is_a_miss(void) {
 }
 
 static void test_storage_file_every_flip_is_a_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33], path[512];
   sy_value *v[3];
@@ -386,7 +366,7 @@ static void test_storage_file_every_flip_is_a_miss(void) {
 /* Damage behind a valid outer checksum: the header and value checks must
  * catch it on their own. */
 static void test_storage_file_resealed_damage_is_a_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33], path[512];
   sy_value *v[3];
@@ -453,7 +433,7 @@ static void test_storage_file_resealed_damage_is_a_miss(void) {
 }
 
 static void test_storage_file_wrong_n_is_a_miss(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33];
   make_key(9, key);
@@ -502,7 +482,7 @@ static int find_seen(const seen *s, const char *key) {
 }
 
 static void test_storage_file_list(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char k[4][33], path[512], other[512];
   sy_value *v[3] = {bytes_of("a", NULL), frame_of(2, 3), bytes_of("c", NULL)};
@@ -519,11 +499,11 @@ static void test_storage_file_list(void) {
   put_ok(c, k[3], v, 1, "soon damaged");
   entry_file(k[3], path, sizeof path);
   CU_ASSERT_FATAL(write_file(path, "SYCE\1\0\0\0garbage", 15) == 0);
-  snprintf(other, sizeof other, "%s/%.2s/.tmp.%s.1.2", tmpdir, k[0], k[0]);
+  snprintf(other, sizeof other, "%s/%.2s/.tmp.%s.1.2", fx_tmpdir, k[0], k[0]);
   CU_ASSERT_FATAL(write_file(other, "partial", 7) == 0);
-  snprintf(other, sizeof other, "%s/README", tmpdir);
+  snprintf(other, sizeof other, "%s/README", fx_tmpdir);
   CU_ASSERT_FATAL(write_file(other, "hi", 2) == 0);
-  snprintf(other, sizeof other, "%s/%.2s/%s", tmpdir, k[0], k[1]);
+  snprintf(other, sizeof other, "%s/%.2s/%s", fx_tmpdir, k[0], k[1]);
   if (strncmp(k[0], k[1], 2) != 0)
     CU_ASSERT_FATAL(write_file(other, "misplaced", 9) == 0);
 
@@ -566,12 +546,12 @@ static void test_storage_file_list(void) {
   close_cache(c);
 
   /* An empty cache lists nothing, also once its folder is gone. */
-  reset_tmpdir();
+  fx_tmpdir_reset();
   c = open_cache(NULL);
   seen none = {0};
   CU_ASSERT_EQUAL(ops->list(c, collect, &none, &err), 0);
   CU_ASSERT_EQUAL(none.count, 0);
-  rmdir(tmpdir);
+  rmdir(fx_tmpdir);
   CU_ASSERT_EQUAL(ops->list(c, collect, &none, &err), 0);
   CU_ASSERT_EQUAL(none.count, 0);
   /* and a put makes it again. */
@@ -585,7 +565,7 @@ static void test_storage_file_list(void) {
 }
 
 static void test_storage_file_remove(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   char key[33], path[512];
   make_key(11, key);
@@ -607,7 +587,7 @@ static void test_storage_file_remove(void) {
 }
 
 static void test_storage_file_invalid_keys(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   void *c = open_cache(NULL);
   static const char *bad[] = {
       "",
@@ -637,7 +617,7 @@ static void test_storage_file_invalid_keys(void) {
   sy_error err;
   CU_ASSERT_EQUAL(ops->list(c, collect, &s, &err), 0);
   CU_ASSERT_EQUAL(s.count, 0);
-  DIR *d = opendir(tmpdir);
+  DIR *d = opendir(fx_tmpdir);
   int names = 0;
   for (struct dirent *de; d && (de = readdir(d));)
     names += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
@@ -655,20 +635,20 @@ static void test_storage_file_invalid_keys(void) {
 }
 
 static void test_storage_file_create(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char path[512];
   storage_file_config cfg = {0};
   void *self = NULL;
   sy_error err;
   /* mkdir -p, with a trailing slash. */
-  snprintf(path, sizeof path, "%s/a/b/c/", tmpdir);
+  snprintf(path, sizeof path, "%s/a/b/c/", fx_tmpdir);
   void *c = open_cache(path);
-  snprintf(path, sizeof path, "%s/a/b/c", tmpdir);
+  snprintf(path, sizeof path, "%s/a/b/c", fx_tmpdir);
   struct stat st;
   CU_ASSERT(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
   close_cache(c);
   /* A file where the folder should be, and no path at all. */
-  snprintf(path, sizeof path, "%s/file", tmpdir);
+  snprintf(path, sizeof path, "%s/file", fx_tmpdir);
   CU_ASSERT_FATAL(write_file(path, "x", 1) == 0);
   cfg.path = path;
   sy_error_clear(&err);
@@ -689,10 +669,10 @@ static void test_storage_file_create(void) {
 }
 
 static void test_storage_file_old_temp_files_are_swept(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   char key[33], sub[512], old[600], fresh[600];
   make_key(13, key);
-  snprintf(sub, sizeof sub, "%s/%.2s", tmpdir, key);
+  snprintf(sub, sizeof sub, "%s/%.2s", fx_tmpdir, key);
   CU_ASSERT_FATAL(mkdir(sub, 0755) == 0);
   snprintf(old, sizeof old, "%s/.tmp.%s.1.0", sub, key);
   snprintf(fresh, sizeof fresh, "%s/.tmp.%s.2.0", sub, key);
@@ -795,7 +775,7 @@ static void free_wants(sy_value *want[HAMMER_KEYS][2][2]) {
 }
 
 static void test_storage_file_concurrent_threads(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   enum { THREADS = 8 };
   void *c = open_cache(NULL);
   static hammer h[THREADS];
@@ -821,7 +801,7 @@ static void test_storage_file_concurrent_threads(void) {
 }
 
 static void test_storage_file_concurrent_processes(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   enum { PROCS = 6 };
   pid_t pid[PROCS];
   fflush(NULL);
@@ -831,7 +811,7 @@ static void test_storage_file_concurrent_processes(void) {
     if (pid[p] == 0) {
       /* Each process has its own instance, as separate programs would. */
       sy_value *want[HAMMER_KEYS][2][2];
-      storage_file_config cfg = {.path = tmpdir};
+      storage_file_config cfg = {.path = fx_tmpdir};
       void *c = NULL;
       if (storage_file_provider.create(&cfg, &c, NULL) != 0)
         _exit(3);
@@ -925,7 +905,7 @@ static int crash_entry_ok(void *c, unsigned k) {
 }
 
 static void test_storage_file_crash_leaves_whole_entries(void) {
-  reset_tmpdir();
+  fx_tmpdir_reset();
   enum { ROUNDS = 200 };
   unsigned seed = 4242;
   int rounds = 0, kills_mid = 0;
@@ -941,7 +921,7 @@ static void test_storage_file_crash_leaves_whole_entries(void) {
     CU_ASSERT_FATAL(pid >= 0);
     if (pid == 0) {
       close(fds[0]);
-      crash_writer(tmpdir, fds[1], (unsigned)rounds * 1237u);
+      crash_writer(fx_tmpdir, fds[1], (unsigned)rounds * 1237u);
     }
     close(fds[1]);
     /* Wait for one whole put, so every round makes progress, then kill
@@ -965,13 +945,13 @@ static void test_storage_file_crash_leaves_whole_entries(void) {
    * ones, and list() does not show those. */
   void *c = open_cache(NULL);
   int entries = 0, temps = 0, others = 0;
-  DIR *top = opendir(tmpdir);
+  DIR *top = opendir(fx_tmpdir);
   CU_ASSERT_PTR_NOT_NULL_FATAL(top);
   for (struct dirent *de; (de = readdir(top));) {
     if (de->d_name[0] == '.')
       continue;
     char sub[512];
-    snprintf(sub, sizeof sub, "%s/%s", tmpdir, de->d_name);
+    snprintf(sub, sizeof sub, "%s/%s", fx_tmpdir, de->d_name);
     DIR *d = opendir(sub);
     if (!d) {
       others++;
@@ -1024,10 +1004,7 @@ static void test_storage_file_crash_leaves_whole_entries(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
       {"test_storage_file_roundtrip_one", test_storage_file_roundtrip_one},
       {"test_storage_file_roundtrip_three", test_storage_file_roundtrip_three},
       {"test_storage_file_big_value", test_storage_file_big_value},
@@ -1053,24 +1030,7 @@ int main(void) {
        test_storage_file_concurrent_processes},
       {"test_storage_file_crash_leaves_whole_entries",
        test_storage_file_crash_leaves_whole_entries},
+      CU_TEST_INFO_NULL,
   };
-  CU_pSuite suite;
-  unsigned failures;
-
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  suite = CU_add_suite("storage_file", suite_init, suite_clean);
-  if (!suite)
-    goto fail;
-  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-      goto fail;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0 || CU_get_number_of_tests_failed() != 0;
-fail:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("storage_file", suite_init, suite_clean, tests);
 }

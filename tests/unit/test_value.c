@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "fixture.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -1044,10 +1045,7 @@ static void test_value_frame_reuse_in_place(void) {
 }
 
 int main(void) {
-  static const struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const CU_TestInfo tests[] = {
 #define T(f) {#f, f}
       T(test_value_bytes_round_trip),
       T(test_value_bytes_invalid),
@@ -1069,21 +1067,7 @@ int main(void) {
       T(test_value_equal),
       T(test_value_add_column_from),
 #undef T
+      CU_TEST_INFO_NULL,
   };
-  if (CU_initialize_registry() != CUE_SUCCESS)
-    return 2;
-  CU_pSuite suite = CU_add_suite("value", NULL, NULL);
-  if (!suite)
-    goto setup_failed;
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-    if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-      goto setup_failed;
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failures != 0;
-setup_failed:
-  CU_cleanup_registry();
-  return 2;
+  return fx_run_suite("value", NULL, NULL, tests);
 }
