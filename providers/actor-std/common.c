@@ -186,8 +186,7 @@ void std_matrix_free(std_matrix *m) {
 int std_row_probe(const char *actor,
                   int (*apply)(void *, const sy_value *const *, size_t,
                                sy_value **, sy_error *),
-                  const void *self, const sy_row_kernel *k, size_t *width,
-                  sy_error *err) {
+                  const void *self, const sy_row_kernel *k, sy_error *err) {
   sy_value *f = NULL, *o = NULL;
   const double zero = 0.0;
   int rc = sy_frame_new(1, &f);
@@ -216,7 +215,6 @@ int std_row_probe(const char *actor,
     rc = sy_error_set(err, SY_ENOTSUP, "%s: %zu output columns are too many",
                       actor, cols);
   sy_value_unref(o);
-  *width = cols;
   return rc;
 }
 

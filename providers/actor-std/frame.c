@@ -80,6 +80,14 @@ static void columns_destroy(void *self) {
   free(a);
 }
 
+/* Whether `name` is one of the actor's listed columns. */
+static bool listed(const columns_actor *a, const char *name) {
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(name, a->columns[i]) == 0)
+      return true;
+  return false;
+}
+
 /* Fails naming the first listed column the frame lacks, with the list of
  * the ones it has. */
 static int check_columns_exist(const columns_actor *a, const sy_value *f,
@@ -134,10 +142,8 @@ static int drop_apply(void *self, const sy_value *const *in, size_t n_in,
     goto fail_code;
   for (size_t c = 0; c < sy_frame_cols(in[0]); c++) {
     const char *name = sy_frame_col_name(in[0], c);
-    bool dropped = false;
-    for (size_t i = 0; i < a->n && !dropped; i++)
-      dropped = strcmp(name, a->columns[i]) == 0;
-    if (!dropped && (rc = sy_frame_add_column_from(f, name, in[0], c)) < 0)
+    if (!listed(a, name) &&
+        (rc = sy_frame_add_column_from(f, name, in[0], c)) < 0)
       goto fail_code;
   }
   *out = f;
@@ -239,11 +245,7 @@ static int drop_apply_into(void *self, const sy_value *const *in, size_t n_in,
       sy_frame_cols(in[0]) <= STD_INTO_MAX_COLS) {
     size_t cols = sy_frame_cols(in[0]), kept = 0, dropped = 0;
     for (size_t c = 0; c < cols; c++) {
-      const char *name = sy_frame_col_name(in[0], c);
-      bool drop = false;
-      for (size_t i = 0; i < a->n && !drop; i++)
-        drop = strcmp(name, a->columns[i]) == 0;
-      if (drop)
+      if (listed(a, sy_frame_col_name(in[0], c)))
         dropped++;
       else
         idx[kept++] = c;
@@ -286,8 +288,7 @@ static int head_apply_into(void *self, const sy_value *const *in, size_t n_in,
 static int select_prepare_row(const void *self, sy_row_kernel *k,
                               sy_error *err) {
   const columns_actor *a = self;
-  size_t width;
-  int rc = std_row_probe(a->name, select_apply, self, k, &width, err);
+  int rc = std_row_probe(a->name, select_apply, self, k, err);
   if (rc)
     return rc;
   for (size_t i = 0; i < a->n; i++) {
@@ -303,16 +304,12 @@ static int select_prepare_row(const void *self, sy_row_kernel *k,
 static int drop_prepare_row(const void *self, sy_row_kernel *k,
                             sy_error *err) {
   const columns_actor *a = self;
-  size_t width;
-  int rc = std_row_probe(a->name, drop_apply, self, k, &width, err);
+  int rc = std_row_probe(a->name, drop_apply, self, k, err);
   if (rc)
     return rc;
   k->n_out = 0;
   for (uint32_t c = 0; c < k->n_in; c++) {
-    bool dropped = false;
-    for (size_t i = 0; i < a->n && !dropped; i++)
-      dropped = strcmp(k->in_names[c], a->columns[i]) == 0;
-    if (!dropped) {
+    if (!listed(a, k->in_names[c])) {
       k->map[k->n_out] = c;
       k->out_names[k->n_out++] = k->in_names[c];
     }

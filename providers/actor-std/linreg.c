@@ -360,8 +360,7 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
                               sy_error *err) {
   const linreg *a = self;
   const linreg_model *md = &a->model;
-  size_t width;
-  int rc = std_row_probe(ACTOR, linreg_apply, self, k, &width, err);
+  int rc = std_row_probe(ACTOR, linreg_apply, self, k, err);
   if (rc)
     return rc;
   if (md->p > k->cap)

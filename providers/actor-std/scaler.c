@@ -141,6 +141,14 @@ static void column_stats(const sy_value *f, size_t c, double *count,
   *m2 = ss;
 }
 
+/* The trained column named `name`, or -1. */
+static int trained_col(const scaler *s, const char *name) {
+  for (size_t j = 0; j < s->stats.n; j++)
+    if (strcmp(s->stats.names[j], name) == 0)
+      return (int)j;
+  return -1;
+}
+
 /* Which columns of f this training covers: the 'columns' parameter, the
  * already trained columns (incremental training), or every numeric one.
  * Fills idx[] (frame indices) and names[] (borrowed) and returns the
@@ -174,10 +182,7 @@ static int pick_columns(const scaler *s, const sy_value *f, size_t *idx,
     if (!s->columns)
       for (size_t c = 0; c < cols; c++) {
         const char *name = sy_frame_col_name(f, c);
-        bool known = false;
-        for (size_t j = 0; j < s->stats.n && !known; j++)
-          known = strcmp(name, s->stats.names[j]) == 0;
-        if (std_is_numeric(f, c) && !known)
+        if (std_is_numeric(f, c) && trained_col(s, name) < 0)
           return sy_error_set(err, SY_EINVAL,
                               ACTOR ": numeric column '%s' was not in the "
                                     "earlier training data",
@@ -222,10 +227,7 @@ static int scaler_train(void *self, const sy_value *const *in, size_t n_in,
       goto nomem;
     column_stats(in[0], idx[j], &nb, &mb, &m2b);
     /* Fold in what earlier training saw for this column (Chan et al.). */
-    int old = -1;
-    for (size_t k = 0; s->trained && k < s->stats.n && old < 0; k++)
-      if (strcmp(s->stats.names[k], names[j]) == 0)
-        old = (int)k;
+    int old = s->trained ? trained_col(s, names[j]) : -1;
     if (old >= 0 && s->stats.count[old] > 0) {
       double na = s->stats.count[old], ma = s->stats.mean[old];
       double n = na + nb, d = mb - ma;
@@ -257,23 +259,24 @@ fail:
 /* Writes the scaled cells of numeric column c of f (trained column st)
  * into dst[0..rows): the one place the arithmetic lives, for apply and
  * apply_into alike, so that both give the same bits. Null cells get 0. */
-static inline double scale_cell(const scaler *s, size_t st, double x) {
-  x -= s->with_mean ? s->stats.mean[st] : 0.0;
-  if (s->with_std)
-    x = s->stats.sd[st] > 0 ? x / s->stats.sd[st] : 0.0;
-  return x;
-}
-
 static void scale_column(const scaler *s, size_t st, const sy_value *f,
                          size_t c, double *dst) {
   size_t rows = sy_frame_rows(f);
+  double mean = s->with_mean ? s->stats.mean[st] : 0.0;
+  double sd = s->stats.sd[st];
   const uint8_t *valid = sy_frame_valid(f, c);
   const double *xf = sy_frame_f64(f, c);
   const int64_t *xi = sy_frame_i64(f, c);
-  for (size_t i = 0; i < rows; i++)
-    dst[i] = valid && !valid[i]
-                 ? 0.0
-                 : scale_cell(s, st, xf ? xf[i] : (double)xi[i]);
+  for (size_t i = 0; i < rows; i++) {
+    if (valid && !valid[i]) {
+      dst[i] = 0.0;
+      continue;
+    }
+    double x = (xf ? xf[i] : (double)xi[i]) - mean;
+    if (s->with_std)
+      x = sd > 0 ? x / sd : 0.0;
+    dst[i] = x;
+  }
 }
 
 static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
@@ -317,10 +320,7 @@ static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
     goto fail_code;
   for (size_t c = 0; c < sy_frame_cols(f); c++) {
     const char *name = sy_frame_col_name(f, c);
-    int st = -1;
-    for (size_t j = 0; j < s->stats.n && st < 0; j++)
-      if (strcmp(s->stats.names[j], name) == 0)
-        st = (int)j;
+    int st = trained_col(s, name);
     if (st < 0) {
       if ((rc = sy_frame_add_column_from(o, name, f, c)) < 0)
         goto fail_code;
@@ -360,12 +360,10 @@ static int scaler_apply_into(void *self, const sy_value *const *in,
     const char *name = sy_frame_col_name(f, c);
     if (strcmp(name, sy_frame_col_name(o, c)) != 0)
       goto plain;
-    st[c] = -1;
-    if (c < s->stats.n && strcmp(s->stats.names[c], name) == 0)
-      st[c] = (int)c;
-    for (size_t j = 0; j < s->stats.n && st[c] < 0; j++)
-      if (strcmp(s->stats.names[j], name) == 0)
-        st[c] = (int)j;
+    /* Columns mostly keep the trained order: try that place first. */
+    st[c] = c < s->stats.n && strcmp(s->stats.names[c], name) == 0
+                ? (int)c
+                : trained_col(s, name);
     sy_col_type t = sy_frame_col_type(f, c);
     if (st[c] >= 0) {
       matched++;
@@ -405,21 +403,17 @@ plain:
   return std_into_fallback(scaler_apply, self, in, n_in, out, 1, err);
 }
 
-/* The row kernel: scale_cell's arithmetic as a SCALE kernel that the core
- * runs (and fuses with a linreg after it), each input column's mode and
- * statistics in input order. */
+/* The row kernel: scale_column's arithmetic as a SCALE kernel that the
+ * core runs (and fuses with a linreg after it), each input column's mode
+ * and statistics in input order. */
 static int scaler_prepare_row(const void *self, sy_row_kernel *k,
                               sy_error *err) {
   const scaler *s = self;
-  size_t width;
-  int rc = std_row_probe(ACTOR, scaler_apply, self, k, &width, err);
+  int rc = std_row_probe(ACTOR, scaler_apply, self, k, err);
   if (rc)
     return rc;
   for (uint32_t c = 0; c < k->n_in; c++) {
-    int st = -1;
-    for (size_t j = 0; j < s->stats.n && st < 0; j++)
-      if (strcmp(s->stats.names[j], k->in_names[c]) == 0)
-        st = (int)j;
+    int st = trained_col(s, k->in_names[c]);
     k->out_names[c] = k->in_names[c];
     k->a[c] = st >= 0 && s->with_mean ? s->stats.mean[st] : 0.0;
     k->b[c] = st >= 0 ? s->stats.sd[st] : 0.0;

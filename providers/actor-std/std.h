@@ -162,12 +162,11 @@ int std_into_fallback(int (*apply)(void *, const sy_value *const *, size_t,
  * one-row frame of zeros with the kernel's input columns, so that a row
  * the actor would refuse gets apply's own error, and checks that the
  * result is one row of f64 columns without nulls (SY_ENOTSUP otherwise,
- * saying why). *width is the result's column count. */
+ * saying why). */
 int std_row_probe(const char *actor,
                   int (*apply)(void *, const sy_value *const *, size_t,
                                sy_value **, sy_error *),
-                  const void *self, const sy_row_kernel *k, size_t *width,
-                  sy_error *err);
+                  const void *self, const sy_row_kernel *k, sy_error *err);
 /* The position of `name` among k's input columns, or -1. */
 int std_row_find(const sy_row_kernel *k, const char *name);
 
