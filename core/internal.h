@@ -78,5 +78,11 @@ int sy__plugin_check(const sy_plugin *plugin, const char *file,
                      sy_error *err);
 /* The smallest ops size the core accepts for a kind (ABI 1.0 layout). */
 size_t sy__ops_min_size(sy_kind kind);
+/* The content hash (XXH3-128) of the file the catalog's provider `prov`
+ * was loaded from, into out: returns 1, or 0 with out all zero for a
+ * static plugin or a provider that is not the catalog's. Read-only: safe
+ * from any thread once the catalog is built. */
+int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
+                          uint8_t out[16]);
 
 #endif /* SY_CORE_INTERNAL_H */

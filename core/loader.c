@@ -13,18 +13,34 @@
  *
  * What a file must pass before it joins the catalog, in this order:
  *
- *   1. trust: it is a regular file (stat() follows symlinks, so a link to
- *      a regular file is fine) and neither it nor its folder is group- or
- *      world-writable; anybody who can write there could run code in us;
- *   2. dlopen(RTLD_NOW | RTLD_LOCAL): unresolved symbols fail here, with
- *      the dynamic linker's text, instead of at the first call;
- *   3. the entry symbol SY_PLUGIN_ENTRY_SYMBOL exists;
- *   4. the descriptor: ABI major equal, minor not newer, size covers the
+ *   1. trust, as sshd's StrictModes and sudo check: the file is opened
+ *      (O_RDONLY | O_CLOEXEC, following symlinks) and everything else is
+ *      checked on that descriptor. It must be a regular file; the file and
+ *      every folder above its resolved path (readlink of /proc/self/fd/N),
+ *      up to /, must be owned by root or by the invoking user, and none may
+ *      be group- or world-writable, except a folder that is sticky and
+ *      owned by root (/tmp). Anybody who could write any of them could run
+ *      code in us;
+ *   2. its content is hashed (XXH3-128 of the descriptor's bytes): the
+ *      code hash enters the cache key of every step that runs one of its
+ *      actors, so a rebuilt plugin never gets an old result;
+ *   3. dlopen("/proc/self/fd/N", RTLD_NOW | RTLD_LOCAL): the very file that
+ *      was checked and hashed is mapped, whatever happens to its path
+ *      meanwhile, and no constructor of a refused file ever runs.
+ *      Unresolved symbols fail here, with the dynamic linker's text. The
+ *      descriptor stays open while the plugin is loaded: the dynamic
+ *      linker knows the object by that name, and a reused descriptor
+ *      number must not find it;
+ *   4. the entry symbol SY_PLUGIN_ENTRY_SYMBOL exists;
+ *   5. the descriptor: ABI major equal, minor not newer, size covers the
  *      1.0 layout, build signature equal, then every provider and option
  *      table (sy__plugin_check);
- *   5. no provider's kind+name is already in the catalog.
+ *   6. kind+name clashes: the first provider of a kind+name wins. A later
+ *      plugin's clashing provider is refused on its own (a problem naming
+ *      both files) and the rest of that plugin loads; a plugin whose every
+ *      provider clashes is refused as a whole.
  *
- * A plugin is all or nothing: when any check fails it is dlclose()d and
+ * A failed check in 1-5 refuses the whole plugin: it is dlclose()d and
  * contributes no provider at all, the refusal is kept as a problem (file
  * and reason), and a folder scan goes on with the next file. Every message
  * names the file and says what was found against what is supported, so a
@@ -44,22 +60,31 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 /* One loaded plugin. `handle` is NULL for a static plugin; `file` is the
- * path it was loaded from, or the origin of a static one. */
+ * path it was loaded from, or the origin of a static one. `fd` is the
+ * descriptor it was dlopen()ed through (-1 for a static plugin), kept open
+ * until it is dlclose()d. */
 typedef struct plugin_rec {
   void *handle;
+  int fd;
   char *file;
   const sy_plugin *desc;
   bool has_id; /* dev/ino are known: the same file is not loaded twice */
   dev_t dev;
   ino_t ino;
+  bool has_code; /* code holds the file's content hash */
+  uint8_t code[16];
 } plugin_rec;
 
 typedef struct entry {
@@ -127,32 +152,19 @@ static void add_problem(sy_catalog *cat, const char *file, const char *reason) {
   cat->nproblems++;
 }
 
-/* Records the bare reason in `local` as a problem of `file`, then hands
- * the caller the same reason prefixed with the file. Returns the code. */
+/* Records the bare reason in `local` as a problem of `file` ("not loaded:
+ * <reason>"), then hands the caller the same reason prefixed with the
+ * file. Returns the code. */
 static int refuse(sy_catalog *cat, const char *file, const sy_error *local,
                   sy_error *err) {
-  add_problem(cat, file, local->message);
+  char reason[SY_ERROR_MAX + 16];
+  snprintf(reason, sizeof reason, "not loaded: %s", local->message);
+  add_problem(cat, file, reason);
   if (err) {
     *err = *local;
     sy_error_prefix(err, "%s", file);
   }
   return local->code;
-}
-
-/* The folder part of a path: "." when there is none. Caller frees. */
-static char *dir_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return dup_str(".");
-  size_t n = (size_t)(slash - path);
-  if (n == 0)
-    n = 1; /* "/x.so" lives in "/" */
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, path, n);
-    d[n] = '\0';
-  }
-  return d;
 }
 
 /* Refuses a file or folder that others may write: whoever can write it
@@ -171,6 +183,124 @@ static int check_not_writable(const char *what, const char *shown,
     return 0;
   return sy_error_set(err, SY_EPERM, "%s%s%s is %s-writable; run chmod go-w %s",
                       what, shown ? " " : "", shown ? shown : "", who, path);
+}
+
+/* One link of the trust chain: the plugin file, or a folder on its
+ * resolved path. It must be owned by root or by the invoking user, and
+ * written by nobody else: not group- or world-writable, unless it is a
+ * folder that is sticky and owned by root (such as /tmp, where only an
+ * entry's owner may rename or remove it). `what` and `shown` as in
+ * check_not_writable. */
+static int check_trusted(const char *what, const char *shown, const char *path,
+                         const struct stat *st, sy_error *err) {
+  uid_t me = getuid();
+  if (st->st_uid != 0 && st->st_uid != me)
+    return sy_error_set(err, SY_EPERM,
+                        "%s%s%s is owned by uid %lu, neither root nor you "
+                        "(uid %lu); run chown root %s",
+                        what, shown ? " " : "", shown ? shown : "",
+                        (unsigned long)st->st_uid, (unsigned long)me, path);
+  if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+    return 0;
+  return check_not_writable(what, shown, path, st, err);
+}
+
+/* The absolute path of the file open at fd, symlinks resolved: what the
+ * kernel says at /proc/self/fd/N, else realpath(path). Caller frees; NULL
+ * when neither works. */
+static char *resolved_path(int fd, const char *path) {
+  char link[64], buf[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, buf, sizeof buf - 1);
+  if (n > 0 && buf[0] == '/') {
+    buf[n] = '\0';
+    return dup_str(buf);
+  }
+  return realpath(path, NULL);
+}
+
+/* Checks every folder above the absolute path `real`, from its own folder
+ * up to /. */
+static int check_folders(const char *real, sy_error *err) {
+  char *dir = dup_str(real);
+  if (!dir)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  int rc = 0;
+  for (;;) {
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+      break;
+    if (slash == dir)
+      slash[1] = '\0'; /* "/x" lives in "/" */
+    else
+      *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+      rc = sy_error_set(err, SY_EIO, "cannot stat folder %s: %s", dir,
+                        strerror(errno));
+      break;
+    }
+    rc = check_trusted("folder", dir, dir, &st, err);
+    if (rc != 0 || strcmp(dir, "/") == 0)
+      break;
+  }
+  free(dir);
+  return rc;
+}
+
+/* XXH3-128 of everything readable at fd, read with pread (the offset of
+ * fd is left alone). */
+static int hash_fd(int fd, uint8_t out[16], sy_error *err) {
+  XXH3_state_t *st = XXH3_createState();
+  if (!st)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  XXH3_128bits_reset(st);
+  char buf[65536];
+  off_t off = 0;
+  int rc = 0;
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      rc = sy_error_set(err, SY_EIO, "cannot read: %s", strerror(errno));
+      break;
+    }
+    if (n == 0)
+      break;
+    XXH3_128bits_update(st, buf, (size_t)n);
+    off += n;
+  }
+  if (rc == 0) {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+    memcpy(out, c.digest, 16);
+  }
+  XXH3_freeState(st);
+  return rc;
+}
+
+/* The name the dynamic linker knows a plugin by: its descriptor. */
+static void fd_name(int fd, char *buf, size_t cap) {
+  snprintf(buf, cap, "/proc/self/fd/%d", fd);
+}
+
+/* Closes the descriptor of a plugin that was dlclose()d, unless the object
+ * is still mapped (a library marked NODELETE, or one some other handle
+ * holds): then its number must stay taken, or the next plugin opened under
+ * the same number would be given the old object by the dynamic linker,
+ * which matches names first. Leaking one descriptor is the lesser harm. */
+static void release_fd(int fd) {
+  if (fd < 0)
+    return;
+  char name[64];
+  fd_name(fd, name, sizeof name);
+  void *still = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+  if (still) {
+    dlclose(still);
+    return;
+  }
+  close(fd);
 }
 
 /* ---- descriptor checks ------------------------------------------------ */
@@ -401,6 +531,7 @@ void sy_catalog_free(sy_catalog *cat) {
     plugin_rec *rec = cat->plugins[i];
     if (rec->handle)
       dlclose(rec->handle);
+    release_fd(rec->fd);
     free(rec->file);
     free(rec);
   }
@@ -421,7 +552,29 @@ static int entry_cmp(const void *a, const void *b) {
   return strcmp(x->prov->name, y->prov->name);
 }
 
-/* Refuses a kind+name that the catalog already has, naming both files. */
+/* The entry of kind+name among the first `count` (sorted) entries. */
+static const entry *find_entry(const entry *entries, size_t count,
+                               sy_kind kind, const char *name) {
+  if (count == 0)
+    return NULL;
+  sy_provider key_prov;
+  memset(&key_prov, 0, sizeof key_prov);
+  key_prov.kind = kind;
+  key_prov.name = name;
+  entry key = {&key_prov, NULL};
+  return bsearch(&key, entries, count, sizeof *entries, entry_cmp);
+}
+
+/* The file the catalog's provider `prov` came from. */
+static const char *provider_file(const sy_catalog *cat, const sy_provider *prov) {
+  for (size_t j = 0; j < cat->nentries; j++)
+    if (cat->entries[j].prov == prov)
+      return cat->entries[j].rec->file;
+  return "(unknown)";
+}
+
+/* Refuses a plugin whose first provider's kind+name the catalog already
+ * has, naming both files (used when every provider clashes). */
 static int check_duplicates(const sy_catalog *cat, const sy_plugin *pl,
                             sy_error *err) {
   for (size_t i = 0; pl->providers[i]; i++) {
@@ -429,41 +582,45 @@ static int check_duplicates(const sy_catalog *cat, const sy_plugin *pl,
     const sy_provider *old = sy_catalog_find(cat, p->kind, p->name);
     if (!old)
       continue;
-    const char *file = "(unknown)";
-    for (size_t j = 0; j < cat->nentries; j++)
-      if (cat->entries[j].prov == old)
-        file = cat->entries[j].rec->file;
     return sy_error_set(err, SY_EEXIST,
                         "provides %s '%s' already provided by %s",
-                        sy_kind_name(p->kind), p->name, file);
+                        sy_kind_name(p->kind), p->name,
+                        provider_file(cat, old));
   }
   return 0;
 }
 
 /* Checks a descriptor against the catalog and adds it with its providers.
- * On failure nothing is added and the caller still owns `handle`. `st` is
- * the file's stat, NULL for a static plugin. Messages are bare. */
-static int add_plugin(sy_catalog *cat, void *handle, const sy_plugin *pl,
-                      const char *file, const struct stat *st, sy_error *err) {
+ * A provider whose kind+name the catalog has already is left out and kept
+ * as a problem naming both files; when that is every provider, the plugin
+ * is refused. On failure nothing is added and the caller still owns
+ * `handle` and `fd`. `st` is the file's stat and `code` its content hash,
+ * both NULL for a static plugin. Messages are bare. */
+static int add_plugin(sy_catalog *cat, void *handle, int fd,
+                      const sy_plugin *pl, const char *file,
+                      const struct stat *st, const uint8_t *code,
+                      sy_error *err) {
   int rc = check_plugin(pl, err);
   if (rc != 0)
     goto fail;
-  rc = check_duplicates(cat, pl, err);
-  if (rc != 0)
-    goto fail;
 
-  size_t n = 0;
-  while (pl->providers[n])
-    n++;
+  size_t n = 0, fresh = 0;
+  for (; pl->providers[n]; n++)
+    if (!sy_catalog_find(cat, pl->providers[n]->kind, pl->providers[n]->name))
+      fresh++;
+  if (n > 0 && fresh == 0) {
+    rc = check_duplicates(cat, pl, err);
+    goto fail;
+  }
   /* Reserve everything first so that nothing can fail half way. */
   plugin_rec **plugins = grow_array(cat->plugins, &cat->capplugins,
                                     cat->nplugins + 1, sizeof *plugins);
   if (!plugins)
     goto fail_oom;
   cat->plugins = plugins;
-  if (n > 0) {
+  if (fresh > 0) {
     entry *entries = grow_array(cat->entries, &cat->capentries,
-                                cat->nentries + n, sizeof *entries);
+                                cat->nentries + fresh, sizeof *entries);
     if (!entries)
       goto fail_oom;
     cat->entries = entries;
@@ -477,18 +634,38 @@ static int add_plugin(sy_catalog *cat, void *handle, const sy_plugin *pl,
     goto fail_oom;
   }
   rec->handle = handle;
+  rec->fd = fd;
   rec->desc = pl;
   if (st) {
     rec->has_id = true;
     rec->dev = st->st_dev;
     rec->ino = st->st_ino;
   }
-  cat->plugins[cat->nplugins++] = rec;
+  if (code) {
+    rec->has_code = true;
+    memcpy(rec->code, code, 16);
+  }
+  /* The clashes are found before any entry is added: entries of this
+   * plugin must not count as earlier providers. */
+  size_t sorted = cat->nentries;
   for (size_t i = 0; i < n; i++) {
-    cat->entries[cat->nentries].prov = pl->providers[i];
+    const sy_provider *p = pl->providers[i];
+    const entry *e = find_entry(cat->entries, sorted, p->kind, p->name);
+    const sy_provider *old = e ? e->prov : NULL;
+    if (old) {
+      char reason[SY_ERROR_MAX];
+      snprintf(reason, sizeof reason,
+               "%s '%s' not loaded: already provided by %s, which was "
+               "loaded first; the rest of this plugin is loaded",
+               sy_kind_name(p->kind), p->name, provider_file(cat, old));
+      add_problem(cat, file, reason);
+      continue;
+    }
+    cat->entries[cat->nentries].prov = p;
     cat->entries[cat->nentries].rec = rec;
     cat->nentries++;
   }
+  cat->plugins[cat->nplugins++] = rec;
   qsort(cat->entries, cat->nentries, sizeof *cat->entries, entry_cmp);
   return 0;
 
@@ -509,62 +686,76 @@ static bool already_loaded(const sy_catalog *cat, const struct stat *st) {
   return false;
 }
 
+/* Puts `path` where the dynamic linker's text says `name`, so that its
+ * messages name the plugin file rather than its descriptor. */
+static void name_in_message(const char *why, const char *name,
+                            const char *path, char *out, size_t cap) {
+  const char *at = strstr(why, name);
+  if (!at) {
+    snprintf(out, cap, "%s", why);
+    return;
+  }
+  snprintf(out, cap, "%.*s%s%s", (int)(at - why), why, path,
+           at + strlen(name));
+}
+
 int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
   if (!cat || !path || !*path)
     return sy_error_set(err, SY_EINVAL, "no catalog or no file to load");
   sy_error local;
   sy_error_clear(&local);
-  char *dir = NULL;
-  char *dlpath = NULL;
+  char *real = NULL;
   void *handle = NULL;
+  int fd = -1;
   int rc;
-  struct stat st, dst;
+  struct stat st;
+  uint8_t code[16];
+  char name[64];
 
-  if (stat(path, &st) != 0) {
+  /* Everything below looks at this descriptor, never at the path again.
+   * O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
     rc = sy_error_set(&local, errno == ENOENT ? SY_ENOENT : SY_EIO,
-                      "cannot stat: %s", strerror(errno));
+                      "cannot open: %s", strerror(errno));
+    goto fail;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = sy_error_set(&local, SY_EIO, "cannot stat: %s", strerror(errno));
     goto fail;
   }
   if (!S_ISREG(st.st_mode)) {
     rc = sy_error_set(&local, SY_EPERM, "not a regular file");
     goto fail;
   }
-  rc = check_not_writable("file", NULL, path, &st, &local);
-  if (rc != 0)
-    goto fail;
-  dir = dir_of(path);
-  if (!dir) {
-    rc = sy_error_set(&local, SY_ENOMEM, "out of memory");
-    goto fail;
-  }
-  if (stat(dir, &dst) != 0) {
-    rc = sy_error_set(&local, SY_EIO, "cannot stat folder %s: %s", dir,
+  real = resolved_path(fd, path);
+  if (!real) {
+    rc = sy_error_set(&local, SY_EIO, "cannot resolve its path: %s",
                       strerror(errno));
     goto fail;
   }
-  rc = check_not_writable("folder", dir, dir, &dst, &local);
+  /* The file as opened, named by its resolved path when a link led there. */
+  rc = check_trusted("file", strcmp(real, path) ? real : NULL, path, &st,
+                     &local);
+  if (rc == 0)
+    rc = check_folders(real, &local);
   if (rc != 0)
     goto fail;
   if (already_loaded(cat, &st))
     goto done;
+  rc = hash_fd(fd, code, &local);
+  if (rc != 0)
+    goto fail;
 
-  /* Without a slash dlopen() would search the library path instead of
-   * opening the file that was just checked. */
-  if (!strchr(path, '/')) {
-    dlpath = malloc(strlen(path) + 3);
-    if (!dlpath) {
-      rc = sy_error_set(&local, SY_ENOMEM, "out of memory");
-      goto fail;
-    }
-    strcpy(dlpath, "./");
-    strcat(dlpath, path);
-  }
+  fd_name(fd, name, sizeof name);
   dlerror();
-  handle = dlopen(dlpath ? dlpath : path, RTLD_NOW | RTLD_LOCAL);
+  handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    rc = sy_error_set(&local, SY_EPLUGIN, "cannot load: %s",
-                      why ? why : "unknown dlopen error");
+    char said[SY_ERROR_MAX];
+    name_in_message(why ? why : "unknown dlopen error", name, path, said,
+                    sizeof said);
+    rc = sy_error_set(&local, SY_EPLUGIN, "cannot load: %s", said);
     goto fail;
   }
   dlerror();
@@ -579,22 +770,27 @@ int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
    * pointer; the memcpy keeps ISO C's pedantic mode quiet about it. */
   sy_plugin_entry_fn entry_fn;
   memcpy(&entry_fn, &sym, sizeof entry_fn);
-  rc = add_plugin(cat, handle, entry_fn(), path, &st, &local);
+  rc = add_plugin(cat, handle, fd, entry_fn(), path, &st, code, &local);
   if (rc != 0)
     goto fail;
-  handle = NULL; /* the catalog owns it now */
+  handle = NULL; /* the catalog owns it and fd now */
+  fd = -1;
 
 done:
-  free(dlpath);
-  free(dir);
+  if (fd >= 0)
+    close(fd); /* never dlopen()ed through it */
+  free(real);
   sy_error_clear(err);
   return 0;
 
 fail:
-  if (handle)
+  if (handle) {
     dlclose(handle);
-  free(dlpath);
-  free(dir);
+    release_fd(fd);
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  free(real);
   return refuse(cat, path, &local, err);
 }
 
@@ -627,7 +823,7 @@ int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
     rc = sy_error_set(&local, SY_EINVAL, "not a folder");
     goto fail;
   }
-  rc = check_not_writable("folder", NULL, dir, &st, &local);
+  rc = check_trusted("folder", NULL, dir, &st, &local);
   if (rc != 0)
     goto fail;
   n = scandir(dir, &names, so_filter, alphasort);
@@ -702,7 +898,7 @@ int sy_catalog_add_static(sy_catalog *cat, const sy_plugin *plugin,
     return sy_error_set(err, SY_EINVAL, "no catalog or no origin");
   sy_error local;
   sy_error_clear(&local);
-  if (add_plugin(cat, NULL, plugin, origin, NULL, &local) != 0)
+  if (add_plugin(cat, NULL, -1, plugin, origin, NULL, NULL, &local) != 0)
     return refuse(cat, origin, &local, err);
   sy_error_clear(err);
   return 0;
@@ -710,16 +906,23 @@ int sy_catalog_add_static(sy_catalog *cat, const sy_plugin *plugin,
 
 const sy_provider *sy_catalog_find(const sy_catalog *cat, sy_kind kind,
                                    const char *name) {
-  if (!cat || !name || cat->nentries == 0)
+  if (!cat || !name)
     return NULL;
-  sy_provider key_prov;
-  memset(&key_prov, 0, sizeof key_prov);
-  key_prov.kind = kind;
-  key_prov.name = name;
-  entry key = {&key_prov, NULL};
-  const entry *e = bsearch(&key, cat->entries, cat->nentries,
-                           sizeof *cat->entries, entry_cmp);
+  const entry *e = find_entry(cat->entries, cat->nentries, kind, name);
   return e ? e->prov : NULL;
+}
+
+int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
+                          uint8_t out[16]) {
+  memset(out, 0, 16);
+  if (!cat || !prov || !prov->name)
+    return 0;
+  const entry *e = find_entry(cat->entries, cat->nentries, prov->kind,
+                              prov->name);
+  if (!e || e->prov != prov || !e->rec->has_code)
+    return 0;
+  memcpy(out, e->rec->code, 16);
+  return 1;
 }
 
 size_t sy_catalog_count(const sy_catalog *cat) {
