@@ -134,7 +134,7 @@ sy_platform *cli_platform(cli_ctx *ctx) {
     for (size_t i = 0; i < sy_catalog_problem_count(cat); i++) {
       const char *file = NULL, *reason = NULL;
       sy_catalog_problem_at(cat, i, &file, &reason);
-      cli_errorf("warning: plugin refused: %s", reason);
+      cli_errorf("warning: %s: %s", file, reason);
     }
   }
   return ctx->platform;

@@ -16,9 +16,14 @@
  * Cache keys (128-bit XXH3) chain: a step's key hashes its op, actor name
  * and version, canonical parameters and the keys of its arguments; the
  * feed's key hashes the feed's fingerprint of the table's content, and a
- * LOAD's key hashes the state file's content. So changing data, a
- * parameter, an actor version or a state changes exactly the keys
- * downstream of it.
+ * LOAD's key hashes the state file's content. A step that runs an actor
+ * (TRAIN, LOAD, APPLY) also hashes the content hash of the plugin file the
+ * actor came from (the loader's, sy__catalog_code_hash) and, when the
+ * actor has the optional fingerprint op (ABI 1.3), what that returns for
+ * the node's parameters (sys.exec: the content of its `deps`). So
+ * changing data, a parameter, an actor version, a plugin's code, a
+ * declared dependency or a state changes exactly the keys downstream of
+ * it.
  */
 #include "flow.h"
 #include "program.h"
@@ -365,6 +370,9 @@ typedef struct compiler {
   uint32_t *ids;           /* open-addressed: node index + 1 by id, 0 empty */
   size_t ids_mask;         /* capacity - 1 (a power of two) */
   int incremental;         /* train from earlier states (--from) */
+  const sy_catalog *cat;   /* where the actors' code hashes live */
+  const sy_provider *code_of; /* the provider code[] is the hash of */
+  uint8_t code[16];        /* its plugin file's content hash */
 } compiler;
 
 /* Finding an input's node by id was a linear scan per input, which made
@@ -435,9 +443,74 @@ static int resolve(compiler *c, const sy_flow_input *in) {
   return SY_EINVAL; /* validation guarantees this does not happen */
 }
 
+/* The actor's fingerprint for this node's parameters: an instance is made
+ * from them as the job would make it, asked, and destroyed. Required
+ * parameters were checked by validation. */
+static int actor_fingerprint(const sy_flow *flow, const sy_flow_node *node,
+                             uint8_t key[16], sy_error *err) {
+  const sy_provider *pr = node->provider;
+  const sy_actor_ops *ops = pr->ops;
+  sy__pool pool = {0};
+  void *self = NULL;
+  void *config = calloc(1, pr->config_size ? pr->config_size : 1);
+  int rc = config ? 0 : sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (const sy_option *o = pr->options; rc == 0 && o && o->name; o++) {
+    const char *text = o->def;
+    for (size_t p = 0; p < node->n_params; p++)
+      if (strcmp(node->params[p].key, o->name) == 0)
+        text = node->params[p].text;
+    if (!text)
+      continue;
+    rc = sy__opt_parse(o, text, config, &pool, err);
+    if (rc != 0)
+      sy_error_prefix(err, "parameter %s", o->name);
+  }
+  if (rc == 0 && pr->create)
+    rc = pr->create(config, &self, err);
+  if (rc == 0)
+    rc = ops->fingerprint(self, key, err);
+  if (self && pr->destroy)
+    pr->destroy(self);
+  sy__pool_release(&pool);
+  free(config);
+  if (rc != 0)
+    sy_error_prefix(err, "%s:%d: %s (%s)", node->file ? node->file : flow->file,
+                    node->line, node->id, node->actor);
+  return rc;
+}
+
+/* extra with the states' content hash in its first 16 bytes: a LOAD's. */
+static const uint8_t *with_state(const compiler *c, uint8_t extra[48]) {
+  memcpy(extra, c->states_hash, 16);
+  return extra;
+}
+
+/* What every step of node n hashes besides the instruction: the content
+ * hash of the actor's plugin file, then its fingerprint when it has one.
+ * Fills extra (room for 32 bytes) and returns its length, or a negative
+ * code. */
+static int node_extra(compiler *c, const sy_flow_node *node,
+                      uint8_t extra[32], sy_error *err) {
+  const sy_actor_ops *ops = node->provider->ops;
+  if (c->code_of != node->provider) {
+    sy__catalog_code_hash(c->cat, node->provider, c->code);
+    c->code_of = node->provider;
+  }
+  memcpy(extra, c->code, 16);
+  if (!SY_ACTOR_HAS_FINGERPRINT(ops))
+    return 16;
+  int rc = actor_fingerprint(c->flow, node, extra + 16, err);
+  return rc != 0 ? rc : 32;
+}
+
 static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
   const sy_flow_node *node = &c->flow->nodes[n];
   const sy_actor_ops *ops = node->provider->ops;
+  uint8_t extra[48]; /* the state's hash (LOAD), code hash, fingerprint */
+  int nx = node_extra(c, node, extra + 16, err);
+  if (nx < 0)
+    return nx;
+  size_t extra_len = (size_t)nx;
   int stateful = (ops->flags & SY_ACTOR_STATEFUL) != 0;
   int supervised = stateful && (ops->flags & SY_ACTOR_SUPERVISED);
   size_t nargs = node->n_inputs + 2;
@@ -481,7 +554,8 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
       t.n_args = 0;
       s = sy__program_emit(c->prog, &t);
       if (s >= 0)
-        sy__instr_finish(c->prog, (uint32_t)s, c->states_hash, 16);
+        sy__instr_finish(c->prog, (uint32_t)s, with_state(c, extra),
+                         16 + extra_len);
     } else {
       if (supervised && c->label < 0) {
         rc = sy_error_set(err, SY_ECONFIG,
@@ -510,7 +584,8 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
           rc = sy_error_set(err, l, "out of memory");
           goto done;
         }
-        sy__instr_finish(c->prog, (uint32_t)l, c->states_hash, 16);
+        sy__instr_finish(c->prog, (uint32_t)l, with_state(c, extra),
+                         16 + extra_len);
         args[0] = (uint32_t)l;
         t.args = args;
         t.n_args++;
@@ -518,7 +593,7 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
       }
       s = sy__program_emit(c->prog, &t);
       if (s >= 0)
-        sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+        sy__instr_finish(c->prog, (uint32_t)s, extra + 16, extra_len);
     }
     if (s < 0) {
       rc = sy_error_set(err, s, "out of memory");
@@ -541,7 +616,7 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     rc = sy_error_set(err, s, "out of memory");
     goto done;
   }
-  sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+  sy__instr_finish(c->prog, (uint32_t)s, extra + 16, extra_len);
   c->apply[n] = s;
 done:
   if (args != args_buf)
@@ -703,6 +778,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   sy__flow_hash(flow, prog->flow_hash);
   c.prog = prog;
   c.flow = flow;
+  c.cat = p ? sy_platform_catalog(p) : NULL;
   if (!flow->resolved && index_ids(&c) != 0)
     goto oom;
   c.label = -1;

@@ -84,5 +84,10 @@ size_t sy__ops_min_size(sy_kind kind);
  * from any thread once the catalog is built. */
 int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
                           uint8_t out[16]);
+/* Keeps a problem that is not a plugin file's (a plugin_path folder that
+ * does not exist): `file` is where it comes from, "file:line" when known.
+ * Dropped silently when out of memory, like every problem. */
+void sy__catalog_add_problem(sy_catalog *cat, const char *file,
+                             const char *reason);
 
 #endif /* SY_CORE_INTERNAL_H */

@@ -912,6 +912,12 @@ const sy_provider *sy_catalog_find(const sy_catalog *cat, sy_kind kind,
   return e ? e->prov : NULL;
 }
 
+void sy__catalog_add_problem(sy_catalog *cat, const char *file,
+                             const char *reason) {
+  if (cat && file && reason)
+    add_problem(cat, file, reason);
+}
+
 int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
                           uint8_t out[16]) {
   memset(out, 0, 16);

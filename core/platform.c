@@ -110,10 +110,39 @@ static int load_layer(sy_platform *p, const char *path, int optional,
   return rc;
 }
 
-static int scan_list(sy_platform *p, const char *list, sy_error *err) {
+/* The folder a value set at `origin` is relative to: the folder of the
+ * file in "file:line", "" for "-o", a default or a file in the current
+ * folder (the current folder). Caller frees; NULL on OOM. */
+static char *origin_dir(const char *origin) {
+  const char *colon = origin ? strrchr(origin, ':') : NULL;
+  if (!colon || colon == origin || strncmp(origin, "-o", 2) == 0)
+    return strdup("");
+  const char *slash = NULL;
+  for (const char *c = origin; c < colon; c++)
+    if (*c == '/')
+      slash = c;
+  if (!slash)
+    return strdup("");
+  size_t n = slash == origin ? 1 : (size_t)(slash - origin);
+  return strndup(origin, n);
+}
+
+/* Scans each folder of a colon list. `origin` is where the list was set
+ * ("file:line", "-o", ...) for [PLATFORM] plugin_path, NULL for the
+ * environment and the built-in folder: then a relative folder stays
+ * relative to the current folder and a missing one is skipped silently.
+ * With an origin, a relative folder is relative to the folder of the file
+ * that set it, and a missing one is a problem in the catalog (a warning)
+ * naming that file:line. */
+static int scan_list(sy_platform *p, const char *list, const char *origin,
+                     sy_error *err) {
   char *copy = strdup(list);
-  if (!copy)
+  char *base = origin ? origin_dir(origin) : strdup("");
+  if (!copy || !base) {
+    free(copy);
+    free(base);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
   int rc = 0;
   char *save = NULL;
   for (char *dir = strtok_r(copy, ":", &save); dir && rc == 0;
@@ -122,14 +151,36 @@ static int scan_list(sy_platform *p, const char *list, sy_error *err) {
     rc = sy__expand(dir, true, &expanded, err);
     if (rc != 0)
       break;
+    if (*base && expanded[0] != '/') {
+      size_t len = strlen(base) + 1 + strlen(expanded) + 1;
+      char *joined = malloc(len);
+      if (!joined) {
+        free(expanded);
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+        break;
+      }
+      snprintf(joined, len, "%s/%s", base, expanded);
+      free(expanded);
+      expanded = joined;
+    }
     if (is_dir(expanded)) {
       rc = sy_catalog_scan_dir(p->catalog, expanded, 1, err);
       if (rc == 0)
         rc = strvec_push(&p->plugin_dirs, expanded);
+    } else if (origin) {
+      struct stat st;
+      int missing = stat(expanded, &st) != 0;
+      char reason[PATH_MAX + 128];
+      snprintf(reason, sizeof reason,
+               "[PLATFORM] plugin_path: folder %s %s; no plugins loaded "
+               "from it",
+               expanded, missing ? "does not exist" : "is not a folder");
+      sy__catalog_add_problem(p->catalog, origin, reason);
     }
     free(expanded);
   }
   free(copy);
+  free(base);
   return rc;
 }
 
@@ -188,18 +239,20 @@ int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
       goto fail;
 
   const char *env = getenv("SWITCHYARD_PLUGIN_PATH");
-  if (env && *env && (rc = scan_list(p, env, err)) != 0)
+  if (env && *env && (rc = scan_list(p, env, NULL, err)) != 0)
     goto fail;
+  const char *cfg_origin = NULL;
   const char *cfg_path =
-      sy_config_get(p->config, "PLATFORM", "plugin_path", NULL);
-  if (cfg_path && *cfg_path && (rc = scan_list(p, cfg_path, err)) != 0)
+      sy_config_get(p->config, "PLATFORM", "plugin_path", &cfg_origin);
+  if (cfg_path && *cfg_path &&
+      (rc = scan_list(p, cfg_path, cfg_origin ? cfg_origin : "-o", err)) != 0)
     goto fail;
   if (!opts->no_builtin_plugins) {
     if (tree[0])
       snprintf(path, sizeof path, "%s/plugins.d", tree);
     else
       snprintf(path, sizeof path, "%s", SY_PLUGINSDIR);
-    if ((rc = scan_list(p, path, err)) != 0)
+    if ((rc = scan_list(p, path, NULL, err)) != 0)
       goto fail;
   }
   *out = p;

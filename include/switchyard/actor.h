@@ -2,8 +2,11 @@
  * switchyard/actor.h - the ACTOR provider kind.
  *
  * An actor is one kind of node in a flow: `std.scaler`, `sys.exec`. Its
- * provider name is "lib.actor"; its version is the provider's version (it
- * enters every cache key, so bump it when results change). Its parameters
+ * provider name is "lib.actor"; its version is the provider's version.
+ * The cache key of every step that runs an actor hashes its version, its
+ * parameters, the content of the plugin file it was loaded from (so a
+ * rebuilt plugin never gets an old result, even with the same version)
+ * and, when the actor has one, its fingerprint (see below). Its parameters
  * are the provider's option table: a flow's `params = { ... }` group is
  * validated and filled into the config struct by the same machinery as
  * INI options, and create() makes one actor instance per flow node.
@@ -157,6 +160,17 @@ typedef struct sy_actor_ops {
    * row kernel for a one-input actor (see sy_row_kernel above). Called
    * after the state is loaded; reads the instance only. */
   int (*prepare_row)(const void *self, sy_row_kernel *k, sy_error *err);
+  /* Since ABI 1.3; optional (check SY_ACTOR_HAS_FINGERPRINT). What the
+   * results depend on besides the inputs, the parameters as written, the
+   * version and the plugin's code, which the core hashes itself: for
+   * example the content of files the actor reads (sys.exec's `deps`).
+   * Writes a 128-bit hash of it to key; the core adds it to the cache key
+   * of every step of this node. Called when a flow is compiled, from the
+   * compiling thread, on an instance created from the node's parameters
+   * for this call alone and destroyed after it; reads the instance only.
+   * An error fails the compile; the core prefixes the flow file:line and
+   * the node, so the message says what is missing and what to do. */
+  int (*fingerprint)(const void *self, uint8_t key[16], sy_error *err);
 } sy_actor_ops;
 
 /* Whether ops (as the plugin laid it out) has a non-NULL apply_into.
@@ -171,6 +185,12 @@ typedef struct sy_actor_ops {
   ((ops)->size >= offsetof(sy_actor_ops, prepare_row) +                       \
                       sizeof((ops)->prepare_row) &&                           \
    (ops)->prepare_row != NULL)
+
+/* Whether ops has a non-NULL fingerprint. Since ABI 1.3. */
+#define SY_ACTOR_HAS_FINGERPRINT(ops)                                         \
+  ((ops)->size >= offsetof(sy_actor_ops, fingerprint) +                       \
+                      sizeof((ops)->fingerprint) &&                           \
+   (ops)->fingerprint != NULL)
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@ typedef struct sys_exec_config {
   int64_t timeout;        /* nanoseconds; 0 = none */
   const char *const *env; /* NULL-terminated "NAME=VALUE", or NULL */
   const char *cwd;        /* the child's working folder, or NULL */
+  const char *const *deps; /* NULL-terminated files whose content goes into
+                              the cache key, or NULL */
 } sys_exec_config;
 
 /* One configured sys.exec node. Read-only after create(), so apply may run
@@ -54,5 +56,6 @@ int sys_exec_create(const void *config, void **self, sy_error *err);
 void sys_exec_destroy(void *self);
 int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
                    sy_value **out, sy_error *err);
+int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err);
 
 #endif /* SY_ACTOR_SYS_H */

@@ -47,6 +47,16 @@
  * Without a timeout, a background process that keeps stdout open (`cmd &`)
  * keeps the run waiting until it exits, as with any shell pipeline.
  *
+ * Dependencies. What a command reads besides its inputs (a script, a
+ * lookup table) is invisible to the cache: the key of a step hashes the
+ * command line, not the files it names. `deps` lists such files; the
+ * fingerprint op (ABI 1.3) hashes each one's content (XXH3-128, in order)
+ * when the flow is compiled, so editing a dependency changes the step's
+ * key and the step runs again. A relative dep is resolved like the
+ * command's own relative paths: against `cwd` when it is set, else the
+ * current folder. A dep that cannot be read, or is not a regular file, is
+ * an error then, before anything runs.
+ *
  * Concurrency. The instance is read-only after create(); everything a run
  * needs lives on its stack or heap, so apply may run on several threads at
  * once. There is no chdir() in the parent (cwd applies in the child only)
@@ -77,11 +87,13 @@
 #include <switchyard/plugin.h>
 #include <switchyard/value.h>
 
+#include <xxhash.h>
+
 #include "actor_sys.h"
 
 extern char **environ;
 
-#define SYS_EXEC_VERSION "1.0.0"
+#define SYS_EXEC_VERSION "1.1.0"
 /* How much of stderr error messages may quote. */
 #define STDERR_KEEP 4096
 /* The most bytes moved per read() or write() on a pipe. */
@@ -126,6 +138,11 @@ static const sy_option exec_options[] = {
      offsetof(sys_exec_config, cwd),
      "Folder the command runs in; by default the caller's working "
      "folder."},
+    {"deps", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
+     offsetof(sys_exec_config, deps),
+     "Files the command reads besides its inputs (scripts, tables); their "
+     "content goes into the cache key, so editing one reruns the step. "
+     "Relative to cwd when it is set."},
     SY_OPTION_END};
 
 static const sy_actor_ops exec_ops = {
@@ -135,6 +152,7 @@ static const sy_actor_ops exec_ops = {
     .n_outputs = 1,
     .flags = 0, /* stateless: no train, no state */
     .apply = sys_exec_apply,
+    .fingerprint = sys_exec_fingerprint,
 };
 
 const sy_provider sys_exec_provider = {
@@ -954,6 +972,108 @@ int sys_exec_create(const void *config, void **self, sy_error *err) {
 
 void sys_exec_destroy(void *self) {
   free(self);
+}
+
+/* XXH3-128 of the whole content at fd into out. 0 or the errno. */
+static int hash_file_fd(int fd, uint8_t out[16]) {
+  XXH3_state_t *st = XXH3_createState();
+  char chunk[IO_CHUNK];
+  ssize_t n;
+  int e = 0;
+
+  if (!st)
+    return ENOMEM;
+  XXH3_128bits_reset(st);
+  for (;;) {
+    n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      e = n < 0 ? errno : 0;
+      break;
+    }
+    XXH3_128bits_update(st, chunk, (size_t)n);
+  }
+  if (e == 0) {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+    memcpy(out, c.digest, 16);
+  }
+  XXH3_freeState(st);
+  return e;
+}
+
+int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
+  const sys_exec *x = self;
+  const sys_exec_config *cfg = x->cfg;
+  XXH3_state_t *all;
+  buf path = {0};
+  int rc = 0;
+  size_t i;
+
+  memset(key, 0, 16);
+  if (!cfg->deps || !cfg->deps[0])
+    return 0;
+  all = XXH3_createState();
+  if (!all)
+    return sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
+  XXH3_128bits_reset(all);
+  for (i = 0; rc == 0 && cfg->deps[i]; i++) {
+    const char *dep = cfg->deps[i];
+    uint8_t one[16];
+    struct stat st;
+    int fd, e;
+
+    path.len = 0;
+    if (dep[0] != '/' && cfg->cwd && *cfg->cwd &&
+        (buf_puts(&path, cfg->cwd) != 0 || buf_puts(&path, "/") != 0)) {
+      rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
+      break;
+    }
+    if (buf_puts(&path, dep) != 0) {
+      rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
+      break;
+    }
+    /* O_NONBLOCK: a FIFO named as a dep must not block the compile. */
+    /* The path the dep was resolved to, when cwd changed it. */
+    const char *at = strcmp(path.data, dep) ? path.data : NULL;
+    fd = open(path.data, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+      e = errno;
+      rc = sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
+                        "sys.exec: dep '%s'%s%s%s cannot be read: %s; deps "
+                        "lists files whose content goes into the cache key",
+                        dep, at ? " (" : "", at ? at : "", at ? ")" : "",
+                        strerror(e));
+      break;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close(fd);
+      rc = sy_error_set(err, SY_EINVAL,
+                        "sys.exec: dep '%s'%s%s%s is not a regular file; "
+                        "deps lists files whose content goes into the cache "
+                        "key",
+                        dep, at ? " (" : "", at ? at : "", at ? ")" : "");
+      break;
+    }
+    e = hash_file_fd(fd, one);
+    close(fd);
+    if (e != 0) {
+      rc = sy_error_set(err, SY_EIO, "sys.exec: dep '%s'%s%s%s: %s", dep,
+                        at ? " (" : "", at ? at : "", at ? ")" : "",
+                        strerror(e));
+      break;
+    }
+    XXH3_128bits_update(all, one, sizeof one);
+  }
+  if (rc == 0) {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(all));
+    memcpy(key, c.digest, 16);
+  }
+  XXH3_freeState(all);
+  free(path.data);
+  return rc;
 }
 
 int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,

@@ -132,7 +132,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_sink_ops, size, 0);
   ASSERT_OFFSET(sy_sink_ops, write, 8);
 
-  ASSERT_SIZE(sy_actor_ops, 72);
+  ASSERT_SIZE(sy_actor_ops, 80); /* 1.3: fingerprint */
   ASSERT_OFFSET(sy_actor_ops, size, 0);
   ASSERT_OFFSET(sy_actor_ops, min_inputs, 4);
   ASSERT_OFFSET(sy_actor_ops, max_inputs, 8);
@@ -144,6 +144,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
   ASSERT_OFFSET(sy_actor_ops, apply_into, 56); /* since 1.1 */
   ASSERT_OFFSET(sy_actor_ops, prepare_row, 64); /* since 1.2 */
+  ASSERT_OFFSET(sy_actor_ops, fingerprint, 72); /* since 1.3 */
   ASSERT_SIZE(sy_row_kernel, 104); /* since 1.2 */
   ASSERT_OFFSET(sy_row_kernel, size, 0);
   ASSERT_OFFSET(sy_row_kernel, n_in, 4);
@@ -173,6 +174,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_ORDER(sy_actor_ops, state_save, state_load);
   ASSERT_ORDER(sy_actor_ops, state_load, apply_into);
   ASSERT_ORDER(sy_actor_ops, apply_into, prepare_row);
+  ASSERT_ORDER(sy_actor_ops, prepare_row, fingerprint);
   /* Every ops struct starts with its own size. */
   CU_ASSERT_EQUAL(offsetof(sy_runner_ops, size), 0);
   CU_ASSERT_EQUAL(offsetof(sy_feed_ops, size), 0);
@@ -294,7 +296,7 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 2); /* 1.2: prepare_row, sy_row_call */
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3); /* 1.3: actor fingerprint */
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
@@ -322,6 +324,11 @@ static int abi_apply(void *self, const sy_value *const *in, size_t n_in,
                      sy_value **out, sy_error *err) {
   (void)self, (void)in, (void)n_in, (void)out, (void)err;
   return 0;
+}
+
+static int abi_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
+  (void)self, (void)key;
+  return sy_error_set(err, SY_ENOTSUP, "never called");
 }
 
 static int abi_prepare_row(const void *self, sy_row_kernel *k,
@@ -363,6 +370,15 @@ static void test_abi_actor_ops_from_1_0_load(void) {
   CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), 0);
   ops.size = sizeof ops;
   CU_ASSERT_TRUE(SY_ACTOR_HAS_PREPARE_ROW(&ops));
+  /* A 1.2 actor's struct ends before fingerprint (1.3). */
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_FINGERPRINT(&ops));
+  ops.size = (uint32_t)offsetof(sy_actor_ops, fingerprint);
+  ops.fingerprint = abi_fingerprint;
+  CU_ASSERT_FALSE(SY_ACTOR_HAS_FINGERPRINT(&ops));
+  CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), 0);
+  ops.size = sizeof ops;
+  CU_ASSERT_TRUE(SY_ACTOR_HAS_FINGERPRINT(&ops));
+  ops.fingerprint = NULL;
   ops.prepare_row = NULL;
   ops.apply_into = NULL;
   CU_ASSERT_FALSE(SY_ACTOR_HAS_APPLY_INTO(&ops));
