@@ -4,7 +4,19 @@
  * The catalog is the core's list of every provider it loaded, with the file
  * it came from. (It is never called a "registry": that is a provider kind.)
  * Plugins are loaded from folders; a plugin the loader refuses is recorded
- * as a problem with its file and reason, and does not stop the others.
+ * as a problem with its file and reason ("not loaded: ..."), and does not
+ * stop the others.
+ *
+ * Trust (since 1.3): a file is opened once and checked on that descriptor
+ * before it is loaded through it (/proc/self/fd/N): a regular file which,
+ * like every folder above its resolved path up to /, is owned by root or
+ * the invoking user and is not group- or world-writable, except a sticky
+ * folder owned by root. Its content hash is kept for the cache keys.
+ *
+ * Clashes (since 1.3): the first provider of a kind+name wins. A later
+ * plugin offering the same kind+name loses only that provider (a problem
+ * of its file naming the first file) and the rest of it loads; a plugin
+ * whose every provider clashes is refused whole (SY_EEXIST).
  *
  * Thread-safety: build a catalog from one thread; once built, lookups may
  * run from any thread. Since ABI 1.0.
@@ -28,14 +40,18 @@ SY_API int sy_catalog_new(sy_catalog **out);
 /* Unloads every plugin. Instances made from it must be destroyed first. */
 SY_API void sy_catalog_free(sy_catalog *cat);
 
-/* Loads one plugin file. Returns 0, or a negative code with the reason in
- * err (which names the file); a refused file is also kept as a problem. */
+/* Loads one plugin file. Returns 0 (also when some of its providers were
+ * left out for a clash, each kept as a problem), or a negative code with
+ * the reason in err (which names the file); a refused file is also kept
+ * as a problem. A file already loaded (same device and inode) is skipped
+ * with 0. */
 SY_API int sy_catalog_load_file(sy_catalog *cat, const char *path,
                                 sy_error *err);
 /* Loads every "*.so" in dir, in name order. Refused files become problems
  * and do not fail the scan. Fails only when dir itself cannot be read or
- * is not trusted (group- or world-writable). A missing folder is not an
- * error when `optional` is non-zero. */
+ * is not trusted (owned by neither root nor the invoking user, or group-
+ * or world-writable without being sticky and root's). A missing folder is
+ * not an error when `optional` is non-zero. */
 SY_API int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
                                sy_error *err);
 /* Scans each folder of a colon-separated list (empty items skipped;
@@ -57,7 +73,9 @@ SY_API size_t sy_catalog_count(const sy_catalog *cat);
 SY_API const sy_provider *sy_catalog_at(const sy_catalog *cat, size_t i,
                                         const char **file,
                                         const sy_plugin **plugin);
-/* Refused plugins: how many, and the i-th one's file and reason. */
+/* Refused plugins and providers, and plugin_path folders that do not exist:
+ * how many, and the i-th one's file (or "file:line" of the setting) and
+ * reason. */
 SY_API size_t sy_catalog_problem_count(const sy_catalog *cat);
 SY_API int sy_catalog_problem_at(const sy_catalog *cat, size_t i,
                                  const char **file, const char **reason);

@@ -14,7 +14,10 @@
  *     each opts->overrides, in order (-o)
  *   plugin folders, first loaded wins a kind+name:
  *     each folder of $SWITCHYARD_PLUGIN_PATH (colon list)
- *     each folder of [PLATFORM] plugin_path (colon list)
+ *     each folder of [PLATFORM] plugin_path (colon list; a relative folder
+ *       is relative to the folder of the INI file that set it, or to the
+ *       current folder when set by an override; one that does not exist
+ *       becomes a catalog problem naming that "file:line")
  *     the built-in plugins.d: <tree>/plugins.d when the running program
  *       sits in a build tree that has one, else $(pkglibdir)/plugins.d
  *

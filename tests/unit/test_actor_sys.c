@@ -556,6 +556,91 @@ static void test_actor_sys_cwd(void) {
   sy_value_unref(out);
 }
 
+/* ---- deps: the fingerprint ------------------------------------------------ */
+
+/* The fingerprint of cfg's instance into key; returns its code. */
+static int fingerprint_of(const sys_exec_config *cfg, uint8_t key[16],
+                          sy_error *err) {
+  void *self = NULL;
+  int rc = sys_exec_provider.create(cfg, &self, err);
+
+  if (rc != 0)
+    return rc;
+  CU_ASSERT_TRUE(SY_ACTOR_HAS_FINGERPRINT(ops()));
+  rc = ops()->fingerprint(self, key, err);
+  sys_exec_provider.destroy(self);
+  return rc;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs(text, f);
+  CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+/* The content of every dep goes into the fingerprint: changing one
+ * changes it, and restoring the content restores it; without deps it is
+ * all zero. A dep is found relative to cwd when cwd is set. */
+static void test_actor_sys_deps_fingerprint(void) {
+  char a[PATH_MAX + 16], b[PATH_MAX + 16];
+  const char *deps[3] = {a, b, NULL};
+  static const char *const rel[] = {"dep_a.txt", NULL};
+  static const uint8_t zero[16];
+  sys_exec_config c = make_cfg("true");
+  uint8_t k0[16], k1[16], k2[16], k3[16];
+  sy_error err;
+
+  CU_ASSERT_EQUAL(fingerprint_of(&c, k0, &err), 0);
+  CU_ASSERT(memcmp(k0, zero, 16) == 0);
+
+  snprintf(a, sizeof a, "%s/dep_a.txt", test_dir);
+  snprintf(b, sizeof b, "%s/dep_b.txt", test_dir);
+  write_file(a, "one\n");
+  write_file(b, "two\n");
+  c.deps = deps;
+  CU_ASSERT_EQUAL_FATAL(fingerprint_of(&c, k1, &err), 0);
+  CU_ASSERT(memcmp(k1, zero, 16) != 0);
+  write_file(b, "three\n");
+  CU_ASSERT_EQUAL_FATAL(fingerprint_of(&c, k2, &err), 0);
+  CU_ASSERT(memcmp(k1, k2, 16) != 0);
+  write_file(b, "two\n");
+  CU_ASSERT_EQUAL_FATAL(fingerprint_of(&c, k3, &err), 0);
+  CU_ASSERT(memcmp(k1, k3, 16) == 0);
+
+  /* Relative to cwd: the same file, the same content hash as alone. */
+  const char *abs_only[] = {a, NULL};
+  c.deps = abs_only;
+  CU_ASSERT_EQUAL_FATAL(fingerprint_of(&c, k1, &err), 0);
+  c.deps = rel;
+  c.cwd = test_dir;
+  CU_ASSERT_EQUAL_FATAL(fingerprint_of(&c, k2, &err), 0);
+  CU_ASSERT(memcmp(k1, k2, 16) == 0);
+  unlink(a);
+  unlink(b);
+}
+
+/* A missing dep, or one that is a folder, fails with a message naming it
+ * and saying what deps are for. */
+static void test_actor_sys_deps_missing(void) {
+  static const char *const missing[] = {"no_such_dep.txt", NULL};
+  const char *folder[] = {test_dir, NULL};
+  sys_exec_config c = make_cfg("true");
+  uint8_t key[16];
+  sy_error err;
+
+  c.deps = missing;
+  c.cwd = test_dir;
+  CU_ASSERT_EQUAL(fingerprint_of(&c, key, &err), SY_ENOENT);
+  CU_ASSERT(strstr(err.message, "dep 'no_such_dep.txt'") != NULL);
+  CU_ASSERT(strstr(err.message, "cannot be read") != NULL);
+  CU_ASSERT(strstr(err.message, "cache key") != NULL);
+  c.deps = folder;
+  CU_ASSERT_EQUAL(fingerprint_of(&c, key, &err), SY_EINVAL);
+  CU_ASSERT(strstr(err.message, "is not a regular file") != NULL);
+}
+
 static void test_actor_sys_temp_folder_removed(void) {
   char tmp[PATH_MAX + 8], *old = getenv("TMPDIR");
   char *saved = old ? strdup(old) : NULL;
@@ -722,6 +807,8 @@ int main(void) {
        test_actor_sys_unread_stdin_does_not_kill_host},
       {"env_entries", test_actor_sys_env_entries},
       {"cwd", test_actor_sys_cwd},
+      {"deps_fingerprint", test_actor_sys_deps_fingerprint},
+      {"deps_missing", test_actor_sys_deps_missing},
       {"temp_folder_removed", test_actor_sys_temp_folder_removed},
       {"no_descriptor_leak", test_actor_sys_no_descriptor_leak},
       {"concurrent_applies", test_actor_sys_concurrent_applies},
