@@ -19,7 +19,9 @@
  *      every folder above its resolved path (readlink of /proc/self/fd/N),
  *      up to /, must be owned by root or by the invoking user, and none may
  *      be group- or world-writable, except a folder that is sticky and
- *      owned by root (/tmp). Anybody who could write any of them could run
+ *      owned by root (/tmp). When the path given was a symlink, the folders
+ *      leading to the link are checked the same way (whoever writes them
+ *      could repoint it). Anybody who could write any of them could run
  *      code in us;
  *   2. its content is hashed (XXH3-128 of the descriptor's bytes): the
  *      code hash enters the cache key of every step that runs one of its
@@ -244,6 +246,38 @@ static int check_folders(const char *real, sy_error *err) {
     if (rc != 0 || strcmp(dir, "/") == 0)
       break;
   }
+  free(dir);
+  return rc;
+}
+
+/* The folders that lead to `path` itself, when it is not the resolved path
+ * (a symlink, or a path through one): whoever could write one of them
+ * could point the path at another file, so they are checked as well. */
+static int check_link_folders(const char *path, sy_error *err) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : dup_str(".");
+  char *real = dir ? realpath(dir, NULL) : NULL;
+  int rc = 0;
+  if (!dir)
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+  else if (!real)
+    rc = sy_error_set(err, SY_EIO, "cannot resolve folder %s: %s", dir,
+                      strerror(errno));
+  if (rc == 0) {
+    /* check_folders starts at the folder of its argument. */
+    size_t n = strlen(real);
+    char *probe = malloc(n + 3);
+    if (!probe) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    } else {
+      memcpy(probe, real, n);
+      memcpy(probe + n, n > 1 ? "/x" : "x", n > 1 ? 3 : 2);
+      rc = check_folders(probe, err);
+      free(probe);
+    }
+  }
+  free(real);
   free(dir);
   return rc;
 }
@@ -739,6 +773,8 @@ int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
                      &local);
   if (rc == 0)
     rc = check_folders(real, &local);
+  if (rc == 0 && strcmp(real, path) != 0)
+    rc = check_link_folders(path, &local);
   if (rc != 0)
     goto fail;
   if (already_loaded(cat, &st))

@@ -348,6 +348,36 @@ static void test_loader_refuses_link_into_writable_folder(void) {
   tmp_remove(open_dir);
 }
 
+/* A link that sits in a writable folder could be repointed: refused, even
+ * though the file it leads to is trusted. */
+static void test_loader_refuses_link_in_writable_folder(void) {
+  char dir[PATH_CAP], open_dir[PATH_CAP], target[PATH_CAP], link[PATH_CAP],
+      phrase[PATH_CAP + 64];
+  sy_catalog *cat = NULL;
+  sy_error err;
+  CU_ASSERT_FATAL(tmp_make(dir) == 0);
+  CU_ASSERT_FATAL(tmp_make(open_dir) == 0);
+  CU_ASSERT_FATAL(put_fixture(dir, "fx_good", "good.so", 0755) == 0);
+  join(target, dir, "good.so");
+  join(link, open_dir, "good.so");
+  CU_ASSERT_FATAL(symlink(target, link) == 0);
+  CU_ASSERT_FATAL(chmod(open_dir, 0777) == 0);
+  must_fit(snprintf(phrase, sizeof phrase,
+                    "folder %s is world-writable; run chmod go-w %s",
+                    open_dir, open_dir),
+           sizeof phrase);
+  CU_ASSERT_FATAL(sy_catalog_new(&cat) == 0);
+  int rc = sy_catalog_load_file(cat, link, &err);
+  assert_refused(cat, rc, &err, SY_EPERM, link, phrase, 0);
+  CU_ASSERT(!is_loaded(target));
+  /* The same file by its own path is fine. */
+  CU_ASSERT_EQUAL(sy_catalog_load_file(cat, target, &err), 0);
+  CU_ASSERT_EQUAL(sy_catalog_count(cat), 2);
+  sy_catalog_free(cat);
+  tmp_remove(dir);
+  tmp_remove(open_dir);
+}
+
 /* Every folder up to / counts, not only the file's own. */
 static void test_loader_refuses_writable_ancestor(void) {
   char dir[PATH_CAP], sub[PATH_CAP], file[PATH_CAP], phrase[PATH_CAP + 64];
@@ -1101,6 +1131,7 @@ int main(void) {
       T(test_loader_refuses_world_writable_file),
       T(test_loader_refuses_writable_folder),
       T(test_loader_refuses_link_into_writable_folder),
+      T(test_loader_refuses_link_in_writable_folder),
       T(test_loader_refuses_writable_ancestor),
       T(test_loader_refuses_foreign_owner),
       T(test_loader_code_hash),
