@@ -600,7 +600,8 @@ static const entry *find_entry(const entry *entries, size_t count,
 }
 
 /* The file the catalog's provider `prov` came from. */
-static const char *provider_file(const sy_catalog *cat, const sy_provider *prov) {
+static const char *provider_file(const sy_catalog *cat,
+                                 const sy_provider *prov) {
   for (size_t j = 0; j < cat->nentries; j++)
     if (cat->entries[j].prov == prov)
       return cat->entries[j].rec->file;

@@ -556,7 +556,7 @@ static void test_actor_sys_cwd(void) {
   sy_value_unref(out);
 }
 
-/* ---- deps: the fingerprint ------------------------------------------------ */
+/* ---- deps: the fingerprint --------------------------------------------- */
 
 /* The fingerprint of cfg's instance into key; returns its code. */
 static int fingerprint_of(const sys_exec_config *cfg, uint8_t key[16],
