@@ -427,20 +427,47 @@ static sy_col_type declared(const char *const *types, const char *cname) {
   return t;
 }
 
-static sy_col_type infer(const parser *p, size_t c, size_t first, size_t rows) {
-  int can_int = 1;
+/* Infers column c's type (see "what counts as a number" in csv.h). A
+ * column whose cells are numbers except a minority is not text: its first
+ * cell that is not a number is an error, so that one bad cell cannot turn
+ * a feature into a string column that actors then skip. Returns the type,
+ * or a negative code with err set. */
+static int infer(const parser *p, size_t c, size_t first, size_t rows,
+                 const char *cname, sy_error *err) {
+  int can_int = 1, any_text = 0;
+  size_t numbers = 0, others = 0, bad = SIZE_MAX;
   for (size_t r = first; r < first + rows; r++) {
     const char *s = cell_text(p, r, c);
-    if (!s)
+    /* Null and "" (null in a number column) say nothing either way. */
+    if (!s || !*s) {
+      any_text |= s != NULL;
       continue;
+    }
     int64_t iv;
-    if (can_int && parse_i64(s, &iv))
+    if (can_int && parse_i64(s, &iv)) {
+      numbers++;
       continue;
-    can_int = 0;
-    if (!parse_f64(s, 0, NULL))
-      return SY_COL_STR;
+    }
+    if (parse_f64(s, 0, NULL)) {
+      can_int = 0;
+      numbers++;
+      continue;
+    }
+    if (others++ == 0)
+      bad = r;
   }
-  return can_int ? SY_COL_I64 : SY_COL_F64;
+  if (others == 0 && numbers > 0)
+    return can_int ? SY_COL_I64 : SY_COL_F64;
+  if (others == 0)
+    return any_text ? SY_COL_STR : SY_COL_I64;
+  if (numbers <= others)
+    return SY_COL_STR;
+  return fail_at(p, err, p->cells[bad * p->ncols + c].src,
+                 "column '%s': '%.60s' is not a number, but %zu of the "
+                 "column's %zu values are; fix the cell, or declare the "
+                 "column's type (f64 also reads nan and inf, string reads "
+                 "the column as text)",
+                 cname, cell_text(p, bad, c), numbers, numbers + others);
 }
 
 static int build(parser *p, const char *const *types, sy_value **out,
@@ -491,8 +518,14 @@ static int build(parser *p, const char *const *types, sy_value **out,
       snprintf(gen, sizeof gen, "c%zu", c + 1);
     sy_col_type t = declared(types, cname);
     int decl = t != 0;
-    if (!t)
-      t = infer(p, c, first, rows);
+    if (!t) {
+      int inferred = infer(p, c, first, rows, cname, err);
+      if (inferred < 0) {
+        rc = inferred;
+        goto fail;
+      }
+      t = (sy_col_type)inferred;
+    }
     int nulls = 0;
     for (size_t r = 0; r < rows; r++) {
       const char *s = cell_text(p, first + r, c);

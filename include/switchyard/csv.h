@@ -18,13 +18,21 @@
  *     skipped otherwise (it cannot be a record then).
  *   - an unquoted empty field is null; a quoted empty field ("") is the
  *     empty string in a string column (and null in a number column).
- *   - a column's type is inferred: i64 when every non-null cell is a
- *     decimal integer ([+-]?[0-9]+) that fits in 64 bits, else f64 when
- *     every non-null cell is a finite decimal number
- *     ([+-]?digits[.digits][(e|E)[+-]digits], either digits part may be
- *     empty but not both), else string. A column with no non-null cell is
- *     i64. Declared types override inference; a declared f64 column also
- *     accepts nan, inf and -inf (any case) and any finite number.
+ *   - a column's type is inferred from its values (the cells other than
+ *     null and ""): i64 when every value is a decimal integer
+ *     ([+-]?[0-9]+) that fits in 64 bits, else f64 when every value is a
+ *     finite decimal number ([+-]?digits[.digits][(e|E)[+-]digits],
+ *     either digits part may be empty but not both). When some values are
+ *     numbers and some are not, the majority decides: a column whose
+ *     values are mostly numbers is a numeric column with bad cells, and
+ *     its first value that is not a number is an error (below), so that
+ *     one typo never turns a feature into text that actors skip; a column
+ *     whose numbers are half of its values or fewer is string. A column
+ *     with no value is i64 (all null), or string when it holds "". The
+ *     rule does not depend on the order of the rows. Declared types
+ *     override inference (declare string to read a mostly numeric column
+ *     as text); a declared f64 column also accepts nan, inf and -inf (any
+ *     case) and any finite number.
  *   - a NUL byte anywhere is an error: CSV is text, and a string cell
  *     cannot hold one.
  *
@@ -42,6 +50,11 @@
  *   NAME:L:C: column name longer than 255 bytes
  *   NAME:L:C: column 'x': 'abc' is not an i64   (or "an f64"; C: the
  *                                                 field's first character)
+ *   NAME:L:C: column 'x': 'abc' is not a number, but 9 of the column's
+ *             10 values are; fix the cell, or declare the column's type
+ *             (...)                              (inferred columns; since
+ *                                                 ABI 1.3, before which
+ *                                                 the column was string)
  *
  * and SY_ETOOBIG "NAME: more than N rows" beyond SY_VALUE_MAX_ROWS,
  * SY_EINVAL for a bad delimiter or types entry ("NAME: types: ...").
