@@ -108,6 +108,22 @@ typedef struct sy_csv_options {
 SY_API int sy_csv_read(const char *data, size_t len, const sy_csv_options *opts,
                        sy_value **out, sy_error *err);
 
+/* Reads only the first record of data[0..len): the header, or with
+ * no_header the first row (columns c1, c2, ...), and calls fn(ud, name,
+ * type) once per column in order, type being the column's declared type
+ * or 0 (inference needs the rows). data may be the beginning of a longer
+ * text: with complete 0, a first record that does not end within data
+ * (no line end after it yet) returns 1, and the caller calls again with
+ * more of the text; with complete 1, data is all of it. Makes the checks
+ * sy_csv_read makes on the header (names non-empty, unique, not too long;
+ * every declared column exists; the syntax of the first record) with the
+ * same messages, and nothing about the rows. Empty input has no columns.
+ * Returns 0, 1, SY_ESYNTAX, SY_EINVAL, SY_ENOMEM or what fn returned.
+ * Borrows everything. Any thread. Since ABI 1.3. */
+SY_API int sy_csv_read_header(const char *data, size_t len, int complete,
+                              const sy_csv_options *opts, sy_column_fn fn,
+                              void *ud, sy_error *err);
+
 /* Receives output of sy_csv_write: len > 0 bytes at buf, borrowed for the
  * call. Returns 0, or a negative SY_E* code that stops the write and is
  * returned by sy_csv_write. Since ABI 1.0. */

@@ -614,6 +614,61 @@ static void test_csv_roundtrip_single_column_nulls(void) {
   sy_value_unref(f);
 }
 
+static int header_column(void *ud, const char *name, sy_col_type type) {
+  char *out = ud;
+  size_t used = strlen(out);
+  snprintf(out + used, 256 - used, "%s:%d;", name, (int)type);
+  return 0;
+}
+
+/* sy_csv_read_header: only the first record, in pieces: every prefix that
+ * stops inside the header asks for more, every longer one gives the same
+ * columns, whatever the rows hold. */
+static void test_csv_read_header(void) {
+  const char *text = "\xEF\xBB\xBF"
+                     "id,\"a,b\",\"x\ny\"\r\n1,2\n\"broken";
+  size_t header_end = strlen("\xEF\xBB\xBF"
+                             "id,\"a,b\",\"x\ny\"\r\n");
+  const char *types[] = {"a,b:string", NULL};
+  sy_csv_options o = named("h.csv");
+  o.types = types;
+  sy_error err;
+  for (size_t len = 0; len <= strlen(text); len++) {
+    char got[256] = "";
+    int rc = sy_csv_read_header(text, len, 0, &o, header_column, got, &err);
+    if (len < header_end) {
+      CU_ASSERT_EQUAL(rc, 1);
+    } else {
+      CU_ASSERT_EQUAL(rc, 0);
+      CU_ASSERT_STRING_EQUAL(got, "id:0;a,b:3;x\ny:0;");
+    }
+  }
+  /* complete: the end of data ends the header. */
+  char got[256] = "";
+  CU_ASSERT_EQUAL(sy_csv_read_header("p,q", 3, 1, NULL, header_column, got,
+                                     &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(got, "p:0;q:0;");
+  /* no_header: c1, c2 */
+  got[0] = '\0';
+  o.no_header = 1;
+  o.types = NULL;
+  CU_ASSERT_EQUAL(sy_csv_read_header("1,x\n", 4, 0, &o, header_column, got,
+                                     &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(got, "c1:0;c2:0;");
+  o.no_header = 0;
+  /* The header's errors are sy_csv_read's. */
+  CU_ASSERT_EQUAL(sy_csv_read_header("a,,b\n", 5, 0, &o, header_column, got,
+                                     &err),
+                  SY_ESYNTAX);
+  CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:3: empty column name");
+  CU_ASSERT_EQUAL(sy_csv_read_header("\"a\n", 3, 1, &o, header_column, got,
+                                     &err),
+                  SY_ESYNTAX);
+  CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:1: unterminated quoted field");
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"basic_inference", test_csv_basic_inference},
@@ -623,6 +678,7 @@ int main(void) {
       {"nulls", test_csv_nulls},
       {"inference_edges", test_csv_inference_edges},
       {"bad_cell_in_numeric_column", test_csv_bad_cell_in_numeric_column},
+      {"read_header", test_csv_read_header},
       {"no_header_and_delimiter", test_csv_no_header_and_delimiter},
       {"blank_lines", test_csv_blank_lines},
       {"declared_types", test_csv_declared_types},
