@@ -79,4 +79,10 @@ int sy__plugin_check(const sy_plugin *plugin, const char *file,
 /* The smallest ops size the core accepts for a kind (ABI 1.0 layout). */
 size_t sy__ops_min_size(sy_kind kind);
 
+/* events.c: sends this thread's sy_note() calls to fn(ud, message)
+ * instead of the running step's listeners (fn NULL: back to those). For
+ * tests that call actors without a job. */
+typedef void (*sy__note_fn)(void *ud, const char *message);
+void sy__note_to(sy__note_fn fn, void *ud);
+
 #endif /* SY_CORE_INTERNAL_H */

@@ -195,6 +195,11 @@ static int pick_columns(const scaler *s, const sy_value *f, size_t *idx,
         names[p++] = sy_frame_col_name(f, c);
       }
   }
+  /* Without an explicit list, say which columns are left out for not
+   * being numbers (a -v note): a column that turned to text must not
+   * vanish from the features unnoticed. */
+  if (!s->columns)
+    std_note_text_columns(ACTOR, f, "not scaled; it passes through as it is");
   *np = p;
   return 0;
 }
@@ -308,7 +313,9 @@ static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
     }
     if (!std_is_numeric(f, (size_t)c))
       return sy_error_set(err, SY_ETYPE,
-                          ACTOR ": column '%s' is not numeric (f64 or i64)",
+                          ACTOR ": column '%s' is not numeric (f64 or i64): "
+                                "it is text (string) here, but was trained "
+                                "as a number",
                           s->stats.names[j]);
   }
   buf = std_alloc(rows, sizeof *buf);

@@ -27,7 +27,14 @@ F
 expect 1 "data/bad\.csv:4:3: column 'y': 'oops' is not a number, but 3 of the column's 4 values are" -- "$sy" run bad.flow
 # declared text: the run goes on, and says at -v what the actors ignore
 printf '[FEED.data]\nprovider = csv\npath = data\ntypes = bad.y:string\n' > typed.ini
-expect 0 "" -- "$sy" -c typed.ini run bad.flow
+expect 0 "note: step [0-9]+ \(train scale \(std\.scaler\)\): std\.scaler: column 'y' is text \(string\), not scaled" -- "$sy" -v -c typed.ini run bad.flow --cache off
+expect 0 "note: step [0-9]+ \(train model \(std\.logreg\)\): std\.logreg: column 'y' is text \(string\), not a feature" -- "$sy" -v -c typed.ini run bad.flow --cache off
+"$sy" -c typed.ini run bad.flow --cache off >/dev/null 2>quiet.err && ! grep -q "note:" quiet.err && ok || bad "notes without -v: $(cat quiet.err)"
+# a model trained on y as a number refuses y as text
+printf 'x,y,species\n1,0.5,a\n2,1.5,b\n3,2.5,a\n4,3.5,b\n' > data/bad.csv
+"$sy" train bad.flow --state bad.state 2>train.err && ok || bad "train: $(cat train.err)"
+printf 'x,y,species\n1,0.5,a\n2,1.5,b\n3,oops,a\n4,3.5,b\n' > data/bad.csv
+expect 1 "std\.scaler: column 'y' is not numeric \(f64 or i64\): it is text \(string\) here, but was trained as a number" -- "$sy" -c typed.ini apply bad.flow --state bad.state
 
 # ---- item 17: check finds what run would fail on ------------------------
 flow good.flow <<'F'
