@@ -472,7 +472,10 @@ const cli_command cli_cmd_check = {
     "check", "validate a flow file and report every problem", "check FLOW",
     "Reports, each with file:line: syntax errors, duplicate ids, unknown\n"
     "actors and inputs, cycles, wrong arity, unknown, mistyped or missing\n"
-    "parameters. Exit 0 when the flow is valid, 2 otherwise.\n",
+    "parameters; an unknown feed or sink instance; and, when the feed can\n"
+    "describe its table without reading the rows (csv reads the header), a\n"
+    "missing table, a missing label column and unknown std.select or\n"
+    "std.drop columns. Exit 0 when the flow is valid, 2 otherwise.\n",
     cmd_check};
 
 const cli_command cli_cmd_compile = {

@@ -230,6 +230,10 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_event, code, 32);
   ASSERT_OFFSET(sy_event, attempt, 36);
   ASSERT_OFFSET(sy_event, message, 40);
+  /* Event numbers are ABI: appended only (NOTE since 1.3). */
+  CU_ASSERT_EQUAL(SY_EVENT_SKIPPED, 7);
+  CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
+  CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
 
   ASSERT_SIZE(sy_storage_ops, 40);
   ASSERT_OFFSET(sy_storage_ops, get, 8);
