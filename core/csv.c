@@ -680,7 +680,8 @@ int sy_csv_read_header(const char *data, size_t len, int complete,
   p.data = data;
   p.len = len;
   /* A partial text shorter than a BOM may still become one. */
-  if (len < 3 && !complete && (len == 0 || memcmp(data, "\xEF\xBB\xBF", len) == 0))
+  if (len < 3 && !complete &&
+      (len == 0 || memcmp(data, "\xEF\xBB\xBF", len) == 0))
     return NEED_MORE;
   if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
     p.bom = 3;

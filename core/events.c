@@ -37,11 +37,10 @@ int64_t sy__now_ns(void) {
 }
 
 const char *sy_event_name(sy_event_type type) {
-  static const char *const names[] = {NULL,      "queued", "started",
-                                      "cached",  "done",   "failed",
+  static const char *const names[] = {NULL,      "queued",  "started",
+                                      "cached",  "done",    "failed",
                                       "retried", "skipped", "note"};
-  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_NOTE) ? names[type]
-                                                             : "?";
+  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_NOTE) ? names[type] : "?";
 }
 
 /* ---- the built-in listeners' state ---------------------------------- */

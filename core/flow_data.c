@@ -107,8 +107,8 @@ static void list_names(const colset *s, char *buf, size_t cap) {
     return;
   }
   for (size_t i = 0; i < s->n; i++) {
-    int k = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
-                     s->names[i]);
+    int k =
+        snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", s->names[i]);
     if (k < 0 || (size_t)k >= cap - used) {
       memcpy(buf + cap - 4, "...", 4);
       return;
@@ -162,8 +162,7 @@ static int check_listed(dchecker *C, const sy_flow_node *n, const colset *in,
     int listed = 0;
     for (const char *q = p->text; *q && !listed;) {
       size_t len = strcspn(q, ",");
-      listed = strlen(in->names[i]) == len &&
-               memcmp(q, in->names[i], len) == 0;
+      listed = strlen(in->names[i]) == len && memcmp(q, in->names[i], len) == 0;
       q += len + (q[len] == ',');
     }
     if (listed == select)
@@ -243,14 +242,14 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
     return 0;
   sy_error e;
   sy_error_clear(&e);
-  int rc = ops->describe(sy_instance_self(feed), flow->source.table,
-                         add_column, C, &e);
+  int rc = ops->describe(sy_instance_self(feed), flow->source.table, add_column,
+                         C, &e);
   if (rc == SY_ENOMEM)
     return rc;
   if (rc < 0) {
     problem(C, rc, flow->source.file, flow->source.line,
-            "source: feed '%s', table '%s': %s", feed_name,
-            flow->source.table, e.message);
+            "source: feed '%s', table '%s': %s", feed_name, flow->source.table,
+            e.message);
     return 0;
   }
   colset table = {(const char **)C->cols, C->n_cols, 1};
@@ -288,9 +287,8 @@ int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
   const sy_catalog *cat = sy_platform_catalog(p);
   sy_error e;
   if (flow->source.file) {
-    const char *feed = flow->source.feed
-                           ? flow->source.feed
-                           : platform_default(p, "feed", "data");
+    const char *feed = flow->source.feed ? flow->source.feed
+                                         : platform_default(p, "feed", "data");
     sy_instance *inst = NULL;
     sy_error_clear(&e);
     rc = sy_instance_create(cfg, cat, SY_KIND_FEED, feed, &inst, &e);
@@ -306,8 +304,8 @@ int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
   if (rc == 0 && flow->sink.instance) {
     sy_instance *inst = NULL;
     sy_error_clear(&e);
-    rc = sy_instance_create(cfg, cat, SY_KIND_SINK, flow->sink.instance,
-                            &inst, &e);
+    rc = sy_instance_create(cfg, cat, SY_KIND_SINK, flow->sink.instance, &inst,
+                            &e);
     sy_instance_destroy(inst);
     if (rc != 0 && rc != SY_ENOMEM) {
       problem(&C, rc, flow->file, flow->sink.line, "sink: %s", e.message);

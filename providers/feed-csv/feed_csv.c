@@ -389,7 +389,8 @@ static int feed_describe(void *self, const char *table, sy_column_fn column,
   /* Read more only while the header has not ended in what was read. */
   for (int eof = 0;;) {
     if (!eof && len == cap) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap ? cap * 2 : 65536);
+      char *nb =
+          cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap ? cap * 2 : 65536);
       if (!nb) {
         rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
         goto fail;
