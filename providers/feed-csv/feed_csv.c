@@ -443,7 +443,9 @@ static const sy_option feed_options[] = {
     {"types", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
      offsetof(feed_csv_config, types),
      "Column types that override inference, as table.column:type entries "
-     "with type f64, i64 or string."},
+     "with type f64, i64 or string. An undeclared column whose values are "
+     "mostly numbers fails at its first other cell: declare it string to "
+     "read it as text."},
     SY_OPTION_END,
 };
 
