@@ -106,6 +106,10 @@ static void write_trace(sy_job *job) {
 
 void sy__events_free(sy_job *job) {
   struct sy__sinks *o = job->outputs;
+  /* A runner that emits STARTED for steps run elsewhere (procs, mpi) may
+   * leave this thread pointing at the job: no note may reach it now. */
+  if (note_to.job == job)
+    note_to.job = NULL;
   if (o) {
     if (o->log)
       fclose(o->log);
