@@ -15,7 +15,9 @@
  * Nulls are skipped in the statistics and stay null in the output. A
  * column whose std is 0 (constant, or never seen) maps every present cell
  * to 0 when with_std is on. i64 columns come out as f64; every other
- * column passes through unchanged.
+ * column passes through unchanged. Without a 'columns' list, train names
+ * each text column it leaves out in a note (sy_note, shown at -v), and
+ * apply refuses a trained column that has become text.
  */
 #include "std.h"
 
