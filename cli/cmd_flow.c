@@ -230,12 +230,23 @@ static long launcher_rank(void) {
   return 0;
 }
 
+/* -v: each note an actor makes ("std.scaler: column 'name' is text ...")
+ * on stderr, after the step it came from; ud is non-NULL when a progress
+ * line is drawn there, which the note must not run into. */
+static void print_note(void *ud, const sy_job *job, const sy_event *ev) {
+  if (ev->type != SY_EVENT_NOTE || !ev->message)
+    return;
+  fprintf(stderr, "%sswitchyard: note: step %u (%s): %s\n",
+          ud ? "\r\033[K" : "", ev->step, sy_job_step_label(job, ev->step),
+          ev->message);
+}
+
 /* Binds a program to the platform as run, train, apply and exec do: the
- * cache mode, the run log, the trace and (progress) the progress line. On
- * failure *job is NULL. */
+ * cache mode, the run log, the trace, (progress) the progress line and
+ * (verbose) the notes. On failure *job is NULL. */
 static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
-                    const char *state_file, int progress, sy_job **job,
-                    sy_error *err) {
+                    const char *state_file, int progress, int verbose,
+                    sy_job **job, sy_error *err) {
   sy_job_options jopts = {sizeof jopts, state_file, a->cache};
   int rc = sy_job_new(p, prog, &jopts, job, err);
   if (rc == 0 && a->log)
@@ -244,6 +255,9 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
     rc = sy_job_trace_to(*job, a->trace, err);
   if (rc == 0 && progress)
     rc = sy_job_progress_to(*job, stderr, err);
+  if (rc == 0 && verbose &&
+      (rc = sy_job_listen(*job, print_note, progress ? *job : NULL)) != 0)
+    sy_error_set(err, rc, "out of memory");
   if (rc) {
     sy_job_free(*job);
     *job = NULL;
@@ -303,7 +317,8 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     return status_before_run(rc);
   }
   rc = bind_job(p, prog, &a, mode == SY_MODE_TRAIN ? a.state : NULL,
-                ctx->verbosity >= 0 && isatty(STDERR_FILENO), &job, &err);
+                ctx->verbosity >= 0 && isatty(STDERR_FILENO),
+                ctx->verbosity > 0, &job, &err);
   int status = CLI_OK;
   if (rc == 0 && a.explain) {
     rc = sy_job_explain(job, stdout);
@@ -418,7 +433,8 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
     status = CLI_USAGE;
     goto done;
   }
-  if ((rc = bind_job(p, prog, &a, a.state, 0, &job, &err)) != 0) {
+  if ((rc = bind_job(p, prog, &a, a.state, 0, ctx->verbosity > 0, &job,
+                     &err)) != 0) {
     cli_error(&err);
     status = status_before_run(rc);
     goto done;
@@ -456,7 +472,10 @@ const cli_command cli_cmd_check = {
     "check", "validate a flow file and report every problem", "check FLOW",
     "Reports, each with file:line: syntax errors, duplicate ids, unknown\n"
     "actors and inputs, cycles, wrong arity, unknown, mistyped or missing\n"
-    "parameters. Exit 0 when the flow is valid, 2 otherwise.\n",
+    "parameters; an unknown feed or sink instance; and, when the feed can\n"
+    "describe its table without reading the rows (csv reads the header), a\n"
+    "missing table, a missing label column and unknown std.select or\n"
+    "std.drop columns. Exit 0 when the flow is valid, 2 otherwise.\n",
     cmd_check};
 
 const cli_command cli_cmd_compile = {

@@ -980,6 +980,11 @@ int sy_flow_check(sy_platform *p, const char *path, FILE *report,
                   sy_error *err) {
   sy_flow *flow = NULL;
   int rc = load_checked(p, path, report, &flow, err);
+  if (rc == 0)
+    rc = sy__flow_check_platform(flow, p, report ? report_line : NULL, report,
+                                 err);
+  if (rc && report && err && rc != SY_ENOMEM)
+    err->message[0] = '\0'; /* written to report already */
   sy__flow_free(flow);
   return rc;
 }

@@ -58,7 +58,13 @@ typedef struct parser {
   size_t ncells, ccap;
   size_t ncols;    /* fields per record; 0 before the first record */
   size_t nrecords; /* including the header */
+  size_t max_records; /* stop after this many records; 0: read them all */
+  int partial;        /* data is only the beginning of the text */
 } parser;
+
+/* What read_field and tokenise return (above 0) when a partial text ends
+ * inside the record being read: the caller needs more of the text. */
+#define NEED_MORE 1
 
 /* ---- errors with positions ------------------------------------------- */
 
@@ -161,7 +167,8 @@ static int read_field(parser *p, size_t *pos, sy_error *err) {
       while (i < p->len && d[i] != '"' && d[i] != '\0')
         i++;
       if (i == p->len)
-        return fail_at(p, err, start, "unterminated quoted field");
+        return p->partial ? NEED_MORE
+                          : fail_at(p, err, start, "unterminated quoted field");
       if (d[i] == '\0')
         return fail_at(p, err, i, "NUL byte");
       /* Copy up to and including the quote; a doubled quote keeps one. */
@@ -176,8 +183,12 @@ static int read_field(parser *p, size_t *pos, sy_error *err) {
       i++; /* the closing quote */
       break;
     }
-    if (i < p->len && d[i] != p->delim && !line_end_at(p, i, &eol))
+    if (i < p->len && d[i] != p->delim && !line_end_at(p, i, &eol)) {
+      /* A CR that ends a partial text may be the first half of CRLF. */
+      if (p->partial && i + 1 == p->len && d[i] == '\r')
+        return NEED_MORE;
       return fail_at(p, err, i, "text after closing quote");
+    }
     if ((rc = text_append(p, "", 1)) < 0)
       return sy_error_set(err, rc, "%s: out of memory", p->name);
     rc = cell_push(p, text, start);
@@ -210,22 +221,28 @@ static int tokenise(parser *p, sy_error *err) {
   int rc;
   while (pos < p->len) {
     size_t rec = pos, first = p->ncells;
+    int ended = 0;
     /* An empty line can only be a record when records have one field. */
     if (p->ncols > 1 && line_end_at(p, pos, &eol)) {
       pos += eol;
       continue;
     }
     for (;;) {
-      if ((rc = read_field(p, &pos, err)) < 0)
+      if ((rc = read_field(p, &pos, err)) != 0)
         return rc;
       if (pos < p->len && p->data[pos] == p->delim) {
         pos++;
         continue;
       }
-      if (line_end_at(p, pos, &eol))
+      if (line_end_at(p, pos, &eol)) {
         pos += eol;
+        ended = 1;
+      }
       break;
     }
+    /* Without a line end, the record may go on in the rest of the text. */
+    if (!ended && p->partial)
+      return NEED_MORE;
     size_t nfields = p->ncells - first;
     if (p->ncols == 0) {
       p->ncols = nfields;
@@ -237,6 +254,8 @@ static int tokenise(parser *p, sy_error *err) {
     if (p->nrecords - (size_t)p->header > SY_VALUE_MAX_ROWS)
       return sy_error_set(err, SY_ETOOBIG, "%s: more than %zu rows", p->name,
                           (size_t)SY_VALUE_MAX_ROWS);
+    if (p->max_records && p->nrecords == p->max_records)
+      break;
   }
   return 0;
 }
@@ -427,20 +446,74 @@ static sy_col_type declared(const char *const *types, const char *cname) {
   return t;
 }
 
-static sy_col_type infer(const parser *p, size_t c, size_t first, size_t rows) {
-  int can_int = 1;
+/* Column c's name: the header's, or "c1", "c2", ... in gen. */
+static const char *col_name(const parser *p, size_t c, char gen[32]) {
+  if (p->header)
+    return cell_text(p, 0, c);
+  snprintf(gen, 32, "c%zu", c + 1);
+  return gen;
+}
+
+/* Every declared column must exist: a typo must not go unnoticed. */
+static int check_declared(const parser *p, const char *const *types,
+                          sy_error *err) {
+  for (size_t i = 0; types && types[i]; i++) {
+    size_t n, c;
+    parse_decl(types[i], &n);
+    for (c = 0; c < p->ncols; c++) {
+      char gen[32];
+      const char *cname = col_name(p, c, gen);
+      if (strlen(cname) == n && memcmp(types[i], cname, n) == 0)
+        break;
+    }
+    if (c == p->ncols)
+      return sy_error_set(err, SY_EINVAL, "%s: types: no column '%.*s'",
+                          p->name, (int)n, types[i]);
+  }
+  return 0;
+}
+
+/* Infers column c's type (see "what counts as a number" in csv.h). A
+ * column whose cells are numbers except a minority is not text: its first
+ * cell that is not a number is an error, so that one bad cell cannot turn
+ * a feature into a string column that actors then skip. Returns the type,
+ * or a negative code with err set. */
+static int infer(const parser *p, size_t c, size_t first, size_t rows,
+                 const char *cname, sy_error *err) {
+  int can_int = 1, any_text = 0;
+  size_t numbers = 0, others = 0, bad = SIZE_MAX;
   for (size_t r = first; r < first + rows; r++) {
     const char *s = cell_text(p, r, c);
-    if (!s)
+    /* Null and "" (null in a number column) say nothing either way. */
+    if (!s || !*s) {
+      any_text |= s != NULL;
       continue;
+    }
     int64_t iv;
-    if (can_int && parse_i64(s, &iv))
+    if (can_int && parse_i64(s, &iv)) {
+      numbers++;
       continue;
-    can_int = 0;
-    if (!parse_f64(s, 0, NULL))
-      return SY_COL_STR;
+    }
+    if (parse_f64(s, 0, NULL)) {
+      can_int = 0;
+      numbers++;
+      continue;
+    }
+    if (others++ == 0)
+      bad = r;
   }
-  return can_int ? SY_COL_I64 : SY_COL_F64;
+  if (others == 0 && numbers > 0)
+    return can_int ? SY_COL_I64 : SY_COL_F64;
+  if (others == 0)
+    return any_text ? SY_COL_STR : SY_COL_I64;
+  if (numbers <= others)
+    return SY_COL_STR;
+  return fail_at(p, err, p->cells[bad * p->ncols + c].src,
+                 "column '%s': '%.60s' is not a number, but %zu of the "
+                 "column's %zu values are; fix the cell, or declare the "
+                 "column's type (f64 also reads nan and inf, string reads "
+                 "the column as text)",
+                 cname, cell_text(p, bad, c), numbers, numbers + others);
 }
 
 static int build(parser *p, const char *const *types, sy_value **out,
@@ -455,26 +528,8 @@ static int build(parser *p, const char *const *types, sy_value **out,
     sy_error_set(err, rc, "%s: %s", p->name, sy_strerror(rc));
     goto fail;
   }
-  /* Every declared column must exist: a typo must not go unnoticed. */
-  for (size_t i = 0; types && types[i]; i++) {
-    size_t n, c;
-    parse_decl(types[i], &n);
-    for (c = 0; c < p->ncols; c++) {
-      const char *cname = cell_text(p, 0, c);
-      char gen[32];
-      if (!p->header) {
-        snprintf(gen, sizeof gen, "c%zu", c + 1);
-        cname = gen;
-      }
-      if (strlen(cname) == n && memcmp(types[i], cname, n) == 0)
-        break;
-    }
-    if (c == p->ncols) {
-      rc = sy_error_set(err, SY_EINVAL, "%s: types: no column '%.*s'", p->name,
-                        (int)n, types[i]);
-      goto fail;
-    }
-  }
+  if ((rc = check_declared(p, types, err)) < 0)
+    goto fail;
   rc = SY_ENOMEM;
   buf = malloc(rows ? rows * 8 : 1);
   valid = malloc(rows ? rows : 1);
@@ -491,8 +546,14 @@ static int build(parser *p, const char *const *types, sy_value **out,
       snprintf(gen, sizeof gen, "c%zu", c + 1);
     sy_col_type t = declared(types, cname);
     int decl = t != 0;
-    if (!t)
-      t = infer(p, c, first, rows);
+    if (!t) {
+      int inferred = infer(p, c, first, rows, cname, err);
+      if (inferred < 0) {
+        rc = inferred;
+        goto fail;
+      }
+      t = (sy_col_type)inferred;
+    }
     int nulls = 0;
     for (size_t r = 0; r < rows; r++) {
       const char *s = cell_text(p, first + r, c);
@@ -591,6 +652,55 @@ int sy_csv_read(const char *data, size_t len, const sy_csv_options *opts,
 fail:
   if (c_locale)
     freelocale(c_locale);
+  free(p.cells);
+  free(p.text);
+  return rc;
+}
+
+int sy_csv_read_header(const char *data, size_t len, int complete,
+                       const sy_csv_options *opts, sy_column_fn fn, void *ud,
+                       sy_error *err) {
+  parser p = {0};
+  int rc;
+  p.name = opts && opts->name ? opts->name : "csv";
+  p.delim = opts && opts->delimiter ? opts->delimiter : ',';
+  p.header = !(opts && opts->no_header);
+  p.max_records = 1;
+  p.partial = !complete;
+  const char *const *types = opts ? opts->types : NULL;
+  if (!fn || (!data && len))
+    return sy_error_set(err, SY_EINVAL, "%s: no data or no callback", p.name);
+  if (!delim_ok(p.delim))
+    return sy_error_set(err, SY_EINVAL,
+                        "%s: delimiter must be one ASCII character other "
+                        "than '\"', CR and LF",
+                        p.name);
+  if ((rc = check_decls(p.name, types, err)) < 0)
+    return rc;
+  p.data = data;
+  p.len = len;
+  /* A partial text shorter than a BOM may still become one. */
+  if (len < 3 && !complete &&
+      (len == 0 || memcmp(data, "\xEF\xBB\xBF", len) == 0))
+    return NEED_MORE;
+  if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+    p.bom = 3;
+  /* No numbers are parsed, so the locale does not matter here. */
+  rc = tokenise(&p, err);
+  if (rc == 0 && p.nrecords == 0 && p.partial)
+    rc = NEED_MORE; /* nothing but a BOM yet */
+  if (rc == 0 && p.header && p.nrecords > 0)
+    rc = check_header(&p, err);
+  if (rc == 0)
+    rc = check_declared(&p, types, err);
+  for (size_t c = 0; rc == 0 && c < p.ncols; c++) {
+    char gen[32];
+    const char *cname = col_name(&p, c, gen);
+    rc = fn(ud, cname, declared(types, cname));
+    if (rc > 0)
+      rc = sy_error_set(err, SY_EINVAL, "%s: the column callback returned %d",
+                        p.name, rc);
+  }
   free(p.cells);
   free(p.text);
   return rc;

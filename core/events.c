@@ -10,12 +10,23 @@
 #include "job.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static _Thread_local int this_worker = -1;
+
+/* Where sy_note() sends a note from this thread: the step this thread
+ * last emitted STARTED for (until it ends), or a test's function. */
+static _Thread_local struct {
+  sy_job *job;
+  size_t step;
+  sy__note_fn fn;
+  void *ud;
+} note_to;
 
 void sy_job_set_worker(int worker) { this_worker = worker; }
 
@@ -26,10 +37,10 @@ int64_t sy__now_ns(void) {
 }
 
 const char *sy_event_name(sy_event_type type) {
-  static const char *const names[] = {NULL,   "queued", "started", "cached",
-                                      "done", "failed", "retried", "skipped"};
-  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_SKIPPED) ? names[type]
-                                                                : "?";
+  static const char *const names[] = {NULL,      "queued",  "started",
+                                      "cached",  "done",    "failed",
+                                      "retried", "skipped", "note"};
+  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_NOTE) ? names[type] : "?";
 }
 
 /* ---- the built-in listeners' state ---------------------------------- */
@@ -95,6 +106,10 @@ static void write_trace(sy_job *job) {
 
 void sy__events_free(sy_job *job) {
   struct sy__sinks *o = job->outputs;
+  /* A runner that emits STARTED for steps run elsewhere (procs, mpi) may
+   * leave this thread pointing at the job: no note may reach it now. */
+  if (note_to.job == job)
+    note_to.job = NULL;
   if (o) {
     if (o->log)
       fclose(o->log);
@@ -129,6 +144,16 @@ int sy_job_listen(sy_job *job, sy_listener_fn fn, void *ud) {
 
 void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
                  const char *message) {
+  /* A step runs on the thread that emits its STARTED (sy_job_run_step),
+   * so that is where its actors' notes come from. */
+  if (type == SY_EVENT_STARTED) {
+    note_to.job = job;
+    note_to.step = step;
+  } else if ((type == SY_EVENT_DONE || type == SY_EVENT_CACHED ||
+              type == SY_EVENT_FAILED) &&
+             note_to.job == job && note_to.step == step) {
+    note_to.job = NULL;
+  }
   if (job->n_listeners == 0 || step >= job->n)
     return;
   int64_t now = sy__now_ns() - job->t0;
@@ -146,6 +171,26 @@ void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
   for (size_t i = 0; i < job->n_listeners; i++)
     job->listeners[i].fn(job->listeners[i].ud, job, &ev);
   pthread_mutex_unlock(&job->emit_lock);
+}
+
+void sy__note_to(sy__note_fn fn, void *ud) {
+  note_to.fn = fn;
+  note_to.ud = ud;
+}
+
+void sy_note(const char *fmt, ...) {
+  sy_job *job = note_to.job;
+  if (!note_to.fn && (!job || job->n_listeners == 0))
+    return;
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (note_to.fn)
+    note_to.fn(note_to.ud, msg);
+  else
+    sy_job_emit(job, SY_EVENT_NOTE, note_to.step, 0, msg);
 }
 
 void sy_job_cancel(sy_job *job) {
@@ -185,7 +230,7 @@ static void log_listener(void *ud, const sy_job *job, const sy_event *ev) {
           sy_job_step_key(job, ev->step), ev->worker, ev->time_ns / 1e9,
           ev->duration_ns / 1e9, ev->attempt);
   if (ev->message) {
-    fputs(",\"error\":", f);
+    fputs(ev->type == SY_EVENT_NOTE ? ",\"note\":" : ",\"error\":", f);
     json_str(f, ev->message);
   }
   fputs("}\n", f);

@@ -90,4 +90,10 @@ int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
 void sy__catalog_add_problem(sy_catalog *cat, const char *file,
                              const char *reason);
 
+/* events.c: sends this thread's sy_note() calls to fn(ud, message)
+ * instead of the running step's listeners (fn NULL: back to those). For
+ * tests that call actors without a job. */
+typedef void (*sy__note_fn)(void *ud, const char *message);
+void sy__note_to(sy__note_fn fn, void *ud);
+
 #endif /* SY_CORE_INTERNAL_H */

@@ -346,7 +346,8 @@ size_t sy__ops_min_size(sy_kind kind) {
   case SY_KIND_RUNNER:
     return sizeof(sy_runner_ops);
   case SY_KIND_FEED:
-    return sizeof(sy_feed_ops);
+    /* describe came in 1.3: a feed built against 1.0 stops before it. */
+    return offsetof(sy_feed_ops, describe);
   case SY_KIND_SINK:
     return sizeof(sy_sink_ops);
   case SY_KIND_ACTOR:

@@ -18,13 +18,21 @@
  *     skipped otherwise (it cannot be a record then).
  *   - an unquoted empty field is null; a quoted empty field ("") is the
  *     empty string in a string column (and null in a number column).
- *   - a column's type is inferred: i64 when every non-null cell is a
- *     decimal integer ([+-]?[0-9]+) that fits in 64 bits, else f64 when
- *     every non-null cell is a finite decimal number
- *     ([+-]?digits[.digits][(e|E)[+-]digits], either digits part may be
- *     empty but not both), else string. A column with no non-null cell is
- *     i64. Declared types override inference; a declared f64 column also
- *     accepts nan, inf and -inf (any case) and any finite number.
+ *   - a column's type is inferred from its values (the cells other than
+ *     null and ""): i64 when every value is a decimal integer
+ *     ([+-]?[0-9]+) that fits in 64 bits, else f64 when every value is a
+ *     finite decimal number ([+-]?digits[.digits][(e|E)[+-]digits],
+ *     either digits part may be empty but not both). When some values are
+ *     numbers and some are not, the majority decides: a column whose
+ *     values are mostly numbers is a numeric column with bad cells, and
+ *     its first value that is not a number is an error (below), so that
+ *     one typo never turns a feature into text that actors skip; a column
+ *     whose numbers are half of its values or fewer is string. A column
+ *     with no value is i64 (all null), or string when it holds "". The
+ *     rule does not depend on the order of the rows. Declared types
+ *     override inference (declare string to read a mostly numeric column
+ *     as text); a declared f64 column also accepts nan, inf and -inf (any
+ *     case) and any finite number.
  *   - a NUL byte anywhere is an error: CSV is text, and a string cell
  *     cannot hold one.
  *
@@ -42,6 +50,11 @@
  *   NAME:L:C: column name longer than 255 bytes
  *   NAME:L:C: column 'x': 'abc' is not an i64   (or "an f64"; C: the
  *                                                 field's first character)
+ *   NAME:L:C: column 'x': 'abc' is not a number, but 9 of the column's
+ *             10 values are; fix the cell, or declare the column's type
+ *             (...)                              (inferred columns; since
+ *                                                 ABI 1.3, before which
+ *                                                 the column was string)
  *
  * and SY_ETOOBIG "NAME: more than N rows" beyond SY_VALUE_MAX_ROWS,
  * SY_EINVAL for a bad delimiter or types entry ("NAME: types: ...").
@@ -94,6 +107,22 @@ typedef struct sy_csv_options {
  * given. Any thread. Since ABI 1.0. */
 SY_API int sy_csv_read(const char *data, size_t len, const sy_csv_options *opts,
                        sy_value **out, sy_error *err);
+
+/* Reads only the first record of data[0..len): the header, or with
+ * no_header the first row (columns c1, c2, ...), and calls fn(ud, name,
+ * type) once per column in order, type being the column's declared type
+ * or 0 (inference needs the rows). data may be the beginning of a longer
+ * text: with complete 0, a first record that does not end within data
+ * (no line end after it yet) returns 1, and the caller calls again with
+ * more of the text; with complete 1, data is all of it. Makes the checks
+ * sy_csv_read makes on the header (names non-empty, unique, not too long;
+ * every declared column exists; the syntax of the first record) with the
+ * same messages, and nothing about the rows. Empty input has no columns.
+ * Returns 0, 1, SY_ESYNTAX, SY_EINVAL, SY_ENOMEM or what fn returned.
+ * Borrows everything. Any thread. Since ABI 1.3. */
+SY_API int sy_csv_read_header(const char *data, size_t len, int complete,
+                              const sy_csv_options *opts, sy_column_fn fn,
+                              void *ud, sy_error *err);
 
 /* Receives output of sy_csv_write: len > 0 bytes at buf, borrowed for the
  * call. Returns 0, or a negative SY_E* code that stops the write and is

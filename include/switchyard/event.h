@@ -8,6 +8,12 @@
  * runners for RETRIED (a failed step is run again) and SKIPPED (keep-going
  * mode: a step downstream of a failure is not run).
  *
+ * NOTE (since ABI 1.3) carries something a user may want to know that is
+ * no error, from the code running a step: an actor that leaves out an
+ * input column it cannot use says so with sy_note(), and the command line
+ * prints notes at -v. A listener must ignore event types it does not
+ * know: later minors may add more.
+ *
  * Listeners are called synchronously, from whichever thread emitted, one
  * at a time (the job serializes them), so a listener needs no locking of
  * its own but must be quick. With no listener, emitting costs one branch.
@@ -34,7 +40,8 @@ typedef enum sy_event_type {
   SY_EVENT_DONE = 4,
   SY_EVENT_FAILED = 5,
   SY_EVENT_RETRIED = 6,
-  SY_EVENT_SKIPPED = 7
+  SY_EVENT_SKIPPED = 7,
+  SY_EVENT_NOTE = 8 /* since ABI 1.3 */
 } sy_event_type;
 
 /* "queued", "started", ... */
@@ -49,7 +56,8 @@ typedef struct sy_event {
   int64_t duration_ns;  /* DONE, CACHED, FAILED: since STARTED; else 0 */
   int code;             /* FAILED, RETRIED: the error code; else 0 */
   uint32_t attempt;     /* 1 for the first run of a step, 2 after a retry */
-  const char *message;  /* FAILED, RETRIED: the error (borrowed); or NULL */
+  const char *message;  /* FAILED, RETRIED: the error; NOTE: the note
+                           (borrowed); or NULL */
 } sy_event;
 
 typedef void (*sy_listener_fn)(void *ud, const sy_job *job,
@@ -61,6 +69,19 @@ SY_API int sy_job_listen(sy_job *job, sy_listener_fn fn, void *ud);
  * remembers the time, so the matching DONE/FAILED carries the duration. */
 SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step,
                         int code, const char *message);
+/* Reports a note (printf-style; one line, no newline needed) about the
+ * step this thread is running: a NOTE event for that step, with duration
+ * 0. For actors, from create, train, apply or state_load: e.g.
+ * "std.scaler: column 'name' is text (string), not scaled". The step is
+ * the one sy_job_run_step (or sy_job_exec_stored) last emitted STARTED
+ * for on this thread, until its DONE, CACHED or FAILED; outside a step
+ * (an actor called directly, the row-call fast path) the note goes
+ * nowhere. A step whose result comes from the cache runs no actor and
+ * so repeats no note; notes of a step run in another process reach that
+ * process's listeners. Costs one branch when nobody listens. Any thread.
+ * Since ABI 1.3. */
+SY_API void sy_note(const char *fmt, ...) SY_PRINTF(1, 2);
+
 /* The worker number this thread's events carry (thread-local; -1 by
  * default). Runners call it once at the start of each worker thread, and
  * before emitting on behalf of a remote worker. */

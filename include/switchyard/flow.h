@@ -59,7 +59,11 @@ SY_API int sy_program_compile(sy_platform *p, const char *flow_path,
                               sy_mode mode, const sy_compile_options *opts,
                               FILE *report, sy_program **out, sy_error *err);
 /* Checks a flow without compiling it; prints every problem to report.
- * Returns 0 or the first problem's code. */
+ * Besides the flow's own shape and actors, it creates (and destroys) the
+ * feed and sink instances the flow names and, when the feed describes its
+ * table (sy_feed_ops describe), checks the table, its label column and
+ * the columns std.select / std.drop name (since ABI 1.3). Returns 0 or
+ * the first problem's code. */
 SY_API int sy_flow_check(sy_platform *p, const char *flow_path, FILE *report,
                          sy_error *err);
 SY_API void sy_program_free(sy_program *prog);

@@ -77,6 +77,13 @@ typedef enum sy_col_type {
   SY_COL_STR = 3
 } sy_col_type;
 
+/* Receives one column of a table being described (sy_csv_read_header,
+ * sy_feed_ops.describe): its name, borrowed for the call, and its type,
+ * or 0 when it is not known without reading the rows. Returns 0, or a
+ * negative SY_E* code that stops the description and is returned by it.
+ * Since ABI 1.3. */
+typedef int (*sy_column_fn)(void *ud, const char *name, sy_col_type type);
+
 /* ---- references ------------------------------------------------------ */
 
 /* Takes one more reference to v and returns v; NULL gives NULL. Freezes a

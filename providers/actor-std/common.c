@@ -119,6 +119,14 @@ bool std_is_numeric(const sy_value *f, size_t c) {
   return t == SY_COL_F64 || t == SY_COL_I64;
 }
 
+void std_note_text_columns(const char *actor, const sy_value *f,
+                           const char *what) {
+  for (size_t c = 0; c < sy_frame_cols(f); c++)
+    if (!std_is_numeric(f, c))
+      sy_note("%s: column '%s' is text (string), %s", actor,
+              sy_frame_col_name(f, c), what);
+}
+
 double std_cell(const sy_value *f, size_t c, size_t row) {
   if (sy_frame_col_type(f, c) == SY_COL_I64)
     return (double)sy_frame_i64(f, c)[row];
@@ -251,8 +259,12 @@ int std_matrix_from_frame(const char *actor, const sy_value *f,
       }
       if (!std_is_numeric(f, (size_t)c)) {
         rc = sy_error_set(err, SY_ETYPE,
-                          "%s: feature column '%s' is not numeric", actor,
-                          want[j]);
+                          "%s: feature column '%s' is text (string) here, "
+                          "but the model was trained on it as a number; "
+                          "look for a cell that is not a number in that "
+                          "column of the input, or a type declared as "
+                          "string",
+                          actor, want[j]);
         goto fail;
       }
       idx[p++] = (size_t)c;
@@ -261,6 +273,7 @@ int std_matrix_from_frame(const char *actor, const sy_value *f,
     for (size_t c = 0; c < cols; c++)
       if (std_is_numeric(f, c))
         idx[p++] = c;
+    std_note_text_columns(actor, f, "not a feature; the model leaves it out");
   }
   if (p != 0 && n > SIZE_MAX / p) {
     rc = sy_error_set(err, SY_ETOOBIG, "%s: input too large", actor);

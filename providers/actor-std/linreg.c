@@ -16,8 +16,10 @@
  * collinear and refused, naming it, instead of producing huge
  * coefficients.
  *
- * Features are every f64/i64 column of the training input, in frame order;
- * apply looks them up by name (extra columns are ignored). The label is a
+ * Features are every f64/i64 column of the training input, in frame order
+ * (each text column left out is named in a -v note, sy_note); apply looks
+ * them up by name (extra columns are ignored) and refuses one that has
+ * become text. The label is a
  * frame with exactly one numeric column. Rows with nulls are refused.
  */
 #include "std.h"

@@ -19,8 +19,9 @@
  * Classes are the distinct label values, sorted (numerically for i64,
  * bytewise for strings); class k's probability is the column "p_<class>".
  * The prediction is the most probable class, the first one on ties.
- * Features are every f64/i64 column of the training input, looked up by
- * name at apply time. Features are not scaled here: put std.scaler first.
+ * Features are every f64/i64 column of the training input (each text
+ * column left out is named in a -v note, sy_note), looked up by name at
+ * apply time, which refuses one that has become text. Features are not scaled here: put std.scaler first.
  */
 #include "std.h"
 

@@ -15,7 +15,9 @@
  * Nulls are skipped in the statistics and stay null in the output. A
  * column whose std is 0 (constant, or never seen) maps every present cell
  * to 0 when with_std is on. i64 columns come out as f64; every other
- * column passes through unchanged.
+ * column passes through unchanged. Without a 'columns' list, train names
+ * each text column it leaves out in a note (sy_note, shown at -v), and
+ * apply refuses a trained column that has become text.
  */
 #include "std.h"
 
@@ -195,6 +197,11 @@ static int pick_columns(const scaler *s, const sy_value *f, size_t *idx,
         names[p++] = sy_frame_col_name(f, c);
       }
   }
+  /* Without an explicit list, say which columns are left out for not
+   * being numbers (a -v note): a column that turned to text must not
+   * vanish from the features unnoticed. */
+  if (!s->columns)
+    std_note_text_columns(ACTOR, f, "not scaled; it passes through as it is");
   *np = p;
   return 0;
 }
@@ -308,7 +315,9 @@ static int scaler_apply(void *self, const sy_value *const *in, size_t n_in,
     }
     if (!std_is_numeric(f, (size_t)c))
       return sy_error_set(err, SY_ETYPE,
-                          ACTOR ": column '%s' is not numeric (f64 or i64)",
+                          ACTOR ": column '%s' is not numeric (f64 or i64): "
+                                "it is text (string) here, but was trained "
+                                "as a number",
                           s->stats.names[j]);
   }
   buf = std_alloc(rows, sizeof *buf);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include <switchyard/actor.h>
+#include <switchyard/event.h>
 #include <switchyard/error.h>
 #include <switchyard/option.h>
 #include <switchyard/plugin.h>
@@ -121,6 +122,11 @@ int std_want_frame(const char *actor, const sy_value *const *in, size_t n_in,
 void std_column_list(const sy_value *f, char *buf, size_t cap);
 /* Whether column c is f64 or i64. */
 bool std_is_numeric(const sy_value *f, size_t c);
+/* A -v note (sy_note) for each column of f that is not numeric: "ACTOR:
+ * column 'x' is text (string), WHAT", so that an actor that leaves out
+ * columns it cannot use says so. */
+void std_note_text_columns(const char *actor, const sy_value *f,
+                           const char *what);
 /* Reads numeric cell (c, row) as a double (i64 converted). */
 double std_cell(const sy_value *f, size_t c, size_t row);
 
@@ -178,10 +184,12 @@ typedef struct std_matrix {
   double *x;
   const char **names;
 } std_matrix;
-/* Fills m from f. With want == NULL every f64/i64 column is used, in frame
- * order; otherwise the columns named by want[0..nwant), each of which must
- * exist and be numeric. A null cell is refused with SY_EINVAL naming the
- * column and the row (counted from 0). */
+/* Fills m from f. With want == NULL (training) every f64/i64 column is
+ * used, in frame order, and each other column gets a -v note
+ * (std_note_text_columns); otherwise (apply) the columns named by
+ * want[0..nwant), each of which must exist and be numeric: one that is
+ * text now is refused with SY_ETYPE naming it. A null cell is refused
+ * with SY_EINVAL naming the column and the row (counted from 0). */
 int std_matrix_from_frame(const char *actor, const sy_value *f,
                           const char *const *want, size_t nwant, std_matrix *m,
                           sy_error *err);

@@ -18,6 +18,11 @@
  * declared types: anything that changes what read() would return changes
  * the key, so a cached feed step is reused exactly when it may be.
  *
+ * describe() reads only as much of the file as holds the header (64 KiB
+ * at a time) and reports its columns with their declared types, 0 for the
+ * rest: what read() would infer depends on every row, which describe must
+ * not read. So a file whose rows are malformed still describes.
+ *
  * The instance only borrows its config (valid until destroy) and keeps no
  * other state, so concurrent calls on one instance would be safe; the core
  * does not make them.
@@ -363,10 +368,68 @@ fail:
   return rc;
 }
 
+static int feed_describe(void *self, const char *table, sy_column_fn column,
+                         void *ud, sy_error *err) {
+  const feed_csv *f = self;
+  char *file = NULL, *buf = NULL;
+  const char **types = NULL;
+  size_t len = 0, cap = 0;
+  int fd = -1, rc;
+  if ((rc = open_table(f, table, &file, &fd, err)) < 0)
+    goto fail;
+  if ((rc = table_types(f, table, &types)) < 0) {
+    sy_error_set(err, rc, "out of memory");
+    goto fail;
+  }
+  sy_csv_options opts = {0};
+  opts.size = sizeof opts;
+  opts.delimiter = f->delim;
+  opts.types = types;
+  opts.name = file;
+  /* Read more only while the header has not ended in what was read. */
+  for (int eof = 0;;) {
+    if (!eof && len == cap) {
+      char *nb =
+          cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap ? cap * 2 : 65536);
+      if (!nb) {
+        rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
+        goto fail;
+      }
+      buf = nb;
+      cap = cap ? cap * 2 : 65536;
+    }
+    while (!eof && len < cap) {
+      ssize_t r = read(fd, buf + len, cap - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0) {
+        rc = sy_error_set(err, SY_EIO, "'%s': %s", file, strerror(errno));
+        goto fail;
+      }
+      if (r == 0)
+        eof = 1;
+      len += (size_t)r;
+      if (r > 0 && memchr(buf + len - (size_t)r, '\n', (size_t)r))
+        break; /* a line end: the header may be complete */
+    }
+    rc = sy_csv_read_header(buf, len, eof, &opts, column, ud, err);
+    if (rc <= 0)
+      break;
+  }
+fail:
+  free(buf);
+  free(types);
+  if (fd >= 0)
+    close(fd);
+  free(file);
+  return rc;
+}
+
 static const sy_feed_ops feed_ops = {
     sizeof(sy_feed_ops),
     feed_read,
     feed_fingerprint,
+    feed_describe,
 };
 
 static const sy_option feed_options[] = {
@@ -380,7 +443,9 @@ static const sy_option feed_options[] = {
     {"types", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
      offsetof(feed_csv_config, types),
      "Column types that override inference, as table.column:type entries "
-     "with type f64, i64 or string."},
+     "with type f64, i64 or string. An undeclared column whose values are "
+     "mostly numbers fails at its first other cell: declare it string to "
+     "read it as text."},
     SY_OPTION_END,
 };
 

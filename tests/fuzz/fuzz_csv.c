@@ -9,7 +9,9 @@
  * not); the rest is the CSV text. Whatever reads must write, and the
  * written text must read back (always with a header: the writer writes
  * one) to an equal frame. That pins the writer's quoting, null and f64
- * rules to the reader's.
+ * rules to the reader's. sy_csv_read_header() must name the same columns
+ * as the frame has whenever the whole text reads, and never crash on a
+ * prefix of it.
  */
 // sources: core/csv.c core/value.c core/error.c
 // libs: -lxxhash -lm
@@ -41,6 +43,25 @@ static int buf_write(void *ud, const void *p, size_t len) {
   return 0;
 }
 
+typedef struct names {
+  const sy_value *frame;
+  size_t n;
+  int differ;
+} names;
+
+static int check_name(void *ud, const char *name, sy_col_type type) {
+  names *nm = ud;
+  (void)type;
+  const char *want = sy_frame_col_name(nm->frame, nm->n++);
+  nm->differ |= !want || strcmp(want, name) != 0;
+  return 0;
+}
+
+static int ignore_name(void *ud, const char *name, sy_col_type type) {
+  (void)ud, (void)name, (void)type;
+  return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char delims[] = {',', ';', '\t'};
@@ -53,8 +74,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.name = "fuzz";
   sy_value *f = NULL, *back = NULL;
   sy_error err;
-  if (sy_csv_read((const char *)data + 1, size - 1, &o, &f, &err) != 0)
+  const char *text = (const char *)data + 1;
+  (void)sy_csv_read_header(text, (size - 1) / 2, 0, &o, ignore_name, NULL,
+                           &err);
+  if (sy_csv_read(text, size - 1, &o, &f, &err) != 0)
     return 0;
+  names nm = {f, 0, 0};
+  if (sy_csv_read_header(text, size - 1, 1, &o, check_name, &nm, &err) != 0 ||
+      nm.differ || nm.n != sy_frame_cols(f))
+    abort();
   buf b = {NULL, 0, 0};
   if (sy_csv_write(f, o.delimiter, buf_write, &b, &err) != 0)
     abort();

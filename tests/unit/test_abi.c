@@ -122,11 +122,13 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_runner_ops, size, 0);
   ASSERT_OFFSET(sy_runner_ops, run, 8);
 
-  ASSERT_SIZE(sy_feed_ops, 24);
+  ASSERT_SIZE(sy_feed_ops, 32);
   ASSERT_OFFSET(sy_feed_ops, size, 0);
   ASSERT_OFFSET(sy_feed_ops, read, 8);
   ASSERT_OFFSET(sy_feed_ops, fingerprint, 16);
+  ASSERT_OFFSET(sy_feed_ops, describe, 24); /* 1.3 */
   ASSERT_ORDER(sy_feed_ops, read, fingerprint);
+  ASSERT_ORDER(sy_feed_ops, fingerprint, describe);
 
   ASSERT_SIZE(sy_sink_ops, 16);
   ASSERT_OFFSET(sy_sink_ops, size, 0);
@@ -182,7 +184,10 @@ static void test_abi_ops_layouts(void) {
   CU_ASSERT_EQUAL(offsetof(sy_actor_ops, size), 0);
   /* The loader asks for the whole 1.0 struct of each kind. */
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_RUNNER), sizeof(sy_runner_ops));
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_FEED), sizeof(sy_feed_ops));
+  /* The feed ops grew in 1.3 (describe): a 1.0 feed's struct ends
+   * before it and must still load. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_FEED),
+                  offsetof(sy_feed_ops, describe));
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_SINK), sizeof(sy_sink_ops));
   /* ... except the actor ops, which grew in 1.1 (apply_into): a 1.0
    * actor's struct ends before it and must still load. */
@@ -227,6 +232,10 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_event, code, 32);
   ASSERT_OFFSET(sy_event, attempt, 36);
   ASSERT_OFFSET(sy_event, message, 40);
+  /* Event numbers are ABI: appended only (NOTE since 1.3). */
+  CU_ASSERT_EQUAL(SY_EVENT_SKIPPED, 7);
+  CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
+  CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
 
   ASSERT_SIZE(sy_storage_ops, 40);
   ASSERT_OFFSET(sy_storage_ops, get, 8);
@@ -296,7 +305,9 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3); /* 1.3: actor fingerprint */
+  /* 1.2: prepare_row, sy_row_call; 1.3: actor fingerprint,
+   * sy_feed_ops.describe, sy_csv_read_header, sy_note */
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");

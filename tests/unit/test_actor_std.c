@@ -17,6 +17,7 @@
 
 #include "std.h"
 #include "fixture.h"
+#include "internal.h" /* sy__note_to */
 
 /* ---- helpers --------------------------------------------------------------
  */
@@ -1064,9 +1065,95 @@ static void test_actor_std_concurrent_apply(void) {
   drop("std.logreg", a);
 }
 
+/* ---- text columns: said at -v, refused where trained (issue 10) ------
+ */
+
+static char notes[2048];
+
+static void catch_note(void *ud, const char *message) {
+  (void)ud;
+  size_t used = strlen(notes);
+  snprintf(notes + used, sizeof notes - used, "%s\n", message);
+}
+
+/* An actor that leaves out a column it cannot use says so (sy_note, shown
+ * at -v); a model refuses to apply to a frame where a column it trained on
+ * has become text. */
+static void test_actor_std_text_columns_noted_and_refused(void) {
+  static const double x[] = {1, 2, 3, 4}, x2[] = {1, 0, 1, 3};
+  static const double y[] = {2, 3, 5, 8};
+  static const char *const names[] = {"a", "b", "c", "d"};
+  static const char *const cls[] = {"lo", "lo", "hi", "hi"};
+  static const char *const only_x[] = {"x", NULL};
+  sy_value *X = frame(4), *Xt = frame(4), *Y = frame(4), *C = frame(4),
+           *out = NULL;
+  sy_error err = {0};
+  add_f64(X, "x", x, NULL);
+  add_f64(X, "x2", x2, NULL);
+  add_str(X, "name", names);
+  add_f64(Xt, "x", x, NULL);
+  add_str(Xt, "x2", names); /* x2 became text */
+  add_f64(Y, "y", y, NULL);
+  add_str(C, "class", cls);
+  sy__note_to(catch_note, NULL);
+
+  std_scaler_config all = {true, true, NULL}, listed = {true, true, only_x};
+  void *sc = make("std.scaler", &all), *sl = make("std.scaler", &listed);
+  notes[0] = '\0';
+  CU_ASSERT_EQUAL(train1("std.scaler", sc, X, NULL, &err), 0);
+  CU_ASSERT_STRING_EQUAL(notes, "std.scaler: column 'name' is text (string), "
+                                "not scaled; it passes through as it is\n");
+  /* An explicit list leaves the others out on purpose: no note. */
+  notes[0] = '\0';
+  CU_ASSERT_EQUAL(train1("std.scaler", sl, X, NULL, &err), 0);
+  CU_ASSERT_STRING_EQUAL(notes, "");
+  CU_ASSERT_EQUAL(apply1("std.scaler", sc, Xt, &out, &err), SY_ETYPE);
+  CU_ASSERT(has(&err, "column 'x2' is not numeric (f64 or i64): it is text "
+                      "(string) here, but was trained as a number"));
+
+  std_linreg_config lin = {0, true, "prediction"};
+  void *lr = make("std.linreg", &lin);
+  notes[0] = '\0';
+  CU_ASSERT_EQUAL(train1("std.linreg", lr, X, Y, &err), 0);
+  CU_ASSERT_STRING_EQUAL(notes, "std.linreg: column 'name' is text (string), "
+                                "not a feature; the model leaves it out\n");
+  CU_ASSERT_EQUAL(apply1("std.linreg", lr, Xt, &out, &err), SY_ETYPE);
+  CU_ASSERT_PTR_NULL(out);
+  CU_ASSERT(has(&err, "std.linreg: feature column 'x2' is text (string) "
+                      "here, but the model was trained on it as a number"));
+
+  std_logreg_config log = {50, 0.1, 0, "prediction"};
+  void *lg = make("std.logreg", &log);
+  notes[0] = '\0';
+  CU_ASSERT_EQUAL(train1("std.logreg", lg, X, C, &err), 0);
+  CU_ASSERT_STRING_EQUAL(notes, "std.logreg: column 'name' is text (string), "
+                                "not a feature; the model leaves it out\n");
+  CU_ASSERT_EQUAL(apply1("std.logreg", lg, Xt, &out, &err), SY_ETYPE);
+  CU_ASSERT_PTR_NULL(out);
+  CU_ASSERT(has(&err, "std.logreg: feature column 'x2' is text (string) "
+                      "here"));
+  /* A numeric frame draws no note. */
+  notes[0] = '\0';
+  CU_ASSERT_EQUAL(apply1("std.logreg", lg, X, &out, &err), 0);
+  sy_value_unref(out);
+  CU_ASSERT_STRING_EQUAL(notes, "");
+
+  sy__note_to(NULL, NULL);
+  drop("std.scaler", sc);
+  drop("std.scaler", sl);
+  drop("std.linreg", lr);
+  drop("std.logreg", lg);
+  sy_value_unref(X);
+  sy_value_unref(Xt);
+  sy_value_unref(Y);
+  sy_value_unref(C);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"descriptor", test_actor_std_descriptor},
+      {"text_columns_noted_and_refused",
+       test_actor_std_text_columns_noted_and_refused},
       {"select_orders_columns", test_actor_std_select_orders_columns},
       {"select_unknown_column", test_actor_std_select_unknown_column},
       {"select_refuses_bad_config", test_actor_std_select_refuses_bad_config},

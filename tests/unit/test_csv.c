@@ -176,11 +176,74 @@ static void test_csv_nulls(void) {
   for (size_t r = 0; r < 3; r++)
     CU_ASSERT_TRUE(sy_frame_is_null(f, 3, r));
   sy_value_unref(f);
-  /* A quoted empty cell makes a column of strings. */
+  /* A quoted empty cell is null in a number column: it does not make the
+   * column text (Python's csv.QUOTE_NONNUMERIC writes None as ""). */
   f = read_ok("a\n1\n\"\"\n", NULL);
+  CU_ASSERT_FATAL(f != NULL);
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_I64);
+  CU_ASSERT_TRUE(sy_frame_is_null(f, 0, 1));
+  sy_value_unref(f);
+  /* Only "" and nulls: a column of (empty) strings. */
+  f = read_ok("a\n\"\"\n\n", NULL);
   CU_ASSERT_FATAL(f != NULL);
   CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_STR);
   sy_value_unref(f);
+}
+
+/* Issue 10, item 3: one bad cell in a numeric column is an error at its
+ * file:line:column, never a silent string column. */
+static void test_csv_bad_cell_in_numeric_column(void) {
+  sy_csv_options o = named("t.csv");
+  const char *msg = read_fail("x,y\n1,0.5\n2,1.5\nabc,2.5\n4,3.5\n", &o,
+                              SY_ESYNTAX);
+  CU_ASSERT_STRING_EQUAL(msg,
+                         "t.csv:4:1: column 'x': 'abc' is not a number, but 3 "
+                         "of the column's 4 values are; fix the cell, or "
+                         "declare the column's type (f64 also reads nan and "
+                         "inf, string reads the column as text)");
+  /* Not the first column; the first row; a quoted cell (C: its quote). */
+  msg = read_fail("a,b\n1,oops\n3,4\n5,6\n", &o, SY_ESYNTAX);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "t.csv:2:3: column 'b': 'oops' is not"));
+  msg = read_fail("a,b\n1,2.5\n3,\"n/a\"\n5,6\n", &o, SY_ESYNTAX);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "t.csv:3:3: column 'b': 'n/a' is not"));
+  /* nan in an inferred column is a bad cell too; declared f64 reads it. */
+  msg = read_fail("v\n1.5\nnan\n2\n", &o, SY_ESYNTAX);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "t.csv:3:1: column 'v': 'nan'"));
+  const char *f64[] = {"v:f64", NULL};
+  o.types = f64;
+  sy_value *f = read_ok("v\n1.5\nnan\n2\n", &o);
+  CU_ASSERT_FATAL(f != NULL);
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_F64);
+  CU_ASSERT_TRUE(isnan(sy_frame_f64(f, 0)[1]));
+  sy_value_unref(f);
+  /* Declared string: the column is text, as written. */
+  const char *str[] = {"x:string", NULL};
+  o.types = str;
+  f = read_ok("x,y\n1,0.5\n2,1.5\nabc,2.5\n", &o);
+  CU_ASSERT_FATAL(f != NULL);
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_STR);
+  CU_ASSERT_STRING_EQUAL(sy_frame_str(f, 0, 2), "abc");
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 1), SY_COL_F64);
+  sy_value_unref(f);
+  o.types = NULL;
+  /* Text with a minority of numbers (or half) stays text, whatever the
+   * order of its rows. */
+  const char *text[] = {"n\nann\nbob\n3\n", "n\n3\nann\nbob\n",
+                        "n\n1\nx\n", "n\nx\n1\n", "n\n1\n2\nx\ny\n"};
+  for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
+    f = read_ok(text[i], &o);
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_STR);
+    sy_value_unref(f);
+  }
+  /* A mostly numeric column is an error wherever the bad cell is. */
+  msg = read_fail("n\nx\n1\n2\n", &o, SY_ESYNTAX);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "t.csv:2:1: column 'n': 'x' is not a "
+                                     "number, but 2 of the column's 3"));
+  /* Nulls and "" do not count either way. */
+  msg = read_fail("n\n1\n\n\"\"\n\nx\n2\n", &o, SY_ESYNTAX);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "t.csv:6:1: column 'n': 'x' is not a "
+                                     "number, but 2 of the column's 3"));
 }
 
 static void test_csv_inference_edges(void) {
@@ -551,6 +614,61 @@ static void test_csv_roundtrip_single_column_nulls(void) {
   sy_value_unref(f);
 }
 
+static int header_column(void *ud, const char *name, sy_col_type type) {
+  char *out = ud;
+  size_t used = strlen(out);
+  snprintf(out + used, 256 - used, "%s:%d;", name, (int)type);
+  return 0;
+}
+
+/* sy_csv_read_header: only the first record, in pieces: every prefix that
+ * stops inside the header asks for more, every longer one gives the same
+ * columns, whatever the rows hold. */
+static void test_csv_read_header(void) {
+  const char *text = "\xEF\xBB\xBF"
+                     "id,\"a,b\",\"x\ny\"\r\n1,2\n\"broken";
+  size_t header_end = strlen("\xEF\xBB\xBF"
+                             "id,\"a,b\",\"x\ny\"\r\n");
+  const char *types[] = {"a,b:string", NULL};
+  sy_csv_options o = named("h.csv");
+  o.types = types;
+  sy_error err;
+  for (size_t len = 0; len <= strlen(text); len++) {
+    char got[256] = "";
+    int rc = sy_csv_read_header(text, len, 0, &o, header_column, got, &err);
+    if (len < header_end) {
+      CU_ASSERT_EQUAL(rc, 1);
+    } else {
+      CU_ASSERT_EQUAL(rc, 0);
+      CU_ASSERT_STRING_EQUAL(got, "id:0;a,b:3;x\ny:0;");
+    }
+  }
+  /* complete: the end of data ends the header. */
+  char got[256] = "";
+  CU_ASSERT_EQUAL(sy_csv_read_header("p,q", 3, 1, NULL, header_column, got,
+                                     &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(got, "p:0;q:0;");
+  /* no_header: c1, c2 */
+  got[0] = '\0';
+  o.no_header = 1;
+  o.types = NULL;
+  CU_ASSERT_EQUAL(sy_csv_read_header("1,x\n", 4, 0, &o, header_column, got,
+                                     &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(got, "c1:0;c2:0;");
+  o.no_header = 0;
+  /* The header's errors are sy_csv_read's. */
+  CU_ASSERT_EQUAL(sy_csv_read_header("a,,b\n", 5, 0, &o, header_column, got,
+                                     &err),
+                  SY_ESYNTAX);
+  CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:3: empty column name");
+  CU_ASSERT_EQUAL(sy_csv_read_header("\"a\n", 3, 1, &o, header_column, got,
+                                     &err),
+                  SY_ESYNTAX);
+  CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:1: unterminated quoted field");
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"basic_inference", test_csv_basic_inference},
@@ -559,6 +677,8 @@ int main(void) {
       {"empty_inputs", test_csv_empty_inputs},
       {"nulls", test_csv_nulls},
       {"inference_edges", test_csv_inference_edges},
+      {"bad_cell_in_numeric_column", test_csv_bad_cell_in_numeric_column},
+      {"read_header", test_csv_read_header},
       {"no_header_and_delimiter", test_csv_no_header_and_delimiter},
       {"blank_lines", test_csv_blank_lines},
       {"declared_types", test_csv_declared_types},

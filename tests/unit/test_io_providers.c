@@ -246,6 +246,77 @@ static void test_io_providers_feed_parse_error_names_file(void) {
   feed_csv_provider.destroy(self);
 }
 
+/* What describe reported, as "name:type;" pairs. */
+typedef struct described {
+  char text[4096];
+  size_t n;
+} described;
+
+static int on_column(void *ud, const char *name, sy_col_type type) {
+  described *d = ud;
+  size_t used = strlen(d->text);
+  snprintf(d->text + used, sizeof d->text - used, "%s:%d;", name, (int)type);
+  d->n++;
+  return 0;
+}
+
+/* Issue 10, item 17: describe reads only the header, so a file whose rows
+ * are malformed still describes, and reports declared types (0 for the
+ * inferred columns). */
+static void test_io_providers_feed_describe_reads_only_the_header(void) {
+  fx_tmpdir_reset();
+  put_file("t.csv", "\xEF\xBB\xBF"
+                    "a,b,\"c\nd\"\n1,2\n\"never closed\n");
+  const char *types[] = {"t.a:f64", "other.b:string", NULL};
+  void *self = feed_new(",", types);
+  CU_ASSERT_FATAL(self != NULL);
+  CU_ASSERT_FATAL(SY_FEED_HAS_DESCRIBE(feed_ops()));
+  described d = {"", 0};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "t", on_column, &d, &err), 0);
+  CU_ASSERT_STRING_EQUAL(d.text, "a:1;b:0;c\nd:0;");
+  /* read() does see the broken row. */
+  sy_value *v = NULL;
+  CU_ASSERT_EQUAL(feed_ops()->read(self, "t", &v, &err), SY_ESYNTAX);
+  /* A header wider than one 64 KiB read, and a body that is not CSV. */
+  FILE *f = fopen(fx_tmp_path("wide.csv"), "w");
+  CU_ASSERT_FATAL(f != NULL);
+  for (int c = 0; c < 9000; c++)
+    fprintf(f, "%scolumn_%05d", c ? "," : "", c);
+  fputs("\n1,\"x\"y\n", f);
+  fclose(f);
+  memset(&d, 0, sizeof d);
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "wide", on_column, &d, &err), 0);
+  CU_ASSERT_EQUAL(d.n, 9000);
+  /* The header's own mistakes are read's, with file:line:column. */
+  put_file("dup.csv", "a,b,a\n1,2,3\n");
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "dup", on_column, &d, &err),
+                  SY_ESYNTAX);
+  char want[600];
+  snprintf(want, sizeof want, "%s/dup.csv:1:5: duplicate column name 'a'",
+           fx_tmpdir);
+  CU_ASSERT_STRING_EQUAL(err.message, want);
+  /* A missing table lists the ones there are, as read does. */
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "nope", on_column, &d, &err),
+                  SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "tables: dup, t, wide"));
+  feed_csv_provider.destroy(self);
+  /* A declared column the header lacks. */
+  const char *typo[] = {"t.zz:i64", NULL};
+  self = feed_new(",", typo);
+  CU_ASSERT_FATAL(self != NULL);
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "t", on_column, &d, &err),
+                  SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "types: no column 'zz'"));
+  /* An empty file has no columns. */
+  put_file("empty.csv", "");
+  memset(&d, 0, sizeof d);
+  CU_ASSERT_EQUAL(feed_ops()->describe(self, "empty", on_column, &d, &err), 0);
+  CU_ASSERT_EQUAL(d.n, 0);
+  feed_csv_provider.destroy(self);
+}
+
 static void test_io_providers_feed_fingerprint(void) {
   fx_tmpdir_reset();
   put_file("t.csv", "a,b\n1,2\n");
@@ -563,6 +634,8 @@ int main(void) {
       {"feed_parse_error_names_file",
        test_io_providers_feed_parse_error_names_file},
       {"feed_fingerprint", test_io_providers_feed_fingerprint},
+      {"feed_describe_reads_only_the_header",
+       test_io_providers_feed_describe_reads_only_the_header},
       {"sink_csv_writes_file", test_io_providers_sink_csv_writes_file},
       {"sink_csv_missing_parent", test_io_providers_sink_csv_missing_parent},
       {"sink_csv_failed_write_is_atomic",

@@ -1,0 +1,321 @@
+/*
+ * flow_data.c - what `switchyard check` finds with the platform's help
+ * rather than from the flow file alone: the feed and sink instances the
+ * flow names, and, when the feed can describe its table (sy_feed_ops
+ * describe, ABI 1.3), the columns the flow relies on.
+ *
+ * Design notes:
+ *
+ * - It lives apart from flow.c so that flow.c keeps linking without the
+ *   config and catalog code (the fuzz target builds flow.c alone).
+ *
+ * - Instances are created and destroyed again, exactly as compile and run
+ *   create them, so an unknown name and a bad instance config give the
+ *   errors those commands would give, here with the flow's file:line. A
+ *   feed or sink create() only checks its config (none writes anything).
+ *
+ * - Columns are followed from the source through the actors whose output
+ *   columns are known from their input without running them: std.select
+ *   (the listed columns), std.drop (the others), std.head and std.scaler
+ *   (the same columns). Any other actor's output is unknown, and nothing
+ *   below it is checked, so the check never refuses a flow that would run.
+ *   Naming std actors in the core is deliberate: they are the platform's
+ *   own, and an actor op describing output columns would be a larger API
+ *   than this needs.
+ *
+ * - The label column only has to be in the table when an actor trains on
+ *   it (SY_ACTOR_SUPERVISED): applying a trained flow to new data without
+ *   labels is normal (the job then passes the whole table on).
+ */
+#include "flow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "switchyard/actor.h"
+#include "switchyard/config.h"
+#include "switchyard/io.h"
+#include "switchyard/platform.h"
+
+typedef struct colset {
+  const char **names; /* borrowed from the described table or the flow */
+  size_t n;
+  int known;
+} colset;
+
+typedef struct dchecker {
+  const sy_flow *flow;
+  sy__flow_report_fn report;
+  void *ud;
+  sy_error *err;
+  int rc;
+  /* The described table: names owned here. */
+  char **cols;
+  size_t n_cols, cap_cols;
+} dchecker;
+
+static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
+                                    int line, const char *fmt, ...) {
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sy_error e;
+  sy_error_set(&e, code, "%s:%d: %s", file, line, msg);
+  if (C->report)
+    C->report(C->ud, &e);
+  if (C->rc == 0) {
+    C->rc = code;
+    if (C->err)
+      *C->err = e;
+  }
+}
+
+static int add_column(void *ud, const char *name, sy_col_type type) {
+  dchecker *C = ud;
+  (void)type;
+  if (C->n_cols == C->cap_cols) {
+    size_t cap = C->cap_cols ? C->cap_cols * 2 : 16;
+    char **c = realloc(C->cols, cap * sizeof *c);
+    if (!c)
+      return SY_ENOMEM;
+    C->cols = c;
+    C->cap_cols = cap;
+  }
+  if (!(C->cols[C->n_cols] = strdup(name)))
+    return SY_ENOMEM;
+  C->n_cols++;
+  return 0;
+}
+
+static int in_set(const colset *s, const char *name) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->names[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+/* "a, b, c" into buf, cut with "..." when it does not fit. */
+static void list_names(const colset *s, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  if (s->n == 0) {
+    snprintf(buf, cap, "(none)");
+    return;
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    int k =
+        snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", s->names[i]);
+    if (k < 0 || (size_t)k >= cap - used) {
+      memcpy(buf + cap - 4, "...", 4);
+      return;
+    }
+    used += (size_t)k;
+  }
+}
+
+static const sy_flow_param *param_of(const sy_flow_node *n, const char *key) {
+  for (size_t i = 0; i < n->n_params; i++)
+    if (strcmp(n->params[i].key, key) == 0)
+      return &n->params[i];
+  return NULL;
+}
+
+/* std.select / std.drop: every listed column must be in `in`; fills out
+ * (names borrowed from in) with what the actor passes on. */
+static int check_listed(dchecker *C, const sy_flow_node *n, const colset *in,
+                        int select, colset *out, const char *label) {
+  const sy_flow_param *p = param_of(n, "columns");
+  out->known = 0;
+  if (!p)
+    return 0; /* a missing required parameter was reported already */
+  out->names = malloc((in->n ? in->n : 1) * sizeof *out->names);
+  if (!out->names)
+    return SY_ENOMEM;
+  out->n = 0;
+  /* Canonical list text: items joined by ',' (items hold no comma). */
+  const char *s = p->text;
+  while (*s) {
+    size_t len = strcspn(s, ",");
+    char name[SY_VALUE_MAX_NAME + 1];
+    snprintf(name, sizeof name, "%.*s", (int)len, s);
+    s += len + (s[len] == ',');
+    if (in_set(in, name))
+      continue;
+    char avail[512];
+    list_names(in, avail, sizeof avail);
+    if (label && strcmp(name, label) == 0)
+      problem(C, SY_EINVAL, p->file, p->line,
+              "node '%s' (%s): column '%s' is the label, which the source "
+              "keeps apart from the features (available: %s)",
+              n->id, n->actor, name, avail);
+    else
+      problem(C, SY_EINVAL, p->file, p->line,
+              "node '%s' (%s): unknown column '%s' (available: %s)", n->id,
+              n->actor, name, avail);
+  }
+  for (size_t i = 0; i < in->n; i++) {
+    /* Whether in->names[i] is listed. */
+    int listed = 0;
+    for (const char *q = p->text; *q && !listed;) {
+      size_t len = strcspn(q, ",");
+      listed = strlen(in->names[i]) == len && memcmp(q, in->names[i], len) == 0;
+      q += len + (q[len] == ',');
+    }
+    if (listed == select)
+      out->names[out->n++] = in->names[i];
+  }
+  /* select keeps the listed order, which only matters for the message
+   * lists further down; the set is what is checked. */
+  out->known = 1;
+  return 0;
+}
+
+/* Follows the columns from the source down the actors whose output
+ * columns are known (see the top of this file). */
+static int follow_columns(dchecker *C, const colset *features,
+                          const char *label) {
+  const sy_flow *flow = C->flow;
+  colset *sets = calloc(flow->n_nodes ? flow->n_nodes : 1, sizeof *sets);
+  int rc = 0;
+  if (!sets)
+    return SY_ENOMEM;
+  for (size_t k = 0; flow->order && k < flow->n_nodes && rc == 0; k++) {
+    uint32_t i = flow->order[k];
+    const sy_flow_node *n = &flow->nodes[i];
+    if (!n->provider || n->n_inputs != 1 || n->inputs[0].output != 0)
+      continue;
+    const colset *in = NULL;
+    int32_t t = n->inputs[0].target;
+    if (t == -1)
+      in = features;
+    else if (t >= 0 && (size_t)t < flow->n_nodes && sets[t].known)
+      in = &sets[t];
+    if (!in)
+      continue;
+    if (strcmp(n->actor, "std.select") == 0)
+      rc = check_listed(C, n, in, 1, &sets[i], label);
+    else if (strcmp(n->actor, "std.drop") == 0)
+      rc = check_listed(C, n, in, 0, &sets[i], label);
+    else if (strcmp(n->actor, "std.head") == 0 ||
+             strcmp(n->actor, "std.scaler") == 0) {
+      sets[i].names = malloc((in->n ? in->n : 1) * sizeof *sets[i].names);
+      if (!sets[i].names) {
+        rc = SY_ENOMEM;
+        break;
+      }
+      memcpy(sets[i].names, in->names, in->n * sizeof *in->names);
+      sets[i].n = in->n;
+      sets[i].known = 1;
+    }
+  }
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    free(sets[i].names);
+  free(sets);
+  return rc;
+}
+
+static const char *platform_default(sy_platform *p, const char *key,
+                                    const char *fallback) {
+  const char *v = sy_config_get(sy_platform_config(p), "PLATFORM", key, NULL);
+  return v && *v ? v : fallback;
+}
+
+/* The node that trains on the label, or NULL. */
+static const sy_flow_node *supervised(const sy_flow *flow) {
+  for (size_t i = 0; i < flow->n_nodes; i++) {
+    const sy_provider *p = flow->nodes[i].provider;
+    if (p && p->kind == SY_KIND_ACTOR &&
+        (((const sy_actor_ops *)p->ops)->flags & SY_ACTOR_SUPERVISED))
+      return &flow->nodes[i];
+  }
+  return NULL;
+}
+
+static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
+  const sy_flow *flow = C->flow;
+  const sy_feed_ops *ops = sy_instance_provider(feed)->ops;
+  if (!flow->source.table || !SY_FEED_HAS_DESCRIBE(ops))
+    return 0;
+  sy_error e;
+  sy_error_clear(&e);
+  int rc = ops->describe(sy_instance_self(feed), flow->source.table, add_column,
+                         C, &e);
+  if (rc == SY_ENOMEM)
+    return rc;
+  if (rc < 0) {
+    problem(C, rc, flow->source.file, flow->source.line,
+            "source: feed '%s', table '%s': %s", feed_name, flow->source.table,
+            e.message);
+    return 0;
+  }
+  colset table = {(const char **)C->cols, C->n_cols, 1};
+  const char *label = flow->source.label;
+  const sy_flow_node *trains = label ? supervised(flow) : NULL;
+  if (label && trains && !in_set(&table, label)) {
+    char avail[512];
+    list_names(&table, avail, sizeof avail);
+    problem(C, SY_EINVAL, flow->source.file, flow->source.line,
+            "source.label: table '%s' of feed '%s' has no column '%s' "
+            "(columns: %s); node '%s' (%s) trains on it",
+            flow->source.table, feed_name, label, avail, trains->id,
+            trains->actor);
+  }
+  /* The features: the table less its label column. */
+  colset features = {malloc((table.n ? table.n : 1) * sizeof(char *)), 0, 1};
+  if (!features.names)
+    return SY_ENOMEM;
+  for (size_t i = 0; i < table.n; i++)
+    if (!label || strcmp(table.names[i], label) != 0)
+      features.names[features.n++] = table.names[i];
+  rc = follow_columns(C, &features, label);
+  free(features.names);
+  return rc;
+}
+
+int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
+                            sy__flow_report_fn report, void *ud,
+                            sy_error *err) {
+  dchecker C = {flow, report, ud, err, 0, NULL, 0, 0};
+  int rc = 0;
+  if (!flow || !p)
+    return sy_error_set(err, SY_EINVAL, "sy__flow_check_platform: no flow");
+  const sy_config *cfg = sy_platform_config(p);
+  const sy_catalog *cat = sy_platform_catalog(p);
+  sy_error e;
+  if (flow->source.file) {
+    const char *feed = flow->source.feed ? flow->source.feed
+                                         : platform_default(p, "feed", "data");
+    sy_instance *inst = NULL;
+    sy_error_clear(&e);
+    rc = sy_instance_create(cfg, cat, SY_KIND_FEED, feed, &inst, &e);
+    if (rc == 0) {
+      rc = check_table(&C, inst, feed);
+      sy_instance_destroy(inst);
+    } else if (rc != SY_ENOMEM) {
+      problem(&C, rc, flow->source.file, flow->source.line, "source.feed: %s",
+              e.message);
+      rc = 0;
+    }
+  }
+  if (rc == 0 && flow->sink.instance) {
+    sy_instance *inst = NULL;
+    sy_error_clear(&e);
+    rc = sy_instance_create(cfg, cat, SY_KIND_SINK, flow->sink.instance, &inst,
+                            &e);
+    sy_instance_destroy(inst);
+    if (rc != 0 && rc != SY_ENOMEM) {
+      problem(&C, rc, flow->file, flow->sink.line, "sink: %s", e.message);
+      rc = 0;
+    }
+  }
+  for (size_t i = 0; i < C.n_cols; i++)
+    free(C.cols[i]);
+  free(C.cols);
+  if (rc == SY_ENOMEM)
+    return sy_error_set(err, rc, "%s: out of memory", flow->file);
+  return C.rc;
+}
