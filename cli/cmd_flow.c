@@ -234,9 +234,9 @@ static long launcher_rank(void) {
  * cache mode, the run log, the trace and (progress) the progress line. On
  * failure *job is NULL. */
 static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
-                    const char *state_file, int progress, sy_job **job,
-                    sy_error *err) {
-  sy_job_options jopts = {sizeof jopts, state_file, a->cache};
+                    const char *state_file, int progress, FILE *notes,
+                    sy_job **job, sy_error *err) {
+  sy_job_options jopts = {sizeof jopts, state_file, a->cache, notes};
   int rc = sy_job_new(p, prog, &jopts, job, err);
   if (rc == 0 && a->log)
     rc = sy_job_log_to(*job, a->log, err);
@@ -303,7 +303,8 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     return status_before_run(rc);
   }
   rc = bind_job(p, prog, &a, mode == SY_MODE_TRAIN ? a.state : NULL,
-                ctx->verbosity >= 0 && isatty(STDERR_FILENO), &job, &err);
+                ctx->verbosity >= 0 && isatty(STDERR_FILENO),
+                ctx->verbosity > 0 ? stderr : NULL, &job, &err);
   int status = CLI_OK;
   if (rc == 0 && a.explain) {
     rc = sy_job_explain(job, stdout);
@@ -418,7 +419,8 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
     status = CLI_USAGE;
     goto done;
   }
-  if ((rc = bind_job(p, prog, &a, a.state, 0, &job, &err)) != 0) {
+  if ((rc = bind_job(p, prog, &a, a.state, 0,
+                     ctx->verbosity > 0 ? stderr : NULL, &job, &err)) != 0) {
     cli_error(&err);
     status = status_before_run(rc);
     goto done;

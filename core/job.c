@@ -26,11 +26,17 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+/* Whether the caller's sy_job_options (which grows at its end) has
+ * member m. */
+#define SY_JOB_OPT_HAS(o, m)                                                   \
+  ((o)->size >= offsetof(sy_job_options, m) + sizeof((o)->m))
 
 /* ---- introspection -------------------------------------------------- */
 
@@ -411,6 +417,12 @@ static int cache_lookup(sy_job *job, size_t s, sy_value **out) {
   sy__hex(in->key, 16, hex);
   int rc = ops->get(sy_instance_self(job->storage), hex, out,
                     in->n_outputs, &e);
+  /* A note (code 0: a damaged entry, one that records another key) or a
+   * failed read: either way a miss, said at -v. */
+  if (e.message[0] && job->notes)
+    fprintf(job->notes, "switchyard: step %zu (%s): %s%s\n", s,
+            sy__instr_text(job->prog, (uint32_t)s), e.message,
+            rc ? "; a miss" : "");
   int hit = rc == 0;
   for (uint32_t k = 0; k < in->n_outputs; k++)
     hit &= out[k] != NULL;
@@ -786,7 +798,7 @@ static int load_states(sy_job *job, sy_error *err) {
 static int bind_storage(sy_job *job, const sy_job_options *opts,
                         sy_error *err) {
   const sy_config *cfg = sy_platform_config(job->platform);
-  const char *mode = opts && opts->size >= sizeof(sy_job_options) && opts->cache
+  const char *mode = opts && SY_JOB_OPT_HAS(opts, cache) && opts->cache
                          ? opts->cache
                          : sy_config_get(cfg, "PLATFORM", "cache", NULL);
   if (!mode || !*mode)
@@ -985,6 +997,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   if (opts && opts->state_file &&
       !(job->state_file = strdup(opts->state_file)))
     goto oom;
+  if (opts && SY_JOB_OPT_HAS(opts, notes))
+    job->notes = opts->notes;
   if (bind_io && (rc = bind_storage(job, opts, err)) != 0)
     goto fail;
   *out = job;

@@ -7,22 +7,32 @@
  * a file outside the folder) and k0k1 its first two digits. 256
  * sub-folders keep directories small for big caches.
  *
- * Entry file, format version 1. Integers little-endian, written byte by
+ * Entry file, format version 2. Integers little-endian, written byte by
  * byte:
  *
  *   offset    size  field
  *   0         4     magic "SYCE"
- *   4         4     format version, 1
+ *   4         4     format version, 2
  *   8         4     number of outputs N (1..STORAGE_FILE_MAX_OUTPUTS)
  *   12        4     label length L (0..STORAGE_FILE_MAX_LABEL)
- *   16        L     label text (as given to put, informational)
- *   16+L      8*N   each output's encoded length
- *   16+L+8N   ...   each output's sy_value_encode() bytes, in order
+ *   16        32    the entry's own key (32 lowercase hex digits)
+ *   48        L     label text (as given to put, informational)
+ *   48+L      8*N   each output's encoded length
+ *   48+L+8N   ...   each output's sy_value_encode() bytes, in order
  *   end-8     8     XXH3-64 of every byte before it
  *
  * The lengths must add up to the file size exactly; together with the
  * checksum (and sy_value_encode's own) that makes a truncated, extended or
  * bit-flipped file detectable before any of it is trusted.
+ *
+ * Own key. A whole, well-formed entry can still be the wrong one: a file
+ * copied or renamed over another name (by hand, a sync tool, a restore)
+ * passes every check above. So the header records the key the entry was
+ * put under, inside the checksum, and get() serves an entry only when
+ * that key is the one asked for; any other is a miss, removed like a
+ * damaged one, with a note that says which key it held. Version 1 entries
+ * (no key) are misses too, never errors: the step runs again and put()
+ * rewrites the entry in the current format.
  *
  * Publication. put() writes the whole entry to a temporary file in the
  * same sub-folder ("<sub>/.tmp.<key>.<pid>.<random>", made with O_EXCL),
@@ -234,6 +244,7 @@ static int writev_all(int fd, struct iovec *iov, int cnt) {
 typedef struct header {
   uint32_t outputs;
   uint32_t label_len;
+  const uint8_t *key;   /* KEY_LEN bytes inside the buffer, not checked */
   const uint8_t *label; /* inside the buffer parsed */
   const uint8_t *lens;  /* N little-endian u64, inside the buffer */
   uint64_t size;        /* header size: 16 + L + 8N */
@@ -241,7 +252,8 @@ typedef struct header {
 
 /* Parses and checks the header at p[0..avail) of an entry file of
  * file_size bytes: magic, version, bounds, and that the output lengths add
- * up to the file size exactly. Returns NULL or what is wrong. */
+ * up to the file size exactly. Returns NULL or what is wrong. The key it
+ * records is left to the caller to compare. */
 static const char *parse_header(const uint8_t *p, size_t avail,
                                 uint64_t file_size, header *h) {
   if (file_size < STORAGE_FILE_FIXED + STORAGE_FILE_CHECKSUM ||
@@ -249,6 +261,8 @@ static const char *parse_header(const uint8_t *p, size_t avail,
     return "truncated header";
   if (memcmp(p, STORAGE_FILE_MAGIC, 4) != 0)
     return "bad magic";
+  if (get_u32(p + 4) == 1)
+    return "format version 1, which records no key";
   if (get_u32(p + 4) != STORAGE_FILE_VERSION)
     return "unknown format version";
   h->outputs = get_u32(p + 8);
@@ -260,6 +274,7 @@ static const char *parse_header(const uint8_t *p, size_t avail,
   h->size = STORAGE_FILE_FIXED + (uint64_t)h->label_len + 8u * h->outputs;
   if (h->size + STORAGE_FILE_CHECKSUM > file_size || h->size > avail)
     return "truncated header";
+  h->key = p + 16;
   h->label = p + STORAGE_FILE_FIXED;
   h->lens = h->label + h->label_len;
   /* Each length is checked against what remains before it is added, so
@@ -324,22 +339,37 @@ static void sf_destroy(void *self) {
 /* ---- get --------------------------------------------------------------- */
 
 /* Removes a damaged entry, unless a writer has renamed a new file over the
- * name since `st` was taken from the damaged one. Fills the note. */
+ * name since `st` was taken from the damaged one. Fills the note. With
+ * `mismatch`, why is the other key the entry records. */
 static void drop_damaged(const char *path, const struct stat *st,
-                         const char *key, const char *why, sy_error *err) {
+                         const char *key, const char *why, int mismatch,
+                         sy_error *err) {
   struct stat now;
+  const char *failed = NULL;
   if (stat(path, &now) == 0 && now.st_dev == st->st_dev &&
-      now.st_ino == st->st_ino && unlink(path) != 0 && errno != ENOENT) {
-    int e = errno;
+      now.st_ino == st->st_ino && unlink(path) != 0 && errno != ENOENT)
+    failed = strerror(errno);
+  if (mismatch && failed)
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s records another key (%s): a "
+                 "file copied or renamed over it; not used, and it could "
+                 "not be removed: %s",
+                 key, why, failed);
+  else if (mismatch)
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s records another key (%s): a "
+                 "file copied or renamed over it; not used, and removed",
+                 key, why);
+  else if (failed)
     sy_error_set(err, 0,
                  "storage.file: cache entry %s was damaged (%s) and could "
                  "not be removed: %s",
-                 key, why, strerror(e));
-    return;
-  }
-  sy_error_set(err, 0,
-               "storage.file: cache entry %s was damaged and was removed (%s)",
-               key, why);
+                 key, why, failed);
+  else
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s was damaged and was removed "
+                 "(%s)",
+                 key, why);
 }
 
 static int sf_get(void *self, const char *key, sy_value **out, size_t n,
@@ -348,6 +378,7 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
   char path[PATH_MAX];
   uint8_t *buf = NULL;
   const char *why = NULL;
+  char other[KEY_LEN + 1]; /* the key a mismatched entry records */
   struct stat st;
   header h;
   int fd = -1, rc = 0;
@@ -422,6 +453,17 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
   }
   if ((why = parse_header(buf, (size_t)size, size, &h)) != NULL)
     goto damaged;
+  if (memcmp(h.key, key, KEY_LEN) != 0) {
+    /* Whole and well-formed, but put under another key: a file copied or
+     * renamed over this name. Never served. */
+    memcpy(other, h.key, KEY_LEN);
+    other[KEY_LEN] = '\0';
+    for (int i = 0; i < KEY_LEN; i++)
+      if (hexval(other[i]) < 0)
+        other[i] = '?';
+    why = other;
+    goto damaged;
+  }
   if (h.outputs != n) {
     why = "holds another number of outputs";
     goto damaged;
@@ -449,7 +491,7 @@ damaged:
     sy_value_unref(out[i]);
     out[i] = NULL;
   }
-  drop_damaged(path, &st, key, why, err);
+  drop_damaged(path, &st, key, why, why == other, err);
 done:
   if (rc != 0) {
     for (size_t i = 0; i < n; i++) {
@@ -580,6 +622,7 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
   put_u32(head + 4, STORAGE_FILE_VERSION);
   put_u32(head + 8, (uint32_t)n);
   put_u32(head + 12, (uint32_t)label_len);
+  memcpy(head + 16, key, KEY_LEN);
   if (label_len)
     memcpy(head + STORAGE_FILE_FIXED, label, label_len);
   for (size_t i = 0; i < n; i++)
@@ -674,7 +717,12 @@ static int read_entry(int dfd, const char *name, uint8_t *buf, char *label,
   close(fd);
   e->bytes = size;
   e->mtime = (int64_t)st.st_mtime;
-  if (got >= 0 && parse_header(buf, (size_t)got, size, &h) == NULL) {
+  const char *bad = got < 0 ? "" : parse_header(buf, (size_t)got, size, &h);
+  if (!bad && memcmp(h.key, name, KEY_LEN) != 0) {
+    /* get() would refuse it: another key's entry under this name. */
+    e->label = "(records another key)";
+    e->outputs = 0;
+  } else if (!bad) {
     memcpy(label, h.label, h.label_len);
     label[h.label_len] = '\0';
     e->label = label;
