@@ -47,8 +47,13 @@
  * Leftover temporary files are removed opportunistically: the first put
  * into a sub-folder (per instance, then at most once an hour) sweeps that
  * sub-folder for ".tmp." files older than an hour. A fresh one may belong
- * to a writer still running, so it is left alone. get() and put()
- * otherwise never scan a directory: get is one open, fstat and read.
+ * to a writer still running, so it is left alone; so is one whose writer
+ * (the pid in its name) is still running on this machine, however old.
+ * get() and put() otherwise never scan a directory: get is one open,
+ * fstat and read. temporaries() lists them all and sweep() removes them
+ * under the same rule with the caller's grace period: what `cache list
+ * -v` and `cache gc` use, so that what a killed writer left is collected
+ * even in sub-folders that no put visits again.
  *
  * Damage. get() treats anything it cannot fully verify as a miss: the
  * file is removed (only if the name still refers to the file that was
@@ -65,6 +70,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -507,8 +513,58 @@ done:
 
 /* ---- put --------------------------------------------------------------- */
 
-/* Removes the sub-folder's temporary files older than STORAGE_FILE_TMP_AGE:
- * left by writers that crashed. Best effort; errors are ignored. */
+/* ---- temporary files -------------------------------------------------- */
+
+/* A temporary file's name, ".tmp.<key>.<pid>.<16 hex digits>", taken
+ * apart: the key it was to become and its writer's pid. Returns 0, or -1
+ * for a name put() does not make (then key is "" and pid 0). */
+static int temp_parse(const char *name, char key[KEY_LEN + 1], long *pid) {
+  size_t pre = strlen(STORAGE_FILE_TMP_PREFIX);
+  key[0] = '\0';
+  *pid = 0;
+  if (strncmp(name, STORAGE_FILE_TMP_PREFIX, pre) != 0)
+    return -1;
+  const char *k = name + pre;
+  for (int i = 0; i < KEY_LEN; i++)
+    if (hexval(k[i]) < 0)
+      return -1;
+  if (k[KEY_LEN] != '.')
+    return -1;
+  char *end;
+  errno = 0;
+  long p = strtol(k + KEY_LEN + 1, &end, 10);
+  if (errno || p <= 0 || *end != '.')
+    return -1;
+  memcpy(key, k, KEY_LEN);
+  key[KEY_LEN] = '\0';
+  *pid = p;
+  return 0;
+}
+
+/* Whether process pid runs on this machine (in this pid namespace). A pid
+ * reused by another program looks running too: that only keeps a file
+ * longer. */
+static int writer_running(long pid) {
+  if (pid <= 0 || (pid_t)pid != pid)
+    return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Whether a temporary file may be removed: older than grace_s seconds and
+ * not written by a process still running here. */
+static int temp_stale(const char *name, const struct stat *st, time_t now,
+                      int64_t grace_s) {
+  char key[KEY_LEN + 1];
+  long pid;
+  if (!S_ISREG(st->st_mode) || (int64_t)(now - st->st_mtime) <= grace_s)
+    return 0;
+  temp_parse(name, key, &pid);
+  return !writer_running(pid);
+}
+
+/* Removes the sub-folder's temporary files older than STORAGE_FILE_TMP_AGE
+ * whose writer is gone: left by writers that crashed. Best effort; errors
+ * are ignored. */
 static void sweep(const char *dir) {
   DIR *d = opendir(dir);
   struct dirent *de;
@@ -521,7 +577,7 @@ static void sweep(const char *dir) {
                 strlen(STORAGE_FILE_TMP_PREFIX)) != 0)
       continue;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode) && now - st.st_mtime > STORAGE_FILE_TMP_AGE)
+        temp_stale(de->d_name, &st, now, STORAGE_FILE_TMP_AGE))
       unlinkat(dirfd(d), de->d_name, 0);
   }
   closedir(d);
@@ -812,10 +868,88 @@ static int sf_remove(void *self, const char *key, sy_error *err) {
   return 0;
 }
 
+/* Walks every temporary file of the cache: for temporaries() (remove_s <
+ * 0: visit all) and sweep() (visit those removed, being stale under
+ * remove_s). */
+static int walk_temps(storage_file *s, int64_t remove_s,
+                      sy_storage_visit_fn fn, void *ud, sy_error *err) {
+  DIR *top = NULL, *sub = NULL;
+  struct dirent *de;
+  int rc = 0;
+  time_t now = time(NULL);
+  if (!(top = opendir(s->root))) {
+    int e = errno;
+    if (e != ENOENT)
+      rc = sy_error_set(err, sy_code_from_errno(e), "storage.file: '%s': %s",
+                        s->root, strerror(e));
+    return rc;
+  }
+  while (rc == 0 && (de = readdir(top)) != NULL) {
+    const char *dn = de->d_name;
+    if (hexval(dn[0]) < 0 || hexval(dn[1]) < 0 || dn[2] != '\0')
+      continue;
+    int sfd = openat(dirfd(top), dn, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+      continue;
+    if (!(sub = fdopendir(sfd))) {
+      close(sfd);
+      continue;
+    }
+    struct dirent *fe;
+    while (rc == 0 && (fe = readdir(sub)) != NULL) {
+      struct stat st;
+      if (strncmp(fe->d_name, STORAGE_FILE_TMP_PREFIX,
+                  strlen(STORAGE_FILE_TMP_PREFIX)) != 0 ||
+          fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        continue;
+      char name[NAME_MAX + 4], label[160], key[KEY_LEN + 1];
+      long pid;
+      snprintf(name, sizeof name, "%.2s/%s", dn, fe->d_name);
+      if (remove_s >= 0) {
+        if (!temp_stale(fe->d_name, &st, now, remove_s) ||
+            unlinkat(dirfd(sub), fe->d_name, 0) != 0)
+          continue;
+      }
+      if (temp_parse(fe->d_name, key, &pid) == 0)
+        snprintf(label, sizeof label,
+                 "unfinished write of %.12s..., writer pid %ld %s", key, pid,
+                 writer_running(pid) && remove_s < 0 ? "running here"
+                                                     : "not running here");
+      else
+        snprintf(label, sizeof label, "unfinished write, writer unknown");
+      sy_storage_entry e = {sizeof e, name, label, (uint64_t)st.st_size,
+                            (int64_t)st.st_mtime, 0};
+      if (fn)
+        rc = fn(ud, &e);
+    }
+    closedir(sub);
+    sub = NULL;
+  }
+  closedir(top);
+  return rc;
+}
+
+static int sf_temporaries(void *self, sy_storage_visit_fn fn, void *ud,
+                          sy_error *err) {
+  if (!fn)
+    return sy_error_set(err, SY_EINVAL,
+                        "storage.file: temporaries: no visitor");
+  return walk_temps(self, -1, fn, ud, err);
+}
+
+static int sf_sweep(void *self, int64_t grace_s, sy_storage_visit_fn fn,
+                    void *ud, sy_error *err) {
+  if (grace_s < 0)
+    return sy_error_set(err, SY_EINVAL,
+                        "storage.file: sweep: negative grace period");
+  return walk_temps(self, grace_s, fn, ud, err);
+}
+
 /* ---- descriptor -------------------------------------------------------- */
 
 static const sy_storage_ops sf_ops = {
-    sizeof(sy_storage_ops), sf_get, sf_put, sf_list, sf_remove,
+    sizeof(sy_storage_ops), sf_get,         sf_put, sf_list,
+    sf_remove,              sf_temporaries, sf_sweep,
 };
 
 static const sy_option sf_options[] = {

@@ -42,5 +42,50 @@ cp "$cache/${scaled:0:2}/$scaled" "$cache/${model:0:2}/$model"
 same cold.csv quiet.csv "run over a copied entry without -v"
 grep -q "another key" quiet.err && bad "a note without -v: $(cat quiet.err)" || ok
 
+# ---- temporary files of killed writers ------------------------------------
+# Named as put() names them: .tmp.<key>.<pid>.<16 hex digits>. Pid
+# 999999999 is above any pid_max, so that writer is surely gone; $$ (this
+# script) is a writer still running.
+sub=$cache/${model:0:2}
+stale1=$sub/.tmp.$model.999999999.00000000000000a1
+stale2=$cache/${scaled:0:2}/.tmp.$scaled.999999999.00000000000000a2
+fresh=$sub/.tmp.$model.999999999.00000000000000b1
+live=$sub/.tmp.$model.$$.00000000000000c1
+head -c 100000 /dev/zero > "$stale1"
+head -c 5000 /dev/zero > "$stale2"
+echo partial > "$fresh"
+echo partial > "$live"
+touch -d '3 hours ago' "$stale1" "$stale2" "$live"
+touch -d '10 minutes ago' "$fresh"
+# list: entries only on stdout; a count on stderr; every file at -v.
+"$sy" cache list > list.out 2> list.err
+grep -q '\.tmp\.' list.out && bad "cache list shows temporaries without -v: $(cat list.out)" || ok
+grep -q '4 temporary files .* of unfinished writes' list.err && ok ||
+  bad "cache list does not count the temporaries: $(cat list.err)"
+"$sy" -v cache list > listv.out 2>&1
+for f in "$stale1" "$stale2" "$fresh" "$live"; do
+  grep -qF "${f#"$cache"/}" listv.out && ok || bad "cache list -v lacks $f: $(cat listv.out)"
+done
+grep -qE "\.$$\.00000000000000c1 .*writer pid $$ running here" listv.out && ok ||
+  bad "cache list -v does not say the live writer runs: $(cat listv.out)"
+# gc: the stale ones of dead writers go, fresh and live ones stay, and so
+# does every entry.
+entries_before=$("$sy" cache list 2>/dev/null | wc -l)
+expect 0 "removed 0 entries .* and 2 temporary files \(102\.5 KiB\)" -- "$sy" cache gc
+[ ! -e "$stale1" ] && [ ! -e "$stale2" ] && ok || bad "gc left a stale temporary"
+[ -e "$fresh" ] && ok || bad "gc removed a temporary younger than its grace period"
+[ -e "$live" ] && ok || bad "gc removed the temporary of a running writer"
+[ "$("$sy" cache list 2>/dev/null | wc -l)" -eq "$entries_before" ] && ok || bad "gc removed entries"
+# --grace: a shorter one takes the 10-minute-old file too, never the live one.
+expect 0 "and 0 temporary files" -- "$sy" cache gc --grace 1h
+expect 0 "and 1 temporary files" -- "$sy" cache gc --grace 5m
+[ ! -e "$fresh" ] && [ -e "$live" ] && ok || bad "gc --grace 5m: wrong files removed"
+expect 2 "--grace: expected a duration" -- "$sy" cache gc --grace soon
+expect 2 "usage" -- "$sy" cache list --grace 1h
+rm -f "$live"
+"$sy" cache list > list.out 2> list.err
+[ ! -s list.err ] && ok || bad "cache list still reports temporaries: $(cat list.err)"
+"$sy" -q run "$iris" > after.csv && same cold.csv after.csv "run after gc" || bad "run after gc"
+
 echo "cache-trust.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -205,10 +205,11 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_compile_options, size, 0);
   ASSERT_OFFSET(sy_compile_options, state_file, 8);
 
-  ASSERT_SIZE(sy_job_options, 24);
+  ASSERT_SIZE(sy_job_options, 32);
   ASSERT_OFFSET(sy_job_options, size, 0);
   ASSERT_OFFSET(sy_job_options, state_file, 8);
   ASSERT_OFFSET(sy_job_options, cache, 16);
+  ASSERT_OFFSET(sy_job_options, notes, 24); /* since 1.3 */
 
   ASSERT_SIZE(sy_target_options, 24);
   ASSERT_OFFSET(sy_target_options, size, 0);
@@ -226,11 +227,17 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_event, attempt, 36);
   ASSERT_OFFSET(sy_event, message, 40);
 
-  ASSERT_SIZE(sy_storage_ops, 40);
+  ASSERT_SIZE(sy_storage_ops, 56);
   ASSERT_OFFSET(sy_storage_ops, get, 8);
   ASSERT_OFFSET(sy_storage_ops, put, 16);
   ASSERT_OFFSET(sy_storage_ops, list, 24);
   ASSERT_OFFSET(sy_storage_ops, remove, 32);
+  /* since 1.3 */
+  ASSERT_OFFSET(sy_storage_ops, temporaries, 40);
+  ASSERT_OFFSET(sy_storage_ops, sweep, 48);
+  /* A 1.0 storage (no temporaries, sweep) still loads. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_STORAGE),
+                  offsetof(sy_storage_ops, temporaries));
   ASSERT_SIZE(sy_storage_entry, 48);
   ASSERT_OFFSET(sy_storage_entry, key, 8);
   ASSERT_OFFSET(sy_storage_entry, label, 16);
@@ -249,7 +256,6 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_registry_entry, release, 16);
   ASSERT_OFFSET(sy_registry_entry, generation, 24);
   ASSERT_OFFSET(sy_registry_entry, mtime, 32);
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_STORAGE), sizeof(sy_storage_ops));
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_REGISTRY), sizeof(sy_registry_ops));
 
   ASSERT_SIZE(sy_csv_options, 32);
@@ -294,7 +300,9 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 2); /* 1.2: prepare_row, sy_row_call */
+  /* 1.2: prepare_row, sy_row_call; 1.3: storage temporaries/sweep,
+   * sy_job_options.notes, sy_job_skip_run_check */
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");

@@ -476,7 +476,7 @@ static void test_storage_file_wrong_n_is_a_miss(void) {
 typedef struct seen {
   int count;
   int stop_after;
-  char keys[16][33];
+  char keys[16][300]; /* a key, or a temporary file's name */
   char labels[16][1100];
   uint64_t bytes[16];
   int64_t mtime[16];
@@ -487,7 +487,7 @@ static int collect(void *ud, const sy_storage_entry *e) {
   seen *s = ud;
   CU_ASSERT_EQUAL(e->size, sizeof *e);
   if (s->count < 16) {
-    snprintf(s->keys[s->count], 33, "%s", e->key);
+    snprintf(s->keys[s->count], sizeof s->keys[0], "%s", e->key);
     snprintf(s->labels[s->count], sizeof s->labels[0], "%s", e->label);
     s->bytes[s->count] = e->bytes;
     s->mtime[s->count] = e->mtime;
@@ -802,7 +802,8 @@ static void test_storage_file_old_temp_files_are_swept(void) {
   make_key(13, key);
   snprintf(sub, sizeof sub, "%s/%.2s", fx_tmpdir, key);
   CU_ASSERT_FATAL(mkdir(sub, 0755) == 0);
-  snprintf(old, sizeof old, "%s/.tmp.%s.1.0", sub, key);
+  /* pid 999999999: above any pid_max, so its writer is surely gone. */
+  snprintf(old, sizeof old, "%s/.tmp.%s.999999999.0", sub, key);
   snprintf(fresh, sizeof fresh, "%s/.tmp.%s.2.0", sub, key);
   CU_ASSERT_FATAL(write_file(old, "old", 3) == 0);
   CU_ASSERT_FATAL(write_file(fresh, "fresh", 5) == 0);
@@ -817,6 +818,79 @@ static void test_storage_file_old_temp_files_are_swept(void) {
   CU_ASSERT_FALSE(file_exists(old));
   CU_ASSERT_TRUE(file_exists(fresh)); /* may belong to a live writer */
   expect_hit(c, key, v, 1);
+  unref_all(v, 1);
+  close_cache(c);
+}
+
+/* temporaries() shows every unfinished write; sweep() removes those older
+ * than the grace period whose writer is gone, and nothing else: not a
+ * fresh one, not an old one whose writer still runs here, not an entry. */
+static void test_storage_file_temporaries_and_sweep(void) {
+  fx_tmpdir_reset();
+  void *c = open_cache(NULL);
+  char key[33], dead_old[600], live_old[600], dead_new[600], stray[600];
+  char entry[512];
+  make_key(31, key);
+  sy_value *v[1] = {bytes_of("v", NULL)};
+  put_ok(c, key, v, 1, "kept");
+  entry_file(key, entry, sizeof entry);
+  /* No temporaries after a whole put. */
+  seen none = {0};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(none.count, 0);
+  snprintf(dead_old, sizeof dead_old, "%s/%.2s/.tmp.%s.999999999.00000000000000aa",
+           fx_tmpdir, key, key);
+  snprintf(live_old, sizeof live_old, "%s/%.2s/.tmp.%s.%ld.00000000000000bb",
+           fx_tmpdir, key, key, (long)getpid());
+  snprintf(dead_new, sizeof dead_new, "%s/%.2s/.tmp.%s.999999998.00000000000000cc",
+           fx_tmpdir, key, key);
+  snprintf(stray, sizeof stray, "%s/%.2s/notes.txt", fx_tmpdir, key);
+  CU_ASSERT_FATAL(write_file(dead_old, "dead", 4) == 0);
+  CU_ASSERT_FATAL(write_file(live_old, "live", 4) == 0);
+  CU_ASSERT_FATAL(write_file(dead_new, "new", 3) == 0);
+  CU_ASSERT_FATAL(write_file(stray, "stray", 5) == 0);
+  struct timespec t[2];
+  clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= 7200;
+  t[1] = t[0];
+  CU_ASSERT_FATAL(utimensat(AT_FDCWD, dead_old, t, 0) == 0);
+  CU_ASSERT_FATAL(utimensat(AT_FDCWD, live_old, t, 0) == 0);
+
+  seen all = {0};
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &all, &err), 0);
+  CU_ASSERT_EQUAL(all.count, 3);
+  for (int i = 0; i < all.count && i < 16; i++) {
+    CU_ASSERT_PTR_NOT_NULL(strstr(all.keys[i], "/.tmp."));
+    CU_ASSERT_EQUAL(all.outputs[i], 0);
+    int live = strstr(all.labels[i], "running here") &&
+               !strstr(all.labels[i], "not running");
+    CU_ASSERT_EQUAL(live, strstr(all.keys[i], ".00000000000000bb") != NULL);
+  }
+  /* sweep with an hour's grace: only the old file of a dead writer. */
+  seen gone = {0};
+  CU_ASSERT_EQUAL(ops->sweep(c, 3600, collect, &gone, &err), 0);
+  CU_ASSERT_EQUAL(gone.count, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(gone.keys[0], "999999999"));
+  CU_ASSERT_EQUAL(gone.bytes[0], 4);
+  CU_ASSERT_FALSE(file_exists(dead_old));
+  CU_ASSERT_TRUE(file_exists(live_old)); /* its writer runs: this test */
+  CU_ASSERT_TRUE(file_exists(dead_new)); /* may still be written */
+  CU_ASSERT_TRUE(file_exists(stray));
+  CU_ASSERT_TRUE(file_exists(entry));
+  expect_hit(c, key, v, 1);
+  /* A visitor is optional; a negative grace period is refused. */
+  CU_ASSERT_EQUAL(ops->sweep(c, 3600, NULL, NULL, &err), 0);
+  CU_ASSERT_EQUAL(ops->sweep(c, -1, NULL, NULL, &err), SY_EINVAL);
+  CU_ASSERT_TRUE(file_exists(dead_new));
+  /* No cache folder at all: nothing to list or sweep. */
+  fx_tmpdir_reset();
+  rmdir(fx_tmpdir);
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(ops->sweep(c, 0, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(none.count, 0);
+  mkdir(fx_tmpdir, 0700);
   unref_all(v, 1);
   close_cache(c);
 }
@@ -1156,6 +1230,8 @@ int main(void) {
       {"test_storage_file_create", test_storage_file_create},
       {"test_storage_file_old_temp_files_are_swept",
        test_storage_file_old_temp_files_are_swept},
+      {"test_storage_file_temporaries_and_sweep",
+       test_storage_file_temporaries_and_sweep},
       {"test_storage_file_concurrent_threads",
        test_storage_file_concurrent_threads},
       {"test_storage_file_concurrent_processes",
