@@ -417,6 +417,22 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
   const char *max_size = take_opt(&argc, argv, "max-size");
   const char *older = take_opt(&argc, argv, "older-than");
   const char *grace_text = take_opt(&argc, argv, "grace");
+  /* `cache list -v`: -v and -q also after the subcommand. */
+  for (int i = 1; i < argc;) {
+    int v = strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0;
+    int q = strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0;
+    if (!v && !q) {
+      i++;
+      continue;
+    }
+    if (q)
+      ctx->verbosity = -1;
+    else if (ctx->verbosity >= 0)
+      ctx->verbosity++;
+    for (int k = i; k + 1 < argc; k++)
+      argv[k] = argv[k + 1];
+    argc--;
+  }
   if (unknown_args("cache", argc, argv, 1))
     return CLI_USAGE;
   const char *sub = argc > 1 ? argv[1] : "list";

@@ -62,10 +62,12 @@ touch -d '10 minutes ago' "$fresh"
 grep -q '\.tmp\.' list.out && bad "cache list shows temporaries without -v: $(cat list.out)" || ok
 grep -q '4 temporary files .* of unfinished writes' list.err && ok ||
   bad "cache list does not count the temporaries: $(cat list.err)"
-"$sy" -v cache list > listv.out 2>&1
+"$sy" cache list -v > listv.out 2>&1
 for f in "$stale1" "$stale2" "$fresh" "$live"; do
   grep -qF "${f#"$cache"/}" listv.out && ok || bad "cache list -v lacks $f: $(cat listv.out)"
 done
+"$sy" -v cache list > listv2.out 2>&1
+same listv.out listv2.out "cache list -v vs -v cache list"
 grep -qE "\.$$\.00000000000000c1 .*writer pid $$ running here" listv.out && ok ||
   bad "cache list -v does not say the live writer runs: $(cat listv.out)"
 # gc: the stale ones of dead writers go, fresh and live ones stay, and so
