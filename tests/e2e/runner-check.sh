@@ -23,6 +23,7 @@ export SWITCHYARD_PLUGIN_PATH=$tmp/plugins
 for r in skip none twice echo mute plus; do
   printf '[RUNNER.%s]\nprovider = badrun.%s\n' "$r" "$r"
 done > switchyard.ini
+printf '[RUNNER.remote]\nprovider = remote.commit\n' >> switchyard.ini
 
 iris=$ex/iris/pipeline.flow
 "$sy" -q run "$iris" --cache off > good.csv || bad "iris run"
@@ -84,6 +85,14 @@ grep -q "ran no step" <<<"$("$sy" train "$iris" --state skip.state -R skip 2>&1)
 expect 0 "nothing was trained or committed \(the runner ran no step\)" -- \
   "$sy" -R draw train "$iris" --state draw.state
 expect 0 "trained states written to ok\.state" -- "$sy" train "$iris" --state ok.state
+# A runner that commits in another process: this one holds no states, but
+# steps ran, so train reports the commit, not "ran no step".
+out=$("$sy" train "$iris" --state remote.state -R remote 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "train -R remote exited $rc: $out"
+grep -q "ran no step" <<<"$out" && bad "train -R remote says the runner ran no step: $out" || ok
+grep -q "trained states written to remote\.state" <<<"$out" && ok || bad "train -R remote: $out"
+[ -s remote.state ] && ok || bad "train -R remote wrote no state"
 # The good runners pass the check.
 for r in inline parallel isolated; do
   "$sy" -q run "$iris" --cache off -R "$r" > "$r.csv" && same good.csv "$r.csv" "run -R $r" ||
