@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, NULL};
-  sy_job_options jopts = {sizeof jopts, state, "off", NULL};
+  sy_job_options jopts = {sizeof jopts, state, "off"};
   if (sy_program_compile(p, path, SY_MODE_TRAIN, &copts, stderr, &prog, &err) ||
       sy_job_new(p, prog, &jopts, &job, &err) ||
       sy_job_run(job, "inline", &err))

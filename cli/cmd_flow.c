@@ -236,8 +236,10 @@ static long launcher_rank(void) {
 static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
                     const char *state_file, int progress, FILE *notes,
                     sy_job **job, sy_error *err) {
-  sy_job_options jopts = {sizeof jopts, state_file, a->cache, notes};
+  sy_job_options jopts = {sizeof jopts, state_file, a->cache};
   int rc = sy_job_new(p, prog, &jopts, job, err);
+  if (rc == 0)
+    sy_job_notes_to(*job, notes);
   if (rc == 0 && a->log)
     rc = sy_job_log_to(*job, a->log, err);
   if (rc == 0 && a->trace)

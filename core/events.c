@@ -290,6 +290,11 @@ static void progress_listener(void *ud, const sy_job *job,
     draw(o, ev->time_ns);
 }
 
+void sy_job_notes_to(sy_job *job, FILE *notes) {
+  if (job)
+    job->notes = notes;
+}
+
 int sy_job_progress_to(sy_job *job, FILE *tty, sy_error *err) {
   if (sy_job_listen(job, progress_listener, job->outputs) != 0)
     return sy_error_set(err, SY_ENOMEM, "out of memory");

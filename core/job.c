@@ -26,17 +26,11 @@
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-/* Whether the caller's sy_job_options (which grows at its end) has
- * member m. */
-#define SY_JOB_OPT_HAS(o, m)                                                   \
-  ((o)->size >= offsetof(sy_job_options, m) + sizeof((o)->m))
 
 /* ---- introspection -------------------------------------------------- */
 
@@ -806,7 +800,7 @@ static int load_states(sy_job *job, sy_error *err) {
 static int bind_storage(sy_job *job, const sy_job_options *opts,
                         sy_error *err) {
   const sy_config *cfg = sy_platform_config(job->platform);
-  const char *mode = opts && SY_JOB_OPT_HAS(opts, cache) && opts->cache
+  const char *mode = opts && opts->size >= sizeof(sy_job_options) && opts->cache
                          ? opts->cache
                          : sy_config_get(cfg, "PLATFORM", "cache", NULL);
   if (!mode || !*mode)
@@ -1005,8 +999,6 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   if (opts && opts->state_file &&
       !(job->state_file = strdup(opts->state_file)))
     goto oom;
-  if (opts && SY_JOB_OPT_HAS(opts, notes))
-    job->notes = opts->notes;
   if (bind_io && (rc = bind_storage(job, opts, err)) != 0)
     goto fail;
   *out = job;

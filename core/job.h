@@ -72,7 +72,7 @@ struct sy_job {
   /* The result cache (storage instance) and how it is used. */
   sy_instance *storage;
   int cache_read, cache_write;
-  FILE *notes;               /* sy_job_options.notes (borrowed), or NULL */
+  FILE *notes;               /* sy_job_notes_to() (borrowed), or NULL */
   atomic_uint cache_hits, cache_misses;
   /* Lifecycle (lifecycle.c). */
   atomic_ullong feed_rows; /* rows the feed read, for the generation tag */

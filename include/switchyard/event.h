@@ -76,6 +76,13 @@ SY_API int sy_job_trace_to(sy_job *job, const char *path, sy_error *err);
  * second: done/total, failed, running, elapsed. */
 SY_API int sy_job_progress_to(sy_job *job, FILE *tty, sy_error *err);
 
+/* Since ABI 1.3. Where the job writes notes, one line each, from any
+ * thread (one fprintf per line): why a cache lookup missed (an entry
+ * damaged, or recording another key). Borrowed, must stay open until
+ * sy_job_free(); NULL (the default) for none. The CLI passes stderr at
+ * -v. Call before the job runs. */
+SY_API void sy_job_notes_to(sy_job *job, FILE *notes);
+
 /* Asks the job to stop: runners start no new step and return
  * SY_ECANCELED once the running ones finish. Async-signal-safe. */
 SY_API void sy_job_cancel(sy_job *job);

@@ -83,11 +83,6 @@ typedef struct sy_job_options {
   const char *state_file; /* train: where to commit states (NULL: keep) */
   const char *cache;      /* off, read, write, readwrite; NULL: [PLATFORM]
                              cache. Uses the [PLATFORM] storage instance. */
-  /* Since ABI 1.3. Where the job writes notes, one line each, from any
-   * thread (one fprintf per line): a cache entry that was damaged or
-   * recorded another key and so was a miss. Borrowed, must stay open
-   * until sy_job_free(); NULL: no notes (the CLI passes stderr at -v). */
-  FILE *notes;
 } sy_job_options;
 
 /* Binds a program to the platform's instances. */

@@ -205,11 +205,10 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_compile_options, size, 0);
   ASSERT_OFFSET(sy_compile_options, state_file, 8);
 
-  ASSERT_SIZE(sy_job_options, 32);
+  ASSERT_SIZE(sy_job_options, 24);
   ASSERT_OFFSET(sy_job_options, size, 0);
   ASSERT_OFFSET(sy_job_options, state_file, 8);
   ASSERT_OFFSET(sy_job_options, cache, 16);
-  ASSERT_OFFSET(sy_job_options, notes, 24); /* since 1.3 */
 
   ASSERT_SIZE(sy_target_options, 24);
   ASSERT_OFFSET(sy_target_options, size, 0);
@@ -301,7 +300,7 @@ static void test_abi_enums(void) {
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
   /* 1.2: prepare_row, sy_row_call; 1.3: storage temporaries/sweep,
-   * sy_job_options.notes, sy_job_skip_run_check */
+   * sy_job_notes_to, sy_job_skip_run_check */
   CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)

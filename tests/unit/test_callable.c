@@ -139,7 +139,7 @@ static int suite_init(void) {
       return 1;
     sy_program *prog = NULL;
     sy_job *job = NULL;
-    sy_job_options jopts = {sizeof jopts, state, "off", NULL};
+    sy_job_options jopts = {sizeof jopts, state, "off"};
     if (sy_program_compile(plat, fx_tmp_path(flow), SY_MODE_TRAIN, NULL, stderr,
                            &prog, &err) ||
         sy_job_new(plat, prog, &jopts, &job, &err) ||

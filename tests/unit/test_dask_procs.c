@@ -171,7 +171,7 @@ static int run_flow(const char *flow, sy_mode mode, const char *const *ropts,
     rc = sy_program_compile(p, flow_path, mode, &copts, stderr, &prog, err);
   if (rc == 0) {
     sy_job_options jopts = {sizeof jopts, mode == SY_MODE_TRAIN ? state : NULL,
-                            "off", NULL};
+                            "off"};
     rc = sy_job_new(p, prog, &jopts, &job, err);
   }
   if (rc == 0 && rec) {

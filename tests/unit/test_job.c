@@ -125,7 +125,7 @@ static int run_flow(const char *flow, sy_mode mode, const char *runner,
                               &err);
   if (rc == 0) {
     sy_job_options jopts = {sizeof jopts,
-                            mode == SY_MODE_TRAIN ? state : NULL, "off", NULL};
+                            mode == SY_MODE_TRAIN ? state : NULL, "off"};
     rc = sy_job_new(p, prog, &jopts, &job, &err);
   }
   if (rc == 0)
