@@ -265,6 +265,13 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
   return rc;
 }
 
+/* Counts the steps that ran (DONE or CACHED). */
+static void count_ran(void *ud, const sy_job *job, const sy_event *ev) {
+  (void)job;
+  if (ev->type == SY_EVENT_DONE || ev->type == SY_EVENT_CACHED)
+    ++*(size_t *)ud;
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
@@ -326,6 +333,11 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     sy_program_free(prog);
     return rc ? CLI_FAILED : CLI_OK;
   }
+  /* train: whether any step ran, for the summary. */
+  size_t ran = 0;
+  if (rc == 0 && mode == SY_MODE_TRAIN &&
+      (rc = sy_job_listen(job, count_ran, &ran)) != 0)
+    sy_error_set(&err, rc, "out of memory");
   if (rc == 0)
     watch_interrupts(job);
   if (rc) {
@@ -335,10 +347,18 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
-    /* A runner that runs nothing (graphviz) commits nothing. */
-    if (!sy_job_states(job))
+    /* The core checked that every step ran, unless the runner runs none
+     * by design (graphviz): then nothing was committed. A runner may also
+     * have run the commit in another process, which committed there;
+     * this one holds no states then. */
+    if (!sy_job_states(job) && ran == 0)
       fprintf(stderr, "switchyard: nothing was trained or committed (the "
                       "runner ran no step)\n");
+    else if (!sy_job_states(job) && use_registry)
+      fprintf(stderr, "switchyard: committed a new generation of %s (in "
+                      "another process; `switchyard registry list` shows "
+                      "it)\n",
+              sy_program_origin(prog));
     else if (use_registry)
       fprintf(stderr, "switchyard: committed generation %u of %s\n",
               sy_job_generation(job), sy_program_origin(prog));

@@ -6,7 +6,8 @@
  *   registry show PROJECT[:RELEASE[:GENERATION]] [--registry R]
  *   registry export PROJECT[:RELEASE] FILE [--registry R]
  *   registry import FILE [--registry R]
- *   cache list [GLOB] | cache rm GLOB | cache gc [--max-size S] [--older-than D]
+ *   cache list [GLOB] | cache rm GLOB |
+ *   cache gc [--max-size S] [--older-than D] [--grace D]
  *
  * Export writes an archive registry file (the `archive` provider), so a
  * release with its generations moves between registries of any kind.
@@ -18,6 +19,7 @@
 #include "switchyard/storage.h"
 
 #include <fnmatch.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +355,48 @@ static int collect(void *ud, const sy_storage_entry *e) {
   return 0;
 }
 
+/* Temporary files of unfinished writes (sy_storage_ops.temporaries and
+ * sweep, since ABI 1.3): counted, and listed at -v. */
+typedef struct temp_walk {
+  const char *glob; /* list: only names or labels that match */
+  int print;        /* list -v: one line each */
+  time_t now;
+  size_t n;
+  uint64_t bytes;
+} temp_walk;
+
+static void age_text(long long s, char *buf, size_t cap) {
+  snprintf(buf, cap, "%lld%c",
+           s >= 86400 ? s / 86400 : s >= 3600 ? s / 3600 : s >= 60 ? s / 60 : s,
+           s >= 86400 ? 'd' : s >= 3600 ? 'h' : s >= 60 ? 'm' : 's');
+}
+
+static void human_size(uint64_t n, char *buf, size_t cap);
+
+static int count_temp(void *ud, const sy_storage_entry *e) {
+  temp_walk *w = ud;
+  if (w->glob && fnmatch(w->glob, e->key, 0) != 0 &&
+      fnmatch(w->glob, e->label ? e->label : "", 0) != 0)
+    return 0;
+  w->n++;
+  w->bytes += e->bytes;
+  if (w->print) {
+    char size[32], age[32];
+    human_size(e->bytes, size, sizeof size);
+    age_text((long long)(w->now - e->mtime), age, sizeof age);
+    printf("%-60s %10s %8s  %s\n", e->key, size, age,
+           e->label ? e->label : "");
+  }
+  return 0;
+}
+
+/* The storage's temporaries/sweep op, or NULL when it has none (a storage
+ * built against ABI 1.2 or older, or one that keeps no temporary files). */
+static int has_temp_ops(const sy_storage_ops *ops) {
+  return ops->size >= offsetof(sy_storage_ops, sweep) + sizeof ops->sweep &&
+         ops->temporaries && ops->sweep;
+}
+
 static int by_age(const void *a, const void *b) {
   const cache_entry *x = a, *y = b;
   return (x->mtime > y->mtime) - (x->mtime < y->mtime);
@@ -372,6 +416,23 @@ static void human_size(uint64_t n, char *buf, size_t cap) {
 static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
   const char *max_size = take_opt(&argc, argv, "max-size");
   const char *older = take_opt(&argc, argv, "older-than");
+  const char *grace_text = take_opt(&argc, argv, "grace");
+  /* `cache list -v`: -v and -q also after the subcommand. */
+  for (int i = 1; i < argc;) {
+    int v = strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0;
+    int q = strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0;
+    if (!v && !q) {
+      i++;
+      continue;
+    }
+    if (q)
+      ctx->verbosity = -1;
+    else if (ctx->verbosity >= 0)
+      ctx->verbosity++;
+    for (int k = i; k + 1 < argc; k++)
+      argv[k] = argv[k + 1];
+    argc--;
+  }
   if (unknown_args("cache", argc, argv, 1))
     return CLI_USAGE;
   const char *sub = argc > 1 ? argv[1] : "list";
@@ -383,9 +444,19 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
     return CLI_USAGE;
   }
   if ((is_rm && argc != 3) || (is_list && argc > 3) || (is_gc && argc != 2) ||
-      ((max_size || older) && !is_gc)) {
+      ((max_size || older || grace_text) && !is_gc)) {
     cli_errorf("usage: switchyard cache [list [GLOB] | rm GLOB | gc "
-               "[--max-size SIZE] [--older-than DURATION]]");
+               "[--max-size SIZE] [--older-than DURATION] [--grace "
+               "DURATION]]");
+    return CLI_USAGE;
+  }
+  /* Temporary files younger than this may belong to a writer still at
+   * work: gc leaves them alone. */
+  int64_t grace = 3600LL * 1000000000LL;
+  if (grace_text && sy__parse_duration(grace_text, &grace) != 0) {
+    cli_errorf("cache gc: --grace: expected a duration such as 1h or 0s, "
+               "got '%s'",
+               grace_text);
     return CLI_USAGE;
   }
   uint64_t limit = UINT64_MAX;
@@ -427,15 +498,34 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
     total += l.e[i].bytes;
   size_t removed = 0;
   uint64_t freed = 0;
+  temp_walk tw = {is_list ? l.glob : NULL, 0, now, 0, 0};
   if (rc == 0 && is_list) {
     printf("%-32s %-44s %10s %8s\n", "KEY", "STEP", "SIZE", "AGE");
     for (size_t i = 0; i < l.n; i++) {
-      char size[32];
+      char size[32], ago[32];
       human_size(l.e[i].bytes, size, sizeof size);
-      long long s = (long long)(now - l.e[i].mtime);
-      printf("%-32s %-44.44s %10s %7lld%c\n", l.e[i].key, l.e[i].label, size,
-             s >= 86400 ? s / 86400 : s >= 3600 ? s / 3600 : s >= 60 ? s / 60 : s,
-             s >= 86400 ? 'd' : s >= 3600 ? 'h' : s >= 60 ? 'm' : 's');
+      age_text((long long)(now - l.e[i].mtime), ago, sizeof ago);
+      printf("%-32s %-44.44s %10s %8s\n", l.e[i].key, l.e[i].label, size,
+             ago);
+    }
+    /* What unfinished writes left: listed at -v, counted otherwise. */
+    if (has_temp_ops(ops)) {
+      tw.print = ctx->verbosity > 0;
+      if (tw.print) {
+        fflush(stdout);
+        printf("\n%-60s %10s %8s  %s\n", "TEMPORARY FILE", "SIZE", "AGE",
+               "WRITE");
+      }
+      rc = ops->temporaries(self, count_temp, &tw, &err);
+      if (rc == 0 && tw.n && ctx->verbosity == 0) {
+        char size[32];
+        human_size(tw.bytes, size, sizeof size);
+        fflush(stdout);
+        cli_errorf("%zu temporary file%s (%s) of unfinished writes: `cache "
+                   "list -v` shows them, `cache gc` removes them after "
+                   "their grace period",
+                   tw.n, tw.n == 1 ? "" : "s", size);
+      }
     }
   } else if (rc == 0) {
     /* rm: every match; gc: oldest first, until under the size limit, and
@@ -456,10 +546,20 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
         total -= l.e[i].bytes;
       }
     }
+    /* gc: also what killed writers left, once past the grace period
+     * (and never while their writer runs here). */
+    if (rc == 0 && is_gc && has_temp_ops(ops))
+      rc = ops->sweep(self, grace / 1000000000LL, count_temp, &tw, &err);
     char size[32];
     human_size(freed, size, sizeof size);
-    if (ctx->verbosity >= 0)
+    if (ctx->verbosity >= 0 && is_gc) {
+      char tsize[32];
+      human_size(tw.bytes, tsize, sizeof tsize);
+      printf("removed %zu entries (%s) and %zu temporary files (%s)\n",
+             removed, size, tw.n, tsize);
+    } else if (ctx->verbosity >= 0) {
       printf("removed %zu entries (%s)\n", removed, size);
+    }
   }
   for (size_t i = 0; i < l.n; i++) {
     free(l.e[i].key);
@@ -477,11 +577,15 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_cmd_cache = {
     "cache", "list, remove or garbage-collect cached step results",
     "cache [list [GLOB] | rm GLOB | gc [--max-size SIZE] [--older-than "
-    "DURATION]]",
+    "DURATION] [--grace DURATION]]",
     "The cache is the [PLATFORM] storage instance. GLOB matches the key or\n"
     "the step (\"apply model*\").\n"
-    "  list [GLOB]    key, step, size and age of each entry\n"
+    "  list [GLOB]    key, step, size and age of each entry; with -v also\n"
+    "                 the temporary files of unfinished writes\n"
     "  rm GLOB        remove the matching entries\n"
     "  gc             remove the oldest entries until the cache is under\n"
-    "                 --max-size, and every entry older than --older-than\n",
+    "                 --max-size, and every entry older than --older-than;\n"
+    "                 and temporary files of killed writers older than\n"
+    "                 --grace (default 1h; never one whose writer still\n"
+    "                 runs on this machine)\n",
     cmd_cache};

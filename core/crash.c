@@ -11,6 +11,13 @@
  * the signal take its course through whatever handler was there before
  * (the default: exit status and core dump as without; or a sanitizer's).
  *
+ * An actor that calls exit() (exit(0) above all) ends the process just as
+ * surely, but with a status that says success and no output. So the
+ * install also registers an atexit handler: while a run is in progress
+ * (sy_job_run counts them) an exit() is reported, naming the step the
+ * exiting thread runs, and the status becomes 1. _exit() and quick_exit()
+ * bypass it, as they bypass every handler.
+ *
  * Forked children (runner-dask's process workers) inherit the handlers
  * but stay silent: their parent reports the crash of a worker and carries
  * on. A library does not install signal handlers on its own; programs that
@@ -21,6 +28,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +51,12 @@ void sy__crash_enter(const sy_job *job, size_t s) {
 void sy__crash_leave(void) {
   running_job = NULL;
 }
+
+/* Runs in progress in this process (sy_job_run). */
+static atomic_int runs_in_progress;
+
+void sy__crash_run_enter(void) { atomic_fetch_add(&runs_in_progress, 1); }
+void sy__crash_run_leave(void) { atomic_fetch_sub(&runs_in_progress, 1); }
 
 static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define N_FATAL (sizeof fatal / sizeof fatal[0])
@@ -134,7 +149,42 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx) {
     raise(sig);
 }
 
+/* exit() while a run is in progress: an actor (or a runner) ended this
+ * process in the middle of the job, and its status (0 for exit(0)) would
+ * pass for a successful run that printed nothing. Handlers registered
+ * with atexit run on the thread that called exit(), so this thread's step,
+ * if any, is the one that did it. The status becomes 1. */
+static void on_exit_during_run(void) {
+  if (getpid() != installer || atomic_load(&runs_in_progress) == 0)
+    return;
+  line l = {.n = 0};
+  const sy_job *job = running_job;
+  put(&l, "switchyard: ");
+  if (job) {
+    const sy_instr *in = &job->prog->code[running_step];
+    put(&l, "step ");
+    put_u(&l, running_step);
+    put(&l, " (");
+    put(&l, sy_op_name(in->op));
+    put(&l, " ");
+    put(&l, in->node);
+    put(&l, " (");
+    put(&l, in->target);
+    put(&l, ")) called exit() inside this process; the run failed\n");
+  } else {
+    put(&l, "exit() was called while a run was in progress (by a step on "
+            "another thread, or by the runner); the run failed\n");
+  }
+  put(&l, "switchyard: an actor must return an error, never exit; a runner "
+          "in process mode (runner-dask with mode = processes, e.g. -R "
+          "isolated in the default config) fails only its step\n");
+  ssize_t w = write(STDERR_FILENO, l.buf, l.n);
+  (void)w;
+  _exit(1);
+}
+
 int sy_crash_report_install(void) {
+  static atomic_int exit_hooked;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_fatal;
@@ -144,5 +194,7 @@ int sy_crash_report_install(void) {
   for (size_t i = 0; i < N_FATAL; i++)
     if (sigaction(fatal[i], &sa, &previous[i]) != 0)
       return SY_EIO;
+  if (atomic_exchange(&exit_hooked, 1) == 0 && atexit(on_exit_during_run) != 0)
+    return SY_EIO;
   return 0;
 }

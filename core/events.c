@@ -67,9 +67,13 @@ int sy__events_init(sy_job *job) {
   size_t m = job->n ? job->n : 1;
   job->started = calloc(m, sizeof *job->started);
   job->attempts = calloc(m, sizeof *job->attempts);
+  job->ran = calloc(m, sizeof *job->ran);
   job->outputs = calloc(1, sizeof *job->outputs);
-  if (!job->started || !job->attempts || !job->outputs)
+  if (!job->started || !job->attempts || !job->ran || !job->outputs)
     return SY_ENOMEM;
+  for (size_t s = 0; s < m; s++)
+    atomic_init(&job->ran[s], 0);
+  atomic_init(&job->skip_run_check, 0);
   pthread_mutex_init(&job->emit_lock, NULL);
   atomic_init(&job->cancelled, 0);
   job->t0 = sy__now_ns();
@@ -127,6 +131,7 @@ void sy__events_free(sy_job *job) {
     pthread_mutex_destroy(&job->emit_lock);
   free(job->started);
   free(job->attempts);
+  free(job->ran);
   free(job->listeners);
 }
 
@@ -154,7 +159,13 @@ void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
              note_to.job == job && note_to.step == step) {
     note_to.job = NULL;
   }
-  if (job->n_listeners == 0 || step >= job->n)
+  if (step >= job->n)
+    return;
+  /* Counted with or without listeners: the core checks the runner's work
+   * with these (sy_job_run). */
+  if (type == SY_EVENT_DONE || type == SY_EVENT_CACHED)
+    atomic_fetch_add_explicit(&job->ran[step], 1, memory_order_relaxed);
+  if (job->n_listeners == 0)
     return;
   int64_t now = sy__now_ns() - job->t0;
   pthread_mutex_lock(&job->emit_lock);

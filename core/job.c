@@ -411,6 +411,14 @@ static int cache_lookup(sy_job *job, size_t s, sy_value **out) {
   sy__hex(in->key, 16, hex);
   int rc = ops->get(sy_instance_self(job->storage), hex, out,
                     in->n_outputs, &e);
+  /* A note (code 0: a damaged entry, one that records another key) or a
+   * failed read: either way a miss, said as a NOTE event (the CLI prints
+   * notes at -v, --log records them). */
+  if (e.message[0]) {
+    char msg[sizeof e.message + 16];
+    snprintf(msg, sizeof msg, "%s%s", e.message, rc ? "; a miss" : "");
+    sy_job_emit(job, SY_EVENT_NOTE, s, 0, msg);
+  }
   int hit = rc == 0;
   for (uint32_t k = 0; k < in->n_outputs; k++)
     hit &= out[k] != NULL;
@@ -580,6 +588,14 @@ int sy_job_step_done(sy_job *job, size_t s, sy_value **out) {
 }
 
 int sy_job_run_step(sy_job *job, size_t s, sy_error *err) {
+  /* A step runs once: a second run would store its outputs over the
+   * first ones and count its inputs down again, releasing values other
+   * steps still need. */
+  if (atomic_load_explicit(&job->ran[s], memory_order_relaxed) != 0)
+    return sy_error_set(err, SY_ESTATE,
+                        "step %zu (%s) already ran; a runner runs each step "
+                        "once",
+                        s, sy__instr_text(job->prog, (uint32_t)s));
   const sy_value *small[16];
   sy_value *outs_small[8];
   size_t need = n_inputs(job, s);
@@ -996,6 +1012,9 @@ fail:
   return rc;
 }
 
+static int check_runner(sy_job *job, const char *name, const char *provider,
+                        int rc, sy_error *e);
+
 int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
   if (!runner || !*runner)
     runner = sy_config_get(sy_platform_config(job->platform), "PLATFORM",
@@ -1008,14 +1027,68 @@ int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
                               SY_KIND_RUNNER, runner, &inst, err);
   if (rc)
     return rc;
-  const sy_runner_ops *ops = sy_instance_provider(inst)->ops;
+  const sy_provider *pr = sy_instance_provider(inst);
+  const sy_runner_ops *ops = pr->ops;
   for (uint32_t s = 0; s < job->n && job->n_listeners; s++)
     sy_job_emit(job, SY_EVENT_QUEUED, s, 0, NULL);
-  rc = ops->run(sy_instance_self(inst), job, err);
-  if (rc == 0 && sy_job_cancelled(job))
-    rc = sy_error_set(err, SY_ECANCELED, "canceled");
+  sy_error e;
+  sy_error_clear(&e);
+  sy__crash_run_enter();
+  rc = ops->run(sy_instance_self(inst), job, &e);
+  sy__crash_run_leave();
+  rc = check_runner(job, runner, pr->name, rc, &e);
+  if (err)
+    *err = e;
   sy_instance_destroy(inst);
   return rc;
+}
+
+void sy_job_skip_run_check(sy_job *job) {
+  if (job)
+    atomic_store(&job->skip_run_check, 1);
+}
+
+/* The core checks the runner's work: a failure has a message that names
+ * the runner, and a success means every step of the program ran exactly
+ * once (a DONE or CACHED event each), unless the runner said it runs none
+ * here (sy_job_skip_run_check). */
+static int check_runner(sy_job *job, const char *name, const char *provider,
+                        int rc, sy_error *e) {
+  if (rc > 0)
+    return sy_error_set(e, SY_EPLUGIN,
+                        "runner %s (%s) returned %d, which is not an error "
+                        "code; the run failed",
+                        name, provider, rc);
+  if (rc != 0 && !e->message[0])
+    return sy_error_set(e, rc,
+                        "runner %s (%s) failed with %s (%s) and gave no "
+                        "message",
+                        name, provider, sy_err_name(rc), sy_strerror(rc));
+  if (rc != 0)
+    return rc;
+  if (sy_job_cancelled(job))
+    return sy_error_set(e, SY_ECANCELED, "canceled");
+  if (atomic_load(&job->skip_run_check))
+    return 0;
+  uint32_t done = 0;
+  for (uint32_t s = 0; s < job->n; s++)
+    done += atomic_load(&job->ran[s]) == 1;
+  for (uint32_t s = 0; s < job->n; s++) {
+    unsigned n = atomic_load(&job->ran[s]);
+    if (n == 0)
+      return sy_error_set(e, SY_EPLUGIN,
+                          "runner %s (%s) reported success, but step %u (%s) "
+                          "never ran (%u of %u steps did); the run failed",
+                          name, provider, s, sy__instr_text(job->prog, s),
+                          done, job->n);
+    if (n > 1)
+      return sy_error_set(e, SY_EPLUGIN,
+                          "runner %s (%s) reported success, but step %u (%s) "
+                          "ran %u times; a runner runs each step once, so the "
+                          "run failed",
+                          name, provider, s, sy__instr_text(job->prog, s), n);
+  }
+  return 0;
 }
 
 /* ---- for the callable ----------------------------------------------- */
@@ -1027,6 +1100,8 @@ void sy__job_reset(sy_job *job, const uint8_t *keep) {
     uint32_t c = job->cons_start[s + 1] - job->cons_start[s];
     /* Kept values must never reach zero: their countdown restarts high. */
     atomic_store(&job->pending[s], keep[s] ? UINT32_MAX / 2 : c);
+    /* Each call runs its steps afresh (kept ones are not run again). */
+    atomic_store_explicit(&job->ran[s], 0, memory_order_relaxed);
   }
 }
 

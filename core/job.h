@@ -62,6 +62,11 @@ struct sy_job {
   int64_t t0;                 /* job start, monotonic ns */
   int64_t *started;           /* per step: time of its STARTED, or 0 */
   uint32_t *attempts;         /* per step: STARTED events so far */
+  /* Per step: DONE and CACHED events, from whichever thread or runner
+   * emitted them, even with no listener: sy_job_run() checks after a
+   * successful run that each is exactly 1 (the runner's work). */
+  atomic_uint *ran;
+  atomic_int skip_run_check;  /* sy_job_skip_run_check() was called */
   atomic_int cancelled;
   struct sy__sinks *outputs;  /* log, trace and progress files */
   /* The result cache (storage instance) and how it is used. */
@@ -78,6 +83,10 @@ struct sy_job {
  * thread-local stores). */
 void sy__crash_enter(const sy_job *job, size_t s);
 void sy__crash_leave(void);
+/* crash.c: a runner's run() is in progress in this process (a counter):
+ * an exit() meanwhile is a failed run, not a success. */
+void sy__crash_run_enter(void);
+void sy__crash_run_leave(void);
 
 /* The actor instance of APPLY step s, made on first use (shared by the
  * step's group) and loaded with state when that is not NULL and not

@@ -356,7 +356,8 @@ size_t sy__ops_min_size(sy_kind kind) {
   case SY_KIND_REGISTRY:
     return sizeof(sy_registry_ops);
   case SY_KIND_STORAGE:
-    return sizeof(sy_storage_ops);
+    /* temporaries and sweep came in 1.3. */
+    return offsetof(sy_storage_ops, temporaries);
   }
   return 0;
 }

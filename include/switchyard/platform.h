@@ -76,6 +76,10 @@ SY_API const char *const *sy_platform_config_files(const sy_platform *p);
  * write to stderr which step it was running and the signal, with a hint,
  * then let the signal go on to the handler that was there before (by
  * default: the process dies of it, exit status and core dump unchanged).
+ * Since ABI 1.3 it also registers an atexit() handler: an exit() called
+ * while sy_job_run() is in progress (an actor that calls exit(0) in this
+ * process) is reported, naming the step the exiting thread runs, and the
+ * exit status becomes 1 instead of a silent success.
  * Forked children stay silent. Process-wide: call it once, from main; the
  * library never installs it by itself. 0 or SY_EIO. Since ABI 1.2. */
 SY_API int sy_crash_report_install(void);

@@ -14,7 +14,8 @@
  *
  * Thread-safety: all sy_job_* introspection is read-only and safe from any
  * thread. sy_job_run_step() may run concurrently for different steps whose
- * inputs are all done; each step must run (successfully) at most once.
+ * inputs are all done; each step must run (successfully) exactly once, and
+ * the core checks that it did (sy_job_skip_run_check).
  * Since ABI 1.0.
  */
 #ifndef SWITCHYARD_RUNNER_H
@@ -118,6 +119,20 @@ SY_API int sy_job_step_done(sy_job *job, size_t step, sy_value **out);
  * and changes none of its countdowns; may run concurrently for different
  * steps. Since ABI 1.1. */
 SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
+
+/* The core checks the runner's work: when run() returns 0, every step of
+ * the job must have run exactly once, as the DONE or CACHED event of each
+ * step shows (sy_job_run_step emits them; a runner that executes steps
+ * elsewhere emits them itself, see event.h), or sy_job_run() fails naming
+ * the runner and the first step that did not. A runner that, by design,
+ * executes no step of this job in this process calls this before it
+ * returns 0, and the check is skipped: one that only draws the job
+ * (runner-graphviz), or a helper process of a distributed run whose root
+ * process does the counting (runner-mpi's ranks other than 0). Also: a
+ * failure returned without a message gets one that names the runner, and
+ * sy_job_run_step() refuses a step that already ran (SY_ESTATE). Any
+ * thread. Since ABI 1.3. */
+SY_API void sy_job_skip_run_check(sy_job *job);
 
 #ifdef __cplusplus
 }

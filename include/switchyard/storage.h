@@ -11,6 +11,9 @@
  *     A damaged or truncated entry must also be a miss (remove it and
  *     say so through err->message with code 0 if you like), never a crash
  *     and never a wrong value: verify a checksum before trusting bytes.
+ *     An entry must also be checked against the key it is read under
+ *     (record the key in the entry, inside the checksum): one put under
+ *     another key, e.g. a file copied over this one, is a miss too.
  *   - put: all-or-nothing and atomic (write to a temporary name, then
  *     rename), so a crash leaves either no entry or a whole one. Storing a
  *     key that exists is not an error.
@@ -53,6 +56,25 @@ typedef struct sy_storage_ops {
              const char *label, sy_error *err);
   int (*list)(void *self, sy_storage_visit_fn fn, void *ud, sy_error *err);
   int (*remove)(void *self, const char *key, sy_error *err);
+  /* Since ABI 1.3; NULL, or a struct whose size ends before them, when
+   * the storage keeps no temporary files. What unfinished puts left:
+   * temporaries of writers still running, or killed. `cache list -v`
+   * shows them and `cache gc` collects them.
+   *
+   * temporaries visits each one: e->key is its name relative to the
+   * storage (not a cache key; it cannot be passed to get or remove),
+   * e->label says which entry it was to become and whether its writer is
+   * still running, as far as the storage can tell; bytes and mtime are
+   * the file's, outputs 0. sweep removes those whose last write is more
+   * than grace_s seconds ago and whose writer is not known to be running
+   * (a writer on another machine cannot be seen: grace_s alone protects
+   * it), and visits each one it removed (fn may be NULL). Both return 0,
+   * a visitor's non-zero value (which stops the walk) or an SY_E* code.
+   * Same threading as list. */
+  int (*temporaries)(void *self, sy_storage_visit_fn fn, void *ud,
+                     sy_error *err);
+  int (*sweep)(void *self, int64_t grace_s, sy_storage_visit_fn fn, void *ud,
+               sy_error *err);
 } sy_storage_ops;
 
 #ifdef __cplusplus

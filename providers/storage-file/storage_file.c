@@ -7,22 +7,32 @@
  * a file outside the folder) and k0k1 its first two digits. 256
  * sub-folders keep directories small for big caches.
  *
- * Entry file, format version 1. Integers little-endian, written byte by
+ * Entry file, format version 2. Integers little-endian, written byte by
  * byte:
  *
  *   offset    size  field
  *   0         4     magic "SYCE"
- *   4         4     format version, 1
+ *   4         4     format version, 2
  *   8         4     number of outputs N (1..STORAGE_FILE_MAX_OUTPUTS)
  *   12        4     label length L (0..STORAGE_FILE_MAX_LABEL)
- *   16        L     label text (as given to put, informational)
- *   16+L      8*N   each output's encoded length
- *   16+L+8N   ...   each output's sy_value_encode() bytes, in order
+ *   16        32    the entry's own key (32 lowercase hex digits)
+ *   48        L     label text (as given to put, informational)
+ *   48+L      8*N   each output's encoded length
+ *   48+L+8N   ...   each output's sy_value_encode() bytes, in order
  *   end-8     8     XXH3-64 of every byte before it
  *
  * The lengths must add up to the file size exactly; together with the
  * checksum (and sy_value_encode's own) that makes a truncated, extended or
  * bit-flipped file detectable before any of it is trusted.
+ *
+ * Own key. A whole, well-formed entry can still be the wrong one: a file
+ * copied or renamed over another name (by hand, a sync tool, a restore)
+ * passes every check above. So the header records the key the entry was
+ * put under, inside the checksum, and get() serves an entry only when
+ * that key is the one asked for; any other is a miss, removed like a
+ * damaged one, with a note that says which key it held. Version 1 entries
+ * (no key) are misses too, never errors: the step runs again and put()
+ * rewrites the entry in the current format.
  *
  * Publication. put() writes the whole entry to a temporary file in the
  * same sub-folder ("<sub>/.tmp.<key>.<pid>.<random>", made with O_EXCL),
@@ -37,8 +47,13 @@
  * Leftover temporary files are removed opportunistically: the first put
  * into a sub-folder (per instance, then at most once an hour) sweeps that
  * sub-folder for ".tmp." files older than an hour. A fresh one may belong
- * to a writer still running, so it is left alone. get() and put()
- * otherwise never scan a directory: get is one open, fstat and read.
+ * to a writer still running, so it is left alone; so is one whose writer
+ * (the pid in its name) is still running on this machine, however old.
+ * get() and put() otherwise never scan a directory: get is one open,
+ * fstat and read. temporaries() lists them all and sweep() removes them
+ * under the same rule with the caller's grace period: what `cache list
+ * -v` and `cache gc` use, so that what a killed writer left is collected
+ * even in sub-folders that no put visits again.
  *
  * Damage. get() treats anything it cannot fully verify as a miss: the
  * file is removed (only if the name still refers to the file that was
@@ -55,6 +70,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -234,6 +250,7 @@ static int writev_all(int fd, struct iovec *iov, int cnt) {
 typedef struct header {
   uint32_t outputs;
   uint32_t label_len;
+  const uint8_t *key;   /* KEY_LEN bytes inside the buffer, not checked */
   const uint8_t *label; /* inside the buffer parsed */
   const uint8_t *lens;  /* N little-endian u64, inside the buffer */
   uint64_t size;        /* header size: 16 + L + 8N */
@@ -241,7 +258,8 @@ typedef struct header {
 
 /* Parses and checks the header at p[0..avail) of an entry file of
  * file_size bytes: magic, version, bounds, and that the output lengths add
- * up to the file size exactly. Returns NULL or what is wrong. */
+ * up to the file size exactly. Returns NULL or what is wrong. The key it
+ * records is left to the caller to compare. */
 static const char *parse_header(const uint8_t *p, size_t avail,
                                 uint64_t file_size, header *h) {
   if (file_size < STORAGE_FILE_FIXED + STORAGE_FILE_CHECKSUM ||
@@ -249,6 +267,8 @@ static const char *parse_header(const uint8_t *p, size_t avail,
     return "truncated header";
   if (memcmp(p, STORAGE_FILE_MAGIC, 4) != 0)
     return "bad magic";
+  if (get_u32(p + 4) == 1)
+    return "format version 1, which records no key";
   if (get_u32(p + 4) != STORAGE_FILE_VERSION)
     return "unknown format version";
   h->outputs = get_u32(p + 8);
@@ -260,6 +280,7 @@ static const char *parse_header(const uint8_t *p, size_t avail,
   h->size = STORAGE_FILE_FIXED + (uint64_t)h->label_len + 8u * h->outputs;
   if (h->size + STORAGE_FILE_CHECKSUM > file_size || h->size > avail)
     return "truncated header";
+  h->key = p + 16;
   h->label = p + STORAGE_FILE_FIXED;
   h->lens = h->label + h->label_len;
   /* Each length is checked against what remains before it is added, so
@@ -324,22 +345,37 @@ static void sf_destroy(void *self) {
 /* ---- get --------------------------------------------------------------- */
 
 /* Removes a damaged entry, unless a writer has renamed a new file over the
- * name since `st` was taken from the damaged one. Fills the note. */
+ * name since `st` was taken from the damaged one. Fills the note. With
+ * `mismatch`, why is the other key the entry records. */
 static void drop_damaged(const char *path, const struct stat *st,
-                         const char *key, const char *why, sy_error *err) {
+                         const char *key, const char *why, int mismatch,
+                         sy_error *err) {
   struct stat now;
+  const char *failed = NULL;
   if (stat(path, &now) == 0 && now.st_dev == st->st_dev &&
-      now.st_ino == st->st_ino && unlink(path) != 0 && errno != ENOENT) {
-    int e = errno;
+      now.st_ino == st->st_ino && unlink(path) != 0 && errno != ENOENT)
+    failed = strerror(errno);
+  if (mismatch && failed)
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s records another key (%s): a "
+                 "file copied or renamed over it; not used, and it could "
+                 "not be removed: %s",
+                 key, why, failed);
+  else if (mismatch)
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s records another key (%s): a "
+                 "file copied or renamed over it; not used, and removed",
+                 key, why);
+  else if (failed)
     sy_error_set(err, 0,
                  "storage.file: cache entry %s was damaged (%s) and could "
                  "not be removed: %s",
-                 key, why, strerror(e));
-    return;
-  }
-  sy_error_set(err, 0,
-               "storage.file: cache entry %s was damaged and was removed (%s)",
-               key, why);
+                 key, why, failed);
+  else
+    sy_error_set(err, 0,
+                 "storage.file: cache entry %s was damaged and was removed "
+                 "(%s)",
+                 key, why);
 }
 
 static int sf_get(void *self, const char *key, sy_value **out, size_t n,
@@ -348,6 +384,7 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
   char path[PATH_MAX];
   uint8_t *buf = NULL;
   const char *why = NULL;
+  char other[KEY_LEN + 1]; /* the key a mismatched entry records */
   struct stat st;
   header h;
   int fd = -1, rc = 0;
@@ -422,6 +459,17 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
   }
   if ((why = parse_header(buf, (size_t)size, size, &h)) != NULL)
     goto damaged;
+  if (memcmp(h.key, key, KEY_LEN) != 0) {
+    /* Whole and well-formed, but put under another key: a file copied or
+     * renamed over this name. Never served. */
+    memcpy(other, h.key, KEY_LEN);
+    other[KEY_LEN] = '\0';
+    for (int i = 0; i < KEY_LEN; i++)
+      if (hexval(other[i]) < 0)
+        other[i] = '?';
+    why = other;
+    goto damaged;
+  }
   if (h.outputs != n) {
     why = "holds another number of outputs";
     goto damaged;
@@ -449,7 +497,7 @@ damaged:
     sy_value_unref(out[i]);
     out[i] = NULL;
   }
-  drop_damaged(path, &st, key, why, err);
+  drop_damaged(path, &st, key, why, why == other, err);
 done:
   if (rc != 0) {
     for (size_t i = 0; i < n; i++) {
@@ -465,8 +513,58 @@ done:
 
 /* ---- put --------------------------------------------------------------- */
 
-/* Removes the sub-folder's temporary files older than STORAGE_FILE_TMP_AGE:
- * left by writers that crashed. Best effort; errors are ignored. */
+/* ---- temporary files -------------------------------------------------- */
+
+/* A temporary file's name, ".tmp.<key>.<pid>.<16 hex digits>", taken
+ * apart: the key it was to become and its writer's pid. Returns 0, or -1
+ * for a name put() does not make (then key is "" and pid 0). */
+static int temp_parse(const char *name, char key[KEY_LEN + 1], long *pid) {
+  size_t pre = strlen(STORAGE_FILE_TMP_PREFIX);
+  key[0] = '\0';
+  *pid = 0;
+  if (strncmp(name, STORAGE_FILE_TMP_PREFIX, pre) != 0)
+    return -1;
+  const char *k = name + pre;
+  for (int i = 0; i < KEY_LEN; i++)
+    if (hexval(k[i]) < 0)
+      return -1;
+  if (k[KEY_LEN] != '.')
+    return -1;
+  char *end;
+  errno = 0;
+  long p = strtol(k + KEY_LEN + 1, &end, 10);
+  if (errno || p <= 0 || *end != '.')
+    return -1;
+  memcpy(key, k, KEY_LEN);
+  key[KEY_LEN] = '\0';
+  *pid = p;
+  return 0;
+}
+
+/* Whether process pid runs on this machine (in this pid namespace). A pid
+ * reused by another program looks running too: that only keeps a file
+ * longer. */
+static int writer_running(long pid) {
+  if (pid <= 0 || (pid_t)pid != pid)
+    return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Whether a temporary file may be removed: older than grace_s seconds and
+ * not written by a process still running here. */
+static int temp_stale(const char *name, const struct stat *st, time_t now,
+                      int64_t grace_s) {
+  char key[KEY_LEN + 1];
+  long pid;
+  if (!S_ISREG(st->st_mode) || (int64_t)(now - st->st_mtime) <= grace_s)
+    return 0;
+  temp_parse(name, key, &pid);
+  return !writer_running(pid);
+}
+
+/* Removes the sub-folder's temporary files older than STORAGE_FILE_TMP_AGE
+ * whose writer is gone: left by writers that crashed. Best effort; errors
+ * are ignored. */
 static void sweep(const char *dir) {
   DIR *d = opendir(dir);
   struct dirent *de;
@@ -479,7 +577,7 @@ static void sweep(const char *dir) {
                 strlen(STORAGE_FILE_TMP_PREFIX)) != 0)
       continue;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode) && now - st.st_mtime > STORAGE_FILE_TMP_AGE)
+        temp_stale(de->d_name, &st, now, STORAGE_FILE_TMP_AGE))
       unlinkat(dirfd(d), de->d_name, 0);
   }
   closedir(d);
@@ -580,6 +678,7 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
   put_u32(head + 4, STORAGE_FILE_VERSION);
   put_u32(head + 8, (uint32_t)n);
   put_u32(head + 12, (uint32_t)label_len);
+  memcpy(head + 16, key, KEY_LEN);
   if (label_len)
     memcpy(head + STORAGE_FILE_FIXED, label, label_len);
   for (size_t i = 0; i < n; i++)
@@ -674,7 +773,12 @@ static int read_entry(int dfd, const char *name, uint8_t *buf, char *label,
   close(fd);
   e->bytes = size;
   e->mtime = (int64_t)st.st_mtime;
-  if (got >= 0 && parse_header(buf, (size_t)got, size, &h) == NULL) {
+  const char *bad = got < 0 ? "" : parse_header(buf, (size_t)got, size, &h);
+  if (!bad && memcmp(h.key, name, KEY_LEN) != 0) {
+    /* get() would refuse it: another key's entry under this name. */
+    e->label = "(records another key)";
+    e->outputs = 0;
+  } else if (!bad) {
     memcpy(label, h.label, h.label_len);
     label[h.label_len] = '\0';
     e->label = label;
@@ -764,10 +868,88 @@ static int sf_remove(void *self, const char *key, sy_error *err) {
   return 0;
 }
 
+/* Walks every temporary file of the cache: for temporaries() (remove_s <
+ * 0: visit all) and sweep() (visit those removed, being stale under
+ * remove_s). */
+static int walk_temps(storage_file *s, int64_t remove_s,
+                      sy_storage_visit_fn fn, void *ud, sy_error *err) {
+  DIR *top = NULL, *sub = NULL;
+  struct dirent *de;
+  int rc = 0;
+  time_t now = time(NULL);
+  if (!(top = opendir(s->root))) {
+    int e = errno;
+    if (e != ENOENT)
+      rc = sy_error_set(err, sy_code_from_errno(e), "storage.file: '%s': %s",
+                        s->root, strerror(e));
+    return rc;
+  }
+  while (rc == 0 && (de = readdir(top)) != NULL) {
+    const char *dn = de->d_name;
+    if (hexval(dn[0]) < 0 || hexval(dn[1]) < 0 || dn[2] != '\0')
+      continue;
+    int sfd = openat(dirfd(top), dn, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+      continue;
+    if (!(sub = fdopendir(sfd))) {
+      close(sfd);
+      continue;
+    }
+    struct dirent *fe;
+    while (rc == 0 && (fe = readdir(sub)) != NULL) {
+      struct stat st;
+      if (strncmp(fe->d_name, STORAGE_FILE_TMP_PREFIX,
+                  strlen(STORAGE_FILE_TMP_PREFIX)) != 0 ||
+          fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        continue;
+      char name[NAME_MAX + 4], label[160], key[KEY_LEN + 1];
+      long pid;
+      snprintf(name, sizeof name, "%.2s/%s", dn, fe->d_name);
+      if (remove_s >= 0) {
+        if (!temp_stale(fe->d_name, &st, now, remove_s) ||
+            unlinkat(dirfd(sub), fe->d_name, 0) != 0)
+          continue;
+      }
+      if (temp_parse(fe->d_name, key, &pid) == 0)
+        snprintf(label, sizeof label,
+                 "unfinished write of %.12s..., writer pid %ld %s", key, pid,
+                 writer_running(pid) && remove_s < 0 ? "running here"
+                                                     : "not running here");
+      else
+        snprintf(label, sizeof label, "unfinished write, writer unknown");
+      sy_storage_entry e = {sizeof e, name, label, (uint64_t)st.st_size,
+                            (int64_t)st.st_mtime, 0};
+      if (fn)
+        rc = fn(ud, &e);
+    }
+    closedir(sub);
+    sub = NULL;
+  }
+  closedir(top);
+  return rc;
+}
+
+static int sf_temporaries(void *self, sy_storage_visit_fn fn, void *ud,
+                          sy_error *err) {
+  if (!fn)
+    return sy_error_set(err, SY_EINVAL,
+                        "storage.file: temporaries: no visitor");
+  return walk_temps(self, -1, fn, ud, err);
+}
+
+static int sf_sweep(void *self, int64_t grace_s, sy_storage_visit_fn fn,
+                    void *ud, sy_error *err) {
+  if (grace_s < 0)
+    return sy_error_set(err, SY_EINVAL,
+                        "storage.file: sweep: negative grace period");
+  return walk_temps(self, grace_s, fn, ud, err);
+}
+
 /* ---- descriptor -------------------------------------------------------- */
 
 static const sy_storage_ops sf_ops = {
-    sizeof(sy_storage_ops), sf_get, sf_put, sf_list, sf_remove,
+    sizeof(sy_storage_ops), sf_get,         sf_put, sf_list,
+    sf_remove,              sf_temporaries, sf_sweep,
 };
 
 static const sy_option sf_options[] = {

@@ -21,8 +21,10 @@ typedef struct storage_file_config {
 /* Entry file format, see the top of storage_file.c. Exposed so the test
  * can build entries by hand. */
 #define STORAGE_FILE_MAGIC "SYCE"
-#define STORAGE_FILE_VERSION 1u
-#define STORAGE_FILE_FIXED 16u   /* magic, version, outputs, label length */
+#define STORAGE_FILE_VERSION 2u
+#define STORAGE_FILE_KEY_LEN 32u /* the entry's own key, in the header */
+/* magic, version, outputs, label length, key */
+#define STORAGE_FILE_FIXED (16u + STORAGE_FILE_KEY_LEN)
 #define STORAGE_FILE_CHECKSUM 8u /* trailing XXH3-64 */
 #define STORAGE_FILE_MAX_LABEL 1024u
 #define STORAGE_FILE_MAX_OUTPUTS 1024u

@@ -10,6 +10,8 @@
  *                required parameter `marker` does not exist (and creates
  *                it); once it exists, passes its input through
  *   fault.pass   passes its input through
+ *   fault.exit   apply calls exit(0): the process ends "successfully" in
+ *                the middle of a step (tests/e2e/runner-check.sh)
  *
  * Each takes one input and gives one output, and keeps no state. Never
  * run these in a process you care about: they are meant to kill it.
@@ -84,6 +86,16 @@ static int abort_apply(void *self, const sy_value *const *in, size_t n_in,
   abort();
 }
 
+static int exit_apply(void *self, const sy_value *const *in, size_t n_in,
+                      sy_value **out, sy_error *err) {
+  (void)self;
+  (void)in;
+  (void)n_in;
+  (void)out;
+  (void)err;
+  exit(0);
+}
+
 static int hang_apply(void *self, const sy_value *const *in, size_t n_in,
                       sy_value **out, sy_error *err) {
   (void)self;
@@ -141,6 +153,7 @@ static const sy_actor_ops segv_ops = FX_OPS(segv_apply);
 static const sy_actor_ops abort_ops = FX_OPS(abort_apply);
 static const sy_actor_ops crash_ops = FX_OPS(crash_apply);
 static const sy_actor_ops hang_ops = FX_OPS(hang_apply);
+static const sy_actor_ops exit_ops = FX_OPS(exit_apply);
 static const sy_actor_ops flaky_ops = FX_OPS(flaky_apply);
 /* fault.pass also has an opaque row kernel (SY_ROW_FN), the kind the core
  * cannot look into: a copy of the row, with its width in a context that
@@ -191,6 +204,7 @@ FX_ACTOR(fx_crash, "fault.crash",
 FX_ACTOR(fx_abort, "fault.abort", "Dies from SIGABRT (test fixture).",
          abort_ops);
 FX_ACTOR(fx_hang, "fault.hang", "Never returns (test fixture).", hang_ops);
+FX_ACTOR(fx_exit, "fault.exit", "Calls exit(0) (test fixture).", exit_ops);
 FX_ACTOR(fx_pass, "fault.pass", "Passes its input through (test fixture).",
          pass_ops);
 
@@ -207,4 +221,4 @@ static const sy_provider fx_flaky = {
     &flaky_ops};
 
 SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_crash, &fx_abort, &fx_hang, &fx_flaky,
-                 &fx_pass)
+                 &fx_pass, &fx_exit)

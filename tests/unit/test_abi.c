@@ -237,11 +237,17 @@ static void test_abi_options_structs_layout(void) {
   CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
   CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
 
-  ASSERT_SIZE(sy_storage_ops, 40);
+  ASSERT_SIZE(sy_storage_ops, 56);
   ASSERT_OFFSET(sy_storage_ops, get, 8);
   ASSERT_OFFSET(sy_storage_ops, put, 16);
   ASSERT_OFFSET(sy_storage_ops, list, 24);
   ASSERT_OFFSET(sy_storage_ops, remove, 32);
+  /* since 1.3 */
+  ASSERT_OFFSET(sy_storage_ops, temporaries, 40);
+  ASSERT_OFFSET(sy_storage_ops, sweep, 48);
+  /* A 1.0 storage (no temporaries, sweep) still loads. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_STORAGE),
+                  offsetof(sy_storage_ops, temporaries));
   ASSERT_SIZE(sy_storage_entry, 48);
   ASSERT_OFFSET(sy_storage_entry, key, 8);
   ASSERT_OFFSET(sy_storage_entry, label, 16);
@@ -260,7 +266,6 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_registry_entry, release, 16);
   ASSERT_OFFSET(sy_registry_entry, generation, 24);
   ASSERT_OFFSET(sy_registry_entry, mtime, 32);
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_STORAGE), sizeof(sy_storage_ops));
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_REGISTRY), sizeof(sy_registry_ops));
 
   ASSERT_SIZE(sy_csv_options, 32);
@@ -306,7 +311,8 @@ static void test_abi_enums(void) {
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
   /* 1.2: prepare_row, sy_row_call; 1.3: actor fingerprint,
-   * sy_feed_ops.describe, sy_csv_read_header, sy_note */
+   * sy_feed_ops.describe, sy_csv_read_header, sy_note, storage
+   * temporaries/sweep, sy_job_skip_run_check */
   CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)

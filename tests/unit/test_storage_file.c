@@ -192,6 +192,25 @@ static void expect_damaged(void *c, const char *key, size_t n) {
   CU_ASSERT_FALSE(file_exists(path));
 }
 
+/* Gets with n outputs and asserts a miss because the entry records
+ * another key: outputs NULL, code 0, a note naming both keys' place, and
+ * the file gone. */
+static void expect_other_key(void *c, const char *key, size_t n) {
+  sy_value *got[8] = {0};
+  sy_error err;
+  char path[512];
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->get(c, key, got, n, &err), 0);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT_PTR_NULL(got[i]);
+  unref_all(got, n);
+  CU_ASSERT_EQUAL(err.code, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "records another key"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, key));
+  entry_file(key, path, sizeof path);
+  CU_ASSERT_FALSE(file_exists(path));
+}
+
 /* Replaces the trailing checksum of an entry image with a valid one. */
 static void reseal(uint8_t *buf, size_t len) {
   uint64_t h = XXH3_64bits(buf, len - 8);
@@ -376,21 +395,25 @@ static void test_storage_file_resealed_damage_is_a_miss(void) {
   uint8_t *bad = malloc(len + 16);
   entry_file(key, path, sizeof path);
   uint32_t label_len = img[12];
-  size_t lens_at = 16 + label_len;
+  size_t key_at = 16, label_at = STORAGE_FILE_FIXED;
+  size_t lens_at = label_at + label_len;
   CU_ASSERT_FATAL(bad != NULL);
+  CU_ASSERT_EQUAL(memcmp(img + key_at, key, 32), 0);
 
-  /* Every byte of the header flipped (magic, version, counts, label,
-   * lengths) and re-sealed: only the label may change and still read. */
+  /* Every byte of the header flipped (magic, version, counts, key, label,
+   * lengths) and re-sealed: only the label may change and still read; a
+   * changed key is another key's entry. */
   for (size_t at = 0; at < lens_at + 24; at++) {
     memcpy(bad, img, len);
     bad[at] ^= 0x04;
     reseal(bad, len);
     CU_ASSERT_FATAL(write_file(path, bad, len) == 0);
-    if (at >= 16 && at < lens_at) {
+    if (at >= label_at && at < lens_at)
       expect_hit(c, key, v, 3);
-    } else {
+    else if (at >= key_at && at < label_at)
+      expect_other_key(c, key, 3);
+    else
       expect_damaged(c, key, 3);
-    }
   }
   /* A flip inside an output's encoding: sy_value_decode refuses it. */
   memcpy(bad, img, len);
@@ -453,7 +476,7 @@ static void test_storage_file_wrong_n_is_a_miss(void) {
 typedef struct seen {
   int count;
   int stop_after;
-  char keys[16][33];
+  char keys[16][300]; /* a key, or a temporary file's name */
   char labels[16][1100];
   uint64_t bytes[16];
   int64_t mtime[16];
@@ -464,7 +487,7 @@ static int collect(void *ud, const sy_storage_entry *e) {
   seen *s = ud;
   CU_ASSERT_EQUAL(e->size, sizeof *e);
   if (s->count < 16) {
-    snprintf(s->keys[s->count], 33, "%s", e->key);
+    snprintf(s->keys[s->count], sizeof s->keys[0], "%s", e->key);
     snprintf(s->labels[s->count], sizeof s->labels[0], "%s", e->label);
     s->bytes[s->count] = e->bytes;
     s->mtime[s->count] = e->mtime;
@@ -561,6 +584,111 @@ static void test_storage_file_list(void) {
   put_ok(c, key, one, 1, "back");
   expect_hit(c, key, one, 1);
   unref_all(one, 1);
+  close_cache(c);
+}
+
+/* Asserts that list() shows `key` with `label`. */
+static void seen_keys_labels_check(void *c, const char *key,
+                                   const char *label) {
+  seen s = {0};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->list(c, collect, &s, &err), 0);
+  int i = find_seen(&s, key);
+  CU_ASSERT_FATAL(i >= 0);
+  CU_ASSERT_STRING_EQUAL(s.labels[i], label);
+}
+
+/* An entry copied over another one's name is whole and well-formed, but
+ * holds the other key's result: it must be a miss (and go away), never a
+ * hit, while the original still hits. A rewrite then hits again. */
+static void test_storage_file_copied_entry_is_a_miss(void) {
+  fx_tmpdir_reset();
+  void *c = open_cache(NULL);
+  char ka[33], kb[33], pa[512], pb[512];
+  make_key(21, ka);
+  make_key(22, kb);
+  sy_value *a[1] = {bytes_of("features", NULL)};
+  sy_value *b[1] = {bytes_of("predictions", NULL)};
+  put_ok(c, ka, a, 1, "apply scale (std.scaler)");
+  put_ok(c, kb, b, 1, "apply model (std.logreg)");
+  entry_file(ka, pa, sizeof pa);
+  entry_file(kb, pb, sizeof pb);
+  size_t len = 0;
+  uint8_t *img = read_file(pa, &len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+  CU_ASSERT_FATAL(write_file(pb, img, len) == 0);
+  /* list says so before get is asked. */
+  seen_keys_labels_check(c, kb, "(records another key)");
+  sy_value *got[1] = {NULL};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->get(c, kb, got, 1, &err), 0);
+  CU_ASSERT_PTR_NULL(got[0]);
+  CU_ASSERT_EQUAL(err.code, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, kb));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, ka)); /* the key it held */
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "records another key"));
+  CU_ASSERT_FALSE(file_exists(pb));
+  expect_hit(c, ka, a, 1);
+  /* Also in another sub-folder (a rename across them). */
+  put_ok(c, kb, b, 1, "apply model (std.logreg)");
+  expect_hit(c, kb, b, 1);
+  CU_ASSERT_FATAL(rename(pb, pa) == 0);
+  expect_other_key(c, ka, 1);
+  free(img);
+  unref_all(a, 1);
+  unref_all(b, 1);
+  close_cache(c);
+}
+
+/* An entry of format version 1 (no key in its header) is a miss, never an
+ * error, and the next put rewrites it in the current format. */
+static void test_storage_file_version1_is_a_miss(void) {
+  fx_tmpdir_reset();
+  void *c = open_cache(NULL);
+  char key[33], path[512], sub[512];
+  make_key(23, key);
+  sy_value *v[1] = {bytes_of("old", NULL)};
+  void *enc = NULL;
+  size_t enc_len = 0;
+  CU_ASSERT_FATAL(sy_value_encode(v[0], &enc, &enc_len) == 0);
+  /* The version 1 layout: magic, 1, N, L, label, lengths, values, sum. */
+  const char *label = "v1";
+  size_t len = 16 + 2 + 8 + enc_len + 8;
+  uint8_t *img = calloc(1, len);
+  CU_ASSERT_FATAL(img != NULL);
+  memcpy(img, "SYCE", 4);
+  img[4] = 1;
+  img[8] = 1;
+  img[12] = 2;
+  memcpy(img + 16, label, 2);
+  for (int i = 0; i < 8; i++)
+    img[18 + i] = (uint8_t)((uint64_t)enc_len >> (8 * i));
+  memcpy(img + 26, enc, enc_len);
+  reseal(img, len);
+  snprintf(sub, sizeof sub, "%s/%.2s", fx_tmpdir, key);
+  CU_ASSERT_FATAL(mkdir(sub, 0755) == 0);
+  entry_file(key, path, sizeof path);
+  CU_ASSERT_FATAL(write_file(path, img, len) == 0);
+  sy_value *got[1] = {NULL};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->get(c, key, got, 1, &err), 0);
+  CU_ASSERT_PTR_NULL(got[0]);
+  CU_ASSERT_EQUAL(err.code, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "format version 1"));
+  put_ok(c, key, v, 1, "v2");
+  expect_hit(c, key, v, 1);
+  size_t now_len = 0;
+  uint8_t *now = read_file(path, &now_len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(now);
+  CU_ASSERT_EQUAL(now[4], STORAGE_FILE_VERSION);
+  CU_ASSERT_EQUAL(memcmp(now + 16, key, 32), 0);
+  free(now);
+  free(img);
+  free(enc);
+  unref_all(v, 1);
   close_cache(c);
 }
 
@@ -674,7 +802,8 @@ static void test_storage_file_old_temp_files_are_swept(void) {
   make_key(13, key);
   snprintf(sub, sizeof sub, "%s/%.2s", fx_tmpdir, key);
   CU_ASSERT_FATAL(mkdir(sub, 0755) == 0);
-  snprintf(old, sizeof old, "%s/.tmp.%s.1.0", sub, key);
+  /* pid 999999999: above any pid_max, so its writer is surely gone. */
+  snprintf(old, sizeof old, "%s/.tmp.%s.999999999.0", sub, key);
   snprintf(fresh, sizeof fresh, "%s/.tmp.%s.2.0", sub, key);
   CU_ASSERT_FATAL(write_file(old, "old", 3) == 0);
   CU_ASSERT_FATAL(write_file(fresh, "fresh", 5) == 0);
@@ -689,6 +818,79 @@ static void test_storage_file_old_temp_files_are_swept(void) {
   CU_ASSERT_FALSE(file_exists(old));
   CU_ASSERT_TRUE(file_exists(fresh)); /* may belong to a live writer */
   expect_hit(c, key, v, 1);
+  unref_all(v, 1);
+  close_cache(c);
+}
+
+/* temporaries() shows every unfinished write; sweep() removes those older
+ * than the grace period whose writer is gone, and nothing else: not a
+ * fresh one, not an old one whose writer still runs here, not an entry. */
+static void test_storage_file_temporaries_and_sweep(void) {
+  fx_tmpdir_reset();
+  void *c = open_cache(NULL);
+  char key[33], dead_old[600], live_old[600], dead_new[600], stray[600];
+  char entry[512];
+  make_key(31, key);
+  sy_value *v[1] = {bytes_of("v", NULL)};
+  put_ok(c, key, v, 1, "kept");
+  entry_file(key, entry, sizeof entry);
+  /* No temporaries after a whole put. */
+  seen none = {0};
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(none.count, 0);
+  snprintf(dead_old, sizeof dead_old, "%s/%.2s/.tmp.%s.999999999.00000000000000aa",
+           fx_tmpdir, key, key);
+  snprintf(live_old, sizeof live_old, "%s/%.2s/.tmp.%s.%ld.00000000000000bb",
+           fx_tmpdir, key, key, (long)getpid());
+  snprintf(dead_new, sizeof dead_new, "%s/%.2s/.tmp.%s.999999998.00000000000000cc",
+           fx_tmpdir, key, key);
+  snprintf(stray, sizeof stray, "%s/%.2s/notes.txt", fx_tmpdir, key);
+  CU_ASSERT_FATAL(write_file(dead_old, "dead", 4) == 0);
+  CU_ASSERT_FATAL(write_file(live_old, "live", 4) == 0);
+  CU_ASSERT_FATAL(write_file(dead_new, "new", 3) == 0);
+  CU_ASSERT_FATAL(write_file(stray, "stray", 5) == 0);
+  struct timespec t[2];
+  clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= 7200;
+  t[1] = t[0];
+  CU_ASSERT_FATAL(utimensat(AT_FDCWD, dead_old, t, 0) == 0);
+  CU_ASSERT_FATAL(utimensat(AT_FDCWD, live_old, t, 0) == 0);
+
+  seen all = {0};
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &all, &err), 0);
+  CU_ASSERT_EQUAL(all.count, 3);
+  for (int i = 0; i < all.count && i < 16; i++) {
+    CU_ASSERT_PTR_NOT_NULL(strstr(all.keys[i], "/.tmp."));
+    CU_ASSERT_EQUAL(all.outputs[i], 0);
+    int live = strstr(all.labels[i], "running here") &&
+               !strstr(all.labels[i], "not running");
+    CU_ASSERT_EQUAL(live, strstr(all.keys[i], ".00000000000000bb") != NULL);
+  }
+  /* sweep with an hour's grace: only the old file of a dead writer. */
+  seen gone = {0};
+  CU_ASSERT_EQUAL(ops->sweep(c, 3600, collect, &gone, &err), 0);
+  CU_ASSERT_EQUAL(gone.count, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(gone.keys[0], "999999999"));
+  CU_ASSERT_EQUAL(gone.bytes[0], 4);
+  CU_ASSERT_FALSE(file_exists(dead_old));
+  CU_ASSERT_TRUE(file_exists(live_old)); /* its writer runs: this test */
+  CU_ASSERT_TRUE(file_exists(dead_new)); /* may still be written */
+  CU_ASSERT_TRUE(file_exists(stray));
+  CU_ASSERT_TRUE(file_exists(entry));
+  expect_hit(c, key, v, 1);
+  /* A visitor is optional; a negative grace period is refused. */
+  CU_ASSERT_EQUAL(ops->sweep(c, 3600, NULL, NULL, &err), 0);
+  CU_ASSERT_EQUAL(ops->sweep(c, -1, NULL, NULL, &err), SY_EINVAL);
+  CU_ASSERT_TRUE(file_exists(dead_new));
+  /* No cache folder at all: nothing to list or sweep. */
+  fx_tmpdir_reset();
+  rmdir(fx_tmpdir);
+  CU_ASSERT_EQUAL(ops->temporaries(c, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(ops->sweep(c, 0, collect, &none, &err), 0);
+  CU_ASSERT_EQUAL(none.count, 0);
+  mkdir(fx_tmpdir, 0700);
   unref_all(v, 1);
   close_cache(c);
 }
@@ -1018,12 +1220,18 @@ int main(void) {
        test_storage_file_resealed_damage_is_a_miss},
       {"test_storage_file_wrong_n_is_a_miss",
        test_storage_file_wrong_n_is_a_miss},
+      {"test_storage_file_copied_entry_is_a_miss",
+       test_storage_file_copied_entry_is_a_miss},
+      {"test_storage_file_version1_is_a_miss",
+       test_storage_file_version1_is_a_miss},
       {"test_storage_file_list", test_storage_file_list},
       {"test_storage_file_remove", test_storage_file_remove},
       {"test_storage_file_invalid_keys", test_storage_file_invalid_keys},
       {"test_storage_file_create", test_storage_file_create},
       {"test_storage_file_old_temp_files_are_swept",
        test_storage_file_old_temp_files_are_swept},
+      {"test_storage_file_temporaries_and_sweep",
+       test_storage_file_temporaries_and_sweep},
       {"test_storage_file_concurrent_threads",
        test_storage_file_concurrent_threads},
       {"test_storage_file_concurrent_processes",
