@@ -340,6 +340,7 @@ void sy_program_free(sy_program *prog) {
   if (!prog)
     return;
   free(prog->code);
+  free(prog->codes);
   sy__arena_free(&prog->mem);
   free(prog->names);
   labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));
@@ -373,6 +374,8 @@ typedef struct compiler {
   const sy_catalog *cat;   /* where the actors' code hashes live */
   const sy_provider *code_of; /* the provider code[] is the hash of */
   uint8_t code[16];        /* its plugin file's content hash */
+  const sy_provider **pinned; /* per prog->codes entry: its provider */
+  uint32_t cap_pins;
 } compiler;
 
 /* Finding an input's node by id was a linear scan per input, which made
@@ -489,12 +492,43 @@ static const uint8_t *with_state(const compiler *c, uint8_t extra[48]) {
  * hash of the actor's plugin file, then its fingerprint when it has one.
  * Fills extra (room for 32 bytes) and returns its length, or a negative
  * code. */
+/* Records, once per distinct actor, the code hash its keys were made
+ * with (prog->codes), for a job that binds a saved program to check. A
+ * scan of the few distinct actors, and only when the provider differs
+ * from the previous node's. */
+static int pin_code(compiler *c, const sy_flow_node *node) {
+  sy_program *prog = c->prog;
+  for (uint32_t i = 0; i < prog->n_codes; i++)
+    if (c->pinned[i] == node->provider)
+      return 0;
+  if (prog->n_codes == c->cap_pins) {
+    uint32_t cap = c->cap_pins ? c->cap_pins * 2 : 8;
+    sy__code_pin *codes = realloc(prog->codes, cap * sizeof *codes);
+    if (codes)
+      prog->codes = codes;
+    const sy_provider **pinned =
+        codes ? realloc(c->pinned, cap * sizeof *pinned) : NULL;
+    if (!pinned)
+      return SY_ENOMEM;
+    c->pinned = pinned;
+    c->cap_pins = cap;
+  }
+  sy__code_pin *pin = &prog->codes[prog->n_codes];
+  if (!(pin->target = intern(prog, node->actor)))
+    return SY_ENOMEM;
+  memcpy(pin->hash, c->code, 16);
+  c->pinned[prog->n_codes++] = node->provider;
+  return 0;
+}
+
 static int node_extra(compiler *c, const sy_flow_node *node,
                       uint8_t extra[32], sy_error *err) {
   const sy_actor_ops *ops = node->provider->ops;
   if (c->code_of != node->provider) {
     sy__catalog_code_hash(c->cat, node->provider, c->code);
     c->code_of = node->provider;
+    if (pin_code(c, node) != 0)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
   }
   memcpy(extra, c->code, 16);
   if (!SY_ACTOR_HAS_FINGERPRINT(ops))
@@ -947,6 +981,7 @@ done:
   free(c.apply);
   free(c.state);
   free(c.ids);
+  free(c.pinned);
   return rc;
 }
 

@@ -82,6 +82,42 @@ static void actor_free(actor_slot *a) {
   free(a);
 }
 
+/* The file a catalog provider was loaded from, or NULL (built in). Only
+ * for an error message: a scan of the catalog. */
+static const char *provider_file(const sy_catalog *cat,
+                                 const sy_provider *pr) {
+  for (size_t i = 0; i < sy_catalog_count(cat); i++) {
+    const char *file = NULL;
+    if (sy_catalog_at(cat, i, &file, NULL) == pr)
+      return file;
+  }
+  return NULL;
+}
+
+/* The refusal to run an actor whose plugin changed since the program was
+ * compiled: its results would be stored under keys that name the old
+ * code, and served as the old code's to every later reader. */
+static int stale_code_error(const sy_job *job, const sy_instr *in,
+                            const sy_provider *pr, sy_error *err) {
+  const sy_program *prog = job->prog;
+  const char *file = provider_file(sy_platform_catalog(job->platform), pr);
+  const char *flow = prog->flow_file[0] ? prog->flow_file : "FLOW";
+  if (!file)
+    return sy_error_set(err, SY_ESTATE,
+                        "%s (%s): the program was compiled against a plugin "
+                        "file of %s %s, but this process has it built in: "
+                        "other code than the program's keys name; "
+                        "recompile the flow: switchyard compile %s -o "
+                        "PROGRAM",
+                        in->node, in->target, in->target, pr->version, flow);
+  return sy_error_set(err, SY_ESTATE,
+                      "%s (%s): plugin %s changed since the program was "
+                      "compiled (same version %s, other code): its results "
+                      "would be stored under the old code's keys; "
+                      "recompile the flow: switchyard compile %s -o PROGRAM",
+                      in->node, in->target, file, pr->version, flow);
+}
+
 /* Makes an actor instance from the instruction's parameters. */
 static int actor_new(const sy_job *job, const sy_instr *in, actor_slot **out,
                      sy_error *err) {
@@ -97,6 +133,9 @@ static int actor_new(const sy_job *job, const sy_instr *in, actor_slot **out,
                         "%s: actor %s is version %s here but the program was "
                         "compiled with %s; recompile the flow",
                         in->node, in->target, pr->version, in->version);
+  for (uint32_t i = 0; i < job->n_stale_code; i++)
+    if (strcmp(job->stale_code[i]->target, in->target) == 0)
+      return stale_code_error(job, in, pr, err);
   actor_slot *a = calloc(1, sizeof *a);
   int rc = 0;
   if (!a || !(a->config = calloc(1, pr->config_size ? pr->config_size : 1))) {
@@ -739,6 +778,7 @@ void sy_job_free(sy_job *job) {
   }
   free(job->groups);
   free(job->actor_group);
+  free(job->stale_code);
   free(job->vals);
   free(job->out_start);
   free(job->pending);
@@ -913,6 +953,33 @@ static int group_actors(sy_job *job, sy_error *err) {
   return 0;
 }
 
+/* Finds the actor targets whose plugin is not the code the program was
+ * compiled against (prog->codes): one catalog lookup per distinct actor,
+ * not per step. A program compiled in this process always matches; a
+ * saved one does not after a plugin was rebuilt with the same version.
+ * Zero hashes (no file) compare too: a program compiled against a file
+ * and run with the actor built in (or the reverse) ran other code. A
+ * missing actor is left for its step to report. */
+static int find_stale_code(sy_job *job, sy_error *err) {
+  const sy_program *prog = job->prog;
+  const sy_catalog *cat = sy_platform_catalog(job->platform);
+  for (uint32_t i = 0; i < prog->n_codes; i++) {
+    const sy__code_pin *pin = &prog->codes[i];
+    const sy_provider *pr = sy_catalog_find(cat, SY_KIND_ACTOR, pin->target);
+    uint8_t now[16];
+    if (!pr)
+      continue;
+    sy__catalog_code_hash(cat, pr, now);
+    if (memcmp(now, pin->hash, 16) == 0)
+      continue;
+    if (!job->stale_code &&
+        !(job->stale_code = calloc(prog->n_codes, sizeof *job->stale_code)))
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    job->stale_code[job->n_stale_code++] = pin;
+  }
+  return 0;
+}
+
 int sy_job_new(sy_platform *p, const sy_program *prog,
                const sy_job_options *opts, sy_job **out, sy_error *err) {
   return sy__job_new(p, prog, opts, 1, out, err);
@@ -979,7 +1046,8 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
   for (uint32_t s = 0; s < n; s++)
     atomic_init(&job->pending[s], job->cons_start[s + 1] - job->cons_start[s]);
 
-  if ((rc = group_actors(job, err)) != 0)
+  if ((rc = group_actors(job, err)) != 0 ||
+      (rc = find_stale_code(job, err)) != 0)
     goto fail;
   for (uint32_t s = 0; bind_io && s < n; s++) {
     if (prog->code[s].op == SY_OP_FEED)

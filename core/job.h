@@ -47,6 +47,11 @@ struct sy_job {
    * instance (apply must not modify it, so sharing is safe): steps map to
    * a group, each group's instance is made once, on first use. */
   uint32_t *actor_group;     /* per step: a group, or UINT32_MAX */
+  /* Actor targets whose plugin is not the code the program was compiled
+   * against (prog->codes): found once when the job is made, so binding
+   * an actor checks nothing while this is empty (it nearly always is). */
+  const sy__code_pin **stale_code;
+  uint32_t n_stale_code;
   struct sy__actor_group *groups;
   uint32_t n_groups;
   sy_instance **feeds;       /* per step (FEED), shared by target */

@@ -3,14 +3,19 @@
  *
  * Layout (all integers little-endian; str = u32 length + bytes, no NUL):
  *
- *   "SYPG" u16 version(=1) u16 reserved(=0)
+ *   "SYPG" u16 version(=2) u16 reserved(=0)
  *   u8 mode  str flow_name  str flow_file  str state_file  str commit_to
  *   16B flow_hash
  *   u32 n, then n instructions:
  *     u8 op  u32 flags  str node  str target  str version  str table
  *     str label  u32 n_params (str key, str text)*  u32 n_args (u32 arg)*
  *     u32 index  u32 n_outputs  16B key
+ *   u32 n_codes, then per distinct actor target: str target  16B hash of
+ *     the plugin file it was compiled against (zero: no file)
  *   u64 XXH3-64 of every byte before it
+ *
+ * Version 1 had no code hashes; such a file is refused (recompile), as a
+ * program that cannot tell a rebuilt plugin from the one its keys name.
  *
  * The reader trusts nothing: every count is checked against the bytes that
  * remain before anything is allocated, every argument must name an
@@ -27,7 +32,7 @@
 #include <xxhash.h>
 
 #define PROGRAM_MAGIC "SYPG"
-#define PROGRAM_VERSION 1
+#define PROGRAM_VERSION 2
 #define MAX_STR (1u << 20)
 #define MAX_OUTPUTS 1024u
 
@@ -110,6 +115,11 @@ int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
     put_u32(&b, in->index);
     put_u32(&b, in->n_outputs);
     put(&b, in->key, 16);
+  }
+  put_u32(&b, prog->n_codes);
+  for (uint32_t i = 0; i < prog->n_codes; i++) {
+    put_str(&b, prog->codes[i].target);
+    put(&b, prog->codes[i].hash, 16);
   }
   if (!b.failed)
     put_u64(&b, XXH3_64bits(b.data, b.len));
@@ -331,6 +341,20 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
     }
     if (!shape_ok)
       bad(&r, "instruction shape");
+  }
+  uint32_t nc = get_u32(&r, "code hash count");
+  if (count_ok(&r, nc, 4 + 16, "code hash count") && nc) {
+    prog->codes = calloc(nc, sizeof *prog->codes);
+    if (!prog->codes)
+      r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < nc && !r.rc; i++) {
+      sy__code_pin *pin = &prog->codes[i];
+      pin->target = get_str_in(&r, "code hash target", &prog->mem);
+      get(&r, pin->hash, 16, "code hash");
+      if (!r.rc && !*pin->target)
+        bad(&r, "code hash target");
+      prog->n_codes = i + 1;
+    }
   }
   if (!r.rc && r.pos != r.len)
     bad(&r, "trailing bytes");

@@ -200,6 +200,17 @@ typedef struct sy__labels {
   sy__arena mem;
 } sy__labels;
 
+/* The plugin code an actor target was compiled against: the content
+ * hash of its plugin file (sy__catalog_code_hash), all zero for a plugin
+ * with no file (sy_catalog_add_static). A program holds one per distinct
+ * actor target, beside the instructions (sy_instr stays 96 bytes), so a
+ * saved program can tell, when a job binds it, that a plugin was rebuilt
+ * since: its keys would then name results of code that no longer runs. */
+typedef struct sy__code_pin {
+  const char *target; /* in the program's arena */
+  uint8_t hash[16];
+} sy__code_pin;
+
 struct sy_program {
   sy_mode mode;
   char *flow_name;
@@ -210,6 +221,8 @@ struct sy_program {
   sy_instr *code;
   uint32_t n;
   uint32_t cap; /* entries allocated in code; 0 = exactly n (decoded) */
+  sy__code_pin *codes; /* per distinct actor target (malloc'd), unsorted */
+  uint32_t n_codes;
   sy__arena mem;      /* the instructions' strings and arrays */
   const char **names; /* open-addressed set of the interned strings */
   uint32_t n_names, cap_names;

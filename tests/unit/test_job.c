@@ -245,6 +245,62 @@ static void test_job_program_file_round_trip(void) {
   free(file);
 }
 
+/* A saved program records, per actor, the plugin file's content hash it
+ * was compiled against; a job over it refuses to run an actor whose
+ * plugin is other code now (rebuilt with the same version), since its
+ * results would be stored under keys that name the old code's. */
+static void test_job_program_pins_plugin_code(void) {
+  sy_platform *p = open_platform("pin.csv");
+  sy_error err;
+  sy_error_clear(&err);
+  sy_program *prog = NULL, *back = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_program_compile(p, fx_tmp_path("dag.flow"),
+                                           SY_MODE_RUN, NULL, stderr, &prog,
+                                           &err),
+                        0);
+  /* One entry per distinct actor, each the hash of a plugin file. */
+  static const uint8_t zero[16];
+  CU_ASSERT_EQUAL(prog->n_codes, 4); /* select, scaler, concat, linreg */
+  int scaler = -1;
+  for (uint32_t i = 0; i < prog->n_codes; i++) {
+    CU_ASSERT_NOT_EQUAL(memcmp(prog->codes[i].hash, zero, 16), 0);
+    if (strcmp(prog->codes[i].target, "std.scaler") == 0)
+      scaler = (int)i;
+  }
+  CU_ASSERT_FATAL(scaler >= 0);
+  char *file = strdup(fx_tmp_path("pin.program"));
+  CU_ASSERT_EQUAL_FATAL(sy_program_save(prog, file, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_program_load(file, &back, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(back->n_codes, prog->n_codes);
+  for (uint32_t i = 0; i < prog->n_codes; i++) {
+    CU_ASSERT_STRING_EQUAL(back->codes[i].target, prog->codes[i].target);
+    CU_ASSERT_EQUAL(memcmp(back->codes[i].hash, prog->codes[i].hash, 16), 0);
+  }
+  /* Unchanged plugins: nothing is stale, the loaded program runs. */
+  sy_job *job = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, back, NULL, &job, &err), 0);
+  CU_ASSERT_EQUAL(job->n_stale_code, 0);
+  CU_ASSERT_EQUAL(sy_job_run(job, "inline", &err), 0);
+  sy_job_free(job);
+  /* The scaler's plugin as if rebuilt since: its steps are refused. */
+  back->codes[scaler].hash[3] ^= 0x40;
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, back, NULL, &job, &err), 0);
+  CU_ASSERT_EQUAL(job->n_stale_code, 1);
+  sy_error_clear(&err);
+  CU_ASSERT_EQUAL(sy_job_run(job, "inline", &err), SY_ESTATE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "(std.scaler): plugin "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "actor-std.so changed since the "
+                                             "program was compiled"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "switchyard compile "));
+  if (!strstr(err.message, "changed since"))
+    fprintf(stderr, "message: %s\n", err.message);
+  sy_job_free(job);
+  sy_program_free(prog);
+  sy_program_free(back);
+  sy_platform_close(p);
+  free(file);
+}
+
 static void test_job_keys_change_only_downstream(void) {
   sy_platform *p = open_platform("k.csv");
   sy_error err;
@@ -437,6 +493,7 @@ int main(void) {
       {"test_job_apply_refuses_damaged_state",
        test_job_apply_refuses_damaged_state},
       {"test_job_program_file_round_trip", test_job_program_file_round_trip},
+      {"test_job_program_pins_plugin_code", test_job_program_pins_plugin_code},
       {"test_job_keys_change_only_downstream",
        test_job_keys_change_only_downstream},
       {"test_job_train_needs_label", test_job_train_needs_label},
