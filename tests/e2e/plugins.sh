@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end tests of plugins as the command sees them (issue 10): a
 # rebuilt plugin's results are never served from the cache, nor are those
-# of a sys.exec step whose deps changed; the loader refuses an untrusted
+# of a sys.exec step whose deps changed; a saved program refuses to run a
+# plugin rebuilt since it was compiled; the loader refuses an untrusted
 # file before its code runs and names the file in every refusal; a
 # kind+name clash refuses only the clashing provider; plugin_path is
 # relative to the INI file that sets it.
@@ -34,6 +35,37 @@ grep -q '^1,B$' b.csv && ok || bad "stale result after rebuilding the plugin: $(
 grep '"event":"done"' b.jsonl | grep -q 'apply m' && ok ||
   bad "the rebuilt plugin's step did not run: $(cat b.jsonl)"
 "$sy" -q providers list | grep -q 'fx.mark *1.0.0' && ok || bad "same version"
+
+# ---- a saved program names the plugin code it was compiled against --------
+# compile with build A, then exec its steps as a cluster engine would: with
+# nothing changed they run; with build B in place, the actor's step is
+# refused (its result would be stored under build A's key) and nothing is
+# stored under that key.
+px() { "$sy" -q -o "STORAGE.cache.path=$tmp/$1" exec "${@:2}"; }
+install -m 0755 "$fx/fx_code_a.so" plug/fx_code.so
+"$sy" -q compile mark.flow -o mark.prog || bad "compile with build A"
+"$sy" exec mark.prog --list > mark.tsv || bad "exec --list"
+step=$(awk -F'\t' '$3 ~ /^apply m / { print $1 }' mark.tsv)
+key=$(awk -F'\t' '$3 ~ /^apply m / { print $4 }' mark.tsv)
+last=$(($(wc -l < mark.tsv) - 1))
+[ -n "$step" ] && [ -n "$key" ] && ok || bad "no apply m step: $(cat mark.tsv)"
+for s in $(seq 0 $last); do
+  px same mark.prog --step "$s" > "same.$s" || bad "exec --step $s, build A"
+done
+grep -q '^1,A$' "same.$last" && ok || bad "exec with build A: $(cat "same.$last")"
+[ -n "$(find same -name "$key")" ] && ok || bad "build A's result not stored"
+install -m 0755 "$fx/fx_code_b.so" plug/fx_code.so
+px changed mark.prog --step 0 || bad "exec the feed step with build B"
+expect 1 "m \(fx.mark\): plugin $tmp/plug/fx_code.so changed since the program was compiled .*recompile the flow: switchyard compile mark.flow -o PROGRAM" -- \
+  px changed mark.prog --step "$step"
+[ -z "$(find changed -name "$key")" ] && ok ||
+  bad "build B's result was stored under build A's key"
+# recompiled, it runs build B under a new key
+"$sy" -q compile mark.flow -o mark2.prog || bad "recompile with build B"
+for s in $(seq 0 $last); do
+  px changed mark2.prog --step "$s" > "changed.$s" || bad "exec mark2 --step $s"
+done
+grep -q '^1,B$' "changed.$last" && ok || bad "recompiled: $(cat "changed.$last")"
 export SWITCHYARD_PLUGIN_PATH=
 
 # ---- sys.exec deps --------------------------------------------------------
