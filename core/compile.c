@@ -23,7 +23,9 @@
  * the node's parameters (sys.exec: the content of its `deps`). So
  * changing data, a parameter, an actor version, a plugin's code, a
  * declared dependency or a state changes exactly the keys downstream of
- * it.
+ * it. The program records each distinct actor's code hash (prog->codes)
+ * so that a job over a saved program can refuse code it was not
+ * compiled against (job.c, find_stale_code).
  */
 #include "flow.h"
 #include "program.h"
