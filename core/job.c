@@ -84,8 +84,7 @@ static void actor_free(actor_slot *a) {
 
 /* The file a catalog provider was loaded from, or NULL (built in). Only
  * for an error message: a scan of the catalog. */
-static const char *provider_file(const sy_catalog *cat,
-                                 const sy_provider *pr) {
+static const char *provider_file(const sy_catalog *cat, const sy_provider *pr) {
   for (size_t i = 0; i < sy_catalog_count(cat); i++) {
     const char *file = NULL;
     if (sy_catalog_at(cat, i, &file, NULL) == pr)
