@@ -8,6 +8,7 @@
  * log, a Chrome trace and a progress line.
  */
 #include "job.h"
+#include "switchyard/file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -194,10 +195,12 @@ static void log_listener(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 int sy_job_log_to(sy_job *job, const char *path, sy_error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return sy_error_set(err, SY_EIO, "%s: cannot write the run log: %s", path,
-                        strerror(errno));
+  FILE *f = NULL;
+  int rc = sy_output_stream(path, &f, err);
+  if (rc) {
+    sy_error_prefix(err, "the run log (--log)");
+    return rc;
+  }
   if (sy_job_listen(job, log_listener, f) != 0) {
     fclose(f);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -233,10 +236,12 @@ static void trace_listener(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 int sy_job_trace_to(sy_job *job, const char *path, sy_error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return sy_error_set(err, SY_EIO, "%s: cannot write the trace: %s", path,
-                        strerror(errno));
+  FILE *f = NULL;
+  int rc = sy_output_stream(path, &f, err);
+  if (rc) {
+    sy_error_prefix(err, "the trace (--trace)");
+    return rc;
+  }
   if (sy_job_listen(job, trace_listener, job->outputs) != 0) {
     fclose(f);
     return sy_error_set(err, SY_ENOMEM, "out of memory");

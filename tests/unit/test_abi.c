@@ -294,7 +294,7 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 2); /* 1.2: prepare_row, sy_row_call */
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3); /* 1.3: file.h (sy_output, sy_file_read) */
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
