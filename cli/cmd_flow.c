@@ -258,6 +258,14 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
   return rc;
 }
 
+/* Runs the job; its progress line, if any, is ended before the caller
+ * prints anything (an error, the train summary). */
+static int run_job(sy_job *job, const char *runner, sy_error *err) {
+  int rc = sy_job_run(job, runner, err);
+  sy_job_progress_end(job);
+  return rc;
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
@@ -331,7 +339,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   if (rc) {
     cli_error(&err);
     status = status_before_run(rc);
-  } else if ((rc = sy_job_run(job, a.runner, &err)) != 0) {
+  } else if ((rc = run_job(job, a.runner, &err)) != 0) {
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {
