@@ -161,7 +161,9 @@ static void usage(FILE *out) {
         "  -q, --quiet           print only errors\n"
         "  -v, --verbose         print more\n"
         "  -h, --help            this help; COMMAND --help for a command\n"
-        "      --version         print the version\n\n"
+        "      --version         print the version\n"
+        "They may also follow the command (run FLOW -o K=V -q); after "
+        "compile,\n-o is its -o PROGRAM.\n\n"
         "Exit status: 0 ok, 1 a run or check failed, 2 usage or config "
         "error.\n"
         "See switchyard(1).\n",
