@@ -154,7 +154,9 @@ static const sy_option sink_options[] = {
     {"path", SY_OPT_PATH, SY_OPT_REQUIRED, NULL, NULL, NULL, NULL,
      offsetof(sink_csv_config, path),
      "File to write; {name} is replaced by the flow node's name, and the "
-     "folder must exist."},
+     "folder must exist. Only a regular file or a new name is written (a "
+     "folder, device, FIFO or socket is refused); a symlink is written "
+     "through to its target."},
     {"delimiter", SY_OPT_STRING, 0, ",", NULL, NULL, NULL,
      offsetof(sink_csv_config, delimiter),
      "Field separator: exactly one character, e.g. ';' or a tab."},
