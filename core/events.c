@@ -291,7 +291,8 @@ static void progress_listener(void *ud, const sy_job *job,
     clear_line(o);
     o->in_sinks++;
   } else if (sink && o->in_sinks &&
-             (ev->type == SY_EVENT_DONE || ev->type == SY_EVENT_FAILED)) {
+             (ev->type == SY_EVENT_DONE || ev->type == SY_EVENT_FAILED ||
+              ev->type == SY_EVENT_RETRIED)) {
     o->in_sinks--;
   }
   switch (ev->type) {
