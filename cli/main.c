@@ -252,10 +252,9 @@ static int take_globals(const cli_command *cmd, int *argc, char **argv,
     if (!letter) {
       argv[out++] = a;
       /* a command option's value is never a global option */
-      if (i + 1 < *argc &&
-          ((a[0] == '-' && a[1] == '-' && a[2] && !strchr(a, '=') &&
-            !is_flag(a)) ||
-           takes_value(cmd, a)))
+      if (i + 1 < *argc && ((a[0] == '-' && a[1] == '-' && a[2] &&
+                             !strchr(a, '=') && !is_flag(a)) ||
+                            takes_value(cmd, a)))
         argv[out++] = argv[++i];
       continue;
     }

@@ -23,11 +23,11 @@
 #define LINK_HOPS 40
 
 struct sy_output {
-  int dirfd;    /* the target's folder */
-  int fd;       /* the temporary file, -1 once closed */
-  char *target; /* path with its symlinks resolved */
-  char *base;   /* the target's name inside dirfd (points into target) */
-  char *tmp;    /* the temporary file's name inside dirfd */
+  int dirfd;        /* the target's folder */
+  int fd;           /* the temporary file, -1 once closed */
+  char *target;     /* path with its symlinks resolved */
+  char *base;       /* the target's name inside dirfd (points into target) */
+  char *tmp;        /* the temporary file's name inside dirfd */
   const char *path; /* as the caller named it: for messages only */
   char *shown;      /* "path" or "path (-> target)" */
 };
@@ -136,8 +136,9 @@ static int locate(sy_output *o, mode_t *mode, sy_error *err) {
       rc = sy_error_set(err, SY_ENOENT, "folder '%s' does not exist (for '%s')",
                         dir, o->path);
     else
-      rc = sy_error_set(err, sy_code_from_errno(e), "folder '%s' (for '%s'): %s",
-                        dir, o->path, strerror(e));
+      rc =
+          sy_error_set(err, sy_code_from_errno(e), "folder '%s' (for '%s'): %s",
+                       dir, o->path, strerror(e));
     if (slash)
       *slash = '/';
     return rc;
@@ -228,8 +229,7 @@ int sy_output_open(const char *path, sy_output **out, sy_error *err) {
     snprintf(o->tmp, cap, "%.*s.tmp.%ld.%08x", keep, o->base, (long)getpid(),
              (unsigned)r);
     o->fd = openat(o->dirfd, o->tmp,
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                   0666);
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (o->fd < 0 && errno != EEXIST) {
       int e = errno;
       free(o->tmp);
@@ -258,14 +258,15 @@ fail:
   return rc;
 }
 
-int sy_output_fd(const sy_output *o) { return o ? o->fd : -1; }
+int sy_output_fd(const sy_output *o) {
+  return o ? o->fd : -1;
+}
 
 const char *sy_output_target(const sy_output *o) {
   return o ? o->target : NULL;
 }
 
-int sy_output_write(sy_output *o, const void *data, size_t len,
-                    sy_error *err) {
+int sy_output_write(sy_output *o, const void *data, size_t len, sy_error *err) {
   const char *p = data;
   while (len) {
     ssize_t w = write(o->fd, p, len);
@@ -334,7 +335,9 @@ done:
   return rc;
 }
 
-void sy_output_abort(sy_output *o) { output_free(o); }
+void sy_output_abort(sy_output *o) {
+  output_free(o);
+}
 
 int sy_file_write(const char *path, const void *data, size_t len,
                   sy_error *err) {
@@ -357,8 +360,8 @@ int sy_output_stream(const char *path, FILE **out, sy_error *err) {
    * of what was opened, below. */
   if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
     return refuse(err, path, st.st_mode);
-  int fd = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-                0666);
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0666);
   if (fd < 0) {
     int e = errno;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
@@ -369,8 +372,8 @@ int sy_output_stream(const char *path, FILE **out, sy_error *err) {
   int rc = 0;
   if (fstat(fd, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e), "cannot write '%s': %s",
-                      path, strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot write '%s': %s", path,
+                      strerror(e));
   } else if (!S_ISREG(st.st_mode)) {
     rc = refuse(err, path, st.st_mode);
   } else {
@@ -403,8 +406,7 @@ int sy__file_open_regular(const char *path, size_t limit, int *fd,
   int rc = 0;
   if (fstat(d, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e), "%s: %s", path,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e), "%s: %s", path, strerror(e));
   } else if (!S_ISREG(st.st_mode)) {
     rc = sy_error_set(err, SY_EINVAL,
                       "%s: is %s, not a regular file; refusing to read it",
@@ -437,8 +439,7 @@ int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
   char *buf = NULL;
   if (fstat(fd, &st) != 0) {
     int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e), "%s: %s", path,
-                      strerror(e));
+    rc = sy_error_set(err, sy_code_from_errno(e), "%s: %s", path, strerror(e));
     goto done;
   }
   /* The file may grow while it is read: read up to one byte past the
@@ -471,8 +472,8 @@ int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
       continue;
     if (got < 0) {
       int e = errno;
-      rc = sy_error_set(err, sy_code_from_errno(e), "%s: read error: %s",
-                        path, strerror(e));
+      rc = sy_error_set(err, sy_code_from_errno(e), "%s: read error: %s", path,
+                        strerror(e));
       goto done;
     }
     if (got == 0)

@@ -191,9 +191,8 @@ done:
  * there, "auto" means CSV. Open MPI sets OMPI_COMM_WORLD_*, PMIx-based
  * launchers PMIX_RANK, MPICH's Hydra PMI_RANK. */
 static int under_launcher(void) {
-  static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE",
-                                     "OMPI_COMM_WORLD_RANK", "PMIX_RANK",
-                                     "PMI_RANK"};
+  static const char *const vars[] = {
+      "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
   for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
     if (getenv(vars[i]))
       return 1;
