@@ -303,8 +303,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   /* train --state names a file to write: one that cannot be written is
    * refused before anything is trained (the writer checks again when it
    * opens the file). */
-  if (mode == SY_MODE_TRAIN && a.state &&
-      sy_output_check(a.state, &err) != 0) {
+  if (mode == SY_MODE_TRAIN && a.state && sy_output_check(a.state, &err) != 0) {
     cli_error(&err);
     return CLI_USAGE;
   }
