@@ -99,9 +99,9 @@ static int resolve(const char *path, char **out, sy_error *err) {
 }
 
 /* Sets o->target, o->base, o->shown and o->dirfd, and checks the entry:
- * absent or a regular file. *mode gets a replaced file's permissions, or
- * 0 when there is none. */
-static int locate(sy_output *o, mode_t *mode, sy_error *err) {
+ * absent or a regular file. *old gets the file that would be replaced,
+ * or st_mode 0 when there is none. */
+static int locate(sy_output *o, struct stat *old, sy_error *err) {
   int rc = resolve(o->path, &o->target, err);
   if (rc)
     return rc;
@@ -147,7 +147,7 @@ static int locate(sy_output *o, mode_t *mode, sy_error *err) {
     *slash = '/';
   int e;
   struct stat st;
-  *mode = 0;
+  memset(old, 0, sizeof *old);
   if (fstatat(o->dirfd, o->base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
     e = errno;
     if (e == ENOENT)
@@ -162,7 +162,7 @@ static int locate(sy_output *o, mode_t *mode, sy_error *err) {
                         o->shown);
   if (!S_ISREG(st.st_mode))
     return refuse(err, o->shown, st.st_mode);
-  *mode = st.st_mode & 0777;
+  *old = st;
   return 0;
 }
 
@@ -196,8 +196,8 @@ int sy_output_check(const char *path, sy_error *err) {
   sy_output *o = output_new(path);
   if (!o)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
-  mode_t mode;
-  int rc = locate(o, &mode, err);
+  struct stat old;
+  int rc = locate(o, &old, err);
   output_free(o);
   return rc;
 }
@@ -209,8 +209,8 @@ int sy_output_open(const char *path, sy_output **out, sy_error *err) {
   sy_output *o = output_new(path);
   if (!o)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
-  mode_t mode = 0;
-  int rc = locate(o, &mode, err);
+  struct stat old;
+  int rc = locate(o, &old, err);
   if (rc)
     goto fail;
   /* "<name>.tmp.<pid>.<random>", the name cut so that the whole stays
@@ -248,9 +248,13 @@ int sy_output_open(const char *path, sy_output **out, sy_error *err) {
                       o->shown);
     goto fail;
   }
-  /* The new file keeps the permissions of the one it replaces. */
-  if (mode)
-    (void)fchmod(o->fd, mode);
+  /* The new file keeps the owner (where this process may give it) and
+   * the permissions of the one it replaces, as its target would have
+   * if it were rewritten in place. */
+  if (old.st_mode) {
+    (void)fchown(o->fd, old.st_uid, old.st_gid);
+    (void)fchmod(o->fd, old.st_mode & 0777);
+  }
   *out = o;
   return 0;
 fail:

@@ -245,6 +245,14 @@ static void test_file_commit_replaces(void) {
   free(text);
   CU_ASSERT_EQUAL(lmode(p) & 0777, 0640);
   CU_ASSERT_EQUAL(count_entries(), 1);
+  /* as root, the owner is kept too */
+  if (geteuid() == 0) {
+    struct stat st;
+    CU_ASSERT_FATAL(chown(p, 4242, 4343) == 0);
+    CU_ASSERT_EQUAL(sy_file_write(p, "again", 5, &err), 0);
+    CU_ASSERT(stat(p, &st) == 0 && st.st_uid == 4242 && st.st_gid == 4343);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0640);
+  }
   /* the streaming writer truncates what was there */
   FILE *f = NULL;
   CU_ASSERT_EQUAL_FATAL(sy_output_stream(p, &f, &err), 0);
