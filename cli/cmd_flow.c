@@ -15,6 +15,7 @@
  */
 #include "cli.h"
 #include "switchyard/event.h"
+#include "switchyard/file.h"
 #include "switchyard/flow.h"
 #include "switchyard/lifecycle.h"
 
@@ -166,12 +167,18 @@ static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
                a.mode);
     return CLI_USAGE;
   }
+  sy_error err;
+  sy_error_clear(&err);
+  /* A path that cannot be written is refused before the work (the
+   * writer checks again when it opens the file). */
+  if (a.output && sy_output_check(a.output, &err) != 0) {
+    cli_error(&err);
+    return CLI_USAGE;
+  }
   set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
-  sy_error err;
-  sy_error_clear(&err);
   sy_program *prog = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
   rc = sy_program_compile(p, a.flow, mode, &copts, stderr, &prog, &err);
@@ -272,6 +279,14 @@ static void count_ran(void *ud, const sy_job *job, const sy_event *ev) {
     ++*(size_t *)ud;
 }
 
+/* Runs the job; its progress line, if any, is ended before the caller
+ * prints anything (an error, the train summary). */
+static int run_job(sy_job *job, const char *runner, sy_error *err) {
+  int rc = sy_job_run(job, runner, err);
+  sy_job_progress_end(job);
+  return rc;
+}
+
 static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
                     char **argv) {
   flow_args a;
@@ -304,12 +319,19 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     if (ctx->verbosity >= 0)
       ctx->verbosity = -1;
   }
+  sy_error err;
+  sy_error_clear(&err);
+  /* train --state names a file to write: one that cannot be written is
+   * refused before anything is trained (the writer checks again when it
+   * opens the file). */
+  if (mode == SY_MODE_TRAIN && a.state && sy_output_check(a.state, &err) != 0) {
+    cli_error(&err);
+    return CLI_USAGE;
+  }
   set_project(ctx, a.flow);
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
-  sy_error err;
-  sy_error_clear(&err);
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
@@ -343,7 +365,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   if (rc) {
     cli_error(&err);
     status = status_before_run(rc);
-  } else if ((rc = sy_job_run(job, a.runner, &err)) != 0) {
+  } else if ((rc = run_job(job, a.runner, &err)) != 0) {
     cli_error(&err);
     status = rc == SY_ECONFIG ? CLI_USAGE : CLI_FAILED;
   } else if (mode == SY_MODE_TRAIN && ctx->verbosity >= 0) {

@@ -1,8 +1,12 @@
 /*
  * main.c - `switchyard [global options] COMMAND [args]`.
  *
- * Global options come before the command (getopt stops at the first
- * non-option), so a command's own flags never collide with them:
+ * Global options may come before the command (getopt stops at the first
+ * non-option) or after it, anywhere among the command's arguments before
+ * a "--": `switchyard run FLOW -o K=V -q` is `switchyard -o K=V -q run
+ * FLOW`. A command that uses one of the letters for itself keeps it
+ * after its name (compile -o PROGRAM; see owned_letters()). The value of
+ * a command's own option is never taken for a global option.
  *
  *   -c FILE               add a config file layer (repeatable, in order)
  *   -o SECTION.KEY=VALUE  override one value (repeatable, last wins)
@@ -157,7 +161,9 @@ static void usage(FILE *out) {
         "  -q, --quiet           print only errors\n"
         "  -v, --verbose         print more\n"
         "  -h, --help            this help; COMMAND --help for a command\n"
-        "      --version         print the version\n\n"
+        "      --version         print the version\n"
+        "They may also follow the command (run FLOW -o K=V -q); after "
+        "compile,\n-o is its -o PROGRAM.\n\n"
         "Exit status: 0 ok, 1 a run or check failed, 2 usage or config "
         "error.\n"
         "See switchyard(1).\n",
@@ -172,6 +178,112 @@ static int push(const char ***list, size_t *len, const char *s) {
   grown[(*len)++] = s;
   grown[*len] = NULL;
   *list = grown;
+  return 0;
+}
+
+/* Letters of the global options that a command takes as its own after
+ * its name. */
+static const char *owned_letters(const cli_command *cmd) {
+  return cmd == &cli_cmd_compile ? "o" : "";
+}
+
+/* Long options of the commands that take no value: any other "--name"
+ * (without "=") takes the next word as its value, which is then never
+ * read as a global option. */
+static int is_flag(const char *arg) {
+  static const char *const flags[] = {"--explain", "--list", "--json",
+                                      "--check",   "--help", NULL};
+  for (const char *const *f = flags; *f; f++)
+    if (strcmp(arg, *f) == 0)
+      return 1;
+  return 0;
+}
+
+/* Short options of the commands that take a value (run -R RUNNER,
+ * --state's -s, --mode's -m, and a global letter the command owns). */
+static int takes_value(const cli_command *cmd, const char *arg) {
+  if (arg[0] != '-' || !arg[1] || arg[2])
+    return 0;
+  if (strchr("smR", arg[1]))
+    return 1;
+  return strchr(owned_letters(cmd), arg[1]) != NULL;
+}
+
+/* Takes the global options (-c FILE, -o K=V, -q, -v and their long
+ * forms) out of a command's arguments, in order, appending them to the
+ * ones given before the command, so later ones still win. Compacts argv;
+ * returns 0, -1 out of memory, or CLI_USAGE (message printed). */
+static int take_globals(const cli_command *cmd, int *argc, char **argv,
+                        const char ***files, size_t *nfiles,
+                        const char ***overrides, size_t *noverrides,
+                        int *verbosity) {
+  const char *owns = owned_letters(cmd);
+  int out = 1;
+  for (int i = 1; i < *argc; i++) {
+    char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      while (i < *argc)
+        argv[out++] = argv[i++];
+      break;
+    }
+    const char *value = NULL;
+    int letter = 0, used = 1;
+    if (strcmp(a, "--config") == 0 || strcmp(a, "--option") == 0) {
+      letter = a[2];
+      used = 2;
+    } else if (strncmp(a, "--config=", 9) == 0) {
+      letter = 'c';
+      value = a + 9;
+    } else if (strncmp(a, "--option=", 9) == 0) {
+      letter = 'o';
+      value = a + 9;
+    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0) {
+      letter = a[2];
+    } else if (a[0] == '-' && (a[1] == 'c' || a[1] == 'o') &&
+               !strchr(owns, a[1])) {
+      letter = a[1];
+      if (a[2])
+        value = a + 2;
+      else
+        used = 2;
+    } else if (a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1)) {
+      letter = 'f'; /* -q, -v, -vv, -qv */
+    }
+    if (!letter) {
+      argv[out++] = a;
+      /* a command option's value is never a global option */
+      if (i + 1 < *argc && ((a[0] == '-' && a[1] == '-' && a[2] &&
+                             !strchr(a, '=') && !is_flag(a)) ||
+                            takes_value(cmd, a)))
+        argv[out++] = argv[++i];
+      continue;
+    }
+    if (used == 2) {
+      if (i + 1 >= *argc) {
+        cli_errorf("%s: option %s needs an argument", cmd->name, a);
+        fprintf(stderr, "try: switchyard %s --help\n", cmd->name);
+        return CLI_USAGE;
+      }
+      value = argv[++i];
+    }
+    if (letter == 'c' && push(files, nfiles, value))
+      return -1;
+    if (letter == 'o' && push(overrides, noverrides, value))
+      return -1;
+    const char *flags = letter == 'f' ? a + 1 : "";
+    if (letter == 'q')
+      flags = "q";
+    else if (letter == 'v')
+      flags = "v";
+    for (const char *f = flags; *f; f++) {
+      if (*f == 'q')
+        *verbosity = -1;
+      else if (*verbosity >= 0)
+        (*verbosity)++;
+    }
+  }
+  *argc = out;
+  argv[out] = NULL;
   return 0;
 }
 
@@ -250,8 +362,6 @@ int main(int argc, char **argv) {
     usage(stderr);
     goto done;
   }
-  ctx.config_files = files;
-  ctx.overrides = overrides;
   const char *name = argv[optind];
   const cli_command *cmd = NULL;
   for (const cli_command *const *p = commands; *p; p++)
@@ -276,6 +386,16 @@ int main(int argc, char **argv) {
     rc = CLI_OK;
     goto done;
   }
+  int taken = take_globals(cmd, &cargc, cargv, &files, &nfiles, &overrides,
+                           &noverrides, &ctx.verbosity);
+  if (taken < 0)
+    goto oom;
+  if (taken) {
+    rc = taken;
+    goto done;
+  }
+  ctx.config_files = files;
+  ctx.overrides = overrides;
   optind = 0; /* reset getopt for the command's own parsing */
   rc = cmd->run(&ctx, cargc, cargv);
   goto done;

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
@@ -697,12 +698,27 @@ static int prune(sy_program *prog, sy_error *err) {
   return 0;
 }
 
-/* The content hash of a file, for LOAD keys; all zero when unreadable. */
-static void hash_file(const char *path, uint8_t out[16]) {
+/* The content hash of a state file, for LOAD keys; all zero when it
+ * cannot be opened (loading it says why). One that is not a regular file
+ * or is too large is refused here, before anything reads it. */
+static int hash_file(const char *path, uint8_t out[16], sy_error *err) {
   memset(out, 0, 16);
-  FILE *f = path ? fopen(path, "rb") : NULL;
-  if (!f)
-    return;
+  if (!path)
+    return 0;
+  sy_error local;
+  int fd = -1;
+  int rc = sy__file_open_regular(path, SY__STATE_FILE_MAX, &fd, &local);
+  if (rc == SY_EINVAL || rc == SY_ETOOBIG) {
+    if (err)
+      *err = local;
+    return rc;
+  }
+  FILE *f = rc == 0 ? fdopen(fd, "rb") : NULL;
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
+    return 0;
+  }
   XXH3_state_t *st = XXH3_createState();
   if (st) {
     XXH3_128bits_reset(st);
@@ -714,6 +730,7 @@ static void hash_file(const char *path, uint8_t out[16]) {
     XXH3_freeState(st);
   }
   fclose(f);
+  return 0;
 }
 
 void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
@@ -897,8 +914,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   /* LOAD keys hash the states' content. */
   if (ctx->states_hash)
     memcpy(c.states_hash, ctx->states_hash, 16);
-  else
-    hash_file(loads ? state_file : NULL, c.states_hash);
+  else if ((rc = hash_file(loads ? state_file : NULL, c.states_hash, err)))
+    goto fail;
   c.incremental = mode == SY_MODE_TRAIN && ctx->incremental;
 
   int any_stateful = 0;

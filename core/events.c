@@ -8,6 +8,7 @@
  * log, a Chrome trace and a progress line.
  */
 #include "job.h"
+#include "switchyard/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -61,6 +62,8 @@ struct sy__sinks {
   FILE *tty;
   size_t done, failed, running, total;
   int64_t last_draw;
+  int drawn;       /* the line is on the terminal, not ended */
+  size_t in_sinks; /* sink steps running: the line stays off meanwhile */
 };
 
 int sy__events_init(sy_job *job) {
@@ -121,7 +124,7 @@ void sy__events_free(sy_job *job) {
       write_trace(job);
       fclose(o->trace);
     }
-    if (o->tty && o->total)
+    if (o->tty && o->drawn)
       fputc('\n', o->tty);
     free(o->trace_path);
     free(o->spans);
@@ -250,10 +253,12 @@ static void log_listener(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 int sy_job_log_to(sy_job *job, const char *path, sy_error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return sy_error_set(err, SY_EIO, "%s: cannot write the run log: %s", path,
-                        strerror(errno));
+  FILE *f = NULL;
+  int rc = sy_output_stream(path, &f, err);
+  if (rc) {
+    sy_error_prefix(err, "the run log (--log)");
+    return rc;
+  }
   if (sy_job_listen(job, log_listener, f) != 0) {
     fclose(f);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -289,10 +294,12 @@ static void trace_listener(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 int sy_job_trace_to(sy_job *job, const char *path, sy_error *err) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return sy_error_set(err, SY_EIO, "%s: cannot write the trace: %s", path,
-                        strerror(errno));
+  FILE *f = NULL;
+  int rc = sy_output_stream(path, &f, err);
+  if (rc) {
+    sy_error_prefix(err, "the trace (--trace)");
+    return rc;
+  }
   if (sy_job_listen(job, trace_listener, job->outputs) != 0) {
     fclose(f);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -304,16 +311,46 @@ int sy_job_trace_to(sy_job *job, const char *path, sy_error *err) {
 /* ---- progress line -------------------------------------------------- */
 
 static void draw(struct sy__sinks *o, int64_t now) {
+  if (o->in_sinks)
+    return;
   fprintf(o->tty, "\r\033[K[%zu/%zu] failed %zu, running %zu, %.1fs", o->done,
           o->total, o->failed, o->running, now / 1e9);
   fflush(o->tty);
   o->last_draw = now;
+  o->drawn = 1;
+}
+
+/* Takes the line off the terminal (a sink is about to write there). */
+static void clear_line(struct sy__sinks *o) {
+  if (!o->drawn)
+    return;
+  fputs("\r\033[K", o->tty);
+  fflush(o->tty);
+  o->drawn = 0;
+}
+
+void sy_job_progress_end(sy_job *job) {
+  struct sy__sinks *o = job ? job->outputs : NULL;
+  if (!o || !o->tty || !o->drawn)
+    return;
+  fputc('\n', o->tty);
+  fflush(o->tty);
+  o->drawn = 0;
 }
 
 static void progress_listener(void *ud, const sy_job *job,
                               const sy_event *ev) {
   struct sy__sinks *o = ud;
   o->total = sy_job_size(job);
+  int sink = sy_job_step_op(job, ev->step) == SY_OP_SINK;
+  if (sink && ev->type == SY_EVENT_STARTED) {
+    clear_line(o);
+    o->in_sinks++;
+  } else if (sink && o->in_sinks &&
+             (ev->type == SY_EVENT_DONE || ev->type == SY_EVENT_FAILED ||
+              ev->type == SY_EVENT_RETRIED)) {
+    o->in_sinks--;
+  }
   switch (ev->type) {
   case SY_EVENT_STARTED:
     o->running++;

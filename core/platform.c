@@ -237,6 +237,11 @@ int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
   for (const char *const *o = opts->overrides; o && *o; o++)
     if ((rc = sy_config_override(p->config, *o, err)) != 0)
       goto fail;
+  /* [PLATFORM] needs no plugin to be checked: a misspelt key (with its
+   * file:line or -o, and a did-you-mean) or a bad value fails every
+   * command here, not only `config --check`. */
+  if ((rc = sy_config_validate(p->config, NULL, err)) != 0)
+    goto fail;
 
   const char *env = getenv("SWITCHYARD_PLUGIN_PATH");
   if (env && *env && (rc = scan_list(p, env, NULL, err)) != 0)

@@ -23,6 +23,7 @@
  * file is SY_ECORRUPT with the offset, never a crash (fuzz_program).
  */
 #include "program.h"
+#include "switchyard/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -373,29 +374,7 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
 
 int sy__write_file_atomic(const char *path, const void *data, size_t len,
                           sy_error *err) {
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 32);
-  if (!tmp)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-  int rc = 0;
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
-                      strerror(errno));
-  } else {
-    int ok = fwrite(data, 1, len, f) == len;
-    ok &= fflush(f) == 0;
-    ok &= fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-      rc = sy_error_set(err, SY_EIO, "%s: cannot write: %s", path,
-                        strerror(errno));
-      unlink(tmp);
-    }
-  }
-  free(tmp);
-  return rc;
+  return sy_file_write(path, data, len, err);
 }
 
 int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
@@ -411,48 +390,7 @@ int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
 
 int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
                   sy_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return sy_error_set(err, errno == ENOENT ? SY_ENOENT : SY_EIO,
-                        "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap + 1);
-  int rc = 0;
-  while (buf) {
-    if (n == cap) {
-      if (cap >= limit) {
-        rc = sy_error_set(err, SY_ETOOBIG, "%s: larger than %zu bytes", path,
-                          limit);
-        break;
-      }
-      cap *= 2;
-      char *grown = realloc(buf, cap + 1);
-      if (!grown) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = grown;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) {
-      if (ferror(f))
-        rc = sy_error_set(err, SY_EIO, "%s: read error", path);
-      break;
-    }
-  }
-  fclose(f);
-  if (!buf)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  if (rc) {
-    free(buf);
-    return rc;
-  }
-  buf[n] = '\0';
-  *data = buf;
-  *len = n;
-  return 0;
+  return sy_file_read(path, limit, data, len, err);
 }
 
 int sy_program_load(const char *path, sy_program **out, sy_error *err) {

@@ -251,14 +251,22 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
 void sy__hex(const uint8_t *bytes, size_t n, char *out);
 
 
-/* Writes a file whole or not at all: a temporary name beside it, fsync,
- * rename over. */
+/* Writes a file whole or not at all: sy_file_write() (a temporary name
+ * beside it, fsync, rename over; only a regular file or a new name). */
 int sy__write_file_atomic(const char *path, const void *data, size_t len,
                           sy_error *err);
-/* Reads a whole file (at most `limit` bytes) into a NUL-terminated heap
- * buffer. */
+/* Reads a whole regular file (at most `limit` bytes) into a
+ * NUL-terminated heap buffer: sy_file_read(). */
 int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
                   sy_error *err);
+/* Opens path for reading (never blocking on a FIFO) and checks what was
+ * opened: a regular file of at most `limit` bytes, else SY_EINVAL or
+ * SY_ETOOBIG naming the path; SY_ENOENT and others when it cannot be
+ * opened. *fd is the caller's on success. (core/file.c) */
+int sy__file_open_regular(const char *path, size_t limit, int *fd,
+                          sy_error *err);
+/* The most a state file (train --state, apply --state) may hold. */
+#define SY__STATE_FILE_MAX ((size_t)1 << 31)
 /* Compiles a validated flow. */
 struct sy_flow;
 /* What the public compile options cannot say. */

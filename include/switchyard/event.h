@@ -94,8 +94,17 @@ SY_API int sy_job_log_to(sy_job *job, const char *path, sy_error *err);
 /* A Chrome trace (opens in Perfetto): one row per worker. */
 SY_API int sy_job_trace_to(sy_job *job, const char *path, sy_error *err);
 /* A single progress line, redrawn in place on `tty`, at most ten times a
- * second: done/total, failed, running, elapsed. */
+ * second: done/total, failed, running, elapsed. The line is cleared when
+ * a sink step starts and drawn again once it is done, so a sink writing
+ * to the same terminal never shares a line with it. (--log and --trace
+ * files are opened with sy_output_stream(), switchyard/file.h: a device,
+ * FIFO, socket or folder is refused.) */
 SY_API int sy_job_progress_to(sy_job *job, FILE *tty, sy_error *err);
+/* Since ABI 1.3. Ends the progress line, if one is drawn (a newline after
+ * its last state), so that what is printed next, an error above all,
+ * starts on a line of its own. Call it when sy_job_run() returns, before
+ * printing. Not to be called while the job runs. */
+SY_API void sy_job_progress_end(sy_job *job);
 
 /* Asks the job to stop: runners start no new step and return
  * SY_ECANCELED once the running ones finish. Async-signal-safe. */

@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "lifecycle.h"
 #include "csv.h"
+#include "file.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

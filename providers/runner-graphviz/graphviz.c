@@ -23,8 +23,9 @@
  *              started but never finished = khaki, never started = white;
  *              a failed step's tooltip (SVG) carries its error
  *
- * Output: to stdout by default; to a file through a temporary name in the
- * same folder and a rename, so a reader never sees half a drawing. PNG and
+ * Output: to stdout by default; to a file through the core's atomic
+ * writer (a temporary name in the same folder and a rename, so a reader
+ * never sees half a drawing; only a regular file or a new name). PNG and
  * PDF are refused on a terminal, where they would only garble it.
  *
  * libgvc keeps some process-wide state (its plugin table is loaded per
@@ -45,11 +46,9 @@
 #include "graphviz.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gvc.h>
@@ -320,19 +319,6 @@ static int is_stdout(const char *file) {
          (n >= 2 && strcmp(file + n - 2, "/-") == 0);
 }
 
-static int write_all(int fd, const char *data, size_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, data, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    data += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 static int write_stdout(const char *data, size_t len, sy_error *err) {
   if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
     return sy_error_set(err, SY_EIO,
@@ -342,40 +328,16 @@ static int write_stdout(const char *data, size_t len, sy_error *err) {
   return 0;
 }
 
-/* Writes through "<file>.tmp.<pid>.<n>" (created exclusively, mode 0666
- * less the umask, like any new file) and renames it over file. (Not
- * "path": libgvc's headers declare a global type of that name.) */
+/* Writes file atomically through the core's writer (switchyard/file.h):
+ * a temporary name beside it and a rename; a directory, device, FIFO or
+ * socket is refused, a symlink written through. (Not "path": libgvc's
+ * headers declare a global type of that name.) */
 static int write_atomic(const char *file, const char *data, size_t len,
                         sy_error *err) {
-  size_t cap = strlen(file) + 48;
-  char *tmp = malloc(cap);
-  int fd = -1, rc = 0;
-  if (!tmp)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (unsigned i = 0; i < 100 && fd < 0; i++) {
-    snprintf(tmp, cap, "%s.tmp.%ld.%u", file, (long)getpid(), i);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST)
-      break;
-  }
-  if (fd < 0) {
-    rc = sy_error_set(err, SY_EIO, "%s: cannot write the drawing: %s", file,
-                      strerror(errno));
-    goto done;
-  }
-  int ok = write_all(fd, data, len) == 0;
-  ok = ok && fsync(fd) == 0;
-  int saved = errno;
-  ok = (close(fd) == 0) && ok;
-  if (ok && rename(tmp, file) == 0)
-    goto done;
-  if (ok)
-    saved = errno;
-  rc = sy_error_set(err, SY_EIO, "%s: cannot write the drawing: %s", file,
-                    strerror(saved));
-  unlink(tmp);
-done:
-  free(tmp);
+  int rc = sy_file_write(file, data, len, err);
+  if (rc)
+    sy_error_prefix(err, "runner.graphviz: %s: cannot write the drawing",
+                    file);
   return rc;
 }
 

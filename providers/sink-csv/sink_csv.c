@@ -6,28 +6,26 @@
  * A frame is written as CSV (sy_csv_write, the core's dialect); a bytes
  * value is written raw.
  *
- * Atomicity: the text goes to "<target>.tmp.<pid>.<random>" in the same
- * folder (created with O_EXCL, so two writers never share one), is
- * fsync()ed, and only then renamed over the target; rename() within one
- * file system replaces the name in one step. Any failure before the
- * rename unlinks the temporary file, so a reader sees the old file or the
- * new one, never half of one, and a failed write leaves no litter. The
- * folder is fsync()ed after the rename (best effort) so that the new name
- * survives a crash.
+ * Atomicity and confinement come from the core's atomic writer
+ * (switchyard/file.h, sy_output_open): the text goes to
+ * "<target>.tmp.<pid>.<random>" in the target's folder (created with
+ * O_EXCL, so two writers never share one), is fsync()ed, and only then
+ * renamed over the target; any failure before the rename unlinks the
+ * temporary file, so a reader sees the old file or the new one, never
+ * half of one, and a failed write leaves no litter. A target that is a
+ * directory, device, FIFO or socket is refused (never opened, so a FIFO
+ * cannot hang the run); a symlink is written through (its target gets
+ * the new data, the link stays).
  *
  * The instance only borrows its config and holds no other state.
  */
 #include "sink_csv.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "switchyard/file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 typedef struct sink_csv {
   const char *path;
@@ -67,75 +65,24 @@ static int target_path(const char *path, const char *name, char **out,
   return 0;
 }
 
-/* The folder part of a path ("." when there is none), malloc()ed. */
-static char *parent_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return strdup(".");
-  if (slash == path)
-    return strdup("/");
-  return strndup(path, (size_t)(slash - path));
-}
-
 typedef struct fd_ctx {
-  int fd;
-  int eno;
+  sy_output *out;
+  sy_error *err;
+  int failed; /* err holds the write's own message */
 } fd_ctx;
 
 static int fd_write(void *ud, const void *buf, size_t len) {
   fd_ctx *o = ud;
-  const char *p = buf;
-  while (len) {
-    ssize_t w = write(o->fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0) {
-      o->eno = errno;
-      return sy_code_from_errno(errno);
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
-/* Creates "<target>.tmp.<pid>.<random>" exclusively; retries on the rare
- * name clash. */
-static int open_temp(const char *target, char **tmp, int *fd, sy_error *err) {
-  size_t len = strlen(target) + 64;
-  char *t = malloc(len);
-  if (!t)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (int attempt = 0; attempt < 16; attempt++) {
-    uint32_t r;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-      r = (uint32_t)time(NULL) ^ (uint32_t)clock() ^ (uint32_t)attempt << 24;
-    snprintf(t, len, "%s.tmp.%ld.%08x", target, (long)getpid(), (unsigned)r);
-    int d = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (d >= 0) {
-      *tmp = t;
-      *fd = d;
-      return 0;
-    }
-    if (errno != EEXIST) {
-      int e = errno;
-      int rc = sy_error_set(err, sy_code_from_errno(e),
-                            "cannot create '%s': %s", t, strerror(e));
-      free(t);
-      return rc;
-    }
-  }
-  free(t);
-  return sy_error_set(err, SY_EEXIST,
-                      "cannot create a temporary file next to '%s'", target);
+  int rc = sy_output_write(o->out, buf, len, o->err);
+  o->failed |= rc != 0;
+  return rc;
 }
 
 static int sink_write(void *self, const char *name, const sy_value *value,
                       sy_error *err) {
   const sink_csv *s = self;
-  char *target = NULL, *dir = NULL, *tmp = NULL;
-  fd_ctx o = {-1, 0};
-  struct stat st;
+  char *target = NULL;
+  fd_ctx o = {NULL, err, 0};
   int rc;
   sy_value_type type = sy_value_type_of(value);
   if (type != SY_VALUE_FRAME && type != SY_VALUE_BYTES) {
@@ -145,17 +92,9 @@ static int sink_write(void *self, const char *name, const sy_value *value,
   }
   if ((rc = target_path(s->path, name, &target, err)) < 0)
     goto fail;
-  dir = parent_of(target);
-  if (!dir) {
-    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
-    goto fail;
-  }
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    rc = sy_error_set(err, SY_ENOENT, "folder '%s' does not exist (for '%s')",
-                      dir, target);
-    goto fail;
-  }
-  if ((rc = open_temp(target, &tmp, &o.fd, err)) < 0)
+  /* Refuses a directory, device, FIFO or socket, writes through a
+   * symlink, and makes the temporary file beside the target. */
+  if ((rc = sy_output_open(target, &o.out, err)) < 0)
     goto fail;
   if (type == SY_VALUE_BYTES) {
     size_t len = 0;
@@ -163,53 +102,21 @@ static int sink_write(void *self, const char *name, const sy_value *value,
     rc = fd_write(&o, data, len);
   } else {
     sy_error tmp_err;
+    sy_error_clear(&tmp_err);
     rc = sy_csv_write(value, s->delim, fd_write, &o, &tmp_err);
-    if (rc < 0 && !o.eno) {
+    if (rc < 0 && !o.failed)
       sy_error_set(err, rc, "'%s': %s", target, tmp_err.message);
-      goto fail;
-    }
   }
-  if (rc == 0 && fsync(o.fd) != 0) {
-    o.eno = errno;
-    rc = sy_code_from_errno(errno);
-  }
-  if (rc < 0) {
-    sy_error_set(err, rc, "cannot write '%s': %s", tmp, strerror(o.eno));
+  if (rc < 0)
     goto fail;
-  }
-  int fd = o.fd;
-  o.fd = -1;
-  if (close(fd) != 0) {
-    int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e), "cannot write '%s': %s", tmp,
-                      strerror(e));
+  rc = sy_output_commit(o.out, err);
+  o.out = NULL;
+  if (rc < 0)
     goto fail;
-  }
-  if (rename(tmp, target) != 0) {
-    int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e),
-                      "cannot rename '%s' to '%s': %s", tmp, target,
-                      strerror(e));
-    goto fail;
-  }
-  /* Make the rename itself durable; a failure here loses nothing that a
-   * caller could act on, so it is not reported. */
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)fsync(dfd);
-    close(dfd);
-  }
-  free(tmp);
-  free(dir);
   free(target);
   return 0;
 fail:
-  if (o.fd >= 0)
-    close(o.fd);
-  if (tmp)
-    unlink(tmp);
-  free(tmp);
-  free(dir);
+  sy_output_abort(o.out);
   free(target);
   return rc;
 }
@@ -247,7 +154,9 @@ static const sy_option sink_options[] = {
     {"path", SY_OPT_PATH, SY_OPT_REQUIRED, NULL, NULL, NULL, NULL,
      offsetof(sink_csv_config, path),
      "File to write; {name} is replaced by the flow node's name, and the "
-     "folder must exist."},
+     "folder must exist. Only a regular file or a new name is written (a "
+     "folder, device, FIFO or socket is refused); a symlink is written "
+     "through to its target."},
     {"delimiter", SY_OPT_STRING, 0, ",", NULL, NULL, NULL,
      offsetof(sink_csv_config, delimiter),
      "Field separator: exactly one character, e.g. ';' or a tab."},

@@ -4,7 +4,9 @@
  * A frame is written as CSV (the core's dialect, sy_csv_write) or as an
  * aligned table for people; format "auto" picks the table when the stream
  * is a terminal and CSV otherwise, so `switchyard run x | cut -d, -f2`
- * gets machine-readable text without a flag. A bytes value is written raw,
+ * gets machine-readable text without a flag. Under an MPI launcher
+ * (mpirun) "auto" is always CSV: rank 0's stdout is mpirun's
+ * pseudo-terminal, not a person's. A bytes value is written raw,
  * as the program that made it meant it.
  *
  * The table is rendered in two passes over the rows it shows (one for the
@@ -183,6 +185,20 @@ done:
   return rc;
 }
 
+/* True when an MPI launcher started this process. mpirun hands rank 0 a
+ * pseudo-terminal as stdout even when its own stdout is a file (`mpirun
+ * ... > out.csv`), so isatty() says nothing about a person reading:
+ * there, "auto" means CSV. Open MPI sets OMPI_COMM_WORLD_*, PMIx-based
+ * launchers PMIX_RANK, MPICH's Hydra PMI_RANK. */
+static int under_launcher(void) {
+  static const char *const vars[] = {
+      "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    if (getenv(vars[i]))
+      return 1;
+  return 0;
+}
+
 static int sink_write(void *self, const char *name, const sy_value *value,
                       sy_error *err) {
   const sink_stdout *s = self;
@@ -200,7 +216,8 @@ static int sink_write(void *self, const char *name, const sy_value *value,
   case SY_VALUE_FRAME: {
     int format = s->format;
     if (format == SINK_STDOUT_AUTO)
-      format = isatty(fileno(s->out)) ? SINK_STDOUT_TABLE : SINK_STDOUT_CSV;
+      format = isatty(fileno(s->out)) && !under_launcher() ? SINK_STDOUT_TABLE
+                                                           : SINK_STDOUT_CSV;
     if (format == SINK_STDOUT_TABLE) {
       rc = write_table(s, &o, value);
       if (rc == SY_ENOMEM)
@@ -264,8 +281,9 @@ static const char *const format_choices[] = {"auto", "csv", "table", NULL};
 static const sy_option sink_options[] = {
     {"format", SY_OPT_ENUM, 0, "auto", NULL, NULL, format_choices,
      offsetof(sink_stdout_config, format),
-     "Output format: table on a terminal and csv otherwise (auto), or "
-     "always csv or table."},
+     "Output format: table on a terminal and csv otherwise (auto; csv "
+     "under mpirun, whose pseudo-terminal is not a person's), or always "
+     "csv or table."},
     {"max_rows", SY_OPT_INT, 0, "50", "0", NULL, NULL,
      offsetof(sink_stdout_config, max_rows),
      "Rows a table shows before a '... N more rows' line; 0 shows all."},

@@ -58,6 +58,13 @@ if timeout 60 "$MPIRUN" -np 1 "$sy" -q -o SINK.out.format=csv run pass.flow -R c
   > one.out 2> one.err && cmp -s one.inline one.out; then ok; else
   bad "one rank: $(head -c 400 one.err)"; fi
 
+# 2b. No format set: under mpirun the stdout sink writes CSV, not the table
+# that rank 0's stdout (mpirun's pseudo-terminal) would get, so `mpirun
+# ... > out.csv` holds the same bytes as a plain run's `> out.csv`.
+if timeout 60 "$MPIRUN" -np 3 "$sy" -q run pass.flow -R cluster \
+  > three.out 2> three.err && cmp -s one.inline three.out; then ok; else
+  bad "mpirun -np 3 without a format: $(head -c 300 three.out) $(head -c 300 three.err)"; fi
+
 # 3. A failing step: exit status 1, the step and its rank named, no hang.
 flow broken "exit 3"
 timeout 60 "$MPIRUN" -np 3 "$sy" run broken.flow -R cluster > /dev/null 2> fail.err

@@ -312,7 +312,8 @@ static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
   /* 1.2: prepare_row, sy_row_call; 1.3: actor fingerprint,
    * sy_feed_ops.describe, sy_csv_read_header, sy_note, storage
-   * temporaries/sweep, sy_job_skip_run_check */
+   * temporaries/sweep, sy_job_skip_run_check, file.h
+   * (sy_output, sy_file_read) */
   CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
