@@ -530,6 +530,59 @@ fail:
   return rc;
 }
 
+/* A zip read to its last entry may still have lost its end: libarchive's
+ * streaming zip reader stops at the central directory. A whole zip file
+ * ends with the end-of-central-directory record ("PK\5\6", 22 bytes and a
+ * comment); a compressed one (zip inside gzip or zstd) must decompress to
+ * its end without error. */
+static int zip_whole(const ra *r, int fd, bool filtered, size_t entries,
+                     sy_error *err) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return sy_error_set(err, SY_EIO, "cannot read '%s': %s", r->path,
+                        strerror(errno));
+  bool ok = false;
+  if (filtered) {
+    struct archive *a = archive_read_new();
+    if (!a)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    archive_read_support_format_raw(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_zstd(a);
+    struct archive_entry *e;
+    if (lseek(fd, 0, SEEK_SET) == 0 &&
+        archive_read_open_fd(a, fd, BLOCK) == ARCHIVE_OK &&
+        archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      char buf[BLOCK];
+      la_ssize_t n;
+      while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+        ;
+      ok = n == 0;
+    }
+    archive_read_free(a);
+  } else {
+    size_t tail = st.st_size < 22 + 65535 ? (size_t)st.st_size : 22 + 65535;
+    unsigned char *b = malloc(tail ? tail : 1);
+    if (!b)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    if (pread(fd, b, tail, st.st_size - (off_t)tail) == (ssize_t)tail)
+      for (size_t i = tail >= 22 ? tail - 22 + 1 : 0; i-- > 0 && !ok;)
+        ok = memcmp(b + i, "PK\5\6", 4) == 0 &&
+             i + 22 + (size_t)(b[i + 20] | b[i + 21] << 8) == tail;
+    free(b);
+  }
+  if (ok)
+    return 0;
+  return sy_error_set(err, SY_ECORRUPT,
+                      "archive '%s' is truncated: a zip whose end (the "
+                      "central directory) is missing or cut, after %zu "
+                      "entries; restore it from a backup or an export "
+                      "(nothing was changed)",
+                      r->path, entries);
+}
+
 /* Pass 1: checks every header of the archive behind fd (-1: none) and
  * indexes the entries, sorted, with the layout's rules checked: no
  * duplicate files, a manifest for every release that has generations,
@@ -597,6 +650,9 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
     if (rc)
       break;
   }
+  if (rc == 0 &&
+      (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
+    rc = zip_whole(r, fd, archive_filter_count(a) > 1, no, err);
   if (rc == 0) {
     /* Skipping seeks, and a seek past the end of a file succeeds: a tar
      * cut inside its last entry would pass for whole. What was consumed

@@ -219,17 +219,27 @@ static void test_registry_file_version_compare(void) {
       {"1.10", "1.9", 1},
       {"1.9", "1.10", -1},
       {"1.2", "1.2", 0},
-      {"1.01", "1.1", 0},
       {"2", "10", -1},
       {"1.2", "1.2.0", -1},
       {"1.2.1", "1.2", 1},
       {"0.9.9", "1", -1},
-      {"1.0", "1.rc", -1},
-      {"1.b", "1.a", 1},
-      {"1.a", "1.ab", -1},
-      {"1.0-rc1", "1.0-rc2", -1},
+      {"1.0-rc.1", "1.0", -1},
+      {"1.0-rc.1", "1.0-rc.2", -1},
+      {"1.0-rc.2", "1.0-rc.10", -1},
+      {"1.0-rc.10", "1.0-rc.a", -1},
+      {"1.0-rc", "1.0-rc.1", -1},
+      {"1.0-alpha", "1.0-beta", -1},
+      {"1.0-rc.1", "0.9", 1},
       {"100000000000000000000001", "99999999999999999999999", 1},
-      {"2024.01.15", "2024.1.9", 1},
+      {"2024.1.15", "2024.1.9", 1},
+      /* Stored before versions were checked: older than any valid one,
+       * so they never block a release again. */
+      {"a", "0.1", -1},
+      {"-1", "1.0", -1},
+      {"1.0.", "1.0", -1},
+      {"1..0", "0", -1},
+      {"1.01", "1.1", -1},
+      {"a", "b", -1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     int c = registry_file_version_compare(cases[i].a, cases[i].b);
@@ -242,6 +252,30 @@ static void test_registry_file_version_compare(void) {
     int r = registry_file_version_compare(cases[i].b, cases[i].a);
     CU_ASSERT_EQUAL(r < 0 ? -1 : r > 0, -cases[i].want);
   }
+}
+
+static void test_registry_file_version_grammar(void) {
+  static const char *const good[] = {"0", "1", "1.0", "2.10.3", "10.0.0.1",
+                                     "1.0-rc.1", "3-beta_2", "1.0-0",
+                                     "2024.1.15"};
+  static const char *const bad[] = {"",      "-1",   "1.0.",  "1..0",   "a",
+                                    "01",    "1.01", ".1",    "1.0-",   "1.0-rc.",
+                                    "1.0-rc..1", "v1", "1.0+x", "1 0", "1.0-r c"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    if (!sy_release_version_valid(good[i]))
+      fprintf(stderr, "'%s' should be valid\n", good[i]);
+    CU_ASSERT(sy_release_version_valid(good[i]));
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    if (sy_release_version_valid(bad[i]))
+      fprintf(stderr, "'%s' should be invalid\n", bad[i]);
+    CU_ASSERT(!sy_release_version_valid(bad[i]));
+  }
+  char longv[200];
+  memset(longv, '1', sizeof longv - 1);
+  longv[sizeof longv - 1] = '\0';
+  CU_ASSERT(!sy_release_version_valid(longv));
+  CU_ASSERT(!sy_release_version_valid(NULL));
 }
 
 /* ---- releases ---------------------------------------------------------- */
@@ -303,7 +337,9 @@ static void test_registry_file_release_versions_increase(void) {
                          "latest)");
   CU_ASSERT_EQUAL(release(rf, "iris", "1.3", &err), SY_EEXIST);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "exists"));
-  CU_ASSERT_EQUAL(release(rf, "iris", "1.03", &err), SY_EEXIST);
+  /* Not a version (a leading zero): refused for what it is. */
+  CU_ASSERT_EQUAL(release(rf, "iris", "1.03", &err), SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "not a valid version"));
   CU_ASSERT_EQUAL(release(rf, "iris", "1.9", &err), 0);
   CU_ASSERT_EQUAL(release(rf, "iris", "1.10", &err), 0);
   CU_ASSERT_EQUAL(release(rf, "iris", "1.9.5", &err), SY_EEXIST);
@@ -991,6 +1027,7 @@ int main(void) {
       {"descriptor", test_registry_file_descriptor},
       {"create_makes_folder", test_registry_file_create_makes_folder},
       {"version_compare", test_registry_file_version_compare},
+      {"version_grammar", test_registry_file_version_grammar},
       {"release_round_trip", test_registry_file_release_round_trip},
       {"release_versions_increase",
        test_registry_file_release_versions_increase},
