@@ -4,12 +4,17 @@
  *   release FLOW --version V [--registry R]
  *   registry list [PROJECT[:RELEASE]] [--registry R]
  *   registry show PROJECT[:RELEASE[:GENERATION]] [--registry R]
+ *   registry rm PROJECT:RELEASE[:GENERATION] [--registry R]
  *   registry export PROJECT[:RELEASE] FILE [--registry R]
  *   registry import FILE [--registry R]
  *   cache list [GLOB] | cache rm GLOB | cache gc [--max-size S] [--older-than D]
  *
  * Export writes an archive registry file (the `archive` provider), so a
- * release with its generations moves between registries of any kind.
+ * release with its generations moves between registries of any kind. It
+ * writes in a scratch folder beside FILE and renames the archive over
+ * FILE once whole. Import and export copy each release with the
+ * registry's put_release_all (all or nothing); a release the target has
+ * already with the same manifest gets only the generations it lacks.
  */
 #include "cli.h"
 #include "internal.h"

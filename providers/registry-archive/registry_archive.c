@@ -9,6 +9,8 @@
  *   <project>/<release>/manifest
  *   <project>/<release>/<generation>/states
  *   <project>/<release>/<generation>/tag
+ *   <project>/<release>/<generation>/removed   (a removed generation's
+ *                                               tombstone, alone)
  *
  * Directory entries for those folders are accepted (other tools write
  * them) but never written. Generations are decimal, 1 and up, without
@@ -49,9 +51,19 @@
  * on the lock, so they never lose each other's generations. The cost is a
  * full copy per commit, which suits a registry's few, large writes.
  *
- * Instances hold only their (immutable) configuration, so every operation
- * may run from any thread; flock() locks belong to open file descriptions,
- * so two threads of one process exclude each other like two processes.
+ * Instances hold their (immutable) configuration and a read snapshot (the
+ * index of the archive file last read and a reader left where it stopped,
+ * see `snap`) under a mutex, so every operation may run from any thread;
+ * flock() locks belong to open file descriptions, so two threads of one
+ * process exclude each other like two processes.
+ *
+ * Truncation. A registry archive cut anywhere is SY_ECORRUPT naming the
+ * file: libarchive reads a tar that ends at an entry's boundary as
+ * complete ("some writers omit the block of nulls"), so a tar must end
+ * with its two blocks of zeros; a zip must end with its end-of-central-
+ * directory record (or, compressed, decompress to its end); an empty file
+ * is refused (every archive written, even one with no entries, has an end
+ * record). Only a missing file is an empty registry.
  */
 #include "registry_archive.h"
 

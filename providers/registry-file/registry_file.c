@@ -8,6 +8,8 @@
  *   <project>/<release>/manifest         the release's manifest
  *   <project>/<release>/<N>/states       generation N's states bundle
  *   <project>/<release>/<N>/tag          generation N's tag
+ *   <project>/<release>/<N>/removed      generation N was removed (its
+ *                                        files go; the folder keeps N)
  *   <project>/.staging-<pid>-<random>/   a release being written
  *   <project>/<release>/.staging-<pid>-<random>/  a generation being written
  *
