@@ -616,14 +616,18 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
     char *found = NULL;
     rc = r.ops->get_release(r.self, rf.project, rf.release, &m, &found, &err);
     if (rc == 0) {
+      /* The generation first: a missing one is an error before any
+       * output. */
       size_t len = 0;
-      const char *text = sy_bytes_data(m, &len);
-      printf("%.*s", (int)len, text);
       uint32_t got = 0;
       sy_error e;
       sy_error_clear(&e);
-      if (r.ops->get_generation(r.self, rf.project, found, rf.generation,
-                                &states, &tag, &got, &e) == 0) {
+      int grc = r.ops->get_generation(r.self, rf.project, found,
+                                      rf.generation, &states, &tag, &got, &e);
+      const char *text = sy_bytes_data(m, &len);
+      if (grc == 0 || (!rf.generation && grc == SY_ENOENT))
+        printf("%.*s", (int)len, text);
+      if (grc == 0) {
         const char *t = sy_bytes_data(tag, &len);
         printf("\n# generation %u\n", got);
         for (const char *line = t; line && line < t + len;) {
