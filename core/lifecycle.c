@@ -235,11 +235,18 @@ static int split_ref(char *s, char **parts, int max) {
   return n;
 }
 
+/* A generation: decimal digits only (no sign, space or leading zero),
+ * 1 to UINT32_MAX. */
 static int parse_generation(const char *s, uint32_t *gen) {
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (!*s || *end || errno || v == 0 || v > UINT32_MAX)
+  uint64_t v = 0;
+  if (!*s || *s == '0' || strlen(s) > 10)
+    return SY_EINVAL;
+  for (const char *c = s; *c; c++) {
+    if (*c < '0' || *c > '9')
+      return SY_EINVAL;
+    v = v * 10 + (uint64_t)(*c - '0');
+  }
+  if (v > UINT32_MAX)
     return SY_EINVAL;
   *gen = (uint32_t)v;
   return 0;
@@ -571,8 +578,16 @@ int sy_program_compile_target(sy_platform *p, const char *target,
         (n > 2 && parse_generation(parts[2], &generation) != 0)) {
       rc = sy_error_set(err, SY_EUSAGE,
                         "'%s' is neither a flow file nor "
-                        "PROJECT[:RELEASE[:GENERATION]]",
+                        "PROJECT[:RELEASE[:GENERATION]] (a generation is a "
+                        "number from 1 to 4294967295)",
                         target);
+      goto done;
+    }
+    if (n > 2 && mode == SY_MODE_TRAIN) {
+      rc = sy_error_set(err, SY_EUSAGE,
+                        "train takes PROJECT[:RELEASE], not a generation "
+                        "('%s'); to continue from one, use --from %s",
+                        target, parts[2]);
       goto done;
     }
     project = strdup(parts[0]);
