@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
   sy_platform_close(p);
   if (rc) {
     fprintf(stderr, "bench/registry: %s\n",
-                err.message[0] ? err.message : sy_strerror(rc));
+            err.message[0] ? err.message : sy_strerror(rc));
     return 1;
   }
   return 0;

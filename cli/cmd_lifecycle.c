@@ -242,13 +242,16 @@ static int print_entry(void *ud, const sy_registry_entry *e) {
   ((r)->ops->size >= offsetof(sy_registry_ops, op) + sizeof((r)->ops->op) &&   \
    (r)->ops->op != NULL)
 
+/* One release and its generations, from a listing. */
+struct rel_item {
+  char *project, *release;
+  uint32_t *gens;
+  size_t n, cap;
+};
+
 /* The releases (in order) and their generations, from a listing. */
 typedef struct rel_list {
-  struct rel_item {
-    char *project, *release;
-    uint32_t *gens;
-    size_t n, cap;
-  } *v;
+  struct rel_item *v;
   size_t n, cap;
 } rel_list;
 
@@ -322,9 +325,9 @@ static int pull_next(void *ud, sy_value **states, sy_value **tag,
   if (p->next >= p->it->n)
     return 0;
   uint32_t g = p->it->gens[p->next++], found = 0;
-  int rc = p->from->ops->get_generation(p->from->self, p->it->project,
-                                        p->it->release, g, states, tag, &found,
-                                        err);
+  int rc =
+      p->from->ops->get_generation(p->from->self, p->it->project,
+                                   p->it->release, g, states, tag, &found, err);
   return rc ? rc : 1;
 }
 
@@ -344,8 +347,8 @@ static int put_whole(reg *to, const char *project, const char *release,
     uint32_t made = 0;
     if (rc || (rc = pull_next(p, &states, &tag, err)) <= 0)
       break;
-    rc = to->ops->put_generation(to->self, project, release, states, tag,
-                                 &made, err);
+    rc = to->ops->put_generation(to->self, project, release, states, tag, &made,
+                                 err);
     sy_value_unref(states);
     sy_value_unref(tag);
     if (rc == 0)
@@ -399,8 +402,8 @@ static int copy_release(reg *from, reg *to, const struct rel_item *it,
     return rc;
   sy_error e;
   sy_error_clear(&e);
-  int hrc = to->ops->get_release(to->self, it->project, it->release, &have,
-                                 NULL, &e);
+  int hrc =
+      to->ops->get_release(to->self, it->project, it->release, &have, NULL, &e);
   puller p = {from, it, 0, NULL};
   uint32_t count = 0;
   if (hrc == SY_ENOENT) {
@@ -622,8 +625,8 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
       uint32_t got = 0;
       sy_error e;
       sy_error_clear(&e);
-      int grc = r.ops->get_generation(r.self, rf.project, found,
-                                      rf.generation, &states, &tag, &got, &e);
+      int grc = r.ops->get_generation(r.self, rf.project, found, rf.generation,
+                                      &states, &tag, &got, &e);
       const char *text = sy_bytes_data(m, &len);
       if (grc == 0 || (!rf.generation && grc == SY_ENOENT))
         printf("%.*s", (int)len, text);
@@ -649,10 +652,9 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
     free(found);
   } else if (strcmp(sub, "rm") == 0) {
     if (!HAS_OP(&r, remove)) {
-      rc = sy_error_set(&err, SY_ENOTSUP,
-                        "registry '%s' (provider %s) cannot remove entries",
-                        sy_instance_name(r.inst),
-                        sy_instance_provider(r.inst)->name);
+      rc = sy_error_set(
+          &err, SY_ENOTSUP, "registry '%s' (provider %s) cannot remove entries",
+          sy_instance_name(r.inst), sy_instance_provider(r.inst)->name);
       goto fail;
     }
     rc = r.ops->remove(r.self, rf.project, rf.release, rf.generation, &err);
@@ -667,13 +669,11 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
     if ((rc = list_rels(&r, rf.project, rf.release, &rels, &err)) != 0)
       goto fail;
     if (rels.n == 0) {
-      rc = sy_error_set(&err, SY_ENOENT, "nothing to export for '%s'",
-                        argv[2]);
+      rc = sy_error_set(&err, SY_ENOENT, "nothing to export for '%s'", argv[2]);
       goto fail;
     }
     char *slash = strrchr(target, '/');
-    char *dir = slash ? strndup(target, (size_t)(slash - target))
-                      : strdup(".");
+    char *dir = slash ? strndup(target, (size_t)(slash - target)) : strdup(".");
     const char *base = slash ? slash + 1 : target;
     if (dir && !*dir) {
       free(dir);

@@ -272,8 +272,8 @@ static const sy_option *section_options(sy_platform *p, const sy_config *proj,
     const char *prov = sy_config_get(proj, sec, "provider", NULL);
     if (!prov)
       prov = sy_config_get(sy_platform_config(p), sec, "provider", NULL);
-    const sy_provider *pr =
-        sy_catalog_find(sy_platform_catalog(p), (sy_kind)k, prov ? prov : dot + 1);
+    const sy_provider *pr = sy_catalog_find(sy_platform_catalog(p), (sy_kind)k,
+                                            prov ? prov : dot + 1);
     return pr ? pr->options : NULL;
   }
   return NULL;
@@ -327,8 +327,7 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
         else
           tb_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
                     strcmp(real, "/") == 0 ? "" : "/", v);
-      }
-      else
+      } else
         tb_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
     }
   }

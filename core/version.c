@@ -14,7 +14,9 @@ const char *sy_version(void) { return SY_VERSION; }
 
 #define VERSION_MAX 128
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 static int is_pre_char(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

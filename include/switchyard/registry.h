@@ -50,8 +50,8 @@ typedef int (*sy_registry_visit_fn)(void *ud, const sy_registry_entry *e);
  * first: returns 1 with *states and *tag set (owned by the callee, who
  * unrefs them), 0 at the end, or an error code (with err set). Since ABI
  * 1.3. */
-typedef int (*sy_registry_next_fn)(void *ud, sy_value **states,
-                                   sy_value **tag, sy_error *err);
+typedef int (*sy_registry_next_fn)(void *ud, sy_value **states, sy_value **tag,
+                                   sy_error *err);
 
 typedef struct sy_registry_ops {
   uint32_t size; /* sizeof(sy_registry_ops) */
@@ -94,10 +94,9 @@ typedef struct sy_registry_ops {
    * no trace of it. The same checks as put_release (SY_EEXIST when it
    * exists or is not newer). *count (may be NULL) receives the number of
    * generations stored. Cost linear in the generations' bytes. */
-  int (*put_release_all)(void *self, const char *project,
-                         const char *release, const sy_value *manifest,
-                         sy_registry_next_fn next, void *ud, uint32_t *count,
-                         sy_error *err);
+  int (*put_release_all)(void *self, const char *project, const char *release,
+                         const sy_value *manifest, sy_registry_next_fn next,
+                         void *ud, uint32_t *count, sy_error *err);
 } sy_registry_ops;
 
 /* Release versions (since ABI 1.3; thread-safe, no allocation):

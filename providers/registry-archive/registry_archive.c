@@ -614,8 +614,8 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
   for (;;) {
     int64_t before = archive_filter_bytes(a, 0);
     rc = next_header(r, a, &e, no, err);
-    if (rc == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
-                       ARCHIVE_FORMAT_TAR &&
+    if (rc == 0 &&
+        (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR &&
         archive_filter_bytes(a, 0) - before < 1024) {
       /* libarchive takes the end of the file at an entry's boundary for
        * the end of a tar ("some writers omit the block of nulls"), but a
@@ -1135,15 +1135,14 @@ static int copy_entries(const ra *r, int oldfd, struct archive *w,
 }
 
 /* Writes more entries into a new archive (put_release_all). */
-typedef int (*more_fn)(void *ud, const ra *r, struct archive *w,
-                       sy_error *err);
+typedef int (*more_fn)(void *ud, const ra *r, struct archive *w, sy_error *err);
 
 /* Writes a new archive holding the old one's entries (but those under
  * `skip`), `adds` and what `more` writes, then renames it over the old
  * one. Must be called under the lock. */
 static int write_archive(const ra *r, int oldfd, const addition *adds,
-                         size_t nadds, const char *skip, more_fn more,
-                         void *ud, sy_error *err) {
+                         size_t nadds, const char *skip, more_fn more, void *ud,
+                         sy_error *err) {
   char *tmp = NULL;
   struct archive *w = NULL;
   int fd = -1, rc = 0;
@@ -1263,8 +1262,7 @@ static int check_new_release(const ra *r, const idx *x, const char *project,
                           release);
     latest = v; /* sorted: the last one is the newest */
   }
-  if (latest &&
-      registry_archive_version_compare(release, latest->release) <= 0)
+  if (latest && registry_archive_version_compare(release, latest->release) <= 0)
     return sy_error_set(err, SY_EEXIST,
                         "release '%s' of '%s' is not newer than the latest, "
                         "'%s'",
@@ -1372,8 +1370,8 @@ static int ra_put_generation(void *self, const char *project,
   for (size_t i = 0; i < x.n; i++) {
     const rec *v = &x.v[i];
     if ((v->member == M_STATES || v->member == M_REMOVED) &&
-        strcmp(v->project, project) == 0 &&
-        strcmp(v->release, release) == 0 && v->gen > last)
+        strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0 &&
+        v->gen > last)
       last = v->gen;
   }
   if (last == UINT32_MAX) {
@@ -1446,8 +1444,7 @@ static int ra_get_generation(void *self, const char *project,
     for (size_t i = 0; i < x->n; i++) {
       const rec *v = &x->v[i];
       if (v->member == M_STATES && v->gen > last &&
-          strcmp(v->project, project) == 0 &&
-          strcmp(v->release, release) == 0)
+          strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0)
         last = v->gen;
     }
     if (last == 0) {
@@ -1465,8 +1462,7 @@ static int ra_get_generation(void *self, const char *project,
     for (size_t i = 0; i < x->n; i++) {
       const rec *v = &x->v[i];
       if (v->member == M_STATES && v->gen > last &&
-          strcmp(v->project, project) == 0 &&
-          strcmp(v->release, release) == 0)
+          strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0)
         last = v->gen;
     }
     if (removed)
@@ -1629,8 +1625,7 @@ static int write_pulled(void *ud, const ra *r, struct archive *w,
       rc = sy_error_set(err, SY_ERANGE, "release %s/%s: too many generations",
                         p->project, p->release);
     else if (!states || !tag)
-      rc = sy_error_set(err, SY_EINVAL,
-                        "a generation needs states and a tag");
+      rc = sy_error_set(err, SY_EINVAL, "a generation needs states and a tag");
     else if ((rc = sy_value_encode(states, &sb, &sl)) != 0 ||
              (rc = sy_value_encode(tag, &tb, &tl)) != 0)
       sy_error_set(err, rc, "cannot encode generation %u of %s/%s",
@@ -1641,8 +1636,7 @@ static int write_pulled(void *ud, const ra *r, struct archive *w,
       p->count++;
       snprintf(sn, sizeof sn, "%s/%s/%u/states", p->project, p->release,
                p->count);
-      snprintf(tn, sizeof tn, "%s/%s/%u/tag", p->project, p->release,
-               p->count);
+      snprintf(tn, sizeof tn, "%s/%s/%u/tag", p->project, p->release, p->count);
       rc = write_one(r, w, sn, AE_IFREG, 0644, now.tv_sec, now.tv_nsec, sb, sl,
                      err);
       if (rc == 0)
@@ -1796,10 +1790,14 @@ static const sy_option ra_options[] = {
      "entries are refused"},
     SY_OPTION_END};
 
-static const sy_registry_ops ra_ops = {
-    sizeof(sy_registry_ops), ra_put_release,    ra_get_release,
-    ra_put_generation,       ra_get_generation, ra_list,
-    ra_remove,               ra_put_release_all};
+static const sy_registry_ops ra_ops = {sizeof(sy_registry_ops),
+                                       ra_put_release,
+                                       ra_get_release,
+                                       ra_put_generation,
+                                       ra_get_generation,
+                                       ra_list,
+                                       ra_remove,
+                                       ra_put_release_all};
 
 const sy_provider registry_archive_provider = {
     sizeof(sy_provider),

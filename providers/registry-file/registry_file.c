@@ -804,7 +804,7 @@ static int write_generation_dir(regfile *rf, const char *dir, uint32_t g,
     rc = sy_error_set(err, sy_code_from_errno(e),
                       "cannot create folder '%s': %s", gdir, strerror(e));
   } else if ((rc = write_file_sync(rf, gdir, "states", sbuf, slen, true,
-                                    err)) == 0) {
+                                   err)) == 0) {
     rc = write_file_sync(rf, gdir, "tag", tbuf, tlen, true, err);
   }
   free(sbuf);
@@ -853,8 +853,10 @@ static int rf_put_release_all(void *self, const char *project,
     if (rc <= 0)
       break;
     if (n == UINT32_MAX)
-      rc = sy_error_set(err, SY_ERANGE, "release %s of %s: too many "
-                        "generations", release, project);
+      rc = sy_error_set(err, SY_ERANGE,
+                        "release %s of %s: too many "
+                        "generations",
+                        release, project);
     else
       rc = write_generation_dir(rf, staging, n + 1, states, tag, err);
     sy_value_unref(states);
@@ -873,8 +875,8 @@ static int rf_put_release_all(void *self, const char *project,
   int sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (sfd < 0 || syncfs(sfd) != 0) {
     int e = errno;
-    rc = sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging,
-                      strerror(e));
+    rc =
+        sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging, strerror(e));
     if (sfd >= 0)
       close(sfd);
     goto done;
@@ -1104,8 +1106,8 @@ static int rf_get_generation(void *self, const char *project,
     rc = read_generation(rdir, generation, states, tag, &e);
     if (rc == 0 || rc != SY_ENOENT || gen_removed(rdir, generation)) {
       if (rc)
-        rc = sy_error_set(err, e.code, "release %s of %s: %s", release,
-                          project, e.message);
+        rc = sy_error_set(err, e.code, "release %s of %s: %s", release, project,
+                          e.message);
       goto done;
     }
     if ((rc = scan_generations(rdir, &gens, &ngens, err)) != 0)
@@ -1172,8 +1174,8 @@ done:
 static int rf_remove(void *self, const char *project, const char *release,
                      uint32_t generation, sy_error *err) {
   regfile *rf = self;
-  char *pdir = NULL, *rdir = NULL, *gdir = NULL, *lock = NULL,
-       *staging = NULL, *mark = NULL;
+  char *pdir = NULL, *rdir = NULL, *gdir = NULL, *lock = NULL, *staging = NULL,
+       *mark = NULL;
   int lfd = -1, fd = -1, rc;
   if ((rc = check_name("project", project, err)) != 0 ||
       (rc = check_name("release", release, err)) != 0)
@@ -1202,10 +1204,10 @@ static int rf_remove(void *self, const char *project, const char *release,
     crash_point(rf);
     if (rename(rdir, staging) != 0) {
       int e = errno;
-      rc = sy_error_set(err, sy_code_from_errno(e) == SY_EEXIST
-                                 ? SY_EIO
-                                 : sy_code_from_errno(e),
-                        "cannot move '%s' aside: %s", rdir, strerror(e));
+      rc = sy_error_set(
+          err,
+          sy_code_from_errno(e) == SY_EEXIST ? SY_EIO : sy_code_from_errno(e),
+          "cannot move '%s' aside: %s", rdir, strerror(e));
       goto done;
     }
     crash_point(rf);
@@ -1377,9 +1379,8 @@ done:
 /* ---- descriptor ---------------------------------------------------------- */
 
 static const sy_registry_ops rf_ops = {
-    sizeof(sy_registry_ops), rf_put_release,    rf_get_release,
-    rf_put_generation,       rf_get_generation, rf_list,
-    rf_remove,               rf_put_release_all,
+    sizeof(sy_registry_ops), rf_put_release, rf_get_release, rf_put_generation,
+    rf_get_generation,       rf_list,        rf_remove,      rf_put_release_all,
 };
 
 static const sy_option rf_options[] = {

@@ -933,8 +933,7 @@ static void test_registry_archive_remove(void) {
   list_text(r, &l);
   CU_ASSERT_STRING_EQUAL(l.text, "");
   CU_ASSERT(file_exists(reg));
-  CU_ASSERT_EQUAL(ops()->get_release(r, "p", "1.0", &s, NULL, &err),
-                  SY_ENOENT);
+  CU_ASSERT_EQUAL(ops()->get_release(r, "p", "1.0", &s, NULL, &err), SY_ENOENT);
   CU_ASSERT_EQUAL(put_rel(r, "p", "1.0", &err), 0);
   CU_ASSERT_EQUAL(put_gen(r, "p", "1.0", "z", &g, &err), 0);
   CU_ASSERT_EQUAL(g, 1);
@@ -974,21 +973,19 @@ static void test_registry_archive_release_all(void) {
   unsigned char *before = slurp(reg, &before_len);
   /* A failure half-way leaves the archive as it was. */
   gens broken = {5, 0, 3};
-  CU_ASSERT_EQUAL(ops()->put_release_all(r, "p", "2.0", m, next_gen, &broken,
-                                         &count, &err),
-                  SY_EIO);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &broken, &count, &err),
+      SY_EIO);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "source broke at 3"));
   unsigned char *after = slurp(reg, &after_len);
-  CU_ASSERT(before_len == after_len &&
-            memcmp(before, after, before_len) == 0);
+  CU_ASSERT(before_len == after_len && memcmp(before, after, before_len) == 0);
   free(before);
   free(after);
   CU_ASSERT_EQUAL(count_in_reg("registry.tar.tmp"), 0);
   /* Whole. */
   gens ok = {5, 0, 0};
-  CU_ASSERT_EQUAL(ops()->put_release_all(r, "p", "2.0", m, next_gen, &ok,
-                                         &count, &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &ok, &count, &err), 0);
   CU_ASSERT_EQUAL(count, 5);
   list_text(r, &l);
   CU_ASSERT_STRING_EQUAL(l.text, "p/1.0/0 p/2.0/0 p/2.0/1 p/2.0/2 p/2.0/3 "
@@ -1001,17 +998,17 @@ static void test_registry_archive_release_all(void) {
   sy_value_unref(t);
   /* The version rules of put_release. */
   gens again = {1, 0, 0};
-  CU_ASSERT_EQUAL(ops()->put_release_all(r, "p", "2.0", m, next_gen, &again,
-                                         &count, &err),
-                  SY_EEXIST);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &again, &count, &err),
+      SY_EEXIST);
   again.at = 0;
-  CU_ASSERT_EQUAL(ops()->put_release_all(r, "p", "1.5", m, next_gen, &again,
-                                         &count, &err),
-                  SY_EEXIST);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "1.5", m, next_gen, &again, &count, &err),
+      SY_EEXIST);
   again.at = 0;
-  CU_ASSERT_EQUAL(ops()->put_release_all(r, "p", "2.0.", m, next_gen, &again,
-                                         &count, &err),
-                  SY_EINVAL);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0.", m, next_gen, &again, &count, &err),
+      SY_EINVAL);
   sy_value_unref(m);
   registry_archive_provider.destroy(r);
 }
@@ -1056,9 +1053,9 @@ static void test_registry_archive_reads_in_order(void) {
   uint32_t count = 0, g = 0;
   sy_value *m = text("manifest"), *s = NULL, *t = NULL;
   gens many = {300, 0, 0};
-  CU_ASSERT_EQUAL_FATAL(ops()->put_release_all(r, "p", "1.0", m, next_gen,
-                                               &many, &count, &err),
-                        0);
+  CU_ASSERT_EQUAL_FATAL(
+      ops()->put_release_all(r, "p", "1.0", m, next_gen, &many, &count, &err),
+      0);
   sy_value_unref(m);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1094,8 +1091,8 @@ static void test_registry_archive_reads_in_order(void) {
   CU_ASSERT_EQUAL(g, 301);
   sy_value_unref(s);
   sy_value_unref(t);
-  double secs = (double)(t1.tv_sec - t0.tv_sec) +
-                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  double secs =
+      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   if (getenv("SHOWMSG"))
     fprintf(stderr, "\n300 in-order reads: %.3f s\n", secs);
   registry_archive_provider.destroy(r);

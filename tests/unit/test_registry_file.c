@@ -255,12 +255,12 @@ static void test_registry_file_version_compare(void) {
 }
 
 static void test_registry_file_version_grammar(void) {
-  static const char *const good[] = {"0", "1", "1.0", "2.10.3", "10.0.0.1",
-                                     "1.0-rc.1", "3-beta_2", "1.0-0",
-                                     "2024.1.15"};
-  static const char *const bad[] = {"",      "-1",   "1.0.",  "1..0",   "a",
-                                    "01",    "1.01", ".1",    "1.0-",   "1.0-rc.",
-                                    "1.0-rc..1", "v1", "1.0+x", "1 0", "1.0-r c"};
+  static const char *const good[] = {"0",        "1",        "1.0",
+                                     "2.10.3",   "10.0.0.1", "1.0-rc.1",
+                                     "3-beta_2", "1.0-0",    "2024.1.15"};
+  static const char *const bad[] = {
+      "",     "-1",      "1.0.",      "1..0", "a",     "01",  "1.01",   ".1",
+      "1.0-", "1.0-rc.", "1.0-rc..1", "v1",   "1.0+x", "1 0", "1.0-r c"};
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     if (!sy_release_version_valid(good[i]))
       fprintf(stderr, "'%s' should be valid\n", good[i]);
@@ -966,8 +966,8 @@ static void test_registry_file_remove_crash_points(void) {
     int rc = ops()->get_release(rf, "iris", v, &m, NULL, &err);
     if (rc == 0) {
       /* Still there: whole, generation and all. */
-      CU_ASSERT_EQUAL(
-          ops()->get_generation(rf, "iris", v, 1, &s, &t, &g, &err), 0);
+      CU_ASSERT_EQUAL(ops()->get_generation(rf, "iris", v, 1, &s, &t, &g, &err),
+                      0);
       sy_value_unref(s);
       sy_value_unref(t);
       sy_value_unref(m);
@@ -1022,9 +1022,9 @@ static void test_registry_file_release_all(void) {
                   SY_ENOENT);
   CU_ASSERT_EQUAL(count_staging(pdir), 0);
   gens ok = {4, 0, 0};
-  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "2.0", m, next_gen, &ok,
-                                         &count, &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(rf, "iris", "2.0", m, next_gen, &ok, &count, &err),
+      0);
   CU_ASSERT_EQUAL(count, 4);
   seen l = {.count = 0};
   CU_ASSERT_EQUAL(ops()->list(rf, "iris", "2.0", collect, &l, &err), 0);
@@ -1038,13 +1038,13 @@ static void test_registry_file_release_all(void) {
   CU_ASSERT_EQUAL(commit(rf, "iris", "2.0", "s", "t", &g, &err), 0);
   CU_ASSERT_EQUAL(g, 5);
   gens again = {1, 0, 0};
-  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "2.0", m, next_gen,
-                                         &again, &count, &err),
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "2.0", m, next_gen, &again,
+                                         &count, &err),
                   SY_EEXIST);
   CU_ASSERT_EQUAL(count_staging(pdir), 0);
   again.at = 0;
-  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "1.5", m, next_gen,
-                                         &again, &count, &err),
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "1.5", m, next_gen, &again,
+                                         &count, &err),
                   SY_EEXIST);
   again.at = 0;
   CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "a", m, next_gen, &again,
@@ -1079,8 +1079,8 @@ static void test_registry_file_invalid_stored_versions(void) {
   CU_ASSERT_EQUAL(release(rf, "iris", "1.1", &err), 0);
   seen l = {.count = 0};
   CU_ASSERT_EQUAL(ops()->list(rf, NULL, NULL, collect, &l, &err), 0);
-  CU_ASSERT_STRING_EQUAL(l.line,
-                         "iris/-1/0 iris/1.0./0 iris/a/0 iris/1.0/0 iris/1.1/0");
+  CU_ASSERT_STRING_EQUAL(
+      l.line, "iris/-1/0 iris/1.0./0 iris/a/0 iris/1.0/0 iris/1.1/0");
   for (size_t i = 0; i < 3; i++)
     CU_ASSERT_EQUAL(ops()->remove(rf, "iris", bad[i], 0, &err), 0);
   memset(&l, 0, sizeof l);
