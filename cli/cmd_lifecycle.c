@@ -4,13 +4,18 @@
  *   release FLOW --version V [--registry R]
  *   registry list [PROJECT[:RELEASE]] [--registry R]
  *   registry show PROJECT[:RELEASE[:GENERATION]] [--registry R]
+ *   registry rm PROJECT:RELEASE[:GENERATION] [--registry R]
  *   registry export PROJECT[:RELEASE] FILE [--registry R]
  *   registry import FILE [--registry R]
  *   cache list [GLOB] | cache rm GLOB |
  *   cache gc [--max-size S] [--older-than D] [--grace D]
  *
  * Export writes an archive registry file (the `archive` provider), so a
- * release with its generations moves between registries of any kind.
+ * release with its generations moves between registries of any kind. It
+ * writes in a scratch folder beside FILE and renames the archive over
+ * FILE once whole. Import and export copy each release with the
+ * registry's put_release_all (all or nothing); a release the target has
+ * already with the same manifest gets only the generations it lacks.
  */
 #include "cli.h"
 #include "internal.h"
@@ -18,12 +23,19 @@
 #include "switchyard/registry.h"
 #include "switchyard/storage.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Pulls "--NAME VALUE" / "--NAME=VALUE" out of argv (compacting it). */
 static const char *take_opt(int *argc, char **argv, const char *name) {
@@ -130,8 +142,89 @@ static int open_archive(sy_platform *p, const char *path, reg *r,
   return rc ? rc : open_registry(p, "transfer", r, err);
 }
 
+/* ---- references ------------------------------------------------------ */
+
+static int ref_name_ok(const char *s) {
+  if (!*s || *s == '.' || strlen(s) > 200)
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+          (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+      return 0;
+  return 1;
+}
+
+/* A parsed PROJECT[:RELEASE[:GENERATION]]; the strings point into text. */
+typedef struct ref {
+  char *text;
+  const char *project, *release; /* release NULL: none given */
+  uint32_t generation;           /* 0: none given */
+} ref;
+
+/* Parses a reference strictly: names of [A-Za-z0-9_.-] not starting with
+ * '.', a generation of decimal digits without a sign or leading zero from
+ * 1 to 4294967295, nothing else. `parts` is the most parts allowed,
+ * `need` the fewest. A mistake is an error naming the reference (exit 2),
+ * never a silent "latest". */
+static int parse_ref(const char *cmd, const char *text, int need, int parts,
+                     ref *out) {
+  static const char *const forms[] = {"", "PROJECT", "PROJECT:RELEASE",
+                                      "PROJECT:RELEASE:GENERATION"};
+  memset(out, 0, sizeof *out);
+  if (!(out->text = strdup(text))) {
+    cli_errorf("out of memory");
+    return CLI_FAILED;
+  }
+  char *p[4] = {out->text, NULL, NULL, NULL};
+  int n = 1;
+  for (char *c = out->text; *c; c++)
+    if (*c == ':') {
+      if (n == 4)
+        break;
+      *c = '\0';
+      p[n++] = c + 1;
+    }
+  const char *why = NULL;
+  if (n > parts)
+    why = "too many ':' parts";
+  else if (n < need)
+    why = need == 2 ? "a release is needed" : "a generation is needed";
+  else if (!ref_name_ok(p[0]))
+    why = "the project must be letters, digits, '_', '.', '-'";
+  else if (n > 1 && !ref_name_ok(p[1]))
+    why = "the release must be letters, digits, '_', '.', '-'";
+  if (!why && n > 2) {
+    const char *g = p[2];
+    uint64_t v = 0;
+    int okgen = *g && *g != '0' && strlen(g) <= 10;
+    for (; okgen && *g; g++) {
+      okgen = *g >= '0' && *g <= '9';
+      v = v * 10 + (uint64_t)(*g - '0');
+    }
+    if (!okgen || v > UINT32_MAX)
+      why = "the generation must be a number from 1 to 4294967295";
+    else
+      out->generation = (uint32_t)v;
+  }
+  if (why) {
+    cli_errorf("%s: '%s' is not a valid %s reference: %s", cmd, text,
+               forms[parts], why);
+    free(out->text);
+    out->text = NULL;
+    return CLI_USAGE;
+  }
+  out->project = p[0];
+  out->release = n > 1 ? p[1] : NULL;
+  return CLI_OK;
+}
+
+/* ---- list -------------------------------------------------------------- */
+
 static int print_entry(void *ud, const sy_registry_entry *e) {
-  (void)ud;
+  int *printed = ud;
+  if (!(*printed)++)
+    printf("%-20s %-12s %-10s %s\n", "PROJECT", "RELEASE", "GENERATION",
+           "TIME");
   char when[32] = "";
   time_t t = (time_t)e->mtime;
   struct tm tm;
@@ -145,110 +238,401 @@ static int print_entry(void *ud, const sy_registry_entry *e) {
   return 0;
 }
 
-typedef struct copy_ctx {
-  reg *from, *to;
-  const char *release; /* NULL: every release */
-  sy_error *err;
-  int copied;
-} copy_ctx;
+/* ---- what a registry offers -------------------------------------------- */
 
-/* Copies one release and, in order, its generations (renumbered by the
- * target as they arrive). */
-static int copy_entry(void *ud, const sy_registry_entry *e) {
-  copy_ctx *c = ud;
-  if (c->release && strcmp(c->release, e->release) != 0)
-    return 0;
-  int rc;
-  if (e->generation == 0) {
-    sy_value *m = NULL;
-    rc = c->from->ops->get_release(c->from->self, e->project, e->release, &m,
-                                   NULL, c->err);
-    if (rc == 0)
-      rc = c->to->ops->put_release(c->to->self, e->project, e->release, m,
-                                   c->err);
-    sy_value_unref(m);
-  } else {
-    sy_value *states = NULL, *tag = NULL;
-    uint32_t found = 0, made = 0;
-    rc = c->from->ops->get_generation(c->from->self, e->project, e->release,
-                                      e->generation, &states, &tag, &found,
-                                      c->err);
-    if (rc == 0)
-      rc = c->to->ops->put_generation(c->to->self, e->project, e->release,
-                                      states, tag, &made, c->err);
-    sy_value_unref(states);
-    sy_value_unref(tag);
+#define HAS_OP(r, op)                                                          \
+  ((r)->ops->size >= offsetof(sy_registry_ops, op) + sizeof((r)->ops->op) &&   \
+   (r)->ops->op != NULL)
+
+/* One release and its generations, from a listing. */
+struct rel_item {
+  char *project, *release;
+  uint32_t *gens;
+  size_t n, cap;
+};
+
+/* The releases (in order) and their generations, from a listing. */
+typedef struct rel_list {
+  struct rel_item *v;
+  size_t n, cap;
+} rel_list;
+
+static void rel_list_free(rel_list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].project);
+    free(l->v[i].release);
+    free(l->v[i].gens);
   }
-  if (rc == 0)
-    c->copied++;
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+static int collect_rel(void *ud, const sy_registry_entry *e) {
+  rel_list *l = ud;
+  if (e->generation == 0 || l->n == 0 ||
+      strcmp(l->v[l->n - 1].project, e->project) != 0 ||
+      strcmp(l->v[l->n - 1].release, e->release) != 0) {
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 8;
+      struct rel_item *v = realloc(l->v, cap * sizeof *v);
+      if (!v)
+        return SY_ENOMEM;
+      l->v = v;
+      l->cap = cap;
+    }
+    struct rel_item *it = &l->v[l->n];
+    memset(it, 0, sizeof *it);
+    it->project = strdup(e->project);
+    it->release = strdup(e->release);
+    l->n++;
+    if (!it->project || !it->release)
+      return SY_ENOMEM;
+  }
+  if (e->generation == 0)
+    return 0;
+  struct rel_item *it = &l->v[l->n - 1];
+  if (it->n == it->cap) {
+    size_t cap = it->cap ? it->cap * 2 : 16;
+    uint32_t *g = realloc(it->gens, cap * sizeof *g);
+    if (!g)
+      return SY_ENOMEM;
+    it->gens = g;
+    it->cap = cap;
+  }
+  it->gens[it->n++] = e->generation;
+  return 0;
+}
+
+static int list_rels(reg *r, const char *project, const char *release,
+                     rel_list *l, sy_error *err) {
+  int rc = r->ops->list(r->self, project, release, collect_rel, l, err);
+  if (rc == SY_ENOMEM && !err->message[0])
+    sy_error_set(err, rc, "out of memory");
   return rc;
 }
+
+/* Pulls the generations of one release from a registry, in order. */
+typedef struct puller {
+  reg *from;
+  const struct rel_item *it;
+  size_t next;
+  const uint32_t *skip; /* NULL, or per generation: 1 = already there */
+} puller;
+
+static int pull_next(void *ud, sy_value **states, sy_value **tag,
+                     sy_error *err) {
+  puller *p = ud;
+  while (p->next < p->it->n && p->skip && p->skip[p->next])
+    p->next++;
+  if (p->next >= p->it->n)
+    return 0;
+  uint32_t g = p->it->gens[p->next++], found = 0;
+  int rc =
+      p->from->ops->get_generation(p->from->self, p->it->project,
+                                   p->it->release, g, states, tag, &found, err);
+  return rc ? rc : 1;
+}
+
+/* Stores a new release with its generations all or nothing: with the
+ * registry's put_release_all, or else release, generations and, on a
+ * failure, the release removed again (when the registry can). */
+static int put_whole(reg *to, const char *project, const char *release,
+                     const sy_value *manifest, puller *p, uint32_t *count,
+                     sy_error *err) {
+  if (HAS_OP(to, put_release_all))
+    return to->ops->put_release_all(to->self, project, release, manifest,
+                                    pull_next, p, count, err);
+  *count = 0;
+  int rc = to->ops->put_release(to->self, project, release, manifest, err);
+  for (;;) {
+    sy_value *states = NULL, *tag = NULL;
+    uint32_t made = 0;
+    if (rc || (rc = pull_next(p, &states, &tag, err)) <= 0)
+      break;
+    rc = to->ops->put_generation(to->self, project, release, states, tag, &made,
+                                 err);
+    sy_value_unref(states);
+    sy_value_unref(tag);
+    if (rc == 0)
+      (*count)++;
+  }
+  if (rc && *count && HAS_OP(to, remove)) {
+    sy_error e;
+    sy_error_clear(&e);
+    to->ops->remove(to->self, project, release, 0, &e);
+  }
+  return rc;
+}
+
+/* One hash for a generation: its states and its tag. */
+static int gen_hash(reg *r, const char *project, const char *release,
+                    uint32_t g, uint8_t out[2 * SY_VALUE_HASH_SIZE],
+                    sy_error *err) {
+  sy_value *states = NULL, *tag = NULL;
+  uint32_t found = 0;
+  int rc = r->ops->get_generation(r->self, project, release, g, &states, &tag,
+                                  &found, err);
+  if (rc == 0 && ((rc = sy_value_hash(states, out)) != 0 ||
+                  (rc = sy_value_hash(tag, out + SY_VALUE_HASH_SIZE)) != 0))
+    sy_error_set(err, rc, "cannot hash generation %u", g);
+  sy_value_unref(states);
+  sy_value_unref(tag);
+  return rc;
+}
+
+static int same_bytes(const sy_value *a, const sy_value *b) {
+  size_t al = 0, bl = 0;
+  const void *ad = sy_bytes_data(a, &al), *bd = sy_bytes_data(b, &bl);
+  return ad && bd && al == bl && memcmp(ad, bd, al) == 0;
+}
+
+/* Copies one release with its generations from `from` to `to`. A release
+ * `to` lacks arrives whole or not at all. One `to` has already with the
+ * same manifest (an import that stopped half-way before, or a rerun) gets
+ * the generations it lacks: those it holds already, the same states and
+ * tag, are skipped. A release `to` has with another manifest is a
+ * conflict (SY_EEXIST). *copied and *skipped count entries. */
+static int copy_release(reg *from, reg *to, const struct rel_item *it,
+                        int *copied, int *skipped, sy_error *err) {
+  sy_value *m = NULL, *have = NULL;
+  uint32_t *skip = NULL;
+  uint8_t *hashes = NULL;
+  rel_list there = {0};
+  int rc = from->ops->get_release(from->self, it->project, it->release, &m,
+                                  NULL, err);
+  if (rc)
+    return rc;
+  sy_error e;
+  sy_error_clear(&e);
+  int hrc =
+      to->ops->get_release(to->self, it->project, it->release, &have, NULL, &e);
+  puller p = {from, it, 0, NULL};
+  uint32_t count = 0;
+  if (hrc == SY_ENOENT) {
+    rc = put_whole(to, it->project, it->release, m, &p, &count, err);
+    if (rc == 0)
+      *copied += 1 + (int)count;
+    goto done;
+  }
+  if (hrc) {
+    rc = sy_error_set(err, hrc, "%s", e.message);
+    goto done;
+  }
+  if (!same_bytes(m, have)) {
+    rc = sy_error_set(err, SY_EEXIST,
+                      "release %s of %s exists in the target with another "
+                      "flow; remove it (switchyard registry rm %s:%s) or "
+                      "leave it out",
+                      it->release, it->project, it->project, it->release);
+    goto done;
+  }
+  (*skipped)++;
+  /* The generations the target holds, by content. */
+  if ((rc = list_rels(to, it->project, it->release, &there, err)) != 0)
+    goto done;
+  size_t nthere = there.n ? there.v[0].n : 0;
+  const size_t hs = 2 * SY_VALUE_HASH_SIZE;
+  if (nthere && !(hashes = malloc(nthere * hs))) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < nthere && rc == 0; i++)
+    rc = gen_hash(to, it->project, it->release, there.v[0].gens[i],
+                  hashes + i * hs, err);
+  if (rc)
+    goto done;
+  if (it->n && !(skip = calloc(it->n, sizeof *skip))) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < it->n && rc == 0; i++) {
+    uint8_t h[2 * SY_VALUE_HASH_SIZE];
+    if ((rc = gen_hash(from, it->project, it->release, it->gens[i], h, err)))
+      break;
+    for (size_t k = 0; k < nthere && !skip[i]; k++)
+      if (memcmp(hashes + k * hs, h, hs) == 0) {
+        skip[i] = 1;
+        memset(hashes + k * hs, 0, hs); /* one match each */
+      }
+  }
+  p.skip = skip;
+  for (;;) {
+    sy_value *states = NULL, *tag = NULL;
+    uint32_t made = 0;
+    if (rc || (rc = pull_next(&p, &states, &tag, err)) <= 0)
+      break;
+    rc = to->ops->put_generation(to->self, it->project, it->release, states,
+                                 tag, &made, err);
+    sy_value_unref(states);
+    sy_value_unref(tag);
+    if (rc == 0)
+      (*copied)++;
+  }
+  for (size_t i = 0; i < it->n; i++)
+    *skipped += skip ? (int)skip[i] : 0;
+done:
+  if (rc)
+    sy_error_prefix(err, "%s:%s", it->project, it->release);
+  rel_list_free(&there);
+  free(skip);
+  free(hashes);
+  sy_value_unref(m);
+  sy_value_unref(have);
+  return rc;
+}
+
+/* ---- export's output file ---------------------------------------------- */
+
+/* Where export writes: FILE itself, or, when FILE is a symbolic link, the
+ * file it points to (outputs are written through links). A FILE that is a
+ * folder, a device, a FIFO or a socket is refused. *out is malloc()ed. */
+static int export_target(const char *file, char **out, sy_error *err) {
+  struct stat st;
+  *out = NULL;
+  if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode)) {
+    char *real = realpath(file, NULL);
+    if (!real)
+      return sy_error_set(err, SY_EINVAL,
+                          "export: '%s' is a symbolic link to nothing that "
+                          "exists (%s); remove it or name another file",
+                          file, strerror(errno));
+    *out = real;
+  } else if (!(*out = strdup(file))) {
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  if (stat(*out, &st) == 0 && !S_ISREG(st.st_mode)) {
+    const char *what = S_ISDIR(st.st_mode)    ? "a folder"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                           ? "a device"
+                           : "not a regular file";
+    int rc = sy_error_set(err, SY_EINVAL,
+                          "export: '%s' is %s; export writes a regular file "
+                          "(name a new one)",
+                          file, what);
+    free(*out);
+    *out = NULL;
+    return rc;
+  }
+  return 0;
+}
+
+/* Removes a scratch folder of export's and what is in it (flat). */
+static void remove_scratch(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+      if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+        unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
+/* Removes scratch folders left by exports that were killed: named
+ * ".BASE.export-PID-XXXXXX" in the target folder, PID no longer running. */
+static void remove_stale_scratch(const char *dir, const char *base) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  size_t bl = strlen(base);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    if (n[0] != '.' || strncmp(n + 1, base, bl) != 0 ||
+        strncmp(n + 1 + bl, ".export-", 8) != 0)
+      continue;
+    char *end = NULL;
+    long pid = strtol(n + 1 + bl + 8, &end, 10);
+    if (pid <= 0 || !end || *end != '-' ||
+        !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+      continue;
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, n) >= 0) {
+      remove_scratch(path);
+      free(path);
+    }
+  }
+  closedir(d);
+}
+
+/* ---- the command -------------------------------------------------------- */
 
 static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
   const char *name = take_opt(&argc, argv, "registry");
   if (unknown_args("registry", argc, argv, 1))
     return CLI_USAGE;
   const char *sub = argc > 1 ? argv[1] : "list";
-  sy_platform *p = cli_platform(ctx);
-  if (!p)
-    return CLI_USAGE;
-  sy_error err;
-  sy_error_clear(&err);
-  reg r = {0}, other = {0};
-  int rc = 0, status = CLI_OK;
-  char *ref = NULL, *parts[3] = {NULL, NULL, NULL};
-  if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0 ||
-      strcmp(sub, "export") == 0) {
-    int want = strcmp(sub, "export") == 0 ? 4 : strcmp(sub, "show") == 0 ? 3 : 0;
-    if ((want && argc != want) || (!want && argc > 3)) {
-      cli_errorf("usage: switchyard registry %s", strcmp(sub, "export") == 0
-                                                      ? "export PROJECT[:RELEASE] FILE"
-                                                  : strcmp(sub, "show") == 0
-                                                      ? "show PROJECT[:RELEASE[:GENERATION]]"
-                                                      : "list [PROJECT[:RELEASE]]");
-      return CLI_USAGE;
-    }
-    if (argc > 2 && !(ref = strdup(argv[2])))
-      return CLI_FAILED;
-    for (int i = 0; ref && i < 3; i++) {
-      char *s = i ? parts[i - 1] : ref;
-      char *colon = s ? strchr(s, ':') : NULL;
-      parts[i] = i ? (colon ? (*colon = '\0', colon + 1) : NULL) : ref;
-      if (!parts[i])
-        break;
-    }
-  } else if (strcmp(sub, "import") == 0) {
-    if (argc != 3) {
-      cli_errorf("usage: switchyard registry import FILE");
-      return CLI_USAGE;
-    }
-  } else {
+  static const struct {
+    const char *sub, *usage;
+    int args, need, parts; /* args: argc wanted (0: 2 or 3) */
+  } forms[] = {
+      {"list", "list [PROJECT[:RELEASE]]", 0, 1, 2},
+      {"show", "show PROJECT[:RELEASE[:GENERATION]]", 3, 1, 3},
+      {"export", "export PROJECT[:RELEASE] FILE", 4, 1, 2},
+      {"import", "import FILE", 3, 0, 0},
+      {"rm", "rm PROJECT:RELEASE[:GENERATION]", 3, 2, 3},
+  };
+  int f = -1;
+  for (int i = 0; i < (int)(sizeof forms / sizeof forms[0]); i++)
+    if (strcmp(sub, forms[i].sub) == 0)
+      f = i;
+  if (f < 0) {
     cli_errorf("unknown subcommand 'registry %s'", sub);
     fputs("try: switchyard registry --help\n", stderr);
     return CLI_USAGE;
   }
+  if ((forms[f].args && argc != forms[f].args) ||
+      (!forms[f].args && argc > 3)) {
+    cli_errorf("usage: switchyard registry %s", forms[f].usage);
+    return CLI_USAGE;
+  }
+  ref rf = {0};
+  int status;
+  if (forms[f].parts && argc > 2 &&
+      (status = parse_ref("registry", argv[2], forms[f].need, forms[f].parts,
+                          &rf)) != CLI_OK)
+    return status;
+  status = CLI_OK;
+  sy_platform *p = cli_platform(ctx);
+  if (!p) {
+    free(rf.text);
+    return CLI_USAGE;
+  }
+  sy_error err;
+  sy_error_clear(&err);
+  reg r = {0}, other = {0};
+  rel_list rels = {0};
+  char *target = NULL, *scratch = NULL, *staged = NULL;
+  int rc = 0;
   if ((rc = open_registry(p, name, &r, &err)) != 0)
     goto fail;
   if (strcmp(sub, "list") == 0) {
-    printf("%-20s %-12s %-10s %s\n", "PROJECT", "RELEASE", "GENERATION",
-           "TIME");
-    rc = r.ops->list(r.self, parts[0], parts[1], print_entry, NULL, &err);
+    int printed = 0;
+    rc = r.ops->list(r.self, rf.project, rf.release, print_entry, &printed,
+                     &err);
+    if (rc == 0 && !printed)
+      printf("%-20s %-12s %-10s %s\n", "PROJECT", "RELEASE", "GENERATION",
+             "TIME");
   } else if (strcmp(sub, "show") == 0) {
     sy_value *m = NULL, *states = NULL, *tag = NULL;
     char *found = NULL;
-    uint32_t gen = 0;
-    if (parts[2])
-      gen = (uint32_t)strtoul(parts[2], NULL, 10);
-    rc = r.ops->get_release(r.self, parts[0], parts[1], &m, &found, &err);
+    rc = r.ops->get_release(r.self, rf.project, rf.release, &m, &found, &err);
     if (rc == 0) {
+      /* The generation first: a missing one is an error before any
+       * output. */
       size_t len = 0;
-      const char *text = sy_bytes_data(m, &len);
-      printf("%.*s", (int)len, text);
       uint32_t got = 0;
       sy_error e;
       sy_error_clear(&e);
-      if (r.ops->get_generation(r.self, parts[0], found, gen, &states, &tag,
-                                &got, &e) == 0) {
+      int grc = r.ops->get_generation(r.self, rf.project, found, rf.generation,
+                                      &states, &tag, &got, &e);
+      const char *text = sy_bytes_data(m, &len);
+      if (grc == 0 || (!rf.generation && grc == SY_ENOENT))
+        printf("%.*s", (int)len, text);
+      if (grc == 0) {
         const char *t = sy_bytes_data(tag, &len);
         printf("\n# generation %u\n", got);
         for (const char *line = t; line && line < t + len;) {
@@ -257,7 +641,7 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
           printf("#   %.*s\n", (int)n, line);
           line += n + 1;
         }
-      } else if (gen) {
+      } else if (rf.generation || e.code != SY_ENOENT) {
         rc = e.code;
         err = e;
       } else {
@@ -268,49 +652,142 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
     sy_value_unref(states);
     sy_value_unref(tag);
     free(found);
-  } else if (strcmp(sub, "export") == 0) {
-    if ((rc = open_archive(p, argv[3], &other, &err)) != 0)
+  } else if (strcmp(sub, "rm") == 0) {
+    if (!HAS_OP(&r, remove)) {
+      rc = sy_error_set(
+          &err, SY_ENOTSUP, "registry '%s' (provider %s) cannot remove entries",
+          sy_instance_name(r.inst), sy_instance_provider(r.inst)->name);
       goto fail;
-    copy_ctx c = {&r, &other, parts[1], &err, 0};
-    rc = r.ops->list(r.self, parts[0], parts[1], copy_entry, &c, &err);
-    if (rc == 0 && c.copied == 0)
-      rc = sy_error_set(&err, SY_ENOENT, "nothing to export for '%s'",
-                        argv[2]);
+    }
+    rc = r.ops->remove(r.self, rf.project, rf.release, rf.generation, &err);
     if (rc == 0 && ctx->verbosity >= 0)
-      printf("exported %d entries to %s\n", c.copied, argv[3]);
+      printf("removed %s\n", argv[2]);
+  } else if (strcmp(sub, "export") == 0) {
+    /* The archive is written in a scratch folder beside FILE and renamed
+     * over FILE once whole: a failed or killed export leaves FILE as it
+     * was (or absent). */
+    if ((rc = export_target(argv[3], &target, &err)) != 0)
+      goto fail;
+    if ((rc = list_rels(&r, rf.project, rf.release, &rels, &err)) != 0)
+      goto fail;
+    if (rels.n == 0) {
+      rc = sy_error_set(&err, SY_ENOENT, "nothing to export for '%s'", argv[2]);
+      goto fail;
+    }
+    char *slash = strrchr(target, '/');
+    char *dir = slash ? strndup(target, (size_t)(slash - target)) : strdup(".");
+    const char *base = slash ? slash + 1 : target;
+    if (dir && !*dir) {
+      free(dir);
+      dir = strdup("/");
+    }
+    if (!dir || asprintf(&scratch, "%s/.%s.export-%ld-XXXXXX", dir, base,
+                         (long)getpid()) < 0) {
+      scratch = NULL;
+      free(dir);
+      rc = sy_error_set(&err, SY_ENOMEM, "out of memory");
+      goto fail;
+    }
+    remove_stale_scratch(dir, base);
+    free(dir);
+    if (!mkdtemp(scratch)) {
+      rc = sy_error_set(&err, sy_code_from_errno(errno),
+                        "export: cannot create a scratch folder beside '%s': "
+                        "%s",
+                        target, strerror(errno));
+      free(scratch);
+      scratch = NULL;
+      goto fail;
+    }
+    if (asprintf(&staged, "%s/%s", scratch, base) < 0) {
+      staged = NULL;
+      rc = sy_error_set(&err, SY_ENOMEM, "out of memory");
+      goto fail;
+    }
+    if ((rc = open_archive(p, staged, &other, &err)) != 0)
+      goto fail;
+    int copied = 0, skipped = 0;
+    for (size_t i = 0; i < rels.n && rc == 0; i++)
+      rc = copy_release(&r, &other, &rels.v[i], &copied, &skipped, &err);
+    sy_instance_destroy(other.inst);
+    other.inst = NULL;
+    struct stat st;
+    if (rc == 0 && stat(target, &st) == 0 && !S_ISREG(st.st_mode))
+      rc = sy_error_set(&err, SY_EINVAL,
+                        "export: '%s' stopped being a regular file", target);
+    if (rc == 0 && rename(staged, target) != 0)
+      rc = sy_error_set(&err, sy_code_from_errno(errno),
+                        "export: cannot rename '%s' to '%s': %s", staged,
+                        target, strerror(errno));
+    if (rc == 0 && ctx->verbosity >= 0)
+      printf("exported %d entries to %s\n", copied, argv[3]);
   } else { /* import */
+    struct stat st;
+    if (stat(argv[2], &st) != 0) {
+      rc = sy_error_set(&err, SY_ENOENT, "import: cannot read '%s': %s",
+                        argv[2], strerror(errno));
+      goto fail;
+    }
     if ((rc = open_archive(p, argv[2], &other, &err)) != 0)
       goto fail;
-    copy_ctx c = {&other, &r, NULL, &err, 0};
-    rc = other.ops->list(other.self, NULL, NULL, copy_entry, &c, &err);
-    if (rc == 0 && ctx->verbosity >= 0)
-      printf("imported %d entries from %s\n", c.copied, argv[2]);
+    if ((rc = list_rels(&other, NULL, NULL, &rels, &err)) != 0)
+      goto fail;
+    int copied = 0, skipped = 0;
+    for (size_t i = 0; i < rels.n && rc == 0; i++)
+      rc = copy_release(&other, &r, &rels.v[i], &copied, &skipped, &err);
+    if (rc == 0 && ctx->verbosity >= 0) {
+      if (skipped)
+        printf("imported %d entries from %s (%d there already)\n", copied,
+               argv[2], skipped);
+      else
+        printf("imported %d entries from %s\n", copied, argv[2]);
+    }
   }
 fail:
   if (rc) {
     cli_error(&err);
     status = (rc == SY_ENOENT || rc == SY_EEXIST || rc == SY_ECONFIG ||
-              rc == SY_EINVAL)
+              rc == SY_EINVAL || rc == SY_ENOTSUP)
                  ? CLI_USAGE
                  : CLI_FAILED;
   }
+  if (scratch) {
+    if (staged) {
+      /* The archive provider's lock file sits beside the staged file. */
+      char *lock = NULL;
+      if (asprintf(&lock, "%s.lock", staged) >= 0) {
+        unlink(lock);
+        free(lock);
+      }
+    }
+    remove_scratch(scratch);
+  }
+  rel_list_free(&rels);
   sy_instance_destroy(r.inst);
   sy_instance_destroy(other.inst);
-  free(ref);
+  free(staged);
+  free(scratch);
+  free(target);
+  free(rf.text);
   return status;
 }
 
 const cli_command cli_cmd_registry = {
     "registry", "list, show, export and import releases and generations",
-    "registry [list [PROJECT[:RELEASE]] | show REF | export REF FILE | "
-    "import FILE] [--registry R]",
+    "registry [list [PROJECT[:RELEASE]] | show REF | rm REF | export REF FILE "
+    "| import FILE] [--registry R]",
     "  list             projects, releases and generations\n"
     "  show REF         a release's frozen flow and a generation's tag\n"
     "                   (REF: PROJECT[:RELEASE[:GENERATION]], latest by "
     "default)\n"
+    "  rm REF           remove a release with its generations, or one\n"
+    "                   generation (REF: PROJECT:RELEASE[:GENERATION]);\n"
+    "                   a removed generation's number is never reused\n"
     "  export REF FILE  copy a release (or a project) with its generations\n"
-    "                   into an archive file\n"
-    "  import FILE      copy everything from an archive file in\n"
+    "                   into an archive file, written whole or not at all\n"
+    "  import FILE      copy everything from an archive file in, each\n"
+    "                   release whole or not at all; a rerun adds only\n"
+    "                   what is missing\n"
     "Generations are renumbered by the registry they are copied into.\n",
     cmd_registry};
 

@@ -69,6 +69,10 @@ int sy__ini_parse(const char *text, size_t len, const char *name,
  * storage, feed, sink, log_level). Offsets are all 0: read the values with
  * sy_config_get() and parse one with sy__opt_parse() where needed. */
 const sy_option *sy__platform_options(void);
+/* Whether a config value's origin is a layer below a project's
+ * switchyard.ini (a default, or a file read before the -c files): a
+ * release's recorded project layer replaces such values (lifecycle.c). */
+int sy__platform_below_project(const sy_platform *p, const char *origin);
 
 /* ---- loader.c -------------------------------------------------------- */
 

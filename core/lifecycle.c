@@ -18,9 +18,11 @@
 #include "switchyard/registry.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -233,13 +235,144 @@ static int split_ref(char *s, char **parts, int max) {
   return n;
 }
 
+/* A generation: decimal digits only (no sign, space or leading zero),
+ * 1 to UINT32_MAX. */
 static int parse_generation(const char *s, uint32_t *gen) {
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (!*s || *end || errno || v == 0 || v > UINT32_MAX)
+  uint64_t v = 0;
+  if (!*s || *s == '0' || strlen(s) > 10)
+    return SY_EINVAL;
+  for (const char *c = s; *c; c++) {
+    if (*c < '0' || *c > '9')
+      return SY_EINVAL;
+    v = v * 10 + (uint64_t)(*c - '0');
+  }
+  if (v > UINT32_MAX)
     return SY_EINVAL;
   *gen = (uint32_t)v;
+  return 0;
+}
+
+/* ---- the project layer ------------------------------------------------ */
+
+/* The option table of a config section of the project's switchyard.ini:
+ * [PLATFORM]'s, or the provider's of KIND.instance (its `provider` key in
+ * the project file or the platform config, else the instance's name). */
+static const sy_option *section_options(sy_platform *p, const sy_config *proj,
+                                        const char *sec) {
+  if (strcmp(sec, "PLATFORM") == 0)
+    return sy__platform_options();
+  const char *dot = strchr(sec, '.');
+  if (!dot)
+    return NULL;
+  for (int k = 1; k <= SY_KIND_COUNT; k++) {
+    const char *kn = sy_kind_name((sy_kind)k);
+    if (!kn || strlen(kn) != (size_t)(dot - sec) ||
+        strncasecmp(kn, sec, (size_t)(dot - sec)) != 0)
+      continue;
+    const char *prov = sy_config_get(proj, sec, "provider", NULL);
+    if (!prov)
+      prov = sy_config_get(sy_platform_config(p), sec, "provider", NULL);
+    const sy_provider *pr = sy_catalog_find(sy_platform_catalog(p), (sy_kind)k,
+                                            prov ? prov : dot + 1);
+    return pr ? pr->options : NULL;
+  }
+  return NULL;
+}
+
+/* Writes the flow's project layer into a manifest: the values of the
+ * switchyard.ini beside the flow, if there is one, one "# config:" line
+ * each, with relative values of path options made absolute against the
+ * file's folder (as reading the file would resolve them). */
+static int write_project_layer(sy_platform *p, const char *flow_path,
+                               textbuf *b, sy_error *err) {
+  const char *slash = strrchr(flow_path, '/');
+  char *dir = slash ? strndup(flow_path, (size_t)(slash - flow_path) +
+                                             (slash == flow_path))
+                    : strdup(".");
+  char *real = dir ? realpath(dir, NULL) : NULL;
+  free(dir);
+  if (!real)
+    return sy_error_set(err, SY_EIO, "%s: cannot resolve its folder: %s",
+                        flow_path, strerror(errno));
+  char ini[PATH_MAX + 32];
+  snprintf(ini, sizeof ini, "%s%sswitchyard.ini", real,
+           strcmp(real, "/") == 0 ? "" : "/");
+  struct stat st;
+  int rc = 0;
+  sy_config *proj = NULL;
+  if (stat(ini, &st) != 0 || !S_ISREG(st.st_mode))
+    goto done; /* no project layer */
+  if ((rc = sy_config_new(&proj)) != 0 ||
+      (rc = sy_config_load_file(proj, ini, 0, err)) != 0)
+    goto done;
+  tb_printf(b, "# project-config: %s\n", ini);
+  for (size_t i = 0; i < sy_config_section_count(proj); i++) {
+    const char *sec = sy_config_section_at(proj, i);
+    const sy_option *opts = section_options(p, proj, sec);
+    for (size_t k = 0; k < sy_config_key_count(proj, sec); k++) {
+      const char *key = sy_config_key_at(proj, sec, k);
+      const char *from = NULL;
+      const char *v = sy_config_get(proj, sec, key, &from);
+      const sy_option *o = opts ? sy__opt_find(opts, key) : NULL;
+      /* Only what the file says: not the built-in defaults. */
+      if (!v || !from || strncmp(from, ini, strlen(ini)) != 0 ||
+          from[strlen(ini)] != ':')
+        continue;
+      if (o && o->type == SY_OPT_PATH && *v && v[0] != '/' && v[0] != '~' &&
+          v[0] != '$') {
+        while (v[0] == '.' && v[1] == '/')
+          v += 2;
+        if (strcmp(v, ".") == 0 || !*v)
+          tb_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
+        else
+          tb_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
+                    strcmp(real, "/") == 0 ? "" : "/", v);
+      } else
+        tb_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
+    }
+  }
+done:
+  sy_config_free(proj);
+  free(real);
+  return rc;
+}
+
+/* Applies a release's project layer (its "# config:" lines) to the
+ * platform config at the place of a flow's switchyard.ini: it replaces
+ * values from the defaults and the default files (sysconf, user, ./),
+ * and yields to -c files and -o. */
+static int apply_project_layer(sy_platform *p, const char *text,
+                               const char *where, sy_error *err) {
+  sy_config *cfg = sy_platform_config(p);
+  char origin[700];
+  snprintf(origin, sizeof origin, "%s (the release's project layer)", where);
+  for (const char *line = text; line && *line == '#';) {
+    const char *nl = strchr(line, '\n');
+    size_t n = nl ? (size_t)(nl - line) : strlen(line);
+    if (n > 11 && strncmp(line, "# config: [", 11) == 0) {
+      char *l = strndup(line + 11, n - 11);
+      if (!l)
+        return sy_error_set(err, SY_ENOMEM, "out of memory");
+      char *close = strchr(l, ']');
+      char *eq = close ? strstr(close, " = ") : NULL;
+      int rc = 0;
+      if (close && eq && close[1] == ' ' && eq > close + 2) {
+        *close = '\0';
+        *eq = '\0';
+        const char *key = close + 2, *value = eq + 3, *was = NULL;
+        sy_config_get(cfg, l, key, &was);
+        if (sy__platform_below_project(p, was))
+          rc = sy_config_set(cfg, l, key, value, origin, err);
+      } else {
+        rc = sy_error_set(err, SY_ECORRUPT, "%s: bad project layer line '%.*s'",
+                          where, (int)n, line);
+      }
+      free(l);
+      if (rc)
+        return rc;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
   return 0;
 }
 
@@ -272,10 +405,12 @@ static int load_valid(sy_platform *p, const char *path, const char *text,
 
 int sy_release(sy_platform *p, const char *flow_path, const char *version,
                const char *registry, FILE *report, sy_error *err) {
-  if (!valid_name(version))
+  if (!sy_release_version_valid(version))
     return sy_error_set(err, SY_EUSAGE,
-                        "release version '%s' must use letters, digits, "
-                        "'.', '_' and '-' (e.g. 1.0.2)",
+                        "release version '%s' is not valid: use numbers "
+                        "joined by '.', without leading zeros, and "
+                        "optionally '-' and a pre-release tag (1.0, 2.10.3, "
+                        "1.0-rc.1); see docs/lifecycle.md",
                         version ? version : "");
   sy_flow *flow = NULL;
   int rc = load_valid(p, flow_path, NULL, report, &flow, err);
@@ -303,6 +438,11 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
               flow->nodes[i].provider->version,
               i + 1 < flow->n_nodes ? "," : "");
   tb_printf(&b, "\n");
+  if ((rc = write_project_layer(p, flow_path, &b, err)) != 0) {
+    free(b.data);
+    sy__flow_free(flow);
+    return rc;
+  }
   write_flow(&b, flow);
   sy_value *manifest = NULL;
   reg r;
@@ -437,8 +577,16 @@ int sy_program_compile_target(sy_platform *p, const char *target,
         (n > 2 && parse_generation(parts[2], &generation) != 0)) {
       rc = sy_error_set(err, SY_EUSAGE,
                         "'%s' is neither a flow file nor "
-                        "PROJECT[:RELEASE[:GENERATION]]",
+                        "PROJECT[:RELEASE[:GENERATION]] (a generation is a "
+                        "number from 1 to 4294967295)",
                         target);
+      goto done;
+    }
+    if (n > 2 && mode == SY_MODE_TRAIN) {
+      rc = sy_error_set(err, SY_EUSAGE,
+                        "train takes PROJECT[:RELEASE], not a generation "
+                        "('%s'); to continue from one, use --from %s",
+                        target, parts[2]);
       goto done;
     }
     project = strdup(parts[0]);
@@ -454,6 +602,8 @@ int sy_program_compile_target(sy_platform *p, const char *target,
     char hash[33];
     text = manifest_text(manifest, hash);
     snprintf(where, sizeof where, "registry:%s:%s", project, release);
+    if (text && (rc = apply_project_layer(p, text, where, err)) != 0)
+      goto done;
     if (!text || (rc = load_valid(p, where, text, report, &flow, err)) != 0) {
       if (!text)
         rc = sy_error_set(err, SY_ENOMEM, "out of memory");

@@ -354,7 +354,8 @@ size_t sy__ops_min_size(sy_kind kind) {
     /* apply_into came in 1.1: an actor built against 1.0 stops before it. */
     return offsetof(sy_actor_ops, apply_into);
   case SY_KIND_REGISTRY:
-    return sizeof(sy_registry_ops);
+    /* remove and put_release_all came in 1.3 (optional). */
+    return offsetof(sy_registry_ops, remove);
   case SY_KIND_STORAGE:
     /* temporaries and sweep came in 1.3. */
     return offsetof(sy_storage_ops, temporaries);

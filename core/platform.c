@@ -40,6 +40,7 @@ struct sy_platform {
   sy_catalog *catalog;
   strvec plugin_dirs;
   strvec config_files;
+  size_t n_default_files; /* config_files before the first -c file */
 };
 
 static int strvec_push(strvec *v, const char *s) {
@@ -231,6 +232,7 @@ int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
         goto fail;
     }
   }
+  p->n_default_files = p->config_files.len;
   for (const char *const *f = opts->config_files; f && *f; f++)
     if ((rc = load_layer(p, *f, 0, err)) != 0)
       goto fail;
@@ -287,6 +289,20 @@ static const char *const empty_list[] = {NULL};
 const char *const *sy_platform_plugin_dirs(const sy_platform *p) {
   return p->plugin_dirs.len ? (const char *const *)p->plugin_dirs.items
                             : empty_list;
+}
+
+int sy__platform_below_project(const sy_platform *p, const char *origin) {
+  if (!origin || strcmp(origin, "default") == 0)
+    return 1;
+  const char *colon = strrchr(origin, ':');
+  if (!colon)
+    return 0; /* -o, or set by a command */
+  size_t n = (size_t)(colon - origin);
+  for (size_t i = 0; i < p->n_default_files; i++)
+    if (strlen(p->config_files.items[i]) == n &&
+        strncmp(p->config_files.items[i], origin, n) == 0)
+      return 1;
+  return 0;
 }
 
 const char *const *sy_platform_config_files(const sy_platform *p) {

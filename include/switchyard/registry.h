@@ -5,9 +5,12 @@
  * A *release* is a frozen flow: `switchyard release FLOW --version V`
  * stores a manifest (a bytes value: the flow, written out whole, and the
  * actors it uses with their versions) as release V of the flow's project.
- * Release versions of a project strictly increase (compared as dotted
- * numbers, "1.10" > "1.9"); the registry refuses a version that is not
- * newer than the latest with SY_EEXIST.
+ * Release versions follow a grammar (sy_release_version_valid below) and
+ * strictly increase per project (sy_release_version_compare: "1.10" >
+ * "1.9", "2.0-rc.1" < "2.0"); the registry refuses a version that is not
+ * newer than the latest with SY_EEXIST. A stored version that does not
+ * follow the grammar (written before ABI 1.3 checked it) ranks below every
+ * valid one, so it never blocks a later release; `registry rm` removes it.
  *
  * A *generation* is one training of a release: the states bundle and a
  * tag (both bytes values). Generations are numbered 1, 2, ... per
@@ -43,6 +46,13 @@ typedef struct sy_registry_entry {
 
 typedef int (*sy_registry_visit_fn)(void *ud, const sy_registry_entry *e);
 
+/* put_release_all pulls a release's generations through this, oldest
+ * first: returns 1 with *states and *tag set (owned by the callee, who
+ * unrefs them), 0 at the end, or an error code (with err set). Since ABI
+ * 1.3. */
+typedef int (*sy_registry_next_fn)(void *ud, sy_value **states, sy_value **tag,
+                                   sy_error *err);
+
 typedef struct sy_registry_ops {
   uint32_t size; /* sizeof(sy_registry_ops) */
   /* Stores release `release` of `project` with its manifest. */
@@ -67,7 +77,45 @@ typedef struct sy_registry_ops {
    * versions), generation; project and release may be NULL (= all). */
   int (*list)(void *self, const char *project, const char *release,
               sy_registry_visit_fn fn, void *ud, sy_error *err);
+
+  /* ---- since ABI 1.3; optional: check `size` before using them, and
+   * NULL means the provider does not offer the operation. ---- */
+
+  /* Removes generation `generation` of a release, or (generation 0) the
+   * release with all its generations, atomically: a reader sees the whole
+   * entry or nothing of it, a killed remover leaves it whole or removed.
+   * A removed generation's number is never given to a later one. A
+   * missing release or generation is SY_ENOENT naming what exists. */
+  int (*remove)(void *self, const char *project, const char *release,
+                uint32_t generation, sy_error *err);
+  /* Stores a new release with its manifest and every generation `next`
+   * yields (numbered 1, 2, ...), all or nothing: readers see none of it
+   * until the whole release is published, and a failure or a kill leaves
+   * no trace of it. The same checks as put_release (SY_EEXIST when it
+   * exists or is not newer). *count (may be NULL) receives the number of
+   * generations stored. Cost linear in the generations' bytes. */
+  int (*put_release_all)(void *self, const char *project, const char *release,
+                         const sy_value *manifest, sy_registry_next_fn next,
+                         void *ud, uint32_t *count, sy_error *err);
 } sy_registry_ops;
+
+/* Release versions (since ABI 1.3; thread-safe, no allocation):
+ *
+ *   version  = number *( "." number ) [ "-" pre *( "." pre ) ]
+ *   number   = "0" / ( "1"-"9" *digit )          (no leading zeros)
+ *   pre      = 1*( "A"-"Z" / "a"-"z" / digit / "_" )
+ *
+ * at most 128 bytes: 1.0, 2.10.3, 1.0-rc.1, 3-beta_2. The numbers compare
+ * as numbers part by part, a shorter version that is a prefix of a longer
+ * one is older (1.2 < 1.2.0), and a pre-release is older than its version
+ * (1.0-rc.1 < 1.0); pre-release parts compare as numbers when both are
+ * digits, else as ASCII, digits before letters (rc.2 < rc.10 < rc.a).
+ *
+ * valid: 1 when s follows the grammar, else 0. compare: <0, 0, >0 as a is
+ * older than, the same as or newer than b; an invalid version is older
+ * than every valid one, and two invalid ones compare as strcmp(). */
+SY_API int sy_release_version_valid(const char *s);
+SY_API int sy_release_version_compare(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

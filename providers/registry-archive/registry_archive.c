@@ -9,6 +9,8 @@
  *   <project>/<release>/manifest
  *   <project>/<release>/<generation>/states
  *   <project>/<release>/<generation>/tag
+ *   <project>/<release>/<generation>/removed   (a removed generation's
+ *                                               tombstone, alone)
  *
  * Directory entries for those folders are accepted (other tools write
  * them) but never written. Generations are decimal, 1 and up, without
@@ -49,9 +51,19 @@
  * on the lock, so they never lose each other's generations. The cost is a
  * full copy per commit, which suits a registry's few, large writes.
  *
- * Instances hold only their (immutable) configuration, so every operation
- * may run from any thread; flock() locks belong to open file descriptions,
- * so two threads of one process exclude each other like two processes.
+ * Instances hold their (immutable) configuration and a read snapshot (the
+ * index of the archive file last read and a reader left where it stopped,
+ * see `snap`) under a mutex, so every operation may run from any thread;
+ * flock() locks belong to open file descriptions, so two threads of one
+ * process exclude each other like two processes.
+ *
+ * Truncation. A registry archive cut anywhere is SY_ECORRUPT naming the
+ * file: libarchive reads a tar that ends at an entry's boundary as
+ * complete ("some writers omit the block of nulls"), so a tar must end
+ * with its two blocks of zeros; a zip must end with its end-of-central-
+ * directory record (or, compressed, decompress to its end); an empty file
+ * is refused (every archive written, even one with no entries, has an end
+ * record). Only a missing file is an empty registry.
  */
 #include "registry_archive.h"
 
@@ -60,6 +72,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -81,17 +94,13 @@
 /* How much of a (possibly hostile) name a message quotes. */
 #define SHOW 120
 
-typedef struct ra {
-  char *path;      /* the archive */
-  char *lock;      /* "<path>.lock" */
-  char *dir;       /* the archive's folder */
-  char *base;      /* the archive's file name */
-  int format;      /* RA_FORMAT_* for writes */
-  int compression; /* RA_COMPRESS_* for writes */
-  uint64_t max_entry;
-} ra;
-
-enum member { M_DIR = 0, M_MANIFEST = 1, M_STATES = 2, M_TAG = 3 };
+enum member {
+  M_DIR = 0,
+  M_MANIFEST = 1,
+  M_STATES = 2,
+  M_TAG = 3,
+  M_REMOVED = 4 /* a removed generation's tombstone */
+};
 
 /* One checked entry of the archive. */
 typedef struct rec {
@@ -100,12 +109,43 @@ typedef struct rec {
   uint32_t gen;  /* 0 for a manifest or a release folder */
   int member;    /* enum member */
   int64_t mtime;
+  size_t no; /* its place in the archive, from 0 */
 } rec;
 
 typedef struct idx {
   rec *v;
   size_t n, cap;
 } idx;
+
+/* The reading side's cache: the index of one archive file and a reader
+ * left where the last read stopped. Writers never change an archive file
+ * in place (they rename a new one over it), so while the path names the
+ * same file (device, inode, size and mtime) the index still holds; reading
+ * entries in order (a listing, then each generation: what import does)
+ * then reads the file once instead of once per entry. */
+typedef struct snap {
+  bool valid;
+  int fd; /* the file; -1 when none */
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime;
+  idx x;
+  struct archive *a; /* NULL: no reader open */
+  size_t next_no;    /* the entry a's next header is */
+} snap;
+
+typedef struct ra {
+  char *path;      /* the archive */
+  char *lock;      /* "<path>.lock" */
+  char *dir;       /* the archive's folder */
+  char *base;      /* the archive's file name */
+  int format;      /* RA_FORMAT_* for writes */
+  int compression; /* RA_COMPRESS_* for writes */
+  uint64_t max_entry;
+  pthread_mutex_t mu; /* guards s */
+  snap s;
+} ra;
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -156,51 +196,10 @@ static bool parse_gen(const char *s, size_t n, uint32_t *out) {
   return true;
 }
 
-static bool all_digits(const char *s, size_t n) {
-  if (n == 0)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-  return true;
-}
-
+/* The core's version order (registry.h): invalid versions, stored before
+ * versions were checked, sort before every valid one. */
 int registry_archive_version_compare(const char *a, const char *b) {
-  while (*a || *b) {
-    if (!*a)
-      return -1;
-    if (!*b)
-      return 1;
-    size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-    bool na = all_digits(a, la), nb = all_digits(b, lb);
-    int c;
-    if (na && nb) {
-      /* Numbers of any length: drop leading zeros, then the longer is
-       * bigger and equal lengths compare digit by digit. */
-      size_t ia = 0, ib = 0;
-      while (la - ia > 1 && a[ia] == '0')
-        ia++;
-      while (lb - ib > 1 && b[ib] == '0')
-        ib++;
-      size_t da = la - ia, db = lb - ib;
-      c = da != db ? (da < db ? -1 : 1) : memcmp(a + ia, b + ib, da);
-    } else if (na || nb) {
-      c = na ? -1 : 1;
-    } else {
-      c = memcmp(a, b, la < lb ? la : lb);
-      if (c == 0)
-        c = (la > lb) - (la < lb);
-    }
-    if (c)
-      return c < 0 ? -1 : 1;
-    a += la;
-    b += lb;
-    if (*a == '.')
-      a++;
-    if (*b == '.')
-      b++;
-  }
-  return 0;
+  return sy_release_version_compare(a, b);
 }
 
 /* Versions first; distinct spellings of one version ("1.01", "1.1") get a
@@ -211,7 +210,10 @@ static int release_order(const char *a, const char *b) {
 }
 
 static const char *member_name(int m) {
-  return m == M_MANIFEST ? "manifest" : m == M_STATES ? "states" : "tag";
+  return m == M_MANIFEST  ? "manifest"
+         : m == M_STATES  ? "states"
+         : m == M_REMOVED ? "removed"
+                          : "tag";
 }
 
 /* The entry name a (file) record stands for. */
@@ -365,8 +367,9 @@ static int check_entry(const ra *r, struct archive_entry *e, size_t no,
     out->member = M_MANIFEST;
   } else if (nc == 4 && parse_gen(c[2], cl[2], &out->gen) &&
              ((cl[3] == 6 && memcmp(c[3], "states", 6) == 0) ||
-              (cl[3] == 3 && memcmp(c[3], "tag", 3) == 0))) {
-    out->member = cl[3] == 6 ? M_STATES : M_TAG;
+              (cl[3] == 3 && memcmp(c[3], "tag", 3) == 0) ||
+              (cl[3] == 7 && memcmp(c[3], "removed", 7) == 0))) {
+    out->member = cl[3] == 6 ? M_STATES : cl[3] == 3 ? M_TAG : M_REMOVED;
   } else {
     goto layout;
   }
@@ -383,7 +386,7 @@ layout:
   return sy_error_set(err, SY_ECORRUPT,
                       "archive '%s': entry '%s': not part of the registry "
                       "layout (<project>/<release>/manifest or "
-                      "<project>/<release>/<generation>/{states,tag})",
+                      "<project>/<release>/<generation>/{states,tag,removed})",
                       r->path, shown(name, sh));
 }
 
@@ -404,6 +407,17 @@ static int open_archive(const ra *r, int *fd, sy_error *err) {
     close(*fd);
     *fd = -1;
     return sy_error_set(err, SY_EPERM, "archive '%s' is not a regular file",
+                        r->path);
+  }
+  if (st.st_size == 0) {
+    /* Every archive this provider writes, even one with no entries, has
+     * an end-of-archive record: an empty file lost its contents. */
+    close(*fd);
+    *fd = -1;
+    return sy_error_set(err, SY_ECORRUPT,
+                        "archive '%s' is empty (0 bytes): truncated, or not "
+                        "a registry; restore it, or remove it to start an "
+                        "empty registry (a missing file is one)",
                         r->path);
   }
   return 0;
@@ -528,6 +542,59 @@ fail:
   return rc;
 }
 
+/* A zip read to its last entry may still have lost its end: libarchive's
+ * streaming zip reader stops at the central directory. A whole zip file
+ * ends with the end-of-central-directory record ("PK\5\6", 22 bytes and a
+ * comment); a compressed one (zip inside gzip or zstd) must decompress to
+ * its end without error. */
+static int zip_whole(const ra *r, int fd, bool filtered, size_t entries,
+                     sy_error *err) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return sy_error_set(err, SY_EIO, "cannot read '%s': %s", r->path,
+                        strerror(errno));
+  bool ok = false;
+  if (filtered) {
+    struct archive *a = archive_read_new();
+    if (!a)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    archive_read_support_format_raw(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_zstd(a);
+    struct archive_entry *e;
+    if (lseek(fd, 0, SEEK_SET) == 0 &&
+        archive_read_open_fd(a, fd, BLOCK) == ARCHIVE_OK &&
+        archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      char buf[BLOCK];
+      la_ssize_t n;
+      while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+        ;
+      ok = n == 0;
+    }
+    archive_read_free(a);
+  } else {
+    size_t tail = st.st_size < 22 + 65535 ? (size_t)st.st_size : 22 + 65535;
+    unsigned char *b = malloc(tail ? tail : 1);
+    if (!b)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    if (pread(fd, b, tail, st.st_size - (off_t)tail) == (ssize_t)tail)
+      for (size_t i = tail >= 22 ? tail - 22 + 1 : 0; i-- > 0 && !ok;)
+        ok = memcmp(b + i, "PK\5\6", 4) == 0 &&
+             i + 22 + (size_t)(b[i + 20] | b[i + 21] << 8) == tail;
+    free(b);
+  }
+  if (ok)
+    return 0;
+  return sy_error_set(err, SY_ECORRUPT,
+                      "archive '%s' is truncated: a zip whose end (the "
+                      "central directory) is missing or cut, after %zu "
+                      "entries; restore it from a backup or an export "
+                      "(nothing was changed)",
+                      r->path, entries);
+}
+
 /* Pass 1: checks every header of the archive behind fd (-1: none) and
  * indexes the entries, sorted, with the layout's rules checked: no
  * duplicate files, a manifest for every release that has generations,
@@ -545,7 +612,22 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
   if (rc)
     return rc;
   for (;;) {
+    int64_t before = archive_filter_bytes(a, 0);
     rc = next_header(r, a, &e, no, err);
+    if (rc == 0 &&
+        (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR &&
+        archive_filter_bytes(a, 0) - before < 1024) {
+      /* libarchive takes the end of the file at an entry's boundary for
+       * the end of a tar ("some writers omit the block of nulls"), but a
+       * tar cut there lost its later entries: every tar this provider
+       * writes ends with the two 512-byte blocks of zeros. */
+      rc = sy_error_set(err, SY_ECORRUPT,
+                        "archive '%s' is truncated: it ends after %zu "
+                        "entries without the end-of-archive blocks; restore "
+                        "it from a backup or an export (nothing was changed)",
+                        r->path, no);
+      break;
+    }
     if (rc <= 0)
       break;
     if (no >= MAX_ENTRIES) {
@@ -557,6 +639,7 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
     rc = check_entry(r, e, no, &one, err);
     if (rc)
       break;
+    one.no = no;
     rc = idx_add(x, &one, err);
     if (rc) {
       free(one.project);
@@ -579,6 +662,9 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
     if (rc)
       break;
   }
+  if (rc == 0 &&
+      (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
+    rc = zip_whole(r, fd, archive_filter_count(a) > 1, no, err);
   if (rc == 0) {
     /* Skipping seeks, and a seek past the end of a file succeeds: a tar
      * cut inside its last entry would pass for whole. What was consumed
@@ -609,9 +695,11 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
       goto fail;
     }
   }
-  /* Walk release by release: a manifest first, then whole generations. */
+  /* Walk release by release: a manifest first, then whole generations
+   * or tombstones of removed ones (never both for one number). */
   const char *prel = NULL, *pproj = NULL;
   bool have_manifest = false;
+  uint32_t whole_gen = 0;
   for (size_t i = 0; i < x->n; i++) {
     const rec *v = &x->v[i];
     if (v->member == M_DIR)
@@ -621,6 +709,7 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
       pproj = v->project;
       prel = v->release;
       have_manifest = false;
+      whole_gen = 0;
     }
     if (v->member == M_MANIFEST) {
       have_manifest = true;
@@ -636,8 +725,18 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
     /* Sorted by member, a whole generation is states then tag. */
     bool whole = v->member == M_STATES && i + 1 < x->n &&
                  x->v[i + 1].member == M_TAG &&
-                 rec_cmp(&(rec){v->project, v->release, v->gen, M_TAG, 0},
+                 rec_cmp(&(rec){v->project, v->release, v->gen, M_TAG, 0, 0},
                          &x->v[i + 1]) == 0;
+    if (v->member == M_REMOVED) {
+      if (whole_gen == v->gen) {
+        rc = sy_error_set(err, SY_ECORRUPT,
+                          "archive '%s': generation '%s/%s/%u' is both "
+                          "there and removed",
+                          r->path, v->project, v->release, v->gen);
+        goto fail;
+      }
+      continue;
+    }
     if (!whole) {
       rc = sy_error_set(err, SY_ECORRUPT,
                         "archive '%s': generation '%s/%s/%u' lacks its %s",
@@ -645,6 +744,7 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
                         v->member == M_STATES ? "tag" : "states");
       goto fail;
     }
+    whole_gen = v->gen;
     i++;
   }
   return 0;
@@ -653,22 +753,34 @@ fail:
   return rc;
 }
 
-/* Pass 2: reads the named entries (n of them) into bufs/lens. Every name
- * must be in the archive (the index said so). */
-static int read_entries(const ra *r, int fd, const char *const *names, size_t n,
-                        void **bufs, size_t *lens, sy_error *err) {
-  struct archive *a = NULL;
+/* Pass 2: reads the entries of the snapshot's index that recs point to
+ * (n of them) into bufs/lens. The snapshot's reader goes on from where
+ * the last read stopped when every entry wanted lies ahead of it, and
+ * starts again from the top otherwise: reading entries in archive order
+ * reads the file once. Called with the snapshot lock held. */
+static int read_at(ra *r, const rec *const *recs, size_t n, void **bufs,
+                   size_t *lens, sy_error *err) {
+  snap *s = &r->s;
   struct archive_entry *e;
-  size_t left = n, no = 0;
+  size_t left = n, lo = SIZE_MAX;
   rec one;
-  int rc;
-  for (size_t i = 0; i < n; i++)
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) {
     bufs[i] = NULL;
-  rc = open_reader(r, fd, &a, err);
-  if (rc)
-    return rc;
+    lo = recs[i]->no < lo ? recs[i]->no : lo;
+  }
+  if (s->a && s->next_no > lo) {
+    archive_read_free(s->a);
+    s->a = NULL;
+  }
+  if (!s->a) {
+    if ((rc = open_reader(r, s->fd, &s->a, err)) != 0)
+      return rc;
+    s->next_no = 0;
+  }
   while (left) {
-    rc = next_header(r, a, &e, no++, err);
+    size_t no = s->next_no++;
+    rc = next_header(r, s->a, &e, no, err);
     if (rc < 0)
       goto fail;
     if (rc == 0) {
@@ -683,10 +795,9 @@ static int read_entries(const ra *r, int fd, const char *const *names, size_t n,
       goto fail;
     free(one.project);
     free(one.release);
-    const char *name = entry_name(e);
     for (size_t i = 0; i < n; i++) {
-      if (!bufs[i] && strcmp(names[i], name) == 0) {
-        rc = read_data(r, a, e, &bufs[i], &lens[i], err);
+      if (!bufs[i] && recs[i]->no == no) {
+        rc = read_data(r, s->a, e, &bufs[i], &lens[i], err);
         if (rc)
           goto fail;
         left--;
@@ -694,15 +805,65 @@ static int read_entries(const ra *r, int fd, const char *const *names, size_t n,
       }
     }
   }
-  archive_read_free(a);
   return 0;
 fail:
-  archive_read_free(a);
+  archive_read_free(s->a);
+  s->a = NULL;
   for (size_t i = 0; i < n; i++) {
     free(bufs[i]);
     bufs[i] = NULL;
   }
   return rc;
+}
+
+/* Drops the snapshot (lock held). */
+static void snap_drop(snap *s) {
+  if (s->a)
+    archive_read_free(s->a);
+  if (s->fd >= 0)
+    close(s->fd);
+  idx_free(&s->x);
+  s->a = NULL;
+  s->fd = -1;
+  s->valid = false;
+}
+
+/* Makes the snapshot that of the archive now at the path (lock held): the
+ * cached one when the path still names the same file, unchanged, else a
+ * fresh open and scan. A missing file is an empty index (fd -1). */
+static int snap_get(ra *r, sy_error *err) {
+  snap *s = &r->s;
+  struct stat st;
+  if (s->valid && s->fd >= 0 && stat(r->path, &st) == 0 &&
+      st.st_dev == s->dev && st.st_ino == s->ino && st.st_size == s->size &&
+      st.st_mtim.tv_sec == s->mtime.tv_sec &&
+      st.st_mtim.tv_nsec == s->mtime.tv_nsec)
+    return 0;
+  snap_drop(s);
+  int fd = -1;
+  int rc = open_archive(r, &fd, err);
+  if (rc)
+    return rc;
+  if (fd >= 0) {
+    if (fstat(fd, &st) != 0) {
+      rc = sy_error_set(err, SY_EIO, "cannot read '%s': %s", r->path,
+                        strerror(errno));
+      close(fd);
+      return rc;
+    }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->size = st.st_size;
+    s->mtime = st.st_mtim;
+  }
+  if ((rc = scan(r, fd, &s->x, err)) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return rc;
+  }
+  s->fd = fd;
+  s->valid = true;
+  return 0;
 }
 
 static int decode(const ra *r, const char *name, const void *buf, size_t len,
@@ -916,9 +1077,16 @@ fail:
   return rc;
 }
 
-/* Copies every entry of the archive behind oldfd (-1: none) into w. */
+/* Whether an entry's name lies at or under `prefix` (a folder name). */
+static bool under(const char *name, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(name, prefix, n) == 0 && (name[n] == '\0' || name[n] == '/');
+}
+
+/* Copies every entry of the archive behind oldfd (-1: none) into w, but
+ * those at or under `skip` (NULL: none). */
 static int copy_entries(const ra *r, int oldfd, struct archive *w,
-                        sy_error *err) {
+                        const char *skip, sy_error *err) {
   struct archive *a = NULL;
   struct archive_entry *e;
   size_t no = 0;
@@ -938,6 +1106,15 @@ static int copy_entries(const ra *r, int oldfd, struct archive *w,
       break;
     free(one.project);
     free(one.release);
+    if (skip && under(entry_name(e), skip)) {
+      if (archive_read_data_skip(a) != ARCHIVE_OK) {
+        rc = sy_error_set(err, SY_ECORRUPT, "archive '%s': %s", r->path,
+                          archive_error_string(a) ? archive_error_string(a)
+                                                  : "unreadable data");
+        break;
+      }
+      continue;
+    }
     mode_t type = archive_entry_filetype(e);
     void *buf = NULL;
     size_t len = 0;
@@ -957,10 +1134,15 @@ static int copy_entries(const ra *r, int oldfd, struct archive *w,
   return rc;
 }
 
-/* Writes a new archive holding the old one's entries and `adds`, then
- * renames it over the old one. Must be called under the lock. */
+/* Writes more entries into a new archive (put_release_all). */
+typedef int (*more_fn)(void *ud, const ra *r, struct archive *w, sy_error *err);
+
+/* Writes a new archive holding the old one's entries (but those under
+ * `skip`), `adds` and what `more` writes, then renames it over the old
+ * one. Must be called under the lock. */
 static int write_archive(const ra *r, int oldfd, const addition *adds,
-                         size_t nadds, sy_error *err) {
+                         size_t nadds, const char *skip, more_fn more, void *ud,
+                         sy_error *err) {
   char *tmp = NULL;
   struct archive *w = NULL;
   int fd = -1, rc = 0;
@@ -1002,7 +1184,7 @@ static int write_archive(const ra *r, int oldfd, const addition *adds,
                                               : "libarchive failed");
     goto fail;
   }
-  rc = copy_entries(r, oldfd, w, err);
+  rc = copy_entries(r, oldfd, w, skip, err);
   if (rc)
     goto fail;
   struct timespec now;
@@ -1013,6 +1195,8 @@ static int write_archive(const ra *r, int oldfd, const addition *adds,
     if (rc)
       goto fail;
   }
+  if (more && (rc = more(ud, r, w, err)) != 0)
+    goto fail;
   if (archive_write_close(w) != ARCHIVE_OK) {
     rc = sy_error_set(err, SY_EIO, "cannot finish a new '%s': %s", r->path,
                       archive_error_string(w) ? archive_error_string(w)
@@ -1058,6 +1242,34 @@ fail:
 
 /* ---- the operations ------------------------------------------------------ */
 
+/* The version rule for a new release, against the index (writer's lock
+ * held): the version is valid, not there yet, and newer than the latest. */
+static int check_new_release(const ra *r, const idx *x, const char *project,
+                             const char *release, sy_error *err) {
+  (void)r;
+  if (!sy_release_version_valid(release))
+    return sy_error_set(err, SY_EINVAL,
+                        "release version '%s' is not valid (numbers joined "
+                        "by '.', e.g. 1.0 or 2.1-rc.1)",
+                        release);
+  const rec *latest = NULL;
+  for (size_t i = 0; i < x->n; i++) {
+    const rec *v = &x->v[i];
+    if (v->member != M_MANIFEST || strcmp(v->project, project) != 0)
+      continue;
+    if (strcmp(v->release, release) == 0)
+      return sy_error_set(err, SY_EEXIST, "release %s/%s exists", project,
+                          release);
+    latest = v; /* sorted: the last one is the newest */
+  }
+  if (latest && registry_archive_version_compare(release, latest->release) <= 0)
+    return sy_error_set(err, SY_EEXIST,
+                        "release '%s' of '%s' is not newer than the latest, "
+                        "'%s'",
+                        release, project, latest->release);
+  return 0;
+}
+
 static int ra_put_release(void *self, const char *project, const char *release,
                           const sy_value *manifest, sy_error *err) {
   const ra *r = self;
@@ -1077,29 +1289,10 @@ static int ra_put_release(void *self, const char *project, const char *release,
     goto done;
   }
   if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
-      (rc = scan(r, fd, &x, err)))
+      (rc = scan(r, fd, &x, err)) ||
+      (rc = check_new_release(r, &x, project, release, err)))
     goto done;
-  const rec *latest = NULL;
-  for (size_t i = 0; i < x.n; i++) {
-    const rec *v = &x.v[i];
-    if (v->member != M_MANIFEST || strcmp(v->project, project) != 0)
-      continue;
-    if (strcmp(v->release, release) == 0) {
-      rc = sy_error_set(err, SY_EEXIST, "release %s/%s exists", project,
-                        release);
-      goto done;
-    }
-    latest = v;
-  }
-  if (latest &&
-      registry_archive_version_compare(release, latest->release) <= 0) {
-    rc = sy_error_set(err, SY_EEXIST,
-                      "release '%s' of '%s' is not newer than the latest, "
-                      "'%s'",
-                      release, project, latest->release);
-    goto done;
-  }
-  rc = write_archive(r, fd, &add, 1, err);
+  rc = write_archive(r, fd, &add, 1, NULL, NULL, NULL, err);
 done:
   idx_free(&x);
   if (fd >= 0)
@@ -1112,9 +1305,8 @@ done:
 
 static int ra_get_release(void *self, const char *project, const char *release,
                           sy_value **manifest, char **found, sy_error *err) {
-  const ra *r = self;
-  idx x = {0};
-  int fd = -1, rc;
+  ra *r = self;
+  int rc;
   void *buf = NULL;
   size_t len = 0;
   char name[MAX_NAME];
@@ -1126,13 +1318,13 @@ static int ra_get_release(void *self, const char *project, const char *release,
   rc = check_names(project, release, false, err);
   if (rc)
     return rc;
-  if ((rc = open_archive(r, &fd, err)) || (rc = scan(r, fd, &x, err)) ||
-      (rc = find_release(r, &x, project, release, &v, err)))
+  pthread_mutex_lock(&r->mu);
+  if ((rc = snap_get(r, err)) ||
+      (rc = find_release(r, &r->s.x, project, release, &v, err)))
     goto done;
   snprintf(name, sizeof name, "%s/%s/manifest", project, v->release);
   if (manifest) {
-    const char *names[1] = {name};
-    if ((rc = read_entries(r, fd, names, 1, &buf, &len, err)) ||
+    if ((rc = read_at(r, &v, 1, &buf, &len, err)) ||
         (rc = decode(r, name, buf, len, manifest, err)))
       goto done;
   }
@@ -1144,10 +1336,8 @@ static int ra_get_release(void *self, const char *project, const char *release,
     }
   }
 done:
+  pthread_mutex_unlock(&r->mu);
   free(buf);
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
   return rc;
 }
 
@@ -1175,11 +1365,13 @@ static int ra_put_generation(void *self, const char *project,
       (rc = scan(r, fd, &x, err)) ||
       (rc = find_release(r, &x, project, release, &rel, err)))
     goto done;
+  /* Removed generations keep their numbers: never given out again. */
   uint32_t last = 0;
   for (size_t i = 0; i < x.n; i++) {
     const rec *v = &x.v[i];
-    if (v->member == M_STATES && strcmp(v->project, project) == 0 &&
-        strcmp(v->release, release) == 0 && v->gen > last)
+    if ((v->member == M_STATES || v->member == M_REMOVED) &&
+        strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0 &&
+        v->gen > last)
       last = v->gen;
   }
   if (last == UINT32_MAX) {
@@ -1193,7 +1385,7 @@ static int ra_put_generation(void *self, const char *project,
            last + 1);
   snprintf(add[1].name, sizeof add[1].name, "%s/%s/%u/tag", project, release,
            last + 1);
-  rc = write_archive(r, fd, add, 2, err);
+  rc = write_archive(r, fd, add, 2, NULL, NULL, NULL, err);
   if (rc == 0 && generation)
     *generation = last + 1;
 done:
@@ -1207,13 +1399,30 @@ done:
   return rc;
 }
 
+/* The record of one member of a generation in the sorted index, or NULL. */
+static const rec *find_member(const idx *x, const char *project,
+                              const char *release, uint32_t gen, int member) {
+  rec key = {(char *)project, (char *)release, gen, member, 0, 0};
+  size_t lo = 0, hi = x->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = rec_cmp(&key, &x->v[mid]);
+    if (c == 0)
+      return &x->v[mid];
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return NULL;
+}
+
 static int ra_get_generation(void *self, const char *project,
                              const char *release, uint32_t generation,
                              sy_value **states, sy_value **tag, uint32_t *found,
                              sy_error *err) {
-  const ra *r = self;
-  idx x = {0};
-  int fd = -1, rc;
+  ra *r = self;
+  int rc;
   void *bufs[2] = {NULL, NULL};
   size_t lens[2] = {0, 0};
   char sn[MAX_NAME], tn[MAX_NAME];
@@ -1225,36 +1434,53 @@ static int ra_get_generation(void *self, const char *project,
   rc = check_names(project, release, true, err);
   if (rc)
     return rc;
-  if ((rc = open_archive(r, &fd, err)) || (rc = scan(r, fd, &x, err)) ||
-      (rc = find_release(r, &x, project, release, &rel, err)))
+  pthread_mutex_lock(&r->mu);
+  const idx *x = &r->s.x;
+  if ((rc = snap_get(r, err)) ||
+      (rc = find_release(r, x, project, release, &rel, err)))
     goto done;
   uint32_t last = 0;
-  bool hit = false;
-  for (size_t i = 0; i < x.n; i++) {
-    const rec *v = &x.v[i];
-    if (v->member == M_STATES && strcmp(v->project, project) == 0 &&
-        strcmp(v->release, release) == 0) {
-      last = v->gen > last ? v->gen : last;
-      hit = hit || v->gen == generation;
-    }
-  }
-  if (last == 0) {
-    rc = sy_error_set(err, SY_ENOENT, "release %s/%s has no generations",
-                      project, release);
-    goto done;
-  }
   if (generation == 0) {
+    for (size_t i = 0; i < x->n; i++) {
+      const rec *v = &x->v[i];
+      if (v->member == M_STATES && v->gen > last &&
+          strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0)
+        last = v->gen;
+    }
+    if (last == 0) {
+      rc = sy_error_set(err, SY_ENOENT, "release %s/%s has no generations",
+                        project, release);
+      goto done;
+    }
     generation = last;
-  } else if (!hit) {
-    rc = sy_error_set(err, SY_ENOENT,
-                      "release %s/%s has no generation %u; the latest is %u",
-                      project, release, generation, last);
+  }
+  const rec *m[2] = {find_member(x, project, release, generation, M_STATES),
+                     find_member(x, project, release, generation, M_TAG)};
+  if (!m[0] || !m[1]) {
+    bool removed =
+        find_member(x, project, release, generation, M_REMOVED) != NULL;
+    for (size_t i = 0; i < x->n; i++) {
+      const rec *v = &x->v[i];
+      if (v->member == M_STATES && v->gen > last &&
+          strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0)
+        last = v->gen;
+    }
+    if (removed)
+      rc = sy_error_set(err, SY_ENOENT,
+                        "release %s/%s: generation %u was removed", project,
+                        release, generation);
+    else if (last == 0)
+      rc = sy_error_set(err, SY_ENOENT, "release %s/%s has no generations",
+                        project, release);
+    else
+      rc = sy_error_set(err, SY_ENOENT,
+                        "release %s/%s has no generation %u; the latest is %u",
+                        project, release, generation, last);
     goto done;
   }
   snprintf(sn, sizeof sn, "%s/%s/%u/states", project, release, generation);
   snprintf(tn, sizeof tn, "%s/%s/%u/tag", project, release, generation);
-  const char *names[2] = {sn, tn};
-  if ((rc = read_entries(r, fd, names, 2, bufs, lens, err)))
+  if ((rc = read_at(r, m, 2, bufs, lens, err)))
     goto done;
   if (states && (rc = decode(r, sn, bufs[0], lens[0], states, err)))
     goto done;
@@ -1268,41 +1494,199 @@ static int ra_get_generation(void *self, const char *project,
   if (found)
     *found = generation;
 done:
+  pthread_mutex_unlock(&r->mu);
   free(bufs[0]);
   free(bufs[1]);
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
   return rc;
 }
 
 static int ra_list(void *self, const char *project, const char *release,
                    sy_registry_visit_fn fn, void *ud, sy_error *err) {
-  const ra *r = self;
-  idx x = {0};
-  int fd = -1, rc;
+  ra *r = self;
+  int rc;
   if (!fn)
     return sy_error_set(err, SY_EINVAL, "no visitor");
   if ((project && !valid_name(project)) || (release && !valid_name(release)))
     return sy_error_set(err, SY_EINVAL, "invalid project or release name");
-  if ((rc = open_archive(r, &fd, err)) || (rc = scan(r, fd, &x, err)))
-    goto done;
-  for (size_t i = 0; i < x.n && rc == 0; i++) {
-    const rec *v = &x.v[i];
-    if (v->member == M_DIR || v->member == M_TAG ||
+  /* The entries are copied out under the lock and visited after it, so a
+   * visitor may call this instance again. */
+  idx out = {0};
+  pthread_mutex_lock(&r->mu);
+  const idx *x = &r->s.x;
+  rc = snap_get(r, err);
+  for (size_t i = 0; rc == 0 && i < x->n; i++) {
+    const rec *v = &x->v[i];
+    if (v->member == M_DIR || v->member == M_TAG || v->member == M_REMOVED ||
         (project && strcmp(v->project, project) != 0) ||
         (release && strcmp(v->release, release) != 0))
       continue;
-    sy_registry_entry e = {sizeof e, v->project, v->release, v->gen, v->mtime};
+    rec c = *v;
     /* A generation's time is that of its later member. */
-    if (v->member == M_STATES && i + 1 < x.n && x.v[i + 1].mtime > e.mtime)
-      e.mtime = x.v[i + 1].mtime;
+    if (v->member == M_STATES && i + 1 < x->n && x->v[i + 1].mtime > c.mtime)
+      c.mtime = x->v[i + 1].mtime;
+    c.project = strdup(v->project);
+    c.release = strdup(v->release);
+    if (!c.project || !c.release) {
+      free(c.project);
+      free(c.release);
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    } else if ((rc = idx_add(&out, &c, err)) != 0) {
+      free(c.project);
+      free(c.release);
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+  for (size_t i = 0; i < out.n && rc == 0; i++) {
+    const rec *v = &out.v[i];
+    sy_registry_entry e = {sizeof e, v->project, v->release, v->gen, v->mtime};
     rc = fn(ud, &e);
   }
+  idx_free(&out);
+  return rc;
+}
+
+/* Removes a release (generation 0: with its generations) or leaves a
+ * tombstone for one generation, by writing the archive anew without it. */
+static int ra_remove(void *self, const char *project, const char *release,
+                     uint32_t generation, sy_error *err) {
+  const ra *r = self;
+  addition add = {.buf = NULL};
+  idx x = {0};
+  int lock = -1, fd = -1, rc;
+  const rec *rel;
+  char skip[MAX_NAME];
+  rc = check_names(project, release, true, err);
+  if (rc)
+    return rc;
+  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
+      (rc = scan(r, fd, &x, err)) ||
+      (rc = find_release(r, &x, project, release, &rel, err)))
+    goto done;
+  if (generation == 0) {
+    snprintf(skip, sizeof skip, "%s/%s", project, release);
+    rc = write_archive(r, fd, NULL, 0, skip, NULL, NULL, err);
+    goto done;
+  }
+  if (!find_member(&x, project, release, generation, M_STATES)) {
+    bool removed =
+        find_member(&x, project, release, generation, M_REMOVED) != NULL;
+    rc = sy_error_set(err, SY_ENOENT,
+                      removed ? "release %s/%s: generation %u was removed "
+                                "already"
+                              : "release %s/%s has no generation %u",
+                      project, release, generation);
+    goto done;
+  }
+  /* The tombstone keeps the number taken (put_generation counts it). */
+  sy_value *mark = NULL;
+  if ((rc = sy_bytes_new("removed\n", 8, "text/plain", &mark)) != 0 ||
+      (rc = sy_value_encode(mark, &add.buf, &add.len)) != 0) {
+    sy_value_unref(mark);
+    rc = sy_error_set(err, rc, "out of memory");
+    goto done;
+  }
+  sy_value_unref(mark);
+  snprintf(skip, sizeof skip, "%s/%s/%u", project, release, generation);
+  snprintf(add.name, sizeof add.name, "%s/%s/%u/removed", project, release,
+           generation);
+  rc = write_archive(r, fd, &add, 1, skip, NULL, NULL, err);
 done:
   idx_free(&x);
   if (fd >= 0)
     close(fd);
+  if (lock >= 0)
+    close(lock);
+  free(add.buf);
+  return rc;
+}
+
+/* put_release_all's generations, written as `next` yields them. */
+typedef struct pull {
+  const char *project, *release;
+  sy_registry_next_fn next;
+  void *ud;
+  uint32_t count;
+} pull;
+
+static int write_pulled(void *ud, const ra *r, struct archive *w,
+                        sy_error *err) {
+  pull *p = ud;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  for (;;) {
+    sy_value *states = NULL, *tag = NULL;
+    int rc = p->next(p->ud, &states, &tag, err);
+    if (rc <= 0)
+      return rc;
+    void *sb = NULL, *tb = NULL;
+    size_t sl = 0, tl = 0;
+    char sn[MAX_NAME], tn[MAX_NAME];
+    if (p->count == UINT32_MAX)
+      rc = sy_error_set(err, SY_ERANGE, "release %s/%s: too many generations",
+                        p->project, p->release);
+    else if (!states || !tag)
+      rc = sy_error_set(err, SY_EINVAL, "a generation needs states and a tag");
+    else if ((rc = sy_value_encode(states, &sb, &sl)) != 0 ||
+             (rc = sy_value_encode(tag, &tb, &tl)) != 0)
+      sy_error_set(err, rc, "cannot encode generation %u of %s/%s",
+                   p->count + 1, p->project, p->release);
+    sy_value_unref(states);
+    sy_value_unref(tag);
+    if (rc == 0) {
+      p->count++;
+      snprintf(sn, sizeof sn, "%s/%s/%u/states", p->project, p->release,
+               p->count);
+      snprintf(tn, sizeof tn, "%s/%s/%u/tag", p->project, p->release, p->count);
+      rc = write_one(r, w, sn, AE_IFREG, 0644, now.tv_sec, now.tv_nsec, sb, sl,
+                     err);
+      if (rc == 0)
+        rc = write_one(r, w, tn, AE_IFREG, 0644, now.tv_sec, now.tv_nsec, tb,
+                       tl, err);
+    }
+    free(sb);
+    free(tb);
+    if (rc)
+      return rc;
+  }
+}
+
+static int ra_put_release_all(void *self, const char *project,
+                              const char *release, const sy_value *manifest,
+                              sy_registry_next_fn next, void *ud,
+                              uint32_t *count, sy_error *err) {
+  const ra *r = self;
+  addition add = {.buf = NULL};
+  idx x = {0};
+  int lock = -1, fd = -1, rc;
+  pull p = {project, release, next, ud, 0};
+  if (count)
+    *count = 0;
+  rc = check_names(project, release, true, err);
+  if (rc)
+    return rc;
+  if (!manifest || !next)
+    return sy_error_set(err, SY_EINVAL, "no manifest or no generations");
+  snprintf(add.name, sizeof add.name, "%s/%s/manifest", project, release);
+  rc = sy_value_encode(manifest, &add.buf, &add.len);
+  if (rc) {
+    sy_error_set(err, rc, "cannot encode the manifest of %s/%s", project,
+                 release);
+    goto done;
+  }
+  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
+      (rc = scan(r, fd, &x, err)) ||
+      (rc = check_new_release(r, &x, project, release, err)))
+    goto done;
+  rc = write_archive(r, fd, &add, 1, NULL, write_pulled, &p, err);
+  if (rc == 0 && count)
+    *count = p.count;
+done:
+  idx_free(&x);
+  if (fd >= 0)
+    close(fd);
+  if (lock >= 0)
+    close(lock);
+  free(add.buf);
   return rc;
 }
 
@@ -1315,6 +1699,8 @@ static void ra_destroy(void *self) {
   ra *r = self;
   if (!r)
     return;
+  snap_drop(&r->s);
+  pthread_mutex_destroy(&r->mu);
   free(r->path);
   free(r->lock);
   free(r->dir);
@@ -1359,6 +1745,8 @@ static int ra_create(const void *config, void **self, sy_error *err) {
   r = calloc(1, sizeof *r);
   if (!r)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
+  pthread_mutex_init(&r->mu, NULL);
+  r->s.fd = -1;
   r->path = strdup(c->path);
   r->lock = malloc(strlen(c->path) + 6);
   const char *slash = strrchr(c->path, '/');
@@ -1402,9 +1790,14 @@ static const sy_option ra_options[] = {
      "entries are refused"},
     SY_OPTION_END};
 
-static const sy_registry_ops ra_ops = {
-    sizeof(sy_registry_ops), ra_put_release,    ra_get_release,
-    ra_put_generation,       ra_get_generation, ra_list};
+static const sy_registry_ops ra_ops = {sizeof(sy_registry_ops),
+                                       ra_put_release,
+                                       ra_get_release,
+                                       ra_put_generation,
+                                       ra_get_generation,
+                                       ra_list,
+                                       ra_remove,
+                                       ra_put_release_all};
 
 const sy_provider registry_archive_provider = {
     sizeof(sy_provider),

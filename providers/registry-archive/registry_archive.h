@@ -23,11 +23,10 @@ typedef struct registry_archive_config {
 
 extern const sy_provider registry_archive_provider;
 
-/* Compares two release names as dotted versions: <0, 0 or >0. Numeric
- * components compare as numbers ("1.10" > "1.9", "01" == "1"); a
- * non-numeric component sorts after a numeric one and compares bytewise
- * with another non-numeric one; when one version is a prefix of the other
- * the shorter one is older ("1" < "1.0"). */
+/* Compares two release names as versions: <0, 0 or >0, as
+ * sy_release_version_compare (registry.h) does: "1.10" > "1.9", "1" <
+ * "1.0", "1.0-rc.1" < "1.0", and a name that is no valid version (stored
+ * before ABI 1.3 checked them) is older than every valid one. */
 int registry_archive_version_compare(const char *a, const char *b);
 
 #endif /* SY_REGISTRY_ARCHIVE_H */

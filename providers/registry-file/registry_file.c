@@ -8,6 +8,8 @@
  *   <project>/<release>/manifest         the release's manifest
  *   <project>/<release>/<N>/states       generation N's states bundle
  *   <project>/<release>/<N>/tag          generation N's tag
+ *   <project>/<release>/<N>/removed      generation N was removed (its
+ *                                        files go; the folder keeps N)
  *   <project>/.staging-<pid>-<random>/   a release being written
  *   <project>/<release>/.staging-<pid>-<random>/  a generation being written
  *
@@ -76,6 +78,7 @@
 #include <unistd.h>
 
 #define STAGING_PREFIX ".staging-"
+#define REMOVED_MARK "removed" /* a removed generation's tombstone */
 #define STALE_SECONDS 3600
 #define NAME_MAX_LEN 200 /* leaves room under NAME_MAX for staging names */
 #define NAMES_SHOWN 10   /* names listed in a "not found" message */
@@ -158,49 +161,10 @@ static bool parse_generation(const char *s, uint32_t *out) {
 
 /* ---- versions ------------------------------------------------------------ */
 
-static bool all_digits(const char *s, size_t n) {
-  if (n == 0)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-  return true;
-}
-
-static int cmp_part(const char *a, size_t an, const char *b, size_t bn) {
-  bool da = all_digits(a, an), db = all_digits(b, bn);
-  if (da && db) {
-    /* Numbers of any length: drop leading zeros, then the longer is
-     * bigger and equal lengths compare digit by digit. */
-    while (an > 1 && *a == '0')
-      a++, an--;
-    while (bn > 1 && *b == '0')
-      b++, bn--;
-    if (an != bn)
-      return an < bn ? -1 : 1;
-    int c = memcmp(a, b, an);
-    return c < 0 ? -1 : c > 0;
-  }
-  if (da != db)
-    return da ? -1 : 1;
-  int c = memcmp(a, b, an < bn ? an : bn);
-  if (c)
-    return c < 0 ? -1 : 1;
-  return an == bn ? 0 : an < bn ? -1 : 1;
-}
-
+/* The core's version order (registry.h): names that are no valid version
+ * (stored before versions were checked) sort before every valid one. */
 int registry_file_version_compare(const char *a, const char *b) {
-  for (;;) {
-    size_t an = strcspn(a, "."), bn = strcspn(b, ".");
-    int c = cmp_part(a, an, b, bn);
-    if (c)
-      return c;
-    bool amore = a[an] == '.', bmore = b[bn] == '.';
-    if (!amore || !bmore)
-      return amore == bmore ? 0 : amore ? 1 : -1;
-    a += an + 1;
-    b += bn + 1;
-  }
+  return sy_release_version_compare(a, b);
 }
 
 /* Version order with the name as tie-break, so that "1.1" and "1.01"
@@ -428,9 +392,11 @@ static int write_all(int fd, const char *p, size_t len) {
   return 0;
 }
 
-/* Writes buf into dir/name (a new file) and fsync()s it. */
-static int write_file(regfile *rf, const char *dir, const char *name,
-                      const void *buf, size_t len, sy_error *err) {
+/* Writes buf into dir/name (a new file) and, unless `nosync` (the caller
+ * syncs the whole file system before it publishes), fsync()s it. */
+static int write_file_sync(regfile *rf, const char *dir, const char *name,
+                           const void *buf, size_t len, bool nosync,
+                           sy_error *err) {
   char *path = fmt("%s/%s", dir, name);
   if (!path)
     return oom(err);
@@ -447,7 +413,7 @@ static int write_file(regfile *rf, const char *dir, const char *name,
   if (write_all(fd, (const char *)buf + half, len - half) != 0)
     goto fail;
   crash_point(rf);
-  if (fsync(fd) != 0)
+  if (!nosync && fsync(fd) != 0)
     goto fail;
   crash_point(rf);
   if (close(fd) != 0) {
@@ -464,6 +430,11 @@ fail:;
     close(fd);
   free(path);
   return rc;
+}
+
+static int write_file(regfile *rf, const char *dir, const char *name,
+                      const void *buf, size_t len, sy_error *err) {
+  return write_file_sync(rf, dir, name, buf, len, false, err);
 }
 
 /* Reads and decodes dir/name. A missing file is SY_ENOENT, a damaged one
@@ -524,22 +495,36 @@ done:
   return rc;
 }
 
-/* Removes a staging folder and the files in it (it holds no folders). */
-static void remove_tree(int dfd, const char *name) {
+/* Removes a folder and what it holds: a staging folder (files), or a
+ * release moved aside (generation folders of files), so `depth` 2 is
+ * enough; symbolic links are removed, never followed. */
+static void remove_tree_depth(int dfd, const char *name, int depth) {
   int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd >= 0) {
     DIR *d = fdopendir(fd);
     if (d) {
       struct dirent *de;
-      while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+      while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+          continue;
+        struct stat st;
+        if (depth > 0 &&
+            fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode))
+          remove_tree_depth(fd, de->d_name, depth - 1);
+        else
           unlinkat(fd, de->d_name, 0);
+      }
       closedir(d);
     } else {
       close(fd);
     }
   }
   unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+static void remove_tree(int dfd, const char *name) {
+  remove_tree_depth(dfd, name, 2);
 }
 
 /* Removes the staging folders in dir whose writer is gone (see the top of
@@ -662,55 +647,59 @@ static void rf_destroy(void *self) {
 /* ---- releases -------------------------------------------------------------
  */
 
-static int rf_put_release(void *self, const char *project, const char *release,
-                          const sy_value *manifest, sy_error *err) {
-  regfile *rf = self;
-  char *pdir = NULL, *staging = NULL, *target = NULL, *lock = NULL;
-  void *buf = NULL;
-  size_t len = 0;
-  int lfd = -1, rc;
-  names rels = {0};
-  if ((rc = check_name("project", project, err)) != 0 ||
-      (rc = check_name("release", release, err)) != 0)
-    return rc;
-  if (!manifest)
-    return sy_error_set(err, SY_EINVAL, "release %s of %s: no manifest",
-                        release, project);
-  if ((rc = sy_value_encode(manifest, &buf, &len)) != 0) {
-    sy_error_set(err, rc, "release %s of %s: cannot encode the manifest: %s",
-                 release, project, sy_strerror(rc));
-    goto done;
-  }
-  pdir = fmt("%s/%s", rf->root, project);
-  target = fmt("%s/%s", pdir ? pdir : "", release);
-  lock = fmt("%s/.lock", pdir ? pdir : "");
-  if (!pdir || !target || !lock) {
-    rc = oom(err);
-    goto done;
-  }
+/* The version rule's first half, before anything is written. */
+static int check_version(const char *project, const char *release,
+                         sy_error *err) {
+  if (sy_release_version_valid(release))
+    return 0;
+  return sy_error_set(err, SY_EINVAL,
+                      "release %s of %s: '%s' is not a valid version "
+                      "(numbers joined by '.', e.g. 1.0 or 2.1-rc.1)",
+                      release, project, release);
+}
+
+/* Makes <project>/ and a fresh staging folder in it, with the manifest
+ * written and synced (*staging malloc()ed). */
+static int stage_release(regfile *rf, const char *pdir, const void *buf,
+                         size_t len, char **staging, sy_error *err) {
+  *staging = NULL;
   if (mkdir(pdir, 0755) == 0) {
     fsync_path(rf->root);
   } else if (errno != EEXIST) {
     int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e),
-                      "cannot create folder '%s': %s", pdir, strerror(e));
-    goto done;
+    return sy_error_set(err, sy_code_from_errno(e),
+                        "cannot create folder '%s': %s", pdir, strerror(e));
   }
   remove_stale(pdir);
-  if ((rc = make_staging(pdir, &staging, err)) != 0)
-    goto done;
+  int rc = make_staging(pdir, staging, err);
+  if (rc)
+    return rc;
   crash_point(rf);
-  if ((rc = write_file(rf, staging, "manifest", buf, len, err)) != 0)
+  return write_file(rf, *staging, "manifest", buf, len, err);
+}
+
+/* Publishes a staged release folder as <pdir>/<release>: under the
+ * project's lock, so that two different versions released at once cannot
+ * both pass, checks that the release is new and newer than the latest,
+ * then renames. On success *staging is freed and NULL. */
+static int publish_release(regfile *rf, const char *pdir, char **staging,
+                           const char *project, const char *release,
+                           sy_error *err) {
+  names rels = {0};
+  int lfd = -1, rc;
+  char *target = fmt("%s/%s", pdir, release);
+  char *lock = fmt("%s/.lock", pdir);
+  if (!target || !lock) {
+    rc = oom(err);
     goto done;
-  if (fsync_path(staging) != 0) {
+  }
+  if (fsync_path(*staging) != 0) {
     int e = errno;
-    rc =
-        sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging, strerror(e));
+    rc = sy_error_set(err, SY_EIO, "cannot sync '%s': %s", *staging,
+                      strerror(e));
     goto done;
   }
   crash_point(rf);
-  /* Compare with the latest and publish under the project's lock, so that
-   * two different versions released at once cannot both pass. */
   lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
     int e = errno;
@@ -733,31 +722,174 @@ static int rf_put_release(void *self, const char *project, const char *release,
                       release, project, rels.v[rels.n - 1]);
     goto done;
   }
-  if (rename(staging, target) != 0) {
+  if (rename(*staging, target) != 0) {
     int e = errno;
     if (e == EEXIST || e == ENOTEMPTY)
       rc = sy_error_set(err, SY_EEXIST, "release %s of %s exists already",
                         release, project);
     else
       rc = sy_error_set(err, sy_code_from_errno(e),
-                        "cannot rename '%s' to '%s': %s", staging, target,
+                        "cannot rename '%s' to '%s': %s", *staging, target,
                         strerror(e));
     goto done;
   }
-  free(staging);
-  staging = NULL;
+  free(*staging);
+  *staging = NULL;
   crash_point(rf);
   fsync_path(pdir); /* best effort: the release is published already */
   rc = 0;
 done:
   if (lfd >= 0)
     close(lfd); /* releases the flock */
-  if (staging)
-    discard_staging(staging);
   names_free(&rels);
-  free(staging);
   free(lock);
   free(target);
+  return rc;
+}
+
+static int rf_put_release(void *self, const char *project, const char *release,
+                          const sy_value *manifest, sy_error *err) {
+  regfile *rf = self;
+  char *pdir = NULL, *staging = NULL;
+  void *buf = NULL;
+  size_t len = 0;
+  int rc;
+  if ((rc = check_name("project", project, err)) != 0 ||
+      (rc = check_name("release", release, err)) != 0 ||
+      (rc = check_version(project, release, err)) != 0)
+    return rc;
+  if (!manifest)
+    return sy_error_set(err, SY_EINVAL, "release %s of %s: no manifest",
+                        release, project);
+  if ((rc = sy_value_encode(manifest, &buf, &len)) != 0) {
+    sy_error_set(err, rc, "release %s of %s: cannot encode the manifest: %s",
+                 release, project, sy_strerror(rc));
+    goto done;
+  }
+  if (!(pdir = fmt("%s/%s", rf->root, project))) {
+    rc = oom(err);
+    goto done;
+  }
+  if ((rc = stage_release(rf, pdir, buf, len, &staging, err)) != 0)
+    goto done;
+  rc = publish_release(rf, pdir, &staging, project, release, err);
+done:
+  if (staging)
+    discard_staging(staging);
+  free(staging);
+  free(pdir);
+  free(buf);
+  return rc;
+}
+
+/* Writes one generation's folder, <dir>/<g>, whole; not synced: the
+ * caller syncs the file system once before publishing. */
+static int write_generation_dir(regfile *rf, const char *dir, uint32_t g,
+                                const sy_value *states, const sy_value *tag,
+                                sy_error *err) {
+  void *sbuf = NULL, *tbuf = NULL;
+  size_t slen = 0, tlen = 0;
+  char *gdir = fmt("%s/%" PRIu32, dir, g);
+  int rc;
+  if (!gdir)
+    return oom(err);
+  if (!states || !tag) {
+    rc = sy_error_set(err, SY_EINVAL, "a generation needs states and a tag");
+  } else if ((rc = sy_value_encode(states, &sbuf, &slen)) != 0 ||
+             (rc = sy_value_encode(tag, &tbuf, &tlen)) != 0) {
+    sy_error_set(err, rc, "generation %" PRIu32 ": cannot encode it: %s", g,
+                 sy_strerror(rc));
+  } else if (mkdir(gdir, 0755) != 0) {
+    int e = errno;
+    rc = sy_error_set(err, sy_code_from_errno(e),
+                      "cannot create folder '%s': %s", gdir, strerror(e));
+  } else if ((rc = write_file_sync(rf, gdir, "states", sbuf, slen, true,
+                                   err)) == 0) {
+    rc = write_file_sync(rf, gdir, "tag", tbuf, tlen, true, err);
+  }
+  free(sbuf);
+  free(tbuf);
+  free(gdir);
+  return rc;
+}
+
+/* The whole release is written into one staging folder, generations
+ * included, and published by one rename: all or nothing, and linear (no
+ * folder is scanned per generation). */
+static int rf_put_release_all(void *self, const char *project,
+                              const char *release, const sy_value *manifest,
+                              sy_registry_next_fn next, void *ud,
+                              uint32_t *count, sy_error *err) {
+  regfile *rf = self;
+  char *pdir = NULL, *staging = NULL;
+  void *buf = NULL;
+  size_t len = 0;
+  uint32_t n = 0;
+  int rc;
+  if (count)
+    *count = 0;
+  if ((rc = check_name("project", project, err)) != 0 ||
+      (rc = check_name("release", release, err)) != 0 ||
+      (rc = check_version(project, release, err)) != 0)
+    return rc;
+  if (!manifest || !next)
+    return sy_error_set(err, SY_EINVAL,
+                        "release %s of %s: no manifest or no generations",
+                        release, project);
+  if ((rc = sy_value_encode(manifest, &buf, &len)) != 0) {
+    sy_error_set(err, rc, "release %s of %s: cannot encode the manifest: %s",
+                 release, project, sy_strerror(rc));
+    goto done;
+  }
+  if (!(pdir = fmt("%s/%s", rf->root, project))) {
+    rc = oom(err);
+    goto done;
+  }
+  if ((rc = stage_release(rf, pdir, buf, len, &staging, err)) != 0)
+    goto done;
+  for (;;) {
+    sy_value *states = NULL, *tag = NULL;
+    rc = next(ud, &states, &tag, err);
+    if (rc <= 0)
+      break;
+    if (n == UINT32_MAX)
+      rc = sy_error_set(err, SY_ERANGE,
+                        "release %s of %s: too many "
+                        "generations",
+                        release, project);
+    else
+      rc = write_generation_dir(rf, staging, n + 1, states, tag, err);
+    sy_value_unref(states);
+    sy_value_unref(tag);
+    if (rc) {
+      sy_error_prefix(err, "release %s of %s", release, project);
+      break;
+    }
+    n++;
+  }
+  if (rc)
+    goto done;
+  /* One syncfs() for the thousands of files just written, instead of an
+   * fsync() each (the cost of an import was mostly those): all of them
+   * are on disk before the rename publishes them. */
+  int sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (sfd < 0 || syncfs(sfd) != 0) {
+    int e = errno;
+    rc =
+        sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging, strerror(e));
+    if (sfd >= 0)
+      close(sfd);
+    goto done;
+  }
+  close(sfd);
+  crash_point(rf);
+  rc = publish_release(rf, pdir, &staging, project, release, err);
+  if (rc == 0 && count)
+    *count = n;
+done:
+  if (staging)
+    discard_staging(staging);
+  free(staging);
   free(pdir);
   free(buf);
   return rc;
@@ -916,17 +1048,31 @@ done:
   return rc;
 }
 
-/* Reads generation g of the release in rdir. */
+/* Whether generation folder g of the release in rdir was removed (holds
+ * the tombstone REMOVED_MARK). */
+static bool gen_removed(const char *rdir, uint32_t g) {
+  char *p = fmt("%s/%" PRIu32 "/" REMOVED_MARK, rdir, g);
+  struct stat st;
+  bool r = p && lstat(p, &st) == 0;
+  free(p);
+  return r;
+}
+
+/* Reads generation g of the release in rdir. A removed one is SY_ENOENT
+ * saying so, also when its files vanish while they are read. */
 static int read_generation(const char *rdir, uint32_t g, sy_value **states,
                            sy_value **tag, sy_error *err) {
   char *gdir = fmt("%s/%" PRIu32, rdir, g);
   if (!gdir)
     return oom(err);
-  int rc = read_value(gdir, "states", states, err);
+  int rc = gen_removed(rdir, g) ? SY_ENOENT
+                                : read_value(gdir, "states", states, err);
   if (rc == 0 && (rc = read_value(gdir, "tag", tag, err)) != 0) {
     sy_value_unref(*states);
     *states = NULL;
   }
+  if (rc == SY_ENOENT && gen_removed(rdir, g))
+    rc = sy_error_set(err, SY_ENOENT, "generation %" PRIu32 " was removed", g);
   free(gdir);
   return rc;
 }
@@ -951,49 +1097,171 @@ static int rf_get_generation(void *self, const char *project,
     rc = oom(err);
     goto done;
   }
-  if ((rc = scan_generations(rdir, &gens, &ngens, err)) != 0)
-    goto done;
-  if (ngens == 0) {
-    rc = sy_error_set(err, SY_ENOENT, "release %s of %s has no generations",
-                      release, project);
-    goto done;
-  }
   if (generation) {
+    /* A generation by number is read straight away: no folder scan, so
+     * reading every generation in turn (export) stays linear. The scan
+     * is only for the message when it is not there. */
+    sy_error e;
+    sy_error_clear(&e);
+    rc = read_generation(rdir, generation, states, tag, &e);
+    if (rc == 0 || rc != SY_ENOENT || gen_removed(rdir, generation)) {
+      if (rc)
+        rc = sy_error_set(err, e.code, "release %s of %s: %s", release, project,
+                          e.message);
+      goto done;
+    }
+    if ((rc = scan_generations(rdir, &gens, &ngens, err)) != 0)
+      goto done;
     bool have = false;
     for (size_t i = 0; i < ngens && !have; i++)
       have = gens[i] == generation;
-    if (!have) {
+    if (have) /* there, but a file is missing: say which */
+      rc = sy_error_set(err, e.code, "%s", e.message);
+    else if (ngens == 0)
+      rc = sy_error_set(err, SY_ENOENT, "release %s of %s has no generations",
+                        release, project);
+    else
       rc = sy_error_set(err, SY_ENOENT,
                         "release %s of %s has no generation %" PRIu32
                         " (generations: %" PRIu32 " to %" PRIu32 ")",
                         release, project, generation, gens[0], gens[ngens - 1]);
-      goto done;
-    }
-    rc = read_generation(rdir, generation, states, tag, err);
-  } else {
-    /* The latest complete one: a published folder is always whole, so
-     * skipping one means it was damaged afterwards; if none is whole, the
-     * error of the newest says why. */
-    sy_error first;
-    sy_error_clear(&first);
-    rc = SY_ENOENT;
-    for (size_t i = ngens; i-- > 0 && rc != 0;) {
-      sy_error e;
-      sy_error_clear(&e);
-      rc = read_generation(rdir, gens[i], states, tag, &e);
-      if (rc == 0)
-        generation = gens[i];
-      else if (first.code == 0)
-        first = e;
-    }
-    if (rc != 0)
-      rc = sy_error_set(err, first.code, "%s", first.message);
+    goto done;
   }
+  if ((rc = scan_generations(rdir, &gens, &ngens, err)) != 0)
+    goto done;
+  /* The latest complete one: a published folder is always whole, so
+   * skipping one means it was removed or damaged afterwards; if none is
+   * whole, the error of the newest damaged one says why. */
+  sy_error first;
+  sy_error_clear(&first);
+  rc = SY_ENOENT;
+  for (size_t i = ngens; i-- > 0 && rc != 0;) {
+    if (gen_removed(rdir, gens[i]))
+      continue;
+    sy_error e;
+    sy_error_clear(&e);
+    rc = read_generation(rdir, gens[i], states, tag, &e);
+    if (rc == 0)
+      generation = gens[i];
+    else if (first.code == 0)
+      first = e;
+  }
+  if (rc != 0 && first.code != 0)
+    rc = sy_error_set(err, first.code, "%s", first.message);
+  else if (rc != 0)
+    rc = sy_error_set(err, SY_ENOENT, "release %s of %s has no generations",
+                      release, project);
   if (rc == 0 && found)
     *found = generation;
 done:
+  if (rc == 0 && found && generation)
+    *found = generation;
   free(gens);
   free(rdir);
+  return rc;
+}
+
+/* ---- removing -------------------------------------------------------------
+ */
+
+/* A release is moved aside by one rename (onto an empty staging folder,
+ * which rename() replaces) and then deleted: readers see it whole or not
+ * at all, and a remover killed before deleting leaves a staging folder
+ * that the next writer cleans up. A generation gets a tombstone first
+ * (the file REMOVED_MARK, made with O_EXCL and synced: from then on no
+ * reader returns it), then loses its files; its folder stays, so its
+ * number is never given to a later generation. */
+static int rf_remove(void *self, const char *project, const char *release,
+                     uint32_t generation, sy_error *err) {
+  regfile *rf = self;
+  char *pdir = NULL, *rdir = NULL, *gdir = NULL, *lock = NULL, *staging = NULL,
+       *mark = NULL;
+  int lfd = -1, fd = -1, rc;
+  if ((rc = check_name("project", project, err)) != 0 ||
+      (rc = check_name("release", release, err)) != 0)
+    return rc;
+  if ((rc = find_release(rf, project, release, err)) != 0)
+    return rc;
+  pdir = fmt("%s/%s", rf->root, project);
+  rdir = fmt("%s/%s/%s", rf->root, project, release);
+  lock = fmt("%s/%s/.lock", rf->root, project);
+  if (!pdir || !rdir || !lock) {
+    rc = oom(err);
+    goto done;
+  }
+  if (generation == 0) {
+    /* Under the project's lock, like a release being added. */
+    lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
+      int e = errno;
+      rc = sy_error_set(err, sy_code_from_errno(e), "cannot lock '%s': %s",
+                        lock, strerror(e));
+      goto done;
+    }
+    remove_stale(pdir);
+    if ((rc = make_staging(pdir, &staging, err)) != 0)
+      goto done;
+    crash_point(rf);
+    if (rename(rdir, staging) != 0) {
+      int e = errno;
+      rc = sy_error_set(
+          err,
+          sy_code_from_errno(e) == SY_EEXIST ? SY_EIO : sy_code_from_errno(e),
+          "cannot move '%s' aside: %s", rdir, strerror(e));
+      goto done;
+    }
+    crash_point(rf);
+    fsync_path(pdir);
+    crash_point(rf);
+    goto done; /* the staging folder (the old release) is deleted below */
+  }
+  if (!(gdir = fmt("%s/%" PRIu32, rdir, generation)) ||
+      !(mark = fmt("%s/" REMOVED_MARK, gdir))) {
+    rc = oom(err);
+    goto done;
+  }
+  struct stat st;
+  if (stat(gdir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      gen_removed(rdir, generation)) {
+    bool removed = gen_removed(rdir, generation);
+    rc = sy_error_set(err, SY_ENOENT,
+                      removed ? "release %s of %s: generation %" PRIu32
+                                " was removed already"
+                              : "release %s of %s has no generation %" PRIu32,
+                      release, project, generation);
+    goto done;
+  }
+  fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 || fsync(fd) != 0 || fsync_path(gdir) != 0) {
+    int e = errno;
+    rc = sy_error_set(err, e == EEXIST ? SY_ENOENT : sy_code_from_errno(e),
+                      "cannot mark '%s' removed: %s", gdir, strerror(e));
+    goto done;
+  }
+  crash_point(rf);
+  /* The data goes; a remover killed here leaves files no reader returns. */
+  char *sp = fmt("%s/states", gdir), *tp = fmt("%s/tag", gdir);
+  if (sp)
+    unlink(sp);
+  if (tp)
+    unlink(tp);
+  free(sp);
+  free(tp);
+  fsync_path(gdir);
+  rc = 0;
+done:
+  if (fd >= 0)
+    close(fd);
+  if (lfd >= 0)
+    close(lfd);
+  if (staging)
+    discard_staging(staging);
+  free(staging);
+  free(mark);
+  free(gdir);
+  free(lock);
+  free(rdir);
+  free(pdir);
   return rc;
 }
 
@@ -1027,7 +1295,11 @@ static int list_release(regfile *rf, const char *project, const char *release,
     snprintf(g, sizeof g, "%" PRIu32, gens[i]);
     snprintf(s, sizeof s, "%s/states", g);
     snprintf(t, sizeof t, "%s/tag", g);
-    if (!is_file_at(dfd, s) || !is_file_at(dfd, t))
+    char m[40];
+    snprintf(m, sizeof m, "%s/" REMOVED_MARK, g);
+    struct stat ms;
+    if (!is_file_at(dfd, s) || !is_file_at(dfd, t) ||
+        fstatat(dfd, m, &ms, AT_SYMLINK_NOFOLLOW) == 0)
       continue;
     struct stat st;
     e.generation = gens[i];
@@ -1107,8 +1379,8 @@ done:
 /* ---- descriptor ---------------------------------------------------------- */
 
 static const sy_registry_ops rf_ops = {
-    sizeof(sy_registry_ops), rf_put_release,    rf_get_release,
-    rf_put_generation,       rf_get_generation, rf_list,
+    sizeof(sy_registry_ops), rf_put_release, rf_get_release, rf_put_generation,
+    rf_get_generation,       rf_list,        rf_remove,      rf_put_release_all,
 };
 
 static const sy_option rf_options[] = {

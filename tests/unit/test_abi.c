@@ -255,18 +255,24 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_storage_entry, mtime, 32);
   ASSERT_OFFSET(sy_storage_entry, outputs, 40);
 
-  ASSERT_SIZE(sy_registry_ops, 48);
+  ASSERT_SIZE(sy_registry_ops, 64);
   ASSERT_OFFSET(sy_registry_ops, put_release, 8);
   ASSERT_OFFSET(sy_registry_ops, get_release, 16);
   ASSERT_OFFSET(sy_registry_ops, put_generation, 24);
   ASSERT_OFFSET(sy_registry_ops, get_generation, 32);
   ASSERT_OFFSET(sy_registry_ops, list, 40);
+  /* ABI 1.3, optional: appended, so 1.0 registries (48 bytes) still load. */
+  ASSERT_OFFSET(sy_registry_ops, remove, 48);
+  ASSERT_OFFSET(sy_registry_ops, put_release_all, 56);
+  ASSERT_ORDER(sy_registry_ops, list, remove);
+  ASSERT_ORDER(sy_registry_ops, remove, put_release_all);
   ASSERT_SIZE(sy_registry_entry, 40);
   ASSERT_OFFSET(sy_registry_entry, project, 8);
   ASSERT_OFFSET(sy_registry_entry, release, 16);
   ASSERT_OFFSET(sy_registry_entry, generation, 24);
   ASSERT_OFFSET(sy_registry_entry, mtime, 32);
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_REGISTRY), sizeof(sy_registry_ops));
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_REGISTRY),
+                  offsetof(sy_registry_ops, remove));
 
   ASSERT_SIZE(sy_csv_options, 32);
   ASSERT_OFFSET(sy_csv_options, size, 0);
@@ -313,7 +319,8 @@ static void test_abi_version_and_signature(void) {
   /* 1.2: prepare_row, sy_row_call; 1.3: actor fingerprint,
    * sy_feed_ops.describe, sy_csv_read_header, sy_note, storage
    * temporaries/sweep, sy_job_skip_run_check, file.h
-   * (sy_output, sy_file_read) */
+   * (sy_output, sy_file_read), registry remove and
+   * put_release_all */
   CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)

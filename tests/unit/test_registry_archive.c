@@ -267,6 +267,7 @@ static void expect_refused(uint64_t max_entry, int code, const char *what,
                   code);
   CU_ASSERT_EQUAL(put_rel(r, "p", "9", &err), code);
   CU_ASSERT_EQUAL(put_gen(r, "p", "1", "x", &g, &err), code);
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1", 0, &err), code);
 
   /* The archive is untouched, no temporary file is left, and no entry
    * was ever written out as a file (the names aim at fx_tmpdir/ and reg/). */
@@ -311,17 +312,16 @@ static void test_registry_archive_version_compare(void) {
       {"2", "10", -1},
       {"1.0", "1", 1},
       {"1", "1.0", -1},
-      {"01", "1", 0},
-      {"1.01", "1.1", 0},
       {"0.0.1", "0.0.0.9", 1},
-      {"1.a", "1.2", 1},
-      {"1.2", "1.a", -1},
-      {"1.a", "1.b", -1},
-      {"1.beta", "1.b", 1},
-      {"1-rc", "1", 1},
+      {"1-rc", "1", -1},
+      {"1.0-rc.9", "1.0-rc.10", -1},
       {"3.0", "2.99.99", 1},
       {"123456789012345678901234567890", "123456789012345678901234567891", -1},
       {"99999999999999999999", "100000000000000000000", -1},
+      /* Invalid (stored before the check): older than every valid one. */
+      {"1.a", "1.2", -1},
+      {"01", "0", -1},
+      {"1.0.", "1.0", -1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     int got = registry_archive_version_compare(cases[i].a, cases[i].b);
@@ -370,10 +370,19 @@ static void test_registry_archive_empty(void) {
   CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1", 0, &s, &t, NULL, &err),
                   SY_ENOENT);
   CU_ASSERT_EQUAL(put_gen(r, "p", "1", "x", NULL, &err), SY_ENOENT);
-  /* An empty (0-byte) file is an empty registry too. */
+  /* An empty (0-byte) file is a truncated archive, not an empty
+   * registry: every archive written has an end-of-archive record. It is
+   * refused, and no write replaces it. */
   FILE *f = fopen(reg, "wb");
   fclose(f);
-  CU_ASSERT_EQUAL(ops()->list(r, NULL, NULL, collect, &l, &err), 0);
+  CU_ASSERT_EQUAL(ops()->list(r, NULL, NULL, collect, &l, &err), SY_ECORRUPT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, reg));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "empty (0 bytes)"));
+  CU_ASSERT_EQUAL(put_rel(r, "p", "1", &err), SY_ECORRUPT);
+  struct stat st;
+  CU_ASSERT(stat(reg, &st) == 0 && st.st_size == 0);
+  /* Removed, it is an empty registry again. */
+  unlink(reg);
   CU_ASSERT_EQUAL(put_rel(r, "p", "1", &err), 0);
   CU_ASSERT_EQUAL(ops()->list(r, NULL, NULL, collect, &l, &err), 0);
   CU_ASSERT_STRING_EQUAL(l.text, "p/1/0 ");
@@ -422,7 +431,8 @@ static void test_registry_archive_round_trip(void) {
       CU_ASSERT_EQUAL(put_rel(r, "p", "1.9", &err), SY_EEXIST);
       CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "not newer"));
       CU_ASSERT_EQUAL(put_rel(r, "p", "1.10", &err), SY_EEXIST);
-      CU_ASSERT_EQUAL(put_rel(r, "p", "1.010", &err), SY_EEXIST);
+      CU_ASSERT_EQUAL(put_rel(r, "p", "1.010", &err), SY_EINVAL);
+      CU_ASSERT_EQUAL(put_rel(r, "p", "a", &err), SY_EINVAL);
       CU_ASSERT_EQUAL(put_rel(r, "q", "0.1", &err), 0);
 
       sy_value *states = frame(7), *tag = text("first");
@@ -835,6 +845,259 @@ static uint32_t check_whole(void *r) {
 /* A child commits generations in a loop and is killed with SIGKILL at a
  * random moment, many times over: every time, the archive reads fully
  * and holds only whole generations, and none already seen is lost. */
+/* ---- truncation, removal, whole releases (issue 10) --------------------- */
+
+/* A registry archive cut anywhere (at an entry's boundary too, where
+ * libarchive sees a plausible end of a tar) is refused naming the file,
+ * and no write replaces it: never an empty or shorter registry that the
+ * next train would renumber. */
+static void test_registry_archive_truncated_anywhere(void) {
+  for (int kind = 0; kind < 4; kind++) {
+    reset_tmpdir();
+    int fmt = kind >= 2 ? RA_FORMAT_ZIP : RA_FORMAT_TAR;
+    int z = kind % 2 ? RA_COMPRESS_GZIP : RA_COMPRESS_NONE;
+    void *r = open_reg(reg, fmt, z, (uint64_t)1 << 30);
+    sy_error err;
+    uint32_t g;
+    CU_ASSERT_EQUAL_FATAL(put_rel(r, "p", "1", &err), 0);
+    for (int i = 0; i < 3; i++)
+      CU_ASSERT_EQUAL_FATAL(put_gen(r, "p", "1", "states", &g, &err), 0);
+    registry_archive_provider.destroy(r);
+    size_t len = 0;
+    unsigned char *whole = slurp(reg, &len);
+    CU_ASSERT_FATAL(whole != NULL && len > 200);
+    size_t cuts[64], n = 0;
+    cuts[n++] = 0;
+    cuts[n++] = 1;
+    cuts[n++] = 100;
+    /* A tar at every block boundary; compressed or zip, at many bytes. */
+    size_t step = kind == 0 ? 512 : len / 40 + 1;
+    for (size_t c = step; c < len && n < 56; c += step)
+      cuts[n++] = c;
+    cuts[n++] = len - 1;
+    cuts[n++] = len / 2;
+    for (size_t i = 0; i < n; i++) {
+      FILE *f = fopen(reg, "wb");
+      fwrite(whole, 1, cuts[i], f);
+      fclose(f);
+      if (getenv("SHOWMSG"))
+        fprintf(stderr, "\n[kind %d cut %zu of %zu]", kind, cuts[i], len);
+      expect_refused((uint64_t)1 << 30, SY_ECORRUPT, reg, "");
+    }
+    free(whole);
+  }
+}
+
+static void list_text(void *r, listing *l) {
+  sy_error err;
+  memset(l, 0, sizeof *l);
+  CU_ASSERT_EQUAL(ops()->list(r, NULL, NULL, collect, l, &err), 0);
+}
+
+static void test_registry_archive_remove(void) {
+  reset_tmpdir();
+  void *r = open_default();
+  sy_error err;
+  listing l;
+  uint32_t g = 0;
+  sy_value *s = NULL, *t = NULL;
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 0, &err), SY_ENOENT);
+  CU_ASSERT_EQUAL_FATAL(put_rel(r, "p", "1.0", &err), 0);
+  for (int i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL_FATAL(put_gen(r, "p", "1.0", "x", &g, &err), 0);
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 3, &err), 0);
+  list_text(r, &l);
+  CU_ASSERT_STRING_EQUAL(l.text, "p/1.0/0 p/1.0/1 p/1.0/2 ");
+  CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1.0", 3, &s, &t, &g, &err),
+                  SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "was removed"));
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 3, &err), SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "already"));
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 9, &err), SY_ENOENT);
+  /* The number stays taken: the next generation is 4, not 3. */
+  CU_ASSERT_EQUAL(put_gen(r, "p", "1.0", "y", &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 4);
+  CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1.0", 0, &s, &t, &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 4);
+  sy_value_unref(s);
+  sy_value_unref(t);
+  /* Removing the latest leaves the one before it the latest. */
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 4, &err), 0);
+  CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1.0", 0, &s, &t, &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 2);
+  sy_value_unref(s);
+  sy_value_unref(t);
+  /* A whole release, with its generations and tombstones; the version
+   * is free again, and the archive left is empty but whole. */
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0", 0, &err), 0);
+  list_text(r, &l);
+  CU_ASSERT_STRING_EQUAL(l.text, "");
+  CU_ASSERT(file_exists(reg));
+  CU_ASSERT_EQUAL(ops()->get_release(r, "p", "1.0", &s, NULL, &err), SY_ENOENT);
+  CU_ASSERT_EQUAL(put_rel(r, "p", "1.0", &err), 0);
+  CU_ASSERT_EQUAL(put_gen(r, "p", "1.0", "z", &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 1);
+  CU_ASSERT_EQUAL(count_in_reg("registry.tar.tmp"), 0);
+  registry_archive_provider.destroy(r);
+}
+
+/* Yields n generations, failing with SY_EIO at fail_at (0: never). */
+typedef struct gens {
+  int n, at, fail_at;
+} gens;
+
+static int next_gen(void *ud, sy_value **states, sy_value **tag,
+                    sy_error *err) {
+  gens *g = ud;
+  if (g->at == g->n)
+    return 0;
+  g->at++;
+  if (g->at == g->fail_at)
+    return sy_error_set(err, SY_EIO, "source broke at %d", g->at);
+  char b[32];
+  snprintf(b, sizeof b, "gen %d", g->at);
+  *states = frame(g->at);
+  *tag = text(b);
+  return 1;
+}
+
+static void test_registry_archive_release_all(void) {
+  reset_tmpdir();
+  void *r = open_default();
+  sy_error err;
+  listing l;
+  uint32_t count = 0, g = 0;
+  sy_value *m = text("manifest"), *s = NULL, *t = NULL;
+  CU_ASSERT_EQUAL_FATAL(put_rel(r, "p", "1.0", &err), 0);
+  size_t before_len = 0, after_len = 0;
+  unsigned char *before = slurp(reg, &before_len);
+  /* A failure half-way leaves the archive as it was. */
+  gens broken = {5, 0, 3};
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &broken, &count, &err),
+      SY_EIO);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "source broke at 3"));
+  unsigned char *after = slurp(reg, &after_len);
+  CU_ASSERT(before_len == after_len && memcmp(before, after, before_len) == 0);
+  free(before);
+  free(after);
+  CU_ASSERT_EQUAL(count_in_reg("registry.tar.tmp"), 0);
+  /* Whole. */
+  gens ok = {5, 0, 0};
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &ok, &count, &err), 0);
+  CU_ASSERT_EQUAL(count, 5);
+  list_text(r, &l);
+  CU_ASSERT_STRING_EQUAL(l.text, "p/1.0/0 p/2.0/0 p/2.0/1 p/2.0/2 p/2.0/3 "
+                                 "p/2.0/4 p/2.0/5 ");
+  CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "2.0", 3, &s, &t, &g, &err), 0);
+  sy_value *want = frame(3);
+  CU_ASSERT(sy_value_equal(s, want));
+  sy_value_unref(want);
+  sy_value_unref(s);
+  sy_value_unref(t);
+  /* The version rules of put_release. */
+  gens again = {1, 0, 0};
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0", m, next_gen, &again, &count, &err),
+      SY_EEXIST);
+  again.at = 0;
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "1.5", m, next_gen, &again, &count, &err),
+      SY_EEXIST);
+  again.at = 0;
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(r, "p", "2.0.", m, next_gen, &again, &count, &err),
+      SY_EINVAL);
+  sy_value_unref(m);
+  registry_archive_provider.destroy(r);
+}
+
+/* Versions stored before they were checked ("a", "1.0.") rank below every
+ * valid one: they never block a release, the latest is a valid one, and
+ * they can be read and removed by name. */
+static void test_registry_archive_invalid_stored_versions(void) {
+  reset_tmpdir();
+  hent e[] = {{.name = "p/a/manifest", .value = "a"},
+              {.name = "p/1.0/manifest", .value = "1.0"},
+              {.name = "p/1.0./manifest", .value = "1.0."}};
+  build(reg, 0, 0, e, 3);
+  void *r = open_default();
+  sy_error err;
+  listing l;
+  sy_value *m = NULL;
+  char *found = NULL;
+  CU_ASSERT_EQUAL(ops()->get_release(r, "p", NULL, &m, &found, &err), 0);
+  CU_ASSERT_STRING_EQUAL(found, "1.0");
+  sy_value_unref(m);
+  free(found);
+  CU_ASSERT_EQUAL(put_rel(r, "p", "1.1", &err), 0);
+  CU_ASSERT_EQUAL(put_rel(r, "p", "0.5", &err), SY_EEXIST);
+  list_text(r, &l);
+  CU_ASSERT_STRING_EQUAL(l.text, "p/1.0./0 p/a/0 p/1.0/0 p/1.1/0 ");
+  CU_ASSERT_EQUAL(ops()->get_release(r, "p", "a", &m, NULL, &err), 0);
+  sy_value_unref(m);
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "a", 0, &err), 0);
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1.0.", 0, &err), 0);
+  list_text(r, &l);
+  CU_ASSERT_STRING_EQUAL(l.text, "p/1.0/0 p/1.1/0 ");
+  registry_archive_provider.destroy(r);
+}
+
+/* Reading every generation in turn reads the archive once (the snapshot
+ * keeps its place), and a snapshot never outlives the file it came from. */
+static void test_registry_archive_reads_in_order(void) {
+  reset_tmpdir();
+  void *r = open_default();
+  sy_error err;
+  uint32_t count = 0, g = 0;
+  sy_value *m = text("manifest"), *s = NULL, *t = NULL;
+  gens many = {300, 0, 0};
+  CU_ASSERT_EQUAL_FATAL(
+      ops()->put_release_all(r, "p", "1.0", m, next_gen, &many, &count, &err),
+      0);
+  sy_value_unref(m);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  /* In order, then backwards and out of order: the same values. */
+  for (uint32_t i = 1; i <= 300; i++) {
+    CU_ASSERT_EQUAL_FATAL(
+        ops()->get_generation(r, "p", "1.0", i, &s, &t, &g, &err), 0);
+    sy_value *want = frame(i);
+    CU_ASSERT(sy_value_equal(s, want));
+    sy_value_unref(want);
+    sy_value_unref(s);
+    sy_value_unref(t);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  for (uint32_t i = 300; i >= 1; i -= 37) {
+    CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1.0", i, &s, &t, &g, &err),
+                    0);
+    sy_value *want = frame(i);
+    CU_ASSERT(sy_value_equal(s, want));
+    sy_value_unref(want);
+    sy_value_unref(s);
+    sy_value_unref(t);
+    if (i <= 37)
+      break;
+  }
+  /* Another instance (another process, as far as this one knows)
+   * replaces the archive: the next read sees the new file. */
+  void *other = open_default();
+  CU_ASSERT_EQUAL(put_gen(other, "p", "1.0", "late", &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 301);
+  registry_archive_provider.destroy(other);
+  CU_ASSERT_EQUAL(ops()->get_generation(r, "p", "1.0", 0, &s, &t, &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 301);
+  sy_value_unref(s);
+  sy_value_unref(t);
+  double secs =
+      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  if (getenv("SHOWMSG"))
+    fprintf(stderr, "\n300 in-order reads: %.3f s\n", secs);
+  registry_archive_provider.destroy(r);
+}
+
 static void test_registry_archive_crash_safety(void) {
   reset_tmpdir();
   void *r = open_default();
@@ -919,6 +1182,12 @@ int main(void) {
       {"bad_value", test_registry_archive_bad_value},
       {"concurrent_writers", test_registry_archive_concurrent_writers},
       {"crash_safety", test_registry_archive_crash_safety},
+      {"truncated_anywhere", test_registry_archive_truncated_anywhere},
+      {"remove", test_registry_archive_remove},
+      {"release_all", test_registry_archive_release_all},
+      {"invalid_stored_versions",
+       test_registry_archive_invalid_stored_versions},
+      {"reads_in_order", test_registry_archive_reads_in_order},
       CU_TEST_INFO_NULL,
   };
   return fx_run_suite("registry_archive", suite_init, suite_clean, tests);

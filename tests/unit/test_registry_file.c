@@ -219,17 +219,27 @@ static void test_registry_file_version_compare(void) {
       {"1.10", "1.9", 1},
       {"1.9", "1.10", -1},
       {"1.2", "1.2", 0},
-      {"1.01", "1.1", 0},
       {"2", "10", -1},
       {"1.2", "1.2.0", -1},
       {"1.2.1", "1.2", 1},
       {"0.9.9", "1", -1},
-      {"1.0", "1.rc", -1},
-      {"1.b", "1.a", 1},
-      {"1.a", "1.ab", -1},
-      {"1.0-rc1", "1.0-rc2", -1},
+      {"1.0-rc.1", "1.0", -1},
+      {"1.0-rc.1", "1.0-rc.2", -1},
+      {"1.0-rc.2", "1.0-rc.10", -1},
+      {"1.0-rc.10", "1.0-rc.a", -1},
+      {"1.0-rc", "1.0-rc.1", -1},
+      {"1.0-alpha", "1.0-beta", -1},
+      {"1.0-rc.1", "0.9", 1},
       {"100000000000000000000001", "99999999999999999999999", 1},
-      {"2024.01.15", "2024.1.9", 1},
+      {"2024.1.15", "2024.1.9", 1},
+      /* Stored before versions were checked: older than any valid one,
+       * so they never block a release again. */
+      {"a", "0.1", -1},
+      {"-1", "1.0", -1},
+      {"1.0.", "1.0", -1},
+      {"1..0", "0", -1},
+      {"1.01", "1.1", -1},
+      {"a", "b", -1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     int c = registry_file_version_compare(cases[i].a, cases[i].b);
@@ -242,6 +252,30 @@ static void test_registry_file_version_compare(void) {
     int r = registry_file_version_compare(cases[i].b, cases[i].a);
     CU_ASSERT_EQUAL(r < 0 ? -1 : r > 0, -cases[i].want);
   }
+}
+
+static void test_registry_file_version_grammar(void) {
+  static const char *const good[] = {"0",        "1",        "1.0",
+                                     "2.10.3",   "10.0.0.1", "1.0-rc.1",
+                                     "3-beta_2", "1.0-0",    "2024.1.15"};
+  static const char *const bad[] = {
+      "",     "-1",      "1.0.",      "1..0", "a",     "01",  "1.01",   ".1",
+      "1.0-", "1.0-rc.", "1.0-rc..1", "v1",   "1.0+x", "1 0", "1.0-r c"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    if (!sy_release_version_valid(good[i]))
+      fprintf(stderr, "'%s' should be valid\n", good[i]);
+    CU_ASSERT(sy_release_version_valid(good[i]));
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    if (sy_release_version_valid(bad[i]))
+      fprintf(stderr, "'%s' should be invalid\n", bad[i]);
+    CU_ASSERT(!sy_release_version_valid(bad[i]));
+  }
+  char longv[200];
+  memset(longv, '1', sizeof longv - 1);
+  longv[sizeof longv - 1] = '\0';
+  CU_ASSERT(!sy_release_version_valid(longv));
+  CU_ASSERT(!sy_release_version_valid(NULL));
 }
 
 /* ---- releases ---------------------------------------------------------- */
@@ -303,7 +337,9 @@ static void test_registry_file_release_versions_increase(void) {
                          "latest)");
   CU_ASSERT_EQUAL(release(rf, "iris", "1.3", &err), SY_EEXIST);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "exists"));
-  CU_ASSERT_EQUAL(release(rf, "iris", "1.03", &err), SY_EEXIST);
+  /* Not a version (a leading zero): refused for what it is. */
+  CU_ASSERT_EQUAL(release(rf, "iris", "1.03", &err), SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "not a valid version"));
   CU_ASSERT_EQUAL(release(rf, "iris", "1.9", &err), 0);
   CU_ASSERT_EQUAL(release(rf, "iris", "1.10", &err), 0);
   CU_ASSERT_EQUAL(release(rf, "iris", "1.9.5", &err), SY_EEXIST);
@@ -854,6 +890,205 @@ static uint32_t check_whole(void *rf) {
 
 /* Kills a child at each crash point of a commit in turn (_exit(9) through
  * the test hook), then checks the registry. */
+/* ---- removal, whole releases, stored invalid versions (issue 10) ------- */
+
+static void test_registry_file_remove(void) {
+  char path[256], file[1024];
+  void *rf = open_fresh(path, sizeof path);
+  sy_error err;
+  uint32_t g = 0;
+  sy_value *s = NULL, *t = NULL;
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 0, &err), SY_ENOENT);
+  CU_ASSERT_EQUAL_FATAL(release(rf, "iris", "1.0", &err), 0);
+  for (int i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL_FATAL(commit(rf, "iris", "1.0", "s", "t", &g, &err), 0);
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 3, &err), 0);
+  seen l = {.count = 0};
+  CU_ASSERT_EQUAL(ops()->list(rf, NULL, NULL, collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(l.line, "iris/1.0/0 iris/1.0/1 iris/1.0/2");
+  CU_ASSERT_EQUAL(ops()->get_generation(rf, "iris", "1.0", 3, &s, &t, &g, &err),
+                  SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "was removed"));
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 3, &err), SY_ENOENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "already"));
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 7, &err), SY_ENOENT);
+  /* The data is gone, the number stays taken. */
+  snprintf(file, sizeof file, "%s/iris/1.0/3/states", path);
+  struct stat st;
+  CU_ASSERT_NOT_EQUAL(stat(file, &st), 0);
+  CU_ASSERT_EQUAL(commit(rf, "iris", "1.0", "s4", "t4", &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 4);
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 4, &err), 0);
+  CU_ASSERT_EQUAL(ops()->get_generation(rf, "iris", "1.0", 0, &s, &t, &g, &err),
+                  0);
+  CU_ASSERT_EQUAL(g, 2);
+  sy_value_unref(s);
+  sy_value_unref(t);
+  /* A release goes whole; its version is free again. */
+  CU_ASSERT_EQUAL(release(rf, "iris", "1.1", &err), 0);
+  CU_ASSERT_EQUAL(ops()->remove(rf, "iris", "1.0", 0, &err), 0);
+  snprintf(file, sizeof file, "%s/iris/1.0", path);
+  CU_ASSERT_NOT_EQUAL(stat(file, &st), 0);
+  snprintf(file, sizeof file, "%s/iris", path);
+  CU_ASSERT_EQUAL(count_staging(file), 0);
+  memset(&l, 0, sizeof l);
+  CU_ASSERT_EQUAL(ops()->list(rf, NULL, NULL, collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(l.line, "iris/1.1/0");
+  CU_ASSERT_EQUAL(ops()->get_release(rf, "iris", "1.0", &s, NULL, &err),
+                  SY_ENOENT);
+  close_rf(rf);
+}
+
+/* A remover killed at any step leaves the release whole or gone, and
+ * what it left behind is swept by the next writer. */
+static void test_registry_file_remove_crash_points(void) {
+  char path[256], pdir[1024];
+  void *rf = open_fresh(path, sizeof path);
+  sy_error err;
+  uint32_t g = 0;
+  snprintf(pdir, sizeof pdir, "%s/iris", path);
+  int crashed = 0;
+  for (int point = 1; point < 16; point++) {
+    char v[16];
+    snprintf(v, sizeof v, "1.%d", point);
+    CU_ASSERT_EQUAL_FATAL(release(rf, "iris", v, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(commit(rf, "iris", v, "s", "t", &g, &err), 0);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+      registry_file_crash_at(rf, point);
+      _exit(ops()->remove(rf, "iris", v, 0, &err) == 0 ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CU_ASSERT_FATAL(WIFEXITED(st));
+    sy_value *m = NULL, *s = NULL, *t = NULL;
+    int rc = ops()->get_release(rf, "iris", v, &m, NULL, &err);
+    if (rc == 0) {
+      /* Still there: whole, generation and all. */
+      CU_ASSERT_EQUAL(ops()->get_generation(rf, "iris", v, 1, &s, &t, &g, &err),
+                      0);
+      sy_value_unref(s);
+      sy_value_unref(t);
+      sy_value_unref(m);
+    } else {
+      CU_ASSERT_EQUAL(rc, SY_ENOENT);
+    }
+    if (WEXITSTATUS(st) == 0)
+      break;
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 9);
+    crashed++;
+  }
+  CU_ASSERT(crashed >= 2);
+  /* The next write sweeps what the dead removers left. */
+  CU_ASSERT_EQUAL(release(rf, "iris", "9.0", &err), 0);
+  CU_ASSERT_EQUAL(count_staging(pdir), 0);
+  close_rf(rf);
+}
+
+typedef struct gens {
+  int n, at, fail_at;
+} gens;
+
+static int next_gen(void *ud, sy_value **states, sy_value **tag,
+                    sy_error *err) {
+  gens *g = ud;
+  if (g->at == g->n)
+    return 0;
+  g->at++;
+  if (g->at == g->fail_at)
+    return sy_error_set(err, SY_EIO, "source broke at %d", g->at);
+  char b[32];
+  snprintf(b, sizeof b, "gen %d", g->at);
+  *states = text(b);
+  *tag = text(b);
+  return 1;
+}
+
+static void test_registry_file_release_all(void) {
+  char path[256], pdir[1024];
+  void *rf = open_fresh(path, sizeof path);
+  sy_error err;
+  uint32_t count = 0, g = 0;
+  sy_value *m = text("manifest"), *s = NULL, *t = NULL;
+  snprintf(pdir, sizeof pdir, "%s/iris", path);
+  CU_ASSERT_EQUAL_FATAL(release(rf, "iris", "1.0", &err), 0);
+  gens broken = {4, 0, 3};
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "2.0", m, next_gen,
+                                         &broken, &count, &err),
+                  SY_EIO);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "source broke at 3"));
+  CU_ASSERT_EQUAL(ops()->get_release(rf, "iris", "2.0", &s, NULL, &err),
+                  SY_ENOENT);
+  CU_ASSERT_EQUAL(count_staging(pdir), 0);
+  gens ok = {4, 0, 0};
+  CU_ASSERT_EQUAL(
+      ops()->put_release_all(rf, "iris", "2.0", m, next_gen, &ok, &count, &err),
+      0);
+  CU_ASSERT_EQUAL(count, 4);
+  seen l = {.count = 0};
+  CU_ASSERT_EQUAL(ops()->list(rf, "iris", "2.0", collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(l.line, "iris/2.0/0 iris/2.0/1 iris/2.0/2 "
+                                 "iris/2.0/3 iris/2.0/4");
+  CU_ASSERT_EQUAL(ops()->get_generation(rf, "iris", "2.0", 2, &s, &t, &g, &err),
+                  0);
+  CU_ASSERT(is_text(s, "gen 2"));
+  sy_value_unref(s);
+  sy_value_unref(t);
+  CU_ASSERT_EQUAL(commit(rf, "iris", "2.0", "s", "t", &g, &err), 0);
+  CU_ASSERT_EQUAL(g, 5);
+  gens again = {1, 0, 0};
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "2.0", m, next_gen, &again,
+                                         &count, &err),
+                  SY_EEXIST);
+  CU_ASSERT_EQUAL(count_staging(pdir), 0);
+  again.at = 0;
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "1.5", m, next_gen, &again,
+                                         &count, &err),
+                  SY_EEXIST);
+  again.at = 0;
+  CU_ASSERT_EQUAL(ops()->put_release_all(rf, "iris", "a", m, next_gen, &again,
+                                         &count, &err),
+                  SY_EINVAL);
+  sy_value_unref(m);
+  close_rf(rf);
+}
+
+/* Release folders named before versions were checked ("a", "1.0.") rank
+ * below every valid version: they do not block a release, "latest" is a
+ * valid one, and rm removes them. */
+static void test_registry_file_invalid_stored_versions(void) {
+  char path[256], from[1024], to[1024];
+  void *rf = open_fresh(path, sizeof path);
+  sy_error err;
+  CU_ASSERT_EQUAL_FATAL(release(rf, "iris", "1.0", &err), 0);
+  const char *bad[] = {"a", "1.0.", "-1"};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(to, sizeof to, "%s/iris/%s", path, bad[i]);
+    CU_ASSERT_EQUAL_FATAL(mkdir(to, 0755), 0);
+    snprintf(from, sizeof from, "%s/iris/1.0/manifest", path);
+    snprintf(to, sizeof to, "%s/iris/%s/manifest", path, bad[i]);
+    CU_ASSERT_EQUAL_FATAL(link(from, to), 0);
+  }
+  sy_value *m = NULL;
+  char *found = NULL;
+  CU_ASSERT_EQUAL(ops()->get_release(rf, "iris", NULL, &m, &found, &err), 0);
+  CU_ASSERT_STRING_EQUAL(found, "1.0");
+  sy_value_unref(m);
+  free(found);
+  CU_ASSERT_EQUAL(release(rf, "iris", "1.1", &err), 0);
+  seen l = {.count = 0};
+  CU_ASSERT_EQUAL(ops()->list(rf, NULL, NULL, collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(
+      l.line, "iris/-1/0 iris/1.0./0 iris/a/0 iris/1.0/0 iris/1.1/0");
+  for (size_t i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL(ops()->remove(rf, "iris", bad[i], 0, &err), 0);
+  memset(&l, 0, sizeof l);
+  CU_ASSERT_EQUAL(ops()->list(rf, NULL, NULL, collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(l.line, "iris/1.0/0 iris/1.1/0");
+  close_rf(rf);
+}
+
 static void test_registry_file_crash_points(void) {
   char path[256], rdir[1024];
   void *rf = open_fresh(path, sizeof path);
@@ -991,6 +1226,11 @@ int main(void) {
       {"descriptor", test_registry_file_descriptor},
       {"create_makes_folder", test_registry_file_create_makes_folder},
       {"version_compare", test_registry_file_version_compare},
+      {"version_grammar", test_registry_file_version_grammar},
+      {"remove", test_registry_file_remove},
+      {"remove_crash_points", test_registry_file_remove_crash_points},
+      {"release_all", test_registry_file_release_all},
+      {"invalid_stored_versions", test_registry_file_invalid_stored_versions},
       {"release_round_trip", test_registry_file_release_round_trip},
       {"release_versions_increase",
        test_registry_file_release_versions_increase},
