@@ -306,8 +306,12 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   unsigned long from = 0;
   if (a.from) {
     char *end;
-    from = strtoul(a.from, &end, 10);
-    if (!*a.from || *end || from == 0 || from > UINT32_MAX || !use_registry) {
+    /* Digits only, no sign, no space, no leading zero: "+1" and "01" are
+     * not generation 1. */
+    if (a.from[0] >= '1' && a.from[0] <= '9' &&
+        strspn(a.from, "0123456789") == strlen(a.from))
+      from = strtoul(a.from, &end, 10);
+    if (from == 0 || from > UINT32_MAX || !use_registry) {
       cli_errorf("train: --from takes a generation number (1, 2, ...) and "
                  "needs the registry (not --state)");
       return CLI_USAGE;

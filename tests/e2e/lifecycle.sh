@@ -36,6 +36,9 @@ expect 2 "nope" -- "$sy" apply nope:1.0
 grep -q '"label":"load scale (std.scaler)"' from.jsonl && ok || bad "train --from did not load the scaler's state"
 grep -q '"label":"load model' from.jsonl && bad "train --from loaded a non-incremental actor" || ok
 expect 2 "--from takes a generation" -- "$sy" train iris --from zero
+for g in +1 01 " 1" 1x 4294967297; do
+  expect 2 "--from takes a generation" -- "$sy" train iris --registry local --from "$g"
+done
 expect 2 "generation 99|no generation" -- "$sy" train iris --registry local --from 99
 # a flow that differs from every release must be released first
 sed 's/epochs = 500/epochs = 400/' "$iris" > changed.flow
