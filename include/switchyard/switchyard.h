@@ -23,6 +23,8 @@
 #include "registry.h"
 #include "lifecycle.h"
 #include "csv.h"
+#include "hash.h"
+#include "state.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */
