@@ -38,16 +38,21 @@ SY_API void sy_hash(const void *data, size_t len, uint8_t out[SY_HASH_SIZE]);
 typedef struct sy_hasher sy_hasher;
 
 /* Makes a hasher, ready for sy_hasher_update. Returns 0 with the hasher
- * in *out, SY_EINVAL (out NULL) or SY_ENOMEM. Any thread. Since ABI 1.3. */
+ * in *out, owned by the caller (sy_hasher_free), or SY_EINVAL (out NULL)
+ * or SY_ENOMEM. Any thread. Since ABI 1.3. */
 SY_API int sy_hasher_new(sy_hasher **out);
-/* Starts over, as a new hasher would. Since ABI 1.3. */
+/* Starts over, as a new hasher would. One thread at a time per hasher.
+ * Since ABI 1.3. */
 SY_API void sy_hasher_reset(sy_hasher *h);
-/* Adds data[0..len) (data may be NULL when len is 0). Since ABI 1.3. */
+/* Adds data[0..len) (data may be NULL when len is 0; it is only read,
+ * not kept). One thread at a time per hasher. Since ABI 1.3. */
 SY_API void sy_hasher_update(sy_hasher *h, const void *data, size_t len);
-/* Writes the hash of everything added since the last reset into out. The
- * hasher is not changed: more may be added afterwards. Since ABI 1.3. */
+/* Writes the hash of everything added since the last reset into out
+ * (the caller's 16 bytes). The hasher is not changed: more may be added
+ * afterwards. One thread at a time per hasher. Since ABI 1.3. */
 SY_API void sy_hasher_digest(const sy_hasher *h, uint8_t out[SY_HASH_SIZE]);
-/* Frees h; NULL is ignored. Since ABI 1.3. */
+/* Frees h (its owner's call; h is not used again); NULL is ignored.
+ * Since ABI 1.3. */
 SY_API void sy_hasher_free(sy_hasher *h);
 
 #ifdef __cplusplus

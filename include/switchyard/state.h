@@ -80,32 +80,36 @@ typedef struct sy_state_writer {
   int failed;      /* 0, or the first failure's SY_E* code */
 } sy_state_writer;
 
-/* Starts a state in w (whatever w held is overwritten, not freed): magic
- * is 1 to SY_STATE_MAGIC_MAX ASCII letters, digits or punctuation (no
- * space), version at least
- * 1. Returns 0, or SY_EINVAL (bad magic or version) or SY_ENOMEM, which w
- * also keeps for sy_state_finish. Since ABI 1.3. */
+/* Starts a state in w, the caller's (whatever w held is overwritten, not
+ * freed): magic is 1 to SY_STATE_MAGIC_MAX ASCII letters, digits or
+ * punctuation (no space), version at least 1. Returns 0, or SY_EINVAL
+ * (bad magic or version) or SY_ENOMEM, which w also keeps for
+ * sy_state_finish. w then holds memory until sy_state_finish or
+ * sy_state_discard. One thread at a time per writer. Since ABI 1.3. */
 SY_API int sy_state_begin(sy_state_writer *w, const char *magic,
                           uint32_t version);
-/* Append one field each. Since ABI 1.3. */
+/* Append one field each (copied; nothing is kept). One thread at a time
+ * per writer. Since ABI 1.3. */
 SY_API void sy_state_put_u32(sy_state_writer *w, uint32_t v);
 SY_API void sy_state_put_u64(sy_state_writer *w, uint64_t v);
 SY_API void sy_state_put_i64(sy_state_writer *w, int64_t v);
 SY_API void sy_state_put_f64(sy_state_writer *w, double v);
-/* n doubles, without a count (v may be NULL when n is 0). Since ABI 1.3. */
+/* n doubles, without a count (v may be NULL when n is 0; copied). One
+ * thread at a time per writer. Since ABI 1.3. */
 SY_API void sy_state_put_f64s(sy_state_writer *w, const double *v, size_t n);
-/* A string of at most SY_VALUE_MAX_BYTES bytes (longer: SY_ETOOBIG).
- * Since ABI 1.3. */
+/* A string of at most SY_VALUE_MAX_BYTES bytes (longer: SY_ETOOBIG;
+ * copied). One thread at a time per writer. Since ABI 1.3. */
 SY_API void sy_state_put_str(sy_state_writer *w, const char *s);
 /* Seals the state (length, checksum) and hands its bytes to a new bytes
- * value of media type SY_STATE_MEDIA: 0 with one reference in *out.
- * Otherwise the first failure of w, with err saying "ACTOR: cannot save
- * the state: ...". Empties w either way (nothing is left to free).
- * Since ABI 1.3. */
+ * value of media type SY_STATE_MEDIA: 0 with one reference in *out, the
+ * caller's. Otherwise the first failure of w, with err saying "ACTOR:
+ * cannot save the state: ...". Empties w either way (nothing is left to
+ * free). One thread at a time per writer. Since ABI 1.3. */
 SY_API int sy_state_finish(sy_state_writer *w, const char *actor,
                            sy_value **out, sy_error *err);
 /* Frees what w holds without making a value, for a state_save that gives
- * up half way; w is then empty. Since ABI 1.3. */
+ * up half way; w is then empty. One thread at a time per writer. Since
+ * ABI 1.3. */
 SY_API void sy_state_discard(sy_state_writer *w);
 
 /* ---- reading --------------------------------------------------------- */
@@ -128,45 +132,49 @@ typedef struct sy_state_reader {
  * err saying what ("ACTOR: state has a bad magic (not a ACTOR state)",
  * "...: state format version 3 is not supported (this plugin reads 1 to
  * 2); train the model again with this plugin, or load it with the plugin
- * that saved it"). actor names the caller in messages and is borrowed
- * until sy_state_close. Since ABI 1.3. */
+ * that saved it"). r is the caller's; it borrows state's bytes and
+ * actor, which must outlive it (until sy_state_close); nothing needs
+ * freeing. One thread at a time per reader. Since ABI 1.3. */
 SY_API int sy_state_open(sy_state_reader *r, const sy_value *state,
                          const char *actor, const char *magic,
                          uint32_t min_version, uint32_t max_version,
                          sy_error *err);
 /* Read one field each into *v: 0, or SY_ECORRUPT when it runs past the
- * payload (or r failed earlier), *v then 0. Since ABI 1.3. */
+ * payload (or r failed earlier), *v then 0. One thread at a time per
+ * reader. Since ABI 1.3. */
 SY_API int sy_state_get_u32(sy_state_reader *r, uint32_t *v);
 SY_API int sy_state_get_u64(sy_state_reader *r, uint64_t *v);
 SY_API int sy_state_get_i64(sy_state_reader *r, int64_t *v);
 SY_API int sy_state_get_f64(sy_state_reader *r, double *v);
-/* Reads n doubles into v[0..n): 0 or SY_ECORRUPT (v is then zeroed).
- * Since ABI 1.3. */
+/* Reads n doubles into the caller's v[0..n): 0 or SY_ECORRUPT (v is
+ * then zeroed). One thread at a time per reader. Since ABI 1.3. */
 SY_API int sy_state_get_f64s(sy_state_reader *r, double *v, size_t n);
 /* Reads a u32 count of items that take at least `each` bytes apiece in
  * what follows (each >= 1), and checks that the bytes left can hold that
  * many: allocate for *n after this, never before. 0 or SY_ECORRUPT (*n
- * then 0). Since ABI 1.3. */
+ * then 0). One thread at a time per reader. Since ABI 1.3. */
 SY_API int sy_state_get_count(sy_state_reader *r, size_t each, uint32_t *n);
 /* Reads a string of min to max bytes (max at most SY_VALUE_MAX_BYTES)
  * without a NUL into a malloc()ed, NUL-terminated copy that the caller
- * frees: 0, SY_ECORRUPT or SY_ENOMEM (*s then NULL). Since ABI 1.3. */
+ * frees: 0, SY_ECORRUPT or SY_ENOMEM (*s then NULL). One thread at a time
+ * per reader. Since ABI 1.3. */
 SY_API int sy_state_get_str(sy_state_reader *r, size_t min, size_t max,
                             char **s);
 /* The payload bytes not read yet (0 once r failed), for checks of counts
- * that sy_state_get_count cannot express (a product of two). Since ABI
- * 1.3. */
+ * that sy_state_get_count cannot express (a product of two). Only reads
+ * r. Since ABI 1.3. */
 SY_API size_t sy_state_left(const sy_state_reader *r);
 /* Marks r failed at its current offset, for a field the actor finds wrong
- * (a NaN weight, an unknown type tag). Returns SY_ECORRUPT. Since ABI 1.3.
- */
+ * (a NaN weight, an unknown type tag). Returns SY_ECORRUPT. One thread at
+ * a time per reader. Since ABI 1.3. */
 SY_API int sy_state_reject(sy_state_reader *r);
 /* Ends reading: 0 when every get succeeded and the payload is used up
  * exactly; else SY_ECORRUPT (SY_ENOMEM when a get ran out of memory) with
  * err saying "ACTOR: state: malformed payload at offset N" (or "... N
  * bytes left over after the last field"). After a failed sy_state_open
- * it only returns that failure's code, leaving err as open set it.
- * Since ABI 1.3. */
+ * it only returns that failure's code, leaving err as open set it. r
+ * holds nothing afterwards. One thread at a time per reader. Since ABI
+ * 1.3. */
 SY_API int sy_state_close(sy_state_reader *r, sy_error *err);
 
 #ifdef __cplusplus

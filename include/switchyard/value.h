@@ -233,21 +233,23 @@ typedef struct sy_frame_builder sy_frame_builder;
 
 /* Makes a builder of `rows` rows (up to SY_VALUE_MAX_ROWS), or of as many
  * as the columns get with SY_FRAME_GROW. Returns 0 with the builder in
- * *out, or SY_EINVAL, SY_ETOOBIG, SY_ENOMEM. Any thread. Since ABI 1.3. */
+ * *out, owned by the caller until sy_frame_builder_finish or
+ * sy_frame_builder_free, or SY_EINVAL, SY_ETOOBIG, SY_ENOMEM. Any thread.
+ * Since ABI 1.3. */
 SY_API int sy_frame_builder_new(size_t rows, sy_frame_builder **out);
 /* Frees a builder and everything appended to it, for a caller that gives
- * up before finish; NULL is ignored. Since ABI 1.3. */
+ * up before finish; NULL is ignored. The owner's thread. Since ABI 1.3. */
 SY_API void sy_frame_builder_free(sy_frame_builder *b);
-/* Adds an empty column named `name` (1 to SY_VALUE_MAX_NAME bytes, not
- * the name of an earlier column) of the given type. Returns its index (0,
- * 1, ...: the order of the frame's columns) or a negative code. Since ABI
- * 1.3. */
+/* Adds an empty column named `name` (copied; 1 to SY_VALUE_MAX_NAME
+ * bytes, not the name of an earlier column) of the given type. Returns its
+ * index (0, 1, ...: the order of the frame's columns) or a negative code.
+ * One thread at a time per builder. Since ABI 1.3. */
 SY_API int sy_frame_builder_column(sy_frame_builder *b, const char *name,
                                    sy_col_type type);
 /* Append one cell to column col, which must be of that type. A string is
- * NUL-terminated (str) or len bytes without a NUL (strn); a NULL string
- * is a null cell. null appends a null cell to a column of any type.
- * Since ABI 1.3. */
+ * NUL-terminated (str) or len bytes without a NUL (strn), and copied; a
+ * NULL string is a null cell. null appends a null cell to a column of any
+ * type. One thread at a time per builder. Since ABI 1.3. */
 SY_API int sy_frame_builder_f64(sy_frame_builder *b, size_t col, double v);
 SY_API int sy_frame_builder_i64(sy_frame_builder *b, size_t col, int64_t v);
 SY_API int sy_frame_builder_str(sy_frame_builder *b, size_t col,
@@ -257,7 +259,8 @@ SY_API int sy_frame_builder_strn(sy_frame_builder *b, size_t col,
 SY_API int sy_frame_builder_null(sy_frame_builder *b, size_t col);
 /* Append n cells at once: v[0..n) with valid as sy_frame_add_f64 takes it
  * (NULL: every cell present; else 0 marks a null), or n strings (NULL
- * entries are nulls). v may be NULL when n is 0. Since ABI 1.3. */
+ * entries are nulls). v may be NULL when n is 0. Everything is copied.
+ * One thread at a time per builder. Since ABI 1.3. */
 SY_API int sy_frame_builder_f64s(sy_frame_builder *b, size_t col,
                                  const double *v, const uint8_t *valid,
                                  size_t n);
@@ -268,16 +271,20 @@ SY_API int sy_frame_builder_strs(sy_frame_builder *b, size_t col,
                                  const char *const *v, size_t n);
 /* Appends every cell of column src_col of frame src, nulls included, to
  * column col, which must be of the same type (SY_ETYPE otherwise). src is
- * only read. Since ABI 1.3. */
+ * only read (borrowed for the call; cells are copied), so other threads
+ * may read it meanwhile. One thread at a time per builder. Since ABI 1.3.
+ */
 SY_API int sy_frame_builder_append_from(sy_frame_builder *b, size_t col,
                                         const sy_value *src, size_t src_col);
 /* Makes the frame: 0 with one reference to a new, frozen frame (no column
- * may be added; it is immutable like any value handed on) in *out.
+ * may be added; it is immutable like any value handed on) in *out, the
+ * caller's.
  * Otherwise the first failure's code with its message in err, or
  * SY_EINVAL when the columns' lengths differ from each other or from the
  * row count given ("column 'b' has 2 cells, the first column has 3").
  * Frees b either way. A builder without columns gives a frame of its row
- * count (0 with SY_FRAME_GROW) and no columns. Since ABI 1.3. */
+ * count (0 with SY_FRAME_GROW) and no columns. The owner's thread. Since
+ * ABI 1.3. */
 SY_API int sy_frame_builder_finish(sy_frame_builder *b, sy_value **out,
                                    sy_error *err);
 
