@@ -173,8 +173,8 @@ int sy_state_finish(sy_state_writer *w, const char *actor, sy_value **out,
   if (!actor)
     actor = "state";
   if (!w || !out)
-    return sy_error_set(err, SY_EINVAL, "%s: cannot save the state: %s",
-                        actor, sy_strerror(SY_EINVAL));
+    return sy_error_set(err, SY_EINVAL, "%s: cannot save the state: %s", actor,
+                        sy_strerror(SY_EINVAL));
   *out = NULL;
   if (!w->failed && w->len < SY_STATE_HEADER_SIZE)
     w->failed = SY_EINVAL; /* never begun */
@@ -208,9 +208,9 @@ static const char *value_kind(const sy_value *v) {
   }
 }
 
-int sy_state_open(sy_state_reader *r, const sy_value *state,
-                  const char *actor, const char *magic, uint32_t min_version,
-                  uint32_t max_version, sy_error *err) {
+int sy_state_open(sy_state_reader *r, const sy_value *state, const char *actor,
+                  const char *magic, uint32_t min_version, uint32_t max_version,
+                  sy_error *err) {
   size_t len = 0;
   const uint8_t *p;
   const char *media;
@@ -232,8 +232,8 @@ int sy_state_open(sy_state_reader *r, const sy_value *state,
   memcpy(want, magic, strlen(magic));
   if (sy_value_type_of(state) != SY_VALUE_BYTES) {
     r->failed = SY_ETYPE;
-    return sy_error_set(err, SY_ETYPE, "%s: state is %s, expected bytes",
-                        actor, value_kind(state));
+    return sy_error_set(err, SY_ETYPE, "%s: state is %s, expected bytes", actor,
+                        value_kind(state));
   }
   media = sy_bytes_media_type(state);
   if (!media || strcmp(media, SY_STATE_MEDIA) != 0)

@@ -1311,9 +1311,9 @@ int sy_frame_add_column_from(sy_value *dst, const char *name,
  * may be checked once. */
 
 typedef struct bcol {
-  column col;       /* name and type set; cells in u.f64/u.i64 or offs */
-  size_t n, cap;    /* cells appended, room */
-  size_t *offs;     /* str: blob offset per cell, SIZE_MAX for null */
+  column col;        /* name and type set; cells in u.f64/u.i64 or offs */
+  size_t n, cap;     /* cells appended, room */
+  size_t *offs;      /* str: blob offset per cell, SIZE_MAX for null */
   size_t blen, bcap; /* str: blob bytes used, room */
 } bcol;
 
@@ -1580,8 +1580,8 @@ int sy_frame_builder_strn(sy_frame_builder *b, size_t col, const char *s,
   return b_str(b, c, s ? s : "", len);
 }
 
-int sy_frame_builder_strs(sy_frame_builder *b, size_t col,
-                          const char *const *v, size_t n) {
+int sy_frame_builder_strs(sy_frame_builder *b, size_t col, const char *const *v,
+                          size_t n) {
   bcol *c = b_col(b, col, SY_COL_STR);
   if (!c)
     return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
@@ -1616,8 +1616,10 @@ int sy_frame_builder_append_from(sy_frame_builder *b, size_t col,
     return b_fail(b, SY_EINVAL, "column '%s': no column %zu to copy from",
                   c->col.name, src_col);
   if (from->type != c->col.type)
-    return b_fail(b, SY_ETYPE, "column '%s': cannot copy column '%s' of "
-                  "another type", c->col.name, from->name);
+    return b_fail(b, SY_ETYPE,
+                  "column '%s': cannot copy column '%s' of "
+                  "another type",
+                  c->col.name, from->name);
   size_t n = src->u.frame.rows;
   if (from->type != SY_COL_STR)
     return b_numeric(b, col, from->type,
@@ -1644,13 +1646,12 @@ int sy_frame_builder_finish(sy_frame_builder *b, sy_value **out,
       *err = b->err;
     goto done;
   }
-  size_t rows = b->rows == SY_FRAME_GROW ? (b->ncols ? b->cols[0].n : 0)
-                                         : b->rows;
+  size_t rows =
+      b->rows == SY_FRAME_GROW ? (b->ncols ? b->cols[0].n : 0) : b->rows;
   for (size_t i = 0; i < b->ncols; i++)
     if (b->cols[i].n != rows) {
-      rc = sy_error_set(err, SY_EINVAL,
-                        "column '%s' has %zu cells, %s %zu", b->cols[i].col.name,
-                        b->cols[i].n,
+      rc = sy_error_set(err, SY_EINVAL, "column '%s' has %zu cells, %s %zu",
+                        b->cols[i].col.name, b->cols[i].n,
                         b->rows == SY_FRAME_GROW ? "the first column has"
                                                  : "the frame has rows:",
                         rows);

@@ -75,9 +75,9 @@ extern "C" {
 
 /* A state being written. Since ABI 1.3. */
 typedef struct sy_state_writer {
-  uint8_t *data;   /* malloc()ed, owned by the writer */
+  uint8_t *data; /* malloc()ed, owned by the writer */
   size_t len, cap;
-  int failed;      /* 0, or the first failure's SY_E* code */
+  int failed; /* 0, or the first failure's SY_E* code */
 } sy_state_writer;
 
 /* Starts a state in w, the caller's (whatever w held is overwritten, not

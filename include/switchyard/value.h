@@ -252,10 +252,9 @@ SY_API int sy_frame_builder_column(sy_frame_builder *b, const char *name,
  * type. One thread at a time per builder. Since ABI 1.3. */
 SY_API int sy_frame_builder_f64(sy_frame_builder *b, size_t col, double v);
 SY_API int sy_frame_builder_i64(sy_frame_builder *b, size_t col, int64_t v);
-SY_API int sy_frame_builder_str(sy_frame_builder *b, size_t col,
-                                const char *s);
-SY_API int sy_frame_builder_strn(sy_frame_builder *b, size_t col,
-                                 const char *s, size_t len);
+SY_API int sy_frame_builder_str(sy_frame_builder *b, size_t col, const char *s);
+SY_API int sy_frame_builder_strn(sy_frame_builder *b, size_t col, const char *s,
+                                 size_t len);
 SY_API int sy_frame_builder_null(sy_frame_builder *b, size_t col);
 /* Append n cells at once: v[0..n) with valid as sy_frame_add_f64 takes it
  * (NULL: every cell present; else 0 marks a null), or n strings (NULL

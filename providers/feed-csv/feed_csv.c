@@ -14,9 +14,10 @@
  * every table whose name followed by '.' starts it.
  *
  * fingerprint() hashes the file's bytes without parsing them (the core's
- * content hash, sy_hasher in switchyard/hash.h, streamed), together with a format tag, the delimiter and the table's
- * declared types: anything that changes what read() would return changes
- * the key, so a cached feed step is reused exactly when it may be.
+ * content hash, sy_hasher in switchyard/hash.h, streamed), together with a
+ * format tag, the delimiter and the table's declared types: anything that
+ * changes what read() would return changes the key, so a cached feed step is
+ * reused exactly when it may be.
  *
  * describe() reads only as much of the file as holds the header (64 KiB
  * at a time) and reports its columns with their declared types, 0 for the

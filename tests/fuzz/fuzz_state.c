@@ -14,8 +14,9 @@
  * succeeds; then saving the state again must give back the very bytes
  * that were loaded (every field is kept exactly).
  */
-// sources: core/state.c core/value.c core/error.c providers/actor-std/common.c providers/actor-std/scaler.c providers/actor-std/linreg.c providers/actor-std/logreg.c
-// libs: -lxxhash -lm
+// sources: core/state.c core/value.c core/error.c providers/actor-std/common.c
+// providers/actor-std/scaler.c providers/actor-std/linreg.c
+// providers/actor-std/logreg.c libs: -lxxhash -lm
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ static void load(size_t which, const uint8_t *p, size_t n) {
   std_scaler_config scfg = {true, true, NULL};
   std_linreg_config lcfg = {0, true, "prediction"};
   std_logreg_config gcfg = {1, 0.1, 0, "prediction"};
-  const void *cfg = which == 0 ? (const void *)&scfg
+  const void *cfg = which == 0   ? (const void *)&scfg
                     : which == 1 ? (const void *)&lcfg
                                  : (const void *)&gcfg;
   void *self = NULL;

@@ -583,8 +583,7 @@ static void roundtrip(const char *name, const void *cfg, void *a,
     for (int bit = 0; bit < 8; bit++) {
       memcpy(copy, bytes, len);
       copy[i] ^= (uint8_t)(1u << bit);
-      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad),
-                            0);
+      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad), 0);
       err.message[0] = '\0';
       CU_ASSERT_EQUAL(ops->state_load(b, bad, &err), SY_ECORRUPT);
       CU_ASSERT(strncmp(err.message, name, strlen(name)) == 0);
@@ -594,8 +593,7 @@ static void roundtrip(const char *name, const void *cfg, void *a,
       memcpy(copy, bytes, len);
       copy[i] ^= 0xff;
       seal(copy, len);
-      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad),
-                            0);
+      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad), 0);
       int rc = ops->state_load(b, bad, &err);
       CU_ASSERT(rc == 0 || rc == SY_ECORRUPT);
       sy_value_unref(bad);
@@ -644,8 +642,7 @@ static void test_actor_std_state_old_layout(void) {
   memcpy(b + 25, stats, sizeof stats); /* tests run little-endian */
   seal(b, sizeof b);
   CU_ASSERT_EQUAL_FATAL(sy_bytes_new(b, sizeof b, STD_STATE_MEDIA, &st), 0);
-  CU_ASSERT_EQUAL_FATAL(ops_of(find("std.scaler"))->state_load(a, st, &err),
-                        0);
+  CU_ASSERT_EQUAL_FATAL(ops_of(find("std.scaler"))->state_load(a, st, &err), 0);
   static const double x[2] = {1, 2};
   sy_value *in = frame(2);
   add_f64(in, "x", x, NULL);

@@ -137,8 +137,8 @@ static void test_state_roundtrip_and_layout(void) {
   /* The documented layout: magic padded with NULs, version, length. */
   CU_ASSERT_EQUAL(memcmp(p, "TESTST\0\0", 8), 0);
   CU_ASSERT_EQUAL(p[8], 2);
-  CU_ASSERT_EQUAL(p[12] | p[13] << 8, len - SY_STATE_HEADER_SIZE -
-                                          SY_STATE_TRAILER_SIZE);
+  CU_ASSERT_EQUAL(p[12] | p[13] << 8,
+                  len - SY_STATE_HEADER_SIZE - SY_STATE_TRAILER_SIZE);
   CU_ASSERT_EQUAL(len, 16 + 4 + 8 + 8 + 8 + 24 + 8 + 4 + 8);
   CU_ASSERT_EQUAL(read_sample(st, 1, 2, &err), 0);
   sy_state_reader r;

@@ -697,8 +697,7 @@ static void test_loader_refuses_stateful_actor_without_train(void) {
   sy_catalog_free(cat);
   cat = NULL;
 
-  CU_ASSERT_FATAL(put_fixture(dir, "fx_stateful_only", "only.so", 0755) ==
-                  0);
+  CU_ASSERT_FATAL(put_fixture(dir, "fx_stateful_only", "only.so", 0755) == 0);
   join(only, dir, "only.so");
   CU_ASSERT_FATAL(sy_catalog_new(&cat) == 0);
   int rc = sy_catalog_load_file(cat, only, &err);
