@@ -14,9 +14,10 @@
  * succeeds; then saving the state again must give back the very bytes
  * that were loaded (every field is kept exactly).
  */
-// sources: core/state.c core/value.c core/error.c providers/actor-std/common.c
-// providers/actor-std/scaler.c providers/actor-std/linreg.c
-// providers/actor-std/logreg.c libs: -lxxhash -lm
+// clang-format off
+// sources: core/state.c core/value.c core/error.c providers/actor-std/common.c providers/actor-std/scaler.c providers/actor-std/linreg.c providers/actor-std/logreg.c
+// libs: -lxxhash -lm
+// clang-format on
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
