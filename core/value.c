@@ -1386,7 +1386,8 @@ static int b_reserve(sy_frame_builder *b, bcol *c, size_t more) {
                   "column '%s': more than %zu cells", c->col.name, limit);
   if (c->n + more <= c->cap)
     return 0;
-  size_t cap = c->cap ? c->cap : 16;
+  /* A known row count is reserved exactly; growing columns double. */
+  size_t cap = b->rows != SY_FRAME_GROW ? limit : c->cap ? c->cap : 16;
   while (cap < c->n + more)
     cap = cap > limit / 2 ? limit : cap * 2;
   void **cells = cells_of(c);
