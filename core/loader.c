@@ -42,9 +42,9 @@
  *      both files) and the rest of that plugin loads; a plugin whose every
  *      provider clashes is refused as a whole;
  *   7. a stateful actor (SY_ACTOR_STATEFUL) has train, apply, state_save
- *      and state_load: one that lacks any is refused on
- *      its own like a clash (a problem naming the file, the rest loads),
- *      and a plugin with no other provider is refused as a whole.
+ *      and state_load: one that lacks any is refused on its own like a
+ *      clash (a problem naming the file, the rest loads), and a plugin
+ *      with no other provider is refused as a whole.
  *
  * A failed check in 1-5 refuses the whole plugin: it is dlclose()d and
  * contributes no provider at all, the refusal is kept as a problem (file
