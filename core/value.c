@@ -1651,11 +1651,15 @@ int sy_frame_builder_finish(sy_frame_builder *b, sy_value **out,
       b->rows == SY_FRAME_GROW ? (b->ncols ? b->cols[0].n : 0) : b->rows;
   for (size_t i = 0; i < b->ncols; i++)
     if (b->cols[i].n != rows) {
-      rc = sy_error_set(err, SY_EINVAL, "column '%s' has %zu cells, %s %zu",
-                        b->cols[i].col.name, b->cols[i].n,
-                        b->rows == SY_FRAME_GROW ? "the first column has"
-                                                 : "the frame has rows:",
-                        rows);
+      if (b->rows == SY_FRAME_GROW)
+        rc = sy_error_set(err, SY_EINVAL,
+                          "column '%s' has %zu cells, the first column has "
+                          "%zu",
+                          b->cols[i].col.name, b->cols[i].n, rows);
+      else
+        rc = sy_error_set(err, SY_EINVAL,
+                          "column '%s' has %zu cells, the frame has %zu rows",
+                          b->cols[i].col.name, b->cols[i].n, rows);
       goto done;
     }
   rc = SY_ENOMEM;

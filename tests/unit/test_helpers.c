@@ -455,7 +455,7 @@ static void test_builder_failures(void) {
   CU_ASSERT_EQUAL_FATAL(sy_frame_builder_new(2, &b), 0);
   CU_ASSERT_EQUAL(sy_frame_builder_column(b, "a", SY_COL_I64), 0);
   CU_ASSERT_EQUAL(sy_frame_builder_finish(b, &f, &err), SY_EINVAL);
-  CU_ASSERT(has(&err, "column 'a' has 0 cells"));
+  CU_ASSERT(has(&err, "column 'a' has 0 cells, the frame has 2 rows"));
 
   /* No columns: a frame of the row count. Bad arguments. */
   CU_ASSERT_EQUAL_FATAL(sy_frame_builder_new(5, &b), 0);
