@@ -8,7 +8,8 @@
  *      and records, per cell, where its text lives and where its field
  *      started in the input. Null cells (unquoted empty) have no text.
  *   2. build: per column, infer or take the declared type, convert the
- *      cells and hand one array per column to sy_frame_add_*.
+ *      cells and append them to a frame builder (value.h), which keeps
+ *      them where the frame will own them.
  *
  * Cells are stored row-major in one array, so the memory beyond the frame
  * itself is two size_t per cell plus the unquoted text. Line and column
@@ -520,23 +521,12 @@ static int build(parser *p, const char *const *types, sy_value **out,
                  sy_error *err) {
   size_t first = (size_t)p->header;
   size_t rows = p->nrecords > first ? p->nrecords - first : 0;
-  sy_value *f = NULL;
-  void *buf = NULL;
-  uint8_t *valid = NULL;
+  sy_frame_builder *b = NULL;
   int rc;
-  if ((rc = sy_frame_new(rows, &f)) < 0) {
-    sy_error_set(err, rc, "%s: %s", p->name, sy_strerror(rc));
-    goto fail;
-  }
   if ((rc = check_declared(p, types, err)) < 0)
-    goto fail;
-  rc = SY_ENOMEM;
-  buf = malloc(rows ? rows * 8 : 1);
-  valid = malloc(rows ? rows : 1);
-  if (!buf || !valid) {
-    sy_error_set(err, rc, "%s: out of memory", p->name);
-    goto fail;
-  }
+    return rc;
+  if ((rc = sy_frame_builder_new(rows, &b)) < 0)
+    return sy_error_set(err, rc, "%s: %s", p->name, sy_strerror(rc));
   for (size_t c = 0; c < p->ncols; c++) {
     char gen[32];
     const char *cname = gen;
@@ -554,54 +544,41 @@ static int build(parser *p, const char *const *types, sy_value **out,
       }
       t = (sy_col_type)inferred;
     }
-    int nulls = 0;
+    /* Failures of the builder are kept and reported by finish. */
+    sy_frame_builder_column(b, cname, t);
     for (size_t r = 0; r < rows; r++) {
       const char *s = cell_text(p, first + r, c);
       /* A quoted empty field is an empty string, but no number. */
       int present = s && (t == SY_COL_STR || *s);
-      valid[r] = (uint8_t)present;
-      nulls += !present;
-      if (t == SY_COL_STR) {
-        ((const char **)buf)[r] = present ? s : NULL;
+      if (!present) {
+        sy_frame_builder_null(b, c);
+      } else if (t == SY_COL_STR) {
+        sy_frame_builder_str(b, c, s);
       } else if (t == SY_COL_I64) {
         int64_t v = 0;
-        if (present && !parse_i64(s, &v)) {
+        if (!parse_i64(s, &v)) {
           rc = fail_at(p, err, p->cells[(first + r) * p->ncols + c].src,
                        "column '%s': '%s' is not an i64", cname, s);
           goto fail;
         }
-        memcpy((char *)buf + r * 8, &v, 8);
+        sy_frame_builder_i64(b, c, v);
       } else {
         double v = 0;
-        if (present && !parse_f64(s, decl, &v)) {
+        if (!parse_f64(s, decl, &v)) {
           rc = fail_at(p, err, p->cells[(first + r) * p->ncols + c].src,
                        "column '%s': '%s' is not an f64", cname, s);
           goto fail;
         }
-        memcpy((char *)buf + r * 8, &v, 8);
+        sy_frame_builder_f64(b, c, v);
       }
     }
-    const void *data = rows ? buf : NULL;
-    if (t == SY_COL_STR)
-      rc = sy_frame_add_str(f, cname, data);
-    else if (t == SY_COL_I64)
-      rc = sy_frame_add_i64(f, cname, data, nulls ? valid : NULL);
-    else
-      rc = sy_frame_add_f64(f, cname, data, nulls ? valid : NULL);
-    if (rc < 0) {
-      sy_error_set(err, rc, "%s: column '%s': %s", p->name, cname,
-                   sy_strerror(rc));
-      goto fail;
-    }
   }
-  free(valid);
-  free(buf);
-  *out = f;
-  return 0;
+  rc = sy_frame_builder_finish(b, out, err);
+  if (rc < 0)
+    sy_error_prefix(err, "%s", p->name);
+  return rc;
 fail:
-  free(valid);
-  free(buf);
-  sy_value_unref(f);
+  sy_frame_builder_free(b);
   return rc;
 }
 

@@ -40,7 +40,11 @@
  *   6. kind+name clashes: the first provider of a kind+name wins. A later
  *      plugin's clashing provider is refused on its own (a problem naming
  *      both files) and the rest of that plugin loads; a plugin whose every
- *      provider clashes is refused as a whole.
+ *      provider clashes is refused as a whole;
+ *   7. a stateful actor (SY_ACTOR_STATEFUL) has train, apply, state_save
+ *      and state_load: one that lacks any is refused on its own like a
+ *      clash (a problem naming the file, the rest loads), and a plugin
+ *      with no other provider is refused as a whole.
  *
  * A failed check in 1-5 refuses the whole plugin: it is dlclose()d and
  * contributes no provider at all, the refusal is kept as a problem (file
@@ -628,6 +632,26 @@ static int check_duplicates(const sy_catalog *cat, const sy_plugin *pl,
   return 0;
 }
 
+/* Why stateful actor provider p cannot be used, or NULL when it can (or
+ * is not a stateful actor). A stateful actor is trained, saved, loaded
+ * and applied; one that lacks any of these ops is refused here, at load
+ * time, naming its file, instead of failing the first run that uses it. */
+static const char *actor_unusable(const sy_provider *p) {
+  if (p->kind != SY_KIND_ACTOR)
+    return NULL;
+  const sy_actor_ops *ops = p->ops;
+  if (!(ops->flags & SY_ACTOR_STATEFUL))
+    return NULL;
+  if (!ops->train)
+    return "is stateful (SY_ACTOR_STATEFUL) but has no train";
+  if (!ops->apply)
+    return "is stateful (SY_ACTOR_STATEFUL) but has no apply";
+  if (!ops->state_save || !ops->state_load)
+    return "is stateful (SY_ACTOR_STATEFUL) but lacks state_save or "
+           "state_load";
+  return NULL;
+}
+
 /* Checks a descriptor against the catalog and adds it with its providers.
  * A provider whose kind+name the catalog has already is left out and kept
  * as a problem naming both files; when that is every provider, the plugin
@@ -642,12 +666,25 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
   if (rc != 0)
     goto fail;
 
-  size_t n = 0, fresh = 0;
-  for (; pl->providers[n]; n++)
-    if (!sy_catalog_find(cat, pl->providers[n]->kind, pl->providers[n]->name))
-      fresh++;
+  size_t n = 0, fresh = 0, usable = 0;
+  const sy_provider *bad = NULL;
+  for (; pl->providers[n]; n++) {
+    const sy_provider *p = pl->providers[n];
+    if (sy_catalog_find(cat, p->kind, p->name))
+      continue;
+    fresh++;
+    if (actor_unusable(p))
+      bad = bad ? bad : p;
+    else
+      usable++;
+  }
   if (n > 0 && fresh == 0) {
     rc = check_duplicates(cat, pl, err);
+    goto fail;
+  }
+  if (n > 0 && usable == 0) {
+    rc = sy_error_set(err, SY_EPLUGIN, "actor '%s' %s", bad->name,
+                      actor_unusable(bad));
     goto fail;
   }
   /* Reserve everything first so that nothing can fail half way. */
@@ -656,9 +693,9 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
   if (!plugins)
     goto fail_oom;
   cat->plugins = plugins;
-  if (fresh > 0) {
+  if (usable > 0) {
     entry *entries = grow_array(cat->entries, &cat->capentries,
-                                cat->nentries + fresh, sizeof *entries);
+                                cat->nentries + usable, sizeof *entries);
     if (!entries)
       goto fail_oom;
     cat->entries = entries;
@@ -696,6 +733,16 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
                "%s '%s' not loaded: already provided by %s, which was "
                "loaded first; the rest of this plugin is loaded",
                sy_kind_name(p->kind), p->name, provider_file(cat, old));
+      add_problem(cat, file, reason);
+      continue;
+    }
+    const char *why = actor_unusable(p);
+    if (why) {
+      char reason[SY_ERROR_MAX];
+      snprintf(reason, sizeof reason,
+               "actor '%s' not loaded: it %s; the rest of this plugin is "
+               "loaded",
+               p->name, why);
       add_problem(cat, file, reason);
       continue;
     }

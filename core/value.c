@@ -1298,3 +1298,416 @@ int sy_frame_add_column_from(sy_value *dst, const char *name,
   }
   return SY_EINVAL;
 }
+
+/* ---- the frame builder (ABI 1.3) -------------------------------------
+ *
+ * A builder keeps, per column, the very arrays the frame will own: cells
+ * grow by doubling, a validity array appears with the first null (earlier
+ * rows filled with 1), and strings go into one growing blob. Blob
+ * positions are kept as offsets while the blob may still move and turned
+ * into pointers by finish, which then moves every column into a new frame
+ * without copying a cell. The first failure is kept (code and message)
+ * and makes every later call and finish fail, so that a loop of appends
+ * may be checked once. */
+
+typedef struct bcol {
+  column col;        /* name and type set; cells in u.f64/u.i64 or offs */
+  size_t n, cap;     /* cells appended, room */
+  size_t *offs;      /* str: blob offset per cell, SIZE_MAX for null */
+  size_t blen, bcap; /* str: blob bytes used, room */
+} bcol;
+
+struct sy_frame_builder {
+  size_t rows; /* SY_FRAME_GROW or the fixed row count */
+  bcol *cols;
+  size_t ncols, capcols;
+  sy_error err; /* the first failure; err.code 0 while none */
+};
+
+SY_PRINTF(3, 4)
+static int b_fail(sy_frame_builder *b, int code, const char *fmt, ...) {
+  if (b->err.code == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    sy_error_setv(&b->err, code, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+int sy_frame_builder_new(size_t rows, sy_frame_builder **out) {
+  if (!out)
+    return SY_EINVAL;
+  *out = NULL;
+  if (rows != SY_FRAME_GROW && rows > SY_VALUE_MAX_ROWS)
+    return SY_ETOOBIG;
+  sy_frame_builder *b = calloc(1, sizeof *b);
+  if (!b)
+    return SY_ENOMEM;
+  b->rows = rows;
+  sy_error_clear(&b->err);
+  *out = b;
+  return 0;
+}
+
+static void bcol_clear(bcol *c) {
+  free(c->offs);
+  column_clear(&c->col);
+}
+
+void sy_frame_builder_free(sy_frame_builder *b) {
+  if (!b)
+    return;
+  for (size_t i = 0; i < b->ncols; i++)
+    bcol_clear(&b->cols[i]);
+  free(b->cols);
+  free(b);
+}
+
+/* Cell storage for a column: what each cell takes in its array. */
+static size_t cell_size(sy_col_type t) {
+  return t == SY_COL_STR ? sizeof(size_t) : 8;
+}
+
+static void **cells_of(bcol *c) {
+  if (c->col.type == SY_COL_STR)
+    return (void **)&c->offs;
+  if (c->col.type == SY_COL_F64)
+    return (void **)&c->col.u.f64;
+  return (void **)&c->col.u.i64;
+}
+
+/* Makes room for `more` cells in column c (and its validity when it has
+ * one). Returns 0 or a failure, kept in b. */
+static int b_reserve(sy_frame_builder *b, bcol *c, size_t more) {
+  size_t limit = b->rows == SY_FRAME_GROW ? SY_VALUE_MAX_ROWS : b->rows;
+  if (more > limit - c->n)
+    return b_fail(b, b->rows == SY_FRAME_GROW ? SY_ETOOBIG : SY_ERANGE,
+                  "column '%s': more than %zu cells", c->col.name, limit);
+  if (c->n + more <= c->cap)
+    return 0;
+  /* A known row count is reserved exactly; growing columns double. */
+  size_t cap = b->rows != SY_FRAME_GROW ? limit : c->cap ? c->cap : 16;
+  while (cap < c->n + more)
+    cap = cap > limit / 2 ? limit : cap * 2;
+  void **cells = cells_of(c);
+  void *grown = realloc(*cells, cap * cell_size(c->col.type));
+  if (!grown)
+    return b_fail(b, SY_ENOMEM, "out of memory");
+  *cells = grown;
+  if (c->col.valid) {
+    uint8_t *v = realloc(c->col.valid, cap);
+    if (!v)
+      return b_fail(b, SY_ENOMEM, "out of memory");
+    c->col.valid = v;
+  }
+  c->cap = cap;
+  return 0;
+}
+
+int sy_frame_builder_column(sy_frame_builder *b, const char *name,
+                            sy_col_type type) {
+  if (!b)
+    return SY_EINVAL;
+  if (b->err.code)
+    return b->err.code;
+  if (!name)
+    return b_fail(b, SY_EINVAL, "a column without a name");
+  size_t n = bounded_len(name);
+  if (n == 0 || n > SY_VALUE_MAX_NAME)
+    return b_fail(b, SY_EINVAL, "column name of %s bytes (1 to %d allowed)",
+                  n ? "too many" : "0", SY_VALUE_MAX_NAME);
+  if (type != SY_COL_F64 && type != SY_COL_I64 && type != SY_COL_STR)
+    return b_fail(b, SY_EINVAL, "column '%s': invalid type %d", name,
+                  (int)type);
+  for (size_t i = 0; i < b->ncols; i++)
+    if (strcmp(b->cols[i].col.name, name) == 0)
+      return b_fail(b, SY_EEXIST, "column '%s' twice", name);
+  if (b->ncols >= (size_t)INT_MAX)
+    return b_fail(b, SY_ETOOBIG, "too many columns");
+  if (b->ncols == b->capcols) {
+    size_t cap = b->capcols ? b->capcols * 2 : 8;
+    bcol *cols = realloc(b->cols, cap * sizeof *cols);
+    if (!cols)
+      return b_fail(b, SY_ENOMEM, "out of memory");
+    b->cols = cols;
+    b->capcols = cap;
+  }
+  bcol *c = &b->cols[b->ncols];
+  memset(c, 0, sizeof *c);
+  c->col.type = type;
+  c->col.name = malloc(n + 1);
+  if (!c->col.name)
+    return b_fail(b, SY_ENOMEM, "out of memory");
+  memcpy(c->col.name, name, n + 1);
+  b->ncols++;
+  /* A known row count: reserve it all at once. */
+  if (b->rows != SY_FRAME_GROW && b->rows > 0 && b_reserve(b, c, b->rows) < 0)
+    return b->err.code;
+  return (int)(b->ncols - 1);
+}
+
+/* Column col of b for an append of `type`, or NULL with the failure kept. */
+static bcol *b_col(sy_frame_builder *b, size_t col, sy_col_type type) {
+  if (!b || b->err.code)
+    return NULL;
+  if (col >= b->ncols) {
+    b_fail(b, SY_EINVAL, "no column %zu (%zu columns)", col, b->ncols);
+    return NULL;
+  }
+  bcol *c = &b->cols[col];
+  if (type && c->col.type != type) {
+    static const char *const names[] = {"?", "f64", "i64", "string"};
+    b_fail(b, SY_ETYPE, "column '%s' is %s, not %s", c->col.name,
+           names[c->col.type], names[type]);
+    return NULL;
+  }
+  return c;
+}
+
+/* Gives column c a validity array (every earlier cell present). */
+static int b_need_valid(sy_frame_builder *b, bcol *c) {
+  if (c->col.valid)
+    return 0;
+  c->col.valid = malloc(c->cap ? c->cap : 1);
+  if (!c->col.valid)
+    return b_fail(b, SY_ENOMEM, "out of memory");
+  memset(c->col.valid, 1, c->n);
+  return 0;
+}
+
+/* Appends n numeric cells (8 bytes each) with their validity (NULL: all
+ * present). */
+static int b_numeric(sy_frame_builder *b, size_t col, sy_col_type type,
+                     const void *v, const uint8_t *valid, size_t n) {
+  bcol *c = b_col(b, col, type);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  if (n && !v)
+    return b_fail(b, SY_EINVAL, "column '%s': no cells", c->col.name);
+  if (b_reserve(b, c, n) < 0)
+    return b->err.code;
+  bool nulls = valid && memchr(valid, 0, n);
+  if (nulls && b_need_valid(b, c) < 0)
+    return b->err.code;
+  unsigned char *dst = (unsigned char *)*cells_of(c) + c->n * 8;
+  if (n)
+    memcpy(dst, v, n * 8);
+  if (nulls)
+    for (size_t i = 0; i < n; i++)
+      if (!valid[i])
+        memset(dst + i * 8, 0, 8); /* canonical: a null holds 0 */
+  if (c->col.valid) {
+    if (nulls)
+      for (size_t i = 0; i < n; i++)
+        c->col.valid[c->n + i] = valid[i] != 0;
+    else
+      memset(c->col.valid + c->n, 1, n);
+  }
+  c->n += n;
+  return 0;
+}
+
+int sy_frame_builder_f64(sy_frame_builder *b, size_t col, double v) {
+  return b_numeric(b, col, SY_COL_F64, &v, NULL, 1);
+}
+
+int sy_frame_builder_i64(sy_frame_builder *b, size_t col, int64_t v) {
+  return b_numeric(b, col, SY_COL_I64, &v, NULL, 1);
+}
+
+int sy_frame_builder_f64s(sy_frame_builder *b, size_t col, const double *v,
+                          const uint8_t *valid, size_t n) {
+  return b_numeric(b, col, SY_COL_F64, v, valid, n);
+}
+
+int sy_frame_builder_i64s(sy_frame_builder *b, size_t col, const int64_t *v,
+                          const uint8_t *valid, size_t n) {
+  return b_numeric(b, col, SY_COL_I64, v, valid, n);
+}
+
+/* Appends one string cell of len bytes (s NULL: a null cell). */
+static int b_str(sy_frame_builder *b, bcol *c, const char *s, size_t len) {
+  if (b_reserve(b, c, 1) < 0)
+    return b->err.code;
+  if (!s) {
+    if (b_need_valid(b, c) < 0)
+      return b->err.code;
+    c->offs[c->n] = SIZE_MAX;
+    c->col.valid[c->n++] = 0;
+    return 0;
+  }
+  if (len > SY_VALUE_MAX_BYTES || c->col.str_bytes + len > SY_VALUE_MAX_BYTES)
+    return b_fail(b, SY_ETOOBIG, "column '%s': more than %zu bytes of text",
+                  c->col.name, (size_t)SY_VALUE_MAX_BYTES);
+  if (memchr(s, '\0', len))
+    return b_fail(b, SY_EINVAL, "column '%s': a string with a NUL byte",
+                  c->col.name);
+  if (c->blen + len + 1 > c->bcap) {
+    size_t cap = c->bcap ? c->bcap : 256;
+    while (cap < c->blen + len + 1)
+      cap *= 2;
+    char *blob = realloc(c->col.blob, cap);
+    if (!blob)
+      return b_fail(b, SY_ENOMEM, "out of memory");
+    c->col.blob = blob;
+    c->bcap = cap;
+  }
+  memcpy(c->col.blob + c->blen, s, len);
+  c->col.blob[c->blen + len] = '\0';
+  c->offs[c->n] = c->blen;
+  if (c->col.valid)
+    c->col.valid[c->n] = 1;
+  c->n++;
+  c->blen += len + 1;
+  c->col.str_bytes += len;
+  return 0;
+}
+
+int sy_frame_builder_str(sy_frame_builder *b, size_t col, const char *s) {
+  bcol *c = b_col(b, col, SY_COL_STR);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  return b_str(b, c, s, s ? strlen(s) : 0);
+}
+
+int sy_frame_builder_strn(sy_frame_builder *b, size_t col, const char *s,
+                          size_t len) {
+  bcol *c = b_col(b, col, SY_COL_STR);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  if (!s && len)
+    return b_fail(b, SY_EINVAL, "column '%s': no string", c->col.name);
+  return b_str(b, c, s ? s : "", len);
+}
+
+int sy_frame_builder_strs(sy_frame_builder *b, size_t col, const char *const *v,
+                          size_t n) {
+  bcol *c = b_col(b, col, SY_COL_STR);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  if (n && !v)
+    return b_fail(b, SY_EINVAL, "column '%s': no cells", c->col.name);
+  if (b_reserve(b, c, n) < 0)
+    return b->err.code;
+  for (size_t i = 0; i < n; i++)
+    if (b_str(b, c, v[i], v[i] ? strlen(v[i]) : 0) < 0)
+      return b->err.code;
+  return 0;
+}
+
+int sy_frame_builder_null(sy_frame_builder *b, size_t col) {
+  bcol *c = b_col(b, col, 0);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  if (c->col.type == SY_COL_STR)
+    return b_str(b, c, NULL, 0);
+  static const uint8_t null_cell = 0;
+  static const uint64_t zero = 0;
+  return b_numeric(b, col, c->col.type, &zero, &null_cell, 1);
+}
+
+int sy_frame_builder_append_from(sy_frame_builder *b, size_t col,
+                                 const sy_value *src, size_t src_col) {
+  bcol *c = b_col(b, col, 0);
+  if (!c)
+    return b ? (b->err.code ? b->err.code : SY_EINVAL) : SY_EINVAL;
+  const column *from = col_at(src, src_col);
+  if (!from)
+    return b_fail(b, SY_EINVAL, "column '%s': no column %zu to copy from",
+                  c->col.name, src_col);
+  if (from->type != c->col.type)
+    return b_fail(b, SY_ETYPE,
+                  "column '%s': cannot copy column '%s' of "
+                  "another type",
+                  c->col.name, from->name);
+  size_t n = src->u.frame.rows;
+  if (from->type != SY_COL_STR)
+    return b_numeric(b, col, from->type,
+                     from->type == SY_COL_F64 ? (const void *)from->u.f64
+                                              : (const void *)from->u.i64,
+                     from->valid, n);
+  /* The source's strings are NUL-terminated and NUL-free already. */
+  return sy_frame_builder_strs(b, col, (const char *const *)from->u.str, n);
+}
+
+int sy_frame_builder_finish(sy_frame_builder *b, sy_value **out,
+                            sy_error *err) {
+  sy_value *f = NULL;
+  column *cols = NULL;
+  int rc;
+  if (!b || !out) {
+    sy_frame_builder_free(b);
+    return sy_error_set(err, SY_EINVAL, "frame builder: bad argument");
+  }
+  *out = NULL;
+  if (b->err.code) {
+    rc = b->err.code;
+    if (err)
+      *err = b->err;
+    goto done;
+  }
+  size_t rows =
+      b->rows == SY_FRAME_GROW ? (b->ncols ? b->cols[0].n : 0) : b->rows;
+  for (size_t i = 0; i < b->ncols; i++)
+    if (b->cols[i].n != rows) {
+      if (b->rows == SY_FRAME_GROW)
+        rc = sy_error_set(err, SY_EINVAL,
+                          "column '%s' has %zu cells, the first column has "
+                          "%zu",
+                          b->cols[i].col.name, b->cols[i].n, rows);
+      else
+        rc = sy_error_set(err, SY_EINVAL,
+                          "column '%s' has %zu cells, the frame has %zu rows",
+                          b->cols[i].col.name, b->cols[i].n, rows);
+      goto done;
+    }
+  rc = SY_ENOMEM;
+  f = value_alloc(SY_VALUE_FRAME);
+  cols = calloc(b->ncols ? b->ncols : 1, sizeof *cols);
+  if (!f || !cols)
+    goto oom;
+  /* Everything that allocates first: a column without cells still gets
+   * an array (accessors promise one), and string cells their pointers. */
+  for (size_t i = 0; i < b->ncols; i++) {
+    bcol *c = &b->cols[i];
+    if (c->col.type == SY_COL_STR) {
+      c->col.u.str = malloc((rows ? rows : 1) * sizeof *c->col.u.str);
+      if (!c->col.u.str || (!c->col.blob && !(c->col.blob = malloc(1))))
+        goto oom;
+    } else if (!*cells_of(c) && !(*cells_of(c) = calloc(1, 8))) {
+      goto oom;
+    }
+  }
+  /* Nothing can fail from here on: move each column into the frame. */
+  for (size_t i = 0; i < b->ncols; i++) {
+    bcol *c = &b->cols[i];
+    if (c->col.type == SY_COL_STR) {
+      for (size_t r = 0; r < rows; r++)
+        c->col.u.str[r] =
+            c->offs[r] == SIZE_MAX ? NULL : c->col.blob + c->offs[r];
+      free(c->offs);
+      c->offs = NULL;
+    }
+    if (c->col.valid && !memchr(c->col.valid, 0, rows)) {
+      free(c->col.valid); /* canonical: no nulls, no validity */
+      c->col.valid = NULL;
+    }
+    cols[i] = c->col;
+    memset(&c->col, 0, sizeof c->col);
+  }
+  f->u.frame.rows = rows;
+  f->u.frame.ncols = f->u.frame.cap = b->ncols;
+  f->u.frame.cols = cols;
+  atomic_store(&f->frozen, true);
+  *out = f;
+  sy_frame_builder_free(b);
+  return 0;
+oom:
+  free(cols);
+  sy_error_set(err, rc, "out of memory");
+done:
+  sy_value_unref(f);
+  sy_frame_builder_free(b);
+  return rc;
+}

@@ -42,6 +42,9 @@ extern "C" {
 #define SY_ARITY_MANY UINT32_MAX
 
 /* Actor flags. */
+/* SY_ACTOR_STATEFUL: has train, state_save and state_load (and apply,
+ * as every actor); since ABI 1.3 the loader leaves out, with a warning
+ * naming the file, a stateful actor that lacks one of them. */
 #define SY_ACTOR_STATEFUL 0x1u    /* has train + state_save/state_load */
 #define SY_ACTOR_SUPERVISED 0x2u  /* train wants the label column */
 #define SY_ACTOR_INCREMENTAL 0x4u /* train continues from a loaded state */

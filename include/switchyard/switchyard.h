@@ -24,6 +24,8 @@
 #include "lifecycle.h"
 #include "csv.h"
 #include "file.h"
+#include "hash.h"
+#include "state.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

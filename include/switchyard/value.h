@@ -189,6 +189,104 @@ SY_API bool sy_frame_is_null(const sy_value *f, size_t c, size_t row);
 SY_API int sy_frame_format_cell(const sy_value *f, size_t c, size_t row,
                                 char *buf, size_t cap);
 
+/* ---- building a frame cell by cell (since ABI 1.3) -------------------
+ *
+ * sy_frame_new and sy_frame_add_* want each column whole, in an array the
+ * caller made. A builder takes cells as they come: a feed parsing records,
+ * an actor computing row by row, or columns stitched from several frames.
+ *
+ *   sy_frame_builder *b;
+ *   sy_frame_builder_new(SY_FRAME_GROW, &b);        (or a known row count)
+ *   int id = sy_frame_builder_column(b, "id", SY_COL_I64);
+ *   int name = sy_frame_builder_column(b, "name", SY_COL_STR);
+ *   for (each record) {
+ *     sy_frame_builder_i64(b, id, rec->id);
+ *     sy_frame_builder_str(b, name, rec->name);    (NULL: a null cell)
+ *   }
+ *   rc = sy_frame_builder_finish(b, &frame, err);   (frees b)
+ *
+ * Cells are appended to one column at a time, in row order; columns may be
+ * filled in any order (one after the other, or a row across all of them).
+ * With a known row count the cells of every column are reserved at once
+ * and appending more than that many is SY_ERANGE; with SY_FRAME_GROW the
+ * columns grow as needed, and finish wants them all of one length. Nulls
+ * are explicit (sy_frame_builder_null, a NULL string, a 0 in a validity
+ * array) and stored canonically, as sy_frame_add_* stores them. finish
+ * moves the cells into the frame without copying them.
+ *
+ * Failures are sticky: each call returns 0 or the code of the first
+ * failure (SY_EINVAL, SY_EEXIST, SY_ETYPE for a cell of another type than
+ * its column, SY_ERANGE, SY_ETOOBIG, SY_ENOMEM), after which every call
+ * does nothing and returns that code, and finish fails with it and its
+ * message ("column 'x' is f64, not string"). A loop of appends may
+ * therefore leave its checking to finish.
+ *
+ * Ownership and threads: the builder belongs to its creator and is used
+ * by one thread at a time; finish or sy_frame_builder_free releases it.
+ * Strings and arrays passed in are copied; nothing is kept. */
+
+/* Row count of a builder whose columns grow as cells come. Since ABI
+ * 1.3. */
+#define SY_FRAME_GROW SIZE_MAX
+
+typedef struct sy_frame_builder sy_frame_builder;
+
+/* Makes a builder of `rows` rows (up to SY_VALUE_MAX_ROWS), or of as many
+ * as the columns get with SY_FRAME_GROW. Returns 0 with the builder in
+ * *out, owned by the caller until sy_frame_builder_finish or
+ * sy_frame_builder_free, or SY_EINVAL, SY_ETOOBIG, SY_ENOMEM. Any thread.
+ * Since ABI 1.3. */
+SY_API int sy_frame_builder_new(size_t rows, sy_frame_builder **out);
+/* Frees a builder and everything appended to it, for a caller that gives
+ * up before finish; NULL is ignored. The owner's thread. Since ABI 1.3. */
+SY_API void sy_frame_builder_free(sy_frame_builder *b);
+/* Adds an empty column named `name` (copied; 1 to SY_VALUE_MAX_NAME
+ * bytes, not the name of an earlier column) of the given type. Returns its
+ * index (0, 1, ...: the order of the frame's columns) or a negative code.
+ * One thread at a time per builder. Since ABI 1.3. */
+SY_API int sy_frame_builder_column(sy_frame_builder *b, const char *name,
+                                   sy_col_type type);
+/* Append one cell to column col, which must be of that type. A string is
+ * NUL-terminated (str) or len bytes without a NUL (strn), and copied; a
+ * NULL string is a null cell. null appends a null cell to a column of any
+ * type. One thread at a time per builder. Since ABI 1.3. */
+SY_API int sy_frame_builder_f64(sy_frame_builder *b, size_t col, double v);
+SY_API int sy_frame_builder_i64(sy_frame_builder *b, size_t col, int64_t v);
+SY_API int sy_frame_builder_str(sy_frame_builder *b, size_t col, const char *s);
+SY_API int sy_frame_builder_strn(sy_frame_builder *b, size_t col, const char *s,
+                                 size_t len);
+SY_API int sy_frame_builder_null(sy_frame_builder *b, size_t col);
+/* Append n cells at once: v[0..n) with valid as sy_frame_add_f64 takes it
+ * (NULL: every cell present; else 0 marks a null), or n strings (NULL
+ * entries are nulls). v may be NULL when n is 0. Everything is copied.
+ * One thread at a time per builder. Since ABI 1.3. */
+SY_API int sy_frame_builder_f64s(sy_frame_builder *b, size_t col,
+                                 const double *v, const uint8_t *valid,
+                                 size_t n);
+SY_API int sy_frame_builder_i64s(sy_frame_builder *b, size_t col,
+                                 const int64_t *v, const uint8_t *valid,
+                                 size_t n);
+SY_API int sy_frame_builder_strs(sy_frame_builder *b, size_t col,
+                                 const char *const *v, size_t n);
+/* Appends every cell of column src_col of frame src, nulls included, to
+ * column col, which must be of the same type (SY_ETYPE otherwise). src is
+ * only read (borrowed for the call; cells are copied), so other threads
+ * may read it meanwhile. One thread at a time per builder. Since ABI 1.3.
+ */
+SY_API int sy_frame_builder_append_from(sy_frame_builder *b, size_t col,
+                                        const sy_value *src, size_t src_col);
+/* Makes the frame: 0 with one reference to a new, frozen frame (no column
+ * may be added; it is immutable like any value handed on) in *out, the
+ * caller's.
+ * Otherwise the first failure's code with its message in err, or
+ * SY_EINVAL when the columns' lengths differ from each other or from the
+ * row count given ("column 'b' has 2 cells, the first column has 3").
+ * Frees b either way. A builder without columns gives a frame of its row
+ * count (0 with SY_FRAME_GROW) and no columns. The owner's thread. Since
+ * ABI 1.3. */
+SY_API int sy_frame_builder_finish(sy_frame_builder *b, sy_value **out,
+                                   sy_error *err);
+
 /* ---- reusing a frame's buffers (since ABI 1.1) ------------------------ */
 
 /* A serving loop that computes the same shape of result again and again

@@ -407,58 +407,10 @@ fail:
   return rc;
 }
 
-/* Appends the cells of column c of every input, one after the other. */
-static int concat_rows_column(sy_value *f, const sy_value *const *in,
-                              size_t n_in, size_t c) {
-  size_t total = sy_frame_rows(f), at = 0;
-  sy_col_type type = sy_frame_col_type(in[0], c);
-  const char *name = sy_frame_col_name(in[0], c);
-  size_t width = type == SY_COL_STR ? sizeof(const char *) : 8;
-  unsigned char *data = std_alloc(total, width);
-  uint8_t *valid = std_alloc(total, 1);
-  bool any_null = false;
-  int rc;
-
-  if (!data || !valid) {
-    rc = SY_ENOMEM;
-    goto done;
-  }
-  for (size_t k = 0; k < n_in; k++) {
-    size_t rows = sy_frame_rows(in[k]);
-    const uint8_t *v = sy_frame_valid(in[k], c);
-    for (size_t i = 0; i < rows; i++) {
-      valid[at + i] = v ? v[i] : 1;
-      any_null |= !valid[at + i];
-    }
-    if (type == SY_COL_STR) {
-      const char **cells = (const char **)(void *)data;
-      for (size_t i = 0; i < rows; i++)
-        cells[at + i] = sy_frame_str(in[k], c, i);
-    } else if (rows) {
-      const void *src = type == SY_COL_F64
-                            ? (const void *)sy_frame_f64(in[k], c)
-                            : (const void *)sy_frame_i64(in[k], c);
-      memcpy(data + at * width, src, rows * width);
-    }
-    at += rows;
-  }
-  if (type == SY_COL_F64)
-    rc = sy_frame_add_f64(f, name, (const double *)(void *)data,
-                          any_null ? valid : NULL);
-  else if (type == SY_COL_I64)
-    rc = sy_frame_add_i64(f, name, (const int64_t *)(void *)data,
-                          any_null ? valid : NULL);
-  else
-    rc = sy_frame_add_str(f, name, (const char *const *)(void *)data);
-done:
-  free(data);
-  free(valid);
-  return rc;
-}
-
 static int concat_rows(const sy_value *const *in, size_t n_in, sy_value **out,
                        sy_error *err) {
   size_t cols = sy_frame_cols(in[0]), total = 0;
+  sy_frame_builder *fb = NULL;
   sy_value *f = NULL;
   int rc;
 
@@ -499,11 +451,19 @@ static int concat_rows(const sy_value *const *in, size_t n_in, sy_value **out,
     }
     total += sy_frame_rows(in[k]);
   }
-  if ((rc = sy_frame_new(total, &f)) < 0)
+  /* Column by column, the cells of every input one after the other. */
+  if ((rc = sy_frame_builder_new(total, &fb)) < 0)
     goto fail_code;
-  for (size_t c = 0; c < cols; c++)
-    if ((rc = concat_rows_column(f, in, n_in, c)) < 0)
-      goto fail_code;
+  for (size_t c = 0; c < cols; c++) {
+    sy_frame_builder_column(fb, sy_frame_col_name(in[0], c),
+                            sy_frame_col_type(in[0], c));
+    for (size_t k = 0; k < n_in; k++)
+      sy_frame_builder_append_from(fb, c, in[k], c);
+  }
+  if ((rc = sy_frame_builder_finish(fb, &f, err)) < 0) {
+    sy_error_prefix(err, "std.concat: cannot build the output frame");
+    goto fail;
+  }
   *out = f;
   return 0;
 fail_code:

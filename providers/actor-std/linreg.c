@@ -30,7 +30,7 @@
 #include <string.h>
 
 #define ACTOR "std.linreg"
-static const char linreg_magic[8] = {'S', 'Y', 'L', 'I', 'N', 'R', 'E', 'G'};
+#define LINREG_MAGIC "SYLINREG"
 
 typedef struct linreg_model {
   size_t p;
@@ -385,57 +385,57 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
  * f64 coefficient. */
 static int linreg_save(void *self, sy_value **state, sy_error *err) {
   const linreg *a = self;
-  std_wbuf w = {0};
+  sy_state_writer w;
   if (!a->trained)
     return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
   if (a->model.p > UINT32_MAX)
     return sy_error_set(err, SY_ETOOBIG, ACTOR ": too many features");
-  std_state_begin(&w, linreg_magic);
-  std_w_u32(&w, (uint32_t)a->model.p);
-  std_w_f64(&w, a->model.intercept);
+  sy_state_begin(&w, LINREG_MAGIC, STD_STATE_VERSION);
+  sy_state_put_u32(&w, (uint32_t)a->model.p);
+  sy_state_put_f64(&w, a->model.intercept);
   for (size_t j = 0; j < a->model.p; j++) {
-    std_w_str(&w, a->model.names[j]);
-    std_w_f64(&w, a->model.coef[j]);
+    sy_state_put_str(&w, a->model.names[j]);
+    sy_state_put_f64(&w, a->model.coef[j]);
   }
-  return std_state_finish(&w, ACTOR, state, err);
+  return sy_state_finish(&w, ACTOR, state, err);
 }
 
 static int linreg_load(void *self, const sy_value *state, sy_error *err) {
   linreg *a = self;
   linreg_model next = {0};
-  std_rbuf r;
+  sy_state_reader r;
   uint32_t p;
   int rc;
 
-  if ((rc = std_state_open(state, ACTOR, linreg_magic, &r, err)) < 0)
+  if ((rc = sy_state_open(&r, state, ACTOR, LINREG_MAGIC, STD_STATE_VERSION,
+                          STD_STATE_VERSION, err)) < 0)
     return rc;
   /* A feature takes at least 4 + 1 + 8 bytes. */
-  if (std_r_u32(&r, &p) < 0 || p == 0 || p > (r.len - r.pos) / 13)
-    return std_state_bad(ACTOR, &r, err);
+  if (sy_state_get_count(&r, 13, &p) < 0 || p == 0) {
+    sy_state_reject(&r);
+    return sy_state_close(&r, err);
+  }
   if (model_alloc(&next, p) < 0)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-  if (std_r_f64(&r, &next.intercept) < 0 || !isfinite(next.intercept))
-    goto bad;
+  if (sy_state_get_f64(&r, &next.intercept) == 0 && !isfinite(next.intercept))
+    sy_state_reject(&r);
   for (size_t j = 0; j < p; j++) {
-    rc = std_r_str(&r, 1, &next.names[j]);
-    if (rc == SY_ENOMEM) {
-      rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-      goto fail;
+    if (sy_state_get_str(&r, 1, SY_VALUE_MAX_NAME, &next.names[j]) < 0 ||
+        sy_state_get_f64(&r, &next.coef[j]) < 0)
+      break;
+    if (!isfinite(next.coef[j])) {
+      sy_state_reject(&r);
+      break;
     }
-    if (rc < 0 || std_r_f64(&r, &next.coef[j]) < 0 || !isfinite(next.coef[j]))
-      goto bad;
   }
-  if (r.pos != r.len)
-    goto bad;
+  if ((rc = sy_state_close(&r, err)) < 0) {
+    model_free(&next);
+    return rc;
+  }
   model_free(&a->model);
   a->model = next;
   a->trained = true;
   return 0;
-bad:
-  rc = std_state_bad(ACTOR, &r, err);
-fail:
-  model_free(&next);
-  return rc;
 }
 
 static const sy_option linreg_options[] = {

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #define ACTOR "std.logreg"
-static const char logreg_magic[8] = {'S', 'Y', 'L', 'O', 'G', 'R', 'E', 'G'};
+#define LOGREG_MAGIC "SYLOGREG"
 
 typedef struct logreg_model {
   size_t p, k;
@@ -438,91 +438,86 @@ done:
 static int logreg_save(void *self, sy_value **state, sy_error *err) {
   const logreg *a = self;
   const logreg_model *md = &a->model;
-  std_wbuf w = {0};
+  sy_state_writer w;
   if (!a->trained)
     return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
   if (md->p > UINT32_MAX || md->k > UINT32_MAX)
     return sy_error_set(err, SY_ETOOBIG, ACTOR ": model too large");
-  std_state_begin(&w, logreg_magic);
-  std_w_u32(&w, (uint32_t)md->p);
-  std_w_u32(&w, (uint32_t)md->k);
-  std_w_u32(&w, (uint32_t)md->type);
+  sy_state_begin(&w, LOGREG_MAGIC, STD_STATE_VERSION);
+  sy_state_put_u32(&w, (uint32_t)md->p);
+  sy_state_put_u32(&w, (uint32_t)md->k);
+  sy_state_put_u32(&w, (uint32_t)md->type);
   for (size_t j = 0; j < md->p; j++)
-    std_w_str(&w, md->names[j]);
+    sy_state_put_str(&w, md->names[j]);
   for (size_t c = 0; c < md->k; c++) {
     if (md->type == SY_COL_STR)
-      std_w_str(&w, md->cls_str[c]);
+      sy_state_put_str(&w, md->cls_str[c]);
     else
-      std_w_u64(&w, (uint64_t)md->cls_i64[c]);
+      sy_state_put_i64(&w, md->cls_i64[c]);
   }
-  for (size_t t = 0; t < md->k * md->p; t++)
-    std_w_f64(&w, md->w[t]);
-  for (size_t c = 0; c < md->k; c++)
-    std_w_f64(&w, md->b[c]);
-  return std_state_finish(&w, ACTOR, state, err);
+  sy_state_put_f64s(&w, md->w, md->k * md->p);
+  sy_state_put_f64s(&w, md->b, md->k);
+  return sy_state_finish(&w, ACTOR, state, err);
 }
 
 static int logreg_load(void *self, const sy_value *state, sy_error *err) {
   logreg *a = self;
   logreg_model next = {0};
-  std_rbuf r;
+  sy_state_reader r;
   uint32_t p, k, type;
   int rc;
 
-  if ((rc = std_state_open(state, ACTOR, logreg_magic, &r, err)) < 0)
+  if ((rc = sy_state_open(&r, state, ACTOR, LOGREG_MAGIC, STD_STATE_VERSION,
+                          STD_STATE_VERSION, err)) < 0)
     return rc;
-  if (std_r_u32(&r, &p) < 0 || std_r_u32(&r, &k) < 0 ||
-      std_r_u32(&r, &type) < 0 || p == 0 || k < 2 ||
-      (type != SY_COL_I64 && type != SY_COL_STR))
-    return std_state_bad(ACTOR, &r, err);
+  if (sy_state_get_u32(&r, &p) < 0 || sy_state_get_u32(&r, &k) < 0 ||
+      sy_state_get_u32(&r, &type) < 0 || p == 0 || k < 2 ||
+      (type != SY_COL_I64 && type != SY_COL_STR)) {
+    sy_state_reject(&r);
+    return sy_state_close(&r, err);
+  }
   /* Every feature and class costs at least 5 bytes and every weight 8:
    * refuse counts the payload cannot hold before allocating for them. */
-  if (p > (r.len - r.pos) / 5 || k > (r.len - r.pos) / 12 ||
-      (uint64_t)k * p > (r.len - r.pos) / 8)
-    return std_state_bad(ACTOR, &r, err);
+  size_t left = sy_state_left(&r);
+  if (p > left / 5 || k > left / 12 || (uint64_t)k * p > left / 8) {
+    sy_state_reject(&r);
+    return sy_state_close(&r, err);
+  }
   if (model_alloc(&next, p, k, (sy_col_type)type) < 0)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
   for (size_t j = 0; j < p; j++)
-    if ((rc = std_r_str(&r, 1, &next.names[j])) < 0)
-      goto str_fail;
+    if (sy_state_get_str(&r, 1, SY_VALUE_MAX_NAME, &next.names[j]) < 0)
+      break;
   for (size_t c = 0; c < k; c++) {
     if (type == SY_COL_STR) {
-      if ((rc = std_r_str(&r, 0, &next.cls_str[c])) < 0)
-        goto str_fail;
+      if (sy_state_get_str(&r, 0, SY_VALUE_MAX_NAME, &next.cls_str[c]) < 0)
+        break;
       if (strlen(next.cls_str[c]) + 2 > SY_VALUE_MAX_NAME ||
           (c > 0 && strcmp(next.cls_str[c - 1], next.cls_str[c]) >= 0))
-        goto bad;
+        sy_state_reject(&r);
     } else {
-      uint64_t u;
-      if (std_r_u64(&r, &u) < 0)
-        goto bad;
-      next.cls_i64[c] = (int64_t)u;
+      if (sy_state_get_i64(&r, &next.cls_i64[c]) < 0)
+        break;
       if (c > 0 && next.cls_i64[c - 1] >= next.cls_i64[c])
-        goto bad;
+        sy_state_reject(&r);
     }
   }
+  sy_state_get_f64s(&r, next.w, (size_t)k * p);
+  sy_state_get_f64s(&r, next.b, k);
   for (size_t t = 0; t < (size_t)k * p; t++)
-    if (std_r_f64(&r, &next.w[t]) < 0 || !isfinite(next.w[t]))
-      goto bad;
+    if (!isfinite(next.w[t]))
+      sy_state_reject(&r);
   for (size_t c = 0; c < k; c++)
-    if (std_r_f64(&r, &next.b[c]) < 0 || !isfinite(next.b[c]))
-      goto bad;
-  if (r.pos != r.len)
-    goto bad;
+    if (!isfinite(next.b[c]))
+      sy_state_reject(&r);
+  if ((rc = sy_state_close(&r, err)) < 0) {
+    model_free(&next);
+    return rc;
+  }
   model_free(&a->model);
   a->model = next;
   a->trained = true;
   return 0;
-str_fail:
-  if (rc == SY_ENOMEM) {
-    rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-    goto fail;
-  }
-bad:
-  rc = std_state_bad(ACTOR, &r, err);
-fail:
-  model_free(&next);
-  return rc;
 }
 
 static const sy_option logreg_options[] = {

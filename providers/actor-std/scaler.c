@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define ACTOR "std.scaler"
-static const char scaler_magic[8] = {'S', 'Y', 'S', 'C', 'A', 'L', 'E', 'R'};
+#define SCALER_MAGIC "SYSCALER"
 
 typedef struct scaler_stats {
   size_t n;      /* columns */
@@ -442,59 +442,54 @@ static int scaler_prepare_row(const void *self, sy_row_kernel *k,
  * f64 M2. */
 static int scaler_save(void *self, sy_value **state, sy_error *err) {
   const scaler *s = self;
-  std_wbuf w = {0};
+  sy_state_writer w;
   if (!s->trained)
     return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
   if (s->stats.n > UINT32_MAX)
     return sy_error_set(err, SY_ETOOBIG, ACTOR ": too many columns");
-  std_state_begin(&w, scaler_magic);
-  std_w_u32(&w, (uint32_t)s->stats.n);
+  sy_state_begin(&w, SCALER_MAGIC, STD_STATE_VERSION);
+  sy_state_put_u32(&w, (uint32_t)s->stats.n);
   for (size_t j = 0; j < s->stats.n; j++) {
-    std_w_str(&w, s->stats.names[j]);
-    std_w_f64(&w, s->stats.count[j]);
-    std_w_f64(&w, s->stats.mean[j]);
-    std_w_f64(&w, s->stats.m2[j]);
+    sy_state_put_str(&w, s->stats.names[j]);
+    sy_state_put_f64(&w, s->stats.count[j]);
+    sy_state_put_f64(&w, s->stats.mean[j]);
+    sy_state_put_f64(&w, s->stats.m2[j]);
   }
-  return std_state_finish(&w, ACTOR, state, err);
+  return sy_state_finish(&w, ACTOR, state, err);
 }
 
 static int scaler_load(void *self, const sy_value *state, sy_error *err) {
   scaler *s = self;
   scaler_stats next = {0};
-  std_rbuf r;
+  sy_state_reader r;
   uint32_t n;
   int rc;
 
-  if ((rc = std_state_open(state, ACTOR, scaler_magic, &r, err)) < 0)
+  if ((rc = sy_state_open(&r, state, ACTOR, SCALER_MAGIC, STD_STATE_VERSION,
+                          STD_STATE_VERSION, err)) < 0)
     return rc;
-  /* Each column takes at least 4 + 1 + 24 bytes: refuse counts the
-   * payload cannot hold before allocating for them. */
-  if (std_r_u32(&r, &n) < 0 || n > (r.len - r.pos) / 29)
-    return std_state_bad(ACTOR, &r, err);
+  /* Each column takes at least 4 + 1 + 24 bytes: the codec refuses counts
+   * the payload cannot hold before anything is allocated for them. */
+  if (sy_state_get_count(&r, 29, &n) < 0)
+    return sy_state_close(&r, err);
   if (stats_alloc(&next, n) < 0)
     return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
   for (size_t j = 0; j < n; j++) {
-    rc = std_r_str(&r, 1, &next.names[j]);
-    if (rc == SY_ENOMEM) {
-      rc = sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
-      goto fail;
-    }
-    if (rc < 0 || std_r_f64(&r, &next.count[j]) < 0 ||
-        std_r_f64(&r, &next.mean[j]) < 0 || std_r_f64(&r, &next.m2[j]) < 0 ||
-        !(next.count[j] >= 0) || !(next.m2[j] >= 0)) {
-      rc = std_state_bad(ACTOR, &r, err);
-      goto fail;
+    if (sy_state_get_str(&r, 1, SY_VALUE_MAX_NAME, &next.names[j]) < 0 ||
+        sy_state_get_f64(&r, &next.count[j]) < 0 ||
+        sy_state_get_f64(&r, &next.mean[j]) < 0 ||
+        sy_state_get_f64(&r, &next.m2[j]) < 0)
+      break;
+    if (!(next.count[j] >= 0) || !(next.m2[j] >= 0)) {
+      sy_state_reject(&r);
+      break;
     }
     for (size_t k = 0; k < j; k++)
-      if (strcmp(next.names[k], next.names[j]) == 0) {
-        rc = std_state_bad(ACTOR, &r, err);
-        goto fail;
-      }
+      if (strcmp(next.names[k], next.names[j]) == 0)
+        sy_state_reject(&r);
   }
-  if (r.pos != r.len) {
-    rc = std_state_bad(ACTOR, &r, err);
+  if ((rc = sy_state_close(&r, err)) < 0)
     goto fail;
-  }
   stats_finish(&next);
   stats_free(&s->stats);
   s->stats = next;

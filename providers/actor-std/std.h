@@ -16,16 +16,11 @@
  * the new state completely before they swap it in, so a failure leaves the
  * previous state intact.
  *
- * State encoding shared by the stateful actors (all little-endian):
- *
- *   offset 0   8 bytes  magic, one per actor ("SYSCALER", "SYLINREG", ...)
- *   offset 8   u32      layout version (STD_STATE_VERSION)
- *   offset 12  u32      payload length in bytes
- *   offset 16  ...      payload (actor specific)
- *   end - 8    u64      FNV-1a 64 over everything before it
- *
- * Strings are a u32 byte length followed by the bytes (no NUL); doubles
- * are their IEEE-754 bits as a u64. The media type is STD_STATE_MEDIA.
+ * States: std.scaler, std.linreg and std.logreg keep theirs with the
+ * public state codec (switchyard/state.h): a magic per actor
+ * ("SYSCALER", "SYLINREG", "SYLOGREG"), format version STD_STATE_VERSION
+ * (the layout every release so far has written, so old states load), a
+ * length and a checksum. Each actor's file documents its payload.
  */
 #ifndef SY_ACTOR_STD_H
 #define SY_ACTOR_STD_H
@@ -39,13 +34,16 @@
 #include <switchyard/error.h>
 #include <switchyard/option.h>
 #include <switchyard/plugin.h>
+#include <switchyard/state.h>
 #include <switchyard/value.h>
 
 #define STD_VERSION "1.0.0"
-#define STD_STATE_MEDIA "application/x-switchyard-state"
+#define STD_STATE_MEDIA SY_STATE_MEDIA
+/* The format version of every actor-std state; bump an actor's own when
+ * its payload changes, and keep reading the old one where it is cheap. */
 #define STD_STATE_VERSION 1u
-#define STD_STATE_HEADER 16u
-#define STD_STATE_TRAILER 8u
+#define STD_STATE_HEADER SY_STATE_HEADER_SIZE
+#define STD_STATE_TRAILER SY_STATE_TRAILER_SIZE
 
 /* ---- config structs (what the option tables write) --------------------- */
 
@@ -194,42 +192,5 @@ int std_matrix_from_frame(const char *actor, const sy_value *f,
                           const char *const *want, size_t nwant, std_matrix *m,
                           sy_error *err);
 void std_matrix_free(std_matrix *m);
-
-/* ---- state encoding (common.c) ----------------------------------------- */
-
-typedef struct std_wbuf {
-  uint8_t *data;
-  size_t len, cap;
-  bool failed; /* out of memory: every later write is a no-op */
-} std_wbuf;
-void std_w_u32(std_wbuf *w, uint32_t v);
-void std_w_u64(std_wbuf *w, uint64_t v);
-void std_w_f64(std_wbuf *w, double v);
-void std_w_str(std_wbuf *w, const char *s);
-/* Starts a state: magic, version, a payload length patched by finish. */
-void std_state_begin(std_wbuf *w, const char magic[8]);
-/* Patches the length, appends the checksum and hands the buffer to a new
- * bytes value in *out (w is emptied either way). */
-int std_state_finish(std_wbuf *w, const char *actor, sy_value **out,
-                     sy_error *err);
-
-typedef struct std_rbuf {
-  const uint8_t *data;
-  size_t len, pos;
-} std_rbuf;
-/* Each returns 0, or -1 when the value would run past the end. */
-int std_r_u32(std_rbuf *r, uint32_t *v);
-int std_r_u64(std_rbuf *r, uint64_t *v);
-int std_r_f64(std_rbuf *r, double *v);
-/* A string of min..SY_VALUE_MAX_NAME bytes without NUL, malloc()ed. Returns
- * 0, -1 when malformed, SY_ENOMEM. */
-int std_r_str(std_rbuf *r, size_t min, char **s);
-/* Checks the media type, magic, version, length and checksum of a state
- * value; on success r covers exactly the payload. Refusals are
- * SY_ECORRUPT (SY_ETYPE when state is not a bytes value). */
-int std_state_open(const sy_value *state, const char *actor,
-                   const char magic[8], std_rbuf *r, sy_error *err);
-/* SY_ECORRUPT "ACTOR: state: malformed payload at offset N" helper. */
-int std_state_bad(const char *actor, const std_rbuf *r, sy_error *err);
 
 #endif /* SY_ACTOR_STD_H */

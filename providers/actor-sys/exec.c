@@ -50,7 +50,7 @@
  * Dependencies. What a command reads besides its inputs (a script, a
  * lookup table) is invisible to the cache: the key of a step hashes the
  * command line, not the files it names. `deps` lists such files; the
- * fingerprint op (ABI 1.3) hashes each one's content (XXH3-128, in order)
+ * fingerprint op (ABI 1.3) hashes each one's content (sy_hasher, in order)
  * when the flow is compiled, so editing a dependency changes the step's
  * key and the step runs again. A relative dep is resolved like the
  * command's own relative paths: against `cwd` when it is set, else the
@@ -87,7 +87,7 @@
 #include <switchyard/plugin.h>
 #include <switchyard/value.h>
 
-#include <xxhash.h>
+#include <switchyard/hash.h>
 
 #include "actor_sys.h"
 
@@ -974,16 +974,16 @@ void sys_exec_destroy(void *self) {
   free(self);
 }
 
-/* XXH3-128 of the whole content at fd into out. 0 or the errno. */
+/* The content hash (sy_hasher) of the whole content at fd into out. 0 or
+ * the errno. */
 static int hash_file_fd(int fd, uint8_t out[16]) {
-  XXH3_state_t *st = XXH3_createState();
+  sy_hasher *st = NULL;
   char chunk[IO_CHUNK];
   ssize_t n;
   int e = 0;
 
-  if (!st)
+  if (sy_hasher_new(&st) < 0)
     return ENOMEM;
-  XXH3_128bits_reset(st);
   for (;;) {
     n = read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR)
@@ -992,21 +992,18 @@ static int hash_file_fd(int fd, uint8_t out[16]) {
       e = n < 0 ? errno : 0;
       break;
     }
-    XXH3_128bits_update(st, chunk, (size_t)n);
+    sy_hasher_update(st, chunk, (size_t)n);
   }
-  if (e == 0) {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-    memcpy(out, c.digest, 16);
-  }
-  XXH3_freeState(st);
+  if (e == 0)
+    sy_hasher_digest(st, out);
+  sy_hasher_free(st);
   return e;
 }
 
 int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
   const sys_exec *x = self;
   const sys_exec_config *cfg = x->cfg;
-  XXH3_state_t *all;
+  sy_hasher *all = NULL;
   buf path = {0};
   int rc = 0;
   size_t i;
@@ -1014,10 +1011,8 @@ int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
   memset(key, 0, 16);
   if (!cfg->deps || !cfg->deps[0])
     return 0;
-  all = XXH3_createState();
-  if (!all)
+  if (sy_hasher_new(&all) < 0)
     return sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
-  XXH3_128bits_reset(all);
   for (i = 0; rc == 0 && cfg->deps[i]; i++) {
     const char *dep = cfg->deps[i];
     uint8_t one[16];
@@ -1064,14 +1059,11 @@ int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
                         strerror(e));
       break;
     }
-    XXH3_128bits_update(all, one, sizeof one);
+    sy_hasher_update(all, one, sizeof one);
   }
-  if (rc == 0) {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(all));
-    memcpy(key, c.digest, 16);
-  }
-  XXH3_freeState(all);
+  if (rc == 0)
+    sy_hasher_digest(all, key);
+  sy_hasher_free(all);
   free(path.data);
   return rc;
 }

@@ -13,10 +13,11 @@
  * for table "iris". Table names may contain '.', so an entry applies to
  * every table whose name followed by '.' starts it.
  *
- * fingerprint() hashes the file's bytes without parsing them (XXH3-128,
- * streamed), together with a format tag, the delimiter and the table's
- * declared types: anything that changes what read() would return changes
- * the key, so a cached feed step is reused exactly when it may be.
+ * fingerprint() hashes the file's bytes without parsing them (the core's
+ * content hash, sy_hasher in switchyard/hash.h, streamed), together with a
+ * format tag, the delimiter and the table's declared types: anything that
+ * changes what read() would return changes the key, so a cached feed step is
+ * reused exactly when it may be.
  *
  * describe() reads only as much of the file as holds the header (64 KiB
  * at a time) and reports its columns with their declared types, 0 for the
@@ -37,7 +38,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
+
+#include <switchyard/hash.h>
 
 typedef struct feed_csv {
   const char *path;
@@ -321,26 +323,24 @@ static int feed_fingerprint(void *self, const char *table, uint8_t key[16],
   const feed_csv *f = self;
   char *file = NULL;
   const char **types = NULL;
-  XXH3_state_t *st = NULL;
+  sy_hasher *st = NULL;
   char *buf = NULL;
   int fd = -1, rc;
   if ((rc = open_table(f, table, &file, &fd, err)) < 0)
     goto fail;
   rc = SY_ENOMEM;
-  st = XXH3_createState();
   buf = malloc(65536);
-  if (!st || !buf || table_types(f, table, &types) < 0) {
+  if (sy_hasher_new(&st) < 0 || !buf || table_types(f, table, &types) < 0) {
     sy_error_set(err, rc, "out of memory");
     goto fail;
   }
   /* Options first, each ended by a NUL so that no two option sets hash
    * the same bytes; then the file. */
-  XXH3_128bits_reset(st);
-  XXH3_128bits_update(st, FINGERPRINT_TAG, sizeof FINGERPRINT_TAG);
-  XXH3_128bits_update(st, &f->delim, 1);
+  sy_hasher_update(st, FINGERPRINT_TAG, sizeof FINGERPRINT_TAG);
+  sy_hasher_update(st, &f->delim, 1);
   for (size_t i = 0; types && types[i]; i++)
-    XXH3_128bits_update(st, types[i], strlen(types[i]) + 1);
-  XXH3_128bits_update(st, "", 1);
+    sy_hasher_update(st, types[i], strlen(types[i]) + 1);
+  sy_hasher_update(st, "", 1);
   for (;;) {
     ssize_t r = read(fd, buf, 65536);
     if (r < 0 && errno == EINTR)
@@ -351,16 +351,13 @@ static int feed_fingerprint(void *self, const char *table, uint8_t key[16],
     }
     if (r == 0)
       break;
-    XXH3_128bits_update(st, buf, (size_t)r);
+    sy_hasher_update(st, buf, (size_t)r);
   }
-  XXH128_canonical_t canon;
-  XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(st));
-  memcpy(key, canon.digest, 16);
+  sy_hasher_digest(st, key);
   rc = 0;
 fail:
   free(buf);
-  if (st)
-    XXH3_freeState(st);
+  sy_hasher_free(st);
   free(types);
   if (fd >= 0)
     close(fd);

@@ -199,6 +199,40 @@ static void test_abi_ops_layouts(void) {
   CU_ASSERT_EQUAL(SY_ARITY_MANY, UINT32_MAX);
 }
 
+/* The plugin-author helpers of 1.3: the state codec's writer and reader
+ * live in the plugin's memory, and the codec's constants are wire
+ * format. */
+static void test_abi_helpers_1_3(void) {
+  ASSERT_SIZE(sy_state_writer, 32);
+  ASSERT_OFFSET(sy_state_writer, data, 0);
+  ASSERT_OFFSET(sy_state_writer, len, 8);
+  ASSERT_OFFSET(sy_state_writer, cap, 16);
+  ASSERT_OFFSET(sy_state_writer, failed, 24);
+  ASSERT_ORDER(sy_state_writer, data, len);
+  ASSERT_ORDER(sy_state_writer, len, cap);
+  ASSERT_ORDER(sy_state_writer, cap, failed);
+
+  ASSERT_SIZE(sy_state_reader, 40);
+  ASSERT_OFFSET(sy_state_reader, data, 0);
+  ASSERT_OFFSET(sy_state_reader, len, 8);
+  ASSERT_OFFSET(sy_state_reader, pos, 16);
+  ASSERT_OFFSET(sy_state_reader, version, 24);
+  ASSERT_OFFSET(sy_state_reader, failed, 28);
+  ASSERT_OFFSET(sy_state_reader, actor, 32);
+  ASSERT_ORDER(sy_state_reader, data, len);
+  ASSERT_ORDER(sy_state_reader, len, pos);
+  ASSERT_ORDER(sy_state_reader, pos, version);
+  ASSERT_ORDER(sy_state_reader, version, failed);
+  ASSERT_ORDER(sy_state_reader, failed, actor);
+
+  CU_ASSERT_STRING_EQUAL(SY_STATE_MEDIA, "application/x-switchyard-state");
+  CU_ASSERT_EQUAL(SY_STATE_HEADER_SIZE, 16);
+  CU_ASSERT_EQUAL(SY_STATE_TRAILER_SIZE, 8);
+  CU_ASSERT_EQUAL(SY_STATE_MAGIC_MAX, 8);
+  CU_ASSERT_EQUAL(SY_HASH_SIZE, 16);
+  CU_ASSERT_EQUAL(SY_FRAME_GROW, SIZE_MAX);
+}
+
 static void test_abi_options_structs_layout(void) {
   ASSERT_SIZE(sy_platform_options, 40);
   ASSERT_OFFSET(sy_platform_options, size, 0);
@@ -468,6 +502,7 @@ int main(void) {
       T(test_abi_sy_plugin_layout),
       T(test_abi_ops_layouts),
       T(test_abi_options_structs_layout),
+      T(test_abi_helpers_1_3),
       T(test_abi_enums),
       T(test_abi_version_and_signature),
       T(test_abi_actor_ops_from_1_0_load),

@@ -500,6 +500,23 @@ static void test_actor_std_scaler_incremental(void) {
 
 /* ---- state save/load ----------------------------------------------------- */
 
+/* Little-endian helpers and FNV-1a 64 to forge well-sealed states whose
+ * payload lies (the checksum alone must not be what protects the parser). */
+static void put32(uint8_t *b, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void seal(uint8_t *b, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len - 8; i++) {
+    h ^= b[i];
+    h *= 0x100000001b3ull;
+  }
+  for (int i = 0; i < 8; i++)
+    b[len - 8 + i] = (uint8_t)(h >> (8 * i));
+}
+
 /* Saves a's state, loads it into a fresh instance b, and checks that both
  * give identical outputs on `probe`; then feeds b damaged copies. */
 static void roundtrip(const char *name, const void *cfg, void *a,
@@ -553,6 +570,38 @@ static void roundtrip(const char *name, const void *cfg, void *a,
     }
     sy_value_unref(bad);
   }
+  /* Every truncation and every flipped bit: a clean SY_ECORRUPT naming
+   * the actor. Resealed (the checksum made right again), a flipped byte
+   * reaches the field checks: refused or loaded, never a crash (ASan and
+   * valgrind runs of this test see to that). */
+  for (size_t n = 0; n < len; n++) {
+    CU_ASSERT_EQUAL_FATAL(sy_bytes_new(bytes, n, STD_STATE_MEDIA, &bad), 0);
+    CU_ASSERT_EQUAL(ops->state_load(b, bad, &err), SY_ECORRUPT);
+    sy_value_unref(bad);
+  }
+  for (size_t i = 0; i < len; i++) {
+    for (int bit = 0; bit < 8; bit++) {
+      memcpy(copy, bytes, len);
+      copy[i] ^= (uint8_t)(1u << bit);
+      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad), 0);
+      err.message[0] = '\0';
+      CU_ASSERT_EQUAL(ops->state_load(b, bad, &err), SY_ECORRUPT);
+      CU_ASSERT(strncmp(err.message, name, strlen(name)) == 0);
+      sy_value_unref(bad);
+    }
+    if (i >= STD_STATE_HEADER && i < len - STD_STATE_TRAILER) {
+      memcpy(copy, bytes, len);
+      copy[i] ^= 0xff;
+      seal(copy, len);
+      CU_ASSERT_EQUAL_FATAL(sy_bytes_new(copy, len, STD_STATE_MEDIA, &bad), 0);
+      int rc = ops->state_load(b, bad, &err);
+      CU_ASSERT(rc == 0 || rc == SY_ECORRUPT);
+      sy_value_unref(bad);
+    }
+  }
+  /* Whatever the resealed loads did, the saved state loads again. */
+  CU_ASSERT_EQUAL(ops->state_load(b, state, &err), 0);
+
   /* Another actor's state is refused by its magic. */
   if (strcmp(name, "std.scaler") != 0) {
     std_scaler_config scfg = {true, true, NULL};
@@ -573,21 +622,41 @@ static void roundtrip(const char *name, const void *cfg, void *a,
   drop(name, b);
 }
 
-/* Little-endian helpers and FNV-1a 64 to forge well-sealed states whose
- * payload lies (the checksum alone must not be what protects the parser). */
-static void put32(uint8_t *b, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    b[i] = (uint8_t)(v >> (8 * i));
-}
+/* A std.scaler state laid out by hand as every release before the public
+ * state codec wrote it: it loads, applies, and saves back byte for byte,
+ * so states saved by older plugins keep loading. */
+static void test_actor_std_state_old_layout(void) {
+  std_scaler_config cfg = {true, true, NULL};
+  void *a = make("std.scaler", &cfg);
+  uint8_t b[16 + 4 + 4 + 1 + 24 + 8] = {0};
+  const double stats[3] = {2, 1.5, 0.5}; /* count, mean, M2 of {1, 2} */
+  sy_value *st = NULL, *again = NULL, *out = NULL;
+  sy_error err = {0};
 
-static void seal(uint8_t *b, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len - 8; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ull;
-  }
-  for (int i = 0; i < 8; i++)
-    b[len - 8 + i] = (uint8_t)(h >> (8 * i));
+  memcpy(b, "SYSCALER", 8);
+  put32(b + 8, 1);
+  put32(b + 12, 4 + 4 + 1 + 24);
+  put32(b + 16, 1);
+  put32(b + 20, 1);
+  b[24] = 'x';
+  memcpy(b + 25, stats, sizeof stats); /* tests run little-endian */
+  seal(b, sizeof b);
+  CU_ASSERT_EQUAL_FATAL(sy_bytes_new(b, sizeof b, STD_STATE_MEDIA, &st), 0);
+  CU_ASSERT_EQUAL_FATAL(ops_of(find("std.scaler"))->state_load(a, st, &err), 0);
+  static const double x[2] = {1, 2};
+  sy_value *in = frame(2);
+  add_f64(in, "x", x, NULL);
+  CU_ASSERT_EQUAL_FATAL(apply1("std.scaler", a, in, &out, &err), 0);
+  CU_ASSERT_EQUAL(sy_frame_f64(out, 0)[0], -1.0);
+  CU_ASSERT_EQUAL(sy_frame_f64(out, 0)[1], 1.0);
+  CU_ASSERT_EQUAL_FATAL(ops_of(find("std.scaler"))->state_save(a, &again, &err),
+                        0);
+  CU_ASSERT(sy_value_equal(st, again));
+  sy_value_unref(again);
+  sy_value_unref(out);
+  sy_value_unref(in);
+  sy_value_unref(st);
+  drop("std.scaler", a);
 }
 
 static void test_actor_std_state_lying_payload(void) {
@@ -1167,6 +1236,7 @@ int main(void) {
       {"scaler_incremental", test_actor_std_scaler_incremental},
       {"scaler_state_roundtrip", test_actor_std_scaler_state_roundtrip},
       {"state_lying_payload", test_actor_std_state_lying_payload},
+      {"state_old_layout", test_actor_std_state_old_layout},
       {"linreg_exact", test_actor_std_linreg_exact},
       {"linreg_noisy", test_actor_std_linreg_noisy},
       {"linreg_refusals", test_actor_std_linreg_refusals},

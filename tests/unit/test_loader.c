@@ -669,6 +669,48 @@ static void test_loader_clash_refuses_only_that_provider(void) {
   tmp_remove(dir);
 }
 
+/* A stateful actor without train is refused on its own, with a problem
+ * naming the file; the plugin's other actor loads. Alone in its plugin,
+ * it gets the whole file refused with the same reason. */
+static void test_loader_refuses_stateful_actor_without_train(void) {
+  char dir[PATH_CAP], mixed[PATH_CAP], only[PATH_CAP];
+  sy_catalog *cat = NULL;
+  sy_error err;
+  CU_ASSERT_FATAL(tmp_make(dir) == 0);
+  CU_ASSERT_FATAL(put_fixture(dir, "fx_stateful", "stateful.so", 0755) == 0);
+  join(mixed, dir, "stateful.so");
+  CU_ASSERT_FATAL(sy_catalog_new(&cat) == 0);
+  CU_ASSERT_EQUAL(sy_catalog_load_file(cat, mixed, &err), 0);
+  CU_ASSERT_PTR_NOT_NULL(sy_catalog_find(cat, SY_KIND_ACTOR, "fx.sound"));
+  CU_ASSERT_PTR_NULL(sy_catalog_find(cat, SY_KIND_ACTOR, "fx.untrainable"));
+  CU_ASSERT_EQUAL(sy_catalog_count(cat), 1);
+  CU_ASSERT_EQUAL(sy_catalog_problem_count(cat), 1);
+  const char *file = NULL, *reason = NULL;
+  CU_ASSERT_EQUAL(sy_catalog_problem_at(cat, 0, &file, &reason), 0);
+  CU_ASSERT(file && strcmp(file, mixed) == 0);
+  CU_ASSERT(contains(reason, "actor 'fx.untrainable' not loaded: it is "
+                             "stateful (SY_ACTOR_STATEFUL) but has no "
+                             "train; the rest of this plugin is loaded"));
+  if (!contains(reason, "has no train"))
+    fprintf(stderr, "\n  reason was: %s\n", reason ? reason : "(none)");
+  CU_ASSERT(is_loaded(mixed));
+  sy_catalog_free(cat);
+  cat = NULL;
+
+  CU_ASSERT_FATAL(put_fixture(dir, "fx_stateful_only", "only.so", 0755) == 0);
+  join(only, dir, "only.so");
+  CU_ASSERT_FATAL(sy_catalog_new(&cat) == 0);
+  int rc = sy_catalog_load_file(cat, only, &err);
+  assert_refused(cat, rc, &err, SY_EPLUGIN, only,
+                 "actor 'fx.untrainable' is stateful (SY_ACTOR_STATEFUL) "
+                 "but has no train",
+                 0);
+  CU_ASSERT_EQUAL(sy_catalog_count(cat), 0);
+  CU_ASSERT(!is_loaded(only));
+  sy_catalog_free(cat);
+  tmp_remove(dir);
+}
+
 /* A plugin whose every provider clashes brings nothing: it is refused
  * whole, naming the file that was first. */
 static void test_loader_refuses_plugin_that_only_clashes(void) {
@@ -1144,6 +1186,7 @@ int main(void) {
       T(test_loader_bad_files_do_not_stop_scan),
       T(test_loader_clash_refuses_only_that_provider),
       T(test_loader_refuses_plugin_that_only_clashes),
+      T(test_loader_refuses_stateful_actor_without_train),
       T(test_loader_same_file_twice_is_skipped),
       T(test_loader_scan_path_list),
       T(test_loader_scan_dir_missing),
