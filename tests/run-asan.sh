@@ -22,6 +22,8 @@ if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
 fi
 make -s -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0
+# Leaks inside graphviz's libraries (tests that draw with -R draw).
+export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if ! make -s -j"$jobs" check; then
   for t in $(grep -lE '^:test-result: (FAIL|ERROR)' $(find tests -name '*.trs')); do
