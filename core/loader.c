@@ -96,9 +96,9 @@ typedef struct plugin_rec {
    * REC_GONE: known but refused (when loaded, or every provider lost a
    * clash), with no entry left. */
   int state;
-  dirman *dm;            /* the folder whose manifest made it known */
-  sy__manifest record;   /* that record (one file), owning the strings of
-                            its entries while they wait */
+  dirman *dm;          /* the folder whose manifest made it known */
+  sy__manifest record; /* that record (one file), owning the strings of
+                          its entries while they wait */
 } plugin_rec;
 
 /* One provider: loaded (prov set), or waiting in a file not loaded yet
@@ -125,7 +125,7 @@ struct dirman {
 struct sy_catalog {
   /* Every public function holds it: a lookup may load a plugin. */
   pthread_mutex_t lock;
-  bool lazy; /* folder scans use manifests */
+  bool lazy;            /* folder scans use manifests */
   plugin_rec **plugins; /* every file known, in the order found */
   size_t nplugins, capplugins;
   plugin_rec **loaded; /* those loaded, in the order loaded */
@@ -679,8 +679,8 @@ static int check_duplicates(sy_catalog *cat, const sy_plugin *pl,
                             sy_error *err) {
   for (size_t i = 0; pl->providers[i]; i++) {
     const sy_provider *p = pl->providers[i];
-    const entry *old = find_entry(cat->entries, cat->nentries, p->kind,
-                                  p->name);
+    const entry *old =
+        find_entry(cat->entries, cat->nentries, p->kind, p->name);
     if (!old)
       continue;
     return sy_error_set(err, SY_EEXIST,
@@ -815,15 +815,14 @@ static plugin_rec *known_file(const sy_catalog *cat, const struct stat *st) {
 
 /* Puts `path` where the dynamic linker's text says `name`, so that its
  * messages name the plugin file rather than its descriptor. */
-static void name_in_message(const char *why, const char *name,
-                            const char *path, char *out, size_t cap) {
+static void name_in_message(const char *why, const char *name, const char *path,
+                            char *out, size_t cap) {
   const char *at = strstr(why, name);
   if (!at) {
     snprintf(out, cap, "%s", why);
     return;
   }
-  snprintf(out, cap, "%.*s%s%s", (int)(at - why), why, path,
-           at + strlen(name));
+  snprintf(out, cap, "%.*s%s%s", (int)(at - why), why, path, at + strlen(name));
 }
 
 /* ---- manifests ---------------------------------------------------------- */
@@ -861,9 +860,12 @@ static int record_add(sy__manifest *m, const char *name, const sy_plugin *pl,
     provs[i].version = (char *)pl->providers[i]->version;
     provs[i].description = (char *)pl->providers[i]->description;
   }
-  sy__man_file f = {(char *)name,          (uint64_t)st->st_size,
-                    (uint64_t)st->st_ino,  ns_of(st->st_mtim),
-                    ns_of(st->st_ctim),    provs,
+  sy__man_file f = {(char *)name,
+                    (uint64_t)st->st_size,
+                    (uint64_t)st->st_ino,
+                    ns_of(st->st_mtim),
+                    ns_of(st->st_ctim),
+                    provs,
                     n};
   int rc = sy__manifest_add_copy(m, &f);
   free(provs);
@@ -930,7 +932,7 @@ static void dirman_update(plugin_rec *rec) {
 
 /* ---- loading ------------------------------------------------------------ */
 
-static int load_rec(sy_catalog *cat, plugin_rec *rec);
+static int load_rec(sy_catalog *cat, plugin_rec *rec, sy_error *err);
 
 /* Opens, checks, hashes and loads one file and adds its providers.
  * `pending`: the manifest record being loaded now, or NULL. `collect`:
@@ -986,9 +988,10 @@ static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
     if (collect && known->state == REC_LOADED)
       record_add(collect, base_name(path), known->desc, &st);
     if (known->state == REC_PENDING) {
+      /* Asked for by name: loaded now, as an eager catalog has it. */
       close(fd);
-      fd = -1;
-      load_rec(cat, known);
+      free(real);
+      return load_rec(cat, known, err);
     }
     goto done;
   }
@@ -1052,10 +1055,10 @@ fail:
 /* Loads a file that a manifest made known, at its first use. A refused
  * one leaves the catalog with its providers, as it would have at a start
  * without a manifest. Returns 0 or the refusal's code. */
-static int load_rec(sy_catalog *cat, plugin_rec *rec) {
+static int load_rec(sy_catalog *cat, plugin_rec *rec, sy_error *err) {
   if (rec->state != REC_PENDING)
     return rec->state == REC_LOADED ? 0 : SY_ENOENT;
-  int rc = load_path(cat, rec->file, rec, NULL, NULL);
+  int rc = load_path(cat, rec->file, rec, NULL, err);
   if (rc != 0) {
     rec->state = REC_GONE;
     size_t kept = 0;
@@ -1072,7 +1075,7 @@ static int load_rec(sy_catalog *cat, plugin_rec *rec) {
 static void load_all(sy_catalog *cat) {
   for (size_t i = 0; i < cat->nplugins; i++)
     if (cat->plugins[i]->state == REC_PENDING)
-      load_rec(cat, cat->plugins[i]);
+      load_rec(cat, cat->plugins[i], NULL);
 }
 
 /* Makes a file known through its (fresh) manifest record without loading
@@ -1107,13 +1110,12 @@ static int add_pending(sy_catalog *cat, dirman *dm, const char *path,
       fresh++;
   if (fresh == 0) {
     /* Refused whole, as loading it would: nothing of it could be used. */
-    const entry *old = find_entry(cat->entries, cat->nentries,
-                                  f->provs[0].kind, f->provs[0].name);
+    const entry *old = find_entry(cat->entries, cat->nentries, f->provs[0].kind,
+                                  f->provs[0].name);
     char reason[SY_ERROR_MAX];
     snprintf(reason, sizeof reason,
              "not loaded: provides %s '%s' already provided by %s",
-             sy_kind_name(f->provs[0].kind), f->provs[0].name,
-             old->rec->file);
+             sy_kind_name(f->provs[0].kind), f->provs[0].name, old->rec->file);
     add_problem(cat, path, reason);
     rec->state = REC_GONE;
     return 0;
@@ -1151,8 +1153,8 @@ static int so_filter(const struct dirent *d) {
 static int scan_lazy(sy_catalog *cat, const char *dir, struct dirent **names,
                      int n, sy_error *err) {
   dirman *dm = calloc(1, sizeof *dm);
-  dirman **grown = grow_array(cat->dirs, &cat->capdirs, cat->ndirs + 1,
-                              sizeof *grown);
+  dirman **grown =
+      grow_array(cat->dirs, &cat->capdirs, cat->ndirs + 1, sizeof *grown);
   size_t len = strlen(dir) + sizeof "/" SY__MANIFEST_NAME;
   char *inside = malloc(len);
   if (!dm || !grown || !inside) {
@@ -1374,7 +1376,9 @@ int sy_catalog_add_static(sy_catalog *cat, const sy_plugin *plugin,
  * found) does not change when a lookup loads the file one lives in. The
  * lock makes that load, and every read, one at a time. */
 
-static sy_catalog *unconst(const sy_catalog *cat) { return (sy_catalog *)cat; }
+static sy_catalog *unconst(const sy_catalog *cat) {
+  return (sy_catalog *)cat;
+}
 
 const sy_provider *sy_catalog_find(const sy_catalog *cat, sy_kind kind,
                                    const char *name) {
@@ -1384,7 +1388,7 @@ const sy_provider *sy_catalog_find(const sy_catalog *cat, sy_kind kind,
   pthread_mutex_lock(&c->lock);
   entry *e = find_entry(c->entries, c->nentries, kind, name);
   if (e && !e->prov) {
-    load_rec(c, e->rec);
+    load_rec(c, e->rec, NULL);
     e = find_entry(c->entries, c->nentries, kind, name);
   }
   const sy_provider *p = e ? e->prov : NULL;
@@ -1457,9 +1461,9 @@ size_t sy_catalog_known_count(const sy_catalog *cat) {
   return n;
 }
 
-const char *sy_catalog_known_at(const sy_catalog *cat, size_t i,
-                                sy_kind *kind, const char **version,
-                                const char **description, const char **file) {
+const char *sy_catalog_known_at(const sy_catalog *cat, size_t i, sy_kind *kind,
+                                const char **version, const char **description,
+                                const char **file) {
   if (!cat)
     return NULL;
   sy_catalog *c = unconst(cat);

@@ -71,8 +71,7 @@ void sy__manifest_free(sy__manifest *m) {
   memset(m, 0, sizeof *m);
 }
 
-const sy__man_file *sy__manifest_find(const sy__manifest *m,
-                                      const char *name) {
+const sy__man_file *sy__manifest_find(const sy__manifest *m, const char *name) {
   for (size_t i = 0; m && i < m->nfiles; i++)
     if (strcmp(m->files[i].name, name) == 0)
       return &m->files[i];
@@ -190,11 +189,11 @@ enum { F_SIZE = 1, F_MTIME = 2, F_CTIME = 4, F_INODE = 8, F_PROVIDERS = 16 };
 
 typedef struct reader {
   sy__manifest *m;
-  int where;      /* 0 nothing yet, 1 header, 2 plugin, 3 provider */
-  int header;     /* 1 format, 2 core seen */
-  unsigned seen;  /* F_* of the current plugin */
+  int where;       /* 0 nothing yet, 1 header, 2 plugin, 3 provider */
+  int header;      /* 1 format, 2 core seen */
+  unsigned seen;   /* F_* of the current plugin */
   size_t declared; /* its `providers` */
-  int prov_keys;  /* 1 version, 2 description of the current provider */
+  int prov_keys;   /* 1 version, 2 description of the current provider */
 } reader;
 
 /* Strict decimal: digits only, no sign, no overflow. */
@@ -251,8 +250,7 @@ static int on_section(reader *r, const char *name) {
   if (strncmp(name, "plugin ", 7) == 0) {
     const char *file = name + 7;
     if (plugin_done(r) != 0 || !good_file_name(file) ||
-        sy__manifest_find(r->m, file) ||
-        r->m->nfiles >= SY__MANIFEST_MAX_FILES)
+        sy__manifest_find(r->m, file) || r->m->nfiles >= SY__MANIFEST_MAX_FILES)
       return -1;
     sy__man_file *f = append(r->m);
     if (!f || !(f->name = strdup(file)))

@@ -64,8 +64,7 @@ int sy__manifest_write(const char *path, const sy__manifest *m);
 void sy__manifest_free(sy__manifest *m);
 
 /* The record of file `name`, or NULL. */
-const sy__man_file *sy__manifest_find(const sy__manifest *m,
-                                      const char *name);
+const sy__man_file *sy__manifest_find(const sy__manifest *m, const char *name);
 /* Removes (and frees) the record of file `name`, if there is one. */
 void sy__manifest_remove(sy__manifest *m, const char *name);
 /* Appends a deep copy of f. Returns 0, 1 when f cannot be stored (a

@@ -75,7 +75,9 @@ static const char *in_dir(const char *name) {
   return join(buf[next], dir, name);
 }
 
-static const char *manifest_path(void) { return in_dir(SY__MANIFEST_NAME); }
+static const char *manifest_path(void) {
+  return in_dir(SY__MANIFEST_NAME);
+}
 
 /* A fresh folder with fx_good as good.so and fx_good2 as good2.so. */
 static void two_plugins(void) {
@@ -134,8 +136,8 @@ static void test_lazy_second_scan_loads_nothing(void) {
   const char *version = NULL, *desc = NULL, *file = NULL;
   bool saw_beta = false;
   for (size_t i = 0; i < sy_catalog_known_count(cat); i++) {
-    const char *name = sy_catalog_known_at(cat, i, &kind, &version, &desc,
-                                           &file);
+    const char *name =
+        sy_catalog_known_at(cat, i, &kind, &version, &desc, &file);
     CU_ASSERT_PTR_NOT_NULL_FATAL(name);
     CU_ASSERT(version && *version && desc && *desc);
     if (kind == SY_KIND_SINK && strcmp(name, "beta") == 0)
@@ -250,7 +252,10 @@ static void test_lazy_corrupt_manifest_is_rebuilt(void) {
     const char *text;
     size_t len;
   } bad[] = {
-      {"garbage", "\x7f" "ELF\x01\x02 not a manifest \xff\xfe", 25},
+      {"garbage",
+       "\x7f"
+       "ELF\x01\x02 not a manifest \xff\xfe",
+       25},
       {"cut in half", cut, strlen(cut)},
       {"a NUL byte", nul, sizeof nul - 1},
       {"empty", "", 0},
@@ -259,8 +264,7 @@ static void test_lazy_corrupt_manifest_is_rebuilt(void) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     int fd = open(manifest_path(), O_WRONLY | O_TRUNC);
     CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_FATAL(write(fd, bad[i].text, bad[i].len) ==
-                    (ssize_t)bad[i].len);
+    CU_ASSERT_FATAL(write(fd, bad[i].text, bad[i].len) == (ssize_t)bad[i].len);
     close(fd);
     check_rebuilt(bad[i].what);
   }
