@@ -225,7 +225,7 @@ static int run(cli_ctx *ctx, int argc, char **argv) {
 
 const cli_command cli_cmd_providers = {
     "providers",
-    "list the loaded providers, or show one's options",
+    "list every provider found, or show one's options",
     "providers [list | help KIND.NAME | schema --json]",
     "  list              kind, name, version, description and file of every\n"
     "                    provider found (the default)\n"
@@ -235,6 +235,8 @@ const cli_command cli_cmd_providers = {
     "  schema --json     the same for all providers as versioned JSON\n\n"
     "Plugins are searched in $SWITCHYARD_PLUGIN_PATH, then [PLATFORM]\n"
     "plugin_path, then the built-in plugins.d. A plugin that is refused is\n"
-    "reported on stderr with the reason and does not hide the others.\n",
+    "reported on stderr with the reason and does not hide the others.\n"
+    "The list is read from each folder's manifest: only help and schema\n"
+    "load plugins (help just the one it shows).\n",
     run,
 };
