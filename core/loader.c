@@ -1193,7 +1193,11 @@ static int scan_lazy(sy_catalog *cat, const char *dir, struct dirent **names,
   free(inside);
   free(cached);
 
+  /* The records read become the folder's manifest as they are (no
+   * copy); a stale one is replaced by what loading its file finds. */
   bool dirty = !have;
+  if (have)
+    dm->next = old;
   int rc = 0;
   for (int i = 0; i < n && rc == 0; i++) {
     const char *base = names[i]->d_name;
@@ -1204,29 +1208,36 @@ static int scan_lazy(sy_catalog *cat, const char *dir, struct dirent **names,
       break;
     }
     snprintf(path, plen, "%s/%s", dir, base);
-    const sy__man_file *r = have ? sy__manifest_find(&old, base) : NULL;
+    const sy__man_file *r = sy__manifest_find(&dm->next, base);
     struct stat st;
     if (r && stat(path, &st) == 0 && record_fresh(r, &st)) {
-      if (sy__manifest_add_copy(&dm->next, r) < 0 ||
-          (!known_file(cat, &st) && add_pending(cat, dm, path, &st, r) != 0))
+      if (!known_file(cat, &st) && add_pending(cat, dm, path, &st, r) != 0)
         rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     } else {
+      if (r) {
+        sy__manifest_remove(&dm->next, base);
+        dirty = true;
+      }
       size_t before = dm->next.nfiles;
       /* A refused file is a problem in the catalog, not a failed scan. */
       load_path(cat, path, NULL, &dm->next, NULL);
-      if (r || dm->next.nfiles != before)
+      if (dm->next.nfiles != before)
         dirty = true;
     }
     free(path);
   }
   /* A record of a file that is gone. */
-  for (size_t i = 0; have && i < old.nfiles; i++) {
+  for (size_t i = 0; i < dm->next.nfiles;) {
     bool listed = false;
     for (int j = 0; j < n && !listed; j++)
-      listed = strcmp(old.files[i].name, names[j]->d_name) == 0;
-    dirty |= !listed;
+      listed = strcmp(dm->next.files[i].name, names[j]->d_name) == 0;
+    if (listed) {
+      i++;
+      continue;
+    }
+    sy__manifest_remove(&dm->next, dm->next.files[i].name);
+    dirty = true;
   }
-  sy__manifest_free(&old);
   if (rc == 0 && dirty)
     dirman_write(dm);
   return rc;
