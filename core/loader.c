@@ -750,11 +750,11 @@ static int add_plugin(sy_catalog *cat, plugin_rec *pending, void *handle,
       free(rec);
       return sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
     }
-    if (st) {
-      rec->has_id = true;
-      rec->dev = st->st_dev;
-      rec->ino = st->st_ino;
-    }
+  }
+  if (st) { /* a pending file may have been replaced since the scan */
+    rec->has_id = true;
+    rec->dev = st->st_dev;
+    rec->ino = st->st_ino;
   }
   rec->handle = handle;
   rec->fd = fd;
