@@ -1,43 +1,57 @@
 #!/usr/bin/env bash
-# bench/startup - cold start of `switchyard providers` (a new process that
-# reads the config layers and dlopen()s every built-in provider) against
-# /bin/true, as a ratio measured in one run.
+# bench/startup - what a start costs: `switchyard version`, `switchyard
+# providers` and a `run` of a one-step flow with the inline runner, each
+# against /bin/true, measured in one run (bench/startup.c: interleaved
+# spawns, median wall time).
 #
-#   bench/startup.sh [RUNS]      (default 200 runs of each, interleaved)
+#   bench/startup.sh [RUNS] [BASE_TREE]
 #
-# Run from the built tree (./quickstart builds it). Prints a table.
+# RUNS defaults to 200. BASE_TREE, another built tree (an older commit,
+# say), adds its `run` and `providers` to the same table, so that a
+# before/after comparison shares the machine's load. Run from the built
+# tree (./quickstart builds it); the goal is a run at most 1 ms more than
+# /bin/true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
-sy=./switchyard
-[ -x "$sy" ] || { echo "build first: ./quickstart" >&2; exit 2; }
-# libtool's wrapper script would be timed too: run the real binary.
-real=.libs/switchyard
-[ -x "$real" ] && sy=$real
-export LD_LIBRARY_PATH=$PWD/core/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-# The real binary sits in .libs/, whose parent holds plugins.d: same tree.
-nprov=$("$sy" -q providers | tail -n +2 | wc -l)
+base=${2:-}
+top=$PWD
+[ -x bench/startup ] || { echo "build first: make bench/startup" >&2; exit 2; }
+# libtool's wrapper script would be timed too: run the real binary (whose
+# parent folder holds plugins.d: the same tree).
+real() {
+  if [ -x "$1/.libs/switchyard" ]; then echo "$1/.libs/switchyard"; else echo "$1/switchyard"; fi
+}
+sy=$(real "$top")
 
-now() { date +%s%N; }
-# Blocks of 20 runs, alternating, so that load on the machine hits both;
-# the loop's own fork+exec cost is in both numbers, as it is for any
-# command a user runs.
-block=20
-t_true=0 t_sy=0
-for ((i = 0; i < runs / block; i++)); do
-  a=$(now)
-  for ((j = 0; j < block; j++)); do /bin/true; done
-  b=$(now)
-  for ((j = 0; j < block; j++)); do "$sy" -q providers >/dev/null; done
-  c=$(now)
-  t_true=$((t_true + b - a))
-  t_sy=$((t_sy + c - b))
-done
-runs=$((runs / block * block))
-us_true=$((t_true / runs / 1000))
-us_sy=$((t_sy / runs / 1000))
-ratio=$(awk -v a="$t_sy" -v b="$t_true" 'BEGIN { printf "%.1f", a / b }')
-printf '%-36s %10s\n' "command ($runs runs, mean)" "time (us)"
-printf '%-36s %10s\n' "/bin/true" "$us_true"
-printf '%-36s %10s\n' "switchyard providers ($nprov providers)" "$us_sy"
-printf '%-36s %10s\n' "ratio" "$ratio"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A private home: no user config, and the result cache goes here.
+export HOME=$work/home XDG_CONFIG_HOME= XDG_CACHE_HOME= SWITCHYARD_PLUGIN_PATH=
+mkdir -p "$HOME"
+cd "$work"
+printf 'x,y\n1,2\n3,4\n' > t.csv
+cat > tiny.flow <<'EOF'
+name = "tiny";
+source = { feed = "data"; table = "t"; };
+actors = ( { id = "h"; actor = "std.head"; params = { n = 1; }; } );
+sink = "out";
+EOF
+printf '[FEED.data]\nprovider = csv\npath = .\n' > switchyard.ini
+
+add() { # add LABEL TREE: version, providers and run of that tree
+  local s=$(real "$2") e="/usr/bin/env LD_LIBRARY_PATH=$2/core/.libs"
+  # Warm: the manifest is written and the result cached at the first start.
+  $e "$s" -q run tiny.flow > /dev/null
+  cmds+=("$1 version=$e $s version" "$1 providers=$e $s -q providers"
+         "$1 run tiny.flow=$e $s -q run tiny.flow")
+}
+# Each tree finds its own library through env(1), so the yardstick is
+# /usr/bin/env /bin/true: the table's last column is what switchyard
+# costs of its own.
+cmds=("env /bin/true=/usr/bin/env /bin/true")
+[ -n "$base" ] && add "base" "$base"
+add "this" "$top"
+nprov=$(/usr/bin/env LD_LIBRARY_PATH=$top/core/.libs "$sy" -q providers | tail -n +2 | wc -l)
+echo "switchyard providers lists $nprov providers; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$top/bench/startup" "$runs" "${cmds[@]}"

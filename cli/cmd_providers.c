@@ -20,8 +20,10 @@ static int cmd_list(cli_ctx *ctx) {
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
+  /* Listed from what the catalog knows: a plugin known through its
+   * folder's manifest is not loaded for this. */
   const sy_catalog *cat = sy_platform_catalog(p);
-  size_t n = sy_catalog_count(cat);
+  size_t n = sy_catalog_known_count(cat);
   if (n == 0) {
     cli_errorf("no providers found; searched:");
     for (const char *const *d = sy_platform_plugin_dirs(p); *d; d++)
@@ -33,10 +35,14 @@ static int cmd_list(cli_ctx *ctx) {
   printf("%-9s %-14s %-8s %-52s %s\n", "KIND", "NAME", "VERSION",
          "DESCRIPTION", "FILE");
   for (size_t i = 0; i < n; i++) {
-    const char *file = NULL;
-    const sy_provider *pr = sy_catalog_at(cat, i, &file, NULL);
-    printf("%-9s %-14s %-8s %-52s %s\n", sy_kind_name(pr->kind), pr->name,
-           pr->version, pr->description, file ? file : "-");
+    const char *file = NULL, *version = NULL, *description = NULL;
+    sy_kind kind = SY_KIND_RUNNER;
+    const char *name =
+        sy_catalog_known_at(cat, i, &kind, &version, &description, &file);
+    if (!name)
+      break; /* a file refused while listing took its providers away */
+    printf("%-9s %-14s %-8s %-52s %s\n", sy_kind_name(kind), name, version,
+           description, file ? file : "-");
   }
   return CLI_OK;
 }
@@ -85,9 +91,7 @@ static int print_help(const sy_catalog *cat, const sy_config *cfg,
   }
   const char *file = NULL;
   const sy_plugin *plugin = NULL;
-  for (size_t i = 0; i < sy_catalog_count(cat); i++)
-    if (sy_catalog_at(cat, i, &file, &plugin) == pr)
-      break;
+  sy_catalog_origin(cat, pr, &file, &plugin);
   printf("%s.%s %s - %s\n", sy_kind_name(kind), pr->name, pr->version,
          pr->description);
   if (via)
@@ -221,7 +225,7 @@ static int run(cli_ctx *ctx, int argc, char **argv) {
 
 const cli_command cli_cmd_providers = {
     "providers",
-    "list the loaded providers, or show one's options",
+    "list every provider found, or show one's options",
     "providers [list | help KIND.NAME | schema --json]",
     "  list              kind, name, version, description and file of every\n"
     "                    provider found (the default)\n"
@@ -231,6 +235,8 @@ const cli_command cli_cmd_providers = {
     "  schema --json     the same for all providers as versioned JSON\n\n"
     "Plugins are searched in $SWITCHYARD_PLUGIN_PATH, then [PLATFORM]\n"
     "plugin_path, then the built-in plugins.d. A plugin that is refused is\n"
-    "reported on stderr with the reason and does not hide the others.\n",
+    "reported on stderr with the reason and does not hide the others.\n"
+    "The list is read from each folder's manifest: only help and schema\n"
+    "load plugins (help just the one it shows).\n",
     run,
 };

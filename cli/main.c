@@ -47,7 +47,28 @@ void cli_errorf(const char *fmt, ...) {
   va_end(ap);
 }
 
+/* The catalog's problems not printed yet, as warnings. A lazy catalog
+ * adds one when a plugin it loads at first use is refused: it is printed
+ * before the error that follows from it, or at exit. */
+static const sy_catalog *shown_cat;
+static size_t shown_problems;
+static int shown_quiet;
+
+static void show_problems(void) {
+  if (!shown_cat)
+    return;
+  size_t n = sy_catalog_problem_count(shown_cat);
+  for (; shown_problems < n; shown_problems++) {
+    const char *file = NULL, *reason = NULL;
+    if (shown_quiet ||
+        sy_catalog_problem_at(shown_cat, shown_problems, &file, &reason) != 0)
+      continue;
+    cli_errorf("warning: %s: %s", file, reason);
+  }
+}
+
 void cli_error(const sy_error *err) {
+  show_problems();
   if (err->message[0])
     cli_errorf("%s", err->message);
   else if (err->code)
@@ -133,14 +154,10 @@ sy_platform *cli_platform(cli_ctx *ctx) {
     cli_error(&err);
     return NULL;
   }
-  const sy_catalog *cat = sy_platform_catalog(ctx->platform);
-  if (ctx->verbosity >= 0) {
-    for (size_t i = 0; i < sy_catalog_problem_count(cat); i++) {
-      const char *file = NULL, *reason = NULL;
-      sy_catalog_problem_at(cat, i, &file, &reason);
-      cli_errorf("warning: %s: %s", file, reason);
-    }
-  }
+  shown_cat = sy_platform_catalog(ctx->platform);
+  shown_problems = 0;
+  shown_quiet = ctx->verbosity < 0;
+  show_problems();
   return ctx->platform;
 }
 
@@ -403,6 +420,8 @@ oom:
   cli_errorf("out of memory");
   rc = CLI_FAILED;
 done:
+  show_problems();
+  shown_cat = NULL;
   sy_platform_close(ctx.platform);
   free(ctx.project_dir);
   for (size_t i = 0; i < nowned; i++)

@@ -730,14 +730,16 @@ static int find_provider(const section *sec, const sy_catalog *cat,
   *out = sy_catalog_find(cat, sec->kind, pname);
   if (*out)
     return 0;
-  size_t count = sy_catalog_count(cat), n = 0;
+  /* Known names, loaded or not: a typo loads no plugin. */
+  size_t count = sy_catalog_known_count(cat), n = 0;
   const char **names = calloc(count ? count : 1, sizeof *names);
   if (!names)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   for (size_t i = 0; i < count; i++) {
-    const sy_provider *p = sy_catalog_at(cat, i, NULL, NULL);
-    if (p && p->kind == sec->kind)
-      names[n++] = p->name;
+    sy_kind kind = 0;
+    const char *known = sy_catalog_known_at(cat, i, &kind, NULL, NULL, NULL);
+    if (known && kind == sec->kind)
+      names[n++] = known;
   }
   const char *near = sy__suggest(pname, names, n);
   int rc;
@@ -787,7 +789,7 @@ int sy_config_validate(const sy_config *cfg, const sy_catalog *cat,
 static int no_instance(const sy_config *cfg, const sy_catalog *cat,
                        sy_kind kind, const char *name, sy_error *err) {
   const char *kname = sy_kind_name(kind);
-  size_t count = sy_catalog_count(cat), n = 0;
+  size_t count = sy_catalog_known_count(cat), n = 0;
   const char **names = calloc(count + cfg->len + 1, sizeof *names);
   if (!names)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -795,9 +797,10 @@ static int no_instance(const sy_config *cfg, const sy_catalog *cat,
     if (cfg->sections[i].kind == kind)
       names[n++] = cfg->sections[i].instance;
   for (size_t i = 0; i < count; i++) {
-    const sy_provider *p = sy_catalog_at(cat, i, NULL, NULL);
-    if (p && p->kind == kind)
-      names[n++] = p->name;
+    sy_kind k = 0;
+    const char *known = sy_catalog_known_at(cat, i, &k, NULL, NULL, NULL);
+    if (known && k == kind)
+      names[n++] = known;
   }
   const char *near = sy__suggest(name, names, n);
   char upper[32];

@@ -1373,13 +1373,15 @@ static void SY_PRINTF(6, 7)
 
 /* The actor names in the catalog, for suggestions (caller frees). */
 static const char **actor_names(const sy_catalog *cat, size_t *n) {
-  size_t count = sy_catalog_count(cat);
+  /* Known names, loaded or not: a typo loads no plugin. */
+  size_t count = sy_catalog_known_count(cat);
   const char **names = calloc(count ? count : 1, sizeof *names);
   *n = 0;
   for (size_t i = 0; names && i < count; i++) {
-    const sy_provider *p = sy_catalog_at(cat, i, NULL, NULL);
-    if (p && p->kind == SY_KIND_ACTOR)
-      names[(*n)++] = p->name;
+    sy_kind kind = 0;
+    const char *name = sy_catalog_known_at(cat, i, &kind, NULL, NULL, NULL);
+    if (name && kind == SY_KIND_ACTOR)
+      names[(*n)++] = name;
   }
   return names;
 }

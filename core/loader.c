@@ -57,6 +57,7 @@
  * the catalog is built) never write.
  */
 #include "internal.h"
+#include "manifest.h"
 #include "switchyard/actor.h"
 #include "switchyard/io.h"
 #include "switchyard/runner.h"
@@ -68,6 +69,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,25 +79,39 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-/* One loaded plugin. `handle` is NULL for a static plugin; `file` is the
- * path it was loaded from, or the origin of a static one. `fd` is the
- * descriptor it was dlopen()ed through (-1 for a static plugin), kept open
- * until it is dlclose()d. */
+/* One plugin file the catalog knows (or a static plugin), in the order
+ * they were found. `handle` is NULL for a static plugin or one not loaded
+ * (yet); `file` is the path it was loaded from, or the origin of a static
+ * one. `fd` is the descriptor it was dlopen()ed through (-1 for a static
+ * plugin or one not loaded), kept open until it is dlclose()d. */
+enum { REC_LOADED, REC_PENDING, REC_GONE };
+typedef struct dirman dirman;
 typedef struct plugin_rec {
   void *handle;
   int fd;
   char *file;
-  const sy_plugin *desc;
+  const sy_plugin *desc; /* NULL until loaded */
   bool has_id; /* dev/ino are known: the same file is not loaded twice */
   dev_t dev;
   ino_t ino;
   bool has_code; /* code holds the file's content hash */
   uint8_t code[16];
+  /* REC_PENDING: known through a manifest, loaded at first lookup;
+   * REC_GONE: known but refused (when loaded, or every provider lost a
+   * clash), with no entry left. */
+  int state;
+  dirman *dm;          /* the folder whose manifest made it known */
+  sy__manifest record; /* that record (one file), owning the strings of
+                          its entries while they wait */
 } plugin_rec;
 
+/* One provider: loaded (prov set), or waiting in a file not loaded yet
+ * (prov NULL; the strings are the manifest record's). */
 typedef struct entry {
+  sy_kind kind;
+  const char *name, *version, *description;
   const sy_provider *prov;
-  const plugin_rec *rec;
+  plugin_rec *rec;
 } entry;
 
 typedef struct problem {
@@ -103,13 +119,27 @@ typedef struct problem {
   char *reason;
 } problem;
 
+/* A scanned folder's manifest: where it is written, and what it says. */
+struct dirman {
+  char *path; /* NULL: nowhere (no cache folder) */
+  bool in_cache;
+  sy__manifest next;
+};
+
 struct sy_catalog {
-  plugin_rec **plugins; /* pointers, so that entries can point at them */
+  /* Every public function holds it: a lookup may load a plugin. */
+  pthread_mutex_t lock;
+  bool lazy;            /* folder scans use manifests */
+  plugin_rec **plugins; /* every file known, in the order found */
   size_t nplugins, capplugins;
-  entry *entries;
+  plugin_rec **loaded; /* those loaded, in the order loaded */
+  size_t nloaded, caploaded;
+  entry *entries; /* sorted by kind then name */
   size_t nentries, capentries;
   problem *problems;
   size_t nproblems, capproblems;
+  dirman **dirs;
+  size_t ndirs, capdirs;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -561,26 +591,50 @@ int sy_catalog_new(sy_catalog **out) {
   if (!out)
     return SY_EINVAL;
   *out = calloc(1, sizeof **out);
-  return *out ? 0 : SY_ENOMEM;
+  if (!*out)
+    return SY_ENOMEM;
+  if (pthread_mutex_init(&(*out)->lock, NULL) != 0) {
+    free(*out);
+    *out = NULL;
+    return SY_ENOMEM;
+  }
+  return 0;
+}
+
+static void dirman_free(dirman *dm) {
+  if (!dm)
+    return;
+  free(dm->path);
+  sy__manifest_free(&dm->next);
+  free(dm);
 }
 
 void sy_catalog_free(sy_catalog *cat) {
   if (!cat)
     return;
   /* Unload in reverse order of loading, as a linker would. */
-  for (size_t i = cat->nplugins; i-- > 0;) {
-    plugin_rec *rec = cat->plugins[i];
+  for (size_t i = cat->nloaded; i-- > 0;) {
+    plugin_rec *rec = cat->loaded[i];
     if (rec->handle)
       dlclose(rec->handle);
     release_fd(rec->fd);
+  }
+  for (size_t i = 0; i < cat->nplugins; i++) {
+    plugin_rec *rec = cat->plugins[i];
     free(rec->file);
+    sy__manifest_free(&rec->record);
     free(rec);
   }
   for (size_t i = 0; i < cat->nproblems; i++) {
     free(cat->problems[i].file);
     free(cat->problems[i].reason);
   }
+  for (size_t i = 0; i < cat->ndirs; i++)
+    dirman_free(cat->dirs[i]);
+  pthread_mutex_destroy(&cat->lock);
+  free(cat->dirs);
   free(cat->plugins);
+  free(cat->loaded);
   free(cat->entries);
   free(cat->problems);
   free(cat);
@@ -588,46 +642,55 @@ void sy_catalog_free(sy_catalog *cat) {
 
 static int entry_cmp(const void *a, const void *b) {
   const entry *x = a, *y = b;
-  if (x->prov->kind != y->prov->kind)
-    return x->prov->kind < y->prov->kind ? -1 : 1;
-  return strcmp(x->prov->name, y->prov->name);
+  if (x->kind != y->kind)
+    return x->kind < y->kind ? -1 : 1;
+  return strcmp(x->name, y->name);
 }
 
 /* The entry of kind+name among the first `count` (sorted) entries. */
-static const entry *find_entry(const entry *entries, size_t count,
-                               sy_kind kind, const char *name) {
+static entry *find_entry(entry *entries, size_t count, sy_kind kind,
+                         const char *name) {
   if (count == 0)
     return NULL;
-  sy_provider key_prov;
-  memset(&key_prov, 0, sizeof key_prov);
-  key_prov.kind = kind;
-  key_prov.name = name;
-  entry key = {&key_prov, NULL};
+  entry key;
+  memset(&key, 0, sizeof key);
+  key.kind = kind;
+  key.name = name;
   return bsearch(&key, entries, count, sizeof *entries, entry_cmp);
 }
 
-/* The file the catalog's provider `prov` came from. */
-static const char *provider_file(const sy_catalog *cat,
-                                 const sy_provider *prov) {
-  for (size_t j = 0; j < cat->nentries; j++)
-    if (cat->entries[j].prov == prov)
-      return cat->entries[j].rec->file;
-  return "(unknown)";
+/* Room for `more` entries (0 or SY_ENOMEM). */
+static int reserve_entries(sy_catalog *cat, size_t more) {
+  entry *grown = grow_array(cat->entries, &cat->capentries,
+                            cat->nentries + more, sizeof *grown);
+  if (!grown)
+    return SY_ENOMEM;
+  cat->entries = grown;
+  return 0;
+}
+
+/* Room for one more record in `*list` (0 or SY_ENOMEM). */
+static int reserve_rec(plugin_rec ***list, size_t n, size_t *cap) {
+  plugin_rec **grown = grow_array(*list, cap, n + 1, sizeof *grown);
+  if (!grown)
+    return SY_ENOMEM;
+  *list = grown;
+  return 0;
 }
 
 /* Refuses a plugin whose first provider's kind+name the catalog already
  * has, naming both files (used when every provider clashes). */
-static int check_duplicates(const sy_catalog *cat, const sy_plugin *pl,
+static int check_duplicates(sy_catalog *cat, const sy_plugin *pl,
                             sy_error *err) {
   for (size_t i = 0; pl->providers[i]; i++) {
     const sy_provider *p = pl->providers[i];
-    const sy_provider *old = sy_catalog_find(cat, p->kind, p->name);
+    const entry *old =
+        find_entry(cat->entries, cat->nentries, p->kind, p->name);
     if (!old)
       continue;
     return sy_error_set(err, SY_EEXIST,
                         "provides %s '%s' already provided by %s",
-                        sy_kind_name(p->kind), p->name,
-                        provider_file(cat, old));
+                        sy_kind_name(p->kind), p->name, old->rec->file);
   }
   return 0;
 }
@@ -652,25 +715,50 @@ static const char *actor_unusable(const sy_provider *p) {
   return NULL;
 }
 
+/* Keeps the problem of a provider that lost a clash to `winner`. */
+static void clash_problem(sy_catalog *cat, const char *file, sy_kind kind,
+                          const char *name, const char *winner) {
+  char reason[SY_ERROR_MAX];
+  snprintf(reason, sizeof reason,
+           "%s '%s' not loaded: already provided by %s, which was "
+           "loaded first; the rest of this plugin is loaded",
+           sy_kind_name(kind), name, winner);
+  add_problem(cat, file, reason);
+}
+
+/* Whether the manifest record of a pending file lists kind+name. */
+static bool record_lists(const plugin_rec *rec, sy_kind kind,
+                         const char *name) {
+  const sy__man_file *f = rec->record.nfiles ? &rec->record.files[0] : NULL;
+  for (size_t i = 0; f && i < f->nprovs; i++)
+    if (f->provs[i].kind == kind && strcmp(f->provs[i].name, name) == 0)
+      return true;
+  return false;
+}
+
 /* Checks a descriptor against the catalog and adds it with its providers.
  * A provider whose kind+name the catalog has already is left out and kept
  * as a problem naming both files; when that is every provider, the plugin
- * is refused. On failure nothing is added and the caller still owns
- * `handle` and `fd`. `st` is the file's stat and `code` its content hash,
- * both NULL for a static plugin. Messages are bare. */
-static int add_plugin(sy_catalog *cat, void *handle, int fd,
-                      const sy_plugin *pl, const char *file,
+ * is refused. `pending` is the record of a file known through a manifest
+ * that is being loaded now (its entries are filled in; clashes its record
+ * listed were reported when the folder was scanned), NULL for a new one.
+ * On failure nothing is added and the caller still owns `handle` and
+ * `fd`. `st` is the file's stat and `code` its content hash, both NULL for
+ * a static plugin. Messages are bare. */
+static int add_plugin(sy_catalog *cat, plugin_rec *pending, void *handle,
+                      int fd, const sy_plugin *pl, const char *file,
                       const struct stat *st, const uint8_t *code,
                       sy_error *err) {
   int rc = check_plugin(pl, err);
   if (rc != 0)
-    goto fail;
+    return rc;
 
   size_t n = 0, fresh = 0, usable = 0;
   const sy_provider *bad = NULL;
   for (; pl->providers[n]; n++) {
     const sy_provider *p = pl->providers[n];
-    if (sy_catalog_find(cat, p->kind, p->name))
+    const entry *e = find_entry(cat->entries, cat->nentries, p->kind, p->name);
+    if (e && !(pending && e->rec == pending))
       continue;
     fresh++;
     if (actor_unusable(p))
@@ -678,44 +766,34 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
     else
       usable++;
   }
-  if (n > 0 && fresh == 0) {
-    rc = check_duplicates(cat, pl, err);
-    goto fail;
-  }
-  if (n > 0 && usable == 0) {
-    rc = sy_error_set(err, SY_EPLUGIN, "actor '%s' %s", bad->name,
-                      actor_unusable(bad));
-    goto fail;
-  }
+  if (n > 0 && fresh == 0)
+    return check_duplicates(cat, pl, err);
+  if (n > 0 && usable == 0)
+    return sy_error_set(err, SY_EPLUGIN, "actor '%s' %s", bad->name,
+                        actor_unusable(bad));
   /* Reserve everything first so that nothing can fail half way. */
-  plugin_rec **plugins = grow_array(cat->plugins, &cat->capplugins,
-                                    cat->nplugins + 1, sizeof *plugins);
-  if (!plugins)
-    goto fail_oom;
-  cat->plugins = plugins;
-  if (usable > 0) {
-    entry *entries = grow_array(cat->entries, &cat->capentries,
-                                cat->nentries + usable, sizeof *entries);
-    if (!entries)
-      goto fail_oom;
-    cat->entries = entries;
+  if (reserve_rec(&cat->loaded, cat->nloaded, &cat->caploaded) != 0 ||
+      (!pending &&
+       reserve_rec(&cat->plugins, cat->nplugins, &cat->capplugins) != 0) ||
+      reserve_entries(cat, usable) != 0)
+    return sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
+  plugin_rec *rec = pending;
+  if (!rec) {
+    rec = calloc(1, sizeof *rec);
+    if (!rec || !(rec->file = dup_str(file))) {
+      free(rec);
+      return sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
+    }
   }
-  plugin_rec *rec = calloc(1, sizeof *rec);
-  if (!rec)
-    goto fail_oom;
-  rec->file = dup_str(file);
-  if (!rec->file) {
-    free(rec);
-    goto fail_oom;
-  }
-  rec->handle = handle;
-  rec->fd = fd;
-  rec->desc = pl;
-  if (st) {
+  if (st) { /* a pending file may have been replaced since the scan */
     rec->has_id = true;
     rec->dev = st->st_dev;
     rec->ino = st->st_ino;
   }
+  rec->handle = handle;
+  rec->fd = fd;
+  rec->desc = pl;
+  rec->state = REC_LOADED;
   if (code) {
     rec->has_code = true;
     memcpy(rec->code, code, 16);
@@ -725,19 +803,10 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
   size_t sorted = cat->nentries;
   for (size_t i = 0; i < n; i++) {
     const sy_provider *p = pl->providers[i];
-    const entry *e = find_entry(cat->entries, sorted, p->kind, p->name);
-    const sy_provider *old = e ? e->prov : NULL;
-    if (old) {
-      char reason[SY_ERROR_MAX];
-      snprintf(reason, sizeof reason,
-               "%s '%s' not loaded: already provided by %s, which was "
-               "loaded first; the rest of this plugin is loaded",
-               sy_kind_name(p->kind), p->name, provider_file(cat, old));
-      add_problem(cat, file, reason);
-      continue;
-    }
+    entry *e = find_entry(cat->entries, sorted, p->kind, p->name);
     const char *why = actor_unusable(p);
-    if (why) {
+    if (why && (!e || e->rec == rec)) {
+      /* Left out (a pending record never lists one: see record_add). */
       char reason[SY_ERROR_MAX];
       snprintf(reason, sizeof reason,
                "actor '%s' not loaded: it %s; the rest of this plugin is "
@@ -746,47 +815,177 @@ static int add_plugin(sy_catalog *cat, void *handle, int fd,
       add_problem(cat, file, reason);
       continue;
     }
-    cat->entries[cat->nentries].prov = p;
-    cat->entries[cat->nentries].rec = rec;
-    cat->nentries++;
+    if (e && e->rec == rec) {
+      e->prov = p;
+      e->version = p->version;
+      e->description = p->description;
+      continue;
+    }
+    if (e) {
+      if (!pending || !record_lists(pending, p->kind, p->name))
+        clash_problem(cat, file, p->kind, p->name, e->rec->file);
+      continue;
+    }
+    entry *ne = &cat->entries[cat->nentries++];
+    ne->kind = p->kind;
+    ne->name = p->name;
+    ne->version = p->version;
+    ne->description = p->description;
+    ne->prov = p;
+    ne->rec = rec;
   }
-  cat->plugins[cat->nplugins++] = rec;
+  /* What the record listed and the plugin does not offer is gone. */
+  size_t kept = 0;
+  for (size_t i = 0; i < cat->nentries; i++)
+    if (cat->entries[i].prov || cat->entries[i].rec != rec)
+      cat->entries[kept++] = cat->entries[i];
+  cat->nentries = kept;
+  cat->loaded[cat->nloaded++] = rec;
+  if (!pending)
+    cat->plugins[cat->nplugins++] = rec;
   qsort(cat->entries, cat->nentries, sizeof *cat->entries, entry_cmp);
   return 0;
-
-fail_oom:
-  rc = sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
-fail:
-  return rc;
 }
 
-/* Whether the file with that identity is already in the catalog: a folder
+/* The catalog's record of the file with that identity, if any: a folder
  * listed twice in a search path must not turn into duplicate refusals. */
-static bool already_loaded(const sy_catalog *cat, const struct stat *st) {
+static plugin_rec *known_file(const sy_catalog *cat, const struct stat *st) {
   for (size_t i = 0; i < cat->nplugins; i++) {
-    const plugin_rec *rec = cat->plugins[i];
+    plugin_rec *rec = cat->plugins[i];
     if (rec->has_id && rec->dev == st->st_dev && rec->ino == st->st_ino)
-      return true;
+      return rec;
   }
-  return false;
+  return NULL;
 }
 
 /* Puts `path` where the dynamic linker's text says `name`, so that its
  * messages name the plugin file rather than its descriptor. */
-static void name_in_message(const char *why, const char *name,
-                            const char *path, char *out, size_t cap) {
+static void name_in_message(const char *why, const char *name, const char *path,
+                            char *out, size_t cap) {
   const char *at = strstr(why, name);
   if (!at) {
     snprintf(out, cap, "%s", why);
     return;
   }
-  snprintf(out, cap, "%.*s%s%s", (int)(at - why), why, path,
-           at + strlen(name));
+  snprintf(out, cap, "%.*s%s%s", (int)(at - why), why, path, at + strlen(name));
 }
 
-int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
-  if (!cat || !path || !*path)
-    return sy_error_set(err, SY_EINVAL, "no catalog or no file to load");
+/* ---- manifests ---------------------------------------------------------- */
+
+static int64_t ns_of(struct timespec t) {
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Whether a record still describes the file as it is now. */
+static bool record_fresh(const sy__man_file *r, const struct stat *st) {
+  return S_ISREG(st->st_mode) && r->size == (uint64_t)st->st_size &&
+         r->ino == (uint64_t)st->st_ino && r->mtime_ns == ns_of(st->st_mtim) &&
+         r->ctime_ns == ns_of(st->st_ctim);
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* Adds the record of a valid plugin (named `name` in its folder) to m.
+ * Returns 0, 1 (it cannot be stored) or -1 (out of memory). */
+static int record_add(sy__manifest *m, const char *name, const sy_plugin *pl,
+                      const struct stat *st) {
+  size_t n = 0;
+  for (; pl->providers[n]; n++)
+    if (actor_unusable(pl->providers[n]))
+      return 1; /* loaded, and warned about, at every scan */
+  sy__man_prov *provs = calloc(n ? n : 1, sizeof *provs);
+  if (!provs)
+    return -1;
+  /* A view of the plugin's strings; sy__manifest_add_copy copies them. */
+  for (size_t i = 0; i < n; i++) {
+    provs[i].kind = pl->providers[i]->kind;
+    provs[i].name = (char *)pl->providers[i]->name;
+    provs[i].version = (char *)pl->providers[i]->version;
+    provs[i].description = (char *)pl->providers[i]->description;
+  }
+  sy__man_file f = {(char *)name,
+                    (uint64_t)st->st_size,
+                    (uint64_t)st->st_ino,
+                    ns_of(st->st_mtim),
+                    ns_of(st->st_ctim),
+                    provs,
+                    n};
+  int rc = sy__manifest_add_copy(m, &f);
+  free(provs);
+  return rc;
+}
+
+/* Whether a loaded plugin offers exactly what its record said. */
+static bool record_matches(const plugin_rec *rec) {
+  const sy__man_file *f = &rec->record.files[0];
+  size_t n = 0;
+  for (; rec->desc->providers[n]; n++) {
+    const sy_provider *p = rec->desc->providers[n];
+    size_t j = 0;
+    while (j < f->nprovs && !(f->provs[j].kind == p->kind &&
+                              strcmp(f->provs[j].name, p->name) == 0))
+      j++;
+    if (j == f->nprovs || strcmp(f->provs[j].version, p->version) != 0 ||
+        strcmp(f->provs[j].description, p->description) != 0)
+      return false;
+  }
+  return n == f->nprovs;
+}
+
+/* Writes a folder's manifest where it lives. Failing to is no error: the
+ * next start reads the plugins again. */
+static void dirman_write(dirman *dm) {
+  if (!dm->path)
+    return;
+  if (dm->in_cache && sy__manifest_cache_prepare(dm->path) != 0)
+    return;
+  sy__manifest_write(dm->path, &dm->next);
+}
+
+/* After a file known through a manifest was loaded or refused: its record
+ * is replaced by what the plugin really offers (when it differs), or
+ * dropped (when it was refused: the next start loads it and reports why),
+ * and the manifest is written again. */
+static void dirman_update(plugin_rec *rec) {
+  dirman *dm = rec->dm;
+  if (!dm)
+    return;
+  if (rec->state == REC_LOADED && record_matches(rec))
+    return;
+  const char *name = base_name(rec->file);
+  const sy__man_file *r = sy__manifest_find(&dm->next, name);
+  if (r && rec->state == REC_LOADED) {
+    /* The same file as the record saw, offering other things. */
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_mode = S_IFREG;
+    st.st_size = (off_t)r->size;
+    st.st_ino = (ino_t)r->ino;
+    st.st_mtim.tv_sec = r->mtime_ns / 1000000000;
+    st.st_mtim.tv_nsec = r->mtime_ns % 1000000000;
+    st.st_ctim.tv_sec = r->ctime_ns / 1000000000;
+    st.st_ctim.tv_nsec = r->ctime_ns % 1000000000;
+    sy__manifest_remove(&dm->next, name);
+    record_add(&dm->next, name, rec->desc, &st);
+  } else if (r) {
+    sy__manifest_remove(&dm->next, name);
+  }
+  dirman_write(dm);
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int load_rec(sy_catalog *cat, plugin_rec *rec, sy_error *err);
+
+/* Opens, checks, hashes and loads one file and adds its providers.
+ * `pending`: the manifest record being loaded now, or NULL. `collect`:
+ * where the record of a valid plugin goes for a folder's new manifest
+ * (NULL: nowhere). Errors as sy_catalog_load_file. */
+static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
+                     sy__manifest *collect, sy_error *err) {
   sy_error local;
   sy_error_clear(&local);
   char *real = NULL;
@@ -828,8 +1027,20 @@ int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
     rc = check_link_folders(path, &local);
   if (rc != 0)
     goto fail;
-  if (already_loaded(cat, &st))
+  plugin_rec *known = known_file(cat, &st);
+  if (known && known != pending) {
+    /* The same file by another name: skipped, but a folder's manifest
+     * still lists it under this one. */
+    if (collect && known->state == REC_LOADED)
+      record_add(collect, base_name(path), known->desc, &st);
+    if (known->state == REC_PENDING) {
+      /* Asked for by name: loaded now, as an eager catalog has it. */
+      close(fd);
+      free(real);
+      return load_rec(cat, known, err);
+    }
     goto done;
+  }
   rc = hash_fd(fd, code, &local);
   if (rc != 0)
     goto fail;
@@ -857,7 +1068,13 @@ int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
    * pointer; the memcpy keeps ISO C's pedantic mode quiet about it. */
   sy_plugin_entry_fn entry_fn;
   memcpy(&entry_fn, &sym, sizeof entry_fn);
-  rc = add_plugin(cat, handle, fd, entry_fn(), path, &st, code, &local);
+  const sy_plugin *pl = entry_fn();
+  /* A valid plugin is recorded even when all its providers clash: what
+   * it offers does not depend on the order it was found in. */
+  sy_error ignored;
+  if (collect && check_plugin(pl, &ignored) == 0)
+    record_add(collect, base_name(path), pl, &st);
+  rc = add_plugin(cat, pending, handle, fd, pl, path, &st, code, &local);
   if (rc != 0)
     goto fail;
   handle = NULL; /* the catalog owns it and fd now */
@@ -881,6 +1098,94 @@ fail:
   return refuse(cat, path, &local, err);
 }
 
+/* Loads a file that a manifest made known, at its first use. A refused
+ * one leaves the catalog with its providers, as it would have at a start
+ * without a manifest. Returns 0 or the refusal's code. */
+static int load_rec(sy_catalog *cat, plugin_rec *rec, sy_error *err) {
+  if (rec->state != REC_PENDING)
+    return rec->state == REC_LOADED ? 0 : SY_ENOENT;
+  int rc = load_path(cat, rec->file, rec, NULL, err);
+  if (rc != 0) {
+    rec->state = REC_GONE;
+    size_t kept = 0;
+    for (size_t i = 0; i < cat->nentries; i++)
+      if (cat->entries[i].rec != rec)
+        cat->entries[kept++] = cat->entries[i];
+    cat->nentries = kept;
+  }
+  dirman_update(rec);
+  return rc;
+}
+
+/* Every file still waiting, in the order they were found. */
+static void load_all(sy_catalog *cat) {
+  for (size_t i = 0; i < cat->nplugins; i++)
+    if (cat->plugins[i]->state == REC_PENDING)
+      load_rec(cat, cat->plugins[i], NULL);
+}
+
+/* Makes a file known through its (fresh) manifest record without loading
+ * it: its providers join the catalog, to be loaded at first lookup. The
+ * clashes are found and reported as loading it would. 0 or SY_ENOMEM. */
+static int add_pending(sy_catalog *cat, dirman *dm, const char *path,
+                       const struct stat *st, const sy__man_file *r) {
+  plugin_rec *rec = calloc(1, sizeof *rec);
+  if (!rec || !(rec->file = dup_str(path)) ||
+      sy__manifest_add_copy(&rec->record, r) != 0 ||
+      reserve_rec(&cat->plugins, cat->nplugins, &cat->capplugins) != 0 ||
+      reserve_entries(cat, r->nprovs) != 0) {
+    if (rec) {
+      free(rec->file);
+      sy__manifest_free(&rec->record);
+    }
+    free(rec);
+    return SY_ENOMEM;
+  }
+  rec->fd = -1;
+  rec->state = REC_PENDING;
+  rec->dm = dm;
+  rec->has_id = true;
+  rec->dev = st->st_dev;
+  rec->ino = st->st_ino;
+  cat->plugins[cat->nplugins++] = rec;
+  const sy__man_file *f = &rec->record.files[0];
+  size_t fresh = 0;
+  for (size_t i = 0; i < f->nprovs; i++)
+    if (!find_entry(cat->entries, cat->nentries, f->provs[i].kind,
+                    f->provs[i].name))
+      fresh++;
+  if (fresh == 0) {
+    /* Refused whole, as loading it would: nothing of it could be used. */
+    const entry *old = find_entry(cat->entries, cat->nentries, f->provs[0].kind,
+                                  f->provs[0].name);
+    char reason[SY_ERROR_MAX];
+    snprintf(reason, sizeof reason,
+             "not loaded: provides %s '%s' already provided by %s",
+             sy_kind_name(f->provs[0].kind), f->provs[0].name, old->rec->file);
+    add_problem(cat, path, reason);
+    rec->state = REC_GONE;
+    return 0;
+  }
+  size_t sorted = cat->nentries;
+  for (size_t i = 0; i < f->nprovs; i++) {
+    const sy__man_prov *p = &f->provs[i];
+    const entry *old = find_entry(cat->entries, sorted, p->kind, p->name);
+    if (old) {
+      clash_problem(cat, path, p->kind, p->name, old->rec->file);
+      continue;
+    }
+    entry *e = &cat->entries[cat->nentries++];
+    e->kind = p->kind;
+    e->name = p->name;
+    e->version = p->version;
+    e->description = p->description;
+    e->prov = NULL;
+    e->rec = rec;
+  }
+  qsort(cat->entries, cat->nentries, sizeof *cat->entries, entry_cmp);
+  return 0;
+}
+
 /* Loads only visible "*.so" files: editors and package managers leave
  * hidden temporaries (".x.so.swp", ".x.so.dpkg-new") that are no plugins. */
 static int so_filter(const struct dirent *d) {
@@ -888,10 +1193,122 @@ static int so_filter(const struct dirent *d) {
   return d->d_name[0] != '.' && n > 3 && strcmp(d->d_name + n - 3, ".so") == 0;
 }
 
-int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
-                        sy_error *err) {
-  if (!cat || !dir || !*dir)
-    return sy_error_set(err, SY_EINVAL, "no catalog or no folder to scan");
+/* The lazy half of a folder scan: files whose manifest record is fresh
+ * become known without being loaded; the others are loaded now, and the
+ * manifest is written again when anything changed. */
+static int scan_lazy(sy_catalog *cat, const char *dir, struct dirent **names,
+                     int n, sy_error *err) {
+  dirman *dm = calloc(1, sizeof *dm);
+  dirman **grown =
+      grow_array(cat->dirs, &cat->capdirs, cat->ndirs + 1, sizeof *grown);
+  size_t len = strlen(dir) + sizeof "/" SY__MANIFEST_NAME;
+  char *inside = malloc(len);
+  if (!dm || !grown || !inside) {
+    free(dm);
+    free(inside);
+    if (grown)
+      cat->dirs = grown;
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  cat->dirs = grown;
+  cat->dirs[cat->ndirs++] = dm;
+  snprintf(inside, len, "%s/%s", dir, SY__MANIFEST_NAME);
+
+  /* The folder's own manifest (written by whoever can write the folder,
+   * an installer say), else the user's cached one. */
+  sy__manifest old;
+  char *cached = NULL;
+  bool have = sy__manifest_read(inside, &old) == 0;
+  if (!have) {
+    sy__manifest_free(&old);
+    cached = sy__manifest_cache_path(dir);
+    have = cached && sy__manifest_read(cached, &old) == 0;
+    if (!have)
+      sy__manifest_free(&old);
+  }
+  if (access(dir, W_OK) == 0) {
+    dm->path = inside;
+    inside = NULL;
+  } else {
+    if (!cached)
+      cached = sy__manifest_cache_path(dir);
+    dm->path = cached;
+    dm->in_cache = true;
+    cached = NULL;
+  }
+  free(inside);
+  free(cached);
+
+  /* The records read become the folder's manifest as they are (no
+   * copy); a stale one is replaced by what loading its file finds. */
+  bool dirty = !have;
+  if (have)
+    dm->next = old;
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++) {
+    const char *base = names[i]->d_name;
+    size_t plen = strlen(dir) + 1 + strlen(base) + 1;
+    char *path = malloc(plen);
+    if (!path) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      break;
+    }
+    snprintf(path, plen, "%s/%s", dir, base);
+    const sy__man_file *r = sy__manifest_find(&dm->next, base);
+    struct stat st;
+    if (r && stat(path, &st) == 0 && record_fresh(r, &st)) {
+      if (!known_file(cat, &st) && add_pending(cat, dm, path, &st, r) != 0)
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    } else {
+      if (r) {
+        sy__manifest_remove(&dm->next, base);
+        dirty = true;
+      }
+      size_t before = dm->next.nfiles;
+      /* A refused file is a problem in the catalog, not a failed scan. */
+      load_path(cat, path, NULL, &dm->next, NULL);
+      if (dm->next.nfiles != before)
+        dirty = true;
+    }
+    free(path);
+  }
+  /* A record of a file that is gone. */
+  for (size_t i = 0; i < dm->next.nfiles;) {
+    bool listed = false;
+    for (int j = 0; j < n && !listed; j++)
+      listed = strcmp(dm->next.files[i].name, names[j]->d_name) == 0;
+    if (listed) {
+      i++;
+      continue;
+    }
+    sy__manifest_remove(&dm->next, dm->next.files[i].name);
+    dirty = true;
+  }
+  if (rc == 0 && dirty)
+    dirman_write(dm);
+  return rc;
+}
+
+int sy_catalog_load_file(sy_catalog *cat, const char *path, sy_error *err) {
+  if (!cat || !path || !*path)
+    return sy_error_set(err, SY_EINVAL, "no catalog or no file to load");
+  pthread_mutex_lock(&cat->lock);
+  int rc = load_path(cat, path, NULL, NULL, err);
+  pthread_mutex_unlock(&cat->lock);
+  return rc;
+}
+
+int sy_catalog_set_lazy(sy_catalog *cat, int lazy) {
+  if (!cat)
+    return SY_EINVAL;
+  pthread_mutex_lock(&cat->lock);
+  cat->lazy = lazy != 0;
+  pthread_mutex_unlock(&cat->lock);
+  return 0;
+}
+
+static int scan_dir_locked(sy_catalog *cat, const char *dir, int optional,
+                           sy_error *err) {
   sy_error local;
   sy_error_clear(&local);
   struct dirent **names = NULL;
@@ -919,6 +1336,12 @@ int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
         sy_error_set(&local, SY_EIO, "cannot read folder: %s", strerror(errno));
     goto fail;
   }
+  if (cat->lazy) {
+    rc = scan_lazy(cat, dir, names, n, &local);
+    if (rc != 0)
+      goto fail;
+    goto done;
+  }
   for (int i = 0; i < n; i++) {
     size_t len = strlen(dir) + 1 + strlen(names[i]->d_name) + 1;
     char *path = malloc(len);
@@ -928,7 +1351,7 @@ int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
     }
     snprintf(path, len, "%s/%s", dir, names[i]->d_name);
     /* A refused file is a problem in the catalog, not a failed scan. */
-    sy_catalog_load_file(cat, path, NULL);
+    load_path(cat, path, NULL, NULL, NULL);
     free(path);
   }
 
@@ -944,6 +1367,16 @@ fail:
     free(names[i]);
   free(names);
   return refuse(cat, dir, &local, err);
+}
+
+int sy_catalog_scan_dir(sy_catalog *cat, const char *dir, int optional,
+                        sy_error *err) {
+  if (!cat || !dir || !*dir)
+    return sy_error_set(err, SY_EINVAL, "no catalog or no folder to scan");
+  pthread_mutex_lock(&cat->lock);
+  int rc = scan_dir_locked(cat, dir, optional, err);
+  pthread_mutex_unlock(&cat->lock);
+  return rc;
 }
 
 int sy_catalog_scan_path(sy_catalog *cat, const char *path_list,
@@ -985,24 +1418,48 @@ int sy_catalog_add_static(sy_catalog *cat, const sy_plugin *plugin,
     return sy_error_set(err, SY_EINVAL, "no catalog or no origin");
   sy_error local;
   sy_error_clear(&local);
-  if (add_plugin(cat, NULL, -1, plugin, origin, NULL, NULL, &local) != 0)
-    return refuse(cat, origin, &local, err);
-  sy_error_clear(err);
-  return 0;
+  pthread_mutex_lock(&cat->lock);
+  int rc = add_plugin(cat, NULL, NULL, -1, plugin, origin, NULL, NULL, &local);
+  if (rc != 0)
+    rc = refuse(cat, origin, &local, err);
+  else
+    sy_error_clear(err);
+  pthread_mutex_unlock(&cat->lock);
+  return rc;
+}
+
+/* ---- lookups -------------------------------------------------------------
+ * The catalog is const to its readers: what it holds (every provider
+ * found) does not change when a lookup loads the file one lives in. The
+ * lock makes that load, and every read, one at a time. */
+
+static sy_catalog *unconst(const sy_catalog *cat) {
+  return (sy_catalog *)cat;
 }
 
 const sy_provider *sy_catalog_find(const sy_catalog *cat, sy_kind kind,
                                    const char *name) {
   if (!cat || !name)
     return NULL;
-  const entry *e = find_entry(cat->entries, cat->nentries, kind, name);
-  return e ? e->prov : NULL;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  entry *e = find_entry(c->entries, c->nentries, kind, name);
+  if (e && !e->prov) {
+    load_rec(c, e->rec, NULL);
+    e = find_entry(c->entries, c->nentries, kind, name);
+  }
+  const sy_provider *p = e ? e->prov : NULL;
+  pthread_mutex_unlock(&c->lock);
+  return p;
 }
 
 void sy__catalog_add_problem(sy_catalog *cat, const char *file,
                              const char *reason) {
-  if (cat && file && reason)
-    add_problem(cat, file, reason);
+  if (!cat || !file || !reason)
+    return;
+  pthread_mutex_lock(&cat->lock);
+  add_problem(cat, file, reason);
+  pthread_mutex_unlock(&cat->lock);
 }
 
 int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
@@ -1010,41 +1467,127 @@ int sy__catalog_code_hash(const sy_catalog *cat, const sy_provider *prov,
   memset(out, 0, 16);
   if (!cat || !prov || !prov->name)
     return 0;
-  const entry *e = find_entry(cat->entries, cat->nentries, prov->kind,
-                              prov->name);
-  if (!e || e->prov != prov || !e->rec->has_code)
-    return 0;
-  memcpy(out, e->rec->code, 16);
-  return 1;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  const entry *e = find_entry(c->entries, c->nentries, prov->kind, prov->name);
+  int found = e && e->prov == prov && e->rec->has_code;
+  if (found)
+    memcpy(out, e->rec->code, 16);
+  pthread_mutex_unlock(&c->lock);
+  return found;
 }
 
 size_t sy_catalog_count(const sy_catalog *cat) {
-  return cat ? cat->nentries : 0;
+  if (!cat)
+    return 0;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  load_all(c);
+  size_t n = c->nentries;
+  pthread_mutex_unlock(&c->lock);
+  return n;
 }
 
 const sy_provider *sy_catalog_at(const sy_catalog *cat, size_t i,
                                  const char **file, const sy_plugin **plugin) {
-  if (!cat || i >= cat->nentries)
+  if (!cat)
     return NULL;
-  const entry *e = &cat->entries[i];
-  if (file)
-    *file = e->rec->file;
-  if (plugin)
-    *plugin = e->rec->desc;
-  return e->prov;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  load_all(c);
+  const sy_provider *p = NULL;
+  if (i < c->nentries) {
+    const entry *e = &c->entries[i];
+    if (file)
+      *file = e->rec->file;
+    if (plugin)
+      *plugin = e->rec->desc;
+    p = e->prov;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return p;
+}
+
+size_t sy_catalog_known_count(const sy_catalog *cat) {
+  if (!cat)
+    return 0;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  size_t n = c->nentries;
+  pthread_mutex_unlock(&c->lock);
+  return n;
+}
+
+const char *sy_catalog_known_at(const sy_catalog *cat, size_t i, sy_kind *kind,
+                                const char **version, const char **description,
+                                const char **file) {
+  if (!cat)
+    return NULL;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  const char *name = NULL;
+  if (i < c->nentries) {
+    const entry *e = &c->entries[i];
+    name = e->name;
+    if (kind)
+      *kind = e->kind;
+    if (version)
+      *version = e->version;
+    if (description)
+      *description = e->description;
+    if (file)
+      *file = e->rec->file;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return name;
+}
+
+int sy_catalog_origin(const sy_catalog *cat, const sy_provider *prov,
+                      const char **file, const sy_plugin **plugin) {
+  if (!cat || !prov)
+    return SY_EINVAL;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  int rc = SY_ENOENT;
+  for (size_t i = 0; i < c->nentries; i++) {
+    const entry *e = &c->entries[i];
+    if (e->prov != prov)
+      continue;
+    if (file)
+      *file = e->rec->file;
+    if (plugin)
+      *plugin = e->rec->desc;
+    rc = 0;
+    break;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc;
 }
 
 size_t sy_catalog_problem_count(const sy_catalog *cat) {
-  return cat ? cat->nproblems : 0;
+  if (!cat)
+    return 0;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  size_t n = c->nproblems;
+  pthread_mutex_unlock(&c->lock);
+  return n;
 }
 
 int sy_catalog_problem_at(const sy_catalog *cat, size_t i, const char **file,
                           const char **reason) {
-  if (!cat || i >= cat->nproblems)
+  if (!cat)
     return SY_ERANGE;
-  if (file)
-    *file = cat->problems[i].file;
-  if (reason)
-    *reason = cat->problems[i].reason;
-  return 0;
+  sy_catalog *c = unconst(cat);
+  pthread_mutex_lock(&c->lock);
+  int rc = SY_ERANGE;
+  if (i < c->nproblems) {
+    if (file)
+      *file = c->problems[i].file;
+    if (reason)
+      *reason = c->problems[i].reason;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc;
 }

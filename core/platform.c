@@ -199,7 +199,8 @@ int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
   if (!p)
     goto fail;
   if ((rc = sy_config_new(&p->config)) != 0 ||
-      (rc = sy_catalog_new(&p->catalog)) != 0)
+      (rc = sy_catalog_new(&p->catalog)) != 0 ||
+      (rc = sy_catalog_set_lazy(p->catalog, 1)) != 0)
     goto fail;
   find_tree(tree, sizeof tree);
 
