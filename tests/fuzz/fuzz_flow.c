@@ -2,12 +2,8 @@
  * fuzz_flow.c - libFuzzer target for sy__flow_load_string() and
  * sy__flow_validate().
  *
- * Build and run from the top of the source tree (tests/fuzz/run.sh does
- * this from the lines below):
- *
- *   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *     -Iinclude -Icore tests/fuzz/fuzz_flow.c core/flow.c core/error.c \
- *     core/kind.c core/options.c core/loader.c -o fuzz_flow -lconfig -ldl
+ * Built and run by tests/fuzz/run.sh from the `sources:` and `libs:`
+ * lines below (the whole core: the loader now needs most of it).
  *
  * Each input is read as flow text; whatever loads is validated against a
  * catalog with two static actors (one with a ranged int and an enum, one
@@ -16,8 +12,8 @@
  * ("NAME:LINE: ..."), an accepted flow must have a complete order, and
  * nothing may leak on any path.
  */
-// sources: core/flow.c core/error.c core/kind.c core/options.c core/loader.c
-// libs: -lconfig -ldl
+// sources: core/*.c
+// libs: -lconfig -ldl -lxxhash -lm -lpthread
 #include "flow.h"
 
 #include <stdlib.h>

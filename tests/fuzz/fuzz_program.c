@@ -9,58 +9,13 @@
  *
  * Built and run by tests/fuzz/run.sh (tests/fuzz/run.sh 600 by hand).
  */
-// sources: core/program.c core/compile.c core/error.c
-// libs: -lxxhash
+// sources: core/*.c
+// libs: -lconfig -ldl -lxxhash -lm -lpthread
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "program.h"
-
-/* compile.c needs these at link time; the fuzzer never calls them. */
-int sy__flow_load(const char *path, struct sy_flow **out, sy_error *err);
-int sy__flow_validate(struct sy_flow *flow, const sy_catalog *cat,
-                      void *report, void *ud, sy_error *err);
-void sy__flow_free(struct sy_flow *flow);
-int sy__flow_load(const char *path, struct sy_flow **out, sy_error *err) {
-  (void)path;
-  (void)out;
-  return sy_error_set(err, SY_ENOTSUP, "not in the fuzzer");
-}
-int sy__flow_validate(struct sy_flow *flow, const sy_catalog *cat,
-                      void *report, void *ud, sy_error *err) {
-  (void)flow, (void)cat, (void)report, (void)ud;
-  return sy_error_set(err, SY_ENOTSUP, "not in the fuzzer");
-}
-void sy__flow_free(struct sy_flow *flow) { (void)flow; }
-sy_config *sy_platform_config(const sy_platform *p) {
-  (void)p;
-  return NULL;
-}
-sy_catalog *sy_platform_catalog(const sy_platform *p) {
-  (void)p;
-  return NULL;
-}
-const char *sy_config_get(const sy_config *cfg, const char *section,
-                          const char *key, const char **origin) {
-  (void)cfg, (void)section, (void)key, (void)origin;
-  return NULL;
-}
-int sy_instance_create(const sy_config *cfg, const sy_catalog *cat,
-                       sy_kind kind, const char *name, sy_instance **out,
-                       sy_error *err) {
-  (void)cfg, (void)cat, (void)kind, (void)name, (void)out;
-  return sy_error_set(err, SY_ENOTSUP, "not in the fuzzer");
-}
-void sy_instance_destroy(sy_instance *inst) { (void)inst; }
-const sy_provider *sy_instance_provider(const sy_instance *inst) {
-  (void)inst;
-  return NULL;
-}
-void *sy_instance_self(const sy_instance *inst) {
-  (void)inst;
-  return NULL;
-}
 
 static void try_decode(const uint8_t *data, size_t size) {
   sy_program *prog = NULL;
