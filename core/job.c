@@ -68,15 +68,7 @@ uint32_t sy_job_step_index(const sy_job *job, size_t s) {
              : 0;
 }
 sy_step_class sy_job_step_class(const sy_job *job, size_t s) {
-  switch (job->prog->code[s].op) {
-  case SY_OP_APPLY:
-  case SY_OP_TRAIN:
-    return SY_STEP_PURE;
-  case SY_OP_GET:
-    return SY_STEP_ROUTE;
-  default: /* FEED, LOAD, DUMP, COMMIT, SINK: see runner.h */
-    return SY_STEP_LOCAL;
-  }
+  return sy__op_class(job->prog->code[s].op);
 }
 size_t sy_job_output_source(const sy_job *job, size_t s, uint32_t k,
                             uint32_t *src_out) {

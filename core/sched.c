@@ -12,19 +12,27 @@
  * (SY_SCHED_OWN_READINESS): its success path never enters this file, and a
  * failure takes the one lock here, which is rare by definition.
  *
- * The ready set is one bitmap per step class, so sy_sched_next() hands out
- * the lowest-numbered ready step of the classes asked for: a runner that
- * runs one step at a time keeps program order (what runner-inline always
- * did, so sinks write in the order the flow names them), and one that
- * wants only PURE steps for its workers finds them without walking past
- * the LOCAL ones. Each bitmap has a hint, the lowest word that may hold a
- * bit; it only moves back when a lower step becomes ready, so a run in
- * program order scans every word once.
+ * The ready set is one bitmap per step class and one for all classes, so
+ * sy_sched_next() hands out the lowest-numbered ready step of the classes
+ * asked for: a runner that runs one step at a time keeps program order
+ * (what runner-inline always did, so sinks write in the order the flow
+ * names them), and one that wants only PURE steps for its workers finds
+ * them without walking past the LOCAL ones. Each bitmap has a hint, the
+ * lowest word that may hold a bit; it only moves back when a lower step
+ * becomes ready, so a run in program order scans every word once.
  *
  * Readiness is a countdown per step of the inputs not done yet, counted
  * along consumer edges (a step that reads one input twice counts it
- * twice, as sy_job_step_inputs lists it twice). The per-retry tables
- * (attempts, due times) exist only when the policy allows retries.
+ * twice, as sy_job_step_inputs lists it twice). The countdowns are made
+ * from the job's consumer lists, a compact array, so making a scheduler
+ * does not walk the instructions (88 bytes a step). The class bitmaps are
+ * only kept once a runner first asks by class (sy_sched_next with a mask,
+ * sy_sched_ready): a runner that takes any ready step (runner-inline)
+ * then never reads an instruction here, which on layered graphs of 1e5
+ * steps cost it more than the rest of the scheduler together (each newly
+ * ready step's class was a cache miss). The per-retry tables (attempts,
+ * due times) exist only when the policy allows retries, the skipping
+ * stack only under keep_going.
  *
  * The policy is the one runner-dask and runner-mpi had each carried
  * (providers/common/policy.c, and a copy in threads.c): retries with a
@@ -33,6 +41,7 @@
  * keep_going skips everything downstream of a failure.
  */
 #include "internal.h"
+#include "job.h"
 #include "switchyard/event.h"
 #include "switchyard/runner.h"
 
@@ -45,7 +54,7 @@
 
 #define BACKOFF_CAP_NS 10000000000LL
 #define SLEEP_SLICE_NS 50000000LL /* a cancel is noticed this quickly */
-#define N_CLASS 4                 /* index by sy_step_class (1..3) */
+#define N_CLASS 4 /* index by sy_step_class (1..3); 0: every class */
 
 struct sy_sched {
   sy_job *job;
@@ -54,12 +63,12 @@ struct sy_sched {
   int own; /* SY_SCHED_OWN_READINESS: no tables below */
   /* The ready set (one thread). */
   uint8_t *st;             /* per step: sy_step_state */
-  uint8_t *cls;            /* per step: sy_step_class */
   uint32_t *missing;       /* per step: inputs not done */
-  uint64_t *ready[N_CLASS]; /* bitmaps of READY steps, by class */
+  uint64_t *ready[N_CLASS]; /* bitmaps of READY steps: all, by class */
   size_t hint[N_CLASS];    /* lowest word that may hold a bit */
   size_t n_ready[N_CLASS];
   size_t words;
+  int classed; /* the class bitmaps (1..3) are kept */
   uint32_t *attempts; /* per step: retries used (only with retries) */
   int64_t *due;       /* per step: when a DELAYED retry is due */
   size_t *stack;      /* scratch for skipping downstream */
@@ -89,7 +98,6 @@ static int64_t now(const sy_sched *S) {
 
 static void free_tables(sy_sched *S) {
   free(S->st);
-  free(S->cls);
   free(S->missing);
   for (int c = 0; c < N_CLASS; c++)
     free(S->ready[c]);
@@ -98,40 +106,67 @@ static void free_tables(sy_sched *S) {
   free(S->stack);
 }
 
-static void set_ready(sy_sched *S, size_t s) {
-  unsigned c = S->cls[s];
+static inline unsigned class_of(const sy_sched *S, size_t s) {
+  return (unsigned)sy__op_class(S->job->prog->code[s].op);
+}
+
+static inline void bit_set(sy_sched *S, unsigned c, size_t s) {
   size_t w = s / 64;
-  S->st[s] = SY_STEP_READY;
   S->ready[c][w] |= (uint64_t)1 << (s % 64);
   S->n_ready[c]++;
   if (w < S->hint[c])
     S->hint[c] = w;
 }
 
+static inline void bit_clear(sy_sched *S, unsigned c, size_t s) {
+  S->ready[c][s / 64] &= ~((uint64_t)1 << (s % 64));
+  S->n_ready[c]--;
+}
+
+static void set_ready(sy_sched *S, size_t s) {
+  S->st[s] = SY_STEP_READY;
+  bit_set(S, 0, s);
+  if (S->classed)
+    bit_set(S, class_of(S, s), s);
+}
+
+/* Starts keeping the class bitmaps: sorts the READY steps into them. */
+static void keep_classes(sy_sched *S) {
+  if (S->classed)
+    return;
+  S->classed = 1;
+  for (size_t w = S->hint[0]; S->n_ready[0] > 0 && w < S->words; w++)
+    for (uint64_t b = S->ready[0][w]; b; b &= b - 1) {
+      size_t s = w * 64 + (size_t)__builtin_ctzll(b);
+      bit_set(S, class_of(S, s), s);
+    }
+}
+
 static int make_tables(sy_sched *S) {
   size_t n = S->n, m = n ? n : 1;
   S->words = (n + 63) / 64;
   S->st = calloc(m, 1);
-  S->cls = malloc(m);
-  S->missing = malloc(m * sizeof *S->missing);
-  S->stack = malloc(m * sizeof *S->stack);
-  int ok = S->st && S->cls && S->missing && S->stack;
-  for (int c = 1; c < N_CLASS; c++)
+  S->missing = calloc(m, sizeof *S->missing);
+  int ok = S->st && S->missing;
+  for (int c = 0; c < N_CLASS; c++)
     ok &= (S->ready[c] = calloc(S->words ? S->words : 1, 8)) != NULL;
   if (S->pol.retries > 0) {
     S->attempts = calloc(m, sizeof *S->attempts);
     S->due = calloc(m, sizeof *S->due);
     ok &= S->attempts && S->due;
   }
+  if (S->pol.keep_going)
+    ok &= (S->stack = malloc(m * sizeof *S->stack)) != NULL;
   if (!ok)
     return SY_ENOMEM;
-  for (size_t s = 0; s < n; s++) {
-    const uint32_t *in;
-    S->missing[s] = (uint32_t)sy_job_step_inputs(S->job, s, &in);
-    S->cls[s] = (uint8_t)sy_job_step_class(S->job, s);
+  /* In-degrees from the consumer lists: one entry per input edge. */
+  const sy_job *job = S->job;
+  const uint32_t *cons = job->cons, *end = job->cons + job->cons_start[n];
+  for (; cons < end; cons++)
+    S->missing[*cons]++;
+  for (size_t s = 0; s < n; s++)
     if (S->missing[s] == 0)
       set_ready(S, s);
-  }
   return 0;
 }
 
@@ -193,9 +228,18 @@ static int64_t backoff_ns(int64_t backoff, unsigned attempt) {
   return ns > BACKOFF_CAP_NS ? BACKOFF_CAP_NS : ns;
 }
 
+/* The job's consumer lists and cancel flag are read in place: next and
+ * done run once per step on runner-inline's path. */
+static inline size_t consumers(const sy_sched *S, size_t s,
+                               const uint32_t **cons) {
+  const sy_job *job = S->job;
+  *cons = job->cons + job->cons_start[s];
+  return job->cons_start[s + 1] - job->cons_start[s];
+}
+
 int sy_sched_stopping(const sy_sched *S) {
   return atomic_load_explicit(&S->stop, memory_order_relaxed) ||
-         sy_job_cancelled(S->job);
+         atomic_load_explicit(&S->job->cancelled, memory_order_relaxed);
 }
 
 /* Whether attempt `attempt` (1-based) that failed with code is retried. */
@@ -301,27 +345,33 @@ static size_t lowest(sy_sched *S, unsigned c) {
   return SIZE_MAX;
 }
 
+#define ALL_CLASSES                                                            \
+  (SY_SCHED_CLASS(SY_STEP_PURE) | SY_SCHED_CLASS(SY_STEP_LOCAL) |              \
+   SY_SCHED_CLASS(SY_STEP_ROUTE))
+
 int sy_sched_next(sy_sched *S, unsigned mask, size_t *step) {
   if (S->own || sy_sched_stopping(S))
     return 0;
   if (S->n_delayed > 0)
     promote_due(S);
-  if (mask == 0)
-    mask = ~0u;
   size_t best = SIZE_MAX;
-  unsigned bc = 0;
-  for (unsigned c = 1; c < N_CLASS; c++)
-    if ((mask & SY_SCHED_CLASS(c)) && S->n_ready[c] > 0) {
-      size_t s = lowest(S, c);
-      if (s < best) {
-        best = s;
-        bc = c;
+  if (mask == 0 || (mask & ALL_CLASSES) == ALL_CLASSES) {
+    if (S->n_ready[0] > 0)
+      best = lowest(S, 0);
+  } else {
+    keep_classes(S);
+    for (unsigned c = 1; c < N_CLASS; c++)
+      if ((mask & SY_SCHED_CLASS(c)) && S->n_ready[c] > 0) {
+        size_t s = lowest(S, c);
+        if (s < best)
+          best = s;
       }
-    }
+  }
   if (best == SIZE_MAX)
     return 0;
-  S->ready[bc][best / 64] &= ~((uint64_t)1 << (best % 64));
-  S->n_ready[bc]--;
+  bit_clear(S, 0, best);
+  if (S->classed)
+    bit_clear(S, class_of(S, best), best);
   S->st[best] = SY_STEP_RUNNING;
   S->n_running++;
   *step = best;
@@ -340,11 +390,13 @@ int sy_sched_take(sy_sched *S, size_t step) {
  * each. A step is pushed once, when it turns SKIPPED, so n slots do. */
 static void skip_downstream(sy_sched *S, size_t s) {
   size_t top = 0;
+  if (!S->stack)
+    return; /* not keep_going: nothing is skipped */
   S->stack[top++] = s;
   sy_job_set_worker(-1);
   while (top > 0) {
     const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(S->job, S->stack[--top], &cons);
+    size_t nc = consumers(S, S->stack[--top], &cons);
     for (size_t i = 0; i < nc; i++) {
       size_t c = cons[i];
       if (S->st[c] != SY_STEP_WAITING)
@@ -386,7 +438,7 @@ void sy_sched_done(sy_sched *S, size_t step) {
   S->n_running--;
   S->n_done_loop++;
   const uint32_t *cons;
-  size_t nc = sy_job_step_consumers(S->job, step, &cons);
+  size_t nc = consumers(S, step, &cons);
   for (size_t i = 0; i < nc; i++) {
     size_t c = cons[i];
     if (--S->missing[c] == 0 && S->st[c] == SY_STEP_WAITING)
@@ -441,10 +493,7 @@ int sy_sched_finished(const sy_sched *S) {
     return 0;
   if (sy_sched_stopping(S))
     return 1;
-  size_t ready = 0;
-  for (int c = 1; c < N_CLASS; c++)
-    ready += S->n_ready[c];
-  return ready == 0 && S->n_delayed == 0;
+  return S->n_ready[0] == 0 && S->n_delayed == 0;
 }
 
 sy_step_state sy_sched_state(const sy_sched *S, size_t step) {
@@ -458,9 +507,14 @@ size_t sy_sched_running(const sy_sched *S) {
 }
 
 size_t sy_sched_ready(const sy_sched *S, unsigned mask) {
+  if (S->own)
+    return 0;
+  if (mask == 0 || (mask & ALL_CLASSES) == ALL_CLASSES)
+    return S->n_ready[0];
+  keep_classes((sy_sched *)S);
   size_t k = 0;
-  for (unsigned c = 1; !S->own && c < N_CLASS; c++)
-    if (mask == 0 || (mask & SY_SCHED_CLASS(c)))
+  for (unsigned c = 1; c < N_CLASS; c++)
+    if (mask & SY_SCHED_CLASS(c))
       k += S->n_ready[c];
   return k;
 }

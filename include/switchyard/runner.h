@@ -79,9 +79,9 @@ SY_API const char *sy_op_name(sy_op op);
  * while the job lives; pointers they return are owned by the job and stay
  * valid until sy_job_free(). `step` must be below sy_job_size(). */
 
-/* Number of steps. Any thread. Since ABI 1.0. */
+/* Number of steps (a plain value). Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_size(const sy_job *job);
-/* The step's op. Any thread. Since ABI 1.0. */
+/* The step's op (a plain value). Any thread. Since ABI 1.0. */
 SY_API sy_op sy_job_step_op(const sy_job *job, size_t step);
 /* The steps this one reads, in argument order; *idx is owned by the job.
  * Any thread. Since ABI 1.0. */
@@ -92,7 +92,7 @@ SY_API size_t sy_job_step_inputs(const sy_job *job, size_t step,
 SY_API size_t sy_job_step_consumers(const sy_job *job, size_t step,
                                     const uint32_t **idx);
 /* Number of values the step produces (1 except FEED with a label and
- * multi-output actors). Any thread. Since ABI 1.0. */
+ * multi-output actors); a plain value. Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_outputs(const sy_job *job, size_t step);
 /* "apply model (std.logreg)": for progress lines, logs and drawings.
  * Owned by the job. Any thread. Since ABI 1.0. */
@@ -109,7 +109,7 @@ SY_API const char *sy_job_step_key(const sy_job *job, size_t step);
 /* For a GET step, which output of its one input it passes on; 0 for any
  * other op. Lets a runner that keeps values apart from the job (on other
  * machines) resolve a GET without moving data; sy_job_output_source()
- * does the whole walk. Any thread. Since ABI 1.1. */
+ * does the whole walk. A plain value. Any thread. Since ABI 1.1. */
 SY_API uint32_t sy_job_step_index(const sy_job *job, size_t step);
 
 /* Where a step may run. Since ABI 1.3. */
@@ -138,7 +138,8 @@ SY_API sy_step_class sy_job_step_class(const sy_job *job, size_t step);
  * GET) to the step that produces the value; returns that step and sets
  * *src_out (may be NULL) to its output index. Input i of a step other
  * than a GET is output 0 of its i-th argument, so its value lives at
- * sy_job_output_source(job, args[i], 0, &k). Any thread. Since ABI 1.3. */
+ * sy_job_output_source(job, args[i], 0, &k). Step numbers are plain
+ * values; nothing is allocated. Any thread. Since ABI 1.3. */
 SY_API size_t sy_job_output_source(const sy_job *job, size_t step,
                                    uint32_t out, uint32_t *src_out);
 
@@ -148,13 +149,14 @@ SY_API size_t sy_job_output_source(const sy_job *job, size_t step,
  * (sy_step_execute), keeps its outputs for its consumers, and releases an
  * input's values once its last consumer has run. Emits STARTED, then
  * DONE, CACHED or FAILED; err (may be NULL) receives the failure, which
- * names the step. Refuses a step that already ran (SY_ESTATE). May run
+ * names the step. Refuses a step that already ran (SY_ESTATE). The job
+ * owns the outputs and releases them itself. Any thread: may run
  * concurrently for different steps whose inputs are all done; each step
  * must run successfully exactly once. Since ABI 1.0. */
 SY_API int sy_job_run_step(sy_job *job, size_t step, sy_error *err);
 
-/* For runners that execute elsewhere: how many values step reads. Any
- * thread. Since ABI 1.0. */
+/* For runners that execute elsewhere: how many values step reads (a
+ * plain value). Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_input_count(const sy_job *job, size_t step);
 /* Those values in order, borrowed from the job (valid until the step is
  * done); buf must hold sy_job_step_input_count() entries; returns the
@@ -279,17 +281,21 @@ typedef enum sy_step_state {
  * SY_ENOMEM. The job must outlive it. Any thread. Since ABI 1.3. */
 SY_API int sy_sched_new(sy_job *job, const sy_sched_policy *policy,
                         sy_sched **out, sy_error *err);
-/* Frees it; NULL is ignored. Nothing may use it concurrently.
- * Since ABI 1.3. */
+/* Frees it and everything it owns; NULL is ignored. One thread, with
+ * nothing using it concurrently. Since ABI 1.3. */
 SY_API void sy_sched_free(sy_sched *sched);
 
-/* -- the ready set: one thread at a time (an event loop). -- */
+/* -- the ready set: one thread at a time (an event loop). The scheduler
+ * borrows the job; steps, counts and times are plain values; messages
+ * passed in are copied. -- */
 
 /* Hands out the lowest-numbered READY step whose class is in mask (0:
  * any) and marks it RUNNING: returns 1 with *step set, or 0 when none is
  * ready now, the run stopped (fail-fast) or the job was cancelled. Due
  * retries become READY first. Program order is therefore kept by a runner
- * that runs one step at a time. One thread at a time. Since ABI 1.3. */
+ * that runs one step at a time. The step is a plain value; the runner then
+ * owes the scheduler its outcome (done, failed or untake). One thread at
+ * a time. Since ABI 1.3. */
 SY_API int sy_sched_next(sy_sched *sched, unsigned mask, size_t *step);
 /* Marks a WAITING step RUNNING before it is ready, for a runner that
  * queues a step behind the steps that make its inputs on one executor
@@ -333,7 +339,8 @@ SY_API size_t sy_sched_running(const sy_sched *sched);
  * Since ABI 1.3. */
 SY_API size_t sy_sched_ready(const sy_sched *sched, unsigned mask);
 
-/* -- the policy: any thread; no lock unless a step fails. -- */
+/* -- the policy: any thread; no lock unless a step fails. Messages
+ * passed in are copied. -- */
 
 /* Whether nothing new should start: a failure under fail-fast, or a
  * cancel. Any thread. Since ABI 1.3. */

@@ -835,7 +835,7 @@ static void tell_job(root *R, size_t s) {
   node *nd = R->nd;
   uint32_t n_out = nd->n_out[s];
   if (!nd->have[s] || n_out > 16)
-    return; /* no LOCAL step has more than one output */
+    return; /* a LOCAL step has one output, or two (a labelled feed) */
   const sy_value *out[16];
   for (uint32_t k = 0; k < n_out; k++)
     out[k] = nd->have[s][k].v;
