@@ -507,8 +507,8 @@ size_t sy_sched_running(const sy_sched *S) {
 }
 
 size_t sy_sched_ready(const sy_sched *S, unsigned mask) {
-  if (S->own)
-    return 0;
+  if (S->own || sy_sched_stopping(S))
+    return 0; /* as sy_sched_next: nothing more is handed out */
   if (mask == 0 || (mask & ALL_CLASSES) == ALL_CLASSES)
     return S->n_ready[0];
   keep_classes((sy_sched *)S);

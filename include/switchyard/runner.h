@@ -334,8 +334,10 @@ SY_API int sy_sched_finished(const sy_sched *sched);
 SY_API sy_step_state sy_sched_state(const sy_sched *sched, size_t step);
 /* Steps RUNNING. One thread at a time. Since ABI 1.3. */
 SY_API size_t sy_sched_running(const sy_sched *sched);
-/* Steps READY whose class is in mask (0: any); due retries are counted
- * once sy_sched_next() has made them READY. One thread at a time.
+/* Steps READY whose class is in mask (0: any), that is the steps
+ * sy_sched_next() would hand out now: 0 once the run stops (fail-fast)
+ * or the job is cancelled; due retries are counted once sy_sched_next()
+ * has made them READY. A plain value. One thread at a time.
  * Since ABI 1.3. */
 SY_API size_t sy_sched_ready(const sy_sched *sched, unsigned mask);
 

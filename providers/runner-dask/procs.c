@@ -660,7 +660,7 @@ static int loop(pool *p, sy_error *err) {
       }
       dispatch(p, i, s);
     }
-    if (sy_sched_ready(p->S, PARENT_STEPS) > 0)
+    if (sy_sched_ready(p->S, PARENT_STEPS) > 0 && !sy_sched_stopping(p->S))
       continue; /* a dispatch failure made parent steps ready */
     if (sy_sched_running(p->S) == 0) {
       if (sy_sched_finished(p->S))

@@ -226,9 +226,16 @@ static void test_sched_fail_fast(void) {
   sy_error err;
   CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, NULL, &S, &err), 0);
   size_t a = step_of(f.job, "a", SY_OP_APPLY);
+  size_t b = step_of(f.job, "b", SY_OP_APPLY);
   size_t ran = drain(S, a);
   CU_ASSERT_EQUAL(ran, a + 1); /* program order up to the failure */
   CU_ASSERT_EQUAL(sy_sched_state(S, a), SY_STEP_FAILED);
+  /* b was ready and stays so, but nothing is handed out any more, and a
+   * loop that asks what is ready hears so (runner-dask's processes mode
+   * would spin otherwise). */
+  CU_ASSERT_EQUAL(sy_sched_state(S, b), SY_STEP_READY);
+  CU_ASSERT_EQUAL(sy_sched_ready(S, 0), 0);
+  CU_ASSERT_EQUAL(sy_sched_ready(S, SY_SCHED_CLASS(SY_STEP_PURE)), 0);
   CU_ASSERT(sy_sched_stopping(S));
   CU_ASSERT(sy_sched_finished(S));
   CU_ASSERT_EQUAL(sy_sched_result(S, &err), SY_EFAILED);
