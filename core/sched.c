@@ -62,13 +62,13 @@ struct sy_sched {
   sy_sched_policy pol;
   int own; /* SY_SCHED_OWN_READINESS: no tables below */
   /* The ready set (one thread). */
-  uint8_t *st;             /* per step: sy_step_state */
-  uint32_t *missing;       /* per step: inputs not done */
+  uint8_t *st;              /* per step: sy_step_state */
+  uint32_t *missing;        /* per step: inputs not done */
   uint64_t *ready[N_CLASS]; /* bitmaps of READY steps: all, by class */
-  size_t hint[N_CLASS];    /* lowest word that may hold a bit */
+  size_t hint[N_CLASS];     /* lowest word that may hold a bit */
   size_t n_ready[N_CLASS];
   size_t words;
-  int classed; /* the class bitmaps (1..3) are kept */
+  int classed;        /* the class bitmaps (1..3) are kept */
   uint32_t *attempts; /* per step: retries used (only with retries) */
   int64_t *due;       /* per step: when a DELAYED retry is due */
   size_t *stack;      /* scratch for skipping downstream */

@@ -1,15 +1,13 @@
-/*
- * runner-min.c - a complete third-party runner on the runner SDK: ready
+/* runner-min.c - a complete third-party runner on the runner SDK: ready
  * steps run one at a time, lowest-numbered first, with the built-in
- * runners' failure policy (keep_going, retries, backoff). Build:
- * cc -shared -fPIC -o runner-min.so runner-min.c $(pkg-config --cflags --libs switchyard)
- */
+ * runners' failure policy (keep_going; retries after a doubling backoff). */
 #include <stddef.h>
+#include <stdlib.h>
 #include <switchyard/switchyard.h>
 
 typedef struct min_config {
   bool keep_going;
-  int64_t retries, backoff;
+  int64_t retries;
 } min_config;
 
 static const sy_option min_options[] = {
@@ -17,15 +15,12 @@ static const sy_option min_options[] = {
      offsetof(min_config, keep_going), "Run what does not need a failure."},
     {"retries", SY_OPT_INT, 0, "0", "0", "100", NULL,
      offsetof(min_config, retries), "Extra attempts for a failed step."},
-    {"backoff", SY_OPT_DURATION, 0, "100ms", "0", "1h", NULL,
-     offsetof(min_config, backoff), "Delay before a retry; doubles."},
     SY_OPTION_END};
 
 static int min_run(void *self, sy_job *job, sy_error *err) {
   const min_config *c = self;
-  sy_sched_policy pol = {.size = sizeof pol, .keep_going = c->keep_going,
-                         .retries = (uint32_t)c->retries,
-                         .backoff_ns = c->backoff};
+  sy_sched_policy pol = {.size = sizeof pol, .keep_going = c->keep_going};
+  pol.retries = (uint32_t)c->retries, pol.backoff_ns = 100000000; /* 0.1s */
   sy_sched *S;
   int rc = sy_sched_new(job, &pol, &S, err);
   while (rc == 0 && !sy_sched_finished(S)) {
@@ -38,22 +33,27 @@ static int min_run(void *self, sy_job *job, sy_error *err) {
     else
       sy_sched_failed(S, s, e.code, e.message); /* retry, skip or stop */
   }
-  if (rc == 0)
-    rc = sy_sched_result(S, err); /* "... (1 step failed, 3 skipped)" */
+  rc = rc ? rc : sy_sched_result(S, err); /* "x (1 step failed, 3 skipped)" */
   sy_sched_free(S);
   return rc;
 }
 
 static int min_create(const void *config, void **self, sy_error *err) {
-  (void)err;
-  *self = (void *)config; /* the core keeps it until destroy */
+  if (!(*self = malloc(sizeof(min_config))))
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  *(min_config *)*self = *(const min_config *)config;
   return 0;
 }
-static void min_destroy(void *self) { (void)self; }
 
 static const sy_runner_ops min_ops = {sizeof min_ops, min_run};
-static const sy_provider min_provider = {
-    sizeof(sy_provider), SY_KIND_RUNNER, "min", "1.0.0",
-    "runs ready steps one at a time, with retries and keep_going",
-    min_options, sizeof(min_config), min_create, min_destroy, &min_ops};
+static const sy_provider min_provider = {sizeof(sy_provider),
+                                         SY_KIND_RUNNER,
+                                         "min",
+                                         "1.0.0",
+                                         "one ready step at a time",
+                                         min_options,
+                                         sizeof(min_config),
+                                         min_create,
+                                         free,
+                                         &min_ops};
 SY_PLUGIN_DEFINE("runner-min", "1.0.0", &min_provider)

@@ -140,8 +140,8 @@ SY_API sy_step_class sy_job_step_class(const sy_job *job, size_t step);
  * than a GET is output 0 of its i-th argument, so its value lives at
  * sy_job_output_source(job, args[i], 0, &k). Step numbers are plain
  * values; nothing is allocated. Any thread. Since ABI 1.3. */
-SY_API size_t sy_job_output_source(const sy_job *job, size_t step,
-                                   uint32_t out, uint32_t *src_out);
+SY_API size_t sy_job_output_source(const sy_job *job, size_t step, uint32_t out,
+                                   uint32_t *src_out);
 
 /* ---- running steps ---------------------------------------------------- */
 
@@ -167,9 +167,8 @@ SY_API size_t sy_job_step_input_values(const sy_job *job, size_t step,
  * sy_job_step_outputs() values, owned by the caller. No job state
  * changes and no event is emitted, so it can run in a forked child or on
  * another machine. Any thread. Since ABI 1.0. */
-SY_API int sy_step_execute(sy_job *job, size_t step,
-                           const sy_value *const *in, size_t n_in,
-                           sy_value **out, sy_error *err);
+SY_API int sy_step_execute(sy_job *job, size_t step, const sy_value *const *in,
+                           size_t n_in, sy_value **out, sy_error *err);
 /* Hands the outputs computed elsewhere to the job (takes ownership of
  * each out[i]; the array stays the caller's) and releases inputs as
  * sy_job_run_step() does. Emits nothing: the runner emits DONE. Any
@@ -244,10 +243,10 @@ typedef struct sy_sched sy_sched;
 
 /* How a scheduler treats failures. Since ABI 1.3. */
 typedef struct sy_sched_policy {
-  uint32_t size;     /* sizeof(sy_sched_policy) */
-  uint32_t flags;    /* SY_SCHED_* below */
-  int keep_going;    /* run everything not downstream of a failure */
-  uint32_t retries;  /* extra attempts for a failed step */
+  uint32_t size;      /* sizeof(sy_sched_policy) */
+  uint32_t flags;     /* SY_SCHED_* below */
+  int keep_going;     /* run everything not downstream of a failure */
+  uint32_t retries;   /* extra attempts for a failed step */
   int64_t backoff_ns; /* delay before the first retry; doubles, max 10 s */
   /* The monotonic clock, in ns, for retry due times; NULL: the system's
    * CLOCK_MONOTONIC. For tests and simulations. */
@@ -352,9 +351,8 @@ SY_API int sy_sched_stopping(const sy_sched *sched);
  * the next attempt and emits RETRIED, or -1 when the step is not retried
  * (then call sy_sched_fail). Emits on the calling thread's worker. Any
  * thread. Since ABI 1.3. */
-SY_API int64_t sy_sched_retry(sy_sched *sched, size_t step,
-                              unsigned attempt, int code,
-                              const char *message);
+SY_API int64_t sy_sched_retry(sy_sched *sched, size_t step, unsigned attempt,
+                              int code, const char *message);
 /* A step failed for good (for a runner that tracks readiness itself):
  * records it (the first one is the run's error; message is copied) and
  * returns 1 when the run keeps going (keep_going: the caller skips the
@@ -372,8 +370,7 @@ SY_API void sy_sched_count_done(sy_sched *sched, size_t n);
 /* "1 step failed, 3 skipped" into buf (cap bytes, truncated); returns the
  * number of steps failed. Any thread, once the steps have settled.
  * Since ABI 1.3. */
-SY_API size_t sy_sched_summary(const sy_sched *sched, char *buf,
-                               size_t cap);
+SY_API size_t sy_sched_summary(const sy_sched *sched, char *buf, size_t cap);
 /* The run's outcome, once sy_sched_finished() (or a pool's join): 0 when
  * every step is done; SY_ECANCELED "canceled: 3 of 10 steps done" after a
  * cancel; the first failure's code and message (keep_going with more
@@ -385,8 +382,7 @@ SY_API int sy_sched_result(const sy_sched *sched, sy_error *err);
 /* The first failure: its code (0 when none) and, in *message when not
  * NULL, its text (owned by the scheduler). Any thread, after the run.
  * Since ABI 1.3. */
-SY_API int sy_sched_first_failure(const sy_sched *sched,
-                                  const char **message);
+SY_API int sy_sched_first_failure(const sy_sched *sched, const char **message);
 
 #ifdef __cplusplus
 }

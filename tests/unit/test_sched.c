@@ -51,8 +51,8 @@ static void open_job(fixture *f) {
                              "SINK.out.provider=csv", o2, NULL};
   sy_error err;
   CU_ASSERT_EQUAL_FATAL(fx_platform_open(overrides, &f->p, &err), 0);
-  int rc = sy_program_compile(f->p, fx_tmp_path("dag.flow"), SY_MODE_RUN,
-                              NULL, stderr, &f->prog, &err);
+  int rc = sy_program_compile(f->p, fx_tmp_path("dag.flow"), SY_MODE_RUN, NULL,
+                              stderr, &f->prog, &err);
   if (rc == 0)
     rc = sy_job_new(f->p, f->prog, NULL, &f->job, &err);
   if (rc)
@@ -116,9 +116,12 @@ static int suite_init(void) {
   return fx_write_dag_fixture();
 }
 
-static int suite_clean(void) { return fx_tmpdir_remove(); }
+static int suite_clean(void) {
+  return fx_tmpdir_remove();
+}
 
-/* ---- what a step is --------------------------------------------------------- */
+/* ---- what a step is ---------------------------------------------------------
+ */
 
 static void test_sched_step_classes(void) {
   fixture f;
@@ -128,8 +131,8 @@ static void test_sched_step_classes(void) {
     sy_op op = sy_job_step_op(f.job, s);
     sy_step_class c = sy_job_step_class(f.job, s);
     sy_step_class want = op == SY_OP_APPLY || op == SY_OP_TRAIN ? SY_STEP_PURE
-                         : op == SY_OP_GET                     ? SY_STEP_ROUTE
-                                                               : SY_STEP_LOCAL;
+                         : op == SY_OP_GET                      ? SY_STEP_ROUTE
+                                                                : SY_STEP_LOCAL;
     CU_ASSERT_EQUAL(c, want);
     uint32_t k = 99;
     if (op == SY_OP_GET) {
@@ -149,7 +152,8 @@ static void test_sched_step_classes(void) {
   close_job(&f);
 }
 
-/* ---- the ready set ---------------------------------------------------------- */
+/* ---- the ready set ----------------------------------------------------------
+ */
 
 /* One step at a time, all succeeding: program order, then finished. */
 static void test_sched_program_order(void) {
@@ -215,7 +219,8 @@ static void test_sched_mask_take_untake(void) {
   close_job(&f);
 }
 
-/* ---- the failure policy ----------------------------------------------------- */
+/* ---- the failure policy -----------------------------------------------------
+ */
 
 /* Fail-fast: after the failure nothing more is handed out; the error is
  * the failure's own, with no summary and no SKIPPED. */
@@ -318,10 +323,8 @@ static void test_sched_retries_backoff(void) {
   fixture f;
   open_job(&f);
   fake_now = 1000;
-  sy_sched_policy pol = {.size = sizeof pol,
-                         .retries = 2,
-                         .backoff_ns = 100,
-                         .clock = fake_clock};
+  sy_sched_policy pol = {
+      .size = sizeof pol, .retries = 2, .backoff_ns = 100, .clock = fake_clock};
   sy_sched *S;
   sy_error err;
   CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, &pol, &S, &err), 0);
@@ -403,7 +406,7 @@ static void test_sched_retry_policy(void) {
   CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, &pol, &S, &err), 0);
   size_t next = 0;
   CU_ASSERT_FALSE(sy_sched_next(S, 0, &next)); /* no ready set here */
-  const int64_t want[] = {3000000000LL, 6000000000LL, 10000000000LL,
+  const int64_t want[] = {3000000000LL,  6000000000LL,  10000000000LL,
                           10000000000LL, 10000000000LL, 10000000000LL};
   for (unsigned i = 0; i < 6; i++)
     CU_ASSERT_EQUAL(sy_sched_retry(S, 1, i + 1, SY_EFAILED, "x"), want[i]);
