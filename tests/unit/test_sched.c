@@ -161,8 +161,46 @@ static void test_sched_program_order(void) {
   open_job(&f);
   sy_sched *S;
   sy_error err;
+  /* Nothing but next and done: the scheduler never builds its countdowns
+   * (its in-order mode), and still ends right. */
   CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, NULL, &S, &err), 0);
   size_t s, want = 0;
+  while (sy_sched_next(S, 0, &s)) {
+    CU_ASSERT_EQUAL(s, want);
+    CU_ASSERT(!sy_sched_finished(S));
+    sy_sched_done(S, want++);
+  }
+  CU_ASSERT_EQUAL(want, sy_job_size(f.job));
+  CU_ASSERT(sy_sched_finished(S));
+  CU_ASSERT_EQUAL(sy_sched_result(S, &err), 0);
+  sy_sched_free(S);
+  /* Leaving that mode after the feed: its two GETs are what is ready. */
+  CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, NULL, &S, &err), 0);
+  CU_ASSERT_TRUE_FATAL(sy_sched_next(S, 0, &s));
+  CU_ASSERT_EQUAL(sy_job_step_op(f.job, s), SY_OP_FEED);
+  sy_sched_done(S, s);
+  CU_ASSERT_EQUAL(sy_sched_ready(S, 0), 2);
+  CU_ASSERT_EQUAL(sy_sched_ready(S, SY_SCHED_CLASS(SY_STEP_ROUTE)), 2);
+  CU_ASSERT_EQUAL(sy_sched_ready(S, SY_SCHED_CLASS(SY_STEP_PURE)), 0);
+  sy_sched_free(S);
+  /* A second step asked for while one runs: what is ready, no more. */
+  CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, NULL, &S, &err), 0);
+  size_t get1, get2, a = step_of(f.job, "a", SY_OP_APPLY);
+  CU_ASSERT_TRUE_FATAL(sy_sched_next(S, 0, &s));
+  sy_sched_done(S, s);
+  CU_ASSERT_TRUE_FATAL(sy_sched_next(S, 0, &get1));
+  CU_ASSERT_TRUE_FATAL(sy_sched_next(S, 0, &get2));
+  CU_ASSERT_EQUAL(sy_job_step_op(f.job, get1), SY_OP_GET);
+  CU_ASSERT_EQUAL(sy_job_step_op(f.job, get2), SY_OP_GET);
+  CU_ASSERT_EQUAL(sy_sched_running(S), 2);
+  CU_ASSERT_FALSE(sy_sched_next(S, 0, &s)); /* a and b read get1 */
+  sy_sched_done(S, get2);
+  sy_sched_done(S, get1);
+  CU_ASSERT_TRUE(sy_sched_next(S, 0, &s));
+  CU_ASSERT_EQUAL(s, a);
+  sy_sched_free(S);
+  CU_ASSERT_EQUAL_FATAL(sy_sched_new(f.job, NULL, &S, &err), 0);
+  want = 0;
   CU_ASSERT(!sy_sched_finished(S));
   while (sy_sched_next(S, 0, &s)) {
     CU_ASSERT_EQUAL(s, want);
