@@ -67,6 +67,19 @@ uint32_t sy_job_step_index(const sy_job *job, size_t s) {
              ? job->prog->code[s].index
              : 0;
 }
+sy_step_class sy_job_step_class(const sy_job *job, size_t s) {
+  return sy__op_class(job->prog->code[s].op);
+}
+size_t sy_job_output_source(const sy_job *job, size_t s, uint32_t k,
+                            uint32_t *src_out) {
+  while (s < job->n && job->prog->code[s].op == SY_OP_GET) {
+    k = job->prog->code[s].index;
+    s = job->prog->code[s].args[0];
+  }
+  if (src_out)
+    *src_out = k;
+  return s;
+}
 const sy_value *sy_job_states(const sy_job *job) { return job->committed; }
 
 /* ---- actors --------------------------------------------------------- */
@@ -605,12 +618,18 @@ size_t sy_job_step_input_values(const sy_job *job, size_t s,
   return gather(job, s, buf, cap);
 }
 
+void sy_job_step_result(sy_job *job, size_t s, const sy_value *const *out) {
+  /* What the job reports after the run: the bundle a COMMIT committed. */
+  const sy_instr *in = &job->prog->code[s];
+  if (in->op == SY_OP_COMMIT && !job->committed && in->n_outputs && out)
+    job->committed = sy_value_ref((sy_value *)out[0]);
+}
+
 int sy_job_step_done(sy_job *job, size_t s, sy_value **out) {
   const sy_instr *in = &job->prog->code[s];
   if (job->cons_start[s + 1] == job->cons_start[s]) {
-    /* A step nobody reads (SINK, COMMIT) keeps nothing. */
-    if (in->op == SY_OP_COMMIT && !job->committed && in->n_outputs)
-      job->committed = sy_value_ref(out[0]);
+    /* A step nobody reads (SINK, COMMIT) keeps nothing but its result. */
+    sy_job_step_result(job, s, (const sy_value *const *)out);
     for (uint32_t k = 0; k < in->n_outputs; k++)
       sy_value_unref(out[k]);
   } else {

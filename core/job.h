@@ -84,6 +84,20 @@ struct sy_job {
 };
 
 
+/* The runner SDK's class of an op (sy_job_step_class; the reasons are
+ * in runner.h): written once, inline for the scheduler's per-step path. */
+static inline sy_step_class sy__op_class(sy_op op) {
+  switch (op) {
+  case SY_OP_APPLY:
+  case SY_OP_TRAIN:
+    return SY_STEP_PURE;
+  case SY_OP_GET:
+    return SY_STEP_ROUTE;
+  default: /* FEED, LOAD, DUMP, COMMIT, SINK */
+    return SY_STEP_LOCAL;
+  }
+}
+
 /* crash.c: the step this thread runs, for the crash report (two
  * thread-local stores). */
 void sy__crash_enter(const sy_job *job, size_t s);

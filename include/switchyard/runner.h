@@ -1,5 +1,6 @@
 /*
- * switchyard/runner.h - the RUNNER provider kind, and the job it runs.
+ * switchyard/runner.h - the RUNNER provider kind, the job it runs, and the
+ * runner SDK.
  *
  * A runner only schedules. The core compiles a flow into a program and
  * binds it to the configured instances as a job; the runner decides when
@@ -12,11 +13,25 @@
  * Steps are numbered 0..n-1 in a topological order: every input of step i
  * has a smaller number. A step is ready when all its inputs are done.
  *
- * Thread-safety: all sy_job_* introspection is read-only and safe from any
- * thread. sy_job_run_step() may run concurrently for different steps whose
- * inputs are all done; each step must run (successfully) exactly once, and
- * the core checks that it did (sy_job_skip_run_check).
- * Since ABI 1.0.
+ * The runner SDK (ABI 1.3) answers what a runner would otherwise have to
+ * know about instructions, and carries the failure policy:
+ *   - sy_job_step_class(): may a step run in any process (PURE), must it
+ *     run in the job's process (LOCAL), or does it only pick a value
+ *     (ROUTE, a GET);
+ *   - sy_job_output_source(): where a value really lives, through GETs;
+ *   - sy_job_step_result(): what the job keeps of a LOCAL step that a
+ *     runner ran with sy_step_execute() (a COMMIT's bundle);
+ *   - sy_sched: a ready set in step order with fail-fast, keep-going,
+ *     retries with a doubling backoff, downstream skipping and the run's
+ *     summary ("1 step failed, 3 skipped"). An event-loop runner drives
+ *     it from one thread; a thread pool that tracks readiness itself uses
+ *     its policy calls only (SY_SCHED_OWN_READINESS), which take no lock
+ *     unless a step fails.
+ * docs/provider-guide.md shows a complete runner in under 60 lines.
+ *
+ * Each function says its ownership, thread safety and the ABI minor it
+ * first appeared in. "Any thread" means it may be called concurrently
+ * with any other call on the same job.
  */
 #ifndef SWITCHYARD_RUNNER_H
 #define SWITCHYARD_RUNNER_H
@@ -33,15 +48,17 @@ extern "C" {
 
 typedef struct sy_job sy_job;
 
+/* What a RUNNER provider implements (its sy_provider.ops). Since ABI 1.0. */
 typedef struct sy_runner_ops {
   uint32_t size; /* sizeof(sy_runner_ops) */
   /* Runs every step of the job, or stops at the first failure; returns 0
    * when all steps succeeded, else the failing step's code with err
-   * naming the step. */
+   * naming the step. Called on the thread that called sy_job_run(), once
+   * per run; the runner owns nothing of the job and must not keep it. */
   int (*run)(void *self, sy_job *job, sy_error *err);
 } sy_runner_ops;
 
-/* What an instruction does (see docs/lifecycle.md). */
+/* What an instruction does (see docs/lifecycle.md). Since ABI 1.0. */
 typedef enum sy_op {
   SY_OP_FEED = 1,   /* read a table from a feed: features [, label] */
   SY_OP_APPLY = 2,  /* actor apply: [state,] inputs... -> outputs */
@@ -53,53 +70,118 @@ typedef enum sy_op {
   SY_OP_GET = 8     /* pick output `index` of a multi-output step */
 } sy_op;
 
-/* "feed", "apply", ... */
+/* "feed", "apply", ...: a static string, "?" for an unknown op. Any
+ * thread. Since ABI 1.0. */
 SY_API const char *sy_op_name(sy_op op);
 
-/* Number of steps. */
+/* ---- the job's shape --------------------------------------------------
+ * All of these read the compiled program only: any thread, at any time
+ * while the job lives; pointers they return are owned by the job and stay
+ * valid until sy_job_free(). `step` must be below sy_job_size(). */
+
+/* Number of steps (a plain value). Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_size(const sy_job *job);
+/* The step's op (a plain value). Any thread. Since ABI 1.0. */
 SY_API sy_op sy_job_step_op(const sy_job *job, size_t step);
-/* The steps this one reads, in argument order; *idx is owned by the job. */
+/* The steps this one reads, in argument order; *idx is owned by the job.
+ * Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_inputs(const sy_job *job, size_t step,
                                  const uint32_t **idx);
-/* The steps that read this one. */
+/* The steps that read this one; *idx is owned by the job. Any thread.
+ * Since ABI 1.0. */
 SY_API size_t sy_job_step_consumers(const sy_job *job, size_t step,
                                     const uint32_t **idx);
 /* Number of values the step produces (1 except FEED with a label and
- * multi-output actors). */
+ * multi-output actors); a plain value. Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_outputs(const sy_job *job, size_t step);
-/* "apply model (std.logreg)": for progress lines, logs and drawings. */
+/* "apply model (std.logreg)": for progress lines, logs and drawings.
+ * Owned by the job. Any thread. Since ABI 1.0. */
 SY_API const char *sy_job_step_label(const sy_job *job, size_t step);
-/* The flow node id ("model"), the target (actor, feed or sink name). */
+/* The flow node id ("model"). Owned by the job. Any thread.
+ * Since ABI 1.0. */
 SY_API const char *sy_job_step_node(const sy_job *job, size_t step);
+/* The target (actor, feed or sink name). Owned by the job. Any thread.
+ * Since ABI 1.0. */
 SY_API const char *sy_job_step_target(const sy_job *job, size_t step);
-/* The 128-bit cache key as 32 hex digits. */
+/* The 128-bit cache key as 32 hex digits. Owned by the job. Any thread.
+ * Since ABI 1.0. */
 SY_API const char *sy_job_step_key(const sy_job *job, size_t step);
 /* For a GET step, which output of its one input it passes on; 0 for any
  * other op. Lets a runner that keeps values apart from the job (on other
- * machines) resolve a GET without moving data. Since ABI 1.1. */
+ * machines) resolve a GET without moving data; sy_job_output_source()
+ * does the whole walk. A plain value. Any thread. Since ABI 1.1. */
 SY_API uint32_t sy_job_step_index(const sy_job *job, size_t step);
+
+/* Where a step may run. Since ABI 1.3. */
+typedef enum sy_step_class {
+  /* Runs actor code on its inputs and nothing else (APPLY, TRAIN): it may
+   * run in any process that has the job (a forked worker, another MPI
+   * rank) given its input values, with sy_step_execute(). */
+  SY_STEP_PURE = 1,
+  /* Must run in the job's own process, once: it has a side effect there
+   * (SINK writes, COMMIT commits), reads what only this process has bound
+   * (FEED, LOAD), or only bundles states for a COMMIT (DUMP: moving it
+   * would send the states away and the bundle back for nothing). */
+  SY_STEP_LOCAL = 2,
+  /* Moves no data: picks one output of its input (GET). A runner that
+   * keeps values itself runs nothing for it and reads the value where
+   * sy_job_output_source() says it lives. */
+  SY_STEP_ROUTE = 3
+} sy_step_class;
+
+/* The class of a step: what a runner asks instead of keeping its own list
+ * of ops. Any thread. Since ABI 1.3. */
+SY_API sy_step_class sy_job_step_class(const sy_job *job, size_t step);
+
+/* Where output `out` of `step` really lives: follows GETs (a GET's only
+ * output is output sy_job_step_index() of its input, which may itself be a
+ * GET) to the step that produces the value; returns that step and sets
+ * *src_out (may be NULL) to its output index. Input i of a step other
+ * than a GET is output 0 of its i-th argument, so its value lives at
+ * sy_job_output_source(job, args[i], 0, &k). Step numbers are plain
+ * values; nothing is allocated. Any thread. Since ABI 1.3. */
+SY_API size_t sy_job_output_source(const sy_job *job, size_t step, uint32_t out,
+                                   uint32_t *src_out);
+
+/* ---- running steps ---------------------------------------------------- */
 
 /* Runs one step in this process: gathers its inputs' values, executes it
  * (sy_step_execute), keeps its outputs for its consumers, and releases an
- * input's values once its last consumer has run. */
+ * input's values once its last consumer has run. Emits STARTED, then
+ * DONE, CACHED or FAILED; err (may be NULL) receives the failure, which
+ * names the step. Refuses a step that already ran (SY_ESTATE). The job
+ * owns the outputs and releases them itself. Any thread: may run
+ * concurrently for different steps whose inputs are all done; each step
+ * must run successfully exactly once. Since ABI 1.0. */
 SY_API int sy_job_run_step(sy_job *job, size_t step, sy_error *err);
 
-/* For runners that execute elsewhere: how many values step reads, and
- * those values in order (borrowed, valid until the step is done). buf
- * must hold sy_job_step_input_count() entries; returns the count. */
+/* For runners that execute elsewhere: how many values step reads (a
+ * plain value). Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_input_count(const sy_job *job, size_t step);
+/* Those values in order, borrowed from the job (valid until the step is
+ * done); buf must hold sy_job_step_input_count() entries; returns the
+ * count. Only once every input is done. Any thread. Since ABI 1.0. */
 SY_API size_t sy_job_step_input_values(const sy_job *job, size_t step,
                                        const sy_value **buf, size_t cap);
-/* Executes the meaning of a step on given inputs; out receives
+/* Executes the meaning of a step on given inputs (borrowed); out receives
  * sy_job_step_outputs() values, owned by the caller. No job state
- * changes, so it can run in a forked child or on another machine. */
-SY_API int sy_step_execute(sy_job *job, size_t step,
-                           const sy_value *const *in, size_t n_in,
-                           sy_value **out, sy_error *err);
+ * changes and no event is emitted, so it can run in a forked child or on
+ * another machine. Any thread. Since ABI 1.0. */
+SY_API int sy_step_execute(sy_job *job, size_t step, const sy_value *const *in,
+                           size_t n_in, sy_value **out, sy_error *err);
 /* Hands the outputs computed elsewhere to the job (takes ownership of
- * each out[i]) and releases inputs as sy_job_run_step() does. */
+ * each out[i]; the array stays the caller's) and releases inputs as
+ * sy_job_run_step() does. Emits nothing: the runner emits DONE. Any
+ * thread, once per step. Since ABI 1.0. */
 SY_API int sy_job_step_done(sy_job *job, size_t step, sy_value **out);
+/* For a runner that keeps values apart from the job (on other machines)
+ * and ran a LOCAL step in this process with sy_step_execute(): lets the
+ * job keep what it reports after the run from the step's outputs (a
+ * COMMIT's bundle, sy_job_states()); a no-op for steps whose outputs the
+ * job does not keep. Borrows out (takes its own references); changes no
+ * countdown. Any thread, once per step. Since ABI 1.3. */
+SY_API void sy_job_step_result(sy_job *job, size_t step,
+                               const sy_value *const *out);
 
 /* Runs one step with the job's storage as the transport between
  * processes: what `switchyard exec PROGRAM --step N` does, one process
@@ -117,7 +199,7 @@ SY_API int sy_job_step_done(sy_job *job, size_t step, sy_value **out);
  * an input is not stored yet (err names the step to run first). A
  * failure to store the outputs fails the step. Keeps no value in the job
  * and changes none of its countdowns; may run concurrently for different
- * steps. Since ABI 1.1. */
+ * steps (any thread). Since ABI 1.1. */
 SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
 
 /* The core checks the runner's work: when run() returns 0, every step of
@@ -133,6 +215,174 @@ SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
  * sy_job_run_step() refuses a step that already ran (SY_ESTATE). Any
  * thread. Since ABI 1.3. */
 SY_API void sy_job_skip_run_check(sy_job *job);
+
+/* ---- the scheduler ------------------------------------------------------
+ *
+ * A step's life in a scheduler: WAITING (for inputs) -> READY -> RUNNING
+ * -> DONE; or, after a failed attempt, DELAYED (a retry waits for its
+ * backoff) -> READY, or FAILED for good; SKIPPED when keep_going meets a
+ * failure upstream. The failure policy:
+ *   - fail-fast (default): after a step fails for good nothing new is
+ *     handed out; steps already running are let finish; the run's error
+ *     is the failure's;
+ *   - keep_going: every step not downstream of a failure still runs; the
+ *     ones downstream are SKIPPED (a SKIPPED event each), and the run's
+ *     error is the first failure's message followed by a summary:
+ *     "... (1 step failed, 3 skipped)";
+ *   - retries: a failed attempt is retried up to `retries` times (a
+ *     RETRIED event each), retry r waiting backoff * 2^(r-1), at most
+ *     10 s; a cancel, a SY_ECANCELED failure or a fail-fast stop retries
+ *     nothing;
+ *   - cancel (sy_job_cancel): nothing new is handed out, and the result is
+ *     SY_ECANCELED, "canceled: 3 of 10 steps done".
+ * The scheduler emits RETRIED and SKIPPED; the runner emits (or has
+ * sy_job_run_step emit) STARTED, DONE and FAILED.
+ *
+ * Since ABI 1.3. */
+typedef struct sy_sched sy_sched;
+
+/* How a scheduler treats failures. Since ABI 1.3. */
+typedef struct sy_sched_policy {
+  uint32_t size;      /* sizeof(sy_sched_policy) */
+  uint32_t flags;     /* SY_SCHED_* below */
+  int keep_going;     /* run everything not downstream of a failure */
+  uint32_t retries;   /* extra attempts for a failed step */
+  int64_t backoff_ns; /* delay before the first retry; doubles, max 10 s */
+  /* The monotonic clock, in ns, for retry due times; NULL: the system's
+   * CLOCK_MONOTONIC. For tests and simulations. */
+  int64_t (*clock)(void *clock_ud);
+  void *clock_ud;
+} sy_sched_policy;
+
+/* The runner tracks readiness itself (a lock-free thread pool): the
+ * scheduler builds no ready set, and only the calls marked "policy" below
+ * may be used. Since ABI 1.3. */
+#define SY_SCHED_OWN_READINESS 1u
+
+/* A step's state in a scheduler. Since ABI 1.3. */
+typedef enum sy_step_state {
+  SY_STEP_WAITING = 0,
+  SY_STEP_READY = 1,
+  SY_STEP_RUNNING = 2,
+  SY_STEP_DELAYED = 3,
+  SY_STEP_DONE = 4,
+  SY_STEP_FAILED = 5,
+  SY_STEP_SKIPPED = 6
+} sy_step_state;
+
+/* Classes for sy_sched_next()'s mask: 1u << SY_STEP_PURE, ... 0 means any.
+ * Since ABI 1.3. */
+#define SY_SCHED_CLASS(c) (1u << (c))
+
+/* Makes a scheduler for one run of job; policy NULL means fail-fast, no
+ * retries. Steps without inputs start READY. Returns 0 with *out owned by
+ * the caller (sy_sched_free), or SY_EINVAL (policy->size too small),
+ * SY_ENOMEM. The job must outlive it. Any thread. Since ABI 1.3. */
+SY_API int sy_sched_new(sy_job *job, const sy_sched_policy *policy,
+                        sy_sched **out, sy_error *err);
+/* Frees it and everything it owns; NULL is ignored. One thread, with
+ * nothing using it concurrently. Since ABI 1.3. */
+SY_API void sy_sched_free(sy_sched *sched);
+
+/* -- the ready set: one thread at a time (an event loop). The scheduler
+ * borrows the job; steps, counts and times are plain values; messages
+ * passed in are copied. -- */
+
+/* Hands out the lowest-numbered READY step whose class is in mask (0:
+ * any) and marks it RUNNING: returns 1 with *step set, or 0 when none is
+ * ready now, the run stopped (fail-fast) or the job was cancelled. Due
+ * retries become READY first. Program order is therefore kept by a runner
+ * that runs one step at a time. The step is a plain value; the runner then
+ * owes the scheduler its outcome (done, failed or untake). One thread at
+ * a time. Since ABI 1.3. */
+SY_API int sy_sched_next(sy_sched *sched, unsigned mask, size_t *step);
+/* Marks a WAITING step RUNNING before it is ready, for a runner that
+ * queues a step behind the steps that make its inputs on one executor
+ * (runner-mpi's prefetch). Returns 0, or SY_ESTATE when the step is not
+ * WAITING. One thread at a time. Since ABI 1.3. */
+SY_API int sy_sched_take(sy_sched *sched, size_t step);
+/* A RUNNING step comes back without having been attempted (taken early,
+ * and an input it was queued behind failed): it WAITS again, becomes READY
+ * if its inputs are done meanwhile, or is SKIPPED (with its downstream)
+ * under keep_going when one of them failed for good. One thread at a time.
+ * Since ABI 1.3. */
+SY_API void sy_sched_untake(sy_sched *sched, size_t step);
+/* A RUNNING step succeeded: its consumers whose inputs are now all done
+ * become READY. One thread at a time. Since ABI 1.3. */
+SY_API void sy_sched_done(sy_sched *sched, size_t step);
+/* An attempt of a RUNNING step failed (its FAILED event already out):
+ * applies the policy; returns 1 when the step will be retried (DELAYED,
+ * RETRIED emitted), else 0 (FAILED: the run stops, or under keep_going
+ * its downstream is SKIPPED). message is copied. One thread at a time.
+ * Since ABI 1.3. */
+SY_API int sy_sched_failed(sy_sched *sched, size_t step, int code,
+                           const char *message);
+/* The clock time (see sy_sched_policy.clock) at which the earliest
+ * DELAYED retry is due; 0 when none is. One thread at a time.
+ * Since ABI 1.3. */
+SY_API int64_t sy_sched_due(const sy_sched *sched);
+/* Sleeps until the earliest retry is due, in slices that notice a cancel;
+ * returns at once when none is. For runners with nothing else to wait on.
+ * One thread at a time. Since ABI 1.3. */
+SY_API void sy_sched_wait(sy_sched *sched);
+/* Whether the run is over: nothing RUNNING, and nothing READY or DELAYED
+ * that will still be handed out. One thread at a time. Since ABI 1.3. */
+SY_API int sy_sched_finished(const sy_sched *sched);
+/* The step's state. One thread at a time (with the ready-set calls).
+ * Since ABI 1.3. */
+SY_API sy_step_state sy_sched_state(const sy_sched *sched, size_t step);
+/* Steps RUNNING. One thread at a time. Since ABI 1.3. */
+SY_API size_t sy_sched_running(const sy_sched *sched);
+/* Steps READY whose class is in mask (0: any), that is the steps
+ * sy_sched_next() would hand out now: 0 once the run stops (fail-fast)
+ * or the job is cancelled; due retries are counted once sy_sched_next()
+ * has made them READY. A plain value. One thread at a time.
+ * Since ABI 1.3. */
+SY_API size_t sy_sched_ready(const sy_sched *sched, unsigned mask);
+
+/* -- the policy: any thread; no lock unless a step fails. Messages
+ * passed in are copied. -- */
+
+/* Whether nothing new should start: a failure under fail-fast, or a
+ * cancel. Any thread. Since ABI 1.3. */
+SY_API int sy_sched_stopping(const sy_sched *sched);
+/* Attempt `attempt` (1-based) of a step just failed, for a runner that
+ * retries in place (it owns the step): returns the delay in ns before
+ * the next attempt and emits RETRIED, or -1 when the step is not retried
+ * (then call sy_sched_fail). Emits on the calling thread's worker. Any
+ * thread. Since ABI 1.3. */
+SY_API int64_t sy_sched_retry(sy_sched *sched, size_t step, unsigned attempt,
+                              int code, const char *message);
+/* A step failed for good (for a runner that tracks readiness itself):
+ * records it (the first one is the run's error; message is copied) and
+ * returns 1 when the run keeps going (keep_going: the caller skips the
+ * downstream steps, each with sy_sched_skip), 0 when it stops. Takes a
+ * lock. Any thread. Since ABI 1.3. */
+SY_API int sy_sched_fail(sy_sched *sched, size_t step, int code,
+                         const char *message);
+/* A step is skipped because an input failed or was skipped (for a runner
+ * that tracks readiness itself): emits SKIPPED and counts it. Any thread.
+ * Since ABI 1.3. */
+SY_API void sy_sched_skip(sy_sched *sched, size_t step);
+/* Adds n steps done to the count (for a runner that tracks readiness
+ * itself, e.g. each worker once at the end). Any thread. Since ABI 1.3. */
+SY_API void sy_sched_count_done(sy_sched *sched, size_t n);
+/* "1 step failed, 3 skipped" into buf (cap bytes, truncated); returns the
+ * number of steps failed. Any thread, once the steps have settled.
+ * Since ABI 1.3. */
+SY_API size_t sy_sched_summary(const sy_sched *sched, char *buf, size_t cap);
+/* The run's outcome, once sy_sched_finished() (or a pool's join): 0 when
+ * every step is done; SY_ECANCELED "canceled: 3 of 10 steps done" after a
+ * cancel; the first failure's code and message (keep_going with more
+ * than that one step failed or any skipped: followed by
+ * " (2 steps failed, 3 skipped)"); SY_ESTATE "ran 3 of 10 steps" when
+ * steps are left over. err may be NULL. Any thread, after the run.
+ * Since ABI 1.3. */
+SY_API int sy_sched_result(const sy_sched *sched, sy_error *err);
+/* The first failure: its code (0 when none) and, in *message when not
+ * NULL, its text (owned by the scheduler). Any thread, after the run.
+ * Since ABI 1.3. */
+SY_API int sy_sched_first_failure(const sy_sched *sched, const char **message);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,8 @@
  * runner-dask - the parallel runner: a work-stealing thread pool (mode
  * threads) or a pool of forked worker processes (mode processes).
  *
- * Failure policy, the same in both modes:
+ * Failure policy, the same in both modes (the runner SDK's scheduler,
+ * sy_sched in switchyard/runner.h, decides; each mode carries it out):
  *   - fail-fast (default): after a step fails, steps already running
  *     finish, nothing new starts, and the run returns the failing step's
  *     error;
@@ -20,7 +21,6 @@
  *     steps finish (processes: are killed), SY_ECANCELED.
  */
 #include "dask.h"
-#include "../common/policy.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -52,12 +52,12 @@ static const sy_option dask_options[] = {
      "Delay before the first retry; doubled for each further one."},
     SY_OPTION_END};
 
-void dask_backoff(const dask *d, sy_job *job, unsigned attempt) {
-  int64_t ns = policy_backoff_ns(d->cfg.backoff, attempt);
+void dask_sleep(sy_job *job, int64_t ns) {
   /* Sleep in slices so a cancel is noticed quickly. */
   while (ns > 0 && !sy_job_cancelled(job)) {
     int64_t slice = ns < 50000000 ? ns : 50000000;
-    struct timespec ts = {(time_t)(slice / 1000000000), (long)(slice % 1000000000)};
+    struct timespec ts = {(time_t)(slice / 1000000000),
+                          (long)(slice % 1000000000)};
     nanosleep(&ts, NULL);
     ns -= slice;
   }

@@ -34,8 +34,8 @@ typedef struct dask {
 int dask_threads_run(dask *d, sy_job *job, sy_error *err);
 int dask_procs_run(dask *d, sy_job *job, sy_error *err);
 
-/* Sleeps the backoff before retry `attempt` (1-based): backoff * 2^(a-1),
- * capped at 10 s; returns early when the job is cancelled. */
-void dask_backoff(const dask *d, sy_job *job, unsigned attempt);
+/* Sleeps ns (a retry's backoff, as sy_sched_retry gives it); returns
+ * early when the job is cancelled. */
+void dask_sleep(sy_job *job, int64_t ns);
 
 #endif /* SY_RUNNER_DASK_H */

@@ -5,11 +5,11 @@
  *
  * Design note.
  *
- * Who runs what. Only APPLY and TRAIN steps (the ones that run actor code,
- * ours or a third party's) go to workers. FEED, GET, LOAD, DUMP, COMMIT
- * and SINK run in the parent with sy_job_run_step(), so every side effect
- * (reading the feed, writing the sink, committing states) happens in one
- * process, once. Their events carry worker -1, as for any step that no
+ * Who runs what. The job says (sy_job_step_class): PURE steps (the ones
+ * that run actor code, ours or a third party's) go to workers; LOCAL and
+ * ROUTE steps run in the parent with sy_job_run_step(), so every side
+ * effect (reading the feed, writing the sink, committing states) happens
+ * in one process, once. Their events carry worker -1, as for any step that no
  * worker ran; remote steps carry the worker's slot number 0..W-1 (a
  * replacement worker keeps the number of the one it replaces).
  *
@@ -39,12 +39,12 @@
  * as EOF by its worker (and a dead worker as EOF by the parent) even when
  * a step starts subprocesses of its own.
  *
- * The parent is one single-threaded event loop: steps whose inputs are all
- * done (a counter per step, decremented along consumer edges) wait in two
- * FIFO queues, one for parent steps, run at once, and one for actor steps,
- * dispatched to idle workers; poll() then waits for replies, for at most
- * the time to the earliest step deadline or due retry, and at most 100 ms
- * while anything runs, so cancellation is noticed quickly. Requests and
+ * The parent is one single-threaded event loop around the runner SDK's
+ * scheduler (sy_sched): ready parent steps are run at once, ready PURE
+ * steps are dispatched to idle workers (each the lowest-numbered ready
+ * one); poll() then waits for replies, for at most the time to the
+ * earliest step deadline or due retry, and at most 100 ms while anything
+ * runs, so cancellation is noticed quickly. Requests and
  * replies are sent and read whole, blocking: the other end is always
  * ready for them, so this never waits on a step, only on a copy.
  *
@@ -53,8 +53,8 @@
  * workers (glibc keeps malloc and stdio usable after fork). The runner's
  * own state is touched by the parent's loop thread alone.
  *
- * Failures (the policy is described in dask.c and carried out by
- * ../common/policy.c, shared with runner-mpi): a worker that dies (EOF on
+ * Failures (the policy is described in dask.c and decided by the
+ * scheduler, as for every runner built on the SDK): a worker that dies (EOF on
  * its socket, then waitpid) fails only its step, with SY_ECRASHED and the
  * signal or exit status in the message; one that runs past `timeout` is
  * SIGKILLed and its step fails with SY_ETIMEOUT. Either way the worker is
@@ -70,7 +70,6 @@
  * two seconds is killed first. No zombie or orphan outlives the run.
  */
 #include "dask.h"
-#include "../common/policy.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,9 +96,15 @@
 /* How long a worker may take to exit after its socket is closed. */
 #define EXIT_GRACE_NS 2000000000LL
 
-static bool is_actor_step(const sy_job *job, size_t s) {
-  sy_op op = sy_job_step_op(job, s);
-  return op == SY_OP_APPLY || op == SY_OP_TRAIN;
+/* What the parent runs, and what goes to workers. */
+#define PARENT_STEPS                                                           \
+  (SY_SCHED_CLASS(SY_STEP_LOCAL) | SY_SCHED_CLASS(SY_STEP_ROUTE))
+#define WORKER_STEPS SY_SCHED_CLASS(SY_STEP_PURE)
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- whole-frame I/O, for both ends ------------------------------------- */
@@ -275,40 +280,15 @@ typedef struct worker {
   int64_t deadline; /* monotonic ns when its step times out; 0 = never */
 } worker;
 
-typedef struct fifo {
-  size_t *v;
-  size_t head, len, cap;
-} fifo;
-
 typedef struct pool {
   const dask *d;
   sy_job *job;
   size_t n;
   worker *w;
   int nw;
-  uint32_t *missing;  /* per step: inputs not done yet */
-  policy pol;         /* step states, retries, the first failure */
-  fifo local, remote; /* ready parent steps, ready actor steps */
-  size_t running, n_done;
+  sy_sched *S; /* ready steps, retries, the first failure */
   sy_error tmp;
 } pool;
-
-static void push(fifo *q, size_t s) {
-  /* Each step is in at most one queue at a time, so cap = n suffices. */
-  q->v[(q->head + q->len++) % q->cap] = s;
-}
-
-static size_t pop(fifo *q) {
-  size_t s = q->v[q->head];
-  q->head = (q->head + 1) % q->cap;
-  q->len--;
-  return s;
-}
-
-static void enqueue(pool *p, size_t s) {
-  p->pol.st[s] = ST_QUEUED;
-  push(is_actor_step(p->job, s) ? &p->remote : &p->local, s);
-}
 
 /* Writes "200ms", "1.5s", ... for a duration in ns. */
 static void format_duration(int64_t ns, char *buf, size_t cap) {
@@ -389,42 +369,30 @@ static void bury(pool *p, int i, int *status, bool *known) {
 /* Replaces a lost worker unless nothing more will be dispatched; a fork
  * that fails leaves the slot empty, and dispatch tries again. */
 static void replace(pool *p, int i) {
-  if (!p->pol.stop && !sy_job_cancelled(p->job))
+  if (!sy_sched_stopping(p->S))
     (void)spawn(p, i, &p->tmp);
 }
 
 /* ---- step outcomes ------------------------------------------------------ */
 
-static void step_done(pool *p, size_t s) {
-  p->pol.st[s] = ST_DONE;
-  p->n_done++;
-  const uint32_t *cons;
-  size_t nc = sy_job_step_consumers(p->job, s, &cons);
-  for (size_t i = 0; i < nc; i++)
-    if (--p->missing[cons[i]] == 0 && p->pol.st[cons[i]] == ST_WAIT)
-      enqueue(p, cons[i]);
-}
-
 /* Fails the step worker i runs (the worker is already buried). */
 static void remote_failed(pool *p, int i, size_t s, int code,
                           const char *message) {
-  p->running--;
   sy_job_set_worker(i);
   sy_job_emit(p->job, SY_EVENT_FAILED, s, code, message);
-  policy_step_failed(&p->pol, s, code, message);
+  sy_sched_failed(p->S, s, code, message);
 }
 
 /* ---- running steps ------------------------------------------------------ */
 
 static void run_local(pool *p, size_t s) {
-  p->pol.st[s] = ST_RUNNING;
   sy_job_set_worker(-1);
   sy_error_clear(&p->tmp);
   int rc = sy_job_run_step(p->job, s, &p->tmp);
   if (rc == 0)
-    step_done(p, s);
+    sy_sched_done(p->S, s);
   else
-    policy_step_failed(&p->pol, s, rc, p->tmp.message); /* FAILED was emitted */
+    sy_sched_failed(p->S, s, rc, p->tmp.message); /* FAILED was emitted */
 }
 
 /* Worker i's process is gone (EOF, or a broken stream: then it is killed
@@ -467,8 +435,6 @@ static void dispatch(pool *p, int i, size_t s) {
   const sy_value **in = malloc((n_in ? n_in : 1) * sizeof *in);
   wire_value *wire = calloc(n_in ? n_in : 1, sizeof *wire);
   int code = in && wire ? 0 : SY_ENOMEM;
-  p->pol.st[s] = ST_RUNNING;
-  p->running++;
   sy_job_set_worker(i);
   sy_job_emit(p->job, SY_EVENT_STARTED, s, 0, NULL);
   if (code == 0) {
@@ -495,7 +461,7 @@ static void dispatch(pool *p, int i, size_t s) {
     worker_lost(p, i, true, NULL);
     return;
   }
-  w->deadline = p->d->cfg.timeout > 0 ? policy_now_ns() + p->d->cfg.timeout : 0;
+  w->deadline = p->d->cfg.timeout > 0 ? now_ns() + p->d->cfg.timeout : 0;
 }
 
 /* Reads worker i's reply to its step. */
@@ -573,17 +539,16 @@ static void receive(pool *p, int i) {
   }
   int rc = sy_job_step_done(p->job, s, out); /* takes the values */
   free(out);
-  p->running--;
   sy_job_set_worker(i);
   if (rc) {
     sy_error_set(&p->tmp, rc, "step %zu (%s): %s", s,
                  sy_job_step_label(p->job, s), sy_strerror(rc));
     sy_job_emit(p->job, SY_EVENT_FAILED, s, rc, p->tmp.message);
-    policy_step_failed(&p->pol, s, rc, p->tmp.message);
+    sy_sched_failed(p->S, s, rc, p->tmp.message);
     return;
   }
   sy_job_emit(p->job, SY_EVENT_DONE, s, 0, NULL);
-  step_done(p, s);
+  sy_sched_done(p->S, s);
 }
 
 static void time_out(pool *p, int i) {
@@ -600,7 +565,6 @@ static void time_out(pool *p, int i) {
 
 /* Cancellation: kill the busy workers and fail their steps. */
 static void cancel_running(pool *p) {
-  p->pol.stop = true;
   for (int i = 0; i < p->nw; i++) {
     if (p->w[i].pid == 0 || p->w[i].step < 0)
       continue;
@@ -616,29 +580,17 @@ static void cancel_running(pool *p) {
   }
 }
 
-/* Due retries join their queue again. */
-static void promote_retries(pool *p, int64_t now) {
-  for (size_t s = 0; p->pol.n_delayed > 0 && s < p->n; s++)
-    if (p->pol.retry_at[s] && p->pol.retry_at[s] <= now) {
-      p->pol.retry_at[s] = 0;
-      p->pol.n_delayed--;
-      if (!p->pol.stop)
-        enqueue(p, s);
-    }
-}
-
 /* How long poll() may sleep, in ms. */
 static int poll_timeout(const pool *p, int64_t now) {
-  int64_t until = -1;
-  if (p->running > 0 || p->pol.n_delayed > 0)
+  int64_t until = -1, due = sy_sched_due(p->S);
+  if (sy_sched_running(p->S) > 0 || due)
     until = now + TICK_NS;
   for (int i = 0; i < p->nw; i++)
     if (p->w[i].step >= 0 && p->w[i].deadline &&
         (until < 0 || p->w[i].deadline < until))
       until = p->w[i].deadline;
-  for (size_t s = 0; p->pol.n_delayed > 0 && s < p->n; s++)
-    if (p->pol.retry_at[s] && (until < 0 || p->pol.retry_at[s] < until))
-      until = p->pol.retry_at[s];
+  if (due && (until < 0 || due < until))
+    until = due;
   if (until < 0)
     until = now + TICK_NS; /* not expected: nothing runs or waits */
   int64_t ms = until > now ? (until - now + 999999) / 1000000 : 0;
@@ -656,7 +608,7 @@ static void shutdown_workers(pool *p) {
     close(p->w[i].fd);
     p->w[i].fd = -1;
   }
-  int64_t give_up = policy_now_ns() + EXIT_GRACE_NS;
+  int64_t give_up = now_ns() + EXIT_GRACE_NS;
   for (int i = 0; i < p->nw; i++) {
     pid_t pid = p->w[i].pid;
     if (pid == 0)
@@ -666,7 +618,7 @@ static void shutdown_workers(pool *p) {
       pid_t r = waitpid(pid, &status, WNOHANG);
       if (r == pid || (r < 0 && errno != EINTR))
         break;
-      if (r == 0 && policy_now_ns() >= give_up) {
+      if (r == 0 && now_ns() >= give_up) {
         kill(pid, SIGKILL);
         (void)reap(pid, &status);
         break;
@@ -694,21 +646,26 @@ static int loop(pool *p, sy_error *err) {
       rc = SY_ECANCELED;
       break;
     }
-    promote_retries(p, policy_now_ns());
-    while (!p->pol.stop && p->local.len > 0 && !sy_job_cancelled(p->job))
-      run_local(p, pop(&p->local));
-    for (int i = 0; i < p->nw && !p->pol.stop && p->remote.len > 0; i++) {
-      if (p->w[i].pid == 0 && spawn(p, i, &p->tmp) != 0)
-        continue;
-      if (p->w[i].step < 0)
-        dispatch(p, i, pop(&p->remote));
-    }
-    if (p->local.len > 0 && !p->pol.stop)
-      continue; /* a dispatch failure made parent steps ready */
-    if (p->running == 0) {
-      if (p->pol.stop || (p->remote.len == 0 && p->pol.n_delayed == 0))
+    size_t s;
+    while (sy_sched_next(p->S, PARENT_STEPS, &s))
+      run_local(p, s);
+    for (int i = 0; i < p->nw; i++) {
+      if (p->w[i].pid != 0 && p->w[i].step >= 0)
+        continue; /* busy */
+      if (!sy_sched_next(p->S, WORKER_STEPS, &s))
         break;
-      if (p->remote.len > 0) {
+      if (p->w[i].pid == 0 && spawn(p, i, &p->tmp) != 0) {
+        sy_sched_untake(p->S, s); /* not attempted: ready again */
+        continue;
+      }
+      dispatch(p, i, s);
+    }
+    if (sy_sched_ready(p->S, PARENT_STEPS) > 0 && !sy_sched_stopping(p->S))
+      continue; /* a dispatch failure made parent steps ready */
+    if (sy_sched_running(p->S) == 0) {
+      if (sy_sched_finished(p->S))
+        break;
+      if (sy_sched_ready(p->S, WORKER_STEPS) > 0) {
         bool any = false;
         for (int i = 0; i < p->nw; i++)
           any |= p->w[i].pid != 0;
@@ -726,7 +683,7 @@ static int loop(pool *p, sy_error *err) {
         pfd[nfd] = (struct pollfd){p->w[i].fd, POLLIN, 0};
         who[nfd++] = i;
       }
-    int r = poll(pfd, (nfds_t)nfd, poll_timeout(p, policy_now_ns()));
+    int r = poll(pfd, (nfds_t)nfd, poll_timeout(p, now_ns()));
     if (r < 0 && errno != EINTR) {
       rc = sy_error_set(err, SY_EIO, "runner dask: poll: %s", strerror(errno));
       break;
@@ -735,7 +692,7 @@ static int loop(pool *p, sy_error *err) {
       if (pfd[k].revents && p->w[who[k]].pid != 0 &&
           p->w[who[k]].fd == pfd[k].fd)
         receive(p, who[k]);
-    int64_t now = policy_now_ns();
+    int64_t now = now_ns();
     for (int i = 0; i < p->nw; i++)
       if (p->w[i].pid != 0 && p->w[i].step >= 0 && p->w[i].deadline &&
           now >= p->w[i].deadline)
@@ -749,30 +706,22 @@ done:
 
 int dask_procs_run(dask *d, sy_job *job, sy_error *err) {
   pool p = {.d = d, .job = job, .n = sy_job_size(job)};
-  p.pol = (policy){.job = job,
-                   .n = p.n,
-                   .max_retries = d->cfg.retries,
-                   .backoff = d->cfg.backoff,
-                   .keep_going = d->cfg.keep_going};
-  sy_error_clear(&p.pol.first);
   sy_error_clear(&p.tmp);
-  size_t m = p.n ? p.n : 1, n_actor = 0;
-  int rc = 0;
-  p.missing = calloc(m, sizeof *p.missing);
-  p.pol.st = calloc(m, sizeof *p.pol.st);
-  p.pol.retries = calloc(m, sizeof *p.pol.retries);
-  p.pol.retry_at = calloc(m, sizeof *p.pol.retry_at);
-  p.local.v = calloc(m, sizeof *p.local.v);
-  p.remote.v = calloc(m, sizeof *p.remote.v);
-  p.local.cap = p.remote.cap = m;
+  sy_sched_policy pol = {.size = sizeof pol,
+                         .keep_going = d->cfg.keep_going,
+                         .retries = (uint32_t)d->cfg.retries,
+                         .backoff_ns = d->cfg.backoff};
+  int rc = sy_sched_new(job, &pol, &p.S, err);
+  if (rc)
+    return rc;
+  size_t n_actor = 0;
   for (size_t s = 0; s < p.n; s++)
-    n_actor += is_actor_step(job, s);
+    n_actor += sy_job_step_class(job, s) == SY_STEP_PURE;
   p.nw = d->workers < 1 ? 1 : d->workers;
   if ((size_t)p.nw > n_actor)
     p.nw = (int)n_actor;
   p.w = calloc((size_t)p.nw + 1, sizeof *p.w);
-  if (!p.missing || !p.pol.st || !p.pol.retries || !p.pol.retry_at ||
-      !p.local.v || !p.remote.v || !p.w) {
+  if (!p.w) {
     rc = sy_error_set(err, SY_ENOMEM, "runner dask: out of memory");
     goto fail;
   }
@@ -781,39 +730,15 @@ int dask_procs_run(dask *d, sy_job *job, sy_error *err) {
   for (int i = 0; i < p.nw; i++)
     if ((rc = spawn(&p, i, err)) != 0)
       goto fail;
-  for (size_t s = 0; s < p.n; s++) {
-    const uint32_t *in;
-    p.missing[s] = (uint32_t)sy_job_step_inputs(job, s, &in);
-    if (p.missing[s] == 0)
-      enqueue(&p, s);
-  }
 
   rc = loop(&p, err);
-  if (rc == SY_ECANCELED) {
-    rc = sy_error_set(err, SY_ECANCELED, "canceled: %zu of %zu steps done",
-                      p.n_done, p.n);
-  } else if (rc == 0 && p.pol.rc) {
-    rc = p.pol.rc;
-    if (d->cfg.keep_going && (p.pol.n_failed > 1 || p.pol.n_skipped > 0))
-      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)",
-                   p.pol.first.message, p.pol.n_failed,
-                   p.pol.n_failed == 1 ? "step" : "steps", p.pol.n_skipped);
-    else
-      sy_error_set(err, rc, "%s", p.pol.first.message);
-  } else if (rc == 0 && p.n_done != p.n) {
-    rc = sy_error_set(err, SY_ESTATE, "runner dask: ran %zu of %zu steps",
-                      p.n_done, p.n);
-  }
+  if (rc == 0 || rc == SY_ECANCELED)
+    rc = sy_sched_result(p.S, err); /* a cancel, the failures, or 0 */
 fail:
   if (p.w)
     shutdown_workers(&p);
   sy_job_set_worker(-1);
   free(p.w);
-  free(p.missing);
-  free(p.pol.st);
-  free(p.pol.retries);
-  free(p.pol.retry_at);
-  free(p.local.v);
-  free(p.remote.v);
+  sy_sched_free(p.S);
   return rc;
 }

@@ -57,16 +57,20 @@
  * running when a failure or a cancel came always finish before the run
  * returns.
  *
- * Failure policy (dask.c has the words for users):
- *   - fail-fast: the first failure sets the stop flag; a step a worker
- *     already took but has not started is dropped.
+ * Failure policy (dask.c has the words for users). The decisions are the
+ * runner SDK's (sy_sched, with SY_SCHED_OWN_READINESS: this pool finds
+ * ready steps itself, so the scheduler keeps no tables and a step that
+ * succeeds never calls it); the mechanics are here:
+ *   - fail-fast: the first failure (sy_sched_fail says stop) sets the stop
+ *     flag; a step a worker already took but has not started is dropped.
  *   - keep_going: a failed step settles like a finished one, but it marks
  *     its consumers poisoned before counting them down; a poisoned step
  *     that becomes ready is not run but SKIPPED, and poisons its own
  *     consumers, so the skip spreads transitively through the same
  *     scheduling path and each step is still settled exactly once.
- *   - retries: a failed step runs again (RETRIED event, dask_backoff())
- *     until it succeeds or has run retries + 1 times.
+ *   - retries: a failed step runs again on the same worker after the
+ *     delay sy_sched_retry() gives (it emits RETRIED), until it succeeds
+ *     or the policy says no more.
  *   - timeout: a thread cannot be stopped from outside without leaving the
  *     process in an unknown state, so a step always runs to its end. When
  *     it succeeded but ran longer than the timeout it is reported FAILED
@@ -74,8 +78,9 @@
  *     is freed, nothing reads them) and is not retried: its inputs have
  *     already been counted down. Use mode = processes to stop steps early.
  *   - cancel: checked before each step; sets the stop flag; SY_ECANCELED.
- * Failures are rare, so the first one is copied into the shared error
- * under a mutex; each worker runs steps with its own sy_error.
+ * Failures are rare, so the scheduler keeps the first one under its lock;
+ * each worker runs steps with its own sy_error and counts the steps it
+ * ran in its own cache line, handed to the scheduler once at the end.
  *
  * Memory: the pool allocates once per run (counters, flags, workers and
  * their first rings); nothing is allocated per step unless a ring grows.
@@ -124,6 +129,7 @@ typedef struct worker {
   _Atomic(ring *) ring;
   _Atomic size_t settled; /* steps this worker settled (owner writes) */
   _Alignas(CACHE_LINE) size_t settled_own; /* the owner's copy */
+  size_t done_own;                         /* of those, run successfully */
   uint64_t rng;                            /* victim choice (xorshift) */
   uint32_t batch_step;  /* a wide join this worker owes decrements, or NONE */
   uint32_t batch_count; /* how many */
@@ -137,6 +143,7 @@ typedef struct worker {
 struct pool {
   sy_job *job;
   const dask *d;
+  sy_sched *S; /* the failure policy */
   size_t n;
   int nw;
   _Atomic uint32_t *deps;       /* per F_MULTI step: inputs not settled */
@@ -147,11 +154,6 @@ struct pool {
   _Atomic unsigned epoch;
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  _Alignas(CACHE_LINE) pthread_mutex_t fail_lock;
-  size_t n_failed;           /* under fail_lock */
-  _Atomic size_t n_skipped;
-  int first_rc;              /* under fail_lock */
-  char first_msg[SY_ERROR_MAX];
 };
 
 static inline void cpu_relax(void) {
@@ -338,15 +340,9 @@ static void settle(worker *w) {
   atomic_store_explicit(&w->settled, ++w->settled_own, memory_order_relaxed);
 }
 
-static void record_failure(pool *p, worker *w, int rc) {
-  pthread_mutex_lock(&p->fail_lock);
-  if (p->n_failed++ == 0) {
-    p->first_rc = rc;
-    snprintf(p->first_msg, sizeof p->first_msg, "%s",
-             w->err.message[0] ? w->err.message : sy_strerror(rc));
-  }
-  pthread_mutex_unlock(&p->fail_lock);
-  if (!p->d->cfg.keep_going)
+/* Step s failed for good: the policy decides whether the run goes on. */
+static void record_failure(pool *p, worker *w, size_t s, int rc) {
+  if (!sy_sched_fail(p->S, s, rc, w->err.message))
     stop_pool(p);
 }
 
@@ -402,7 +398,7 @@ static uint32_t release_consumers(pool *p, worker *w, size_t s, int poison) {
       /* The step can be neither queued nor run: fail the run. */
       sy_error_set(&w->err, SY_ENOMEM,
                    "runner dask: out of memory queueing step %u", c);
-      record_failure(p, w, SY_ENOMEM);
+      record_failure(p, w, c, SY_ENOMEM);
       stop_pool(p);
       break;
     }
@@ -435,10 +431,10 @@ static int run_with_retries(pool *p, worker *w, size_t s) {
       sy_job_emit(p->job, SY_EVENT_FAILED, s, rc, w->err.message);
       return rc;
     }
-    if ((int64_t)attempt > d->cfg.retries || sy_job_cancelled(p->job))
+    int64_t delay = sy_sched_retry(p->S, s, attempt, rc, w->err.message);
+    if (delay < 0)
       return rc;
-    sy_job_emit(p->job, SY_EVENT_RETRIED, s, rc, w->err.message);
-    dask_backoff(d, p->job, attempt);
+    dask_sleep(p->job, delay);
     if (sy_job_cancelled(p->job))
       return rc;
   }
@@ -448,16 +444,17 @@ static int run_with_retries(pool *p, worker *w, size_t s) {
 static uint32_t run_one(pool *p, worker *w, uint32_t s) {
   if (atomic_load_explicit(&p->flags[s], memory_order_relaxed) &
       F_POISONED) {
-    sy_job_emit(p->job, SY_EVENT_SKIPPED, s, 0, NULL);
-    atomic_fetch_add_explicit(&p->n_skipped, 1, memory_order_relaxed);
+    sy_sched_skip(p->S, s);
     settle(w);
     return release_consumers(p, w, s, 1);
   }
   int rc = run_with_retries(p, w, s);
   settle(w);
-  if (rc == 0)
+  if (rc == 0) {
+    w->done_own++;
     return release_consumers(p, w, s, 0);
-  record_failure(p, w, rc);
+  }
+  record_failure(p, w, s, rc);
   if (p->d->cfg.keep_going && !atomic_load(&p->stop))
     return release_consumers(p, w, s, 1);
   return NONE;
@@ -527,11 +524,22 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   if ((size_t)nw > n)
     nw = (int)n;
   int rc = SY_ENOMEM;
+  sy_sched_policy pol = {.size = sizeof pol,
+                         .flags = SY_SCHED_OWN_READINESS,
+                         .keep_going = d->cfg.keep_going,
+                         .retries = (uint32_t)d->cfg.retries,
+                         .backoff_ns = d->cfg.backoff};
+  sy_sched *S;
+  if ((rc = sy_sched_new(job, &pol, &S, err)) != 0)
+    return rc;
   pool *p = aligned_alloc(CACHE_LINE, (sizeof *p + CACHE_LINE - 1) /
                                           CACHE_LINE * CACHE_LINE);
-  if (!p)
+  if (!p) {
+    sy_sched_free(S);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
   memset(p, 0, sizeof *p);
+  p->S = S;
   p->job = job;
   p->d = d;
   p->n = n;
@@ -549,13 +557,9 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   if (pthread_cond_init(&p->wake, NULL) != 0)
     goto oom;
   locks++;
-  if (pthread_mutex_init(&p->fail_lock, NULL) != 0)
-    goto oom;
-  locks++;
   atomic_init(&p->stop, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->epoch, 0);
-  atomic_init(&p->n_skipped, 0);
   for (int i = 0; i < nw; i++) {
     worker *w = &p->w[i];
     ring *r = ring_new(RING_FIRST, NULL);
@@ -603,19 +607,16 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
     if (p->w[i].thread_started)
       pthread_join(p->w[i].tid, NULL);
 
-  if (p->n_failed > 0 && d->cfg.keep_going) {
-    size_t skipped = atomic_load(&p->n_skipped);
-    rc = sy_error_set(err, p->first_rc, "%zu step%s failed, %zu skipped; "
-                      "first: %s",
-                      p->n_failed, p->n_failed == 1 ? "" : "s", skipped,
-                      p->first_msg);
-  } else if (p->n_failed > 0) {
-    rc = sy_error_set(err, p->first_rc, "%s", p->first_msg);
-  } else if (sy_job_cancelled(job) || !all_settled(p)) {
-    rc = sy_error_set(err, SY_ECANCELED, "canceled");
-  } else {
-    rc = 0;
-  }
+  for (int i = 0; i < nw; i++)
+    sy_sched_count_done(S, p->w[i].done_own);
+  rc = sy_sched_result(S, err);
+  const char *first;
+  char summary[64];
+  if (rc != 0 && rc != SY_ECANCELED && d->cfg.keep_going &&
+      sy_sched_first_failure(S, &first) != 0 &&
+      sy_sched_summary(S, summary, sizeof summary) > 0)
+    /* This mode's words since it was written: the summary first. */
+    sy_error_set(err, rc, "%s; first: %s", summary, first);
   goto done;
 oom:
   rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -628,8 +629,6 @@ done:
       r = prev;
     }
   }
-  if (locks > 2)
-    pthread_mutex_destroy(&p->fail_lock);
   if (locks > 1)
     pthread_cond_destroy(&p->wake);
   if (locks > 0)
@@ -638,5 +637,6 @@ done:
   free((void *)p->flags);
   free((void *)p->deps);
   free(p);
+  sy_sched_free(S);
   return rc;
 }

@@ -1,25 +1,35 @@
 /*
  * runner-inline - runs every step in program order on the calling thread.
  *
- * Program order is topological, so a plain loop is a valid schedule; this
- * is the lowest-overhead runner and the reference the other runners are
- * compared against. It stops at the first failing step.
+ * Program order is topological, so running the lowest-numbered ready step
+ * each time (what the SDK's scheduler hands out) is program order itself;
+ * this is the lowest-overhead runner and the reference the other runners
+ * are compared against. It stops at the first failing step (the
+ * scheduler's default policy: fail-fast, no retries).
  */
 #include <switchyard/switchyard.h>
-#include <switchyard/runner.h>
-#include <switchyard/event.h>
 
 static int inline_run(void *self, sy_job *job, sy_error *err) {
   (void)self;
-  size_t n = sy_job_size(job);
-  for (size_t s = 0; s < n; s++) {
-    if (sy_job_cancelled(job))
-      return sy_error_set(err, SY_ECANCELED, "canceled before step %zu", s);
-    int rc = sy_job_run_step(job, s, err);
-    if (rc != 0)
-      return rc;
+  sy_sched *S;
+  int rc = sy_sched_new(job, NULL, &S, err);
+  if (rc)
+    return rc;
+  size_t s;
+  sy_error e;
+  sy_error_clear(&e);
+  while (sy_sched_next(S, 0, &s)) {
+    int src = sy_job_run_step(job, s, &e);
+    if (src == 0) {
+      sy_sched_done(S, s);
+    } else {
+      sy_sched_failed(S, s, src, e.message);
+      sy_error_clear(&e);
+    }
   }
-  return 0;
+  rc = sy_sched_result(S, err);
+  sy_sched_free(S);
+  return rc;
 }
 
 static const sy_runner_ops inline_ops = {

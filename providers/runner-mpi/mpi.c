@@ -14,10 +14,11 @@
  * name instead of computing something else. Then rank 0, the root,
  * schedules and the others serve.
  *
- * Who runs what. Steps with side effects or registry access (FEED, LOAD,
- * DUMP, COMMIT, SINK) run on the root, once. A GET runs nowhere: the root
- * resolves it to the output it picks (sy_job_step_index), so no value
- * moves for it. APPLY and TRAIN steps go to the executors: every other
+ * Who runs what. The job says (sy_job_step_class): LOCAL steps (side
+ * effects, registry access) run on the root, once. A ROUTE step (a GET)
+ * runs nowhere: the root reads its value where the job says it lives
+ * (sy_job_output_source), so no value moves for it. PURE steps go to the
+ * executors: every other
  * rank, and the root too when `ranks_execute_on_root` is set (it then
  * takes a step only when no other executor is idle, so that scheduling
  * is not held up by long steps on the root). Executors run steps with
@@ -81,8 +82,10 @@
  * timeouts while steps run elsewhere.
  *
  * Failures. A step that fails on an executor is reported in its DONE and
- * follows the parallel runner's policy (fail-fast, keep_going, retries
- * with a doubling backoff), in code the two share (../common/policy.c).
+ * follows the runner SDK's policy (fail-fast, keep_going, retries with a
+ * doubling backoff): the root schedules with sy_sched, taking steps
+ * early for prefetch (sy_sched_take) and giving back the ones that come
+ * back unattempted (sy_sched_untake).
  * A rank that dies takes the MPI job with it (MPI has no recovery in the
  * versions Debian ships): mpirun sends the survivors SIGTERM, the CLI
  * turns that into a cancel, and the root names the steps that were in
@@ -111,8 +114,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "../common/policy.h"
 
 enum { T_RUN = 101, T_DONE, T_FETCH, T_DATA, T_STOP };
 #define EAGER (-1)
@@ -171,6 +172,12 @@ __attribute__((destructor)) static void mpi_plugin_fini(void) {
   MPI_Finalized(&fin);
   if (we_initialized && init && !fin)
     MPI_Finalize();
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void sleep_ns(int64_t ns) {
@@ -416,7 +423,7 @@ static msg *next_msg(node *nd, int64_t until) {
     if (flag)
       return take(&mh, &st);
     if ((spin & 63) == 63) {
-      if (sy_job_cancelled(nd->job) || (until && policy_now_ns() >= until))
+      if (sy_job_cancelled(nd->job) || (until && now_ns() >= until))
         return NULL;
       reap_sends(nd);
     }
@@ -695,15 +702,10 @@ static int serve(node *nd) {
 typedef struct root {
   node *nd;
   size_t n;
-  policy pol;         /* step states, retries, the first failure */
-  uint32_t *missing;  /* inputs not done yet */
+  sy_sched *S;        /* step states, retries, the first failure */
   uint32_t *left;     /* consumers not done yet (values are dropped at 0) */
   int *loc;           /* the rank holding the step's outputs */
   uint64_t **size;    /* per step, per output: encoded size, when known */
-  size_t *q;          /* ready executor steps, FIFO */
-  size_t qhead, qlen;
-  size_t *lq;         /* ready root steps */
-  size_t lqlen;
   /* Per rank, the steps sent to it and not done, in order: the head runs,
    * the others (prefetched) wait in its mailbox. */
   size_t *outq;       /* P rings of qcap */
@@ -715,7 +717,6 @@ typedef struct root {
   size_t **drops;     /* per rank: values to drop on its next message */
   size_t *ndrops, *capdrops;
   int n_exec_busy;
-  size_t n_done;
   unsigned rr;        /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
   input *in;
@@ -723,21 +724,26 @@ typedef struct root {
   uint32_t *k;
 } root;
 
+/* What the root runs (or, for a ROUTE, marks done), and what executors
+ * run. */
+#define ROOT_STEPS                                                             \
+  (SY_SCHED_CLASS(SY_STEP_LOCAL) | SY_SCHED_CLASS(SY_STEP_ROUTE))
+#define EXEC_STEPS SY_SCHED_CLASS(SY_STEP_PURE)
+
 static bool root_only(const sy_job *job, size_t s) {
-  sy_op op = sy_job_step_op(job, s);
-  return op != SY_OP_APPLY && op != SY_OP_TRAIN;
+  return sy_job_step_class(job, s) != SY_STEP_PURE;
+}
+
+static bool is_route(const sy_job *job, size_t s) {
+  return sy_job_step_class(job, s) == SY_STEP_ROUTE;
+}
+
+static bool is_done(const root *R, size_t s) {
+  return sy_sched_state(R->S, s) == SY_STEP_DONE;
 }
 
 static bool executes(const root *R, int r) {
   return r != ROOT || R->nd->cfg->on_root || R->nd->size == 1;
-}
-
-static void enqueue(root *R, size_t s) {
-  R->pol.st[s] = ST_QUEUED;
-  if (root_only(R->nd->job, s))
-    R->lq[R->lqlen++] = s;
-  else
-    R->q[(R->qhead + R->qlen++) % R->n] = s;
 }
 
 static long head_of(const root *R, int r) {
@@ -756,32 +762,20 @@ static bool inputs_done(const root *R, size_t s) {
   const uint32_t *a;
   size_t na = sy_job_step_inputs(R->nd->job, s, &a);
   for (size_t i = 0; i < na; i++)
-    if (R->pol.st[a[i]] != ST_DONE)
+    if (!is_done(R, a[i]))
       return false;
   return true;
 }
 
-/* Follows GETs: the step and output that really hold (s, k). */
-static void resolve(const sy_job *job, size_t s, uint32_t k, size_t *src,
-                    uint32_t *out) {
-  while (sy_job_step_op(job, s) == SY_OP_GET) {
-    const uint32_t *a;
-    sy_job_step_inputs(job, s, &a);
-    k = sy_job_step_index(job, s);
-    s = a[0];
-  }
-  *src = s;
-  *out = k;
-}
-
-/* The value references step s reads, in argument order, resolved. GET
- * steps never get here; every other op reads output 0 of each input. */
+/* The value references step s reads, in argument order, where the job
+ * says they live. ROUTE steps never get here; every other step reads
+ * output 0 of each input. */
 static size_t step_refs(const sy_job *job, size_t s, size_t *src,
                         uint32_t *k) {
   const uint32_t *a;
   size_t na = sy_job_step_inputs(job, s, &a);
   for (size_t i = 0; i < na; i++)
-    resolve(job, a[i], 0, &src[i], &k[i]);
+    src[i] = sy_job_output_source(job, a[i], 0, &k[i]);
   return na;
 }
 
@@ -798,13 +792,13 @@ static void add_drop(root *R, int rank, size_t s) {
 }
 
 /* One consumer of step a is done: at the last one, a's values are freed
- * (on the root, and on their holder at its next message). A GET holds its
- * source until its own last consumer is done. */
+ * (on the root, and on their holder at its next message). A ROUTE holds
+ * its source until its own last consumer is done. */
 static void release(root *R, size_t a) {
   if (R->left[a] == 0 || --R->left[a] > 0)
     return;
   node *nd = R->nd;
-  if (sy_job_step_op(nd->job, a) == SY_OP_GET) {
+  if (is_route(nd->job, a)) {
     const uint32_t *in;
     sy_job_step_inputs(nd->job, a, &in);
     release(R, in[0]);
@@ -817,12 +811,10 @@ static void release(root *R, size_t a) {
 
 static void step_done(root *R, size_t s) {
   node *nd = R->nd;
-  R->pol.st[s] = ST_DONE;
-  R->n_done++;
   const uint32_t *in;
   size_t na = sy_job_step_inputs(nd->job, s, &in);
-  if (sy_job_step_op(nd->job, s) == SY_OP_GET) {
-    /* A GET holds its source for its consumers (see release()). */
+  if (is_route(nd->job, s)) {
+    /* A ROUTE holds its source for its consumers (see release()). */
     if (R->left[s] == 0)
       release(R, in[0]);
   } else {
@@ -834,36 +826,20 @@ static void step_done(root *R, size_t s) {
         add_drop(R, R->loc[s], s);
     }
   }
-  const uint32_t *cons;
-  size_t nc = sy_job_step_consumers(nd->job, s, &cons);
-  for (size_t i = 0; i < nc; i++)
-    if (--R->missing[cons[i]] == 0 && R->pol.st[cons[i]] == ST_WAIT)
-      enqueue(R, cons[i]);
+  sy_sched_done(R->S, s);
 }
 
-/* The core's bookkeeping: its own tables hold nothing for us (values live
- * in node.have), except a COMMIT's bundle, which the job reports. */
+/* The job keeps what it reports after the run from a LOCAL step's
+ * outputs (values otherwise live in node.have, not in the job). */
 static void tell_job(root *R, size_t s) {
   node *nd = R->nd;
-  if (sy_job_step_op(nd->job, s) != SY_OP_COMMIT || nd->n_out[s] != 1)
-    return; /* nothing else of ours is in the job's tables */
-  /* A COMMIT has one output, the bundle; it runs here, so we hold it. */
-  sy_value *bundle = nd->have[s] ? sy_value_ref(nd->have[s][0].v) : NULL;
-  (void)sy_job_step_done(nd->job, s, &bundle);
-}
-
-static void promote_retries(root *R) {
-  if (R->pol.n_delayed == 0)
-    return;
-  int64_t now = policy_now_ns();
-  for (size_t s = 0; s < R->n; s++)
-    if (R->pol.st[s] == ST_DELAYED && now >= R->pol.retry_at[s]) {
-      R->pol.n_delayed--;
-      if (R->pol.stop)
-        R->pol.st[s] = ST_FAILED;
-      else
-        enqueue(R, s);
-    }
+  uint32_t n_out = nd->n_out[s];
+  if (!nd->have[s] || n_out > 16)
+    return; /* a LOCAL step has one output, or two (a labelled feed) */
+  const sy_value *out[16];
+  for (uint32_t k = 0; k < n_out; k++)
+    out[k] = nd->have[s][k].v;
+  sy_job_step_result(nd->job, s, out);
 }
 
 /* Fills in[] for step s as seen from `rank`, which will run it. */
@@ -874,7 +850,7 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
   for (size_t i = 0; i < na; i++) {
     in[i] = (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL,
                     NULL};
-    if (R->pol.st[src[i]] != ST_DONE) { /* prefetched: made on `rank` first */
+    if (!is_done(R, src[i])) { /* prefetched: made on `rank` first */
       in[i].holder = rank;
       continue;
     }
@@ -919,13 +895,11 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
                      uint32_t *k) {
   node *nd = R->nd;
   size_t n_in = 0;
-  R->pol.st[s] = ST_RUNNING;
   emit(R, SY_EVENT_STARTED, s, ROOT, 0, NULL);
   sy_error_clear(&nd->tmp);
-  if (sy_job_step_op(nd->job, s) == SY_OP_GET) {
+  if (is_route(nd->job, s)) {
     R->loc[s] = -1;
     emit(R, SY_EVENT_DONE, s, ROOT, 0, NULL);
-    tell_job(R, s);
     step_done(R, s);
     return;
   }
@@ -938,12 +912,13 @@ static void run_here(root *R, size_t s, input *in, size_t *src,
     sy_error_prefix(&nd->tmp, "step %zu (%s)", s,
                     sy_job_step_label(nd->job, s));
     emit(R, SY_EVENT_FAILED, s, ROOT, rc, nd->tmp.message);
-    policy_step_failed(&R->pol, s, rc, nd->tmp.message);
+    sy_sched_failed(R->S, s, rc, nd->tmp.message);
     return;
   }
   R->loc[s] = ROOT;
   emit(R, SY_EVENT_DONE, s, ROOT, 0, NULL);
-  tell_job(R, s);
+  if (!is_route(nd->job, s) && root_only(nd->job, s))
+    tell_job(R, s);
   step_done(R, s);
 }
 
@@ -959,8 +934,7 @@ static bool wants_copy(const sy_job *job, size_t s) {
     return true;
   for (size_t i = 0; i < nc; i++)
     if (root_only(job, cons[i]) &&
-        (sy_job_step_op(job, cons[i]) != SY_OP_GET ||
-         wants_copy(job, cons[i])))
+        (!is_route(job, cons[i]) || wants_copy(job, cons[i])))
       return true;
   return false;
 }
@@ -991,7 +965,8 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   if ((rc = post(nd, r, T_RUN, &b)) != 0)
     return rc;
   R->ndrops[r] = 0;
-  R->pol.st[s] = ST_RUNNING;
+  if (sy_sched_state(R->S, s) == SY_STEP_WAITING)
+    (void)sy_sched_take(R->S, s); /* prefetched before it is ready */
   R->where[s] = r;
   R->outq[(size_t)r * (size_t)R->qcap +
           (size_t)((R->oh[r] + R->on[r]) % R->qcap)] = s;
@@ -1006,7 +981,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
 static void head_started(root *R, int r) {
   size_t s = (size_t)head_of(R, r);
   R->deadline[r] =
-      R->nd->cfg->timeout ? policy_now_ns() + R->nd->cfg->timeout : 0;
+      R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
   if (!R->doomed[s] && inputs_done(R, s))
     emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
 }
@@ -1016,15 +991,16 @@ static void head_started(root *R, int r) {
  * be made there first: a rank runs its steps in the order it got them). */
 static bool prefetchable(const root *R, size_t c, int r) {
   const sy_job *job = R->nd->job;
-  if (R->pol.st[c] != ST_WAIT || root_only(job, c))
+  if (sy_sched_state(R->S, c) != SY_STEP_WAITING || root_only(job, c))
     return false;
   const uint32_t *a;
   size_t na = sy_job_step_inputs(job, c, &a);
   for (size_t i = 0; i < na; i++) {
     size_t x = a[i];
-    if (R->pol.st[x] == ST_DONE)
+    sy_step_state st = sy_sched_state(R->S, x);
+    if (st == SY_STEP_DONE)
       continue;
-    if (R->pol.st[x] != ST_RUNNING || R->where[x] != r || root_only(job, x))
+    if (st != SY_STEP_RUNNING || R->where[x] != r || root_only(job, x))
       return false;
   }
   return true;
@@ -1033,7 +1009,7 @@ static bool prefetchable(const root *R, size_t c, int r) {
 /* Fills rank r's mailbox with the consumers of its steps that depend only
  * on work done or queued there, up to `prefetch` behind its head. */
 static void prefetch(root *R, int r) {
-  if (r == ROOT || R->pol.stop || sy_job_cancelled(R->nd->job))
+  if (r == ROOT || sy_sched_stopping(R->S))
     return;
   for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
@@ -1111,20 +1087,7 @@ static void on_done(root *R, msg *m) {
      * its inputs are done (perhaps already, by a retry elsewhere), or is
      * skipped if one of them failed for good. */
     R->doomed[s] = 0;
-    const uint32_t *a;
-    size_t na = sy_job_step_inputs(nd->job, s, &a);
-    bool lost = false;
-    for (size_t i = 0; i < na; i++)
-      lost |= R->pol.st[a[i]] == ST_FAILED || R->pol.st[a[i]] == ST_SKIPPED;
-    R->pol.st[s] = ST_WAIT;
-    if (R->missing[s] == 0 && !lost)
-      enqueue(R, s);
-    else if (lost && nd->cfg->keep_going) {
-      R->pol.st[s] = ST_SKIPPED;
-      R->pol.n_skipped++;
-      emit(R, SY_EVENT_SKIPPED, s, -1, 0, NULL);
-      policy_skip_downstream(&R->pol, s);
-    }
+    sy_sched_untake(R->S, s);
     next_in_line(R, m->src);
     return;
   }
@@ -1154,7 +1117,6 @@ static void on_done(root *R, msg *m) {
     nd->have[s] = h;
     R->loc[s] = m->src;
     emit(R, SY_EVENT_DONE, s, m->src, 0, NULL);
-    tell_job(R, s);
     step_done(R, s);
     next_in_line(R, m->src);
     return;
@@ -1164,19 +1126,19 @@ static void on_done(root *R, msg *m) {
       held_clear(&h[i]);
     free(h);
   }
-  char text[sizeof R->pol.first.message];
+  char text[SY_ERROR_MAX];
   uint32_t ml = r.bad ? 0 : get_u32(&r);
   const char *mp = r.bad ? NULL : get(&r, ml);
   if (mp)
     snprintf(text, sizeof text, "%.*s", (int)ml, mp);
   else
     snprintf(text, sizeof text, "%s", sy_strerror(code));
-  char message[sizeof R->pol.first.message];
+  char message[SY_ERROR_MAX];
   snprintf(message, sizeof message, "step %u (%.200s) on rank %d: %.700s", s,
            sy_job_step_label(nd->job, s), m->src, text);
   emit(R, SY_EVENT_FAILED, s, m->src, code, message);
   doom_queued(R, m->src, s);
-  policy_step_failed(&R->pol, s, code, message);
+  sy_sched_failed(R->S, s, code, message);
   next_in_line(R, m->src);
 }
 
@@ -1220,9 +1182,9 @@ static int64_t earliest(const root *R) {
     if (R->on[r] > 0 && R->deadline[r] &&
         (!until || R->deadline[r] < until))
       until = R->deadline[r];
-  for (size_t s = 0; R->pol.n_delayed && s < R->n; s++)
-    if (R->pol.st[s] == ST_DELAYED && (!until || R->pol.retry_at[s] < until))
-      until = R->pol.retry_at[s];
+  int64_t due = sy_sched_due(R->S);
+  if (due && (!until || due < until))
+    until = due;
   return until;
 }
 
@@ -1236,18 +1198,16 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         say_in_flight(R, "canceled (Ctrl-C, or mpirun ending the job "
                          "because a rank died)");
       told_cancel = true;
-      R->pol.stop = true;
     }
-    promote_retries(R);
-    while (!R->pol.stop && R->lqlen > 0)
-      run_here(R, R->lq[--R->lqlen], in, src, k);
-    while (!R->pol.stop && R->qlen > 0) {
-      size_t s = R->q[R->qhead];
+    size_t s;
+    while (sy_sched_next(R->S, ROOT_STEPS, &s))
+      run_here(R, s, in, src, k);
+    while (sy_sched_next(R->S, EXEC_STEPS, &s)) {
       int r = place(R, s, src, k);
-      if (r < 0 || (r == ROOT && R->lqlen > 0))
+      if (r < 0 || (r == ROOT && sy_sched_ready(R->S, ROOT_STEPS) > 0)) {
+        sy_sched_untake(R->S, s); /* not placed: ready again */
         break;
-      R->qhead = (R->qhead + 1) % R->n;
-      R->qlen--;
+      }
       if (r == ROOT) {
         run_here(R, s, in, src, k);
         ran_here = true;
@@ -1262,10 +1222,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
                  "step %zu (%s): runner mpi: cannot send it to rank %d (%s)",
                  s, sy_job_step_label(nd->job, s), r, sy_strerror(rc));
         emit(R, SY_EVENT_FAILED, s, r, rc, message);
-        policy_step_failed(&R->pol, s, rc, message);
+        sy_sched_failed(R->S, s, rc, message);
       }
     }
-    if (!R->pol.stop && R->lqlen > 0)
+    if (sy_sched_ready(R->S, ROOT_STEPS) > 0 && !sy_sched_stopping(R->S))
       continue;
     if (ran_here) {
       /* Results that came in meanwhile, without waiting, then on. */
@@ -1274,9 +1234,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         handle(R, m);
       continue;
     }
-    if (R->n_exec_busy == 0 &&
-        (R->pol.stop ||
-         (R->qlen == 0 && R->pol.n_delayed == 0 && R->lqlen == 0)))
+    if (R->n_exec_busy == 0 && sy_sched_finished(R->S))
       break;
     /* Anything that arrived during a wait first. */
     msg *m = undefer(nd);
@@ -1284,16 +1242,16 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       m = next_msg(nd, earliest(R));
     if (m)
       handle(R, m);
-    int64_t now = policy_now_ns();
+    int64_t now = now_ns();
     for (int r = 0; r < nd->size; r++)
       if (R->on[r] > 0 && R->deadline[r] && now >= R->deadline[r]) {
-        size_t s = (size_t)head_of(R, r);
+        size_t h = (size_t)head_of(R, r);
         char message[256];
         snprintf(message, sizeof message,
                  "step %zu (%s) on rank %d ran past its timeout; a step on "
                  "another rank cannot be stopped, so the MPI job is aborted",
-                 s, sy_job_step_label(nd->job, s), r);
-        emit(R, SY_EVENT_FAILED, s, r, SY_ETIMEOUT, message);
+                 h, sy_job_step_label(nd->job, h), r);
+        emit(R, SY_EVENT_FAILED, h, r, SY_ETIMEOUT, message);
         fprintf(stderr, "switchyard: %s\n", message);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, 1);
@@ -1322,13 +1280,15 @@ static int root_run(node *nd, sy_error *err) {
   size_t n = nd->n, m = n ? n : 1;
   int P = nd->size;
   root R = {.nd = nd, .n = n};
-  R.pol = (policy){.job = nd->job,
-                   .n = n,
-                   .max_retries = nd->cfg->retries,
-                   .backoff = nd->cfg->backoff,
-                   .keep_going = nd->cfg->keep_going};
-  sy_error_clear(&R.pol.first);
-  int rc = 0;
+  sy_sched_policy pol = {.size = sizeof pol,
+                         .keep_going = nd->cfg->keep_going,
+                         .retries = (uint32_t)nd->cfg->retries,
+                         .backoff_ns = nd->cfg->backoff};
+  int rc = sy_sched_new(nd->job, &pol, &R.S, err);
+  if (rc) {
+    stop_all(nd);
+    return rc;
+  }
   size_t max_in = 1;
   for (size_t s = 0; s < n; s++) {
     const uint32_t *a;
@@ -1339,15 +1299,9 @@ static int root_run(node *nd, sy_error *err) {
   input *in = calloc(max_in, sizeof *in);
   size_t *src = calloc(max_in, sizeof *src);
   uint32_t *k = calloc(max_in, sizeof *k);
-  R.pol.st = calloc(m, 1);
-  R.missing = calloc(m, sizeof *R.missing);
   R.left = calloc(m, sizeof *R.left);
   R.loc = calloc(m, sizeof *R.loc);
   R.size = calloc(m, sizeof *R.size);
-  R.pol.retries = calloc(m, sizeof *R.pol.retries);
-  R.pol.retry_at = calloc(m, sizeof *R.pol.retry_at);
-  R.q = calloc(m, sizeof *R.q);
-  R.lq = calloc(m, sizeof *R.lq);
   R.in = in;
   R.src = src;
   R.k = k;
@@ -1361,16 +1315,13 @@ static int root_run(node *nd, sy_error *err) {
   R.drops = calloc((size_t)P, sizeof *R.drops);
   R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
   R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
-  if (!in || !src || !k || !R.pol.st || !R.missing || !R.left || !R.loc ||
-      !R.size || !R.pol.retries || !R.pol.retry_at || !R.q || !R.lq ||
-      !R.outq || !R.oh || !R.on || !R.where || !R.doomed || !R.deadline ||
+  if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh || !R.on || !R.where || !R.doomed || !R.deadline ||
       !R.drops || !R.ndrops || !R.capdrops) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
   for (size_t s = 0; s < n; s++) {
     const uint32_t *a;
-    R.missing[s] = (uint32_t)sy_job_step_inputs(nd->job, s, &a);
     R.left[s] = (uint32_t)sy_job_step_consumers(nd->job, s, &a);
     R.loc[s] = -1;
     if (!(R.size[s] = calloc(nd->n_out[s] ? nd->n_out[s] : 1,
@@ -1379,26 +1330,10 @@ static int root_run(node *nd, sy_error *err) {
       goto done;
     }
   }
-  for (size_t s = 0; s < n; s++)
-    if (R.missing[s] == 0)
-      enqueue(&R, s);
 
   rc = root_loop(&R, in, src, k);
-  if (rc == 0 && sy_job_cancelled(nd->job))
-    rc = sy_error_set(err, SY_ECANCELED, "canceled: %zu of %zu steps done",
-                      R.n_done, n);
-  else if (rc == 0 && R.pol.rc) {
-    rc = R.pol.rc;
-    if (nd->cfg->keep_going && (R.pol.n_failed > 1 || R.pol.n_skipped > 0))
-      sy_error_set(err, rc, "%s (%zu %s failed, %zu skipped)",
-                   R.pol.first.message, R.pol.n_failed,
-                   R.pol.n_failed == 1 ? "step" : "steps", R.pol.n_skipped);
-    else
-      sy_error_set(err, rc, "%s", R.pol.first.message);
-  } else if (rc == 0 && R.n_done != n) {
-    rc = sy_error_set(err, SY_ESTATE, "runner mpi: ran %zu of %zu steps",
-                      R.n_done, n);
-  }
+  if (rc == 0)
+    rc = sy_sched_result(R.S, err); /* a cancel, the failures, or 0 */
 done:
   stop_all(nd); /* whatever happened here */
   if (R.size)
@@ -1410,15 +1345,9 @@ done:
   free(in);
   free(src);
   free(k);
-  free(R.pol.st);
-  free(R.missing);
   free(R.left);
   free(R.loc);
   free(R.size);
-  free(R.pol.retries);
-  free(R.pol.retry_at);
-  free(R.q);
-  free(R.lq);
   free(R.outq);
   free(R.oh);
   free(R.on);

@@ -6,6 +6,8 @@
 #       cc -shared -fPIC $(pkg-config --cflags --libs switchyard)
 #     and shows up through SWITCHYARD_PLUGIN_PATH and through
 #     [PLATFORM] plugin_path
+#   - examples/runner-min (the provider guide's runner on the runner SDK)
+#     builds the same way and runs a flow to the inline runner's output
 #   - make uninstall leaves no file behind
 # libtool bakes the install prefix into what it links, so this builds a
 # copy of the tree (_build-install) configured for a temporary prefix.
@@ -65,6 +67,22 @@ printf '[PLATFORM]\nplugin_path = %s\n' "$tmp/hello" > "$tmp/plugins.ini"
   fail "hello.greet not listed through [PLATFORM] plugin_path"
 SWITCHYARD_PLUGIN_PATH=$tmp/hello "$sy" providers help actor.hello.greet | grep -q "greeting" ||
   fail "providers help does not show hello.greet's options"
+
+# A third-party runner on the runner SDK (docs/provider-guide.md, "A
+# complete runner"), built against the installed headers, runs a flow to
+# the same output as the installed inline runner.
+mkdir -p "$tmp/rmin"
+cc -shared -fPIC -fvisibility=hidden -o "$tmp/rmin/runner-min.so" \
+  "$top/examples/runner-min/runner-min.c" $(pkg-config --cflags --libs switchyard)
+chmod 0755 "$tmp/rmin" "$tmp/rmin/runner-min.so"
+cp -r "$top/examples/iris" "$tmp/iris"
+"$sy" -q run "$tmp/iris/pipeline.flow" > "$tmp/iris/inline.out" ||
+  fail "the installed inline runner cannot run examples/iris"
+SWITCHYARD_PLUGIN_PATH=$tmp/rmin "$sy" -q -o RUNNER.m.provider=min \
+  run "$tmp/iris/pipeline.flow" -R m > "$tmp/iris/min.out" ||
+  fail "runner-min (built against the installed headers) cannot run examples/iris"
+[ -s "$tmp/iris/inline.out" ] && cmp -s "$tmp/iris/inline.out" "$tmp/iris/min.out" ||
+  fail "runner-min's output differs from the inline runner's"
 
 # A group-writable plugin is refused, with the file named, others still load.
 cp "$tmp/hello/hello.so" "$tmp/hello/bad.so"

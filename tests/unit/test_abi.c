@@ -323,6 +323,18 @@ static void test_abi_options_structs_layout(void) {
   CU_ASSERT_EQUAL(SY_VALUE_FRAME, 2);
   CU_ASSERT_EQUAL(SY_COL_F64, 1);
   CU_ASSERT_EQUAL(SY_COL_STR, 3);
+
+  /* The runner SDK's policy (ABI 1.3). */
+  ASSERT_SIZE(sy_sched_policy, 40);
+  ASSERT_OFFSET(sy_sched_policy, size, 0);
+  ASSERT_OFFSET(sy_sched_policy, flags, 4);
+  ASSERT_OFFSET(sy_sched_policy, keep_going, 8);
+  ASSERT_OFFSET(sy_sched_policy, retries, 12);
+  ASSERT_OFFSET(sy_sched_policy, backoff_ns, 16);
+  ASSERT_OFFSET(sy_sched_policy, clock, 24);
+  ASSERT_OFFSET(sy_sched_policy, clock_ud, 32);
+  ASSERT_ORDER(sy_sched_policy, backoff_ns, clock);
+  ASSERT_ORDER(sy_sched_policy, clock, clock_ud);
 }
 
 static void test_abi_enums(void) {
@@ -346,6 +358,19 @@ static void test_abi_enums(void) {
   CU_ASSERT_EQUAL(SY_OPT_LIST, 9);
   CU_ASSERT_EQUAL(SY_OPT_REQUIRED, 0x1u);
   CU_ASSERT_EQUAL(SY_OPT_SECRET, 0x2u);
+  /* The runner SDK (ABI 1.3). */
+  CU_ASSERT_EQUAL(SY_STEP_PURE, 1);
+  CU_ASSERT_EQUAL(SY_STEP_LOCAL, 2);
+  CU_ASSERT_EQUAL(SY_STEP_ROUTE, 3);
+  CU_ASSERT_EQUAL(SY_STEP_WAITING, 0);
+  CU_ASSERT_EQUAL(SY_STEP_READY, 1);
+  CU_ASSERT_EQUAL(SY_STEP_RUNNING, 2);
+  CU_ASSERT_EQUAL(SY_STEP_DELAYED, 3);
+  CU_ASSERT_EQUAL(SY_STEP_DONE, 4);
+  CU_ASSERT_EQUAL(SY_STEP_FAILED, 5);
+  CU_ASSERT_EQUAL(SY_STEP_SKIPPED, 6);
+  CU_ASSERT_EQUAL(SY_SCHED_OWN_READINESS, 1u);
+  CU_ASSERT_EQUAL(SY_SCHED_CLASS(SY_STEP_PURE), 2u);
 }
 
 static void test_abi_version_and_signature(void) {
