@@ -610,13 +610,6 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   for (int i = 0; i < nw; i++)
     sy_sched_count_done(S, p->w[i].done_own);
   rc = sy_sched_result(S, err);
-  const char *first;
-  char summary[64];
-  if (rc != 0 && rc != SY_ECANCELED && d->cfg.keep_going &&
-      sy_sched_first_failure(S, &first) != 0 &&
-      sy_sched_summary(S, summary, sizeof summary) > 0)
-    /* This mode's words since it was written: the summary first. */
-    sy_error_set(err, rc, "%s; first: %s", summary, first);
   goto done;
 oom:
   rc = sy_error_set(err, SY_ENOMEM, "out of memory");

@@ -377,8 +377,9 @@ static void test_dask_threads_keep_going(void) {
     run_log log = {0};
     int rc = run_flow("kg.flow", "kg", "kg.csv", &log);
     CU_ASSERT_EQUAL(rc, SY_EFAILED);
-    CU_ASSERT(strncmp(log.err.message, "1 step failed, 4 skipped; first: ",
-                      33) == 0);
+    /* The scheduler's summary, as every runner words it. */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(log.err.message, "(1 step failed, 4 skipped)"));
     CU_ASSERT_PTR_NOT_NULL(strstr(log.err.message, "bad"));
     CU_ASSERT(exists("kg_ind1") && exists("kg_ind2") && exists("kg_ind3"));
     CU_ASSERT(!exists("kg_dep"));
@@ -424,8 +425,9 @@ static void test_dask_threads_keep_going_wide_join(void) {
     run_log log = {0};
     int rc = run_flow("kgw.flow", "kg", "kgw.csv", &log);
     CU_ASSERT_EQUAL(rc, SY_EFAILED);
-    CU_ASSERT(strncmp(log.err.message, "1 step failed, 2 skipped; first: ",
-                      33) == 0);
+    /* The scheduler's summary, as every runner words it. */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(log.err.message, "(1 step failed, 2 skipped)"));
     CU_ASSERT_EQUAL(total(&log, log.skipped), 2);
     CU_ASSERT_EQUAL(total(&log, log.failed), 1);
     for (size_t s = 0; s < log.n; s++)
