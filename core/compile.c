@@ -1061,3 +1061,60 @@ int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
                        sy_program **out, sy_error *err) {
   return sy__program_compile(p, path, mode, opts, report, NULL, out, err);
 }
+
+/* ---- building a program by hand (flow.h, ABI 1.3) --------------------- */
+
+int sy_program_new(sy_mode mode, const char *name, sy_program **out,
+                   sy_error *err) {
+  *out = NULL;
+  sy_program *prog = calloc(1, sizeof *prog);
+  if (!prog)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  prog->mode = mode;
+  prog->flow_name = strdup(name ? name : "");
+  prog->flow_file = strdup("");
+  prog->state_file = strdup("");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file) {
+    sy_program_free(prog);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  *out = prog;
+  return 0;
+}
+
+int sy_program_add_apply(sy_program *prog, const char *node,
+                         const char *actor, const char *version,
+                         const uint32_t *args, uint32_t n_args,
+                         const char *const *param_keys,
+                         const char *const *param_values, uint32_t n_params,
+                         uint32_t n_outputs) {
+  if (!prog || !actor || !version || (n_args && !args) ||
+      (n_params && (!param_keys || !param_values)))
+    return SY_EINVAL;
+  for (uint32_t a = 0; a < n_args; a++)
+    if (args[a] >= prog->n)
+      return SY_EINVAL;
+  sy_param small[8], *params = small;
+  if (n_params > 8 && !(params = malloc(n_params * sizeof *params)))
+    return SY_ENOMEM;
+  int rc = 0;
+  for (uint32_t p = 0; p < n_params; p++) {
+    if (rc == 0 && (!param_keys[p] || !param_values[p] ||
+                    (p && strcmp(param_keys[p - 1], param_keys[p]) >= 0)))
+      rc = SY_EINVAL;
+    params[p] = (sy_param){(char *)param_keys[p], (char *)param_values[p]};
+  }
+  if (rc == 0) {
+    sy_instr t = {.op = SY_OP_APPLY, .node = (char *)(node ? node : ""),
+                  .target = (char *)actor, .version = (char *)version,
+                  .args = (uint32_t *)args, .n_args = n_args,
+                  .n_outputs = n_outputs ? n_outputs : 1,
+                  .params = params, .n_params = n_params};
+    rc = sy__program_emit(prog, &t);
+    if (rc >= 0)
+      sy__instr_finish(prog, (uint32_t)rc, NULL, 0);
+  }
+  if (params != small)
+    free(params);
+  return rc;
+}

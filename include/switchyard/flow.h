@@ -82,6 +82,27 @@ SY_API int sy_program_load(const char *path, sy_program **out, sy_error *err);
  * parameters and cache key. */
 SY_API int sy_program_explain(const sy_program *prog, FILE *out);
 
+/* Building a program by hand, without a flow file (benchmarks and graph
+ * generators; the compiler is the way for everything else).
+ * sy_program_new makes an empty program of that mode, named `name`; the
+ * caller owns it (sy_program_free). sy_program_add_apply appends an APPLY
+ * step of `actor` (its version as recorded, e.g. "1.0.0") with node id
+ * `node`, reading output 0 of each of the n_args earlier steps in args,
+ * with n_params parameters given as canonical text (keys in strictly
+ * ascending strcmp order), producing n_outputs values; everything is
+ * copied. It returns the step's index (>= 0), or SY_EINVAL for an
+ * argument that is not an earlier step or keys out of order, SY_ENOMEM.
+ * The step's cache key is computed as the compiler does. A program is
+ * not thread-safe while it is being built. Since ABI 1.3. */
+SY_API int sy_program_new(sy_mode mode, const char *name, sy_program **out,
+                          sy_error *err);
+SY_API int sy_program_add_apply(sy_program *prog, const char *node,
+                                const char *actor, const char *version,
+                                const uint32_t *args, uint32_t n_args,
+                                const char *const *param_keys,
+                                const char *const *param_values,
+                                uint32_t n_params, uint32_t n_outputs);
+
 typedef struct sy_job_options {
   uint32_t size;          /* sizeof(sy_job_options) */
   const char *state_file; /* train: where to commit states (NULL: keep) */

@@ -13,8 +13,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "internal.h"
 #include "fixture.h"
+#include "switchyard/switchyard.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
