@@ -355,6 +355,9 @@ void sy_program_free(sy_program *prog) {
 }
 
 sy_mode sy_program_mode(const sy_program *prog) { return prog->mode; }
+const char *sy_program_name(const sy_program *prog) {
+  return prog->flow_name ? prog->flow_name : "";
+}
 const char *sy_program_flow_file(const sy_program *prog) {
   return prog->flow_file ? prog->flow_file : "";
 }

@@ -68,6 +68,7 @@ uint32_t sy_job_step_index(const sy_job *job, size_t s) {
              : 0;
 }
 const sy_value *sy_job_states(const sy_job *job) { return job->committed; }
+const sy_program *sy_job_program(const sy_job *job) { return job->prog; }
 
 /* ---- actors --------------------------------------------------------- */
 

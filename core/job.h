@@ -18,9 +18,9 @@ struct sy__actor_group {
 
 struct sy__listener {
   sy_listener_fn fn;
+  sy_listener_done_fn done; /* or NULL */
   void *ud;
 };
-struct sy__sinks;
 
 typedef struct actor_slot {
   const sy_provider *provider;
@@ -73,7 +73,6 @@ struct sy_job {
   atomic_uint *ran;
   atomic_int skip_run_check;  /* sy_job_skip_run_check() was called */
   atomic_int cancelled;
-  struct sy__sinks *outputs;  /* log, trace and progress files */
   /* The result cache (storage instance) and how it is used. */
   sy_instance *storage;
   int cache_read, cache_write;

@@ -68,6 +68,9 @@ SY_API int sy_flow_check(sy_platform *p, const char *flow_path, FILE *report,
                          sy_error *err);
 SY_API void sy_program_free(sy_program *prog);
 SY_API sy_mode sy_program_mode(const sy_program *prog);
+/* The flow's name (`name = ...` in the flow file; "" when it has none),
+ * borrowed from the program. Thread-safe. Since ABI 1.3. */
+SY_API const char *sy_program_name(const sy_program *prog);
 /* The flow file the program was compiled from, as the compiler was given
  * it (borrowed; "" when unknown): its folder is the program's project,
  * whose switchyard.ini `switchyard exec` reads as `run` does. Since ABI
@@ -122,6 +125,9 @@ SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
 SY_API int sy_job_explain(sy_job *job, FILE *out);
 /* After a train job: the states bundle it committed (borrowed), or NULL. */
 SY_API const sy_value *sy_job_states(const sy_job *job);
+/* The program the job runs (borrowed: it must outlive the job anyway).
+ * Thread-safe. Since ABI 1.3. */
+SY_API const sy_program *sy_job_program(const sy_job *job);
 SY_API void sy_job_free(sy_job *job);
 
 /* A flow compiled once for apply, called once per request: the serving
