@@ -506,6 +506,36 @@ int sy_step_execute(sy_job *job, size_t s, const sy_value *const *in,
 static int step_meaning(sy_job *job, size_t s, const sy_value *const *in,
                         size_t n_in, sy_value **out, sy_error *err);
 
+/* The step this thread executes, for crash reports (sy_job_running_step).
+ * Initial-exec: a plain %fs-relative access, no allocation on first use,
+ * so a signal handler can read them. The library is linked, not
+ * dlopen()ed, by the programs that install crash handlers. */
+static __thread const sy_job *running_job
+    __attribute__((tls_model("initial-exec")));
+static __thread uint32_t running_step
+    __attribute__((tls_model("initial-exec")));
+/* sy_job_run() calls in progress in this process. */
+static atomic_int runs_in_progress;
+
+int sy_job_running_step(size_t *step, sy_op *op, const char **node,
+                        const char **target) {
+  const sy_job *job = running_job;
+  if (!job)
+    return 0;
+  const sy_instr *in = &job->prog->code[running_step];
+  if (step)
+    *step = running_step;
+  if (op)
+    *op = in->op;
+  if (node)
+    *node = in->node;
+  if (target)
+    *target = in->target;
+  return 1;
+}
+
+int sy_job_runs_in_progress(void) { return atomic_load(&runs_in_progress); }
+
 /* keep: the outputs must reach the storage (sy_job_exec_stored, where the
  * storage is how values move between processes): store them whatever the
  * cache mode and cacheability say, and fail when storing fails. On that
@@ -523,9 +553,10 @@ static int step_execute(sy_job *job, size_t s, const sy_value *const *in,
       note_feed_rows(job, out[0]);
     return 0;
   }
-  sy__crash_enter(job, s);
+  running_job = job;
+  running_step = (uint32_t)s;
   int rc = step_meaning(job, s, in, n_in, out, err);
-  sy__crash_leave();
+  running_job = NULL;
   if (rc == 0 && keep)
     rc = cache_store(job, s, out, err);
   else if (rc == 0 && cacheable && job->cache_write)
@@ -1101,9 +1132,9 @@ int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
     sy_job_emit(job, SY_EVENT_QUEUED, s, 0, NULL);
   sy_error e;
   sy_error_clear(&e);
-  sy__crash_run_enter();
+  atomic_fetch_add(&runs_in_progress, 1);
   rc = ops->run(sy_instance_self(inst), job, &e);
-  sy__crash_run_leave();
+  atomic_fetch_sub(&runs_in_progress, 1);
   rc = check_runner(job, runner, pr->name, rc, &e);
   if (err)
     *err = e;

@@ -83,15 +83,6 @@ struct sy_job {
 };
 
 
-/* crash.c: the step this thread runs, for the crash report (two
- * thread-local stores). */
-void sy__crash_enter(const sy_job *job, size_t s);
-void sy__crash_leave(void);
-/* crash.c: a runner's run() is in progress in this process (a counter):
- * an exit() meanwhile is a failed run, not a success. */
-void sy__crash_run_enter(void);
-void sy__crash_run_leave(void);
-
 /* The actor instance of APPLY step s, made on first use (shared by the
  * step's group) and loaded with state when that is not NULL and not
  * already loaded: what exec_apply runs apply on. */

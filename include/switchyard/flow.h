@@ -128,6 +128,18 @@ SY_API const sy_value *sy_job_states(const sy_job *job);
 /* The program the job runs (borrowed: it must outlive the job anyway).
  * Thread-safe. Since ABI 1.3. */
 SY_API const sy_program *sy_job_program(const sy_job *job);
+
+/* For crash reports (sy_crash_report_install): whether this thread is
+ * executing a step (sy_step_execute, which runners call through
+ * sy_job_run_step), and if so which: returns 1 and fills step, op, node
+ * and target (borrowed from the job's program; any pointer may be NULL),
+ * else 0. Reads two thread-locals and the program: async-signal-safe.
+ * Since ABI 1.3. */
+SY_API int sy_job_running_step(size_t *step, sy_op *op, const char **node,
+                               const char **target);
+/* How many sy_job_run() calls are in progress in this process (an exit()
+ * meanwhile cuts a run short). Async-signal-safe. Since ABI 1.3. */
+SY_API int sy_job_runs_in_progress(void);
 SY_API void sy_job_free(sy_job *job);
 
 /* A flow compiled once for apply, called once per request: the serving
