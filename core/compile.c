@@ -1013,10 +1013,12 @@ static void report_line(void *ud, const sy_error *problem) {
   fprintf((FILE *)ud, "%s\n", problem->message);
 }
 
-static int load_checked(sy_platform *p, const char *path, FILE *report,
-                        sy_flow **out, sy_error *err) {
+/* Loads (from path, or from text that path names) and validates. */
+static int load_checked(sy_platform *p, const char *path, const char *text,
+                        FILE *report, sy_flow **out, sy_error *err) {
   sy_flow *flow = NULL;
-  int rc = sy__flow_load(path, &flow, err);
+  int rc = text ? sy__flow_load_string(text, path, &flow, err)
+                : sy__flow_load(path, &flow, err);
   if (rc == 0)
     rc = sy__flow_validate(flow, sy_platform_catalog(p),
                            report ? report_line : NULL, report, err);
@@ -1033,10 +1035,58 @@ static int load_checked(sy_platform *p, const char *path, FILE *report,
   return 0;
 }
 
+int sy_flow_load(sy_platform *p, const char *path, const char *text,
+                 FILE *report, sy_flow **out, sy_error *err) {
+  *out = NULL;
+  return load_checked(p, path, text, report, out, err);
+}
+
+void sy_flow_free(sy_flow *flow) { sy__flow_free(flow); }
+
+const char *sy_flow_name(const sy_flow *flow) {
+  return flow->name ? flow->name : "";
+}
+
+void sy_flow_hash_hex(const sy_flow *flow, char out[33]) {
+  uint8_t hash[16];
+  sy__flow_hash(flow, hash);
+  sy__hex(hash, 16, out);
+}
+
+size_t sy_flow_node_count(const sy_flow *flow) { return flow->n_nodes; }
+
+void sy_flow_node_actor(const sy_flow *flow, size_t i, const char **actor,
+                        const char **version) {
+  const sy_flow_node *n = &flow->nodes[i];
+  if (actor)
+    *actor = n->actor;
+  if (version)
+    *version = n->provider ? n->provider->version : "";
+}
+
+int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                    const sy_flow_compile_options *opts, sy_program **out,
+                    sy_error *err) {
+  *out = NULL;
+  sy__compile_ctx ctx = {0, NULL, NULL, NULL, 0};
+  if (opts && opts->size >= sizeof *opts) {
+    ctx.no_feed = opts->no_feed;
+    ctx.states = opts->states;
+    ctx.states_hash = opts->states_hash;
+    ctx.commit_to = opts->commit_to;
+    ctx.incremental = opts->incremental;
+  } else if (opts) {
+    return sy_error_set(err, SY_EINVAL,
+                        "sy_flow_compile: options of an unknown size %u",
+                        (unsigned)opts->size);
+  }
+  return sy__compile_flow(p, flow, mode, NULL, &ctx, out, err);
+}
+
 int sy_flow_check(sy_platform *p, const char *path, FILE *report,
                   sy_error *err) {
   sy_flow *flow = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
+  int rc = load_checked(p, path, NULL, report, &flow, err);
   if (rc == 0)
     rc = sy__flow_check_platform(flow, p, report ? report_line : NULL, report,
                                  err);
@@ -1052,7 +1102,7 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
+  int rc = load_checked(p, path, NULL, report, &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);

@@ -59,7 +59,12 @@ else
 fi
 
 # 3. no cycle of calls between core files
-objs=$(ls "$top_builddir"/core/.libs/core_libswitchyard_la-*.o 2>/dev/null)
+# The objects of the sources core/ holds now (not those a build left of
+# files since moved away).
+objs=$(for c in "$top_srcdir"/core/*.c; do
+  o=$top_builddir/core/.libs/core_libswitchyard_la-$(basename "$c" .c).o
+  [ -f "$o" ] && echo "$o"
+done)
 if [ -z "$objs" ]; then
   bad "no core objects in core/.libs"
 else

@@ -85,6 +85,55 @@ SY_API int sy_program_load(const char *path, sy_program **out, sy_error *err);
  * parameters and cache key. */
 SY_API int sy_program_explain(const sy_program *prog, FILE *out);
 
+/* A flow as read from its file and validated against the catalog, for
+ * what compiles a flow in more than one step (releases, registries:
+ * services/lifecycle.c). Opaque; one thread at a time. Since ABI 1.3. */
+typedef struct sy_flow sy_flow;
+/* Reads the flow file at path (text NULL), or the flow text `text` that
+ * path names in messages, and validates it against the platform's
+ * catalog. Problems are printed to report (may be NULL) as for
+ * sy_program_compile, and then not repeated in err->message. The caller
+ * owns *out (sy_flow_free). Since ABI 1.3. */
+SY_API int sy_flow_load(sy_platform *p, const char *path, const char *text,
+                        FILE *report, sy_flow **out, sy_error *err);
+SY_API void sy_flow_free(sy_flow *flow);
+/* The flow's name (borrowed from the flow). Since ABI 1.3. */
+SY_API const char *sy_flow_name(const sy_flow *flow);
+/* The hash of the flow's meaning (nodes, actors and versions, params), in
+ * 32 hex digits and a NUL: the "flow hash" of programs and releases.
+ * Since ABI 1.3. */
+SY_API void sy_flow_hash_hex(const sy_flow *flow, char out[33]);
+/* The flow's actor nodes in file order: actor name and the version of
+ * the provider it resolved to (both borrowed). Since ABI 1.3. */
+SY_API size_t sy_flow_node_count(const sy_flow *flow);
+SY_API void sy_flow_node_actor(const sy_flow *flow, size_t i,
+                               const char **actor, const char **version);
+/* The flow written out whole as flow-file text (includes resolved), which
+ * sy_flow_load reads back to the same flow; malloc()ed, NUL-terminated,
+ * the caller frees it. 0 or SY_ENOMEM. Since ABI 1.3. */
+SY_API int sy_flow_text(const sy_flow *flow, char **text, size_t *len);
+
+/* Where a compiled program's states come from and go to, beyond
+ * sy_compile_options. Since ABI 1.3. */
+typedef struct sy_flow_compile_options {
+  uint32_t size;              /* sizeof(sy_flow_compile_options) */
+  const char *states;         /* apply: where LOAD reads ("registry:..."
+                                 or a file); incremental train: the states
+                                 it starts from */
+  const uint8_t *states_hash; /* content hash of those states (16 bytes),
+                                 or NULL to hash the file named states */
+  const char *commit_to;      /* train: "registry:INST:PROJECT:RELEASE" */
+  int incremental;            /* train: incremental actors start from the
+                                 states at `states` (LOAD, then TRAIN) */
+  int no_feed;                /* make no feed instance: the FEED step is
+                                 never run (the serving callable) */
+} sy_flow_compile_options;
+/* Compiles a loaded flow (which it does not change; it may be compiled
+ * again). opts may be NULL. The caller owns *out. Since ABI 1.3. */
+SY_API int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                           const sy_flow_compile_options *opts,
+                           sy_program **out, sy_error *err);
+
 /* Building a program by hand, without a flow file (benchmarks and graph
  * generators; the compiler is the way for everything else).
  * sy_program_new makes an empty program of that mode, named `name`; the
