@@ -1210,6 +1210,69 @@ sy_value *sy__job_output(const sy_job *job, size_t s, size_t k) {
              : NULL;
 }
 
+/* ---- a job driven step by step (flow.h, ABI 1.3) -------------------- */
+
+int sy_job_new_unbound(sy_platform *p, const sy_program *prog, sy_job **out,
+                       sy_error *err) {
+  return sy__job_new(p, prog, NULL, 0, out, err);
+}
+
+sy_value *sy_job_output(const sy_job *job, size_t s, size_t k) {
+  return s < job->n ? sy__job_output(job, s, k) : NULL;
+}
+
+void sy_job_reset(sy_job *job, const uint8_t *keep) { sy__job_reset(job, keep); }
+
+int sy_job_observed(const sy_job *job) {
+  return job->n_listeners ||
+         (job->storage && (job->cache_read || job->cache_write));
+}
+
+int sy_job_step_takes_state(const sy_job *job, size_t s) {
+  return s < job->n && (job->prog->code[s].flags & SY_INSTR_STATE_IN) != 0;
+}
+
+const char *sy_job_feed_label(const sy_job *job, size_t s) {
+  return s < job->n && job->prog->code[s].op == SY_OP_FEED
+             ? job->prog->code[s].label
+             : "";
+}
+
+int sy_job_step_actor(sy_job *job, size_t s, const sy_value *state,
+                      const sy_actor_ops **ops, void **self, sy_error *err) {
+  if (s >= job->n || job->prog->code[s].op != SY_OP_APPLY)
+    return sy_error_set(err, SY_EINVAL, "step %zu is not an apply step", s);
+  actor_slot *a = NULL;
+  int rc = sy__job_actor(job, s, state, &a, err);
+  if (rc)
+    return rc;
+  *ops = a->provider->ops;
+  *self = a->self;
+  return 0;
+}
+
+int sy_job_step_bound_actor(const sy_job *job, size_t s,
+                            const sy_actor_ops **ops, void **self,
+                            const sy_value **state) {
+  if (s >= job->n)
+    return 0;
+  const actor_slot *a = job->actors[s];
+  if (!a && job->actor_group[s] != UINT32_MAX)
+    a = atomic_load_explicit(&job->groups[job->actor_group[s]].slot,
+                             memory_order_acquire);
+  if (!a)
+    return 0;
+  *ops = a->provider->ops;
+  *self = a->self;
+  *state = a->state;
+  return 1;
+}
+
+int sy_frame_split_label(const sy_value *table, const char *label,
+                         sy_value **features, sy_value **lab, sy_error *err) {
+  return sy__split_label(table, label, features, lab, err);
+}
+
 int sy_job_explain(sy_job *job, FILE *out) {
   const sy_program *prog = job->prog;
   unsigned runs = 0, cached = 0;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actor.h"
 #include "error.h"
 #include "platform.h"
 #include "runner.h"
@@ -190,6 +191,55 @@ SY_API int sy_job_running_step(size_t *step, sy_op *op, const char **node,
  * meanwhile cuts a run short). Async-signal-safe. Since ABI 1.3. */
 SY_API int sy_job_runs_in_progress(void);
 SY_API void sy_job_free(sy_job *job);
+
+/* ---- a job driven step by step (services/callable.c) -----------------
+ * What the serving callable needs from a job beyond runner.h: it puts a
+ * request where the FEED's outputs would be (sy_job_step_done), runs the
+ * other steps with sy_job_run_step or calls their actors itself, reads
+ * results back and resets the job between calls. All since ABI 1.3; one
+ * caller drives such a job, from one thread at a time. */
+
+/* sy_job_new without feed, sink or storage instances: FEED steps must be
+ * given their outputs (sy_job_step_done) and SINK steps must not run;
+ * nothing is read from or written to a cache. */
+SY_API int sy_job_new_unbound(sy_platform *p, const sy_program *prog,
+                              sy_job **out, sy_error *err);
+/* Output k of step s (borrowed), or NULL while not computed or once
+ * released. */
+SY_API sy_value *sy_job_output(const sy_job *job, size_t step, size_t k);
+/* Forgets the values of every step not marked in keep (job size bytes,
+ * non-zero: keep), so that the steps can run again; kept values stay,
+ * and are never released by their consumers. */
+SY_API void sy_job_reset(sy_job *job, const uint8_t *keep);
+/* Whether anything besides the caller sees the job's steps: a listener,
+ * or a result cache in use. */
+SY_API int sy_job_observed(const sy_job *job);
+/* Whether step s's first argument is a state (an APPLY or TRAIN of a
+ * stateful actor), which the step's actor is loaded with. */
+SY_API int sy_job_step_takes_state(const sy_job *job, size_t step);
+/* A FEED step's label column ("" for none). */
+SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
+/* The actor instance of APPLY step s, made on first use (shared by steps
+ * of the same stateless actor and parameters) and loaded with state
+ * unless already loaded with it (state NULL: none): what the executor
+ * runs apply on. ops and self are borrowed from the job. 0 or an error
+ * prefixed with the step's node and actor. */
+SY_API int sy_job_step_actor(sy_job *job, size_t step, const sy_value *state,
+                             const sy_actor_ops **ops, void **self,
+                             sy_error *err);
+/* The instance the executor has bound to APPLY step s, without making
+ * one: 1 with ops, self and the state it was loaded with (borrowed; NULL
+ * for none), or 0 when none is bound yet. */
+SY_API int sy_job_step_bound_actor(const sy_job *job, size_t step,
+                                   const sy_actor_ops **ops, void **self,
+                                   const sy_value **state);
+/* Splits a table into features and the label column, as a FEED with a
+ * label does: the features are every other column, the label that
+ * column alone (a frame with no column when the table lacks it). Both
+ * are the caller's. Thread-safe. */
+SY_API int sy_frame_split_label(const sy_value *table, const char *label,
+                                sy_value **features, sy_value **lab,
+                                sy_error *err);
 
 /* A flow compiled once for apply, called once per request: the serving
  * path. The feed is replaced by the input frame; the value that would go
