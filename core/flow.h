@@ -26,8 +26,8 @@
 #ifndef SY_CORE_FLOW_H
 #define SY_CORE_FLOW_H
 
+#include "arena.h"
 #include "internal.h"
-#include "program.h" /* sy__arena */
 
 
 /* How a parameter was written, for the type check against the option
