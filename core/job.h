@@ -107,6 +107,13 @@ int sy__events_init(sy_job *job);
 void sy__events_free(sy_job *job);
 int64_t sy__now_ns(void);
 
+/* executor.c, for job.c: frees an actor instance (NULL: nothing);
+ * forgets step s's outputs; looks step s up in the result cache (1 and
+ * out filled on a hit, else 0). */
+void sy__actor_free(actor_slot *a);
+void sy__release_outputs(sy_job *job, size_t s);
+int sy__cache_lookup(sy_job *job, size_t s, sy_value **out);
+
 /* Whether step s's result may be cached (apply, train, a fingerprinted
  * feed); sinks, commits and cheap bookkeeping steps never are. */
 int sy__step_cacheable(const sy_job *job, size_t s);
