@@ -1064,6 +1064,66 @@ void sy_flow_node_actor(const sy_flow *flow, size_t i, const char **actor,
     *version = n->provider ? n->provider->version : "";
 }
 
+const char *sy_flow_file(const sy_flow *flow) {
+  return flow->file ? flow->file : "";
+}
+
+int sy_flow_source(const sy_flow *flow, const char **feed, const char **table,
+                   const char **label, const char **file, int *line) {
+  if (feed)
+    *feed = flow->source.feed;
+  if (table)
+    *table = flow->source.table;
+  if (label)
+    *label = flow->source.label;
+  if (file)
+    *file = flow->source.file;
+  if (line)
+    *line = flow->source.line;
+  return flow->source.file != NULL;
+}
+
+const char *sy_flow_sink(const sy_flow *flow, int *line) {
+  if (line)
+    *line = flow->sink.line;
+  return flow->sink.instance;
+}
+
+const uint32_t *sy_flow_order(const sy_flow *flow) { return flow->order; }
+
+const char *sy_flow_node_id(const sy_flow *flow, size_t i,
+                            const sy_provider **provider) {
+  if (provider)
+    *provider = flow->nodes[i].provider;
+  return flow->nodes[i].id;
+}
+
+size_t sy_flow_node_input_count(const sy_flow *flow, size_t i) {
+  return flow->nodes[i].n_inputs;
+}
+
+int32_t sy_flow_node_input(const sy_flow *flow, size_t i, size_t k,
+                           uint32_t *output) {
+  const sy_flow_input *in = &flow->nodes[i].inputs[k];
+  if (output)
+    *output = in->output;
+  return in->target;
+}
+
+const char *sy_flow_node_param(const sy_flow *flow, size_t i, const char *key,
+                               const char **file, int *line) {
+  const sy_flow_node *n = &flow->nodes[i];
+  for (size_t k = 0; k < n->n_params; k++)
+    if (strcmp(n->params[k].key, key) == 0) {
+      if (file)
+        *file = n->params[k].file;
+      if (line)
+        *line = n->params[k].line;
+      return n->params[k].text;
+    }
+  return NULL;
+}
+
 int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
                     const sy_flow_compile_options *opts, sy_program **out,
                     sy_error *err) {
@@ -1081,19 +1141,6 @@ int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
                         (unsigned)opts->size);
   }
   return sy__compile_flow(p, flow, mode, NULL, &ctx, out, err);
-}
-
-int sy_flow_check(sy_platform *p, const char *path, FILE *report,
-                  sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = load_checked(p, path, NULL, report, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_check_platform(flow, p, report ? report_line : NULL, report,
-                                 err);
-  if (rc && report && err && rc != SY_ENOMEM)
-    err->message[0] = '\0'; /* written to report already */
-  sy__flow_free(flow);
-  return rc;
 }
 
 int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,

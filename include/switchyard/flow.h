@@ -109,6 +109,33 @@ SY_API void sy_flow_hash_hex(const sy_flow *flow, char out[33]);
 SY_API size_t sy_flow_node_count(const sy_flow *flow);
 SY_API void sy_flow_node_actor(const sy_flow *flow, size_t i,
                                const char **actor, const char **version);
+/* Reading a loaded flow, for checks that name file:line (services/
+ * flow_check.c). Strings are borrowed from the flow. Since ABI 1.3. */
+/* The flow file as given. */
+SY_API const char *sy_flow_file(const sy_flow *flow);
+/* 1 and the source group (feed NULL: the [PLATFORM] feed; label NULL:
+ * none; where it is written), or 0 when the flow has no source. */
+SY_API int sy_flow_source(const sy_flow *flow, const char **feed,
+                          const char **table, const char **label,
+                          const char **file, int *line);
+/* The sink instance (NULL: none) and the line it is named on. */
+SY_API const char *sy_flow_sink(const sy_flow *flow, int *line);
+/* Node indices in topological order (sy_flow_node_count of them; ties
+ * keep file order), or NULL when the graph has a cycle. */
+SY_API const uint32_t *sy_flow_order(const sy_flow *flow);
+/* Node i's id and the provider its actor resolved to (NULL: unknown). */
+SY_API const char *sy_flow_node_id(const sy_flow *flow, size_t i,
+                                   const sy_provider **provider);
+/* Node i's inputs: how many, and input k's node index (-1: the source,
+ * -2: none) and which output of it. */
+SY_API size_t sy_flow_node_input_count(const sy_flow *flow, size_t i);
+SY_API int32_t sy_flow_node_input(const sy_flow *flow, size_t i, size_t k,
+                                  uint32_t *output);
+/* Node i's parameter `key` as canonical text (lists comma-joined), and
+ * where it is written; NULL when the node does not set it. */
+SY_API const char *sy_flow_node_param(const sy_flow *flow, size_t i,
+                                      const char *key, const char **file,
+                                      int *line);
 /* The flow written out whole as flow-file text (includes resolved), which
  * sy_flow_load reads back to the same flow; malloc()ed, NUL-terminated,
  * the caller frees it. 0 or SY_ENOMEM. Since ABI 1.3. */
