@@ -22,6 +22,13 @@ int sy__flow_load(const char *path, struct sy_flow **out, sy_error *err);
 int sy__flow_validate(struct sy_flow *flow, const sy_catalog *cat,
                       void *report, void *ud, sy_error *err);
 void sy__flow_free(struct sy_flow *flow);
+int sy__flow_load_string(const char *text, const char *name,
+                         struct sy_flow **out, sy_error *err);
+int sy__flow_load_string(const char *text, const char *name,
+                         struct sy_flow **out, sy_error *err) {
+  (void)text, (void)name, (void)out;
+  return sy_error_set(err, SY_ENOTSUP, "not in the fuzzer");
+}
 int sy__flow_load(const char *path, struct sy_flow **out, sy_error *err) {
   (void)path;
   (void)out;
