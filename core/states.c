@@ -71,8 +71,8 @@ static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
   *release = parts[3];
   r->name = parts[1];
   if (!*r->name)
-    r->name = sy_config_get(sy_platform_config(p), "PLATFORM", "registry",
-                            NULL);
+    r->name =
+        sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
   if (!r->name || !*r->name)
     r->name = "local";
   int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
@@ -89,8 +89,8 @@ int sy__registry_states(sy_job *job, sy_value **bundle, sy_error *err) {
   char *copy = NULL, *project, *release;
   uint32_t gen;
   sy_value *tag = NULL;
-  int rc = open_ref(job->platform, job->prog->state_file, &r, &copy,
-                    &project, &release, &gen, err);
+  int rc = open_ref(job->platform, job->prog->state_file, &r, &copy, &project,
+                    &release, &gen, err);
   if (rc == 0) {
     uint32_t found = 0;
     rc = r.ops->get_generation(r.self, project, release, gen, bundle, &tag,
@@ -127,15 +127,14 @@ int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
       break;
     }
   char *text = NULL;
-  int len = asprintf(&text,
-                     "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
-                     "data_key: %s\nrows: %llu\nflow_hash: %s\n",
-                     project, release, when, data_key,
-                     (unsigned long long)atomic_load(&job->feed_rows),
-                     flow_hex);
+  int len =
+      asprintf(&text,
+               "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
+               "data_key: %s\nrows: %llu\nflow_hash: %s\n",
+               project, release, when, data_key,
+               (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
   sy_value *tag = NULL;
-  if (len < 0 ||
-      sy_bytes_new(text, (size_t)len, "text/plain", &tag) != 0) {
+  if (len < 0 || sy_bytes_new(text, (size_t)len, "text/plain", &tag) != 0) {
     if (len < 0)
       text = NULL;
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -163,4 +162,6 @@ const char *sy_program_origin(const sy_program *prog) {
   return instance_end ? instance_end + 1 : "";
 }
 
-uint32_t sy_job_generation(const sy_job *job) { return job->generation; }
+uint32_t sy_job_generation(const sy_job *job) {
+  return job->generation;
+}

@@ -85,9 +85,9 @@ int sy_cache_gc(sy_instance *storage, const sy_cache_gc_options *opts,
     /* Oldest first, until under the size limit, and everything older
      * than the age limit. */
     for (size_t i = 0; i < l.n; i++) {
-      int old = opts->older_than_ns >= 0 &&
-                (int64_t)(now - l.e[i].mtime) * 1000000000LL >
-                    opts->older_than_ns;
+      int old =
+          opts->older_than_ns >= 0 &&
+          (int64_t)(now - l.e[i].mtime) * 1000000000LL > opts->older_than_ns;
       if (!old && total <= opts->max_bytes)
         continue;
       sy_error e;
@@ -101,8 +101,8 @@ int sy_cache_gc(sy_instance *storage, const sy_cache_gc_options *opts,
     /* Also what killed writers left, once past the grace period (and
      * never while their writer runs here). */
     if (has_sweep(ops))
-      rc = ops->sweep(self, opts->grace_ns / 1000000000LL, count_swept, &r,
-                      err);
+      rc =
+          ops->sweep(self, opts->grace_ns / 1000000000LL, count_swept, &r, err);
   }
   for (size_t i = 0; i < l.n; i++)
     free(l.e[i].key);

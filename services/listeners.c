@@ -35,8 +35,9 @@ static void json_str(FILE *f, const char *s) {
 
 static void log_listener(void *ud, const sy_job *job, const sy_event *ev) {
   FILE *f = ud;
-  fprintf(f, "{\"event\":\"%s\",\"step\":%u,\"label\":",
-          sy_event_name(ev->type), ev->step);
+  fprintf(f,
+          "{\"event\":\"%s\",\"step\":%u,\"label\":", sy_event_name(ev->type),
+          ev->step);
   json_str(f, sy_job_step_label(job, ev->step));
   fprintf(f,
           ",\"key\":\"%s\",\"worker\":%d,\"t\":%.6f,\"dur\":%.6f,"
@@ -187,8 +188,7 @@ static void clear_line(progress *o) {
   o->drawn = 0;
 }
 
-static void progress_listener(void *ud, const sy_job *job,
-                              const sy_event *ev) {
+static void progress_listener(void *ud, const sy_job *job, const sy_event *ev) {
   progress *o = ud;
   o->total = sy_job_size(job);
   int sink = sy_job_step_op(job, ev->step) == SY_OP_SINK;
@@ -243,8 +243,7 @@ int sy_job_progress_to(sy_job *job, FILE *tty, sy_error *err) {
   if (!o)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   o->tty = tty;
-  if (sy_job_listen_until_free(job, progress_listener, progress_done, o) !=
-      0) {
+  if (sy_job_listen_until_free(job, progress_listener, progress_done, o) != 0) {
     free(o);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   }
