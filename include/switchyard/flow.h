@@ -97,6 +97,7 @@ typedef struct sy_flow sy_flow;
  * owns *out (sy_flow_free). Since ABI 1.3. */
 SY_API int sy_flow_load(sy_platform *p, const char *path, const char *text,
                         FILE *report, sy_flow **out, sy_error *err);
+/* Frees a flow (NULL: nothing). Since ABI 1.3. */
 SY_API void sy_flow_free(sy_flow *flow);
 /* The flow's name (borrowed from the flow). Since ABI 1.3. */
 SY_API const char *sy_flow_name(const sy_flow *flow);
@@ -110,29 +111,34 @@ SY_API size_t sy_flow_node_count(const sy_flow *flow);
 SY_API void sy_flow_node_actor(const sy_flow *flow, size_t i,
                                const char **actor, const char **version);
 /* Reading a loaded flow, for checks that name file:line (services/
- * flow_check.c). Strings are borrowed from the flow. Since ABI 1.3. */
-/* The flow file as given. */
+ * flow_check.c). Strings are borrowed from the flow; reading is safe from
+ * several threads. i is a node index below sy_flow_node_count. */
+/* The flow file as given. Since ABI 1.3. */
 SY_API const char *sy_flow_file(const sy_flow *flow);
 /* 1 and the source group (feed NULL: the [PLATFORM] feed; label NULL:
- * none; where it is written), or 0 when the flow has no source. */
+ * none; where it is written), or 0 when the flow has no source. Since
+ * ABI 1.3. */
 SY_API int sy_flow_source(const sy_flow *flow, const char **feed,
                           const char **table, const char **label,
                           const char **file, int *line);
-/* The sink instance (NULL: none) and the line it is named on. */
+/* The sink instance (NULL: none) and the line it is named on. Since ABI
+ * 1.3. */
 SY_API const char *sy_flow_sink(const sy_flow *flow, int *line);
 /* Node indices in topological order (sy_flow_node_count of them; ties
- * keep file order), or NULL when the graph has a cycle. */
+ * keep file order), or NULL when the graph has a cycle. Since ABI 1.3. */
 SY_API const uint32_t *sy_flow_order(const sy_flow *flow);
-/* Node i's id and the provider its actor resolved to (NULL: unknown). */
+/* Node i's id and the provider its actor resolved to (NULL: unknown).
+ * Since ABI 1.3. */
 SY_API const char *sy_flow_node_id(const sy_flow *flow, size_t i,
                                    const sy_provider **provider);
 /* Node i's inputs: how many, and input k's node index (-1: the source,
- * -2: none) and which output of it. */
+ * -2: none) and which output of it. Since ABI 1.3. */
 SY_API size_t sy_flow_node_input_count(const sy_flow *flow, size_t i);
 SY_API int32_t sy_flow_node_input(const sy_flow *flow, size_t i, size_t k,
                                   uint32_t *output);
 /* Node i's parameter `key` as canonical text (lists comma-joined), and
- * where it is written; NULL when the node does not set it. */
+ * where it is written; NULL when the node does not set it. Since ABI
+ * 1.3. */
 SY_API const char *sy_flow_node_param(const sy_flow *flow, size_t i,
                                       const char *key, const char **file,
                                       int *line);
@@ -228,42 +234,44 @@ SY_API void sy_job_free(sy_job *job);
 
 /* sy_job_new without feed, sink or storage instances: FEED steps must be
  * given their outputs (sy_job_step_done) and SINK steps must not run;
- * nothing is read from or written to a cache. */
+ * nothing is read from or written to a cache. The caller owns *out.
+ * Since ABI 1.3. */
 SY_API int sy_job_new_unbound(sy_platform *p, const sy_program *prog,
                               sy_job **out, sy_error *err);
 /* Output k of step s (borrowed), or NULL while not computed or once
- * released. */
+ * released. Since ABI 1.3. */
 SY_API sy_value *sy_job_output(const sy_job *job, size_t step, size_t k);
 /* Forgets the values of every step not marked in keep (job size bytes,
  * non-zero: keep), so that the steps can run again; kept values stay,
- * and are never released by their consumers. */
+ * and are never released by their consumers. Since ABI 1.3. */
 SY_API void sy_job_reset(sy_job *job, const uint8_t *keep);
 /* Whether anything besides the caller sees the job's steps: a listener,
- * or a result cache in use. */
+ * or a result cache in use. Since ABI 1.3. */
 SY_API int sy_job_observed(const sy_job *job);
 /* Whether step s's first argument is a state (an APPLY or TRAIN of a
- * stateful actor), which the step's actor is loaded with. */
+ * stateful actor), which the step's actor is loaded with. Since ABI 1.3.
+ */
 SY_API int sy_job_step_takes_state(const sy_job *job, size_t step);
-/* A FEED step's label column ("" for none). */
+/* A FEED step's label column ("" for none; borrowed). Since ABI 1.3. */
 SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
 /* The actor instance of APPLY step s, made on first use (shared by steps
  * of the same stateless actor and parameters) and loaded with state
  * unless already loaded with it (state NULL: none): what the executor
  * runs apply on. ops and self are borrowed from the job. 0 or an error
- * prefixed with the step's node and actor. */
+ * prefixed with the step's node and actor. Since ABI 1.3. */
 SY_API int sy_job_step_actor(sy_job *job, size_t step, const sy_value *state,
                              const sy_actor_ops **ops, void **self,
                              sy_error *err);
 /* The instance the executor has bound to APPLY step s, without making
  * one: 1 with ops, self and the state it was loaded with (borrowed; NULL
- * for none), or 0 when none is bound yet. */
+ * for none), or 0 when none is bound yet. Since ABI 1.3. */
 SY_API int sy_job_step_bound_actor(const sy_job *job, size_t step,
                                    const sy_actor_ops **ops, void **self,
                                    const sy_value **state);
 /* Splits a table into features and the label column, as a FEED with a
  * label does: the features are every other column, the label that
  * column alone (a frame with no column when the table lacks it). Both
- * are the caller's. Thread-safe. */
+ * are the caller's. Thread-safe. Since ABI 1.3. */
 SY_API int sy_frame_split_label(const sy_value *table, const char *label,
                                 sy_value **features, sy_value **lab,
                                 sy_error *err);
