@@ -10,7 +10,7 @@
  * that both give the same prediction, so the comparison is of equal work.
  * Each result is dropped before the next call, as a server answering one
  * request at a time would, which lets the callable rewrite its frames in
- * place (core/callable.c) instead of building new ones.
+ * place (services/callable.c) instead of building new ones.
  *
  *   bench/inline [CALLS]        (run from the top of the built tree)
  */

@@ -40,6 +40,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "job.h"
-#include "program.h"
+#include "switchyard/switchyard.h"
 
 #define MAX_REPS 15
 
@@ -146,16 +146,13 @@ static double calibrate_spin(long us, double *cpu_s) {
 
 /* ---- building a graph with the program API --------------------------- */
 
+static const char *const spin_key[] = {"us"};
+
 static int emit(sy_program *prog, const char *actor, const uint32_t *args,
-                uint32_t n_args, const sy_param *params, uint32_t n_params) {
-  sy_instr t = {.op = SY_OP_APPLY, .node = "b", .target = (char *)actor,
-                .version = "1.0.0", .args = (uint32_t *)args,
-                .n_args = n_args, .n_outputs = 1,
-                .params = (sy_param *)params, .n_params = n_params};
-  int s = sy__program_emit(prog, &t);
-  if (s >= 0)
-    sy__instr_finish(prog, (uint32_t)s, NULL, 0);
-  return s;
+                uint32_t n_args, const char *const *values,
+                uint32_t n_params) {
+  return sy_program_add_apply(prog, "b", actor, "1.0.0", args, n_args,
+                              spin_key, values, n_params, 1);
 }
 
 /* A small LCG: the same graph on every run and every machine. */
@@ -191,21 +188,17 @@ static void graph_shape(shape sh, size_t n, graph_info *g) {
 
 static int build_graph(shape sh, size_t n, const char *body, long spin_us,
                        sy_program **out) {
-  sy_program *prog = calloc(1, sizeof *prog);
-  if (!prog)
-    return SY_ENOMEM;
-  prog->mode = SY_MODE_RUN;
-  prog->flow_name = strdup("bench");
-  prog->flow_file = strdup("");
-  prog->state_file = strdup("");
+  sy_program *prog = NULL;
+  int rc = sy_program_new(SY_MODE_RUN, "bench", &prog, NULL);
+  if (rc)
+    return rc;
   char us[32];
   snprintf(us, sizeof us, "%ld", spin_us);
-  sy_param param = {"us", us};
+  const char *const param[] = {us};
   int spin = strcmp(body, "bench.spin") == 0;
-  const sy_param *params = spin ? &param : NULL;
+  const char *const *params = spin ? param : NULL;
   uint32_t np = spin ? 1 : 0;
   uint32_t *args = NULL;
-  int rc = 0;
   if (n < 3)
     n = 3;
   if (sh == CHAIN) {
@@ -244,7 +237,7 @@ static int build_graph(shape sh, size_t n, const char *body, long spin_us,
     }
   }
   free(args);
-  if (rc < 0 || !prog->flow_name || !prog->flow_file || !prog->state_file) {
+  if (rc < 0) {
     sy_program_free(prog);
     return rc < 0 ? rc : SY_ENOMEM;
   }

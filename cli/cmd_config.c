@@ -8,7 +8,6 @@
  * so that a provider's own checks (a folder that must exist, say) run too.
  */
 #include "cli.h"
-#include "internal.h"
 
 #include <string.h>
 
@@ -39,7 +38,7 @@ static void print_section(const sy_config *cfg, const sy_catalog *cat,
   sy_kind kind;
   const char *name = NULL;
   if (strcmp(section, "PLATFORM") == 0) {
-    opts = sy__platform_options();
+    opts = sy_config_platform_options();
   } else if (split_section(section, &kind, &name) == 0) {
     const char *prov = sy_config_get(cfg, section, "provider", NULL);
     const sy_provider *pr = sy_catalog_find(cat, kind, prov ? prov : name);
@@ -60,7 +59,7 @@ static void print_section(const sy_config *cfg, const sy_catalog *cat,
   /* Keys no option declares: shown so the user sees them, and flagged. */
   for (size_t i = 0; i < sy_config_key_count(cfg, section); i++) {
     const char *key = sy_config_key_at(cfg, section, i);
-    if (strcmp(key, "provider") == 0 || (opts && sy__opt_find(opts, key)))
+    if (strcmp(key, "provider") == 0 || (opts && sy_option_find(opts, key)))
       continue;
     const char *origin = NULL;
     const char *v = sy_config_get(cfg, section, key, &origin);

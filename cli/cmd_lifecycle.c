@@ -18,7 +18,6 @@
  * already with the same manifest gets only the generations it lacks.
  */
 #include "cli.h"
-#include "internal.h"
 #include "switchyard/lifecycle.h"
 #include "switchyard/registry.h"
 #include "switchyard/storage.h"
@@ -930,7 +929,7 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
   /* Temporary files younger than this may belong to a writer still at
    * work: gc leaves them alone. */
   int64_t grace = 3600LL * 1000000000LL;
-  if (grace_text && sy__parse_duration(grace_text, &grace) != 0) {
+  if (grace_text && sy_parse_duration(grace_text, &grace) != 0) {
     cli_errorf("cache gc: --grace: expected a duration such as 1h or 0s, "
                "got '%s'",
                grace_text);
@@ -938,12 +937,12 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
   }
   uint64_t limit = UINT64_MAX;
   int64_t age = -1;
-  if (max_size && sy__parse_size(max_size, &limit) != 0) {
+  if (max_size && sy_parse_size(max_size, &limit) != 0) {
     cli_errorf("cache gc: --max-size: expected a size such as 512M, got '%s'",
                max_size);
     return CLI_USAGE;
   }
-  if (older && sy__parse_duration(older, &age) != 0) {
+  if (older && sy_parse_duration(older, &age) != 0) {
     cli_errorf("cache gc: --older-than: expected a duration such as 7d, got "
                "'%s'",
                older);
@@ -964,17 +963,31 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
     cli_error(&err);
     return CLI_USAGE;
   }
+  if (is_gc) {
+    /* The policy is the library's (sy_cache_gc); this prints what it did. */
+    sy_cache_gc_options go = {sizeof go, limit, age, grace};
+    sy_cache_gc_result gr;
+    rc = sy_cache_gc(inst, &go, &gr, &err);
+    if (rc == 0 && ctx->verbosity >= 0) {
+      char size[32], tsize[32];
+      human_size(gr.freed, size, sizeof size);
+      human_size(gr.temporary_bytes, tsize, sizeof tsize);
+      printf("removed %zu entries (%s) and %zu temporary files (%s)\n",
+             gr.removed, size, gr.temporaries, tsize);
+    }
+    sy_instance_destroy(inst);
+    if (rc) {
+      cli_error(&err);
+      return CLI_FAILED;
+    }
+    return CLI_OK;
+  }
   const sy_storage_ops *ops = sy_instance_provider(inst)->ops;
   void *self = sy_instance_self(inst);
   cache_list l = {NULL, 0, 0, argc > 2 ? argv[2] : NULL};
   rc = ops->list(self, collect, &l, &err);
   qsort(l.e, l.n, sizeof *l.e, by_age);
   time_t now = time(NULL);
-  uint64_t total = 0;
-  for (size_t i = 0; i < l.n; i++)
-    total += l.e[i].bytes;
-  size_t removed = 0;
-  uint64_t freed = 0;
   temp_walk tw = {is_list ? l.glob : NULL, 0, now, 0, 0};
   if (rc == 0 && is_list) {
     printf("%-32s %-44s %10s %8s\n", "KEY", "STEP", "SIZE", "AGE");
@@ -1005,38 +1018,21 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
       }
     }
   } else if (rc == 0) {
-    /* rm: every match; gc: oldest first, until under the size limit, and
-     * everything older than the age limit. */
-    for (size_t i = 0; i < l.n && rc == 0; i++) {
-      int drop = is_rm;
-      if (is_gc) {
-        drop = (age >= 0 && (int64_t)(now - l.e[i].mtime) * 1000000000LL > age) ||
-               total > limit;
-      }
-      if (!drop)
-        continue;
+    /* rm: every match. */
+    size_t removed = 0;
+    uint64_t freed = 0;
+    for (size_t i = 0; i < l.n; i++) {
       sy_error e;
       sy_error_clear(&e);
       if (ops->remove(self, l.e[i].key, &e) == 0) {
         removed++;
         freed += l.e[i].bytes;
-        total -= l.e[i].bytes;
       }
     }
-    /* gc: also what killed writers left, once past the grace period
-     * (and never while their writer runs here). */
-    if (rc == 0 && is_gc && has_temp_ops(ops))
-      rc = ops->sweep(self, grace / 1000000000LL, count_temp, &tw, &err);
     char size[32];
     human_size(freed, size, sizeof size);
-    if (ctx->verbosity >= 0 && is_gc) {
-      char tsize[32];
-      human_size(tw.bytes, tsize, sizeof tsize);
-      printf("removed %zu entries (%s) and %zu temporary files (%s)\n",
-             removed, size, tw.n, tsize);
-    } else if (ctx->verbosity >= 0) {
+    if (ctx->verbosity >= 0)
       printf("removed %zu entries (%s)\n", removed, size);
-    }
   }
   for (size_t i = 0; i < l.n; i++) {
     free(l.e[i].key);

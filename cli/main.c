@@ -15,7 +15,6 @@
  *   -h, --help, --version
  */
 #include "cli.h"
-#include "internal.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -389,7 +388,7 @@ int main(int argc, char **argv) {
     size_t n = 0;
     for (const cli_command *const *p = commands; *p && n < 16; p++)
       names[n++] = (*p)->name;
-    const char *near = sy__suggest(name, names, n);
+    const char *near = sy_suggest(name, names, n);
     if (near)
       cli_errorf("unknown command '%s' (did you mean '%s'?)", name, near);
     else

@@ -355,6 +355,9 @@ void sy_program_free(sy_program *prog) {
 }
 
 sy_mode sy_program_mode(const sy_program *prog) { return prog->mode; }
+const char *sy_program_name(const sy_program *prog) {
+  return prog->flow_name ? prog->flow_name : "";
+}
 const char *sy_program_flow_file(const sy_program *prog) {
   return prog->flow_file ? prog->flow_file : "";
 }
@@ -1010,10 +1013,12 @@ static void report_line(void *ud, const sy_error *problem) {
   fprintf((FILE *)ud, "%s\n", problem->message);
 }
 
-static int load_checked(sy_platform *p, const char *path, FILE *report,
-                        sy_flow **out, sy_error *err) {
+/* Loads (from path, or from text that path names) and validates. */
+static int load_checked(sy_platform *p, const char *path, const char *text,
+                        FILE *report, sy_flow **out, sy_error *err) {
   sy_flow *flow = NULL;
-  int rc = sy__flow_load(path, &flow, err);
+  int rc = text ? sy__flow_load_string(text, path, &flow, err)
+                : sy__flow_load(path, &flow, err);
   if (rc == 0)
     rc = sy__flow_validate(flow, sy_platform_catalog(p),
                            report ? report_line : NULL, report, err);
@@ -1030,17 +1035,112 @@ static int load_checked(sy_platform *p, const char *path, FILE *report,
   return 0;
 }
 
-int sy_flow_check(sy_platform *p, const char *path, FILE *report,
-                  sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_check_platform(flow, p, report ? report_line : NULL, report,
-                                 err);
-  if (rc && report && err && rc != SY_ENOMEM)
-    err->message[0] = '\0'; /* written to report already */
-  sy__flow_free(flow);
-  return rc;
+int sy_flow_load(sy_platform *p, const char *path, const char *text,
+                 FILE *report, sy_flow **out, sy_error *err) {
+  *out = NULL;
+  return load_checked(p, path, text, report, out, err);
+}
+
+void sy_flow_free(sy_flow *flow) { sy__flow_free(flow); }
+
+const char *sy_flow_name(const sy_flow *flow) {
+  return flow->name ? flow->name : "";
+}
+
+void sy_flow_hash_hex(const sy_flow *flow, char out[33]) {
+  uint8_t hash[16];
+  sy__flow_hash(flow, hash);
+  sy__hex(hash, 16, out);
+}
+
+size_t sy_flow_node_count(const sy_flow *flow) { return flow->n_nodes; }
+
+void sy_flow_node_actor(const sy_flow *flow, size_t i, const char **actor,
+                        const char **version) {
+  const sy_flow_node *n = &flow->nodes[i];
+  if (actor)
+    *actor = n->actor;
+  if (version)
+    *version = n->provider ? n->provider->version : "";
+}
+
+const char *sy_flow_file(const sy_flow *flow) {
+  return flow->file ? flow->file : "";
+}
+
+int sy_flow_source(const sy_flow *flow, const char **feed, const char **table,
+                   const char **label, const char **file, int *line) {
+  if (feed)
+    *feed = flow->source.feed;
+  if (table)
+    *table = flow->source.table;
+  if (label)
+    *label = flow->source.label;
+  if (file)
+    *file = flow->source.file;
+  if (line)
+    *line = flow->source.line;
+  return flow->source.file != NULL;
+}
+
+const char *sy_flow_sink(const sy_flow *flow, int *line) {
+  if (line)
+    *line = flow->sink.line;
+  return flow->sink.instance;
+}
+
+const uint32_t *sy_flow_order(const sy_flow *flow) { return flow->order; }
+
+const char *sy_flow_node_id(const sy_flow *flow, size_t i,
+                            const sy_provider **provider) {
+  if (provider)
+    *provider = flow->nodes[i].provider;
+  return flow->nodes[i].id;
+}
+
+size_t sy_flow_node_input_count(const sy_flow *flow, size_t i) {
+  return flow->nodes[i].n_inputs;
+}
+
+int32_t sy_flow_node_input(const sy_flow *flow, size_t i, size_t k,
+                           uint32_t *output) {
+  const sy_flow_input *in = &flow->nodes[i].inputs[k];
+  if (output)
+    *output = in->output;
+  return in->target;
+}
+
+const char *sy_flow_node_param(const sy_flow *flow, size_t i, const char *key,
+                               const char **file, int *line) {
+  const sy_flow_node *n = &flow->nodes[i];
+  for (size_t k = 0; k < n->n_params; k++)
+    if (strcmp(n->params[k].key, key) == 0) {
+      if (file)
+        *file = n->params[k].file;
+      if (line)
+        *line = n->params[k].line;
+      return n->params[k].text;
+    }
+  return NULL;
+}
+
+int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                    const sy_flow_compile_options *opts, sy_program **out,
+                    sy_error *err) {
+  *out = NULL;
+  sy__compile_ctx ctx = {0, NULL, NULL, NULL, 0};
+  if (opts && opts->size >= sizeof *opts) {
+    ctx.no_feed = opts->no_feed;
+    ctx.states = opts->states;
+    ctx.states_hash = opts->states_hash;
+    ctx.commit_to = opts->commit_to;
+    ctx.incremental = opts->incremental;
+  } else if (opts) {
+    return sy_error_set(err, SY_EINVAL,
+                        "sy_flow_compile: options of an unknown size %u",
+                        (unsigned)opts->size);
+  }
+  return sy__compile_flow(p, flow, mode, NULL, &ctx, out, err);
 }
 
 int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
@@ -1049,7 +1149,7 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
+  int rc = load_checked(p, path, NULL, report, &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);
@@ -1060,4 +1160,61 @@ int sy_program_compile(sy_platform *p, const char *path, sy_mode mode,
                        const sy_compile_options *opts, FILE *report,
                        sy_program **out, sy_error *err) {
   return sy__program_compile(p, path, mode, opts, report, NULL, out, err);
+}
+
+/* ---- building a program by hand (flow.h, ABI 1.3) --------------------- */
+
+int sy_program_new(sy_mode mode, const char *name, sy_program **out,
+                   sy_error *err) {
+  *out = NULL;
+  sy_program *prog = calloc(1, sizeof *prog);
+  if (!prog)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  prog->mode = mode;
+  prog->flow_name = strdup(name ? name : "");
+  prog->flow_file = strdup("");
+  prog->state_file = strdup("");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file) {
+    sy_program_free(prog);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  *out = prog;
+  return 0;
+}
+
+int sy_program_add_apply(sy_program *prog, const char *node,
+                         const char *actor, const char *version,
+                         const uint32_t *args, uint32_t n_args,
+                         const char *const *param_keys,
+                         const char *const *param_values, uint32_t n_params,
+                         uint32_t n_outputs) {
+  if (!prog || !actor || !version || (n_args && !args) ||
+      (n_params && (!param_keys || !param_values)))
+    return SY_EINVAL;
+  for (uint32_t a = 0; a < n_args; a++)
+    if (args[a] >= prog->n)
+      return SY_EINVAL;
+  sy_param small[8], *params = small;
+  if (n_params > 8 && !(params = malloc(n_params * sizeof *params)))
+    return SY_ENOMEM;
+  int rc = 0;
+  for (uint32_t p = 0; p < n_params; p++) {
+    if (rc == 0 && (!param_keys[p] || !param_values[p] ||
+                    (p && strcmp(param_keys[p - 1], param_keys[p]) >= 0)))
+      rc = SY_EINVAL;
+    params[p] = (sy_param){(char *)param_keys[p], (char *)param_values[p]};
+  }
+  if (rc == 0) {
+    sy_instr t = {.op = SY_OP_APPLY, .node = (char *)(node ? node : ""),
+                  .target = (char *)actor, .version = (char *)version,
+                  .args = (uint32_t *)args, .n_args = n_args,
+                  .n_outputs = n_outputs ? n_outputs : 1,
+                  .params = params, .n_params = n_params};
+    rc = sy__program_emit(prog, &t);
+    if (rc >= 0)
+      sy__instr_finish(prog, (uint32_t)rc, NULL, 0);
+  }
+  if (params != small)
+    free(params);
+  return rc;
 }

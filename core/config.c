@@ -79,6 +79,10 @@ const sy_option *sy__platform_options(void) {
   return platform_options;
 }
 
+const sy_option *sy_config_platform_options(void) {
+  return platform_options;
+}
+
 /* ---- data --------------------------------------------------------------- */
 
 typedef struct entry {

@@ -26,8 +26,8 @@
 #ifndef SY_CORE_FLOW_H
 #define SY_CORE_FLOW_H
 
+#include "arena.h"
 #include "internal.h"
-#include "program.h" /* sy__arena */
 
 
 /* How a parameter was written, for the type check against the option
@@ -122,18 +122,6 @@ typedef void (*sy__flow_report_fn)(void *ud, const sy_error *problem);
  * unknown keeps provider NULL. */
 int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err);
-
-/* What `check` finds with the platform (flow_data.c), on a flow that
- * passed sy__flow_validate: the feed instance (when the flow has a source)
- * and the sink instance it names exist and accept their config; and, when
- * the feed describes the table (sy_feed_ops describe), that the table
- * exists, has the label column when an actor trains on it, and has the
- * columns std.select / std.drop name (followed through std.select,
- * std.drop, std.head and std.scaler). Reports every problem with the
- * flow's file:line; returns 0 or the first problem's code (err = first). */
-int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
-                            sy__flow_report_fn report, void *ud,
-                            sy_error *err);
 
 /* The node with that id, or NULL. */
 sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id);

@@ -18,9 +18,9 @@ struct sy__actor_group {
 
 struct sy__listener {
   sy_listener_fn fn;
+  sy_listener_done_fn done; /* or NULL */
   void *ud;
 };
-struct sy__sinks;
 
 typedef struct actor_slot {
   const sy_provider *provider;
@@ -73,7 +73,6 @@ struct sy_job {
   atomic_uint *ran;
   atomic_int skip_run_check;  /* sy_job_skip_run_check() was called */
   atomic_int cancelled;
-  struct sy__sinks *outputs;  /* log, trace and progress files */
   /* The result cache (storage instance) and how it is used. */
   sy_instance *storage;
   int cache_read, cache_write;
@@ -82,7 +81,6 @@ struct sy_job {
   atomic_ullong feed_rows; /* rows the feed read, for the generation tag */
   uint32_t generation;     /* train: the generation committed */
 };
-
 
 /* The runner SDK's class of an op (sy_job_step_class; the reasons are
  * in runner.h): written once, inline for the scheduler's per-step path. */
@@ -98,14 +96,6 @@ static inline sy_step_class sy__op_class(sy_op op) {
   }
 }
 
-/* crash.c: the step this thread runs, for the crash report (two
- * thread-local stores). */
-void sy__crash_enter(const sy_job *job, size_t s);
-void sy__crash_leave(void);
-/* crash.c: a runner's run() is in progress in this process (a counter):
- * an exit() meanwhile is a failed run, not a success. */
-void sy__crash_run_enter(void);
-void sy__crash_run_leave(void);
 
 /* The actor instance of APPLY step s, made on first use (shared by the
  * step's group) and loaded with state when that is not NULL and not
@@ -130,6 +120,13 @@ int sy__split_label(const sy_value *table, const char *label,
 int sy__events_init(sy_job *job);
 void sy__events_free(sy_job *job);
 int64_t sy__now_ns(void);
+
+/* executor.c, for job.c: frees an actor instance (NULL: nothing);
+ * forgets step s's outputs; looks step s up in the result cache (1 and
+ * out filled on a hit, else 0). */
+void sy__actor_free(actor_slot *a);
+void sy__release_outputs(sy_job *job, size_t s);
+int sy__cache_lookup(sy_job *job, size_t s, sy_value **out);
 
 /* Whether step s's result may be cached (apply, train, a fingerprinted
  * feed); sinks, commits and cheap bookkeeping steps never are. */

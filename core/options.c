@@ -828,3 +828,22 @@ int sy__opt_check_table(const sy_option *opts, const char *owner,
   }
   return 0;
 }
+
+/* ---- the public face of the helpers above (option.h, ABI 1.3) ------- */
+
+const sy_option *sy_option_find(const sy_option *opts, const char *name) {
+  return sy__opt_find(opts, name);
+}
+
+int sy_parse_size(const char *text, uint64_t *out) {
+  return sy__parse_size(text, out);
+}
+
+int sy_parse_duration(const char *text, int64_t *ns) {
+  return sy__parse_duration(text, ns);
+}
+
+const char *sy_suggest(const char *name, const char *const *candidates,
+                       size_t n) {
+  return sy__suggest(name, candidates, n);
+}

@@ -306,6 +306,10 @@ int sy__platform_below_project(const sy_platform *p, const char *origin) {
   return 0;
 }
 
+int sy_platform_below_project(const sy_platform *p, const char *origin) {
+  return sy__platform_below_project(p, origin);
+}
+
 const char *const *sy_platform_config_files(const sy_platform *p) {
   return p->config_files.len ? (const char *const *)p->config_files.items
                              : empty_list;

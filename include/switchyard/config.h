@@ -98,6 +98,12 @@ SY_API const char *sy_config_key_at(const sy_config *cfg, const char *section,
 SY_API int sy_config_validate(const sy_config *cfg, const sy_catalog *cat,
                               sy_error *err);
 
+/* The options of the [PLATFORM] section (plugin_path, runner, registry,
+ * storage, feed, sink, log_level, cache), SY_OPTION_END-terminated; a
+ * static table, never freed. Their offsets are all 0: read the values
+ * with sy_config_get(). Thread-safe. Since ABI 1.3. */
+SY_API const sy_option *sy_config_platform_options(void);
+
 /* One configured instance: a provider plus its filled config. */
 typedef struct sy_instance sy_instance;
 

@@ -65,6 +65,21 @@ typedef void (*sy_listener_fn)(void *ud, const sy_job *job,
 
 /* Adds a listener; call before the job runs. Returns 0 or SY_ENOMEM. */
 SY_API int sy_job_listen(sy_job *job, sy_listener_fn fn, void *ud);
+
+/* Called once for a listener when its job is freed. */
+typedef void (*sy_listener_done_fn)(void *ud, const sy_job *job);
+/* sy_job_listen with an end: done(ud, job) is called once from
+ * sy_job_free(), after the job's last event and while the job and its
+ * program can still be read, in the order the listeners were added; the
+ * listener owns ud and frees it there (done may be NULL). On SY_ENOMEM
+ * nothing is added and done is not called. Call before the job runs, from
+ * one thread. Since ABI 1.3. */
+SY_API int sy_job_listen_until_free(sy_job *job, sy_listener_fn fn,
+                                    sy_listener_done_fn done, void *ud);
+/* The ud of the first listener added with fn, or NULL (borrowed): how
+ * an API that added a listener finds its state again. Not while
+ * listeners are being added. Since ABI 1.3. */
+SY_API void *sy_job_listener_data(const sy_job *job, sy_listener_fn fn);
 /* Emits an event for a step (time is taken now). For STARTED the job
  * remembers the time, so the matching DONE/FAILED carries the duration. */
 SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step,
@@ -87,8 +102,9 @@ SY_API void sy_note(const char *fmt, ...) SY_PRINTF(1, 2);
  * before emitting on behalf of a remote worker. */
 SY_API void sy_job_set_worker(int worker);
 
-/* Built-in listeners; the files are written as events arrive (the trace
- * is completed when the job is freed). Each returns 0 or SY_EIO. */
+/* Built-in listeners (services/listeners.c, on the API above); the files
+ * are written as events arrive (the trace is completed when the job is
+ * freed). Each returns 0 or SY_EIO. */
 /* One JSON object per line: event, step, label, key, worker, t, dur. */
 SY_API int sy_job_log_to(sy_job *job, const char *path, sy_error *err);
 /* A Chrome trace (opens in Perfetto): one row per worker. */

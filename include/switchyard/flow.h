@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actor.h"
 #include "error.h"
 #include "platform.h"
 #include "runner.h"
@@ -68,6 +69,9 @@ SY_API int sy_flow_check(sy_platform *p, const char *flow_path, FILE *report,
                          sy_error *err);
 SY_API void sy_program_free(sy_program *prog);
 SY_API sy_mode sy_program_mode(const sy_program *prog);
+/* The flow's name (`name = ...` in the flow file; "" when it has none),
+ * borrowed from the program. Thread-safe. Since ABI 1.3. */
+SY_API const char *sy_program_name(const sy_program *prog);
 /* The flow file the program was compiled from, as the compiler was given
  * it (borrowed; "" when unknown): its folder is the program's project,
  * whose switchyard.ini `switchyard exec` reads as `run` does. Since ABI
@@ -81,6 +85,109 @@ SY_API int sy_program_load(const char *path, sy_program **out, sy_error *err);
 /* Prints the program readably: one step per line with its arguments,
  * parameters and cache key. */
 SY_API int sy_program_explain(const sy_program *prog, FILE *out);
+
+/* A flow as read from its file and validated against the catalog, for
+ * what compiles a flow in more than one step (releases, registries:
+ * services/lifecycle.c). Opaque; one thread at a time. Since ABI 1.3. */
+typedef struct sy_flow sy_flow;
+/* Reads the flow file at path (text NULL), or the flow text `text` that
+ * path names in messages, and validates it against the platform's
+ * catalog. Problems are printed to report (may be NULL) as for
+ * sy_program_compile, and then not repeated in err->message. The caller
+ * owns *out (sy_flow_free). Since ABI 1.3. */
+SY_API int sy_flow_load(sy_platform *p, const char *path, const char *text,
+                        FILE *report, sy_flow **out, sy_error *err);
+/* Frees a flow (NULL: nothing). Since ABI 1.3. */
+SY_API void sy_flow_free(sy_flow *flow);
+/* The flow's name (borrowed from the flow). Since ABI 1.3. */
+SY_API const char *sy_flow_name(const sy_flow *flow);
+/* The hash of the flow's meaning (nodes, actors and versions, params), in
+ * 32 hex digits and a NUL: the "flow hash" of programs and releases.
+ * Since ABI 1.3. */
+SY_API void sy_flow_hash_hex(const sy_flow *flow, char out[33]);
+/* The flow's actor nodes in file order: actor name and the version of
+ * the provider it resolved to (both borrowed). Since ABI 1.3. */
+SY_API size_t sy_flow_node_count(const sy_flow *flow);
+SY_API void sy_flow_node_actor(const sy_flow *flow, size_t i,
+                               const char **actor, const char **version);
+/* Reading a loaded flow, for checks that name file:line (services/
+ * flow_check.c). Strings are borrowed from the flow; reading is safe from
+ * several threads. i is a node index below sy_flow_node_count. */
+/* The flow file as given. Since ABI 1.3. */
+SY_API const char *sy_flow_file(const sy_flow *flow);
+/* 1 and the source group (feed NULL: the [PLATFORM] feed; label NULL:
+ * none; where it is written), or 0 when the flow has no source. Since
+ * ABI 1.3. */
+SY_API int sy_flow_source(const sy_flow *flow, const char **feed,
+                          const char **table, const char **label,
+                          const char **file, int *line);
+/* The sink instance (NULL: none) and the line it is named on. Since ABI
+ * 1.3. */
+SY_API const char *sy_flow_sink(const sy_flow *flow, int *line);
+/* Node indices in topological order (sy_flow_node_count of them; ties
+ * keep file order), or NULL when the graph has a cycle. Since ABI 1.3. */
+SY_API const uint32_t *sy_flow_order(const sy_flow *flow);
+/* Node i's id and the provider its actor resolved to (NULL: unknown).
+ * Since ABI 1.3. */
+SY_API const char *sy_flow_node_id(const sy_flow *flow, size_t i,
+                                   const sy_provider **provider);
+/* Node i's inputs: how many, and input k's node index (-1: the source,
+ * -2: none) and which output of it. Since ABI 1.3. */
+SY_API size_t sy_flow_node_input_count(const sy_flow *flow, size_t i);
+SY_API int32_t sy_flow_node_input(const sy_flow *flow, size_t i, size_t k,
+                                  uint32_t *output);
+/* Node i's parameter `key` as canonical text (lists comma-joined), and
+ * where it is written; NULL when the node does not set it. Since ABI
+ * 1.3. */
+SY_API const char *sy_flow_node_param(const sy_flow *flow, size_t i,
+                                      const char *key, const char **file,
+                                      int *line);
+/* The flow written out whole as flow-file text (includes resolved), which
+ * sy_flow_load reads back to the same flow; malloc()ed, NUL-terminated,
+ * the caller frees it. 0 or SY_ENOMEM. Since ABI 1.3. */
+SY_API int sy_flow_text(const sy_flow *flow, char **text, size_t *len);
+
+/* Where a compiled program's states come from and go to, beyond
+ * sy_compile_options. Since ABI 1.3. */
+typedef struct sy_flow_compile_options {
+  uint32_t size;              /* sizeof(sy_flow_compile_options) */
+  const char *states;         /* apply: where LOAD reads ("registry:..."
+                                 or a file); incremental train: the states
+                                 it starts from */
+  const uint8_t *states_hash; /* content hash of those states (16 bytes),
+                                 or NULL to hash the file named states */
+  const char *commit_to;      /* train: "registry:INST:PROJECT:RELEASE" */
+  int incremental;            /* train: incremental actors start from the
+                                 states at `states` (LOAD, then TRAIN) */
+  int no_feed;                /* make no feed instance: the FEED step is
+                                 never run (the serving callable) */
+} sy_flow_compile_options;
+/* Compiles a loaded flow (which it does not change; it may be compiled
+ * again). opts may be NULL. The caller owns *out. Since ABI 1.3. */
+SY_API int sy_flow_compile(sy_platform *p, const sy_flow *flow, sy_mode mode,
+                           const sy_flow_compile_options *opts,
+                           sy_program **out, sy_error *err);
+
+/* Building a program by hand, without a flow file (benchmarks and graph
+ * generators; the compiler is the way for everything else).
+ * sy_program_new makes an empty program of that mode, named `name`; the
+ * caller owns it (sy_program_free). sy_program_add_apply appends an APPLY
+ * step of `actor` (its version as recorded, e.g. "1.0.0") with node id
+ * `node`, reading output 0 of each of the n_args earlier steps in args,
+ * with n_params parameters given as canonical text (keys in strictly
+ * ascending strcmp order), producing n_outputs values; everything is
+ * copied. It returns the step's index (>= 0), or SY_EINVAL for an
+ * argument that is not an earlier step or keys out of order, SY_ENOMEM.
+ * The step's cache key is computed as the compiler does. A program is
+ * not thread-safe while it is being built. Since ABI 1.3. */
+SY_API int sy_program_new(sy_mode mode, const char *name, sy_program **out,
+                          sy_error *err);
+SY_API int sy_program_add_apply(sy_program *prog, const char *node,
+                                const char *actor, const char *version,
+                                const uint32_t *args, uint32_t n_args,
+                                const char *const *param_keys,
+                                const char *const *param_values,
+                                uint32_t n_params, uint32_t n_outputs);
 
 typedef struct sy_job_options {
   uint32_t size;          /* sizeof(sy_job_options) */
@@ -101,7 +208,73 @@ SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
 SY_API int sy_job_explain(sy_job *job, FILE *out);
 /* After a train job: the states bundle it committed (borrowed), or NULL. */
 SY_API const sy_value *sy_job_states(const sy_job *job);
+/* The program the job runs (borrowed: it must outlive the job anyway).
+ * Thread-safe. Since ABI 1.3. */
+SY_API const sy_program *sy_job_program(const sy_job *job);
+
+/* For crash reports (sy_crash_report_install): whether this thread is
+ * executing a step (sy_step_execute, which runners call through
+ * sy_job_run_step), and if so which: returns 1 and fills step, op, node
+ * and target (borrowed from the job's program; any pointer may be NULL),
+ * else 0. Reads two thread-locals and the program: async-signal-safe.
+ * Since ABI 1.3. */
+SY_API int sy_job_running_step(size_t *step, sy_op *op, const char **node,
+                               const char **target);
+/* How many sy_job_run() calls are in progress in this process (an exit()
+ * meanwhile cuts a run short). Async-signal-safe. Since ABI 1.3. */
+SY_API int sy_job_runs_in_progress(void);
 SY_API void sy_job_free(sy_job *job);
+
+/* ---- a job driven step by step (services/callable.c) -----------------
+ * What the serving callable needs from a job beyond runner.h: it puts a
+ * request where the FEED's outputs would be (sy_job_step_done), runs the
+ * other steps with sy_job_run_step or calls their actors itself, reads
+ * results back and resets the job between calls. All since ABI 1.3; one
+ * caller drives such a job, from one thread at a time. */
+
+/* sy_job_new without feed, sink or storage instances: FEED steps must be
+ * given their outputs (sy_job_step_done) and SINK steps must not run;
+ * nothing is read from or written to a cache. The caller owns *out.
+ * Since ABI 1.3. */
+SY_API int sy_job_new_unbound(sy_platform *p, const sy_program *prog,
+                              sy_job **out, sy_error *err);
+/* Output k of step s (borrowed), or NULL while not computed or once
+ * released. Since ABI 1.3. */
+SY_API sy_value *sy_job_output(const sy_job *job, size_t step, size_t k);
+/* Forgets the values of every step not marked in keep (job size bytes,
+ * non-zero: keep), so that the steps can run again; kept values stay,
+ * and are never released by their consumers. Since ABI 1.3. */
+SY_API void sy_job_reset(sy_job *job, const uint8_t *keep);
+/* Whether anything besides the caller sees the job's steps: a listener,
+ * or a result cache in use. Since ABI 1.3. */
+SY_API int sy_job_observed(const sy_job *job);
+/* Whether step s's first argument is a state (an APPLY or TRAIN of a
+ * stateful actor), which the step's actor is loaded with. Since ABI 1.3.
+ */
+SY_API int sy_job_step_takes_state(const sy_job *job, size_t step);
+/* A FEED step's label column ("" for none; borrowed). Since ABI 1.3. */
+SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
+/* The actor instance of APPLY step s, made on first use (shared by steps
+ * of the same stateless actor and parameters) and loaded with state
+ * unless already loaded with it (state NULL: none): what the executor
+ * runs apply on. ops and self are borrowed from the job. 0 or an error
+ * prefixed with the step's node and actor. Since ABI 1.3. */
+SY_API int sy_job_step_actor(sy_job *job, size_t step, const sy_value *state,
+                             const sy_actor_ops **ops, void **self,
+                             sy_error *err);
+/* The instance the executor has bound to APPLY step s, without making
+ * one: 1 with ops, self and the state it was loaded with (borrowed; NULL
+ * for none), or 0 when none is bound yet. Since ABI 1.3. */
+SY_API int sy_job_step_bound_actor(const sy_job *job, size_t step,
+                                   const sy_actor_ops **ops, void **self,
+                                   const sy_value **state);
+/* Splits a table into features and the label column, as a FEED with a
+ * label does: the features are every other column, the label that
+ * column alone (a frame with no column when the table lacks it). Both
+ * are the caller's. Thread-safe. Since ABI 1.3. */
+SY_API int sy_frame_split_label(const sy_value *table, const char *label,
+                                sy_value **features, sy_value **lab,
+                                sy_error *err);
 
 /* A flow compiled once for apply, called once per request: the serving
  * path. The feed is replaced by the input frame; the value that would go

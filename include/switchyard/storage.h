@@ -77,6 +77,40 @@ typedef struct sy_storage_ops {
                sy_error *err);
 } sy_storage_ops;
 
+/* ---- garbage collection (services/cache.c) ---------------------------- */
+
+typedef struct sy_instance sy_instance; /* config.h */
+
+/* What sy_cache_gc keeps. Since ABI 1.3. */
+typedef struct sy_cache_gc_options {
+  uint32_t size;         /* sizeof(sy_cache_gc_options) */
+  uint64_t max_bytes;    /* oldest entries go until at most this many
+                            bytes remain; UINT64_MAX: no size limit */
+  int64_t older_than_ns; /* entries older than this go too; < 0: none */
+  int64_t grace_ns;      /* temporary files written to more recently
+                            than this are kept (their writer may run) */
+} sy_cache_gc_options;
+
+/* What sy_cache_gc removed. Since ABI 1.3. */
+typedef struct sy_cache_gc_result {
+  size_t removed;            /* entries */
+  uint64_t freed;            /* their bytes */
+  size_t temporaries;        /* temporary files of unfinished writes */
+  uint64_t temporary_bytes;  /* their bytes */
+} sy_cache_gc_result;
+
+/* The cache's garbage collection (`switchyard cache gc`) on a STORAGE
+ * instance: removes entries oldest first while the total is over
+ * max_bytes, and every entry older than older_than_ns; then, when the
+ * storage has temporaries/sweep, the temporary files of writers that
+ * died, once past grace_ns. An entry that cannot be removed is left (and
+ * not counted). Returns 0 (with *out filled, out may be NULL) or the
+ * code of a failed list or sweep (err says why). Calls the storage's ops
+ * from the calling thread only; the instance is borrowed. Since ABI 1.3.
+ */
+SY_API int sy_cache_gc(sy_instance *storage, const sy_cache_gc_options *opts,
+                       sy_cache_gc_result *out, sy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

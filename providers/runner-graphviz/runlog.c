@@ -1,7 +1,7 @@
 /*
  * runlog.c - reads a JSON-lines run log into one final status per step.
  *
- * The log is what `switchyard run --log FILE` writes (core/events.c,
+ * The log is what `switchyard run --log FILE` writes (services/listeners.c,
  * log_listener): one flat JSON object per line with "event", "step",
  * "label", "key", "worker", "t", "dur", "attempt" and, for failures,
  * "error". A full JSON library would be a dependency for six fields, so

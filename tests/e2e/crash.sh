@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of the crash report (core/crash.c): an actor that brings
+# End-to-end test of the crash report (services/crash.c): an actor that brings
 # the process down under the inline runner or runner-dask's threads mode
 # is named on stderr with the signal and a hint, and the process still
 # dies of the signal (non-zero exit); under process mode the worker's

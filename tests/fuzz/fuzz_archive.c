@@ -14,7 +14,7 @@
  * error, never half-written.
  */
 // clang-format off
-// sources: providers/registry-archive/registry_archive.c core/value.c core/error.c core/version.c
+// sources: providers/registry-archive/registry_archive.c core/value.c core/error.c services/release_version.c
 // libs: -larchive -lxxhash -lm
 // clang-format on
 #include <stdint.h>

@@ -13,7 +13,7 @@
  * as the frame has whenever the whole text reads, and never crash on a
  * prefix of it.
  */
-// sources: core/csv.c core/value.c core/error.c
+// sources: services/csv.c core/value.c core/error.c
 // libs: -lxxhash -lm
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * ("NAME:LINE: ..."), an accepted flow must have a complete order, and
  * nothing may leak on any path.
  */
-// sources: core/*.c
+// sources: core/*.c services/*.c
 // libs: -lconfig -ldl -lxxhash -lm -lpthread
 #include "flow.h"
 

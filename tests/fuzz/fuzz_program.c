@@ -9,7 +9,7 @@
  *
  * Built and run by tests/fuzz/run.sh (tests/fuzz/run.sh 600 by hand).
  */
-// sources: core/*.c
+// sources: core/*.c services/*.c
 // libs: -lconfig -ldl -lxxhash -lm -lpthread
 #include <stdlib.h>
 #include <string.h>

@@ -337,6 +337,30 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_ORDER(sy_sched_policy, clock, clock_ud);
 }
 
+/* The option and result structs added with the layers (ABI 1.3). */
+static void test_abi_layers_structs_layout(void) {
+  ASSERT_SIZE(sy_flow_compile_options, 40);
+  ASSERT_OFFSET(sy_flow_compile_options, size, 0);
+  ASSERT_OFFSET(sy_flow_compile_options, states, 8);
+  ASSERT_OFFSET(sy_flow_compile_options, states_hash, 16);
+  ASSERT_OFFSET(sy_flow_compile_options, commit_to, 24);
+  ASSERT_OFFSET(sy_flow_compile_options, incremental, 32);
+  ASSERT_OFFSET(sy_flow_compile_options, no_feed, 36);
+  ASSERT_ORDER(sy_flow_compile_options, incremental, no_feed);
+
+  ASSERT_SIZE(sy_cache_gc_options, 32);
+  ASSERT_OFFSET(sy_cache_gc_options, size, 0);
+  ASSERT_OFFSET(sy_cache_gc_options, max_bytes, 8);
+  ASSERT_OFFSET(sy_cache_gc_options, older_than_ns, 16);
+  ASSERT_OFFSET(sy_cache_gc_options, grace_ns, 24);
+
+  ASSERT_SIZE(sy_cache_gc_result, 32);
+  ASSERT_OFFSET(sy_cache_gc_result, removed, 0);
+  ASSERT_OFFSET(sy_cache_gc_result, freed, 8);
+  ASSERT_OFFSET(sy_cache_gc_result, temporaries, 16);
+  ASSERT_OFFSET(sy_cache_gc_result, temporary_bytes, 24);
+}
+
 static void test_abi_enums(void) {
   CU_ASSERT_EQUAL(sizeof(sy_kind), sizeof(int));
   CU_ASSERT_EQUAL(sizeof(sy_opt_type), sizeof(int));
@@ -528,6 +552,7 @@ int main(void) {
       T(test_abi_ops_layouts),
       T(test_abi_options_structs_layout),
       T(test_abi_helpers_1_3),
+      T(test_abi_layers_structs_layout),
       T(test_abi_enums),
       T(test_abi_version_and_signature),
       T(test_abi_actor_ops_from_1_0_load),

@@ -1,5 +1,5 @@
 /*
- * test_csv.c - the core's CSV dialect (core/csv.c).
+ * test_csv.c - the core's CSV dialect (services/csv.c).
  *
  * Every RFC 4180 case the reader accepts, the type inference and null
  * rules, declared types, each error with its exact "name:line:column"
@@ -13,8 +13,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "internal.h"
 #include "fixture.h"
+#include "switchyard/switchyard.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

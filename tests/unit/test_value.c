@@ -8,7 +8,6 @@
  * checksum and reach the body parser: a checksum alone must not be what
  * keeps the decoder safe.
  */
-#include "internal.h"
 
 #include <CUnit/Basic.h>
 #include <math.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include "fixture.h"
+#include "switchyard/switchyard.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

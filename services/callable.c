@@ -32,17 +32,33 @@
  * caller still holds is never rewritten: exclusivity is the reference
  * count, so a result kept by the caller (or shared between two steps)
  * simply makes that step build a new frame.
+ *
+ * This file is a client of the core's public API only: the job is made
+ * with sy_job_new_unbound and driven step by step (flow.h, "a job driven
+ * step by step"); what it needs to know of each step is copied once into
+ * a step_info when the callable is made.
  */
-#include "job.h"
-#include "program.h"
+#include "switchyard/actor.h"
+#include "switchyard/flow.h"
+#include "switchyard/runner.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "switchyard/actor.h"
-
 #define CHAIN_MAX_IN 16
 #define CHAIN_MAX_OUT 8
+
+/* What the callable needs to know of a program step (from the job's
+ * public accessors, once). */
+typedef struct step_info {
+  sy_op op;
+  uint32_t n_args;
+  const uint32_t *args;
+  uint32_t index;     /* GET: which output */
+  uint32_t n_outputs;
+  int state_in;       /* args[0] is a state */
+  const char *node, *target;
+} step_info;
 
 /* One step of the chain plan. */
 typedef struct chain_step {
@@ -61,6 +77,9 @@ typedef struct chain_step {
 struct sy_callable {
   sy_program *prog;
   sy_job *job;
+  uint32_t n;        /* steps */
+  step_info *steps;
+  const char *feed_label; /* the FEED's label column, "" for none */
   uint32_t feed;     /* the FEED step */
   uint32_t result;   /* the step whose output the sink would get */
   uint8_t *keep;     /* steps whose values persist across calls */
@@ -105,6 +124,7 @@ void sy_callable_free(sy_callable *c) {
   sy_program_free(c->prog);
   free(c->keep);
   free(c->run);
+  free(c->steps);
   free(c);
 }
 
@@ -115,28 +135,47 @@ int sy_callable_new(sy_platform *p, const char *flow_path,
   sy_callable *c = calloc(1, sizeof *c);
   if (!c)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
-  sy_compile_options copts = {sizeof copts, state_file};
-  sy__compile_ctx ctx = {.no_feed = 1};
-  int rc = sy__program_compile(p, flow_path, SY_MODE_APPLY, &copts, NULL,
-                               &ctx, &c->prog, err);
+  /* No feed instance: the FEED step is never run, the request takes
+   * its place. */
+  sy_flow_compile_options fopts = {sizeof fopts, state_file, NULL, NULL, 0,
+                                   1};
+  sy_flow *flow = NULL;
+  int rc = sy_flow_load(p, flow_path, NULL, NULL, &flow, err);
+  if (rc == 0)
+    rc = sy_flow_compile(p, flow, SY_MODE_APPLY, &fopts, &c->prog, err);
+  sy_flow_free(flow);
   if (rc)
     goto fail;
-  rc = sy__job_new(p, c->prog, NULL, 0, &c->job, err);
+  rc = sy_job_new_unbound(p, c->prog, &c->job, err);
   if (rc)
     goto fail;
-  uint32_t n = c->prog->n;
+  uint32_t n = (uint32_t)sy_job_size(c->job);
+  c->n = n;
   c->keep = calloc(n ? n : 1, 1);
   c->run = malloc((n ? n : 1) * sizeof *c->run);
-  if (!c->keep || !c->run) {
+  c->steps = calloc(n ? n : 1, sizeof *c->steps);
+  if (!c->keep || !c->run || !c->steps) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto fail;
   }
+  c->feed_label = "";
+  for (uint32_t s = 0; s < n; s++) {
+    step_info *st = &c->steps[s];
+    st->op = sy_job_step_op(c->job, s);
+    st->n_args = (uint32_t)sy_job_step_inputs(c->job, s, &st->args);
+    st->index = sy_job_step_index(c->job, s);
+    st->n_outputs = (uint32_t)sy_job_step_outputs(c->job, s);
+    st->state_in = sy_job_step_takes_state(c->job, s);
+    st->node = sy_job_step_node(c->job, s);
+    st->target = sy_job_step_target(c->job, s);
+  }
   int have_feed = 0, have_sink = 0;
   for (uint32_t s = 0; s < n; s++) {
-    const sy_instr *in = &c->prog->code[s];
+    const step_info *in = &c->steps[s];
     switch (in->op) {
     case SY_OP_FEED:
       c->feed = s;
+      c->feed_label = sy_job_feed_label(c->job, s);
       have_feed = 1;
       break;
     case SY_OP_LOAD:
@@ -167,12 +206,12 @@ fail:
 
 static int call_general(sy_callable *c, const sy_value *input,
                         sy_value **output, sy_error *err) {
-  sy__job_reset(c->job, c->keep);
-  const sy_instr *feed = &c->prog->code[c->feed];
+  sy_job_reset(c->job, c->keep);
+  const step_info *feed = &c->steps[c->feed];
   sy_value *outs[2] = {NULL, NULL};
   int rc = 0;
   if (feed->n_outputs == 2)
-    rc = sy__split_label(input, feed->label, &outs[0], &outs[1], err);
+    rc = sy_frame_split_label(input, c->feed_label, &outs[0], &outs[1], err);
   else
     outs[0] = sy_value_ref((sy_value *)input);
   if (rc == 0)
@@ -180,7 +219,7 @@ static int call_general(sy_callable *c, const sy_value *input,
   for (uint32_t i = 0; rc == 0 && i < c->n_run; i++)
     rc = sy_job_run_step(c->job, c->run[i], err);
   if (rc == 0) {
-    sy_value *v = sy__job_output(c->job, c->result, 0);
+    sy_value *v = sy_job_output(c->job, c->result, 0);
     *output = v ? sy_value_ref(v) : NULL;
     if (!v)
       rc = sy_error_set(err, SY_ESTATE, "the call produced no result");
@@ -190,34 +229,22 @@ static int call_general(sy_callable *c, const sy_value *input,
 
 /* ---- the chain path ------------------------------------------------ */
 
-/* The instance the executor bound to step s, or NULL when none yet. */
-static actor_slot *bound_actor(const sy_job *job, uint32_t s) {
-  if (job->actors[s])
-    return job->actors[s];
-  if (job->actor_group[s] != UINT32_MAX)
-    return atomic_load_explicit(&job->groups[job->actor_group[s]].slot,
-                                memory_order_acquire);
-  return NULL;
-}
-
 /* Builds the chain plan after a general call, or leaves c->chain NULL
  * when this program or job needs the general path. Returns 0 or
  * SY_ENOMEM. */
 static int chain_build(sy_callable *c) {
   const sy_job *job = c->job;
-  const sy_program *prog = c->prog;
   c->chain_tried = 1;
-  if (job->n_listeners || (job->storage && (job->cache_read ||
-                                            job->cache_write)))
+  if (sy_job_observed(job))
     return 0;
-  if (prog->code[c->feed].n_outputs > 2)
+  if (c->steps[c->feed].n_outputs > 2)
     return 0;
   chain_step *plan = calloc(c->n_run ? c->n_run : 1, sizeof *plan);
   if (!plan)
     return SY_ENOMEM;
   for (uint32_t i = 0; i < c->n_run; i++) {
     uint32_t s = c->run[i];
-    const sy_instr *in = &prog->code[s];
+    const step_info *in = &c->steps[s];
     chain_step *st = &plan[i];
     st->step = s;
     st->op = in->op;
@@ -225,7 +252,7 @@ static int chain_build(sy_callable *c) {
     if (st->n_out > CHAIN_MAX_OUT)
       goto general;
     if (in->op == SY_OP_GET) {
-      if (in->n_args != 1 || in->index >= prog->code[in->args[0]].n_outputs)
+      if (in->n_args != 1 || in->index >= c->steps[in->args[0]].n_outputs)
         goto general;
       st->in = in->args;
       st->index = in->index;
@@ -233,33 +260,35 @@ static int chain_build(sy_callable *c) {
     }
     if (in->op != SY_OP_APPLY)
       goto general;
-    actor_slot *a = bound_actor(job, s);
-    if (!a)
+    const sy_actor_ops *ops = NULL;
+    void *self = NULL;
+    const sy_value *loaded = NULL;
+    if (!sy_job_step_bound_actor(job, s, &ops, &self, &loaded))
       goto general;
-    uint32_t skip = in->flags & SY_INSTR_STATE_IN ? 1 : 0;
+    uint32_t skip = in->state_in ? 1 : 0;
     if (skip) {
       /* The state must be the kept LOAD value the instance was loaded
        * with, as exec_apply would find it. */
-      const sy_value *state = sy__job_output(job, in->args[0], 0);
-      if (!c->keep[in->args[0]] || !state || a->state != state)
+      const sy_value *state = sy_job_output(job, in->args[0], 0);
+      if (!c->keep[in->args[0]] || !state || loaded != state)
         goto general;
     }
     if (in->n_args - skip > CHAIN_MAX_IN)
       goto general;
     st->in = in->args + skip;
     st->n_in = in->n_args - skip;
-    st->ops = a->provider->ops;
-    st->self = a->self;
+    st->ops = ops;
+    st->self = self;
     st->into = SY_ACTOR_HAS_APPLY_INTO(st->ops);
   }
-  c->vals = calloc((size_t)prog->n * CHAIN_MAX_OUT, sizeof *c->vals);
+  c->vals = calloc((size_t)c->n * CHAIN_MAX_OUT, sizeof *c->vals);
   if (!c->vals) {
     free(plan);
     return SY_ENOMEM;
   }
   c->chain = plan;
   /* The general call's values are no longer needed (LOADs are kept). */
-  sy__job_reset(c->job, c->keep);
+  sy_job_reset(c->job, c->keep);
   return 0;
 general:
   free(plan);
@@ -268,17 +297,18 @@ general:
 
 /* Puts the request where the feed's outputs would be: the features and
  * the label (an empty frame when the request has no label column, which
- * is what sy__split_label makes, kept across calls of the same rows). */
+ * is what sy_frame_split_label makes, kept across calls of the same
+ * rows). */
 static int chain_feed(sy_callable *c, const sy_value *input, sy_error *err) {
-  const sy_instr *feed = &c->prog->code[c->feed];
+  const step_info *feed = &c->steps[c->feed];
   sy_value **v = slot(c, c->feed);
   if (feed->n_outputs == 1) {
     v[0] = (sy_value *)input;
     return 0;
   }
-  if (sy_frame_col_index(input, feed->label) >= 0) {
-    int rc = sy__split_label(input, feed->label, &c->split[0], &c->split[1],
-                             err);
+  if (sy_frame_col_index(input, c->feed_label) >= 0) {
+    int rc = sy_frame_split_label(input, c->feed_label, &c->split[0],
+                                  &c->split[1], err);
     v[0] = c->split[0];
     v[1] = c->split[1];
     return rc;
@@ -318,10 +348,10 @@ static int chain_apply(sy_callable *c, const chain_step *st, sy_error *err) {
       sy_value_unref(out[k]);
       out[k] = NULL;
     }
-    const sy_instr *ins = &c->prog->code[st->step];
+    const step_info *ins = &c->steps[st->step];
     sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
     sy_error_prefix(err, "step %u (%s)", st->step,
-                    sy__instr_text(c->prog, st->step));
+                    sy_job_step_label(c->job, st->step));
   }
   return rc;
 }
@@ -665,8 +695,8 @@ static int stage_take(row_stage *st, const sy_row_kernel *k) {
 static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                          uint32_t **widths, uint32_t s, const row_room *room,
                          sy_error *err) {
-  const sy_instr *ins = &c->prog->code[s];
-  uint32_t skip = ins->flags & SY_INSTR_STATE_IN ? 1 : 0;
+  const step_info *ins = &c->steps[s];
+  uint32_t skip = ins->state_in ? 1 : 0;
   if (ins->n_args - skip != 1 || ins->n_outputs != 1)
     return sy_error_set(err, SY_ENOTSUP,
                         "takes %u inputs and makes %u outputs; the row path "
@@ -677,12 +707,12 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
     return sy_error_set(err, SY_ENOTSUP,
                         "reads an output that is not a row of numbers");
   const sy_value *state =
-      skip ? sy__job_output(c->job, ins->args[0], 0) : NULL;
-  actor_slot *a = NULL;
-  int rc = sy__job_actor(c->job, s, state, &a, err);
+      skip ? sy_job_output(c->job, ins->args[0], 0) : NULL;
+  const sy_actor_ops *ops = NULL;
+  void *self = NULL;
+  int rc = sy_job_step_actor(c->job, s, state, &ops, &self, err);
   if (rc)
     return rc;
-  const sy_actor_ops *ops = a->provider->ops;
   if (!SY_ACTOR_HAS_PREPARE_ROW(ops))
     return sy_error_set(err, SY_ENOTSUP,
                         "%s has no row kernel (prepare_row); serve this flow "
@@ -698,7 +728,7 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                      .mode = room->mode,
                      .a = room->a,
                      .b = room->b};
-  if ((rc = ops->prepare_row(a->self, &k, err)) != 0) {
+  if ((rc = ops->prepare_row(self, &k, err)) != 0) {
     sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
     return rc < 0 ? rc : SY_EPLUGIN;
   }
@@ -821,10 +851,9 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
         return sy_error_set(err, SY_EINVAL, "column '%s' is given twice",
                             names[i]);
   }
-  const sy_program *prog = c->prog;
-  const sy_instr *feed = &prog->code[c->feed];
+  const step_info *feed = &c->steps[c->feed];
   sy_row_call *r = calloc(1, sizeof *r);
-  row_view *views = calloc(prog->n ? prog->n : 1, sizeof *views);
+  row_view *views = calloc(c->n ? c->n : 1, sizeof *views);
   uint32_t *widths = malloc(sizeof *widths);
   row_room room = {malloc(ROW_CAP * sizeof *room.names),
                    malloc(ROW_CAP * sizeof *room.map), malloc(ROW_CAP),
@@ -857,19 +886,19 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   }
   fv->w = 0;
   for (uint32_t i = 0; i < (uint32_t)n; i++)
-    if (feed->n_outputs == 1 || strcmp(r->names[i], feed->label) != 0) {
+    if (feed->n_outputs == 1 || strcmp(r->names[i], c->feed_label) != 0) {
       fv->idx[fv->w] = i;
       fv->names[fv->w++] = r->names[i];
     }
   for (uint32_t i = 0; rc == 0 && i < c->n_run; i++) {
     uint32_t s = c->run[i];
-    const sy_instr *ins = &prog->code[s];
+    const step_info *ins = &c->steps[s];
     if (ins->op == SY_OP_GET) {
       /* Output 0 of the feed is the features; anything else (the label,
        * one of several outputs) is not a row this path can carry. */
       const row_view *v = &views[ins->args[0]];
       if (ins->n_args == 1 && ins->index == 0 &&
-          (ins->args[0] == c->feed || prog->code[ins->args[0]].n_outputs == 1)
+          (ins->args[0] == c->feed || c->steps[ins->args[0]].n_outputs == 1)
           && v->ok) {
         if (row_view_set(&views[s], v->buf, v->w)) {
           rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -882,12 +911,12 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
     }
     if (ins->op != SY_OP_APPLY) {
       rc = sy_error_set(err, SY_ENOTSUP, "step %u (%s) is not an apply step",
-                        s, sy__instr_text(prog, s));
+                        s, sy_job_step_label(c->job, s));
       break;
     }
     rc = row_bind_step(c, r, views, &widths, s, &room, err);
     if (rc)
-      sy_error_prefix(err, "step %u (%s)", s, sy__instr_text(prog, s));
+      sy_error_prefix(err, "step %u (%s)", s, sy_job_step_label(c->job, s));
   }
   if (rc)
     goto done;
@@ -929,7 +958,7 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   *out = r;
   r = NULL;
 done:
-  for (uint32_t s = 0; views && s < prog->n; s++) {
+  for (uint32_t s = 0; views && s < c->n; s++) {
     free(views[s].idx);
     free(views[s].names);
   }

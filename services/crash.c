@@ -5,7 +5,8 @@
  * inside the switchyard process: an actor that dereferences a bad pointer
  * kills it, and without a word the user would see only "Segmentation
  * fault". The step executor records, per thread, the step it is running
- * (two thread-local stores per step); sy_crash_report_install() adds
+ * (two thread-local stores per step, read back here with the
+ * async-signal-safe sy_job_running_step); sy_crash_report_install() adds
  * handlers for the fatal signals that write one line naming that step and
  * the signal, and a hint, with async-signal-safe calls only, and then let
  * the signal take its course through whatever handler was there before
@@ -14,7 +15,7 @@
  * An actor that calls exit() (exit(0) above all) ends the process just as
  * surely, but with a status that says success and no output. So the
  * install also registers an atexit handler: while a run is in progress
- * (sy_job_run counts them) an exit() is reported, naming the step the
+ * (sy_job_runs_in_progress) an exit() is reported, naming the step the
  * exiting thread runs, and the status becomes 1. _exit() and quick_exit()
  * bypass it, as they bypass every handler.
  *
@@ -23,8 +24,9 @@
  * on. A library does not install signal handlers on its own; programs that
  * run flows in-process call this (the switchyard command does).
  */
-#include "job.h"
-#include "program.h"
+#include "switchyard/flow.h"
+#include "switchyard/platform.h"
+#include "switchyard/runner.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -32,31 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "switchyard/platform.h"
-
-/* Initial-exec: a plain %fs-relative access, no allocation on first use,
- * so the handler can read it. The library is linked, not dlopen()ed, by
- * the programs that install the handler. */
-static __thread const sy_job *running_job
-    __attribute__((tls_model("initial-exec")));
-static __thread uint32_t running_step
-    __attribute__((tls_model("initial-exec")));
-
-void sy__crash_enter(const sy_job *job, size_t s) {
-  running_job = job;
-  running_step = (uint32_t)s;
-}
-
-void sy__crash_leave(void) {
-  running_job = NULL;
-}
-
-/* Runs in progress in this process (sy_job_run). */
-static atomic_int runs_in_progress;
-
-void sy__crash_run_enter(void) { atomic_fetch_add(&runs_in_progress, 1); }
-void sy__crash_run_leave(void) { atomic_fetch_sub(&runs_in_progress, 1); }
 
 static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define N_FATAL (sizeof fatal / sizeof fatal[0])
@@ -84,6 +61,20 @@ static void put_u(line *l, unsigned long v) {
     l->buf[l->n++] = d[--k];
 }
 
+/* "step 3 (apply model (std.logreg))": the step this thread runs. */
+static void put_step(line *l, size_t step, sy_op op, const char *node,
+                     const char *target) {
+  put(l, "step ");
+  put_u(l, (unsigned long)step);
+  put(l, " (");
+  put(l, sy_op_name(op));
+  put(l, " ");
+  put(l, node);
+  put(l, " (");
+  put(l, target);
+  put(l, "))");
+}
+
 static const char *signal_name(int sig) {
   switch (sig) {
   case SIGSEGV:
@@ -106,19 +97,14 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx) {
   int saved = errno;
   if (getpid() == installer) {
     line l = {.n = 0};
-    const sy_job *job = running_job;
+    size_t step = 0;
+    sy_op op = SY_OP_FEED;
+    const char *node = NULL, *target = NULL;
+    int job = sy_job_running_step(&step, &op, &node, &target);
     put(&l, "switchyard: ");
     if (job) {
-      const sy_instr *in = &job->prog->code[running_step];
-      put(&l, "step ");
-      put_u(&l, running_step);
-      put(&l, " (");
-      put(&l, sy_op_name(in->op));
-      put(&l, " ");
-      put(&l, in->node);
-      put(&l, " (");
-      put(&l, in->target);
-      put(&l, ")) crashed this process: signal ");
+      put_step(&l, step, op, node, target);
+      put(&l, " crashed this process: signal ");
     } else {
       put(&l, "crashed outside any step: signal ");
     }
@@ -155,22 +141,17 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx) {
  * with atexit run on the thread that called exit(), so this thread's step,
  * if any, is the one that did it. The status becomes 1. */
 static void on_exit_during_run(void) {
-  if (getpid() != installer || atomic_load(&runs_in_progress) == 0)
+  if (getpid() != installer || sy_job_runs_in_progress() == 0)
     return;
   line l = {.n = 0};
-  const sy_job *job = running_job;
+  size_t step = 0;
+  sy_op op = SY_OP_FEED;
+  const char *node = NULL, *target = NULL;
+  int job = sy_job_running_step(&step, &op, &node, &target);
   put(&l, "switchyard: ");
   if (job) {
-    const sy_instr *in = &job->prog->code[running_step];
-    put(&l, "step ");
-    put_u(&l, running_step);
-    put(&l, " (");
-    put(&l, sy_op_name(in->op));
-    put(&l, " ");
-    put(&l, in->node);
-    put(&l, " (");
-    put(&l, in->target);
-    put(&l, ")) called exit() inside this process; the run failed\n");
+    put_step(&l, step, op, node, target);
+    put(&l, " called exit() inside this process; the run failed\n");
   } else {
     put(&l, "exit() was called while a run was in progress (by a step on "
             "another thread, or by the runner); the run failed\n");
@@ -191,6 +172,11 @@ int sy_crash_report_install(void) {
   sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   installer = getpid();
+  /* Resolve now, not in a handler, what the handlers call in the core
+   * (lazy binding would run the dynamic linker inside a signal). */
+  (void)sy_job_running_step(NULL, NULL, NULL, NULL);
+  (void)sy_job_runs_in_progress();
+  (void)sy_op_name(SY_OP_FEED);
   for (size_t i = 0; i < N_FATAL; i++)
     if (sigaction(fatal[i], &sa, &previous[i]) != 0)
       return SY_EIO;

@@ -10,16 +10,19 @@
  * Programs refer to the registry by a text reference,
  * "registry:INSTANCE:PROJECT:RELEASE[:GENERATION]": a train program names
  * the release it commits to, an apply program the generation it loads, so
- * a saved program still says where its states come from.
+ * a saved program still says where its states come from. Reading and
+ * writing those states when the program runs is the core's
+ * (core/states.c); this file only makes the references.
  */
-#include "flow.h"
-#include "job.h"
+#include "switchyard/config.h"
+#include "switchyard/flow.h"
 #include "switchyard/lifecycle.h"
 #include "switchyard/registry.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,123 +67,6 @@ static void tb_printf(textbuf *b, const char *fmt, ...) {
     }
     b->data = d;
     b->cap = cap;
-  }
-}
-
-static void tb_quoted(textbuf *b, const char *s) {
-  tb_printf(b, "\"");
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      tb_printf(b, "\\%c", *s);
-    else if (*s == '\n')
-      tb_printf(b, "\\n");
-    else if (*s == '\t')
-      tb_printf(b, "\\t");
-    else
-      tb_printf(b, "%c", *s);
-  }
-  tb_printf(b, "\"");
-}
-
-/* ---- the flow, written out ------------------------------------------ */
-
-static void write_input(textbuf *b, const sy_flow_input *in) {
-  char ref[300];
-  if (in->output)
-    snprintf(ref, sizeof ref, "%s:%u", in->node, in->output);
-  else
-    snprintf(ref, sizeof ref, "%s", in->node);
-  tb_quoted(b, ref);
-}
-
-static void write_param(textbuf *b, const sy_flow_param *p) {
-  tb_printf(b, "%s = ", p->key);
-  switch (p->type) {
-  case SY_FLOW_PINT:
-  case SY_FLOW_PBOOL:
-    tb_printf(b, "%s", p->text);
-    break;
-  case SY_FLOW_PFLOAT:
-    /* libconfig needs a '.' or an exponent to read a float back. */
-    tb_printf(b, "%s%s", p->text, strpbrk(p->text, ".eEn") ? "" : ".0");
-    break;
-  case SY_FLOW_PSTRING:
-    tb_quoted(b, p->text);
-    break;
-  case SY_FLOW_PLIST: {
-    /* Lists are kept as comma-joined text; as strings they mean the same
-     * to every list option. */
-    tb_printf(b, "[");
-    const char *s = p->text;
-    int first = 1;
-    while (*s) {
-      const char *comma = strchr(s, ',');
-      size_t n = comma ? (size_t)(comma - s) : strlen(s);
-      char *item = strndup(s, n);
-      if (!item) {
-        b->failed = 1;
-        return;
-      }
-      tb_printf(b, first ? "" : ", ");
-      tb_quoted(b, item);
-      free(item);
-      first = 0;
-      s += n + (comma != NULL);
-    }
-    tb_printf(b, "]");
-    break;
-  }
-  }
-  tb_printf(b, "; ");
-}
-
-static void write_flow(textbuf *b, const sy_flow *f) {
-  tb_printf(b, "name = ");
-  tb_quoted(b, f->name);
-  tb_printf(b, ";\nsource = { ");
-  if (f->source.feed) {
-    tb_printf(b, "feed = ");
-    tb_quoted(b, f->source.feed);
-    tb_printf(b, "; ");
-  }
-  tb_printf(b, "table = ");
-  tb_quoted(b, f->source.table);
-  tb_printf(b, "; ");
-  if (f->source.label) {
-    tb_printf(b, "label = ");
-    tb_quoted(b, f->source.label);
-    tb_printf(b, "; ");
-  }
-  tb_printf(b, "};\nactors = (\n");
-  for (size_t i = 0; i < f->n_nodes; i++) {
-    const sy_flow_node *n = &f->nodes[i];
-    tb_printf(b, "  { id = ");
-    tb_quoted(b, n->id);
-    tb_printf(b, "; actor = ");
-    tb_quoted(b, n->actor);
-    tb_printf(b, "; inputs = [");
-    for (size_t k = 0; k < n->n_inputs; k++) {
-      tb_printf(b, k ? ", " : "");
-      write_input(b, &n->inputs[k]);
-    }
-    tb_printf(b, "];");
-    if (n->n_params) {
-      tb_printf(b, "\n    params = { ");
-      for (size_t k = 0; k < n->n_params; k++)
-        write_param(b, &n->params[k]);
-      tb_printf(b, "};");
-    }
-    tb_printf(b, " }%s\n", i + 1 < f->n_nodes ? "," : "");
-  }
-  tb_printf(b, ");\n");
-  if (f->sink.instance) {
-    tb_printf(b, "sink = { instance = ");
-    tb_quoted(b, f->sink.instance);
-    if (f->sink.input.node) {
-      tb_printf(b, "; input = ");
-      write_input(b, &f->sink.input);
-    }
-    tb_printf(b, "; };\n");
   }
 }
 
@@ -260,7 +146,7 @@ static int parse_generation(const char *s, uint32_t *gen) {
 static const sy_option *section_options(sy_platform *p, const sy_config *proj,
                                         const char *sec) {
   if (strcmp(sec, "PLATFORM") == 0)
-    return sy__platform_options();
+    return sy_config_platform_options();
   const char *dot = strchr(sec, '.');
   if (!dot)
     return NULL;
@@ -313,7 +199,7 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
       const char *key = sy_config_key_at(proj, sec, k);
       const char *from = NULL;
       const char *v = sy_config_get(proj, sec, key, &from);
-      const sy_option *o = opts ? sy__opt_find(opts, key) : NULL;
+      const sy_option *o = opts ? sy_option_find(opts, key) : NULL;
       /* Only what the file says: not the built-in defaults. */
       if (!v || !from || strncmp(from, ini, strlen(ini)) != 0 ||
           from[strlen(ini)] != ':')
@@ -361,7 +247,7 @@ static int apply_project_layer(sy_platform *p, const char *text,
         *eq = '\0';
         const char *key = close + 2, *value = eq + 3, *was = NULL;
         sy_config_get(cfg, l, key, &was);
-        if (sy__platform_below_project(p, was))
+        if (sy_platform_below_project(p, was))
           rc = sy_config_set(cfg, l, key, value, origin, err);
       } else {
         rc = sy_error_set(err, SY_ECORRUPT, "%s: bad project layer line '%.*s'",
@@ -378,31 +264,6 @@ static int apply_project_layer(sy_platform *p, const char *text,
 
 /* ---- release ---------------------------------------------------------- */
 
-static void report_line(void *ud, const sy_error *problem) {
-  fprintf((FILE *)ud, "%s\n", problem->message);
-}
-
-static int load_valid(sy_platform *p, const char *path, const char *text,
-                      FILE *report, sy_flow **out, sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = text ? sy__flow_load_string(text, path, &flow, err)
-                : sy__flow_load(path, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_validate(flow, sy_platform_catalog(p),
-                           report ? report_line : NULL, report, err);
-  else if (report)
-    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
-  if (rc) {
-    /* Written to report already: not repeated in err (the code stays). */
-    if (report && err)
-      err->message[0] = '\0';
-    sy__flow_free(flow);
-    return rc;
-  }
-  *out = flow;
-  return 0;
-}
-
 int sy_release(sy_platform *p, const char *flow_path, const char *version,
                const char *registry, FILE *report, sy_error *err) {
   if (!sy_release_version_valid(version))
@@ -413,50 +274,57 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
                         "1.0-rc.1); see docs/lifecycle.md",
                         version ? version : "");
   sy_flow *flow = NULL;
-  int rc = load_valid(p, flow_path, NULL, report, &flow, err);
+  int rc = sy_flow_load(p, flow_path, NULL, report, &flow, err);
   if (rc)
     return rc;
-  if (!valid_name(flow->name)) {
+  const char *name = sy_flow_name(flow);
+  if (!valid_name(name)) {
     rc = sy_error_set(err, SY_ECONFIG,
                       "%s: the flow's name '%s' is its project name in the "
                       "registry: use letters, digits, '.', '_' and '-'",
-                      flow_path, flow->name);
-    sy__flow_free(flow);
+                      flow_path, name);
+    sy_flow_free(flow);
     return rc;
   }
-  uint8_t hash[16];
   char hex[33];
-  sy__flow_hash(flow, hash);
-  sy__hex(hash, 16, hex);
+  sy_flow_hash_hex(flow, hex);
   textbuf b = {0};
   tb_printf(&b,
             "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
             "# flow-hash: %s\n# actors:",
-            flow->name, version, hex);
-  for (size_t i = 0; i < flow->n_nodes; i++)
-    tb_printf(&b, " %s %s%s", flow->nodes[i].actor,
-              flow->nodes[i].provider->version,
-              i + 1 < flow->n_nodes ? "," : "");
+            name, version, hex);
+  size_t n_nodes = sy_flow_node_count(flow);
+  for (size_t i = 0; i < n_nodes; i++) {
+    const char *actor, *actor_version;
+    sy_flow_node_actor(flow, i, &actor, &actor_version);
+    tb_printf(&b, " %s %s%s", actor, actor_version,
+              i + 1 < n_nodes ? "," : "");
+  }
   tb_printf(&b, "\n");
   if ((rc = write_project_layer(p, flow_path, &b, err)) != 0) {
     free(b.data);
-    sy__flow_free(flow);
+    sy_flow_free(flow);
     return rc;
   }
-  write_flow(&b, flow);
+  char *flow_text = NULL;
+  if (sy_flow_text(flow, &flow_text, NULL) != 0)
+    b.failed = 1;
+  else
+    tb_printf(&b, "%s", flow_text);
+  free(flow_text);
   sy_value *manifest = NULL;
   reg r;
   if (b.failed || sy_bytes_new(b.data, b.len, MANIFEST_MEDIA, &manifest)) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   } else if ((rc = reg_open(p, registry, &r, err)) == 0) {
-    rc = r.ops->put_release(r.self, flow->name, version, manifest, err);
+    rc = r.ops->put_release(r.self, name, version, manifest, err);
     if (rc)
       sy_error_prefix(err, "registry.%s", r.name);
     reg_close(&r);
   }
   sy_value_unref(manifest);
   free(b.data);
-  sy__flow_free(flow);
+  sy_flow_free(flow);
   return rc;
 }
 
@@ -543,13 +411,11 @@ int sy_program_compile_target(sy_platform *p, const char *target,
   sy_value *manifest = NULL, *states = NULL, *tag = NULL;
   char where[512], ref[640];
   if (is_file) {
-    if ((rc = load_valid(p, target, NULL, report, &flow, err)) != 0)
+    if ((rc = sy_flow_load(p, target, NULL, report, &flow, err)) != 0)
       goto done;
-    uint8_t hash[16];
     char hex[33];
-    sy__flow_hash(flow, hash);
-    sy__hex(hash, 16, hex);
-    if (!(project = strdup(flow->name))) {
+    sy_flow_hash_hex(flow, hex);
+    if (!(project = strdup(sy_flow_name(flow)))) {
       rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       goto done;
     }
@@ -604,14 +470,14 @@ int sy_program_compile_target(sy_platform *p, const char *target,
     snprintf(where, sizeof where, "registry:%s:%s", project, release);
     if (text && (rc = apply_project_layer(p, text, where, err)) != 0)
       goto done;
-    if (!text || (rc = load_valid(p, where, text, report, &flow, err)) != 0) {
+    if (!text || (rc = sy_flow_load(p, where, text, report, &flow, err)) != 0) {
       if (!text)
         rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       goto done;
     }
   }
 
-  sy__compile_ctx ctx = {0};
+  sy_flow_compile_options ctx = {sizeof ctx, NULL, NULL, NULL, 0, 0};
   uint8_t states_hash[16];
   char from_ref[640];
   uint32_t from = opts && opts->size >= sizeof *opts ? opts->from : 0;
@@ -647,113 +513,16 @@ int sy_program_compile_target(sy_platform *p, const char *target,
     ctx.states = ref;
     ctx.states_hash = states_hash;
   }
-  rc = sy__compile_flow(p, flow, mode, NULL, &ctx, out, err);
+  rc = sy_flow_compile(p, flow, mode, &ctx, out, err);
 done:
   sy_value_unref(manifest);
   sy_value_unref(states);
   sy_value_unref(tag);
-  sy__flow_free(flow);
+  sy_flow_free(flow);
   free(project);
   free(release);
   free(text);
   free(copy);
   reg_close(&r);
-  return rc;
-}
-
-const char *sy_program_origin(const sy_program *prog) {
-  const char *ref = prog->commit_to[0] ? prog->commit_to : prog->state_file;
-  if (strncmp(ref, "registry:", 9) != 0)
-    return "";
-  const char *instance_end = strchr(ref + 9, ':');
-  return instance_end ? instance_end + 1 : "";
-}
-
-uint32_t sy_job_generation(const sy_job *job) { return job->generation; }
-
-/* ---- what the job needs ---------------------------------------------- */
-
-/* Parses "registry:INST:PROJECT:RELEASE[:GEN]" and opens INST. */
-static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
-                    char **project, char **release, uint32_t *gen,
-                    sy_error *err) {
-  char *parts[5];
-  *copy = strdup(ref);
-  if (!*copy)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  int n = split_ref(*copy, parts, 5);
-  *gen = 0;
-  if (n < 4 || strcmp(parts[0], "registry") != 0 ||
-      (n == 5 && parse_generation(parts[4], gen) != 0))
-    return sy_error_set(err, SY_ECORRUPT, "bad registry reference '%s'", ref);
-  *project = parts[2];
-  *release = parts[3];
-  return reg_open(p, parts[1], r, err);
-}
-
-int sy__registry_states(sy_job *job, sy_value **bundle, sy_error *err) {
-  reg r;
-  char *copy = NULL, *project, *release;
-  uint32_t gen;
-  sy_value *tag = NULL;
-  int rc = open_ref(job->platform, job->prog->state_file, &r, &copy,
-                    &project, &release, &gen, err);
-  if (rc == 0) {
-    uint32_t found = 0;
-    rc = r.ops->get_generation(r.self, project, release, gen, bundle, &tag,
-                               &found, err);
-    if (rc)
-      sy_error_prefix(err, "registry.%s", r.name);
-    reg_close(&r);
-  }
-  sy_value_unref(tag);
-  free(copy);
-  return rc;
-}
-
-int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
-  reg r;
-  char *copy = NULL, *project, *release;
-  uint32_t gen;
-  int rc = open_ref(job->platform, job->prog->commit_to, &r, &copy, &project,
-                    &release, &gen, err);
-  if (rc) {
-    free(copy);
-    return rc;
-  }
-  char flow_hex[33], when[64] = "";
-  sy__hex(job->prog->flow_hash, 16, flow_hex);
-  time_t now = time(NULL);
-  struct tm tm;
-  if (gmtime_r(&now, &tm))
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  const char *data_key = "";
-  for (uint32_t s = 0; s < job->n; s++)
-    if (job->prog->code[s].op == SY_OP_FEED) {
-      data_key = sy__instr_key_hex(job->prog, s);
-      break;
-    }
-  textbuf b = {0};
-  tb_printf(&b,
-            "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
-            "data_key: %s\nrows: %llu\nflow_hash: %s\n",
-            project, release, when, data_key,
-            (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
-  sy_value *tag = NULL;
-  if (b.failed || sy_bytes_new(b.data, b.len, "text/plain", &tag) != 0) {
-    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
-  } else {
-    uint32_t generation = 0;
-    rc = r.ops->put_generation(r.self, project, release, bundle, tag,
-                               &generation, err);
-    if (rc)
-      sy_error_prefix(err, "registry.%s", r.name);
-    else
-      job->generation = generation;
-  }
-  sy_value_unref(tag);
-  free(b.data);
-  reg_close(&r);
-  free(copy);
   return rc;
 }

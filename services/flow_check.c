@@ -1,13 +1,14 @@
 /*
- * flow_data.c - what `switchyard check` finds with the platform's help
- * rather than from the flow file alone: the feed and sink instances the
+ * flow_check.c - sy_flow_check, what `switchyard check` finds: the flow
+ * as the core loads and validates it (sy_flow_load), and then what can
+ * only be found with the platform's help: the feed and sink instances the
  * flow names, and, when the feed can describe its table (sy_feed_ops
  * describe, ABI 1.3), the columns the flow relies on.
  *
  * Design notes:
  *
- * - It lives apart from flow.c so that flow.c keeps linking without the
- *   config and catalog code (the fuzz target builds flow.c alone).
+ * - It reads the flow through the core's public accessors (flow.h), so
+ *   it knows the flow model only as any client may.
  *
  * - Instances are created and destroyed again, exactly as compile and run
  *   create them, so an unknown name and a bad instance config give the
@@ -19,25 +20,24 @@
  *   (the listed columns), std.drop (the others), std.head and std.scaler
  *   (the same columns). Any other actor's output is unknown, and nothing
  *   below it is checked, so the check never refuses a flow that would run.
- *   Naming std actors in the core is deliberate: they are the platform's
- *   own, and an actor op describing output columns would be a larger API
- *   than this needs.
+ *   Naming std actors here (outside the core) is deliberate: they are the
+ *   platform's own, and an actor op describing output columns would be a
+ *   larger API than this needs.
  *
  * - The label column only has to be in the table when an actor trains on
  *   it (SY_ACTOR_SUPERVISED): applying a trained flow to new data without
  *   labels is normal (the job then passes the whole table on).
  */
-#include "flow.h"
+#include "switchyard/actor.h"
+#include "switchyard/config.h"
+#include "switchyard/flow.h"
+#include "switchyard/io.h"
+#include "switchyard/platform.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "switchyard/actor.h"
-#include "switchyard/config.h"
-#include "switchyard/io.h"
-#include "switchyard/platform.h"
 
 typedef struct colset {
   const char **names; /* borrowed from the described table or the flow */
@@ -47,8 +47,7 @@ typedef struct colset {
 
 typedef struct dchecker {
   const sy_flow *flow;
-  sy__flow_report_fn report;
-  void *ud;
+  FILE *report;
   sy_error *err;
   int rc;
   /* The described table: names owned here. */
@@ -66,7 +65,7 @@ static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
   sy_error e;
   sy_error_set(&e, code, "%s:%d: %s", file, line, msg);
   if (C->report)
-    C->report(C->ud, &e);
+    fprintf(C->report, "%s\n", e.message);
   if (C->rc == 0) {
     C->rc = code;
     if (C->err)
@@ -117,27 +116,25 @@ static void list_names(const colset *s, char *buf, size_t cap) {
   }
 }
 
-static const sy_flow_param *param_of(const sy_flow_node *n, const char *key) {
-  for (size_t i = 0; i < n->n_params; i++)
-    if (strcmp(n->params[i].key, key) == 0)
-      return &n->params[i];
-  return NULL;
-}
-
-/* std.select / std.drop: every listed column must be in `in`; fills out
- * (names borrowed from in) with what the actor passes on. */
-static int check_listed(dchecker *C, const sy_flow_node *n, const colset *in,
+/* std.select / std.drop (node i): every listed column must be in `in`;
+ * fills out (names borrowed from in) with what the actor passes on. */
+static int check_listed(dchecker *C, size_t i_node, const colset *in,
                         int select, colset *out, const char *label) {
-  const sy_flow_param *p = param_of(n, "columns");
+  const char *pfile = NULL, *actor = NULL;
+  int pline = 0;
+  const char *ptext =
+      sy_flow_node_param(C->flow, i_node, "columns", &pfile, &pline);
+  const char *id = sy_flow_node_id(C->flow, i_node, NULL);
+  sy_flow_node_actor(C->flow, i_node, &actor, NULL);
   out->known = 0;
-  if (!p)
+  if (!ptext)
     return 0; /* a missing required parameter was reported already */
   out->names = malloc((in->n ? in->n : 1) * sizeof *out->names);
   if (!out->names)
     return SY_ENOMEM;
   out->n = 0;
   /* Canonical list text: items joined by ',' (items hold no comma). */
-  const char *s = p->text;
+  const char *s = ptext;
   while (*s) {
     size_t len = strcspn(s, ",");
     char name[SY_VALUE_MAX_NAME + 1];
@@ -148,19 +145,19 @@ static int check_listed(dchecker *C, const sy_flow_node *n, const colset *in,
     char avail[512];
     list_names(in, avail, sizeof avail);
     if (label && strcmp(name, label) == 0)
-      problem(C, SY_EINVAL, p->file, p->line,
+      problem(C, SY_EINVAL, pfile, pline,
               "node '%s' (%s): column '%s' is the label, which the source "
               "keeps apart from the features (available: %s)",
-              n->id, n->actor, name, avail);
+              id, actor, name, avail);
     else
-      problem(C, SY_EINVAL, p->file, p->line,
-              "node '%s' (%s): unknown column '%s' (available: %s)", n->id,
-              n->actor, name, avail);
+      problem(C, SY_EINVAL, pfile, pline,
+              "node '%s' (%s): unknown column '%s' (available: %s)", id,
+              actor, name, avail);
   }
   for (size_t i = 0; i < in->n; i++) {
     /* Whether in->names[i] is listed. */
     int listed = 0;
-    for (const char *q = p->text; *q && !listed;) {
+    for (const char *q = ptext; *q && !listed;) {
       size_t len = strcspn(q, ",");
       listed = strlen(in->names[i]) == len && memcmp(q, in->names[i], len) == 0;
       q += len + (q[len] == ',');
@@ -179,29 +176,37 @@ static int check_listed(dchecker *C, const sy_flow_node *n, const colset *in,
 static int follow_columns(dchecker *C, const colset *features,
                           const char *label) {
   const sy_flow *flow = C->flow;
-  colset *sets = calloc(flow->n_nodes ? flow->n_nodes : 1, sizeof *sets);
+  size_t n_nodes = sy_flow_node_count(flow);
+  const uint32_t *order = sy_flow_order(flow);
+  colset *sets = calloc(n_nodes ? n_nodes : 1, sizeof *sets);
   int rc = 0;
   if (!sets)
     return SY_ENOMEM;
-  for (size_t k = 0; flow->order && k < flow->n_nodes && rc == 0; k++) {
-    uint32_t i = flow->order[k];
-    const sy_flow_node *n = &flow->nodes[i];
-    if (!n->provider || n->n_inputs != 1 || n->inputs[0].output != 0)
+  for (size_t k = 0; order && k < n_nodes && rc == 0; k++) {
+    uint32_t i = order[k];
+    const sy_provider *provider = NULL;
+    const char *actor = NULL;
+    uint32_t output = 0;
+    sy_flow_node_id(flow, i, &provider);
+    sy_flow_node_actor(flow, i, &actor, NULL);
+    if (!provider || sy_flow_node_input_count(flow, i) != 1)
+      continue;
+    int32_t t = sy_flow_node_input(flow, i, 0, &output);
+    if (output != 0)
       continue;
     const colset *in = NULL;
-    int32_t t = n->inputs[0].target;
     if (t == -1)
       in = features;
-    else if (t >= 0 && (size_t)t < flow->n_nodes && sets[t].known)
+    else if (t >= 0 && (size_t)t < n_nodes && sets[t].known)
       in = &sets[t];
     if (!in)
       continue;
-    if (strcmp(n->actor, "std.select") == 0)
-      rc = check_listed(C, n, in, 1, &sets[i], label);
-    else if (strcmp(n->actor, "std.drop") == 0)
-      rc = check_listed(C, n, in, 0, &sets[i], label);
-    else if (strcmp(n->actor, "std.head") == 0 ||
-             strcmp(n->actor, "std.scaler") == 0) {
+    if (strcmp(actor, "std.select") == 0)
+      rc = check_listed(C, i, in, 1, &sets[i], label);
+    else if (strcmp(actor, "std.drop") == 0)
+      rc = check_listed(C, i, in, 0, &sets[i], label);
+    else if (strcmp(actor, "std.head") == 0 ||
+             strcmp(actor, "std.scaler") == 0) {
       sets[i].names = malloc((in->n ? in->n : 1) * sizeof *sets[i].names);
       if (!sets[i].names) {
         rc = SY_ENOMEM;
@@ -212,7 +217,7 @@ static int follow_columns(dchecker *C, const colset *features,
       sets[i].known = 1;
     }
   }
-  for (size_t i = 0; i < flow->n_nodes; i++)
+  for (size_t i = 0; i < n_nodes; i++)
     free(sets[i].names);
   free(sets);
   return rc;
@@ -224,45 +229,49 @@ static const char *platform_default(sy_platform *p, const char *key,
   return v && *v ? v : fallback;
 }
 
-/* The node that trains on the label, or NULL. */
-static const sy_flow_node *supervised(const sy_flow *flow) {
-  for (size_t i = 0; i < flow->n_nodes; i++) {
-    const sy_provider *p = flow->nodes[i].provider;
+/* The node that trains on the label (its index), or -1. */
+static long supervised(const sy_flow *flow) {
+  for (size_t i = 0; i < sy_flow_node_count(flow); i++) {
+    const sy_provider *p = NULL;
+    sy_flow_node_id(flow, i, &p);
     if (p && p->kind == SY_KIND_ACTOR &&
         (((const sy_actor_ops *)p->ops)->flags & SY_ACTOR_SUPERVISED))
-      return &flow->nodes[i];
+      return (long)i;
   }
-  return NULL;
+  return -1;
 }
 
 static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
   const sy_flow *flow = C->flow;
   const sy_feed_ops *ops = sy_instance_provider(feed)->ops;
-  if (!flow->source.table || !SY_FEED_HAS_DESCRIBE(ops))
+  const char *table_name = NULL, *label = NULL, *sfile = NULL;
+  int sline = 0;
+  sy_flow_source(flow, NULL, &table_name, &label, &sfile, &sline);
+  if (!table_name || !SY_FEED_HAS_DESCRIBE(ops))
     return 0;
   sy_error e;
   sy_error_clear(&e);
-  int rc = ops->describe(sy_instance_self(feed), flow->source.table, add_column,
-                         C, &e);
+  int rc = ops->describe(sy_instance_self(feed), table_name, add_column, C,
+                         &e);
   if (rc == SY_ENOMEM)
     return rc;
   if (rc < 0) {
-    problem(C, rc, flow->source.file, flow->source.line,
-            "source: feed '%s', table '%s': %s", feed_name, flow->source.table,
-            e.message);
+    problem(C, rc, sfile, sline, "source: feed '%s', table '%s': %s",
+            feed_name, table_name, e.message);
     return 0;
   }
   colset table = {(const char **)C->cols, C->n_cols, 1};
-  const char *label = flow->source.label;
-  const sy_flow_node *trains = label ? supervised(flow) : NULL;
-  if (label && trains && !in_set(&table, label)) {
+  long trains = label ? supervised(flow) : -1;
+  if (label && trains >= 0 && !in_set(&table, label)) {
     char avail[512];
+    const char *actor = NULL;
+    sy_flow_node_actor(flow, (size_t)trains, &actor, NULL);
     list_names(&table, avail, sizeof avail);
-    problem(C, SY_EINVAL, flow->source.file, flow->source.line,
+    problem(C, SY_EINVAL, sfile, sline,
             "source.label: table '%s' of feed '%s' has no column '%s' "
             "(columns: %s); node '%s' (%s) trains on it",
-            flow->source.table, feed_name, label, avail, trains->id,
-            trains->actor);
+            table_name, feed_name, label, avail,
+            sy_flow_node_id(flow, (size_t)trains, NULL), actor);
   }
   /* The features: the table less its label column. */
   colset features = {malloc((table.n ? table.n : 1) * sizeof(char *)), 0, 1};
@@ -276,19 +285,20 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
   return rc;
 }
 
-int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
-                            sy__flow_report_fn report, void *ud,
-                            sy_error *err) {
-  dchecker C = {flow, report, ud, err, 0, NULL, 0, 0};
+/* What can be found with the platform, on a flow that passed
+ * sy_flow_load: every problem reported, 0 or the first one's code. */
+static int check_platform(const sy_flow *flow, sy_platform *p, FILE *report,
+                          sy_error *err) {
+  dchecker C = {flow, report, err, 0, NULL, 0, 0};
   int rc = 0;
-  if (!flow || !p)
-    return sy_error_set(err, SY_EINVAL, "sy__flow_check_platform: no flow");
   const sy_config *cfg = sy_platform_config(p);
   const sy_catalog *cat = sy_platform_catalog(p);
   sy_error e;
-  if (flow->source.file) {
-    const char *feed = flow->source.feed ? flow->source.feed
-                                         : platform_default(p, "feed", "data");
+  const char *feed = NULL, *sfile = NULL;
+  int sline = 0;
+  if (sy_flow_source(flow, &feed, NULL, NULL, &sfile, &sline)) {
+    if (!feed)
+      feed = platform_default(p, "feed", "data");
     sy_instance *inst = NULL;
     sy_error_clear(&e);
     rc = sy_instance_create(cfg, cat, SY_KIND_FEED, feed, &inst, &e);
@@ -296,19 +306,19 @@ int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
       rc = check_table(&C, inst, feed);
       sy_instance_destroy(inst);
     } else if (rc != SY_ENOMEM) {
-      problem(&C, rc, flow->source.file, flow->source.line, "source.feed: %s",
-              e.message);
+      problem(&C, rc, sfile, sline, "source.feed: %s", e.message);
       rc = 0;
     }
   }
-  if (rc == 0 && flow->sink.instance) {
+  int sink_line = 0;
+  const char *sink = sy_flow_sink(flow, &sink_line);
+  if (rc == 0 && sink) {
     sy_instance *inst = NULL;
     sy_error_clear(&e);
-    rc = sy_instance_create(cfg, cat, SY_KIND_SINK, flow->sink.instance, &inst,
-                            &e);
+    rc = sy_instance_create(cfg, cat, SY_KIND_SINK, sink, &inst, &e);
     sy_instance_destroy(inst);
     if (rc != 0 && rc != SY_ENOMEM) {
-      problem(&C, rc, flow->file, flow->sink.line, "sink: %s", e.message);
+      problem(&C, rc, sy_flow_file(flow), sink_line, "sink: %s", e.message);
       rc = 0;
     }
   }
@@ -316,6 +326,18 @@ int sy__flow_check_platform(const sy_flow *flow, sy_platform *p,
     free(C.cols[i]);
   free(C.cols);
   if (rc == SY_ENOMEM)
-    return sy_error_set(err, rc, "%s: out of memory", flow->file);
+    return sy_error_set(err, rc, "%s: out of memory", sy_flow_file(flow));
   return C.rc;
+}
+
+int sy_flow_check(sy_platform *p, const char *path, FILE *report,
+                  sy_error *err) {
+  sy_flow *flow = NULL;
+  int rc = sy_flow_load(p, path, NULL, report, &flow, err);
+  if (rc == 0)
+    rc = check_platform(flow, p, report, err);
+  if (rc && report && err && rc != SY_ENOMEM)
+    err->message[0] = '\0'; /* written to report already */
+  sy_flow_free(flow);
+  return rc;
 }

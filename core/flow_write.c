@@ -1,0 +1,147 @@
+/*
+ * flow_write.c - a validated flow written back as flow-file text
+ * (sy_flow_text): the inverse of flow.c's reader, whole (includes
+ * resolved), so that a release does not depend on files that may change.
+ */
+#include "flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void quoted(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      fprintf(f, "\\%c", *s);
+    else if (*s == '\n')
+      fputs("\\n", f);
+    else if (*s == '\t')
+      fputs("\\t", f);
+    else
+      fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+static void write_input(FILE *f, const sy_flow_input *in) {
+  char ref[300];
+  if (in->output)
+    snprintf(ref, sizeof ref, "%s:%u", in->node, in->output);
+  else
+    snprintf(ref, sizeof ref, "%s", in->node);
+  quoted(f, ref);
+}
+
+static int write_param(FILE *f, const sy_flow_param *p) {
+  fprintf(f, "%s = ", p->key);
+  switch (p->type) {
+  case SY_FLOW_PINT:
+  case SY_FLOW_PBOOL:
+    fputs(p->text, f);
+    break;
+  case SY_FLOW_PFLOAT:
+    /* libconfig needs a '.' or an exponent to read a float back. */
+    fprintf(f, "%s%s", p->text, strpbrk(p->text, ".eEn") ? "" : ".0");
+    break;
+  case SY_FLOW_PSTRING:
+    quoted(f, p->text);
+    break;
+  case SY_FLOW_PLIST: {
+    /* Lists are kept as comma-joined text; as strings they mean the same
+     * to every list option. */
+    fputc('[', f);
+    const char *s = p->text;
+    int first = 1;
+    while (*s) {
+      const char *comma = strchr(s, ',');
+      size_t n = comma ? (size_t)(comma - s) : strlen(s);
+      char *item = strndup(s, n);
+      if (!item)
+        return SY_ENOMEM;
+      fputs(first ? "" : ", ", f);
+      quoted(f, item);
+      free(item);
+      first = 0;
+      s += n + (comma != NULL);
+    }
+    fputc(']', f);
+    break;
+  }
+  }
+  fputs("; ", f);
+  return 0;
+}
+
+static int write_flow(FILE *out, const sy_flow *f) {
+  int rc = 0;
+  fputs("name = ", out);
+  quoted(out, f->name);
+  fputs(";\nsource = { ", out);
+  if (f->source.feed) {
+    fputs("feed = ", out);
+    quoted(out, f->source.feed);
+    fputs("; ", out);
+  }
+  fputs("table = ", out);
+  quoted(out, f->source.table);
+  fputs("; ", out);
+  if (f->source.label) {
+    fputs("label = ", out);
+    quoted(out, f->source.label);
+    fputs("; ", out);
+  }
+  fputs("};\nactors = (\n", out);
+  for (size_t i = 0; i < f->n_nodes && rc == 0; i++) {
+    const sy_flow_node *n = &f->nodes[i];
+    fputs("  { id = ", out);
+    quoted(out, n->id);
+    fputs("; actor = ", out);
+    quoted(out, n->actor);
+    fputs("; inputs = [", out);
+    for (size_t k = 0; k < n->n_inputs; k++) {
+      fputs(k ? ", " : "", out);
+      write_input(out, &n->inputs[k]);
+    }
+    fputs("];", out);
+    if (n->n_params) {
+      fputs("\n    params = { ", out);
+      for (size_t k = 0; k < n->n_params && rc == 0; k++)
+        rc = write_param(out, &n->params[k]);
+      fputs("};", out);
+    }
+    fprintf(out, " }%s\n", i + 1 < f->n_nodes ? "," : "");
+  }
+  fputs(");\n", out);
+  if (f->sink.instance) {
+    fputs("sink = { instance = ", out);
+    quoted(out, f->sink.instance);
+    if (f->sink.input.node) {
+      fputs("; input = ", out);
+      write_input(out, &f->sink.input);
+    }
+    fputs("; };\n", out);
+  }
+  return rc;
+}
+
+int sy_flow_text(const sy_flow *flow, char **text, size_t *len) {
+  *text = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(text, &n);
+  if (!f)
+    return SY_ENOMEM;
+  int rc = write_flow(f, flow);
+  if (ferror(f))
+    rc = SY_ENOMEM;
+  if (fclose(f) != 0 || !*text)
+    rc = SY_ENOMEM;
+  if (rc) {
+    free(*text);
+    *text = NULL;
+    return rc;
+  }
+  if (len)
+    *len = n;
+  return 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * states.c - a job's states in a registry: what an apply program's LOAD
+ * steps read (a generation) and what a train program's COMMIT writes (a
+ * new generation, with its tag). Programs name the registry by a text
+ * reference, "registry:INSTANCE:PROJECT:RELEASE[:GENERATION]"; making
+ * those references (releases, compiling against a registry) is
+ * services/lifecycle.c's.
+ */
+#include "job.h"
+#include "switchyard/lifecycle.h"
+#include "switchyard/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct reg {
+  sy_instance *inst;
+  const sy_registry_ops *ops;
+  void *self;
+  const char *name;
+} reg;
+
+/* Splits "a:b:c" into at most max parts (in place); returns the count. */
+static int split_ref(char *s, char **parts, int max) {
+  int n = 0;
+  while (n < max) {
+    parts[n++] = s;
+    char *colon = strchr(s, ':');
+    if (!colon)
+      break;
+    *colon = '\0';
+    s = colon + 1;
+  }
+  return n;
+}
+
+/* A generation: decimal digits only (no sign, space or leading zero),
+ * 1 to UINT32_MAX. */
+static int parse_generation(const char *s, uint32_t *gen) {
+  uint64_t v = 0;
+  if (!*s || *s == '0' || strlen(s) > 10)
+    return SY_EINVAL;
+  for (const char *c = s; *c; c++) {
+    if (*c < '0' || *c > '9')
+      return SY_EINVAL;
+    v = v * 10 + (uint64_t)(*c - '0');
+  }
+  if (v > UINT32_MAX)
+    return SY_EINVAL;
+  *gen = (uint32_t)v;
+  return 0;
+}
+
+/* Parses "registry:INST:PROJECT:RELEASE[:GEN]" and opens INST. */
+static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
+                    char **project, char **release, uint32_t *gen,
+                    sy_error *err) {
+  char *parts[5];
+  memset(r, 0, sizeof *r);
+  *copy = strdup(ref);
+  if (!*copy)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  int n = split_ref(*copy, parts, 5);
+  *gen = 0;
+  if (n < 4 || strcmp(parts[0], "registry") != 0 ||
+      (n == 5 && parse_generation(parts[4], gen) != 0))
+    return sy_error_set(err, SY_ECORRUPT, "bad registry reference '%s'", ref);
+  *project = parts[2];
+  *release = parts[3];
+  r->name = parts[1];
+  if (!*r->name)
+    r->name =
+        sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
+  if (!r->name || !*r->name)
+    r->name = "local";
+  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                              SY_KIND_REGISTRY, r->name, &r->inst, err);
+  if (rc)
+    return rc;
+  r->ops = sy_instance_provider(r->inst)->ops;
+  r->self = sy_instance_self(r->inst);
+  return 0;
+}
+
+int sy__registry_states(sy_job *job, sy_value **bundle, sy_error *err) {
+  reg r;
+  char *copy = NULL, *project, *release;
+  uint32_t gen;
+  sy_value *tag = NULL;
+  int rc = open_ref(job->platform, job->prog->state_file, &r, &copy, &project,
+                    &release, &gen, err);
+  if (rc == 0) {
+    uint32_t found = 0;
+    rc = r.ops->get_generation(r.self, project, release, gen, bundle, &tag,
+                               &found, err);
+    if (rc)
+      sy_error_prefix(err, "registry.%s", r.name);
+    sy_instance_destroy(r.inst);
+  }
+  sy_value_unref(tag);
+  free(copy);
+  return rc;
+}
+
+int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
+  reg r;
+  char *copy = NULL, *project, *release;
+  uint32_t gen;
+  int rc = open_ref(job->platform, job->prog->commit_to, &r, &copy, &project,
+                    &release, &gen, err);
+  if (rc) {
+    free(copy);
+    return rc;
+  }
+  char flow_hex[33], when[64] = "";
+  sy__hex(job->prog->flow_hash, 16, flow_hex);
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm))
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const char *data_key = "";
+  for (uint32_t s = 0; s < job->n; s++)
+    if (job->prog->code[s].op == SY_OP_FEED) {
+      data_key = sy__instr_key_hex(job->prog, s);
+      break;
+    }
+  char *text = NULL;
+  int len =
+      asprintf(&text,
+               "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
+               "data_key: %s\nrows: %llu\nflow_hash: %s\n",
+               project, release, when, data_key,
+               (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
+  sy_value *tag = NULL;
+  if (len < 0 || sy_bytes_new(text, (size_t)len, "text/plain", &tag) != 0) {
+    if (len < 0)
+      text = NULL;
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+  } else {
+    uint32_t generation = 0;
+    rc = r.ops->put_generation(r.self, project, release, bundle, tag,
+                               &generation, err);
+    if (rc)
+      sy_error_prefix(err, "registry.%s", r.name);
+    else
+      job->generation = generation;
+  }
+  sy_value_unref(tag);
+  free(text);
+  sy_instance_destroy(r.inst);
+  free(copy);
+  return rc;
+}
+
+const char *sy_program_origin(const sy_program *prog) {
+  const char *ref = prog->commit_to[0] ? prog->commit_to : prog->state_file;
+  if (strncmp(ref, "registry:", 9) != 0)
+    return "";
+  const char *instance_end = strchr(ref + 9, ':');
+  return instance_end ? instance_end + 1 : "";
+}
+
+uint32_t sy_job_generation(const sy_job *job) {
+  return job->generation;
+}
