@@ -1,5 +1,8 @@
 /*
- * program.c - the program file: save, load, explain.
+ * program.c - the program type: its instructions (emit, interned names,
+ * keys, labels), building one by hand, and its file: save, load, explain.
+ * The compiler (compile.c) decides what to emit; this file owns what an
+ * instruction is.
  *
  * Layout (all integers little-endian; str = u32 length + bytes, no NUL):
  *
@@ -23,6 +26,7 @@
  * file is SY_ECORRUPT with the offset, never a crash (fuzz_program).
  */
 #include "program.h"
+#include "key.h"
 #include "switchyard/file.h"
 
 #include <errno.h>
@@ -30,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #define PROGRAM_MAGIC "SYPG"
 #define PROGRAM_VERSION 2
@@ -435,4 +438,332 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
       fprintf(out, "        %s = %s\n", in->params[p].key, in->params[p].text);
   }
   return ferror(out) ? SY_EIO : 0;
+}
+
+/* ---- the program type: names, keys, labels, building ----------------- */
+
+const char *sy_op_name(sy_op op) {
+  static const char *const names[] = {NULL,   "feed", "apply", "train", "load",
+                                      "dump", "commit", "sink", "get"};
+  return (op >= SY_OP_FEED && op <= SY_OP_GET) ? names[op] : "?";
+}
+
+const char *sy_mode_name(sy_mode mode) {
+  switch (mode) {
+  case SY_MODE_RUN:
+    return "run";
+  case SY_MODE_TRAIN:
+    return "train";
+  case SY_MODE_APPLY:
+    return "apply";
+  }
+  return "?";
+}
+
+int sy_mode_parse(const char *text, sy_mode *mode) {
+  for (int m = SY_MODE_RUN; m <= SY_MODE_APPLY; m++)
+    if (text && strcmp(text, sy_mode_name((sy_mode)m)) == 0) {
+      *mode = (sy_mode)m;
+      return 0;
+    }
+  return SY_EINVAL;
+}
+
+void sy__hex(const uint8_t *bytes, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
+void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
+                      size_t extra_len) {
+  sy_instr *in = &prog->code[i];
+  /* On the stack: XXH3_createState() was a 576-byte aligned malloc and
+   * free per instruction. */
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  keybuf k;
+  k.st = NULL;
+  k.spare = &state;
+  k.len = 0;
+  k_str(&k, "switchyard-key-1");
+  k_str(&k, sy_op_name(in->op));
+  k_u32(&k, in->flags & ~SY_INSTR_VOLATILE);
+  k_str(&k, in->target);
+  k_str(&k, in->version);
+  k_str(&k, in->table);
+  k_str(&k, in->label);
+  k_u32(&k, in->index);
+  k_u32(&k, in->n_outputs);
+  k_u32(&k, in->n_params);
+  for (uint32_t p = 0; p < in->n_params; p++) {
+    k_str(&k, in->params[p].key);
+    k_str(&k, in->params[p].text);
+  }
+  k_u32(&k, in->n_args);
+  for (uint32_t a = 0; a < in->n_args; a++)
+    k_put(&k, prog->code[in->args[a]].key, 16);
+  if (extra && extra_len)
+    k_put(&k, extra, extra_len);
+  if (k.st) {
+    k_flush(&k);
+    digest(k.st, in->key);
+  } else {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(k.buf, k.len));
+    memcpy(in->key, c.digest, 16);
+  }
+}
+
+/* Step i's label into buf. */
+static void format_label(const sy_program *prog, uint32_t i, char *buf,
+                         size_t cap) {
+  const sy_instr *in = &prog->code[i];
+  switch (in->op) {
+  case SY_OP_FEED:
+    snprintf(buf, cap, "feed %s:%s", in->target, in->table);
+    break;
+  case SY_OP_GET:
+    snprintf(buf, cap, "get %s[%u]", prog->code[in->args[0]].node,
+             in->index);
+    break;
+  case SY_OP_DUMP:
+  case SY_OP_COMMIT:
+    snprintf(buf, cap, "%s states", sy_op_name(in->op));
+    break;
+  case SY_OP_SINK:
+    snprintf(buf, cap, "sink %s", in->target);
+    break;
+  default:
+    snprintf(buf, cap, "%s %s (%s)", sy_op_name(in->op), in->node,
+             in->target);
+  }
+}
+
+static void labels_free(sy__labels *l) {
+  if (!l)
+    return;
+  free(l->hex);
+  free(l->text);
+  sy__arena_free(&l->mem);
+  free(l);
+}
+
+/* The program's labels, made now if no reader made them yet; NULL on
+ * OOM. Two threads may both make them: one wins, the other frees its. */
+static const sy__labels *labels_of(const sy_program *prog) {
+  /* The field is atomic and the program was allocated writable. */
+  _Atomic(sy__labels *) *slot = (_Atomic(sy__labels *) *)&prog->labels;
+  sy__labels *l = atomic_load_explicit(slot, memory_order_acquire);
+  if (l)
+    return l;
+  size_t n = prog->n ? prog->n : 1;
+  l = calloc(1, sizeof *l);
+  if (!l)
+    return NULL;
+  l->hex = sy__big_malloc(n * 33);
+  l->text = sy__big_malloc(n * sizeof *l->text);
+  if (!l->hex || !l->text) {
+    labels_free(l);
+    return NULL;
+  }
+  char buf[512];
+  for (uint32_t i = 0; i < prog->n; i++) {
+    sy__hex(prog->code[i].key, 16, l->hex + 33 * (size_t)i);
+    format_label(prog, i, buf, sizeof buf);
+    l->text[i] = sy__arena_strdup(&l->mem, buf);
+  }
+  sy__labels *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(slot, &none, l,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    labels_free(l);
+    return none; /* the winner's */
+  }
+  return l;
+}
+
+const char *sy__instr_text(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l && l->text[i] ? l->text[i] : "?";
+}
+
+const char *sy__instr_key_hex(const sy_program *prog, uint32_t i) {
+  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
+  return l ? l->hex + 33 * (size_t)i : "";
+}
+
+/* The program's one copy of s ("" for NULL), from a hash set of the
+ * strings interned so far; NULL on OOM. */
+char *sy__program_intern(sy_program *prog, const char *s) {
+  if (!s)
+    s = "";
+  size_t len = strlen(s);
+  if (2 * (prog->n_names + 1) > prog->cap_names) {
+    uint32_t cap = prog->cap_names ? prog->cap_names * 2 : 16;
+    const char **names = calloc(cap, sizeof *names);
+    if (!names)
+      return NULL;
+    for (uint32_t k = 0; k < prog->cap_names; k++) {
+      const char *t = prog->names[k];
+      if (!t)
+        continue;
+      size_t j = (size_t)XXH3_64bits(t, strlen(t)) & (cap - 1);
+      while (names[j])
+        j = (j + 1) & (cap - 1);
+      names[j] = t;
+    }
+    free(prog->names);
+    prog->names = names;
+    prog->cap_names = cap;
+  }
+  size_t mask = prog->cap_names - 1;
+  size_t j = (size_t)XXH3_64bits(s, len) & mask;
+  for (; prog->names[j]; j = (j + 1) & mask)
+    if (strcmp(prog->names[j], s) == 0)
+      return (char *)prog->names[j];
+  char *copy = sy__arena_strndup(&prog->mem, s, len);
+  if (copy) {
+    prog->names[j] = copy;
+    prog->n_names++;
+  }
+  return copy;
+}
+
+int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
+  if (prog->n >= UINT32_MAX / 2)
+    return SY_ETOOBIG;
+  /* Grow geometrically: one realloc per emit made building a large
+   * program quadratic in copies and fragmented the heap. */
+  if (prog->n >= prog->cap) {
+    uint32_t cap = prog->n < 8 ? 16 : prog->n * 2;
+    sy_instr *code = realloc(prog->code, (size_t)cap * sizeof *code);
+    if (!code)
+      return SY_ENOMEM;
+    prog->code = code;
+    prog->cap = cap;
+  }
+  sy_instr *code = prog->code;
+  sy_instr *in = &code[prog->n];
+  memset(in, 0, sizeof *in);
+  in->op = tmpl->op;
+  in->flags = tmpl->flags;
+  in->index = tmpl->index;
+  in->n_outputs = tmpl->n_outputs ? tmpl->n_outputs : 1;
+  in->node = sy__arena_strdup(&prog->mem, tmpl->node ? tmpl->node : "");
+  in->target = sy__program_intern(prog, tmpl->target);
+  in->version = sy__program_intern(prog, tmpl->version);
+  in->table = sy__program_intern(prog, tmpl->table);
+  in->label = sy__program_intern(prog, tmpl->label);
+  int rc = (!in->node || !in->target || !in->version || !in->table ||
+            !in->label)
+               ? SY_ENOMEM
+               : 0;
+  if (rc == 0 && tmpl->n_args) {
+    in->args = sy__arena_alloc(&prog->mem, tmpl->n_args * sizeof *in->args);
+    if (in->args) {
+      memcpy(in->args, tmpl->args, tmpl->n_args * sizeof *in->args);
+      in->n_args = tmpl->n_args;
+    } else {
+      rc = SY_ENOMEM;
+    }
+  }
+  if (rc == 0 && tmpl->n_params) {
+    in->params =
+        sy__arena_alloc(&prog->mem, tmpl->n_params * sizeof *in->params);
+    if (!in->params)
+      rc = SY_ENOMEM;
+    for (uint32_t p = 0; rc == 0 && p < tmpl->n_params; p++) {
+      in->params[p].key = sy__program_intern(prog, tmpl->params[p].key);
+      in->params[p].text = sy__arena_strdup(&prog->mem, tmpl->params[p].text);
+      in->n_params = p + 1;
+      if (!in->params[p].key || !in->params[p].text)
+        rc = SY_ENOMEM;
+    }
+  }
+  prog->n++; /* freed with the program even when incomplete */
+  return rc == 0 ? (int)(prog->n - 1) : rc;
+}
+
+void sy_program_free(sy_program *prog) {
+  if (!prog)
+    return;
+  free(prog->code);
+  free(prog->codes);
+  sy__arena_free(&prog->mem);
+  free(prog->names);
+  labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));
+  free(prog->flow_name);
+  free(prog->flow_file);
+  free(prog->state_file);
+  free(prog->commit_to);
+  free(prog);
+}
+
+sy_mode sy_program_mode(const sy_program *prog) { return prog->mode; }
+const char *sy_program_name(const sy_program *prog) {
+  return prog->flow_name ? prog->flow_name : "";
+}
+const char *sy_program_flow_file(const sy_program *prog) {
+  return prog->flow_file ? prog->flow_file : "";
+}
+
+/* ---- building a program by hand (flow.h, ABI 1.3) --------------------- */
+
+int sy_program_new(sy_mode mode, const char *name, sy_program **out,
+                   sy_error *err) {
+  *out = NULL;
+  sy_program *prog = calloc(1, sizeof *prog);
+  if (!prog)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  prog->mode = mode;
+  prog->flow_name = strdup(name ? name : "");
+  prog->flow_file = strdup("");
+  prog->state_file = strdup("");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file) {
+    sy_program_free(prog);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  *out = prog;
+  return 0;
+}
+
+int sy_program_add_apply(sy_program *prog, const char *node,
+                         const char *actor, const char *version,
+                         const uint32_t *args, uint32_t n_args,
+                         const char *const *param_keys,
+                         const char *const *param_values, uint32_t n_params,
+                         uint32_t n_outputs) {
+  if (!prog || !actor || !version || (n_args && !args) ||
+      (n_params && (!param_keys || !param_values)))
+    return SY_EINVAL;
+  for (uint32_t a = 0; a < n_args; a++)
+    if (args[a] >= prog->n)
+      return SY_EINVAL;
+  sy_param small[8], *params = small;
+  if (n_params > 8 && !(params = malloc(n_params * sizeof *params)))
+    return SY_ENOMEM;
+  int rc = 0;
+  for (uint32_t p = 0; p < n_params; p++) {
+    if (rc == 0 && (!param_keys[p] || !param_values[p] ||
+                    (p && strcmp(param_keys[p - 1], param_keys[p]) >= 0)))
+      rc = SY_EINVAL;
+    params[p] = (sy_param){(char *)param_keys[p], (char *)param_values[p]};
+  }
+  if (rc == 0) {
+    sy_instr t = {.op = SY_OP_APPLY, .node = (char *)(node ? node : ""),
+                  .target = (char *)actor, .version = (char *)version,
+                  .args = (uint32_t *)args, .n_args = n_args,
+                  .n_outputs = n_outputs ? n_outputs : 1,
+                  .params = params, .n_params = n_params};
+    rc = sy__program_emit(prog, &t);
+    if (rc >= 0)
+      sy__instr_finish(prog, (uint32_t)rc, NULL, 0);
+  }
+  if (params != small)
+    free(params);
+  return rc;
 }

@@ -106,6 +106,8 @@ struct sy_program {
 /* Appends an instruction (copying what it points to into the program's
  * arena); returns its index or < 0. */
 int sy__program_emit(sy_program *prog, const sy_instr *tmpl);
+/* The program's one interned copy of s ("" for NULL), or NULL on OOM. */
+char *sy__program_intern(sy_program *prog, const char *s);
 /* Fills the key of instruction i from its fields and args. */
 void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
                       size_t extra_len);
