@@ -1,6 +1,6 @@
 /*
  * fuzz_state.c - libFuzzer target for actor states: the public state
- * codec (core/state.c) as std.scaler, std.linreg and std.logreg use it in
+ * codec (services/state.c) as std.scaler, std.linreg and std.logreg use it in
  * state_load.
  *
  * Built and run by tests/fuzz/run.sh (from the lines below).
@@ -15,7 +15,7 @@
  * that were loaded (every field is kept exactly).
  */
 // clang-format off
-// sources: core/state.c core/value.c core/error.c providers/actor-std/common.c providers/actor-std/scaler.c providers/actor-std/linreg.c providers/actor-std/logreg.c
+// sources: services/state.c core/value.c core/error.c providers/actor-std/common.c providers/actor-std/scaler.c providers/actor-std/linreg.c providers/actor-std/logreg.c
 // libs: -lxxhash -lm
 // clang-format on
 #include <stdint.h>
