@@ -29,6 +29,7 @@
  */
 #include "flow.h"
 #include "program.h"
+#include "switchyard/endian.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,16 +117,15 @@ static void k_str(keybuf *k, const char *s) {
   size_t n = s ? strlen(s) : 0;
   uint64_t v = s ? (uint64_t)n : UINT64_MAX;
   uint8_t len[8];
-  for (int i = 0; i < 8; i++)
-    len[i] = (uint8_t)(v >> (8 * i));
+  sy_le64_put(len, v);
   k_put(k, len, sizeof len);
   if (s)
     k_put(k, s, n);
 }
 
 static void k_u32(keybuf *k, uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
+  uint8_t b[4];
+  sy_le32_put(b, v);
   k_put(k, b, sizeof b);
 }
 

@@ -23,6 +23,7 @@
  * file is SY_ECORRUPT with the offset, never a crash (fuzz_program).
  */
 #include "program.h"
+#include "switchyard/endian.h"
 #include "switchyard/file.h"
 
 #include <errno.h>
@@ -66,17 +67,19 @@ static void put(wbuf *b, const void *p, size_t n) {
 
 static void put_u8(wbuf *b, uint8_t v) { put(b, &v, 1); }
 static void put_u16(wbuf *b, uint16_t v) {
-  uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+  uint8_t x[2];
+  sy_le16_put(x, v);
   put(b, x, 2);
 }
 static void put_u32(wbuf *b, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
+  uint8_t x[4];
+  sy_le32_put(x, v);
   put(b, x, 4);
 }
 static void put_u64(wbuf *b, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    put_u8(b, (uint8_t)(v >> (8 * i)));
+  uint8_t x[8];
+  sy_le64_put(x, v);
+  put(b, x, 8);
 }
 static void put_str(wbuf *b, const char *s) {
   size_t n = s ? strlen(s) : 0;
@@ -162,8 +165,7 @@ static int get(rbuf *r, void *out, size_t n, const char *what) {
 static uint32_t get_u32(rbuf *r, const char *what) {
   uint8_t x[4] = {0};
   get(r, x, 4, what);
-  return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 |
-         (uint32_t)x[3] << 24;
+  return sy_le32_get(x);
 }
 
 static uint8_t get_u8(rbuf *r, const char *what) {
@@ -223,17 +225,14 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
     return sy_error_set(err, SY_ECORRUPT,
                         "not a switchyard program (bad magic)");
   const uint8_t *tail = (const uint8_t *)buf + len - 8;
-  uint64_t sum = 0;
-  for (int i = 0; i < 8; i++)
-    sum |= (uint64_t)tail[i] << (8 * i);
-  if (sum != XXH3_64bits(buf, len - 8))
+  if (sy_le64_get(tail) != XXH3_64bits(buf, len - 8))
     return sy_error_set(err, SY_ECORRUPT,
                         "corrupt program: checksum mismatch");
   r.len = len - 8;
   r.pos = 4;
   uint8_t ver[2];
   get(&r, ver, 2, "version");
-  unsigned version = ver[0] | ver[1] << 8;
+  unsigned version = sy_le16_get(ver);
   if (version != PROGRAM_VERSION)
     return sy_error_set(err, SY_ECORRUPT,
                         "program format version %u; this switchyard reads "

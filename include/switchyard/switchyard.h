@@ -26,6 +26,7 @@
 #include "file.h"
 #include "hash.h"
 #include "state.h"
+#include "endian.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

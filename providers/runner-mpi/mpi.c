@@ -103,6 +103,7 @@
  */
 #include <mpi.h>
 
+#include <switchyard/endian.h>
 #include <switchyard/event.h>
 #include <switchyard/runner.h>
 #include <switchyard/switchyard.h>
@@ -212,9 +213,18 @@ static void put(wbuf *b, const void *d, size_t n) {
     memcpy(b->p + b->len, d, n);
   b->len += n;
 }
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
-static void put_i32(wbuf *b, int32_t v) { put(b, &v, sizeof v); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+/* Integers little-endian, as in every switchyard format. */
+static void put_u32(wbuf *b, uint32_t v) {
+  uint8_t x[4];
+  sy_le32_put(x, v);
+  put(b, x, sizeof x);
+}
+static void put_i32(wbuf *b, int32_t v) { put_u32(b, (uint32_t)v); }
+static void put_u64(wbuf *b, uint64_t v) {
+  uint8_t x[8];
+  sy_le64_put(x, v);
+  put(b, x, sizeof x);
+}
 static void put_u8(wbuf *b, uint8_t v) { put(b, &v, sizeof v); }
 
 typedef struct rbuf {
@@ -232,26 +242,14 @@ static const void *get(rbuf *r, size_t n) {
   r->off += n;
   return q;
 }
-/* Copies the next n bytes into v (left zeroed when they are missing). */
-static void get_into(rbuf *r, void *v, size_t n) {
-  const void *q = get(r, n);
-  if (q)
-    memcpy(v, q, n);
-}
 static uint32_t get_u32(rbuf *r) {
-  uint32_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
+  const uint8_t *q = get(r, 4);
+  return q ? sy_le32_get(q) : 0;
 }
-static int32_t get_i32(rbuf *r) {
-  int32_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
-}
+static int32_t get_i32(rbuf *r) { return (int32_t)get_u32(r); }
 static uint64_t get_u64(rbuf *r) {
-  uint64_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
+  const uint8_t *q = get(r, 8);
+  return q ? sy_le64_get(q) : 0;
 }
 static uint8_t get_u8(rbuf *r) {
   const uint8_t *q = get(r, 1);
