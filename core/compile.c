@@ -1006,37 +1006,14 @@ done:
 
 /* ---- the public entry points ---------------------------------------- */
 
-static void report_line(void *ud, const sy_error *problem) {
-  fprintf((FILE *)ud, "%s\n", problem->message);
-}
-
-static int load_checked(sy_platform *p, const char *path, FILE *report,
-                        sy_flow **out, sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = sy__flow_load(path, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_validate(flow, sy_platform_catalog(p),
-                           report ? report_line : NULL, report, err);
-  else if (report)
-    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
-  if (rc) {
-    /* Written to report already: not repeated in err (the code stays). */
-    if (report && err)
-      err->message[0] = '\0';
-    sy__flow_free(flow);
-    return rc;
-  }
-  *out = flow;
-  return 0;
-}
-
 int sy_flow_check(sy_platform *p, const char *path, FILE *report,
                   sy_error *err) {
   sy_flow *flow = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
+  int rc = sy__flow_load_valid(path, NULL, sy_platform_catalog(p), report,
+                               &flow, err);
   if (rc == 0)
-    rc = sy__flow_check_platform(flow, p, report ? report_line : NULL, report,
-                                 err);
+    rc = sy__flow_check_platform(flow, p, report ? sy__flow_report_file : NULL,
+                                 report, err);
   if (rc && report && err && rc != SY_ENOMEM)
     err->message[0] = '\0'; /* written to report already */
   sy__flow_free(flow);
@@ -1049,7 +1026,8 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = load_checked(p, path, report, &flow, err);
+  int rc = sy__flow_load_valid(path, NULL, sy_platform_catalog(p), report,
+                               &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);

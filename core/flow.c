@@ -1882,6 +1882,33 @@ int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
   return rc;
 }
 
+void sy__flow_report_file(void *ud, const sy_error *problem) {
+  fprintf((FILE *)ud, "%s\n", problem->message);
+}
+
+int sy__flow_load_valid(const char *path, const char *text,
+                        const sy_catalog *cat, FILE *report, sy_flow **out,
+                        sy_error *err) {
+  sy_flow *flow = NULL;
+  *out = NULL;
+  int rc = text ? sy__flow_load_string(text, path, &flow, err)
+                : sy__flow_load(path, &flow, err);
+  if (rc == 0)
+    rc = sy__flow_validate(flow, cat, report ? sy__flow_report_file : NULL,
+                           report, err);
+  else if (report)
+    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
+  if (rc) {
+    /* Written to report already: not repeated in err (the code stays). */
+    if (report && err)
+      err->message[0] = '\0';
+    sy__flow_free(flow);
+    return rc;
+  }
+  *out = flow;
+  return 0;
+}
+
 static int validate(checker *C_) {
   checker C = *C_;
   sy_flow *flow = C.flow;

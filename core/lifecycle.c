@@ -378,31 +378,6 @@ static int apply_project_layer(sy_platform *p, const char *text,
 
 /* ---- release ---------------------------------------------------------- */
 
-static void report_line(void *ud, const sy_error *problem) {
-  fprintf((FILE *)ud, "%s\n", problem->message);
-}
-
-static int load_valid(sy_platform *p, const char *path, const char *text,
-                      FILE *report, sy_flow **out, sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = text ? sy__flow_load_string(text, path, &flow, err)
-                : sy__flow_load(path, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_validate(flow, sy_platform_catalog(p),
-                           report ? report_line : NULL, report, err);
-  else if (report)
-    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
-  if (rc) {
-    /* Written to report already: not repeated in err (the code stays). */
-    if (report && err)
-      err->message[0] = '\0';
-    sy__flow_free(flow);
-    return rc;
-  }
-  *out = flow;
-  return 0;
-}
-
 int sy_release(sy_platform *p, const char *flow_path, const char *version,
                const char *registry, FILE *report, sy_error *err) {
   if (!sy_release_version_valid(version))
@@ -413,7 +388,8 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
                         "1.0-rc.1); see docs/lifecycle.md",
                         version ? version : "");
   sy_flow *flow = NULL;
-  int rc = load_valid(p, flow_path, NULL, report, &flow, err);
+  int rc = sy__flow_load_valid(flow_path, NULL, sy_platform_catalog(p), report,
+                               &flow, err);
   if (rc)
     return rc;
   if (!valid_name(flow->name)) {
@@ -543,7 +519,8 @@ int sy_program_compile_target(sy_platform *p, const char *target,
   sy_value *manifest = NULL, *states = NULL, *tag = NULL;
   char where[512], ref[640];
   if (is_file) {
-    if ((rc = load_valid(p, target, NULL, report, &flow, err)) != 0)
+    if ((rc = sy__flow_load_valid(target, NULL, sy_platform_catalog(p), report,
+                                  &flow, err)) != 0)
       goto done;
     uint8_t hash[16];
     char hex[33];
@@ -604,7 +581,8 @@ int sy_program_compile_target(sy_platform *p, const char *target,
     snprintf(where, sizeof where, "registry:%s:%s", project, release);
     if (text && (rc = apply_project_layer(p, text, where, err)) != 0)
       goto done;
-    if (!text || (rc = load_valid(p, where, text, report, &flow, err)) != 0) {
+    if (!text || (rc = sy__flow_load_valid(where, text, sy_platform_catalog(p),
+                                           report, &flow, err)) != 0) {
       if (!text)
         rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       goto done;
