@@ -36,11 +36,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* Config files are small; a bigger one is a wrong path, not a config. */
 #define CONFIG_FILE_MAX (16u << 20)
@@ -421,66 +423,38 @@ int sy_config_load_string(sy_config *cfg, const char *text, const char *name,
 
 int sy_config_load_file(sy_config *cfg, const char *path, int optional,
                         sy_error *err) {
-  FILE *f = NULL;
-  char *text = NULL;
+  void *text = NULL;
+  size_t len = 0;
   int rc = 0;
   if (!cfg || !path)
     return sy_error_set(err, SY_EINVAL, "sy_config_load_file: no %s",
                         cfg ? "path" : "config");
-  f = fopen(path, "rb");
-  if (!f) {
+  /* Any readable file: a pipe (-c <(...)) and /dev/null are config too. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     int e = errno;
     if (e == ENOENT && optional)
-      goto done;
-    rc = sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
-                      "%s: cannot open: %s", path, strerror(e));
-    goto done;
+      return 0;
+    return sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
+                        "%s: cannot open: %s", path, strerror(e));
   }
-  size_t cap = 4096, len = 0;
-  if (!(text = malloc(cap))) {
-    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", path);
-    goto done;
-  }
-  for (;;) {
-    if (len + 1 >= cap) {
-      if (cap > CONFIG_FILE_MAX) {
-        rc = sy_error_set(err, SY_ETOOBIG,
-                          "%s: larger than %u MiB; is this a config file?",
-                          path, CONFIG_FILE_MAX >> 20);
-        goto done;
-      }
-      char *t = realloc(text, cap * 2);
-      if (!t) {
-        rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      text = t;
-      cap *= 2;
-    }
-    size_t n = fread(text + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  if (ferror(f)) {
-    rc =
-        sy_error_set(err, SY_EIO, "%s: cannot read: %s", path, strerror(errno));
-    goto done;
-  }
-  text[len] = '\0';
+  rc = sy_file_read_fd(fd, path, CONFIG_FILE_MAX, &text, &len, err);
+  close(fd);
+  if (rc == SY_ETOOBIG)
+    return sy_error_set(err, rc,
+                        "%s: larger than %u MiB; is this a config "
+                        "file?",
+                        path, CONFIG_FILE_MAX >> 20);
+  if (rc)
+    return rc;
   /* Pass the real length so that a NUL byte in the file is reported. */
-  {
-    sy_config scratch = {NULL, 0, 0};
-    load_ctx ctx = {&scratch, path, NULL};
-    rc = sy__ini_parse(text, len, path, on_ini, &ctx, err);
-    if (rc == 0 && (rc = merge(cfg, &scratch)) != 0)
-      sy_error_set(err, rc, "%s: out of memory", path);
-    free_config(&scratch);
-  }
-done:
+  sy_config scratch = {NULL, 0, 0};
+  load_ctx ctx = {&scratch, path, NULL};
+  rc = sy__ini_parse(text, len, path, on_ini, &ctx, err);
+  if (rc == 0 && (rc = merge(cfg, &scratch)) != 0)
+    sy_error_set(err, rc, "%s: out of memory", path);
+  free_config(&scratch);
   free(text);
-  if (f)
-    fclose(f);
   return rc;
 }
 

@@ -261,6 +261,9 @@ static int from_libconfig(sy__arena *tree, sy__arena *strs,
  * as libconfig records them in those cases. No names repeat in a group,
  * nesting is at most 32 deep. */
 #define FAST_NO 1
+/* The fast parser takes a flow read whole, up to this size; libconfig
+ * reads a larger one as a stream. */
+#define FLOW_FILE_MAX ((size_t)UINT32_MAX)
 #define FAST_DEPTH 32
 
 typedef struct fparse {
@@ -1185,35 +1188,6 @@ static int load_config(const config_t *cfg, const char *file, sy_flow **out,
   return rc;
 }
 
-/* The whole of an open file, NUL-terminated; NULL on OOM or read error. */
-static char *slurp(FILE *fp, size_t size_hint, size_t *len) {
-  /* One read of the size fstat gave (it may have grown since). */
-  size_t cap = size_hint + 1 > 65536 ? size_hint + 1 : 65536, n = 0;
-  char *buf = sy__big_malloc(cap + 1);
-  while (buf) {
-    if (n == cap) {
-      char *grown = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2 + 1) : NULL;
-      if (!grown) {
-        free(buf);
-        return NULL;
-      }
-      buf = grown;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (!buf || ferror(fp)) {
-    free(buf);
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
 int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   config_t cfg;
   char *dir = NULL, *text = NULL;
@@ -1238,13 +1212,17 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   /* The fast parser first; a file it cannot read is read again from the
    * start by libconfig, which has the last word on syntax. */
   size_t len = 0;
-  if ((text = slurp(fp, (size_t)st.st_size, &len)) != NULL) {
+  sy_error unread; /* not read whole: libconfig has its go */
+  void *data = NULL;
+  if (sy_file_read_fd(fileno(fp), path, FLOW_FILE_MAX, &data, &len, &unread) ==
+      0) {
+    text = data;
     rc = load_fast(text, len, path, out, err);
     free(text);
     if (rc != FAST_NO)
       goto done;
   }
-  rewind(fp);
+  rewind(fp); /* nothing is buffered in fp: it was read through its fd */
   /* @include "x" means x next to the flow file, wherever we run from. */
   const char *slash = strrchr(path, '/');
   if (slash) {

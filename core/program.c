@@ -387,15 +387,10 @@ int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
   return rc;
 }
 
-int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
-                  sy_error *err) {
-  return sy_file_read(path, limit, data, len, err);
-}
-
 int sy_program_load(const char *path, sy_program **out, sy_error *err) {
   void *data = NULL;
   size_t len = 0;
-  int rc = sy__read_file(path, (size_t)1 << 30, &data, &len, err);
+  int rc = sy_file_read(path, (size_t)1 << 30, &data, &len, err);
   if (rc != 0)
     return rc;
   rc = sy__program_decode(data, len, out, err);

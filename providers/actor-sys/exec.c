@@ -83,6 +83,7 @@
 #include <switchyard/actor.h>
 #include <switchyard/csv.h>
 #include <switchyard/error.h>
+#include <switchyard/file.h>
 #include <switchyard/option.h>
 #include <switchyard/plugin.h>
 #include <switchyard/value.h>
@@ -856,28 +857,17 @@ static int read_out_file(const char *path, size_t max, buf *b, bool *found,
     rc = sy_error_set(err, SY_EIO, "sys.exec: {out} is not a regular file");
     goto done;
   }
-  for (;;) {
-    ssize_t n;
-    if (buf_reserve(b, IO_CHUNK, max + 1) != 0) {
-      rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
-      goto done;
-    }
-    n = read(fd, b->data + b->len, b->cap - b->len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      rc = sy_error_set(err, SY_EIO, "sys.exec: cannot read {out}: %s",
-                        strerror(errno));
-      goto done;
-    }
-    if (n == 0)
-      break;
-    b->len += (size_t)n;
-    if (b->len > max) {
-      rc = sy_error_set(err, SY_ETOOBIG,
-                        "sys.exec: command output exceeds %zu bytes", max);
-      goto done;
-    }
+  void *data = NULL;
+  size_t len = 0;
+  rc = sy_file_read_fd(fd, "sys.exec: {out}", max, &data, &len, err);
+  if (rc == SY_ETOOBIG)
+    rc = sy_error_set(err, SY_ETOOBIG,
+                      "sys.exec: command output exceeds %zu bytes", max);
+  else if (rc == 0) {
+    free(b->data);
+    b->data = data;
+    b->len = len;
+    b->cap = len + 1;
   }
 done:
   close(fd);

@@ -252,42 +252,6 @@ static int table_types(const feed_csv *f, const char *table,
   return 0;
 }
 
-static int read_all(int fd, const char *file, char **data, size_t *len,
-                    sy_error *err) {
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  int rc = 0;
-  if (!buf)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (;;) {
-    if (n == cap) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-      if (!nb) {
-        rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
-        goto fail;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      rc = sy_error_set(err, SY_EIO, "'%s': %s", file, strerror(errno));
-      goto fail;
-    }
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-fail:
-  free(buf);
-  return rc;
-}
-
 static int feed_read(void *self, const char *table, sy_value **out,
                      sy_error *err) {
   const feed_csv *f = self;
@@ -297,8 +261,10 @@ static int feed_read(void *self, const char *table, sy_value **out,
   int fd = -1, rc;
   if ((rc = open_table(f, table, &file, &fd, err)) < 0)
     goto fail;
-  if ((rc = read_all(fd, file, &data, &len, err)) < 0)
+  void *whole = NULL;
+  if ((rc = sy_file_read_fd(fd, file, SIZE_MAX, &whole, &len, err)) != 0)
     goto fail;
+  data = whole;
   if ((rc = table_types(f, table, &types)) < 0) {
     sy_error_set(err, rc, "out of memory");
     goto fail;

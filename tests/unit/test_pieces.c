@@ -1,9 +1,13 @@
 /*
  * test_pieces.c - the pieces written once and shared by the core and the
  * providers (issue 11, "one of each"): the little-endian codec
- * (switchyard/endian.h).
+ * (switchyard/endian.h) and the whole-file reader (switchyard/file.h,
+ * sy_file_read_fd, which sy_file_read and every other reader use).
  */
 #include <CUnit/Basic.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -48,8 +52,62 @@ static void test_endian_layout(void) {
   CU_ASSERT_EQUAL(sy_le16_get(b), 0xff80);
 }
 
+/* A pipe is read until it ends; the limit is exact; the descriptor stays
+ * open and the buffer ends with a NUL not counted in len. */
+static void test_read_fd(void) {
+  int p[2];
+  CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+  CU_ASSERT_EQUAL(write(p[1], "hello", 5), 5);
+  close(p[1]);
+  void *data = NULL;
+  size_t len = 0;
+  sy_error err;
+  CU_ASSERT_EQUAL(sy_file_read_fd(p[0], "pipe", 5, &data, &len, &err), 0);
+  CU_ASSERT_EQUAL(len, 5);
+  CU_ASSERT_STRING_EQUAL((char *)data, "hello");
+  free(data);
+  CU_ASSERT(fcntl(p[0], F_GETFD) >= 0); /* still open */
+  close(p[0]);
+
+  CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+  CU_ASSERT_EQUAL(write(p[1], "hello!", 6), 6);
+  close(p[1]);
+  data = (void *)1;
+  CU_ASSERT_EQUAL(sy_file_read_fd(p[0], "pipe", 5, &data, &len, &err),
+                  SY_ETOOBIG);
+  CU_ASSERT_PTR_NULL(data);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "pipe: more than the limit"));
+  close(p[0]);
+
+  /* /dev/null: not regular, empty, fine. */
+  int fd = open("/dev/null", O_RDONLY);
+  CU_ASSERT_FATAL(fd >= 0);
+  CU_ASSERT_EQUAL(sy_file_read_fd(fd, "/dev/null", 10, &data, &len, &err), 0);
+  CU_ASSERT_EQUAL(len, 0);
+  CU_ASSERT_STRING_EQUAL((char *)data, "");
+  free(data);
+  close(fd);
+}
+
+/* The config reader is sy_file_read_fd on any readable file: /dev/null
+ * (an empty config) is still accepted, as it was before it shared the
+ * reader. */
+static void test_config_reader(void) {
+  sy_config *cfg = NULL;
+  sy_error err;
+  CU_ASSERT_EQUAL_FATAL(sy_config_new(&cfg), 0);
+  CU_ASSERT_EQUAL(sy_config_load_file(cfg, "/dev/null", 0, &err), 0);
+  CU_ASSERT_EQUAL(sy_config_load_file(cfg, "/nonexistent/x.ini", 1, &err), 0);
+  CU_ASSERT_EQUAL(sy_config_load_file(cfg, "/nonexistent/x.ini", 0, &err),
+                  SY_ENOENT);
+  sy_config_free(cfg);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
-      {"little-endian codec", test_endian_layout}, CU_TEST_INFO_NULL};
+      {"little-endian codec", test_endian_layout},
+      {"whole-file reader on a descriptor", test_read_fd},
+      {"config files through the one reader", test_config_reader},
+      CU_TEST_INFO_NULL};
   return fx_run_suite("pieces", suite_init, suite_clean, tests);
 }
