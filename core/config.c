@@ -71,7 +71,8 @@ static const sy_option platform_options[] = {
     {"sink", SY_OPT_STRING, 0, "out", NULL, NULL, NULL, 0,
      "The sink instance used when a command names none."},
     {"log_level", SY_OPT_ENUM, 0, "info", NULL, NULL, log_levels, 0,
-     "The least severe log message that is printed."},
+     "How much commands print: error is -q, warn and info the default, "
+     "debug is -v; -q or -v on the command line wins."},
     {"cache", SY_OPT_ENUM, 0, "readwrite", NULL, NULL, cache_modes, 0,
      "Whether runs read step results from the storage and write them to "
      "it (off, read, write, readwrite)."},
