@@ -65,33 +65,6 @@ static char *dup_str(const char *s) {
   return p;
 }
 
-/* A growable string for joined lists and cycle names. */
-typedef struct strbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (b->len + n + 1 > cap)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = true;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n + 1);
-  b->len += n;
-}
-
 /* ---- freeing ------------------------------------------------------------ */
 
 /* Strings, inputs and params live in flow->mem. */
@@ -863,8 +836,8 @@ static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                   : sy__arena_strdup(&L->flow->mem, text);
     return p->text ? 0 : oom(L);
   }
-  strbuf b = {0};
-  sb_add(&b, "");
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_puts(&b, "");
   int n = t_length(s);
   for (int i = 0; i < n && rc == 0; i++) {
     const tnode *e = t_elem(s, (unsigned)i);
@@ -877,15 +850,15 @@ static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                 what, i, text);
     else {
       if (i)
-        sb_add(&b, ",");
-      sb_add(&b, text);
+        sy_buf_puts(&b, ",");
+      sy_buf_puts(&b, text);
     }
   }
-  if (rc == 0 && b.oom)
+  if (rc == 0 && b.failed)
     rc = oom(L);
-  if (rc == 0 && !(p->text = sy__arena_strdup(&L->flow->mem, b.p)))
+  if (rc == 0 && !(p->text = sy__arena_strdup(&L->flow->mem, b.data)))
     rc = oom(L);
-  free(b.p);
+  sy_buf_free(&b);
   return rc;
 }
 
@@ -1719,20 +1692,20 @@ static int report_cycles(checker *C, const long *target, const size_t *first,
         if (path[k] < path[lo])
           lo = k;
       size_t m = len - (size_t)hit;
-      strbuf b = {0};
+      sy_buf b = SY_BUF_INIT;
       for (size_t step = 0; step <= m; step++) {
         /* Forwards means decreasing k, wrapping inside [hit, len). */
         size_t k = (size_t)hit + (lo - (size_t)hit + m - step % m) % m;
         if (step)
-          sb_add(&b, " -> ");
-        sb_add(&b, flow->nodes[path[k]].id);
+          sy_buf_puts(&b, " -> ");
+        sy_buf_puts(&b, flow->nodes[path[k]].id);
       }
       const sy_flow_node *at = &flow->nodes[path[lo]];
-      if (b.oom)
+      if (b.failed)
         rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
       else
-        problem(C, SY_ECYCLE, at->file, at->line, NULL, "cycle: %s", b.p);
-      free(b.p);
+        problem(C, SY_ECYCLE, at->file, at->line, NULL, "cycle: %s", b.data);
+      sy_buf_free(&b);
       if (rc != 0)
         goto done;
     }

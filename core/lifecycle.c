@@ -28,63 +28,26 @@
 
 #define MANIFEST_MEDIA "application/x-switchyard-release"
 
-/* ---- a growing text buffer ------------------------------------------ */
+/* ---- libconfig text into an sy_buf ----------------------------------- */
 
-typedef struct textbuf {
-  char *data;
-  size_t len, cap;
-  int failed;
-} textbuf;
-
-static void tb_printf(textbuf *b, const char *fmt, ...) SY_PRINTF(2, 3);
-static void tb_printf(textbuf *b, const char *fmt, ...) {
-  if (b->failed)
-    return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = b->cap - b->len;
-    int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->failed = 1;
-      return;
-    }
-    if ((size_t)n < room) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = b->cap ? b->cap * 2 : 1024;
-    while (cap < b->len + (size_t)n + 1)
-      cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-      b->failed = 1;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
-  }
-}
-
-static void tb_quoted(textbuf *b, const char *s) {
-  tb_printf(b, "\"");
+static void tb_quoted(sy_buf *b, const char *s) {
+  sy_buf_printf(b, "\"");
   for (; *s; s++) {
     if (*s == '"' || *s == '\\')
-      tb_printf(b, "\\%c", *s);
+      sy_buf_printf(b, "\\%c", *s);
     else if (*s == '\n')
-      tb_printf(b, "\\n");
+      sy_buf_printf(b, "\\n");
     else if (*s == '\t')
-      tb_printf(b, "\\t");
+      sy_buf_printf(b, "\\t");
     else
-      tb_printf(b, "%c", *s);
+      sy_buf_printf(b, "%c", *s);
   }
-  tb_printf(b, "\"");
+  sy_buf_printf(b, "\"");
 }
 
 /* ---- the flow, written out ------------------------------------------ */
 
-static void write_input(textbuf *b, const sy_flow_input *in) {
+static void write_input(sy_buf *b, const sy_flow_input *in) {
   char ref[300];
   if (in->output)
     snprintf(ref, sizeof ref, "%s:%u", in->node, in->output);
@@ -93,16 +56,16 @@ static void write_input(textbuf *b, const sy_flow_input *in) {
   tb_quoted(b, ref);
 }
 
-static void write_param(textbuf *b, const sy_flow_param *p) {
-  tb_printf(b, "%s = ", p->key);
+static void write_param(sy_buf *b, const sy_flow_param *p) {
+  sy_buf_printf(b, "%s = ", p->key);
   switch (p->type) {
   case SY_FLOW_PINT:
   case SY_FLOW_PBOOL:
-    tb_printf(b, "%s", p->text);
+    sy_buf_printf(b, "%s", p->text);
     break;
   case SY_FLOW_PFLOAT:
     /* libconfig needs a '.' or an exponent to read a float back. */
-    tb_printf(b, "%s%s", p->text, strpbrk(p->text, ".eEn") ? "" : ".0");
+    sy_buf_printf(b, "%s%s", p->text, strpbrk(p->text, ".eEn") ? "" : ".0");
     break;
   case SY_FLOW_PSTRING:
     tb_quoted(b, p->text);
@@ -110,7 +73,7 @@ static void write_param(textbuf *b, const sy_flow_param *p) {
   case SY_FLOW_PLIST: {
     /* Lists are kept as comma-joined text; as strings they mean the same
      * to every list option. */
-    tb_printf(b, "[");
+    sy_buf_printf(b, "[");
     const char *s = p->text;
     int first = 1;
     while (*s) {
@@ -121,66 +84,66 @@ static void write_param(textbuf *b, const sy_flow_param *p) {
         b->failed = 1;
         return;
       }
-      tb_printf(b, first ? "" : ", ");
+      sy_buf_printf(b, first ? "" : ", ");
       tb_quoted(b, item);
       free(item);
       first = 0;
       s += n + (comma != NULL);
     }
-    tb_printf(b, "]");
+    sy_buf_printf(b, "]");
     break;
   }
   }
-  tb_printf(b, "; ");
+  sy_buf_printf(b, "; ");
 }
 
-static void write_flow(textbuf *b, const sy_flow *f) {
-  tb_printf(b, "name = ");
+static void write_flow(sy_buf *b, const sy_flow *f) {
+  sy_buf_printf(b, "name = ");
   tb_quoted(b, f->name);
-  tb_printf(b, ";\nsource = { ");
+  sy_buf_printf(b, ";\nsource = { ");
   if (f->source.feed) {
-    tb_printf(b, "feed = ");
+    sy_buf_printf(b, "feed = ");
     tb_quoted(b, f->source.feed);
-    tb_printf(b, "; ");
+    sy_buf_printf(b, "; ");
   }
-  tb_printf(b, "table = ");
+  sy_buf_printf(b, "table = ");
   tb_quoted(b, f->source.table);
-  tb_printf(b, "; ");
+  sy_buf_printf(b, "; ");
   if (f->source.label) {
-    tb_printf(b, "label = ");
+    sy_buf_printf(b, "label = ");
     tb_quoted(b, f->source.label);
-    tb_printf(b, "; ");
+    sy_buf_printf(b, "; ");
   }
-  tb_printf(b, "};\nactors = (\n");
+  sy_buf_printf(b, "};\nactors = (\n");
   for (size_t i = 0; i < f->n_nodes; i++) {
     const sy_flow_node *n = &f->nodes[i];
-    tb_printf(b, "  { id = ");
+    sy_buf_printf(b, "  { id = ");
     tb_quoted(b, n->id);
-    tb_printf(b, "; actor = ");
+    sy_buf_printf(b, "; actor = ");
     tb_quoted(b, n->actor);
-    tb_printf(b, "; inputs = [");
+    sy_buf_printf(b, "; inputs = [");
     for (size_t k = 0; k < n->n_inputs; k++) {
-      tb_printf(b, k ? ", " : "");
+      sy_buf_printf(b, k ? ", " : "");
       write_input(b, &n->inputs[k]);
     }
-    tb_printf(b, "];");
+    sy_buf_printf(b, "];");
     if (n->n_params) {
-      tb_printf(b, "\n    params = { ");
+      sy_buf_printf(b, "\n    params = { ");
       for (size_t k = 0; k < n->n_params; k++)
         write_param(b, &n->params[k]);
-      tb_printf(b, "};");
+      sy_buf_printf(b, "};");
     }
-    tb_printf(b, " }%s\n", i + 1 < f->n_nodes ? "," : "");
+    sy_buf_printf(b, " }%s\n", i + 1 < f->n_nodes ? "," : "");
   }
-  tb_printf(b, ");\n");
+  sy_buf_printf(b, ");\n");
   if (f->sink.instance) {
-    tb_printf(b, "sink = { instance = ");
+    sy_buf_printf(b, "sink = { instance = ");
     tb_quoted(b, f->sink.instance);
     if (f->sink.input.node) {
-      tb_printf(b, "; input = ");
+      sy_buf_printf(b, "; input = ");
       write_input(b, &f->sink.input);
     }
-    tb_printf(b, "; };\n");
+    sy_buf_printf(b, "; };\n");
   }
 }
 
@@ -283,8 +246,8 @@ static const sy_option *section_options(sy_platform *p, const sy_config *proj,
  * switchyard.ini beside the flow, if there is one, one "# config:" line
  * each, with relative values of path options made absolute against the
  * file's folder (as reading the file would resolve them). */
-static int write_project_layer(sy_platform *p, const char *flow_path,
-                               textbuf *b, sy_error *err) {
+static int write_project_layer(sy_platform *p, const char *flow_path, sy_buf *b,
+                               sy_error *err) {
   const char *slash = strrchr(flow_path, '/');
   char *dir = slash ? strndup(flow_path, (size_t)(slash - flow_path) +
                                              (slash == flow_path))
@@ -305,7 +268,7 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
   if ((rc = sy_config_new(&proj)) != 0 ||
       (rc = sy_config_load_file(proj, ini, 0, err)) != 0)
     goto done;
-  tb_printf(b, "# project-config: %s\n", ini);
+  sy_buf_printf(b, "# project-config: %s\n", ini);
   for (size_t i = 0; i < sy_config_section_count(proj); i++) {
     const char *sec = sy_config_section_at(proj, i);
     const sy_option *opts = section_options(p, proj, sec);
@@ -323,12 +286,12 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
         while (v[0] == '.' && v[1] == '/')
           v += 2;
         if (strcmp(v, ".") == 0 || !*v)
-          tb_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
+          sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
         else
-          tb_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
-                    strcmp(real, "/") == 0 ? "" : "/", v);
+          sy_buf_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
+                        strcmp(real, "/") == 0 ? "" : "/", v);
       } else
-        tb_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
+        sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
     }
   }
 done:
@@ -404,16 +367,17 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   char hex[33];
   sy__flow_hash(flow, hash);
   sy__hex(hash, 16, hex);
-  textbuf b = {0};
-  tb_printf(&b,
-            "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
-            "# flow-hash: %s\n# actors:",
-            flow->name, version, hex);
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_printf(
+      &b,
+      "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
+      "# flow-hash: %s\n# actors:",
+      flow->name, version, hex);
   for (size_t i = 0; i < flow->n_nodes; i++)
-    tb_printf(&b, " %s %s%s", flow->nodes[i].actor,
-              flow->nodes[i].provider->version,
-              i + 1 < flow->n_nodes ? "," : "");
-  tb_printf(&b, "\n");
+    sy_buf_printf(&b, " %s %s%s", flow->nodes[i].actor,
+                  flow->nodes[i].provider->version,
+                  i + 1 < flow->n_nodes ? "," : "");
+  sy_buf_printf(&b, "\n");
   if ((rc = write_project_layer(p, flow_path, &b, err)) != 0) {
     free(b.data);
     sy__flow_free(flow);
@@ -711,12 +675,12 @@ int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
       data_key = sy__instr_key_hex(job->prog, s);
       break;
     }
-  textbuf b = {0};
-  tb_printf(&b,
-            "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
-            "data_key: %s\nrows: %llu\nflow_hash: %s\n",
-            project, release, when, data_key,
-            (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_printf(&b,
+                "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
+                "data_key: %s\nrows: %llu\nflow_hash: %s\n",
+                project, release, when, data_key,
+                (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
   sy_value *tag = NULL;
   if (b.failed || sy_bytes_new(b.data, b.len, "text/plain", &tag) != 0) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");

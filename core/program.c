@@ -40,55 +40,37 @@
 
 /* ---- writing -------------------------------------------------------- */
 
-typedef struct wbuf {
-  uint8_t *data;
-  size_t len, cap;
-  int failed;
-} wbuf;
-
-static void put(wbuf *b, const void *p, size_t n) {
-  if (b->failed)
-    return;
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n)
-      cap *= 2;
-    uint8_t *d = realloc(b->data, cap);
-    if (!d) {
-      b->failed = 1;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
+/* An encoder appends to an sy_buf; its failure is sticky (checked once,
+ * at the end). */
+static void put(sy_buf *b, const void *p, size_t n) {
+  sy_buf_add(b, p, n);
 }
-
-static void put_u8(wbuf *b, uint8_t v) { put(b, &v, 1); }
-static void put_u16(wbuf *b, uint16_t v) {
+static void put_u8(sy_buf *b, uint8_t v) {
+  put(b, &v, 1);
+}
+static void put_u16(sy_buf *b, uint16_t v) {
   uint8_t x[2];
   sy_le16_put(x, v);
   put(b, x, 2);
 }
-static void put_u32(wbuf *b, uint32_t v) {
+static void put_u32(sy_buf *b, uint32_t v) {
   uint8_t x[4];
   sy_le32_put(x, v);
   put(b, x, 4);
 }
-static void put_u64(wbuf *b, uint64_t v) {
+static void put_u64(sy_buf *b, uint64_t v) {
   uint8_t x[8];
   sy_le64_put(x, v);
   put(b, x, 8);
 }
-static void put_str(wbuf *b, const char *s) {
+static void put_str(sy_buf *b, const char *s) {
   size_t n = s ? strlen(s) : 0;
   put_u32(b, (uint32_t)n);
   put(b, s, n);
 }
 
 int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
-  wbuf b = {0};
+  sy_buf b = SY_BUF_INIT;
   put(&b, PROGRAM_MAGIC, 4);
   put_u16(&b, PROGRAM_VERSION);
   put_u16(&b, 0);
@@ -126,7 +108,7 @@ int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
     put(&b, prog->codes[i].hash, 16);
   }
   if (!b.failed)
-    put_u64(&b, XXH3_64bits(b.data, b.len));
+    put_u64(&b, XXH3_64bits((const uint8_t *)b.data, b.len));
   if (b.failed) {
     free(b.data);
     return SY_ENOMEM;

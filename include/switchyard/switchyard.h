@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "state.h"
 #include "endian.h"
+#include "buf.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

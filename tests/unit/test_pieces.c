@@ -1,8 +1,9 @@
 /*
  * test_pieces.c - the pieces written once and shared by the core and the
  * providers (issue 11, "one of each"): the little-endian codec
- * (switchyard/endian.h) and the whole-file reader (switchyard/file.h,
- * sy_file_read_fd, which sy_file_read and every other reader use).
+ * (switchyard/endian.h), the whole-file reader (switchyard/file.h,
+ * sy_file_read_fd, which sy_file_read and every other reader use) and the
+ * growable buffer (switchyard/buf.h).
  */
 #include <CUnit/Basic.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <switchyard/buf.h>
 #include <switchyard/endian.h>
 #include <switchyard/switchyard.h>
 
@@ -103,11 +105,51 @@ static void test_config_reader(void) {
   sy_config_free(cfg);
 }
 
+/* Appends keep a NUL after the bytes; printf grows the buffer as needed;
+ * reset keeps the memory; free leaves it empty. */
+static void test_buf(void) {
+  sy_buf b = SY_BUF_INIT;
+  CU_ASSERT_EQUAL(sy_buf_add(&b, "", 0), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b.data);
+  CU_ASSERT_STRING_EQUAL(b.data, "");
+  CU_ASSERT_EQUAL(sy_buf_puts(&b, "a"), 0);
+  CU_ASSERT_EQUAL(sy_buf_add(&b, "b\0c", 3), 0);
+  CU_ASSERT_EQUAL(b.len, 4);
+  CU_ASSERT_EQUAL(memcmp(b.data, "ab\0c", 5), 0); /* and the NUL */
+  sy_buf_reset(&b);
+  CU_ASSERT_EQUAL(b.len, 0);
+  CU_ASSERT_STRING_EQUAL(b.data, "");
+  char big[300];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  for (int i = 0; i < 10; i++)
+    CU_ASSERT_EQUAL(sy_buf_printf(&b, "%d:%s;", i, big), 0);
+  CU_ASSERT_EQUAL(b.len, 10 * (2 + 1 + 299));
+  CU_ASSERT_EQUAL(strlen(b.data), b.len);
+  CU_ASSERT_EQUAL(strncmp(b.data + 302 * 9, "9:xx", 4), 0);
+  CU_ASSERT(b.cap > b.len);
+  CU_ASSERT_EQUAL(b.failed, 0);
+  sy_buf_free(&b);
+  CU_ASSERT_PTR_NULL(b.data);
+  CU_ASSERT_EQUAL(b.len + b.cap, 0);
+  /* A request that cannot fit fails, sticks, and keeps what was there. */
+  CU_ASSERT_EQUAL(sy_buf_puts(&b, "kept"), 0);
+  CU_ASSERT_EQUAL(sy_buf_reserve(&b, SIZE_MAX - 2), SY_ENOMEM);
+  CU_ASSERT_EQUAL(b.failed, 1);
+  CU_ASSERT_EQUAL(sy_buf_puts(&b, "more"), SY_ENOMEM);
+  CU_ASSERT_EQUAL(sy_buf_printf(&b, "%s", "more"), SY_ENOMEM);
+  CU_ASSERT_STRING_EQUAL(b.data, "kept");
+  sy_buf_free(&b);
+  CU_ASSERT_EQUAL(b.failed, 0);
+  sy_buf_free(NULL);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"little-endian codec", test_endian_layout},
       {"whole-file reader on a descriptor", test_read_fd},
       {"config files through the one reader", test_config_reader},
+      {"growable buffer", test_buf},
       CU_TEST_INFO_NULL};
   return fx_run_suite("pieces", suite_init, suite_clean, tests);
 }
