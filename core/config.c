@@ -583,24 +583,6 @@ static int value_error(sy_error *err, int rc, const char *origin,
                       "%s: [%s] %s: %s; %s", origin, secname, key, said, hint);
 }
 
-static size_t type_size(sy_opt_type type) {
-  switch (type) {
-  case SY_OPT_BOOL:
-    return sizeof(bool);
-  case SY_OPT_INT:
-  case SY_OPT_DURATION:
-    return sizeof(int64_t);
-  case SY_OPT_DOUBLE:
-    return sizeof(double);
-  case SY_OPT_SIZE:
-    return sizeof(uint64_t);
-  case SY_OPT_ENUM:
-    return sizeof(int);
-  default:
-    return sizeof(const char *);
-  }
-}
-
 /* What a section (possibly absent) is checked and filled against. */
 typedef struct target {
   const section *sec;     /* NULL: an instance with no section */
@@ -672,7 +654,9 @@ static int fill(const target *t, void *config, size_t config_size,
     const entry *e = t->sec ? find_entry(t->sec, o->name) : NULL;
     const char *text = e ? e->value : o->def;
     const char *origin = e ? e->origin : "default";
-    if (config && o->offset + type_size(o->type) > config_size)
+    size_t size = sy__opt_value_size(o->type);
+    if (config &&
+        o->offset + (size ? size : sizeof(const char *)) > config_size)
       return sy_error_set(err, SY_EPLUGIN,
                           "%s.%s: option '%s' lies outside its config struct "
                           "(offset %zu, size %zu)",

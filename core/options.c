@@ -397,6 +397,30 @@ const char *sy__suggest(const char *name, const char *const *candidates,
   return best;
 }
 
+/* The size of what an option of that type writes into the config struct,
+ * or 0 for an unknown type. */
+size_t sy__opt_value_size(sy_opt_type type) {
+  switch (type) {
+  case SY_OPT_STRING:
+  case SY_OPT_PATH:
+    return sizeof(const char *);
+  case SY_OPT_BOOL:
+    return sizeof(bool);
+  case SY_OPT_INT:
+  case SY_OPT_DURATION:
+    return sizeof(int64_t);
+  case SY_OPT_DOUBLE:
+    return sizeof(double);
+  case SY_OPT_SIZE:
+    return sizeof(uint64_t);
+  case SY_OPT_ENUM:
+    return sizeof(int);
+  case SY_OPT_LIST:
+    return sizeof(const char *const *);
+  }
+  return 0;
+}
+
 /* ---- expansion -------------------------------------------------------- */
 
 int sy__expand(const char *text, bool tilde, char **out, sy_error *err) {
