@@ -334,9 +334,9 @@ fail:
 static int feed_describe(void *self, const char *table, sy_column_fn column,
                          void *ud, sy_error *err) {
   const feed_csv *f = self;
-  char *file = NULL, *buf = NULL;
+  char *file = NULL;
   const char **types = NULL;
-  size_t len = 0, cap = 0;
+  sy_buf b = SY_BUF_INIT;
   int fd = -1, rc;
   if ((rc = open_table(f, table, &file, &fd, err)) < 0)
     goto fail;
@@ -351,18 +351,14 @@ static int feed_describe(void *self, const char *table, sy_column_fn column,
   opts.name = file;
   /* Read more only while the header has not ended in what was read. */
   for (int eof = 0;;) {
-    if (!eof && len == cap) {
-      char *nb =
-          cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap ? cap * 2 : 65536);
-      if (!nb) {
-        rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
-        goto fail;
-      }
-      buf = nb;
-      cap = cap ? cap * 2 : 65536;
+    /* Twice the bytes read so far (64 KiB first), or until a line end. */
+    size_t want = b.len ? b.len : 65536;
+    if (!eof && sy_buf_reserve(&b, want) != 0) {
+      rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
+      goto fail;
     }
-    while (!eof && len < cap) {
-      ssize_t r = read(fd, buf + len, cap - len);
+    for (size_t end = b.len + want; !eof && b.len < end;) {
+      ssize_t r = read(fd, b.data + b.len, end - b.len);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0) {
@@ -371,16 +367,17 @@ static int feed_describe(void *self, const char *table, sy_column_fn column,
       }
       if (r == 0)
         eof = 1;
-      len += (size_t)r;
-      if (r > 0 && memchr(buf + len - (size_t)r, '\n', (size_t)r))
+      b.len += (size_t)r;
+      b.data[b.len] = '\0';
+      if (r > 0 && memchr(b.data + b.len - (size_t)r, '\n', (size_t)r))
         break; /* a line end: the header may be complete */
     }
-    rc = sy_csv_read_header(buf, len, eof, &opts, column, ud, err);
+    rc = sy_csv_read_header(b.data, b.len, eof, &opts, column, ud, err);
     if (rc <= 0)
       break;
   }
 fail:
-  free(buf);
+  sy_buf_free(&b);
   free(types);
   if (fd >= 0)
     close(fd);
