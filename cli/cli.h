@@ -19,6 +19,7 @@ typedef struct cli_ctx {
   const char *const *config_files; /* -c, NULL-terminated */
   const char *const *overrides;    /* -o and -R, NULL-terminated */
   int verbosity;                   /* -1 quiet, 0 normal, 1+ verbose */
+  int verbosity_set; /* -q or -v given: [PLATFORM] log_level is not used */
   char *project_dir;               /* folder of the flow file, if any */
   sy_platform *platform;           /* opened on demand by cli_platform() */
 } cli_ctx;
@@ -32,8 +33,9 @@ typedef struct cli_command {
 } cli_command;
 
 /* Opens the platform once (config layers + plugins); prints the error and
- * returns NULL on failure. Refused plugins are reported on stderr unless
- * quiet. */
+ * returns NULL on failure. Unless -q or -v was given, [PLATFORM] log_level
+ * sets the verbosity (error: -1, warn and info: 0, debug: 1). Refused
+ * plugins are reported on stderr unless quiet. */
 sy_platform *cli_platform(cli_ctx *ctx);
 /* Prints "switchyard: " + message to stderr. */
 void cli_errorf(const char *fmt, ...) SY_PRINTF(1, 2);

@@ -322,6 +322,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     a.log = a.trace = NULL;
     if (ctx->verbosity >= 0)
       ctx->verbosity = -1;
+    ctx->verbosity_set = 1; /* log_level does not make a helper speak */
   }
   sy_error err;
   sy_error_clear(&err);

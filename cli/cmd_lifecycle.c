@@ -901,6 +901,7 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
       i++;
       continue;
     }
+    ctx->verbosity_set = 1;
     if (q)
       ctx->verbosity = -1;
     else if (ctx->verbosity >= 0)

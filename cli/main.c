@@ -142,6 +142,17 @@ void cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+/* The verbosity [PLATFORM] log_level asks for (validated by the config:
+ * error, warn, info or debug); 0 when it is not set. */
+static int verbosity_of(const sy_config *cfg) {
+  const char *level = sy_config_get(cfg, "PLATFORM", "log_level", NULL);
+  if (!level)
+    return 0;
+  if (strcmp(level, "error") == 0)
+    return -1;
+  return strcmp(level, "debug") == 0 ? 1 : 0;
+}
+
 sy_platform *cli_platform(cli_ctx *ctx) {
   if (ctx->platform)
     return ctx->platform;
@@ -153,6 +164,8 @@ sy_platform *cli_platform(cli_ctx *ctx) {
     cli_error(&err);
     return NULL;
   }
+  if (!ctx->verbosity_set)
+    ctx->verbosity = verbosity_of(sy_platform_config(ctx->platform));
   shown_cat = sy_platform_catalog(ctx->platform);
   shown_problems = 0;
   shown_quiet = ctx->verbosity < 0;
@@ -232,7 +245,7 @@ static int takes_value(const cli_command *cmd, const char *arg) {
 static int take_globals(const cli_command *cmd, int *argc, char **argv,
                         const char ***files, size_t *nfiles,
                         const char ***overrides, size_t *noverrides,
-                        int *verbosity) {
+                        int *verbosity, int *verbosity_set) {
   const char *owns = owned_letters(cmd);
   int out = 1;
   for (int i = 1; i < *argc; i++) {
@@ -292,6 +305,7 @@ static int take_globals(const cli_command *cmd, int *argc, char **argv,
     else if (letter == 'v')
       flags = "v";
     for (const char *f = flags; *f; f++) {
+      *verbosity_set = 1;
       if (*f == 'q')
         *verbosity = -1;
       else if (*verbosity >= 0)
@@ -351,8 +365,10 @@ int main(int argc, char **argv) {
     }
     case 'q':
       ctx.verbosity = -1;
+      ctx.verbosity_set = 1;
       break;
     case 'v':
+      ctx.verbosity_set = 1;
       if (ctx.verbosity >= 0)
         ctx.verbosity++;
       break;
@@ -403,7 +419,7 @@ int main(int argc, char **argv) {
     goto done;
   }
   int taken = take_globals(cmd, &cargc, cargv, &files, &nfiles, &overrides,
-                           &noverrides, &ctx.verbosity);
+                           &noverrides, &ctx.verbosity, &ctx.verbosity_set);
   if (taken < 0)
     goto oom;
   if (taken) {

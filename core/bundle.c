@@ -19,28 +19,11 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "switchyard/endian.h"
+
 #define BUNDLE_MAGIC "SYSB"
 #define BUNDLE_VERSION 1
 #define BUNDLE_MEDIA "application/x-switchyard-states"
-
-static void wr_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr_u64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t rd_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-static uint64_t rd_u64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
 
 void sy__bundle_free(sy_bundle_entry *e, size_t n) {
   for (size_t i = 0; e && i < n; i++) {
@@ -78,22 +61,22 @@ int sy__bundle_encode(const sy_bundle_entry *e, size_t n, sy_value **out,
   }
   uint8_t *p = buf;
   memcpy(p, BUNDLE_MAGIC, 4);
-  wr_u32(p + 4, BUNDLE_VERSION);
-  wr_u32(p + 8, (uint32_t)n);
+  sy_le32_put(p + 4, BUNDLE_VERSION);
+  sy_le32_put(p + 8, (uint32_t)n);
   p += 12;
   for (size_t i = 0; i < n; i++) {
     const char *strs[3] = {e[i].node, e[i].actor, e[i].version};
     for (int s = 0; s < 3; s++) {
       size_t len = strlen(strs[s]);
-      wr_u32(p, (uint32_t)len);
+      sy_le32_put(p, (uint32_t)len);
       memcpy(p + 4, strs[s], len);
       p += 4 + len;
     }
-    wr_u64(p, enc_len[i]);
+    sy_le64_put(p, enc_len[i]);
     memcpy(p + 8, enc[i], enc_len[i]);
     p += 8 + enc_len[i];
   }
-  wr_u64(p, XXH3_64bits(buf, (size_t)(p - buf)));
+  sy_le64_put(p, XXH3_64bits(buf, (size_t)(p - buf)));
   rc = sy_bytes_new(buf, total, BUNDLE_MEDIA, out);
   if (rc)
     sy_error_set(err, rc, "out of memory");
@@ -109,7 +92,7 @@ done:
 static char *take_str(const uint8_t **p, const uint8_t *end) {
   if (end - *p < 4)
     return NULL;
-  uint32_t len = rd_u32(*p);
+  uint32_t len = sy_le32_get(*p);
   if ((size_t)(end - *p - 4) < len || memchr(*p + 4, 0, len))
     return NULL;
   char *s = malloc((size_t)len + 1);
@@ -128,13 +111,13 @@ int sy__bundle_decode(const void *data, size_t len, sy_bundle_entry **out,
   *count = 0;
   if (len < 20 || memcmp(b, BUNDLE_MAGIC, 4) != 0)
     return sy_error_set(err, SY_ECORRUPT, "not a switchyard state bundle");
-  if (rd_u64(b + len - 8) != XXH3_64bits(b, len - 8))
+  if (sy_le64_get(b + len - 8) != XXH3_64bits(b, len - 8))
     return sy_error_set(err, SY_ECORRUPT,
                         "state bundle checksum mismatch (damaged file)");
-  if (rd_u32(b + 4) != BUNDLE_VERSION)
+  if (sy_le32_get(b + 4) != BUNDLE_VERSION)
     return sy_error_set(err, SY_ECORRUPT, "state bundle version %u unknown",
-                        rd_u32(b + 4));
-  uint32_t n = rd_u32(b + 8);
+                        sy_le32_get(b + 4));
+  uint32_t n = sy_le32_get(b + 8);
   const uint8_t *p = b + 12, *end = b + len - 8;
   if (n > (size_t)(end - p) / 20)
     return sy_error_set(err, SY_ECORRUPT, "state bundle count %u too large",
@@ -151,7 +134,7 @@ int sy__bundle_decode(const void *data, size_t len, sy_bundle_entry **out,
       rc = sy_error_set(err, SY_ECORRUPT, "state bundle entry %u damaged", i);
       break;
     }
-    uint64_t sl = rd_u64(p);
+    uint64_t sl = sy_le64_get(p);
     p += 8;
     if (sl > (uint64_t)(end - p)) {
       rc = sy_error_set(err, SY_ECORRUPT, "state bundle entry %u truncated", i);

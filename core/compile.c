@@ -29,6 +29,7 @@
  */
 #include "flow.h"
 #include "program.h"
+#include "switchyard/endian.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -683,36 +684,10 @@ done:
 
 /* ---- the public entry points ---------------------------------------- */
 
-static void report_line(void *ud, const sy_error *problem) {
-  fprintf((FILE *)ud, "%s\n", problem->message);
-}
-
-/* Loads (from path, or from text that path names) and validates. */
-static int load_checked(sy_platform *p, const char *path, const char *text,
-                        FILE *report, sy_flow **out, sy_error *err) {
-  sy_flow *flow = NULL;
-  int rc = text ? sy__flow_load_string(text, path, &flow, err)
-                : sy__flow_load(path, &flow, err);
-  if (rc == 0)
-    rc = sy__flow_validate(flow, sy_platform_catalog(p),
-                           report ? report_line : NULL, report, err);
-  else if (report)
-    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
-  if (rc) {
-    /* Written to report already: not repeated in err (the code stays). */
-    if (report && err)
-      err->message[0] = '\0';
-    sy__flow_free(flow);
-    return rc;
-  }
-  *out = flow;
-  return 0;
-}
-
 int sy_flow_load(sy_platform *p, const char *path, const char *text,
                  FILE *report, sy_flow **out, sy_error *err) {
-  *out = NULL;
-  return load_checked(p, path, text, report, out, err);
+  return sy__flow_load_valid(path, text, sy_platform_catalog(p), report, out,
+                             err);
 }
 
 void sy_flow_free(sy_flow *flow) { sy__flow_free(flow); }
@@ -823,7 +798,8 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = load_checked(p, path, NULL, report, &flow, err);
+  int rc = sy__flow_load_valid(path, NULL, sy_platform_catalog(p), report,
+                               &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);

@@ -36,11 +36,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* Config files are small; a bigger one is a wrong path, not a config. */
 #define CONFIG_FILE_MAX (16u << 20)
@@ -69,7 +71,8 @@ static const sy_option platform_options[] = {
     {"sink", SY_OPT_STRING, 0, "out", NULL, NULL, NULL, 0,
      "The sink instance used when a command names none."},
     {"log_level", SY_OPT_ENUM, 0, "info", NULL, NULL, log_levels, 0,
-     "The least severe log message that is printed."},
+     "How much commands print: error is -q, warn and info the default, "
+     "debug is -v; -q or -v on the command line wins."},
     {"cache", SY_OPT_ENUM, 0, "readwrite", NULL, NULL, cache_modes, 0,
      "Whether runs read step results from the storage and write them to "
      "it (off, read, write, readwrite)."},
@@ -425,66 +428,38 @@ int sy_config_load_string(sy_config *cfg, const char *text, const char *name,
 
 int sy_config_load_file(sy_config *cfg, const char *path, int optional,
                         sy_error *err) {
-  FILE *f = NULL;
-  char *text = NULL;
+  void *text = NULL;
+  size_t len = 0;
   int rc = 0;
   if (!cfg || !path)
     return sy_error_set(err, SY_EINVAL, "sy_config_load_file: no %s",
                         cfg ? "path" : "config");
-  f = fopen(path, "rb");
-  if (!f) {
+  /* Any readable file: a pipe (-c <(...)) and /dev/null are config too. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     int e = errno;
     if (e == ENOENT && optional)
-      goto done;
-    rc = sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
-                      "%s: cannot open: %s", path, strerror(e));
-    goto done;
+      return 0;
+    return sy_error_set(err, e == ENOENT ? SY_ENOENT : SY_EIO,
+                        "%s: cannot open: %s", path, strerror(e));
   }
-  size_t cap = 4096, len = 0;
-  if (!(text = malloc(cap))) {
-    rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", path);
-    goto done;
-  }
-  for (;;) {
-    if (len + 1 >= cap) {
-      if (cap > CONFIG_FILE_MAX) {
-        rc = sy_error_set(err, SY_ETOOBIG,
-                          "%s: larger than %u MiB; is this a config file?",
-                          path, CONFIG_FILE_MAX >> 20);
-        goto done;
-      }
-      char *t = realloc(text, cap * 2);
-      if (!t) {
-        rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      text = t;
-      cap *= 2;
-    }
-    size_t n = fread(text + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  if (ferror(f)) {
-    rc =
-        sy_error_set(err, SY_EIO, "%s: cannot read: %s", path, strerror(errno));
-    goto done;
-  }
-  text[len] = '\0';
+  rc = sy_file_read_fd(fd, path, CONFIG_FILE_MAX, &text, &len, err);
+  close(fd);
+  if (rc == SY_ETOOBIG)
+    return sy_error_set(err, rc,
+                        "%s: larger than %u MiB; is this a config "
+                        "file?",
+                        path, CONFIG_FILE_MAX >> 20);
+  if (rc)
+    return rc;
   /* Pass the real length so that a NUL byte in the file is reported. */
-  {
-    sy_config scratch = {NULL, 0, 0};
-    load_ctx ctx = {&scratch, path, NULL};
-    rc = sy__ini_parse(text, len, path, on_ini, &ctx, err);
-    if (rc == 0 && (rc = merge(cfg, &scratch)) != 0)
-      sy_error_set(err, rc, "%s: out of memory", path);
-    free_config(&scratch);
-  }
-done:
+  sy_config scratch = {NULL, 0, 0};
+  load_ctx ctx = {&scratch, path, NULL};
+  rc = sy__ini_parse(text, len, path, on_ini, &ctx, err);
+  if (rc == 0 && (rc = merge(cfg, &scratch)) != 0)
+    sy_error_set(err, rc, "%s: out of memory", path);
+  free_config(&scratch);
   free(text);
-  if (f)
-    fclose(f);
   return rc;
 }
 
@@ -612,24 +587,6 @@ static int value_error(sy_error *err, int rc, const char *origin,
                       "%s: [%s] %s: %s; %s", origin, secname, key, said, hint);
 }
 
-static size_t type_size(sy_opt_type type) {
-  switch (type) {
-  case SY_OPT_BOOL:
-    return sizeof(bool);
-  case SY_OPT_INT:
-  case SY_OPT_DURATION:
-    return sizeof(int64_t);
-  case SY_OPT_DOUBLE:
-    return sizeof(double);
-  case SY_OPT_SIZE:
-    return sizeof(uint64_t);
-  case SY_OPT_ENUM:
-    return sizeof(int);
-  default:
-    return sizeof(const char *);
-  }
-}
-
 /* What a section (possibly absent) is checked and filled against. */
 typedef struct target {
   const section *sec;     /* NULL: an instance with no section */
@@ -701,7 +658,9 @@ static int fill(const target *t, void *config, size_t config_size,
     const entry *e = t->sec ? find_entry(t->sec, o->name) : NULL;
     const char *text = e ? e->value : o->def;
     const char *origin = e ? e->origin : "default";
-    if (config && o->offset + type_size(o->type) > config_size)
+    size_t size = sy__opt_value_size(o->type);
+    if (config &&
+        o->offset + (size ? size : sizeof(const char *)) > config_size)
       return sy_error_set(err, SY_EPLUGIN,
                           "%s.%s: option '%s' lies outside its config struct "
                           "(offset %zu, size %zu)",

@@ -429,43 +429,40 @@ int sy__file_open_regular(const char *path, size_t limit, int *fd,
   return 0;
 }
 
-int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
-                 sy_error *err) {
+int sy_file_read_fd(int fd, const char *name, size_t limit, void **data,
+                    size_t *len, sy_error *err) {
   *data = NULL;
   *len = 0;
+  if (!name)
+    name = "(file)";
   if (limit > SIZE_MAX / 4)
     limit = SIZE_MAX / 4; /* so that the sums below cannot wrap */
-  int fd = -1;
-  int rc = sy__file_open_regular(path, limit, &fd, err);
-  if (rc)
-    return rc;
+  /* A regular file says how much to expect; it may grow while it is read,
+   * so read up to one byte past the limit to notice. Anything else (a
+   * pipe, /dev/null) grows the buffer as it comes. */
   struct stat st;
-  char *buf = NULL;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    rc = sy_error_set(err, sy_code_from_errno(e), "%s: %s", path, strerror(e));
-    goto done;
-  }
-  /* The file may grow while it is read: read up to one byte past the
-   * limit to notice. */
-  size_t cap = (size_t)st.st_size + 1, n = 0;
-  if (!(buf = malloc(cap + 1))) {
-    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
-    goto done;
-  }
+  size_t cap = 65536, n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    cap = (uint64_t)st.st_size < limit ? (size_t)st.st_size + 1 : limit + 1;
+  else if (cap > limit + 1)
+    cap = limit + 1;
+  int rc = 0;
+  char *buf = sy__big_malloc(cap + 1);
+  if (!buf)
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", name);
   for (;;) {
     if (n == cap) {
       if (cap > limit) {
         rc = sy_error_set(err, SY_ETOOBIG,
                           "%s: more than the limit of %zu bytes for this "
                           "file",
-                          path, limit);
+                          name, limit);
         goto done;
       }
       size_t grown = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
       char *g = realloc(buf, grown + 1);
       if (!g) {
-        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+        rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", name);
         goto done;
       }
       buf = g;
@@ -476,7 +473,7 @@ int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
       continue;
     if (got < 0) {
       int e = errno;
-      rc = sy_error_set(err, sy_code_from_errno(e), "%s: read error: %s", path,
+      rc = sy_error_set(err, sy_code_from_errno(e), "%s: read error: %s", name,
                         strerror(e));
       goto done;
     }
@@ -487,7 +484,7 @@ int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
   if (n > limit) {
     rc = sy_error_set(err, SY_ETOOBIG,
                       "%s: more than the limit of %zu bytes for this file",
-                      path, limit);
+                      name, limit);
     goto done;
   }
   buf[n] = '\0';
@@ -496,6 +493,18 @@ int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
   buf = NULL;
 done:
   free(buf);
+  return rc;
+}
+
+int sy_file_read(const char *path, size_t limit, void **data, size_t *len,
+                 sy_error *err) {
+  *data = NULL;
+  *len = 0;
+  int fd = -1;
+  int rc = sy__file_open_regular(path, limit, &fd, err);
+  if (rc)
+    return rc;
+  rc = sy_file_read_fd(fd, path, limit, data, len, err);
   close(fd);
   return rc;
 }

@@ -65,33 +65,6 @@ static char *dup_str(const char *s) {
   return p;
 }
 
-/* A growable string for joined lists and cycle names. */
-typedef struct strbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (b->len + n + 1 > cap)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = true;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n + 1);
-  b->len += n;
-}
-
 /* ---- freeing ------------------------------------------------------------ */
 
 /* Strings, inputs and params live in flow->mem. */
@@ -261,6 +234,9 @@ static int from_libconfig(sy__arena *tree, sy__arena *strs,
  * as libconfig records them in those cases. No names repeat in a group,
  * nesting is at most 32 deep. */
 #define FAST_NO 1
+/* The fast parser takes a flow read whole, up to this size; libconfig
+ * reads a larger one as a stream. */
+#define FLOW_FILE_MAX ((size_t)UINT32_MAX)
 #define FAST_DEPTH 32
 
 typedef struct fparse {
@@ -860,8 +836,8 @@ static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                   : sy__arena_strdup(&L->flow->mem, text);
     return p->text ? 0 : oom(L);
   }
-  strbuf b = {0};
-  sb_add(&b, "");
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_puts(&b, "");
   int n = t_length(s);
   for (int i = 0; i < n && rc == 0; i++) {
     const tnode *e = t_elem(s, (unsigned)i);
@@ -874,15 +850,15 @@ static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                 what, i, text);
     else {
       if (i)
-        sb_add(&b, ",");
-      sb_add(&b, text);
+        sy_buf_puts(&b, ",");
+      sy_buf_puts(&b, text);
     }
   }
-  if (rc == 0 && b.oom)
+  if (rc == 0 && b.failed)
     rc = oom(L);
-  if (rc == 0 && !(p->text = sy__arena_strdup(&L->flow->mem, b.p)))
+  if (rc == 0 && !(p->text = sy__arena_strdup(&L->flow->mem, b.data)))
     rc = oom(L);
-  free(b.p);
+  sy_buf_free(&b);
   return rc;
 }
 
@@ -1185,35 +1161,6 @@ static int load_config(const config_t *cfg, const char *file, sy_flow **out,
   return rc;
 }
 
-/* The whole of an open file, NUL-terminated; NULL on OOM or read error. */
-static char *slurp(FILE *fp, size_t size_hint, size_t *len) {
-  /* One read of the size fstat gave (it may have grown since). */
-  size_t cap = size_hint + 1 > 65536 ? size_hint + 1 : 65536, n = 0;
-  char *buf = sy__big_malloc(cap + 1);
-  while (buf) {
-    if (n == cap) {
-      char *grown = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2 + 1) : NULL;
-      if (!grown) {
-        free(buf);
-        return NULL;
-      }
-      buf = grown;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (!buf || ferror(fp)) {
-    free(buf);
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
 int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   config_t cfg;
   char *dir = NULL, *text = NULL;
@@ -1238,13 +1185,17 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   /* The fast parser first; a file it cannot read is read again from the
    * start by libconfig, which has the last word on syntax. */
   size_t len = 0;
-  if ((text = slurp(fp, (size_t)st.st_size, &len)) != NULL) {
+  sy_error unread; /* not read whole: libconfig has its go */
+  void *data = NULL;
+  if (sy_file_read_fd(fileno(fp), path, FLOW_FILE_MAX, &data, &len, &unread) ==
+      0) {
+    text = data;
     rc = load_fast(text, len, path, out, err);
     free(text);
     if (rc != FAST_NO)
       goto done;
   }
-  rewind(fp);
+  rewind(fp); /* nothing is buffered in fp: it was read through its fd */
   /* @include "x" means x next to the flow file, wherever we run from. */
   const char *slash = strrchr(path, '/');
   if (slash) {
@@ -1741,20 +1692,20 @@ static int report_cycles(checker *C, const long *target, const size_t *first,
         if (path[k] < path[lo])
           lo = k;
       size_t m = len - (size_t)hit;
-      strbuf b = {0};
+      sy_buf b = SY_BUF_INIT;
       for (size_t step = 0; step <= m; step++) {
         /* Forwards means decreasing k, wrapping inside [hit, len). */
         size_t k = (size_t)hit + (lo - (size_t)hit + m - step % m) % m;
         if (step)
-          sb_add(&b, " -> ");
-        sb_add(&b, flow->nodes[path[k]].id);
+          sy_buf_puts(&b, " -> ");
+        sy_buf_puts(&b, flow->nodes[path[k]].id);
       }
       const sy_flow_node *at = &flow->nodes[path[lo]];
-      if (b.oom)
+      if (b.failed)
         rc = sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
       else
-        problem(C, SY_ECYCLE, at->file, at->line, NULL, "cycle: %s", b.p);
-      free(b.p);
+        problem(C, SY_ECYCLE, at->file, at->line, NULL, "cycle: %s", b.data);
+      sy_buf_free(&b);
       if (rc != 0)
         goto done;
     }
@@ -1880,6 +1831,33 @@ int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
     rc = validate(&C);
   free(C.idx);
   return rc;
+}
+
+void sy__flow_report_file(void *ud, const sy_error *problem) {
+  fprintf((FILE *)ud, "%s\n", problem->message);
+}
+
+int sy__flow_load_valid(const char *path, const char *text,
+                        const sy_catalog *cat, FILE *report, sy_flow **out,
+                        sy_error *err) {
+  sy_flow *flow = NULL;
+  *out = NULL;
+  int rc = text ? sy__flow_load_string(text, path, &flow, err)
+                : sy__flow_load(path, &flow, err);
+  if (rc == 0)
+    rc = sy__flow_validate(flow, cat, report ? sy__flow_report_file : NULL,
+                           report, err);
+  else if (report)
+    fprintf(report, "%s\n", err ? err->message : sy_strerror(rc));
+  if (rc) {
+    /* Written to report already: not repeated in err (the code stays). */
+    if (report && err)
+      err->message[0] = '\0';
+    sy__flow_free(flow);
+    return rc;
+  }
+  *out = flow;
+  return 0;
 }
 
 static int validate(checker *C_) {

@@ -122,6 +122,18 @@ typedef void (*sy__flow_report_fn)(void *ud, const sy_error *problem);
  * unknown keeps provider NULL. */
 int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err);
+/* A report function that writes each problem's message, one a line, to
+ * the FILE that ud is. */
+void sy__flow_report_file(void *ud, const sy_error *problem);
+/* The one "load a flow and validate it": loads `path` (or, when text is
+ * not NULL, parses text with `path` naming it in messages) and validates
+ * it against cat. With a report, every problem (a load error too) is
+ * written there, one a line, and err keeps only the code (its message is
+ * emptied so that it is not printed twice). *out is the flow on success
+ * (the caller frees it), NULL on failure. */
+int sy__flow_load_valid(const char *path, const char *text,
+                        const sy_catalog *cat, FILE *report, sy_flow **out,
+                        sy_error *err);
 
 /* The node with that id, or NULL. */
 sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id);

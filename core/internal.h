@@ -31,6 +31,10 @@ const sy_option *sy__opt_find(const sy_option *opts, const char *name);
  * not where: the caller prefixes file:line. */
 int sy__opt_parse(const sy_option *opt, const char *text, void *config,
                   sy__pool *pool, sy_error *err);
+/* The size of what an option of that type writes into the config struct,
+ * or 0 for an unknown type (loader.c checks tables with it, config.c
+ * fills structs). */
+size_t sy__opt_value_size(sy_opt_type type);
 /* Checks a table as the loader must: names valid and unique, help present,
  * type known, enum has choices, required has no default, min/max/default
  * parse. `owner` prefixes errors ("runner.dask"). */

@@ -162,7 +162,7 @@ static int load_states(sy_job *job, sy_error *err) {
     sy_value_unref(bundle);
     return rc;
   }
-  int rc = sy__read_file(path, SY__STATE_FILE_MAX, &data, &len, err);
+  int rc = sy_file_read(path, SY__STATE_FILE_MAX, &data, &len, err);
   if (rc)
     return rc;
   rc = sy__bundle_decode(data, len, &job->states, &job->n_states, err);

@@ -13,6 +13,8 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
+#include "switchyard/endian.h"
+
 static inline void digest(XXH3_state_t *st, uint8_t out[16]) {
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
@@ -56,16 +58,15 @@ static inline void k_str(keybuf *k, const char *s) {
   size_t n = s ? strlen(s) : 0;
   uint64_t v = s ? (uint64_t)n : UINT64_MAX;
   uint8_t len[8];
-  for (int i = 0; i < 8; i++)
-    len[i] = (uint8_t)(v >> (8 * i));
+  sy_le64_put(len, v);
   k_put(k, len, sizeof len);
   if (s)
     k_put(k, s, n);
 }
 
 static inline void k_u32(keybuf *k, uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
+  uint8_t b[4];
+  sy_le32_put(b, v);
   k_put(k, b, sizeof b);
 }
 

@@ -420,30 +420,6 @@ static bool valid_option_name(const char *s) {
   return true;
 }
 
-/* The size of what an option of that type writes into the config struct,
- * or 0 for an unknown type. */
-static size_t opt_value_size(sy_opt_type type) {
-  switch (type) {
-  case SY_OPT_STRING:
-  case SY_OPT_PATH:
-    return sizeof(const char *);
-  case SY_OPT_BOOL:
-    return sizeof(bool);
-  case SY_OPT_INT:
-  case SY_OPT_DURATION:
-    return sizeof(int64_t);
-  case SY_OPT_DOUBLE:
-    return sizeof(double);
-  case SY_OPT_SIZE:
-    return sizeof(uint64_t);
-  case SY_OPT_ENUM:
-    return sizeof(int);
-  case SY_OPT_LIST:
-    return sizeof(const char *const *);
-  }
-  return 0;
-}
-
 /* The structural part of an option table check: what the loader must know
  * before the core may write into a provider's config struct. Whether
  * defaults and bounds parse is options.c's business (sy__opt_check_table);
@@ -459,7 +435,7 @@ static int check_options(const sy_option *opts, size_t config_size,
     if (!o->help || !*o->help)
       return sy_error_set(err, SY_EPLUGIN, "option '%s' has no help text",
                           o->name);
-    size_t vsize = opt_value_size(o->type);
+    size_t vsize = sy__opt_value_size(o->type);
     if (vsize == 0)
       return sy_error_set(err, SY_EPLUGIN, "option '%s' has invalid type %d",
                           o->name, (int)o->type);

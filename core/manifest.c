@@ -407,16 +407,14 @@ int sy__manifest_read(const char *path, sy__manifest *out) {
       (uint64_t)st.st_size > SY__MANIFEST_MAX_BYTES)
     goto done;
   size_t size = (size_t)st.st_size, got = 0;
-  if (!(text = malloc(size ? size : 1)))
-    goto done;
-  while (got < size) {
-    ssize_t n = read(fd, text + got, size - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      goto done; /* shrank while read, or failed: rebuild */
-    got += (size_t)n;
-  }
+  sy_error ignored;
+  void *data = NULL;
+  if (sy_file_read_fd(fd, path, SY__MANIFEST_MAX_BYTES, &data, &got,
+                      &ignored) != 0)
+    goto done; /* failed or grew: rebuild */
+  text = data;
+  if (got != size)
+    goto done; /* changed while read: rebuild */
   rc = sy__manifest_parse(text, size, out);
 done:
   free(text);

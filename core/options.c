@@ -397,36 +397,38 @@ const char *sy__suggest(const char *name, const char *const *candidates,
   return best;
 }
 
-/* ---- expansion -------------------------------------------------------- */
-
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf;
-
-static int buf_add(buf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-      return SY_ENOMEM;
-    b->p = p;
-    b->cap = cap;
+/* The size of what an option of that type writes into the config struct,
+ * or 0 for an unknown type. */
+size_t sy__opt_value_size(sy_opt_type type) {
+  switch (type) {
+  case SY_OPT_STRING:
+  case SY_OPT_PATH:
+    return sizeof(const char *);
+  case SY_OPT_BOOL:
+    return sizeof(bool);
+  case SY_OPT_INT:
+  case SY_OPT_DURATION:
+    return sizeof(int64_t);
+  case SY_OPT_DOUBLE:
+    return sizeof(double);
+  case SY_OPT_SIZE:
+    return sizeof(uint64_t);
+  case SY_OPT_ENUM:
+    return sizeof(int);
+  case SY_OPT_LIST:
+    return sizeof(const char *const *);
   }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
   return 0;
 }
 
+/* ---- expansion -------------------------------------------------------- */
+
 int sy__expand(const char *text, bool tilde, char **out, sy_error *err) {
-  buf b = {NULL, 0, 0};
+  sy_buf b = SY_BUF_INIT;
   int rc = 0;
   const char *p = text ? text : "";
   *out = NULL;
-  if ((rc = buf_add(&b, "", 0)) != 0)
+  if ((rc = sy_buf_add(&b, "", 0)) != 0)
     goto nomem;
   if (tilde && p[0] == '~' && (p[1] == '\0' || p[1] == '/')) {
     const char *home = getenv("HOME");
@@ -435,27 +437,27 @@ int sy__expand(const char *text, bool tilde, char **out, sy_error *err) {
                         "cannot expand '~' in '%s': HOME is not set", text);
       goto fail;
     }
-    if ((rc = buf_add(&b, home, strlen(home))) != 0)
+    if ((rc = sy_buf_add(&b, home, strlen(home))) != 0)
       goto nomem;
     p++;
   }
   while (*p) {
     const char *dollar = strchr(p, '$');
     size_t n = dollar ? (size_t)(dollar - p) : strlen(p);
-    if ((rc = buf_add(&b, p, n)) != 0)
+    if ((rc = sy_buf_add(&b, p, n)) != 0)
       goto nomem;
     p += n;
     if (!dollar)
       break;
     if (p[1] == '$') {
       /* "$$" is how a literal dollar is written before a brace. */
-      if ((rc = buf_add(&b, "$", 1)) != 0)
+      if ((rc = sy_buf_add(&b, "$", 1)) != 0)
         goto nomem;
       p += 2;
       continue;
     }
     if (p[1] != '{') {
-      if ((rc = buf_add(&b, "$", 1)) != 0)
+      if ((rc = sy_buf_add(&b, "$", 1)) != 0)
         goto nomem;
       p++;
       continue;
@@ -492,16 +494,16 @@ int sy__expand(const char *text, bool tilde, char **out, sy_error *err) {
                         var, text);
       goto fail;
     }
-    if ((rc = buf_add(&b, value, strlen(value))) != 0)
+    if ((rc = sy_buf_add(&b, value, strlen(value))) != 0)
       goto nomem;
     p = close + 1;
   }
-  *out = b.p;
+  *out = b.data;
   return 0;
 nomem:
   rc = sy_error_set(err, SY_ENOMEM, "out of memory");
 fail:
-  free(b.p);
+  sy_buf_free(&b);
   return rc;
 }
 

@@ -27,6 +27,7 @@
  */
 #include "program.h"
 #include "key.h"
+#include "switchyard/endian.h"
 #include "switchyard/file.h"
 
 #include <errno.h>
@@ -42,53 +43,37 @@
 
 /* ---- writing -------------------------------------------------------- */
 
-typedef struct wbuf {
-  uint8_t *data;
-  size_t len, cap;
-  int failed;
-} wbuf;
-
-static void put(wbuf *b, const void *p, size_t n) {
-  if (b->failed)
-    return;
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n)
-      cap *= 2;
-    uint8_t *d = realloc(b->data, cap);
-    if (!d) {
-      b->failed = 1;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
+/* An encoder appends to an sy_buf; its failure is sticky (checked once,
+ * at the end). */
+static void put(sy_buf *b, const void *p, size_t n) {
+  sy_buf_add(b, p, n);
 }
-
-static void put_u8(wbuf *b, uint8_t v) { put(b, &v, 1); }
-static void put_u16(wbuf *b, uint16_t v) {
-  uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+static void put_u8(sy_buf *b, uint8_t v) {
+  put(b, &v, 1);
+}
+static void put_u16(sy_buf *b, uint16_t v) {
+  uint8_t x[2];
+  sy_le16_put(x, v);
   put(b, x, 2);
 }
-static void put_u32(wbuf *b, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
+static void put_u32(sy_buf *b, uint32_t v) {
+  uint8_t x[4];
+  sy_le32_put(x, v);
   put(b, x, 4);
 }
-static void put_u64(wbuf *b, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    put_u8(b, (uint8_t)(v >> (8 * i)));
+static void put_u64(sy_buf *b, uint64_t v) {
+  uint8_t x[8];
+  sy_le64_put(x, v);
+  put(b, x, 8);
 }
-static void put_str(wbuf *b, const char *s) {
+static void put_str(sy_buf *b, const char *s) {
   size_t n = s ? strlen(s) : 0;
   put_u32(b, (uint32_t)n);
   put(b, s, n);
 }
 
 int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
-  wbuf b = {0};
+  sy_buf b = SY_BUF_INIT;
   put(&b, PROGRAM_MAGIC, 4);
   put_u16(&b, PROGRAM_VERSION);
   put_u16(&b, 0);
@@ -126,7 +111,7 @@ int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
     put(&b, prog->codes[i].hash, 16);
   }
   if (!b.failed)
-    put_u64(&b, XXH3_64bits(b.data, b.len));
+    put_u64(&b, XXH3_64bits((const uint8_t *)b.data, b.len));
   if (b.failed) {
     free(b.data);
     return SY_ENOMEM;
@@ -165,8 +150,7 @@ static int get(rbuf *r, void *out, size_t n, const char *what) {
 static uint32_t get_u32(rbuf *r, const char *what) {
   uint8_t x[4] = {0};
   get(r, x, 4, what);
-  return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 |
-         (uint32_t)x[3] << 24;
+  return sy_le32_get(x);
 }
 
 static uint8_t get_u8(rbuf *r, const char *what) {
@@ -226,17 +210,14 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
     return sy_error_set(err, SY_ECORRUPT,
                         "not a switchyard program (bad magic)");
   const uint8_t *tail = (const uint8_t *)buf + len - 8;
-  uint64_t sum = 0;
-  for (int i = 0; i < 8; i++)
-    sum |= (uint64_t)tail[i] << (8 * i);
-  if (sum != XXH3_64bits(buf, len - 8))
+  if (sy_le64_get(tail) != XXH3_64bits(buf, len - 8))
     return sy_error_set(err, SY_ECORRUPT,
                         "corrupt program: checksum mismatch");
   r.len = len - 8;
   r.pos = 4;
   uint8_t ver[2];
   get(&r, ver, 2, "version");
-  unsigned version = ver[0] | ver[1] << 8;
+  unsigned version = sy_le16_get(ver);
   if (version != PROGRAM_VERSION)
     return sy_error_set(err, SY_ECORRUPT,
                         "program format version %u; this switchyard reads "
@@ -391,15 +372,10 @@ int sy_program_save(const sy_program *prog, const char *path, sy_error *err) {
   return rc;
 }
 
-int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
-                  sy_error *err) {
-  return sy_file_read(path, limit, data, len, err);
-}
-
 int sy_program_load(const char *path, sy_program **out, sy_error *err) {
   void *data = NULL;
   size_t len = 0;
-  int rc = sy__read_file(path, (size_t)1 << 30, &data, &len, err);
+  int rc = sy_file_read(path, (size_t)1 << 30, &data, &len, err);
   if (rc != 0)
     return rc;
   rc = sy__program_decode(data, len, out, err);

@@ -128,10 +128,6 @@ void sy__hex(const uint8_t *bytes, size_t n, char *out);
  * beside it, fsync, rename over; only a regular file or a new name). */
 int sy__write_file_atomic(const char *path, const void *data, size_t len,
                           sy_error *err);
-/* Reads a whole regular file (at most `limit` bytes) into a
- * NUL-terminated heap buffer: sy_file_read(). */
-int sy__read_file(const char *path, size_t limit, void **data, size_t *len,
-                  sy_error *err);
 /* Opens path for reading (never blocking on a FIFO) and checks what was
  * opened: a regular file of at most `limit` bytes, else SY_EINVAL or
  * SY_ETOOBIG naming the path; SY_ENOENT and others when it cannot be

@@ -71,6 +71,8 @@
 
 #include <xxhash.h>
 
+#include "switchyard/endian.h"
+
 /* f64 cells travel as their bit pattern in a u64. */
 _Static_assert(sizeof(double) == 8, "switchyard needs 64-bit doubles");
 
@@ -675,30 +677,6 @@ static void w_put(writer *w, const void *p, size_t n) {
   w->pos += n;
 }
 
-static void pack_u32(unsigned char *b, uint32_t x) {
-  for (int i = 0; i < 4; i++)
-    b[i] = (unsigned char)(x >> (8 * i));
-}
-
-static void pack_u64(unsigned char *b, uint64_t x) {
-  for (int i = 0; i < 8; i++)
-    b[i] = (unsigned char)(x >> (8 * i));
-}
-
-static uint32_t unpack_u32(const unsigned char *b) {
-  uint32_t x = 0;
-  for (int i = 3; i >= 0; i--)
-    x = (x << 8) | b[i];
-  return x;
-}
-
-static uint64_t unpack_u64(const unsigned char *b) {
-  uint64_t x = 0;
-  for (int i = 7; i >= 0; i--)
-    x = (x << 8) | b[i];
-  return x;
-}
-
 static void w_u8(writer *w, unsigned x) {
   unsigned char b = (unsigned char)x;
   w_put(w, &b, 1);
@@ -706,13 +684,13 @@ static void w_u8(writer *w, unsigned x) {
 
 static void w_u32(writer *w, uint32_t x) {
   unsigned char b[4];
-  pack_u32(b, x);
+  sy_le32_put(b, x);
   w_put(w, b, 4);
 }
 
 static void w_u64(writer *w, uint64_t x) {
   unsigned char b[8];
-  pack_u64(b, x);
+  sy_le64_put(b, x);
   w_put(w, b, 8);
 }
 
@@ -725,7 +703,7 @@ static void w_cells(writer *w, const void *cells, size_t rows) {
   for (size_t i = 0; i < rows; i++) {
     uint64_t x;
     memcpy(&x, p + 8 * i, 8);
-    pack_u64(chunk + k, x);
+    sy_le64_put(chunk + k, x);
     k += 8;
     if (k == sizeof chunk) {
       w_put(w, chunk, k);
@@ -802,7 +780,7 @@ int sy_value_encode(const sy_value *v, void **buf, size_t *len) {
     return SY_ENOMEM;
   writer w = {.buf = out};
   write_value(&w, v, body);
-  pack_u64(out + w.pos, XXH3_64bits(out, w.pos));
+  sy_le64_put(out + w.pos, XXH3_64bits(out, w.pos));
   *buf = out;
   *len = total;
   return 0;
@@ -880,7 +858,7 @@ static int r_u8(reader *r, unsigned *x, const char *what) {
 static int r_u32(reader *r, uint32_t *x, const char *what) {
   int rc = r_need(r, 4, what);
   if (rc == 0) {
-    *x = unpack_u32(r->p + r->pos);
+    *x = sy_le32_get(r->p + r->pos);
     r->pos += 4;
   }
   return rc;
@@ -889,7 +867,7 @@ static int r_u32(reader *r, uint32_t *x, const char *what) {
 static int r_u64(reader *r, uint64_t *x, const char *what) {
   int rc = r_need(r, 8, what);
   if (rc == 0) {
-    *x = unpack_u64(r->p + r->pos);
+    *x = sy_le64_get(r->p + r->pos);
     r->pos += 8;
   }
   return rc;
@@ -964,7 +942,7 @@ static int decode_numeric(reader *r, column *col, size_t rows) {
   else
     col->u.i64 = (int64_t *)(void *)cells;
   for (size_t i = 0; i < rows; i++) {
-    uint64_t x = unpack_u64(r->p + off + 8 * i);
+    uint64_t x = sy_le64_get(r->p + off + 8 * i);
     if (x && col->valid && !col->valid[i])
       return fail_at(r->err, SY_ECORRUPT, off + 8 * i,
                      "column '%s': null row %zu carries data", col->name, i);
@@ -1011,7 +989,7 @@ static int decode_strings(reader *r, column *col, size_t rows) {
   size_t pos = start;
   char *p = col->blob;
   for (size_t i = 0; i < rows; i++) {
-    uint32_t n = unpack_u32(r->p + pos);
+    uint32_t n = sy_le32_get(r->p + pos);
     pos += 4;
     if (col->valid && !col->valid[i])
       continue;
@@ -1190,7 +1168,7 @@ int sy_value_decode(const void *buf, size_t len, sy_value **out,
     return fail_at(err, SY_ECORRUPT, 4, "unknown value type %u", p[4]);
   if (p[5] || p[6] || p[7])
     return fail_at(err, SY_ECORRUPT, 5, "reserved header bytes are not zero");
-  uint64_t body = unpack_u64(p + 8);
+  uint64_t body = sy_le64_get(p + 8);
   size_t avail = len - HEADER_SIZE - CHECKSUM_SIZE;
   if (body > SY_VALUE_MAX_BYTES)
     return fail_at(err, SY_ETOOBIG, 8,
@@ -1206,7 +1184,7 @@ int sy_value_decode(const void *buf, size_t len, sy_value **out,
                    "%zu unexpected bytes after the checksum",
                    avail - (size_t)body);
   size_t end = HEADER_SIZE + (size_t)body;
-  uint64_t stored = unpack_u64(p + end);
+  uint64_t stored = sy_le64_get(p + end);
   uint64_t computed = XXH3_64bits(p, end);
   if (stored != computed)
     return fail_at(err, SY_ECORRUPT, end,

@@ -14,6 +14,7 @@
  * writing those states when the program runs is the core's
  * (core/states.c); this file only makes the references.
  */
+#include "switchyard/buf.h"
 #include "switchyard/config.h"
 #include "switchyard/flow.h"
 #include "switchyard/lifecycle.h"
@@ -30,45 +31,6 @@
 #include <time.h>
 
 #define MANIFEST_MEDIA "application/x-switchyard-release"
-
-/* ---- a growing text buffer ------------------------------------------ */
-
-typedef struct textbuf {
-  char *data;
-  size_t len, cap;
-  int failed;
-} textbuf;
-
-static void tb_printf(textbuf *b, const char *fmt, ...) SY_PRINTF(2, 3);
-static void tb_printf(textbuf *b, const char *fmt, ...) {
-  if (b->failed)
-    return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = b->cap - b->len;
-    int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->failed = 1;
-      return;
-    }
-    if ((size_t)n < room) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = b->cap ? b->cap * 2 : 1024;
-    while (cap < b->len + (size_t)n + 1)
-      cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-      b->failed = 1;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
-  }
-}
 
 /* ---- names and references ------------------------------------------- */
 
@@ -170,7 +132,7 @@ static const sy_option *section_options(sy_platform *p, const sy_config *proj,
  * each, with relative values of path options made absolute against the
  * file's folder (as reading the file would resolve them). */
 static int write_project_layer(sy_platform *p, const char *flow_path,
-                               textbuf *b, sy_error *err) {
+                               sy_buf *b, sy_error *err) {
   const char *slash = strrchr(flow_path, '/');
   char *dir = slash ? strndup(flow_path, (size_t)(slash - flow_path) +
                                              (slash == flow_path))
@@ -191,7 +153,7 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
   if ((rc = sy_config_new(&proj)) != 0 ||
       (rc = sy_config_load_file(proj, ini, 0, err)) != 0)
     goto done;
-  tb_printf(b, "# project-config: %s\n", ini);
+  sy_buf_printf(b, "# project-config: %s\n", ini);
   for (size_t i = 0; i < sy_config_section_count(proj); i++) {
     const char *sec = sy_config_section_at(proj, i);
     const sy_option *opts = section_options(p, proj, sec);
@@ -209,12 +171,12 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
         while (v[0] == '.' && v[1] == '/')
           v += 2;
         if (strcmp(v, ".") == 0 || !*v)
-          tb_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
+          sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
         else
-          tb_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
+          sy_buf_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
                     strcmp(real, "/") == 0 ? "" : "/", v);
       } else
-        tb_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
+        sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
     }
   }
 done:
@@ -288,8 +250,8 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   }
   char hex[33];
   sy_flow_hash_hex(flow, hex);
-  textbuf b = {0};
-  tb_printf(&b,
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_printf(&b,
             "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
             "# flow-hash: %s\n# actors:",
             name, version, hex);
@@ -297,12 +259,12 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   for (size_t i = 0; i < n_nodes; i++) {
     const char *actor, *actor_version;
     sy_flow_node_actor(flow, i, &actor, &actor_version);
-    tb_printf(&b, " %s %s%s", actor, actor_version,
+    sy_buf_printf(&b, " %s %s%s", actor, actor_version,
               i + 1 < n_nodes ? "," : "");
   }
-  tb_printf(&b, "\n");
+  sy_buf_printf(&b, "\n");
   if ((rc = write_project_layer(p, flow_path, &b, err)) != 0) {
-    free(b.data);
+    sy_buf_free(&b);
     sy_flow_free(flow);
     return rc;
   }
@@ -310,7 +272,7 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   if (sy_flow_text(flow, &flow_text, NULL) != 0)
     b.failed = 1;
   else
-    tb_printf(&b, "%s", flow_text);
+    sy_buf_printf(&b, "%s", flow_text);
   free(flow_text);
   sy_value *manifest = NULL;
   reg r;
@@ -323,7 +285,7 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
     reg_close(&r);
   }
   sy_value_unref(manifest);
-  free(b.data);
+  sy_buf_free(&b);
   sy_flow_free(flow);
   return rc;
 }

@@ -17,34 +17,11 @@
  * so that a save or a load may check once, at the end.
  */
 #include "switchyard/state.h"
+#include "switchyard/endian.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void le32(uint8_t *b, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void le64(uint8_t *b, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *b) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--)
-    v = (v << 8) | b[i];
-  return v;
-}
-
-static uint64_t get64(const uint8_t *b) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--)
-    v = (v << 8) | b[i];
-  return v;
-}
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -106,7 +83,7 @@ int sy_state_begin(sy_state_writer *w, const char *magic, uint32_t version) {
     return SY_EINVAL;
   }
   memcpy(head, magic, strlen(magic));
-  le32(head + 8, version);
+  sy_le32_put(head + 8, version);
   /* head + 12: the payload length, patched by sy_state_finish. */
   w_put(w, head, sizeof head);
   return w->failed;
@@ -114,13 +91,13 @@ int sy_state_begin(sy_state_writer *w, const char *magic, uint32_t version) {
 
 void sy_state_put_u32(sy_state_writer *w, uint32_t v) {
   uint8_t b[4];
-  le32(b, v);
+  sy_le32_put(b, v);
   w_put(w, b, sizeof b);
 }
 
 void sy_state_put_u64(sy_state_writer *w, uint64_t v) {
   uint8_t b[8];
-  le64(b, v);
+  sy_le64_put(b, v);
   w_put(w, b, sizeof b);
 }
 
@@ -179,7 +156,7 @@ int sy_state_finish(sy_state_writer *w, const char *actor, sy_value **out,
   if (!w->failed && w->len < SY_STATE_HEADER_SIZE)
     w->failed = SY_EINVAL; /* never begun */
   if (!w->failed) {
-    le32(w->data + 12, (uint32_t)(w->len - SY_STATE_HEADER_SIZE));
+    sy_le32_put(w->data + 12, (uint32_t)(w->len - SY_STATE_HEADER_SIZE));
     sy_state_put_u64(w, fnv1a64(w->data, w->len));
   }
   rc = w->failed;
@@ -249,7 +226,7 @@ int sy_state_open(sy_state_reader *r, const sy_value *state, const char *actor,
     return sy_error_set(err, SY_ECORRUPT,
                         "%s: state has a bad magic (not a %s state)", actor,
                         actor);
-  version = get32(p + 8);
+  version = sy_le32_get(p + 8);
   /* The version before the length and the checksum: a later version may
    * frame its payload differently, and must get this message, not one
    * about damage. */
@@ -269,13 +246,13 @@ int sy_state_open(sy_state_reader *r, const sy_value *state, const char *actor,
                         actor, (unsigned)version, (unsigned)min_version,
                         (unsigned)max_version);
   }
-  payload = get32(p + 12);
+  payload = sy_le32_get(p + 12);
   if ((uint64_t)payload + SY_STATE_HEADER_SIZE + SY_STATE_TRAILER_SIZE != len)
     return sy_error_set(err, SY_ECORRUPT,
                         "%s: state length %zu does not match its header "
                         "(payload %u bytes)",
                         actor, len, (unsigned)payload);
-  if (get64(p + len - SY_STATE_TRAILER_SIZE) !=
+  if (sy_le64_get(p + len - SY_STATE_TRAILER_SIZE) !=
       fnv1a64(p, len - SY_STATE_TRAILER_SIZE))
     return sy_error_set(err, SY_ECORRUPT, "%s: state checksum mismatch", actor);
   r->data = p;
@@ -301,7 +278,7 @@ int sy_state_get_u32(sy_state_reader *r, uint32_t *v) {
   *v = 0;
   if (!r_has(r, 4))
     return SY_ECORRUPT;
-  *v = get32(r->data + r->pos);
+  *v = sy_le32_get(r->data + r->pos);
   r->pos += 4;
   return 0;
 }
@@ -310,7 +287,7 @@ int sy_state_get_u64(sy_state_reader *r, uint64_t *v) {
   *v = 0;
   if (!r_has(r, 8))
     return SY_ECORRUPT;
-  *v = get64(r->data + r->pos);
+  *v = sy_le64_get(r->data + r->pos);
   r->pos += 8;
   return 0;
 }

@@ -41,6 +41,10 @@
  * The reader (sy_file_read) takes a regular file only, and refuses one
  * larger than the caller's limit before reading it, so `--state /dev/zero`
  * or a huge file cannot make it read forever.
+ * sy_file_read_fd is the same reader on a descriptor the caller opened
+ * and checked (a config file may be a pipe; a plugin checks its own
+ * file's type): it is the one whole-file reader of the core and the
+ * built-in providers.
  *
  * Ownership: an sy_output is owned by the caller from sy_output_open()
  * until sy_output_commit() or sy_output_abort(), which both free it. A
@@ -113,6 +117,16 @@ SY_API int sy_output_stream(const char *path, FILE **out, sy_error *err);
  * SY_ETOOBIG, a missing one SY_ENOENT; the message names the path. */
 SY_API int sy_file_read(const char *path, size_t limit, void **data,
                         size_t *len, sy_error *err);
+
+/* Since ABI 1.3. The reader of sy_file_read() for a descriptor the caller
+ * opened (and checked) itself: reads from fd's offset to its end into a
+ * malloc()ed buffer with a NUL after the last byte (not counted in *len).
+ * More than `limit` bytes is SY_ETOOBIG; the file need not be regular (a
+ * pipe is read until it ends). `name` names the file in messages. fd stays
+ * the caller's, open. This is the one whole-file reader of switchyard:
+ * use it rather than a read() loop of your own. */
+SY_API int sy_file_read_fd(int fd, const char *name, size_t limit, void **data,
+                           size_t *len, sy_error *err);
 
 #ifdef __cplusplus
 }

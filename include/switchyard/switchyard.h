@@ -26,6 +26,8 @@
 #include "file.h"
 #include "hash.h"
 #include "state.h"
+#include "endian.h"
+#include "buf.h"
 #include <switchyard/version.h>
 
 #endif /* SWITCHYARD_SWITCHYARD_H */

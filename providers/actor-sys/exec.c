@@ -81,8 +81,10 @@
 #include <unistd.h>
 
 #include <switchyard/actor.h>
+#include <switchyard/buf.h>
 #include <switchyard/csv.h>
 #include <switchyard/error.h>
+#include <switchyard/file.h>
 #include <switchyard/option.h>
 #include <switchyard/plugin.h>
 #include <switchyard/value.h>
@@ -171,55 +173,9 @@ const sy_provider sys_exec_provider = {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* A growable byte buffer. */
-typedef struct buf {
-  char *data;
-  size_t len, cap;
-} buf;
-
-/* Makes room for `extra` more bytes, but never beyond `limit` bytes in all
- * (the caller detects overflow by reading up to limit). Returns 0 or
- * SY_ENOMEM. */
-static int buf_reserve(buf *b, size_t extra, size_t limit) {
-  size_t want, cap;
-  char *p;
-
-  if (b->cap - b->len >= extra)
-    return 0;
-  want = b->len + extra;
-  if (want < b->len || want > limit)
-    want = limit;
-  cap = b->cap ? b->cap : 256;
-  while (cap < want)
-    cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-  if (cap > limit)
-    cap = limit;
-  if (cap <= b->cap)
-    return 0;
-  p = realloc(b->data, cap);
-  if (!p)
-    return SY_ENOMEM;
-  b->data = p;
-  b->cap = cap;
-  return 0;
-}
-
-static int buf_append(buf *b, const void *data, size_t len) {
-  if (len > SIZE_MAX - b->len - 1 || buf_reserve(b, len + 1, SIZE_MAX) != 0)
-    return SY_ENOMEM;
-  memcpy(b->data + b->len, data, len);
-  b->len += len;
-  b->data[b->len] = '\0';
-  return 0;
-}
-
-static int buf_puts(buf *b, const char *s) {
-  return buf_append(b, s, strlen(s));
-}
-
 /* The sy_write_fn that collects CSV in memory (for stdin). */
 static int buf_write_fn(void *ud, const void *data, size_t len) {
-  return buf_append(ud, data, len);
+  return sy_buf_add(ud, data, len);
 }
 
 /* Writes all of data to fd; returns 0 or an errno value. */
@@ -348,17 +304,17 @@ static int match_placeholder(const char *p, size_t *idx, size_t *len) {
 }
 
 /* Appends s to b single-quoted for /bin/sh. */
-static int shell_quote(buf *b, const char *s) {
-  int rc = buf_puts(b, "'");
+static int shell_quote(sy_buf *b, const char *s) {
+  int rc = sy_buf_puts(b, "'");
 
   for (; rc == 0 && *s; s++)
-    rc = *s == '\'' ? buf_puts(b, "'\\''") : buf_append(b, s, 1);
-  return rc ? rc : buf_puts(b, "'");
+    rc = *s == '\'' ? sy_buf_puts(b, "'\\''") : sy_buf_add(b, s, 1);
+  return rc ? rc : sy_buf_puts(b, "'");
 }
 
 /* The temp path of input k ("<dir>/in0.csv" for a frame, "<dir>/in0" for
  * bytes) or of the output ("<dir>/out"), into b (reset first). */
-static int temp_path(buf *b, const char *dir, const sy_value *v, size_t k) {
+static int temp_path(sy_buf *b, const char *dir, const sy_value *v, size_t k) {
   char name[32];
 
   if (v)
@@ -366,8 +322,8 @@ static int temp_path(buf *b, const char *dir, const sy_value *v, size_t k) {
              sy_value_type_of(v) == SY_VALUE_FRAME ? ".csv" : "");
   else
     snprintf(name, sizeof name, "/out");
-  b->len = 0;
-  if (buf_puts(b, dir) != 0 || buf_puts(b, name) != 0)
+  sy_buf_reset(b);
+  if (sy_buf_puts(b, dir) != 0 || sy_buf_puts(b, name) != 0)
     return SY_ENOMEM;
   return 0;
 }
@@ -376,15 +332,15 @@ static int temp_path(buf *b, const char *dir, const sy_value *v, size_t k) {
  * marks in wanted[] the inputs whose files must be written. */
 static int expand_command(const char *cmd, const char *dir,
                           const sy_value *const *in, size_t n_in, bool *wanted,
-                          buf *out, sy_error *err) {
-  buf path = {0};
+                          sy_buf *out, sy_error *err) {
+  sy_buf path = SY_BUF_INIT;
   size_t idx = 0, len = 0;
   int rc = 0;
 
   while (*cmd && rc == 0) {
     int ph = *cmd == '{' ? match_placeholder(cmd, &idx, &len) : PH_NONE;
     if (ph == PH_NONE) {
-      rc = buf_append(out, cmd, 1);
+      rc = sy_buf_add(out, cmd, 1);
       cmd++;
       continue;
     }
@@ -480,11 +436,11 @@ static void remove_tree(const char *dir) {
 /* A fresh private folder under $TMPDIR (default /tmp), into *dir. */
 static int make_temp_dir(char **dir, sy_error *err) {
   const char *base = getenv("TMPDIR");
-  buf b = {0};
+  sy_buf b = SY_BUF_INIT;
 
   if (!base || !*base)
     base = "/tmp";
-  if (buf_puts(&b, base) != 0 || buf_puts(&b, "/sy-exec-XXXXXX") != 0) {
+  if (sy_buf_puts(&b, base) != 0 || sy_buf_puts(&b, "/sy-exec-XXXXXX") != 0) {
     free(b.data);
     return sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
   }
@@ -614,7 +570,7 @@ typedef struct run {
   int in_w, out_r, err_r; /* the parent's ends; -1 once closed */
   const char *in_data;    /* what goes to stdin */
   size_t in_len, in_off;
-  buf out; /* stdout */
+  sy_buf out; /* stdout */
   size_t max_out;
   char err[2 * STDERR_KEEP]; /* the end of stderr */
   size_t err_len;
@@ -688,9 +644,15 @@ static int drain_stderr(run *r) {
 static int drain_stdout(run *r) {
   ssize_t n;
 
-  if (buf_reserve(&r->out, IO_CHUNK, r->max_out + 1) != 0)
+  /* Never more than one byte past the limit, to notice it. */
+  size_t room = r->max_out + 1 - r->out.len;
+  if (room == 0)
+    return SY_ETOOBIG;
+  if (room > IO_CHUNK)
+    room = IO_CHUNK;
+  if (sy_buf_reserve(&r->out, room) != 0)
     return SY_ENOMEM;
-  n = read(r->out_r, r->out.data + r->out.len, r->out.cap - r->out.len);
+  n = read(r->out_r, r->out.data + r->out.len, room);
   if (n < 0)
     return errno == EAGAIN || errno == EINTR ? 0 : errno;
   if (n == 0) {
@@ -698,6 +660,7 @@ static int drain_stdout(run *r) {
     return 0;
   }
   r->out.len += (size_t)n;
+  r->out.data[r->out.len] = '\0';
   return r->out.len > r->max_out ? SY_ETOOBIG : 0;
 }
 
@@ -838,7 +801,7 @@ static int check_status(run *r, sy_error *err) {
 
 /* Reads the {out} file, if the command wrote one, into b (taking
  * the place of stdout). Returns 0 with *found false when there is none. */
-static int read_out_file(const char *path, size_t max, buf *b, bool *found,
+static int read_out_file(const char *path, size_t max, sy_buf *b, bool *found,
                          sy_error *err) {
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
@@ -856,28 +819,17 @@ static int read_out_file(const char *path, size_t max, buf *b, bool *found,
     rc = sy_error_set(err, SY_EIO, "sys.exec: {out} is not a regular file");
     goto done;
   }
-  for (;;) {
-    ssize_t n;
-    if (buf_reserve(b, IO_CHUNK, max + 1) != 0) {
-      rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
-      goto done;
-    }
-    n = read(fd, b->data + b->len, b->cap - b->len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      rc = sy_error_set(err, SY_EIO, "sys.exec: cannot read {out}: %s",
-                        strerror(errno));
-      goto done;
-    }
-    if (n == 0)
-      break;
-    b->len += (size_t)n;
-    if (b->len > max) {
-      rc = sy_error_set(err, SY_ETOOBIG,
-                        "sys.exec: command output exceeds %zu bytes", max);
-      goto done;
-    }
+  void *data = NULL;
+  size_t len = 0;
+  rc = sy_file_read_fd(fd, "sys.exec: {out}", max, &data, &len, err);
+  if (rc == SY_ETOOBIG)
+    rc = sy_error_set(err, SY_ETOOBIG,
+                      "sys.exec: command output exceeds %zu bytes", max);
+  else if (rc == 0) {
+    free(b->data);
+    b->data = data;
+    b->len = len;
+    b->cap = len + 1;
   }
 done:
   close(fd);
@@ -885,7 +837,7 @@ done:
 }
 
 /* Makes the output value from the captured bytes, taking b's buffer. */
-static int make_output(const sys_exec *x, buf *b, const char *source,
+static int make_output(const sys_exec *x, sy_buf *b, const char *source,
                        sy_value **out, sy_error *err) {
   int rc;
 
@@ -898,7 +850,7 @@ static int make_output(const sys_exec *x, buf *b, const char *source,
         b->data = shrunk;
       rc = sy_bytes_wrap(b->data, b->len, x->cfg->media_type, free, out);
       if (rc == 0)
-        *b = (buf){0};
+        *b = (sy_buf)SY_BUF_INIT;
     }
     if (rc != 0)
       return sy_error_set(err, rc, "sys.exec: cannot make the output: %s",
@@ -1004,7 +956,7 @@ int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
   const sys_exec *x = self;
   const sys_exec_config *cfg = x->cfg;
   sy_hasher *all = NULL;
-  buf path = {0};
+  sy_buf path = SY_BUF_INIT;
   int rc = 0;
   size_t i;
 
@@ -1021,11 +973,11 @@ int sys_exec_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
 
     path.len = 0;
     if (dep[0] != '/' && cfg->cwd && *cfg->cwd &&
-        (buf_puts(&path, cfg->cwd) != 0 || buf_puts(&path, "/") != 0)) {
+        (sy_buf_puts(&path, cfg->cwd) != 0 || sy_buf_puts(&path, "/") != 0)) {
       rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
       break;
     }
-    if (buf_puts(&path, dep) != 0) {
+    if (sy_buf_puts(&path, dep) != 0) {
       rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
       break;
     }
@@ -1073,7 +1025,8 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
   const sys_exec *x = self;
   const sys_exec_config *cfg = x->cfg;
   run r;
-  buf cmd = {0}, csv_in = {0}, path = {0}, result = {0};
+  sy_buf cmd = SY_BUF_INIT, csv_in = SY_BUF_INIT, path = SY_BUF_INIT,
+         result = SY_BUF_INIT;
   char *dir = NULL, **envp = NULL;
   char *argv[4];
   bool *wanted = NULL, feed = false, found = false, sigpipe_blocked = false;
@@ -1132,7 +1085,7 @@ int sys_exec_apply(void *self, const sy_value *const *in, size_t n_in,
       if ((rc = write_input(path.data, in[k], err)) != 0)
         goto fail;
     }
-  } else if (buf_puts(&cmd, cfg->command) != 0) {
+  } else if (sy_buf_puts(&cmd, cfg->command) != 0) {
     rc = sy_error_set(err, SY_ENOMEM, "sys.exec: out of memory");
     goto fail;
   }

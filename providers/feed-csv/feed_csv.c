@@ -252,42 +252,6 @@ static int table_types(const feed_csv *f, const char *table,
   return 0;
 }
 
-static int read_all(int fd, const char *file, char **data, size_t *len,
-                    sy_error *err) {
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  int rc = 0;
-  if (!buf)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (;;) {
-    if (n == cap) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-      if (!nb) {
-        rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
-        goto fail;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      rc = sy_error_set(err, SY_EIO, "'%s': %s", file, strerror(errno));
-      goto fail;
-    }
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-fail:
-  free(buf);
-  return rc;
-}
-
 static int feed_read(void *self, const char *table, sy_value **out,
                      sy_error *err) {
   const feed_csv *f = self;
@@ -297,8 +261,10 @@ static int feed_read(void *self, const char *table, sy_value **out,
   int fd = -1, rc;
   if ((rc = open_table(f, table, &file, &fd, err)) < 0)
     goto fail;
-  if ((rc = read_all(fd, file, &data, &len, err)) < 0)
+  void *whole = NULL;
+  if ((rc = sy_file_read_fd(fd, file, SIZE_MAX, &whole, &len, err)) != 0)
     goto fail;
+  data = whole;
   if ((rc = table_types(f, table, &types)) < 0) {
     sy_error_set(err, rc, "out of memory");
     goto fail;
@@ -368,9 +334,9 @@ fail:
 static int feed_describe(void *self, const char *table, sy_column_fn column,
                          void *ud, sy_error *err) {
   const feed_csv *f = self;
-  char *file = NULL, *buf = NULL;
+  char *file = NULL;
   const char **types = NULL;
-  size_t len = 0, cap = 0;
+  sy_buf b = SY_BUF_INIT;
   int fd = -1, rc;
   if ((rc = open_table(f, table, &file, &fd, err)) < 0)
     goto fail;
@@ -385,18 +351,14 @@ static int feed_describe(void *self, const char *table, sy_column_fn column,
   opts.name = file;
   /* Read more only while the header has not ended in what was read. */
   for (int eof = 0;;) {
-    if (!eof && len == cap) {
-      char *nb =
-          cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap ? cap * 2 : 65536);
-      if (!nb) {
-        rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
-        goto fail;
-      }
-      buf = nb;
-      cap = cap ? cap * 2 : 65536;
+    /* Twice the bytes read so far (64 KiB first), or until a line end. */
+    size_t want = b.len ? b.len : 65536;
+    if (!eof && sy_buf_reserve(&b, want) != 0) {
+      rc = sy_error_set(err, SY_ENOMEM, "'%s': out of memory", file);
+      goto fail;
     }
-    while (!eof && len < cap) {
-      ssize_t r = read(fd, buf + len, cap - len);
+    for (size_t end = b.len + want; !eof && b.len < end;) {
+      ssize_t r = read(fd, b.data + b.len, end - b.len);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0) {
@@ -405,16 +367,17 @@ static int feed_describe(void *self, const char *table, sy_column_fn column,
       }
       if (r == 0)
         eof = 1;
-      len += (size_t)r;
-      if (r > 0 && memchr(buf + len - (size_t)r, '\n', (size_t)r))
+      b.len += (size_t)r;
+      b.data[b.len] = '\0';
+      if (r > 0 && memchr(b.data + b.len - (size_t)r, '\n', (size_t)r))
         break; /* a line end: the header may be complete */
     }
-    rc = sy_csv_read_header(buf, len, eof, &opts, column, ud, err);
+    rc = sy_csv_read_header(b.data, b.len, eof, &opts, column, ud, err);
     if (rc <= 0)
       break;
   }
 fail:
-  free(buf);
+  sy_buf_free(&b);
   free(types);
   if (fd >= 0)
     close(fd);

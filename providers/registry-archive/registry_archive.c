@@ -582,7 +582,7 @@ static int zip_whole(const ra *r, int fd, bool filtered, size_t entries,
     if (pread(fd, b, tail, st.st_size - (off_t)tail) == (ssize_t)tail)
       for (size_t i = tail >= 22 ? tail - 22 + 1 : 0; i-- > 0 && !ok;)
         ok = memcmp(b + i, "PK\5\6", 4) == 0 &&
-             i + 22 + (size_t)(b[i + 20] | b[i + 21] << 8) == tail;
+             i + 22 + (size_t)sy_le16_get(b + i + 20) == tail;
     free(b);
   }
   if (ok)

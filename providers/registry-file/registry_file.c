@@ -459,24 +459,14 @@ static int read_value(const char *dir, const char *name, sy_value **out,
     rc = sy_error_set(err, SY_ECORRUPT, "'%s' is not a value file", path);
     goto done;
   }
-  size_t len = (size_t)st.st_size, got = 0;
-  if (!(buf = malloc(len ? len : 1))) {
-    rc = oom(err);
+  size_t got = 0;
+  void *data = NULL;
+  if ((rc = sy_file_read_fd(fd, path, FILE_MAX_BYTES, &data, &got, err)) != 0) {
+    if (rc == SY_ETOOBIG) /* grew while read */
+      rc = sy_error_set(err, SY_ECORRUPT, "'%s' is not a value file", path);
     goto done;
   }
-  while (got < len) {
-    ssize_t r = read(fd, buf + got, len - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      int e = errno;
-      rc = sy_error_set(err, SY_EIO, "cannot read '%s': %s", path, strerror(e));
-      goto done;
-    }
-    if (r == 0)
-      break;
-    got += (size_t)r;
-  }
+  buf = data;
   sy_error derr;
   sy_error_clear(&derr);
   rc = sy_value_decode(buf, got, out, &derr);

@@ -103,6 +103,8 @@
  */
 #include <mpi.h>
 
+#include <switchyard/buf.h>
+#include <switchyard/endian.h>
 #include <switchyard/event.h>
 #include <switchyard/runner.h>
 #include <switchyard/switchyard.h>
@@ -187,35 +189,28 @@ static void sleep_ns(int64_t ns) {
 
 /* ---- byte strings --------------------------------------------------------- */
 
-typedef struct wbuf {
-  uint8_t *p;
-  size_t len, cap;
-  bool oom;
-} wbuf;
-
-static void put(wbuf *b, const void *d, size_t n) {
-  if (b->oom)
-    return;
-  if (b->len + n > b->cap) {
-    size_t c = b->cap ? b->cap : 128;
-    while (c < b->len + n)
-      c *= 2;
-    uint8_t *q = realloc(b->p, c);
-    if (!q) {
-      b->oom = true;
-      return;
-    }
-    b->p = q;
-    b->cap = c;
-  }
-  if (n)
-    memcpy(b->p + b->len, d, n);
-  b->len += n;
+/* Messages are written into an sy_buf, whose failure is sticky: post()
+ * checks it once. */
+static void put(sy_buf *b, const void *d, size_t n) {
+  sy_buf_add(b, d, n);
 }
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
-static void put_i32(wbuf *b, int32_t v) { put(b, &v, sizeof v); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
-static void put_u8(wbuf *b, uint8_t v) { put(b, &v, sizeof v); }
+/* Integers little-endian, as in every switchyard format. */
+static void put_u32(sy_buf *b, uint32_t v) {
+  uint8_t x[4];
+  sy_le32_put(x, v);
+  put(b, x, sizeof x);
+}
+static void put_i32(sy_buf *b, int32_t v) {
+  put_u32(b, (uint32_t)v);
+}
+static void put_u64(sy_buf *b, uint64_t v) {
+  uint8_t x[8];
+  sy_le64_put(x, v);
+  put(b, x, sizeof x);
+}
+static void put_u8(sy_buf *b, uint8_t v) {
+  put(b, &v, sizeof v);
+}
 
 typedef struct rbuf {
   const uint8_t *p;
@@ -232,26 +227,14 @@ static const void *get(rbuf *r, size_t n) {
   r->off += n;
   return q;
 }
-/* Copies the next n bytes into v (left zeroed when they are missing). */
-static void get_into(rbuf *r, void *v, size_t n) {
-  const void *q = get(r, n);
-  if (q)
-    memcpy(v, q, n);
-}
 static uint32_t get_u32(rbuf *r) {
-  uint32_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
+  const uint8_t *q = get(r, 4);
+  return q ? sy_le32_get(q) : 0;
 }
-static int32_t get_i32(rbuf *r) {
-  int32_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
-}
+static int32_t get_i32(rbuf *r) { return (int32_t)get_u32(r); }
 static uint64_t get_u64(rbuf *r) {
-  uint64_t v = 0;
-  get_into(r, &v, sizeof v);
-  return v;
+  const uint8_t *q = get(r, 8);
+  return q ? sy_le64_get(q) : 0;
 }
 static uint8_t get_u8(rbuf *r) {
   const uint8_t *q = get(r, 1);
@@ -350,10 +333,10 @@ static void drain_sends(node *nd) {
 }
 
 /* Sends b (taking its buffer) without blocking. */
-static int post(node *nd, int dst, int tag, wbuf *b) {
-  if (b->oom) {
-    free(b->p);
-    *b = (wbuf){0};
+static int post(node *nd, int dst, int tag, sy_buf *b) {
+  if (b->failed) {
+    sy_buf_free(b);
+    *b = (sy_buf)SY_BUF_INIT;
     return SY_ENOMEM;
   }
   if (nd->nreq >= 64)
@@ -367,21 +350,21 @@ static int post(node *nd, int dst, int tag, wbuf *b) {
     if (q)
       nd->reqbuf = q;
     if (!r || !q) {
-      free(b->p);
-      *b = (wbuf){0};
+      sy_buf_free(b);
+      *b = (sy_buf)SY_BUF_INIT;
       return SY_ENOMEM;
     }
     nd->capreq = cap;
   }
   if (b->len > (size_t)INT32_MAX) {
-    free(b->p);
-    *b = (wbuf){0};
+    sy_buf_free(b);
+    *b = (sy_buf)SY_BUF_INIT;
     return SY_ETOOBIG;
   }
-  MPI_Isend(b->p, (int)b->len, MPI_BYTE, dst, tag, MPI_COMM_WORLD,
+  MPI_Isend(b->data, (int)b->len, MPI_BYTE, dst, tag, MPI_COMM_WORLD,
             &nd->req[nd->nreq]);
-  nd->reqbuf[nd->nreq++] = b->p;
-  *b = (wbuf){0};
+  nd->reqbuf[nd->nreq++] = b->data;
+  *b = (sy_buf)SY_BUF_INIT;
   return 0;
 }
 
@@ -455,7 +438,7 @@ static msg *undefer(node *nd) {
 static void serve_fetch(node *nd, msg *m) {
   rbuf r = {m->p, m->len, 0, false};
   uint32_t src = get_u32(&r), k = get_u32(&r);
-  wbuf b = {0};
+  sy_buf b = SY_BUF_INIT;
   put_u32(&b, src);
   put_u32(&b, k);
   held *h = !r.bad && src < nd->n && nd->have[src] && k < nd->n_out[src]
@@ -509,7 +492,7 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
         asked = in[j].holder == x->holder && in[j].src == x->src &&
                 in[j].k == x->k;
       if (!asked) {
-        wbuf b = {0};
+        sy_buf b = SY_BUF_INIT;
         put_u32(&b, x->src);
         put_u32(&b, x->k);
         int rc = post(nd, x->holder, T_FETCH, &b);
@@ -649,7 +632,7 @@ static void exec_run(node *nd, msg *m) {
     rc = execute(nd, s, in, n_in, &err);
   free(in);
 
-  wbuf b = {0};
+  sy_buf b = SY_BUF_INIT;
   put_u32(&b, s);
   if (rc == 0 && want_eager) {
     for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
@@ -947,7 +930,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   int rc = plan_inputs(R, s, r, in, &n_in, src, k);
   if (rc)
     return rc;
-  wbuf b = {0};
+  sy_buf b = SY_BUF_INIT;
   put_u32(&b, (uint32_t)s);
   put_u8(&b, wants_copy(R->nd->job, s));
   put_u32(&b, (uint32_t)R->ndrops[r]);
@@ -1271,7 +1254,7 @@ static uint64_t program_digest(const sy_job *job) {
 
 static void stop_all(node *nd) {
   for (int r = 1; r < nd->size; r++) {
-    wbuf b = {0};
+    sy_buf b = SY_BUF_INIT;
     (void)post(nd, r, T_STOP, &b);
   }
 }

@@ -83,6 +83,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "switchyard/endian.h"
+
 #define KEY_LEN 32
 /* Longest header list() reads: everything before the first output. */
 #define HEADER_MAX                                                             \
@@ -124,30 +126,6 @@ static int check_key(const char *key, sy_error *err) {
                       "lowercase hex digits)",
                       key ? key : "(null)",
                       key && strlen(key) > 40 ? "..." : "");
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++)
-    v |= (uint32_t)p[i] << (8 * i);
-  return v;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v |= (uint64_t)p[i] << (8 * i);
-  return v;
 }
 
 /* "<root>/<k0k1>" into buf (at least root_len + PATH_TAIL bytes). */
@@ -267,12 +245,12 @@ static const char *parse_header(const uint8_t *p, size_t avail,
     return "truncated header";
   if (memcmp(p, STORAGE_FILE_MAGIC, 4) != 0)
     return "bad magic";
-  if (get_u32(p + 4) == 1)
+  if (sy_le32_get(p + 4) == 1)
     return "format version 1, which records no key";
-  if (get_u32(p + 4) != STORAGE_FILE_VERSION)
+  if (sy_le32_get(p + 4) != STORAGE_FILE_VERSION)
     return "unknown format version";
-  h->outputs = get_u32(p + 8);
-  h->label_len = get_u32(p + 12);
+  h->outputs = sy_le32_get(p + 8);
+  h->label_len = sy_le32_get(p + 12);
   if (h->outputs == 0 || h->outputs > STORAGE_FILE_MAX_OUTPUTS)
     return "bad output count";
   if (h->label_len > STORAGE_FILE_MAX_LABEL)
@@ -287,7 +265,7 @@ static const char *parse_header(const uint8_t *p, size_t avail,
    * the sum cannot overflow. */
   uint64_t left = file_size - h->size - STORAGE_FILE_CHECKSUM;
   for (uint32_t i = 0; i < h->outputs; i++) {
-    uint64_t len = get_u64(h->lens + 8u * i);
+    uint64_t len = sy_le64_get(h->lens + 8u * i);
     if (len > left)
       return "output lengths exceed the file";
     left -= len;
@@ -453,7 +431,7 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
     goto damaged;
   }
   uint64_t body = size - STORAGE_FILE_CHECKSUM;
-  if (XXH3_64bits(buf, (size_t)body) != get_u64(buf + body)) {
+  if (XXH3_64bits(buf, (size_t)body) != sy_le64_get(buf + body)) {
     why = "checksum mismatch";
     goto damaged;
   }
@@ -476,7 +454,7 @@ static int sf_get(void *self, const char *key, sy_value **out, size_t n,
   }
   uint64_t off = h.size;
   for (size_t i = 0; i < n; i++) {
-    uint64_t len = get_u64(h.lens + 8u * i);
+    uint64_t len = sy_le64_get(h.lens + 8u * i);
     int drc = sy_value_decode(buf + off, (size_t)len, &out[i], NULL);
     if (drc == SY_ENOMEM) {
       rc =
@@ -675,14 +653,14 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
     }
   }
   memcpy(head, STORAGE_FILE_MAGIC, 4);
-  put_u32(head + 4, STORAGE_FILE_VERSION);
-  put_u32(head + 8, (uint32_t)n);
-  put_u32(head + 12, (uint32_t)label_len);
+  sy_le32_put(head + 4, STORAGE_FILE_VERSION);
+  sy_le32_put(head + 8, (uint32_t)n);
+  sy_le32_put(head + 12, (uint32_t)label_len);
   memcpy(head + 16, key, KEY_LEN);
   if (label_len)
     memcpy(head + STORAGE_FILE_FIXED, label, label_len);
   for (size_t i = 0; i < n; i++)
-    put_u64(head + STORAGE_FILE_FIXED + label_len + 8 * i, lens[i]);
+    sy_le64_put(head + STORAGE_FILE_FIXED + label_len + 8 * i, lens[i]);
   XXH3_64bits_reset(xs);
   XXH3_64bits_update(xs, head, head_len);
   iov[0].iov_base = head;
@@ -692,7 +670,7 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
     iov[i + 1].iov_base = enc[i];
     iov[i + 1].iov_len = lens[i];
   }
-  put_u64(sum, XXH3_64bits_digest(xs));
+  sy_le64_put(sum, XXH3_64bits_digest(xs));
   iov[n + 1].iov_base = sum;
   iov[n + 1].iov_len = sizeof sum;
 

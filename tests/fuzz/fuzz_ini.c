@@ -10,7 +10,7 @@
  * also picks whether ${VAR}/~ expansion and every option parser run on
  * each value, since config values end up there.
  */
-// sources: core/ini.c core/error.c core/options.c core/kind.c
+// sources: core/ini.c core/error.c core/options.c core/kind.c core/buf.c
 #include "internal.h"
 
 #include <stdlib.h>

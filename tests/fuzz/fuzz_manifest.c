@@ -9,7 +9,7 @@
  * name, version and description. An accepted manifest is written out and
  * read back, and must give the same records.
  */
-// sources: core/manifest.c core/ini.c core/error.c core/kind.c core/version.c
+// sources: core/manifest.c core/ini.c core/error.c core/kind.c core/version.c core/file.c
 // libs: -lxxhash
 #include "internal.h"
 #include "manifest.h"

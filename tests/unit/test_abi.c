@@ -225,6 +225,13 @@ static void test_abi_helpers_1_3(void) {
   ASSERT_ORDER(sy_state_reader, version, failed);
   ASSERT_ORDER(sy_state_reader, failed, actor);
 
+  /* switchyard/buf.h: the buffer lives in the caller's memory. */
+  ASSERT_SIZE(sy_buf, 32);
+  ASSERT_OFFSET(sy_buf, data, 0);
+  ASSERT_OFFSET(sy_buf, len, 8);
+  ASSERT_OFFSET(sy_buf, cap, 16);
+  ASSERT_OFFSET(sy_buf, failed, 24);
+
   CU_ASSERT_STRING_EQUAL(SY_STATE_MEDIA, "application/x-switchyard-state");
   CU_ASSERT_EQUAL(SY_STATE_HEADER_SIZE, 16);
   CU_ASSERT_EQUAL(SY_STATE_TRAILER_SIZE, 8);

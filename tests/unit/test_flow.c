@@ -474,6 +474,41 @@ static void test_flow_include_error_names_fragment(void) {
   ASSERT_CONTAINS(err.message, "include_missing.flow:3: syntax error:");
 }
 
+/* sy__flow_load_valid, the one load-and-validate (check, compile,
+ * release): from a file or from text; with a report, every problem goes
+ * there and err keeps only the code. */
+static void test_flow_load_valid(void) {
+  sy_flow *flow = NULL;
+  sy_error err;
+  const char *path = fixture("include_main.flow");
+  CU_ASSERT_EQUAL_FATAL(sy__flow_load_valid(path, NULL, cat, NULL, &flow, &err),
+                        0);
+  CU_ASSERT_PTR_EQUAL(flow->nodes[1].provider, &model_provider);
+  sy__flow_free(flow);
+
+  char *text = NULL;
+  size_t len = 0;
+  FILE *report = open_memstream(&text, &len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(report);
+  flow = (sy_flow *)1;
+  CU_ASSERT_EQUAL(sy__flow_load_valid("mem.flow",
+                                      "name = \"x\";\nactors = ( { id = "
+                                      "\"a\" } ;\n",
+                                      cat, report, &flow, &err),
+                  SY_ESYNTAX);
+  CU_ASSERT_PTR_NULL(flow);
+  CU_ASSERT_STRING_EQUAL(err.message, "");
+  fclose(report);
+  ASSERT_CONTAINS(text, "mem.flow:2: syntax error");
+  free(text);
+
+  CU_ASSERT_NOT_EQUAL(sy__flow_load_valid(fixture("include_badparam.flow"),
+                                          NULL, cat, NULL, &flow, &err),
+                      0);
+  CU_ASSERT_PTR_NULL(flow);
+  ASSERT_CONTAINS(err.message, "part_badparam.flow:4: scale.params.n:");
+}
+
 static void test_flow_syntax_error(void) {
   sy_error err;
   CU_ASSERT_EQUAL(
@@ -1120,6 +1155,7 @@ int main(void) {
       T(test_flow_load_happy_path),
       T(test_flow_load_include),
       T(test_flow_include_error_names_fragment),
+      T(test_flow_load_valid),
       T(test_flow_syntax_error),
       T(test_flow_missing_file),
       T(test_flow_missing_name_or_actors),

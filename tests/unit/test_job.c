@@ -231,7 +231,7 @@ static void test_job_program_file_round_trip(void) {
   /* Every truncation and a flipped byte are refused cleanly. */
   void *data = NULL;
   size_t len = 0;
-  CU_ASSERT_EQUAL_FATAL(sy__read_file(file, 1 << 20, &data, &len, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_file_read(file, 1 << 20, &data, &len, &err), 0);
   for (size_t cut = 0; cut < len; cut += 7) {
     sy_program *bad = NULL;
     CU_ASSERT_EQUAL(sy__program_decode(data, cut, &bad, &err), SY_ECORRUPT);
