@@ -87,7 +87,9 @@ static int spin_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static void spin_destroy(void *self) { (void)self; }
+static void spin_destroy(void *self) {
+  (void)self;
+}
 
 static int spin_apply(void *self, const sy_value *const *in, size_t n_in,
                       sy_value **out, sy_error *err) {

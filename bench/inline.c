@@ -75,9 +75,10 @@ static void fit(double mean[NF], double sd[NF], double coef[NF + 1]) {
  * a row it has not seen. Inlined into the timing loop, the compiler hoists
  * the three features that never change out of the loop (it did: 2.0 ns
  * against 2.4 ns), which is no longer the same arithmetic per call. */
-__attribute__((noinline)) static double
-by_hand(const double x[NF], const double mean[NF], const double sd[NF],
-        const double coef[NF + 1]) {
+__attribute__((noinline)) static double by_hand(const double x[NF],
+                                                const double mean[NF],
+                                                const double sd[NF],
+                                                const double coef[NF + 1]) {
   double y = coef[0];
   for (int f = 0; f < NF; f++)
     y += coef[f + 1] * ((x[f] - mean[f]) / sd[f]);
@@ -218,8 +219,7 @@ int main(int argc, char **argv) {
   printf("%-44s %12.1f\n", "sy_row_call_run (row kernels)", t_row / n * 1e9);
   printf("%-44s %12.1f\n", "sy_callable_call (frames)", t_call / n * 1e9);
   printf("%-44s %12.2f\n", "ratio row call / hand-written", t_row / t_hand);
-  printf("%-44s %12.1f\n", "ratio frame call / hand-written",
-         t_call / t_hand);
+  printf("%-44s %12.1f\n", "ratio frame call / hand-written", t_call / t_hand);
   printf("(%ld calls each; checksum %.3g)\n", n, sink);
   sy_row_call_free(row);
 

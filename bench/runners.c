@@ -60,8 +60,8 @@ static const char *const shape_names[] = {"chain", "wide", "layered"};
 typedef struct runner_def {
   const char *instance; /* the instance sy_job_run is given */
   const char *label;
-  int workers;          /* for the ideal work */
-  int base;             /* index of the workers=1 runner to compare with */
+  int workers; /* for the ideal work */
+  int base;    /* index of the workers=1 runner to compare with */
 } runner_def;
 
 /* What a child sends back through its pipe. */
@@ -70,17 +70,17 @@ typedef struct result {
   double build_s; /* program + job */
   double run_s;   /* sy_job_run */
   double compile_s, jobnew_s;
-  long rss_kb;    /* ru_maxrss delta */
-  double spin_s;  /* one spin's wall time, measured just before the run */
-  double cpu_s;   /* user + system time of the whole process in the run */
+  long rss_kb;       /* ru_maxrss delta */
+  double spin_s;     /* one spin's wall time, measured just before the run */
+  double cpu_s;      /* user + system time of the whole process in the run */
   double spin_cpu_s; /* one spin's user + system time, measured likewise */
   char msg[240];
 } result;
 
 typedef struct graph_info {
-  size_t n;       /* steps */
-  size_t n_spin;  /* steps with the body */
-  size_t depth;   /* body steps on the longest path */
+  size_t n;      /* steps */
+  size_t n_spin; /* steps with the body */
+  size_t depth;  /* body steps on the longest path */
 } graph_info;
 
 static double now(void) {
@@ -149,10 +149,9 @@ static double calibrate_spin(long us, double *cpu_s) {
 static const char *const spin_key[] = {"us"};
 
 static int emit(sy_program *prog, const char *actor, const uint32_t *args,
-                uint32_t n_args, const char *const *values,
-                uint32_t n_params) {
-  return sy_program_add_apply(prog, "b", actor, "1.0.0", args, n_args,
-                              spin_key, values, n_params, 1);
+                uint32_t n_args, const char *const *values, uint32_t n_params) {
+  return sy_program_add_apply(prog, "b", actor, "1.0.0", args, n_args, spin_key,
+                              values, n_params, 1);
 }
 
 /* A small LCG: the same graph on every run and every machine. */
@@ -353,8 +352,8 @@ static void run_flow(void *ctx, result *r) {
   sy_job *job = NULL;
   long rss0 = maxrss_kb();
   double t0 = now();
-  r->rc = sy_program_compile(f->p, f->path, SY_MODE_RUN, NULL, NULL, &prog,
-                             &err);
+  r->rc =
+      sy_program_compile(f->p, f->path, SY_MODE_RUN, NULL, NULL, &prog, &err);
   double t1 = now();
   if (r->rc == 0)
     r->rc = sy_job_new(f->p, prog, NULL, &job, &err);
@@ -447,13 +446,18 @@ int main(int argc, char **argv) {
   snprintf(nworkers, sizeof nworkers, "RUNNER.daskn.workers=%ld", cores);
   snprintf(feed_path, sizeof feed_path, "FEED.data.path=%s", dir);
   snprintf(sink_path, sizeof sink_path, "SINK.out.path=%s/out.csv", dir);
-  const char *overrides[] = {
-      "RUNNER.inline.provider=inline", "RUNNER.dask1.provider=dask",
-      "RUNNER.dask1.mode=threads",     "RUNNER.dask1.workers=1",
-      "RUNNER.daskn.provider=dask",    "RUNNER.daskn.mode=threads",
-      nworkers,                        "FEED.data.provider=csv",
-      feed_path,                       "SINK.out.provider=csv",
-      sink_path,                       NULL};
+  const char *overrides[] = {"RUNNER.inline.provider=inline",
+                             "RUNNER.dask1.provider=dask",
+                             "RUNNER.dask1.mode=threads",
+                             "RUNNER.dask1.workers=1",
+                             "RUNNER.daskn.provider=dask",
+                             "RUNNER.daskn.mode=threads",
+                             nworkers,
+                             "FEED.data.provider=csv",
+                             feed_path,
+                             "SINK.out.provider=csv",
+                             sink_path,
+                             NULL};
   sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_error err;
   sy_error_clear(&err);
@@ -483,11 +487,12 @@ int main(int argc, char **argv) {
     printf("%-8s %-5s %8s  %-17s %10s %12s %12s %8s %10s %9s\n", "shape",
            "body", "N", "runner", "run ms", "ovh us/step", "cpu us/step",
            "speedup", "RSS B/step", "build ms");
-    printf("(ovh = (run - ideal) / N; ideal = max(spin steps x one spin / "
-           "workers, critical path x one spin), one spin's wall time being "
-           "measured in each child just before its run;\n cpu = (user+sys "
-           "time of the run - spin steps x one spin's user+sys) / N, which other "
-           "processes on the machine disturb less)\n");
+    printf(
+        "(ovh = (run - ideal) / N; ideal = max(spin steps x one spin / "
+        "workers, critical path x one spin), one spin's wall time being "
+        "measured in each child just before its run;\n cpu = (user+sys "
+        "time of the run - spin steps x one spin's user+sys) / N, which other "
+        "processes on the machine disturb less)\n");
     const char *const bodies[] = {"bench.empty", "bench.spin"};
     for (long n = 1000; n <= max_n; n *= 10)
       for (int b = 0; b < 2; b++) {
@@ -500,8 +505,8 @@ int main(int argc, char **argv) {
           for (size_t ri = 0; ri < n_runners; ri++) {
             double run[MAX_REPS], build[MAX_REPS], rss[MAX_REPS];
             double spin[MAX_REPS], cpu[MAX_REPS], spin_cpu[MAX_REPS];
-            graph_job g = {p, (shape)sh, (size_t)n, bodies[b], spin_us,
-                           runners[ri].instance};
+            graph_job g = {p,         (shape)sh, (size_t)n,
+                           bodies[b], spin_us,   runners[ri].instance};
             int failed = 0;
             for (long k = 0; k < reps && !failed; k++) {
               result r = in_child(run_graph, &g, 0);
@@ -540,8 +545,7 @@ int main(int argc, char **argv) {
                    shape_names[sh], bodies[b] + 6, gi.n, runners[ri].label,
                    wall * 1e3, (wall - ideal) / (double)gi.n * 1e6,
                    (median(cpu, (int)reps) - cpu_ideal) / (double)gi.n * 1e6,
-                   speed,
-                   median(rss, (int)reps) / (double)gi.n,
+                   speed, median(rss, (int)reps) / (double)gi.n,
                    median(build, (int)reps) * 1e3);
             fflush(stdout);
           }
@@ -562,8 +566,7 @@ int main(int argc, char **argv) {
            flow_n, now() - t0, reps);
     printf("%8s %10s %10s %10s %10s %12s\n", "N", "compile s", "job_new s",
            "run s", "total s", "RSS B/step");
-    double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS],
-        rss[MAX_REPS];
+    double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS], rss[MAX_REPS];
     flow_job fj = {p, path};
     for (long k = 0; k < reps; k++) {
       result res = in_child(run_flow, &fj, (unsigned)flow_timeout);

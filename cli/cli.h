@@ -19,9 +19,9 @@ typedef struct cli_ctx {
   const char *const *config_files; /* -c, NULL-terminated */
   const char *const *overrides;    /* -o and -R, NULL-terminated */
   int verbosity;                   /* -1 quiet, 0 normal, 1+ verbose */
-  int verbosity_set; /* -q or -v given: [PLATFORM] log_level is not used */
-  char *project_dir;               /* folder of the flow file, if any */
-  sy_platform *platform;           /* opened on demand by cli_platform() */
+  int verbosity_set;     /* -q or -v given: [PLATFORM] log_level is not used */
+  char *project_dir;     /* folder of the flow file, if any */
+  sy_platform *platform; /* opened on demand by cli_platform() */
 } cli_ctx;
 
 typedef struct cli_command {

@@ -12,12 +12,12 @@
 #include <string.h>
 
 static const char *const platform_refs[][2] = {
-    {"runner", "RUNNER"},     {"feed", "FEED"}, {"sink", "SINK"},
+    {"runner", "RUNNER"},     {"feed", "FEED"},       {"sink", "SINK"},
     {"registry", "REGISTRY"}, {"storage", "STORAGE"},
 };
 
-static void print_value(const char *key, const char *value,
-                        const char *origin, unsigned flags) {
+static void print_value(const char *key, const char *value, const char *origin,
+                        unsigned flags) {
   char line[512];
   if (flags & SY_OPT_SECRET)
     value = (value && *value) ? "(secret)" : "";
@@ -90,7 +90,8 @@ static int check_instances(const sy_config *cfg, const sy_catalog *cat) {
   /* [PLATFORM] runner = x etc. must name an instance or a provider. */
   for (size_t i = 0; i < sizeof platform_refs / sizeof *platform_refs; i++) {
     const char *origin = NULL;
-    const char *v = sy_config_get(cfg, "PLATFORM", platform_refs[i][0], &origin);
+    const char *v =
+        sy_config_get(cfg, "PLATFORM", platform_refs[i][0], &origin);
     /* A built-in default may name an instance no provider backs yet. */
     if (!v || !*v || !origin || strcmp(origin, "default") == 0)
       continue;
@@ -98,8 +99,7 @@ static int check_instances(const sy_config *cfg, const sy_catalog *cat) {
     snprintf(section, sizeof section, "%s.%s", platform_refs[i][1], v);
     sy_kind kind;
     sy_kind_parse(platform_refs[i][0], &kind);
-    if (sy_config_key_count(cfg, section) > 0 ||
-        sy_catalog_find(cat, kind, v))
+    if (sy_config_key_count(cfg, section) > 0 || sy_catalog_find(cat, kind, v))
       continue;
     int listed = 0;
     for (size_t s = 0; s < sy_config_section_count(cfg); s++)

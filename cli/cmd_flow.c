@@ -126,8 +126,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
 static void set_project(cli_ctx *ctx, const char *flow) {
   const char *slash = strrchr(flow, '/');
   free(ctx->project_dir);
-  ctx->project_dir = slash ? strndup(flow, (size_t)(slash - flow + (slash == flow)))
-                           : strdup(".");
+  ctx->project_dir =
+      slash ? strndup(flow, (size_t)(slash - flow + (slash == flow)))
+            : strdup(".");
 }
 
 /* Before anything runs, every failure is about what the user gave us (the
@@ -163,8 +164,7 @@ static int cmd_compile(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   sy_mode mode = SY_MODE_RUN;
   if (a.mode && sy_mode_parse(a.mode, &mode) != 0) {
-    cli_errorf("compile: --mode must be run, train or apply, not '%s'",
-               a.mode);
+    cli_errorf("compile: --mode must be run, train or apply, not '%s'", a.mode);
     return CLI_USAGE;
   }
   sy_error err;
@@ -342,10 +342,10 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_compile_options copts = {sizeof copts, a.state};
   sy_target_options topts = {sizeof topts, a.registry, (uint32_t)from};
   FILE *notes = helper ? NULL : stderr;
-  rc = use_registry ? sy_program_compile_target(p, a.flow, mode, &topts,
-                                                notes, &prog, &err)
-                    : sy_program_compile(p, a.flow, mode, &copts, notes,
-                                         &prog, &err);
+  rc = use_registry
+           ? sy_program_compile_target(p, a.flow, mode, &topts, notes, &prog,
+                                       &err)
+           : sy_program_compile(p, a.flow, mode, &copts, notes, &prog, &err);
   if (rc) {
     cli_error(&err);
     return status_before_run(rc);
@@ -382,9 +382,10 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
       fprintf(stderr, "switchyard: nothing was trained or committed (the "
                       "runner ran no step)\n");
     else if (!sy_job_states(job) && use_registry)
-      fprintf(stderr, "switchyard: committed a new generation of %s (in "
-                      "another process; `switchyard registry list` shows "
-                      "it)\n",
+      fprintf(stderr,
+              "switchyard: committed a new generation of %s (in "
+              "another process; `switchyard registry list` shows "
+              "it)\n",
               sy_program_origin(prog));
     else if (use_registry)
       fprintf(stderr, "switchyard: committed generation %u of %s\n",

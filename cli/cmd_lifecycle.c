@@ -843,8 +843,14 @@ typedef struct temp_walk {
 
 static void age_text(long long s, char *buf, size_t cap) {
   snprintf(buf, cap, "%lld%c",
-           s >= 86400 ? s / 86400 : s >= 3600 ? s / 3600 : s >= 60 ? s / 60 : s,
-           s >= 86400 ? 'd' : s >= 3600 ? 'h' : s >= 60 ? 'm' : 's');
+           s >= 86400  ? s / 86400
+           : s >= 3600 ? s / 3600
+           : s >= 60   ? s / 60
+                       : s,
+           s >= 86400  ? 'd'
+           : s >= 3600 ? 'h'
+           : s >= 60   ? 'm'
+                       : 's');
 }
 
 static void human_size(uint64_t n, char *buf, size_t cap);
@@ -860,8 +866,7 @@ static int count_temp(void *ud, const sy_storage_entry *e) {
     char size[32], age[32];
     human_size(e->bytes, size, sizeof size);
     age_text((long long)(w->now - e->mtime), age, sizeof age);
-    printf("%-60s %10s %8s  %s\n", e->key, size, age,
-           e->label ? e->label : "");
+    printf("%-60s %10s %8s  %s\n", e->key, size, age, e->label ? e->label : "");
   }
   return 0;
 }
@@ -996,8 +1001,7 @@ static int cmd_cache(cli_ctx *ctx, int argc, char **argv) {
       char size[32], ago[32];
       human_size(l.e[i].bytes, size, sizeof size);
       age_text((long long)(now - l.e[i].mtime), ago, sizeof ago);
-      printf("%-32s %-44.44s %10s %8s\n", l.e[i].key, l.e[i].label, size,
-             ago);
+      printf("%-32s %-44.44s %10s %8s\n", l.e[i].key, l.e[i].label, size, ago);
     }
     /* What unfinished writes left: listed at -v, counted otherwise. */
     if (has_temp_ops(ops)) {

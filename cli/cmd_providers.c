@@ -32,8 +32,8 @@ static int cmd_list(cli_ctx *ctx) {
           stderr);
     return CLI_FAILED;
   }
-  printf("%-9s %-14s %-8s %-52s %s\n", "KIND", "NAME", "VERSION",
-         "DESCRIPTION", "FILE");
+  printf("%-9s %-14s %-8s %-52s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION",
+         "FILE");
   for (size_t i = 0; i < n; i++) {
     const char *file = NULL, *version = NULL, *description = NULL;
     sy_kind kind = SY_KIND_RUNNER;
@@ -97,8 +97,7 @@ static int print_help(const sy_catalog *cat, const sy_config *cfg,
   if (via)
     printf("instance: [%s] uses provider '%s'\n", section, pr->name);
   printf("plugin: %s %s (%s)\n\n", plugin_name(plugin),
-         plugin && plugin->version ? plugin->version : "",
-         file ? file : "-");
+         plugin && plugin->version ? plugin->version : "", file ? file : "-");
   if (!pr->options || !pr->options[0].name) {
     puts("Options: none");
     return CLI_OK;

@@ -156,8 +156,8 @@ static int verbosity_of(const sy_config *cfg) {
 sy_platform *cli_platform(cli_ctx *ctx) {
   if (ctx->platform)
     return ctx->platform;
-  sy_platform_options opts = {sizeof opts,    ctx->config_files,
-                              ctx->overrides, 0, 0, ctx->project_dir};
+  sy_platform_options opts = {sizeof opts, ctx->config_files, ctx->overrides, 0,
+                              0,           ctx->project_dir};
   sy_error err;
   sy_error_clear(&err);
   if (sy_platform_open(&opts, &ctx->platform, &err) != 0) {

@@ -117,8 +117,7 @@ static inline void *sy__arena_alloc(sy__arena *a, size_t n) {
   return sy__arena_take(a, n, 8);
 }
 
-static inline char *sy__arena_strndup(sy__arena *a, const char *s,
-                                       size_t n) {
+static inline char *sy__arena_strndup(sy__arena *a, const char *s, size_t n) {
   char *p = sy__arena_take(a, n + 1, 1);
   if (p) {
     memcpy(p, s, n);

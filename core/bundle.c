@@ -120,8 +120,7 @@ int sy__bundle_decode(const void *data, size_t len, sy_bundle_entry **out,
   uint32_t n = sy_le32_get(b + 8);
   const uint8_t *p = b + 12, *end = b + len - 8;
   if (n > (size_t)(end - p) / 20)
-    return sy_error_set(err, SY_ECORRUPT, "state bundle count %u too large",
-                        n);
+    return sy_error_set(err, SY_ECORRUPT, "state bundle count %u too large", n);
   sy_bundle_entry *e = calloc(n ? n : 1, sizeof *e);
   if (!e)
     return sy_error_set(err, SY_ENOMEM, "out of memory");

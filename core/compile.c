@@ -54,7 +54,7 @@ typedef struct compiler {
   int incremental;         /* train from earlier states (--from) */
   const sy_catalog *cat;   /* where the actors' code hashes live */
   const sy_provider *code_of; /* the provider code[] is the hash of */
-  uint8_t code[16];        /* its plugin file's content hash */
+  uint8_t code[16];           /* its plugin file's content hash */
   const sy_provider **pinned; /* per prog->codes entry: its provider */
   uint32_t cap_pins;
 } compiler;
@@ -99,8 +99,8 @@ static int output_step(compiler *c, size_t n, uint32_t k) {
   if (c->outs[n][k] >= 0)
     return c->outs[n][k];
   uint32_t arg = (uint32_t)c->apply[n];
-  sy_instr get = {.op = SY_OP_GET, .node = node->id, .index = k,
-                  .args = &arg, .n_args = 1};
+  sy_instr get = {
+      .op = SY_OP_GET, .node = node->id, .index = k, .args = &arg, .n_args = 1};
   int s = sy__program_emit(c->prog, &get);
   if (s < 0)
     return s;
@@ -202,8 +202,8 @@ static int pin_code(compiler *c, const sy_flow_node *node) {
   return 0;
 }
 
-static int node_extra(compiler *c, const sy_flow_node *node,
-                      uint8_t extra[32], sy_error *err) {
+static int node_extra(compiler *c, const sy_flow_node *node, uint8_t extra[32],
+                      sy_error *err) {
   const sy_actor_ops *ops = node->provider->ops;
   if (c->code_of != node->provider) {
     sy__catalog_code_hash(c->cat, node->provider, c->code);
@@ -259,8 +259,10 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     }
     args[1 + nin++] = (uint32_t)s;
   }
-  sy_instr t = {.node = node->id, .target = node->actor,
-                .version = (char *)node->provider->version, .params = params,
+  sy_instr t = {.node = node->id,
+                .target = node->actor,
+                .version = (char *)node->provider->version,
+                .params = params,
                 .n_params = (uint32_t)node->n_params};
   if (stateful) {
     int s;
@@ -449,9 +451,8 @@ void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
 }
 
 /* The feed instance's fingerprint of the table, when it has one. */
-static int feed_fingerprint(sy_platform *p, const char *feed,
-                            const char *table, uint8_t key[16], int *have,
-                            sy_error *err) {
+static int feed_fingerprint(sy_platform *p, const char *feed, const char *table,
+                            uint8_t key[16], int *have, sy_error *err) {
   sy_instance *inst = NULL;
   *have = 0;
   int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
@@ -459,7 +460,8 @@ static int feed_fingerprint(sy_platform *p, const char *feed,
   if (rc != 0)
     return rc;
   const sy_feed_ops *ops = sy_instance_provider(inst)->ops;
-  if (ops->size >= offsetof(sy_feed_ops, fingerprint) + sizeof ops->fingerprint &&
+  if (ops->size >=
+          offsetof(sy_feed_ops, fingerprint) + sizeof ops->fingerprint &&
       ops->fingerprint) {
     rc = ops->fingerprint(sy_instance_self(inst), table, key, err);
     if (rc == 0)
@@ -478,9 +480,8 @@ static const char *platform_default(sy_platform *p, const char *key,
 }
 
 int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts,
-                     const sy__compile_ctx *ctx, sy_program **out,
-                     sy_error *err) {
+                     const sy_compile_options *opts, const sy__compile_ctx *ctx,
+                     sy_program **out, sy_error *err) {
   static const sy__compile_ctx none = {0, NULL, NULL, NULL, 0};
   if (!ctx)
     ctx = &none;
@@ -498,11 +499,13 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   prog->flow_name = strdup(flow->name ? flow->name : "");
   prog->flow_file = strdup(flow->file ? flow->file : "");
   const char *state_file = ctx->states ? ctx->states
-                                       : opts ? opts->state_file : NULL;
-  int loads = mode == SY_MODE_APPLY || (mode == SY_MODE_TRAIN && ctx->incremental);
+                           : opts      ? opts->state_file
+                                       : NULL;
+  int loads =
+      mode == SY_MODE_APPLY || (mode == SY_MODE_TRAIN && ctx->incremental);
   prog->state_file = strdup(state_file && loads ? state_file : "");
-  prog->commit_to = strdup(
-      ctx->commit_to && mode == SY_MODE_TRAIN ? ctx->commit_to : "");
+  prog->commit_to =
+      strdup(ctx->commit_to && mode == SY_MODE_TRAIN ? ctx->commit_to : "");
   if (!prog->flow_name || !prog->flow_file || !prog->state_file ||
       !prog->commit_to)
     goto oom;
@@ -558,13 +561,16 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   uint8_t fp[16];
   int have_fp = 0;
   /* The callable replaces the feed: it needs no feed instance. */
-  rc = use_feed ? feed_fingerprint(p, feed, flow->source.table, fp, &have_fp,
-                                   err)
-                : 0;
+  rc = use_feed
+           ? feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err)
+           : 0;
   if (rc != 0)
     goto fail;
-  sy_instr t = {.op = SY_OP_FEED, .node = "source", .target = (char *)feed,
-                .table = flow->source.table, .label = flow->source.label,
+  sy_instr t = {.op = SY_OP_FEED,
+                .node = "source",
+                .target = (char *)feed,
+                .table = flow->source.table,
+                .label = flow->source.label,
                 .n_outputs = flow->source.label ? 2 : 1,
                 .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
   int s = sy__program_emit(prog, &t);
@@ -576,8 +582,11 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
     const uint32_t feed_step = (uint32_t)s;
     for (uint32_t k = 0; k < 2; k++) {
       uint32_t arg = feed_step;
-      sy_instr get = {.op = SY_OP_GET, .node = "source", .index = k,
-                      .args = &arg, .n_args = 1};
+      sy_instr get = {.op = SY_OP_GET,
+                      .node = "source",
+                      .index = k,
+                      .args = &arg,
+                      .n_args = 1};
       s = sy__program_emit(prog, &get);
       if (s < 0)
         goto oom;
@@ -629,16 +638,19 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                         flow->file);
       goto fail;
     }
-    sy_instr dump = {.op = SY_OP_DUMP, .node = "states", .args = args,
-                     .n_args = na};
+    sy_instr dump = {
+        .op = SY_OP_DUMP, .node = "states", .args = args, .n_args = na};
     s = sy__program_emit(prog, &dump);
     free(args);
     if (s < 0)
       goto oom;
     sy__instr_finish(prog, (uint32_t)s, NULL, 0);
     uint32_t arg = (uint32_t)s;
-    sy_instr commit = {.op = SY_OP_COMMIT, .node = "states", .args = &arg,
-                       .n_args = 1, .flags = SY_INSTR_VOLATILE};
+    sy_instr commit = {.op = SY_OP_COMMIT,
+                       .node = "states",
+                       .args = &arg,
+                       .n_args = 1,
+                       .flags = SY_INSTR_VOLATILE};
     s = sy__program_emit(prog, &commit);
     if (s < 0)
       goto oom;
@@ -655,8 +667,12 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
     const char *sink = flow->sink.instance ? flow->sink.instance
                                            : platform_default(p, "sink", "out");
     uint32_t arg = (uint32_t)from;
-    sy_instr w = {.op = SY_OP_SINK, .node = "sink", .target = (char *)sink,
-                  .args = &arg, .n_args = 1, .flags = SY_INSTR_VOLATILE};
+    sy_instr w = {.op = SY_OP_SINK,
+                  .node = "sink",
+                  .target = (char *)sink,
+                  .args = &arg,
+                  .n_args = 1,
+                  .flags = SY_INSTR_VOLATILE};
     s = sy__program_emit(prog, &w);
     if (s < 0)
       goto oom;
@@ -690,7 +706,9 @@ int sy_flow_load(sy_platform *p, const char *path, const char *text,
                              err);
 }
 
-void sy_flow_free(sy_flow *flow) { sy__flow_free(flow); }
+void sy_flow_free(sy_flow *flow) {
+  sy__flow_free(flow);
+}
 
 const char *sy_flow_name(const sy_flow *flow) {
   return flow->name ? flow->name : "";
@@ -702,7 +720,9 @@ void sy_flow_hash_hex(const sy_flow *flow, char out[33]) {
   sy__hex(hash, 16, out);
 }
 
-size_t sy_flow_node_count(const sy_flow *flow) { return flow->n_nodes; }
+size_t sy_flow_node_count(const sy_flow *flow) {
+  return flow->n_nodes;
+}
 
 void sy_flow_node_actor(const sy_flow *flow, size_t i, const char **actor,
                         const char **version) {
@@ -738,7 +758,9 @@ const char *sy_flow_sink(const sy_flow *flow, int *line) {
   return flow->sink.instance;
 }
 
-const uint32_t *sy_flow_order(const sy_flow *flow) { return flow->order; }
+const uint32_t *sy_flow_order(const sy_flow *flow) {
+  return flow->order;
+}
 
 const char *sy_flow_node_id(const sy_flow *flow, size_t i,
                             const sy_provider **provider) {

@@ -12,8 +12,8 @@
 
 const char *sy_strerror(int code) {
   switch (code) {
-#define SY__ERR_MSG(name, num, msg)                                          \
-  case -(num):                                                               \
+#define SY__ERR_MSG(name, num, msg)                                            \
+  case -(num):                                                                 \
     return msg;
     SY_ERRNO_MAP(SY__ERR_MSG)
 #undef SY__ERR_MSG
@@ -26,8 +26,8 @@ const char *sy_strerror(int code) {
 
 const char *sy_err_name(int code) {
   switch (code) {
-#define SY__ERR_NAME(name, num, msg)                                         \
-  case -(num):                                                               \
+#define SY__ERR_NAME(name, num, msg)                                           \
+  case -(num):                                                                 \
     return "SY_E" #name;
     SY_ERRNO_MAP(SY__ERR_NAME)
 #undef SY__ERR_NAME

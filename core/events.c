@@ -28,7 +28,9 @@ static _Thread_local struct {
   void *ud;
 } note_to;
 
-void sy_job_set_worker(int worker) { this_worker = worker; }
+void sy_job_set_worker(int worker) {
+  this_worker = worker;
+}
 
 int64_t sy__now_ns(void) {
   struct timespec ts;
@@ -122,8 +124,8 @@ void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
     return;
   int64_t now = sy__now_ns() - job->t0;
   pthread_mutex_lock(&job->emit_lock);
-  sy_event ev = {sizeof ev, type,       (uint32_t)step, this_worker, now, 0,
-                 code,      0,          message};
+  sy_event ev = {sizeof ev, type, (uint32_t)step, this_worker, now, 0,
+                 code,      0,    message};
   if (type == SY_EVENT_STARTED) {
     job->started[step] = now;
     job->attempts[step]++;
@@ -165,4 +167,3 @@ void sy_job_cancel(sy_job *job) {
 int sy_job_cancelled(const sy_job *job) {
   return atomic_load(&((sy_job *)job)->cancelled);
 }
-

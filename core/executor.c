@@ -153,7 +153,8 @@ int sy__split_label(const sy_value *table, const char *label,
   if (rc == 0)
     rc = sy_frame_new(rows, lab);
   for (size_t c = 0; rc == 0 && c < cols; c++)
-    rc = sy_frame_add_column_from((int)c == li ? *lab : *features, NULL, table, c);
+    rc = sy_frame_add_column_from((int)c == li ? *lab : *features, NULL, table,
+                                  c);
   if (rc) {
     sy_value_unref(*features);
     sy_value_unref(*lab);
@@ -398,8 +399,8 @@ int sy__cache_lookup(sy_job *job, size_t s, sy_value **out) {
     out[k] = NULL;
   char hex[33];
   sy__hex(in->key, 16, hex);
-  int rc = ops->get(sy_instance_self(job->storage), hex, out,
-                    in->n_outputs, &e);
+  int rc =
+      ops->get(sy_instance_self(job->storage), hex, out, in->n_outputs, &e);
   /* A note (code 0: a damaged entry, one that records another key) or a
    * failed read: either way a miss, said as a NOTE event (the CLI prints
    * notes at -v, --log records them). */
@@ -481,7 +482,6 @@ int sy_job_running_step(size_t *step, sy_op *op, const char **node,
     *target = in->target;
   return 1;
 }
-
 
 /* keep: the outputs must reach the storage (sy_job_exec_stored, where the
  * storage is how values move between processes): store them whatever the

@@ -123,11 +123,21 @@ static int t_aggregate(const tnode *s) {
   return s->type == CONFIG_TYPE_GROUP || s->type == CONFIG_TYPE_LIST ||
          s->type == CONFIG_TYPE_ARRAY;
 }
-static int t_type(const tnode *s) { return s->type; }
-static const char *t_name(const tnode *s) { return s->name; }
-static unsigned t_line(const tnode *s) { return s->line; }
-static const char *t_file(const tnode *s) { return s->file; }
-static int t_length(const tnode *s) { return t_aggregate(s) ? (int)s->n : 0; }
+static int t_type(const tnode *s) {
+  return s->type;
+}
+static const char *t_name(const tnode *s) {
+  return s->name;
+}
+static unsigned t_line(const tnode *s) {
+  return s->line;
+}
+static const char *t_file(const tnode *s) {
+  return s->file;
+}
+static int t_length(const tnode *s) {
+  return t_aggregate(s) ? (int)s->n : 0;
+}
 static const tnode *t_elem(const tnode *s, unsigned i) {
   return t_aggregate(s) && i < s->n ? &s->v.kids[i] : NULL;
 }
@@ -155,9 +165,8 @@ static int t_bool(const tnode *s) {
 
 /* Setting names the loader knows, shared rather than copied. */
 static const char *const known_names[] = {
-    "name",  "source",   "actors", "sink",     "description", "id",
-    "actor", "inputs",   "params", "feed",     "table",       "label",
-    "instance", "input"};
+    "name",   "source", "actors", "sink",  "description", "id",       "actor",
+    "inputs", "params", "feed",   "table", "label",       "instance", "input"};
 
 static const char *name_copy(sy__arena *tree, const char *s, size_t n) {
   for (size_t k = 0; k < sizeof known_names / sizeof *known_names; k++)
@@ -323,7 +332,9 @@ static int f_close(fparse *f, size_t base, tnode *v) {
   return 0;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 static int is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -355,8 +366,8 @@ static int f_settings(fparse *f, tnode *g, char close, int depth) {
     const char *name = f->p;
     if (!is_alpha(*f->p))
       return FAST_NO;
-    while (f->p < f->end && (is_alpha(*f->p) || is_digit(*f->p) ||
-                             *f->p == '-' || *f->p == '_'))
+    while (f->p < f->end &&
+           (is_alpha(*f->p) || is_digit(*f->p) || *f->p == '-' || *f->p == '_'))
       f->p++;
     size_t len = (size_t)(f->p - name);
     uint32_t line = f->line;
@@ -476,9 +487,8 @@ static int f_value(fparse *f, tnode *v, int depth) {
     return f_elements(f, v, c == '(' ? ')' : ']', depth);
   }
   const char *t = f->p;
-  while (f->p < f->end && (is_alpha(*f->p) || is_digit(*f->p) ||
-                           *f->p == '.' || *f->p == '+' || *f->p == '-' ||
-                           *f->p == '_'))
+  while (f->p < f->end && (is_alpha(*f->p) || is_digit(*f->p) || *f->p == '.' ||
+                           *f->p == '+' || *f->p == '-' || *f->p == '_'))
     f->p++;
   size_t n = (size_t)(f->p - t);
   char buf[40];
@@ -595,8 +605,7 @@ static void *arena_zalloc(loader *L, size_t n) {
 }
 
 /* Records where s was written into *file and *line. */
-static int place(loader *L, const tnode *s, const char **file,
-                 int *line) {
+static int place(loader *L, const tnode *s, const char **file, int *line) {
   *file = intern(L->flow, file_of(L, s));
   *line = line_of(s);
   return *file ? 0 : oom(L);
@@ -626,8 +635,7 @@ static const char *type_phrase(const tnode *s) {
 }
 
 /* Copies a string setting; `what` names it in the error. */
-static int get_string(loader *L, const tnode *s, const char *what,
-                      char **out) {
+static int get_string(loader *L, const tnode *s, const char *what, char **out) {
   if (t_type(s) != CONFIG_TYPE_STRING)
     return fail(L, s, SY_ETYPE, "%s: expected a string, got %s", what,
                 type_phrase(s));
@@ -726,8 +734,7 @@ static int load_inputs(loader *L, sy_flow_node *node, const tnode *s,
     node->inputs = arena_zalloc(L, sizeof *node->inputs);
     if (!node->inputs)
       return oom(L);
-    int rc =
-        parse_input(L, s, what, t_string(s), &node->inputs[0]);
+    int rc = parse_input(L, s, what, t_string(s), &node->inputs[0]);
     if (rc == 0)
       node->n_inputs = 1;
     return rc;
@@ -737,7 +744,8 @@ static int load_inputs(loader *L, sy_flow_node *node, const tnode *s,
                 "%s: expected a string or a list of strings, got %s", what,
                 type_phrase(s));
   int n = t_length(s);
-  node->inputs = arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->inputs);
+  node->inputs =
+      arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->inputs);
   if (!node->inputs)
     return oom(L);
   for (int i = 0; i < n; i++) {
@@ -749,8 +757,7 @@ static int load_inputs(loader *L, sy_flow_node *node, const tnode *s,
     if (t_type(e) != CONFIG_TYPE_STRING)
       return fail(L, at, SY_ETYPE, "%s: expected a string, got %s", path,
                   type_phrase(e));
-    int rc = parse_input(L, at, path, t_string(e),
-                         &node->inputs[i]);
+    int rc = parse_input(L, at, path, t_string(e), &node->inputs[i]);
     if (rc != 0)
       return rc;
     node->n_inputs++;
@@ -780,8 +787,7 @@ static int default_input(loader *L, sy_flow_node *node, const char *prev,
 /* ---- loading: parameters ------------------------------------------------ */
 
 /* Canonical text of one scalar into buf (strings are returned as is). */
-static const char *scalar_text(const tnode *s, char *buf,
-                               size_t cap) {
+static const char *scalar_text(const tnode *s, char *buf, size_t cap) {
   switch (t_type(s)) {
   case CONFIG_TYPE_INT:
   case CONFIG_TYPE_INT64:
@@ -869,7 +875,8 @@ static int load_params(loader *L, sy_flow_node *node, const tnode *s,
     return fail(L, s, SY_ETYPE, "%s: expected a group { key = value; }, got %s",
                 what, type_phrase(s));
   int n = t_length(s);
-  node->params = arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->params);
+  node->params =
+      arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->params);
   if (!node->params)
     return oom(L);
   for (int i = 0; i < n; i++) {
@@ -908,8 +915,8 @@ static const char *join(char *buf, size_t cap, const char *head,
   return buf;
 }
 
-static int load_node(loader *L, sy_flow_node *node, const tnode *s,
-                     int index, const char *prev) {
+static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
+                     const char *prev) {
   char what[64], path[96], digits[16];
   int rc;
   /* "actors[INDEX]" */
@@ -985,8 +992,7 @@ static int load_actors(loader *L, const tnode *s) {
   for (int i = 0; i < n; i++) {
     const char *prev = i ? L->flow->nodes[i - 1].id : NULL;
     L->flow->n_nodes++;
-    int rc = load_node(L, &L->flow->nodes[i],
-                       t_elem(s, (unsigned)i), i, prev);
+    int rc = load_node(L, &L->flow->nodes[i], t_elem(s, (unsigned)i), i, prev);
     if (rc != 0)
       return rc;
   }
@@ -1273,8 +1279,7 @@ static int build_index(checker *C) {
     cap *= 2;
   C->idx = sy__big_calloc(cap, sizeof *C->idx);
   if (!C->idx)
-    return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
-                        C->flow->file);
+    return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", C->flow->file);
   C->mask = cap - 1;
   for (size_t i = 0; i < n; i++) {
     const char *id = C->flow->nodes[i].id;
@@ -1419,10 +1424,8 @@ static long target_of(const checker *C, const sy_flow_input *in) {
  * node is the one find_id would find, without hashing its id again. */
 static long hinted_target(const checker *C, const sy_flow_input *in) {
   const sy_flow *flow = C->flow;
-  if (C->n_dups == 0 && in->target >= 0 &&
-      (size_t)in->target < flow->n_nodes &&
-      flow->nodes[in->target].id == in->node &&
-      strcmp(in->node, "source") != 0)
+  if (C->n_dups == 0 && in->target >= 0 && (size_t)in->target < flow->n_nodes &&
+      flow->nodes[in->target].id == in->node && strcmp(in->node, "source") != 0)
     return in->target;
   return find_target(C, in);
 }
@@ -1739,8 +1742,7 @@ static int compute_order(checker *C) {
   if (forward && n < UINT32_MAX) {
     uint32_t *order = sy__big_malloc((n ? n : 1) * sizeof *order);
     if (!order)
-      return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory",
-                          flow->file);
+      return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
     for (size_t i = 0; i < n; i++)
       order[i] = (uint32_t)i;
     free(flow->order);

@@ -29,7 +29,6 @@
 #include "arena.h"
 #include "internal.h"
 
-
 /* How a parameter was written, for the type check against the option
  * (an int option refuses "5" written as a string). */
 typedef enum sy_flow_ptype {
@@ -52,7 +51,7 @@ typedef struct sy_flow_param {
 } sy_flow_param;
 
 typedef struct sy_flow_input {
-  char *node;     /* an actor id, or "source" */
+  char *node;      /* an actor id, or "source" */
   uint32_t output; /* which output of that node */
   int32_t target;  /* set by sy__flow_validate: the index of that node in
                       nodes, -1 for the source, -2 for no node (before,
@@ -78,7 +77,7 @@ typedef struct sy_flow {
   char *name;
   int name_line;
   struct {
-    char *feed;  /* NULL: [PLATFORM] feed */
+    char *feed; /* NULL: [PLATFORM] feed */
     char *table;
     char *label; /* NULL: unsupervised */
     int line;
@@ -93,8 +92,8 @@ typedef struct sy_flow {
   size_t n_nodes;
   uint32_t *order; /* topological order (indices into nodes), set by
                       sy__flow_validate; ties keep file order */
-  int resolved; /* sy__flow_validate set every input's target */
-  char **files; /* every source file seen (owned), for the `file` fields */
+  int resolved;    /* sy__flow_validate set every input's target */
+  char **files;    /* every source file seen (owned), for the `file` fields */
   size_t n_files;
   /* Every string and small array above except nodes, order and files
    * lives here and is freed with the flow; nothing is freed alone. */

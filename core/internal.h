@@ -19,7 +19,8 @@ typedef struct sy__pool {
   void **items;
   size_t len, cap;
 } sy__pool;
-void *sy__pool_add(sy__pool *pool, void *block); /* NULL (and frees block) on OOM */
+void *sy__pool_add(sy__pool *pool,
+                   void *block); /* NULL (and frees block) on OOM */
 char *sy__pool_strdup(sy__pool *pool, const char *s);
 void sy__pool_release(sy__pool *pool);
 
@@ -64,8 +65,8 @@ typedef int (*sy__ini_fn)(void *ud, const char *section, const char *key,
                           const char *value, int line, sy_error *err);
 /* Parses INI text (NUL-terminated, `len` bytes). `name` is used in errors
  * ("name:12: ..."). */
-int sy__ini_parse(const char *text, size_t len, const char *name,
-                  sy__ini_fn fn, void *ud, sy_error *err);
+int sy__ini_parse(const char *text, size_t len, const char *name, sy__ini_fn fn,
+                  void *ud, sy_error *err);
 
 /* ---- config.c -------------------------------------------------------- */
 
@@ -82,8 +83,7 @@ int sy__platform_below_project(const sy_platform *p, const char *origin);
 
 /* Checks a descriptor as the loader does before using it; `file` names it
  * in errors. Exposed for the conformance tests. */
-int sy__plugin_check(const sy_plugin *plugin, const char *file,
-                     sy_error *err);
+int sy__plugin_check(const sy_plugin *plugin, const char *file, sy_error *err);
 /* The smallest ops size the core accepts for a kind (ABI 1.0 layout). */
 size_t sy__ops_min_size(sy_kind kind);
 /* The content hash (XXH3-128) of the file the catalog's provider `prov`

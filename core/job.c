@@ -31,7 +31,9 @@
 
 /* ---- introspection -------------------------------------------------- */
 
-size_t sy_job_size(const sy_job *job) { return job->n; }
+size_t sy_job_size(const sy_job *job) {
+  return job->n;
+}
 sy_op sy_job_step_op(const sy_job *job, size_t s) {
   return job->prog->code[s].op;
 }
@@ -77,8 +79,12 @@ size_t sy_job_output_source(const sy_job *job, size_t s, uint32_t k,
     *src_out = k;
   return s;
 }
-const sy_value *sy_job_states(const sy_job *job) { return job->committed; }
-const sy_program *sy_job_program(const sy_job *job) { return job->prog; }
+const sy_value *sy_job_states(const sy_job *job) {
+  return job->committed;
+}
+const sy_program *sy_job_program(const sy_job *job) {
+  return job->prog;
+}
 
 /* ---- lifecycle ------------------------------------------------------ */
 
@@ -154,9 +160,9 @@ static int load_states(sy_job *job, sy_error *err) {
     if (rc)
       return rc;
     const void *bytes = sy_bytes_data(bundle, &len);
-    rc = bytes ? sy__bundle_decode(bytes, len, &job->states, &job->n_states,
-                                   err)
-               : sy_error_set(err, SY_ECORRUPT, "states are not bytes");
+    rc = bytes
+             ? sy__bundle_decode(bytes, len, &job->states, &job->n_states, err)
+             : sy_error_set(err, SY_ECORRUPT, "states are not bytes");
     if (rc)
       sy_error_prefix(err, "%s", path);
     sy_value_unref(bundle);
@@ -350,8 +356,10 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     job->out_start[s] = (uint32_t)n_vals;
     n_vals += prog->code[s].n_outputs;
     if (n_vals > UINT32_MAX) {
-      rc = sy_error_set(err, SY_ERANGE, "%u steps with %llu outputs are too "
-                        "many", n, (unsigned long long)n_vals);
+      rc = sy_error_set(err, SY_ERANGE,
+                        "%u steps with %llu outputs are too "
+                        "many",
+                        n, (unsigned long long)n_vals);
       goto fail;
     }
   }
@@ -402,8 +410,7 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     if (need && (rc = load_states(job, err)) != 0)
       goto fail;
   }
-  if (opts && opts->state_file &&
-      !(job->state_file = strdup(opts->state_file)))
+  if (opts && opts->state_file && !(job->state_file = strdup(opts->state_file)))
     goto oom;
   if (bind_io && (rc = bind_storage(job, opts, err)) != 0)
     goto fail;
@@ -422,7 +429,9 @@ static int check_runner(sy_job *job, const char *name, const char *provider,
 /* sy_job_run() calls in progress in this process. */
 static atomic_int runs_in_progress;
 
-int sy_job_runs_in_progress(void) { return atomic_load(&runs_in_progress); }
+int sy_job_runs_in_progress(void) {
+  return atomic_load(&runs_in_progress);
+}
 
 int sy_job_run(sy_job *job, const char *runner, sy_error *err) {
   if (!runner || !*runner)
@@ -488,8 +497,8 @@ static int check_runner(sy_job *job, const char *name, const char *provider,
       return sy_error_set(e, SY_EPLUGIN,
                           "runner %s (%s) reported success, but step %u (%s) "
                           "never ran (%u of %u steps did); the run failed",
-                          name, provider, s, sy__instr_text(job->prog, s),
-                          done, job->n);
+                          name, provider, s, sy__instr_text(job->prog, s), done,
+                          job->n);
     if (n > 1)
       return sy_error_set(e, SY_EPLUGIN,
                           "runner %s (%s) reported success, but step %u (%s) "
@@ -531,7 +540,9 @@ sy_value *sy_job_output(const sy_job *job, size_t s, size_t k) {
   return s < job->n ? sy__job_output(job, s, k) : NULL;
 }
 
-void sy_job_reset(sy_job *job, const uint8_t *keep) { sy__job_reset(job, keep); }
+void sy_job_reset(sy_job *job, const uint8_t *keep) {
+  sy__job_reset(job, keep);
+}
 
 int sy_job_observed(const sy_job *job) {
   return job->n_listeners ||
@@ -601,9 +612,8 @@ int sy_job_explain(sy_job *job, FILE *out) {
       runs++;
     } else {
       sy_value *small[8];
-      sy_value **vals = in->n_outputs <= 8
-                            ? small
-                            : calloc(in->n_outputs, sizeof *vals);
+      sy_value **vals =
+          in->n_outputs <= 8 ? small : calloc(in->n_outputs, sizeof *vals);
       int hit = vals && sy__cache_lookup(job, s, vals);
       for (uint32_t k = 0; hit && k < in->n_outputs; k++)
         sy_value_unref(vals[k]);

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 
 struct sy__actor_group {
-  pthread_mutex_t lock;            /* taken only to create the instance */
+  pthread_mutex_t lock; /* taken only to create the instance */
   _Atomic(struct actor_slot *) slot;
 };
 
@@ -38,15 +38,15 @@ struct sy_job {
    * vals[out_start[s] .. out_start[s + 1]), NULL while not computed or
    * once released, so completing a step allocates and frees nothing. */
   sy_value **vals;
-  uint32_t *out_start;       /* n + 1 offsets into vals */
-  atomic_uint *pending;      /* per step: consumer edges still to run */
-  uint32_t *cons_start;      /* CSR: consumers of step i are */
-  uint32_t *cons;            /*   cons[cons_start[i] .. cons_start[i+1]) */
-  actor_slot **actors;       /* per step, created on first use */
+  uint32_t *out_start;  /* n + 1 offsets into vals */
+  atomic_uint *pending; /* per step: consumer edges still to run */
+  uint32_t *cons_start; /* CSR: consumers of step i are */
+  uint32_t *cons;       /*   cons[cons_start[i] .. cons_start[i+1]) */
+  actor_slot **actors;  /* per step, created on first use */
   /* Stateless actors with the same name, version and parameters share one
    * instance (apply must not modify it, so sharing is safe): steps map to
    * a group, each group's instance is made once, on first use. */
-  uint32_t *actor_group;     /* per step: a group, or UINT32_MAX */
+  uint32_t *actor_group; /* per step: a group, or UINT32_MAX */
   /* Actor targets whose plugin is not the code the program was compiled
    * against (prog->codes): found once when the job is made, so binding
    * an actor checks nothing while this is empty (it nearly always is). */
@@ -54,24 +54,24 @@ struct sy_job {
   uint32_t n_stale_code;
   struct sy__actor_group *groups;
   uint32_t n_groups;
-  sy_instance **feeds;       /* per step (FEED), shared by target */
-  sy_instance **sinks;       /* per step (SINK) */
-  sy_bundle_entry *states;   /* apply: the loaded bundle */
+  sy_instance **feeds;     /* per step (FEED), shared by target */
+  sy_instance **sinks;     /* per step (SINK) */
+  sy_bundle_entry *states; /* apply: the loaded bundle */
   size_t n_states;
-  char *state_file;          /* train: commit target, or NULL */
-  sy_value *committed;       /* train: the bundle committed */
+  char *state_file;    /* train: commit target, or NULL */
+  sy_value *committed; /* train: the bundle committed */
   /* Events (events.c). */
   struct sy__listener *listeners;
   size_t n_listeners;
-  pthread_mutex_t emit_lock;  /* listeners are called one at a time */
-  int64_t t0;                 /* job start, monotonic ns */
-  int64_t *started;           /* per step: time of its STARTED, or 0 */
-  uint32_t *attempts;         /* per step: STARTED events so far */
+  pthread_mutex_t emit_lock; /* listeners are called one at a time */
+  int64_t t0;                /* job start, monotonic ns */
+  int64_t *started;          /* per step: time of its STARTED, or 0 */
+  uint32_t *attempts;        /* per step: STARTED events so far */
   /* Per step: DONE and CACHED events, from whichever thread or runner
    * emitted them, even with no listener: sy_job_run() checks after a
    * successful run that each is exactly 1 (the runner's work). */
   atomic_uint *ran;
-  atomic_int skip_run_check;  /* sy_job_skip_run_check() was called */
+  atomic_int skip_run_check; /* sy_job_skip_run_check() was called */
   atomic_int cancelled;
   /* The result cache (storage instance) and how it is used. */
   sy_instance *storage;
@@ -95,7 +95,6 @@ static inline sy_step_class sy__op_class(sy_op op) {
     return SY_STEP_LOCAL;
   }
 }
-
 
 /* The actor instance of APPLY step s, made on first use (shared by the
  * step's group) and loaded with state when that is not NULL and not

@@ -217,8 +217,7 @@ int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
     if (xdg && *xdg)
       snprintf(path, sizeof path, "%s/switchyard/switchyard.ini", xdg);
     else if (home && *home)
-      snprintf(path, sizeof path, "%s/.config/switchyard/switchyard.ini",
-               home);
+      snprintf(path, sizeof path, "%s/.config/switchyard/switchyard.ini", home);
     if (path[0] && (rc = load_layer(p, path, 1, err)) != 0)
       goto fail;
     if ((rc = load_layer(p, "./switchyard.ini", 1, err)) != 0)
@@ -282,8 +281,12 @@ void sy_platform_close(sy_platform *p) {
   free(p);
 }
 
-sy_config *sy_platform_config(const sy_platform *p) { return p->config; }
-sy_catalog *sy_platform_catalog(const sy_platform *p) { return p->catalog; }
+sy_config *sy_platform_config(const sy_platform *p) {
+  return p->config;
+}
+sy_catalog *sy_platform_catalog(const sy_platform *p) {
+  return p->catalog;
+}
 
 static const char *const empty_list[] = {NULL};
 

@@ -211,8 +211,7 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
                         "not a switchyard program (bad magic)");
   const uint8_t *tail = (const uint8_t *)buf + len - 8;
   if (sy_le64_get(tail) != XXH3_64bits(buf, len - 8))
-    return sy_error_set(err, SY_ECORRUPT,
-                        "corrupt program: checksum mismatch");
+    return sy_error_set(err, SY_ECORRUPT, "corrupt program: checksum mismatch");
   r.len = len - 8;
   r.pos = 4;
   uint8_t ver[2];
@@ -301,7 +300,8 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
       break;
     case SY_OP_FEED:
     case SY_OP_LOAD:
-      shape_ok = in->n_args == 0 && (in->op == SY_OP_FEED || in->n_outputs == 1);
+      shape_ok =
+          in->n_args == 0 && (in->op == SY_OP_FEED || in->n_outputs == 1);
       break;
     case SY_OP_SINK:
     case SY_OP_COMMIT:
@@ -419,8 +419,8 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
 /* ---- the program type: names, keys, labels, building ----------------- */
 
 const char *sy_op_name(sy_op op) {
-  static const char *const names[] = {NULL,   "feed", "apply", "train", "load",
-                                      "dump", "commit", "sink", "get"};
+  static const char *const names[] = {
+      NULL, "feed", "apply", "train", "load", "dump", "commit", "sink", "get"};
   return (op >= SY_OP_FEED && op <= SY_OP_GET) ? names[op] : "?";
 }
 
@@ -503,8 +503,7 @@ static void format_label(const sy_program *prog, uint32_t i, char *buf,
     snprintf(buf, cap, "feed %s:%s", in->target, in->table);
     break;
   case SY_OP_GET:
-    snprintf(buf, cap, "get %s[%u]", prog->code[in->args[0]].node,
-             in->index);
+    snprintf(buf, cap, "get %s[%u]", prog->code[in->args[0]].node, in->index);
     break;
   case SY_OP_DUMP:
   case SY_OP_COMMIT:
@@ -514,8 +513,7 @@ static void format_label(const sy_program *prog, uint32_t i, char *buf,
     snprintf(buf, cap, "sink %s", in->target);
     break;
   default:
-    snprintf(buf, cap, "%s %s (%s)", sy_op_name(in->op), in->node,
-             in->target);
+    snprintf(buf, cap, "%s %s (%s)", sy_op_name(in->op), in->node, in->target);
   }
 }
 
@@ -553,9 +551,8 @@ static const sy__labels *labels_of(const sy_program *prog) {
     l->text[i] = sy__arena_strdup(&l->mem, buf);
   }
   sy__labels *none = NULL;
-  if (!atomic_compare_exchange_strong_explicit(slot, &none, l,
-                                               memory_order_acq_rel,
-                                               memory_order_acquire)) {
+  if (!atomic_compare_exchange_strong_explicit(
+          slot, &none, l, memory_order_acq_rel, memory_order_acquire)) {
     labels_free(l);
     return none; /* the winner's */
   }
@@ -634,10 +631,10 @@ int sy__program_emit(sy_program *prog, const sy_instr *tmpl) {
   in->version = sy__program_intern(prog, tmpl->version);
   in->table = sy__program_intern(prog, tmpl->table);
   in->label = sy__program_intern(prog, tmpl->label);
-  int rc = (!in->node || !in->target || !in->version || !in->table ||
-            !in->label)
-               ? SY_ENOMEM
-               : 0;
+  int rc =
+      (!in->node || !in->target || !in->version || !in->table || !in->label)
+          ? SY_ENOMEM
+          : 0;
   if (rc == 0 && tmpl->n_args) {
     in->args = sy__arena_alloc(&prog->mem, tmpl->n_args * sizeof *in->args);
     if (in->args) {
@@ -679,7 +676,9 @@ void sy_program_free(sy_program *prog) {
   free(prog);
 }
 
-sy_mode sy_program_mode(const sy_program *prog) { return prog->mode; }
+sy_mode sy_program_mode(const sy_program *prog) {
+  return prog->mode;
+}
 const char *sy_program_name(const sy_program *prog) {
   return prog->flow_name ? prog->flow_name : "";
 }
@@ -707,10 +706,9 @@ int sy_program_new(sy_mode mode, const char *name, sy_program **out,
   return 0;
 }
 
-int sy_program_add_apply(sy_program *prog, const char *node,
-                         const char *actor, const char *version,
-                         const uint32_t *args, uint32_t n_args,
-                         const char *const *param_keys,
+int sy_program_add_apply(sy_program *prog, const char *node, const char *actor,
+                         const char *version, const uint32_t *args,
+                         uint32_t n_args, const char *const *param_keys,
                          const char *const *param_values, uint32_t n_params,
                          uint32_t n_outputs) {
   if (!prog || !actor || !version || (n_args && !args) ||
@@ -730,11 +728,15 @@ int sy_program_add_apply(sy_program *prog, const char *node,
     params[p] = (sy_param){(char *)param_keys[p], (char *)param_values[p]};
   }
   if (rc == 0) {
-    sy_instr t = {.op = SY_OP_APPLY, .node = (char *)(node ? node : ""),
-                  .target = (char *)actor, .version = (char *)version,
-                  .args = (uint32_t *)args, .n_args = n_args,
+    sy_instr t = {.op = SY_OP_APPLY,
+                  .node = (char *)(node ? node : ""),
+                  .target = (char *)actor,
+                  .version = (char *)version,
+                  .args = (uint32_t *)args,
+                  .n_args = n_args,
                   .n_outputs = n_outputs ? n_outputs : 1,
-                  .params = params, .n_params = n_params};
+                  .params = params,
+                  .n_params = n_params};
     rc = sy__program_emit(prog, &t);
     if (rc >= 0)
       sy__instr_finish(prog, (uint32_t)rc, NULL, 0);

@@ -54,14 +54,14 @@ typedef struct sy_instr {
   uint32_t n_args;
   uint32_t index;     /* GET: which output */
   uint32_t n_outputs; /* values produced */
-  char *node;    /* flow node id; "source" for FEED, "states" for DUMP */
-  char *target;  /* actor name / feed or sink instance; "" otherwise */
-  char *version; /* actor version at compile time; "" otherwise */
-  char *table;   /* FEED: table */
-  char *label;   /* FEED: label column or "" */
-  sy_param *params; /* sorted by key */
+  char *node;         /* flow node id; "source" for FEED, "states" for DUMP */
+  char *target;       /* actor name / feed or sink instance; "" otherwise */
+  char *version;      /* actor version at compile time; "" otherwise */
+  char *table;        /* FEED: table */
+  char *label;        /* FEED: label column or "" */
+  sy_param *params;   /* sorted by key */
   uint32_t *args;
-  uint8_t key[16];    /* cache key */
+  uint8_t key[16]; /* cache key */
 } sy_instr;
 
 /* The labels and hex keys of every step, made at once on first use. */
@@ -91,7 +91,7 @@ struct sy_program {
   uint8_t flow_hash[16];
   sy_instr *code;
   uint32_t n;
-  uint32_t cap; /* entries allocated in code; 0 = exactly n (decoded) */
+  uint32_t cap;        /* entries allocated in code; 0 = exactly n (decoded) */
   sy__code_pin *codes; /* per distinct actor target (malloc'd), unsorted */
   uint32_t n_codes;
   sy__arena mem;      /* the instructions' strings and arrays */
@@ -123,7 +123,6 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
                        sy_error *err);
 void sy__hex(const uint8_t *bytes, size_t n, char *out);
 
-
 /* Writes a file whole or not at all: sy_file_write() (a temporary name
  * beside it, fsync, rename over; only a regular file or a new name). */
 int sy__write_file_atomic(const char *path, const void *data, size_t len,
@@ -151,9 +150,8 @@ typedef struct sy__compile_ctx {
                                  states at `states` (LOAD, then TRAIN) */
 } sy__compile_ctx;
 int sy__compile_flow(sy_platform *p, const struct sy_flow *flow, sy_mode mode,
-                     const sy_compile_options *opts,
-                     const sy__compile_ctx *ctx, sy_program **out,
-                     sy_error *err);
+                     const sy_compile_options *opts, const sy__compile_ctx *ctx,
+                     sy_program **out, sy_error *err);
 /* sy_program_compile with a context (NULL: none). */
 int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         const sy_compile_options *opts, FILE *report,

@@ -3,4 +3,6 @@
  */
 #include "switchyard/switchyard.h"
 
-const char *sy_version(void) { return SY_VERSION; }
+const char *sy_version(void) {
+  return SY_VERSION;
+}

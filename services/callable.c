@@ -54,43 +54,43 @@ typedef struct step_info {
   sy_op op;
   uint32_t n_args;
   const uint32_t *args;
-  uint32_t index;     /* GET: which output */
+  uint32_t index; /* GET: which output */
   uint32_t n_outputs;
-  int state_in;       /* args[0] is a state */
+  int state_in; /* args[0] is a state */
   const char *node, *target;
 } step_info;
 
 /* One step of the chain plan. */
 typedef struct chain_step {
   uint32_t step;
-  sy_op op;            /* SY_OP_APPLY or SY_OP_GET */
-  uint32_t n_in;       /* APPLY: inputs, the state not counted */
-  const uint32_t *in;  /* APPLY: the steps whose output 0 it reads;
-                          GET: in[0] is the step it reads from */
-  uint32_t index;      /* GET: which output */
+  sy_op op;           /* SY_OP_APPLY or SY_OP_GET */
+  uint32_t n_in;      /* APPLY: inputs, the state not counted */
+  const uint32_t *in; /* APPLY: the steps whose output 0 it reads;
+                         GET: in[0] is the step it reads from */
+  uint32_t index;     /* GET: which output */
   uint32_t n_out;
   const sy_actor_ops *ops;
   void *self;
-  int into;            /* ops has apply_into */
+  int into; /* ops has apply_into */
 } chain_step;
 
 struct sy_callable {
   sy_program *prog;
   sy_job *job;
-  uint32_t n;        /* steps */
+  uint32_t n; /* steps */
   step_info *steps;
   const char *feed_label; /* the FEED's label column, "" for none */
-  uint32_t feed;     /* the FEED step */
-  uint32_t result;   /* the step whose output the sink would get */
-  uint8_t *keep;     /* steps whose values persist across calls */
-  uint32_t *run;     /* steps to run per call, in order */
+  uint32_t feed;          /* the FEED step */
+  uint32_t result;        /* the step whose output the sink would get */
+  uint8_t *keep;          /* steps whose values persist across calls */
+  uint32_t *run;          /* steps to run per call, in order */
   uint32_t n_run;
   /* The chain path (built after the first successful general call). */
-  int chain_tried;   /* a plan was attempted; chain != NULL if it worked */
+  int chain_tried; /* a plan was attempted; chain != NULL if it worked */
   chain_step *chain;
-  sy_value **vals;   /* per step, CHAIN_MAX_OUT slots: owned for APPLY
-                        steps (kept across calls), borrowed for FEED and
-                        GET (valid during a call only) */
+  sy_value **vals;    /* per step, CHAIN_MAX_OUT slots: owned for APPLY
+                         steps (kept across calls), borrowed for FEED and
+                         GET (valid during a call only) */
   sy_value *no_label; /* the empty label frame of a request without one */
   sy_value *split[2]; /* a request with a label column, split (owned) */
 };
@@ -129,16 +129,14 @@ void sy_callable_free(sy_callable *c) {
 }
 
 int sy_callable_new(sy_platform *p, const char *flow_path,
-                    const char *state_file, sy_callable **out,
-                    sy_error *err) {
+                    const char *state_file, sy_callable **out, sy_error *err) {
   *out = NULL;
   sy_callable *c = calloc(1, sizeof *c);
   if (!c)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   /* No feed instance: the FEED step is never run, the request takes
    * its place. */
-  sy_flow_compile_options fopts = {sizeof fopts, state_file, NULL, NULL, 0,
-                                   1};
+  sy_flow_compile_options fopts = {sizeof fopts, state_file, NULL, NULL, 0, 1};
   sy_flow *flow = NULL;
   int rc = sy_flow_load(p, flow_path, NULL, NULL, &flow, err);
   if (rc == 0)
@@ -356,8 +354,8 @@ static int chain_apply(sy_callable *c, const chain_step *st, sy_error *err) {
   return rc;
 }
 
-static int call_chain(sy_callable *c, const sy_value *input,
-                      sy_value **output, sy_error *err) {
+static int call_chain(sy_callable *c, const sy_value *input, sy_value **output,
+                      sy_error *err) {
   int rc = chain_feed(c, input, err);
   for (uint32_t i = 0; rc == 0 && i < c->n_run; i++) {
     const chain_step *st = &c->chain[i];
@@ -405,7 +403,7 @@ int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
  * only makes a new view; any other kernel reads a view and writes a new
  * buffer. */
 typedef struct row_view {
-  int ok;             /* 0: not a row (the label, a multi-output step) */
+  int ok; /* 0: not a row (the label, a multi-output step) */
   uint32_t buf;
   uint32_t w;
   uint32_t *idx;      /* owned */
@@ -424,17 +422,17 @@ typedef struct row_stage {
   uint8_t dead;         /* folded into the stage after it */
   uint32_t src;         /* the buffer it reads */
   uint32_t n_gather;
-  uint32_t *gather;     /* NULL: reads src as it is; else src[gather[k]] */
-  double *gbuf;         /* the gathered row */
-  double *dst;          /* its output row; NULL: the caller's out */
-  uint32_t n;           /* SCALE: columns; DOT, FUSED: terms */
-  uint8_t *mode;        /* SCALE */
-  double *a, *b;        /* SCALE: per column; DOT: a = weights; FUSED:
-                           (x - a) / b, then times w */
-  double *w;            /* FUSED */
-  uint32_t *idx;        /* DOT, FUSED: the column each term reads */
-  double c0;            /* DOT, FUSED */
-  sy_row_fn fn;         /* FN */
+  uint32_t *gather; /* NULL: reads src as it is; else src[gather[k]] */
+  double *gbuf;     /* the gathered row */
+  double *dst;      /* its output row; NULL: the caller's out */
+  uint32_t n;       /* SCALE: columns; DOT, FUSED: terms */
+  uint8_t *mode;    /* SCALE */
+  double *a, *b;    /* SCALE: per column; DOT: a = weights; FUSED:
+                       (x - a) / b, then times w */
+  double *w;        /* FUSED */
+  uint32_t *idx;    /* DOT, FUSED: the column each term reads */
+  double c0;        /* DOT, FUSED */
+  sy_row_fn fn;     /* FN */
   const void *ctx;
 } row_stage;
 
@@ -453,7 +451,7 @@ struct sy_row_call {
   uint32_t res_src;       /* else out[j] = buffer(res_src)[res_idx[j]] */
   uint32_t *res_idx;
   const char **res_names;
-  char **names;           /* the request's column names, copied */
+  char **names; /* the request's column names, copied */
   uint32_t n_names;
   row_release *rel;
   uint32_t n_rel;
@@ -505,7 +503,8 @@ const char *sy_row_call_name(const sy_row_call *r, size_t i) {
  * default cost model at -O2 does not, for a trip count known only at run
  * time). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define ROW_VECTORISE __attribute__((optimize("tree-vectorize","vect-cost-model=dynamic")))
+#define ROW_VECTORISE                                                          \
+  __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 #else
 #define ROW_VECTORISE
 #endif
@@ -557,9 +556,8 @@ ROW_VECTORISE static double run_fused(const row_stage *st, const double *x) {
   return s;
 }
 
-__attribute__((noinline)) static void run_stages(const sy_row_call *r,
-                                                 const double *in,
-                                                 double *out) {
+__attribute__((noinline)) static void
+run_stages(const sy_row_call *r, const double *in, double *out) {
   for (uint32_t i = 0; i < r->n_stages; i++) {
     const row_stage *st = &r->st[i];
     if (st->dead)
@@ -706,8 +704,7 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   if (!v->ok)
     return sy_error_set(err, SY_ENOTSUP,
                         "reads an output that is not a row of numbers");
-  const sy_value *state =
-      skip ? sy_job_output(c->job, ins->args[0], 0) : NULL;
+  const sy_value *state = skip ? sy_job_output(c->job, ins->args[0], 0) : NULL;
   const sy_actor_ops *ops = NULL;
   void *self = NULL;
   int rc = sy_job_step_actor(c->job, s, state, &ops, &self, err);
@@ -841,8 +838,10 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
                          sy_row_call **out, sy_error *err) {
   *out = NULL;
   if (n > ROW_CAP)
-    return sy_error_set(err, SY_ETOOBIG, "a row of %zu columns is too wide "
-                        "(at most %u)", n, ROW_CAP);
+    return sy_error_set(err, SY_ETOOBIG,
+                        "a row of %zu columns is too wide "
+                        "(at most %u)",
+                        n, ROW_CAP);
   for (size_t i = 0; i < n; i++) {
     if (!names[i] || !*names[i])
       return sy_error_set(err, SY_EINVAL, "column %zu has no name", i);
@@ -861,8 +860,7 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
                    malloc(ROW_CAP * sizeof *room.b)};
   int rc = 0;
   if (!r || !views || !widths || !room.names || !room.map || !room.mode ||
-      !room.a || !room.b ||
-      !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
+      !room.a || !room.b || !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
   }
@@ -898,8 +896,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
        * one of several outputs) is not a row this path can carry. */
       const row_view *v = &views[ins->args[0]];
       if (ins->n_args == 1 && ins->index == 0 &&
-          (ins->args[0] == c->feed || c->steps[ins->args[0]].n_outputs == 1)
-          && v->ok) {
+          (ins->args[0] == c->feed || c->steps[ins->args[0]].n_outputs == 1) &&
+          v->ok) {
         if (row_view_set(&views[s], v->buf, v->w)) {
           rc = sy_error_set(err, SY_ENOMEM, "out of memory");
           break;
@@ -910,8 +908,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
       continue;
     }
     if (ins->op != SY_OP_APPLY) {
-      rc = sy_error_set(err, SY_ENOTSUP, "step %u (%s) is not an apply step",
-                        s, sy_job_step_label(c->job, s));
+      rc = sy_error_set(err, SY_ENOTSUP, "step %u (%s) is not an apply step", s,
+                        sy_job_step_label(c->job, s));
       break;
     }
     rc = row_bind_step(c, r, views, &widths, s, &room, err);
@@ -935,8 +933,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   }
   /* When the result is the last kernel's whole row, that kernel writes
    * straight into the caller's array. */
-  int identity = r->n_stages && res->buf == r->n_stages &&
-                 res->w == widths[res->buf];
+  int identity =
+      r->n_stages && res->buf == r->n_stages && res->w == widths[res->buf];
   for (uint32_t j = 0; identity && j < res->w; j++)
     identity = res->idx[j] == j;
   if (identity) {
@@ -952,8 +950,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   for (uint32_t i = 0; i < r->n_stages; i++)
     live += !r->st[i].dead;
   const row_stage *last = r->n_stages ? &r->st[r->n_stages - 1] : NULL;
-  if (live == 1 && last->kind == ST_FUSED && last->src == 0 &&
-      !last->gather && r->res_direct)
+  if (live == 1 && last->kind == ST_FUSED && last->src == 0 && !last->gather &&
+      r->res_direct)
     r->fused = last;
   *out = r;
   r = NULL;

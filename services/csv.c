@@ -57,8 +57,8 @@ typedef struct parser {
   size_t tlen, tcap;
   cell *cells;
   size_t ncells, ccap;
-  size_t ncols;    /* fields per record; 0 before the first record */
-  size_t nrecords; /* including the header */
+  size_t ncols;       /* fields per record; 0 before the first record */
+  size_t nrecords;    /* including the header */
   size_t max_records; /* stop after this many records; 0: read them all */
   int partial;        /* data is only the beginning of the text */
 } parser;

@@ -151,8 +151,8 @@ static int check_listed(dchecker *C, size_t i_node, const colset *in,
               id, actor, name, avail);
     else
       problem(C, SY_EINVAL, pfile, pline,
-              "node '%s' (%s): unknown column '%s' (available: %s)", id,
-              actor, name, avail);
+              "node '%s' (%s): unknown column '%s' (available: %s)", id, actor,
+              name, avail);
   }
   for (size_t i = 0; i < in->n; i++) {
     /* Whether in->names[i] is listed. */
@@ -251,13 +251,12 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
     return 0;
   sy_error e;
   sy_error_clear(&e);
-  int rc = ops->describe(sy_instance_self(feed), table_name, add_column, C,
-                         &e);
+  int rc = ops->describe(sy_instance_self(feed), table_name, add_column, C, &e);
   if (rc == SY_ENOMEM)
     return rc;
   if (rc < 0) {
-    problem(C, rc, sfile, sline, "source: feed '%s', table '%s': %s",
-            feed_name, table_name, e.message);
+    problem(C, rc, sfile, sline, "source: feed '%s', table '%s': %s", feed_name,
+            table_name, e.message);
     return 0;
   }
   colset table = {(const char **)C->cols, C->n_cols, 1};

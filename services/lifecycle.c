@@ -67,7 +67,9 @@ static int reg_open(sy_platform *p, const char *name, reg *r, sy_error *err) {
   return 0;
 }
 
-static void reg_close(reg *r) { sy_instance_destroy(r->inst); }
+static void reg_close(reg *r) {
+  sy_instance_destroy(r->inst);
+}
 
 /* Splits "a:b:c" into at most 4 parts (in place); returns the count. */
 static int split_ref(char *s, char **parts, int max) {
@@ -131,8 +133,8 @@ static const sy_option *section_options(sy_platform *p, const sy_config *proj,
  * switchyard.ini beside the flow, if there is one, one "# config:" line
  * each, with relative values of path options made absolute against the
  * file's folder (as reading the file would resolve them). */
-static int write_project_layer(sy_platform *p, const char *flow_path,
-                               sy_buf *b, sy_error *err) {
+static int write_project_layer(sy_platform *p, const char *flow_path, sy_buf *b,
+                               sy_error *err) {
   const char *slash = strrchr(flow_path, '/');
   char *dir = slash ? strndup(flow_path, (size_t)(slash - flow_path) +
                                              (slash == flow_path))
@@ -174,7 +176,7 @@ static int write_project_layer(sy_platform *p, const char *flow_path,
           sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, real);
         else
           sy_buf_printf(b, "# config: [%s] %s = %s%s%s\n", sec, key, real,
-                    strcmp(real, "/") == 0 ? "" : "/", v);
+                        strcmp(real, "/") == 0 ? "" : "/", v);
       } else
         sy_buf_printf(b, "# config: [%s] %s = %s\n", sec, key, v);
     }
@@ -251,16 +253,17 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   char hex[33];
   sy_flow_hash_hex(flow, hex);
   sy_buf b = SY_BUF_INIT;
-  sy_buf_printf(&b,
-            "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
-            "# flow-hash: %s\n# actors:",
-            name, version, hex);
+  sy_buf_printf(
+      &b,
+      "# switchyard release manifest 1\n# project: %s\n# release: %s\n"
+      "# flow-hash: %s\n# actors:",
+      name, version, hex);
   size_t n_nodes = sy_flow_node_count(flow);
   for (size_t i = 0; i < n_nodes; i++) {
     const char *actor, *actor_version;
     sy_flow_node_actor(flow, i, &actor, &actor_version);
     sy_buf_printf(&b, " %s %s%s", actor, actor_version,
-              i + 1 < n_nodes ? "," : "");
+                  i + 1 < n_nodes ? "," : "");
   }
   sy_buf_printf(&b, "\n");
   if ((rc = write_project_layer(p, flow_path, &b, err)) != 0) {
@@ -354,17 +357,15 @@ static int find_release(reg *r, const char *project, const char *hex,
   return rc;
 }
 
-int sy_program_compile_target(sy_platform *p, const char *target,
-                              sy_mode mode, const sy_target_options *opts,
-                              FILE *report, sy_program **out,
-                              sy_error *err) {
+int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
+                              const sy_target_options *opts, FILE *report,
+                              sy_program **out, sy_error *err) {
   *out = NULL;
   struct stat st;
   int is_file = stat(target, &st) == 0 && S_ISREG(st.st_mode);
   reg r;
-  int rc = reg_open(p, opts && opts->size >= sizeof *opts ? opts->registry
-                                                           : NULL,
-                    &r, err);
+  int rc = reg_open(
+      p, opts && opts->size >= sizeof *opts ? opts->registry : NULL, &r, err);
   if (rc)
     return rc;
   sy_flow *flow = NULL;
@@ -455,8 +456,8 @@ int sy_program_compile_target(sy_platform *p, const char *target,
       sy_error_prefix(err, "registry.%s: %s:%s", r.name, project, release);
       goto done;
     }
-    snprintf(from_ref, sizeof from_ref, "registry:%s:%s:%s:%u", r.name,
-             project, release, found);
+    snprintf(from_ref, sizeof from_ref, "registry:%s:%s:%s:%u", r.name, project,
+             release, found);
     sy_value_hash(states, states_hash);
     ctx.states = from_ref;
     ctx.states_hash = states_hash;
@@ -469,8 +470,8 @@ int sy_program_compile_target(sy_platform *p, const char *target,
       sy_error_prefix(err, "registry.%s: %s:%s", r.name, project, release);
       goto done;
     }
-    snprintf(ref, sizeof ref, "registry:%s:%s:%s:%u", r.name, project,
-             release, found);
+    snprintf(ref, sizeof ref, "registry:%s:%s:%s:%u", r.name, project, release,
+             found);
     sy_value_hash(states, states_hash);
     ctx.states = ref;
     ctx.states_hash = states_hash;

@@ -50,7 +50,9 @@ static int greet_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static void greet_destroy(void *self) { (void)self; }
+static void greet_destroy(void *self) {
+  (void)self;
+}
 
 static int greet_apply(void *self, const sy_value *const *in, size_t n_in,
                        sy_value **out, sy_error *err) {

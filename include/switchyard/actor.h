@@ -106,24 +106,24 @@ enum {
 };
 
 typedef struct sy_row_kernel {
-  uint32_t size;                /* sizeof(sy_row_kernel) as the core saw it */
+  uint32_t size; /* sizeof(sy_row_kernel) as the core saw it */
   /* Set by the core: */
-  uint32_t n_in;                /* columns of the input row */
-  const char *const *in_names;  /* their names */
-  uint32_t cap;                 /* room in each array below */
+  uint32_t n_in;               /* columns of the input row */
+  const char *const *in_names; /* their names */
+  uint32_t cap;                /* room in each array below */
   /* Set by prepare_row: */
-  uint32_t n_out;               /* columns of the output row, <= cap */
-  const char **out_names;       /* room made by the core */
-  uint32_t kind;                /* sy_row_kind */
-  uint32_t n_terms;             /* DOT: terms, <= cap */
-  uint32_t *map;                /* MAP, DOT: input columns (room) */
-  uint8_t *mode;                /* SCALE: per column (room) */
-  double *a;                    /* SCALE: per column; DOT: weights (room) */
-  double *b;                    /* SCALE: per column (room) */
-  double c0;                    /* DOT: the constant term */
-  sy_row_fn fn;                 /* FN: the kernel */
-  void *ctx;                    /* FN: its first argument */
-  void (*release)(void *ctx);   /* FN: frees ctx, or NULL */
+  uint32_t n_out;             /* columns of the output row, <= cap */
+  const char **out_names;     /* room made by the core */
+  uint32_t kind;              /* sy_row_kind */
+  uint32_t n_terms;           /* DOT: terms, <= cap */
+  uint32_t *map;              /* MAP, DOT: input columns (room) */
+  uint8_t *mode;              /* SCALE: per column (room) */
+  double *a;                  /* SCALE: per column; DOT: weights (room) */
+  double *b;                  /* SCALE: per column (room) */
+  double c0;                  /* DOT: the constant term */
+  sy_row_fn fn;               /* FN: the kernel */
+  void *ctx;                  /* FN: its first argument */
+  void (*release)(void *ctx); /* FN: frees ctx, or NULL */
 } sy_row_kernel;
 
 typedef struct sy_actor_ops {
@@ -178,21 +178,21 @@ typedef struct sy_actor_ops {
 
 /* Whether ops (as the plugin laid it out) has a non-NULL apply_into.
  * Since ABI 1.1. */
-#define SY_ACTOR_HAS_APPLY_INTO(ops)                                          \
-  ((ops)->size >= offsetof(sy_actor_ops, apply_into) +                        \
-                      sizeof((ops)->apply_into) &&                            \
+#define SY_ACTOR_HAS_APPLY_INTO(ops)                                           \
+  ((ops)->size >=                                                              \
+       offsetof(sy_actor_ops, apply_into) + sizeof((ops)->apply_into) &&       \
    (ops)->apply_into != NULL)
 
 /* Whether ops has a non-NULL prepare_row. Since ABI 1.2. */
-#define SY_ACTOR_HAS_PREPARE_ROW(ops)                                         \
-  ((ops)->size >= offsetof(sy_actor_ops, prepare_row) +                       \
-                      sizeof((ops)->prepare_row) &&                           \
+#define SY_ACTOR_HAS_PREPARE_ROW(ops)                                          \
+  ((ops)->size >=                                                              \
+       offsetof(sy_actor_ops, prepare_row) + sizeof((ops)->prepare_row) &&     \
    (ops)->prepare_row != NULL)
 
 /* Whether ops has a non-NULL fingerprint. Since ABI 1.3. */
-#define SY_ACTOR_HAS_FINGERPRINT(ops)                                         \
-  ((ops)->size >= offsetof(sy_actor_ops, fingerprint) +                       \
-                      sizeof((ops)->fingerprint) &&                           \
+#define SY_ACTOR_HAS_FINGERPRINT(ops)                                          \
+  ((ops)->size >=                                                              \
+       offsetof(sy_actor_ops, fingerprint) + sizeof((ops)->fingerprint) &&     \
    (ops)->fingerprint != NULL)
 
 #ifdef __cplusplus

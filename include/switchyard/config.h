@@ -118,8 +118,8 @@ typedef struct sy_instance sy_instance;
  * once is the provider's business (plugin.h: no global mutable state).
  * Since ABI 1.0. */
 SY_API int sy_instance_create(const sy_config *cfg, const sy_catalog *cat,
-                              sy_kind kind, const char *name,
-                              sy_instance **out, sy_error *err);
+                              sy_kind kind, const char *name, sy_instance **out,
+                              sy_error *err);
 /* Calls the provider's destroy() and frees the instance (NULL is a
  * no-op). Thread-safety: not while another thread uses the instance.
  * Since ABI 1.0. */

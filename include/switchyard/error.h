@@ -34,28 +34,28 @@ extern "C" {
 #endif
 
 /* XX(name, number, message). Append only. */
-#define SY_ERRNO_MAP(XX)                                                     \
-  XX(NOMEM, 1, "out of memory")                                              \
-  XX(INVAL, 2, "invalid argument")                                           \
-  XX(IO, 3, "input/output error")                                            \
-  XX(NOENT, 4, "no such file or entry")                                      \
-  XX(SYNTAX, 5, "syntax error")                                              \
-  XX(CONFIG, 6, "invalid configuration")                                     \
-  XX(ABI, 7, "incompatible plugin ABI")                                      \
-  XX(PLUGIN, 8, "invalid plugin")                                            \
-  XX(EXIST, 9, "already exists")                                             \
-  XX(PERM, 10, "permission denied or untrusted file")                        \
-  XX(RANGE, 11, "value out of range")                                        \
-  XX(TYPE, 12, "wrong type")                                                 \
-  XX(NOTSUP, 13, "operation not supported")                                  \
-  XX(CORRUPT, 14, "corrupt or truncated data")                               \
-  XX(CYCLE, 15, "cycle in graph")                                            \
-  XX(FAILED, 16, "step failed")                                              \
-  XX(CANCELED, 17, "canceled")                                               \
-  XX(TIMEOUT, 18, "timed out")                                               \
-  XX(CRASHED, 19, "worker crashed")                                          \
-  XX(STATE, 20, "invalid state")                                             \
-  XX(USAGE, 21, "usage error")                                               \
+#define SY_ERRNO_MAP(XX)                                                       \
+  XX(NOMEM, 1, "out of memory")                                                \
+  XX(INVAL, 2, "invalid argument")                                             \
+  XX(IO, 3, "input/output error")                                              \
+  XX(NOENT, 4, "no such file or entry")                                        \
+  XX(SYNTAX, 5, "syntax error")                                                \
+  XX(CONFIG, 6, "invalid configuration")                                       \
+  XX(ABI, 7, "incompatible plugin ABI")                                        \
+  XX(PLUGIN, 8, "invalid plugin")                                              \
+  XX(EXIST, 9, "already exists")                                               \
+  XX(PERM, 10, "permission denied or untrusted file")                          \
+  XX(RANGE, 11, "value out of range")                                          \
+  XX(TYPE, 12, "wrong type")                                                   \
+  XX(NOTSUP, 13, "operation not supported")                                    \
+  XX(CORRUPT, 14, "corrupt or truncated data")                                 \
+  XX(CYCLE, 15, "cycle in graph")                                              \
+  XX(FAILED, 16, "step failed")                                                \
+  XX(CANCELED, 17, "canceled")                                                 \
+  XX(TIMEOUT, 18, "timed out")                                                 \
+  XX(CRASHED, 19, "worker crashed")                                            \
+  XX(STATE, 20, "invalid state")                                               \
+  XX(USAGE, 21, "usage error")                                                 \
   XX(TOOBIG, 22, "value too large")
 
 typedef enum sy_errno {
@@ -92,12 +92,10 @@ SY_API void sy_error_clear(sy_error *err);
  * write `return sy_error_set(err, SY_EINVAL, "...")`. err may be NULL. */
 SY_API int sy_error_set(sy_error *err, int code, const char *fmt, ...)
     SY_PRINTF(3, 4);
-SY_API int sy_error_setv(sy_error *err, int code, const char *fmt,
-                         va_list ap);
+SY_API int sy_error_setv(sy_error *err, int code, const char *fmt, va_list ap);
 /* Prepends a printf-formatted context and ": " to the message; returns
  * err->code (or SY_EINVAL when err is NULL). */
-SY_API int sy_error_prefix(sy_error *err, const char *fmt, ...)
-    SY_PRINTF(2, 3);
+SY_API int sy_error_prefix(sy_error *err, const char *fmt, ...) SY_PRINTF(2, 3);
 
 #ifdef __cplusplus
 }

@@ -48,16 +48,16 @@ typedef enum sy_event_type {
 SY_API const char *sy_event_name(sy_event_type type);
 
 typedef struct sy_event {
-  uint32_t size;        /* sizeof(sy_event) */
+  uint32_t size; /* sizeof(sy_event) */
   sy_event_type type;
   uint32_t step;
-  int32_t worker;       /* the runner's worker number; -1 when none */
-  int64_t time_ns;      /* since the job started (monotonic clock) */
-  int64_t duration_ns;  /* DONE, CACHED, FAILED: since STARTED; else 0 */
-  int code;             /* FAILED, RETRIED: the error code; else 0 */
-  uint32_t attempt;     /* 1 for the first run of a step, 2 after a retry */
-  const char *message;  /* FAILED, RETRIED: the error; NOTE: the note
-                           (borrowed); or NULL */
+  int32_t worker;      /* the runner's worker number; -1 when none */
+  int64_t time_ns;     /* since the job started (monotonic clock) */
+  int64_t duration_ns; /* DONE, CACHED, FAILED: since STARTED; else 0 */
+  int code;            /* FAILED, RETRIED: the error code; else 0 */
+  uint32_t attempt;    /* 1 for the first run of a step, 2 after a retry */
+  const char *message; /* FAILED, RETRIED: the error; NOTE: the note
+                          (borrowed); or NULL */
 } sy_event;
 
 typedef void (*sy_listener_fn)(void *ud, const sy_job *job,
@@ -82,8 +82,8 @@ SY_API int sy_job_listen_until_free(sy_job *job, sy_listener_fn fn,
 SY_API void *sy_job_listener_data(const sy_job *job, sy_listener_fn fn);
 /* Emits an event for a step (time is taken now). For STARTED the job
  * remembers the time, so the matching DONE/FAILED carries the duration. */
-SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step,
-                        int code, const char *message);
+SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
+                        const char *message);
 /* Reports a note (printf-style; one line, no newline needed) about the
  * step this thread is running: a NOTE event for that step, with duration
  * 0. For actors, from create, train, apply or state_load: e.g.

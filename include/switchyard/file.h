@@ -23,13 +23,12 @@
  *   atomic (sy_output_open .. sy_output_commit): the data goes to
  *     "<target>.tmp.<pid>.<random>" in the target's folder (created with
  *     O_EXCL, mode 0666 less the umask, or the mode and, where the
- *     process may, the owner of the file it replaces), is fsync()ed, and is renamed over the target only by
- *     sy_output_commit(); readers see the old file or the new one, never
- *     half of one. Just before the rename, the target's entry is checked
- *     again (fstatat(AT_SYMLINK_NOFOLLOW) on the folder's descriptor): it
- *     must still be absent or a regular file, else nothing is renamed. A
- *     writer that is aborted, or whose commit fails, removes its
- *     temporary file.
+ *     process may, the owner of the file it replaces), is fsync()ed, and is
+ * renamed over the target only by sy_output_commit(); readers see the old file
+ * or the new one, never half of one. Just before the rename, the target's entry
+ * is checked again (fstatat(AT_SYMLINK_NOFOLLOW) on the folder's descriptor):
+ * it must still be absent or a regular file, else nothing is renamed. A writer
+ * that is aborted, or whose commit fails, removes its temporary file.
  *
  *   streaming (sy_output_stream): for logs written while a run goes on.
  *     The path is opened with O_NOCTTY | O_NONBLOCK | O_CLOEXEC (so a

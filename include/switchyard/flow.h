@@ -198,8 +198,7 @@ typedef struct sy_job_options {
 
 /* Binds a program to the platform's instances. */
 SY_API int sy_job_new(sy_platform *p, const sy_program *prog,
-                      const sy_job_options *opts, sy_job **out,
-                      sy_error *err);
+                      const sy_job_options *opts, sy_job **out, sy_error *err);
 /* Runs the job on a runner instance (NULL: [PLATFORM] runner). */
 SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
 /* Prints, for every step, whether a run would execute it and why: its

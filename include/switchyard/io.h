@@ -52,9 +52,8 @@ typedef struct sy_feed_ops {
 
 /* Whether ops (as the plugin laid it out) has a non-NULL describe.
  * Since ABI 1.3. */
-#define SY_FEED_HAS_DESCRIBE(ops)                                             \
-  ((ops)->size >= offsetof(sy_feed_ops, describe) +                           \
-                      sizeof((ops)->describe) &&                              \
+#define SY_FEED_HAS_DESCRIBE(ops)                                              \
+  ((ops)->size >= offsetof(sy_feed_ops, describe) + sizeof((ops)->describe) && \
    (ops)->describe != NULL)
 
 typedef struct sy_sink_ops {

@@ -60,8 +60,7 @@ SY_API uint32_t sy_job_generation(const sy_job *job);
  * layer below a project's switchyard.ini: a built-in default, or a file
  * read before the -c files. A release's recorded project layer replaces
  * such values, and yields to the others. Read-only. Since ABI 1.3. */
-SY_API int sy_platform_below_project(const sy_platform *p,
-                                     const char *origin);
+SY_API int sy_platform_below_project(const sy_platform *p, const char *origin);
 
 #ifdef __cplusplus
 }

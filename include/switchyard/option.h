@@ -61,18 +61,18 @@ typedef enum sy_opt_type {
 #define SY_OPT_SECRET 0x2u   /* never printed: `config` shows "(secret)" */
 
 typedef struct sy_option {
-  const char *name;            /* lower_case_with_underscores */
-  sy_opt_type type;            /* SY_OPT_* */
-  unsigned flags;              /* SY_OPT_REQUIRED | SY_OPT_SECRET */
-  const char *def;             /* default as text, NULL = none */
-  const char *min;             /* inclusive bound as text, NULL = none */
-  const char *max;             /* inclusive bound as text, NULL = none */
-  const char *const *choices;  /* SY_OPT_ENUM: NULL-terminated values */
-  size_t offset;               /* where the value goes in the config */
-  const char *help;            /* one sentence; mandatory */
+  const char *name;           /* lower_case_with_underscores */
+  sy_opt_type type;           /* SY_OPT_* */
+  unsigned flags;             /* SY_OPT_REQUIRED | SY_OPT_SECRET */
+  const char *def;            /* default as text, NULL = none */
+  const char *min;            /* inclusive bound as text, NULL = none */
+  const char *max;            /* inclusive bound as text, NULL = none */
+  const char *const *choices; /* SY_OPT_ENUM: NULL-terminated values */
+  size_t offset;              /* where the value goes in the config */
+  const char *help;           /* one sentence; mandatory */
 } sy_option;
 
-#define SY_OPTION_END                                                        \
+#define SY_OPTION_END                                                          \
   { NULL, (sy_opt_type)0, 0, NULL, NULL, NULL, NULL, 0, NULL }
 
 /* Name of a type as users see it ("int", "duration"). */
@@ -80,20 +80,20 @@ SY_API const char *sy_opt_type_name(sy_opt_type type);
 
 /* The option named `name` in a SY_OPTION_END-terminated table, or NULL.
  * Borrowed from the table. Thread-safe. Since ABI 1.3. */
-SY_API const sy_option *sy_option_find(const sy_option *opts,
-                                       const char *name);
+SY_API const sy_option *sy_option_find(const sy_option *opts, const char *name);
 /* Parses a size as a SY_OPT_SIZE option does ("512M", "1.5G", "4096"):
- * 0 and *out, or SY_ETYPE / SY_ERANGE (out untouched). Thread-safe. Since ABI 1.3. */
+ * 0 and *out, or SY_ETYPE / SY_ERANGE (out untouched). Thread-safe. Since
+ * ABI 1.3. */
 SY_API int sy_parse_size(const char *text, uint64_t *out);
 /* Parses a duration as a SY_OPT_DURATION option does ("7d", "1h", "0s")
- * into nanoseconds: 0, or SY_ETYPE / SY_ERANGE (out untouched). Thread-safe. Since
- * ABI 1.3. */
+ * into nanoseconds: 0, or SY_ETYPE / SY_ERANGE (out untouched). Thread-safe.
+ * Since ABI 1.3. */
 SY_API int sy_parse_duration(const char *text, int64_t *ns);
 /* The candidate nearest to `name` by edit distance (one of candidates,
  * borrowed), or NULL when none is close enough to be a plausible typo:
  * for "did you mean" hints. Thread-safe. Since ABI 1.3. */
-SY_API const char *sy_suggest(const char *name,
-                              const char *const *candidates, size_t n);
+SY_API const char *sy_suggest(const char *name, const char *const *candidates,
+                              size_t n);
 
 #ifdef __cplusplus
 }

@@ -46,13 +46,13 @@ extern "C" {
 #endif
 
 typedef struct sy_platform_options {
-  uint32_t size;                     /* sizeof(sy_platform_options) */
-  const char *const *config_files;   /* NULL-terminated, may be NULL */
-  const char *const *overrides;      /* "SECTION.KEY=VALUE", NULL-terminated */
-  int no_default_files;              /* skip sysconfdir, user and ./ files */
-  int no_builtin_plugins;            /* skip the built-in plugins.d */
-  const char *project_dir;           /* folder whose switchyard.ini is read
-                                        after ./switchyard.ini; NULL = none */
+  uint32_t size;                   /* sizeof(sy_platform_options) */
+  const char *const *config_files; /* NULL-terminated, may be NULL */
+  const char *const *overrides;    /* "SECTION.KEY=VALUE", NULL-terminated */
+  int no_default_files;            /* skip sysconfdir, user and ./ files */
+  int no_builtin_plugins;          /* skip the built-in plugins.d */
+  const char *project_dir;         /* folder whose switchyard.ini is read
+                                      after ./switchyard.ini; NULL = none */
 } sy_platform_options;
 
 typedef struct sy_platform sy_platform;
@@ -60,8 +60,8 @@ typedef struct sy_platform sy_platform;
 /* Builds the config and the catalog. Refused plugins do not fail the call
  * (see sy_catalog_problem_count); an unreadable or invalid config file
  * does. opts may be NULL for the defaults. The caller owns *out. */
-SY_API int sy_platform_open(const sy_platform_options *opts,
-                            sy_platform **out, sy_error *err);
+SY_API int sy_platform_open(const sy_platform_options *opts, sy_platform **out,
+                            sy_error *err);
 SY_API void sy_platform_close(sy_platform *p);
 SY_API sy_config *sy_platform_config(const sy_platform *p);
 SY_API sy_catalog *sy_platform_catalog(const sy_platform *p);

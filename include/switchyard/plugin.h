@@ -66,11 +66,11 @@ SY_API const char *sy_kind_name(sy_kind kind);
 SY_API int sy_kind_parse(const char *text, sy_kind *kind);
 
 typedef struct sy_provider {
-  uint32_t size;           /* sizeof(sy_provider) as the plugin saw it */
-  sy_kind kind;            /* SY_KIND_* */
-  const char *name;        /* [a-z0-9_.-]+, unique per kind */
-  const char *version;     /* the provider's own version, "1.2.0" */
-  const char *description; /* one sentence */
+  uint32_t size;            /* sizeof(sy_provider) as the plugin saw it */
+  sy_kind kind;             /* SY_KIND_* */
+  const char *name;         /* [a-z0-9_.-]+, unique per kind */
+  const char *version;      /* the provider's own version, "1.2.0" */
+  const char *description;  /* one sentence */
   const sy_option *options; /* SY_OPTION_END-terminated; NULL = none */
   size_t config_size;       /* size of the struct options are written to */
   /* Creates an instance from a filled config. Returns 0 or SY_E*. May be
@@ -88,8 +88,8 @@ typedef struct sy_plugin {
   uint32_t abi_minor;
   uint32_t size;
   const char *build;
-  const char *name;    /* the plugin's name, e.g. "actor-std" */
-  const char *version; /* the plugin's version */
+  const char *name;                    /* the plugin's name, e.g. "actor-std" */
+  const char *version;                 /* the plugin's version */
   const sy_provider *const *providers; /* NULL-terminated */
 } sy_plugin;
 
@@ -106,25 +106,25 @@ typedef const sy_plugin *(*sy_plugin_entry_fn)(void);
 #endif
 /* What must match between the core and a plugin besides the ABI version:
  * the data model and byte order the structs were laid out for. */
-#define SY_BUILD_SIGNATURE                                                   \
-  "sy" SY__XSTR(SY_ABI_MAJOR) ":p" SY__XSTR(__SIZEOF_POINTER__)             \
-  ":l" SY__XSTR(__SIZEOF_LONG__) ":z" SY__XSTR(__SIZEOF_SIZE_T__)           \
-  ":d" SY__XSTR(__SIZEOF_DOUBLE__) ":" SY__ENDIAN
+#define SY_BUILD_SIGNATURE                                                     \
+  "sy" SY__XSTR(SY_ABI_MAJOR) ":p" SY__XSTR(__SIZEOF_POINTER__) ":l" SY__XSTR( \
+      __SIZEOF_LONG__) ":z" SY__XSTR(__SIZEOF_SIZE_T__) ":d" SY__XSTR(__SIZEOF_DOUBLE__) ":" SY__ENDIAN
 
 /* Defines sy_plugin_entry() for a plugin offering the listed providers
  * (pointers to static const sy_provider). Use once per shared object:
  *
  *   SY_PLUGIN_DEFINE("my-plugin", "1.0.0", &my_runner, &my_feed);
  */
-#define SY_PLUGIN_DEFINE(name_, version_, ...)                               \
-  static const sy_provider *const sy__plugin_providers[] = {__VA_ARGS__,     \
-                                                            NULL};           \
-  static const sy_plugin sy__plugin_descriptor = {                          \
-      SY_ABI_MAJOR,  SY_ABI_MINOR, (uint32_t)sizeof(sy_plugin),              \
-      SY_BUILD_SIGNATURE, (name_), (version_), sy__plugin_providers};        \
-  SY_API const sy_plugin *sy_plugin_entry(void);                            \
-  SY_API const sy_plugin *sy_plugin_entry(void) {                           \
-    return &sy__plugin_descriptor;                                           \
+#define SY_PLUGIN_DEFINE(name_, version_, ...)                                 \
+  static const sy_provider *const sy__plugin_providers[] = {__VA_ARGS__,       \
+                                                            NULL};             \
+  static const sy_plugin sy__plugin_descriptor = {                             \
+      SY_ABI_MAJOR,        SY_ABI_MINOR, (uint32_t)sizeof(sy_plugin),          \
+      SY_BUILD_SIGNATURE,  (name_),      (version_),                           \
+      sy__plugin_providers};                                                   \
+  SY_API const sy_plugin *sy_plugin_entry(void);                               \
+  SY_API const sy_plugin *sy_plugin_entry(void) {                              \
+    return &sy__plugin_descriptor;                                             \
   }
 
 #ifdef __cplusplus

@@ -37,11 +37,11 @@ extern "C" {
 
 /* One entry of a listing: a release (generation 0) or a generation. */
 typedef struct sy_registry_entry {
-  uint32_t size;        /* sizeof(sy_registry_entry) */
+  uint32_t size; /* sizeof(sy_registry_entry) */
   const char *project;
   const char *release;
-  uint32_t generation;  /* 0 for the release itself */
-  int64_t mtime;        /* seconds since the epoch */
+  uint32_t generation; /* 0 for the release itself */
+  int64_t mtime;       /* seconds since the epoch */
 } sy_registry_entry;
 
 typedef int (*sy_registry_visit_fn)(void *ud, const sy_registry_entry *e);
@@ -71,8 +71,8 @@ typedef struct sy_registry_ops {
   /* Reads a generation; generation 0 = the latest. *found receives the
    * number read. A release without generations is SY_ENOENT. */
   int (*get_generation)(void *self, const char *project, const char *release,
-                        uint32_t generation, sy_value **states,
-                        sy_value **tag, uint32_t *found, sy_error *err);
+                        uint32_t generation, sy_value **states, sy_value **tag,
+                        uint32_t *found, sy_error *err);
   /* Visits releases and generations, sorted by project, release (as
    * versions), generation; project and release may be NULL (= all). */
   int (*list)(void *self, const char *project, const char *release,

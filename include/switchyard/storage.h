@@ -37,12 +37,12 @@ extern "C" {
 #endif
 
 typedef struct sy_storage_entry {
-  uint32_t size;      /* sizeof(sy_storage_entry) */
-  const char *key;    /* 32 hex digits */
-  const char *label;  /* "apply model (std.logreg)", as given to put */
-  uint64_t bytes;     /* stored size */
-  int64_t mtime;      /* seconds since the epoch */
-  uint32_t outputs;   /* number of values */
+  uint32_t size;     /* sizeof(sy_storage_entry) */
+  const char *key;   /* 32 hex digits */
+  const char *label; /* "apply model (std.logreg)", as given to put */
+  uint64_t bytes;    /* stored size */
+  int64_t mtime;     /* seconds since the epoch */
+  uint32_t outputs;  /* number of values */
 } sy_storage_entry;
 
 /* Return non-zero to stop the listing (that value is returned). */
@@ -93,10 +93,10 @@ typedef struct sy_cache_gc_options {
 
 /* What sy_cache_gc removed. Since ABI 1.3. */
 typedef struct sy_cache_gc_result {
-  size_t removed;            /* entries */
-  uint64_t freed;            /* their bytes */
-  size_t temporaries;        /* temporary files of unfinished writes */
-  uint64_t temporary_bytes;  /* their bytes */
+  size_t removed;           /* entries */
+  uint64_t freed;           /* their bytes */
+  size_t temporaries;       /* temporary files of unfinished writes */
+  uint64_t temporary_bytes; /* their bytes */
 } sy_cache_gc_result;
 
 /* The cache's garbage collection (`switchyard cache gc`) on a STORAGE

@@ -216,8 +216,8 @@ int std_row_probe(const char *actor,
   for (size_t c = 0; rc == 0 && c < cols; c++)
     if (sy_frame_col_type(o, c) != SY_COL_F64 || sy_frame_valid(o, c))
       rc = sy_error_set(err, SY_ENOTSUP,
-                        "%s: output column '%s' is not f64 without nulls", actor,
-                        sy_frame_col_name(o, c));
+                        "%s: output column '%s' is not f64 without nulls",
+                        actor, sy_frame_col_name(o, c));
   if (rc == 0 && cols > k->cap)
     rc = sy_error_set(err, SY_ENOTSUP, "%s: %zu output columns are too many",
                       actor, cols);

@@ -215,8 +215,8 @@ fail:
  * names are its parameter, the same for every call of an instance, so
  * only drop and head (whose names come from the input) compare names. */
 
-static int select_apply_into(void *self, const sy_value *const *in,
-                             size_t n_in, sy_value **out, sy_error *err) {
+static int select_apply_into(void *self, const sy_value *const *in, size_t n_in,
+                             sy_value **out, sy_error *err) {
   const columns_actor *a = self;
   size_t idx[STD_INTO_MAX_COLS];
   if (n_in == 1 && sy_value_type_of(in[0]) == SY_VALUE_FRAME &&
@@ -252,8 +252,7 @@ static int drop_apply_into(void *self, const sy_value *const *in, size_t n_in,
     }
     /* Every listed column must be there (names in a frame are unique). */
     int rc = 1;
-    if (dropped == a->n &&
-        std_into_fits(out[0], sy_frame_rows(in[0]), kept))
+    if (dropped == a->n && std_into_fits(out[0], sy_frame_rows(in[0]), kept))
       rc = std_refill(out[0], in[0], idx, true);
     if (rc <= 0)
       return rc < 0 ? sy_error_set(err, rc, "%s: %s", a->name, sy_strerror(rc))
@@ -301,8 +300,7 @@ static int select_prepare_row(const void *self, sy_row_kernel *k,
   return 0;
 }
 
-static int drop_prepare_row(const void *self, sy_row_kernel *k,
-                            sy_error *err) {
+static int drop_prepare_row(const void *self, sy_row_kernel *k, sy_error *err) {
   const columns_actor *a = self;
   int rc = std_row_probe(a->name, drop_apply, self, k, err);
   if (rc)
@@ -318,8 +316,7 @@ static int drop_prepare_row(const void *self, sy_row_kernel *k,
   return 0;
 }
 
-static int head_prepare_row(const void *self, sy_row_kernel *k,
-                            sy_error *err) {
+static int head_prepare_row(const void *self, sy_row_kernel *k, sy_error *err) {
   const head_actor *a = self;
   if (a->n == 0)
     return sy_error_set(err, SY_ENOTSUP, "std.head: n = 0 leaves no row");
@@ -521,21 +518,21 @@ static const sy_actor_ops select_ops = {.size = sizeof(sy_actor_ops),
                                         .n_outputs = 1,
                                         .apply = select_apply,
                                         .apply_into = select_apply_into,
-    .prepare_row = select_prepare_row};
+                                        .prepare_row = select_prepare_row};
 static const sy_actor_ops drop_ops = {.size = sizeof(sy_actor_ops),
                                       .min_inputs = 1,
                                       .max_inputs = 1,
                                       .n_outputs = 1,
                                       .apply = drop_apply,
                                       .apply_into = drop_apply_into,
-    .prepare_row = drop_prepare_row};
+                                      .prepare_row = drop_prepare_row};
 static const sy_actor_ops head_ops = {.size = sizeof(sy_actor_ops),
                                       .min_inputs = 1,
                                       .max_inputs = 1,
                                       .n_outputs = 1,
                                       .apply = head_apply,
                                       .apply_into = head_apply_into,
-    .prepare_row = head_prepare_row};
+                                      .prepare_row = head_prepare_row};
 /* concat has no apply_into: its inputs vary in number and shape, and it
  * is rarely on a one-row serving path. */
 static const sy_actor_ops concat_ops = {.size = sizeof(sy_actor_ops),

@@ -323,8 +323,8 @@ done:
  * same order, as apply: intercept, then each coefficient times its
  * feature. Features are read where they lie in the input; a missing or
  * non-numeric feature, or a null cell, goes to apply for its error. */
-static int linreg_apply_into(void *self, const sy_value *const *in,
-                             size_t n_in, sy_value **out, sy_error *err) {
+static int linreg_apply_into(void *self, const sy_value *const *in, size_t n_in,
+                             sy_value **out, sy_error *err) {
   const linreg *a = self;
   const linreg_model *md = &a->model;
   const sy_value *f = n_in == 1 ? in[0] : NULL;
@@ -450,18 +450,18 @@ static const sy_option linreg_options[] = {
      "Name of the output column holding the predictions."},
     SY_OPTION_END};
 
-static const sy_actor_ops linreg_ops = {
-    .size = sizeof(sy_actor_ops),
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .n_outputs = 1,
-    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-    .apply = linreg_apply,
-    .train = linreg_train,
-    .state_save = linreg_save,
-    .state_load = linreg_load,
-    .apply_into = linreg_apply_into,
-    .prepare_row = linreg_prepare_row};
+static const sy_actor_ops linreg_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = 1,
+                                        .n_outputs = 1,
+                                        .flags = SY_ACTOR_STATEFUL |
+                                                 SY_ACTOR_SUPERVISED,
+                                        .apply = linreg_apply,
+                                        .train = linreg_train,
+                                        .state_save = linreg_save,
+                                        .state_load = linreg_load,
+                                        .apply_into = linreg_apply_into,
+                                        .prepare_row = linreg_prepare_row};
 
 const sy_provider std_linreg_provider = {
     sizeof(sy_provider),

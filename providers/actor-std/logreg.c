@@ -21,7 +21,8 @@
  * The prediction is the most probable class, the first one on ties.
  * Features are every f64/i64 column of the training input (each text
  * column left out is named in a -v note, sy_note), looked up by name at
- * apply time, which refuses one that has become text. Features are not scaled here: put std.scaler first.
+ * apply time, which refuses one that has become text. Features are not scaled
+ * here: put std.scaler first.
  */
 #include "std.h"
 
@@ -537,16 +538,16 @@ static const sy_option logreg_options[] = {
 
 /* No apply_into or prepare_row yet: its output has the predicted class
  * (an integer or string column), which a row of doubles cannot carry. */
-static const sy_actor_ops logreg_ops = {
-    .size = sizeof(sy_actor_ops),
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .n_outputs = 1,
-    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-    .apply = logreg_apply,
-    .train = logreg_train,
-    .state_save = logreg_save,
-    .state_load = logreg_load};
+static const sy_actor_ops logreg_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = 1,
+                                        .n_outputs = 1,
+                                        .flags = SY_ACTOR_STATEFUL |
+                                                 SY_ACTOR_SUPERVISED,
+                                        .apply = logreg_apply,
+                                        .train = logreg_train,
+                                        .state_save = logreg_save,
+                                        .state_load = logreg_load};
 
 const sy_provider std_logreg_provider = {
     sizeof(sy_provider),

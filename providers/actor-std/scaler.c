@@ -354,8 +354,8 @@ fail_code:
  * trained one (scaled into an f64 column of the same name) or passed
  * through, as apply does. Anything apply would refuse, or a shape that
  * changed, goes to apply. */
-static int scaler_apply_into(void *self, const sy_value *const *in,
-                             size_t n_in, sy_value **out, sy_error *err) {
+static int scaler_apply_into(void *self, const sy_value *const *in, size_t n_in,
+                             sy_value **out, sy_error *err) {
   const scaler *s = self;
   const sy_value *f = n_in == 1 ? in[0] : NULL;
   size_t cols = sy_frame_cols(f), matched = 0;
@@ -511,18 +511,18 @@ static const sy_option scaler_options[] = {
      "Columns to scale; unset means every f64 and i64 column."},
     SY_OPTION_END};
 
-static const sy_actor_ops scaler_ops = {
-    .size = sizeof(sy_actor_ops),
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .n_outputs = 1,
-    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_INCREMENTAL,
-    .apply = scaler_apply,
-    .train = scaler_train,
-    .state_save = scaler_save,
-    .state_load = scaler_load,
-    .apply_into = scaler_apply_into,
-    .prepare_row = scaler_prepare_row};
+static const sy_actor_ops scaler_ops = {.size = sizeof(sy_actor_ops),
+                                        .min_inputs = 1,
+                                        .max_inputs = 1,
+                                        .n_outputs = 1,
+                                        .flags = SY_ACTOR_STATEFUL |
+                                                 SY_ACTOR_INCREMENTAL,
+                                        .apply = scaler_apply,
+                                        .train = scaler_train,
+                                        .state_save = scaler_save,
+                                        .state_load = scaler_load,
+                                        .apply_into = scaler_apply_into,
+                                        .prepare_row = scaler_prepare_row};
 
 const sy_provider std_scaler_provider = {
     sizeof(sy_provider),

@@ -25,13 +25,13 @@ enum { SYS_OUTPUT_CSV = 0, SYS_OUTPUT_BYTES = 1 };
 /* Filled by the core from a flow node's `params` (option.h says where each
  * type lands). Owned by the core, valid until the instance is destroyed. */
 typedef struct sys_exec_config {
-  const char *command;    /* required; run with /bin/sh -c */
-  int stdin_mode;         /* SYS_STDIN_* */
-  int output;             /* SYS_OUTPUT_* */
-  const char *media_type; /* of a bytes output */
-  int64_t timeout;        /* nanoseconds; 0 = none */
-  const char *const *env; /* NULL-terminated "NAME=VALUE", or NULL */
-  const char *cwd;        /* the child's working folder, or NULL */
+  const char *command;     /* required; run with /bin/sh -c */
+  int stdin_mode;          /* SYS_STDIN_* */
+  int output;              /* SYS_OUTPUT_* */
+  const char *media_type;  /* of a bytes output */
+  int64_t timeout;         /* nanoseconds; 0 = none */
+  const char *const *env;  /* NULL-terminated "NAME=VALUE", or NULL */
+  const char *cwd;         /* the child's working folder, or NULL */
   const char *const *deps; /* NULL-terminated files whose content goes into
                               the cache key, or NULL */
 } sys_exec_config;

@@ -69,13 +69,15 @@ static int dask_create(const void *config, void **self, sy_error *err) {
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   d->cfg = *(const dask_config *)config;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  d->workers = d->cfg.workers > 0 ? (int)d->cfg.workers
-                                  : (int)(cores > 0 ? cores : 1);
+  d->workers =
+      d->cfg.workers > 0 ? (int)d->cfg.workers : (int)(cores > 0 ? cores : 1);
   *self = d;
   return 0;
 }
 
-static void dask_destroy(void *self) { free(self); }
+static void dask_destroy(void *self) {
+  free(self);
+}
 
 static int dask_run(void *self, sy_job *job, sy_error *err) {
   dask *d = self;

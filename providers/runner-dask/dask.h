@@ -16,12 +16,12 @@
 enum { DASK_THREADS = 0, DASK_PROCESSES = 1 };
 
 typedef struct dask_config {
-  int64_t workers;     /* 0 = one per core */
-  int mode;            /* DASK_THREADS or DASK_PROCESSES */
-  bool keep_going;     /* run everything not downstream of a failure */
-  int64_t retries;     /* extra attempts for a failed step */
-  int64_t timeout;     /* per step, ns; 0 = none */
-  int64_t backoff;     /* first retry delay, ns; doubles per attempt */
+  int64_t workers; /* 0 = one per core */
+  int mode;        /* DASK_THREADS or DASK_PROCESSES */
+  bool keep_going; /* run everything not downstream of a failure */
+  int64_t retries; /* extra attempts for a failed step */
+  int64_t timeout; /* per step, ns; 0 = none */
+  int64_t backoff; /* first retry delay, ns; doubles per attempt */
 } dask_config;
 
 typedef struct dask {

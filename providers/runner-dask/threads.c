@@ -99,10 +99,10 @@
 
 #define CACHE_LINE 64
 #define NONE UINT32_MAX
-#define RING_FIRST 256   /* initial ring capacity (a power of two) */
-#define SPIN_ROUNDS 64   /* idle scans with pause before yielding */
-#define YIELD_ROUNDS 16  /* idle scans with sched_yield before sleeping */
-#define WIDE_MIN 16      /* inputs from which a join's countdown is batched */
+#define RING_FIRST 256  /* initial ring capacity (a power of two) */
+#define SPIN_ROUNDS 64  /* idle scans with pause before yielding */
+#define YIELD_ROUNDS 16 /* idle scans with sched_yield before sleeping */
+#define WIDE_MIN 16     /* inputs from which a join's countdown is batched */
 
 /* Per-step flags: MULTI and WIDE are set before the workers start and
  * never change; POISONED is or-ed in by whoever settles a failed input. */
@@ -147,7 +147,7 @@ struct pool {
   size_t n;
   int nw;
   _Atomic uint32_t *deps;       /* per F_MULTI step: inputs not settled */
-  _Atomic unsigned char *flags;  /* per step: F_* */
+  _Atomic unsigned char *flags; /* per step: F_* */
   worker *w;
   _Alignas(CACHE_LINE) _Atomic int stop;
   _Alignas(CACHE_LINE) _Atomic int sleepers;
@@ -182,8 +182,7 @@ static ring *ring_new(int64_t cap, ring *prev) {
 }
 
 static inline uint32_t ring_get(ring *r, int64_t i) {
-  return atomic_load_explicit(&r->slot[i & (r->cap - 1)],
-                              memory_order_relaxed);
+  return atomic_load_explicit(&r->slot[i & (r->cap - 1)], memory_order_relaxed);
 }
 
 static inline void ring_put(ring *r, int64_t i, uint32_t v) {
@@ -442,8 +441,7 @@ static int run_with_retries(pool *p, worker *w, size_t s) {
 
 /* Settles step s; returns the continuation or NONE. */
 static uint32_t run_one(pool *p, worker *w, uint32_t s) {
-  if (atomic_load_explicit(&p->flags[s], memory_order_relaxed) &
-      F_POISONED) {
+  if (atomic_load_explicit(&p->flags[s], memory_order_relaxed) & F_POISONED) {
     sy_sched_skip(p->S, s);
     settle(w);
     return release_consumers(p, w, s, 1);
@@ -514,9 +512,8 @@ static void *worker_main(void *arg) {
 int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   size_t n = sy_job_size(job);
   if (n == 0)
-    return sy_job_cancelled(job)
-               ? sy_error_set(err, SY_ECANCELED, "canceled")
-               : 0;
+    return sy_job_cancelled(job) ? sy_error_set(err, SY_ECANCELED, "canceled")
+                                 : 0;
   if (n >= NONE - 1)
     return sy_error_set(err, SY_ERANGE, "runner dask: %zu steps are too many",
                         n);

@@ -118,9 +118,9 @@ static const char *shape_of(sy_op op) {
 }
 
 static const char *const fills[] = {
-    [GV_NEVER] = "white",       [GV_STARTED] = "khaki",
-    [GV_DONE] = "palegreen",    [GV_CACHED] = "lightblue",
-    [GV_FAILED] = "salmon",     [GV_SKIPPED] = "lightgrey",
+    [GV_NEVER] = "white",    [GV_STARTED] = "khaki",
+    [GV_DONE] = "palegreen", [GV_CACHED] = "lightblue",
+    [GV_FAILED] = "salmon",  [GV_SKIPPED] = "lightgrey",
 };
 
 /* "45 us" below 0.1 ms (the log has microsecond resolution), "12.3 ms"
@@ -179,8 +179,7 @@ static char *node_label(const sy_job *job, size_t s, const gv_step_run *run) {
 
 /* A tooltip (SVG shows it on hover): step number, full key, worker and,
  * for a failure, the error. Not an escString, so no escaping. */
-static char *node_tooltip(const sy_job *job, size_t s,
-                          const gv_step_run *run) {
+static char *node_tooltip(const sy_job *job, size_t s, const gv_step_run *run) {
   const char *key = sy_job_step_key(job, s);
   const char *error = run && run->status == GV_FAILED ? run->error : NULL;
   size_t cap = 96 + strlen(key ? key : "") + (error ? strlen(error) : 0);
@@ -195,8 +194,8 @@ static char *node_tooltip(const sy_job *job, size_t s,
   return out;
 }
 
-static int build(const gv_config *cfg, const sy_job *job,
-                 const gv_runlog *log, Agraph_t *g, sy_error *err) {
+static int build(const gv_config *cfg, const sy_job *job, const gv_runlog *log,
+                 Agraph_t *g, sy_error *err) {
   size_t n = sy_job_size(job);
   int rc = 0;
   Agnode_t **nodes = calloc(n ? n : 1, sizeof *nodes);
@@ -213,8 +212,9 @@ static int build(const gv_config *cfg, const sy_job *job,
   declare(g, AGEDGE, "arrowsize", "0.7");
   declare(g, AGEDGE, "style", "solid");
   if (log && log->by_index) {
-    set(g, "label", "run log: no step key matches this program (the flow "
-                    "changed?), steps matched by number");
+    set(g, "label",
+        "run log: no step key matches this program (the flow "
+        "changed?), steps matched by number");
     set(g, "labelloc", "t");
   }
 
@@ -266,9 +266,8 @@ static int build(const gv_config *cfg, const sy_job *job,
 
 /* Lays the graph out and renders it into *data (free with
  * gvFreeRenderData). */
-static int render(const gv_config *cfg, const sy_job *job,
-                  const gv_runlog *log, char **data, unsigned *len,
-                  sy_error *err) {
+static int render(const gv_config *cfg, const sy_job *job, const gv_runlog *log,
+                  char **data, unsigned *len, sy_error *err) {
   int rc = 0;
   Agraph_t *g = NULL;
   int laid_out = 0;
@@ -336,8 +335,7 @@ static int write_atomic(const char *file, const char *data, size_t len,
                         sy_error *err) {
   int rc = sy_file_write(file, data, len, err);
   if (rc)
-    sy_error_prefix(err, "runner.graphviz: %s: cannot write the drawing",
-                    file);
+    sy_error_prefix(err, "runner.graphviz: %s: cannot write the drawing", file);
   return rc;
 }
 
@@ -353,7 +351,9 @@ static int gv_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static void gv_destroy(void *self) { free(self); }
+static void gv_destroy(void *self) {
+  free(self);
+}
 
 static int gv_run(void *self, sy_job *job, sy_error *err) {
   const gv_config *cfg = self;

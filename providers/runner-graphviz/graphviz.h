@@ -28,16 +28,16 @@ typedef enum gv_status {
 
 typedef struct gv_step_run {
   gv_status status;
-  double dur;   /* seconds, of the last done/cached/failed event */
-  int worker;   /* of the last started or finished event; -1 = none */
-  char *error;  /* the last failed event's message (owned), or NULL */
+  double dur;  /* seconds, of the last done/cached/failed event */
+  int worker;  /* of the last started or finished event; -1 = none */
+  char *error; /* the last failed event's message (owned), or NULL */
 } gv_step_run;
 
 typedef struct gv_runlog {
-  gv_step_run *runs;  /* one per step of the job */
+  gv_step_run *runs; /* one per step of the job */
   size_t n;
-  size_t records;     /* log lines that named a step of this program */
-  bool by_index;      /* no key matched: lines matched by step number */
+  size_t records; /* log lines that named a step of this program */
+  bool by_index;  /* no key matched: lines matched by step number */
 } gv_runlog;
 
 /* Reads the run log at `path` for `job`. Each line is matched to the

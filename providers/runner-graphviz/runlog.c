@@ -287,13 +287,13 @@ const char *gv_parse_line(char *line, locale_t c_locale, gv_record *rec) {
 
 /* One line that named a known event, kept until every key is seen. */
 typedef struct rec_kept {
-  gv_status to;      /* GV_NEVER for events that change nothing */
-  int started;       /* 1 for "started" */
+  gv_status to; /* GV_NEVER for events that change nothing */
+  int started;  /* 1 for "started" */
   int64_t step;
-  char key[33];      /* "" when absent or not 32 characters */
+  char key[33]; /* "" when absent or not 32 characters */
   double dur;
   int worker;
-  char *error;       /* owned */
+  char *error; /* owned */
 } rec_kept;
 
 /* A step's key, for binary search. */
@@ -346,7 +346,7 @@ static int classify(const char *event, gv_status *to, int *started) {
   static const struct {
     const char *name;
     gv_status to;
-  } known[] = {{"queued", GV_NEVER},   {"retried", GV_NEVER},
+  } known[] = {{"queued", GV_NEVER},    {"retried", GV_NEVER},
                {"started", GV_STARTED}, {"done", GV_DONE},
                {"cached", GV_CACHED},   {"failed", GV_FAILED},
                {"skipped", GV_SKIPPED}};

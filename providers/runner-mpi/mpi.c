@@ -124,12 +124,12 @@ enum { T_RUN = 101, T_DONE, T_FETCH, T_DATA, T_STOP };
 /* ---- configuration ------------------------------------------------------ */
 
 typedef struct mpi_config {
-  bool on_root;        /* ranks_execute_on_root */
+  bool on_root;         /* ranks_execute_on_root */
   uint64_t eager_limit; /* bytes */
   bool keep_going;
   int64_t retries;
-  int64_t timeout; /* ns; 0 = none */
-  int64_t backoff; /* ns */
+  int64_t timeout;  /* ns; 0 = none */
+  int64_t backoff;  /* ns */
   int64_t prefetch; /* steps queued on a rank behind the one it runs */
 } mpi_config;
 
@@ -187,7 +187,8 @@ static void sleep_ns(int64_t ns) {
   nanosleep(&ts, NULL);
 }
 
-/* ---- byte strings --------------------------------------------------------- */
+/* ---- byte strings ---------------------------------------------------------
+ */
 
 /* Messages are written into an sy_buf, whose failure is sticky: post()
  * checks it once. */
@@ -231,7 +232,9 @@ static uint32_t get_u32(rbuf *r) {
   const uint8_t *q = get(r, 4);
   return q ? sy_le32_get(q) : 0;
 }
-static int32_t get_i32(rbuf *r) { return (int32_t)get_u32(r); }
+static int32_t get_i32(rbuf *r) {
+  return (int32_t)get_u32(r);
+}
 static uint64_t get_u64(rbuf *r) {
   const uint8_t *q = get(r, 8);
   return q ? sy_le64_get(q) : 0;
@@ -241,7 +244,8 @@ static uint8_t get_u8(rbuf *r) {
   return q ? *q : 0;
 }
 
-/* ---- values a rank holds --------------------------------------------------- */
+/* ---- values a rank holds ---------------------------------------------------
+ */
 
 /* One output: the value, its encoding, or both (each made on demand). */
 typedef struct held {
@@ -277,7 +281,8 @@ static int held_value(held *h, const sy_value **out, sy_error *err) {
   return 0;
 }
 
-/* ---- messages --------------------------------------------------------------- */
+/* ---- messages ---------------------------------------------------------------
+ */
 
 typedef struct msg {
   int src, tag;
@@ -378,8 +383,10 @@ static msg *take(MPI_Message *mh, const MPI_Status *st) {
   if (!m || !p) {
     /* A message that cannot be kept breaks the protocol for every rank;
      * ending the job is the only clean way out. */
-    fprintf(stderr, "switchyard: runner mpi: out of memory for a %d-byte "
-                    "message from rank %d\n", count, st->MPI_SOURCE);
+    fprintf(stderr,
+            "switchyard: runner mpi: out of memory for a %d-byte "
+            "message from rank %d\n",
+            count, st->MPI_SOURCE);
     MPI_Abort(MPI_COMM_WORLD, 1);
     free(m);
     free(p);
@@ -459,8 +466,8 @@ typedef struct input {
   int holder;          /* a rank, or EAGER */
   const uint8_t *data; /* EAGER: the encoding inside the RUN message */
   uint64_t len;
-  sy_value *own;       /* decoded or fetched here; released after the step */
-  const sy_value *v;   /* what the step reads */
+  sy_value *own;     /* decoded or fetched here; released after the step */
+  const sy_value *v; /* what the step reads */
 } input;
 
 /* Resolves every input to a value: held here, carried eagerly, or fetched
@@ -489,8 +496,8 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
       /* One request per distinct value. */
       bool asked = false;
       for (size_t j = 0; j < i && !asked; j++)
-        asked = in[j].holder == x->holder && in[j].src == x->src &&
-                in[j].k == x->k;
+        asked =
+            in[j].holder == x->holder && in[j].src == x->src && in[j].k == x->k;
       if (!asked) {
         sy_buf b = SY_BUF_INIT;
         put_u32(&b, x->src);
@@ -523,7 +530,7 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
     uint32_t src = get_u32(&r), k = get_u32(&r);
     int32_t code = get_i32(&r);
     sy_value *v = NULL;
-    int drc = r.bad ? SY_ECORRUPT
+    int drc = r.bad  ? SY_ECORRUPT
               : code ? code
                      : sy_value_decode(r.p + r.off, r.len - r.off, &v, NULL);
     bool used = false;
@@ -556,8 +563,7 @@ static void release_inputs(input *in, size_t n_in) {
 }
 
 /* Runs step s on inputs `in`, keeps its outputs in have[s]. */
-static int execute(node *nd, size_t s, input *in, size_t n_in,
-                   sy_error *err) {
+static int execute(node *nd, size_t s, input *in, size_t n_in, sy_error *err) {
   int rc = gather(nd, in, n_in, err);
   uint32_t n_out = nd->n_out[s];
   const sy_value *vin_small[16];
@@ -685,22 +691,22 @@ static int serve(node *nd) {
 typedef struct root {
   node *nd;
   size_t n;
-  sy_sched *S;        /* step states, retries, the first failure */
-  uint32_t *left;     /* consumers not done yet (values are dropped at 0) */
-  int *loc;           /* the rank holding the step's outputs */
-  uint64_t **size;    /* per step, per output: encoded size, when known */
+  sy_sched *S;     /* step states, retries, the first failure */
+  uint32_t *left;  /* consumers not done yet (values are dropped at 0) */
+  int *loc;        /* the rank holding the step's outputs */
+  uint64_t **size; /* per step, per output: encoded size, when known */
   /* Per rank, the steps sent to it and not done, in order: the head runs,
    * the others (prefetched) wait in its mailbox. */
-  size_t *outq;       /* P rings of qcap */
-  int *oh, *on;       /* head index and count per rank */
+  size_t *outq; /* P rings of qcap */
+  int *oh, *on; /* head index and count per rank */
   int qcap;
-  int *where;         /* per step: the rank it was sent to */
-  uint8_t *doomed;    /* per step: queued behind a step that failed */
-  int64_t *deadline;  /* per rank: for its head step */
-  size_t **drops;     /* per rank: values to drop on its next message */
+  int *where;        /* per step: the rank it was sent to */
+  uint8_t *doomed;   /* per step: queued behind a step that failed */
+  int64_t *deadline; /* per rank: for its head step */
+  size_t **drops;    /* per rank: values to drop on its next message */
   size_t *ndrops, *capdrops;
   int n_exec_busy;
-  unsigned rr;        /* round-robin start among idle ranks */
+  unsigned rr; /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
   input *in;
   size_t *src;
@@ -730,14 +736,14 @@ static bool executes(const root *R, int r) {
 }
 
 static long head_of(const root *R, int r) {
-  return R->on[r] ? (long)R->outq[(size_t)r * (size_t)R->qcap +
-                                  (size_t)R->oh[r]]
-                  : -1;
+  return R->on[r]
+             ? (long)R->outq[(size_t)r * (size_t)R->qcap + (size_t)R->oh[r]]
+             : -1;
 }
 
 static long nth_of(const root *R, int r, int i) {
-  return (long)R->outq[(size_t)r * (size_t)R->qcap +
-                       (size_t)((R->oh[r] + i) % R->qcap)];
+  return (long)
+      R->outq[(size_t)r * (size_t)R->qcap + (size_t)((R->oh[r] + i) % R->qcap)];
 }
 
 /* Whether every input of s is done (on the root's books). */
@@ -753,8 +759,7 @@ static bool inputs_done(const root *R, size_t s) {
 /* The value references step s reads, in argument order, where the job
  * says they live. ROUTE steps never get here; every other step reads
  * output 0 of each input. */
-static size_t step_refs(const sy_job *job, size_t s, size_t *src,
-                        uint32_t *k) {
+static size_t step_refs(const sy_job *job, size_t s, size_t *src, uint32_t *k) {
   const uint32_t *a;
   size_t na = sy_job_step_inputs(job, s, &a);
   for (size_t i = 0; i < na; i++)
@@ -831,8 +836,8 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
   node *nd = R->nd;
   size_t na = step_refs(nd->job, s, src, k);
   for (size_t i = 0; i < na; i++) {
-    in[i] = (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL,
-                    NULL};
+    in[i] =
+        (input){(uint32_t)src[i], k[i], R->loc[src[i]], NULL, 0, NULL, NULL};
     if (!is_done(R, src[i])) { /* prefetched: made on `rank` first */
       in[i].holder = rank;
       continue;
@@ -858,8 +863,8 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
 
 /* Input bytes that rank r already holds, of the na inputs in src/k (as
  * step_refs() resolved them). */
-static uint64_t local_bytes(const root *R, size_t na, int r,
-                            const size_t *src, const uint32_t *k) {
+static uint64_t local_bytes(const root *R, size_t na, int r, const size_t *src,
+                            const uint32_t *k) {
   uint64_t sum = 0;
   for (size_t i = 0; i < na; i++)
     if (R->loc[src[i]] == r)
@@ -874,8 +879,7 @@ static void emit(root *R, sy_event_type type, size_t s, int worker, int code,
 }
 
 /* Runs step s here, on the root. */
-static void run_here(root *R, size_t s, input *in, size_t *src,
-                     uint32_t *k) {
+static void run_here(root *R, size_t s, input *in, size_t *src, uint32_t *k) {
   node *nd = R->nd;
   size_t n_in = 0;
   emit(R, SY_EVENT_STARTED, s, ROOT, 0, NULL);
@@ -963,8 +967,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
  * inputs failed will not run: it gets no STARTED. */
 static void head_started(root *R, int r) {
   size_t s = (size_t)head_of(R, r);
-  R->deadline[r] =
-      R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
+  R->deadline[r] = R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
   if (!R->doomed[s] && inputs_done(R, s))
     emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
 }
@@ -1056,8 +1059,10 @@ static void on_done(root *R, msg *m) {
   int32_t code = get_i32(&r);
   uint32_t n_out = get_u32(&r);
   if (r.bad || s >= R->n || head_of(R, m->src) != (long)s) {
-    fprintf(stderr, "switchyard: runner mpi: ignoring a stray message from "
-                    "rank %d\n", m->src);
+    fprintf(stderr,
+            "switchyard: runner mpi: ignoring a stray message from "
+            "rank %d\n",
+            m->src);
     return;
   }
   R->oh[m->src] = (R->oh[m->src] + 1) % R->qcap;
@@ -1162,8 +1167,7 @@ static msg *poll_msg(node *nd) {
 static int64_t earliest(const root *R) {
   int64_t until = 0;
   for (int r = 0; r < R->nd->size; r++)
-    if (R->on[r] > 0 && R->deadline[r] &&
-        (!until || R->deadline[r] < until))
+    if (R->on[r] > 0 && R->deadline[r] && (!until || R->deadline[r] < until))
       until = R->deadline[r];
   int64_t due = sy_sched_due(R->S);
   if (due && (!until || due < until))
@@ -1202,8 +1206,8 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       if (rc) {
         char message[256];
         snprintf(message, sizeof message,
-                 "step %zu (%s): runner mpi: cannot send it to rank %d (%s)",
-                 s, sy_job_step_label(nd->job, s), r, sy_strerror(rc));
+                 "step %zu (%s): runner mpi: cannot send it to rank %d (%s)", s,
+                 sy_job_step_label(nd->job, s), r, sy_strerror(rc));
         emit(R, SY_EVENT_FAILED, s, r, rc, message);
         sy_sched_failed(R->S, s, rc, message);
       }
@@ -1298,8 +1302,9 @@ static int root_run(node *nd, sy_error *err) {
   R.drops = calloc((size_t)P, sizeof *R.drops);
   R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
   R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
-  if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh || !R.on || !R.where || !R.doomed || !R.deadline ||
-      !R.drops || !R.ndrops || !R.capdrops) {
+  if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh ||
+      !R.on || !R.where || !R.doomed || !R.deadline || !R.drops || !R.ndrops ||
+      !R.capdrops) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
@@ -1307,8 +1312,8 @@ static int root_run(node *nd, sy_error *err) {
     const uint32_t *a;
     R.left[s] = (uint32_t)sy_job_step_consumers(nd->job, s, &a);
     R.loc[s] = -1;
-    if (!(R.size[s] = calloc(nd->n_out[s] ? nd->n_out[s] : 1,
-                             sizeof **R.size))) {
+    if (!(R.size[s] =
+              calloc(nd->n_out[s] ? nd->n_out[s] : 1, sizeof **R.size))) {
       rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
       goto done;
     }
@@ -1344,7 +1349,8 @@ done:
   return rc;
 }
 
-/* ---- the provider ---------------------------------------------------------- */
+/* ---- the provider ----------------------------------------------------------
+ */
 
 static int mpi_create(const void *config, void **self, sy_error *err) {
   mpi_config *c = malloc(sizeof *c);
@@ -1355,7 +1361,9 @@ static int mpi_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static void mpi_destroy(void *self) { free(self); }
+static void mpi_destroy(void *self) {
+  free(self);
+}
 
 static int start_mpi(sy_error *err) {
   int init = 0, fin = 0;

@@ -36,11 +36,11 @@
  *
  * Publication. put() writes the whole entry to a temporary file in the
  * same sub-folder ("<sub>/.tmp.<key>.<pid>.<random>", made with O_EXCL),
- * (fsyncs it when the `fsync` option asks) and renames it over the final name. rename() is atomic, so a
- * reader opening the final name sees either the old file or the new one,
- * whole; a writer killed half-way leaves only its temporary file. That is
- * the only synchronisation: no locks, so any number of threads and
- * processes may share one folder. Two writers of the same key both
+ * (fsyncs it when the `fsync` option asks) and renames it over the final name.
+ * rename() is atomic, so a reader opening the final name sees either the old
+ * file or the new one, whole; a writer killed half-way leaves only its
+ * temporary file. That is the only synchronisation: no locks, so any number of
+ * threads and processes may share one folder. Two writers of the same key both
  * succeed and the last rename wins; both wrote the same result, since the
  * key is a hash of everything that produced it.
  *
@@ -685,8 +685,7 @@ static int sf_put(void *self, const char *key, sy_value *const *values,
    * power cut may publish a name before its bytes; get then finds a
    * damaged entry, removes it and the step is recomputed. A crash of the
    * process alone cannot do that: the rename publishes whole files. */
-  if (writev_all(fd, iov, (int)(n + 2)) != 0 ||
-      (s->fsync && fsync(fd) != 0)) {
+  if (writev_all(fd, iov, (int)(n + 2)) != 0 || (s->fsync && fsync(fd) != 0)) {
     int e = errno;
     rc = sy_error_set(err, sy_code_from_errno(e),
                       "storage.file: writing '%s': %s", tmp, strerror(e));
@@ -849,8 +848,8 @@ static int sf_remove(void *self, const char *key, sy_error *err) {
 /* Walks every temporary file of the cache: for temporaries() (remove_s <
  * 0: visit all) and sweep() (visit those removed, being stale under
  * remove_s). */
-static int walk_temps(storage_file *s, int64_t remove_s,
-                      sy_storage_visit_fn fn, void *ud, sy_error *err) {
+static int walk_temps(storage_file *s, int64_t remove_s, sy_storage_visit_fn fn,
+                      void *ud, sy_error *err) {
   DIR *top = NULL, *sub = NULL;
   struct dirent *de;
   int rc = 0;
@@ -895,8 +894,8 @@ static int walk_temps(storage_file *s, int64_t remove_s,
                                                      : "not running here");
       else
         snprintf(label, sizeof label, "unfinished write, writer unknown");
-      sy_storage_entry e = {sizeof e, name, label, (uint64_t)st.st_size,
-                            (int64_t)st.st_mtime, 0};
+      sy_storage_entry e = {
+          sizeof e, name, label, (uint64_t)st.st_size, (int64_t)st.st_mtime, 0};
       if (fn)
         rc = fn(ud, &e);
     }
@@ -926,8 +925,8 @@ static int sf_sweep(void *self, int64_t grace_s, sy_storage_visit_fn fn,
 /* ---- descriptor -------------------------------------------------------- */
 
 static const sy_storage_ops sf_ops = {
-    sizeof(sy_storage_ops), sf_get,         sf_put, sf_list,
-    sf_remove,              sf_temporaries, sf_sweep,
+    sizeof(sy_storage_ops), sf_get,   sf_put, sf_list, sf_remove,
+    sf_temporaries,         sf_sweep,
 };
 
 static const sy_option sf_options[] = {

@@ -13,8 +13,10 @@
  * as the frame has whenever the whole text reads, and never crash on a
  * prefix of it.
  */
+// clang-format off
 // sources: services/csv.c core/value.c core/error.c
 // libs: -lxxhash -lm
+// clang-format on
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,8 +12,10 @@
  * ("NAME:LINE: ..."), an accepted flow must have a complete order, and
  * nothing may leak on any path.
  */
+// clang-format off
 // sources: core/*.c services/*.c
 // libs: -lconfig -ldl -lxxhash -lm -lpthread
+// clang-format on
 #include "flow.h"
 
 #include <stdlib.h>
@@ -52,8 +54,16 @@ static const sy_actor_ops a_ops = {
 static const sy_provider a = {
     sizeof(sy_provider), SY_KIND_ACTOR, "a",  "1",   "A.", a_opts,
     sizeof(a_cfg),       NULL,          NULL, &a_ops};
-static const sy_actor_ops b_ops = {
-    sizeof(sy_actor_ops), 0, SY_ARITY_MANY, 2, 0, apply, NULL, NULL, NULL, NULL};
+static const sy_actor_ops b_ops = {sizeof(sy_actor_ops),
+                                   0,
+                                   SY_ARITY_MANY,
+                                   2,
+                                   0,
+                                   apply,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL};
 static const sy_provider b = {sizeof(sy_provider),
                               SY_KIND_ACTOR,
                               "b",

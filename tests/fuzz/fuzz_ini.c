@@ -10,7 +10,9 @@
  * also picks whether ${VAR}/~ expansion and every option parser run on
  * each value, since config values end up there.
  */
+// clang-format off
 // sources: core/ini.c core/error.c core/options.c core/kind.c core/buf.c
+// clang-format on
 #include "internal.h"
 
 #include <stdlib.h>

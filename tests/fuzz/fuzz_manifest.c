@@ -9,8 +9,10 @@
  * name, version and description. An accepted manifest is written out and
  * read back, and must give the same records.
  */
+// clang-format off
 // sources: core/manifest.c core/ini.c core/error.c core/kind.c core/version.c core/file.c
 // libs: -lxxhash
+// clang-format on
 #include "internal.h"
 #include "manifest.h"
 

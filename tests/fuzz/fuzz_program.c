@@ -9,8 +9,10 @@
  *
  * Built and run by tests/fuzz/run.sh (tests/fuzz/run.sh 600 by hand).
  */
+// clang-format off
 // sources: core/*.c services/*.c
 // libs: -lconfig -ldl -lxxhash -lm -lpthread
+// clang-format on
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>

@@ -10,8 +10,10 @@
  * Whatever decodes must re-encode, decode again, and compare equal, with
  * equal hashes and identical bytes (the encoding is canonical).
  */
+// clang-format off
 // sources: core/value.c core/error.c
 // libs: -lxxhash -lm
+// clang-format on
 #include "switchyard/value.h"
 
 #include <stdint.h>

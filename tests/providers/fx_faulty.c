@@ -64,8 +64,8 @@ segv_apply(void *self, const sy_value *const *in, size_t n_in, sy_value **out,
 __attribute__((no_sanitize("undefined", "address")))
 #endif
 static int
-crash_apply(void *self, const sy_value *const *in, size_t n_in,
-            sy_value **out, sy_error *err) {
+crash_apply(void *self, const sy_value *const *in, size_t n_in, sy_value **out,
+            sy_error *err) {
   (void)self;
   (void)in;
   (void)n_in;
@@ -162,8 +162,7 @@ static void pass_row(const void *ctx, const double *in, double *out) {
   memcpy(out, in, *(const uint32_t *)ctx * sizeof *in);
 }
 
-static int pass_prepare_row(const void *self, sy_row_kernel *k,
-                            sy_error *err) {
+static int pass_prepare_row(const void *self, sy_row_kernel *k, sy_error *err) {
   (void)self;
   uint32_t *n = malloc(sizeof *n);
   if (!n)
@@ -220,5 +219,5 @@ static const sy_provider fx_flaky = {
     flaky_destroy,
     &flaky_ops};
 
-SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_crash, &fx_abort, &fx_hang, &fx_flaky,
-                 &fx_pass, &fx_exit)
+SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_crash, &fx_abort, &fx_hang,
+                 &fx_flaky, &fx_pass, &fx_exit)

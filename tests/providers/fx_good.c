@@ -40,7 +40,8 @@ static const sy_option fx_feed_options[] = {
     {"mode", SY_OPT_ENUM, 0, "fast", NULL, NULL, fx_modes,
      offsetof(fx_feed_config, mode), "How carefully rows are read."},
     {"token", SY_OPT_STRING, SY_OPT_SECRET, NULL, NULL, NULL, NULL,
-     offsetof(fx_feed_config, token), "Credential for the source; never shown."},
+     offsetof(fx_feed_config, token),
+     "Credential for the source; never shown."},
     SY_OPTION_END};
 
 static int fx_feed_create(const void *config, void **self, sy_error *err) {

@@ -159,13 +159,13 @@ FX_RUNNER(fx_twice, "badrun.twice",
 FX_RUNNER(fx_echo, "badrun.echo",
           "Runs every step and reports the first done twice (test fixture).",
           echo_run);
-FX_RUNNER(fx_mute, "badrun.mute",
-          "Fails with no message (test fixture).", mute_run);
+FX_RUNNER(fx_mute, "badrun.mute", "Fails with no message (test fixture).",
+          mute_run);
 FX_RUNNER(fx_plus, "badrun.plus",
           "Runs every step and returns 1 (test fixture).", plus_run);
 
 FX_RUNNER(fx_remote, "remote.commit",
           "Runs commits in a forked process (test fixture).", remote_run);
 
-SY_PLUGIN_DEFINE("fx-runner", "1.0.0", &fx_skip, &fx_none, &fx_twice,
-                 &fx_echo, &fx_mute, &fx_plus, &fx_remote)
+SY_PLUGIN_DEFINE("fx-runner", "1.0.0", &fx_skip, &fx_none, &fx_twice, &fx_echo,
+                 &fx_mute, &fx_plus, &fx_remote)

@@ -144,10 +144,10 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, train, 32);
   ASSERT_OFFSET(sy_actor_ops, state_save, 40);
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
-  ASSERT_OFFSET(sy_actor_ops, apply_into, 56); /* since 1.1 */
+  ASSERT_OFFSET(sy_actor_ops, apply_into, 56);  /* since 1.1 */
   ASSERT_OFFSET(sy_actor_ops, prepare_row, 64); /* since 1.2 */
   ASSERT_OFFSET(sy_actor_ops, fingerprint, 72); /* since 1.3 */
-  ASSERT_SIZE(sy_row_kernel, 104); /* since 1.2 */
+  ASSERT_SIZE(sy_row_kernel, 104);              /* since 1.2 */
   ASSERT_OFFSET(sy_row_kernel, size, 0);
   ASSERT_OFFSET(sy_row_kernel, n_in, 4);
   ASSERT_OFFSET(sy_row_kernel, in_names, 8);
@@ -446,8 +446,7 @@ static int abi_fingerprint(const void *self, uint8_t key[16], sy_error *err) {
   return sy_error_set(err, SY_ENOTSUP, "never called");
 }
 
-static int abi_prepare_row(const void *self, sy_row_kernel *k,
-                           sy_error *err) {
+static int abi_prepare_row(const void *self, sy_row_kernel *k, sy_error *err) {
   (void)self, (void)k;
   return sy_error_set(err, SY_ENOTSUP, "never called");
 }
@@ -461,15 +460,24 @@ static void test_abi_actor_ops_from_1_0_load(void) {
                       .max_inputs = 1,
                       .n_outputs = 1,
                       .apply = abi_apply,
-                      .apply_into = (int (*)(void *, const sy_value *const *,
-                                             size_t, sy_value **,
-                                             sy_error *))abi_apply};
+                      .apply_into =
+                          (int (*)(void *, const sy_value *const *, size_t,
+                                   sy_value **, sy_error *))abi_apply};
   CU_ASSERT_FALSE(SY_ACTOR_HAS_APPLY_INTO(&ops));
-  sy_provider pr = {sizeof(sy_provider), SY_KIND_ACTOR, "abi.old", "1.0.0",
-                    "An actor built against 1.0.", NULL, 0, NULL, NULL, &ops};
+  sy_provider pr = {sizeof(sy_provider),
+                    SY_KIND_ACTOR,
+                    "abi.old",
+                    "1.0.0",
+                    "An actor built against 1.0.",
+                    NULL,
+                    0,
+                    NULL,
+                    NULL,
+                    &ops};
   const sy_provider *const list[] = {&pr, NULL};
-  sy_plugin pl = {SY_ABI_MAJOR, 0,    sizeof(sy_plugin), SY_BUILD_SIGNATURE,
-                  "abi-old",    "1.0.0", list};
+  sy_plugin pl = {
+      SY_ABI_MAJOR, 0,   sizeof(sy_plugin), SY_BUILD_SIGNATURE, "abi-old",
+      "1.0.0",      list};
   sy_error err;
   sy_error_clear(&err);
   CU_ASSERT_EQUAL(sy__plugin_check(&pl, "abi-old", &err), 0);

@@ -108,8 +108,8 @@ static int suite_init(void) {
       x[k] = (double)((s >> 8) % 10000) / 100.0;
     }
     int e = (int)((s >> 4) % 7);
-    fprintf(f, "%.17g,%.17g,%.17g,w%d,%d,1.5,%.17g\n", x[0], x[1], x[2], r % 5, e,
-            1.5 * x[0] - 0.5 * x[1] + 2 * e + (r % 3) * 0.1);
+    fprintf(f, "%.17g,%.17g,%.17g,w%d,%d,1.5,%.17g\n", x[0], x[1], x[2], r % 5,
+            e, 1.5 * x[0] - 0.5 * x[1] + 2 * e + (r % 3) * 0.1);
   }
   fclose(f);
   /* The built plugins, and the fault.* fixture actors (fault.pass has an
@@ -129,8 +129,8 @@ static int suite_init(void) {
   }
   /* Train both flows to state files. */
   const char *names[6] = {"model", "pass", "center", "zero", "std", "fn"};
-  const char *texts[6] = {flow_model, flow_pass, flow_center, flow_zero,
-                          flow_std,   flow_fn};
+  const char *texts[6] = {flow_model, flow_pass, flow_center,
+                          flow_zero,  flow_std,  flow_fn};
   for (int i = 0; i < 6; i++) {
     char flow[64], state[400];
     snprintf(flow, sizeof flow, "%s.flow", names[i]);
@@ -183,7 +183,7 @@ static sy_value *request(size_t rows, unsigned seed, long null_row,
   for (int k = 0; k < 5; k++) {
     if (drop && strcmp(drop, cols[k]) == 0)
       continue;
-    int rc = k < 3 ? sy_frame_add_f64(f, cols[k], num[k],
+    int rc = k < 3    ? sy_frame_add_f64(f, cols[k], num[k],
                                       k == 1 && null_row >= 0 ? valid : NULL)
              : k == 3 ? sy_frame_add_str(f, cols[k], w)
                       : sy_frame_add_i64(f, cols[k], e, NULL);
@@ -248,8 +248,8 @@ static void compare_sequence(const char *name) {
       CU_ASSERT_EQUAL(sy_frame_rows(got), sy_frame_rows(want));
     }
     if (!sy_value_equal(got, want) || rc != wrc)
-      fprintf(stderr, "%s: request %zu differs (%d/%d: %s | %s)\n", name, i,
-                      rc, wrc, err.message, rerr.message);
+      fprintf(stderr, "%s: request %zu differs (%d/%d: %s | %s)\n", name, i, rc,
+              wrc, err.message, rerr.message);
     sy_value_unref(got);
     sy_value_unref(want);
     sy_value_unref(req);
@@ -361,8 +361,7 @@ static void row_matches_frame(const char *name, const char *const *names,
     CU_ASSERT_EQUAL(sy_frame_rows(got), 1);
     CU_ASSERT_EQUAL(sy_frame_cols(got), sy_row_call_width(r));
     for (size_t j = 0; j < sy_frame_cols(got) && j < 8; j++) {
-      CU_ASSERT_STRING_EQUAL(sy_frame_col_name(got, j),
-                             sy_row_call_name(r, j));
+      CU_ASSERT_STRING_EQUAL(sy_frame_col_name(got, j), sy_row_call_name(r, j));
       const double *cell = sy_frame_f64(got, j);
       CU_ASSERT_FATAL(cell != NULL);
       CU_ASSERT_EQUAL(memcmp(&cell[0], &y[j], sizeof y[j]), 0);

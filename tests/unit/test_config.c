@@ -128,16 +128,10 @@ static void broken_destroy(void *self) {
   destroys++;
 }
 
-static const sy_provider broken = {sizeof(sy_provider),
-                                   SY_KIND_RUNNER,
-                                   "broken",
-                                   "1.0.0",
-                                   "Always fails.",
-                                   NULL,
-                                   0,
-                                   broken_create,
-                                   broken_destroy,
-                                   &runner_ops};
+static const sy_provider broken = {
+    sizeof(sy_provider), SY_KIND_RUNNER, "broken", "1.0.0",
+    "Always fails.",     NULL,           0,        broken_create,
+    broken_destroy,      &runner_ops};
 
 SY_PLUGIN_DEFINE("test-plugin", "1.0.0", &dask, &inline_runner, &file_registry,
                  &broken)

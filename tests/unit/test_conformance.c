@@ -137,8 +137,9 @@ static void test_conformance_create_destroy_defaults(void) {
     sy_error_clear(&err);
     int rc = 0;
     for (const sy_option *o = p->options; rc == 0 && o && o->name; o++) {
-      const char *text =
-          o->def ? o->def : (o->flags & SY_OPT_REQUIRED) ? stand_in(o) : NULL;
+      const char *text = o->def                         ? o->def
+                         : (o->flags & SY_OPT_REQUIRED) ? stand_in(o)
+                                                        : NULL;
       if (text)
         rc = sy__opt_parse(o, text, config, &pool, &err);
     }

@@ -194,8 +194,8 @@ static void test_csv_nulls(void) {
  * file:line:column, never a silent string column. */
 static void test_csv_bad_cell_in_numeric_column(void) {
   sy_csv_options o = named("t.csv");
-  const char *msg = read_fail("x,y\n1,0.5\n2,1.5\nabc,2.5\n4,3.5\n", &o,
-                              SY_ESYNTAX);
+  const char *msg =
+      read_fail("x,y\n1,0.5\n2,1.5\nabc,2.5\n4,3.5\n", &o, SY_ESYNTAX);
   CU_ASSERT_STRING_EQUAL(msg,
                          "t.csv:4:1: column 'x': 'abc' is not a number, but 3 "
                          "of the column's 4 values are; fix the cell, or "
@@ -228,8 +228,8 @@ static void test_csv_bad_cell_in_numeric_column(void) {
   o.types = NULL;
   /* Text with a minority of numbers (or half) stays text, whatever the
    * order of its rows. */
-  const char *text[] = {"n\nann\nbob\n3\n", "n\n3\nann\nbob\n",
-                        "n\n1\nx\n", "n\nx\n1\n", "n\n1\n2\nx\ny\n"};
+  const char *text[] = {"n\nann\nbob\n3\n", "n\n3\nann\nbob\n", "n\n1\nx\n",
+                        "n\nx\n1\n", "n\n1\n2\nx\ny\n"};
   for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
     f = read_ok(text[i], &o);
     CU_ASSERT_FATAL(f != NULL);
@@ -645,27 +645,25 @@ static void test_csv_read_header(void) {
   }
   /* complete: the end of data ends the header. */
   char got[256] = "";
-  CU_ASSERT_EQUAL(sy_csv_read_header("p,q", 3, 1, NULL, header_column, got,
-                                     &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      sy_csv_read_header("p,q", 3, 1, NULL, header_column, got, &err), 0);
   CU_ASSERT_STRING_EQUAL(got, "p:0;q:0;");
   /* no_header: c1, c2 */
   got[0] = '\0';
   o.no_header = 1;
   o.types = NULL;
-  CU_ASSERT_EQUAL(sy_csv_read_header("1,x\n", 4, 0, &o, header_column, got,
-                                     &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      sy_csv_read_header("1,x\n", 4, 0, &o, header_column, got, &err), 0);
   CU_ASSERT_STRING_EQUAL(got, "c1:0;c2:0;");
   o.no_header = 0;
   /* The header's errors are sy_csv_read's. */
-  CU_ASSERT_EQUAL(sy_csv_read_header("a,,b\n", 5, 0, &o, header_column, got,
-                                     &err),
-                  SY_ESYNTAX);
+  CU_ASSERT_EQUAL(
+      sy_csv_read_header("a,,b\n", 5, 0, &o, header_column, got, &err),
+      SY_ESYNTAX);
   CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:3: empty column name");
-  CU_ASSERT_EQUAL(sy_csv_read_header("\"a\n", 3, 1, &o, header_column, got,
-                                     &err),
-                  SY_ESYNTAX);
+  CU_ASSERT_EQUAL(
+      sy_csv_read_header("\"a\n", 3, 1, &o, header_column, got, &err),
+      SY_ESYNTAX);
   CU_ASSERT_STRING_EQUAL(err.message, "h.csv:1:1: unterminated quoted field");
 }
 

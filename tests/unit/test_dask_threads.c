@@ -30,13 +30,15 @@ static int exists(const char *name) {
   return access(fx_tmp_path(name), F_OK) == 0;
 }
 
-static void remove_file(const char *name) { unlink(fx_tmp_path(name)); }
+static void remove_file(const char *name) {
+  unlink(fx_tmp_path(name));
+}
 
 /* ---- running a flow ---------------------------------------------------- */
 
 /* What one run saw: its events, per step, and its result. */
 typedef struct run_log {
-  size_t n;               /* steps */
+  size_t n; /* steps */
   unsigned *started, *done, *failed, *skipped, *retried;
   int min_worker, max_worker;
   atomic_int sys_started; /* STARTED events of sys.exec steps */
@@ -110,8 +112,8 @@ static void log_free(run_log *log) {
 
 /* Runs the flow file `flow` on `runner`; the sink output lands in
  * sink_file. The log (if given) records the events and the result. */
-static int run_flow(const char *flow, const char *runner,
-                    const char *sink_file, run_log *log) {
+static int run_flow(const char *flow, const char *runner, const char *sink_file,
+                    run_log *log) {
   char o1[700], o2[700];
   fx_use_built_plugins();
   snprintf(o1, sizeof o1, "FEED.data.path=%s", fx_tmpdir);
@@ -124,8 +126,8 @@ static int run_flow(const char *flow, const char *runner,
       "RUNNER.kg.provider=dask", "RUNNER.kg.workers=4",
       "RUNNER.kg.keep_going=true",
       /* one retry, quickly */
-      "RUNNER.r1.provider=dask", "RUNNER.r1.workers=4",
-      "RUNNER.r1.retries=1", "RUNNER.r1.backoff=1ms",
+      "RUNNER.r1.provider=dask", "RUNNER.r1.workers=4", "RUNNER.r1.retries=1",
+      "RUNNER.r1.backoff=1ms",
       /* a timeout threads can only report afterwards */
       "RUNNER.to.provider=dask", "RUNNER.to.workers=4",
       "RUNNER.to.timeout=100ms",
@@ -153,8 +155,8 @@ static int run_flow(const char *flow, const char *runner,
     log->min_worker = 1 << 30;
     log->max_worker = -(1 << 30);
     log->job = job;
-    CU_ASSERT_FATAL(log->started && log->done && log->failed &&
-                    log->skipped && log->retried);
+    CU_ASSERT_FATAL(log->started && log->done && log->failed && log->skipped &&
+                    log->retried);
     rc = sy_job_listen(job, on_event, log);
     if (rc == 0 && log->cancel_after > 0)
       have_thread = pthread_create(&tid, NULL, canceller, log) == 0;
@@ -190,13 +192,14 @@ static int write_wide(void) {
         "actors = (\n",
         f);
   for (int i = 0; i < 24; i++)
-    fprintf(f,
-            "  { id = \"s%d\"; actor = \"std.select\"; inputs = [\"source\"];"
-            " params = { columns = [\"x1\", \"x2\"]; }; },\n"
-            "  { id = \"h%d\"; actor = \"std.head\"; inputs = [\"s%d\"];"
-            " params = { n = %d; }; },\n"
-            "  { id = \"c%d\"; actor = \"std.scaler\"; inputs = [\"h%d\"]; },\n",
-            i, i, i, 5 + i, i, i);
+    fprintf(
+        f,
+        "  { id = \"s%d\"; actor = \"std.select\"; inputs = [\"source\"];"
+        " params = { columns = [\"x1\", \"x2\"]; }; },\n"
+        "  { id = \"h%d\"; actor = \"std.head\"; inputs = [\"s%d\"];"
+        " params = { n = %d; }; },\n"
+        "  { id = \"c%d\"; actor = \"std.scaler\"; inputs = [\"h%d\"]; },\n",
+        i, i, i, 5 + i, i, i);
   fputs("  { id = \"all\"; actor = \"std.concat\"; inputs = [", f);
   for (int i = 0; i < 24; i++)
     fprintf(f, "%s\"c%d\"", i ? ", " : "", i);
@@ -216,11 +219,12 @@ static int write_deep(void) {
   const char *prev = "source";
   char name[32];
   for (int i = 0; i < 30; i++) {
-    fprintf(f,
-            "  { id = \"h%d\"; actor = \"std.head\"; inputs = [\"%s\"];"
-            " params = { n = %d; }; },\n"
-            "  { id = \"c%d\"; actor = \"std.scaler\"; inputs = [\"h%d\"]; }%s\n",
-            i, prev, 200 - 3 * i, i, i, i < 29 ? "," : "");
+    fprintf(
+        f,
+        "  { id = \"h%d\"; actor = \"std.head\"; inputs = [\"%s\"];"
+        " params = { n = %d; }; },\n"
+        "  { id = \"c%d\"; actor = \"std.scaler\"; inputs = [\"h%d\"]; }%s\n",
+        i, prev, 200 - 3 * i, i, i, i < 29 ? "," : "");
     snprintf(name, sizeof name, "c%d", i);
     prev = name;
   }
@@ -252,8 +256,9 @@ static int suite_init(void) {
 /* A sys.exec step: `cmd` with {dir} replaced by the temp folder. */
 static void exec_actor(FILE *f, const char *id, const char *input,
                        const char *cmd) {
-  fprintf(f, "  { id = \"%s\"; actor = \"sys.exec\"; inputs = [\"%s\"];"
-             " params = { command = \"",
+  fprintf(f,
+          "  { id = \"%s\"; actor = \"sys.exec\"; inputs = [\"%s\"];"
+          " params = { command = \"",
           id, input);
   for (const char *c = cmd; *c; c++) {
     if (strncmp(c, "{dir}", 5) == 0) {

@@ -106,16 +106,16 @@ static const sy_option model_opts[] = {
      offsetof(model_cfg, label), "A name for the model."},
     SY_OPTION_END};
 
-static const sy_actor_ops model_ops = {
-    .size = sizeof(sy_actor_ops),
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .n_outputs = 1,
-    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED,
-    .apply = fake_apply,
-    .train = fake_train,
-    .state_save = fake_save,
-    .state_load = fake_load};
+static const sy_actor_ops model_ops = {.size = sizeof(sy_actor_ops),
+                                       .min_inputs = 1,
+                                       .max_inputs = 1,
+                                       .n_outputs = 1,
+                                       .flags = SY_ACTOR_STATEFUL |
+                                                SY_ACTOR_SUPERVISED,
+                                       .apply = fake_apply,
+                                       .train = fake_train,
+                                       .state_save = fake_save,
+                                       .state_load = fake_load};
 
 static const sy_provider model_provider = {sizeof(sy_provider),
                                            SY_KIND_ACTOR,
@@ -355,7 +355,8 @@ static void test_flow_fast_parser_matches_libconfig(void) {
       "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; }, );\n",
       /* Errors. */
       "name = \"a\";\nactors = ( { id = 5; actor = \"t.one\"; } );\n",
-      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; bad = 1; } );\n",
+      "name = \"a\";\nactors = ( { id = \"x\"; actor = \"t.one\"; bad = 1; } "
+      ");\n",
       "name = \"a\";\nname = \"b\";\nactors = ();\n",
       "name = \"a\"\nactors = ( { id = \"x\" actor = \"t\" } );\n",
   };

@@ -70,13 +70,20 @@ static int shuffle_run(void *self, sy_job *job, sy_error *err) {
 
 static const sy_runner_ops shuffle_ops = {sizeof(sy_runner_ops), shuffle_run};
 static const sy_provider shuffle_provider = {
-    sizeof(sy_provider), SY_KIND_RUNNER, "shuffle", "1.0.0",
-    "runs ready steps in a random order (test)", NULL, 0, NULL, NULL,
+    sizeof(sy_provider),
+    SY_KIND_RUNNER,
+    "shuffle",
+    "1.0.0",
+    "runs ready steps in a random order (test)",
+    NULL,
+    0,
+    NULL,
+    NULL,
     &shuffle_ops};
 static const sy_provider *const shuffle_list[] = {&shuffle_provider, NULL};
 static const sy_plugin shuffle_plugin = {
-    SY_ABI_MAJOR, SY_ABI_MINOR, sizeof(sy_plugin), SY_BUILD_SIGNATURE,
-    "test-shuffle", "1.0.0", shuffle_list};
+    SY_ABI_MAJOR,   SY_ABI_MINOR, sizeof(sy_plugin), SY_BUILD_SIGNATURE,
+    "test-shuffle", "1.0.0",      shuffle_list};
 
 /* ---- fixtures -------------------------------------------------------- */
 
@@ -124,8 +131,8 @@ static int run_flow(const char *flow, sy_mode mode, const char *runner,
   int rc = sy_program_compile(p, fx_tmp_path(flow), mode, &copts, stderr, &prog,
                               &err);
   if (rc == 0) {
-    sy_job_options jopts = {sizeof jopts,
-                            mode == SY_MODE_TRAIN ? state : NULL, "off"};
+    sy_job_options jopts = {sizeof jopts, mode == SY_MODE_TRAIN ? state : NULL,
+                            "off"};
     rc = sy_job_new(p, prog, &jopts, &job, &err);
   }
   if (rc == 0)

@@ -318,8 +318,8 @@ static void test_loader_refuses_link_into_writable_folder(void) {
   CU_ASSERT_EQUAL(sy_catalog_problem_count(cat), 1);
   rc = sy_catalog_load_file(cat, link, &err);
   must_fit(snprintf(phrase, sizeof phrase,
-                    "folder %s is world-writable; run chmod go-w %s",
-                    open_dir, open_dir),
+                    "folder %s is world-writable; run chmod go-w %s", open_dir,
+                    open_dir),
            sizeof phrase);
   assert_refused(cat, rc, &err, SY_EPERM, link, phrase, 1);
   CU_ASSERT(stat(marker, &st) != 0 && errno == ENOENT);
@@ -363,8 +363,8 @@ static void test_loader_refuses_link_in_writable_folder(void) {
   CU_ASSERT_FATAL(symlink(target, link) == 0);
   CU_ASSERT_FATAL(chmod(open_dir, 0777) == 0);
   must_fit(snprintf(phrase, sizeof phrase,
-                    "folder %s is world-writable; run chmod go-w %s",
-                    open_dir, open_dir),
+                    "folder %s is world-writable; run chmod go-w %s", open_dir,
+                    open_dir),
            sizeof phrase);
   CU_ASSERT_FATAL(sy_catalog_new(&cat) == 0);
   int rc = sy_catalog_load_file(cat, link, &err);
@@ -714,8 +714,7 @@ static void test_loader_refuses_stateful_actor_without_train(void) {
 /* A plugin whose every provider clashes brings nothing: it is refused
  * whole, naming the file that was first. */
 static void test_loader_refuses_plugin_that_only_clashes(void) {
-  char dir[PATH_CAP], first[PATH_CAP], again[PATH_CAP],
-      phrase[PATH_CAP + 64];
+  char dir[PATH_CAP], first[PATH_CAP], again[PATH_CAP], phrase[PATH_CAP + 64];
   sy_catalog *cat = NULL;
   sy_error err;
   CU_ASSERT_FATAL(tmp_make(dir) == 0);

@@ -840,12 +840,12 @@ static void test_storage_file_temporaries_and_sweep(void) {
   sy_error_clear(&err);
   CU_ASSERT_EQUAL(ops->temporaries(c, collect, &none, &err), 0);
   CU_ASSERT_EQUAL(none.count, 0);
-  snprintf(dead_old, sizeof dead_old, "%s/%.2s/.tmp.%s.999999999.00000000000000aa",
-           fx_tmpdir, key, key);
+  snprintf(dead_old, sizeof dead_old,
+           "%s/%.2s/.tmp.%s.999999999.00000000000000aa", fx_tmpdir, key, key);
   snprintf(live_old, sizeof live_old, "%s/%.2s/.tmp.%s.%ld.00000000000000bb",
            fx_tmpdir, key, key, (long)getpid());
-  snprintf(dead_new, sizeof dead_new, "%s/%.2s/.tmp.%s.999999998.00000000000000cc",
-           fx_tmpdir, key, key);
+  snprintf(dead_new, sizeof dead_new,
+           "%s/%.2s/.tmp.%s.999999998.00000000000000cc", fx_tmpdir, key, key);
   snprintf(stray, sizeof stray, "%s/%.2s/notes.txt", fx_tmpdir, key);
   CU_ASSERT_FATAL(write_file(dead_old, "dead", 4) == 0);
   CU_ASSERT_FATAL(write_file(live_old, "live", 4) == 0);
