@@ -143,78 +143,19 @@ static int open_archive(sy_platform *p, const char *path, reg *r,
 
 /* ---- references ------------------------------------------------------ */
 
-static int ref_name_ok(const char *s) {
-  if (!*s || *s == '.' || strlen(s) > 200)
-    return 0;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-          (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-      return 0;
-  return 1;
-}
-
-/* A parsed PROJECT[:RELEASE[:GENERATION]]; the strings point into text. */
-typedef struct ref {
-  char *text;
-  const char *project, *release; /* release NULL: none given */
-  uint32_t generation;           /* 0: none given */
-} ref;
-
-/* Parses a reference strictly: names of [A-Za-z0-9_.-] not starting with
- * '.', a generation of decimal digits without a sign or leading zero from
- * 1 to 4294967295, nothing else. `parts` is the most parts allowed,
- * `need` the fewest. A mistake is an error naming the reference (exit 2),
- * never a silent "latest". */
+/* Parses a reference strictly (sy_registry_ref_parse: the rules every
+ * command shares). `parts` is the most parts allowed, `need` the fewest.
+ * A mistake is an error naming the reference (exit 2), never a silent
+ * "latest". */
 static int parse_ref(const char *cmd, const char *text, int need, int parts,
-                     ref *out) {
-  static const char *const forms[] = {"", "PROJECT", "PROJECT:RELEASE",
-                                      "PROJECT:RELEASE:GENERATION"};
-  memset(out, 0, sizeof *out);
-  if (!(out->text = strdup(text))) {
-    cli_errorf("out of memory");
-    return CLI_FAILED;
-  }
-  char *p[4] = {out->text, NULL, NULL, NULL};
-  int n = 1;
-  for (char *c = out->text; *c; c++)
-    if (*c == ':') {
-      if (n == 4)
-        break;
-      *c = '\0';
-      p[n++] = c + 1;
-    }
-  const char *why = NULL;
-  if (n > parts)
-    why = "too many ':' parts";
-  else if (n < need)
-    why = need == 2 ? "a release is needed" : "a generation is needed";
-  else if (!ref_name_ok(p[0]))
-    why = "the project must be letters, digits, '_', '.', '-'";
-  else if (n > 1 && !ref_name_ok(p[1]))
-    why = "the release must be letters, digits, '_', '.', '-'";
-  if (!why && n > 2) {
-    const char *g = p[2];
-    uint64_t v = 0;
-    int okgen = *g && *g != '0' && strlen(g) <= 10;
-    for (; okgen && *g; g++) {
-      okgen = *g >= '0' && *g <= '9';
-      v = v * 10 + (uint64_t)(*g - '0');
-    }
-    if (!okgen || v > UINT32_MAX)
-      why = "the generation must be a number from 1 to 4294967295";
-    else
-      out->generation = (uint32_t)v;
-  }
-  if (why) {
-    cli_errorf("%s: '%s' is not a valid %s reference: %s", cmd, text,
-               forms[parts], why);
-    free(out->text);
-    out->text = NULL;
-    return CLI_USAGE;
-  }
-  out->project = p[0];
-  out->release = n > 1 ? p[1] : NULL;
-  return CLI_OK;
+                     sy_registry_ref *out) {
+  sy_error err;
+  sy_error_clear(&err);
+  int rc = sy_registry_ref_parse(text, need, parts, out, &err);
+  if (rc == 0)
+    return CLI_OK;
+  cli_errorf("%s: %s", cmd, err.message);
+  return rc == SY_ENOMEM ? CLI_FAILED : CLI_USAGE;
 }
 
 /* ---- list -------------------------------------------------------------- */
@@ -588,7 +529,7 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
     cli_errorf("usage: switchyard registry %s", forms[f].usage);
     return CLI_USAGE;
   }
-  ref rf = {0};
+  sy_registry_ref rf = {0};
   int status;
   if (forms[f].parts && argc > 2 &&
       (status = parse_ref("registry", argv[2], forms[f].need, forms[f].parts,
@@ -597,7 +538,7 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
   status = CLI_OK;
   sy_platform *p = cli_platform(ctx);
   if (!p) {
-    free(rf.text);
+    sy_registry_ref_free(&rf);
     return CLI_USAGE;
   }
   sy_error err;
@@ -767,7 +708,7 @@ fail:
   free(staged);
   free(scratch);
   free(target);
-  free(rf.text);
+  sy_registry_ref_free(&rf);
   return status;
 }
 

@@ -36,23 +36,6 @@ static int split_ref(char *s, char **parts, int max) {
   return n;
 }
 
-/* A generation: decimal digits only (no sign, space or leading zero),
- * 1 to UINT32_MAX. */
-static int parse_generation(const char *s, uint32_t *gen) {
-  uint64_t v = 0;
-  if (!*s || *s == '0' || strlen(s) > 10)
-    return SY_EINVAL;
-  for (const char *c = s; *c; c++) {
-    if (*c < '0' || *c > '9')
-      return SY_EINVAL;
-    v = v * 10 + (uint64_t)(*c - '0');
-  }
-  if (v > UINT32_MAX)
-    return SY_EINVAL;
-  *gen = (uint32_t)v;
-  return 0;
-}
-
 /* Parses "registry:INST:PROJECT:RELEASE[:GEN]" and opens INST. */
 static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
                     char **project, char **release, uint32_t *gen,
@@ -65,7 +48,7 @@ static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
   int n = split_ref(*copy, parts, 5);
   *gen = 0;
   if (n < 4 || strcmp(parts[0], "registry") != 0 ||
-      (n == 5 && parse_generation(parts[4], gen) != 0))
+      (n == 5 && sy_registry_generation_parse(parts[4], gen) != 0))
     return sy_error_set(err, SY_ECORRUPT, "bad registry reference '%s'", ref);
   *project = parts[2];
   *release = parts[3];

@@ -32,17 +32,7 @@
 
 #define MANIFEST_MEDIA "application/x-switchyard-release"
 
-/* ---- names and references ------------------------------------------- */
-
-static int valid_name(const char *s) {
-  if (!s || !*s || *s == '.' || strlen(s) > 128)
-    return 0;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-          (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-      return 0;
-  return 1;
-}
+/* ---- registries ----------------------------------------------------- */
 
 typedef struct reg {
   sy_instance *inst;
@@ -69,37 +59,6 @@ static int reg_open(sy_platform *p, const char *name, reg *r, sy_error *err) {
 
 static void reg_close(reg *r) {
   sy_instance_destroy(r->inst);
-}
-
-/* Splits "a:b:c" into at most 4 parts (in place); returns the count. */
-static int split_ref(char *s, char **parts, int max) {
-  int n = 0;
-  while (n < max) {
-    parts[n++] = s;
-    char *colon = strchr(s, ':');
-    if (!colon)
-      break;
-    *colon = '\0';
-    s = colon + 1;
-  }
-  return n;
-}
-
-/* A generation: decimal digits only (no sign, space or leading zero),
- * 1 to UINT32_MAX. */
-static int parse_generation(const char *s, uint32_t *gen) {
-  uint64_t v = 0;
-  if (!*s || *s == '0' || strlen(s) > 10)
-    return SY_EINVAL;
-  for (const char *c = s; *c; c++) {
-    if (*c < '0' || *c > '9')
-      return SY_EINVAL;
-    v = v * 10 + (uint64_t)(*c - '0');
-  }
-  if (v > UINT32_MAX)
-    return SY_EINVAL;
-  *gen = (uint32_t)v;
-  return 0;
 }
 
 /* ---- the project layer ------------------------------------------------ */
@@ -242,7 +201,7 @@ int sy_release(sy_platform *p, const char *flow_path, const char *version,
   if (rc)
     return rc;
   const char *name = sy_flow_name(flow);
-  if (!valid_name(name)) {
+  if (!sy_registry_name_valid(name)) {
     rc = sy_error_set(err, SY_ECONFIG,
                       "%s: the flow's name '%s' is its project name in the "
                       "registry: use letters, digits, '.', '_' and '-'",
@@ -395,36 +354,37 @@ int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
       goto done;
     }
   } else {
-    char *parts[4];
-    copy = strdup(target);
-    if (!copy) {
+    sy_registry_ref parsed;
+    sy_error perr;
+    sy_error_clear(&perr);
+    int prc = sy_registry_ref_parse(target, 1, 3, &parsed, &perr);
+    if (prc == SY_ENOMEM) {
       rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       goto done;
     }
-    int n = split_ref(copy, parts, 4);
-    if (n > 3 || !valid_name(parts[0]) || (n > 1 && !valid_name(parts[1])) ||
-        (n > 2 && parse_generation(parts[2], &generation) != 0)) {
+    if (prc != 0) {
       rc = sy_error_set(err, SY_EUSAGE,
                         "'%s' is neither a flow file nor "
-                        "PROJECT[:RELEASE[:GENERATION]] (a generation is a "
-                        "number from 1 to 4294967295)",
-                        target);
+                        "PROJECT[:RELEASE[:GENERATION]] (%s)",
+                        target, perr.message);
       goto done;
     }
-    if (n > 2 && mode == SY_MODE_TRAIN) {
+    copy = parsed.text; /* freed at done, with the fields that point in it */
+    generation = parsed.generation;
+    if (parsed.generation && mode == SY_MODE_TRAIN) {
       rc = sy_error_set(err, SY_EUSAGE,
                         "train takes PROJECT[:RELEASE], not a generation "
-                        "('%s'); to continue from one, use --from %s",
-                        target, parts[2]);
+                        "('%s'); to continue from one, use --from %u",
+                        target, parsed.generation);
       goto done;
     }
-    project = strdup(parts[0]);
+    project = strdup(parsed.project);
     if (!project) {
       rc = sy_error_set(err, SY_ENOMEM, "out of memory");
       goto done;
     }
-    if ((rc = r.ops->get_release(r.self, project, n > 1 ? parts[1] : NULL,
-                                 &manifest, &release, err)) != 0) {
+    if ((rc = r.ops->get_release(r.self, project, parsed.release, &manifest,
+                                 &release, err)) != 0) {
       sy_error_prefix(err, "registry.%s", r.name);
       goto done;
     }

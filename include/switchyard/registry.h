@@ -117,6 +117,35 @@ typedef struct sy_registry_ops {
 SY_API int sy_release_version_valid(const char *s);
 SY_API int sy_release_version_compare(const char *a, const char *b);
 
+/* A registry reference, PROJECT[:RELEASE[:GENERATION]] (since ABI 1.3):
+ * names are 1 to 128 bytes of [A-Za-z0-9_.-] not starting with '.'; a
+ * generation is decimal digits without sign, space or leading zero, from
+ * 1 to 4294967295. Nothing else is accepted: `iris:1.0:abc` is an error,
+ * never "the latest". */
+typedef struct sy_registry_ref {
+  char *text;          /* the caller's copy the fields point into */
+  const char *project; /* never NULL after a successful parse */
+  const char *release; /* NULL when not given */
+  uint32_t generation; /* 0 when not given */
+} sy_registry_ref;
+
+/* Parses text as a reference of min_parts to max_parts parts (1 to 3).
+ * Returns 0, SY_EUSAGE with err saying "'TEXT' is not a valid
+ * PROJECT:RELEASE reference: WHY", or SY_ENOMEM. On success the caller
+ * owns *out and frees it with sy_registry_ref_free(); on failure *out is
+ * empty. Thread-safe. Since ABI 1.3. */
+SY_API int sy_registry_ref_parse(const char *text, int min_parts, int max_parts,
+                                 sy_registry_ref *out, sy_error *err);
+/* Frees what a parse made and empties *ref; NULL is allowed. Since ABI
+ * 1.3. */
+SY_API void sy_registry_ref_free(sy_registry_ref *ref);
+/* 1 when s is a valid project or release name (see above), else 0.
+ * Thread-safe, no allocation. Since ABI 1.3. */
+SY_API int sy_registry_name_valid(const char *s);
+/* A generation number as a reference writes it: 0 and *gen set, or
+ * SY_EINVAL. Thread-safe, no allocation. Since ABI 1.3. */
+SY_API int sy_registry_generation_parse(const char *s, uint32_t *gen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -297,6 +297,10 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_storage_entry, outputs, 40);
 
   ASSERT_SIZE(sy_registry_ops, 64);
+  ASSERT_SIZE(sy_registry_ref, 32);
+  ASSERT_OFFSET(sy_registry_ref, project, 8);
+  ASSERT_OFFSET(sy_registry_ref, release, 16);
+  ASSERT_OFFSET(sy_registry_ref, generation, 24);
   ASSERT_OFFSET(sy_registry_ops, put_release, 8);
   ASSERT_OFFSET(sy_registry_ops, get_release, 16);
   ASSERT_OFFSET(sy_registry_ops, put_generation, 24);

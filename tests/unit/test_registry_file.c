@@ -254,6 +254,64 @@ static void test_registry_file_version_compare(void) {
   }
 }
 
+/* One reference grammar for every command (sy_registry_ref_parse). */
+static void test_registry_file_references(void) {
+  static const struct {
+    const char *text;
+    int min, max, ok;
+    const char *project, *release;
+    uint32_t gen;
+  } cases[] = {
+      {"iris", 1, 3, 1, "iris", NULL, 0},
+      {"iris:1.0", 1, 3, 1, "iris", "1.0", 0},
+      {"iris:1.0:2", 1, 3, 1, "iris", "1.0", 2},
+      {"iris:1.0:4294967295", 1, 3, 1, "iris", "1.0", 4294967295u},
+      {"iris:1.0:4294967296", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:abc", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:01", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:+1", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:0", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:", 1, 3, 0, NULL, NULL, 0},
+      {"iris:", 1, 3, 0, NULL, NULL, 0},
+      {":1.0", 1, 3, 0, NULL, NULL, 0},
+      {".hidden", 1, 3, 0, NULL, NULL, 0},
+      {"a b", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:2:3", 1, 3, 0, NULL, NULL, 0},
+      {"iris:1.0:2", 1, 2, 0, NULL, NULL, 0},
+      {"iris", 2, 3, 0, NULL, NULL, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sy_registry_ref ref;
+    sy_error err;
+    sy_error_clear(&err);
+    int rc = sy_registry_ref_parse(cases[i].text, cases[i].min, cases[i].max,
+                                   &ref, &err);
+    if (!cases[i].ok) {
+      CU_ASSERT_EQUAL(rc, SY_EUSAGE);
+      CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "not a valid"));
+      CU_ASSERT_PTR_NOT_NULL(strstr(err.message, cases[i].text));
+      CU_ASSERT_PTR_NULL(ref.text);
+      continue;
+    }
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(ref.project, cases[i].project);
+    if (cases[i].release) {
+      CU_ASSERT_STRING_EQUAL(ref.release, cases[i].release);
+    } else {
+      CU_ASSERT_PTR_NULL(ref.release);
+    }
+    CU_ASSERT_EQUAL(ref.generation, cases[i].gen);
+    sy_registry_ref_free(&ref);
+    CU_ASSERT_PTR_NULL(ref.text);
+  }
+  char long_name[130];
+  memset(long_name, 'a', 129);
+  long_name[129] = '\0';
+  CU_ASSERT_EQUAL(sy_registry_name_valid(long_name), 0);
+  long_name[128] = '\0';
+  CU_ASSERT_EQUAL(sy_registry_name_valid(long_name), 1);
+}
+
 static void test_registry_file_version_grammar(void) {
   static const char *const good[] = {"0",        "1",        "1.0",
                                      "2.10.3",   "10.0.0.1", "1.0-rc.1",
@@ -1227,6 +1285,7 @@ int main(void) {
       {"create_makes_folder", test_registry_file_create_makes_folder},
       {"version_compare", test_registry_file_version_compare},
       {"version_grammar", test_registry_file_version_grammar},
+      {"references", test_registry_file_references},
       {"remove", test_registry_file_remove},
       {"remove_crash_points", test_registry_file_remove_crash_points},
       {"release_all", test_registry_file_release_all},
