@@ -867,7 +867,7 @@ static const char *base_name(const char *path) {
 /* Adds the record of a valid plugin (named `name` in its folder) to m.
  * Returns 0, 1 (it cannot be stored) or -1 (out of memory). */
 static int record_add(sy__manifest *m, const char *name, const sy_plugin *pl,
-                      const struct stat *st) {
+                      const struct stat *st, const uint8_t *code) {
   size_t n = 0;
   for (; pl->providers[n]; n++)
     if (actor_unusable(pl->providers[n]))
@@ -887,8 +887,12 @@ static int record_add(sy__manifest *m, const char *name, const sy_plugin *pl,
                     (uint64_t)st->st_ino,
                     ns_of(st->st_mtim),
                     ns_of(st->st_ctim),
+                    code != NULL,
+                    {0},
                     provs,
                     n};
+  if (code)
+    memcpy(f.code, code, sizeof f.code);
   int rc = sy__manifest_add_copy(m, &f);
   free(provs);
   return rc;
@@ -945,7 +949,8 @@ static void dirman_update(plugin_rec *rec) {
     st.st_ctim.tv_sec = r->ctime_ns / 1000000000;
     st.st_ctim.tv_nsec = r->ctime_ns % 1000000000;
     sy__manifest_remove(&dm->next, name);
-    record_add(&dm->next, name, rec->desc, &st);
+    record_add(&dm->next, name, rec->desc, &st,
+               rec->has_code ? rec->code : NULL);
   } else if (r) {
     sy__manifest_remove(&dm->next, name);
   }
@@ -1008,7 +1013,8 @@ static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
     /* The same file by another name: skipped, but a folder's manifest
      * still lists it under this one. */
     if (collect && known->state == REC_LOADED)
-      record_add(collect, base_name(path), known->desc, &st);
+      record_add(collect, base_name(path), known->desc, &st,
+                 known->has_code ? known->code : NULL);
     if (known->state == REC_PENDING) {
       /* Asked for by name: loaded now, as an eager catalog has it. */
       close(fd);
@@ -1017,8 +1023,14 @@ static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
     }
     goto done;
   }
-  rc = hash_fd(fd, code, &local);
-  if (rc != 0)
+  /* A file its manifest record still describes (size, inode, mtime and
+   * ctime of the opened descriptor) has the recorded content hash; any
+   * other is read whole and hashed. */
+  const sy__man_file *was =
+      pending && pending->record.nfiles ? &pending->record.files[0] : NULL;
+  if (was && was->has_code && record_fresh(was, &st))
+    memcpy(code, was->code, sizeof code);
+  else if ((rc = hash_fd(fd, code, &local)) != 0)
     goto fail;
 
   fd_name(fd, name, sizeof name);
@@ -1049,7 +1061,7 @@ static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
    * it offers does not depend on the order it was found in. */
   sy_error ignored;
   if (collect && check_plugin(pl, &ignored) == 0)
-    record_add(collect, base_name(path), pl, &st);
+    record_add(collect, base_name(path), pl, &st, code);
   rc = add_plugin(cat, pending, handle, fd, pl, path, &st, code, &local);
   if (rc != 0)
     goto fail;

@@ -15,6 +15,7 @@
  *   mtime = 1765061100123456789    ; nanoseconds
  *   ctime = 1765061100123456789
  *   inode = 1234
+ *   code = 0123...cdef             ; optional: the content hash, 32 hex
  *   providers = 12                 ; how many [provider] sections follow
  *
  *   [provider actor std.scaler]
@@ -24,9 +25,13 @@
  * Reading is all or nothing: a key, section or value out of place, a
  * count that does not match, a manifest of another core build or a cut
  * one makes the whole manifest invalid, and the caller rebuilds it by
- * loading the plugins. Nothing read here decides what code runs: the
- * loader still opens, checks and validates each file it loads, and uses
- * the manifest only to know which file offers a name before loading it.
+ * loading the plugins. The content hash spares a start from reading a
+ * plugin file whole to hash it (cache keys include it): the loader uses a
+ * recorded hash only when the opened file's size, inode, mtime and ctime
+ * are still the record's (ctime changes with every write and cannot be
+ * set back), and hashes the file otherwise. Nothing read here decides what code
+ * runs: the loader still opens, checks and validates each file it loads, and
+ * uses the manifest only to know which file offers a name before loading it.
  */
 #include "manifest.h"
 #include "internal.h"
@@ -126,6 +131,8 @@ int sy__manifest_add_copy(sy__manifest *m, const sy__man_file *src) {
   f->ino = src->ino;
   f->mtime_ns = src->mtime_ns;
   f->ctime_ns = src->ctime_ns;
+  f->has_code = src->has_code;
+  memcpy(f->code, src->code, sizeof f->code);
   f->name = strdup(src->name);
   f->provs = calloc(src->nprovs ? src->nprovs : 1, sizeof *f->provs);
   if (!f->name || !f->provs)
@@ -184,7 +191,14 @@ static int good_provider_name(const char *s) {
 
 /* ---- reading -------------------------------------------------------- */
 
-enum { F_SIZE = 1, F_MTIME = 2, F_CTIME = 4, F_INODE = 8, F_PROVIDERS = 16 };
+enum {
+  F_SIZE = 1,
+  F_MTIME = 2,
+  F_CTIME = 4,
+  F_INODE = 8,
+  F_PROVIDERS = 16,
+  F_CODE = 32 /* optional */
+};
 #define F_ALL (F_SIZE | F_MTIME | F_CTIME | F_INODE | F_PROVIDERS)
 
 typedef struct reader {
@@ -223,7 +237,7 @@ static int section_done(reader *r) {
   case 1:
     return r->header == 3 ? 0 : -1;
   case 2:
-    return r->seen == F_ALL ? 0 : -1;
+    return (r->seen & F_ALL) == F_ALL ? 0 : -1;
   case 3:
     return r->prov_keys == 3 ? 0 : -1;
   }
@@ -233,7 +247,8 @@ static int section_done(reader *r) {
 /* Whether the plugin being left has all its providers. */
 static int plugin_done(reader *r) {
   sy__man_file *f = current(r);
-  return !f || (r->seen == F_ALL && f->nprovs == r->declared) ? 0 : -1;
+  return !f || ((r->seen & F_ALL) == F_ALL && f->nprovs == r->declared) ? 0
+                                                                        : -1;
 }
 
 static int on_section(reader *r, const char *name) {
@@ -262,7 +277,7 @@ static int on_section(reader *r, const char *name) {
   }
   if (strncmp(name, "provider ", 9) == 0) {
     sy__man_file *f = current(r);
-    if (!f || r->seen != F_ALL || f->nprovs >= r->declared)
+    if (!f || (r->seen & F_ALL) != F_ALL || f->nprovs >= r->declared)
       return -1;
     const char *kind = name + 9, *space = strchr(kind, ' ');
     if (!space)
@@ -293,6 +308,13 @@ static int on_section(reader *r, const char *name) {
   return -1;
 }
 
+/* A lower-case hex digit's value, or -1. */
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : -1;
+}
+
 static int on_key(reader *r, const char *key, const char *value) {
   if (r->where == 1) {
     char id[256];
@@ -319,6 +341,20 @@ static int on_key(reader *r, const char *key, const char *value) {
                 {"inode", F_INODE},
                 {"providers", F_PROVIDERS}};
     sy__man_file *f = current(r);
+    if (strcmp(key, "code") == 0) {
+      /* Before providers (which starts the provider sections), once. */
+      if ((r->seen & (F_CODE | F_PROVIDERS)) || strlen(value) != 32)
+        return -1;
+      for (int i = 0; i < 16; i++) {
+        int hi = hex_digit(value[2 * i]), lo = hex_digit(value[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+          return -1;
+        f->code[i] = (uint8_t)(hi << 4 | lo);
+      }
+      r->seen |= F_CODE;
+      f->has_code = 1;
+      return 0;
+    }
     uint64_t v;
     if (parse_u64(value, &v) != 0)
       return -1;
@@ -468,9 +504,16 @@ int sy__manifest_write(const char *path, const sy__manifest *m) {
     const sy__man_file *r = &m->files[i];
     fprintf(f,
             "\n[plugin %s]\nsize = %llu\nmtime = %lld\nctime = %lld\n"
-            "inode = %llu\nproviders = %zu\n",
+            "inode = %llu\n",
             r->name, (unsigned long long)r->size, (long long)r->mtime_ns,
-            (long long)r->ctime_ns, (unsigned long long)r->ino, r->nprovs);
+            (long long)r->ctime_ns, (unsigned long long)r->ino);
+    if (r->has_code) {
+      fputs("code = ", f);
+      for (int k = 0; k < 16; k++)
+        fprintf(f, "%02x", r->code[k]);
+      fputc('\n', f);
+    }
+    fprintf(f, "providers = %zu\n", r->nprovs);
     for (size_t j = 0; j < r->nprovs; j++) {
       const sy__man_prov *p = &r->provs[j];
       fprintf(f, "[provider %s %s]\n", sy_kind_name(p->kind), p->name);

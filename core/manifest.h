@@ -38,6 +38,8 @@ typedef struct sy__man_file {
   char *name;
   uint64_t size, ino;
   int64_t mtime_ns, ctime_ns;
+  int has_code;     /* code holds the file's content hash (optional key) */
+  uint8_t code[16]; /* as sy__catalog_code_hash: XXH3-128, canonical */
   sy__man_prov *provs;
   size_t nprovs;
 } sy__man_file;

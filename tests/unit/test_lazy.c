@@ -413,6 +413,49 @@ static void test_lazy_lying_record_is_corrected(void) {
   CU_ASSERT(!manifest_has("ghost"));
 }
 
+/* A record's content hash spares reading the file, but only while the
+ * record still describes it: any write to the file changes its ctime,
+ * and then the file is read and hashed again. */
+static void test_lazy_recorded_code_only_while_fresh(void) {
+  two_plugins();
+  sy_catalog *cat = lazy_scan();
+  uint8_t real_code[16], code[16];
+  const sy_provider *p = sy_catalog_find(cat, SY_KIND_FEED, "alpha");
+  CU_ASSERT_EQUAL_FATAL(sy__catalog_code_hash(cat, p, real_code), 1);
+  sy_catalog_free(cat);
+  CU_ASSERT_FATAL(manifest_has("\ncode = "));
+  /* Forge good.so's recorded hash: a loader that uses the record (the
+   * file unchanged) must report the forged value. */
+  char *text = fx_read_all(manifest_path(), NULL);
+  CU_ASSERT_FATAL(text != NULL);
+  char *rec = strstr(text, "[plugin good.so]");
+  char *line = rec ? strstr(rec, "\ncode = ") : NULL;
+  CU_ASSERT_FATAL(line != NULL);
+  memset(line + 8, 'a', 32);
+  FILE *f = fopen(manifest_path(), "w");
+  CU_ASSERT_FATAL(f != NULL);
+  fputs(text, f);
+  CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+  free(text);
+  CU_ASSERT_FATAL(manifest_valid());
+  cat = lazy_scan();
+  p = sy_catalog_find(cat, SY_KIND_FEED, "alpha");
+  CU_ASSERT_EQUAL(sy__catalog_code_hash(cat, p, code), 1);
+  for (int i = 0; i < 16; i++)
+    CU_ASSERT_EQUAL(code[i], 0xaa);
+  sy_catalog_free(cat);
+  /* chmod changes the file's ctime: the record is stale, the file is
+   * hashed again, and the manifest gets the real hash back. */
+  CU_ASSERT_FATAL(chmod(in_dir("good.so"), 0700) == 0 &&
+                  chmod(in_dir("good.so"), 0755) == 0);
+  cat = lazy_scan();
+  p = sy_catalog_find(cat, SY_KIND_FEED, "alpha");
+  CU_ASSERT_EQUAL(sy__catalog_code_hash(cat, p, code), 1);
+  CU_ASSERT(memcmp(code, real_code, 16) == 0);
+  sy_catalog_free(cat);
+  CU_ASSERT(!manifest_has("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+
 /* ---- where the manifest lives ------------------------------------------- */
 
 static void test_lazy_cache_when_folder_not_writable(void) {
@@ -472,6 +515,7 @@ int main(void) {
       T(test_lazy_parse_never_trusts_text),
       T(test_lazy_clashes_as_eager),
       T(test_lazy_lying_record_is_corrected),
+      T(test_lazy_recorded_code_only_while_fresh),
       T(test_lazy_cache_when_folder_not_writable),
 #undef T
       CU_TEST_INFO_NULL};
