@@ -62,6 +62,42 @@ SY_API uint32_t sy_job_generation(const sy_job *job);
  * such values, and yields to the others. Read-only. Since ABI 1.3. */
 SY_API int sy_platform_below_project(const sy_platform *p, const char *origin);
 
+/* Export and import (`switchyard registry export|import`): copying
+ * releases with their generations between a registry and an archive
+ * registry file (the `archive` provider), so they move between registries
+ * of any kind. Each release is copied all or nothing; one the target has
+ * already with the same frozen flow gets only the generations it lacks
+ * (a rerun adds only what is missing), and one it has with another flow
+ * is SY_EEXIST. Generations are renumbered by the registry they are
+ * copied into. registry: an instance name, or NULL for [PLATFORM]
+ * registry ("local" when unset). Both define the registry instance
+ * "transfer" (provider archive) in the platform's config for the file.
+ * Counts are entries: a release and each generation count one; err may
+ * be NULL. */
+
+/* Copies the release ref ("PROJECT:RELEASE", or "PROJECT" for all of its
+ * releases; sy_registry_ref_parse) into the archive file `file`, written
+ * whole or not at all: in a scratch folder beside it (scratch folders of
+ * killed exports are removed) and renamed over it. A symbolic link is
+ * written through; a folder, device, FIFO or socket is refused
+ * (SY_EINVAL). Nothing to export is SY_ENOENT. *copied (may be NULL): the
+ * entries written, on success. Ownership: every argument is borrowed;
+ * nothing is returned to free. Thread safety: not concurrently with other
+ * uses of p (it writes p's config). Since ABI 1.3. */
+SY_API int sy_registry_export(sy_platform *p, const char *registry,
+                              const char *ref, const char *file, int *copied,
+                              sy_error *err);
+
+/* Copies everything in the archive file `file` into the registry. A
+ * missing file is SY_ENOENT. On success *copied is the entries added and
+ * *skipped those the registry had already (either may be NULL).
+ * Ownership: every argument is borrowed; nothing is returned to free.
+ * Thread safety: not concurrently with other uses of p (it writes p's
+ * config). Since ABI 1.3. */
+SY_API int sy_registry_import(sy_platform *p, const char *registry,
+                              const char *file, int *copied, int *skipped,
+                              sy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

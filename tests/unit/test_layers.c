@@ -4,6 +4,7 @@
  * only and links core/libswitchyard.la, whose only exports are SY_API.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -58,13 +59,91 @@ static void test_layers_option_helpers(void) {
   CU_ASSERT_PTR_NULL(sy_option_find(opts, "no_such_key"));
 }
 
+/* Export and import (lifecycle.h): a release with two generations from
+ * one file registry into an archive and back into another; a rerun adds
+ * nothing. */
+static void put_fixture_release(sy_platform *p) {
+  sy_error err;
+  sy_error_clear(&err);
+  sy_instance *inst = NULL;
+  CU_ASSERT_EQUAL_FATAL(
+      sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                         SY_KIND_REGISTRY, "src", &inst, &err),
+      0);
+  const sy_registry_ops *ops = sy_instance_provider(inst)->ops;
+  void *self = sy_instance_self(inst);
+  sy_value *m = NULL, *states = NULL, *tag = NULL;
+  const char flow[] = "name = \"proj\";\n";
+  CU_ASSERT_EQUAL_FATAL(sy_bytes_new(flow, sizeof flow - 1,
+                                     "application/x-switchyard-release", &m),
+                        0);
+  CU_ASSERT_EQUAL_FATAL(ops->put_release(self, "proj", "1.0", m, &err), 0);
+  for (int g = 1; g <= 2; g++) {
+    char text[32];
+    int n = snprintf(text, sizeof text, "states %d", g);
+    uint32_t made = 0;
+    CU_ASSERT_EQUAL_FATAL(sy_bytes_new(text, (size_t)n, NULL, &states), 0);
+    CU_ASSERT_EQUAL_FATAL(sy_bytes_new("tag", 3, "text/plain", &tag), 0);
+    CU_ASSERT_EQUAL(
+        ops->put_generation(self, "proj", "1.0", states, tag, &made, &err), 0);
+    CU_ASSERT_EQUAL(made, (uint32_t)g);
+    sy_value_unref(states);
+    sy_value_unref(tag);
+  }
+  sy_value_unref(m);
+  sy_instance_destroy(inst);
+}
+
+static void test_layers_registry_transfer(void) {
+  char o1[700], o2[700], file[700];
+  fx_use_built_plugins();
+  snprintf(o1, sizeof o1, "REGISTRY.src.path=%s", fx_tmp_path("src"));
+  snprintf(o2, sizeof o2, "REGISTRY.dst.path=%s", fx_tmp_path("dst"));
+  snprintf(file, sizeof file, "%s", fx_tmp_path("proj.tar"));
+  const char *overrides[] = {"REGISTRY.src.provider=file", o1,
+                             "REGISTRY.dst.provider=file", o2, NULL};
+  sy_platform *p = NULL;
+  sy_error err;
+  CU_ASSERT_EQUAL_FATAL(fx_platform_open(overrides, &p, &err), 0);
+  put_fixture_release(p);
+  int copied = -1, skipped = -1;
+  /* A bad reference, and nothing to export. */
+  CU_ASSERT_EQUAL(sy_registry_export(p, "src", "proj:", file, &copied, &err),
+                  SY_EUSAGE);
+  CU_ASSERT_EQUAL(sy_registry_export(p, "src", "none", file, &copied, NULL),
+                  SY_ENOENT);
+  CU_ASSERT_EQUAL(copied, 0);
+  /* The release and its two generations. */
+  CU_ASSERT_EQUAL(sy_registry_export(p, "src", "proj:1.0", file, &copied, &err),
+                  0);
+  CU_ASSERT_EQUAL(copied, 3);
+  CU_ASSERT_EQUAL(sy_registry_import(p, "dst", file, &copied, &skipped, &err),
+                  0);
+  CU_ASSERT_EQUAL(copied, 3);
+  CU_ASSERT_EQUAL(skipped, 0);
+  /* A rerun: everything is there already. */
+  CU_ASSERT_EQUAL(sy_registry_import(p, "dst", file, &copied, &skipped, &err),
+                  0);
+  CU_ASSERT_EQUAL(copied, 0);
+  CU_ASSERT_EQUAL(skipped, 3);
+  CU_ASSERT_EQUAL(sy_registry_import(p, "dst", fx_tmp_path("absent.tar"),
+                                     &copied, NULL, &err),
+                  SY_ENOENT);
+  sy_platform_close(p);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
 #define T(fn) {#fn, fn}
       T(test_layers_program_builder),
       T(test_layers_option_helpers),
+      T(test_layers_registry_transfer),
 #undef T
       CU_TEST_INFO_NULL,
   };
-  return fx_run_suite("layers", NULL, NULL, tests);
+  if (fx_tmpdir_make("/tmp/sy-layers-XXXXXX") != 0)
+    return 1;
+  int rc = fx_run_suite("layers", NULL, NULL, tests);
+  fx_tmpdir_remove();
+  return rc;
 }
