@@ -287,7 +287,7 @@ SY_API int sy_callable_new(sy_platform *p, const char *flow_path,
                            sy_error *err);
 /* input is borrowed; *output is owned by the caller. After the first
  * call, the callable keeps each step's result and rewrites it in place
- * at the next call of the same shape (core/callable.c): drop *output
+ * at the next call of the same shape (services/callable.c): drop *output
  * before the next call and a steady stream of requests allocates
  * nothing; a result still held is never touched (that step builds a new
  * frame instead). */
