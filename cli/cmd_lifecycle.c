@@ -109,12 +109,7 @@ typedef struct reg {
 
 static int open_registry(sy_platform *p, const char *name, reg *r,
                          sy_error *err) {
-  if (!name)
-    name = sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
-  if (!name || !*name)
-    name = "local";
-  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
-                              SY_KIND_REGISTRY, name, &r->inst, err);
+  int rc = sy_platform_registry(p, name, &r->inst, NULL, err);
   if (rc == 0) {
     r->ops = sy_instance_provider(r->inst)->ops;
     r->self = sy_instance_self(r->inst);

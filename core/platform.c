@@ -317,3 +317,15 @@ const char *const *sy_platform_config_files(const sy_platform *p) {
   return p->config_files.len ? (const char *const *)p->config_files.items
                              : empty_list;
 }
+
+int sy_platform_registry(sy_platform *p, const char *name, sy_instance **out,
+                         const char **used, sy_error *err) {
+  if (!name || !*name)
+    name = sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
+  if (!name || !*name)
+    name = "local";
+  if (used)
+    *used = name;
+  return sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                            SY_KIND_REGISTRY, name, out, err);
+}

@@ -52,14 +52,7 @@ static int open_ref(sy_platform *p, const char *ref, reg *r, char **copy,
     return sy_error_set(err, SY_ECORRUPT, "bad registry reference '%s'", ref);
   *project = parts[2];
   *release = parts[3];
-  r->name = parts[1];
-  if (!*r->name)
-    r->name =
-        sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
-  if (!r->name || !*r->name)
-    r->name = "local";
-  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
-                              SY_KIND_REGISTRY, r->name, &r->inst, err);
+  int rc = sy_platform_registry(p, parts[1], &r->inst, &r->name, err);
   if (rc)
     return rc;
   r->ops = sy_instance_provider(r->inst)->ops;

@@ -43,15 +43,11 @@ typedef struct reg {
 
 static int reg_open(sy_platform *p, const char *name, reg *r, sy_error *err) {
   memset(r, 0, sizeof *r);
-  if (!name || !*name)
-    name = sy_config_get(sy_platform_config(p), "PLATFORM", "registry", NULL);
-  if (!name || !*name)
-    name = "local";
-  snprintf(r->name, sizeof r->name, "%s", name);
-  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
-                              SY_KIND_REGISTRY, name, &r->inst, err);
+  const char *used = NULL;
+  int rc = sy_platform_registry(p, name, &r->inst, &used, err);
   if (rc)
     return rc;
+  snprintf(r->name, sizeof r->name, "%s", used);
   r->ops = sy_instance_provider(r->inst)->ops;
   r->self = sy_instance_self(r->inst);
   return 0;

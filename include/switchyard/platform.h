@@ -70,6 +70,17 @@ SY_API const char *const *sy_platform_plugin_dirs(const sy_platform *p);
 /* The config files that were read (existing ones only), NULL-terminated. */
 SY_API const char *const *sy_platform_config_files(const sy_platform *p);
 
+/* Creates the registry instance `name`, or the [PLATFORM] registry when
+ * name is NULL or "" ("local" when that is unset too): what every command
+ * that takes --registry opens. *out is the caller's, freed with
+ * sy_instance_destroy(); *used (may be NULL) receives the instance name
+ * used, valid while the platform's config is unchanged. Safe from any
+ * thread while the platform's config is not being changed. Since ABI
+ * 1.3. */
+SY_API int sy_platform_registry(sy_platform *p, const char *name,
+                                sy_instance **out, const char **used,
+                                sy_error *err);
+
 /* For programs that run flows in their own process (the inline runner,
  * runner-dask's threads mode): installs handlers for SIGSEGV, SIGBUS,
  * SIGFPE, SIGILL and SIGABRT that, when an actor brings the process down,

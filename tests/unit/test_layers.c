@@ -132,12 +132,45 @@ static void test_layers_registry_transfer(void) {
   sy_platform_close(p);
 }
 
+/* The registry every --registry option opens: the named one, else the
+ * [PLATFORM] registry, else "local". */
+static void test_layers_platform_registry(void) {
+  char o1[700];
+  fx_use_built_plugins();
+  snprintf(o1, sizeof o1, "REGISTRY.src.path=%s", fx_tmp_path("reg"));
+  const char *named[] = {"REGISTRY.src.provider=file", o1,
+                         "PLATFORM.registry=src", NULL};
+  sy_platform *p = NULL;
+  sy_instance *inst = NULL;
+  const char *used = NULL;
+  sy_error err;
+  CU_ASSERT_EQUAL_FATAL(fx_platform_open(named, &p, &err), 0);
+  CU_ASSERT_EQUAL(sy_platform_registry(p, NULL, &inst, &used, &err), 0);
+  CU_ASSERT(used && strcmp(used, "src") == 0);
+  sy_instance_destroy(inst);
+  CU_ASSERT_EQUAL(sy_platform_registry(p, "", &inst, &used, &err), 0);
+  CU_ASSERT(used && strcmp(used, "src") == 0);
+  sy_instance_destroy(inst);
+  CU_ASSERT_NOT_EQUAL(sy_platform_registry(p, "nosuch", &inst, &used, &err), 0);
+  CU_ASSERT(used && strcmp(used, "nosuch") == 0);
+  sy_platform_close(p);
+  const char *plain[] = {NULL};
+  CU_ASSERT_EQUAL_FATAL(fx_platform_open(plain, &p, &err), 0);
+  used = NULL;
+  inst = NULL;
+  sy_platform_registry(p, NULL, &inst, &used, &err);
+  CU_ASSERT(used && strcmp(used, "local") == 0);
+  sy_instance_destroy(inst);
+  sy_platform_close(p);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
 #define T(fn) {#fn, fn}
       T(test_layers_program_builder),
       T(test_layers_option_helpers),
       T(test_layers_registry_transfer),
+      T(test_layers_platform_registry),
 #undef T
       CU_TEST_INFO_NULL,
   };
