@@ -1270,39 +1270,6 @@ static int check_new_release(const ra *r, const idx *x, const char *project,
   return 0;
 }
 
-static int ra_put_release(void *self, const char *project, const char *release,
-                          const sy_value *manifest, sy_error *err) {
-  const ra *r = self;
-  addition add = {.buf = NULL};
-  idx x = {0};
-  int lock = -1, fd = -1, rc;
-  rc = check_names(project, release, true, err);
-  if (rc)
-    return rc;
-  if (!manifest)
-    return sy_error_set(err, SY_EINVAL, "no manifest");
-  snprintf(add.name, sizeof add.name, "%s/%s/manifest", project, release);
-  rc = sy_value_encode(manifest, &add.buf, &add.len);
-  if (rc) {
-    sy_error_set(err, rc, "cannot encode the manifest of %s/%s", project,
-                 release);
-    goto done;
-  }
-  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
-      (rc = scan(r, fd, &x, err)) ||
-      (rc = check_new_release(r, &x, project, release, err)))
-    goto done;
-  rc = write_archive(r, fd, &add, 1, NULL, NULL, NULL, err);
-done:
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
-  if (lock >= 0)
-    close(lock);
-  free(add.buf);
-  return rc;
-}
-
 static int ra_get_release(void *self, const char *project, const char *release,
                           sy_value **manifest, char **found, sy_error *err) {
   ra *r = self;
@@ -1650,22 +1617,19 @@ static int write_pulled(void *ud, const ra *r, struct archive *w,
   }
 }
 
-static int ra_put_release_all(void *self, const char *project,
-                              const char *release, const sy_value *manifest,
-                              sy_registry_next_fn next, void *ud,
-                              uint32_t *count, sy_error *err) {
-  const ra *r = self;
+/* A new release: its manifest and, when p is not NULL, the generations p
+ * pulls, in one rewrite of the archive (put_release, put_release_all). */
+static int put_release_with(const ra *r, const char *project,
+                            const char *release, const sy_value *manifest,
+                            pull *p, sy_error *err) {
   addition add = {.buf = NULL};
   idx x = {0};
   int lock = -1, fd = -1, rc;
-  pull p = {project, release, next, ud, 0};
-  if (count)
-    *count = 0;
   rc = check_names(project, release, true, err);
   if (rc)
     return rc;
-  if (!manifest || !next)
-    return sy_error_set(err, SY_EINVAL, "no manifest or no generations");
+  if (!manifest)
+    return sy_error_set(err, SY_EINVAL, "no manifest");
   snprintf(add.name, sizeof add.name, "%s/%s/manifest", project, release);
   rc = sy_value_encode(manifest, &add.buf, &add.len);
   if (rc) {
@@ -1677,9 +1641,7 @@ static int ra_put_release_all(void *self, const char *project,
       (rc = scan(r, fd, &x, err)) ||
       (rc = check_new_release(r, &x, project, release, err)))
     goto done;
-  rc = write_archive(r, fd, &add, 1, NULL, write_pulled, &p, err);
-  if (rc == 0 && count)
-    *count = p.count;
+  rc = write_archive(r, fd, &add, 1, NULL, p ? write_pulled : NULL, p, err);
 done:
   idx_free(&x);
   if (fd >= 0)
@@ -1687,6 +1649,26 @@ done:
   if (lock >= 0)
     close(lock);
   free(add.buf);
+  return rc;
+}
+
+static int ra_put_release(void *self, const char *project, const char *release,
+                          const sy_value *manifest, sy_error *err) {
+  return put_release_with(self, project, release, manifest, NULL, err);
+}
+
+static int ra_put_release_all(void *self, const char *project,
+                              const char *release, const sy_value *manifest,
+                              sy_registry_next_fn next, void *ud,
+                              uint32_t *count, sy_error *err) {
+  pull p = {project, release, next, ud, 0};
+  if (count)
+    *count = 0;
+  if (!manifest || !next)
+    return sy_error_set(err, SY_EINVAL, "no manifest or no generations");
+  int rc = put_release_with(self, project, release, manifest, &p, err);
+  if (rc == 0 && count)
+    *count = p.count;
   return rc;
 }
 
