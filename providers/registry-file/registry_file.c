@@ -737,41 +737,6 @@ done:
   return rc;
 }
 
-static int rf_put_release(void *self, const char *project, const char *release,
-                          const sy_value *manifest, sy_error *err) {
-  regfile *rf = self;
-  char *pdir = NULL, *staging = NULL;
-  void *buf = NULL;
-  size_t len = 0;
-  int rc;
-  if ((rc = check_name("project", project, err)) != 0 ||
-      (rc = check_name("release", release, err)) != 0 ||
-      (rc = check_version(project, release, err)) != 0)
-    return rc;
-  if (!manifest)
-    return sy_error_set(err, SY_EINVAL, "release %s of %s: no manifest",
-                        release, project);
-  if ((rc = sy_value_encode(manifest, &buf, &len)) != 0) {
-    sy_error_set(err, rc, "release %s of %s: cannot encode the manifest: %s",
-                 release, project, sy_strerror(rc));
-    goto done;
-  }
-  if (!(pdir = fmt("%s/%s", rf->root, project))) {
-    rc = oom(err);
-    goto done;
-  }
-  if ((rc = stage_release(rf, pdir, buf, len, &staging, err)) != 0)
-    goto done;
-  rc = publish_release(rf, pdir, &staging, project, release, err);
-done:
-  if (staging)
-    discard_staging(staging);
-  free(staging);
-  free(pdir);
-  free(buf);
-  return rc;
-}
-
 /* Writes one generation's folder, <dir>/<g>, whole; not synced: the
  * caller syncs the file system once before publishing. */
 static int write_generation_dir(regfile *rf, const char *dir, uint32_t g,
@@ -804,13 +769,14 @@ static int write_generation_dir(regfile *rf, const char *dir, uint32_t g,
 }
 
 /* The whole release is written into one staging folder, generations
- * included, and published by one rename: all or nothing, and linear (no
- * folder is scanned per generation). */
-static int rf_put_release_all(void *self, const char *project,
-                              const char *release, const sy_value *manifest,
-                              sy_registry_next_fn next, void *ud,
-                              uint32_t *count, sy_error *err) {
-  regfile *rf = self;
+ * (those next() gives, when it is not NULL) included, and published by
+ * one rename: all or nothing, and linear (no folder is scanned per
+ * generation). put_release, and put_release_all (`all`: generations
+ * are required). */
+static int put_release_with(regfile *rf, const char *project,
+                            const char *release, const sy_value *manifest,
+                            bool all, sy_registry_next_fn next, void *ud,
+                            uint32_t *count, sy_error *err) {
   char *pdir = NULL, *staging = NULL;
   void *buf = NULL;
   size_t len = 0;
@@ -822,9 +788,12 @@ static int rf_put_release_all(void *self, const char *project,
       (rc = check_name("release", release, err)) != 0 ||
       (rc = check_version(project, release, err)) != 0)
     return rc;
-  if (!manifest || !next)
+  if (all && (!manifest || !next))
     return sy_error_set(err, SY_EINVAL,
                         "release %s of %s: no manifest or no generations",
+                        release, project);
+  if (!manifest)
+    return sy_error_set(err, SY_EINVAL, "release %s of %s: no manifest",
                         release, project);
   if ((rc = sy_value_encode(manifest, &buf, &len)) != 0) {
     sy_error_set(err, rc, "release %s of %s: cannot encode the manifest: %s",
@@ -837,7 +806,7 @@ static int rf_put_release_all(void *self, const char *project,
   }
   if ((rc = stage_release(rf, pdir, buf, len, &staging, err)) != 0)
     goto done;
-  for (;;) {
+  for (; next;) {
     sy_value *states = NULL, *tag = NULL;
     rc = next(ud, &states, &tag, err);
     if (rc <= 0)
@@ -859,20 +828,23 @@ static int rf_put_release_all(void *self, const char *project,
   }
   if (rc)
     goto done;
-  /* One syncfs() for the thousands of files just written, instead of an
-   * fsync() each (the cost of an import was mostly those): all of them
-   * are on disk before the rename publishes them. */
-  int sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (sfd < 0 || syncfs(sfd) != 0) {
-    int e = errno;
-    rc =
-        sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging, strerror(e));
-    if (sfd >= 0)
-      close(sfd);
-    goto done;
+  if (next) {
+    /* One syncfs() for the thousands of files just written, instead of an
+     * fsync() each (the cost of an import was mostly those): all of them
+     * are on disk before the rename publishes them. (The manifest alone
+     * was synced when it was staged.) */
+    int sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0 || syncfs(sfd) != 0) {
+      int e = errno;
+      rc = sy_error_set(err, SY_EIO, "cannot sync '%s': %s", staging,
+                        strerror(e));
+      if (sfd >= 0)
+        close(sfd);
+      goto done;
+    }
+    close(sfd);
+    crash_point(rf);
   }
-  close(sfd);
-  crash_point(rf);
   rc = publish_release(rf, pdir, &staging, project, release, err);
   if (rc == 0 && count)
     *count = n;
@@ -883,6 +855,20 @@ done:
   free(pdir);
   free(buf);
   return rc;
+}
+
+static int rf_put_release(void *self, const char *project, const char *release,
+                          const sy_value *manifest, sy_error *err) {
+  return put_release_with(self, project, release, manifest, false, NULL, NULL,
+                          NULL, err);
+}
+
+static int rf_put_release_all(void *self, const char *project,
+                              const char *release, const sy_value *manifest,
+                              sy_registry_next_fn next, void *ud,
+                              uint32_t *count, sy_error *err) {
+  return put_release_with(self, project, release, manifest, true, next, ud,
+                          count, err);
 }
 
 static int rf_get_release(void *self, const char *project, const char *release,
