@@ -410,12 +410,12 @@ static void test_abi_enums(void) {
 
 static void test_abi_version_and_signature(void) {
   CU_ASSERT_EQUAL(SY_ABI_MAJOR, 1);
-  /* 1.2: prepare_row, sy_row_call; 1.3: actor fingerprint,
+  /* 1.2: prepare_row, sy_row_call; 1.4: this wave; 1.3: actor fingerprint,
    * sy_feed_ops.describe, sy_csv_read_header, sy_note, storage
    * temporaries/sweep, sy_job_skip_run_check, file.h
    * (sy_output, sy_file_read), registry remove and
    * put_release_all */
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 3);
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 4);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");
