@@ -56,6 +56,13 @@ typedef struct sy_runner_ops {
    * naming the step. Called on the thread that called sy_job_run(), once
    * per run; the runner owns nothing of the job and must not keep it. */
   int (*run)(void *self, sy_job *job, sy_error *err);
+  /* What the runner does with a flow node's resources, retries and
+   * timeout (sy_step_resources): one line per key, "cpus: ...",
+   * "memory: ...", "gpus: ...", "retries: ...", "timeout: ...", each
+   * ending in a newline; `switchyard providers help runner.NAME` prints
+   * it. A static string owned by the plugin, or NULL (not said). Read
+   * only when size covers it. Since ABI 1.4. */
+  const char *resources;
 } sy_runner_ops;
 
 /* What an instruction does (see docs/lifecycle.md). Since ABI 1.0. */
