@@ -11,7 +11,10 @@
  * NOTE (since ABI 1.3) carries something a user may want to know that is
  * no error, from the code running a step: an actor that leaves out an
  * input column it cannot use says so with sy_note(), and the command line
- * prints notes at -v. A listener must ignore event types it does not
+ * prints notes at -v. WARNING (since ABI 1.4, sy_warn()) is the same for
+ * something the user should act on although the step succeeded (a solver
+ * that stopped before it converged): the command line prints warnings
+ * unless -q. A listener must ignore event types it does not
  * know: later minors may add more.
  *
  * Listeners are called synchronously, from whichever thread emitted, one
@@ -41,7 +44,8 @@ typedef enum sy_event_type {
   SY_EVENT_FAILED = 5,
   SY_EVENT_RETRIED = 6,
   SY_EVENT_SKIPPED = 7,
-  SY_EVENT_NOTE = 8 /* since ABI 1.3 */
+  SY_EVENT_NOTE = 8,   /* since ABI 1.3 */
+  SY_EVENT_WARNING = 9 /* since ABI 1.4 */
 } sy_event_type;
 
 /* "queued", "started", ... */
@@ -96,6 +100,11 @@ SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
  * process's listeners. Costs one branch when nobody listens. Any thread.
  * Since ABI 1.3. */
 SY_API void sy_note(const char *fmt, ...) SY_PRINTF(1, 2);
+/* Like sy_note, but a WARNING event: the step succeeded, yet its result
+ * may not be what the user wants ("std.logreg: lbfgs did not converge in
+ * 100 iterations; raise max_iter"). Same threads and costs as sy_note.
+ * Since ABI 1.4. */
+SY_API void sy_warn(const char *fmt, ...) SY_PRINTF(1, 2);
 
 /* The worker number this thread's events carry (thread-local; -1 by
  * default). Runners call it once at the start of each worker thread, and

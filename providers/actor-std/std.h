@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include <switchyard/actor.h>
+#include <switchyard/buf.h>
 #include <switchyard/event.h>
 #include <switchyard/error.h>
 #include <switchyard/option.h>
@@ -77,12 +78,19 @@ typedef struct std_linreg_config {
   const char *output;
 } std_linreg_config;
 
-/* std.logreg. */
+/* std.logreg. solver is an index into {"gd", "lbfgs"}; C 0 means unset
+ * (lambda is then l2). The fields after output came with solver = lbfgs
+ * and stay last, so that older positional initialisers still mean gd. */
+enum { STD_SOLVER_GD = 0, STD_SOLVER_LBFGS = 1 };
 typedef struct std_logreg_config {
   int64_t epochs;
   double rate;
   double l2;
   const char *output;
+  int solver;
+  double C;
+  double tol;
+  int64_t max_iter;
 } std_logreg_config;
 
 /* ---- the providers ------------------------------------------------------ */
@@ -192,5 +200,17 @@ int std_matrix_from_frame(const char *actor, const sy_value *f,
                           const char *const *want, size_t nwant, std_matrix *m,
                           sy_error *err);
 void std_matrix_free(std_matrix *m);
+
+/* ---- describe: states as JSON (common.c) ------------------------------ */
+
+/* Append a JSON string (quoted, escaped) and a JSON number (17
+ * significant digits, so it reads back to the same double; null when not
+ * finite) to b. Failures are b's sticky ones. */
+void std_json_str(sy_buf *b, const char *s);
+void std_json_num(sy_buf *b, double v);
+/* {"name": v, ...} for n names and values. */
+void std_json_named(sy_buf *b, char *const *names, const double *v, size_t n);
+/* The end of every describe: SY_ENOMEM (with err) when b failed. */
+int std_json_done(const char *actor, const sy_buf *b, sy_error *err);
 
 #endif /* SY_ACTOR_STD_H */
