@@ -45,7 +45,8 @@ static void load(size_t which, const uint8_t *p, size_t n) {
   const sy_actor_ops *ops = prov->ops;
   std_scaler_config scfg = {true, true, NULL};
   std_linreg_config lcfg = {0, true, "prediction"};
-  std_logreg_config gcfg = {1, 0.1, 0, "prediction"};
+  std_logreg_config gcfg = {1, 0.1,  0,  "prediction", STD_SOLVER_GD,
+                            0, 1e-4, 100};
   const void *cfg = which == 0   ? (const void *)&scfg
                     : which == 1 ? (const void *)&lcfg
                                  : (const void *)&gcfg;
