@@ -1,6 +1,7 @@
 /*
  * std.h - private header of the actor-std plugin (std.select, std.drop,
- * std.head, std.concat, std.scaler, std.linreg, std.logreg).
+ * std.head, std.concat, std.scaler, std.linreg, std.logreg, std.impute,
+ * std.onehot, std.split).
  *
  * Design: every actor lives in its own .c file and exports (within the
  * plugin only: providers build with -fvisibility=hidden) one static-shaped
@@ -93,6 +94,27 @@ typedef struct std_logreg_config {
   int64_t max_iter;
 } std_logreg_config;
 
+/* std.impute: strategy indexes {"mean", "median", "constant"}. */
+enum { STD_IMPUTE_MEAN = 0, STD_IMPUTE_MEDIAN = 1, STD_IMPUTE_CONSTANT = 2 };
+typedef struct std_impute_config {
+  int strategy;
+  double value;
+  const char *const *columns;
+} std_impute_config;
+
+/* std.onehot: unknown indexes {"error", "ignore"}. */
+enum { STD_UNKNOWN_ERROR = 0, STD_UNKNOWN_IGNORE = 1 };
+typedef struct std_onehot_config {
+  const char *const *columns;
+  int unknown;
+} std_onehot_config;
+
+/* std.split. */
+typedef struct std_split_config {
+  double fraction;
+  int64_t seed;
+} std_split_config;
+
 /* ---- the providers ------------------------------------------------------ */
 
 extern const sy_provider std_select_provider;
@@ -102,6 +124,9 @@ extern const sy_provider std_concat_provider;
 extern const sy_provider std_scaler_provider;
 extern const sy_provider std_linreg_provider;
 extern const sy_provider std_logreg_provider;
+extern const sy_provider std_impute_provider;
+extern const sy_provider std_onehot_provider;
+extern const sy_provider std_split_provider;
 
 /* The plugin's entry point (plugin.c), declared for the unit tests. */
 SY_API const sy_plugin *sy_plugin_entry(void);
