@@ -279,6 +279,8 @@ static void test_abi_options_structs_layout(void) {
   CU_ASSERT_EQUAL(SY_EVENT_SKIPPED, 7);
   CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
   CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
+  CU_ASSERT_EQUAL(SY_EVENT_WARNING, 9); /* since 1.4 */
+  CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_WARNING), "warning");
 
   ASSERT_SIZE(sy_storage_ops, 56);
   ASSERT_OFFSET(sy_storage_ops, get, 8);

@@ -223,11 +223,83 @@ static void test_describe_scaler_linreg(void) {
   sy_value_unref(Y);
 }
 
+/* onehot sorts integer categories as numbers (9 before 10) and names its
+ * columns after them; impute's median of an even count is the middle
+ * pair's mean; split keeps every row once, in order. */
+static void test_prep_actors(void) {
+  static const int64_t cat[] = {10, 9, 10, 2};
+  static const double x[] = {1, 0, 4, 8};
+  static const uint8_t xv[] = {1, 0, 1, 1};
+  sy_value *f, *o, *st = NULL;
+  sy_error err = {0};
+  sy_buf b = SY_BUF_INIT;
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(4, &f), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_add_i64(f, "k", cat, NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_add_f64(f, "x", x, xv), 0);
+
+  static const char *const kcol[] = {"k", NULL};
+  std_onehot_config oc = {kcol, STD_UNKNOWN_ERROR};
+  void *oh = make("std.onehot", &oc);
+  CU_ASSERT_EQUAL_FATAL(train1("std.onehot", oh, f, NULL, &err), 0);
+  o = apply1("std.onehot", oh, f);
+  CU_ASSERT_EQUAL(sy_frame_cols(o), 4);
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(o, 0), "k_2");
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(o, 1), "k_9");
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(o, 2), "k_10");
+  CU_ASSERT_EQUAL(sy_frame_f64(o, 2)[0], 1.0);
+  CU_ASSERT_EQUAL(sy_frame_f64(o, 1)[1], 1.0);
+  CU_ASSERT_EQUAL(sy_frame_f64(o, 0)[3], 1.0);
+  sy_value_unref(o);
+  CU_ASSERT_EQUAL_FATAL(ops_of("std.onehot")->state_save(oh, &st, &err), 0);
+  CU_ASSERT_EQUAL(ops_of("std.onehot")->describe_state(st, &b, &err), 0);
+  CU_ASSERT_STRING_EQUAL(b.data, "{\"categories\": {\"k\": [2, 9, 10]}}");
+  sy_buf_free(&b);
+  void *oh2 = make("std.onehot", &oc);
+  CU_ASSERT_EQUAL(ops_of("std.onehot")->state_load(oh2, st, &err), 0);
+  o = apply1("std.onehot", oh2, f);
+  CU_ASSERT_EQUAL(sy_frame_cols(o), 4);
+  sy_value_unref(o);
+  sy_value_unref(st);
+  find("std.onehot")->destroy(oh);
+  find("std.onehot")->destroy(oh2);
+
+  std_impute_config ic = {STD_IMPUTE_MEDIAN, 0, NULL};
+  void *im = make("std.impute", &ic);
+  CU_ASSERT_EQUAL_FATAL(train1("std.impute", im, f, NULL, &err), 0);
+  o = apply1("std.impute", im, f);
+  CU_ASSERT_EQUAL(sy_frame_col_type(o, 0), SY_COL_F64);
+  CU_ASSERT_EQUAL(sy_frame_f64(o, 1)[1], 4.0); /* median of 1 4 8 */
+  CU_ASSERT_PTR_NULL(sy_frame_valid(o, 1));
+  sy_value_unref(o);
+  find("std.impute")->destroy(im);
+
+  std_split_config sc = {0.5, 3};
+  void *sp = make("std.split", &sc);
+  const sy_value *ins[1] = {f};
+  sy_value *outs[2] = {NULL, NULL};
+  CU_ASSERT_EQUAL_FATAL(ops_of("std.split")->apply(sp, ins, 1, outs, &err), 0);
+  CU_ASSERT_EQUAL(sy_frame_rows(outs[0]), 2);
+  CU_ASSERT_EQUAL(sy_frame_rows(outs[1]), 2);
+  int64_t sum = 0;
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < 2; i++)
+      sum += sy_frame_i64(outs[k], 0)[i];
+  CU_ASSERT_EQUAL(sum, 10 + 9 + 10 + 2);
+  sy_value_unref(outs[0]);
+  sy_value_unref(outs[1]);
+  find("std.split")->destroy(sp);
+  std_split_config bad = {1.0, 0};
+  void *self = NULL;
+  CU_ASSERT_EQUAL(find("std.split")->create(&bad, &self, &err), SY_ECONFIG);
+  sy_value_unref(f);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"lbfgs_optimum", test_lbfgs_optimum},
       {"lbfgs_warns", test_lbfgs_warns},
       {"describe_scaler_linreg", test_describe_scaler_linreg},
+      {"prep_actors", test_prep_actors},
       CU_TEST_INFO_NULL};
   return fx_run_suite("actor_ml", NULL, NULL, tests);
 }

@@ -115,7 +115,7 @@ static void test_actor_std_descriptor(void) {
   CU_ASSERT_STRING_EQUAL(pl->name, "actor-std");
   while (pl->providers[n])
     n++;
-  CU_ASSERT_EQUAL(n, 7);
+  CU_ASSERT_EQUAL(n, 10);
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     const sy_provider *p = find(names[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
