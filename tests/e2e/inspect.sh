@@ -9,9 +9,10 @@
 
 # ---- the README's commands, verbatim from the repo root ----------------
 cd "$top_srcdir" || exit 1
-"$sy" train examples/iris/pipeline.flow --state "$tmp/iris.state" 2> /dev/null || bad "train iris"
-"$sy" state show "$tmp/iris.state" > "$tmp/show.json" || bad "state show"
+"$sy" train examples/iris/pipeline.flow --state ~/iris.state 2> /dev/null || bad "train iris"
+"$sy" state show ~/iris.state > "$tmp/show.json" || bad "state show"
 cd "$tmp" || exit 1
+cp ~/iris.state iris.state
 python3 -m json.tool show.json > /dev/null && ok || bad "state show is not JSON: $(head -c 300 show.json)"
 [ "$(jq -r 'keys_unsorted | join(",")' show.json)" = "scale,model" ] && ok || bad "nodes: $(jq -c 'keys_unsorted' show.json)"
 [ "$(jq -r '.scale.actor, .model.actor' show.json | tr '\n' ' ')" = "std.scaler std.logreg " ] && ok || bad "actors"
