@@ -307,6 +307,7 @@ static int impute_load(void *self, const sy_value *state, sy_error *err) {
   a->names = next.names;
   a->fill = next.fill;
   a->n = next.n;
+  a->strategy = next.strategy; /* what the fills came from */
   a->trained = true;
   return 0;
 }
@@ -667,10 +668,22 @@ static int onehot_read(const sy_value *state, onehot_col **out, size_t *nout,
       sy_state_reject(&r);
       break;
     }
-    for (; cols[j].k < k; cols[j].k++)
-      if (sy_state_get_str(&r, 0, SY_VALUE_MAX_NAME, &cols[j].cats[cols[j].k]) <
-          0)
+    for (; cols[j].k < k; cols[j].k++) {
+      char **cat = &cols[j].cats[cols[j].k];
+      if (sy_state_get_str(&r, 0, SY_VALUE_MAX_NAME, cat) < 0)
         break;
+      /* apply looks categories up by binary search: strictly sorted, and
+       * integers written as train writes them */
+      if (type == SY_COL_I64) {
+        char again[32];
+        snprintf(again, sizeof again, "%lld", strtoll(*cat, NULL, 10));
+        if (strcmp(again, *cat) != 0)
+          sy_state_reject(&r);
+      }
+      if (cols[j].k > 0 &&
+          (type == SY_COL_STR ? cmp_cat_str : cmp_cat_num)(cat - 1, cat) >= 0)
+        sy_state_reject(&r);
+    }
   }
   if ((rc = sy_state_close(&r, err)) < 0) {
     onehot_cols_free(cols, j < n ? j + 1 : n);
