@@ -856,7 +856,7 @@ static const sy_option logreg_options[] = {
     {"l2", SY_OPT_DOUBLE, 0, "0", "0", NULL, NULL,
      offsetof(std_logreg_config, l2),
      "L2 penalty lambda on the weights, (lambda / 2) ||W||^2 added to the "
-     "mean log loss (the biases are not penalised); or set C."},
+     "mean log loss (the biases are not penalised); or set c."},
     {"solver", SY_OPT_ENUM, 0, "gd", NULL, NULL, solvers,
      offsetof(std_logreg_config, solver),
      "gd: 'epochs' gradient descent steps of size 'rate'; lbfgs: L-BFGS "
