@@ -248,8 +248,8 @@ static void print_note(void *ud, const sy_job *job, const sy_event *ev) {
           ev->message);
 }
 
-/* A runner's warning (a step past its timeout), always, on stderr; ud as
- * for print_note. */
+/* Unless -q: each warning (sy_warn: "std.logreg: lbfgs did not converge
+ * ..."), the same way. */
 static void print_warning(void *ud, const sy_job *job, const sy_event *ev) {
   if (ev->type != SY_EVENT_WARNING || !ev->message)
     return;
@@ -260,9 +260,10 @@ static void print_warning(void *ud, const sy_job *job, const sy_event *ev) {
 
 /* Binds a program to the platform as run, train, apply and exec do: the
  * cache mode, the run log, the trace, (progress) the progress line and
- * (verbose) the notes. On failure *job is NULL. */
+ * (verbosity > 0) the notes and (verbosity >= 0) the warnings. On
+ * failure *job is NULL. */
 static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
-                    const char *state_file, int progress, int verbose,
+                    const char *state_file, int progress, int verbosity,
                     sy_job **job, sy_error *err) {
   sy_job_options jopts = {sizeof jopts, state_file, a->cache};
   int rc = sy_job_new(p, prog, &jopts, job, err);
@@ -272,10 +273,10 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
     rc = sy_job_trace_to(*job, a->trace, err);
   if (rc == 0 && progress)
     rc = sy_job_progress_to(*job, stderr, err);
-  if (rc == 0 && verbose &&
+  if (rc == 0 && verbosity > 0 &&
       (rc = sy_job_listen(*job, print_note, progress ? *job : NULL)) != 0)
     sy_error_set(err, rc, "out of memory");
-  if (rc == 0 &&
+  if (rc == 0 && verbosity >= 0 &&
       (rc = sy_job_listen(*job, print_warning, progress ? *job : NULL)) != 0)
     sy_error_set(err, rc, "out of memory");
   if (rc) {
@@ -364,8 +365,8 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     return status_before_run(rc);
   }
   rc = bind_job(p, prog, &a, mode == SY_MODE_TRAIN ? a.state : NULL,
-                ctx->verbosity >= 0 && isatty(STDERR_FILENO),
-                ctx->verbosity > 0, &job, &err);
+                ctx->verbosity >= 0 && isatty(STDERR_FILENO), ctx->verbosity,
+                &job, &err);
   int status = CLI_OK;
   if (rc == 0 && a.explain) {
     rc = sy_job_explain(job, stdout);
@@ -504,8 +505,8 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
     status = CLI_USAGE;
     goto done;
   }
-  if ((rc = bind_job(p, prog, &a, a.state, 0, ctx->verbosity > 0, &job,
-                     &err)) != 0) {
+  if ((rc = bind_job(p, prog, &a, a.state, 0, ctx->verbosity, &job, &err)) !=
+      0) {
     cli_error(&err);
     status = status_before_run(rc);
     goto done;

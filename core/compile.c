@@ -666,12 +666,24 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
       goto oom;
     const char *sink = flow->sink.instance ? flow->sink.instance
                                            : platform_default(p, "sink", "out");
-    uint32_t arg = (uint32_t)from;
+    /* A sink instance that sets `passthrough` (sink-stdout, sink-csv)
+     * also reads the source's features and label, whose named columns
+     * the executor adds beside the results (exec_sink). */
+    char section[256];
+    snprintf(section, sizeof section, "SINK.%s", sink);
+    const char *pass =
+        sy_config_get(sy_platform_config(p), section, "passthrough", NULL);
+    uint32_t args[3] = {(uint32_t)from, 0, 0}, n_args = 1;
+    if (pass && *pass) {
+      args[n_args++] = (uint32_t)c.features;
+      if (c.label >= 0)
+        args[n_args++] = (uint32_t)c.label;
+    }
     sy_instr w = {.op = SY_OP_SINK,
                   .node = "sink",
                   .target = (char *)sink,
-                  .args = &arg,
-                  .n_args = 1,
+                  .args = args,
+                  .n_args = n_args,
                   .flags = SY_INSTR_VOLATILE};
     s = sy__program_emit(prog, &w);
     if (s < 0)

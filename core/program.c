@@ -325,7 +325,9 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
       shape_ok =
           in->n_args == 0 && (in->op == SY_OP_FEED || in->n_outputs == 1);
       break;
-    case SY_OP_SINK:
+    case SY_OP_SINK: /* results [, source features [, label]] */
+      shape_ok = in->n_args >= 1 && in->n_args <= 3 && in->n_outputs == 1;
+      break;
     case SY_OP_COMMIT:
       shape_ok = in->n_args == 1 && in->n_outputs == 1;
       break;

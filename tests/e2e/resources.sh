@@ -120,7 +120,7 @@ same plain.out slots.out "dask output"
 # More cpus than workers: all of them, with a warning naming the step.
 two big 'resources = { cpus = 4; };' ''
 expect 0 "warning: step [0-9]+ \(apply x \(sys.exec\)\): asks for cpus = 4; runner dask has 2 workers: it holds all 2" -- \
-  "$sy" -q run big.flow -R par --cache off
+  "$sy" run big.flow -R par --cache off
 
 # ---- inline: a step past its timeout is reported after it ----
 cat > slow.flow << 'FLOW'
@@ -130,7 +130,7 @@ actors = ( { id = "nap"; actor = "sys.exec"; timeout = "1s";
              params = { command = "sleep 1.4; cat"; }; } );
 sink = "out";
 FLOW
-"$sy" -q -o SINK.out.format=csv run slow.flow --cache off --log slow.jsonl > slow.out 2> slow.err
+"$sy" -o SINK.out.format=csv run slow.flow --cache off --log slow.jsonl > slow.out 2> slow.err
 rc=$?
 [ $rc -eq 0 ] &&
   grep -qE "^switchyard: warning: step 1 \(apply nap \(sys.exec\)\): ran 1\.[0-9]+s, past its timeout of 1s \(runner inline cannot interrupt a step: its result is kept\)$" slow.err &&

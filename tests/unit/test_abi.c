@@ -134,7 +134,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_sink_ops, size, 0);
   ASSERT_OFFSET(sy_sink_ops, write, 8);
 
-  ASSERT_SIZE(sy_actor_ops, 80); /* 1.3: fingerprint */
+  ASSERT_SIZE(sy_actor_ops, 88); /* 1.4: describe_state */
   ASSERT_OFFSET(sy_actor_ops, size, 0);
   ASSERT_OFFSET(sy_actor_ops, min_inputs, 4);
   ASSERT_OFFSET(sy_actor_ops, max_inputs, 8);
@@ -144,10 +144,12 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, train, 32);
   ASSERT_OFFSET(sy_actor_ops, state_save, 40);
   ASSERT_OFFSET(sy_actor_ops, state_load, 48);
-  ASSERT_OFFSET(sy_actor_ops, apply_into, 56);  /* since 1.1 */
-  ASSERT_OFFSET(sy_actor_ops, prepare_row, 64); /* since 1.2 */
-  ASSERT_OFFSET(sy_actor_ops, fingerprint, 72); /* since 1.3 */
-  ASSERT_SIZE(sy_row_kernel, 104);              /* since 1.2 */
+  ASSERT_OFFSET(sy_actor_ops, apply_into, 56);     /* since 1.1 */
+  ASSERT_OFFSET(sy_actor_ops, prepare_row, 64);    /* since 1.2 */
+  ASSERT_OFFSET(sy_actor_ops, fingerprint, 72);    /* since 1.3 */
+  ASSERT_OFFSET(sy_actor_ops, describe_state, 80); /* since 1.4 */
+  ASSERT_ORDER(sy_actor_ops, fingerprint, describe_state);
+  ASSERT_SIZE(sy_row_kernel, 104); /* since 1.2 */
   ASSERT_OFFSET(sy_row_kernel, size, 0);
   ASSERT_OFFSET(sy_row_kernel, n_in, 4);
   ASSERT_OFFSET(sy_row_kernel, in_names, 8);
@@ -280,7 +282,7 @@ static void test_abi_options_structs_layout(void) {
   CU_ASSERT_EQUAL(SY_EVENT_SKIPPED, 7);
   CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
   CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
-  CU_ASSERT_EQUAL(SY_EVENT_WARNING, 9);
+  CU_ASSERT_EQUAL(SY_EVENT_WARNING, 9); /* since 1.4 */
   CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_WARNING), "warning");
 
   ASSERT_SIZE(sy_storage_ops, 56);
