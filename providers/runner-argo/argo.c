@@ -323,15 +323,17 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
     void *data = NULL;
     size_t len = 0;
     int rc = dup ? 0 : sy_file_read(file, limit, &data, &len, err);
-    free(file);
     if (rc == SY_ETOOBIG)
-      return sy_error_prefix(err,
-                             "runner.argo: the feed's data does not fit in "
-                             "a Workflow (limit %llu bytes); set stage = DIR "
-                             "(-o RUNNER.<name>.stage=DIR) and copy DIR to "
-                             "the volume",
-                             (unsigned long long)g->cfg->limit),
-             SY_ETOOBIG;
+      rc = sy_error_set(err, SY_ECONFIG,
+                        "runner.argo: [FEED.%s] %s is larger than the "
+                        "Workflow's limit of %llu bytes, and the feed's data "
+                        "travels in the Workflow; set stage = DIR (e.g. -o "
+                        "RUNNER.k8s.stage=DIR), which writes it to DIR for "
+                        "you to copy to the volume instead",
+                        feed, file, (unsigned long long)g->cfg->limit);
+    free(file);
+    if (rc == SY_ECONFIG)
+      return rc;
     if (rc)
       return sy_error_prefix(err, "runner.argo: [FEED.%s]", feed), rc;
     if (!dup && (rc = ship_add(&g->files, dest, data, len, 0)) != 0) {
@@ -832,7 +834,7 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
   if (rc == 0)
     rc = build_yaml(&g, &u, staged, &yaml, err);
   if (rc == 0 && !staged && yaml.len > c->limit)
-    rc = sy_error_set(err, SY_ETOOBIG,
+    rc = sy_error_set(err, SY_ECONFIG,
                       "runner.argo: the Workflow would be %zu bytes, past "
                       "the limit of %llu (Kubernetes refuses objects past "
                       "about 1 MiB): the program and the feed's data travel "
