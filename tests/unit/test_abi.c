@@ -346,6 +346,15 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_sched_policy, clock_ud, 32);
   ASSERT_ORDER(sy_sched_policy, backoff_ns, clock);
   ASSERT_ORDER(sy_sched_policy, clock, clock_ud);
+
+  /* Per-step resources (ABI 1.4): size first, then the fields. */
+  ASSERT_SIZE(sy_step_resources, 32);
+  ASSERT_OFFSET(sy_step_resources, size, 0);
+  ASSERT_OFFSET(sy_step_resources, cpus, 4);
+  ASSERT_OFFSET(sy_step_resources, gpus, 8);
+  ASSERT_OFFSET(sy_step_resources, retries, 12);
+  ASSERT_OFFSET(sy_step_resources, memory, 16);
+  ASSERT_OFFSET(sy_step_resources, timeout, 24);
 }
 
 /* The option and result structs added with the layers (ABI 1.3). */
