@@ -74,6 +74,7 @@ typedef struct argo_config {
   uint64_t limit;
   bool submit;
   int64_t poll;
+  const char *gpu_resource;
 } argo_config;
 
 static const sy_option argo_options[] = {
@@ -116,11 +117,13 @@ static const sy_option argo_options[] = {
      "failFast: false)."},
     {"retries", SY_OPT_INT, 0, "0", "0", "100", NULL,
      offsetof(argo_config, retries),
-     "Extra attempts of a failed task (retryStrategy.limit)."},
+     "Extra attempts of a failed task (retryStrategy.limit); a node's "
+     "`retries` overrides it; a chain task takes its steps' most."},
     {"timeout", SY_OPT_DURATION, 0, "0", "0", NULL, NULL,
      offsetof(argo_config, timeout),
      "Time a task may run before Kubernetes stops it "
-     "(activeDeadlineSeconds, rounded up to seconds); 0: no limit."},
+     "(activeDeadlineSeconds, rounded up to seconds); 0: no limit. A "
+     "node's `timeout` overrides it; a chain task gets its steps' sum."},
     {"stage", SY_OPT_PATH, 0, "", NULL, NULL, NULL,
      offsetof(argo_config, stage),
      "Write the program, config and data to this folder instead of "
@@ -137,6 +140,11 @@ static const sy_option argo_options[] = {
     {"poll", SY_OPT_DURATION, 0, "5s", "10ms", NULL, NULL,
      offsetof(argo_config, poll),
      "How often the Workflow's phase is asked for (kubectl only)."},
+    {"gpu_resource", SY_OPT_STRING, 0, "nvidia.com/gpu", NULL, NULL, NULL,
+     offsetof(argo_config, gpu_resource),
+     "The extended resource a node's `gpus` is requested as (e.g. "
+     "amd.com/gpu); its `cpus` become cpu and its `memory` memory, in "
+     "requests and limits alike (a chain task: its steps' most)."},
     SY_OPTION_END};
 
 /* ---- what travels ---------------------------------------------------------
@@ -193,59 +201,39 @@ static void units_free(units *u) {
   free(u->count);
 }
 
-/* The one distinct input of step s, or -1 when it has none or several. */
-static long only_input(const sy_job *job, size_t s) {
-  const uint32_t *in = NULL;
-  size_t k = sy_job_step_inputs(job, s, &in);
-  if (k == 0)
-    return -1;
-  for (size_t i = 1; i < k; i++)
-    if (in[i] != in[0])
-      return -1;
-  return in[0];
-}
-
-/* Whether step p has exactly one distinct reader. */
-static int one_reader(const sy_job *job, size_t p) {
-  const uint32_t *c = NULL;
-  size_t k = sy_job_step_consumers(job, p, &c);
-  if (k == 0)
-    return 0;
-  for (size_t i = 1; i < k; i++)
-    if (c[i] != c[0])
-      return 0;
-  return 1;
-}
-
+/* One unit per step, or (chain) the runner SDK's partition: a chain of
+ * actor steps each the other's only edge is one unit, a GET joins its
+ * input's unit, and every feed or sink step is a unit of its own. */
 static int make_units(const sy_job *job, int chain, units *u, sy_error *err) {
   size_t n = sy_job_size(job);
   memset(u, 0, sizeof *u);
   u->of = calloc(n ? n : 1, sizeof *u->of);
   u->first = calloc(n ? n : 1, sizeof *u->first);
   u->count = calloc(n ? n : 1, sizeof *u->count);
-  uint32_t *last = calloc(n ? n : 1, sizeof *last); /* per unit */
-  if (!u->of || !u->first || !u->count || !last) {
-    free(last);
-    units_free(u);
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  }
-  for (size_t s = 0; s < n; s++) {
-    long p = chain ? only_input(job, s) : -1;
-    if (p >= 0 && one_reader(job, (size_t)p) && last[u->of[p]] == p) {
-      uint32_t k = u->of[p];
-      u->of[s] = k;
-      u->count[k]++;
-      last[k] = (uint32_t)s;
-    } else {
-      u->of[s] = (uint32_t)u->n;
-      u->first[u->n] = (uint32_t)s;
-      u->count[u->n] = 1;
-      last[u->n] = (uint32_t)s;
-      u->n++;
+  if (!u->of || !u->first || !u->count)
+    goto oom;
+  if (!chain) {
+    for (size_t s = 0; s < n; s++) {
+      u->of[s] = u->first[s] = (uint32_t)s;
+      u->count[s] = 1;
     }
+    u->n = n;
+    return 0;
   }
-  free(last);
+  if (n && (u->n = sy_job_units(job, u->of)) == 0)
+    goto oom;
+  for (size_t k = 0; k < u->n; k++) {
+    const uint32_t *steps = NULL;
+    size_t m = sy_job_unit_steps(job, k, &steps);
+    if (m == 0)
+      goto oom;
+    u->first[k] = steps[0];
+    u->count[k] = (uint32_t)m;
+  }
   return 0;
+oom:
+  units_free(u);
+  return sy_error_set(err, SY_ENOMEM, "out of memory");
 }
 
 /* ---- the config the tasks run with ---------------------------------------*/
@@ -344,51 +332,56 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
   return 0;
 }
 
-/* [KIND.name] with every key as the effective config has it; PATH options
- * of a FEED point at its data under RUN/data/<name>, of a SINK at
- * RUN/out/<name>. */
+/* [KIND.name] with every key as the effective config has it, but the
+ * path options, which are written for every path the instance resolved
+ * (set or default): a FEED's point at its data under RUN/data/<name>, a
+ * SINK's at RUN/out/<name>. */
 static int write_section(gen *g, sy_kind kind, const char *name,
-                         const sy_provider *prov, sy_error *err) {
+                         const sy_instance *inst, sy_error *err) {
   const sy_config *cfg = sy_platform_config(sy_job_platform(g->job));
+  const sy_provider *prov = sy_instance_provider(inst);
+  const void *conf = sy_instance_config(inst);
   char sec[256];
   snprintf(sec, sizeof sec, "%s.%s", sy_kind_name(kind), name);
   for (char *c = sec; *c && *c != '.'; c++)
     if (*c >= 'a' && *c <= 'z')
       *c = (char)(*c - 'a' + 'A');
-  sy_buf_printf(&g->ini, "\n[%s]\n", sec);
+  sy_buf_printf(&g->ini, "\n[%s]\nprovider = %s\n", sec, prov->name);
   size_t nk = sy_config_key_count(cfg, sec);
-  int has_provider = 0;
   for (size_t i = 0; i < nk; i++) {
     const char *key = sy_config_key_at(cfg, sec, i);
-    const char *value = sy_config_get(cfg, sec, key, NULL);
-    if (!key || !value)
+    const char *value = key ? sy_config_get(cfg, sec, key, NULL) : NULL;
+    if (!key || !value || strcmp(key, "provider") == 0 ||
+        is_path_option(prov, key))
       continue;
-    has_provider |= strcmp(key, "provider") == 0;
     if (strchr(value, '\n') || strchr(value, '\r'))
       return sy_error_set(err, SY_ECONFIG,
                           "runner.argo: [%s] %s spans lines; it cannot be "
                           "written to the tasks' config",
                           sec, key);
-    if (is_path_option(prov, key) && *value) {
-      const char *what = kind == SY_KIND_FEED ? "data" : "out";
-      /* a csv feed's path is a folder: the folder itself */
-      int folder = kind == SY_KIND_FEED && strcmp(prov->name, "csv") == 0;
-      /* relative to the config file's folder, RUN: the config holds no
-       * mount path, so the same files work wherever the volume is */
-      sy_buf_printf(&g->ini, "%s = %s/%s%s%s\n", key, what, name,
-                    folder ? "" : "/", folder ? "" : base_name(value));
-      if (kind == SY_KIND_SINK) {
-        char dest[512];
-        snprintf(dest, sizeof dest, "out/%s", name);
-        if (ship_add(&g->files, dest, NULL, 0, 1) != 0)
-          return sy_error_set(err, SY_ENOMEM, "out of memory");
-      }
-    } else {
-      sy_buf_printf(&g->ini, "%s = %s\n", key, value);
+    sy_buf_printf(&g->ini, "%s = %s\n", key, value);
+  }
+  for (const sy_option *o = prov->options; o && o->name; o++) {
+    if (o->type != SY_OPT_PATH)
+      continue;
+    const char *value = *(const char *const *)((const char *)conf + o->offset);
+    if (!value || !*value)
+      continue;
+    const char *what = kind == SY_KIND_FEED ? "data" : "out";
+    /* a csv feed's path is a folder: the folder itself */
+    int folder = kind == SY_KIND_FEED && strcmp(prov->name, "csv") == 0 &&
+                 strcmp(o->name, "path") == 0;
+    /* relative to the config file's folder, RUN: the config holds no
+     * mount path, so the same files work wherever the volume is */
+    sy_buf_printf(&g->ini, "%s = %s/%s%s%s\n", o->name, what, name,
+                  folder ? "" : "/", folder ? "" : base_name(value));
+    if (kind == SY_KIND_SINK) {
+      char dest[512];
+      snprintf(dest, sizeof dest, "out/%s", name);
+      if (ship_add(&g->files, dest, NULL, 0, 1) != 0)
+        return sy_error_set(err, SY_ENOMEM, "out of memory");
     }
   }
-  if (!has_provider && prov)
-    sy_buf_printf(&g->ini, "provider = %s\n", prov->name);
   return 0;
 }
 
@@ -421,7 +414,7 @@ static int ship_instances(gen *g, int data_only, sy_error *err) {
       else
         nn++;
       if (rc == 0)
-        rc = write_section(g, kind, name, sy_instance_provider(inst), err);
+        rc = write_section(g, kind, name, inst, err);
     }
     sy_instance_destroy(inst);
   }
@@ -563,6 +556,65 @@ static void stage_template(const gen *g, sy_buf *b) {
   container_mount(g, b, 4);
 }
 
+/* What one task asks of Kubernetes: the steps' resources (sy_job_step_
+ * resources), unset fields taking the runner's options. */
+typedef struct task_needs {
+  uint32_t cpus, gpus;
+  uint64_t memory;    /* bytes */
+  int64_t retries;    /* 0: none */
+  uint64_t timeout_s; /* 0: none */
+} task_needs;
+
+/* A unit runs its steps one after the other in one container: it needs
+ * the most cpus, memory and GPUs any of them asks for, the most retries,
+ * and the sum of their timeouts (none when one step has none). */
+static void unit_needs(const gen *g, const units *u, size_t k,
+                       task_needs *need) {
+  const argo_config *c = g->cfg;
+  memset(need, 0, sizeof *need);
+  uint64_t def_timeout =
+      c->timeout > 0 ? (uint64_t)((c->timeout + 999999999) / 1000000000) : 0;
+  int unlimited = 0;
+  for (size_t s = u->first[k]; s < sy_job_size(g->job); s++) {
+    if (u->of[s] != k)
+      continue;
+    sy_step_resources r;
+    memset(&r, 0, sizeof r);
+    r.size = sizeof r;
+    if (sy_job_step_resources(g->job, s, &r) != 0) {
+      r.retries = -1;
+      r.timeout = 0;
+    }
+    if (r.cpus > need->cpus)
+      need->cpus = r.cpus;
+    if (r.gpus > need->gpus)
+      need->gpus = r.gpus;
+    if (r.memory > need->memory)
+      need->memory = r.memory;
+    int64_t retries = r.retries >= 0 ? r.retries : c->retries;
+    if (retries > need->retries)
+      need->retries = retries;
+    uint64_t t = r.timeout ? r.timeout : def_timeout;
+    if (t == 0)
+      unlimited = 1;
+    need->timeout_s += t;
+  }
+  if (unlimited)
+    need->timeout_s = 0;
+}
+
+/* A Kubernetes quantity for bytes: "4Gi", "512Mi", or plain bytes. */
+static void quantity(uint64_t bytes, char *out, size_t cap) {
+  static const char *const units_[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  int unit = -1;
+  while (unit < 5 && bytes >= 1024 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    unit++;
+  }
+  snprintf(out, cap, "%llu%s", (unsigned long long)bytes,
+           unit < 0 ? "" : units_[unit]);
+}
+
 static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
                           const char *name) {
   const argo_config *c = g->cfg;
@@ -570,18 +622,39 @@ static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
   snprintf(wd, sizeof wd, "%s/%s", g->mount, g->run_dir);
   snprintf(prog, sizeof prog, "%s/program", wd);
   snprintf(ini, sizeof ini, "%s/switchyard.ini", wd);
+  task_needs need;
+  unit_needs(g, u, k, &need);
   sy_buf_puts(b, "    - name: ");
   argo_yaml_str(b, name);
   sy_buf_puts(b, "\n");
-  if (c->retries > 0)
+  if (need.retries > 0)
     sy_buf_printf(b, "      retryStrategy:\n        limit: \"%lld\"\n",
-                  (long long)c->retries);
-  if (c->timeout > 0)
-    sy_buf_printf(b, "      activeDeadlineSeconds: \"%lld\"\n",
-                  (long long)((c->timeout + 999999999) / 1000000000));
+                  (long long)need.retries);
+  if (need.timeout_s > 0)
+    sy_buf_printf(b, "      activeDeadlineSeconds: \"%llu\"\n",
+                  (unsigned long long)need.timeout_s);
   sy_buf_puts(b, "      container:\n");
   container_head(g, b, 4);
   argo_yaml_kv(b, 4, "workingDir", wd);
+  if (need.cpus || need.memory || need.gpus) {
+    /* requests = limits: the pod gets what the step asked for, no more
+     * (Kubernetes' Guaranteed class when cpus and memory are both set) */
+    char mem[32];
+    quantity(need.memory, mem, sizeof mem);
+    sy_buf_puts(b, "        resources:\n");
+    for (int lim = 0; lim < 2; lim++) {
+      sy_buf_puts(b, lim ? "          limits:\n" : "          requests:\n");
+      if (need.cpus)
+        sy_buf_printf(b, "            cpu: \"%u\"\n", need.cpus);
+      if (need.memory)
+        sy_buf_printf(b, "            memory: \"%s\"\n", mem);
+      if (need.gpus) {
+        argo_yaml_indent(b, 6);
+        argo_yaml_str(b, c->gpu_resource);
+        sy_buf_printf(b, ": \"%u\"\n", need.gpus);
+      }
+    }
+  }
   sy_buf_puts(b, "        command:\n");
   if (u->count[k] == 1) {
     snprintf(num, sizeof num, "%u", u->first[k]);
@@ -915,11 +988,11 @@ static const sy_provider argo_provider = {
     .kind = SY_KIND_RUNNER,
     .name = "argo",
     .version = "1.0.0",
-    .description =
-        "writes the program as an Argo Workflow (one task per step or per "
-        "chain, running `switchyard exec` on a volume) and, with submit, "
-        "submits it; the program, config and feed data travel in the "
-        "Workflow (or stage = DIR)",
+    .description = "writes the program as an Argo Workflow, a task per step "
+                   "or chain running `switchyard exec` (a node's cpus, "
+                   "memory, gpus: resources.requests and limits; retries: "
+                   "retryStrategy; timeout: activeDeadlineSeconds), and "
+                   "with submit = true submits it",
     .options = argo_options,
     .config_size = sizeof(argo_config),
     .create = argo_create,

@@ -91,7 +91,16 @@ EOF
 "$sy" -q run line.flow > line.ref || bad "line: run failed"
 "$sy" -R k8s -o RUNNER.k8s.granularity=chain run line.flow > line.yaml || bad "line chain failed"
 valid line.yaml
-[ "$(tasks line.yaml)" = 2 ] && ok || bad "line.yaml: expected the stage task and 1 chain, got $(tasks line.yaml)"
+# stage, feed, the three actors as one chain, sink
+[ "$(tasks line.yaml)" = 4 ] && ok || bad "line.yaml: expected 4 tasks, got $(tasks line.yaml)"
+python3 -c '
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+t = [t for t in w["spec"]["templates"] if t["name"].startswith("c1-")][0]["container"]
+assert t["command"][:2] == ["sh", "-c"] and t["args"][3:] == ["1", "2", "3"], t
+' line.yaml && ok || bad "line.yaml: the chain task does not run steps 1, 2, 3"
+"$sy" -R k8s run line.flow > line-step.yaml || bad "line per step failed"
+[ "$(tasks line-step.yaml)" = 6 ] && ok || bad "line-step.yaml: expected 6 tasks, got $(tasks line-step.yaml)"
 drive line line.yaml
 same line.out line.ref "line per chain"
 
@@ -144,6 +153,77 @@ cp "$ex/iris/iris.csv" .
 printf '[FEED.data]\nprovider = csv\npath = .\n' > odd.ini
 "$sy" -c odd.ini -R k8s run "$tmp/odd.flow" > odd.yaml || bad "odd name: failed"
 valid odd.yaml
+
+# ---- per-step resources, retries and timeouts ---------------------------------------
+# The flow's own (and its defaults) override the runner's options; a
+# feed with its default path (the current folder) still travels.
+mkdir -p resdir
+cp "$ex/iris/iris.csv" resdir/
+cat > resdir/res.flow <<'EOF'
+name    = "iris";
+source  = { feed = "data"; table = "iris"; label = "species"; };
+defaults = { resources = { memory = "1G"; }; timeout = "1h"; };
+actors  = (
+  { id = "scale"; actor = "std.scaler"; resources = { cpus = 2; }; retries = 2; },
+  { id = "model"; actor = "std.logreg"; inputs = ["scale"];
+    params = { epochs = 500; rate = 0.5; };
+    resources = { cpus = 4; memory = "512M"; gpus = 1; }; timeout = "90s"; retries = 0; }
+);
+sink    = "out";
+EOF
+(cd resdir && "$sy" -R k8s -o RUNNER.k8s.retries=1 -o RUNNER.k8s.timeout=5m run res.flow) > res.yaml ||
+  bad "res: failed"
+valid res.yaml
+drive res res.yaml
+same res.out iris.ref "iris with resources"
+python3 - res.yaml > res.check 2>&1 <<'EOF' && ok || bad "res.yaml: $(cat res.check)"
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+t = {x["name"].split("-", 1)[1]: x for x in w["spec"]["templates"] if x["name"][0] == "s" and x["name"][1].isdigit()}
+def res(n): return t[n]["container"].get("resources")
+def limit(n): return t[n].get("retryStrategy", {}).get("limit")
+def deadline(n): return t[n].get("activeDeadlineSeconds")
+want = {"cpu": "2", "memory": "1Gi"}
+assert res("train-scale") == {"requests": want, "limits": want}, res("train-scale")
+want = {"cpu": "4", "memory": "512Mi", "nvidia.com/gpu": "1"}
+assert res("apply-model") == {"requests": want, "limits": want}, res("apply-model")
+assert res("feed-data") is None and res("sink-out") is None
+# per-node retries override the runner's (1); 0 writes no retryStrategy
+assert limit("train-scale") == "2" and limit("feed-data") == "1", (limit("train-scale"), limit("feed-data"))
+assert limit("train-model") is None
+# timeouts: the node's, its defaults', else the runner's 5m
+assert deadline("train-model") == "90" and deadline("apply-scale") == "3600", deadline("train-model")
+assert deadline("feed-data") == "300"
+EOF
+(cd resdir && "$sy" -R k8s -o RUNNER.k8s.gpu_resource=amd.com/gpu run res.flow) > res-amd.yaml ||
+  bad "gpu_resource: failed"
+grep -q '"amd.com/gpu": "1"' res-amd.yaml && ok || bad "gpu_resource is not used"
+# a chain task runs its steps one after the other: it asks for the most
+# any of them needs, the most retries, and the sum of their timeouts
+cat > resline.flow <<'EOF'
+name = "resline";
+source = { feed = "data"; table = "points"; };
+actors = (
+  { id = "h1"; actor = "std.head"; params = { n = 40; }; resources = { cpus = 1; }; timeout = "10s"; },
+  { id = "c1"; actor = "sys.exec"; inputs = ["h1"]; params = { command = "cat"; };
+    resources = { cpus = 3; memory = "2G"; }; timeout = "20s"; retries = 2; },
+  { id = "h2"; actor = "std.head"; inputs = ["c1"]; params = { n = 20; }; timeout = "30s"; }
+);
+sink = "out";
+EOF
+"$sy" -R k8s -o RUNNER.k8s.granularity=chain run resline.flow > resline.yaml || bad "resline: failed"
+valid resline.yaml
+drive resline resline.yaml
+same resline.out line.ref "resline per chain"
+python3 - resline.yaml > res.check 2>&1 <<'EOF' && ok || bad "resline.yaml: $(cat res.check)"
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+t = [x for x in w["spec"]["templates"] if x["name"].startswith("c1-")][0]
+want = {"cpu": "3", "memory": "2Gi"}
+assert t["container"]["resources"] == {"requests": want, "limits": want}, t
+assert t["activeDeadlineSeconds"] == "60", t
+assert t["retryStrategy"]["limit"] == "2", t
+EOF
 
 # ---- the size limit and stage = DIR ----------------------------------------------------
 mkdir -p big
