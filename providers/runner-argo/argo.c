@@ -950,7 +950,7 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
       sy_error_prefix(err, "runner.argo: %s: cannot write the Workflow", file);
   }
   if (rc == 0 && c->submit)
-    rc = argo_submit(file, c->poll, err);
+    rc = argo_submit(job, file, c->poll, err);
   if (tmpfile) {
     unlink(tmpfile);
     free(tmpfile);

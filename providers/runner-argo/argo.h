@@ -34,8 +34,10 @@ int argo_which(const char *name, char **out);
 /* Submits the Workflow in `file`: `argo submit --wait FILE` when argo is
  * on PATH, else `kubectl create -f FILE -o name` and a `kubectl get NAME
  * -o jsonpath={.status.phase}` every poll_ns until the phase is
- * Succeeded, Failed or Error. 0 when it succeeded; SY_ECONFIG when
- * neither command is found; SY_EIO when one fails or the Workflow does. */
-int argo_submit(const char *file, int64_t poll_ns, sy_error *err);
+ * Succeeded, Failed or Error. A cancel of job (Ctrl-C) stops the polling
+ * and deletes the Workflow (SY_ECANCELED). 0 when it succeeded;
+ * SY_ECONFIG when neither command is found; SY_EIO when one fails or the
+ * Workflow does. */
+int argo_submit(sy_job *job, const char *file, int64_t poll_ns, sy_error *err);
 
 #endif

@@ -117,14 +117,18 @@ static int run(char *const argv[], char **captured, sy_error *err) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void sleep_ns(int64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
+/* Sleeps ns in slices of at most 50 ms; returns early on a cancel. */
+static void sleep_ns(sy_job *job, int64_t ns) {
+  while (ns > 0 && !sy_job_cancelled(job)) {
+    int64_t slice = ns < 50000000 ? ns : 50000000;
+    struct timespec ts = {0, (long)slice};
+    nanosleep(&ts, NULL);
+    ns -= slice;
+  }
 }
 
-static int with_kubectl(char *kubectl, const char *file, int64_t poll_ns,
-                        sy_error *err) {
+static int with_kubectl(sy_job *job, char *kubectl, const char *file,
+                        int64_t poll_ns, sy_error *err) {
   char *create[] = {kubectl,      "create", "-f", (char *)file,
                     (char *)"-o", "name",   NULL};
   char *name = NULL;
@@ -141,6 +145,16 @@ static int with_kubectl(char *kubectl, const char *file, int64_t poll_ns,
   fprintf(stderr, "switchyard: submitted %s; following its phase\n", name);
   int rc = 0;
   for (;;) {
+    if (sy_job_cancelled(job)) {
+      /* Ctrl-C: the Workflow is deleted (its pods go with it), as the
+       * other runners stop their steps */
+      char *del[] = {kubectl, "delete", name, NULL};
+      int dst = run(del, NULL, err);
+      rc = sy_error_set(err, SY_ECANCELED, "canceled: %s %s", name,
+                        dst == 0 ? "was deleted"
+                                 : "may still run: `kubectl delete` it");
+      break;
+    }
     char *get[] = {kubectl, "get", name, "-o", "jsonpath={.status.phase}",
                    NULL};
     char *phase = NULL;
@@ -160,7 +174,7 @@ static int with_kubectl(char *kubectl, const char *file, int64_t poll_ns,
                         name, phase, name);
     } else {
       free(phase);
-      sleep_ns(poll_ns);
+      sleep_ns(job, poll_ns);
       continue;
     }
     free(phase);
@@ -170,7 +184,7 @@ static int with_kubectl(char *kubectl, const char *file, int64_t poll_ns,
   return rc;
 }
 
-int argo_submit(const char *file, int64_t poll_ns, sy_error *err) {
+int argo_submit(sy_job *job, const char *file, int64_t poll_ns, sy_error *err) {
   char *exe = NULL;
   if (argo_which("argo", &exe)) {
     char *argv[] = {exe, "submit", "--wait", (char *)file, NULL};
@@ -178,6 +192,10 @@ int argo_submit(const char *file, int64_t poll_ns, sy_error *err) {
     free(exe);
     if (st < 0)
       return SY_EIO;
+    if (st != 0 && sy_job_cancelled(job))
+      return sy_error_set(err, SY_ECANCELED,
+                          "canceled: the Workflow may still run; `argo "
+                          "stop @latest` stops it");
     if (st != 0)
       return sy_error_set(err, SY_EIO,
                           "runner.argo: `argo submit --wait %s` failed (exit "
@@ -187,7 +205,7 @@ int argo_submit(const char *file, int64_t poll_ns, sy_error *err) {
     return 0;
   }
   if (argo_which("kubectl", &exe)) {
-    int rc = with_kubectl(exe, file, poll_ns, err);
+    int rc = with_kubectl(job, exe, file, poll_ns, err);
     free(exe);
     return rc;
   }

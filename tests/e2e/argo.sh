@@ -299,6 +299,7 @@ case \$1 in
 create) cp "\$3" "$tmp/kubectl.submitted"; echo workflow.argoproj.io/iris-x7k2p ;;
 get) n=\$(grep -c '^get' "$tmp/kubectl.log")
   if [ "\$n" -lt 3 ]; then echo Running; else echo \${FAKE_PHASE:-Succeeded}; fi ;;
+delete) ;;
 esac
 EOF
 chmod +x fake/kubectl
@@ -311,6 +312,22 @@ valid kubectl.submitted
 rm kubectl.log
 expect 1 'iris-x7k2p ended in phase Failed' -- \
   env FAKE_PHASE=Failed PATH="$tmp/fake" "$sy" -R k8s -o RUNNER.k8s.submit=true -o RUNNER.k8s.poll=10ms run "$iris"
+
+# Ctrl-C (SIGINT; SIGTERM alike) while following: the Workflow is deleted
+rm -f kubectl.log
+FAKE_PHASE=Running PATH=$tmp/fake "$sy" -R k8s -o RUNNER.k8s.submit=true -o RUNNER.k8s.poll=20ms \
+  run "$iris" > /dev/null 2> cancel.err &
+pid=$!
+for _ in $(seq 1 100); do
+  [ -f kubectl.log ] && [ "$(grep -c '^get' kubectl.log)" -ge 4 ] && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+[ "$st" = 1 ] && grep -q 'canceled: workflow.argoproj.io/iris-x7k2p was deleted' cancel.err && ok ||
+  bad "cancel: exit $st: $(cat cancel.err)"
+grep -q '^delete workflow.argoproj.io/iris-x7k2p$' kubectl.log && ok || bad "cancel: no kubectl delete: $(cat kubectl.log)"
 
 # ---- the README's commands, verbatim from the tree's root ---------------------------------
 readme=$top_srcdir/README.md
