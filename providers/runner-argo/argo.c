@@ -266,8 +266,8 @@ static int seen(char **names, size_t n, const char *name) {
   return 0;
 }
 
-/* Reads the feed's data that step s needs into the files to ship, and
- * sets *dir to where (below RUN) it goes. */
+/* Reads the feed's data that step s needs into the files to ship, to go
+ * to RUN/data/<feed>/<file name>. */
 static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
                           size_t s, sy_error *err) {
   const sy_provider *prov = sy_instance_provider(inst);
@@ -282,11 +282,11 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
     if (!path || !*path)
       continue;
     char *file = NULL;
-    const char *name = NULL;
+    const char *name = NULL, *csv_table = NULL;
     struct stat st;
     if (strcmp(prov->name, "csv") == 0 && strcmp(o->name, "path") == 0) {
       /* the csv feed: a folder with one <table>.csv per table */
-      const char *table = sy_job_feed_table(g->job, s);
+      const char *table = csv_table = sy_job_feed_table(g->job, s);
       size_t len = strlen(path) + strlen(table) + 8;
       if (!(file = malloc(len)))
         return sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -303,6 +303,17 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
                           "in the Workflow; not supported yet for this "
                           "feed",
                           feed, o->name, path, prov->name);
+    }
+    /* the names become folders on the volume: none may leave RUN */
+    if (strchr(feed, '/') || feed[0] == '.' || name[0] == '.' ||
+        (csv_table && strchr(csv_table, '/'))) {
+      sy_error_set(err, SY_ENOTSUP,
+                   "runner.argo: [FEED.%s] %s: a table in a subfolder, or "
+                   "a name that starts with '.', cannot travel in the "
+                   "Workflow; not supported yet",
+                   feed, file);
+      free(file);
+      return SY_ENOTSUP;
     }
     snprintf(dest, sizeof dest, "data/%s/%s", feed, name);
     int dup = 0;
