@@ -225,6 +225,21 @@ assert t["activeDeadlineSeconds"] == "60", t
 assert t["retryStrategy"]["limit"] == "2", t
 EOF
 
+# strings with quotes, backslashes, colons and spaces stay what they were
+"$sy" -R k8s -o 'RUNNER.k8s.image=reg/x:"1"\y: #z' -o "RUNNER.k8s.mount=/mnt/a b'c" \
+  -o 'RUNNER.k8s.service_account=- [x]' run "$iris" > quoted.yaml || bad "quoted: failed"
+valid quoted.yaml
+python3 - quoted.yaml > quoted.check 2>&1 <<'EOF' && ok || bad "quoted.yaml: $(cat quoted.check)"
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+assert w["spec"]["serviceAccountName"] == "- [x]", w["spec"]["serviceAccountName"]
+for t in w["spec"]["templates"][1:]:
+    assert t["container"]["image"] == 'reg/x:"1"\\y: #z', t["container"]["image"]
+    assert t["container"]["volumeMounts"][0]["mountPath"] == "/mnt/a b'c"
+EOF
+drive quoted quoted.yaml
+same quoted.out iris.ref "iris with a mount path that needs quoting"
+
 # ---- the size limit and stage = DIR ----------------------------------------------------
 mkdir -p big
 awk 'BEGIN { srand(3); print "a,b,c";
