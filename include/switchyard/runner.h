@@ -56,6 +56,13 @@ typedef struct sy_runner_ops {
    * naming the step. Called on the thread that called sy_job_run(), once
    * per run; the runner owns nothing of the job and must not keep it. */
   int (*run)(void *self, sy_job *job, sy_error *err);
+  /* What the runner does with a flow node's resources, retries and
+   * timeout (sy_step_resources): one line per key, "cpus: ...",
+   * "memory: ...", "gpus: ...", "retries: ...", "timeout: ...", each
+   * ending in a newline; `switchyard providers help runner.NAME` prints
+   * it. A static string owned by the plugin, or NULL (not said). Read
+   * only when size covers it. Since ABI 1.4. */
+  const char *resources;
 } sy_runner_ops;
 
 /* What an instruction does (see docs/lifecycle.md). Since ABI 1.0. */
@@ -309,7 +316,9 @@ SY_API void sy_job_skip_run_check(sy_job *job);
  *     ones downstream are SKIPPED (a SKIPPED event each), and the run's
  *     error is the first failure's message followed by a summary:
  *     "... (1 step failed, 3 skipped)";
- *   - retries: a failed attempt is retried up to `retries` times (a
+ *   - retries: a failed attempt is retried up to `retries` times, or
+ *     (since ABI 1.4) as many times as the step's flow node says
+ *     (sy_step_resources.retries, when set: it overrides the policy) (a
  *     RETRIED event each), retry r waiting backoff * 2^(r-1), at most
  *     10 s; a cancel, a SY_ECANCELED failure or a fail-fast stop retries
  *     nothing;
