@@ -992,6 +992,18 @@ static void argo_destroy(void *self) {
 static const sy_runner_ops argo_ops = {
     .size = sizeof(sy_runner_ops),
     .run = argo_run,
+    .resources =
+        "cpus: the task's container resources.requests.cpu and limits.cpu "
+        "(a chain task: the most any of its steps asks for)\n"
+        "memory: resources.requests.memory and limits.memory, as Ki/Mi/Gi "
+        "(a chain task: the most)\n"
+        "gpus: requests and limits of `gpu_resource` (nvidia.com/gpu) (a "
+        "chain task: the most)\n"
+        "retries: the task's retryStrategy.limit, overriding the `retries` "
+        "option (a chain task: the most)\n"
+        "timeout: the task's activeDeadlineSeconds, overriding the `timeout` "
+        "option (a chain task: the sum over its steps; none when one step "
+        "has none)\n",
 };
 
 static const sy_provider argo_provider = {
@@ -1000,10 +1012,8 @@ static const sy_provider argo_provider = {
     .name = "argo",
     .version = "1.0.0",
     .description = "writes the program as an Argo Workflow, a task per step "
-                   "or chain running `switchyard exec` (a node's cpus, "
-                   "memory, gpus: resources.requests and limits; retries: "
-                   "retryStrategy; timeout: activeDeadlineSeconds), and "
-                   "with submit = true submits it",
+                   "or chain running `switchyard exec` on a volume, and "
+                   "with submit = true submits it and waits",
     .options = argo_options,
     .config_size = sizeof(argo_config),
     .create = argo_create,

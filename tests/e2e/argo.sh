@@ -198,6 +198,19 @@ EOF
 (cd resdir && "$sy" -R k8s -o RUNNER.k8s.gpu_resource=amd.com/gpu run res.flow) > res-amd.yaml ||
   bad "gpu_resource: failed"
 grep -q '"amd.com/gpu": "1"' res-amd.yaml && ok || bad "gpu_resource is not used"
+# the example flow with resources, and what `providers help` says
+"$sy" -q run "$ex/iris/resources.flow" > ires.ref || bad "resources.flow: run failed"
+"$sy" -R k8s -o RUNNER.k8s.granularity=chain run "$ex/iris/resources.flow" > ires.yaml ||
+  bad "resources.flow: -R k8s failed"
+valid ires.yaml
+grep -q 'cpu: "2"' ires.yaml && ok || bad "ires.yaml: no cpu request"
+drive ires ires.yaml
+same ires.out ires.ref "examples/iris/resources.flow"
+"$sy" providers help runner.k8s > help.txt || bad "providers help runner.k8s failed"
+for key in cpus memory gpus retries timeout; do
+  grep -q "^  $key: .*\(resources\|retryStrategy\|activeDeadlineSeconds\|gpu_resource\)" help.txt && ok ||
+    bad "providers help runner.k8s does not say what $key becomes: $(cat help.txt)"
+done
 # a chain task runs its steps one after the other: it asks for the most
 # any of them needs, the most retries, and the sum of their timeouts
 cat > resline.flow <<'EOF'
