@@ -4,8 +4,9 @@
  *
  * `switchyard -R k8s run FLOW > wf.yaml` writes an argoproj.io/v1alpha1
  * Workflow: a DAG template with one task per step (granularity = step) or
- * per chain of steps (granularity = chain: a step joins its only input's
- * task when it is that input's only reader), `depends` from the edges,
+ * per unit of the runner SDK's partition (granularity = chain,
+ * sy_job_units: a line of actor steps each the other's only edge is one
+ * task, a GET rides with its input), `depends` from the edges,
  * and a container per task (image, imagePullPolicy, the service account,
  * the `volume` claim mounted at `mount`) running
  *
@@ -31,16 +32,20 @@
  * folder the user copies to the volume instead (the Workflow then has no
  * stage task).
  *
- * Per-step settings: `retries` becomes retryStrategy.limit, `timeout`
- * activeDeadlineSeconds, `keep_going` the DAG's failFast: false (Argo then
- * runs every branch not downstream of a failure, as keep_going does;
+ * Per-step settings (sy_job_step_resources): a node's cpus, memory and
+ * gpus become the container's resources.requests and limits alike (gpus
+ * as `gpu_resource`), its retries retryStrategy.limit and its timeout
+ * activeDeadlineSeconds; the runner's `retries` and `timeout` options are
+ * the defaults; a chain task takes its steps' most and their timeouts'
+ * sum. `keep_going` becomes the DAG's failFast: false (Argo then runs
+ * every branch not downstream of a failure, as keep_going does;
  * continueOn would also run the steps downstream of it, which have no
  * inputs). The schema the tests validate against types int-or-string
  * fields as strings, so those are written as strings.
  *
- * Only train programs that commit to a registry and apply programs that
- * load states (LOAD, DUMP, COMMIT steps) are refused for now: their
- * states would have to travel too.
+ * Train programs (which commit states) and apply programs (which load
+ * them): LOAD, DUMP and COMMIT steps are refused for now, as not
+ * supported yet; their states would have to travel too.
  */
 #include "argo.h"
 
