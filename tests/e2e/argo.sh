@@ -154,6 +154,18 @@ printf '[FEED.data]\nprovider = csv\npath = .\n' > odd.ini
 "$sy" -c odd.ini -R k8s run "$tmp/odd.flow" > odd.yaml || bad "odd name: failed"
 valid odd.yaml
 
+# ---- a sink that writes a file: the file lands on the volume --------------------------
+mkdir -p sinkdir
+cp "$ex/iris/iris.csv" sinkdir/
+printf '[FEED.data]\nprovider = csv\npath = .\n[SINK.file]\nprovider = csv\npath = result-{name}.csv\n' \
+  > sinkdir/switchyard.ini
+sed 's/^sink    = "out";/sink = "file";/' "$iris" > sinkdir/f.flow
+(cd sinkdir && "$sy" -q run f.flow && "$sy" -R k8s run f.flow > ../sink.yaml) || bad "sink file: failed"
+valid sink.yaml
+drive sink sink.yaml
+cmp -s vol.sink/runs/*/out/file/result-model.csv sinkdir/result-model.csv && ok ||
+  bad "sink file: the file on the volume differs from run's: $(find vol.sink -name '*.csv')"
+
 # ---- per-step resources, retries and timeouts ---------------------------------------
 # The flow's own (and its defaults) override the runner's options; a
 # feed with its default path (the current folder) still travels.
