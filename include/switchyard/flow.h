@@ -253,6 +253,17 @@ SY_API int sy_job_observed(const sy_job *job);
 SY_API int sy_job_step_takes_state(const sy_job *job, size_t step);
 /* A FEED step's label column ("" for none; borrowed). Since ABI 1.3. */
 SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
+/* A FEED step's table ("iris" for `table = "iris"`; "" for any other
+ * step; borrowed from the job's program): with sy_job_platform(), what a
+ * runner that ships a flow elsewhere needs to find the feed's data
+ * (runner-argo). Any thread. Since ABI 1.4. */
+SY_API const char *sy_job_feed_table(const sy_job *job, size_t step);
+/* The platform the job was bound to (borrowed: it outlives the job), so a
+ * runner can read the effective config (sy_platform_config) and make
+ * instances as the job did, e.g. to write the config a step needs on
+ * another machine. Any thread; the platform is not to be changed. Since
+ * ABI 1.4. */
+SY_API sy_platform *sy_job_platform(const sy_job *job);
 /* The actor instance of APPLY step s, made on first use (shared by steps
  * of the same stateless actor and parameters) and loaded with state
  * unless already loaded with it (state NULL: none): what the executor
