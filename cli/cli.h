@@ -22,6 +22,8 @@ typedef struct cli_ctx {
   int verbosity_set;     /* -q or -v given: [PLATFORM] log_level is not used */
   char *project_dir;     /* folder of the flow file, if any */
   sy_platform *platform; /* opened on demand by cli_platform() */
+  const char *const *params;      /* -p NAME=VALUE, NULL-terminated */
+  const char *const *param_files; /* --params FILE, NULL-terminated */
 } cli_ctx;
 
 typedef struct cli_command {

@@ -443,6 +443,12 @@ void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
       k_str(k, node->params[p].key);
       k_str(k, node->params[p].text);
     }
+    for (size_t w = 0; w < node->n_sweeps; w++) {
+      k_str(k, "\x01sweep");
+      k_str(k, node->sweeps[w].key);
+      for (size_t v = 0; v < node->sweeps[w].n_values; v++)
+        k_str(k, node->sweeps[w].values[v]);
+    }
   }
   k_flush(k);
   digest(st, out);
@@ -702,8 +708,8 @@ done:
 
 int sy_flow_load(sy_platform *p, const char *path, const char *text,
                  FILE *report, sy_flow **out, sy_error *err) {
-  return sy__flow_load_valid(path, text, sy_platform_catalog(p), report, out,
-                             err);
+  return sy__flow_load_valid_params(path, text, sy_platform_catalog(p),
+                                    sy__platform_params(p), report, out, err);
 }
 
 void sy_flow_free(sy_flow *flow) {
@@ -820,8 +826,9 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = sy__flow_load_valid(path, NULL, sy_platform_catalog(p), report,
-                               &flow, err);
+  int rc =
+      sy__flow_load_valid_params(path, NULL, sy_platform_catalog(p),
+                                 sy__platform_params(p), report, &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);
