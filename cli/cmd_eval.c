@@ -253,7 +253,7 @@ int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
   if (b >= 0 && (branches > 1 || best)) {
     char *label = NULL;
     if (sy_flow_sweep_label(flow, (size_t)b, &label) == 0) {
-      if (branches > 1 && ctx->verbosity >= 0)
+      if (branches > 1 && print && ctx->verbosity >= 0)
         printf("best by %s: %s (mean %.6f)\n", by, label, v);
       if (best_label)
         *best_label = label;

@@ -908,8 +908,21 @@ static void branch_pick(const sy_flow *flow, size_t b, uint32_t *pick,
   for (size_t n = 0; n < flow->n_nodes; n++)
     for (size_t w = 0; w < flow->nodes[n].n_sweeps; w++, g++) {
       const sy_flow_sweep *sw = &flow->nodes[n].sweeps[w];
+      const char *v = sw->values[pick[g]];
+      char shortest[40];
+      if (sw->types[pick[g]] == SY_FLOW_PFLOAT) {
+        /* The shortest text that reads back to the same double: 0.1,
+         * not 0.10000000000000001. */
+        double d = strtod(v, NULL);
+        for (int prec = 1; prec <= 17; prec++) {
+          snprintf(shortest, sizeof shortest, "%.*g", prec, d);
+          if (strtod(shortest, NULL) == d)
+            break;
+        }
+        v = shortest;
+      }
       sy_buf_printf(label, "%s%s.%s=%s", first ? "" : " ", flow->nodes[n].id,
-                    sw->key, sw->values[pick[g]]);
+                    sw->key, v);
       first = 0;
     }
 }
