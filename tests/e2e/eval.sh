@@ -136,5 +136,17 @@ expect 2 "twice.flow:6: model.sweep.rate: value 0.1.* is listed twice" -- "$sy" 
 sed 's/sweep = { rate/sweep = { rtae/' sweep.flow > sweepkey.flow
 expect 2 "sweepkey.flow:6: .*unknown parameter of std.logreg \(did you mean 'rate'\?\)" -- "$sy" check sweepkey.flow
 
+# The README's commands ("Parameters, sweeps and evaluation"), verbatim
+# from the top of the source tree.
+readme() { (cd "$top_srcdir" && "$sy" "$@"); }
+readme run examples/iris/params.flow -p rate=0.25 -p epochs=100 > readme1.out &&
+  grep -q '^prediction,p_setosa' readme1.out && ok || bad "README run -p"
+readme eval examples/iris/sweep.flow --folds 3 --best accuracy > readme2.out &&
+  grep -q '^best by accuracy: model.rate=1 ' readme2.out && ok || bad "README sweep: $(cat readme2.out)"
+readme eval examples/iris/params.flow --folds 5 > readme3.out &&
+  grep -qE '^log_loss +0\.' readme3.out && ok || bad "README eval: $(cat readme3.out)"
+readme eval examples/iris/params.flow --holdout 0.2 --seed 7 --metric accuracy > readme4.out &&
+  grep -qE '^accuracy +0\.' readme4.out && ok || bad "README holdout: $(cat readme4.out)"
+
 echo "eval: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -262,6 +262,16 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_target_options, size, 0);
   ASSERT_OFFSET(sy_target_options, registry, 8);
   ASSERT_OFFSET(sy_target_options, from, 16);
+  ASSERT_OFFSET(sy_target_options, branch, 20); /* ABI 1.4, in padding */
+
+  /* ABI 1.4: eval. */
+  ASSERT_SIZE(sy_eval_options, 40);
+  ASSERT_OFFSET(sy_eval_options, size, 0);
+  ASSERT_OFFSET(sy_eval_options, folds, 4);
+  ASSERT_OFFSET(sy_eval_options, holdout, 8);
+  ASSERT_OFFSET(sy_eval_options, seed, 16);
+  ASSERT_OFFSET(sy_eval_options, metrics, 24);
+  ASSERT_OFFSET(sy_eval_options, sink, 32);
 
   ASSERT_SIZE(sy_event, 48);
   ASSERT_OFFSET(sy_event, size, 0);
