@@ -5,7 +5,8 @@
 # come close to halving the wall time on 2 idle cores. The data are
 # ROWS synthetic rows of 20 features and 3 classes; the flow scales them
 # and fits std.logreg (EPOCHS gradient steps). The cache is off; each
-# setting runs REPS times, interleaved, and the median is shown. Run from
+# setting runs REPS times, interleaved; the medians of wall and CPU
+# (user + sys) time are shown. Run from
 # the top of the built tree:
 #
 #   bench/eval.sh [ROWS] [EPOCHS] [REPS]     (defaults 20000 300 3)
@@ -38,25 +39,24 @@ actors = (
 FLOW
 printf '[FEED.data]\nprovider = csv\npath = .\n' > "$tmp/switchyard.ini"
 export HOME=$tmp/home
-now() { date +%s%N; }
-run() { # run WORKERS -> ms
-  local t0 t1
-  t0=$(now)
-  "$top/switchyard" -q -o RUNNER.parallel.workers="$1" eval "$tmp/bench.flow" \
-    --folds 5 -R parallel --cache off --sink out > "$tmp/out.$1"
-  t1=$(now)
-  echo $(((t1 - t0) / 1000000))
+run() { # run WORKERS -> "wall_ms cpu_ms"
+  /usr/bin/time -f "%e %U %S" -o "$tmp/time" "$top/switchyard" -q \
+    -o RUNNER.parallel.workers="$1" eval "$tmp/bench.flow" --folds 5 \
+    -R parallel --cache off --sink out > "$tmp/out.$1"
+  awk '{ printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000 }' "$tmp/time"
 }
-declare -a w1 w2
+declare -a w1 w2 c1 c2
 for ((i = 0; i < reps; i++)); do
-  w1+=("$(run 1)")
-  w2+=("$(run 2)")
+  read -r w c < <(run 1)
+  w1+=("$w") c1+=("$c")
+  read -r w c < <(run 2)
+  w2+=("$w") c2+=("$c")
 done
 cmp -s "$tmp/out.1" "$tmp/out.2" || { echo "eval: 1 and 2 workers disagree" >&2; exit 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 m1=$(median "${w1[@]}") m2=$(median "${w2[@]}")
-printf '%-44s %10s\n' "5-fold eval, $rows rows x 20, $epochs epochs" "wall (ms)"
-printf '%-44s %10s   (%s)\n' "parallel runner, 1 worker" "$m1" "${w1[*]}"
-printf '%-44s %10s   (%s)\n' "parallel runner, 2 workers" "$m2" "${w2[*]}"
-printf '%-44s %10s\n' "speedup 2 workers / 1" "$(awk -v a="$m1" -v b="$m2" 'BEGIN { printf "%.2f", a / b }')"
+printf '%-34s %10s %10s   %s\n' "5-fold eval, $rows x 20, $epochs ep." "wall (ms)" "cpu (ms)" "(walls)"
+printf '%-34s %10s %10s   (%s)\n' "parallel runner, 1 worker" "$m1" "$(median "${c1[@]}")" "${w1[*]}"
+printf '%-34s %10s %10s   (%s)\n' "parallel runner, 2 workers" "$m2" "$(median "${c2[@]}")" "${w2[*]}"
+printf '%-34s %10s\n' "speedup 2 workers / 1 (medians)" "$(awk -v a="$m1" -v b="$m2" 'BEGIN { printf "%.2f", a / b }')"
 printf 'load: %s\n' "$(uptime)"
