@@ -16,10 +16,12 @@
 #include "switchyard/event.h"
 #include "switchyard/flow.h"
 #include "switchyard/lifecycle.h"
+#include "switchyard/registry.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +96,63 @@ static void print_table(const sy_value *t, FILE *out) {
   }
 }
 
+/* Keeps the table with generation `gen` (0: the latest) of release
+ * origin ("PROJECT:RELEASE") as its note "eval" (sy_registry_ops
+ * put_note, ABI 1.4). A release without generations, or a registry
+ * without notes, is said and is not an error. */
+static int store_eval(cli_ctx *ctx, sy_platform *p, const char *registry,
+                      const char *origin, uint32_t gen, const sy_value *t) {
+  sy_error err;
+  sy_error_clear(&err);
+  sy_instance *inst = NULL;
+  int status = CLI_OK;
+  char *copy = strdup(origin);
+  char *colon = copy ? strchr(copy, ':') : NULL;
+  if (!colon) {
+    free(copy);
+    cli_errorf("out of memory");
+    return CLI_FAILED;
+  }
+  *colon = '\0';
+  const char *project = copy, *release = colon + 1;
+  int rc = sy_platform_registry(p, registry, &inst, NULL, &err);
+  if (rc == 0) {
+    const sy_registry_ops *ops = sy_instance_provider(inst)->ops;
+    void *self = sy_instance_self(inst);
+    uint32_t found = 0;
+    if (ops->size <
+            offsetof(sy_registry_ops, put_note) + sizeof ops->put_note ||
+        !ops->put_note) {
+      if (ctx->verbosity >= 0)
+        fprintf(stderr,
+                "switchyard: registry '%s' (provider %s) keeps no notes: "
+                "the evaluation is not stored\n",
+                sy_instance_name(inst), sy_instance_provider(inst)->name);
+    } else if ((rc = ops->put_note(self, project, release, gen, "eval", t,
+                                   &found, &err)) == 0) {
+      if (ctx->verbosity >= 0)
+        fprintf(stderr,
+                "switchyard: stored the evaluation with generation %u of "
+                "%s:%s\n",
+                found, project, release);
+    } else if (rc == SY_ENOENT && !gen) {
+      rc = 0;
+      if (ctx->verbosity >= 0)
+        fprintf(stderr,
+                "switchyard: %s:%s has no generation yet: the evaluation is "
+                "not stored (train it first)\n",
+                project, release);
+    }
+  }
+  if (rc != 0) {
+    cli_error(&err);
+    status = rc == SY_ENOENT ? CLI_USAGE : CLI_FAILED;
+  }
+  sy_instance_destroy(inst);
+  free(copy);
+  return status;
+}
+
 /* The best branch by `metric` in the table: its index (rows are branch by
  * branch, one per metric), or -1 when the metric is not in it. */
 static long best_branch(const sy_value *t, const char *metric, double *value) {
@@ -154,6 +213,22 @@ int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
   sy_platform *p = cli_platform(ctx);
   if (!p)
     return CLI_USAGE;
+  /* PROJECT:RELEASE:GEN: the release's flow, the table kept with GEN. */
+  char target[512];
+  uint32_t gen = 0;
+  snprintf(target, sizeof target, "%s", a->target);
+  if (!(stat(a->target, &st) == 0 && S_ISREG(st.st_mode))) {
+    sy_registry_ref ref;
+    sy_error perr;
+    sy_error_clear(&perr);
+    if (sy_registry_ref_parse(a->target, 1, 3, &ref, &perr) == 0) {
+      if (ref.generation) {
+        gen = ref.generation;
+        snprintf(target, sizeof target, "%s:%s", ref.project, ref.release);
+      }
+      sy_registry_ref_free(&ref);
+    }
+  }
   char *list = a->metrics ? strdup(a->metrics)
                : a->best  ? strdup(a->best)
                           : NULL;
@@ -188,7 +263,7 @@ int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
   sy_job *job = NULL;
   char *origin = NULL;
   size_t table = 0;
-  if ((rc = sy_target_flow(p, a->target, a->registry, stderr, &flow, &origin,
+  if ((rc = sy_target_flow(p, target, a->registry, stderr, &flow, &origin,
                            &err)) != 0) {
     cli_error(&err);
     status = rc == SY_ENOMEM ? CLI_FAILED : CLI_USAGE;
@@ -240,6 +315,9 @@ int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
              holdout, seed);
     print_table(t, stdout);
   }
+  if (print && *origin &&
+      (status = store_eval(ctx, p, a->registry, origin, gen, t)) != CLI_OK)
+    goto done;
   size_t branches = 1;
   sy_flow_sweep_branches(flow, &branches);
   const char *by = a->best ? a->best : metrics ? metrics[0] : NULL;
@@ -346,7 +424,7 @@ static int cmd_eval(cli_ctx *ctx, int argc, char **argv) {
 
 const cli_command cli_cmd_eval = {
     "eval", "score a flow by cross-validation or a holdout split",
-    "eval FLOW|PROJECT[:RELEASE] [--folds K | --holdout F] [--seed S] "
+    "eval FLOW|PROJECT[:RELEASE[:GEN]] [--folds K | --holdout F] [--seed S] "
     "[--metric M[,M...]] [--best METRIC] [--sink NAME] [-R RUNNER] [--log "
     "FILE] [--trace FILE] [--cache MODE] [--registry R]",
     "Trains the flow's stateful actors on the train rows of each fold and\n"
@@ -366,5 +444,8 @@ const cli_command cli_cmd_eval = {
     "                 the first); alone, the only metric computed\n"
     "  --sink NAME    also write the table to this sink instance\n"
     "  --registry R   for PROJECT[:RELEASE]: the registry instance\n"
+    "A release's evaluation is also stored with its generation GEN\n"
+    "(default the latest) as the note \"eval\", which `registry show`\n"
+    "prints (a registry without notes, as archive, says so).\n"
     "  -R, --log, --trace, --cache as for run\n",
     cmd_eval};
