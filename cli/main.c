@@ -182,7 +182,8 @@ sy_platform *cli_platform(cli_ctx *ctx) {
 
 static void usage(FILE *out) {
   fputs("usage: switchyard [-c FILE]... [-o SECTION.KEY=VALUE]... "
-        "[-R RUNNER] [-q|-v] COMMAND [ARGS]\n\n"
+        "[-R RUNNER] [-p NAME=VALUE]... [--params FILE] [-q|-v] COMMAND "
+        "[ARGS]\n\n"
         "Runs ML and data pipelines (flows) on pluggable runners.\n\n"
         "Commands:\n",
         out);

@@ -12,6 +12,11 @@
  *   );
  *   sink    = "out";              # or { instance = "out"; input = "model"; }
  *
+ * Flow parameters (flow_params.c): `params = { rate = { type = "float";
+ * default = 0.1; }; };` at the top, `rate = { param = "rate"; }` in an
+ * actor's params. A node's `sweep = { rate = [0.01, 0.1]; }` lists values
+ * of its actor parameters that eval compiles into branches.
+ *
  * `inputs` defaults to the previous actor in the list (the source for the
  * first one); "source" names the feed's features explicitly; "id:N" names
  * output N of a multi-output actor. The sink's input defaults to the last
