@@ -22,6 +22,8 @@ typedef struct cli_ctx {
   int verbosity_set;     /* -q or -v given: [PLATFORM] log_level is not used */
   char *project_dir;     /* folder of the flow file, if any */
   sy_platform *platform; /* opened on demand by cli_platform() */
+  const char *const *params;      /* -p NAME=VALUE, NULL-terminated */
+  const char *const *param_files; /* --params FILE, NULL-terminated */
 } cli_ctx;
 
 typedef struct cli_command {
@@ -63,5 +65,19 @@ extern const cli_command cli_cmd_registry;
 extern const cli_command cli_cmd_cache;
 extern const cli_command cli_cmd_exec;
 extern const cli_command cli_cmd_state;
+extern const cli_command cli_cmd_eval;
+
+/* What `eval` and `train --best` take (cmd_eval.c); NULL: not given. */
+typedef struct cli_eval_args {
+  const char *cmd; /* for messages: "eval" or "train" */
+  const char *target, *folds, *holdout, *seed, *metrics, *best, *sink;
+  const char *log, *trace, *cache, *registry, *runner;
+} cli_eval_args;
+/* Runs the evaluation; prints the table when `print`. *best (may be
+ * NULL) receives the best branch by --best (or the first metric), and
+ * *best_label (may be NULL) its label (caller frees). Returns an exit
+ * status. */
+int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
+             char **best_label);
 
 #endif /* SY_CLI_H */

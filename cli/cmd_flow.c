@@ -40,6 +40,7 @@ typedef struct flow_args {
   const char *mode;
   const char *runner; /* -R after the command, for run/train/apply */
   const char *step;
+  const char *best, *folds, *holdout, *seed; /* train --best */
   int explain;
   int list;
 } flow_args;
@@ -62,6 +63,10 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       {"runner", required_argument, NULL, 'R'},
       {"step", required_argument, NULL, 'n'},
       {"list", no_argument, NULL, 'L'},
+      {"best", required_argument, NULL, 'b'},
+      {"folds", required_argument, NULL, 'k'},
+      {"holdout", required_argument, NULL, 'H'},
+      {"seed", required_argument, NULL, 'S'},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   int c;
@@ -109,6 +114,18 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv,
       break;
     case 'L':
       a->list = 1;
+      break;
+    case 'b':
+      a->best = optarg;
+      break;
+    case 'k':
+      a->folds = optarg;
+      break;
+    case 'H':
+      a->holdout = optarg;
+      break;
+    case 'S':
+      a->seed = optarg;
       break;
     }
   }
@@ -306,7 +323,7 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   flow_args a;
   int rc = parse(cmd,
                  mode == SY_MODE_RUN     ? "sltceR"
-                 : mode == SY_MODE_TRAIN ? "sltcrefR"
+                 : mode == SY_MODE_TRAIN ? "sltcrefRbkHS"
                                          : "sltcreR",
                  argc, argv, &a);
   if (rc)
@@ -354,12 +371,43 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
   sy_program *prog = NULL;
   sy_job *job = NULL;
   sy_compile_options copts = {sizeof copts, a.state};
-  sy_target_options topts = {sizeof topts, a.registry, (uint32_t)from};
+  sy_target_options topts = {sizeof topts, a.registry, (uint32_t)from, 0};
   FILE *notes = helper ? NULL : stderr;
-  rc = use_registry
-           ? sy_program_compile_target(p, a.flow, mode, &topts, notes, &prog,
-                                       &err)
-           : sy_program_compile(p, a.flow, mode, &copts, notes, &prog, &err);
+  if ((a.folds || a.holdout || a.seed) && !a.best) {
+    cli_errorf("train: --folds, --holdout and --seed go with --best METRIC");
+    return CLI_USAGE;
+  }
+  if (a.best) {
+    /* Evaluate the sweep branches, then train the best one. */
+    cli_eval_args ea = {"train", a.flow,     a.folds, a.holdout, a.seed,
+                        NULL,    a.best,     NULL,    NULL,      NULL,
+                        a.cache, a.registry, a.runner};
+    size_t best = 0;
+    char *label = NULL;
+    int st = cli_eval(ctx, &ea, ctx->verbosity > 0, &best, &label);
+    if (st != CLI_OK) {
+      free(label);
+      return st;
+    }
+    if (ctx->verbosity >= 0)
+      fprintf(stderr, "switchyard: best by %s: %s\n", a.best,
+              label && *label ? label : "(no sweeps: the flow as written)");
+    free(label);
+    topts.branch = (uint32_t)best + 1;
+  }
+  if (use_registry) {
+    rc = sy_program_compile_target(p, a.flow, mode, &topts, notes, &prog, &err);
+  } else if (topts.branch) {
+    sy_flow *flow = NULL;
+    rc = sy_flow_load(p, a.flow, NULL, notes, &flow, &err);
+    if (rc == 0)
+      rc = sy_flow_sweep_fix(flow, topts.branch - 1, &err);
+    if (rc == 0)
+      rc = sy_flow_compile(p, flow, mode, NULL, &prog, &err);
+    sy_flow_free(flow);
+  } else {
+    rc = sy_program_compile(p, a.flow, mode, &copts, notes, &prog, &err);
+  }
   if (rc) {
     cli_error(&err);
     return status_before_run(rc);
@@ -581,6 +629,7 @@ const cli_command cli_cmd_train = {
     "train", "fit a release's stateful actors, commit a new generation",
     "train PROJECT[:RELEASE] | FLOW [--registry R [--from GEN] | --state "
     "FILE] "
+    "[--best METRIC [--folds K | --holdout F] [--seed S]] "
     "[--log FILE] [--trace FILE] [--cache MODE]",
     "Commits the trained states as a new generation (1, 2, ...) of the\n"
     "release (default the latest; for a FLOW, the release holding that\n"
@@ -588,6 +637,9 @@ const cli_command cli_cmd_train = {
     "  --from GEN     incremental actors (std.scaler) continue from\n"
     "                 generation GEN's states; the others train afresh\n"
     "  --state FILE   instead, write the states to FILE (no registry)\n"
+    "  --best METRIC  for a flow that sweeps parameters: evaluate every\n"
+    "                 branch as `eval` does (--folds K, default 5, or\n"
+    "                 --holdout F; --seed S) and train the best by METRIC\n"
     "  -R, --log, --trace, --cache, --explain as for run\n",
     cmd_train};
 

@@ -161,6 +161,33 @@ static int print_entry(void *ud, const sy_registry_entry *e) {
   ((r)->ops->size >= offsetof(sy_registry_ops, op) + sizeof((r)->ops->op) &&   \
    (r)->ops->op != NULL)
 
+/* The generation's evaluation (`switchyard eval PROJECT:RELEASE`, the
+ * note "eval", ABI 1.4), as CSV lines after "# eval", if it has one. */
+static void print_eval_note(const reg *r, const char *project,
+                            const char *release, uint32_t gen) {
+  sy_value *t = NULL;
+  sy_error e;
+  sy_error_clear(&e);
+  if (!HAS_OP(r, get_note) ||
+      r->ops->get_note(r->self, project, release, gen, "eval", &t, &e) != 0)
+    return;
+  printf("# eval (switchyard eval %s:%s:%u)\n#   ", project, release, gen);
+  size_t cols = sy_frame_cols(t), rows = sy_frame_rows(t);
+  for (size_t c = 0; c < cols; c++)
+    printf("%s%s", c ? "," : "", sy_frame_col_name(t, c));
+  for (size_t row = 0; row < rows; row++) {
+    fputs("\n#   ", stdout);
+    for (size_t c = 0; c < cols; c++) {
+      char cell[128];
+      if (sy_frame_format_cell(t, c, row, cell, sizeof cell) < 0)
+        cell[0] = '\0';
+      printf("%s%s", c ? "," : "", cell);
+    }
+  }
+  fputc('\n', stdout);
+  sy_value_unref(t);
+}
+
 /* One release and its generations, from a listing. */
 /* ---- the command -------------------------------------------------------- */
 
@@ -291,6 +318,7 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
           printf("#   %.*s\n", (int)n, line);
           line += n + 1;
         }
+        print_eval_note(&r, rf.project, found, got);
       } else if (rf.generation || e.code != SY_ENOENT) {
         rc = e.code;
         err = e;
@@ -347,6 +375,7 @@ const cli_command cli_cmd_registry = {
     "export REF FILE | import FILE] [--registry R]",
     "  list             projects, releases and generations\n"
     "  show REF         a release's frozen flow and a generation's tag\n"
+    "                   (and its evaluation, from `switchyard eval`)\n"
     "                   (REF: PROJECT[:RELEASE[:GENERATION]], latest by "
     "default)\n"
     "  show REF --states  only the generation's trained states, as JSON\n"

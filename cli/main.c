@@ -11,6 +11,8 @@
  *   -c FILE               add a config file layer (repeatable, in order)
  *   -o SECTION.KEY=VALUE  override one value (repeatable, last wins)
  *   -R RUNNER             shorthand for -o PLATFORM.runner=RUNNER
+ *   -p NAME=VALUE         set a flow parameter (repeatable, last wins)
+ *   --params FILE         flow parameters from a file (NAME = VALUE;)
  *   -q / -v               quieter / more verbose
  *   -h, --help, --version
  */
@@ -22,13 +24,11 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {
-    &cli_cmd_run,     &cli_cmd_train,
-    &cli_cmd_apply,   &cli_cmd_release,
-    &cli_cmd_check,   &cli_cmd_compile,
-    &cli_cmd_exec,    &cli_cmd_providers,
-    &cli_cmd_config,  &cli_cmd_registry,
-    &cli_cmd_cache,   &cli_cmd_state,
-    &cli_cmd_version, NULL,
+    &cli_cmd_run,     &cli_cmd_train,    &cli_cmd_apply,
+    &cli_cmd_eval,    &cli_cmd_release,  &cli_cmd_check,
+    &cli_cmd_compile, &cli_cmd_exec,     &cli_cmd_providers,
+    &cli_cmd_config,  &cli_cmd_registry, &cli_cmd_cache,
+    &cli_cmd_state,   &cli_cmd_version,  NULL,
 };
 
 void cli_errorf(const char *fmt, ...) {
@@ -158,6 +158,17 @@ sy_platform *cli_platform(cli_ctx *ctx) {
     cli_error(&err);
     return NULL;
   }
+  /* Flow parameters: the files first, then -p, so -p wins. */
+  for (const char *const *f = ctx->param_files; f && *f; f++)
+    if (sy_platform_load_params(ctx->platform, *f, &err) != 0) {
+      cli_error(&err);
+      return NULL;
+    }
+  for (const char *const *a = ctx->params; a && *a; a++)
+    if (sy_platform_set_param(ctx->platform, *a, &err) != 0) {
+      cli_error(&err);
+      return NULL;
+    }
   if (!ctx->verbosity_set)
     ctx->verbosity = verbosity_of(sy_platform_config(ctx->platform));
   shown_cat = sy_platform_catalog(ctx->platform);
@@ -169,7 +180,8 @@ sy_platform *cli_platform(cli_ctx *ctx) {
 
 static void usage(FILE *out) {
   fputs("usage: switchyard [-c FILE]... [-o SECTION.KEY=VALUE]... "
-        "[-R RUNNER] [-q|-v] COMMAND [ARGS]\n\n"
+        "[-R RUNNER] [-p NAME=VALUE]... [--params FILE] [-q|-v] COMMAND "
+        "[ARGS]\n\n"
         "Runs ML and data pipelines (flows) on pluggable runners.\n\n"
         "Commands:\n",
         out);
@@ -181,6 +193,9 @@ static void usage(FILE *out) {
         "  -o SECTION.KEY=VALUE  override one config value\n"
         "  -R RUNNER             use this runner instance (same as -o "
         "PLATFORM.runner=RUNNER)\n"
+        "  -p NAME=VALUE         set a flow parameter (repeatable)\n"
+        "      --params FILE     flow parameters from a file (NAME = "
+        "VALUE;)\n"
         "  -q, --quiet           print only errors\n"
         "  -v, --verbose         print more\n"
         "  -h, --help            this help; COMMAND --help for a command\n"
@@ -239,7 +254,9 @@ static int takes_value(const cli_command *cmd, const char *arg) {
 static int take_globals(const cli_command *cmd, int *argc, char **argv,
                         const char ***files, size_t *nfiles,
                         const char ***overrides, size_t *noverrides,
-                        int *verbosity, int *verbosity_set) {
+                        const char ***params, size_t *nparams,
+                        const char ***pfiles, size_t *npfiles, int *verbosity,
+                        int *verbosity_set) {
   const char *owns = owned_letters(cmd);
   int out = 1;
   for (int i = 1; i < *argc; i++) {
@@ -260,6 +277,18 @@ static int take_globals(const cli_command *cmd, int *argc, char **argv,
     } else if (strncmp(a, "--option=", 9) == 0) {
       letter = 'o';
       value = a + 9;
+    } else if (strcmp(a, "--params") == 0) {
+      letter = 'P';
+      used = 2;
+    } else if (strncmp(a, "--params=", 9) == 0) {
+      letter = 'P';
+      value = a + 9;
+    } else if (a[0] == '-' && a[1] == 'p') {
+      letter = 'p';
+      if (a[2])
+        value = a + 2;
+      else
+        used = 2;
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0) {
       letter = a[2];
     } else if (a[0] == '-' && (a[1] == 'c' || a[1] == 'o') &&
@@ -293,6 +322,10 @@ static int take_globals(const cli_command *cmd, int *argc, char **argv,
       return -1;
     if (letter == 'o' && push(overrides, noverrides, value))
       return -1;
+    if (letter == 'p' && push(params, nparams, value))
+      return -1;
+    if (letter == 'P' && push(pfiles, npfiles, value))
+      return -1;
     const char *flags = letter == 'f' ? a + 1 : "";
     if (letter == 'q')
       flags = "q";
@@ -316,22 +349,32 @@ int main(int argc, char **argv) {
       {"config", required_argument, NULL, 'c'},
       {"option", required_argument, NULL, 'o'},
       {"runner", required_argument, NULL, 'R'},
+      {"params", required_argument, NULL, 'P'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
-  const char **files = NULL, **overrides = NULL;
+  const char **files = NULL, **overrides = NULL, **params = NULL,
+             **pfiles = NULL;
   char **owned = NULL; /* -R expansions */
-  size_t nfiles = 0, noverrides = 0, nowned = 0;
+  size_t nfiles = 0, noverrides = 0, nowned = 0, nparams = 0, npfiles = 0;
   cli_ctx ctx = {0};
   int rc = CLI_USAGE, c;
 
   /* An actor that crashes this process (inline, threads) is named. */
   sy_crash_report_install();
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+c:o:R:qvh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+c:o:R:p:qvh", longopts, NULL)) != -1) {
     switch (c) {
+    case 'p':
+      if (push(&params, &nparams, optarg))
+        goto oom;
+      break;
+    case 'P':
+      if (push(&pfiles, &npfiles, optarg))
+        goto oom;
+      break;
     case 'c':
       if (push(&files, &nfiles, optarg))
         goto oom;
@@ -376,7 +419,7 @@ int main(int argc, char **argv) {
       rc = CLI_OK;
       goto done;
     default:
-      if (optopt && strchr("coR", optopt))
+      if (optopt && strchr("coRpP", optopt))
         cli_errorf("option -%c needs an argument", optopt);
       else
         cli_errorf("unknown option '%s'", argv[optind - 1]);
@@ -413,7 +456,8 @@ int main(int argc, char **argv) {
     goto done;
   }
   int taken = take_globals(cmd, &cargc, cargv, &files, &nfiles, &overrides,
-                           &noverrides, &ctx.verbosity, &ctx.verbosity_set);
+                           &noverrides, &params, &nparams, &pfiles, &npfiles,
+                           &ctx.verbosity, &ctx.verbosity_set);
   if (taken < 0)
     goto oom;
   if (taken) {
@@ -422,6 +466,8 @@ int main(int argc, char **argv) {
   }
   ctx.config_files = files;
   ctx.overrides = overrides;
+  ctx.params = params;
+  ctx.param_files = pfiles;
   optind = 0; /* reset getopt for the command's own parsing */
   rc = cmd->run(&ctx, cargc, cargv);
   goto done;
@@ -438,5 +484,7 @@ done:
   free(owned);
   free(files);
   free(overrides);
+  free(params);
+  free(pfiles);
   return rc;
 }

@@ -29,6 +29,7 @@
  */
 #include "flow.h"
 #include "program.h"
+#include "switchyard/buf.h"
 #include "switchyard/endian.h"
 
 #include <stdio.h>
@@ -57,7 +58,28 @@ typedef struct compiler {
   uint8_t code[16];           /* its plugin file's content hash */
   const sy_provider **pinned; /* per prog->codes entry: its provider */
   uint32_t cap_pins;
+  /* eval (compile_eval.c's part below): */
+  int given_states;       /* APPLY stateful nodes with state[n], emitting
+                             no TRAIN or LOAD (the test path of a fold) */
+  const size_t *sweep_at; /* per node: index of its first sweep in pick */
+  const uint32_t *pick;   /* per sweep: the value of this branch; NULL:
+                             no sweeps are expanded */
+  const uint8_t *dep;     /* per node: depends on a sweep */
+  const char *branch;     /* "[rate=0.1]" for nodes that depend on one */
+  const char *fold;       /* "@2" */
 } compiler;
+
+/* The id a node's steps carry: its own, or in an eval program with the
+ * branch (for nodes a sweep reaches) and the fold appended. */
+static const char *step_id(const compiler *c, size_t n, char *buf, size_t cap) {
+  const char *id = c->flow->nodes[n].id;
+  if (!c->fold && !c->branch)
+    return id;
+  snprintf(buf, cap, "%s%s%s", id,
+           c->branch && c->dep && c->dep[n] ? c->branch : "",
+           c->fold ? c->fold : "");
+  return buf;
+}
 
 /* Finding an input's node by id was a linear scan per input, which made
  * compiling a long chain quadratic; the id table makes it one probe. Ids
@@ -99,8 +121,12 @@ static int output_step(compiler *c, size_t n, uint32_t k) {
   if (c->outs[n][k] >= 0)
     return c->outs[n][k];
   uint32_t arg = (uint32_t)c->apply[n];
-  sy_instr get = {
-      .op = SY_OP_GET, .node = node->id, .index = k, .args = &arg, .n_args = 1};
+  char idbuf[512];
+  sy_instr get = {.op = SY_OP_GET,
+                  .node = (char *)step_id(c, n, idbuf, sizeof idbuf),
+                  .index = k,
+                  .args = &arg,
+                  .n_args = 1};
   int s = sy__program_emit(c->prog, &get);
   if (s < 0)
     return s;
@@ -233,10 +259,11 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
    * per node were ~0.1 s per 1e6 nodes. */
   uint32_t args_buf[16];
   sy_param params_buf[8];
+  size_t n_params = node->n_params;
+  size_t room = n_params + (c->pick ? node->n_sweeps : 0);
   uint32_t *args = nargs <= 16 ? args_buf : malloc(nargs * sizeof *args);
-  sy_param *params = node->n_params < 8
-                         ? params_buf
-                         : calloc(node->n_params + 1, sizeof *params);
+  sy_param *params = room < 8 ? params_buf : calloc(room + 1, sizeof *params);
+  char idbuf[512];
   int rc = 0;
   if (!args || !params) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
@@ -246,8 +273,20 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     params[p].key = node->params[p].key;
     params[p].text = node->params[p].text;
   }
-  if (node->n_params > 1)
-    qsort(params, node->n_params, sizeof *params, cmp_param);
+  /* A swept parameter takes this branch's value. */
+  for (size_t w = 0; c->pick && w < node->n_sweeps; w++) {
+    const sy_flow_sweep *sw = &node->sweeps[w];
+    const char *v = sw->values[c->pick[c->sweep_at[n] + w]];
+    size_t p = 0;
+    while (p < n_params && strcmp(params[p].key, sw->key) != 0)
+      p++;
+    params[p].key = sw->key;
+    params[p].text = (char *)v;
+    if (p == n_params)
+      n_params++;
+  }
+  if (n_params > 1)
+    qsort(params, n_params, sizeof *params, cmp_param);
   uint32_t nin = 0;
   for (size_t i = 0; i < node->n_inputs; i++) {
     int s = resolve(c, &node->inputs[i]);
@@ -259,14 +298,16 @@ static int emit_node(compiler *c, size_t n, sy_mode mode, sy_error *err) {
     }
     args[1 + nin++] = (uint32_t)s;
   }
-  sy_instr t = {.node = node->id,
+  sy_instr t = {.node = (char *)step_id(c, n, idbuf, sizeof idbuf),
                 .target = node->actor,
                 .version = (char *)node->provider->version,
                 .params = params,
-                .n_params = (uint32_t)node->n_params};
+                .n_params = (uint32_t)n_params};
   if (stateful) {
     int s;
-    if (mode == SY_MODE_APPLY) {
+    if (c->given_states) {
+      s = c->state[n]; /* trained on the train path of this fold */
+    } else if (mode == SY_MODE_APPLY) {
       t.op = SY_OP_LOAD;
       t.n_args = 0;
       s = sy__program_emit(c->prog, &t);
@@ -343,8 +384,10 @@ done:
   return rc;
 }
 
-/* Drops steps no root needs, renumbering the rest (order is kept). */
-static int prune(sy_program *prog, sy_error *err) {
+/* Drops steps no root needs, renumbering the rest (order is kept). The
+ * roots are SINK and COMMIT steps, and *root when it is not NULL (it is
+ * renumbered too). */
+static int prune(sy_program *prog, uint32_t *root, sy_error *err) {
   uint8_t *need = sy__big_calloc(prog->n ? prog->n : 1, 1);
   uint32_t *map = sy__big_malloc((prog->n ? prog->n : 1) * sizeof *map);
   if (!need || !map) {
@@ -354,7 +397,7 @@ static int prune(sy_program *prog, sy_error *err) {
   }
   for (uint32_t i = prog->n; i-- > 0;) {
     sy_op op = prog->code[i].op;
-    if (op == SY_OP_SINK || op == SY_OP_COMMIT)
+    if (op == SY_OP_SINK || op == SY_OP_COMMIT || (root && *root == i))
       need[i] = 1;
     if (need[i])
       for (uint32_t a = 0; a < prog->code[i].n_args; a++)
@@ -373,6 +416,8 @@ static int prune(sy_program *prog, sy_error *err) {
     kept++;
   }
   prog->n = kept;
+  if (root)
+    *root = map[*root];
   free(need);
   free(map);
   return 0;
@@ -443,6 +488,12 @@ void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
       k_str(k, node->params[p].key);
       k_str(k, node->params[p].text);
     }
+    for (size_t w = 0; w < node->n_sweeps; w++) {
+      k_str(k, "\x01sweep");
+      k_str(k, node->sweeps[w].key);
+      for (size_t v = 0; v < node->sweeps[w].n_values; v++)
+        k_str(k, node->sweeps[w].values[v]);
+    }
   }
   k_flush(k);
   digest(st, out);
@@ -486,6 +537,16 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   if (!ctx)
     ctx = &none;
   int use_feed = !ctx->no_feed;
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    if (flow->nodes[n].n_sweeps) {
+      const sy_flow_sweep *w = &flow->nodes[n].sweeps[0];
+      return sy_error_set(err, SY_ECONFIG,
+                          "%s:%d: %s sweeps '%s' over %zu values: compare the "
+                          "branches with `switchyard eval %s`, or train the "
+                          "best one with `switchyard train %s --best METRIC`",
+                          w->file, w->line, flow->nodes[n].id, w->key,
+                          w->n_values, flow->file, flow->file);
+    }
   compiler c = {0};
   int rc = SY_ENOMEM;
   size_t nn = flow->n_nodes;
@@ -690,7 +751,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
       goto oom;
     sy__instr_finish(prog, (uint32_t)s, NULL, 0);
   }
-  if ((rc = prune(prog, err)) != 0)
+  if ((rc = prune(prog, NULL, err)) != 0)
     goto fail;
   if (sy__program_set_res(prog, flow) != 0)
     goto oom;
@@ -749,12 +810,537 @@ int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
   return 0;
 }
 
+/* ---- eval: folds and sweep branches of one program ------------------ */
+
+/* The metrics eval knows, and whether more is better. */
+static const struct {
+  const char *name;
+  int higher;
+} eval_metrics[] = {{"accuracy", 1}, {"log_loss", 0}, {"roc_auc", 1},
+                    {"r2", 1},       {"rmse", 0},     {"mae", 0}};
+#define N_EVAL_METRICS (sizeof eval_metrics / sizeof eval_metrics[0])
+
+int sy_eval_metric_higher(const char *name) {
+  for (size_t i = 0; name && i < N_EVAL_METRICS; i++)
+    if (strcmp(eval_metrics[i].name, name) == 0)
+      return eval_metrics[i].higher;
+  return -1;
+}
+
+/* One path's per-node step tables (see compiler). */
+typedef struct eval_path {
+  int32_t *apply, *state, **outs, *outs_flat;
+} eval_path;
+
+static void path_free(eval_path *p) {
+  free(p->apply);
+  free(p->state);
+  free(p->outs);
+  free(p->outs_flat);
+}
+
+static int path_alloc(const sy_flow *flow, eval_path *p) {
+  size_t nn = flow->n_nodes, multi = 0;
+  for (size_t n = 0; n < nn; n++) {
+    const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+    if (ops->n_outputs > 1)
+      multi += ops->n_outputs;
+  }
+  p->apply = malloc((nn + 1) * sizeof *p->apply);
+  p->state = malloc((nn + 1) * sizeof *p->state);
+  p->outs = calloc(nn + 1, sizeof *p->outs);
+  p->outs_flat = malloc((multi + 1) * sizeof *p->outs_flat);
+  if (!p->apply || !p->state || !p->outs || !p->outs_flat)
+    return SY_ENOMEM;
+  multi = 0;
+  for (size_t n = 0; n < nn; n++) {
+    const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+    p->apply[n] = p->state[n] = -1;
+    if (ops->n_outputs <= 1)
+      continue;
+    p->outs[n] = p->outs_flat + multi;
+    multi += ops->n_outputs;
+  }
+  return 0;
+}
+
+/* Forgets node n's steps on path p, so that it is emitted again. */
+static void path_reset(const sy_flow *flow, eval_path *p, size_t n) {
+  const sy_actor_ops *ops = flow->nodes[n].provider->ops;
+  p->apply[n] = p->state[n] = -1;
+  for (uint32_t k = 0; p->outs[n] && k < ops->n_outputs; k++)
+    p->outs[n][k] = -1;
+}
+
+static void path_use(compiler *c, eval_path *p) {
+  c->apply = p->apply;
+  c->state = p->state;
+  c->outs = p->outs;
+}
+
+/* An APPLY of a built-in eval actor (metrics.*); params in key order. */
+static int emit_actor(compiler *c, const char *id, const char *actor,
+                      const sy_param *params, uint32_t n_params,
+                      const uint32_t *args, uint32_t n_args, uint32_t n_outputs,
+                      sy_error *err) {
+  const sy_provider *pr = sy_catalog_find(c->cat, SY_KIND_ACTOR, actor);
+  if (!pr || !pr->ops)
+    return sy_error_set(err, SY_ENOENT,
+                        "eval needs the actor %s (plugin actor-metrics), which "
+                        "is not installed; try: switchyard providers list "
+                        "actor",
+                        actor);
+  sy_flow_node tmp = {0};
+  tmp.id = (char *)id;
+  tmp.actor = (char *)actor;
+  tmp.provider = pr;
+  uint8_t extra[32];
+  int nx = node_extra(c, &tmp, extra, err);
+  if (nx < 0)
+    return nx;
+  sy_instr t = {.op = SY_OP_APPLY,
+                .node = (char *)id,
+                .target = (char *)actor,
+                .version = (char *)pr->version,
+                .params = (sy_param *)params,
+                .n_params = n_params,
+                .args = (uint32_t *)args,
+                .n_args = n_args,
+                .n_outputs = n_outputs};
+  int s = sy__program_emit(c->prog, &t);
+  if (s < 0)
+    return sy_error_set(err, s, "out of memory");
+  sy__instr_finish(c->prog, (uint32_t)s, extra, (size_t)nx);
+  return s;
+}
+
+static int emit_get(compiler *c, const char *id, uint32_t from, uint32_t k) {
+  sy_instr get = {.op = SY_OP_GET,
+                  .node = (char *)id,
+                  .index = k,
+                  .args = &from,
+                  .n_args = 1};
+  int s = sy__program_emit(c->prog, &get);
+  if (s >= 0)
+    sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+  return s;
+}
+
+int sy_flow_sweep_branches(const sy_flow *flow, size_t *count) {
+  size_t b = 1;
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    for (size_t w = 0; w < flow->nodes[n].n_sweeps; w++) {
+      b *= flow->nodes[n].sweeps[w].n_values;
+      if (b > 4096)
+        return SY_ETOOBIG;
+    }
+  *count = b;
+  return 0;
+}
+
+/* The value index of every sweep in branch b (mixed radix, the last
+ * sweep written varying fastest), and its label "node.key=v ..." . */
+static void branch_pick(const sy_flow *flow, size_t b, uint32_t *pick,
+                        sy_buf *label) {
+  size_t total = 0;
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    total += flow->nodes[n].n_sweeps;
+  size_t g = total;
+  for (size_t n = flow->n_nodes; n-- > 0;)
+    for (size_t w = flow->nodes[n].n_sweeps; w-- > 0;) {
+      size_t m = flow->nodes[n].sweeps[w].n_values;
+      pick[--g] = (uint32_t)(b % m);
+      b /= m;
+    }
+  if (!label)
+    return;
+  g = 0;
+  int first = 1;
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    for (size_t w = 0; w < flow->nodes[n].n_sweeps; w++, g++) {
+      const sy_flow_sweep *sw = &flow->nodes[n].sweeps[w];
+      const char *v = sw->values[pick[g]];
+      char shortest[40];
+      if (sw->types[pick[g]] == SY_FLOW_PFLOAT) {
+        /* The shortest text that reads back to the same double: 0.1,
+         * not 0.10000000000000001. */
+        double d = strtod(v, NULL);
+        for (int prec = 1; prec <= 17; prec++) {
+          snprintf(shortest, sizeof shortest, "%.*g", prec, d);
+          if (strtod(shortest, NULL) == d)
+            break;
+        }
+        v = shortest;
+      }
+      sy_buf_printf(label, "%s%s.%s=%s", first ? "" : " ", flow->nodes[n].id,
+                    sw->key, v);
+      first = 0;
+    }
+}
+
+int sy_flow_sweep_label(const sy_flow *flow, size_t b, char **label) {
+  size_t total = 0, count = 0;
+  *label = NULL;
+  if (sy_flow_sweep_branches(flow, &count) != 0 || b >= count)
+    return SY_ERANGE;
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    total += flow->nodes[n].n_sweeps;
+  uint32_t *pick = calloc(total + 1, sizeof *pick);
+  sy_buf buf = SY_BUF_INIT;
+  if (!pick)
+    return SY_ENOMEM;
+  branch_pick(flow, b, pick, &buf);
+  sy_buf_puts(&buf, "");
+  free(pick);
+  if (buf.failed) {
+    sy_buf_free(&buf);
+    return SY_ENOMEM;
+  }
+  *label = buf.data;
+  return 0;
+}
+
+int sy_flow_sweep_fix(sy_flow *flow, size_t b, sy_error *err) {
+  size_t total = 0, count = 0;
+  if (sy_flow_sweep_branches(flow, &count) != 0 || b >= count)
+    return sy_error_set(err, SY_ERANGE, "%s: no sweep branch %zu", flow->file,
+                        b);
+  for (size_t n = 0; n < flow->n_nodes; n++)
+    total += flow->nodes[n].n_sweeps;
+  uint32_t *pick = calloc(total + 1, sizeof *pick);
+  if (!pick)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  branch_pick(flow, b, pick, NULL);
+  size_t g = 0;
+  int rc = 0;
+  for (size_t n = 0; n < flow->n_nodes && rc == 0; n++) {
+    sy_flow_node *node = &flow->nodes[n];
+    for (size_t w = 0; w < node->n_sweeps && rc == 0; w++, g++) {
+      const sy_flow_sweep *sw = &node->sweeps[w];
+      size_t p = 0;
+      while (p < node->n_params && strcmp(node->params[p].key, sw->key) != 0)
+        p++;
+      if (p == node->n_params) {
+        /* The params array is in the flow's arena: grow by a copy. */
+        sy_flow_param *grown =
+            sy__arena_alloc(&flow->mem, (node->n_params + 1) * sizeof *grown);
+        if (!grown) {
+          rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+          break;
+        }
+        if (node->n_params)
+          memcpy(grown, node->params, node->n_params * sizeof *grown);
+        node->params = grown;
+        node->n_params++;
+      }
+      sy_flow_param *prm = &node->params[p];
+      prm->key = sw->key;
+      prm->text = sw->values[pick[g]];
+      prm->type = sw->types[pick[g]];
+      prm->ref = NULL;
+      prm->line = sw->line;
+      prm->file = sw->file;
+    }
+  }
+  for (size_t n = 0; n < flow->n_nodes && rc == 0; n++)
+    flow->nodes[n].n_sweeps = 0;
+  free(pick);
+  return rc;
+}
+
+int sy_flow_compile_eval(sy_platform *p, const sy_flow *flow,
+                         const sy_eval_options *o, sy_program **out,
+                         size_t *table_step, sy_error *err) {
+  *out = NULL;
+  if (!o || o->size < sizeof *o)
+    return sy_error_set(err, SY_EINVAL,
+                        "sy_flow_compile_eval: options of an unknown size");
+  if (!flow->source.label)
+    return sy_error_set(err, SY_ECONFIG,
+                        "%s: eval compares predictions with the label: set "
+                        "source.label",
+                        flow->file);
+  uint32_t K = o->folds;
+  if (K == 0 && !(o->holdout > 0 && o->holdout < 1))
+    return sy_error_set(err, SY_EUSAGE,
+                        "eval: give --folds K (2 or more) or --holdout F (0 < "
+                        "F < 1)");
+  if (K == 1 || K > 1000)
+    return sy_error_set(err, SY_EUSAGE,
+                        "eval: --folds must be between 2 and 1000, not %u", K);
+  if (K == 0)
+    K = 1;
+  /* Metrics: as asked, or by the model. */
+  const char *metrics[N_EVAL_METRICS];
+  size_t M = 0;
+  size_t nn = flow->n_nodes;
+  size_t pred_node = nn - 1;
+  if (flow->sink.input.node && flow->sink.input.target >= 0)
+    pred_node = (size_t)flow->sink.input.target;
+  if (o->metrics && o->metrics[0]) {
+    for (const char *const *m = o->metrics; *m; m++) {
+      if (sy_eval_metric_higher(*m) < 0) {
+        const char *names[N_EVAL_METRICS];
+        for (size_t i = 0; i < N_EVAL_METRICS; i++)
+          names[i] = eval_metrics[i].name;
+        const char *near = sy__suggest(*m, names, N_EVAL_METRICS);
+        return sy_error_set(err, SY_EUSAGE,
+                            "eval: unknown metric '%s'%s%s%s; known: "
+                            "accuracy, log_loss, roc_auc, r2, rmse, mae",
+                            *m, near ? " (did you mean '" : "",
+                            near ? near : "", near ? "'?)" : "");
+      }
+      for (size_t i = 0; i < M; i++)
+        if (strcmp(metrics[i], *m) == 0)
+          return sy_error_set(err, SY_EUSAGE, "eval: metric '%s' given twice",
+                              *m);
+      if (M == N_EVAL_METRICS)
+        break;
+      metrics[M++] = *m;
+    }
+  } else if (strcmp(flow->nodes[pred_node].actor, "std.logreg") == 0) {
+    metrics[M++] = "accuracy";
+    metrics[M++] = "log_loss";
+  } else {
+    metrics[M++] = "r2";
+    metrics[M++] = "rmse";
+    metrics[M++] = "mae";
+  }
+  size_t B = 0;
+  if (sy_flow_sweep_branches(flow, &B) != 0 || B * K > 4096)
+    return sy_error_set(err, SY_ETOOBIG,
+                        "%s: eval: too many branches x folds (at most 4096)",
+                        flow->file);
+  size_t n_sweeps = 0;
+  for (size_t n = 0; n < nn; n++)
+    n_sweeps += flow->nodes[n].n_sweeps;
+
+  compiler c = {0};
+  eval_path tr = {0}, te = {0};
+  int rc = SY_ENOMEM;
+  sy_program *prog = calloc(1, sizeof *prog);
+  size_t *sweep_at = calloc(nn + 1, sizeof *sweep_at);
+  uint32_t *pick = calloc(n_sweeps + 1, sizeof *pick);
+  uint8_t *dep = calloc(nn + 1, 1);
+  uint32_t *metric_steps = malloc((B * K * M + 1) * sizeof *metric_steps);
+  char **labels = calloc(B + 1, sizeof *labels);
+  sy_buf branches = SY_BUF_INIT;
+  if (!prog || !sweep_at || !pick || !dep || !metric_steps || !labels ||
+      path_alloc(flow, &tr) != 0 || path_alloc(flow, &te) != 0)
+    goto oom;
+  prog->mode = SY_MODE_RUN;
+  prog->flow_name = strdup(flow->name ? flow->name : "");
+  prog->flow_file = strdup(flow->file ? flow->file : "");
+  prog->state_file = strdup("");
+  prog->commit_to = strdup("");
+  if (!prog->flow_name || !prog->flow_file || !prog->state_file ||
+      !prog->commit_to)
+    goto oom;
+  sy__flow_hash(flow, prog->flow_hash);
+  c.prog = prog;
+  c.flow = flow;
+  c.cat = sy_platform_catalog(p);
+  c.label = -1;
+  /* Sweeps, and which nodes they reach. */
+  for (size_t n = 0, g = 0; n < nn; n++) {
+    sweep_at[n] = g;
+    g += flow->nodes[n].n_sweeps;
+  }
+  for (size_t i = 0; i < nn; i++) {
+    size_t n = flow->order[i];
+    const sy_flow_node *node = &flow->nodes[n];
+    dep[n] = node->n_sweeps > 0;
+    for (size_t k = 0; k < node->n_inputs; k++)
+      if (node->inputs[k].target >= 0 && dep[node->inputs[k].target])
+        dep[n] = 1;
+  }
+  c.sweep_at = sweep_at;
+  c.pick = pick;
+  c.dep = dep;
+  for (size_t b = 0; b < B && n_sweeps; b++) {
+    sy_buf l = SY_BUF_INIT;
+    branch_pick(flow, b, pick, &l);
+    sy_buf_puts(&l, "");
+    if (l.failed) {
+      sy_buf_free(&l);
+      goto oom;
+    }
+    labels[b] = l.data;
+    sy_buf_printf(&branches, "%s%s", b ? "," : "", labels[b]);
+  }
+
+  /* The source. */
+  const char *feed = flow->source.feed ? flow->source.feed
+                                       : platform_default(p, "feed", "data");
+  uint8_t fp[16];
+  int have_fp = 0;
+  if ((rc = feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err)))
+    goto fail;
+  sy_instr t = {.op = SY_OP_FEED,
+                .node = "source",
+                .target = (char *)feed,
+                .table = flow->source.table,
+                .label = flow->source.label,
+                .n_outputs = 2,
+                .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
+  int s = sy__program_emit(prog, &t);
+  if (s < 0)
+    goto oom;
+  sy__instr_finish(prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
+  int F = emit_get(&c, "source", (uint32_t)s, 0);
+  int L = emit_get(&c, "source", (uint32_t)s, 1);
+  if (F < 0 || L < 0)
+    goto oom;
+
+  char foldk[32], seed[32], holdout[64], folds_text[32], kbuf[32];
+  char idbuf[512], branch[1024];
+  snprintf(seed, sizeof seed, "%lld", (long long)o->seed);
+  snprintf(holdout, sizeof holdout, "%.17g", K == 1 ? o->holdout : 0.0);
+  snprintf(folds_text, sizeof folds_text, "%u", K == 1 ? 2u : K);
+  for (uint32_t k = 0; k < K; k++) {
+    snprintf(foldk, sizeof foldk, "%u", k);
+    snprintf(kbuf, sizeof kbuf, "@%u", k + 1);
+    c.fold = K > 1 ? kbuf : NULL;
+    int parts[2][2];
+    for (int part = 0; part < 2; part++) {
+      /* Keys in strcmp order. */
+      sy_param fp_params[5] = {{"fold", foldk},
+                               {"folds", folds_text},
+                               {"holdout", holdout},
+                               {"part", part ? "test" : "train"},
+                               {"seed", seed}};
+      snprintf(idbuf, sizeof idbuf, "%s%s", part ? "test" : "train",
+               c.fold ? c.fold : "");
+      uint32_t args[2] = {(uint32_t)F, (uint32_t)L};
+      int f =
+          emit_actor(&c, idbuf, "metrics.fold", fp_params, 5, args, 2, 2, err);
+      if (f < 0) {
+        rc = f;
+        goto fail;
+      }
+      parts[part][0] = emit_get(&c, idbuf, (uint32_t)f, 0);
+      parts[part][1] = emit_get(&c, idbuf, (uint32_t)f, 1);
+      if (parts[part][0] < 0 || parts[part][1] < 0)
+        goto oom;
+    }
+    for (size_t b = 0; b < B; b++) {
+      if (n_sweeps) {
+        branch_pick(flow, b, pick, NULL);
+        snprintf(branch, sizeof branch, "[%s]", labels[b]);
+        for (char *sp = branch; *sp; sp++)
+          if (*sp == ' ')
+            *sp = ',';
+        c.branch = branch;
+      }
+      /* Train path: fit on the fold's train rows. A node no sweep
+       * reaches is emitted once per fold (branch 0) and shared. */
+      for (int pass = 0; pass < 2; pass++) {
+        eval_path *pt = pass ? &te : &tr;
+        path_use(&c, pt);
+        if (pass)
+          c.state = tr.state;
+        c.given_states = pass;
+        c.features = parts[pass][0];
+        c.label = pass ? -1 : parts[0][1];
+        for (size_t i = 0; i < nn; i++) {
+          size_t n = flow->order[i];
+          if (b > 0 && !dep[n])
+            continue;
+          if (!pass)
+            path_reset(flow, &tr, n);
+          else
+            path_reset(flow, &te, n), te.state[n] = -1;
+          if (pass)
+            c.state = tr.state;
+          if ((rc = emit_node(&c, n, SY_MODE_RUN, err)) != 0)
+            goto fail;
+        }
+      }
+      int pred = flow->sink.input.node ? resolve(&c, &flow->sink.input)
+                                       : output_step(&c, nn - 1, 0);
+      if (pred < 0)
+        goto oom;
+      for (size_t m = 0; m < M; m++) {
+        char actor[64];
+        snprintf(actor, sizeof actor, "metrics.%s", metrics[m]);
+        snprintf(idbuf, sizeof idbuf, "%s%s%s", metrics[m],
+                 c.branch ? c.branch : "", c.fold ? c.fold : "");
+        uint32_t args[2] = {(uint32_t)pred, (uint32_t)parts[1][1]};
+        int ms = emit_actor(&c, idbuf, actor, NULL, 0, args, 2, 1, err);
+        if (ms < 0) {
+          rc = ms;
+          goto fail;
+        }
+        metric_steps[(b * K + k) * M + m] = (uint32_t)ms;
+      }
+    }
+  }
+  c.fold = c.branch = NULL;
+  sy_buf names = SY_BUF_INIT;
+  for (size_t m = 0; m < M; m++)
+    sy_buf_printf(&names, "%s%s", m ? "," : "", metrics[m]);
+  snprintf(kbuf, sizeof kbuf, "%u", K);
+  sy_buf_puts(&branches, "");
+  sy_param tp[3] = {
+      {"branches", branches.data}, {"folds", kbuf}, {"metrics", names.data}};
+  int table = names.failed || branches.failed
+                  ? SY_ENOMEM
+                  : emit_actor(&c, "table", "metrics.table",
+                               n_sweeps ? tp : tp + 1, n_sweeps ? 3 : 2,
+                               metric_steps, (uint32_t)(B * K * M), 1, err);
+  sy_buf_free(&names);
+  if (table < 0) {
+    rc = table;
+    if (rc == SY_ENOMEM)
+      goto oom;
+    goto fail;
+  }
+  if (o->sink) {
+    uint32_t arg = (uint32_t)table;
+    sy_instr w = {.op = SY_OP_SINK,
+                  .node = "sink",
+                  .target = (char *)o->sink,
+                  .args = &arg,
+                  .n_args = 1,
+                  .flags = SY_INSTR_VOLATILE};
+    s = sy__program_emit(prog, &w);
+    if (s < 0)
+      goto oom;
+    sy__instr_finish(prog, (uint32_t)s, NULL, 0);
+  }
+  uint32_t root = (uint32_t)table;
+  if ((rc = prune(prog, &root, err)) != 0)
+    goto fail;
+  *table_step = root;
+  *out = prog;
+  prog = NULL;
+  rc = 0;
+  goto done;
+oom:
+  rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+fail:
+  sy_program_free(prog);
+done:
+  path_free(&tr);
+  path_free(&te);
+  free(c.pinned);
+  free(sweep_at);
+  free(pick);
+  free(dep);
+  free(metric_steps);
+  for (size_t b = 0; labels && b < B; b++)
+    free(labels[b]);
+  free(labels);
+  sy_buf_free(&branches);
+  return rc;
+}
+
 /* ---- the public entry points ---------------------------------------- */
 
 int sy_flow_load(sy_platform *p, const char *path, const char *text,
                  FILE *report, sy_flow **out, sy_error *err) {
-  return sy__flow_load_valid(path, text, sy_platform_catalog(p), report, out,
-                             err);
+  return sy__flow_load_valid_params(path, text, sy_platform_catalog(p),
+                                    sy__platform_params(p), report, out, err);
 }
 
 void sy_flow_free(sy_flow *flow) {
@@ -871,8 +1457,9 @@ int sy__program_compile(sy_platform *p, const char *path, sy_mode mode,
                         sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
-  int rc = sy__flow_load_valid(path, NULL, sy_platform_catalog(p), report,
-                               &flow, err);
+  int rc =
+      sy__flow_load_valid_params(path, NULL, sy_platform_catalog(p),
+                                 sy__platform_params(p), report, &flow, err);
   if (rc == 0)
     rc = sy__compile_flow(p, flow, mode, opts, ctx, out, err);
   sy__flow_free(flow);

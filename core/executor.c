@@ -681,8 +681,11 @@ void sy_job_step_result(sy_job *job, size_t s, const sy_value *const *out) {
 
 int sy_job_step_done(sy_job *job, size_t s, sy_value **out) {
   const sy_instr *in = &job->prog->code[s];
-  if (job->cons_start[s + 1] == job->cons_start[s]) {
-    /* A step nobody reads (SINK, COMMIT) keeps nothing but its result. */
+  if (job->cons_start[s + 1] == job->cons_start[s] &&
+      atomic_load_explicit(&job->pending[s], memory_order_relaxed) <
+          UINT32_MAX / 2) {
+    /* A step nobody reads (SINK, COMMIT) keeps nothing but its result,
+     * unless it is kept (sy_job_keep). */
     sy_job_step_result(job, s, (const sy_value *const *)out);
     for (uint32_t k = 0; k < in->n_outputs; k++)
       sy_value_unref(out[k]);

@@ -821,6 +821,9 @@ static sy_flow_ptype ptype_of(const tnode *s) {
   }
 }
 
+static int load_ref(loader *L, sy_flow_param *p, const tnode *s,
+                    const char *what);
+
 static int load_param(loader *L, sy_flow_param *p, const tnode *s,
                       const char *what) {
   char buf[64];
@@ -833,8 +836,7 @@ static int load_param(loader *L, sy_flow_param *p, const tnode *s,
     return oom(L);
   p->type = ptype_of(s);
   if (type == CONFIG_TYPE_GROUP)
-    return fail(L, s, SY_ETYPE,
-                "%s: expected a value or a list of values, got a group", what);
+    return load_ref(L, p, s, what);
   if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
     const char *text = scalar_text(s, buf, sizeof buf);
     p->text = type == CONFIG_TYPE_STRING
@@ -891,13 +893,193 @@ static int load_params(loader *L, sy_flow_node *node, const tnode *s,
   return 0;
 }
 
+/* ---- loading: flow parameters and sweeps (flow_params.c binds them) ---- */
+
+/* The declared names, for a did-you-mean (caller frees the array). */
+static const char *near_decl(const sy_flow *flow, const char *name) {
+  const char **names = calloc(flow->n_decls + 1, sizeof *names);
+  const char *near = NULL;
+  if (names) {
+    for (size_t i = 0; i < flow->n_decls; i++)
+      names[i] = flow->decls[i].name;
+    near = sy__suggest(name, names, flow->n_decls);
+  }
+  free(names);
+  return near;
+}
+
+/* `key = { param = "NAME"; }`: the value of flow parameter NAME (bound
+ * to its default here, to -p / --params by sy__flow_bind_params). */
+static int load_ref(loader *L, sy_flow_param *p, const tnode *s,
+                    const char *what) {
+  const tnode *name = t_member(s, "param");
+  if (t_length(s) != 1 || !name || t_type(name) != CONFIG_TYPE_STRING)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a value, a list of values or { param = "
+                "\"NAME\"; } (a flow parameter), got a group",
+                what);
+  const sy_flow_decl *d = sy__flow_decl(L->flow, t_string(name));
+  if (!d) {
+    const char *near = near_decl(L->flow, t_string(name));
+    if (near)
+      return fail(L, name, SY_ECONFIG,
+                  "%s: unknown flow parameter '%s' (did you mean '%s'?)", what,
+                  t_string(name), near);
+    return fail(L, name, SY_ECONFIG,
+                "%s: unknown flow parameter '%s'; declare it: params = { %s = "
+                "{ type = \"float\"; default = ...; }; };",
+                what, t_string(name), t_string(name));
+  }
+  p->ref = d->name;
+  p->text = d->text;
+  p->type = d->type;
+  return 0;
+}
+
+static const char *const decl_keys[] = {"type", "default", "help",
+                                        "description"};
+static const char *const ptype_names[] = {"int", "float", "bool", "string"};
+
+static int load_decl(loader *L, sy_flow_decl *d, const tnode *e) {
+  char what[160], buf[64];
+  int rc;
+  snprintf(what, sizeof what, "params.%s", t_name(e));
+  if ((rc = place(L, e, &d->file, &d->line)) != 0)
+    return rc;
+  d->name = (char *)name_copy(&L->flow->mem, t_name(e), strlen(t_name(e)));
+  if (!d->name)
+    return oom(L);
+  if (t_type(e) != CONFIG_TYPE_GROUP)
+    return fail(L, e, SY_ETYPE,
+                "%s: expected a group { type = \"int|float|bool|string\"; "
+                "default = ...; }, got %s",
+                what, type_phrase(e));
+  if ((rc = check_keys(L, e, what, decl_keys, 4)) != 0)
+    return rc;
+  const tnode *type = t_member(e, "type");
+  const tnode *def = t_member(e, "default");
+  const tnode *help = t_member(e, "help");
+  if (!type)
+    return fail(L, e, SY_ECONFIG,
+                "%s: missing 'type' (\"int\", \"float\", \"bool\" or "
+                "\"string\")",
+                what);
+  const char *tn = t_string(type);
+  for (int k = 0; tn && k < 4 && !d->type; k++)
+    if (strcmp(tn, ptype_names[k]) == 0)
+      d->type = (sy_flow_ptype)(SY_FLOW_PINT + k);
+  if (!d->type) {
+    const char *near = tn ? sy__suggest(tn, ptype_names, 4) : NULL;
+    return fail(L, type, SY_ETYPE,
+                "%s.type: expected \"int\", \"float\", \"bool\" or "
+                "\"string\"%s%s%s",
+                what, near ? " (did you mean '" : "", near ? near : "",
+                near ? "'?)" : "");
+  }
+  if (help && (rc = get_string(L, help, "help", &d->help)) != 0)
+    return rc;
+  const tnode *desc = t_member(e, "description");
+  if (desc && t_type(desc) != CONFIG_TYPE_STRING)
+    return fail(L, desc, SY_ETYPE, "%s.description: expected a string, got %s",
+                what, type_phrase(desc));
+  d->origin = "default";
+  if (!def)
+    return 0; /* required: -p or --params must give it */
+  sy_flow_ptype got = ptype_of(def);
+  int ok = got == d->type || (d->type == SY_FLOW_PFLOAT && got == SY_FLOW_PINT);
+  if (!ok)
+    return fail(L, def, SY_ETYPE, "%s.default: expected %s %s, got %s", what,
+                d->type == SY_FLOW_PINT ? "an" : "a",
+                ptype_names[d->type - SY_FLOW_PINT], type_phrase(def));
+  const char *text = scalar_text(def, buf, sizeof buf);
+  if (d->type == SY_FLOW_PFLOAT && got == SY_FLOW_PINT) {
+    snprintf(buf, sizeof buf, "%.17g", (double)t_int64(def));
+    text = buf;
+  }
+  d->text = sy__arena_strdup(&L->flow->mem, text);
+  return d->text ? 0 : oom(L);
+}
+
+static int load_decls(loader *L, const tnode *s) {
+  if (t_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "params: expected a group { NAME = { type = \"float\"; "
+                "default = 0.1; }; }, got %s",
+                type_phrase(s));
+  int n = t_length(s);
+  L->flow->decls =
+      arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *L->flow->decls);
+  if (!L->flow->decls)
+    return oom(L);
+  for (int i = 0; i < n; i++) {
+    L->flow->n_decls++;
+    int rc = load_decl(L, &L->flow->decls[i], t_elem(s, (unsigned)i));
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int load_sweeps(loader *L, sy_flow_node *node, const tnode *s) {
+  char what[160], buf[64];
+  snprintf(what, sizeof what, "%s.sweep", node->id);
+  if (t_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a group { PARAM = [VALUE, ...]; }, got %s", what,
+                type_phrase(s));
+  int n = t_length(s);
+  node->sweeps =
+      arena_zalloc(L, (n > 0 ? (size_t)n : 1) * sizeof *node->sweeps);
+  if (!node->sweeps)
+    return oom(L);
+  for (int i = 0; i < n; i++) {
+    const tnode *e = t_elem(s, (unsigned)i);
+    sy_flow_sweep *w = &node->sweeps[i];
+    int rc = place(L, e, &w->file, &w->line);
+    if (rc != 0)
+      return rc;
+    w->key = (char *)name_copy(&L->flow->mem, t_name(e), strlen(t_name(e)));
+    int m = t_length(e);
+    if (t_type(e) != CONFIG_TYPE_ARRAY && t_type(e) != CONFIG_TYPE_LIST)
+      return fail(L, e, SY_ETYPE, "%s.%s: expected a list [VALUE, ...], got %s",
+                  what, t_name(e), type_phrase(e));
+    if (m < 1)
+      return fail(L, e, SY_ECONFIG, "%s.%s: expected at least one value", what,
+                  t_name(e));
+    w->values = arena_zalloc(L, (size_t)m * sizeof *w->values);
+    w->types = arena_zalloc(L, (size_t)m * sizeof *w->types);
+    if (!w->key || !w->values || !w->types)
+      return oom(L);
+    for (int k = 0; k < m; k++) {
+      const tnode *v = t_elem(e, (unsigned)k);
+      const char *text = scalar_text(v, buf, sizeof buf);
+      if (!text)
+        return fail(L, e, SY_ETYPE, "%s.%s[%d]: expected a value, got %s", what,
+                    t_name(e), k, type_phrase(v));
+      for (int j = 0; j < k; j++)
+        if (strcmp(w->values[j], text) == 0)
+          return fail(L, e, SY_ECONFIG, "%s.%s: value %s is listed twice", what,
+                      t_name(e), text);
+      if (!(w->values[k] = sy__arena_strdup(&L->flow->mem, text)))
+        return oom(L);
+      w->types[k] = ptype_of(v);
+      w->n_values++;
+    }
+    for (int j = 0; j < i; j++)
+      if (strcmp(node->sweeps[j].key, w->key) == 0)
+        return fail(L, e, SY_ECONFIG, "%s.%s: swept twice", what, w->key);
+    node->n_sweeps++;
+  }
+  return 0;
+}
+
 /* ---- loading: the tree -------------------------------------------------- */
 
-static const char *const top_keys[] = {"name", "source",      "actors",
-                                       "sink", "description", "defaults"};
+static const char *const top_keys[] = {
+    "name", "source", "actors", "sink", "defaults", "params", "description"};
 static const char *const node_keys[] = {"id",      "actor",       "inputs",
                                         "params",  "description", "resources",
-                                        "retries", "timeout"};
+                                        "retries", "timeout",     "sweep"};
 static const char *const source_keys[] = {"feed", "table", "label",
                                           "description"};
 static const char *const sink_keys[] = {"instance", "input", "description"};
@@ -1134,6 +1316,9 @@ static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
   if (rc == 0 && (t_member(s, "resources") || t_member(s, "retries") ||
                   t_member(s, "timeout")))
     rc = load_res(L, s, node->id, &node->res);
+  const tnode *sweep = t_member(s, "sweep");
+  if (rc == 0 && sweep)
+    rc = load_sweeps(L, node, sweep);
   return rc;
 }
 
@@ -1257,6 +1442,9 @@ static int load_tree(loader *L, const tnode *root) {
     return rc;
   const tnode *defaults = t_member(root, "defaults");
   if (defaults && (rc = load_defaults(L, defaults)) != 0)
+    return rc;
+  const tnode *decls = t_member(root, "params");
+  if (decls && (rc = load_decls(L, decls)) != 0)
     return rc;
   if (!actors)
     return fail(
@@ -1716,13 +1904,18 @@ static const char *type_mismatch(const sy_option *o, sy_flow_ptype t) {
   return NULL;
 }
 
-static int check_params(checker *C, const sy_flow_node *n) {
-  const sy_provider *p = n->provider;
-  if (!p)
-    return 0;
-  const sy_option *opts = p->options;
-  for (size_t i = 0; i < n->n_params; i++) {
-    const sy_flow_param *prm = &n->params[i];
+/* Checks one parameter (or one swept value) of node n. */
+static int check_param(checker *C, const sy_flow_node *n,
+                       const sy_flow_param *prm) {
+  const sy_option *opts = n->provider->options;
+  do {
+    if (prm->ref && !prm->text) {
+      problem(C, SY_ECONFIG, prm->file, prm->line, NULL,
+              "%s.params.%s: flow parameter '%s' has no value (no default): "
+              "give it with -p %s=VALUE or --params FILE",
+              n->id, prm->key, prm->ref, prm->ref);
+      return 0;
+    }
     const sy_option *o = sy__opt_find(opts, prm->key);
     if (!o) {
       size_t count = 0;
@@ -1744,14 +1937,19 @@ static int check_params(checker *C, const sy_flow_node *n) {
                 "%s.params.%s: unknown parameter of %s", n->id, prm->key,
                 n->actor);
       free(names);
-      continue;
+      break;
     }
     const char *want = type_mismatch(o, prm->type);
     if (want) {
-      problem(C, SY_ETYPE, prm->file, prm->line, n->actor,
-              "%s.params.%s: expected %s, got %s", n->id, prm->key, want,
-              ptype_phrase(prm->type));
-      continue;
+      if (prm->ref)
+        problem(C, SY_ETYPE, prm->file, prm->line, n->actor,
+                "%s.params.%s: expected %s, got %s (flow parameter '%s')",
+                n->id, prm->key, want, ptype_phrase(prm->type), prm->ref);
+      else
+        problem(C, SY_ETYPE, prm->file, prm->line, n->actor,
+                "%s.params.%s: expected %s, got %s", n->id, prm->key, want,
+                ptype_phrase(prm->type));
+      break;
     }
     sy_error e;
     sy_error_clear(&e);
@@ -1761,6 +1959,29 @@ static int check_params(checker *C, const sy_flow_node *n) {
     if (rc != 0)
       problem(C, rc, prm->file, prm->line, n->actor, "%s.params.%s: %s", n->id,
               prm->key, e.message);
+  } while (0);
+  return 0;
+}
+
+static int check_params(checker *C, const sy_flow_node *n) {
+  const sy_provider *p = n->provider;
+  if (!p)
+    return 0;
+  const sy_option *opts = p->options;
+  for (size_t i = 0; i < n->n_params; i++) {
+    int rc = check_param(C, n, &n->params[i]);
+    if (rc != 0)
+      return rc;
+  }
+  for (size_t i = 0; i < n->n_sweeps; i++) {
+    const sy_flow_sweep *w = &n->sweeps[i];
+    for (size_t k = 0; k < w->n_values; k++) {
+      sy_flow_param prm = {w->key,      w->values[k], w->line,
+                           w->types[k], w->file,      NULL};
+      int rc = check_param(C, n, &prm);
+      if (rc != 0)
+        return rc;
+    }
   }
   for (const sy_option *o = opts; o && o->name; o++) {
     if (!(o->flags & SY_OPT_REQUIRED))
@@ -2007,10 +2228,18 @@ void sy__flow_report_file(void *ud, const sy_error *problem) {
 int sy__flow_load_valid(const char *path, const char *text,
                         const sy_catalog *cat, FILE *report, sy_flow **out,
                         sy_error *err) {
+  return sy__flow_load_valid_params(path, text, cat, NULL, report, out, err);
+}
+
+int sy__flow_load_valid_params(const char *path, const char *text,
+                               const sy_catalog *cat, const sy__params *ov,
+                               FILE *report, sy_flow **out, sy_error *err) {
   sy_flow *flow = NULL;
   *out = NULL;
   int rc = text ? sy__flow_load_string(text, path, &flow, err)
                 : sy__flow_load(path, &flow, err);
+  if (rc == 0 && ov)
+    rc = sy__flow_bind_params(flow, ov, err);
   if (rc == 0)
     rc = sy__flow_validate(flow, cat, report ? sy__flow_report_file : NULL,
                            report, err);

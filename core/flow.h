@@ -12,6 +12,11 @@
  *   );
  *   sink    = "out";              # or { instance = "out"; input = "model"; }
  *
+ * Flow parameters (flow_params.c): `params = { rate = { type = "float";
+ * default = 0.1; }; };` at the top, `rate = { param = "rate"; }` in an
+ * actor's params. A node's `sweep = { rate = [0.01, 0.1]; }` lists values
+ * of its actor parameters that eval compiles into branches.
+ *
  * `inputs` defaults to the previous actor in the list (the source for the
  * first one); "source" names the feed's features explicitly; "id:N" names
  * output N of a multi-output actor. The sink's input defaults to the last
@@ -44,11 +49,41 @@ typedef enum sy_flow_ptype {
  * sy_flow.files, owned by the flow. */
 typedef struct sy_flow_param {
   char *key;
-  char *text; /* canonical text, see above */
+  char *text; /* canonical text, see above; NULL only for a reference to a
+                 flow parameter that has no value yet (validation says so) */
   int line;
   sy_flow_ptype type;
   const char *file;
+  char *ref; /* `key = { param = "NAME"; }`: the flow parameter it takes
+                its value (text, type) from; NULL for a literal */
 } sy_flow_param;
+
+/* A flow parameter, declared at the top of the flow:
+ *   params = { rate = { type = "float"; default = 0.1; help = "..."; }; };
+ * type is INT, FLOAT, BOOL or STRING; text is the value in use (the
+ * default, or what sy__flow_bind_params set), canonical as above, or
+ * NULL when it has none yet; origin says where that value came from
+ * ("default", "-p", "FILE:LINE"). */
+typedef struct sy_flow_decl {
+  char *name;
+  sy_flow_ptype type;
+  char *text;
+  char *help; /* NULL: none */
+  const char *origin;
+  int line;
+  const char *file;
+} sy_flow_decl;
+
+/* `sweep = { rate = [0.01, 0.1]; }` on a node: the compiler runs the node
+ * (and what depends on it) once per value; values are canonical text. */
+typedef struct sy_flow_sweep {
+  char *key; /* an actor parameter of the node */
+  char **values;
+  sy_flow_ptype *types;
+  size_t n_values;
+  int line;
+  const char *file;
+} sy_flow_sweep;
 
 typedef struct sy_flow_input {
   char *node;      /* an actor id, or "source" */
@@ -85,7 +120,9 @@ typedef struct sy_flow_node {
   size_t n_params;
   const sy_provider *provider; /* resolved by sy__flow_validate */
   const char *file;
-  sy_flow_res res; /* resources, retries, timeout (defaults applied) */
+  sy_flow_res res;       /* resources, retries, timeout (defaults applied) */
+  sy_flow_sweep *sweeps; /* in the flow's arena; n_sweeps of them */
+  size_t n_sweeps;
 } sy_flow_node;
 
 typedef struct sy_flow {
@@ -112,6 +149,8 @@ typedef struct sy_flow {
   int resolved;    /* sy__flow_validate set every input's target */
   char **files;    /* every source file seen (owned), for the `file` fields */
   size_t n_files;
+  sy_flow_decl *decls; /* declared parameters (in mem), file order */
+  size_t n_decls;
   /* Every string and small array above except nodes, order and files
    * lives here and is freed with the flow; nothing is freed alone. */
   sy__arena mem;
@@ -157,6 +196,41 @@ int sy__flow_load_valid(const char *path, const char *text,
  * parsers' spellings: 0 and *out set, or -1. Zero is refused. */
 int sy__flow_parse_memory(const char *text, uint64_t *out);
 int sy__flow_parse_timeout(const char *text, uint64_t *out);
+/* ---- flow parameters (flow_params.c) ------------------------------ */
+
+/* Values given for flow parameters from outside the flow: -p NAME=VALUE
+ * (type 0: text, read by the declared type) or a --params file (typed as
+ * written). origin names where, for messages. */
+typedef struct sy__param_ov {
+  char *name, *text, *origin;
+  sy_flow_ptype type;
+} sy__param_ov;
+typedef struct sy__params {
+  sy__param_ov *v;
+  size_t n, cap;
+} sy__params;
+void sy__params_free(sy__params *ps);
+/* The platform's (NULL: none); platform.c keeps them. */
+const sy__params *sy__platform_params(const sy_platform *p);
+sy__params **sy__platform_params_slot(sy_platform *p);
+/* Sets every flow parameter named in ov (NULL: none) and every reference
+ * to it. An unknown name (with a did-you-mean) is SY_ECONFIG, a value
+ * that is not of the declared type SY_ETYPE; both name ov's origin. */
+int sy__flow_bind_params(sy_flow *flow, const sy__params *ov, sy_error *err);
+/* The declared parameter, or NULL. */
+sy_flow_decl *sy__flow_decl(const sy_flow *flow, const char *name);
+/* Reads text as a value of type t into canonical text (malloc()ed, into
+ * *out); SY_ETYPE with a message naming `what` when it is not one. */
+int sy__param_text(sy_flow_ptype t, const char *text, const char *what,
+                   char **out, sy_error *err);
+/* "int", "float", "bool", "string". */
+const char *sy__ptype_name(sy_flow_ptype t);
+
+/* sy__flow_load_valid with the values ov gives flow parameters, bound
+ * between loading and validating (NULL: the defaults). */
+int sy__flow_load_valid_params(const char *path, const char *text,
+                               const sy_catalog *cat, const sy__params *ov,
+                               FILE *report, sy_flow **out, sy_error *err);
 
 /* The node with that id, or NULL. */
 sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id);

@@ -52,8 +52,24 @@ static void write_input(FILE *f, const sy_flow_input *in) {
   quoted(f, ref);
 }
 
+/* One scalar as libconfig reads it back with the same type. */
+static void write_scalar(FILE *f, sy_flow_ptype type, const char *text) {
+  if (type == SY_FLOW_PFLOAT)
+    fprintf(f, "%s%s", text, strpbrk(text, ".eEn") ? "" : ".0");
+  else if (type == SY_FLOW_PSTRING)
+    quoted(f, text);
+  else
+    fputs(text, f);
+}
+
 static int write_param(FILE *f, const sy_flow_param *p) {
   fprintf(f, "%s = ", p->key);
+  if (p->ref) {
+    fputs("{ param = ", f);
+    quoted(f, p->ref);
+    fputs("; }; ", f);
+    return 0;
+  }
   switch (p->type) {
   case SY_FLOW_PINT:
   case SY_FLOW_PBOOL:
@@ -110,7 +126,30 @@ static int write_flow(FILE *out, const sy_flow *f) {
     quoted(out, f->source.label);
     fputs("; ", out);
   }
-  fputs("};\nactors = (\n", out);
+  fputs("};\n", out);
+  if (f->n_decls) {
+    /* The values in use (-p, --params or the defaults) become the
+     * defaults: a release records the values it was made with. */
+    fputs("params = {\n", out);
+    for (size_t i = 0; i < f->n_decls; i++) {
+      const sy_flow_decl *d = &f->decls[i];
+      fprintf(out, "  %s = { type = \"%s\"; ", d->name,
+              sy__ptype_name(d->type));
+      if (d->text) {
+        fputs("default = ", out);
+        write_scalar(out, d->type, d->text);
+        fputs("; ", out);
+      }
+      if (d->help) {
+        fputs("help = ", out);
+        quoted(out, d->help);
+        fputs("; ", out);
+      }
+      fputs("};\n", out);
+    }
+    fputs("};\n", out);
+  }
+  fputs("actors = (\n", out);
   for (size_t i = 0; i < f->n_nodes && rc == 0; i++) {
     const sy_flow_node *n = &f->nodes[i];
     fputs("  { id = ", out);
@@ -130,6 +169,19 @@ static int write_flow(FILE *out, const sy_flow *f) {
       fputs("};", out);
     }
     write_res(out, &n->res);
+    if (n->n_sweeps) {
+      fputs("\n    sweep = { ", out);
+      for (size_t k = 0; k < n->n_sweeps; k++) {
+        const sy_flow_sweep *w = &n->sweeps[k];
+        fprintf(out, "%s = (", w->key);
+        for (size_t v = 0; v < w->n_values; v++) {
+          fputs(v ? ", " : "", out);
+          write_scalar(out, w->types[v], w->values[v]);
+        }
+        fputs("); ", out);
+      }
+      fputs("};", out);
+    }
     fprintf(out, " }%s\n", i + 1 < f->n_nodes ? "," : "");
   }
   fputs(");\n", out);

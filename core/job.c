@@ -545,6 +545,14 @@ void sy_job_reset(sy_job *job, const uint8_t *keep) {
   sy__job_reset(job, keep);
 }
 
+int sy_job_keep(sy_job *job, size_t s) {
+  if (s >= job->n)
+    return SY_ERANGE;
+  /* Never counted down to zero, as the callable's kept values. */
+  atomic_store(&job->pending[s], UINT32_MAX / 2);
+  return 0;
+}
+
 int sy_job_observed(const sy_job *job) {
   return job->n_listeners ||
          (job->storage && (job->cache_read || job->cache_write));

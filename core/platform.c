@@ -13,6 +13,7 @@
  *   loaded, because the config decides where plugins come from; the config
  *   is validated against the catalog only later, by the caller.
  */
+#include "flow.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -41,7 +42,27 @@ struct sy_platform {
   strvec plugin_dirs;
   strvec config_files;
   size_t n_default_files; /* config_files before the first -c file */
+  sy__params *params;     /* -p / --params values (flow_params.c) */
 };
+
+const sy__params *sy__platform_params(const sy_platform *p) {
+  return p ? p->params : NULL;
+}
+sy__params **sy__platform_params_slot(sy_platform *p) {
+  return &p->params;
+}
+
+void sy__params_free(sy__params *ps) {
+  if (!ps)
+    return;
+  for (size_t i = 0; i < ps->n; i++) {
+    free(ps->v[i].name);
+    free(ps->v[i].text);
+    free(ps->v[i].origin);
+  }
+  free(ps->v);
+  free(ps);
+}
 
 static int strvec_push(strvec *v, const char *s) {
   if (v->len + 2 > v->cap) {
@@ -278,6 +299,7 @@ void sy_platform_close(sy_platform *p) {
   sy_catalog_free(p->catalog);
   strvec_free(&p->plugin_dirs);
   strvec_free(&p->config_files);
+  sy__params_free(p->params);
   free(p);
 }
 

@@ -21,6 +21,7 @@
 #include "switchyard/registry.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -319,8 +320,11 @@ int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
   struct stat st;
   int is_file = stat(target, &st) == 0 && S_ISREG(st.st_mode);
   reg r;
-  int rc = reg_open(
-      p, opts && opts->size >= sizeof *opts ? opts->registry : NULL, &r, err);
+  int rc = reg_open(p,
+                    opts && opts->size >= offsetof(sy_target_options, from)
+                        ? opts->registry
+                        : NULL,
+                    &r, err);
   if (rc)
     return rc;
   sy_flow *flow = NULL;
@@ -396,10 +400,19 @@ int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
     }
   }
 
+  uint32_t branch = opts && opts->size >= offsetof(sy_target_options, branch) +
+                                              sizeof opts->branch
+                        ? opts->branch
+                        : 0;
+  if (branch && (rc = sy_flow_sweep_fix(flow, branch - 1, err)) != 0)
+    goto done;
   sy_flow_compile_options ctx = {sizeof ctx, NULL, NULL, NULL, 0, 0};
   uint8_t states_hash[16];
   char from_ref[640];
-  uint32_t from = opts && opts->size >= sizeof *opts ? opts->from : 0;
+  uint32_t from =
+      opts && opts->size >= offsetof(sy_target_options, from) + sizeof(uint32_t)
+          ? opts->from
+          : 0;
   if (mode == SY_MODE_TRAIN) {
     snprintf(ref, sizeof ref, "registry:%s:%s:%s", r.name, project, release);
     ctx.commit_to = ref;
@@ -443,5 +456,72 @@ done:
   free(text);
   free(copy);
   reg_close(&r);
+  return rc;
+}
+
+int sy_target_flow(sy_platform *p, const char *target, const char *registry,
+                   FILE *report, sy_flow **out, char **origin, sy_error *err) {
+  *out = NULL;
+  if (origin)
+    *origin = NULL;
+  struct stat st;
+  if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) {
+    int rc = sy_flow_load(p, target, NULL, report, out, err);
+    if (rc == 0 && origin && !(*origin = strdup(""))) {
+      sy_flow_free(*out);
+      *out = NULL;
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    }
+    return rc;
+  }
+  sy_registry_ref parsed;
+  sy_error perr;
+  sy_error_clear(&perr);
+  int rc = sy_registry_ref_parse(target, 1, 2, &parsed, &perr);
+  if (rc == SY_ENOMEM)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  if (rc != 0)
+    return sy_error_set(
+        err, SY_EUSAGE,
+        "'%s' is neither a flow file nor PROJECT[:RELEASE] (%s)", target,
+        perr.message);
+  reg r;
+  if ((rc = reg_open(p, registry, &r, err)) != 0) {
+    sy_registry_ref_free(&parsed);
+    return rc;
+  }
+  sy_value *manifest = NULL;
+  char *release = NULL, *text = NULL, where[512];
+  if ((rc = r.ops->get_release(r.self, parsed.project, parsed.release,
+                               &manifest, &release, err)) != 0) {
+    sy_error_prefix(err, "registry.%s", r.name);
+    goto done;
+  }
+  char hash[33];
+  text = manifest_text(manifest, hash);
+  snprintf(where, sizeof where, "registry:%s:%s", parsed.project, release);
+  if (!text) {
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = apply_project_layer(p, text, where, err)) != 0 ||
+      (rc = sy_flow_load(p, where, text, report, out, err)) != 0)
+    goto done;
+  if (origin) {
+    size_t n = strlen(parsed.project) + strlen(release) + 2;
+    if ((*origin = malloc(n)) != NULL)
+      snprintf(*origin, n, "%s:%s", parsed.project, release);
+    else {
+      sy_flow_free(*out);
+      *out = NULL;
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    }
+  }
+done:
+  sy_value_unref(manifest);
+  free(release);
+  free(text);
+  reg_close(&r);
+  sy_registry_ref_free(&parsed);
   return rc;
 }

@@ -189,6 +189,51 @@ SY_API int sy_program_add_apply(sy_program *prog, const char *node,
                                 const char *const *param_values,
                                 uint32_t n_params, uint32_t n_outputs);
 
+/* ---- evaluation and sweeps (ABI 1.4) ---------------------------------
+ * `switchyard eval`: a flow compiled into one program whose branches are
+ * the folds of a cross-validation (or one holdout split) and, for a flow
+ * whose nodes sweep parameters (sweep = { rate = [0.01, 0.1]; }), every
+ * combination of swept values. Each branch trains the flow's stateful
+ * actors on its train rows (metrics.fold), applies them to its test rows,
+ * and scores the predictions (metrics.<metric>); one metrics.table step
+ * gathers every score: a frame with, per branch and metric, "branch"
+ * (with sweeps only), "metric", "mean", "std" (over folds, n - 1) and
+ * "fold1".."foldK" (k-fold only). Branches are independent steps, so
+ * every runner runs them, in parallel where it can, and the cache keeps
+ * each one. */
+typedef struct sy_eval_options {
+  uint32_t size;  /* sizeof(sy_eval_options) */
+  uint32_t folds; /* k-fold cross-validation, K >= 2; 0: holdout */
+  double holdout; /* with folds 0: the test fraction, 0 < holdout < 1 */
+  int64_t seed;   /* of the row shuffle */
+  const char *const *metrics; /* NULL-terminated: accuracy, log_loss,
+                                 roc_auc, r2, rmse, mae; NULL or empty:
+                                 accuracy and log_loss for std.logreg,
+                                 else r2, rmse and mae */
+  const char *sink; /* also write the table to this sink instance; NULL:
+                       no sink step */
+} sy_eval_options;
+/* Compiles flow for evaluation; *table_step is the metrics.table step
+ * (keep it with sy_job_keep to read it after the run). The caller owns
+ * *out. Not thread-safe with other uses of p. (ABI 1.4) */
+SY_API int sy_flow_compile_eval(sy_platform *p, const sy_flow *flow,
+                                const sy_eval_options *opts, sy_program **out,
+                                size_t *table_step, sy_error *err);
+/* 1 when more is better for the eval metric `name` (accuracy, roc_auc,
+ * r2), 0 when less is (log_loss, rmse, mae), -1 for an unknown name.
+ * Thread-safe. (ABI 1.4) */
+SY_API int sy_eval_metric_higher(const char *name);
+/* The number of sweep branches of a flow (1 without sweeps); SY_ETOOBIG
+ * above 4096. Thread-safe on a loaded flow. (ABI 1.4) */
+SY_API int sy_flow_sweep_branches(const sy_flow *flow, size_t *count);
+/* Branch b's label, "node.key=value ..." ("" without sweeps), as the
+ * eval table's "branch" column has it; malloc()ed, the caller frees it.
+ * (ABI 1.4) */
+SY_API int sy_flow_sweep_label(const sy_flow *flow, size_t b, char **label);
+/* Replaces every sweep by branch b's value, so that the flow compiles for
+ * run, train and apply (`train --best`). One thread. (ABI 1.4) */
+SY_API int sy_flow_sweep_fix(sy_flow *flow, size_t b, sy_error *err);
+
 typedef struct sy_job_options {
   uint32_t size;          /* sizeof(sy_job_options) */
   const char *state_file; /* train: where to commit states (NULL: keep) */
@@ -199,6 +244,13 @@ typedef struct sy_job_options {
 /* Binds a program to the platform's instances. */
 SY_API int sy_job_new(sy_platform *p, const sy_program *prog,
                       const sy_job_options *opts, sy_job **out, sy_error *err);
+/* Keeps step s's outputs until the job is freed (they are otherwise
+ * released once their consumers ran), so sy_job_output reads them after
+ * sy_job_run; call before the run. Values computed in another process
+ * (runner-dask processes, MPI) are there only when the step's value comes
+ * back to this one. 0, or SY_ERANGE for a step out of range. One thread.
+ * (ABI 1.4) */
+SY_API int sy_job_keep(sy_job *job, size_t step);
 /* Runs the job on a runner instance (NULL: [PLATFORM] runner). */
 SY_API int sy_job_run(sy_job *job, const char *runner, sy_error *err);
 /* Prints, for every step, whether a run would execute it and why: its

@@ -40,7 +40,20 @@ typedef struct sy_target_options {
   const char *registry; /* instance name; NULL: [PLATFORM] registry */
   uint32_t from;        /* train: incremental actors start from this
                            generation's states; 0: from scratch */
+  uint32_t branch;      /* (ABI 1.4) 1 + the sweep branch the flow's
+                           sweeps are fixed to before compiling
+                           (sy_flow_sweep_fix; `train --best`); 0: none */
 } sy_target_options;
+
+/* Loads what a target names: a flow file (sy_flow_load), or the frozen
+ * flow of release PROJECT[:RELEASE] (default the latest) in the registry
+ * (NULL: [PLATFORM] registry), with the release's project layer applied
+ * to p's config as train and apply do. *origin (may be NULL) receives
+ * "PROJECT:RELEASE", or "" for a file; malloc()ed. The caller frees
+ * *out and *origin. Not concurrently with other uses of p. (ABI 1.4) */
+SY_API int sy_target_flow(sy_platform *p, const char *target,
+                          const char *registry, FILE *report, sy_flow **out,
+                          char **origin, sy_error *err);
 
 /* Compiles a target for run, train (the program commits a new generation
  * of the release) or apply (the program loads the generation named, or

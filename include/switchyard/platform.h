@@ -81,6 +81,24 @@ SY_API int sy_platform_registry(sy_platform *p, const char *name,
                                 sy_instance **out, const char **used,
                                 sy_error *err);
 
+/* Flow parameters given from outside the flow, for every flow this
+ * platform loads afterwards (`-p NAME=VALUE`, `--params FILE`). Loading a
+ * flow sets each declared parameter (params = { NAME = { type = ...;
+ * default = ...; }; }) to its value; a name the flow does not declare, or
+ * a value that is not of the declared type, fails that load (SY_ECONFIG,
+ * SY_ETYPE, naming where the value came from). A later value for a name
+ * replaces an earlier one.
+ * sy_platform_set_param takes "NAME=VALUE" (the value is text, read by
+ * the declared type); SY_EUSAGE for one without '=' or with a bad name.
+ * sy_platform_load_params reads a libconfig file of `NAME = VALUE;`
+ * settings, typed as written (an int serves a float parameter); errors
+ * name file:line. Ownership: everything is copied. Thread safety: not
+ * concurrently with other uses of p. (ABI 1.4) */
+SY_API int sy_platform_set_param(sy_platform *p, const char *assignment,
+                                 sy_error *err);
+SY_API int sy_platform_load_params(sy_platform *p, const char *path,
+                                   sy_error *err);
+
 /* For programs that run flows in their own process (the inline runner,
  * runner-dask's threads mode): installs handlers for SIGSEGV, SIGBUS,
  * SIGFPE, SIGILL and SIGABRT that, when an actor brings the process down,

@@ -97,6 +97,24 @@ typedef struct sy_registry_ops {
   int (*put_release_all)(void *self, const char *project, const char *release,
                          const sy_value *manifest, sy_registry_next_fn next,
                          void *ud, uint32_t *count, sy_error *err);
+
+  /* ---- since ABI 1.4; optional (check `size`; NULL: not offered) ---- */
+
+  /* Stores `value` as the note `name` ([a-z0-9_-], at most 64 bytes) of
+   * generation `generation` of a release (0: the latest; *found, may be
+   * NULL, receives its number), replacing an earlier note of that name,
+   * whole or not at all. `switchyard eval PROJECT[:RELEASE[:GEN]]` keeps
+   * its metrics table there as the note "eval". A missing release or
+   * generation is SY_ENOENT. Notes are not part of a generation's
+   * content: export and import do not carry them. value is borrowed. */
+  int (*put_note)(void *self, const char *project, const char *release,
+                  uint32_t generation, const char *name, const sy_value *value,
+                  uint32_t *found, sy_error *err);
+  /* The note `name` of generation `generation` (0: the latest); SY_ENOENT
+   * when it has none. The caller owns *value. */
+  int (*get_note)(void *self, const char *project, const char *release,
+                  uint32_t generation, const char *name, sy_value **value,
+                  sy_error *err);
 } sy_registry_ops;
 
 /* Release versions (since ABI 1.3; thread-safe, no allocation):

@@ -1772,14 +1772,11 @@ static const sy_option ra_options[] = {
      "entries are refused"},
     SY_OPTION_END};
 
-static const sy_registry_ops ra_ops = {sizeof(sy_registry_ops),
-                                       ra_put_release,
-                                       ra_get_release,
-                                       ra_put_generation,
-                                       ra_get_generation,
-                                       ra_list,
-                                       ra_remove,
-                                       ra_put_release_all};
+static const sy_registry_ops ra_ops = {
+    sizeof(sy_registry_ops), ra_put_release, ra_get_release, ra_put_generation,
+    ra_get_generation, ra_list, ra_remove, ra_put_release_all,
+    /* notes (ABI 1.4): not offered */
+    NULL, NULL};
 
 const sy_provider registry_archive_provider = {
     sizeof(sy_provider),

@@ -1352,11 +1352,121 @@ done:
   return rc;
 }
 
+/* ---- notes (ABI 1.4) -------------------------------------------------------
+ * A note is the file "note.NAME" in a generation's folder, written to a
+ * temporary name beside it, synced and renamed over, so a reader sees the
+ * old note or the new one whole. A killed writer leaves its temporary
+ * file ("note.NAME.tmp-PID-XXXXXX"), which no reader looks at. */
+
+static bool note_name_ok(const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  if (n == 0 || n > 64)
+    return false;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+          *c == '-'))
+      return false;
+  return true;
+}
+
+/* The folder of generation `generation` (0: the latest whole one). */
+static int note_gen_dir(regfile *rf, const char *project, const char *release,
+                        uint32_t generation, const char *name, char **gdir,
+                        uint32_t *found, sy_error *err) {
+  sy_value *states = NULL, *tag = NULL;
+  uint32_t got = 0;
+  *gdir = NULL;
+  if (!note_name_ok(name))
+    return sy_error_set(err, SY_EINVAL,
+                        "note name '%s': use 1 to 64 of a-z, 0-9, '_', '-'",
+                        name ? name : "");
+  int rc = rf_get_generation(rf, project, release, generation, &states, &tag,
+                             &got, err);
+  sy_value_unref(states);
+  sy_value_unref(tag);
+  if (rc != 0)
+    return rc;
+  if (!(*gdir = fmt("%s/%s/%s/%" PRIu32, rf->root, project, release, got)))
+    return oom(err);
+  if (found)
+    *found = got;
+  return 0;
+}
+
+static int rf_put_note(void *self, const char *project, const char *release,
+                       uint32_t generation, const char *name,
+                       const sy_value *value, uint32_t *found, sy_error *err) {
+  regfile *rf = self;
+  char *gdir = NULL, *tmp = NULL, *final = NULL;
+  void *buf = NULL;
+  size_t len = 0;
+  int rc =
+      note_gen_dir(rf, project, release, generation, name, &gdir, found, err);
+  if (rc != 0)
+    return rc;
+  if ((rc = sy_value_encode(value, &buf, &len)) != 0) {
+    rc = sy_error_set(err, rc, "note %s: cannot encode it: %s", name,
+                      sy_strerror(rc));
+    goto done;
+  }
+  tmp = fmt("note.%s.tmp-%ld-%08lx", name, (long)getpid(),
+            (unsigned long)random());
+  final = fmt("%s/note.%s", gdir, name);
+  char *tpath = tmp ? fmt("%s/%s", gdir, tmp) : NULL;
+  if (!tmp || !final || !tpath) {
+    free(tpath);
+    rc = oom(err);
+    goto done;
+  }
+  if ((rc = write_file(rf, gdir, tmp, buf, len, err)) == 0 &&
+      rename(tpath, final) != 0) {
+    int e = errno;
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot publish '%s': %s",
+                      final, strerror(e));
+  }
+  if (rc != 0)
+    unlink(tpath);
+  else
+    fsync_path(gdir);
+  free(tpath);
+done:
+  free(buf);
+  free(tmp);
+  free(final);
+  free(gdir);
+  return rc;
+}
+
+static int rf_get_note(void *self, const char *project, const char *release,
+                       uint32_t generation, const char *name, sy_value **value,
+                       sy_error *err) {
+  regfile *rf = self;
+  char *gdir = NULL, *file = NULL;
+  *value = NULL;
+  int rc =
+      note_gen_dir(rf, project, release, generation, name, &gdir, NULL, err);
+  if (rc == 0 && !(file = fmt("note.%s", name)))
+    rc = oom(err);
+  if (rc == 0)
+    rc = read_value(gdir, file, value, err);
+  free(file);
+  free(gdir);
+  return rc;
+}
+
 /* ---- descriptor ---------------------------------------------------------- */
 
 static const sy_registry_ops rf_ops = {
-    sizeof(sy_registry_ops), rf_put_release, rf_get_release, rf_put_generation,
-    rf_get_generation,       rf_list,        rf_remove,      rf_put_release_all,
+    sizeof(sy_registry_ops),
+    rf_put_release,
+    rf_get_release,
+    rf_put_generation,
+    rf_get_generation,
+    rf_list,
+    rf_remove,
+    rf_put_release_all,
+    rf_put_note,
+    rf_get_note,
 };
 
 static const sy_option rf_options[] = {

@@ -34,7 +34,7 @@ install -m 0755 "$fx/fx_code_b.so" plug/fx_code.so
 grep -q '^1,B$' b.csv && ok || bad "stale result after rebuilding the plugin: $(cat b.csv)"
 grep '"event":"done"' b.jsonl | grep -q 'apply m' && ok ||
   bad "the rebuilt plugin's step did not run: $(cat b.jsonl)"
-"$sy" -q providers list | grep -q 'fx.mark *1.0.0' && ok || bad "same version"
+"$sy" -q providers list | grep 'fx.mark *1.0.0' >/dev/null && ok || bad "same version"
 
 # ---- a saved program names the plugin code it was compiled against --------
 # compile with build A, then exec its steps as a cluster engine would: with
@@ -159,10 +159,10 @@ printf '[PLATFORM]\nplugin_path = plugins\n' > proj/switchyard.ini
 (cd elsewhere && "$sy" -c ../proj/switchyard.ini providers list) > rel.out 2> rel.err
 grep -q '^actor *fx.mark ' rel.out && ok || bad "plugin_path not relative to its file: $(cat rel.err)"
 [ ! -s rel.err ] && ok || bad "warnings: $(cat rel.err)"
-"$sy" -c proj/switchyard.ini providers list | grep -q '^actor *fx.mark ' && ok ||
+"$sy" -c proj/switchyard.ini providers list | grep '^actor *fx.mark ' >/dev/null && ok ||
   bad "plugin_path from proj/switchyard.ini, run from its parent"
 # from -o: relative to the current folder
-"$sy" -o PLATFORM.plugin_path=proj/plugins providers list | grep -q '^actor *fx.mark ' &&
+"$sy" -o PLATFORM.plugin_path=proj/plugins providers list | grep '^actor *fx.mark ' >/dev/null &&
   ok || bad "plugin_path from -o"
 (cd proj && "$sy" -o PLATFORM.plugin_path=proj/plugins providers list) > o.out 2> o.err
 grep -qF -- "warning: -o: [PLATFORM] plugin_path: folder proj/plugins does not exist" o.err &&

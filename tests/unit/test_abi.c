@@ -267,6 +267,16 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_target_options, size, 0);
   ASSERT_OFFSET(sy_target_options, registry, 8);
   ASSERT_OFFSET(sy_target_options, from, 16);
+  ASSERT_OFFSET(sy_target_options, branch, 20); /* ABI 1.4, in padding */
+
+  /* ABI 1.4: eval. */
+  ASSERT_SIZE(sy_eval_options, 40);
+  ASSERT_OFFSET(sy_eval_options, size, 0);
+  ASSERT_OFFSET(sy_eval_options, folds, 4);
+  ASSERT_OFFSET(sy_eval_options, holdout, 8);
+  ASSERT_OFFSET(sy_eval_options, seed, 16);
+  ASSERT_OFFSET(sy_eval_options, metrics, 24);
+  ASSERT_OFFSET(sy_eval_options, sink, 32);
 
   ASSERT_SIZE(sy_event, 48);
   ASSERT_OFFSET(sy_event, size, 0);
@@ -303,7 +313,7 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_storage_entry, mtime, 32);
   ASSERT_OFFSET(sy_storage_entry, outputs, 40);
 
-  ASSERT_SIZE(sy_registry_ops, 64);
+  ASSERT_SIZE(sy_registry_ops, 80); /* put_note, get_note: ABI 1.4 */
   ASSERT_SIZE(sy_registry_ref, 32);
   ASSERT_OFFSET(sy_registry_ref, project, 8);
   ASSERT_OFFSET(sy_registry_ref, release, 16);
@@ -312,6 +322,8 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_registry_ops, get_release, 16);
   ASSERT_OFFSET(sy_registry_ops, put_generation, 24);
   ASSERT_OFFSET(sy_registry_ops, get_generation, 32);
+  ASSERT_OFFSET(sy_registry_ops, put_note, 64);
+  ASSERT_OFFSET(sy_registry_ops, get_note, 72);
   ASSERT_OFFSET(sy_registry_ops, list, 40);
   /* ABI 1.3, optional: appended, so 1.0 registries (48 bytes) still load. */
   ASSERT_OFFSET(sy_registry_ops, remove, 48);

@@ -696,8 +696,9 @@ static void test_flow_bad_params(void) {
                            "    params = { g = { x = 1; }; }; } );\n",
                            &err),
                   SY_ETYPE);
-  ASSERT_CONTAINS(err.message, "pipeline.flow:4: a.params.g: expected a value "
-                               "or a list of values, got a group");
+  ASSERT_CONTAINS(err.message, "pipeline.flow:4: a.params.g: expected a value, "
+                               "a list of values or { param = \"NAME\"; } (a "
+                               "flow parameter), got a group");
   CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = (\n"
                            "  { id = \"a\"; actor = \"b\";\n"
                            "    params = { l = (1, { x = 1; }); }; } );\n",
