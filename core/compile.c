@@ -1311,6 +1311,8 @@ int sy_flow_compile_eval(sy_platform *p, const sy_flow *flow,
   uint32_t root = (uint32_t)table;
   if ((rc = prune(prog, &root, err)) != 0)
     goto fail;
+  if (sy__program_set_res(prog, flow) != 0)
+    goto oom;
   *table_step = root;
   *out = prog;
   prog = NULL;

@@ -596,7 +596,8 @@ static void test_flow_unknown_keys(void) {
                                "mean 'name'?)");
   CU_ASSERT_EQUAL(load_err("name = \"x\";\nzzz = 1;\n", &err), SY_ECONFIG);
   ASSERT_CONTAINS(err.message, "pipeline.flow:2: unknown key 'zzz'; allowed: "
-                               "name, source, actors, sink, description");
+                               "name, source, actors, sink, defaults, "
+                               "params, description");
   CU_ASSERT_EQUAL(load_err("name = \"x\";\nactors = (\n"
                            "  { id = \"a\"; actor = \"b\";\n"
                            "    inptus = \"source\"; } );\n",
