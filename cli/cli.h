@@ -62,5 +62,6 @@ extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_registry;
 extern const cli_command cli_cmd_cache;
 extern const cli_command cli_cmd_exec;
+extern const cli_command cli_cmd_serve;
 
 #endif /* SY_CLI_H */

@@ -25,6 +25,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_run,
     &cli_cmd_train,
     &cli_cmd_apply,
+    &cli_cmd_serve,
     &cli_cmd_release,
     &cli_cmd_check,
     &cli_cmd_compile,

@@ -559,6 +559,13 @@ const char *sy_job_feed_label(const sy_job *job, size_t s) {
              : "";
 }
 
+const char *sy_job_feed_table(const sy_job *job, size_t s) {
+  return s < job->n && job->prog->code[s].op == SY_OP_FEED &&
+                 job->prog->code[s].table
+             ? job->prog->code[s].table
+             : "";
+}
+
 int sy_job_step_actor(sy_job *job, size_t s, const sy_value *state,
                       const sy_actor_ops **ops, void **self, sy_error *err) {
   if (s >= job->n || job->prog->code[s].op != SY_OP_APPLY)
