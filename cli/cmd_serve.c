@@ -299,7 +299,8 @@ static int warm_up(model *m, sy_error *err) {
   sy_frame_builder *b = NULL;
   int rc = sy_frame_builder_new(1, &b);
   for (size_t i = 0; rc == 0 && i < m->schema.n; i++) {
-    int col = sy_frame_builder_column(b, m->schema.names[i], m->schema.types[i]);
+    int col =
+        sy_frame_builder_column(b, m->schema.names[i], m->schema.types[i]);
     if (col < 0)
       rc = col;
     else if (m->schema.types[i] == SY_COL_F64)
@@ -422,8 +423,8 @@ static int visit(void *ud, const sy_registry_entry *e) {
   latest *l = ud;
   if (e->generation == 0 || (l->release && strcmp(e->release, l->release)))
     return 0;
-  int cmp = l->best_gen ? sy_release_version_compare(e->release, l->best_rel)
-                        : 1;
+  int cmp =
+      l->best_gen ? sy_release_version_compare(e->release, l->best_rel) : 1;
   if (cmp > 0 || (cmp == 0 && e->generation > l->best_gen)) {
     snprintf(l->best_rel, sizeof l->best_rel, "%s", e->release);
     l->best_gen = e->generation;
@@ -445,8 +446,8 @@ static int newest(sy_platform *p, const sy_registry_ref *ref, char *out,
                  err);
   sy_instance_destroy(inst);
   if (rc == 0 && !l.best_gen)
-    rc = sy_error_set(err, SY_ENOENT, "%s: no trained generation",
-                      ref->project);
+    rc =
+        sy_error_set(err, SY_ENOENT, "%s: no trained generation", ref->project);
   if (rc == 0)
     snprintf(out, cap, "%s:%s:%" PRIu32, ref->project, l.best_rel, l.best_gen);
   return rc;
@@ -545,11 +546,10 @@ static void count_status(int status) {
   atomic_fetch_add(&S.by_status[i], 1);
 }
 
-static enum MHD_Result send_buf(struct MHD_Connection *con, req *r,
-                                int status, sy_buf *b, const char *type,
-                                const model *m) {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(
-      b->len, b->data, MHD_RESPMEM_MUST_COPY);
+static enum MHD_Result send_buf(struct MHD_Connection *con, req *r, int status,
+                                sy_buf *b, const char *type, const model *m) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_COPY);
   sy_buf_free(b);
   if (!resp)
     return MHD_NO;
@@ -647,8 +647,8 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
     int csv = wants_csv(con);
     rc = csv ? serve_encode_csv(out, &b) : serve_encode_json(out, &b);
     ret = rc ? send_error(con, r, 500, "internal", "out of memory")
-             : send_buf(con, r, 200, &b,
-                        csv ? "text/csv" : "application/json", m);
+             : send_buf(con, r, 200, &b, csv ? "text/csv" : "application/json",
+                        m);
     if (rc == 0)
       atomic_fetch_add(&S.rows, r->rows);
   }
@@ -685,7 +685,8 @@ static enum MHD_Result describe_model(struct MHD_Connection *con, req *r) {
     for (size_t i = 0; i < m->schema.n; i++) {
       sy_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
       serve_json_str(&b, m->schema.names[i]);
-      sy_buf_printf(&b, ",\"type\":\"%s\"}", serve_type_name(m->schema.types[i]));
+      sy_buf_printf(&b, ",\"type\":\"%s\"}",
+                    serve_type_name(m->schema.types[i]));
     }
     sy_buf_puts(&b, "]");
   }
@@ -724,8 +725,8 @@ static enum MHD_Result metrics(struct MHD_Connection *con, req *r) {
       sy_buf_printf(&b, "switchyard_serve_requests_total{code=\"%d\"} %lu\n",
                     statuses[i], n);
     else
-      sy_buf_printf(&b,
-                    "switchyard_serve_requests_total{code=\"other\"} %lu\n", n);
+      sy_buf_printf(&b, "switchyard_serve_requests_total{code=\"other\"} %lu\n",
+                    n);
   }
   sy_buf_puts(&b, "# HELP switchyard_serve_request_duration_seconds Time "
                   "from a request's first byte to its answer.\n"
@@ -735,10 +736,11 @@ static enum MHD_Result metrics(struct MHD_Connection *con, req *r) {
   for (size_t i = 0; i <= N_BUCKET; i++) {
     cum += atomic_load(&S.hist[i]);
     if (i < N_BUCKET)
-      sy_buf_printf(&b,
-                    "switchyard_serve_request_duration_seconds_bucket{le=\"%g\"}"
-                    " %lu\n",
-                    buckets[i], cum);
+      sy_buf_printf(
+          &b,
+          "switchyard_serve_request_duration_seconds_bucket{le=\"%g\"}"
+          " %lu\n",
+          buckets[i], cum);
     else
       sy_buf_printf(
           &b,
@@ -783,8 +785,7 @@ static enum MHD_Result route(struct MHD_Connection *con, req *r) {
   const char *p = r->path;
   if (strcmp(p, "/v1/predict") == 0) {
     if (!post)
-      return send_error(con, r, 405, "method_not_allowed",
-                        "POST /v1/predict");
+      return send_error(con, r, 405, "method_not_allowed", "POST /v1/predict");
     if (r->too_big) {
       char d[128];
       snprintf(d, sizeof d, "the body is over max_body (%zu bytes)",
@@ -1133,9 +1134,9 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
   if (is_file) {
     const char *slash = strrchr(o.target, '/');
     free(ctx->project_dir);
-    ctx->project_dir =
-        slash ? strndup(o.target, (size_t)(slash - o.target + (slash == o.target)))
-              : strdup(".");
+    ctx->project_dir = slash ? strndup(o.target, (size_t)(slash - o.target +
+                                                          (slash == o.target)))
+                             : strdup(".");
   }
   S.o = o;
   S.ctx = ctx;
@@ -1181,8 +1182,8 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
   pthread_t rl;
-  int rl_started = pthread_create(&rl, NULL, reloader,
-                                  o.follow ? (void *)&ref : NULL) == 0;
+  int rl_started =
+      pthread_create(&rl, NULL, reloader, o.follow ? (void *)&ref : NULL) == 0;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG |
                    (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
@@ -1211,8 +1212,9 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
   {
     model *cm = current();
     logf_("serving %s on http://%s%s (%u threads%s)", cm->origin, listen,
-          loopback ? "" : " - NOT loopback: no authentication, put a proxy "
-                          "in front",
+          loopback ? ""
+                   : " - NOT loopback: no authentication, put a proxy "
+                     "in front",
           o.threads, o.follow ? ", following the registry" : "");
     model_unref(cm);
   }

@@ -66,7 +66,7 @@ static int fail(serve_fail *f, int status, const char *error, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(f->detail, sizeof f->detail, fmt, ap);
   va_end(ap);
-  return -1;
+  return SERVE_REFUSED;
 }
 
 static int schema_has(const serve_schema *s, const char *name) {
@@ -161,8 +161,9 @@ static int jinfer(const jreq *q, const char *name, sy_col_type *type,
                   "%s: column '%s' mixes numbers and strings", where, name);
     }
   }
-  *type = seen_str ? SY_COL_STR : seen_real || !seen_int ? SY_COL_F64
-                                                          : SY_COL_I64;
+  *type = seen_str                 ? SY_COL_STR
+          : seen_real || !seen_int ? SY_COL_F64
+                                   : SY_COL_I64;
   return 0;
 }
 
@@ -170,11 +171,11 @@ static int jcolumn(const jreq *q, sy_frame_builder *b, const char *name,
                    sy_col_type type, serve_fail *f) {
   int col = sy_frame_builder_column(b, name, type);
   if (col < 0)
-    return col == SY_ENOMEM
-               ? SY_ENOMEM
-               : fail(f, 422, "bad_column", "column '%s': not a valid column "
-                                            "name",
-                      name);
+    return col == SY_ENOMEM ? SY_ENOMEM
+                            : fail(f, 422, "bad_column",
+                                   "column '%s': not a valid column "
+                                   "name",
+                                   name);
   for (size_t r = 0; r < q->n_rows; r++) {
     json_t *v = jcell(q, name, r);
     int rc = 0;
@@ -253,12 +254,13 @@ static int decode_json(const char *body, size_t len, const serve_schema *s,
   if (!root)
     return fail(f, 400, "malformed_json", "line %d, column %d (byte %d): %s",
                 je.line, je.column, je.position, je.text);
-  int rc = -1;
+  int rc = SERVE_REFUSED;
   sy_frame_builder *b = NULL;
   jreq q = {0};
   json_t *rows = json_object_get(root, "rows");
   json_t *cols = json_object_get(root, "columns");
-  if (!json_is_object(root) || json_object_size(root) != 1 || (!rows && !cols)) {
+  if (!json_is_object(root) || json_object_size(root) != 1 ||
+      (!rows && !cols)) {
     fail(f, 400, "bad_request",
          "the body must be an object with one key, \"rows\" (an array of "
          "objects) or \"columns\" (an object of arrays)");
@@ -296,7 +298,7 @@ static int decode_json(const char *body, size_t len, const serve_schema *s,
   }
   if ((rc = jcheck_names(&q, s, f)) != 0)
     goto done;
-  rc = -1;
+  rc = SERVE_REFUSED;
   if (sy_frame_builder_new(q.n_rows, &b) != 0) {
     rc = SY_ENOMEM;
     goto done;
@@ -436,8 +438,8 @@ static int decode_csv(const char *body, size_t len, const serve_schema *s,
     /* A cell of the wrong type names its column: 422; the rest is the
      * text's syntax: 400. Both say request:LINE:COLUMN. */
     int typed = strstr(err.message, ": column '") != NULL;
-    rc = fail(f, typed ? 422 : 400, typed ? "bad_value" : "malformed_csv",
-              "%s", err.message);
+    rc = fail(f, typed ? 422 : 400, typed ? "bad_value" : "malformed_csv", "%s",
+              err.message);
     goto done;
   }
   size_t rows = sy_frame_rows(raw);

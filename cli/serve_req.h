@@ -49,10 +49,13 @@ typedef struct serve_fail {
 } serve_fail;
 
 enum { SERVE_BODY_JSON = 0, SERVE_BODY_CSV = 1 };
+/* serve_decode's answer for a request it refuses (SY_E* codes are
+ * negative). */
+#define SERVE_REFUSED 1
 
 /* Decodes body[0..len) (kind SERVE_BODY_JSON or SERVE_BODY_CSV) into a
- * frame of at least one row. 0 and *out, or -1 with *f filled (*out
- * NULL), or SY_ENOMEM. */
+ * frame of at least one row. 0 and *out, or SERVE_REFUSED with *f filled
+ * (*out NULL), or SY_ENOMEM. */
 int serve_decode(const char *body, size_t len, int kind,
                  const serve_schema *schema, sy_value **out, serve_fail *f);
 

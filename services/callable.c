@@ -170,8 +170,9 @@ int sy_callable_from_program(sy_platform *p, sy_program *prog,
   c->prog = prog;
   int rc = 0;
   if (sy_program_mode(prog) != SY_MODE_APPLY) {
-    rc = sy_error_set(err, SY_EINVAL, "a callable needs a program compiled "
-                                      "for apply");
+    rc = sy_error_set(err, SY_EINVAL,
+                      "a callable needs a program compiled "
+                      "for apply");
     goto fail;
   }
   rc = sy_job_new_unbound(p, c->prog, &c->job, err);

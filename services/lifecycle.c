@@ -459,7 +459,7 @@ int sy_callable_new_target(sy_platform *p, const char *target,
                            sy_callable **out, sy_error *err) {
   *out = NULL;
   sy_program *prog = NULL;
-  int rc = compile_target(p, target, SY_MODE_APPLY, opts, 1, report, &prog,
-                          err);
+  int rc =
+      compile_target(p, target, SY_MODE_APPLY, opts, 1, report, &prog, err);
   return rc ? rc : sy_callable_from_program(p, prog, out, err);
 }

@@ -46,7 +46,7 @@ static serve_fail decode_bad(const char *body, int kind) {
   sy_value *f = NULL;
   serve_fail e;
   int rc = serve_decode(body, strlen(body), kind, &schema, &f, &e);
-  CU_ASSERT_EQUAL(rc, -1);
+  CU_ASSERT_EQUAL(rc, SERVE_REFUSED);
   CU_ASSERT_PTR_NULL(f);
   sy_value_unref(f);
   return e;
@@ -99,8 +99,7 @@ static void test_errors(void) {
                  SERVE_BODY_JSON);
   CU_ASSERT_EQUAL(e.status, 422);
   CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "'zz'"));
-  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":\"x\",\"n\":1}]}",
-                 SERVE_BODY_JSON);
+  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":\"x\",\"n\":1}]}", SERVE_BODY_JSON);
   CU_ASSERT_EQUAL(e.status, 422);
   CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "rows[0]: column 'b'"));
   e = decode_bad("{\"rows\":[{\"a\":1,\"b\":2,\"n\":1.5}]}", SERVE_BODY_JSON);
@@ -136,8 +135,9 @@ static void test_encode(void) {
   sy_buf j = SY_BUF_INIT, c = SY_BUF_INIT;
   CU_ASSERT_EQUAL(serve_encode_json(f, &j), 0);
   CU_ASSERT_EQUAL(serve_encode_csv(f, &c), 0);
-  CU_ASSERT_STRING_EQUAL(j.data, "{\"rows\":[{\"p\":0.30000000000000004,"
-                                 "\"k\":\"a\\\"b\"},{\"p\":3.0,\"k\":null}]}\n");
+  CU_ASSERT_STRING_EQUAL(j.data,
+                         "{\"rows\":[{\"p\":0.30000000000000004,"
+                         "\"k\":\"a\\\"b\"},{\"p\":3.0,\"k\":null}]}\n");
   CU_ASSERT_STRING_EQUAL(c.data, "p,k\n0.30000000000000004,\"a\"\"b\"\n3.0,\n");
   char num[32];
   CU_ASSERT_EQUAL(sy_csv_format_f64(1e21, num, sizeof num), 5);
