@@ -48,6 +48,19 @@ post() { # post URL CONTENT-TYPE FILE [curl args]: prints the body, then the cod
   shift 3
   curl -s -w '%{http_code}' -X POST -H "Content-Type: $ct" --data-binary "@$file" "$@" "$url"
 }
+check() { # check CODE PATTERN -- curl args...
+  local code=$1 pattern=$2
+  shift 3
+  local out
+  out=$(curl -s -w '\n%{http_code}' "$@")
+  if [ "$(tail -1 <<<"$out")" != "$code" ]; then
+    bad "curl $* answered $(tail -1 <<<"$out"), expected $code: $out"
+  elif ! sed '$d' <<<"$out" | grep -qE -- "$pattern"; then
+    bad "curl $*: answer lacks /$pattern/: $out"
+  else
+    ok
+  fi
+}
 # The answer's JSON rows as CSV, the number tokens as they were written.
 json_to_csv() {
   python3 -c '
@@ -108,20 +121,36 @@ for i in $(seq 0 149); do
 done
 same apply.rows one.rows "150 one-row requests vs apply"
 
+# ---- a numbers-only flow: the bound-row fast path, same bytes as apply ---
+mkdir lin
+python3 -c '
+import random
+r = random.Random(7)
+print("x1,x2,y")
+for i in range(40):
+    a = round(r.uniform(-5, 5), 3); b = round(r.uniform(0, 10), 3) + 0.5
+    print("%s,%s,%s" % (a + 0.25, b, round(2 * a - 0.5 * b + 1 + r.gauss(0, 0.1), 4)))' > lin/points.csv
+printf 'name = "lin";\nsource = { feed = "data"; table = "points"; label = "y"; };\nactors = (\n  { id = "scale"; actor = "std.scaler"; },\n  { id = "model"; actor = "std.linreg"; inputs = ["scale"]; }\n);\nsink = "out";\n' > lin/lin.flow
+printf '[FEED.data]\nprovider = csv\npath = .\n' > lin/switchyard.ini
+"$sy" -q train lin/lin.flow --state lin.state || bad "train lin"
+"$sy" -q apply lin/lin.flow --state lin.state > lin-apply.csv || bad "apply lin"
+main=$pid
+start lin lin/lin.flow --state lin.state || exit 1
+check 200 '"fast_path":true' -- "127.0.0.1:$port/v1/model"
+: > lin-one.csv
+tail -n +2 lin/points.csv | while IFS=, read -r x1 x2 _; do
+  curl -s -X POST -H 'Content-Type: application/json' -H 'Accept: text/csv' \
+    -d "{\"rows\":[{\"x1\":$x1,\"x2\":$x2}]}" "127.0.0.1:$port/v1/predict" | tail -n +2
+done >> lin-one.csv
+tail -n +2 lin-apply.csv > lin-apply.rows
+same lin-apply.rows lin-one.csv "one-row fast path vs apply"
+out=$(post "127.0.0.1:$port/v1/predict" text/csv lin/points.csv -H 'Accept: text/csv')
+sed '$d' <<<"$out" > lin-batch.csv
+same lin-apply.csv lin-batch.csv "a batch on the frame path vs apply"
+stop "$pid"
+pid=$main
+
 # ---- errors: status, JSON {"error", "detail"} ---------------------------
-check() { # check CODE PATTERN -- curl args...
-  local code=$1 pattern=$2
-  shift 3
-  local out
-  out=$(curl -s -w '\n%{http_code}' "$@")
-  if [ "$(tail -1 <<<"$out")" != "$code" ]; then
-    bad "curl $* answered $(tail -1 <<<"$out"), expected $code: $out"
-  elif ! sed '$d' <<<"$out" | grep -qE -- "$pattern"; then
-    bad "curl $*: answer lacks /$pattern/: $out"
-  else
-    ok
-  fi
-}
 J=(-X POST -H 'Content-Type: application/json' "$u/v1/predict")
 check 400 '"error":"malformed_json".*line 1, column 1[0-9]' -- "${J[@]}" -d '{"rows": [{,}]}'
 check 400 '"error":"bad_request"' -- "${J[@]}" -d '[1, 2]'
