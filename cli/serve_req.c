@@ -491,12 +491,35 @@ int serve_decode(const char *body, size_t len, int kind,
 
 /* ---- answers -------------------------------------------------------- */
 
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *p) {
+  unsigned c = p[0];
+  size_t n = c < 0x80                 ? 1
+             : c >= 0xc2 && c <= 0xdf ? 2
+             : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4
+                                      : 0;
+  for (size_t k = 1; k < n; k++)
+    if ((p[k] & 0xc0) != 0x80)
+      return 0;
+  if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
+    return 0; /* overlong, surrogate */
+  if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
+    return 0; /* overlong, past U+10FFFF */
+  return n;
+}
+
+/* A JSON string literal of s; bytes that are not UTF-8 (a CSV request
+ * may carry them) become U+FFFD, so that the answer is always JSON. */
 void serve_json_str(sy_buf *b, const char *s) {
   sy_buf_add(b, "\"", 1);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
     const unsigned char *run = p;
-    while (*p && *p != '"' && *p != '\\' && *p >= 0x20)
-      p++;
+    size_t n;
+    while (*p && *p != '"' && *p != '\\' && *p >= 0x20 &&
+           (n = utf8_len(p)) != 0)
+      p += n;
     if (p > run)
       sy_buf_add(b, run, (size_t)(p - run));
     if (!*p)
@@ -518,8 +541,12 @@ void serve_json_str(sy_buf *b, const char *s) {
       sy_buf_puts(b, "\\t");
       break;
     default:
-      sy_buf_printf(b, "\\u%04x", *p);
+      if (*p < 0x20)
+        sy_buf_printf(b, "\\u%04x", *p);
+      else
+        sy_buf_puts(b, "\\ufffd");
     }
+    p++;
   }
   sy_buf_add(b, "\"", 1);
 }

@@ -147,6 +147,13 @@ static void test_encode(void) {
   sy_buf_free(&j);
   sy_buf_free(&c);
   sy_value_unref(f);
+  /* Bytes that are not UTF-8 (a CSV request may carry them) never make
+   * an answer that is not JSON. */
+  sy_buf u = SY_BUF_INIT;
+  serve_json_str(&u, "a\xdd\xe2\x82\xac\xed\xa0\x80\x01");
+  CU_ASSERT_STRING_EQUAL(u.data, "\"a\\ufffd\xe2\x82\xac\\ufffd\\ufffd\\ufffd"
+                                 "\\u0001\"");
+  sy_buf_free(&u);
 }
 
 int main(void) {
