@@ -1191,12 +1191,14 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
     flags |= MHD_USE_EPOLL;
   else
     flags |= MHD_USE_POLL;
+  /* A pool of one is no pool: libmicrohttpd then wants no pool size. */
+  unsigned pool = o.threads > 1 ? o.threads : 0;
   struct MHD_Daemon *daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-      (unsigned int)o.threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned int)(o.max_conns + 16), MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned int)o.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_conns + 16),
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
   if (!daemon) {
@@ -1206,16 +1208,14 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
     status = CLI_FAILED;
     goto stop;
   }
-  if (!loopback && !o.listen) {
-    /* unreachable: the default is loopback */
-  }
   {
     model *cm = current();
-    logf_("serving %s on http://%s%s (%u threads%s)", cm->origin, listen,
+    logf_("serving %s on http://%s%s (%u thread%s%s)", cm->origin, listen,
           loopback ? ""
                    : " - NOT loopback: no authentication, put a proxy "
                      "in front",
-          o.threads, o.follow ? ", following the registry" : "");
+          o.threads, o.threads == 1 ? "" : "s",
+          o.follow ? ", following the registry" : "");
     model_unref(cm);
   }
   for (;;) {
