@@ -1120,23 +1120,45 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
   }
   if (o.follow == -1)
     o.follow = have_ref && !ref.generation;
-  const char *listen = o.listen ? o.listen : "127.0.0.1:8080";
-  struct sockaddr_storage addr;
-  socklen_t alen;
-  int loopback = 0;
-  if (parse_listen(listen, &addr, &alen, &loopback) != 0) {
-    cli_errorf("serve: --listen takes HOST:PORT with a numeric address "
-               "(127.0.0.1:8080, [::1]:8080, 0.0.0.0:80), not '%s'",
-               listen);
-    sy_registry_ref_free(&ref);
-    return CLI_USAGE;
-  }
   if (is_file) {
     const char *slash = strrchr(o.target, '/');
     free(ctx->project_dir);
     ctx->project_dir = slash ? strndup(o.target, (size_t)(slash - o.target +
                                                           (slash == o.target)))
                              : strdup(".");
+  }
+  /* Without --listen, [PLATFORM] serve_listen, which may only name a
+   * loopback address: listening elsewhere is said on the command line. */
+  const char *listen = o.listen, *origin = "--listen";
+  if (!listen) {
+    sy_platform *cp = cli_platform(ctx);
+    if (!cp) {
+      sy_registry_ref_free(&ref);
+      return CLI_USAGE;
+    }
+    listen = sy_config_get(sy_platform_config(cp), "PLATFORM", "serve_listen",
+                           &origin);
+    if (!listen || !*listen)
+      listen = "127.0.0.1:8080";
+  }
+  struct sockaddr_storage addr;
+  socklen_t alen;
+  int loopback = 0;
+  if (parse_listen(listen, &addr, &alen, &loopback) != 0) {
+    cli_errorf("serve: %s%s takes HOST:PORT with a numeric address "
+               "(127.0.0.1:8080, [::1]:8080, 0.0.0.0:80), not '%s'",
+               o.listen ? "" : "[PLATFORM] serve_listen from ",
+               origin ? origin : "", listen);
+    sy_registry_ref_free(&ref);
+    return CLI_USAGE;
+  }
+  if (!loopback && !o.listen) {
+    cli_errorf("serve: [PLATFORM] serve_listen = %s (%s) is not a loopback "
+               "address, and serve has no authentication: say so with "
+               "--listen %s (and put a proxy in front)",
+               listen, origin ? origin : "config", listen);
+    sy_registry_ref_free(&ref);
+    return CLI_USAGE;
   }
   S.o = o;
   S.ctx = ctx;

@@ -274,6 +274,30 @@ t1=$(date +%s)
 check 200 '"generation":1' -- "127.0.0.1:$port/v1/model"
 stop "$pid"
 
+# ---- the address from the config; anything but loopback needs --listen ----
+port=$(free_port)
+"$sy" -o "PLATFORM.serve_listen=127.0.0.1:$port" serve iris 2>config.err &
+pid=$!
+pids+=("$pid")
+for _ in $(seq 1 100); do
+  curl -s "127.0.0.1:$port/healthz" | grep -q ok && break
+  sleep 0.1
+done
+check 200 '"status":"ok"' -- "127.0.0.1:$port/healthz"
+stop "$pid"
+expect 2 "serve_listen = 0\.0\.0\.0:$port .*not a loopback address.*--listen 0\.0\.0\.0:$port" -- \
+  "$sy" -o "PLATFORM.serve_listen=0.0.0.0:$port" serve iris
+port=$(free_port)
+"$sy" serve iris --listen "0.0.0.0:$port" 2>any.err &
+pid=$!
+pids+=("$pid")
+for _ in $(seq 1 100); do
+  curl -s "127.0.0.1:$port/healthz" | grep -q ok && break
+  sleep 0.1
+done
+grep -q "NOT loopback: no authentication" any.err && ok || bad "no warning for 0.0.0.0: $(cat any.err)"
+stop "$pid"
+
 # ---- usage errors ---------------------------------------------------------
 expect 2 "--listen takes HOST:PORT" -- "$sy" serve iris --listen localhost
 expect 2 "neither a flow file nor" -- "$sy" serve 'iris:1.0:x'
