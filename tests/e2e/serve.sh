@@ -298,6 +298,43 @@ done
 grep -q "NOT loopback: no authentication" any.err && ok || bad "no warning for 0.0.0.0: $(cat any.err)"
 stop "$pid"
 
+# ---- the README's "Serving over HTTP" commands ----------------------------
+# Run as written, from a folder that looks like the tree root, one line at
+# a time in one subshell (so `kill %1` finds the server); only when port
+# 8080 is taken (tests run in parallel) is it swapped for a free one.
+awk '
+  /^## / { in_s = ($0 == "## Serving over HTTP"); next }
+  in_s && /^```sh[[:space:]]*$/ { in_sh = 1; next }
+  in_sh && /^```/ { in_sh = 0; next }
+  in_s && in_sh { print }
+' "$top_srcdir/README.md" | sed -e 's/[[:space:]]\{1,\}#[^"'\'']*$//' > readme-serve.txt
+[ "$(wc -l < readme-serve.txt)" -ge 4 ] && ok || bad "README serve commands: $(cat readme-serve.txt)"
+if curl -s -o /dev/null 127.0.0.1:8080/ || ! python3 -c 'import socket; socket.socket().bind(("127.0.0.1", 8080))' 2>/dev/null; then
+  p=$(free_port)
+  sed -i "s/127\.0\.0\.1:8080/127.0.0.1:$p/g; s/serve iris &/serve iris --listen 127.0.0.1:$p \&/" readme-serve.txt
+fi
+mkdir tree
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$sy" > tree/switchyard
+chmod +x tree/switchyard
+ln -s "$top_srcdir/examples" tree/examples
+(
+cd tree || exit 1
+while IFS= read -r line; do
+  # not in $(...): a server started with & must outlive its line, and
+  # `kill %1` must find it among this shell's jobs
+  eval "$line" >> ../readme-serve.out 2>&1 < /dev/null
+  rc=$?
+  case $line in *"&") echo "$!" >> ../readme-pids ;; esac
+  [ "$rc" -eq 0 ] || echo "FAIL: README line '$line' exited $rc" >> ../readme-serve.log
+done < ../readme-serve.txt
+wait
+)
+touch readme-serve.log
+while read -r p; do pids+=("$p"); done < <(cat readme-pids 2>/dev/null)
+grep FAIL readme-serve.log && bad "README serve commands failed" || ok
+grep -q '"prediction":"setosa"' readme-serve.out && ok || bad "README predict: $(cat readme-serve.out)"
+[ "$(grep -c '^[a-z]*,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*$' readme-serve.out)" -ge 150 ] && ok || bad "README CSV predict: $(cat readme-serve.out)"
+
 # ---- usage errors ---------------------------------------------------------
 expect 2 "--listen takes HOST:PORT" -- "$sy" serve iris --listen localhost
 expect 2 "neither a flow file nor" -- "$sy" serve 'iris:1.0:x'
