@@ -68,11 +68,16 @@ int main(int argc, char **argv) {
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
-  struct MHD_Daemon *d = MHD_start_daemon(
-      flags, (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-      threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_LIMIT, (unsigned)272,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+  struct MHD_OptionItem opts[] = {
+      {MHD_OPTION_SOCK_ADDR, 0, &sa},
+      {MHD_OPTION_CONNECTION_LIMIT, 272, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+      {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+       (intptr_t)threads, NULL},
+      {MHD_OPTION_END, 0, NULL}};
+  struct MHD_Daemon *d =
+      MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
+                       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
   if (!d) {
     fprintf(stderr, "serve-floor: cannot listen on port %u\n", port);
     return 1;

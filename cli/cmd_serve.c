@@ -1214,15 +1214,19 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
   else
     flags |= MHD_USE_POLL;
   /* A pool of one is no pool: libmicrohttpd then wants no pool size. */
-  unsigned pool = o.threads > 1 ? o.threads : 0;
-  struct MHD_Daemon *daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_conns + 16),
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+  struct MHD_OptionItem mopts[] = {
+      {MHD_OPTION_SOCK_ADDR, 0, &addr},
+      {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o.max_conns + 16, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o.timeout, NULL},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+      {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL},
+      {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+      {o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+       (intptr_t)o.threads, NULL},
+      {MHD_OPTION_END, 0, NULL}};
+  struct MHD_Daemon *daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY,
+                       mopts, MHD_OPTION_END);
   if (!daemon) {
     cli_errorf("serve: cannot listen on %s (in use, or not an address of "
                "this host?)",
