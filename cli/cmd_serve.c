@@ -463,6 +463,7 @@ static void swap_in(model *m) {
 
 static void *reloader(void *arg) {
   sy_registry_ref *ref = arg; /* NULL: not following the registry */
+  char failed[512] = "";      /* the last generation that failed to load */
   sy_platform *p = NULL;
   sy_error err;
   sy_error_clear(&err);
@@ -497,8 +498,10 @@ static void *reloader(void *arg) {
     model *cur = current();
     if (ref) {
       rc = newest(p, ref, target, sizeof target, &err);
-      if (rc == 0 && !forced && cur && strcmp(cur->origin, target) == 0)
-        rc = -1; /* nothing new */
+      if (rc == 0 && !forced &&
+          ((cur && strcmp(cur->origin, target) == 0) ||
+           strcmp(failed, target) == 0))
+        rc = -1; /* nothing new (a failed one is tried again on SIGHUP) */
     } else {
       snprintf(target, sizeof target, "%s", S.o.target);
     }
@@ -507,11 +510,13 @@ static void *reloader(void *arg) {
       model *m = NULL;
       double t0 = mono();
       if ((rc = model_load(target, &m, &err)) == 0) {
+        failed[0] = '\0';
         swap_in(m);
         atomic_fetch_add(&S.reloads_ok, 1);
         logf_("serving %s (loaded in %.0f ms)", target, (mono() - t0) * 1e3);
       } else {
         atomic_fetch_add(&S.reloads_failed, 1);
+        snprintf(failed, sizeof failed, "%s", target);
         logf_("reload of %s failed, the previous generation keeps "
               "serving: %s",
               target, err.message);

@@ -216,6 +216,21 @@ check 200 '"generation":2' -- "$u/v1/model"
 out=$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary @one-0.json "$u/v1/predict")
 grep -qi '^X-Switchyard-Model: iris:1.0:2' <<<"$out" && ok || bad "generation 2 not served: $out"
 grep -q 'reloads_total{result="ok"} 1' <(curl -s "$u/metrics") && ok || bad "reload not counted"
+# A generation that cannot be loaded (damaged states, published as the
+# file registry publishes: a rename) is logged once, and generation 2
+# keeps serving.
+g=$HOME/.local/share/switchyard/registry/iris/1.0
+cp -r "$g/2" "$g/3.tmp" && echo garbage > "$g/3.tmp/states" && mv "$g/3.tmp" "$g/3"
+for _ in $(seq 1 50); do grep -q "reload of iris:1.0:3 failed" main.err && break; sleep 0.1; done
+grep -q "reload of iris:1.0:3 failed, the previous generation keeps serving" main.err && ok || bad "damaged generation 3: $(cat main.err)"
+sleep 1
+[ "$(grep -c "reload of iris:1.0:3 failed" main.err)" -eq 1 ] && ok || bad "generation 3 was tried more than once: $(cat main.err)"
+check 200 '"generation":2' -- "$u/v1/model"
+out=$(post "$u/v1/predict" text/csv body.csv -H 'Accept: text/csv')
+sed '$d' <<<"$out" > got-after-gen3.csv
+same apply.csv got-after-gen3.csv "predictions after a damaged generation"
+grep -q 'reloads_total{result="failed"} 1' <(curl -s "$u/metrics") && ok || bad "failed reload not counted"
+rm -rf "$g/3"
 stop "$pid"
 
 # ---- FLOW --state: a failed reload keeps the old model; SIGHUP --------
