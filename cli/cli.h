@@ -62,6 +62,7 @@ extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_registry;
 extern const cli_command cli_cmd_cache;
 extern const cli_command cli_cmd_exec;
+extern const cli_command cli_cmd_state;
 extern const cli_command cli_cmd_serve;
 
 #endif /* SY_CLI_H */

@@ -248,11 +248,22 @@ static void print_note(void *ud, const sy_job *job, const sy_event *ev) {
           ev->message);
 }
 
+/* Unless -q: each warning (sy_warn: "std.logreg: lbfgs did not converge
+ * ..."), the same way. */
+static void print_warning(void *ud, const sy_job *job, const sy_event *ev) {
+  if (ev->type != SY_EVENT_WARNING || !ev->message)
+    return;
+  fprintf(stderr, "%sswitchyard: warning: step %u (%s): %s\n",
+          ud ? "\r\033[K" : "", ev->step, sy_job_step_label(job, ev->step),
+          ev->message);
+}
+
 /* Binds a program to the platform as run, train, apply and exec do: the
  * cache mode, the run log, the trace, (progress) the progress line and
- * (verbose) the notes. On failure *job is NULL. */
+ * (verbosity > 0) the notes and (verbosity >= 0) the warnings. On
+ * failure *job is NULL. */
 static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
-                    const char *state_file, int progress, int verbose,
+                    const char *state_file, int progress, int verbosity,
                     sy_job **job, sy_error *err) {
   sy_job_options jopts = {sizeof jopts, state_file, a->cache};
   int rc = sy_job_new(p, prog, &jopts, job, err);
@@ -262,8 +273,11 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
     rc = sy_job_trace_to(*job, a->trace, err);
   if (rc == 0 && progress)
     rc = sy_job_progress_to(*job, stderr, err);
-  if (rc == 0 && verbose &&
+  if (rc == 0 && verbosity > 0 &&
       (rc = sy_job_listen(*job, print_note, progress ? *job : NULL)) != 0)
+    sy_error_set(err, rc, "out of memory");
+  if (rc == 0 && verbosity >= 0 &&
+      (rc = sy_job_listen(*job, print_warning, progress ? *job : NULL)) != 0)
     sy_error_set(err, rc, "out of memory");
   if (rc) {
     sy_job_free(*job);
@@ -351,8 +365,8 @@ static int run_mode(cli_ctx *ctx, const char *cmd, sy_mode mode, int argc,
     return status_before_run(rc);
   }
   rc = bind_job(p, prog, &a, mode == SY_MODE_TRAIN ? a.state : NULL,
-                ctx->verbosity >= 0 && isatty(STDERR_FILENO),
-                ctx->verbosity > 0, &job, &err);
+                ctx->verbosity >= 0 && isatty(STDERR_FILENO), ctx->verbosity,
+                &job, &err);
   int status = CLI_OK;
   if (rc == 0 && a.explain) {
     rc = sy_job_explain(job, stdout);
@@ -416,9 +430,11 @@ static void note_start(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 /* One line per step for a batch or cluster engine to build its DAG from:
- * number, op, label, key, inputs ("1,2" or "-"), tab-separated. A label
- * names flow ids, which may hold anything: tabs and newlines become
- * spaces so a line stays one record. */
+ * number, op, label, key, inputs ("1,2" or "-"), tab-separated, and a
+ * sixth field only for a step whose flow node sets resources ("cpus=2
+ * memory=4G retries=3 timeout=10m"). A label names flow ids, which may
+ * hold anything: tabs and newlines become spaces so a line stays one
+ * record. */
 static void list_steps(const sy_job *job, FILE *out) {
   for (size_t s = 0; s < sy_job_size(job); s++) {
     fprintf(out, "%zu\t%s\t", s, sy_op_name(sy_job_step_op(job, s)));
@@ -429,7 +445,15 @@ static void list_steps(const sy_job *job, FILE *out) {
     size_t n = sy_job_step_inputs(job, s, &idx);
     for (size_t i = 0; i < n; i++)
       fprintf(out, "%s%u", i ? "," : "", idx[i]);
-    fputs(n ? "\n" : "-\n", out);
+    if (!n)
+      fputc('-', out);
+    sy_step_resources r = {.size = sizeof r};
+    char res[160] = "";
+    if (sy_job_step_resources(job, s, &r) == 0)
+      sy_step_resources_format(&r, res, sizeof res);
+    if (res[0])
+      fprintf(out, "\t%s", res);
+    fputc('\n', out);
   }
 }
 
@@ -481,8 +505,8 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
     status = CLI_USAGE;
     goto done;
   }
-  if ((rc = bind_job(p, prog, &a, a.state, 0, ctx->verbosity > 0, &job,
-                     &err)) != 0) {
+  if ((rc = bind_job(p, prog, &a, a.state, 0, ctx->verbosity, &job, &err)) !=
+      0) {
     cli_error(&err);
     status = status_before_run(rc);
     goto done;
@@ -587,7 +611,9 @@ const cli_command cli_cmd_exec = {
     "in its own process on its own machine when they share the storage.\n"
     "  --step N       execute step N; its inputs' steps must have run\n"
     "  --list         print one line per step, tab-separated: number, op,\n"
-    "                 label, key, input step numbers (\"1,2\", or \"-\")\n"
+    "                 label, key, input step numbers (\"1,2\", or \"-\"),\n"
+    "                 and, for a step whose flow node sets any, its\n"
+    "                 resources (\"cpus=2 memory=4G retries=3 timeout=10m\")\n"
     "  --cache MODE   read, write or readwrite (default: [PLATFORM] cache);\n"
     "                 with read, a step whose result is stored is not run\n"
     "                 again; off is refused (the storage is the transport)\n"

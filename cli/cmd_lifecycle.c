@@ -17,6 +17,7 @@
  * prints what was done and maps errors to exit statuses.
  */
 #include "cli.h"
+#include "switchyard/file.h"
 #include "switchyard/lifecycle.h"
 #include "switchyard/registry.h"
 #include "switchyard/storage.h"
@@ -163,8 +164,32 @@ static int print_entry(void *ud, const sy_registry_entry *e) {
 /* One release and its generations, from a listing. */
 /* ---- the command -------------------------------------------------------- */
 
+/* Removes the flag "--NAME" from argv; 1 when it was there. */
+static int take_flag(int *argc, char **argv, const char *name) {
+  for (int i = 1; i < *argc; i++)
+    if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0) {
+      for (int k = i; k + 1 < *argc; k++)
+        argv[k] = argv[k + 1];
+      (*argc)--;
+      return 1;
+    }
+  return 0;
+}
+
+/* Prints a bundle of states as JSON (sy_states_describe). */
+static int print_states(sy_platform *p, const void *data, size_t len,
+                        sy_error *err) {
+  char *json = NULL;
+  int rc = sy_states_describe(p, data, len, &json, err);
+  if (rc == 0)
+    printf("%s\n", json);
+  free(json);
+  return rc;
+}
+
 static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
   const char *name = take_opt(&argc, argv, "registry");
+  int states_only = take_flag(&argc, argv, "states");
   if (unknown_args("registry", argc, argv, 1))
     return CLI_USAGE;
   const char *sub = argc > 1 ? argv[1] : "list";
@@ -185,6 +210,10 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
   if (f < 0) {
     cli_errorf("unknown subcommand 'registry %s'", sub);
     fputs("try: switchyard registry --help\n", stderr);
+    return CLI_USAGE;
+  }
+  if (states_only && strcmp(sub, "show") != 0) {
+    cli_errorf("registry %s: --states goes with 'registry show' only", sub);
     return CLI_USAGE;
   }
   if ((forms[f].args && argc != forms[f].args) ||
@@ -235,9 +264,25 @@ static int cmd_registry(cli_ctx *ctx, int argc, char **argv) {
       int grc = r.ops->get_generation(r.self, rf.project, found, rf.generation,
                                       &states, &tag, &got, &e);
       const char *text = sy_bytes_data(m, &len);
-      if (grc == 0 || (!rf.generation && grc == SY_ENOENT))
+      if (states_only && grc == 0) {
+        /* Only the JSON, so that it pipes into jq. */
+        const void *bytes = sy_bytes_data(states, &len);
+        rc = bytes ? print_states(p, bytes, len, &err)
+                   : sy_error_set(&err, SY_ECORRUPT,
+                                  "%s: the generation's states are not bytes",
+                                  argv[2]);
+      } else if (states_only) {
+        if (!rf.generation && grc == SY_ENOENT)
+          sy_error_set(&e, SY_ENOENT,
+                       "%s: no generation trained yet; run `switchyard train "
+                       "%s` first",
+                       argv[2], argv[2]);
+        rc = e.code;
+        err = e;
+      } else if (grc == 0 || (!rf.generation && grc == SY_ENOENT))
         printf("%.*s", (int)len, text);
-      if (grc == 0) {
+      if (states_only) {
+      } else if (grc == 0) {
         const char *t = sy_bytes_data(tag, &len);
         printf("\n# generation %u\n", got);
         for (const char *line = t; line && line < t + len;) {
@@ -298,12 +343,14 @@ fail:
 
 const cli_command cli_cmd_registry = {
     "registry", "list, show, export and import releases and generations",
-    "registry [list [PROJECT[:RELEASE]] | show REF | rm REF | export REF FILE "
-    "| import FILE] [--registry R]",
+    "registry [list [PROJECT[:RELEASE]] | show REF [--states] | rm REF | "
+    "export REF FILE | import FILE] [--registry R]",
     "  list             projects, releases and generations\n"
     "  show REF         a release's frozen flow and a generation's tag\n"
     "                   (REF: PROJECT[:RELEASE[:GENERATION]], latest by "
     "default)\n"
+    "  show REF --states  only the generation's trained states, as JSON\n"
+    "                   (each stateful actor's, e.g. a scaler's means)\n"
     "  rm REF           remove a release with its generations, or one\n"
     "                   generation (REF: PROJECT:RELEASE[:GENERATION]);\n"
     "                   a removed generation's number is never reused\n"
@@ -314,6 +361,47 @@ const cli_command cli_cmd_registry = {
     "                   what is missing\n"
     "Generations are renumbered by the registry they are copied into.\n",
     cmd_registry};
+
+/* ---- state ---------------------------------------------------------- */
+
+/* The most bytes `state show` reads: states files are written whole by
+ * train, and a larger file is not one. */
+#define STATE_FILE_MAX ((size_t)1 << 31)
+
+static int cmd_state(cli_ctx *ctx, int argc, char **argv) {
+  if (unknown_args("state", argc, argv, 1))
+    return CLI_USAGE;
+  if (argc != 3 || strcmp(argv[1], "show") != 0) {
+    cli_errorf("usage: switchyard state show FILE");
+    return CLI_USAGE;
+  }
+  sy_platform *p = cli_platform(ctx);
+  if (!p)
+    return CLI_USAGE;
+  sy_error err;
+  sy_error_clear(&err);
+  void *data = NULL;
+  size_t len = 0;
+  int rc = sy_file_read(argv[2], STATE_FILE_MAX, &data, &len, &err);
+  if (rc == 0 && (rc = print_states(p, data, len, &err)) != 0)
+    sy_error_prefix(&err, "%s", argv[2]);
+  free(data);
+  if (rc) {
+    cli_error(&err);
+    return rc == SY_ENOENT ? CLI_USAGE : CLI_FAILED;
+  }
+  return CLI_OK;
+}
+
+const cli_command cli_cmd_state = {
+    "state", "print a trained states file's states as JSON", "state show FILE",
+    "  show FILE  each stateful actor's trained state in FILE (written by\n"
+    "             `train --state FILE`) as one JSON object: per flow node,\n"
+    "             the actor, its version and what the actor says of its\n"
+    "             state (std.scaler: means and scales; std.linreg:\n"
+    "             coefficients, intercept, r2; std.logreg: coefficients\n"
+    "             per class, loss, iterations, converged)\n",
+    cmd_state};
 
 /* ---- cache ---------------------------------------------------------- */
 

@@ -22,21 +22,10 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {
-    &cli_cmd_run,
-    &cli_cmd_train,
-    &cli_cmd_apply,
-    // serve: cli/cmd_serve.c
-    &cli_cmd_serve,
-    &cli_cmd_release,
-    &cli_cmd_check,
-    &cli_cmd_compile,
-    &cli_cmd_exec,
-    &cli_cmd_providers,
-    &cli_cmd_config,
-    &cli_cmd_registry,
-    &cli_cmd_cache,
-    &cli_cmd_version,
-    NULL,
+    &cli_cmd_run,    &cli_cmd_train,    &cli_cmd_apply, &cli_cmd_release,
+    &cli_cmd_check,  &cli_cmd_compile,  &cli_cmd_exec,  &cli_cmd_providers,
+    &cli_cmd_config, &cli_cmd_registry, &cli_cmd_cache, &cli_cmd_state,
+    &cli_cmd_serve,  &cli_cmd_version,  NULL,
 };
 
 void cli_errorf(const char *fmt, ...) {
@@ -222,8 +211,8 @@ static const char *owned_letters(const cli_command *cmd) {
  * (without "=") takes the next word as its value, which is then never
  * read as a global option. */
 static int is_flag(const char *arg) {
-  static const char *const flags[] = {"--explain", "--list", "--json",
-                                      "--check",   "--help", NULL};
+  static const char *const flags[] = {
+      "--explain", "--list", "--json", "--check", "--help", "--states", NULL};
   for (const char *const *f = flags; *f; f++)
     if (strcmp(arg, *f) == 0)
       return 1;

@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "switchyard/endian.h"
+#include "switchyard/lifecycle.h"
 
 #define BUNDLE_MAGIC "SYSB"
 #define BUNDLE_VERSION 1
@@ -153,4 +154,15 @@ int sy__bundle_decode(const void *data, size_t len, sy_bundle_entry **out,
   *out = e;
   *count = n;
   return 0;
+}
+
+int sy_states_each(const void *data, size_t len, sy_states_fn fn, void *ud,
+                   sy_error *err) {
+  sy_bundle_entry *e = NULL;
+  size_t n = 0;
+  int rc = sy__bundle_decode(data, len, &e, &n, err);
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = fn(ud, e[i].node, e[i].actor, e[i].version, e[i].state);
+  sy__bundle_free(e, n);
+  return rc;
 }

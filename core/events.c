@@ -39,10 +39,11 @@ int64_t sy__now_ns(void) {
 }
 
 const char *sy_event_name(sy_event_type type) {
-  static const char *const names[] = {NULL,      "queued",  "started",
-                                      "cached",  "done",    "failed",
-                                      "retried", "skipped", "note"};
-  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_NOTE) ? names[type] : "?";
+  static const char *const names[] = {NULL,   "queued", "started", "cached",
+                                      "done", "failed", "retried", "skipped",
+                                      "note", "warning"};
+  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_WARNING) ? names[type]
+                                                               : "?";
 }
 
 int sy__events_init(sy_job *job) {
@@ -144,19 +145,35 @@ void sy__note_to(sy__note_fn fn, void *ud) {
   note_to.ud = ud;
 }
 
-void sy_note(const char *fmt, ...) {
+/* sy_note and sy_warn: a test's function gets warnings with "warning: "
+ * before them. */
+static void note_emit(sy_event_type type, const char *fmt, va_list ap) {
   sy_job *job = note_to.job;
   if (!note_to.fn && (!job || job->n_listeners == 0))
     return;
   char msg[SY_ERROR_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
+  int at = type == SY_EVENT_WARNING && note_to.fn
+               ? snprintf(msg, sizeof msg, "warning: ")
+               : 0;
+  vsnprintf(msg + at, sizeof msg - (size_t)at, fmt, ap);
   if (note_to.fn)
     note_to.fn(note_to.ud, msg);
   else
-    sy_job_emit(job, SY_EVENT_NOTE, note_to.step, 0, msg);
+    sy_job_emit(job, type, note_to.step, 0, msg);
+}
+
+void sy_note(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  note_emit(SY_EVENT_NOTE, fmt, ap);
+  va_end(ap);
+}
+
+void sy_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  note_emit(SY_EVENT_WARNING, fmt, ap);
+  va_end(ap);
 }
 
 void sy_job_cancel(sy_job *job) {

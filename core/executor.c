@@ -366,13 +366,101 @@ static int exec_commit(sy_job *job, const sy_value *bundle, sy_value **out,
   return 0;
 }
 
-static int exec_sink(sy_job *job, size_t s, const sy_value *v, sy_value **out,
-                     sy_error *err) {
+/* The sink's `passthrough` list (an SY_OPT_LIST option of that name in
+ * its provider's table), or NULL. */
+static const char *const *sink_passthrough(const sy_instance *inst) {
+  const sy_provider *prov = sy_instance_provider(inst);
+  const sy_option *o = sy_option_find(prov->options, "passthrough");
+  const char *cfg = sy_instance_config(inst);
+  if (!o || o->type != SY_OPT_LIST || !cfg)
+    return NULL;
+  const char *const *list;
+  memcpy(&list, cfg + o->offset, sizeof list);
+  return list;
+}
+
+/* The results with the passthrough columns after them: each named column
+ * of the label or else of the source's features, or "_row", the source
+ * row number (from 0). The results must have one row per source row. */
+static int add_passthrough(const char *const *names, const sy_value *v,
+                           const sy_value *const *src, size_t n_src,
+                           sy_value **out, sy_error *err) {
+  size_t rows = sy_frame_rows(v);
+  sy_value *o = NULL;
+  int64_t *ids = NULL;
+  int rc;
+  if (sy_value_type_of(v) != SY_VALUE_FRAME)
+    return sy_error_set(err, SY_ETYPE,
+                        "passthrough: the results are not a "
+                        "frame");
+  if (sy_frame_rows(src[0]) != rows)
+    return sy_error_set(err, SY_EINVAL,
+                        "passthrough: the results have %zu rows but the "
+                        "source has %zu, so its columns cannot be put "
+                        "beside them (an actor such as std.split or "
+                        "std.head changed the rows); remove passthrough",
+                        rows, sy_frame_rows(src[0]));
+  if ((rc = sy_frame_new(rows, &o)) != 0)
+    return sy_error_set(err, rc, "passthrough: %s", sy_strerror(rc));
+  for (size_t c = 0; rc == 0 && c < sy_frame_cols(v); c++)
+    rc = sy_frame_add_column_from(o, NULL, v, c);
+  for (size_t i = 0; rc == 0 && names[i]; i++) {
+    int col = -1;
+    size_t from = 0;
+    for (size_t k = n_src; k-- > 0 && col < 0;)
+      if ((col = sy_frame_col_index(src[k], names[i])) >= 0)
+        from = k;
+    if (col >= 0) {
+      rc = sy_frame_add_column_from(o, NULL, src[from], (size_t)col);
+    } else if (strcmp(names[i], "_row") == 0) {
+      ids = malloc((rows ? rows : 1) * sizeof *ids);
+      if (!ids) {
+        rc = SY_ENOMEM;
+        break;
+      }
+      for (size_t r = 0; r < rows; r++)
+        ids[r] = (int64_t)r;
+      rc = sy_frame_add_i64(o, "_row", ids, NULL);
+    } else {
+      sy_value_unref(o);
+      return sy_error_set(err, SY_EINVAL,
+                          "passthrough: the source has no column '%s' (and "
+                          "it is not _row, the row number)",
+                          names[i]);
+    }
+    if (rc == SY_EEXIST) {
+      sy_value_unref(o);
+      free(ids);
+      return sy_error_set(err, rc,
+                          "passthrough: column '%s' is already in the "
+                          "results; leave it out of passthrough",
+                          names[i]);
+    }
+  }
+  free(ids);
+  if (rc) {
+    sy_value_unref(o);
+    return sy_error_set(err, rc, "passthrough: %s", sy_strerror(rc));
+  }
+  *out = o;
+  return 0;
+}
+
+static int exec_sink(sy_job *job, size_t s, const sy_value *const *vals,
+                     size_t n_vals, sy_value **out, sy_error *err) {
   const sy_instr *in = &job->prog->code[s];
   sy_instance *inst = job->sinks[s];
   const sy_sink_ops *ops = sy_instance_provider(inst)->ops;
   const sy_instr *src = &job->prog->code[in->args[0]];
-  int rc = ops->write(sy_instance_self(inst), src->node, v, err);
+  const sy_value *v = vals[0];
+  sy_value *with = NULL;
+  const char *const *pass = n_vals > 1 ? sink_passthrough(inst) : NULL;
+  int rc = pass && pass[0]
+               ? add_passthrough(pass, v, vals + 1, n_vals - 1, &with, err)
+               : 0;
+  if (rc == 0)
+    rc = ops->write(sy_instance_self(inst), src->node, with ? with : v, err);
+  sy_value_unref(with);
   if (rc) {
     sy_error_prefix(err, "sink.%s", in->target);
     return rc;
@@ -536,7 +624,7 @@ static int step_meaning(sy_job *job, size_t s, const sy_value *const *in,
   case SY_OP_COMMIT:
     return exec_commit(job, in[0], out, err);
   case SY_OP_SINK:
-    return exec_sink(job, s, in[0], out, err);
+    return exec_sink(job, s, in, n_in, out, err);
   }
   return sy_error_set(err, SY_EINVAL, "unknown op %d", (int)ins->op);
 }

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 #include "value.h"
 
@@ -174,6 +175,21 @@ typedef struct sy_actor_ops {
    * An error fails the compile; the core prefixes the flow file:line and
    * the node, so the message says what is missing and what to do. */
   int (*fingerprint)(const void *self, uint8_t key[16], sy_error *err);
+  /* Since ABI 1.4; optional (check SY_ACTOR_HAS_DESCRIBE_STATE). Describes a
+   * state that this actor's state_save made, for people: appends ONE JSON
+   * object (RFC 8259, UTF-8 text) to json, e.g. {"means": {...}}. It is
+   * given the state alone, no instance, because inspecting a model must
+   * not need the flow's parameters (`switchyard state show FILE` has only
+   * the file); so it checks the state as state_load does and refuses
+   * bytes it does not understand with an error (json is then dropped).
+   * Text, not a library's JSON type, so that the ABI ties plugins to no
+   * JSON library and the schema is the actor's: the core parses what it
+   * gets (jansson) and refuses, naming the actor, anything that is not
+   * one JSON object; numbers should keep 17 significant digits and write
+   * null for what is not finite. The json buffer is the caller's; only
+   * append to it. A pure function of its arguments: any thread, any
+   * number at once. */
+  int (*describe_state)(const sy_value *state, sy_buf *json, sy_error *err);
 } sy_actor_ops;
 
 /* Whether ops (as the plugin laid it out) has a non-NULL apply_into.
@@ -194,6 +210,12 @@ typedef struct sy_actor_ops {
   ((ops)->size >=                                                              \
        offsetof(sy_actor_ops, fingerprint) + sizeof((ops)->fingerprint) &&     \
    (ops)->fingerprint != NULL)
+
+/* Whether ops has a non-NULL describe_state. Since ABI 1.4. */
+#define SY_ACTOR_HAS_DESCRIBE_STATE(ops)                                       \
+  ((ops)->size >= offsetof(sy_actor_ops, describe_state) +                     \
+                      sizeof((ops)->describe_state) &&                         \
+   (ops)->describe_state != NULL)
 
 #ifdef __cplusplus
 }

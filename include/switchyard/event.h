@@ -14,6 +14,14 @@
  * prints notes at -v. A listener must ignore event types it does not
  * know: later minors may add more.
  *
+ * WARNING (since ABI 1.4) is something the user should see and act on
+ * although the step succeeded: from an actor through sy_warn() (a solver
+ * that stopped before it converged), or from a runner (a step that ran
+ * past its flow `timeout` on a runner that cannot interrupt it, such as
+ * runner-inline; a step asking more cpus than the runner has). The
+ * message names the step's limit; the command line prints warnings on
+ * stderr unless -q, and the run log records them.
+ *
  * Listeners are called synchronously, from whichever thread emitted, one
  * at a time (the job serializes them), so a listener needs no locking of
  * its own but must be quick. With no listener, emitting costs one branch.
@@ -41,7 +49,8 @@ typedef enum sy_event_type {
   SY_EVENT_FAILED = 5,
   SY_EVENT_RETRIED = 6,
   SY_EVENT_SKIPPED = 7,
-  SY_EVENT_NOTE = 8 /* since ABI 1.3 */
+  SY_EVENT_NOTE = 8,   /* since ABI 1.3 */
+  SY_EVENT_WARNING = 9 /* since ABI 1.4 */
 } sy_event_type;
 
 /* "queued", "started", ... */
@@ -56,7 +65,7 @@ typedef struct sy_event {
   int64_t duration_ns; /* DONE, CACHED, FAILED: since STARTED; else 0 */
   int code;            /* FAILED, RETRIED: the error code; else 0 */
   uint32_t attempt;    /* 1 for the first run of a step, 2 after a retry */
-  const char *message; /* FAILED, RETRIED: the error; NOTE: the note
+  const char *message; /* FAILED, RETRIED: the error; NOTE, WARNING: it
                           (borrowed); or NULL */
 } sy_event;
 
@@ -96,6 +105,11 @@ SY_API void sy_job_emit(sy_job *job, sy_event_type type, size_t step, int code,
  * process's listeners. Costs one branch when nobody listens. Any thread.
  * Since ABI 1.3. */
 SY_API void sy_note(const char *fmt, ...) SY_PRINTF(1, 2);
+/* Like sy_note, but a WARNING event: the step succeeded, yet its result
+ * may not be what the user wants ("std.logreg: lbfgs did not converge in
+ * 100 iterations; raise max_iter"). Same threads and costs as sy_note.
+ * Since ABI 1.4. */
+SY_API void sy_warn(const char *fmt, ...) SY_PRINTF(1, 2);
 
 /* The worker number this thread's events carry (thread-local; -1 by
  * default). Runners call it once at the start of each worker thread, and

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "flow.h"
 #include "platform.h"
+#include "value.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +109,35 @@ SY_API int sy_registry_export(sy_platform *p, const char *registry,
 SY_API int sy_registry_import(sy_platform *p, const char *registry,
                               const char *file, int *copied, int *skipped,
                               sy_error *err);
+
+/* ---- inspecting trained states (ABI 1.4) ------------------------------ */
+
+/* One entry of a bundle of trained states: the flow node, the actor's
+ * provider name and version that saved it, and the state (all borrowed
+ * for the call). Return 0 to go on, anything else to stop (returned). */
+typedef int (*sy_states_fn)(void *ud, const char *node, const char *actor,
+                            const char *version, const sy_value *state);
+
+/* Calls fn for each entry, in order, of a bundle of trained states: the
+ * bytes of a `train --state FILE` file or of a registry generation's
+ * states. A damaged bundle is SY_ECORRUPT (nothing is called). Ownership:
+ * data is borrowed; nothing is kept. Thread safety: any thread. Since
+ * ABI 1.4. */
+SY_API int sy_states_each(const void *data, size_t len, sy_states_fn fn,
+                          void *ud, sy_error *err);
+
+/* Describes a bundle of trained states (as sy_states_each reads it) as
+ * one JSON object, pretty-printed, with a member per flow node in bundle
+ * order: {"NODE": {"actor": "std.scaler", "version": "1.0.0", "state":
+ * {...}}}. "state" is what the actor's describe_state (actor.h) wrote,
+ * checked to be one JSON object (otherwise SY_ECORRUPT naming the node
+ * and the actor); it is null, with "note" saying why, for an actor that
+ * is not loaded or has no describe_state. An actor that refuses its state
+ * fails the call, its message prefixed with the node. *json is the
+ * caller's (free()). Thread safety: reads p's catalog only; any thread.
+ * Since ABI 1.4. */
+SY_API int sy_states_describe(sy_platform *p, const void *data, size_t len,
+                              char **json, sy_error *err);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
  */
 #include "std.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,4 +308,42 @@ fail:
   free(idx);
   std_matrix_free(m);
   return rc;
+}
+
+void std_json_str(sy_buf *b, const char *s) {
+  sy_buf_puts(b, "\"");
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      sy_buf_printf(b, "\\%c", *c);
+    else if (*c < 0x20)
+      sy_buf_printf(b, "\\u%04x", *c);
+    else
+      sy_buf_add(b, c, 1);
+  }
+  sy_buf_puts(b, "\"");
+}
+
+void std_json_num(sy_buf *b, double v) {
+  if (isfinite(v))
+    sy_buf_printf(b, "%.17g", v);
+  else
+    sy_buf_puts(b, "null");
+}
+
+void std_json_named(sy_buf *b, char *const *names, const double *v, size_t n) {
+  sy_buf_puts(b, "{");
+  for (size_t j = 0; j < n; j++) {
+    if (j)
+      sy_buf_puts(b, ", ");
+    std_json_str(b, names[j]);
+    sy_buf_puts(b, ": ");
+    std_json_num(b, v[j]);
+  }
+  sy_buf_puts(b, "}");
+}
+
+int std_json_done(const char *actor, const sy_buf *b, sy_error *err) {
+  if (b->failed)
+    return sy_error_set(err, SY_ENOMEM, "%s: out of memory", actor);
+  return 0;
 }

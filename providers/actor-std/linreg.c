@@ -37,7 +37,11 @@ typedef struct linreg_model {
   char **names;     /* p feature names */
   double *coef;     /* p coefficients */
   double intercept; /* 0 when fitted without one */
+  double r2;        /* R^2 on the training data (state version 2; NaN
+                       from a version 1 state, or when y is constant) */
 } linreg_model;
+
+#define LINREG_VERSION 2u
 
 typedef struct linreg {
   double l2;
@@ -252,6 +256,21 @@ static int linreg_train(void *self, const sy_value *const *in, size_t n_in,
     for (size_t j = 0; j < p; j++)
       next.intercept -= xm[j] * next.coef[j];
   }
+  { /* R^2 = 1 - SS_res / SS_tot on the training rows, as apply predicts
+       them (SS_tot about the mean of y, with or without an intercept). */
+    double mean = 0, ss_res = 0, ss_tot = 0;
+    for (size_t i = 0; i < n; i++)
+      mean += y[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+      double f = next.intercept;
+      for (size_t j = 0; j < p; j++)
+        f += next.coef[j] * X.x[j * n + i];
+      ss_res += (y[i] - f) * (y[i] - f);
+      ss_tot += (y[i] - mean) * (y[i] - mean);
+    }
+    next.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : NAN;
+  }
   for (size_t j = 0; j < p; j++)
     if (!(next.names[j] = std_strdup(X.names[j])))
       goto nomem;
@@ -382,7 +401,8 @@ static int linreg_prepare_row(const void *self, sy_row_kernel *k,
 }
 
 /* Payload: u32 features, f64 intercept, then per feature: str name,
- * f64 coefficient. */
+ * f64 coefficient; since version 2 then f64 R^2 on the training data
+ * (NaN when undefined). Version 1 states still load. */
 static int linreg_save(void *self, sy_value **state, sy_error *err) {
   const linreg *a = self;
   sy_state_writer w;
@@ -390,25 +410,26 @@ static int linreg_save(void *self, sy_value **state, sy_error *err) {
     return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
   if (a->model.p > UINT32_MAX)
     return sy_error_set(err, SY_ETOOBIG, ACTOR ": too many features");
-  sy_state_begin(&w, LINREG_MAGIC, STD_STATE_VERSION);
+  sy_state_begin(&w, LINREG_MAGIC, LINREG_VERSION);
   sy_state_put_u32(&w, (uint32_t)a->model.p);
   sy_state_put_f64(&w, a->model.intercept);
   for (size_t j = 0; j < a->model.p; j++) {
     sy_state_put_str(&w, a->model.names[j]);
     sy_state_put_f64(&w, a->model.coef[j]);
   }
+  sy_state_put_f64(&w, a->model.r2);
   return sy_state_finish(&w, ACTOR, state, err);
 }
 
-static int linreg_load(void *self, const sy_value *state, sy_error *err) {
-  linreg *a = self;
+/* Reads a state into *m (freed on failure). */
+static int read_model(const sy_value *state, linreg_model *m, sy_error *err) {
   linreg_model next = {0};
   sy_state_reader r;
   uint32_t p;
   int rc;
 
   if ((rc = sy_state_open(&r, state, ACTOR, LINREG_MAGIC, STD_STATE_VERSION,
-                          STD_STATE_VERSION, err)) < 0)
+                          LINREG_VERSION, err)) < 0)
     return rc;
   /* A feature takes at least 4 + 1 + 8 bytes. */
   if (sy_state_get_count(&r, 13, &p) < 0 || p == 0) {
@@ -428,14 +449,45 @@ static int linreg_load(void *self, const sy_value *state, sy_error *err) {
       break;
     }
   }
+  next.r2 = NAN;
+  if (r.version >= 2)
+    sy_state_get_f64(&r, &next.r2);
   if ((rc = sy_state_close(&r, err)) < 0) {
     model_free(&next);
     return rc;
   }
+  *m = next;
+  return 0;
+}
+
+static int linreg_load(void *self, const sy_value *state, sy_error *err) {
+  linreg *a = self;
+  linreg_model next;
+  int rc = read_model(state, &next, err);
+  if (rc < 0)
+    return rc;
   model_free(&a->model);
   a->model = next;
   a->trained = true;
   return 0;
+}
+
+/* {"coefficients": {feature: b}, "intercept", "r2"}; r2 is null when
+ * the state does not know it (version 1) or y was constant. */
+static int linreg_describe(const sy_value *state, sy_buf *b, sy_error *err) {
+  linreg_model md;
+  int rc = read_model(state, &md, err);
+  if (rc < 0)
+    return rc;
+  sy_buf_puts(b, "{\"coefficients\": ");
+  std_json_named(b, md.names, md.coef, md.p);
+  sy_buf_puts(b, ", \"intercept\": ");
+  std_json_num(b, md.intercept);
+  sy_buf_puts(b, ", \"r2\": ");
+  std_json_num(b, md.r2);
+  sy_buf_puts(b, "}");
+  model_free(&md);
+  return std_json_done(ACTOR, b, err);
 }
 
 static const sy_option linreg_options[] = {
@@ -461,7 +513,8 @@ static const sy_actor_ops linreg_ops = {.size = sizeof(sy_actor_ops),
                                         .state_save = linreg_save,
                                         .state_load = linreg_load,
                                         .apply_into = linreg_apply_into,
-                                        .prepare_row = linreg_prepare_row};
+                                        .prepare_row = linreg_prepare_row,
+                                        .describe_state = linreg_describe};
 
 const sy_provider std_linreg_provider = {
     sizeof(sy_provider),

@@ -500,6 +500,31 @@ fail:
   return rc;
 }
 
+/* {"columns": [...], "means": {column: mean}, "scales": {column: the
+ * population standard deviation apply divides by (0: constant, mapped
+ * to 0)}, "counts": {column: cells seen}}. */
+static int scaler_describe(const sy_value *state, sy_buf *b, sy_error *err) {
+  scaler tmp = {0};
+  int rc = scaler_load(&tmp, state, err);
+  if (rc < 0)
+    return rc;
+  const scaler_stats *st = &tmp.stats;
+  sy_buf_puts(b, "{\"columns\": [");
+  for (size_t j = 0; j < st->n; j++) {
+    sy_buf_puts(b, j ? ", " : "");
+    std_json_str(b, st->names[j]);
+  }
+  sy_buf_puts(b, "], \"means\": ");
+  std_json_named(b, st->names, st->mean, st->n);
+  sy_buf_puts(b, ", \"scales\": ");
+  std_json_named(b, st->names, st->sd, st->n);
+  sy_buf_puts(b, ", \"counts\": ");
+  std_json_named(b, st->names, st->count, st->n);
+  sy_buf_puts(b, "}");
+  stats_free(&tmp.stats);
+  return std_json_done(ACTOR, b, err);
+}
+
 static const sy_option scaler_options[] = {
     {"with_mean", SY_OPT_BOOL, 0, "true", NULL, NULL, NULL,
      offsetof(std_scaler_config, with_mean), "Subtract each column's mean."},
@@ -519,6 +544,7 @@ static const sy_actor_ops scaler_ops = {.size = sizeof(sy_actor_ops),
                                                  SY_ACTOR_INCREMENTAL,
                                         .apply = scaler_apply,
                                         .train = scaler_train,
+                                        .describe_state = scaler_describe,
                                         .state_save = scaler_save,
                                         .state_load = scaler_load,
                                         .apply_into = scaler_apply_into,

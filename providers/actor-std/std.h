@@ -1,6 +1,7 @@
 /*
  * std.h - private header of the actor-std plugin (std.select, std.drop,
- * std.head, std.concat, std.scaler, std.linreg, std.logreg).
+ * std.head, std.concat, std.scaler, std.linreg, std.logreg, std.impute,
+ * std.onehot, std.split).
  *
  * Design: every actor lives in its own .c file and exports (within the
  * plugin only: providers build with -fvisibility=hidden) one static-shaped
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include <switchyard/actor.h>
+#include <switchyard/buf.h>
 #include <switchyard/event.h>
 #include <switchyard/error.h>
 #include <switchyard/option.h>
@@ -77,13 +79,41 @@ typedef struct std_linreg_config {
   const char *output;
 } std_linreg_config;
 
-/* std.logreg. */
+/* std.logreg. solver is an index into {"gd", "lbfgs"}; C 0 means unset
+ * (lambda is then l2). The fields after output came with solver = lbfgs
+ * and stay last, so that older positional initialisers still mean gd. */
+enum { STD_SOLVER_GD = 0, STD_SOLVER_LBFGS = 1 };
 typedef struct std_logreg_config {
   int64_t epochs;
   double rate;
   double l2;
   const char *output;
+  int solver;
+  double C;
+  double tol;
+  int64_t max_iter;
 } std_logreg_config;
+
+/* std.impute: strategy indexes {"mean", "median", "constant"}. */
+enum { STD_IMPUTE_MEAN = 0, STD_IMPUTE_MEDIAN = 1, STD_IMPUTE_CONSTANT = 2 };
+typedef struct std_impute_config {
+  int strategy;
+  double value;
+  const char *const *columns;
+} std_impute_config;
+
+/* std.onehot: unknown indexes {"error", "ignore"}. */
+enum { STD_UNKNOWN_ERROR = 0, STD_UNKNOWN_IGNORE = 1 };
+typedef struct std_onehot_config {
+  const char *const *columns;
+  int unknown;
+} std_onehot_config;
+
+/* std.split. */
+typedef struct std_split_config {
+  double fraction;
+  int64_t seed;
+} std_split_config;
 
 /* ---- the providers ------------------------------------------------------ */
 
@@ -94,6 +124,9 @@ extern const sy_provider std_concat_provider;
 extern const sy_provider std_scaler_provider;
 extern const sy_provider std_linreg_provider;
 extern const sy_provider std_logreg_provider;
+extern const sy_provider std_impute_provider;
+extern const sy_provider std_onehot_provider;
+extern const sy_provider std_split_provider;
 
 /* The plugin's entry point (plugin.c), declared for the unit tests. */
 SY_API const sy_plugin *sy_plugin_entry(void);
@@ -192,5 +225,17 @@ int std_matrix_from_frame(const char *actor, const sy_value *f,
                           const char *const *want, size_t nwant, std_matrix *m,
                           sy_error *err);
 void std_matrix_free(std_matrix *m);
+
+/* ---- describe: states as JSON (common.c) ------------------------------ */
+
+/* Append a JSON string (quoted, escaped) and a JSON number (17
+ * significant digits, so it reads back to the same double; null when not
+ * finite) to b. Failures are b's sticky ones. */
+void std_json_str(sy_buf *b, const char *s);
+void std_json_num(sy_buf *b, double v);
+/* {"name": v, ...} for n names and values. */
+void std_json_named(sy_buf *b, char *const *names, const double *v, size_t n);
+/* The end of every describe: SY_ENOMEM (with err) when b failed. */
+int std_json_done(const char *actor, const sy_buf *b, sy_error *err);
 
 #endif /* SY_ACTOR_STD_H */

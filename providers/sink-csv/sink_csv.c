@@ -160,6 +160,11 @@ static const sy_option sink_options[] = {
     {"delimiter", SY_OPT_STRING, 0, ",", NULL, NULL, NULL,
      offsetof(sink_csv_config, delimiter),
      "Field separator: exactly one character, e.g. ';' or a tab."},
+    {"passthrough", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
+     offsetof(sink_csv_config, passthrough),
+     "Source columns (the label too) written beside the results, e.g. "
+     "species; _row adds the source row number. The core adds them: the "
+     "results must keep one row per source row."},
     SY_OPTION_END,
 };
 

@@ -287,6 +287,11 @@ static const sy_option sink_options[] = {
     {"max_rows", SY_OPT_INT, 0, "50", "0", NULL, NULL,
      offsetof(sink_stdout_config, max_rows),
      "Rows a table shows before a '... N more rows' line; 0 shows all."},
+    {"passthrough", SY_OPT_LIST, 0, NULL, NULL, NULL, NULL,
+     offsetof(sink_stdout_config, passthrough),
+     "Source columns (the label too) written beside the results, e.g. "
+     "species; _row adds the source row number. The core adds them: the "
+     "results must keep one row per source row."},
     SY_OPTION_END,
 };
 

@@ -18,6 +18,9 @@ enum { SINK_STDOUT_AUTO = 0, SINK_STDOUT_CSV = 1, SINK_STDOUT_TABLE = 2 };
 typedef struct sink_stdout_config {
   int format;       /* SINK_STDOUT_*: index into auto|csv|table */
   int64_t max_rows; /* table rows shown; 0 = all */
+  /* Source columns the core adds beside the results (NULL-terminated,
+   * or NULL); the sink only declares it: see exec_sink in the core. */
+  const char *const *passthrough;
 } sink_stdout_config;
 
 /* Makes an instance writing to out (borrowed; must outlive the instance).

@@ -6,12 +6,9 @@
 # registered before. The commands run in a fresh folder that looks like
 # the tree root (./switchyard runs the build's command, examples/ is the
 # source tree's), so files they write (iris.svg) land in the temporary
-# folder, not in the tree. Run by `make check`.
-#
-# EXPECTED TO FAIL until issue 10 item 14 lands: `./switchyard train iris`
-# fails with "no table 'iris' in '.'" because a release does not yet carry
-# the project's switchyard.ini (so `apply iris` fails too). That is a bug
-# this test is meant to catch; do not skip or relax those lines.
+# folder, not in the tree. Run by `make check`. `./switchyard train iris`
+# and `apply iris` need the release to carry the project's switchyard.ini
+# (issue 10 item 14): do not skip or relax those lines.
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
 readme=$top_srcdir/README.md

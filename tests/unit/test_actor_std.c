@@ -115,7 +115,7 @@ static void test_actor_std_descriptor(void) {
   CU_ASSERT_STRING_EQUAL(pl->name, "actor-std");
   while (pl->providers[n])
     n++;
-  CU_ASSERT_EQUAL(n, 7);
+  CU_ASSERT_EQUAL(n, 10);
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     const sy_provider *p = find(names[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -549,7 +549,7 @@ static void roundtrip(const char *name, const void *cfg, void *a,
     if (k == 0)
       copy[0] ^= 0x20;
     else if (k == 1)
-      copy[8] = 2;
+      copy[8] = 3; /* std.linreg and std.logreg read 1 and 2 */
     else if (k == 2)
       n = len - 1;
     else if (k == 3)
@@ -566,7 +566,7 @@ static void roundtrip(const char *name, const void *cfg, void *a,
       CU_ASSERT(has(&err, "bad magic"));
     }
     if (k == 1) {
-      CU_ASSERT(has(&err, "version 2 is not supported"));
+      CU_ASSERT(has(&err, "version 3 is not supported"));
     }
     sy_value_unref(bad);
   }
@@ -661,7 +661,8 @@ static void test_actor_std_state_old_layout(void) {
 
 static void test_actor_std_state_lying_payload(void) {
   std_scaler_config cfg = {true, true, NULL};
-  std_logreg_config lcfg = {1, 0.1, 0, "prediction"};
+  std_logreg_config lcfg = {1, 0.1,  0,  "prediction", STD_SOLVER_GD,
+                            0, 1e-4, 100};
   void *a = make("std.scaler", &cfg), *l = make("std.logreg", &lcfg);
   uint8_t b[16 + 12 + 8] = {0};
   sy_value *st = NULL, *out = NULL;
@@ -899,7 +900,8 @@ static void read_logreg_state(const sy_value *state, size_t p, size_t k,
   }
   memcpy(w, d + pos, k * p * 8);
   memcpy(b, d + pos + k * p * 8, k * 8);
-  CU_ASSERT_EQUAL(pos + (k * p + k) * 8 + STD_STATE_TRAILER, len);
+  /* version 2: then solver, iterations, converged (u32) and loss (f64) */
+  CU_ASSERT_EQUAL(pos + (k * p + k) * 8 + 3 * 4 + 8 + STD_STATE_TRAILER, len);
 }
 
 /* 5 rows, 2 features, 3 classes (i64 labels 0 1 2 1 0), rate 0.5. From
@@ -924,8 +926,10 @@ static void test_actor_std_logreg_gradient_step(void) {
                               0.20286470764596101,  -0.44433708674017397};
   static const double B2[] = {0.010446824247202564, 0.10558965206766588,
                               -0.11603647631486846};
-  std_logreg_config one = {1, 0.5, 0.1, "prediction"};
-  std_logreg_config two = {2, 0.5, 0.1, "prediction"};
+  std_logreg_config one = {1, 0.5,  0.1, "prediction", STD_SOLVER_GD,
+                           0, 1e-4, 100};
+  std_logreg_config two = {2, 0.5,  0.1, "prediction", STD_SOLVER_GD,
+                           0, 1e-4, 100};
   void *a = make("std.logreg", &one), *b = make("std.logreg", &two);
   sy_value *X = frame(5), *Y = frame(5), *st = NULL;
   double w[6], bb[3];
@@ -995,7 +999,7 @@ static void test_actor_std_logreg_two_classes(void) {
   static const int64_t y[] = {1, 0, 2, -1, -1, 0, -2, 1};
   static const char *const lab[] = {"yes", "yes", "yes", "yes",
                                     "no",  "no",  "no",  "no"};
-  std_logreg_config cfg = {500, 0.5, 0, "cls"};
+  std_logreg_config cfg = {500, 0.5, 0, "cls", STD_SOLVER_GD, 0, 1e-4, 100};
   void *a = make("std.logreg", &cfg);
   sy_value *X = frame(8), *Y = frame(8), *out = NULL;
   sy_error err = {0};
@@ -1022,7 +1026,8 @@ static void test_actor_std_logreg_three_classes(void) {
   static const double x[] = {0, 1, -1, 5, 6, 4, -5, -6, -4};
   static const double y[] = {5, 6, 4, 0, 1, -1, -5, -4, -6};
   static const int64_t lab[] = {7, 7, 7, -3, -3, -3, 12, 12, 12};
-  std_logreg_config cfg = {300, 0.1, 0.001, "prediction"};
+  std_logreg_config cfg = {300,           0.1, 0.001, "prediction",
+                           STD_SOLVER_GD, 0,   1e-4,  100};
   void *a = make("std.logreg", &cfg);
   sy_value *X = frame(9), *Y = frame(9), *out = NULL;
   sy_error err = {0};
@@ -1046,9 +1051,11 @@ static void test_actor_std_logreg_three_classes(void) {
 static void test_actor_std_logreg_refusals(void) {
   static const double x[] = {1, 2, 3};
   static const int64_t one[] = {4, 4, 4};
-  std_logreg_config cfg = {10, 0.1, 0, "prediction"};
-  std_logreg_config zero_rate = {10, 0, 0, "prediction"};
-  std_logreg_config clash = {10, 0.1, 0, "p_4"};
+  std_logreg_config cfg = {10, 0.1,  0,  "prediction", STD_SOLVER_GD,
+                           0,  1e-4, 100};
+  std_logreg_config zero_rate = {10, 0,    0,  "prediction", STD_SOLVER_GD,
+                                 0,  1e-4, 100};
+  std_logreg_config clash = {10, 0.1, 0, "p_4", STD_SOLVER_GD, 0, 1e-4, 100};
   void *a = make("std.logreg", &cfg), *self = NULL;
   sy_value *X = frame(3), *Y1 = frame(3), *Yf = frame(3);
   sy_error err = {0};
@@ -1107,7 +1114,8 @@ static void *apply_thread(void *arg) {
 static void test_actor_std_concurrent_apply(void) {
   static const double x[] = {0, 1, -1, 5, 6, 4};
   static const char *const lab[] = {"a", "a", "a", "b", "b", "b"};
-  std_logreg_config cfg = {50, 0.1, 0, "prediction"};
+  std_logreg_config cfg = {50, 0.1,  0,  "prediction", STD_SOLVER_GD,
+                           0,  1e-4, 100};
   void *a = make("std.logreg", &cfg);
   sy_value *X = frame(6), *Y = frame(6), *expect = NULL;
   sy_error err = {0};
@@ -1191,7 +1199,8 @@ static void test_actor_std_text_columns_noted_and_refused(void) {
   CU_ASSERT(has(&err, "std.linreg: feature column 'x2' is text (string) "
                       "here, but the model was trained on it as a number"));
 
-  std_logreg_config log = {50, 0.1, 0, "prediction"};
+  std_logreg_config log = {50, 0.1,  0,  "prediction", STD_SOLVER_GD,
+                           0,  1e-4, 100};
   void *lg = make("std.logreg", &log);
   notes[0] = '\0';
   CU_ASSERT_EQUAL(train1("std.logreg", lg, X, C, &err), 0);

@@ -353,7 +353,7 @@ static void test_io_providers_feed_fingerprint(void) {
 /* ---- sink-csv ---------------------------------------------------------- */
 
 static void *sink_csv_new(const char *path, const char *delim) {
-  sink_csv_config cfg = {path, delim};
+  sink_csv_config cfg = {path, delim, NULL};
   void *self = NULL;
   sy_error err;
   CU_ASSERT_EQUAL(sink_csv_provider.create(&cfg, &self, &err), 0);
@@ -461,7 +461,7 @@ static void test_io_providers_sink_csv_failed_rename_cleans_up(void) {
 }
 
 static void test_io_providers_sink_csv_create_checks(void) {
-  sink_csv_config cfg = {"x.csv", "ab"};
+  sink_csv_config cfg = {"x.csv", "ab", NULL};
   void *self = NULL;
   sy_error err;
   CU_ASSERT_EQUAL(sink_csv_provider.create(&cfg, &self, &err), SY_ECONFIG);
@@ -477,7 +477,7 @@ static void test_io_providers_sink_csv_create_checks(void) {
 
 static char *stdout_write(int format, int64_t max_rows, const sy_value *v,
                           int want_rc) {
-  sink_stdout_config cfg = {format, max_rows};
+  sink_stdout_config cfg = {format, max_rows, NULL};
   FILE *out = tmpfile();
   CU_ASSERT_FATAL(out != NULL);
   void *self = NULL;
@@ -555,7 +555,7 @@ static void test_io_providers_stdout_broken_pipe(void) {
   void (*prev)(int) = signal(SIGPIPE, SIG_IGN);
   FILE *out = fdopen(fds[1], "w");
   CU_ASSERT_FATAL(out != NULL);
-  sink_stdout_config cfg = {SINK_STDOUT_CSV, 50};
+  sink_stdout_config cfg = {SINK_STDOUT_CSV, 50, NULL};
   void *self = NULL;
   sy_error err;
   CU_ASSERT_FATAL(sink_stdout_open(&cfg, out, &self, &err) == 0);
@@ -580,7 +580,7 @@ static void test_io_providers_stdout_real_stdout(void) {
   CU_ASSERT_FATAL(saved >= 0 && fd >= 0);
   dup2(fd, 1);
   close(fd);
-  sink_stdout_config cfg = {SINK_STDOUT_AUTO, 50};
+  sink_stdout_config cfg = {SINK_STDOUT_AUTO, 50, NULL};
   void *self = NULL;
   sy_error err;
   int rc = sink_stdout_provider.create(&cfg, &self, &err);
