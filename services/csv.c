@@ -751,6 +751,8 @@ static int format_f64(double v, char *buf, size_t cap) {
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(buf, cap, "%.*g", prec, v);
+    if (prec == 17)
+      break; /* 17 digits always read back: no need to check */
     double back = strtod(buf, NULL);
     if (memcmp(&back, &v, sizeof v) == 0)
       break;
