@@ -79,5 +79,6 @@ typedef struct cli_eval_args {
  * status. */
 int cli_eval(cli_ctx *ctx, const cli_eval_args *a, int print, size_t *best,
              char **best_label);
+extern const cli_command cli_cmd_serve;
 
 #endif /* SY_CLI_H */

@@ -24,11 +24,10 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {
-    &cli_cmd_run,     &cli_cmd_train,    &cli_cmd_apply,
-    &cli_cmd_eval,    &cli_cmd_release,  &cli_cmd_check,
-    &cli_cmd_compile, &cli_cmd_exec,     &cli_cmd_providers,
-    &cli_cmd_config,  &cli_cmd_registry, &cli_cmd_cache,
-    &cli_cmd_state,   &cli_cmd_version,  NULL,
+    &cli_cmd_run,       &cli_cmd_train,  &cli_cmd_apply,    &cli_cmd_eval,
+    &cli_cmd_release,   &cli_cmd_check,  &cli_cmd_compile,  &cli_cmd_exec,
+    &cli_cmd_providers, &cli_cmd_config, &cli_cmd_registry, &cli_cmd_cache,
+    &cli_cmd_state,     &cli_cmd_serve,  &cli_cmd_version,  NULL,
 };
 
 void cli_errorf(const char *fmt, ...) {

@@ -76,6 +76,9 @@ static const sy_option platform_options[] = {
     {"cache", SY_OPT_ENUM, 0, "readwrite", NULL, NULL, cache_modes, 0,
      "Whether runs read step results from the storage and write them to "
      "it (off, read, write, readwrite)."},
+    {"serve_listen", SY_OPT_STRING, 0, "127.0.0.1:8080", NULL, NULL, NULL, 0,
+     "Where `switchyard serve` listens without --listen (HOST:PORT, a "
+     "loopback address: any other needs --listen)."},
     SY_OPTION_END};
 
 const sy_option *sy__platform_options(void) {

@@ -569,7 +569,8 @@ const char *sy_job_feed_label(const sy_job *job, size_t s) {
 }
 
 const char *sy_job_feed_table(const sy_job *job, size_t s) {
-  return s < job->n && job->prog->code[s].op == SY_OP_FEED
+  return s < job->n && job->prog->code[s].op == SY_OP_FEED &&
+                 job->prog->code[s].table
              ? job->prog->code[s].table
              : "";
 }

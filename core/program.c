@@ -832,6 +832,10 @@ void sy_program_free(sy_program *prog) {
 sy_mode sy_program_mode(const sy_program *prog) {
   return prog->mode;
 }
+void sy_program_flow_hash_hex(const sy_program *prog, char out[33]) {
+  sy__hex(prog->flow_hash, 16, out);
+}
+
 const char *sy_program_name(const sy_program *prog) {
   return prog->flow_name ? prog->flow_name : "";
 }

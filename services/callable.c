@@ -131,19 +131,50 @@ void sy_callable_free(sy_callable *c) {
 int sy_callable_new(sy_platform *p, const char *flow_path,
                     const char *state_file, sy_callable **out, sy_error *err) {
   *out = NULL;
-  sy_callable *c = calloc(1, sizeof *c);
-  if (!c)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
   /* No feed instance: the FEED step is never run, the request takes
    * its place. */
   sy_flow_compile_options fopts = {sizeof fopts, state_file, NULL, NULL, 0, 1};
   sy_flow *flow = NULL;
+  sy_program *prog = NULL;
   int rc = sy_flow_load(p, flow_path, NULL, NULL, &flow, err);
   if (rc == 0)
-    rc = sy_flow_compile(p, flow, SY_MODE_APPLY, &fopts, &c->prog, err);
+    rc = sy_flow_compile(p, flow, SY_MODE_APPLY, &fopts, &prog, err);
   sy_flow_free(flow);
   if (rc)
+    return rc;
+  return sy_callable_from_program(p, prog, out, err);
+}
+
+const sy_program *sy_callable_program(const sy_callable *c) {
+  return c->prog;
+}
+
+void sy_callable_source(const sy_callable *c, const char **feed,
+                        const char **table, const char **label) {
+  if (feed)
+    *feed = sy_job_step_target(c->job, c->feed);
+  if (table)
+    *table = sy_job_feed_table(c->job, c->feed);
+  if (label)
+    *label = c->feed_label;
+}
+
+int sy_callable_from_program(sy_platform *p, sy_program *prog,
+                             sy_callable **out, sy_error *err) {
+  *out = NULL;
+  sy_callable *c = calloc(1, sizeof *c);
+  if (!c) {
+    sy_program_free(prog);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  c->prog = prog;
+  int rc = 0;
+  if (sy_program_mode(prog) != SY_MODE_APPLY) {
+    rc = sy_error_set(err, SY_EINVAL,
+                      "a callable needs a program compiled "
+                      "for apply");
     goto fail;
+  }
   rc = sy_job_new_unbound(p, c->prog, &c->job, err);
   if (rc)
     goto fail;
@@ -190,7 +221,8 @@ int sy_callable_new(sy_platform *p, const char *flow_path,
     }
   }
   if (!have_feed || !have_sink) {
-    rc = sy_error_set(err, SY_ESTATE, "%s: nothing to call", flow_path);
+    rc = sy_error_set(err, SY_ESTATE, "%s: nothing to call",
+                      sy_program_flow_file(prog));
     goto fail;
   }
   *out = c;

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,6 +751,8 @@ static int format_f64(double v, char *buf, size_t cap) {
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(buf, cap, "%.*g", prec, v);
+    if (prec == 17)
+      break; /* 17 digits always read back: no need to check */
     double back = strtod(buf, NULL);
     if (memcmp(&back, &v, sizeof v) == 0)
       break;
@@ -758,6 +761,25 @@ static int format_f64(double v, char *buf, size_t cap) {
     memcpy(buf + n, ".0", 3);
     n += 2;
   }
+  return n;
+}
+
+/* The C locale, made once for sy_csv_format_f64 (sy_csv_write makes its
+ * own per call: a call writes many cells). */
+static locale_t format_locale;
+static pthread_once_t format_locale_once = PTHREAD_ONCE_INIT;
+static void format_locale_init(void) {
+  format_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+int sy_csv_format_f64(double v, char *buf, size_t cap) {
+  if (!buf || cap < 32)
+    return SY_EINVAL;
+  pthread_once(&format_locale_once, format_locale_init);
+  locale_t old = format_locale ? uselocale(format_locale) : (locale_t)0;
+  int n = format_f64(v, buf, cap);
+  if (format_locale)
+    uselocale(old);
   return n;
 }
 

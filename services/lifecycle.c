@@ -313,9 +313,11 @@ static int find_release(reg *r, const char *project, const char *hex,
   return rc;
 }
 
-int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
-                              const sy_target_options *opts, FILE *report,
-                              sy_program **out, sy_error *err) {
+/* sy_program_compile_target; no_feed: for a callable (no feed instance,
+ * the request takes the feed's place). */
+static int compile_target(sy_platform *p, const char *target, sy_mode mode,
+                          const sy_target_options *opts, int no_feed,
+                          FILE *report, sy_program **out, sy_error *err) {
   *out = NULL;
   struct stat st;
   int is_file = stat(target, &st) == 0 && S_ISREG(st.st_mode);
@@ -406,7 +408,7 @@ int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
                         : 0;
   if (branch && (rc = sy_flow_sweep_fix(flow, branch - 1, err)) != 0)
     goto done;
-  sy_flow_compile_options ctx = {sizeof ctx, NULL, NULL, NULL, 0, 0};
+  sy_flow_compile_options ctx = {sizeof ctx, NULL, NULL, NULL, 0, no_feed};
   uint8_t states_hash[16];
   char from_ref[640];
   uint32_t from =
@@ -524,4 +526,20 @@ done:
   reg_close(&r);
   sy_registry_ref_free(&parsed);
   return rc;
+}
+
+int sy_program_compile_target(sy_platform *p, const char *target, sy_mode mode,
+                              const sy_target_options *opts, FILE *report,
+                              sy_program **out, sy_error *err) {
+  return compile_target(p, target, mode, opts, 0, report, out, err);
+}
+
+int sy_callable_new_target(sy_platform *p, const char *target,
+                           const sy_target_options *opts, FILE *report,
+                           sy_callable **out, sy_error *err) {
+  *out = NULL;
+  sy_program *prog = NULL;
+  int rc =
+      compile_target(p, target, SY_MODE_APPLY, opts, 1, report, &prog, err);
+  return rc ? rc : sy_callable_from_program(p, prog, out, err);
 }

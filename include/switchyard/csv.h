@@ -137,6 +137,16 @@ typedef int (*sy_write_fn)(void *ud, const void *buf, size_t len);
 SY_API int sy_csv_write(const sy_value *frame, char delimiter,
                         sy_write_fn write, void *ud, sy_error *err);
 
+/* Formats a double as sy_csv_write writes an f64 cell (see the top of
+ * this file: the shortest of %.15g..%.17g that reads back to the same
+ * bits, ".0" after integer-looking text, nan, inf, -inf), always in the
+ * C locale, NUL-terminated in buf[0..cap). Returns the length, which
+ * never exceeds 31 (cap 32 always suffices), or SY_EINVAL when cap is
+ * under 32. For the other writers that must print numbers byte for byte
+ * as the CSV sinks do (`switchyard serve`). Any thread, no allocation.
+ * (ABI 1.4) */
+SY_API int sy_csv_format_f64(double v, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

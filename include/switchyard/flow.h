@@ -72,6 +72,10 @@ SY_API sy_mode sy_program_mode(const sy_program *prog);
 /* The flow's name (`name = ...` in the flow file; "" when it has none),
  * borrowed from the program. Thread-safe. Since ABI 1.3. */
 SY_API const char *sy_program_name(const sy_program *prog);
+/* The hash of the flow the program was compiled from, as
+ * sy_flow_hash_hex writes it (32 hex digits and a NUL; a release's
+ * "flow hash"). Thread-safe. (ABI 1.4) */
+SY_API void sy_program_flow_hash_hex(const sy_program *prog, char out[33]);
 /* The flow file the program was compiled from, as the compiler was given
  * it (borrowed; "" when unknown): its folder is the program's project,
  * whose switchyard.ini `switchyard exec` reads as `run` does. Since ABI
@@ -324,6 +328,8 @@ SY_API sy_platform *sy_job_platform(const sy_job *job);
 SY_API int sy_job_step_actor(sy_job *job, size_t step, const sy_value *state,
                              const sy_actor_ops **ops, void **self,
                              sy_error *err);
+/* A FEED step's table ("" for none; borrowed). (ABI 1.4) */
+SY_API const char *sy_job_feed_table(const sy_job *job, size_t step);
 /* The instance the executor has bound to APPLY step s, without making
  * one: 1 with ops, self and the state it was loaded with (borrowed; NULL
  * for none), or 0 when none is bound yet. Since ABI 1.3. */
@@ -357,6 +363,23 @@ SY_API int sy_callable_new(sy_platform *p, const char *flow_path,
 SY_API int sy_callable_call(sy_callable *c, const sy_value *input,
                             sy_value **output, sy_error *err);
 SY_API void sy_callable_free(sy_callable *c);
+/* A callable from a program compiled for apply (by sy_flow_compile with
+ * no_feed set, or sy_callable_new_target, lifecycle.h): takes ownership
+ * of prog, also when it fails (SY_EINVAL for a program of another mode).
+ * The platform must outlive the callable. Not thread-safe with other uses
+ * of p. (ABI 1.4) */
+SY_API int sy_callable_from_program(sy_platform *p, sy_program *prog,
+                                    sy_callable **out, sy_error *err);
+/* The program the callable runs (borrowed: valid while c lives; reading
+ * it is thread-safe). (ABI 1.4) */
+SY_API const sy_program *sy_callable_program(const sy_callable *c);
+
+/* Where the requests stand in for: the feed instance, table and label
+ * column of the flow's source (each borrowed from the callable, "" when
+ * the flow names none), to learn the input columns from. Thread-safe.
+ * (ABI 1.4) */
+SY_API void sy_callable_source(const sy_callable *c, const char **feed,
+                               const char **table, const char **label);
 
 /* One row of numbers in, one row of numbers out: the callable compiled
  * down to its actors' row kernels (actor.h), for a server answering one

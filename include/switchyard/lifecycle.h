@@ -63,6 +63,17 @@ SY_API int sy_program_compile_target(sy_platform *p, const char *target,
                                      const sy_target_options *opts,
                                      FILE *report, sy_program **out,
                                      sy_error *err);
+/* The serving callable (flow.h) of an apply target: the flow file or the
+ * PROJECT[:RELEASE[:GENERATION]] generation sy_program_compile_target
+ * would compile for apply, compiled without a feed instance (the request
+ * takes the feed's place, so the training data need not be there).
+ * sy_program_origin(sy_callable_program(*out)) names the generation
+ * loaded. The caller owns *out (sy_callable_free); p must outlive it and
+ * is written (the release's project layer), so not concurrently with
+ * other uses of p. (ABI 1.4) */
+SY_API int sy_callable_new_target(sy_platform *p, const char *target,
+                                  const sy_target_options *opts, FILE *report,
+                                  sy_callable **out, sy_error *err);
 /* "PROJECT:RELEASE" the program came from, or "" for a plain flow file;
  * for apply ":GENERATION" follows. Borrowed from the program. */
 SY_API const char *sy_program_origin(const sy_program *prog);

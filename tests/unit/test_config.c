@@ -380,7 +380,7 @@ static void test_config_unknown_key(void) {
   invalid("[PLATFORM]\nrunnr = x\n", NULL,
           "a.ini:2: unknown key 'runnr' in [PLATFORM] (did you mean "
           "'runner'?); keys: plugin_path, runner, registry, storage, feed, "
-          "sink, log_level, cache");
+          "sink, log_level, cache, serve_listen");
 }
 
 static void test_config_bad_values(void) {
@@ -403,7 +403,7 @@ static void test_config_bad_values(void) {
   invalid("[PLATFORM]\nlog_level = loud\n", NULL,
           "a.ini:2: [PLATFORM] log_level: expected one of error, warn, info, "
           "debug; got 'loud'; keys: plugin_path, runner, registry, storage, "
-          "feed, sink, log_level, cache");
+          "feed, sink, log_level, cache, serve_listen");
   /* A value from -o is blamed on -o. */
   invalid("[RUNNER.parallel]\nprovider = dask\nworkers = 4\n",
           "RUNNER.parallel.workers=-3",

@@ -1,0 +1,86 @@
+#!/bin/sh
+# bench/serve.sh - `switchyard serve` under wrk, against the floor of this
+# stack on this machine: bench/serve-floor, a libmicrohttpd server set up
+# the same way that answers a fixed JSON body. Cases, in one run:
+#   floor      1-row iris body posted, the fixed answer back
+#   predict-1  1-row iris predict (JSON rows)
+#   predict-100  100-row iris batch (JSON rows)
+# The server and wrk share the machine's cores: the server is pinned to
+# CPU 0 (taskset) with --threads 1, wrk to CPU 1 (-t1). serve runs with -q
+# (no access log). Prints requests/s, p50 and p99 latency, rows/s and the
+# server's CPU time per request (user + system, from /proc: what a case
+# costs whatever else the machine runs) per case, then the ratios the
+# goals name.
+#   bench/serve.sh [SECONDS] [CONNECTIONS]      defaults: 10 s, 8
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+make -s switchyard bench/serve-floor plugins-dir >/dev/null
+secs=${1:-10}
+conns=${2:-8}
+command -v wrk >/dev/null || { echo "bench/serve: wrk not installed (apt-get install wrk)"; exit 1; }
+tmp=$(mktemp -d)
+srv=""
+trap '[ -n "$srv" ] && kill $srv 2>/dev/null; rm -rf "$tmp"' EXIT
+export HOME=$tmp/home
+mkdir -p "$HOME"
+printf '[FEED.data]\nprovider = csv\npath = %s\n' "$top/examples/iris" > "$tmp/b.ini"
+S="$top/switchyard -q -c $tmp/b.ini"
+$S release examples/iris/pipeline.flow --version 1.0
+$S train iris
+python3 - "$top/examples/iris/iris.csv" "$tmp" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+feats = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+def body(n):
+    return json.dumps({"rows": [{k: json.loads(rows[i % len(rows)][k]) for k in feats} for i in range(n)]})
+for n in (1, 100):
+    with open("%s/post-%d.lua" % (sys.argv[2], n), "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+        f.write("wrk.body = %s\n" % json.dumps(body(n)))
+PY
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 1 100); do curl -s -o /dev/null "127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
+# The server's CPU time so far (user + system), in clock ticks: per
+# request it says what a case costs whatever else the machine runs.
+ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+hz=$(getconf CLK_TCK)
+# run NAME ROWS URL SCRIPT: one wrk run, one table row
+run() {
+  c0=$(ticks)
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$4" "$3")
+  c1=$(ticks)
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  cpu=$(awk -v a="$c0" -v b="$c1" -v n="$reqs" -v hz="$hz" 'BEGIN {printf "%.1f", (b - a) / hz * 1e6 / n}')
+  rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  printf '%-12s %12s %10s %10s %14.0f %12s %s\n' "$1" "$rps" "$p50" "$p99" \
+    "$(awk -v r="$rps" -v n="$2" 'BEGIN {print r * n}')" "$cpu" "${non2xx:+(non-2xx: $non2xx)}"
+  eval "rps_$1=$rps p99_$1=$(us "$p99") cpu_$1=$cpu"
+}
+# wrk's "1.23ms", "456.00us", "1.02s" in microseconds
+us() { awk -v t="$1" 'BEGIN { m = 1; if (t ~ /us$/) m = 1; else if (t ~ /ms$/) m = 1000; else if (t ~ /s$/) m = 1000000; sub(/[a-z]+$/, "", t); print t * m }'; }
+printf '%-12s %12s %10s %10s %14s %12s\n' case requests/s p50 p99 rows/s cpu_us/req
+p=$(port)
+taskset -c 0 ./bench/serve-floor "$p" 1 & srv=$!
+wait_up "$p"
+run floor 1 "http://127.0.0.1:$p/v1/predict" "$tmp/post-1.lua"
+kill $srv; wait $srv 2>/dev/null || true; srv=""
+p=$(port)
+taskset -c 0 $S serve iris --listen "127.0.0.1:$p" --threads 1 --no-follow & srv=$!
+wait_up "$p"
+run predict_1 1 "http://127.0.0.1:$p/v1/predict" "$tmp/post-1.lua"
+run predict_100 100 "http://127.0.0.1:$p/v1/predict" "$tmp/post-100.lua"
+kill $srv; wait $srv 2>/dev/null || true; srv=""
+echo
+awk -v a="$rps_predict_1" -v f="$rps_floor" -v b="$rps_predict_100" \
+  -v pa="$p99_predict_1" -v pf="$p99_floor" -v ca="$cpu_predict_1" \
+  -v cf="$cpu_floor" -v cb="$cpu_predict_100" 'BEGIN {
+  printf "predict-1 / floor, requests/s:  %.2f (goal >= 0.8)\n", a / f
+  printf "predict-1 / floor, p99:         %.2f (goal <= 1.5)\n", pa / pf
+  printf "rows/s, predict-100 / predict-1: %.1f (goal >= 20)\n", b * 100 / a
+  printf "server CPU per request, floor / predict-1: %.2f (the throughput ratio with the load taken out)\n", cf / ca
+  printf "server CPU per row, predict-1 / predict-100: %.1f (the batch ratio with the load taken out)\n", ca * 100 / cb }'
+echo "$(uptime | sed 's/.*load/load/')"

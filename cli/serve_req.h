@@ -1,0 +1,72 @@
+/*
+ * serve_req.h - the request decoder and answer encoder of `switchyard
+ * serve` (cli/cmd_serve.c), apart from the HTTP server so that unit tests
+ * and the fuzz target (tests/fuzz/fuzz_serve.c) call them directly.
+ *
+ * A request body is JSON, {"rows": [{"col": value, ...}, ...]} or
+ * {"columns": {"col": [value, ...], ...}}, parsed with jansson, or CSV
+ * text with a header, parsed with sy_csv_read. It becomes a frame whose
+ * columns follow the model's input schema (when known) whatever order the
+ * request gives them in. Answers are JSON rows or CSV, numbers written by
+ * sy_csv_format_f64 so that they are the bytes `apply` writes.
+ *
+ * Ownership: the caller owns what the functions return (frames: unref;
+ * buffers: sy_buf_free). Thread-safety: any thread; a schema is read-only
+ * once built.
+ */
+#ifndef SY_SERVE_REQ_H
+#define SY_SERVE_REQ_H
+
+#include <stddef.h>
+
+#include "switchyard/buf.h"
+#include "switchyard/value.h"
+
+/* The input columns a model expects (its feed's table less the label),
+ * with their types; label: the label column a request may carry (set
+ * aside by the model), or NULL. n 0 with open 1: unknown, any columns
+ * are passed on and the model's actors judge them. */
+typedef struct serve_schema {
+  size_t n;
+  char **names;
+  sy_col_type *types;
+  char *label;
+  int open;
+} serve_schema;
+
+void serve_schema_free(serve_schema *s);
+/* Adds a column (copies name); 0 or SY_ENOMEM. */
+int serve_schema_add(serve_schema *s, const char *name, sy_col_type type);
+const char *serve_type_name(sy_col_type t);
+
+/* Why a request was refused: the HTTP status (400, 415, 422), a short
+ * error code ("malformed_json", "bad_request", "bad_column", ...) and
+ * the detail, which says where. */
+typedef struct serve_fail {
+  int status;
+  char error[32];
+  char detail[512];
+} serve_fail;
+
+enum { SERVE_BODY_JSON = 0, SERVE_BODY_CSV = 1 };
+/* serve_decode's answer for a request it refuses (SY_E* codes are
+ * negative). */
+#define SERVE_REFUSED 1
+
+/* Decodes body[0..len) (kind SERVE_BODY_JSON or SERVE_BODY_CSV) into a
+ * frame of at least one row. 0 and *out, or SERVE_REFUSED with *f filled
+ * (*out NULL), or SY_ENOMEM. */
+int serve_decode(const char *body, size_t len, int kind,
+                 const serve_schema *schema, sy_value **out, serve_fail *f);
+
+/* Appends the frame as {"rows":[{...},...]} (JSON; f64 as the CSV sink
+ * writes it, nan/inf as the strings "nan", "inf", "-inf", null as null)
+ * or as CSV (sy_csv_write). 0 or SY_ENOMEM. */
+int serve_encode_json(const sy_value *frame, sy_buf *b);
+int serve_encode_csv(const sy_value *frame, sy_buf *b);
+/* Appends s as a JSON string literal. */
+void serve_json_str(sy_buf *b, const char *s);
+/* Appends {"error": error, "detail": detail}. */
+void serve_error_json(sy_buf *b, const char *error, const char *detail);
+
+#endif /* SY_SERVE_REQ_H */

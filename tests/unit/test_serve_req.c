@@ -1,0 +1,166 @@
+/*
+ * test_serve_req.c - the request decoder and answer encoder of `switchyard
+ * serve` (cli/serve_req.c): the three request forms give the same frame
+ * in the schema's order, each kind of bad request gets its status and a
+ * detail that says where, and numbers are written as the CSV sink writes
+ * them (sy_csv_format_f64).
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <switchyard/csv.h>
+#include <switchyard/switchyard.h>
+
+#include "../../cli/serve_req.h"
+#include "fixture.h"
+
+static serve_schema schema;
+
+static int suite_init(void) {
+  memset(&schema, 0, sizeof schema);
+  if (serve_schema_add(&schema, "a", SY_COL_F64) ||
+      serve_schema_add(&schema, "b", SY_COL_F64) ||
+      serve_schema_add(&schema, "n", SY_COL_I64))
+    return 1;
+  schema.label = strdup("y");
+  return schema.label ? 0 : 1;
+}
+static int suite_clean(void) {
+  serve_schema_free(&schema);
+  return 0;
+}
+
+static sy_value *decode_ok(const char *body, int kind) {
+  sy_value *f = NULL;
+  serve_fail e;
+  int rc = serve_decode(body, strlen(body), kind, &schema, &f, &e);
+  CU_ASSERT_EQUAL(rc, 0);
+  if (rc)
+    fprintf(stderr, "decode: %d %s: %s\n", e.status, e.error, e.detail);
+  return f;
+}
+
+static serve_fail decode_bad(const char *body, int kind) {
+  sy_value *f = NULL;
+  serve_fail e;
+  int rc = serve_decode(body, strlen(body), kind, &schema, &f, &e);
+  CU_ASSERT_EQUAL(rc, SERVE_REFUSED);
+  CU_ASSERT_PTR_NULL(f);
+  sy_value_unref(f);
+  return e;
+}
+
+static void check_frame(sy_value *f) {
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  CU_ASSERT_EQUAL(sy_frame_rows(f), 2);
+  CU_ASSERT_EQUAL(sy_frame_cols(f), 3);
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(f, 0), "a");
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(f, 1), "b");
+  CU_ASSERT_STRING_EQUAL(sy_frame_col_name(f, 2), "n");
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 0), SY_COL_F64);
+  CU_ASSERT_EQUAL(sy_frame_col_type(f, 2), SY_COL_I64);
+  CU_ASSERT_EQUAL(sy_frame_f64(f, 0)[0], 1.5);
+  CU_ASSERT_EQUAL(sy_frame_f64(f, 1)[1], 4.0);
+  CU_ASSERT_EQUAL(sy_frame_i64(f, 2)[1], 7);
+  CU_ASSERT_TRUE(sy_frame_is_null(f, 1, 0));
+  sy_value_unref(f);
+}
+
+/* Rows (keys in any order), columns and CSV give the same frame, in the
+ * schema's column order; an integer is a valid f64 cell. */
+static void test_forms(void) {
+  check_frame(decode_ok("{\"rows\":[{\"b\":null,\"n\":3,\"a\":1.5},"
+                        "{\"n\":7,\"a\":2,\"b\":4}]}",
+                        SERVE_BODY_JSON));
+  check_frame(decode_ok("{\"columns\":{\"n\":[3,7],\"b\":[null,4.0],"
+                        "\"a\":[1.5,2]}}",
+                        SERVE_BODY_JSON));
+  check_frame(decode_ok("n,b,a\n3,,1.5\n7,4,2\n", SERVE_BODY_CSV));
+  /* The label may come along (set aside by the model). */
+  sy_value *f = decode_ok("{\"rows\":[{\"a\":1,\"b\":2,\"n\":3,\"y\":\"x\"}]}",
+                          SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(sy_frame_cols(f), 4);
+  CU_ASSERT_EQUAL(sy_frame_col_index(f, "y"), 3);
+  sy_value_unref(f);
+}
+
+static void test_errors(void) {
+  serve_fail e = decode_bad("{\"rows\": [{\"a\": 1,}]}", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 400);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "line 1, column 19"));
+  e = decode_bad("[1,2]", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 400);
+  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":2}]}", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "'n'"));
+  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":2,\"n\":1,\"zz\":0}]}",
+                 SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "'zz'"));
+  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":\"x\",\"n\":1}]}", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "rows[0]: column 'b'"));
+  e = decode_bad("{\"rows\":[{\"a\":1,\"b\":2,\"n\":1.5}]}", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "'n'"));
+  e = decode_bad("{\"columns\":{\"a\":[1,2],\"b\":[1],\"n\":[1,2]}}",
+                 SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "'b'"));
+  e = decode_bad("{\"rows\":[]}", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 422);
+  e = decode_bad("a,b\n1,2\n", SERVE_BODY_CSV);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "missing column 'n'"));
+  e = decode_bad("a,b,n\n1,\"2\n", SERVE_BODY_CSV);
+  CU_ASSERT_EQUAL(e.status, 400);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "request:2:"));
+  e = decode_bad("a,b,n\n1,x,3\n", SERVE_BODY_CSV);
+  CU_ASSERT_EQUAL(e.status, 422);
+  CU_ASSERT_PTR_NOT_NULL(strstr(e.detail, "column 'b'"));
+  e = decode_bad("", SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 400);
+}
+
+/* JSON answers write f64 cells byte for byte as CSV does. */
+static void test_encode(void) {
+  sy_value *f = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy_frame_new(2, &f), 0);
+  const double v[2] = {0.1 + 0.2, 3.0};
+  const char *s[2] = {"a\"b", NULL};
+  CU_ASSERT_EQUAL(sy_frame_add_f64(f, "p", v, NULL), 0);
+  CU_ASSERT_EQUAL(sy_frame_add_str(f, "k", s), 0);
+  sy_buf j = SY_BUF_INIT, c = SY_BUF_INIT;
+  CU_ASSERT_EQUAL(serve_encode_json(f, &j), 0);
+  CU_ASSERT_EQUAL(serve_encode_csv(f, &c), 0);
+  CU_ASSERT_STRING_EQUAL(j.data,
+                         "{\"rows\":[{\"p\":0.30000000000000004,"
+                         "\"k\":\"a\\\"b\"},{\"p\":3.0,\"k\":null}]}\n");
+  CU_ASSERT_STRING_EQUAL(c.data, "p,k\n0.30000000000000004,\"a\"\"b\"\n3.0,\n");
+  char num[32];
+  CU_ASSERT_EQUAL(sy_csv_format_f64(1e21, num, sizeof num), 5);
+  CU_ASSERT_STRING_EQUAL(num, "1e+21");
+  CU_ASSERT_EQUAL(sy_csv_format_f64(-INFINITY, num, sizeof num), 4);
+  CU_ASSERT_EQUAL(sy_csv_format_f64(1, num, 8), SY_EINVAL);
+  sy_buf_free(&j);
+  sy_buf_free(&c);
+  sy_value_unref(f);
+  /* Bytes that are not UTF-8 (a CSV request may carry them) never make
+   * an answer that is not JSON. */
+  sy_buf u = SY_BUF_INIT;
+  serve_json_str(&u, "a\xdd\xe2\x82\xac\xed\xa0\x80\x01");
+  CU_ASSERT_STRING_EQUAL(u.data, "\"a\\ufffd\xe2\x82\xac\\ufffd\\ufffd\\ufffd"
+                                 "\\u0001\"");
+  sy_buf_free(&u);
+}
+
+int main(void) {
+  static const CU_TestInfo tests[] = {
+      {"three request forms, one frame", test_forms},
+      {"bad requests: status and where", test_errors},
+      {"answers as the CSV sink writes numbers", test_encode},
+      CU_TEST_INFO_NULL};
+  return fx_run_suite("serve_req", suite_init, suite_clean, tests);
+}
