@@ -210,6 +210,15 @@ SY_API const sy_value *sy_job_states(const sy_job *job);
 /* The program the job runs (borrowed: it must outlive the job anyway).
  * Thread-safe. Since ABI 1.3. */
 SY_API const sy_program *sy_job_program(const sy_job *job);
+/* For a runner that starts `switchyard exec` elsewhere and must give it
+ * the same platform (runner-slurm): the platform the job was bound on
+ * (borrowed: it outlives the job), the job's result cache (the [PLATFORM]
+ * storage instance, borrowed from the job; NULL when the cache is off)
+ * and its cache mode, "off", "read", "write" or "readwrite" (a static
+ * string). Thread-safe. (ABI 1.4) */
+SY_API sy_platform *sy_job_platform(const sy_job *job);
+SY_API sy_instance *sy_job_storage(const sy_job *job);
+SY_API const char *sy_job_cache_mode(const sy_job *job);
 
 /* For crash reports (sy_crash_report_install): whether this thread is
  * executing a step (sy_step_execute, which runners call through
