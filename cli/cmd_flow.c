@@ -555,8 +555,10 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
    * the order given, and the first failure ends the command. */
   int started = 0;
   if ((rc = sy_job_listen(job, note_start, &started)) == 0)
-    for (size_t i = 0; i < n_steps && rc == 0; i++)
+    for (size_t i = 0; i < n_steps && rc == 0; i++) {
+      started = 0; /* the exit status is about the step that failed */
       rc = sy_job_exec_stored(job, steps[i], &err);
+    }
   else
     sy_error_set(&err, rc, "out of memory");
   if (rc) {

@@ -644,8 +644,11 @@ static void drop_waiting(run *r) {
 }
 
 /* The last lines of a job's stderr (up to ~600 bytes), indented, for an
- * error message; "" when it wrote none. */
-static void stderr_tail(const run *r, const sub *b, char *out, size_t cap) {
+ * error message; "" when it wrote none. The line in which `switchyard
+ * exec` reported the step's error (`skip`, already in the message) is
+ * left out. */
+static void stderr_tail(const run *r, const sub *b, const char *skip, char *out,
+                        size_t cap) {
   out[0] = '\0';
   char *path = xprintf("%s/%s.err", r->dir, b->id);
   void *data = NULL;
@@ -655,24 +658,35 @@ static void stderr_tail(const run *r, const sub *b, char *out, size_t cap) {
     return;
   }
   free(path);
-  char *t = data;
-  while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == ' '))
-    len--;
-  size_t from = len > 600 ? len - 600 : 0;
-  while (from > 0 && t[from - 1] != '\n')
-    from++; /* start at a line */
-  size_t o = 0;
-  for (size_t i = from; i < len && o + 8 < cap; i++) {
-    if (i == from || t[i - 1] == '\n') {
-      out[o++] = ' ';
-      out[o++] = ' ';
-      out[o++] = '|';
-      out[o++] = ' ';
+  sy_buf keep = SY_BUF_INIT;
+  char *said = skip ? xprintf("switchyard: %s\n", skip) : NULL;
+  char *cut = said ? memmem(data, len, said, strlen(said)) : NULL;
+  size_t cut_len = cut ? strlen(said) : 0;
+  free(said);
+  for (char *line = data, *end = line + len; line < end;) {
+    if (line == cut) {
+      line += cut_len; /* exec's report of the error the message holds */
+      continue;
     }
-    out[o++] = t[i];
+    char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+    if (cut > line && cut < line + n)
+      n = (size_t)(cut - line);
+    if (n > 0)
+      sy_buf_printf(&keep, "  | %.*s\n", (int)n, line);
+    line += n + (line + n < end && line[n] == '\n');
   }
-  out[o] = '\0';
   free(data);
+  if (keep.len && !keep.failed) {
+    size_t from = keep.len > 600 ? keep.len - 600 : 0;
+    while (from > 0 && keep.data[from - 1] != '\n')
+      from++; /* start at a line */
+    snprintf(out, cap, "%s", keep.data + from);
+    size_t o = strlen(out);
+    if (o > 0 && out[o - 1] == '\n')
+      out[o - 1] = '\0';
+  }
+  sy_buf_free(&keep);
 }
 
 /* Submission bi's job ended in state st (terminal). */
@@ -707,7 +721,8 @@ static void settle(run *r, size_t bi, const char *st) {
              : strcmp(st, "OUT_OF_MEMORY") == 0 ? SY_ENOMEM
                                                 : SY_EFAILED;
   char tail[700];
-  stderr_tail(r, b, tail, sizeof tail);
+  stderr_tail(r, b, b->failed_step == fs ? b->failed_msg : NULL, tail,
+              sizeof tail);
   char msg[SY_ERROR_MAX];
   if (b->failed_msg && b->failed_step == fs)
     snprintf(msg, sizeof msg, "%s (Slurm job %s, %s)%s%s", b->failed_msg, b->id,
@@ -797,6 +812,40 @@ static bool inputs_ready(run *r, size_t t) {
   return true;
 }
 
+/* What the steps of a job ask for (the flow's resources, sy_step_resources)
+ * as sbatch options: the most cpus, memory and gpus any of them asks for,
+ * and the sum of their timeouts when each has one (they run one after the
+ * other). */
+static void add_resources(run *r, const uint32_t *set, size_t n, argv_b *a) {
+  uint32_t cpus = 0, gpus = 0;
+  uint64_t mem = 0, time = 0;
+  bool timed = true, any_actor = false;
+  for (size_t i = 0; i < n; i++) {
+    if (sy_job_step_class(r->job, set[i]) != SY_STEP_PURE)
+      continue; /* GETs carry nothing */
+    sy_step_resources q = {.size = sizeof q};
+    if (sy_job_step_resources(r->job, set[i], &q) != 0)
+      continue;
+    any_actor = true;
+    cpus = q.cpus > cpus ? q.cpus : cpus;
+    gpus = q.gpus > gpus ? q.gpus : gpus;
+    mem = q.memory > mem ? q.memory : mem;
+    timed &= q.timeout > 0;
+    time += q.timeout;
+  }
+  if (cpus)
+    argf(a, "--cpus-per-task=%u", cpus);
+  if (mem) /* sbatch counts in MiB ("M"); round up */
+    argf(a, "--mem=%lluM", (unsigned long long)((mem + (1u << 20) - 1) >> 20));
+  if (gpus)
+    argf(a, "--gres=gpu:%u", gpus);
+  if (any_actor && timed && time) /* Slurm rounds up to whole minutes */
+    argf(a, "--time=%llu-%02llu:%02llu:%02llu",
+         (unsigned long long)(time / 86400),
+         (unsigned long long)(time / 3600 % 24),
+         (unsigned long long)(time / 60 % 60), (unsigned long long)(time % 60));
+}
+
 /* Submits the steps of unit u that can go now: `first` (RUNNING: handed
  * out by the scheduler, or SIZE_MAX for none) and every WAITING step of
  * the unit whose inputs are ready (taken here). Returns the number of
@@ -880,6 +929,7 @@ static size_t submit_unit(run *r, size_t u, size_t first) {
     argf(&a, "--partition=%s", r->cfg->partition);
   if (*r->cfg->account)
     argf(&a, "--account=%s", r->cfg->account);
+  add_resources(r, set, n, &a);
   if (b->n_deps) {
     sy_buf dep = SY_BUF_INIT;
     sy_buf_puts(&dep, "--dependency=afterok");
@@ -1351,6 +1401,16 @@ static int slurm_create(const void *config, void **self, sy_error *err) {
 static const sy_runner_ops slurm_ops = {
     .size = sizeof(sy_runner_ops),
     .run = slurm_run,
+    .resources =
+        "cpus: sbatch --cpus-per-task (a chain's job: the most any of its "
+        "steps asks for)\n"
+        "memory: sbatch --mem, in MiB rounded up (a chain: the most)\n"
+        "gpus: sbatch --gres=gpu:N (a chain: the most)\n"
+        "retries: overrides the `retries` option for the node's steps: a "
+        "failed job is submitted again\n"
+        "timeout: sbatch --time, which Slurm rounds up to whole minutes (a "
+        "chain: the sum, when each of its steps has one); a job past it "
+        "ends TIMEOUT and its step fails\n",
 };
 
 static const sy_provider slurm_provider = {

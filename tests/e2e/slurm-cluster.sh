@@ -64,7 +64,7 @@ slurm_start() {
   PATH=$PATH:/usr/sbin
   trap slurm_trap EXIT
   mkdir -p "$slurm_dir"/{state,spool,munge,log}
-  chmod 700 "$slurm_dir/munge"
+  chmod 755 "$slurm_dir/munge"
   local me host cpus mem ctld_port d_port
   me=$(id -un)
   host=$(hostname -s)
@@ -120,10 +120,14 @@ KillWait=2
 InactiveLimit=0
 MessageTimeout=10
 SlurmdTimeout=30
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
+GresTypes=gpu
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
 EOF
   : >"$slurm_dir/plugstack.conf"
+  # One make-believe GPU (its "device" is /dev/null): --gres=gpu:1 is
+  # accepted and shows in scontrol, which is what the tests look at.
+  echo "NodeName=$host Name=gpu File=/dev/null" >"$slurm_dir/gres.conf"
   export SLURM_CONF=$slurm_dir/slurm.conf
   slurmctld -D -i >"$slurm_dir/log/slurmctld.out" 2>&1 &
   slurm_pids+=("$!")
