@@ -81,6 +81,31 @@ for seed in 3 5; do
 done
 compare dag5-chain dag5.flow -o RUNNER.batch.granularity=chain
 
+# The README's commands ("### Slurm"), verbatim, from a tree-like folder.
+awk '
+  /^### /                       { in_s = ($0 == "### Slurm"); next }
+  /^## /                        { in_s = 0 }
+  in_s && /^```sh[[:space:]]*$/ { in_sh = 1; next }
+  in_sh && /^```/               { in_sh = 0; next }
+  in_s && in_sh                 { print }
+' "$top_srcdir/README.md" | sed -e 's/[[:space:]]\{1,\}#[^"'\'']*$//' | grep -v '^$' > readme.txt
+[ "$(wc -l < readme.txt)" -ge 3 ] && ok || bad "README section has $(wc -l < readme.txt) commands"
+mkdir tree
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$sy" > tree/switchyard
+chmod +x tree/switchyard
+ln -s "$top_srcdir/examples" tree/examples
+before=$(jobs_so_far)
+while IFS= read -r line; do
+  (cd tree && bash -c "$line") > readme.out 2>&1 && ok || bad "README: '$line': $(head -c 400 readme.out)"
+done < readme.txt
+# iris/resources.flow by chain: one job with the model's 2 cpus and 1G,
+# and the sum of its steps' timeouts (10m twice, 1h30m twice).
+show=$(scontrol show job "$(squeue -h -t all -o '%i %j' | awk '$2 == "iris:scale" { print $1 }' | tail -1)")
+for want in "CPUs/Task=2" "MinMemoryNode=1G" "TimeLimit=03:20:00"; do
+  grep -qF "$want" <<<"$show" && ok || bad "README chain: no $want in: $show"
+done
+grep -q '"event":"done"' tree/batch.jsonl && ok || bad "README: no --log"
+
 # What the runner cannot work with is refused before any job, exit 2.
 expect 2 "cache is off.*values move between the Slurm jobs through the storage" -- \
   "$sy" run iris/pipeline.flow -R batch --cache off
