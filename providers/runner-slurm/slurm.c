@@ -978,8 +978,11 @@ static size_t submit_unit(run *r, size_t u, size_t first) {
   } else if (rc > 0) {
     snprintf(line, sizeof line, "sbatch failed (exit %d): %s", rc,
              slurm_last_line(&errb, (char[300]){0}, 300));
-  } else {
-    snprintf(line, sizeof line, "%s", e.message);
+  } else { /* "runner slurm: cannot run sbatch: ..." */
+    const char *m = e.message;
+    if (strncmp(m, "runner slurm: ", strlen("runner slurm: ")) == 0)
+      m += strlen("runner slurm: ");
+    snprintf(line, sizeof line, "%s", m);
   }
   sy_buf_free(&out);
   sy_buf_free(&errb);
@@ -1037,6 +1040,28 @@ static void submit_ahead(run *r) {
   }
 }
 
+/* A COMMIT ran here through the storage, which keeps nothing in the job:
+ * hands the job the bundle it committed (its input, stored), so that it
+ * reports the states as after any other run (sy_job_states: "committed
+ * generation 3"). Without it the run is still right, only less said. */
+static void keep_commit(run *r, size_t s) {
+  const uint32_t *in;
+  if (sy_job_step_inputs(r->job, s, &in) != 1)
+    return;
+  sy_instance *st = sy_job_storage(r->job);
+  const sy_storage_ops *ops = sy_instance_provider(st)->ops;
+  size_t n = sy_job_step_outputs(r->job, in[0]);
+  sy_value **v = calloc(n ? n : 1, sizeof *v);
+  if (v && n &&
+      ops->get(sy_instance_self(st), sy_job_step_key(r->job, in[0]), v, n,
+               NULL) == 0 &&
+      v[0])
+    sy_job_step_result(r->job, s, (const sy_value *const *)v);
+  for (size_t i = 0; v && i < n; i++)
+    sy_value_unref(v[i]);
+  free(v);
+}
+
 /* A step that runs in this process: through the storage, as the jobs run
  * theirs, so that what it makes reaches them and what they made reaches
  * it. */
@@ -1046,6 +1071,8 @@ static void run_here(run *r, size_t s) {
   sy_job_set_worker(-1);
   int rc = sy_job_exec_stored(r->job, s, &e);
   if (rc == 0) {
+    if (sy_job_step_op(r->job, s) == SY_OP_COMMIT)
+      keep_commit(r, s);
     sy_sched_done(r->S, s);
     return;
   }
@@ -1126,9 +1153,23 @@ static char *job_command(const slurm_config *c) {
   return strdup("switchyard");
 }
 
+/* Whether a value's origin is "FILE:LINE" of one of the files read. */
+static bool from_file(const char *origin, const char *const *files) {
+  for (size_t i = 0; files && files[i]; i++) {
+    size_t n = strlen(files[i]);
+    if (strncmp(origin, files[i], n) == 0 && origin[n] == ':' &&
+        origin[n + 1] >= '0' && origin[n + 1] <= '9' &&
+        strspn(origin + n + 1, "0123456789") == strlen(origin + n + 1))
+      return true;
+  }
+  return false;
+}
+
 /* The platform the jobs need is this one: the same config files, read
  * again as -c in the same order (the jobs start in this folder, with this
- * environment, so they read the same defaults first), and every -o. */
+ * environment, so they read the same defaults first), and as -o every
+ * value that came from no file: -o overrides, and what a program set
+ * itself (a release's project layer). */
 static int base_args(run *r, sy_error *err) {
   sy_platform *p = sy_job_platform(r->job);
   const sy_config *cfg = sy_platform_config(p);
@@ -1153,7 +1194,8 @@ static int base_args(run *r, sy_error *err) {
     for (size_t k = 0; k < sy_config_key_count(cfg, sec); k++) {
       const char *key = sy_config_key_at(cfg, sec, k), *origin = NULL;
       const char *v = sy_config_get(cfg, sec, key, &origin);
-      if (!v || !origin || strcmp(origin, "-o") != 0)
+      if (!v || !origin || strcmp(origin, "default") == 0 ||
+          from_file(origin, files))
         continue;
       r->base[r->n_base++] = strdup("-o");
       r->base[r->n_base++] = xprintf("%s.%s=%s", sec, key, v);
@@ -1377,7 +1419,10 @@ static int slurm_run(void *self, sy_job *job, sy_error *err) {
   sy_job_set_worker(-1);
   if (rc == 0)
     rc = sy_sched_result(r.S, err);
-  if (rc == 0)
+  bool submitted = false; /* a job wrote there: keep it when failed */
+  for (size_t i = 0; i < r.n_subs; i++)
+    submitted |= r.subs[i].id[0] != '\0';
+  if (rc == 0 || !submitted)
     remove_dir(r.dir);
   else if (err && rc != SY_ECANCELED) {
     char first[SY_ERROR_MAX];

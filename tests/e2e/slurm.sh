@@ -70,6 +70,16 @@ compare cleaning "$ex/cleaning/pipeline.flow"
   --state batch.state 2> train.err || bad "batch train: $(cat train.err)"
 same inline.state batch.state "train states, inline vs batch"
 
+# The registry: a release trained and applied by batch (by chain: one job
+# each); the commit, run here, reports its generation as inline does.
+"$sy" -q release iris/pipeline.flow --version 1.0 || bad "release"
+expect 0 "committed generation 1 of iris:1.0" -- "$sy" -o RUNNER.batch.granularity=chain \
+  -o "STORAGE.cache.path=$tmp/st-reg" train iris -R batch
+"$sy" -q apply iris > apply.inline 2> apply.err || bad "inline apply: $(cat apply.err)"
+"$sy" -q -o RUNNER.batch.granularity=chain -o "STORAGE.cache.path=$tmp/st-reg" \
+  apply iris -R batch > apply.batch 2> apply.err || bad "batch apply: $(cat apply.err)"
+[ -s apply.inline ] && same apply.inline apply.batch "apply iris, inline vs batch"
+
 # Random DAGs (tests/e2e/gen-dag.sh): parallel branches, joins; by step
 # and by chain.
 mkdir -p data
@@ -109,6 +119,10 @@ grep -q '"event":"done"' tree/batch.jsonl && ok || bad "README: no --log"
 # What the runner cannot work with is refused before any job, exit 2.
 expect 2 "cache is off.*values move between the Slurm jobs through the storage" -- \
   "$sy" run iris/pipeline.flow -R batch --cache off
+# Without Slurm's commands: a clear error, exit 2.
+mkdir -p nobin
+expect 2 "cannot run sbatch.*Slurm's commands" -- \
+  env PATH="$tmp/nobin" "$sy" run iris/pipeline.flow -R batch
 [ -z "$(squeue -h -o %i)" ] && ok || bad "jobs left in squeue: $(squeue -h)"
 
 echo "slurm.sh: $passed passed, $failed failed"
