@@ -758,7 +758,11 @@ static void poll_jobs(run *r) {
       if (++b->unknown < 5)
         continue;
       read_log(r, i);
-      settle(r, i, "LOST");
+      bool all_done = true;
+      for (uint32_t k = 0; k < b->n; k++)
+        all_done &= r->sub_of[b->steps[k]] != (int32_t)i;
+      /* Its log says how it went when every step's result is in. */
+      settle(r, i, all_done ? "COMPLETED" : "LOST");
       continue;
     }
     b->unknown = 0;
