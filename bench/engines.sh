@@ -34,9 +34,9 @@ cd "$tmp" || exit 1
 slurm_start
 
 now() { date +%s.%N; }
-# Waits until no job is pending or running (one that is completing has
-# done its work: the runner, too, ends when its last step's result is in).
-drain() { while [ -n "$(squeue -h -t pending,running -o %i)" ]; do sleep 0.05; done; }
+# Waits until every job has ended (the runner, too, returns once Slurm
+# has let its last job go).
+drain() { while [ -n "$(squeue -h -o %i)" ]; do sleep 0.05; done; }
 best() { tr ' ' '\n' | grep . | sort -g | head -1; }
 
 mkdir -p data

@@ -1420,6 +1420,19 @@ static int slurm_run(void *self, sy_job *job, sy_error *err) {
       next_poll = now_ns() + c->poll;
     }
   }
+  /* A job whose steps are all done may still be ending (its process
+   * exits, Slurm cleans up): the run is over when its jobs are, so that
+   * none is left in squeue after the command (at most a minute). */
+  for (int64_t give_up = now_ns() + 60 * (int64_t)1000000000;
+       !sy_job_cancelled(job) && now_ns() < give_up;) {
+    bool active = false;
+    for (size_t i = 0; i < r.n_subs && !active; i++)
+      active = r.subs[i].active;
+    if (!active)
+      break;
+    nap(job, c->poll);
+    poll_jobs(&r);
+  }
   sy_job_set_worker(-1);
   if (rc == 0)
     rc = sy_sched_result(r.S, err);
