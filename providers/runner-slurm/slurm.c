@@ -104,6 +104,7 @@ typedef struct sub {
   off_t log_off;
   int worker;
   bool active;  /* submitted and not settled */
+  bool leaving; /* cancelled here; Slurm may not have let it go yet */
   bool started; /* Slurm ran it (RUNNING or later) */
   int unknown;  /* polls in a row in which no command knew it */
   int64_t failed_step;
@@ -519,7 +520,7 @@ static void ask_queue(run *r) {
   arg(&a, "%i %T");
   sy_buf ids = SY_BUF_INIT;
   for (size_t i = 0; i < r->n_subs; i++)
-    if (r->subs[i].active) {
+    if (r->subs[i].active || r->subs[i].leaving) {
       r->subs[i].state[0] = '\0';
       sy_buf_printf(&ids, "%s%s", ids.len ? "," : "", r->subs[i].id);
     }
@@ -539,7 +540,8 @@ static void ask_queue(run *r) {
       if (sscanf(line, "%31s %31s", id, st) != 2)
         continue;
       for (size_t i = 0; i < r->n_subs; i++)
-        if (r->subs[i].active && strcmp(r->subs[i].id, id) == 0)
+        if ((r->subs[i].active || r->subs[i].leaving) &&
+            strcmp(r->subs[i].id, id) == 0)
           snprintf(r->subs[i].state, sizeof r->subs[i].state, "%s", st);
     }
   }
@@ -555,8 +557,10 @@ static void scancel(run *r, const size_t *which, size_t n) {
     return;
   argv_b a = {.ok = true};
   arg(&a, "scancel");
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     arg(&a, r->subs[which[i]].id);
+    r->subs[which[i]].leaving = true;
+  }
   if (a.ok)
     slurm_cmd(a.v, NULL, NULL, NULL);
   argv_free(&a);
@@ -748,6 +752,14 @@ static void poll_jobs(run *r) {
   ask_queue(r);
   for (size_t i = 0; i < r->n_subs; i++) {
     sub *b = &r->subs[i];
+    if (b->leaving && !b->active) {
+      /* Cancelled: only its end is waited for. */
+      if (!b->state[0])
+        ask_job(b->id, b->state, sizeof b->state);
+      if (terminal(b->state) || (!b->state[0] && ++b->unknown >= 5))
+        b->leaving = false;
+      continue;
+    }
     if (!b->active)
       continue;
     if (!b->state[0])
@@ -1102,10 +1114,11 @@ static void cancel_all(run *r) {
   int64_t give_up = now_ns() + 60 * (int64_t)1000000000;
   for (;;) {
     ask_queue(r);
-    bool left = false;
-    for (size_t i = 0; i < n; i++) {
-      sub *b = &r->subs[all[i]];
-      left |= b->state[0] && !terminal(b->state);
+    bool left = false; /* this run's cancelled jobs, earlier ones too */
+    for (size_t i = 0; i < r->n_subs; i++) {
+      sub *b = &r->subs[i];
+      if (b->leaving)
+        left |= b->state[0] && !terminal(b->state);
     }
     if (!left || now_ns() > give_up)
       break;
@@ -1116,7 +1129,7 @@ static void cancel_all(run *r) {
     size_t bi = all[i];
     sub *b = &r->subs[bi];
     read_log(r, bi); /* steps that ended before the cancel */
-    b->active = false;
+    b->active = b->leaving = false;
     for (uint32_t k = 0; k < b->n; k++) {
       size_t s = b->steps[k];
       if (r->sub_of[s] != (int32_t)bi || !r->started[s])
@@ -1427,7 +1440,7 @@ static int slurm_run(void *self, sy_job *job, sy_error *err) {
        !sy_job_cancelled(job) && now_ns() < give_up;) {
     bool active = false;
     for (size_t i = 0; i < r.n_subs && !active; i++)
-      active = r.subs[i].active;
+      active = r.subs[i].active || r.subs[i].leaving;
     if (!active)
       break;
     nap(job, c->poll);
