@@ -440,10 +440,12 @@ static void read_log(run *r, size_t bi) {
           free(b->failed_msg);
           b->failed_msg = strdup(m ? m : "");
           b->failed_step = (int64_t)s;
-        } else if (strcmp(what, "note") == 0) {
-          const char *m = json_string_value(json_object_get(ev, "note"));
+        } else if (strcmp(what, "note") == 0 || strcmp(what, "warning") == 0) {
+          bool note = what[0] == 'n';
+          const char *m =
+              json_string_value(json_object_get(ev, note ? "note" : "warning"));
           if (m)
-            emit(r, b, SY_EVENT_NOTE, s, 0, m);
+            emit(r, b, note ? SY_EVENT_NOTE : SY_EVENT_WARNING, s, 0, m);
         }
       }
     }

@@ -146,5 +146,17 @@ for want in "CPUs/Task=2" "TimeLimit=00:03:00"; do
   grep -qF "$want" <<<"$show" && ok || bad "chain resources: no $want in: $show"
 done
 
+# The jobs' notes reach this process (-v prints them), as inline's do.
+mkdir -p text
+printf 'x,name\n1,a\n3,b\n' > text/points.csv
+cat > note.flow <<'FLOW'
+name = "note";
+source = { feed = "data"; table = "points"; };
+actors = ( { id = "sc"; actor = "std.scaler"; } );
+FLOW
+expect 0 "note: step [0-9]+ \(train sc \(std.scaler\)\): std.scaler: column 'name' is text" -- \
+  "$sy" -v -o FEED.data.path=text -o RUNNER.batch.granularity=chain \
+  -o "STORAGE.cache.path=$tmp/st-note" run note.flow -R batch
+
 echo "slurm-fail.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
