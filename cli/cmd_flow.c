@@ -8,7 +8,7 @@
  *                                       write to the sink
  *   train FLOW --state FILE             fit, commit the states to FILE
  *   apply FLOW --state FILE             load the states, apply, sink
- *   exec PROGRAM --step N | --list      one step, inputs and outputs
+ *   exec PROGRAM --step N[,N...] | --list  steps, inputs and outputs
  *                                       through the storage; or the steps
  *
  * Exit status: 0 ok; 1 the run failed; 2 usage, config or flow errors.
@@ -505,17 +505,40 @@ static void list_steps(const sy_job *job, FILE *out) {
   }
 }
 
-/* Sets *step from --step's text: a whole decimal number, no sign. */
-static int parse_step(const char *text, size_t *step) {
-  char *end;
+/* Sets *step from one number of --step's text: a whole decimal number, no
+ * sign, ending at the end of the text or at a comma (*end is set there). */
+static int parse_step(const char *text, size_t *step, const char **end) {
+  char *e;
   if (!text || *text < '0' || *text > '9')
     return -1;
   errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (*end || errno || v > SIZE_MAX)
+  unsigned long long v = strtoull(text, &e, 10);
+  if ((*e && *e != ',') || errno || v > SIZE_MAX)
     return -1;
   *step = (size_t)v;
+  *end = e;
   return 0;
+}
+
+/* --step N or --step N,M,...: the steps one exec runs, in that order (a
+ * batch job that runs a chain of steps in one process). *steps is
+ * malloc()ed; 0, 1 for bad text, SY_ENOMEM. */
+static int parse_steps(const char *text, size_t **steps, size_t *n) {
+  size_t cap = 1;
+  for (const char *c = text; *c; c++)
+    cap += *c == ',';
+  if (!(*steps = malloc(cap * sizeof **steps)))
+    return SY_ENOMEM;
+  *n = 0;
+  for (const char *c = text;;) {
+    const char *end;
+    if (parse_step(c, &(*steps)[*n], &end) != 0)
+      return 1;
+    ++*n;
+    if (!*end)
+      return 0;
+    c = end + 1;
+  }
 }
 
 static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
@@ -523,15 +546,18 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
   int rc = parse("exec", "sltcnL", argc, argv, &a);
   if (rc)
     return rc;
-  size_t step = 0;
+  size_t *steps = NULL, n_steps = 0;
   if (!a.list == !a.step) {
     cli_errorf("exec: give either --step N or --list");
     fputs("try: switchyard exec --help\n", stderr);
     return CLI_USAGE;
   }
-  if (a.step && parse_step(a.step, &step) != 0) {
+  if (a.step && (rc = parse_steps(a.step, &steps, &n_steps)) != 0) {
+    free(steps);
+    if (rc == SY_ENOMEM)
+      return CLI_FAILED;
     cli_errorf("exec: --step takes a step number (0, 1, ...; see exec "
-               "--list), not '%s'",
+               "--list), or several separated by commas, not '%s'",
                a.step);
     return CLI_USAGE;
   }
@@ -541,6 +567,7 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
   sy_job *job = NULL;
   if ((rc = sy_program_load(a.flow, &prog, &err)) != 0) {
     cli_error(&err);
+    free(steps);
     return status_before_run(rc);
   }
   /* The program's project is the folder of the flow it came from, so its
@@ -564,18 +591,23 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
     status = fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_FAILED;
     goto done;
   }
-  if (step >= sy_job_size(job)) {
-    cli_errorf("exec: step %zu is out of range: %s has %zu steps, 0 to %zu",
-               step, a.flow, sy_job_size(job), sy_job_size(job) - 1);
-    status = CLI_USAGE;
-    goto done;
-  }
+  for (size_t i = 0; i < n_steps; i++)
+    if (steps[i] >= sy_job_size(job)) {
+      cli_errorf("exec: step %zu is out of range: %s has %zu steps, 0 to %zu",
+                 steps[i], a.flow, sy_job_size(job), sy_job_size(job) - 1);
+      status = CLI_USAGE;
+      goto done;
+    }
   /* The step's own failure is a failed run (1); one found before it
    * started (no storage, an input not produced yet) is about what the
-   * caller gave us (2), as for the other commands. */
+   * caller gave us (2), as for the other commands. Several steps run in
+   * the order given, and the first failure ends the command. */
   int started = 0;
   if ((rc = sy_job_listen(job, note_start, &started)) == 0)
-    rc = sy_job_exec_stored(job, step, &err);
+    for (size_t i = 0; i < n_steps && rc == 0; i++) {
+      started = 0; /* the exit status is about the step that failed */
+      rc = sy_job_exec_stored(job, steps[i], &err);
+    }
   else
     sy_error_set(&err, rc, "out of memory");
   if (rc) {
@@ -585,6 +617,7 @@ static int cmd_exec(cli_ctx *ctx, int argc, char **argv) {
 done:
   sy_job_free(job);
   sy_program_free(prog);
+  free(steps);
   return status;
 }
 
@@ -654,14 +687,15 @@ const cli_command cli_cmd_apply = {
 
 const cli_command cli_cmd_exec = {
     "exec", "run one step of a compiled program, through the storage",
-    "exec PROGRAM --step N | --list [--cache MODE] [--log FILE] "
+    "exec PROGRAM --step N[,N...] | --list [--cache MODE] [--log FILE] "
     "[--trace FILE] [--state FILE]",
     "PROGRAM is a file written by `switchyard compile FLOW -o PROGRAM`.\n"
     "What a batch or cluster engine (Slurm, Argo, ...) runs per step: the\n"
     "step's inputs are read from the storage ([PLATFORM] storage) under\n"
     "their steps' keys and its outputs written there, so each step may run\n"
     "in its own process on its own machine when they share the storage.\n"
-    "  --step N       execute step N; its inputs' steps must have run\n"
+    "  --step N       execute step N; its inputs' steps must have run;\n"
+    "                 N,M,... executes several in that order (a chain)\n"
     "  --list         print one line per step, tab-separated: number, op,\n"
     "                 label, key, input step numbers (\"1,2\", or \"-\"),\n"
     "                 and, for a step whose flow node sets any, its\n"

@@ -85,6 +85,19 @@ const sy_value *sy_job_states(const sy_job *job) {
 const sy_program *sy_job_program(const sy_job *job) {
   return job->prog;
 }
+sy_platform *sy_job_platform(const sy_job *job) {
+  return job->platform;
+}
+sy_instance *sy_job_storage(const sy_job *job) {
+  return job->storage;
+}
+const char *sy_job_cache_mode(const sy_job *job) {
+  if (!job->storage)
+    return "off";
+  return job->cache_read && job->cache_write ? "readwrite"
+         : job->cache_read                   ? "read"
+                                             : "write";
+}
 
 /* ---- lifecycle ------------------------------------------------------ */
 
@@ -573,10 +586,6 @@ const char *sy_job_feed_table(const sy_job *job, size_t s) {
                  job->prog->code[s].table
              ? job->prog->code[s].table
              : "";
-}
-
-sy_platform *sy_job_platform(const sy_job *job) {
-  return job->platform;
 }
 
 int sy_job_step_actor(sy_job *job, size_t s, const sy_value *state,

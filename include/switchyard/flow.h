@@ -266,6 +266,15 @@ SY_API const sy_value *sy_job_states(const sy_job *job);
 /* The program the job runs (borrowed: it must outlive the job anyway).
  * Thread-safe. Since ABI 1.3. */
 SY_API const sy_program *sy_job_program(const sy_job *job);
+/* For a runner that starts `switchyard exec` elsewhere and must give it
+ * the same platform (runner-slurm): the platform the job was bound on
+ * (borrowed: it outlives the job), the job's result cache (the [PLATFORM]
+ * storage instance, borrowed from the job; NULL when the cache is off)
+ * and its cache mode, "off", "read", "write" or "readwrite" (a static
+ * string). Thread-safe. (ABI 1.4) */
+SY_API sy_platform *sy_job_platform(const sy_job *job);
+SY_API sy_instance *sy_job_storage(const sy_job *job);
+SY_API const char *sy_job_cache_mode(const sy_job *job);
 
 /* For crash reports (sy_crash_report_install): whether this thread is
  * executing a step (sy_step_execute, which runners call through
@@ -312,14 +321,9 @@ SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
 /* A FEED step's table ("iris" for `table = "iris"`; "" for any other
  * step; borrowed from the job's program): with sy_job_platform(), what a
  * runner that ships a flow elsewhere needs to find the feed's data
- * (runner-argo). Any thread. Since ABI 1.4. */
+ * (runner-argo); a serving callable's input columns (serve). Any
+ * thread. Since ABI 1.4. */
 SY_API const char *sy_job_feed_table(const sy_job *job, size_t step);
-/* The platform the job was bound to (borrowed: it outlives the job), so a
- * runner can read the effective config (sy_platform_config) and make
- * instances as the job did, e.g. to write the config a step needs on
- * another machine. Any thread; the platform is not to be changed. Since
- * ABI 1.4. */
-SY_API sy_platform *sy_job_platform(const sy_job *job);
 /* The actor instance of APPLY step s, made on first use (shared by steps
  * of the same stateless actor and parameters) and loaded with state
  * unless already loaded with it (state NULL: none): what the executor
@@ -328,8 +332,6 @@ SY_API sy_platform *sy_job_platform(const sy_job *job);
 SY_API int sy_job_step_actor(sy_job *job, size_t step, const sy_value *state,
                              const sy_actor_ops **ops, void **self,
                              sy_error *err);
-/* A FEED step's table ("" for none; borrowed). (ABI 1.4) */
-SY_API const char *sy_job_feed_table(const sy_job *job, size_t step);
 /* The instance the executor has bound to APPLY step s, without making
  * one: 1 with ops, self and the state it was loaded with (borrowed; NULL
  * for none), or 0 when none is bound yet. Since ABI 1.3. */

@@ -97,7 +97,7 @@ expect 2 "nope.prog" -- "$sy" exec nope.prog --step 0
 echo 'not a program' > bad.prog
 expect 2 "bad.prog: not a switchyard program" -- "$sy" exec bad.prog --step 0
 expect 2 "storage.*--cache off" -- "$sy" exec iris.prog --step 0 --cache off
-expect 0 "exec PROGRAM --step N \| --list" -- "$sy" exec --help
+expect 0 "exec PROGRAM --step N\[,N\.\.\.\] \| --list" -- "$sy" exec --help
 
 # ---- a failing step: exit 1; what reads it cannot run (2) ----
 printf '[FEED.data]\nprovider = csv\npath = %s\n' "$ex/cleaning" > switchyard.ini
