@@ -382,6 +382,7 @@ static void usage(void) {
           "usage: bench/runners [--max N] [--spin-max N] [--reps R] "
           "[--spin-us US]\n"
           "                     [--flow N] [--flow-only] [--flow-timeout S]\n"
+          "                     [--shape chain|wide|layered] [--empty-only]\n"
           "  --max N       largest graph (1e3, 1e4, ... up to N; default "
           "1e5)\n"
           "  --spin-max N  largest graph with spin bodies (default: --max, "
@@ -389,16 +390,33 @@ static void usage(void) {
           "  --reps R      runs per configuration, median reported "
           "(default 3)\n"
           "  --flow N      also compile and run a flow file of N chained "
-          "actors\n");
+          "actors\n"
+          "  --shape S     only graphs of shape S\n"
+          "  --empty-only  only empty bodies\n");
 }
 
 int main(int argc, char **argv) {
   long max_n = 100000, spin_max = -1, reps = 3, spin_us = 50, flow_n = 0;
   long flow_timeout = 120;
-  int graphs = 1;
+  int graphs = 1, only_shape = -1, empty_only = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     long *slot = NULL;
+    if (strcmp(a, "--shape") == 0 && i + 1 < argc) {
+      const char *name = argv[++i];
+      for (int k = 0; k < N_SHAPES; k++)
+        if (strcmp(name, shape_names[k]) == 0)
+          only_shape = k;
+      if (only_shape < 0) {
+        usage();
+        return 2;
+      }
+      continue;
+    }
+    if (strcmp(a, "--empty-only") == 0) {
+      empty_only = 1;
+      continue;
+    }
     if (strcmp(a, "--max") == 0)
       slot = &max_n;
     else if (strcmp(a, "--spin-max") == 0)
@@ -496,9 +514,11 @@ int main(int argc, char **argv) {
     const char *const bodies[] = {"bench.empty", "bench.spin"};
     for (long n = 1000; n <= max_n; n *= 10)
       for (int b = 0; b < 2; b++) {
-        if (b == 1 && n > spin_max)
+        if (b == 1 && (n > spin_max || empty_only))
           continue;
         for (int sh = 0; sh < N_SHAPES; sh++) {
+          if (only_shape >= 0 && sh != only_shape)
+            continue;
           graph_info gi;
           graph_shape((shape)sh, (size_t)n, &gi);
           double med[8] = {0};

@@ -20,11 +20,10 @@
  *   - sy_job_cancel() (Ctrl-C in the CLI): nothing new starts, running
  *     steps finish (processes: are killed), SY_ECANCELED.
  */
-#include "dask.h"
+#include "modes.h"
 
 #include <stddef.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const modes[] = {"threads", "processes", NULL};
@@ -51,17 +50,6 @@ static const sy_option dask_options[] = {
      offsetof(dask_config, backoff),
      "Delay before the first retry; doubled for each further one."},
     SY_OPTION_END};
-
-void dask_sleep(sy_job *job, int64_t ns) {
-  /* Sleep in slices so a cancel is noticed quickly. */
-  while (ns > 0 && !sy_job_cancelled(job)) {
-    int64_t slice = ns < 50000000 ? ns : 50000000;
-    struct timespec ts = {(time_t)(slice / 1000000000),
-                          (long)(slice % 1000000000)};
-    nanosleep(&ts, NULL);
-    ns -= slice;
-  }
-}
 
 static int dask_create(const void *config, void **self, sy_error *err) {
   dask *d = calloc(1, sizeof *d);

@@ -69,7 +69,7 @@
  * and exits) and every worker is reaped; one that has not exited within
  * two seconds is killed first. No zombie or orphan outlives the run.
  */
-#include "dask.h"
+#include "modes.h"
 
 #include <errno.h>
 #include <poll.h>
