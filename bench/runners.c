@@ -391,13 +391,14 @@ static void usage(void) {
           "(default 3)\n"
           "  --flow N      also compile and run a flow file of N chained "
           "actors\n"
+          "  --procs-max N largest graph on dask processes (default 1e4)\n"
           "  --shape S     only graphs of shape S\n"
           "  --empty-only  only empty bodies\n");
 }
 
 int main(int argc, char **argv) {
   long max_n = 100000, spin_max = -1, reps = 3, spin_us = 50, flow_n = 0;
-  long flow_timeout = 120;
+  long flow_timeout = 120, procs_max = 10000;
   int graphs = 1, only_shape = -1, empty_only = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -427,6 +428,8 @@ int main(int argc, char **argv) {
       slot = &spin_us;
     else if (strcmp(a, "--flow") == 0)
       slot = &flow_n;
+    else if (strcmp(a, "--procs-max") == 0)
+      slot = &procs_max;
     else if (strcmp(a, "--flow-timeout") == 0)
       slot = &flow_timeout;
     else if (strcmp(a, "--flow-only") == 0) {
@@ -460,8 +463,9 @@ int main(int argc, char **argv) {
   int status = 1;
   sy_platform *p = NULL;
 
-  char nworkers[64], feed_path[4200], sink_path[4200];
+  char nworkers[64], pworkers[64], feed_path[4200], sink_path[4200];
   snprintf(nworkers, sizeof nworkers, "RUNNER.daskn.workers=%ld", cores);
+  snprintf(pworkers, sizeof pworkers, "RUNNER.daskp.workers=%ld", cores);
   snprintf(feed_path, sizeof feed_path, "FEED.data.path=%s", dir);
   snprintf(sink_path, sizeof sink_path, "SINK.out.path=%s/out.csv", dir);
   const char *overrides[] = {"RUNNER.inline.provider=inline",
@@ -471,6 +475,9 @@ int main(int argc, char **argv) {
                              "RUNNER.daskn.provider=dask",
                              "RUNNER.daskn.mode=threads",
                              nworkers,
+                             "RUNNER.daskp.provider=dask",
+                             "RUNNER.daskp.mode=processes",
+                             pworkers,
                              "FEED.data.provider=csv",
                              feed_path,
                              "SINK.out.provider=csv",
@@ -488,12 +495,14 @@ int main(int argc, char **argv) {
     goto cleanup;
   }
 
-  char dask_n_label[64];
+  char dask_n_label[64], dask_p_label[64];
   snprintf(dask_n_label, sizeof dask_n_label, "dask threads w=%ld", cores);
+  snprintf(dask_p_label, sizeof dask_p_label, "dask procs w=%ld", cores);
   const runner_def runners[] = {
       {"inline", "inline", 1, -1},
       {"dask1", "dask threads w=1", 1, 1},
       {"daskn", dask_n_label, (int)cores, 1},
+      {"daskp", dask_p_label, (int)cores, 1},
   };
   const size_t n_runners = sizeof runners / sizeof runners[0];
   status = 0;
@@ -523,6 +532,8 @@ int main(int argc, char **argv) {
           graph_shape((shape)sh, (size_t)n, &gi);
           double med[8] = {0};
           for (size_t ri = 0; ri < n_runners; ri++) {
+            if (strcmp(runners[ri].instance, "daskp") == 0 && n > procs_max)
+              continue;
             double run[MAX_REPS], build[MAX_REPS], rss[MAX_REPS];
             double spin[MAX_REPS], cpu[MAX_REPS], spin_cpu[MAX_REPS];
             graph_job g = {p,         (shape)sh, (size_t)n,
