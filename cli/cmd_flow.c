@@ -248,6 +248,16 @@ static void print_note(void *ud, const sy_job *job, const sy_event *ev) {
           ev->message);
 }
 
+/* A runner's warning (a step past its timeout), always, on stderr; ud as
+ * for print_note. */
+static void print_warning(void *ud, const sy_job *job, const sy_event *ev) {
+  if (ev->type != SY_EVENT_WARNING || !ev->message)
+    return;
+  fprintf(stderr, "%sswitchyard: warning: step %u (%s): %s\n",
+          ud ? "\r\033[K" : "", ev->step, sy_job_step_label(job, ev->step),
+          ev->message);
+}
+
 /* Binds a program to the platform as run, train, apply and exec do: the
  * cache mode, the run log, the trace, (progress) the progress line and
  * (verbose) the notes. On failure *job is NULL. */
@@ -264,6 +274,9 @@ static int bind_job(sy_platform *p, const sy_program *prog, const flow_args *a,
     rc = sy_job_progress_to(*job, stderr, err);
   if (rc == 0 && verbose &&
       (rc = sy_job_listen(*job, print_note, progress ? *job : NULL)) != 0)
+    sy_error_set(err, rc, "out of memory");
+  if (rc == 0 &&
+      (rc = sy_job_listen(*job, print_warning, progress ? *job : NULL)) != 0)
     sy_error_set(err, rc, "out of memory");
   if (rc) {
     sy_job_free(*job);
@@ -416,9 +429,11 @@ static void note_start(void *ud, const sy_job *job, const sy_event *ev) {
 }
 
 /* One line per step for a batch or cluster engine to build its DAG from:
- * number, op, label, key, inputs ("1,2" or "-"), tab-separated. A label
- * names flow ids, which may hold anything: tabs and newlines become
- * spaces so a line stays one record. */
+ * number, op, label, key, inputs ("1,2" or "-"), tab-separated, and a
+ * sixth field only for a step whose flow node sets resources ("cpus=2
+ * memory=4G retries=3 timeout=10m"). A label names flow ids, which may
+ * hold anything: tabs and newlines become spaces so a line stays one
+ * record. */
 static void list_steps(const sy_job *job, FILE *out) {
   for (size_t s = 0; s < sy_job_size(job); s++) {
     fprintf(out, "%zu\t%s\t", s, sy_op_name(sy_job_step_op(job, s)));
@@ -429,7 +444,15 @@ static void list_steps(const sy_job *job, FILE *out) {
     size_t n = sy_job_step_inputs(job, s, &idx);
     for (size_t i = 0; i < n; i++)
       fprintf(out, "%s%u", i ? "," : "", idx[i]);
-    fputs(n ? "\n" : "-\n", out);
+    if (!n)
+      fputc('-', out);
+    sy_step_resources r = {.size = sizeof r};
+    char res[160] = "";
+    if (sy_job_step_resources(job, s, &r) == 0)
+      sy_step_resources_format(&r, res, sizeof res);
+    if (res[0])
+      fprintf(out, "\t%s", res);
+    fputc('\n', out);
   }
 }
 
@@ -587,7 +610,9 @@ const cli_command cli_cmd_exec = {
     "in its own process on its own machine when they share the storage.\n"
     "  --step N       execute step N; its inputs' steps must have run\n"
     "  --list         print one line per step, tab-separated: number, op,\n"
-    "                 label, key, input step numbers (\"1,2\", or \"-\")\n"
+    "                 label, key, input step numbers (\"1,2\", or \"-\"),\n"
+    "                 and, for a step whose flow node sets any, its\n"
+    "                 resources (\"cpus=2 memory=4G retries=3 timeout=10m\")\n"
     "  --cache MODE   read, write or readwrite (default: [PLATFORM] cache);\n"
     "                 with read, a step whose result is stored is not run\n"
     "                 again; off is refused (the storage is the transport)\n"

@@ -58,6 +58,29 @@ static void print_accepts(FILE *out, const sy_option *o) {
   }
 }
 
+/* A runner's word on a flow node's resources, retries and timeout. */
+static void print_resources(const sy_provider *pr) {
+  if (pr->kind != SY_KIND_RUNNER || !pr->ops)
+    return;
+  const sy_runner_ops *ops = pr->ops;
+  const char *text =
+      ops->size >= offsetof(sy_runner_ops, resources) + sizeof ops->resources
+          ? ops->resources
+          : NULL;
+  puts("Per-step resources (a flow node's resources, retries, timeout):");
+  if (!text) {
+    puts("  not described by this runner (it may ignore them)\n");
+    return;
+  }
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    printf("  %.*s\n", (int)len, p);
+    p += len + (nl != NULL);
+  }
+  putchar('\n');
+}
+
 static int print_help(const sy_catalog *cat, const sy_config *cfg,
                       const char *ref) {
   sy_kind kind;
@@ -98,6 +121,7 @@ static int print_help(const sy_catalog *cat, const sy_config *cfg,
     printf("instance: [%s] uses provider '%s'\n", section, pr->name);
   printf("plugin: %s %s (%s)\n\n", plugin_name(plugin),
          plugin && plugin->version ? plugin->version : "", file ? file : "-");
+  print_resources(pr);
   if (!pr->options || !pr->options[0].name) {
     puts("Options: none");
     return CLI_OK;

@@ -730,6 +730,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   }
   if ((rc = prune(prog, err)) != 0)
     goto fail;
+  if (sy__program_set_res(prog, flow) != 0)
+    goto oom;
   *out = prog;
   prog = NULL;
   rc = 0;
@@ -746,6 +748,43 @@ done:
   free(c.ids);
   free(c.pinned);
   return rc;
+}
+
+static int res_cmp(const void *a, const void *b) {
+  return strcmp(((const sy__node_res *)a)->node,
+                ((const sy__node_res *)b)->node);
+}
+
+int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
+  size_t n = 0;
+  for (size_t i = 0; i < flow->n_nodes; i++)
+    n += sy__flow_res_any(&flow->nodes[i].res) != 0;
+  if (n == 0)
+    return 0;
+  sy__node_res *res = calloc(n, sizeof *res);
+  if (!res)
+    return SY_ENOMEM;
+  n = 0;
+  for (size_t i = 0; i < flow->n_nodes; i++) {
+    const sy_flow_node *node = &flow->nodes[i];
+    if (!sy__flow_res_any(&node->res))
+      continue;
+    sy__node_res *r = &res[n++];
+    if (!(r->node = sy__program_intern(prog, node->id))) {
+      free(res);
+      return SY_ENOMEM;
+    }
+    r->cpus = node->res.cpus;
+    r->gpus = node->res.gpus;
+    r->retries = node->res.retries;
+    r->memory = node->res.memory;
+    r->timeout = node->res.timeout;
+  }
+  qsort(res, n, sizeof *res, res_cmp);
+  free(prog->res);
+  prog->res = res;
+  prog->n_res = (uint32_t)n;
+  return 0;
 }
 
 /* ---- the public entry points ---------------------------------------- */

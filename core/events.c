@@ -39,10 +39,11 @@ int64_t sy__now_ns(void) {
 }
 
 const char *sy_event_name(sy_event_type type) {
-  static const char *const names[] = {NULL,      "queued",  "started",
-                                      "cached",  "done",    "failed",
-                                      "retried", "skipped", "note"};
-  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_NOTE) ? names[type] : "?";
+  static const char *const names[] = {NULL,   "queued", "started", "cached",
+                                      "done", "failed", "retried", "skipped",
+                                      "note", "warning"};
+  return (type >= SY_EVENT_QUEUED && type <= SY_EVENT_WARNING) ? names[type]
+                                                               : "?";
 }
 
 int sy__events_init(sy_job *job) {

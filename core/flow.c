@@ -893,10 +893,11 @@ static int load_params(loader *L, sy_flow_node *node, const tnode *s,
 
 /* ---- loading: the tree -------------------------------------------------- */
 
-static const char *const top_keys[] = {"name", "source", "actors", "sink",
-                                       "description"};
-static const char *const node_keys[] = {"id", "actor", "inputs", "params",
-                                        "description"};
+static const char *const top_keys[] = {"name", "source",      "actors",
+                                       "sink", "description", "defaults"};
+static const char *const node_keys[] = {"id",      "actor",       "inputs",
+                                        "params",  "description", "resources",
+                                        "retries", "timeout"};
 static const char *const source_keys[] = {"feed", "table", "label",
                                           "description"};
 static const char *const sink_keys[] = {"instance", "input", "description"};
@@ -913,6 +914,162 @@ static const char *join(char *buf, size_t cap, const char *head,
   memcpy(buf + h, tail, t);
   buf[h + t] = '\0';
   return buf;
+}
+
+/* ---- loading: resources, retries, timeout ------------------------------- */
+
+static const char *const res_keys[] = {"cpus", "memory", "gpus"};
+static const char *const defaults_keys[] = {"resources", "retries", "timeout"};
+
+/* A positive count (cpus, gpus) up to 65536. */
+static int load_count(loader *L, const tnode *s, const char *what,
+                      const char *unit, uint32_t *out) {
+  int type = t_type(s);
+  int64_t v = t_int64(s);
+  if ((type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) || v < 1 ||
+      v > 65536)
+    return fail(L, s, SY_ECONFIG,
+                "%s: expected a positive integer (%s, e.g. %s = 2;), got %s",
+                what, unit, t_name(s),
+                type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64
+                    ? "a number out of range 1..65536"
+                    : type_phrase(s));
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* A memory size: sy__parse_size's spellings ("4G", "512MiB", "1024"
+ * bytes; units are powers of 1024), zero refused. */
+int sy__flow_parse_memory(const char *text, uint64_t *out) {
+  uint64_t v = 0;
+  if (sy__parse_size(text, &v) != 0 || v == 0)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* A timeout: sy__parse_duration's spellings ("90s", "10m", "1h30m",
+ * "2d", "45" seconds) in whole seconds, at least one. */
+int sy__flow_parse_timeout(const char *text, uint64_t *out) {
+  int64_t ns = 0;
+  if (sy__parse_duration(text, &ns) != 0 || ns <= 0 || ns % 1000000000 != 0)
+    return -1;
+  *out = (uint64_t)(ns / 1000000000);
+  return 0;
+}
+
+static int load_memory(loader *L, const tnode *s, const char *what,
+                       uint64_t *out) {
+  int type = t_type(s);
+  if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+    if (t_int64(s) > 0) {
+      *out = (uint64_t)t_int64(s);
+      return 0;
+    }
+  } else if (type == CONFIG_TYPE_STRING &&
+             sy__flow_parse_memory(t_string(s), out) == 0) {
+    return 0;
+  }
+  return fail(L, s, SY_ECONFIG,
+              "%s: expected a size such as \"512M\" or \"4G\" (K, M, G, T: "
+              "powers of 1024; a plain number: bytes), got %s%s%s",
+              what, type == CONFIG_TYPE_STRING ? "'" : type_phrase(s),
+              type == CONFIG_TYPE_STRING ? t_string(s) : "",
+              type == CONFIG_TYPE_STRING ? "'" : "");
+}
+
+static int load_res_group(loader *L, const tnode *s, const char *what,
+                          sy_flow_res *res) {
+  char path[160];
+  int rc;
+  if (t_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a group { cpus = 2; memory = \"4G\"; gpus = 1; "
+                "}, got %s",
+                what, type_phrase(s));
+  if ((rc = check_keys(L, s, what, res_keys, COUNT(res_keys))) != 0)
+    return rc;
+  const tnode *cpus = t_member(s, "cpus");
+  const tnode *gpus = t_member(s, "gpus");
+  const tnode *mem = t_member(s, "memory");
+  if (cpus) {
+    join(path, sizeof path, what, ".cpus");
+    if ((rc = load_count(L, cpus, path, "CPU cores", &res->cpus)) != 0)
+      return rc;
+  }
+  if (gpus) {
+    join(path, sizeof path, what, ".gpus");
+    if ((rc = load_count(L, gpus, path, "GPUs", &res->gpus)) != 0)
+      return rc;
+  }
+  if (mem) {
+    join(path, sizeof path, what, ".memory");
+    if ((rc = load_memory(L, mem, path, &res->memory)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* resources, retries and timeout of group s (a node or `defaults`) over
+ * what *res holds already (the defaults, for a node). */
+static int load_res(loader *L, const tnode *s, const char *what,
+                    sy_flow_res *res) {
+  char path[160];
+  int rc;
+  const tnode *r = t_member(s, "resources");
+  const tnode *retries = t_member(s, "retries");
+  const tnode *timeout = t_member(s, "timeout");
+  if (r) {
+    join(path, sizeof path, what, ".resources");
+    if ((rc = load_res_group(L, r, path, res)) != 0)
+      return rc;
+  }
+  if (retries) {
+    int type = t_type(retries);
+    int64_t v = t_int64(retries);
+    join(path, sizeof path, what, ".retries");
+    if ((type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) || v < 0 ||
+        v > 1000)
+      return fail(L, retries, SY_ECONFIG,
+                  "%s: expected a number of extra attempts 0..1000 (e.g. "
+                  "retries = 3;), got %s",
+                  path,
+                  type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64
+                      ? "a number out of range"
+                      : type_phrase(retries));
+    res->retries = (int32_t)v;
+  }
+  if (timeout) {
+    int type = t_type(timeout);
+    join(path, sizeof path, what, ".timeout");
+    if ((type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) &&
+        t_int64(timeout) > 0 && t_int64(timeout) <= ((int64_t)1 << 40))
+      res->timeout = (uint64_t)t_int64(timeout);
+    else if (type != CONFIG_TYPE_STRING ||
+             sy__flow_parse_timeout(t_string(timeout), &res->timeout) != 0)
+      return fail(L, timeout, SY_ECONFIG,
+                  "%s: expected a duration such as \"90s\", \"10m\", "
+                  "\"1h30m\" or \"2d\" (units s, m, h, d; whole seconds; a "
+                  "plain number: "
+                  "seconds), got %s%s%s",
+                  path, type == CONFIG_TYPE_STRING ? "'" : type_phrase(timeout),
+                  type == CONFIG_TYPE_STRING ? t_string(timeout) : "",
+                  type == CONFIG_TYPE_STRING ? "'" : "");
+  }
+  return 0;
+}
+
+static int load_defaults(loader *L, const tnode *s) {
+  int rc;
+  if (t_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "defaults: expected a group { resources = { ... }; retries = "
+                "...; timeout = ...; }, got %s",
+                type_phrase(s));
+  if ((rc = check_keys(L, s, "defaults", defaults_keys,
+                       COUNT(defaults_keys))) != 0)
+    return rc;
+  return load_res(L, s, "defaults", &L->flow->defaults);
 }
 
 static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
@@ -973,6 +1130,10 @@ static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
     snprintf(path, sizeof path, "%s.params", node->id);
     rc = load_params(L, node, params, path);
   }
+  node->res = L->flow->defaults;
+  if (rc == 0 && (t_member(s, "resources") || t_member(s, "retries") ||
+                  t_member(s, "timeout")))
+    rc = load_res(L, s, node->id, &node->res);
   return rc;
 }
 
@@ -1094,6 +1255,9 @@ static int load_tree(loader *L, const tnode *root) {
                 type_phrase(desc));
   if (source && (rc = load_source(L, source)) != 0)
     return rc;
+  const tnode *defaults = t_member(root, "defaults");
+  if (defaults && (rc = load_defaults(L, defaults)) != 0)
+    return rc;
   if (!actors)
     return fail(
         L, NULL, SY_ECONFIG,
@@ -1118,6 +1282,7 @@ static int from_tree(const tnode *root, sy__arena *strs, const char *file,
     sy__flow_free(flow);
     return sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   }
+  flow->defaults = SY_FLOW_RES_UNSET;
   loader L = {flow, err};
   int rc = load_tree(&L, root);
   if (rc != 0) {

@@ -60,6 +60,21 @@ typedef struct sy_flow_input {
   const char *file;
 } sy_flow_input;
 
+/* What a node asks of the runner (resources, retries, timeout), after
+ * the flow's `defaults` are applied; value 0 (retries -1) means unset.
+ * Not part of the flow's hash or any cache key. */
+typedef struct sy_flow_res {
+  uint32_t cpus, gpus;
+  int32_t retries;  /* -1: unset */
+  uint64_t memory;  /* bytes */
+  uint64_t timeout; /* seconds */
+} sy_flow_res;
+#define SY_FLOW_RES_UNSET ((sy_flow_res){0, 0, -1, 0, 0})
+/* Whether anything is set. */
+static inline int sy__flow_res_any(const sy_flow_res *r) {
+  return r->cpus || r->gpus || r->retries >= 0 || r->memory || r->timeout;
+}
+
 typedef struct sy_flow_node {
   char *id;
   char *actor; /* provider name, "std.scaler" */
@@ -70,6 +85,7 @@ typedef struct sy_flow_node {
   size_t n_params;
   const sy_provider *provider; /* resolved by sy__flow_validate */
   const char *file;
+  sy_flow_res res; /* resources, retries, timeout (defaults applied) */
 } sy_flow_node;
 
 typedef struct sy_flow {
@@ -88,7 +104,8 @@ typedef struct sy_flow {
     sy_flow_input input;
     int line;
   } sink;
-  sy_flow_node *nodes; /* file order */
+  sy_flow_res defaults; /* `defaults = { ... }`; all unset when absent */
+  sy_flow_node *nodes;  /* file order */
   size_t n_nodes;
   uint32_t *order; /* topological order (indices into nodes), set by
                       sy__flow_validate; ties keep file order */
@@ -133,6 +150,13 @@ void sy__flow_report_file(void *ud, const sy_error *problem);
 int sy__flow_load_valid(const char *path, const char *text,
                         const sy_catalog *cat, FILE *report, sy_flow **out,
                         sy_error *err);
+
+/* A memory size in bytes ("4G", "512MiB", "1024"; units are powers of
+ * 1024) and a timeout in whole seconds ("90s", "10m", "1h30m", "2d", "45"
+ * = seconds) as the flow's resources write them, with the option
+ * parsers' spellings: 0 and *out set, or -1. Zero is refused. */
+int sy__flow_parse_memory(const char *text, uint64_t *out);
+int sy__flow_parse_timeout(const char *text, uint64_t *out);
 
 /* The node with that id, or NULL. */
 sy_flow_node *sy__flow_find(const sy_flow *flow, const char *id);

@@ -24,6 +24,25 @@ static void quoted(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+/* A node's resources, defaults applied (the text has no `defaults`):
+ * memory in bytes and the timeout in seconds, as strings. */
+static void write_res(FILE *f, const sy_flow_res *r) {
+  if (r->cpus || r->gpus || r->memory) {
+    fputs("\n    resources = { ", f);
+    if (r->cpus)
+      fprintf(f, "cpus = %u; ", r->cpus);
+    if (r->memory)
+      fprintf(f, "memory = \"%llu\"; ", (unsigned long long)r->memory);
+    if (r->gpus)
+      fprintf(f, "gpus = %u; ", r->gpus);
+    fputs("};", f);
+  }
+  if (r->retries >= 0)
+    fprintf(f, " retries = %d;", r->retries);
+  if (r->timeout)
+    fprintf(f, " timeout = \"%llus\";", (unsigned long long)r->timeout);
+}
+
 static void write_input(FILE *f, const sy_flow_input *in) {
   char ref[300];
   if (in->output)
@@ -110,6 +129,7 @@ static int write_flow(FILE *out, const sy_flow *f) {
         rc = write_param(out, &n->params[k]);
       fputs("};", out);
     }
+    write_res(out, &n->res);
     fprintf(out, " }%s\n", i + 1 < f->n_nodes ? "," : "");
   }
   fputs(");\n", out);

@@ -113,6 +113,7 @@ void sy_job_free(sy_job *job) {
     }
   }
   sy__events_free(job);
+  sy__units_free(atomic_load(&job->units));
   sy_instance_destroy(job->storage);
   for (uint32_t g = 0; g < job->n_groups; g++) {
     sy__actor_free(atomic_load(&job->groups[g].slot));

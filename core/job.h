@@ -80,6 +80,8 @@ struct sy_job {
   /* Lifecycle (lifecycle.c). */
   atomic_ullong feed_rows; /* rows the feed read, for the generation tag */
   uint32_t generation;     /* train: the generation committed */
+  /* The partition into units (units.c), made on first use. */
+  _Atomic(struct sy__units *) units;
 };
 
 /* The runner SDK's class of an op (sy_job_step_class; the reasons are
@@ -95,6 +97,10 @@ static inline sy_step_class sy__op_class(sy_op op) {
     return SY_STEP_LOCAL;
   }
 }
+
+/* units.c: frees a job's partition into units (NULL: nothing). */
+struct sy__units;
+void sy__units_free(struct sy__units *u);
 
 /* The actor instance of APPLY step s, made on first use (shared by the
  * step's group) and loaded with state when that is not NULL and not

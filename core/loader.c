@@ -378,7 +378,8 @@ size_t sy__ops_min_size(sy_kind kind) {
    * go after these, and the core checks `size` before it calls them. */
   switch (kind) {
   case SY_KIND_RUNNER:
-    return sizeof(sy_runner_ops);
+    /* resources (its help text) came in 1.4: optional. */
+    return offsetof(sy_runner_ops, resources);
   case SY_KIND_FEED:
     /* describe came in 1.3: a feed built against 1.0 stops before it. */
     return offsetof(sy_feed_ops, describe);

@@ -15,7 +15,12 @@
  *     u32 index  u32 n_outputs  16B key
  *   u32 n_codes, then per distinct actor target: str target  16B hash of
  *     the plugin file it was compiled against (zero: no file)
+ *   (version 3) u32 n_res, then per node that sets resources, sorted by
+ *     node: str node  u32 cpus  u32 gpus  u32 retries (0xffffffff: unset)
+ *     u64 memory  u64 timeout
  *   u64 XXH3-64 of every byte before it
+ *
+ * Version 2 had no resources: it still loads, with every step's unset.
  *
  * Version 1 had no code hashes; such a file is refused (recompile), as a
  * program that cannot tell a rebuilt plugin from the one its keys name.
@@ -37,7 +42,8 @@
 #include <unistd.h>
 
 #define PROGRAM_MAGIC "SYPG"
-#define PROGRAM_VERSION 2
+#define PROGRAM_VERSION 3
+#define PROGRAM_VERSION_MIN 2 /* version 2: no resources */
 #define MAX_STR (1u << 20)
 #define MAX_OUTPUTS 1024u
 
@@ -110,6 +116,16 @@ int sy__program_encode(const sy_program *prog, void **buf, size_t *len) {
     put_str(&b, prog->codes[i].target);
     put(&b, prog->codes[i].hash, 16);
   }
+  put_u32(&b, prog->n_res);
+  for (uint32_t i = 0; i < prog->n_res; i++) {
+    const sy__node_res *r = &prog->res[i];
+    put_str(&b, r->node);
+    put_u32(&b, r->cpus);
+    put_u32(&b, r->gpus);
+    put_u32(&b, (uint32_t)r->retries);
+    put_u64(&b, r->memory);
+    put_u64(&b, r->timeout);
+  }
   if (!b.failed)
     put_u64(&b, XXH3_64bits((const uint8_t *)b.data, b.len));
   if (b.failed) {
@@ -151,6 +167,12 @@ static uint32_t get_u32(rbuf *r, const char *what) {
   uint8_t x[4] = {0};
   get(r, x, 4, what);
   return sy_le32_get(x);
+}
+
+static uint64_t get_u64(rbuf *r, const char *what) {
+  uint8_t x[8] = {0};
+  get(r, x, 8, what);
+  return sy_le64_get(x);
 }
 
 static uint8_t get_u8(rbuf *r, const char *what) {
@@ -217,11 +239,11 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
   uint8_t ver[2];
   get(&r, ver, 2, "version");
   unsigned version = sy_le16_get(ver);
-  if (version != PROGRAM_VERSION)
+  if (version < PROGRAM_VERSION_MIN || version > PROGRAM_VERSION)
     return sy_error_set(err, SY_ECORRUPT,
                         "program format version %u; this switchyard reads "
-                        "version %d: recompile the flow",
-                        version, PROGRAM_VERSION);
+                        "versions %d to %d: recompile the flow",
+                        version, PROGRAM_VERSION_MIN, PROGRAM_VERSION);
   get(&r, ver, 2, "reserved");
   if (ver[0] || ver[1])
     return sy_error_set(err, SY_ECORRUPT,
@@ -341,6 +363,26 @@ int sy__program_decode(const void *buf, size_t len, sy_program **out,
       prog->n_codes = i + 1;
     }
   }
+  uint32_t nr = version >= 3 ? get_u32(&r, "resource count") : 0;
+  if (count_ok(&r, nr, 4 + 4 * 3 + 16, "resource count") && nr) {
+    prog->res = calloc(nr, sizeof *prog->res);
+    if (!prog->res)
+      r.rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < nr && !r.rc; i++) {
+      sy__node_res *res = &prog->res[i];
+      res->node = get_str_in(&r, "resource node", &prog->mem);
+      res->cpus = get_u32(&r, "cpus");
+      res->gpus = get_u32(&r, "gpus");
+      res->retries = (int32_t)get_u32(&r, "retries");
+      res->memory = get_u64(&r, "memory");
+      res->timeout = get_u64(&r, "timeout");
+      prog->n_res = i + 1;
+      /* sy__step_res searches them: sorted, distinct, and sane. */
+      if (!r.rc && (!*res->node || res->retries < -1 ||
+                    (i && strcmp(prog->res[i - 1].node, res->node) >= 0)))
+        bad(&r, "resources");
+    }
+  }
   if (!r.rc && r.pos != r.len)
     bad(&r, "trailing bytes");
   if (!r.rc && (!prog->flow_name || !prog->flow_file || !prog->state_file ||
@@ -412,8 +454,116 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
     fputc('\n', out);
     for (uint32_t p = 0; p < in->n_params; p++)
       fprintf(out, "        %s = %s\n", in->params[p].key, in->params[p].text);
+    const sy__node_res *res = sy__step_res(prog, i);
+    if (res) {
+      sy_step_resources r;
+      char text[160];
+      sy__node_res_public(res, &r);
+      sy_step_resources_format(&r, text, sizeof text);
+      fprintf(out, "        resources: %s\n", text);
+    }
   }
   return ferror(out) ? SY_EIO : 0;
+}
+
+/* ---- resources ------------------------------------------------------ */
+
+const sy__node_res *sy__step_res(const sy_program *prog, uint32_t i) {
+  if (prog->n_res == 0 || i >= prog->n)
+    return NULL;
+  const sy_instr *in = &prog->code[i];
+  if (in->op != SY_OP_APPLY && in->op != SY_OP_TRAIN)
+    return NULL;
+  size_t lo = 0, hi = prog->n_res;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(prog->res[mid].node, in->node);
+    if (c == 0)
+      return &prog->res[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+/* "4G", "1536M", "100": the largest unit that divides the size. */
+static void size_text(uint64_t v, char *buf, size_t cap) {
+  static const char units[] = "KMGT";
+  int u = -1;
+  while (u < 3 && v >= 1024 && v % 1024 == 0) {
+    v /= 1024;
+    u++;
+  }
+  if (u < 0)
+    snprintf(buf, cap, "%llu", (unsigned long long)v);
+  else
+    snprintf(buf, cap, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+/* "1h30m", "90s" -> "1m30s", "2d". */
+static void duration_text(uint64_t v, char *buf, size_t cap) {
+  static const struct {
+    uint64_t secs;
+    char unit;
+  } parts[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < 4 && used < cap; k++) {
+    if (v < parts[k].secs)
+      continue;
+    int w = snprintf(buf + used, cap - used, "%llu%c",
+                     (unsigned long long)(v / parts[k].secs), parts[k].unit);
+    if (w < 0)
+      break;
+    used += (size_t)w;
+    v %= parts[k].secs;
+  }
+}
+
+size_t sy_step_resources_format(const sy_step_resources *r, char *buf,
+                                size_t cap) {
+  char num[32];
+  size_t used = 0;
+  if (!cap)
+    return 0;
+  buf[0] = '\0';
+  if (!r)
+    return 0;
+#define RES_PUT(...)                                                           \
+  do {                                                                         \
+    int w_ = snprintf(buf + used, used < cap ? cap - used : 0, __VA_ARGS__);   \
+    if (w_ > 0)                                                                \
+      used += (size_t)w_;                                                      \
+  } while (0)
+  if (r->size >= offsetof(sy_step_resources, cpus) + 4 && r->cpus)
+    RES_PUT("%scpus=%u", used ? " " : "", r->cpus);
+  if (r->size >= offsetof(sy_step_resources, memory) + 8 && r->memory) {
+    size_text(r->memory, num, sizeof num);
+    RES_PUT("%smemory=%s", used ? " " : "", num);
+  }
+  if (r->size >= offsetof(sy_step_resources, gpus) + 4 && r->gpus)
+    RES_PUT("%sgpus=%u", used ? " " : "", r->gpus);
+  if (r->size >= offsetof(sy_step_resources, retries) + 4 && r->retries >= 0)
+    RES_PUT("%sretries=%d", used ? " " : "", r->retries);
+  if (r->size >= offsetof(sy_step_resources, timeout) + 8 && r->timeout) {
+    duration_text(r->timeout, num, sizeof num);
+    RES_PUT("%stimeout=%s", used ? " " : "", num);
+  }
+#undef RES_PUT
+  if (used >= cap)
+    used = cap - 1;
+  return used;
+}
+
+void sy__node_res_public(const sy__node_res *in, sy_step_resources *out) {
+  out->size = sizeof *out;
+  out->cpus = in ? in->cpus : 0;
+  out->gpus = in ? in->gpus : 0;
+  out->retries = in ? in->retries : -1;
+  out->memory = in ? in->memory : 0;
+  out->timeout = in ? in->timeout : 0;
 }
 
 /* ---- the program type: names, keys, labels, building ----------------- */
@@ -666,6 +816,7 @@ void sy_program_free(sy_program *prog) {
     return;
   free(prog->code);
   free(prog->codes);
+  free(prog->res);
   sy__arena_free(&prog->mem);
   free(prog->names);
   labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));

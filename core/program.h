@@ -82,6 +82,18 @@ typedef struct sy__code_pin {
   uint8_t hash[16];
 } sy__code_pin;
 
+/* What a node asks of the runner (resources, retries, timeout: the flow's
+ * `resources = {...}` etc., defaults applied), kept beside the
+ * instructions like the code pins (sy_instr stays 96 bytes), one entry
+ * per node that sets anything, sorted by node id; its APPLY and TRAIN
+ * steps carry it (sy_job_step_resources). Not part of any key. */
+typedef struct sy__node_res {
+  const char *node; /* in the program's arena */
+  uint32_t cpus, gpus;
+  int32_t retries; /* -1: unset */
+  uint64_t memory, timeout;
+} sy__node_res;
+
 struct sy_program {
   sy_mode mode;
   char *flow_name;
@@ -94,6 +106,8 @@ struct sy_program {
   uint32_t cap;        /* entries allocated in code; 0 = exactly n (decoded) */
   sy__code_pin *codes; /* per distinct actor target (malloc'd), unsorted */
   uint32_t n_codes;
+  sy__node_res *res; /* per node that sets any (malloc'd), sorted by node */
+  uint32_t n_res;
   sy__arena mem;      /* the instructions' strings and arrays */
   const char **names; /* open-addressed set of the interned strings */
   uint32_t n_names, cap_names;
@@ -117,6 +131,15 @@ void sy__instr_finish(sy_program *prog, uint32_t i, const uint8_t *extra,
  * (no emit after). Safe from several threads. */
 const char *sy__instr_text(const sy_program *prog, uint32_t i);
 const char *sy__instr_key_hex(const sy_program *prog, uint32_t i);
+/* The resources of step i (NULL: none set; only APPLY and TRAIN steps
+ * carry any). A binary search by node id. */
+const sy__node_res *sy__step_res(const sy_program *prog, uint32_t i);
+/* *in (NULL: nothing set) as the public struct, out->size its sizeof. */
+void sy__node_res_public(const sy__node_res *in, sy_step_resources *out);
+/* Fills prog->res from the nodes of flow that set any resource (their
+ * ids interned); 0 or SY_ENOMEM. */
+struct sy_flow;
+int sy__program_set_res(sy_program *prog, const struct sy_flow *flow);
 /* Serialized form (versioned, checksummed, little-endian). */
 int sy__program_encode(const sy_program *prog, void **buf, size_t *len);
 int sy__program_decode(const void *buf, size_t len, sy_program **out,

@@ -164,7 +164,12 @@ static int make_tables(sy_sched *S) {
   int ok = S->st && S->missing;
   for (int c = 0; c < N_CLASS; c++)
     ok &= (S->ready[c] = calloc(S->words ? S->words : 1, 8)) != NULL;
-  if (S->pol.retries > 0) {
+  /* A flow node's `retries` may allow retries the policy does not. */
+  int any_retries = S->pol.retries > 0;
+  const sy_program *prog = S->job->prog;
+  for (uint32_t i = 0; i < prog->n_res && !any_retries; i++)
+    any_retries = prog->res[i].retries > 0;
+  if (any_retries) {
     S->attempts = calloc(m, sizeof *S->attempts);
     S->due = calloc(m, sizeof *S->due);
     ok &= S->attempts && S->due;
@@ -271,15 +276,24 @@ int sy_sched_stopping(const sy_sched *S) {
   return stopping(S);
 }
 
-/* Whether attempt `attempt` (1-based) that failed with code is retried. */
-static int may_retry(const sy_sched *S, unsigned attempt, int code) {
-  return attempt <= S->pol.retries && code != SY_ECANCELED &&
+/* The retries a step gets: its flow node's `retries` when set, else the
+ * policy's (the runner's option). */
+static unsigned retries_of(const sy_sched *S, size_t step) {
+  const sy__node_res *r = sy__step_res(S->job->prog, (uint32_t)step);
+  return r && r->retries >= 0 ? (unsigned)r->retries : S->pol.retries;
+}
+
+/* Whether attempt `attempt` (1-based) of step that failed with code is
+ * retried. */
+static int may_retry(const sy_sched *S, size_t step, unsigned attempt,
+                     int code) {
+  return attempt <= retries_of(S, step) && code != SY_ECANCELED &&
          !sy_sched_stopping(S);
 }
 
 int64_t sy_sched_retry(sy_sched *S, size_t step, unsigned attempt, int code,
                        const char *message) {
-  if (!may_retry(S, attempt, code))
+  if (!may_retry(S, step, attempt, code))
     return -1;
   sy_job_emit(S->job, SY_EVENT_RETRIED, step, code, message);
   return backoff_ns(S->pol.backoff_ns, attempt);
@@ -498,7 +512,7 @@ int sy_sched_failed(sy_sched *S, size_t step, int code, const char *message) {
     return 0;
   leave_order(S); /* its consumers must now wait for it */
   S->n_running--;
-  if (S->attempts && may_retry(S, S->attempts[step] + 1, code)) {
+  if (S->attempts && may_retry(S, step, S->attempts[step] + 1, code)) {
     unsigned attempt = ++S->attempts[step];
     sy_job_set_worker(-1);
     sy_job_emit(S->job, SY_EVENT_RETRIED, step, code, message);

@@ -45,7 +45,10 @@ static void log_listener(void *ud, const sy_job *job, const sy_event *ev) {
           sy_job_step_key(job, ev->step), ev->worker, ev->time_ns / 1e9,
           ev->duration_ns / 1e9, ev->attempt);
   if (ev->message) {
-    fputs(ev->type == SY_EVENT_NOTE ? ",\"note\":" : ",\"error\":", f);
+    fputs(ev->type == SY_EVENT_NOTE      ? ",\"note\":"
+          : ev->type == SY_EVENT_WARNING ? ",\"warning\":"
+                                         : ",\"error\":",
+          f);
     json_str(f, ev->message);
   }
   fputs("}\n", f);

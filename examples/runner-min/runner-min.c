@@ -45,7 +45,7 @@ static int min_create(const void *config, void **self, sy_error *err) {
   return 0;
 }
 
-static const sy_runner_ops min_ops = {sizeof min_ops, min_run};
+static const sy_runner_ops min_ops = {.size = sizeof min_ops, .run = min_run};
 static const sy_provider min_provider = {sizeof(sy_provider),
                                          SY_KIND_RUNNER,
                                          "min",

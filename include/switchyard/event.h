@@ -14,6 +14,12 @@
  * prints notes at -v. A listener must ignore event types it does not
  * know: later minors may add more.
  *
+ * WARNING (since ABI 1.4) is something the user should see even without
+ * -v, from a runner: a step that ran past its flow `timeout` on a runner
+ * that cannot interrupt it (runner-inline), a step asking more cpus than
+ * the runner has. The message names the step's limit; the command line
+ * prints warnings on stderr, and the run log records them.
+ *
  * Listeners are called synchronously, from whichever thread emitted, one
  * at a time (the job serializes them), so a listener needs no locking of
  * its own but must be quick. With no listener, emitting costs one branch.
@@ -41,7 +47,8 @@ typedef enum sy_event_type {
   SY_EVENT_FAILED = 5,
   SY_EVENT_RETRIED = 6,
   SY_EVENT_SKIPPED = 7,
-  SY_EVENT_NOTE = 8 /* since ABI 1.3 */
+  SY_EVENT_NOTE = 8,   /* since ABI 1.3 */
+  SY_EVENT_WARNING = 9 /* since ABI 1.4 */
 } sy_event_type;
 
 /* "queued", "started", ... */
@@ -56,7 +63,7 @@ typedef struct sy_event {
   int64_t duration_ns; /* DONE, CACHED, FAILED: since STARTED; else 0 */
   int code;            /* FAILED, RETRIED: the error code; else 0 */
   uint32_t attempt;    /* 1 for the first run of a step, 2 after a retry */
-  const char *message; /* FAILED, RETRIED: the error; NOTE: the note
+  const char *message; /* FAILED, RETRIED: the error; NOTE, WARNING: it
                           (borrowed); or NULL */
 } sy_event;
 

@@ -56,6 +56,13 @@ typedef struct sy_runner_ops {
    * naming the step. Called on the thread that called sy_job_run(), once
    * per run; the runner owns nothing of the job and must not keep it. */
   int (*run)(void *self, sy_job *job, sy_error *err);
+  /* What the runner does with a flow node's resources, retries and
+   * timeout (sy_step_resources): one line per key, "cpus: ...",
+   * "memory: ...", "gpus: ...", "retries: ...", "timeout: ...", each
+   * ending in a newline; `switchyard providers help runner.NAME` prints
+   * it. A static string owned by the plugin, or NULL (not said). Read
+   * only when size covers it. Since ABI 1.4. */
+  const char *resources;
 } sy_runner_ops;
 
 /* What an instruction does (see docs/lifecycle.md). Since ABI 1.0. */
@@ -142,6 +149,86 @@ SY_API sy_step_class sy_job_step_class(const sy_job *job, size_t step);
  * values; nothing is allocated. Any thread. Since ABI 1.3. */
 SY_API size_t sy_job_output_source(const sy_job *job, size_t step, uint32_t out,
                                    uint32_t *src_out);
+
+/* ---- per-step resources (ABI 1.4) --------------------------------------
+ * What a flow node asks for (`resources = { cpus = 2; memory = "4G";
+ * gpus = 1; }`, `retries = 3;`, `timeout = "10m";`, and the flow's
+ * `defaults = { ... }`, see docs/lifecycle.md). They travel in the compiled
+ * program and are not part of any cache key: they do not change results.
+ * Only the steps that run a node's actor code (APPLY, TRAIN) carry them;
+ * every other step reads as all unset. A runner honours what it can and
+ * says so in its help text; a per-step retries/timeout overrides the
+ * runner's own option, which stays the default. Since ABI 1.4. */
+typedef struct sy_step_resources {
+  uint32_t size;    /* sizeof(sy_step_resources): set by the caller */
+  uint32_t cpus;    /* CPU cores; 0: unset */
+  uint32_t gpus;    /* GPUs; 0: unset */
+  int32_t retries;  /* extra attempts; -1: unset (the runner's option) */
+  uint64_t memory;  /* bytes; 0: unset */
+  uint64_t timeout; /* seconds; 0: unset (the runner's option) */
+} sy_step_resources;
+
+/* Fills *out with what step asks for. The caller sets out->size to the
+ * sizeof(sy_step_resources) it was built with; fields beyond it are left
+ * alone, so a plugin built against an older or newer header works.
+ * Returns 0, SY_ERANGE for a step out of range, SY_EINVAL when out is NULL
+ * or out->size is below offsetof(sy_step_resources, cpus) + 4. A plain
+ * copy: nothing is allocated; reads the compiled program only (a binary
+ * search among the nodes that set anything; none at all costs nothing).
+ * Any thread. Since ABI 1.4. */
+SY_API int sy_job_step_resources(const sy_job *job, size_t step,
+                                 sy_step_resources *out);
+
+/* "cpus=2 memory=4G gpus=1 retries=3 timeout=10m": the fields set in *r
+ * (within r->size), space-separated, sizes in the largest unit of 1024
+ * that divides them, durations as d/h/m/s; "" when none is set. Writes at
+ * most cap bytes into buf (NUL-terminated when cap > 0) and returns the
+ * length written. Any thread. Since ABI 1.4. */
+SY_API size_t sy_step_resources_format(const sy_step_resources *r, char *buf,
+                                       size_t cap);
+
+/* ---- units: chains of steps for engines that submit jobs (ABI 1.4) -----
+ * A partition of the steps into units, for runners that submit one
+ * cluster job per unit (Slurm, Argo) instead of one per step:
+ *   - a PURE step s joins the unit of its producer p when s has exactly
+ *     one input, p, p is PURE, and s is p's only consumer; otherwise s
+ *     starts a unit of its own. A PURE unit is thus a maximal linear chain
+ *     p1 -> p2 -> ... -> pk where each link is the other's only edge;
+ *   - a LOCAL step (FEED, LOAD, DUMP, COMMIT, SINK) always starts a unit
+ *     of its own: it runs in the submitting process;
+ *   - a ROUTE step (GET) always joins the unit of its one input: it moves
+ *     no data and runs (or is resolved) where its input's values are. So
+ *     the GETs of a multi-output step sit at the end of that step's unit,
+ *     and a chain never continues through a GET.
+ * A unit's class is its first step's: PURE or LOCAL (with any GETs of
+ * that step after it). Only the first step of a unit reads values from
+ * other units; every other step reads inside it. Units are numbered
+ * 0..u-1 in the order of their first step, which is a topological order:
+ * every unit a unit depends on has a smaller number. Steps inside a unit
+ * run in increasing step order. The partition is a pure function of the
+ * program: two jobs of one program (two processes) agree on it. */
+
+/* Number of units; fills unit_of_step[s] (unless NULL; sy_job_size()
+ * entries) with each step's unit. Returns 0 only when memory ran out (a
+ * job with steps has at least one unit). The partition is made on the
+ * first call of any sy_job_unit* function and kept by the job; the array
+ * is the caller's. Any thread. Since ABI 1.4. */
+SY_API size_t sy_job_units(const sy_job *job, uint32_t *unit_of_step);
+/* The steps of a unit, in increasing (run) order; *steps is owned by the
+ * job and valid until sy_job_free(). 0 (and *steps NULL) for a unit out of
+ * range or when memory ran out. Any thread. Since ABI 1.4. */
+SY_API size_t sy_job_unit_steps(const sy_job *job, size_t unit,
+                                const uint32_t **steps);
+/* The units whose values a unit reads (its first step's inputs' units),
+ * distinct and increasing; *deps is owned by the job and valid until
+ * sy_job_free(). 0 for a unit that reads no other unit. Any thread.
+ * Since ABI 1.4. */
+SY_API size_t sy_job_unit_deps(const sy_job *job, size_t unit,
+                               const uint32_t **deps);
+/* A unit's class: SY_STEP_PURE (submit it anywhere) or SY_STEP_LOCAL
+ * (run it in the submitting process); 0 for a unit out of range. Any
+ * thread. Since ABI 1.4. */
+SY_API sy_step_class sy_job_unit_class(const sy_job *job, size_t unit);
 
 /* ---- running steps ---------------------------------------------------- */
 

@@ -76,6 +76,16 @@ static int dask_run(void *self, sy_job *job, sy_error *err) {
 static const sy_runner_ops dask_ops = {
     .size = sizeof(sy_runner_ops),
     .run = dask_run,
+    .resources =
+        "cpus: threads: a step holds that many of the `workers` slots while "
+        "it runs (more than `workers`: all of them, with a warning); "
+        "processes: not enforced\n"
+        "memory: not enforced\n"
+        "gpus: ignored\n"
+        "retries: overrides the `retries` option for the node's steps\n"
+        "timeout: threads: overrides the `timeout` option for the node's "
+        "steps (reported FAILED after the step, which cannot be stopped); "
+        "processes: the `timeout` option only, for now\n",
 };
 
 const sy_provider dask_provider = {

@@ -85,9 +85,21 @@
  *     is freed, nothing reads them) and is not retried: its inputs have
  *     already been counted down. Use mode = processes to stop steps early.
  *   - cancel: checked before each step; sets the stop flag; SY_ECANCELED.
+ *   - a flow node's `retries` and `timeout` override the options for its
+ *     steps (the scheduler's per-step retries; the timeout read here).
  * Failures are rare, so the scheduler keeps the first one under its lock;
  * each worker runs steps with its own sy_error and counts the steps it
  * ran in its own cache line, handed to the scheduler once at the end.
+ *
+ * Slots (a flow node's `resources.cpus`). When some step asks for more
+ * than one cpu, every step holds max(cpus, 1) of the pool's `workers`
+ * slots while it runs: a worker that took a step waits, before running
+ * it, until that many slots are free, and gives them back after. Waiters
+ * queue behind one another (one mutex and condition variable), so a
+ * wide step is not starved by narrow ones that keep starting. A step
+ * asking more cpus than there are workers holds them all, after a
+ * WARNING event at the start of the run. A flow that asks for no cpus
+ * takes none of this path (slots is NULL).
  *
  * Memory: the pool allocates once per run (counters, flags, workers and
  * their first rings); nothing is allocated per step unless a ring grows.
@@ -162,6 +174,12 @@ struct pool {
   int spawned; /* workers 1..nw-1 were started (see spawn_workers) */
   pthread_mutex_t lock;
   pthread_cond_t wake;
+  /* Slots (cpus): NULL when no step asks for more than one. */
+  uint16_t *slots;  /* per step: slots it holds while running */
+  int free_slots;   /* under slot_lock */
+  int slot_waiting; /* a worker is gathering slots (under slot_lock) */
+  pthread_mutex_t slot_lock;
+  pthread_cond_t slot_cond;
 };
 
 static inline void cpu_relax(void) {
@@ -434,17 +452,47 @@ static uint32_t release_consumers(pool *p, worker *w, size_t s, int poison) {
   return next;
 }
 
+/* Takes step s's slots (waiting behind any worker already waiting). */
+static void slots_take(pool *p, size_t s) {
+  int k = p->slots[s];
+  pthread_mutex_lock(&p->slot_lock);
+  while (p->slot_waiting)
+    pthread_cond_wait(&p->slot_cond, &p->slot_lock);
+  p->slot_waiting = 1;
+  while (p->free_slots < k)
+    pthread_cond_wait(&p->slot_cond, &p->slot_lock);
+  p->free_slots -= k;
+  p->slot_waiting = 0;
+  pthread_cond_broadcast(&p->slot_cond);
+  pthread_mutex_unlock(&p->slot_lock);
+}
+
+static void slots_give(pool *p, size_t s) {
+  pthread_mutex_lock(&p->slot_lock);
+  p->free_slots += p->slots[s];
+  pthread_cond_broadcast(&p->slot_cond);
+  pthread_mutex_unlock(&p->slot_lock);
+}
+
 /* Runs step s with its retries; returns 0 or the failure's code with
  * w->err set. */
 static int run_with_retries(pool *p, worker *w, size_t s) {
   const dask *d = p->d;
+  int64_t timeout = d->cfg.timeout;
+  sy_step_resources res = {.size = sizeof res};
+  if (sy_job_step_resources(p->job, s, &res) == 0 && res.timeout)
+    timeout = (int64_t)res.timeout * 1000000000;
   for (unsigned attempt = 1;; attempt++) {
     sy_error_clear(&w->err);
-    int64_t t0 = d->cfg.timeout > 0 ? now_ns() : 0;
+    int64_t t0 = timeout > 0 ? now_ns() : 0;
+    if (p->slots)
+      slots_take(p, s);
     int rc = sy_job_run_step(p->job, s, &w->err);
+    if (p->slots)
+      slots_give(p, s);
     if (rc == 0) {
-      int64_t took = d->cfg.timeout > 0 ? now_ns() - t0 : 0;
-      if (took <= d->cfg.timeout)
+      int64_t took = timeout > 0 ? now_ns() - t0 : 0;
+      if (took <= timeout)
         return 0;
       /* Succeeded, too slowly; its inputs are counted down already, so
        * it must not run again. */
@@ -453,7 +501,7 @@ static int run_with_retries(pool *p, worker *w, size_t s) {
                         "%.3gs (threads cannot be stopped early; use mode "
                         "= processes)",
                         s, sy_job_step_label(p->job, s), (double)took / 1e9,
-                        (double)d->cfg.timeout / 1e9);
+                        (double)timeout / 1e9);
       sy_job_emit(p->job, SY_EVENT_FAILED, s, rc, w->err.message);
       return rc;
     }
@@ -598,6 +646,38 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
     w->rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
     w->batch_step = NONE;
   }
+  /* Slots, when some step asks for more than one cpu. */
+  for (size_t s = 0; s < n && !p->slots; s++) {
+    sy_step_resources res = {.size = sizeof res};
+    if (sy_job_step_resources(job, s, &res) == 0 && res.cpus > 1)
+      p->slots = malloc(n * sizeof *p->slots);
+    if (res.cpus > 1 && !p->slots)
+      goto oom;
+  }
+  if (p->slots) {
+    if (pthread_mutex_init(&p->slot_lock, NULL) != 0)
+      goto oom;
+    locks++;
+    if (pthread_cond_init(&p->slot_cond, NULL) != 0)
+      goto oom;
+    locks++;
+    p->free_slots = d->workers > 0 ? d->workers : 1;
+    for (size_t s = 0; s < n; s++) {
+      sy_step_resources res = {.size = sizeof res};
+      sy_job_step_resources(job, s, &res);
+      uint32_t k = res.cpus ? res.cpus : 1;
+      if (k > (uint32_t)p->free_slots) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "asks for cpus = %u; runner dask has %d workers: it holds "
+                 "all %d while it runs",
+                 res.cpus, p->free_slots, p->free_slots);
+        sy_job_emit(job, SY_EVENT_WARNING, s, 0, msg);
+        k = (uint32_t)p->free_slots;
+      }
+      p->slots[s] = (uint16_t)k;
+    }
+  }
   /* Counters first (only steps with several inputs have one), then the
    * roots, dealt round-robin. */
   int deal = 0, roots = 0;
@@ -648,10 +728,15 @@ done:
       r = prev;
     }
   }
+  if (locks > 3)
+    pthread_cond_destroy(&p->slot_cond);
+  if (locks > 2)
+    pthread_mutex_destroy(&p->slot_lock);
   if (locks > 1)
     pthread_cond_destroy(&p->wake);
   if (locks > 0)
     pthread_mutex_destroy(&p->lock);
+  free(p->slots);
   free(p->w);
   free((void *)p->flags);
   free((void *)p->deps);

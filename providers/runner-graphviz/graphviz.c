@@ -14,8 +14,10 @@
  *              train = box3d, apply = box, state steps (load, dump,
  *              commit) = cylinder, get = a small ellipse
  *   label      the step label ("apply model (std.logreg)") and the first
- *              8 hex digits of its cache key; with a run log, done and
- *              failed steps also show their duration ("12.3 ms")
+ *              8 hex digits of its cache key; the flow node's resources
+ *              when it sets any ("cpus=2 memory=4G timeout=10m"); with a
+ *              run log, done and failed steps also show their duration
+ *              ("12.3 ms")
  *   edge       solid for data, dashed for a state (out of train, load or
  *              dump)
  *   fill       only with a run log (option `log`): done = palegreen,
@@ -166,11 +168,19 @@ static char *node_label(const sy_job *job, size_t s, const gv_step_run *run) {
   char dur[32] = "";
   if (run && (run->status == GV_DONE || run->status == GV_FAILED))
     format_duration(run->dur, dur, sizeof dur);
-  char *out = malloc(2 * strlen(label) + 8 + sizeof dur + 8);
+  char res[160] = "";
+  sy_step_resources r = {.size = sizeof r};
+  if (sy_job_step_resources(job, s, &r) == 0)
+    sy_step_resources_format(&r, res, sizeof res);
+  char *out = malloc(2 * strlen(label) + 8 + sizeof dur + 2 * sizeof res + 8);
   if (!out)
     return NULL;
   char *w = append_escaped(out, label);
   w += sprintf(w, "\\n%.8s", key ? key : "");
+  if (res[0]) {
+    w += sprintf(w, "\\n");
+    w = append_escaped(w, res);
+  }
   if (dur[0])
     w += sprintf(w, "\\n%s", dur);
   *w = '\0';
@@ -392,6 +402,8 @@ done:
 static const sy_runner_ops gv_ops = {
     .size = sizeof(sy_runner_ops),
     .run = gv_run,
+    .resources = "cpus, memory, gpus, retries, timeout: runs nothing; each "
+                 "step's are drawn in its label (\"cpus=2 memory=4G\")\n",
 };
 
 static const sy_provider gv_provider = {

@@ -94,6 +94,16 @@
  * stopped on another rank: the root reports it and aborts the MPI job
  * (MPI_Abort), which is the only way to free that rank.
  *
+ * Resources (a flow node's `resources`, `retries`, `timeout`). A rank
+ * runs one step at a time, so its cpus are all free whenever it is idle:
+ * each rank offers `cpus` (0: the CPUs its affinity mask allows, counted
+ * on that rank and gathered at the start with the program digest), and
+ * the root places (and prefetches) a step asking for N cpus only on a
+ * rank that offers N or more. A step that no executing rank can take is
+ * refused before anything runs, naming the step, what it asks for and
+ * the largest offer. A node's `retries` and `timeout` override the
+ * options for its steps. memory and gpus are not enforced.
+ *
  * MPI is process-wide: the plugin initializes it on first use (unless
  * the host did) and finalizes it at process exit, once, so a host can run
  * several jobs on the cluster in one process. The plugin is linked with
@@ -101,7 +111,9 @@
  * signal handlers and hooks stay installed after MPI_Finalize and must
  * not point into unmapped code.
  */
+/* _GNU_SOURCE (config.h) gives sched_getaffinity and CPU_COUNT. */
 #include <mpi.h>
+#include <sched.h>
 
 #include <switchyard/buf.h>
 #include <switchyard/endian.h>
@@ -131,6 +143,7 @@ typedef struct mpi_config {
   int64_t timeout;  /* ns; 0 = none */
   int64_t backoff;  /* ns */
   int64_t prefetch; /* steps queued on a rank behind the one it runs */
+  int64_t cpus;     /* offered to steps; 0 = the affinity mask's count */
 } mpi_config;
 
 static const sy_option mpi_options[] = {
@@ -161,6 +174,10 @@ static const sy_option mpi_options[] = {
     {"backoff", SY_OPT_DURATION, 0, "100ms", "0", "1h", NULL,
      offsetof(mpi_config, backoff),
      "Delay before the first retry; doubled for each further one."},
+    {"cpus", SY_OPT_INT, 0, "0", "0", "65536", NULL, offsetof(mpi_config, cpus),
+     "CPUs each rank offers to a step (a flow node's resources.cpus): a "
+     "step runs only on a rank offering at least what it asks; 0 = the "
+     "CPUs the rank's affinity mask allows."},
     SY_OPTION_END};
 
 /* Set when this plugin called MPI_Init, so that it finalizes MPI when it
@@ -303,6 +320,7 @@ typedef struct node {
   sy_job *job;
   int rank, size;
   size_t n;
+  int64_t *cpus;   /* per rank: cpus it offers (gathered at the start) */
   held **have;     /* per step: its outputs, when this rank holds them */
   uint32_t *n_out; /* per step */
   /* sends in flight: each request owns its buffer until it completes */
@@ -727,6 +745,18 @@ static bool is_route(const sy_job *job, size_t s) {
   return sy_job_step_class(job, s) == SY_STEP_ROUTE;
 }
 
+/* The cpus step s asks for (0: none said). */
+static uint32_t step_cpus(const sy_job *job, size_t s) {
+  sy_step_resources r = {.size = sizeof r};
+  return sy_job_step_resources(job, s, &r) == 0 ? r.cpus : 0;
+}
+
+/* Whether rank r offers the cpus step s asks for. */
+static bool fits(const root *R, int r, size_t s) {
+  uint32_t c = step_cpus(R->nd->job, s);
+  return c <= 1 || R->nd->cpus[r] >= (int64_t)c;
+}
+
 static bool is_done(const root *R, size_t s) {
   return sy_sched_state(R->S, s) == SY_STEP_DONE;
 }
@@ -967,7 +997,11 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
  * inputs failed will not run: it gets no STARTED. */
 static void head_started(root *R, int r) {
   size_t s = (size_t)head_of(R, r);
-  R->deadline[r] = R->nd->cfg->timeout ? now_ns() + R->nd->cfg->timeout : 0;
+  int64_t timeout = R->nd->cfg->timeout;
+  sy_step_resources res = {.size = sizeof res};
+  if (sy_job_step_resources(R->nd->job, s, &res) == 0 && res.timeout)
+    timeout = (int64_t)res.timeout * 1000000000;
+  R->deadline[r] = timeout ? now_ns() + timeout : 0;
   if (!R->doomed[s] && inputs_done(R, s))
     emit(R, SY_EVENT_STARTED, s, r, 0, NULL);
 }
@@ -977,7 +1011,8 @@ static void head_started(root *R, int r) {
  * be made there first: a rank runs its steps in the order it got them). */
 static bool prefetchable(const root *R, size_t c, int r) {
   const sy_job *job = R->nd->job;
-  if (sy_sched_state(R->S, c) != SY_STEP_WAITING || root_only(job, c))
+  if (sy_sched_state(R->S, c) != SY_STEP_WAITING || root_only(job, c) ||
+      !fits(R, r, c))
     return false;
   const uint32_t *a;
   size_t na = sy_job_step_inputs(job, c, &a);
@@ -1017,7 +1052,7 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
   size_t na = step_refs(nd->job, s, src, k);
   for (int i = 0; i < nd->size - 1; i++) {
     int r = 1 + (int)((R->rr + (unsigned)i) % (unsigned)(nd->size - 1));
-    if (R->on[r] > 0)
+    if (R->on[r] > 0 || !fits(R, r, s))
       continue;
     uint64_t b = local_bytes(R, na, r, src, k);
     if (best < 0 || b > best_bytes) {
@@ -1029,7 +1064,7 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
     R->rr = (unsigned)best; /* the next search starts after it */
     return best;
   }
-  return executes(R, ROOT) ? ROOT : -1;
+  return executes(R, ROOT) && fits(R, ROOT, s) ? ROOT : -1;
 }
 
 /* Step s failed on rank r: the steps queued there that read it, directly
@@ -1319,6 +1354,24 @@ static int root_run(node *nd, sy_error *err) {
     }
   }
 
+  /* A step no executing rank can take would wait forever: refuse it. */
+  int64_t most = 0;
+  for (int r = 0; r < P; r++)
+    if (executes(&R, r) && nd->cpus[r] > most)
+      most = nd->cpus[r];
+  for (size_t s = 0; s < n; s++) {
+    uint32_t c = step_cpus(nd->job, s);
+    if (root_only(nd->job, s) || c <= 1 || (int64_t)c <= most)
+      continue;
+    rc = sy_error_set(err, SY_ECONFIG,
+                      "step %zu (%s) asks for cpus = %u, and no rank offers "
+                      "that many (the most is %lld); give the ranks more "
+                      "cores (mpirun --bind-to none, or [RUNNER.NAME] cpus "
+                      "= N) or ask for fewer",
+                      s, sy_job_step_label(nd->job, s), c, (long long)most);
+    goto done;
+  }
+
   rc = root_loop(&R, in, src, k);
   if (rc == 0)
     rc = sy_sched_result(R.S, err); /* a cancel, the failures, or 0 */
@@ -1398,22 +1451,36 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   if (nd.rank != ROOT)
     sy_job_skip_run_check(job);
 
-  /* Every rank must have compiled the same program. */
-  uint64_t mine = program_digest(job);
-  uint64_t *all = calloc((size_t)nd.size, sizeof *all);
-  if (!all)
+  /* Every rank must have compiled the same program; each says the cpus
+   * it offers. */
+  uint64_t mine[2] = {program_digest(job), (uint64_t)nd.cfg->cpus};
+  if (mine[1] == 0) {
+    cpu_set_t set;
+    mine[1] = sched_getaffinity(0, sizeof set, &set) == 0
+                  ? (uint64_t)CPU_COUNT(&set)
+                  : 1;
+  }
+  uint64_t *all = calloc((size_t)nd.size * 2, sizeof *all);
+  nd.cpus = calloc((size_t)nd.size, sizeof *nd.cpus);
+  if (!all || !nd.cpus) {
+    free(all);
+    free(nd.cpus);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
-  MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  }
+  MPI_Allgather(mine, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, MPI_COMM_WORLD);
   char bad[200] = "";
   size_t used = 0;
   uint64_t roots = all[0];
+  for (int r = 0; r < nd.size; r++)
+    nd.cpus[r] = (int64_t)all[2 * r + 1];
   for (int r = 1; r < nd.size; r++)
-    if (all[r] != roots && used < sizeof bad - 16)
+    if (all[2 * r] != roots && used < sizeof bad - 16)
       used += (size_t)snprintf(bad + used, sizeof bad - used, "%s%d",
                                used ? ", " : "", r);
   free(all);
   if (used) {
-    if (nd.rank != ROOT && mine == roots)
+    free(nd.cpus);
+    if (nd.rank != ROOT && mine[0] == roots)
       return 0; /* the root reports it */
     return sy_error_set(err, SY_ECONFIG,
                         "runner mpi: rank %s compiled a different program "
@@ -1447,6 +1514,7 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
     msg_free(m);
   free(nd.have);
   free(nd.n_out);
+  free(nd.cpus);
   free(nd.req);
   free(nd.reqbuf);
   return nd.rank == ROOT ? rc : 0;
@@ -1455,6 +1523,14 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
 static const sy_runner_ops mpi_ops = {
     .size = sizeof(sy_runner_ops),
     .run = mpi_run,
+    .resources =
+        "cpus: the step runs only on a rank offering that many (option "
+        "`cpus`); refused before the run when no rank does\n"
+        "memory: not enforced\n"
+        "gpus: ignored\n"
+        "retries: overrides the `retries` option for the node's steps\n"
+        "timeout: overrides the `timeout` option for the node's steps (past "
+        "it, the MPI job is aborted)\n",
 };
 
 static const sy_provider mpi_provider = {

@@ -118,7 +118,7 @@ static void test_abi_sy_plugin_layout(void) {
 }
 
 static void test_abi_ops_layouts(void) {
-  ASSERT_SIZE(sy_runner_ops, 16);
+  ASSERT_SIZE(sy_runner_ops, 24);
   ASSERT_OFFSET(sy_runner_ops, size, 0);
   ASSERT_OFFSET(sy_runner_ops, run, 8);
 
@@ -183,7 +183,10 @@ static void test_abi_ops_layouts(void) {
   CU_ASSERT_EQUAL(offsetof(sy_sink_ops, size), 0);
   CU_ASSERT_EQUAL(offsetof(sy_actor_ops, size), 0);
   /* The loader asks for the whole 1.0 struct of each kind. */
-  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_RUNNER), sizeof(sy_runner_ops));
+  /* The runner ops grew in 1.4 (resources): a 1.0 runner's struct ends
+   * before it and must still load. */
+  CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_RUNNER),
+                  offsetof(sy_runner_ops, resources));
   /* The feed ops grew in 1.3 (describe): a 1.0 feed's struct ends
    * before it and must still load. */
   CU_ASSERT_EQUAL(sy__ops_min_size(SY_KIND_FEED),
@@ -277,6 +280,8 @@ static void test_abi_options_structs_layout(void) {
   CU_ASSERT_EQUAL(SY_EVENT_SKIPPED, 7);
   CU_ASSERT_EQUAL(SY_EVENT_NOTE, 8);
   CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_NOTE), "note");
+  CU_ASSERT_EQUAL(SY_EVENT_WARNING, 9);
+  CU_ASSERT_STRING_EQUAL(sy_event_name(SY_EVENT_WARNING), "warning");
 
   ASSERT_SIZE(sy_storage_ops, 56);
   ASSERT_OFFSET(sy_storage_ops, get, 8);
@@ -346,6 +351,18 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_sched_policy, clock_ud, 32);
   ASSERT_ORDER(sy_sched_policy, backoff_ns, clock);
   ASSERT_ORDER(sy_sched_policy, clock, clock_ud);
+
+  /* What a runner does with them (ABI 1.4), appended to its ops. */
+  ASSERT_OFFSET(sy_runner_ops, resources, 16);
+
+  /* Per-step resources (ABI 1.4): size first, then the fields. */
+  ASSERT_SIZE(sy_step_resources, 32);
+  ASSERT_OFFSET(sy_step_resources, size, 0);
+  ASSERT_OFFSET(sy_step_resources, cpus, 4);
+  ASSERT_OFFSET(sy_step_resources, gpus, 8);
+  ASSERT_OFFSET(sy_step_resources, retries, 12);
+  ASSERT_OFFSET(sy_step_resources, memory, 16);
+  ASSERT_OFFSET(sy_step_resources, timeout, 24);
 }
 
 /* The option and result structs added with the layers (ABI 1.3). */

@@ -68,7 +68,8 @@ static int shuffle_run(void *self, sy_job *job, sy_error *err) {
   return rc;
 }
 
-static const sy_runner_ops shuffle_ops = {sizeof(sy_runner_ops), shuffle_run};
+static const sy_runner_ops shuffle_ops = {.size = sizeof(sy_runner_ops),
+                                          .run = shuffle_run};
 static const sy_provider shuffle_provider = {
     sizeof(sy_provider),
     SY_KIND_RUNNER,
