@@ -393,13 +393,17 @@ static void usage(void) {
           "actors\n"
           "  --procs-max N largest graph on dask processes (default 1e4)\n"
           "  --shape S     only graphs of shape S\n"
+          "  --flow-shape layered  the --flow file is layered (no source; "
+          "roots\n"
+          "                make their data), also run at 1e3 for the growth "
+          "per step\n"
           "  --empty-only  only empty bodies\n");
 }
 
 int main(int argc, char **argv) {
   long max_n = 100000, spin_max = -1, reps = 3, spin_us = 50, flow_n = 0;
   long flow_timeout = 120, procs_max = 10000;
-  int graphs = 1, only_shape = -1, empty_only = 0;
+  int graphs = 1, only_shape = -1, empty_only = 0, flow_layered = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     long *slot = NULL;
@@ -409,6 +413,14 @@ int main(int argc, char **argv) {
         if (strcmp(name, shape_names[k]) == 0)
           only_shape = k;
       if (only_shape < 0) {
+        usage();
+        return 2;
+      }
+      continue;
+    }
+    if (strcmp(a, "--flow-shape") == 0 && i + 1 < argc) {
+      flow_layered = strcmp(argv[++i], "layered") == 0;
+      if (!flow_layered && strcmp(argv[i], "chain") != 0) {
         usage();
         return 2;
       }
@@ -585,36 +597,56 @@ int main(int argc, char **argv) {
   }
 
   if (flow_n > 0) {
-    snprintf(path, sizeof path, "%s/chain.flow", dir);
-    double t0 = now();
-    if (bench_write_flow(path, (size_t)flow_n) != 0) {
-      fprintf(stderr, "bench/runners: cannot write %s\n", path);
-      status = 1;
-      goto cleanup;
-    }
-    printf("# flow file: a chain of %ld bench.empty actors (%.1f s to "
-           "write), inline runner, %ld reps (median)\n",
-           flow_n, now() - t0, reps);
-    printf("%8s %10s %10s %10s %10s %12s\n", "N", "compile s", "job_new s",
-           "run s", "total s", "RSS B/step");
-    double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS], rss[MAX_REPS];
-    flow_job fj = {p, path};
-    for (long k = 0; k < reps; k++) {
-      result res = in_child(run_flow, &fj, (unsigned)flow_timeout);
-      if (res.rc) {
-        printf("%8ld FAILED: %s\n", flow_n, res.msg);
+    /* Layered: also a small flow, so that the growth per step leaves out
+     * what any run costs (the plugins, the platform). */
+    long sizes[2] = {flow_layered ? 1000 : 0, flow_n};
+    long rss_at[2] = {0, 0};
+    size_t steps_at[2] = {0, 0};
+    for (int f = flow_layered ? 0 : 1; f < 2; f++) {
+      size_t steps = (size_t)sizes[f];
+      snprintf(path, sizeof path, "%s/%s%d.flow", dir,
+               flow_layered ? "layered" : "chain", f);
+      double t0 = now();
+      if ((flow_layered
+               ? bench_write_layered_flow(path, (size_t)sizes[f], &steps)
+               : bench_write_flow(path, (size_t)sizes[f])) != 0) {
+        fprintf(stderr, "bench/runners: cannot write %s\n", path);
         status = 1;
         goto cleanup;
       }
-      c[k] = res.compile_s;
-      j[k] = res.jobnew_s;
-      r[k] = res.run_s;
-      tot[k] = res.compile_s + res.jobnew_s + res.run_s;
-      rss[k] = (double)res.rss_kb * 1024.0;
+      steps_at[f] = steps;
+      printf("# flow file: %s of %zu bench.empty actors (%.1f s to "
+             "write), inline runner, %ld reps (median)\n",
+             flow_layered ? "layers (no source)" : "a chain", steps, now() - t0,
+             reps);
+      printf("%8s %10s %10s %10s %10s %12s\n", "N", "compile s", "job_new s",
+             "run s", "total s", "RSS B/step");
+      double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS],
+          rss[MAX_REPS];
+      flow_job fj = {p, path};
+      for (long k = 0; k < reps; k++) {
+        result res = in_child(run_flow, &fj, (unsigned)flow_timeout);
+        if (res.rc) {
+          printf("%8zu FAILED: %s\n", steps, res.msg);
+          status = 1;
+          goto cleanup;
+        }
+        c[k] = res.compile_s;
+        j[k] = res.jobnew_s;
+        r[k] = res.run_s;
+        tot[k] = res.compile_s + res.jobnew_s + res.run_s;
+        rss[k] = (double)res.rss_kb * 1024.0;
+      }
+      rss_at[f] = (long)median(rss, (int)reps);
+      printf("%8zu %10.3f %10.3f %10.3f %10.3f %12.0f\n", steps,
+             median(c, (int)reps), median(j, (int)reps), median(r, (int)reps),
+             median(tot, (int)reps), median(rss, (int)reps) / (double)steps);
     }
-    printf("%8ld %10.3f %10.3f %10.3f %10.3f %12.0f\n", flow_n,
-           median(c, (int)reps), median(j, (int)reps), median(r, (int)reps),
-           median(tot, (int)reps), median(rss, (int)reps) / (double)flow_n);
+    if (flow_layered)
+      printf("# peak RSS growth per step from %zu to %zu steps: %.0f B\n",
+             steps_at[0], steps_at[1],
+             (double)(rss_at[1] - rss_at[0]) /
+                 (double)(steps_at[1] - steps_at[0]));
   }
 
 cleanup:
