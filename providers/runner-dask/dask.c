@@ -80,12 +80,16 @@ static const sy_runner_ops dask_ops = {
         "cpus: threads: a step holds that many of the `workers` slots while "
         "it runs (more than `workers`: all of them, with a warning); "
         "processes: not enforced\n"
-        "memory: not enforced\n"
+        "memory: threads: not enforced; processes: the worker's address "
+        "space may grow by that much while the step runs (RLIMIT_AS; "
+        "commands it starts inherit the limit); a step over it fails, "
+        "naming the limit\n"
         "gpus: ignored\n"
         "retries: overrides the `retries` option for the node's steps\n"
-        "timeout: threads: overrides the `timeout` option for the node's "
-        "steps (reported FAILED after the step, which cannot be stopped); "
-        "processes: the `timeout` option only, for now\n",
+        "timeout: overrides the `timeout` option for the node's steps; "
+        "threads: reported FAILED after the step, which cannot be "
+        "stopped; processes: the worker is killed at the limit and "
+        "replaced\n",
 };
 
 const sy_provider dask_provider = {

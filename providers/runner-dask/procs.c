@@ -85,6 +85,19 @@
  * meanwhile instead of sleeping. Cancellation SIGKILLs busy workers (their
  * steps fail with SY_ECANCELED) and the run returns SY_ECANCELED.
  *
+ * Per-step limits (a flow node's resources, issue 12). `timeout` replaces
+ * the option for the node's steps: the deadline is set when the step
+ * becomes its worker's current one. `retries` is the scheduler's.
+ * `memory`: before running such a step the worker lowers its soft
+ * RLIMIT_AS to its address space at that moment plus `memory` (relative,
+ * because the worker is a fork of a host whose own mappings, or a
+ * sanitizer's shadow, may already exceed any sensible absolute figure),
+ * and puts the old limit back afterwards (a soft limit may be raised up
+ * to the hard one). A step that fails or dies under a limit has it named
+ * in its message. cgroup v2 would count resident memory rather than
+ * address space, but needs a delegated hierarchy that a plain user (and
+ * this CI's containers, cgroup v1) does not have.
+ *
  * At the end every worker's socket is closed (an idle worker reads EOF
  * and exits) and every worker is reaped; one that has not exited within
  * two seconds is killed first. No zombie or orphan outlives the run.
@@ -97,6 +110,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -217,6 +231,38 @@ static int get_blob(cursor *c, const char **at, uint64_t *len) {
 
 /* ---- the worker --------------------------------------------------------- */
 
+/* The worker's address space now, in bytes; 0 when unknown. */
+static uint64_t address_space(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long long pages = 0;
+  if (f) {
+    if (fscanf(f, "%llu", &pages) != 1)
+      pages = 0;
+    fclose(f);
+  }
+  long size = sysconf(_SC_PAGESIZE);
+  return pages * (uint64_t)(size > 0 ? size : 4096);
+}
+
+/* A step's `memory`: the worker's address space may grow by that much
+ * while the step runs (RLIMIT_AS, soft limit only, so it can be put back
+ * afterwards; commands the step starts inherit it). Returns 1 when a
+ * limit was set (*old holds what to put back), else 0. */
+static int limit_memory(sy_job *job, size_t step, struct rlimit *old) {
+  sy_step_resources res = {.size = sizeof res};
+  if (sy_job_step_resources(job, step, &res) != 0 || res.memory == 0 ||
+      getrlimit(RLIMIT_AS, old) != 0)
+    return 0;
+  uint64_t want = address_space();
+  want = want > UINT64_MAX - res.memory ? UINT64_MAX : want + res.memory;
+  struct rlimit lim = *old;
+  if (lim.rlim_cur == RLIM_INFINITY || want < (uint64_t)lim.rlim_cur)
+    lim.rlim_cur = (rlim_t)want;
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_cur > lim.rlim_max)
+    lim.rlim_cur = lim.rlim_max;
+  return setrlimit(RLIMIT_AS, &lim) == 0;
+}
+
 /* Appends an error reply: i32 code (< 0), u32 message length, message. */
 static void put_error(sy_buf *b, int code, const char *message) {
   size_t len = strlen(message);
@@ -301,8 +347,12 @@ static int serve(sy_job *job, int fd, const char *req, size_t len,
     if (rc == 0) {
       outs[k] = calloc(n_out ? n_out : 1, sizeof **outs);
       n_outs[k] = outs[k] ? n_out : 0;
+      struct rlimit old;
+      int limited = outs[k] && limit_memory(job, step, &old);
       rc = outs[k] ? sy_step_execute(job, step, in, n_in, outs[k], &err)
                    : sy_error_set(&err, SY_ENOMEM, "out of memory");
+      if (limited)
+        (void)setrlimit(RLIMIT_AS, &old);
     }
     if (rc == 0) {
       int32_t hdr[2] = {0, (int32_t)n_out};
@@ -411,6 +461,40 @@ static void format_duration(int64_t ns, char *buf, size_t cap) {
     snprintf(buf, cap, "%lldus", (long long)(ns / 1000));
   else
     snprintf(buf, cap, "%lldns", (long long)ns);
+}
+
+/* Step s's timeout in ns: the flow node's `timeout`, else the runner's
+ * option; 0 = none. */
+static int64_t timeout_of(const pool *p, size_t s) {
+  sy_step_resources res = {.size = sizeof res};
+  if (sy_job_step_resources(p->job, s, &res) == 0 && res.timeout > 0)
+    return res.timeout > (uint64_t)INT64_MAX / 1000000000
+               ? INT64_MAX / 2
+               : (int64_t)res.timeout * 1000000000;
+  return p->d->cfg.timeout;
+}
+
+/* When step s, starting now, times out (monotonic ns); 0 = never. */
+static int64_t deadline_of(const pool *p, size_t s) {
+  int64_t t = timeout_of(p, s);
+  return t > 0 ? now_ns() + t : 0;
+}
+
+/* Appends " (its memory limit: 100M)" to msg when step s has one: a step
+ * that fails or dies under its limit most likely ran into it. */
+static void note_memory(const pool *p, size_t s, char *msg, size_t cap) {
+  sy_step_resources res = {.size = sizeof res};
+  if (sy_job_step_resources(p->job, s, &res) != 0 || res.memory == 0)
+    return;
+  sy_step_resources only = {
+      .size = sizeof only, .retries = -1, .memory = res.memory};
+  char lim[64];
+  sy_step_resources_format(&only, lim, sizeof lim);
+  const char *eq = strchr(lim, '=');
+  size_t len = strlen(msg);
+  if (len < cap)
+    snprintf(msg + len, cap - len, " (its memory limit: %s)",
+             eq ? eq + 1 : lim);
 }
 
 /* ---- workers' lives ----------------------------------------------------- */
@@ -575,6 +659,8 @@ static void worker_lost(pool *p, int i, bool kill_it, int code,
       sy_error_set(&p->tmp, code, "%s", what);
     char msg[SY_ERROR_MAX];
     snprintf(msg, sizeof msg, "%s", p->tmp.message);
+    if (code == SY_ECRASHED)
+      note_memory(p, (size_t)s, msg, sizeof msg);
     batch_failed(p, i, (size_t)s, rest, n_rest, code, msg);
   }
   free(rest);
@@ -720,7 +806,7 @@ static void dispatch(pool *p, int i, size_t share) {
     worker_lost(p, i, true, SY_ECRASHED, NULL);
     return;
   }
-  w->deadline = p->d->cfg.timeout > 0 ? now_ns() + p->d->cfg.timeout : 0;
+  w->deadline = deadline_of(p, w->batch[0]);
 }
 
 /* The length of the whole reply at the start of buf[0..len) for a step of
@@ -769,6 +855,7 @@ static void handle_reply(pool *p, int i, const char *buf, size_t len) {
     sy_error_set(&p->tmp, hdr[0], "step %zu (%s): %s", s,
                  sy_job_step_label(p->job, s), msg);
     snprintf(msg, sizeof msg, "%s", p->tmp.message);
+    note_memory(p, s, msg, sizeof msg);
     remote_failed(p, i, s, hdr[0], msg);
     untake_rest(p, w->batch, from, n);
     return;
@@ -830,7 +917,7 @@ static void handle_reply(pool *p, int i, const char *buf, size_t len) {
   sy_sched_done(p->S, s);
   if (w->got < w->n_batch) {
     sy_job_emit(p->job, SY_EVENT_STARTED, w->batch[w->got], 0, NULL);
-    w->deadline = p->d->cfg.timeout > 0 ? now_ns() + p->d->cfg.timeout : 0;
+    w->deadline = deadline_of(p, w->batch[w->got]);
   } else {
     w->got = w->n_batch = 0;
     w->deadline = 0;
@@ -896,7 +983,7 @@ static void receive(pool *p, int i) {
 static void time_out(pool *p, int i) {
   size_t s = (size_t)current(&p->w[i]);
   char limit[32], msg[SY_ERROR_MAX];
-  format_duration(p->d->cfg.timeout, limit, sizeof limit);
+  format_duration(timeout_of(p, s), limit, sizeof limit);
   snprintf(msg, sizeof msg,
            "step %zu (%s) ran longer than %s; its worker was killed", s,
            sy_job_step_label(p->job, s), limit);
