@@ -135,7 +135,7 @@
 #define BATCH_MAX 256
 /* Most steps of one request that are ready when it is sent (each with
  * its inputs from the parent); the rest of a batch are followers. */
-#define SPREAD_MAX 32
+#define SPREAD_MAX 128
 /* Stop adding ready steps to a request once its values reach this. */
 #define BATCH_BYTES ((size_t)64 << 20)
 /* An input reference to output 0 of an earlier step of the same batch
