@@ -1300,12 +1300,17 @@ static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
                       config_error_line(cfg), text);
 }
 
-/* The fast parser on text; FAST_NO when libconfig must read it. */
-static int load_fast(const char *text, size_t len, const char *file,
+/* The fast parser on text; FAST_NO when libconfig must read it. own (may
+ * be NULL) is the text's allocation, freed as soon as it is parsed. */
+static int load_fast(const char *text, size_t len, char *own, const char *file,
                      sy_flow **out, sy_error *err) {
   sy__arena tree = {0}, strs = {0};
   tnode root, *kept = NULL;
   int rc = fast_parse(text, len, &tree, &strs, &root, &kept);
+  /* Every string is copied out of the text: it goes before the model is
+   * built, so that text, tree and model never all take memory at once
+   * (the peak of a large flow's load; issue 16). */
+  free(own);
   if (rc == SY_ENOMEM)
     rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   else if (rc == 0)
@@ -1361,8 +1366,7 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   if (sy_file_read_fd(fileno(fp), path, FLOW_FILE_MAX, &data, &len, &unread) ==
       0) {
     text = data;
-    rc = load_fast(text, len, path, out, err);
-    free(text);
+    rc = load_fast(text, len, text, path, out, err); /* frees text */
     if (rc != FAST_NO)
       goto done;
   }
@@ -1401,7 +1405,7 @@ int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
   if (!name)
     name = "(string)";
   *out = NULL;
-  rc = load_fast(text, strlen(text), name, out, err);
+  rc = load_fast(text, strlen(text), NULL, name, out, err);
   if (rc != FAST_NO)
     return rc;
   config_init(&cfg);
