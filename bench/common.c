@@ -114,14 +114,25 @@ int bench_write_layered_flow(const char *path, size_t n, size_t *steps) {
 }
 
 int bench_write_flow(const char *path, size_t n) {
+  return bench_write_spin_flow(path, n, 0);
+}
+
+int bench_write_spin_flow(const char *path, size_t n, long us) {
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;
   fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\n"
              "actors = (\n");
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
-            i + 1 < n ? "," : "");
+  for (size_t i = 0; i < n; i++) {
+    if (us > 0)
+      fprintf(f,
+              "  { id = \"a%zu\"; actor = \"bench.spin\"; params = { us = "
+              "%ld; }; }%s\n",
+              i, us, i + 1 < n ? "," : "");
+    else
+      fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
+              i + 1 < n ? "," : "");
+  }
   fprintf(f, ");\n");
   return fclose(f) == 0 ? 0 : -1;
 }

@@ -28,6 +28,10 @@ int bench_cleanup(const char *dir);
  * 0 or -1. */
 int bench_write_flow(const char *path, size_t n);
 
+/* The same chain of bench.spin actors spinning `us` microseconds each
+ * (bench.empty when us is 0); 0 or -1. */
+int bench_write_spin_flow(const char *path, size_t n, long us);
+
 /* Writes a flow file without a source of about n steps in layers of
  * width w ~ sqrt(n): the first layer bench.source actors (inputs = []),
  * each later one bench.empty actors reading 2 or 3 random actors of the
