@@ -488,7 +488,7 @@ static int check_sourceless(const sy_flow *flow, sy_error *err) {
           "%s:%d: actor '%s' reads 'source'%s, but the flow has no "
           "`source` group; add one (source = { table = \"...\"; };) or, "
           "for an actor that makes its own data, write inputs = [];",
-          in->file ? in->file : flow->file, in->file ? in->line : node->line,
+          sy__flow_input_file(flow, in), in->line > 0 ? in->line : node->line,
           node->id,
           n == 0 && node->n_inputs == 1 ? " (the first actor's default input)"
                                         : "");
@@ -626,7 +626,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   for (size_t n = 0; n < nn; n++) {
     const sy_actor_ops *ops = flow->nodes[n].provider->ops;
     c.apply[n] = c.state[n] = -1;
-    c.outs[n] = NULL;
+    /* c.outs[n] is NULL already (calloc): not writing it leaves the
+     * pages of a large flow untouched. */
     if (ops->n_outputs <= 1)
       continue;
     c.outs[n] = c.outs_flat + multi;

@@ -729,6 +729,22 @@ static int place(loader *L, const tnode *s, const char **file, int *line) {
   return *file ? 0 : oom(L);
 }
 
+/* The index of an interned file name (see sy_flow_input.file_ix). */
+static uint32_t file_index(const sy_flow *flow, const char *file) {
+  for (size_t k = 0; file && file != flow->file && k < flow->n_files; k++)
+    if (flow->files[k] == file)
+      return (uint32_t)k + 1;
+  return 0;
+}
+
+static int place_input(loader *L, const tnode *s, sy_flow_input *in) {
+  const char *file;
+  int rc = place(L, s, &file, &in->line);
+  if (rc == 0)
+    in->file_ix = file_index(L->flow, file);
+  return rc;
+}
+
 /* "an int", "a group": what the user wrote, for "expected X, got Y". */
 static const char *type_phrase(const tnode *s) {
   switch (t_type(s)) {
@@ -836,7 +852,7 @@ static int parse_input(loader *L, const tnode *s, const char *what,
   char *node = sy__arena_strndup(&L->flow->mem, text, idlen);
   if (!node)
     return oom(L);
-  int rc = place(L, s, &in->file, &in->line);
+  int rc = place_input(L, s, in);
   if (rc != 0)
     return rc;
   in->node = node;
@@ -897,7 +913,7 @@ static int default_input(loader *L, sy_flow_node *node, const char *prev,
   if (!node->inputs[0].node)
     return oom(L);
   node->inputs[0].line = node->line;
-  node->inputs[0].file = node->file;
+  node->inputs[0].file_ix = file_index(L->flow, node->file);
   node->n_inputs = 1;
   return 0;
 }
@@ -1752,18 +1768,18 @@ static int check_input(checker *C, const sy_flow_input *in, const char *who) {
       ids[i + 1] = flow->nodes[i].id;
     const char *near = sy__suggest(in->node, ids, flow->n_nodes + 1);
     if (near)
-      problem(C, SY_ENOENT, in->file, in->line, NULL,
+      problem(C, SY_ENOENT, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: unknown input '%s' (did you mean '%s'?)", who, in->node,
               near);
     else
-      problem(C, SY_ENOENT, in->file, in->line, NULL,
+      problem(C, SY_ENOENT, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: unknown input '%s': no actor has that id", who, in->node);
     free(ids);
     return 0;
   }
   if (t == -1) {
     if (in->output != 0)
-      problem(C, SY_ERANGE, in->file, in->line, NULL,
+      problem(C, SY_ERANGE, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: input 'source:%" PRIu32 "': the source has one output "
               "(source:0)",
               who, in->output);
@@ -1772,7 +1788,7 @@ static int check_input(checker *C, const sy_flow_input *in, const char *who) {
   const sy_flow_node *src = &flow->nodes[t];
   const sy_actor_ops *ops = ops_of(src);
   if (ops && in->output >= ops->n_outputs)
-    problem(C, SY_ERANGE, in->file, in->line, src->actor,
+    problem(C, SY_ERANGE, sy__flow_input_file(flow, in), in->line, src->actor,
             "%s: input '%s:%" PRIu32 "': actor %s (%s) has %" PRIu32
             " output%s (%s:0..%s:%" PRIu32 ")",
             who, in->node, in->output, src->id, src->actor, ops->n_outputs,
@@ -1797,7 +1813,8 @@ static void check_arity(checker *C, const sy_flow_node *n) {
   else
     snprintf(want, sizeof want, "%" PRIu32 " to %" PRIu32 " inputs", lo, hi);
   int line = n->n_inputs ? n->inputs[0].line : n->line;
-  const char *file = n->n_inputs ? n->inputs[0].file : n->file;
+  const char *file =
+      n->n_inputs ? sy__flow_input_file(C->flow, &n->inputs[0]) : n->file;
   problem(C, SY_ECONFIG, file, line, n->actor, "%s: actor %s takes %s, got %zu",
           n->id, n->actor, want, n->n_inputs);
 }
