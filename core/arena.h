@@ -66,6 +66,7 @@ static inline void *sy__big_calloc(size_t k, size_t n) {
 typedef struct sy__arena_blk sy__arena_blk;
 typedef struct sy__arena {
   sy__arena_blk *top;
+  size_t max; /* largest block, header included; 0: SY__ARENA_MAX */
 } sy__arena;
 /* Inline here, so that every unit (and fuzzer) that uses it links alone.
  * sy__arena_alloc: n bytes aligned to 8, or NULL on OOM;
@@ -92,8 +93,9 @@ static inline void *sy__arena_take(sy__arena *a, size_t n, size_t align) {
     return b->data + at;
   }
   size_t cap = b ? b->cap * 2 : SY__ARENA_FIRST;
-  if (cap > SY__ARENA_MAX - sizeof *b)
-    cap = SY__ARENA_MAX - sizeof *b; /* the block, header included */
+  size_t max = a->max ? a->max : SY__ARENA_MAX;
+  if (cap > max - sizeof *b)
+    cap = max - sizeof *b; /* the block, header included */
   int own = n > cap / 4;
   if (own)
     cap = n ? n : 1;

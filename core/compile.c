@@ -759,7 +759,7 @@ static int res_cmp(const void *a, const void *b) {
 int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
   size_t n = 0;
   for (size_t i = 0; i < flow->n_nodes; i++)
-    n += sy__flow_res_any(&flow->nodes[i].res) != 0;
+    n += sy__flow_res_any(flow->nodes[i].res) != 0;
   if (n == 0)
     return 0;
   sy__node_res *res = calloc(n, sizeof *res);
@@ -768,18 +768,18 @@ int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
   n = 0;
   for (size_t i = 0; i < flow->n_nodes; i++) {
     const sy_flow_node *node = &flow->nodes[i];
-    if (!sy__flow_res_any(&node->res))
+    if (!sy__flow_res_any(node->res))
       continue;
     sy__node_res *r = &res[n++];
     if (!(r->node = sy__program_intern(prog, node->id))) {
       free(res);
       return SY_ENOMEM;
     }
-    r->cpus = node->res.cpus;
-    r->gpus = node->res.gpus;
-    r->retries = node->res.retries;
-    r->memory = node->res.memory;
-    r->timeout = node->res.timeout;
+    r->cpus = node->res->cpus;
+    r->gpus = node->res->gpus;
+    r->retries = node->res->retries;
+    r->memory = node->res->memory;
+    r->timeout = node->res->timeout;
   }
   qsort(res, n, sizeof *res, res_cmp);
   free(prog->res);

@@ -322,7 +322,7 @@ static int actors_parsed(fparse *f, uint32_t k) {
     am->last[am->n] = k;
     am->gone[am->n++] = 0;
   }
-  if (f->disc && f->p - f->disc >= ((ptrdiff_t)4 << 20)) {
+  if (f->disc && f->p - f->disc >= ((ptrdiff_t)1 << 20)) {
     char *hi = (char *)f->p;
     discard_pages(f->disc, hi);
     f->disc = hi - ((uintptr_t)hi & 4095);
@@ -849,7 +849,10 @@ static int parse_input(loader *L, const tnode *s, const char *what,
                 "%s: '%s' is not an input (expected ID or ID:N, N an output "
                 "index)",
                 what, text);
-  char *node = sy__arena_strndup(&L->flow->mem, text, idlen);
+  /* text is in the flow's arena (a tree string, or an id): without an
+   * output index it is the id itself, and is not copied again. */
+  char *node =
+      colon ? sy__arena_strndup(&L->flow->mem, text, idlen) : (char *)text;
   if (!node)
     return oom(L);
   int rc = place_input(L, s, in);
@@ -1264,10 +1267,16 @@ static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
     snprintf(path, sizeof path, "%s.params", node->id);
     rc = load_params(L, node, params, path);
   }
-  node->res = L->flow->defaults;
+  node->res = &L->flow->defaults;
   if (rc == 0 && (t_member(s, "resources") || t_member(s, "retries") ||
-                  t_member(s, "timeout")))
-    rc = load_res(L, s, node->id, &node->res);
+                  t_member(s, "timeout"))) {
+    sy_flow_res *own = arena_zalloc(L, sizeof *own);
+    if (!own)
+      return oom(L);
+    *own = L->flow->defaults;
+    node->res = own;
+    rc = load_res(L, s, node->id, own);
+  }
   return rc;
 }
 
@@ -1444,7 +1453,8 @@ static int load_fast(const char *text, size_t len, char *own, const char *file,
   sy__arena tree = {0}, strs = {0};
   tnode root, *kept = NULL;
   size_t kept_cap = 0;
-  actors_mem am = {0};
+  /* Blocks of 1 MiB: the loader gives the tree back a block at a time. */
+  actors_mem am = {.arena = {.max = (size_t)1 << 20}};
   int rc = fast_parse(text, len, own, &tree, &strs, own ? &am : NULL, &root,
                       &kept, &kept_cap);
   /* Every string is copied out of the text: it goes before the model is
@@ -1815,8 +1825,9 @@ static void check_arity(checker *C, const sy_flow_node *n) {
   int line = n->n_inputs ? n->inputs[0].line : n->line;
   const char *file =
       n->n_inputs ? sy__flow_input_file(C->flow, &n->inputs[0]) : n->file;
-  problem(C, SY_ECONFIG, file, line, n->actor, "%s: actor %s takes %s, got %zu",
-          n->id, n->actor, want, n->n_inputs);
+  problem(C, SY_ECONFIG, file, line, n->actor,
+          "%s: actor %s takes %s, got %" PRIu32, n->id, n->actor, want,
+          n->n_inputs);
 }
 
 static const char *ptype_phrase(sy_flow_ptype t) {

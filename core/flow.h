@@ -78,17 +78,21 @@ static inline int sy__flow_res_any(const sy_flow_res *r) {
   return r->cpus || r->gpus || r->retries >= 0 || r->memory || r->timeout;
 }
 
+/* 72 bytes: a 1e6-step flow has as many (issue 16). */
 typedef struct sy_flow_node {
   char *id;
   char *actor; /* provider name, "std.scaler" */
-  int line;
   sy_flow_input *inputs;
-  size_t n_inputs;
   sy_flow_param *params;
-  size_t n_params;
   const sy_provider *provider; /* resolved by sy__flow_validate */
   const char *file;
-  sy_flow_res res; /* resources, retries, timeout (defaults applied) */
+  /* Resources, retries, timeout (defaults applied): the flow's
+   * `defaults` when the node sets none of its own, else its own copy in
+   * the flow's arena; never NULL once loaded. */
+  const sy_flow_res *res;
+  uint32_t n_inputs;
+  uint32_t n_params;
+  int line;
 } sy_flow_node;
 
 typedef struct sy_flow {

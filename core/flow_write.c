@@ -129,7 +129,7 @@ static int write_flow(FILE *out, const sy_flow *f) {
         rc = write_param(out, &n->params[k]);
       fputs("};", out);
     }
-    write_res(out, &n->res);
+    write_res(out, n->res);
     fprintf(out, " }%s\n", i + 1 < f->n_nodes ? "," : "");
   }
   fputs(");\n", out);
