@@ -316,7 +316,9 @@ SY_API void sy_job_skip_run_check(sy_job *job);
  *     ones downstream are SKIPPED (a SKIPPED event each), and the run's
  *     error is the first failure's message followed by a summary:
  *     "... (1 step failed, 3 skipped)";
- *   - retries: a failed attempt is retried up to `retries` times (a
+ *   - retries: a failed attempt is retried up to `retries` times, or
+ *     (since ABI 1.4) as many times as the step's flow node says
+ *     (sy_step_resources.retries, when set: it overrides the policy) (a
  *     RETRIED event each), retry r waiting backoff * 2^(r-1), at most
  *     10 s; a cancel, a SY_ECANCELED failure or a fail-fast stop retries
  *     nothing;

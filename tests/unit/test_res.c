@@ -562,6 +562,46 @@ static void test_units_wide(void) {
   sy_program_free(prog);
 }
 
+/* The scheduler gives a step its node's retries over the policy's. */
+static void test_sched_retries(void) {
+  sy_program *prog =
+      compile_chain("defaults = { retries = 0; };\n", "", "retries = 2;");
+  sy_job *job = job_of(prog);
+  size_t a = step_of(job, "a", SY_OP_APPLY), b = step_of(job, "b", SY_OP_APPLY);
+  sy_sched_policy pol = {.size = sizeof pol, .retries = 5};
+  sy_sched *S = NULL;
+  sy_error err;
+  CU_ASSERT_EQUAL_FATAL(sy_sched_new(job, &pol, &S, &err), 0);
+  /* a: retries = 0 (the defaults) beats the policy's 5. */
+  CU_ASSERT_EQUAL(sy_sched_retry(S, a, 1, SY_EFAILED, "x"), -1);
+  /* b: 2, not 5. */
+  CU_ASSERT(sy_sched_retry(S, b, 1, SY_EFAILED, "x") >= 0);
+  CU_ASSERT(sy_sched_retry(S, b, 2, SY_EFAILED, "x") >= 0);
+  CU_ASSERT_EQUAL(sy_sched_retry(S, b, 3, SY_EFAILED, "x"), -1);
+  /* The feed has no node resources: the policy's 5. */
+  size_t feed = step_of(job, "source", SY_OP_FEED);
+  CU_ASSERT(sy_sched_retry(S, feed, 5, SY_EFAILED, "x") >= 0);
+  CU_ASSERT_EQUAL(sy_sched_retry(S, feed, 6, SY_EFAILED, "x"), -1);
+  sy_sched_free(S);
+  /* With no retries in the policy, the ready set still retries b. */
+  pol.retries = 0;
+  CU_ASSERT_EQUAL_FATAL(sy_sched_new(job, &pol, &S, &err), 0);
+  size_t s;
+  int retried = 0;
+  while (sy_sched_next(S, 0, &s)) {
+    if (s == b && sy_sched_failed(S, s, SY_EFAILED, "flaky")) {
+      retried++;
+      continue;
+    }
+    sy_sched_done(S, s);
+  }
+  CU_ASSERT_EQUAL(retried, 2);
+  CU_ASSERT_EQUAL(sy_sched_state(S, b), SY_STEP_FAILED);
+  sy_sched_free(S);
+  sy_job_free(job);
+  sy_program_free(prog);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"memory and duration units", test_parse_units},
@@ -573,6 +613,7 @@ int main(void) {
       {"units: chain", test_units_chain},
       {"units: diamond", test_units_diamond},
       {"units: wide", test_units_wide},
+      {"sched: per-step retries", test_sched_retries},
       CU_TEST_INFO_NULL};
   return fx_run_suite("res", suite_init, suite_clean, tests);
 }
