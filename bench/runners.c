@@ -1,10 +1,12 @@
 /*
  * bench/runners - what a runner costs per step: graphs of N steps that do
- * (almost) nothing, on runner-inline and runner-dask (threads) with one
- * worker and with one worker per core.
+ * (almost) nothing, on runner-inline, runner-dask (threads) with one
+ * worker and with one worker per core, and runner-dask (processes) with
+ * one worker per core (graphs up to --procs-max steps, default 1e4).
  *
  *   bench/runners [--max N] [--spin-max N] [--reps R] [--spin-us US]
- *                 [--flow N] [--flow-only]
+ *                 [--flow N] [--flow-only] [--flow-shape layered]
+ *                 [--procs-max N] [--shape S] [--empty-only]
  *
  * Run it from the top of the built tree (it loads bench/.libs/actor-bench.so
  * from a private copy, plus ./plugins.d).
@@ -36,6 +38,10 @@
  * --flow N also measures the whole path for a flow FILE: a chain of N
  * bench.empty actors written as a flow, timed through sy_program_compile
  * + sy_job_new + sy_job_run on inline, with bytes of peak RSS per step.
+ * With --flow-shape layered the file is a layered graph without a source
+ * (bench_write_layered_flow: the roots are bench.source actors with
+ * inputs = []), run at 1e3 steps too, and the peak RSS growth per step
+ * between the two sizes is printed: the issue 16 memory measure.
  * Each flow child is killed after --flow-timeout seconds (default 120).
  */
 #include <errno.h>
