@@ -71,9 +71,11 @@ typedef struct sy__arena {
 /* Inline here, so that every unit (and fuzzer) that uses it links alone.
  * sy__arena_alloc: n bytes aligned to 8, or NULL on OOM;
  * sy__arena_strndup: the first n bytes of s, NUL-terminated.
- * Blocks double from 4 KiB to 8 MiB, so a small flow costs a page and a
- * large one a few dozen mallocs (the large blocks on huge pages). An
- * allocation larger than a quarter block gets a block of its own. */
+ * Blocks double from 4 KiB to 8 MiB (or the arena's `max`, which the
+ * flow loader sets for the tree it gives back as it goes), so a small
+ * flow costs a page and a large one a few dozen mallocs (the large
+ * blocks on huge pages). An allocation larger than a quarter block gets
+ * a block of its own. */
 #define SY__ARENA_FIRST ((size_t)4096)
 #define SY__ARENA_MAX ((size_t)8 << 20)
 
