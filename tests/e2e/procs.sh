@@ -14,7 +14,7 @@ actors = (
   { id = "a"; actor = "sys.exec"; inputs = []; params = { command = "echo 1"; }; },
   { id = "b"; actor = "sys.exec"; params = { command = "cat; echo 2"; }; },
   { id = "c"; actor = "sys.exec"; params = {
-      command = "if [ -e killed ]; then cat; echo 3; else touch killed; kill -KILL $PPID; sleep 5; fi"; }; },
+      command = "if [ -e killed ]; then cat; echo 3; else touch killed; kill -KILL $PPID; exit 1; fi"; }; },
   { id = "d"; actor = "sys.exec"; params = { command = "cat; echo 4"; }; },
   { id = "e"; actor = "sys.exec"; params = { command = "cat; echo 5"; }; }
 );
