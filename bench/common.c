@@ -3,6 +3,7 @@
  */
 #include "common.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,15 +78,61 @@ int bench_cleanup(const char *dir) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+int bench_write_layered_flow(const char *path, size_t n, size_t *steps) {
+  size_t w = 2;
+  while ((w + 1) * (w + 1) <= n)
+    w++;
+  size_t layers = n / w < 2 ? 2 : n / w;
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  uint64_t seed = 42;
+  fprintf(f, "name = \"layered\";\nactors = (\n");
+  for (size_t i = 0; i < w; i++)
+    fprintf(f, "  { id = \"s%zu\"; actor = \"bench.source\"; inputs = []; },\n",
+            i);
+  for (size_t l = 1; l < layers; l++)
+    for (size_t i = 0; i < w; i++) {
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      unsigned k = 2 + (unsigned)(seed >> 33) % 2;
+      fprintf(f, "  { id = \"n%zu\"; actor = \"bench.empty\"; inputs = [",
+              l * w + i);
+      for (unsigned j = 0; j < k; j++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        size_t a = (l - 1) * w + (size_t)(seed >> 33) % w;
+        fprintf(f, "%s\"%s%zu\"", j ? ", " : "", l == 1 ? "s" : "n", a);
+      }
+      fprintf(f, "]; },\n");
+    }
+  fprintf(f, "  { id = \"end\"; actor = \"bench.empty\"; inputs = [");
+  for (size_t i = 0; i < w; i++)
+    fprintf(f, "%s\"%s%zu\"", i ? ", " : "", layers == 1 ? "s" : "n",
+            (layers - 1) * w + i);
+  fprintf(f, "]; }\n);\n");
+  *steps = layers * w + 1;
+  return fclose(f) == 0 ? 0 : -1;
+}
+
 int bench_write_flow(const char *path, size_t n) {
+  return bench_write_spin_flow(path, n, 0);
+}
+
+int bench_write_spin_flow(const char *path, size_t n, long us) {
   FILE *f = fopen(path, "w");
   if (!f)
     return -1;
   fprintf(f, "name = \"chain\";\nsource = { table = \"t\"; };\n"
              "actors = (\n");
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
-            i + 1 < n ? "," : "");
+  for (size_t i = 0; i < n; i++) {
+    if (us > 0)
+      fprintf(f,
+              "  { id = \"a%zu\"; actor = \"bench.spin\"; params = { us = "
+              "%ld; }; }%s\n",
+              i, us, i + 1 < n ? "," : "");
+    else
+      fprintf(f, "  { id = \"a%zu\"; actor = \"bench.empty\"; }%s\n", i,
+              i + 1 < n ? "," : "");
+  }
   fprintf(f, ");\n");
   return fclose(f) == 0 ? 0 : -1;
 }

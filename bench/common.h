@@ -28,4 +28,16 @@ int bench_cleanup(const char *dir);
  * 0 or -1. */
 int bench_write_flow(const char *path, size_t n);
 
+/* The same chain of bench.spin actors spinning `us` microseconds each
+ * (bench.empty when us is 0); 0 or -1. */
+int bench_write_spin_flow(const char *path, size_t n, long us);
+
+/* Writes a flow file without a source of about n steps in layers of
+ * width w ~ sqrt(n): the first layer bench.source actors (inputs = []),
+ * each later one bench.empty actors reading 2 or 3 random actors of the
+ * layer before (a fixed seed, so every run writes the same file), and
+ * one bench.empty joining the last layer, which the sink reads. Sets
+ * *steps to the number of actors; 0 or -1. */
+int bench_write_layered_flow(const char *path, size_t n, size_t *steps);
+
 #endif /* SY_BENCH_COMMON_H */

@@ -3,6 +3,7 @@
  * round trip measured by the same program in the same launch.
  *
  *   mpirun -np 2 bench/mpi [--steps N] [--reps R] [--prefetch P]
+ *                          [--spin-us US]   (bench.spin bodies of US us)
  *                                                        (or bench/mpi.sh)
  *
  * Run it from the top of the built tree: it loads bench/.libs/actor-bench.so
@@ -109,7 +110,7 @@ static double round_trip(int rank, int iters) {
 }
 
 int main(int argc, char **argv) {
-  long steps = 2000, reps = 5, prefetch = 4;
+  long steps = 2000, reps = 5, prefetch = 4, spin_us = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
       steps = atol(argv[++i]);
@@ -117,9 +118,11 @@ int main(int argc, char **argv) {
       reps = atol(argv[++i]);
     else if (strcmp(argv[i], "--prefetch") == 0 && i + 1 < argc)
       prefetch = atol(argv[++i]);
+    else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc)
+      spin_us = atol(argv[++i]);
     else {
       fprintf(stderr, "usage: mpirun -np 2 bench/mpi [--steps N] [--reps R] "
-                      "[--prefetch P]\n");
+                      "[--prefetch P] [--spin-us US]\n");
       return 2;
     }
   }
@@ -173,26 +176,29 @@ int main(int argc, char **argv) {
   long few = steps / 5 > 0 ? steps / 5 : 1;
   snprintf(path, sizeof path, "%s/chain.flow", dir);
   snprintf(small, sizeof small, "%s/short.flow", dir);
-  if (bench_write_flow(path, (size_t)steps) != 0 ||
-      bench_write_flow(small, (size_t)few) != 0)
+  if (bench_write_spin_flow(path, (size_t)steps, spin_us) != 0 ||
+      bench_write_spin_flow(small, (size_t)few, spin_us) != 0)
     goto out;
 
   /* Round trips and runs alternate, so that both see the same load. Per
    * step = (time of N steps - time of N/5 steps) / (N - N/5): the slope,
    * so what a run costs once (feed, sink, start-up) drops out. */
   double per[MAX_REPS], rtts[MAX_REPS], inl[MAX_REPS];
+  double wall_mpi[MAX_REPS], wall_inl[MAX_REPS];
   for (long r = 0; r < reps; r++) {
     rtts[r] = round_trip(rank, (int)steps);
     double t_long = timed_run(p, path, "cluster", rank);
+    wall_mpi[r] = t_long;
     double t_short = timed_run(p, small, "cluster", rank);
     per[r] = (t_long - t_short) / (double)(steps - few);
   }
   /* The same flows on the inline runner, on rank 0 alone: what the step
    * itself costs in any runner. */
-  for (long r = 0; rank == 0 && r < reps; r++)
-    inl[r] = (timed_run(p, path, "inline", rank) -
-              timed_run(p, small, "inline", rank)) /
+  for (long r = 0; rank == 0 && r < reps; r++) {
+    wall_inl[r] = timed_run(p, path, "inline", rank);
+    inl[r] = (wall_inl[r] - timed_run(p, small, "inline", rank)) /
              (double)(steps - few);
+  }
   double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
   if (rank == 0) {
     printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
@@ -201,7 +207,7 @@ int main(int argc, char **argv) {
     printf("| measure                          | us     |\n"
            "|----------------------------------|--------|\n");
     printf("| raw MPI round trip (64 B)        | %6.2f |\n", rtt * 1e6);
-    printf("| runner-mpi remote step (empty)   | %6.2f |\n", step * 1e6);
+    printf("| runner-mpi remote step           | %6.2f |\n", step * 1e6);
     double work = median(inl, (int)reps);
     printf("| runner-inline step (same flow)   | %6.2f |\n", work * 1e6);
     printf("| overhead: remote - inline step   | %6.2f |\n",
@@ -209,6 +215,10 @@ int main(int argc, char **argv) {
     printf("\nratio remote step / round trip: %.2f\n", step / rtt);
     printf("ratio per-step overhead / round trip: %.2f (goal <= 2)\n",
            (step - work) / rtt);
+    printf("chain of %ld: wall mpi %.3f s / inline %.3f s = %.3f (goal "
+           "<= 1.1)\n",
+           steps, median(wall_mpi, (int)reps), median(wall_inl, (int)reps),
+           median(wall_mpi, (int)reps) / median(wall_inl, (int)reps));
   }
   status = 0;
 out:

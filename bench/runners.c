@@ -1,10 +1,12 @@
 /*
  * bench/runners - what a runner costs per step: graphs of N steps that do
- * (almost) nothing, on runner-inline and runner-dask (threads) with one
- * worker and with one worker per core.
+ * (almost) nothing, on runner-inline, runner-dask (threads) with one
+ * worker and with one worker per core, and runner-dask (processes) with
+ * one worker per core (graphs up to --procs-max steps, default 1e4).
  *
  *   bench/runners [--max N] [--spin-max N] [--reps R] [--spin-us US]
- *                 [--flow N] [--flow-only]
+ *                 [--flow N] [--flow-only] [--flow-shape layered]
+ *                 [--procs-max N] [--shape S] [--empty-only]
  *
  * Run it from the top of the built tree (it loads bench/.libs/actor-bench.so
  * from a private copy, plus ./plugins.d).
@@ -36,6 +38,10 @@
  * --flow N also measures the whole path for a flow FILE: a chain of N
  * bench.empty actors written as a flow, timed through sy_program_compile
  * + sy_job_new + sy_job_run on inline, with bytes of peak RSS per step.
+ * With --flow-shape layered the file is a layered graph without a source
+ * (bench_write_layered_flow: the roots are bench.source actors with
+ * inputs = []), run at 1e3 steps too, and the peak RSS growth per step
+ * between the two sizes is printed: the issue 16 memory measure.
  * Each flow child is killed after --flow-timeout seconds (default 120).
  */
 #include <errno.h>
@@ -382,6 +388,7 @@ static void usage(void) {
           "usage: bench/runners [--max N] [--spin-max N] [--reps R] "
           "[--spin-us US]\n"
           "                     [--flow N] [--flow-only] [--flow-timeout S]\n"
+          "                     [--shape chain|wide|layered] [--empty-only]\n"
           "  --max N       largest graph (1e3, 1e4, ... up to N; default "
           "1e5)\n"
           "  --spin-max N  largest graph with spin bodies (default: --max, "
@@ -389,16 +396,46 @@ static void usage(void) {
           "  --reps R      runs per configuration, median reported "
           "(default 3)\n"
           "  --flow N      also compile and run a flow file of N chained "
-          "actors\n");
+          "actors\n"
+          "  --procs-max N largest graph on dask processes (default 1e4)\n"
+          "  --shape S     only graphs of shape S\n"
+          "  --flow-shape layered  the --flow file is layered (no source; "
+          "roots\n"
+          "                make their data), also run at 1e3 for the growth "
+          "per step\n"
+          "  --empty-only  only empty bodies\n");
 }
 
 int main(int argc, char **argv) {
   long max_n = 100000, spin_max = -1, reps = 3, spin_us = 50, flow_n = 0;
-  long flow_timeout = 120;
-  int graphs = 1;
+  long flow_timeout = 120, procs_max = 10000;
+  int graphs = 1, only_shape = -1, empty_only = 0, flow_layered = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     long *slot = NULL;
+    if (strcmp(a, "--shape") == 0 && i + 1 < argc) {
+      const char *name = argv[++i];
+      for (int k = 0; k < N_SHAPES; k++)
+        if (strcmp(name, shape_names[k]) == 0)
+          only_shape = k;
+      if (only_shape < 0) {
+        usage();
+        return 2;
+      }
+      continue;
+    }
+    if (strcmp(a, "--flow-shape") == 0 && i + 1 < argc) {
+      flow_layered = strcmp(argv[++i], "layered") == 0;
+      if (!flow_layered && strcmp(argv[i], "chain") != 0) {
+        usage();
+        return 2;
+      }
+      continue;
+    }
+    if (strcmp(a, "--empty-only") == 0) {
+      empty_only = 1;
+      continue;
+    }
     if (strcmp(a, "--max") == 0)
       slot = &max_n;
     else if (strcmp(a, "--spin-max") == 0)
@@ -409,6 +446,8 @@ int main(int argc, char **argv) {
       slot = &spin_us;
     else if (strcmp(a, "--flow") == 0)
       slot = &flow_n;
+    else if (strcmp(a, "--procs-max") == 0)
+      slot = &procs_max;
     else if (strcmp(a, "--flow-timeout") == 0)
       slot = &flow_timeout;
     else if (strcmp(a, "--flow-only") == 0) {
@@ -442,8 +481,9 @@ int main(int argc, char **argv) {
   int status = 1;
   sy_platform *p = NULL;
 
-  char nworkers[64], feed_path[4200], sink_path[4200];
+  char nworkers[64], pworkers[64], feed_path[4200], sink_path[4200];
   snprintf(nworkers, sizeof nworkers, "RUNNER.daskn.workers=%ld", cores);
+  snprintf(pworkers, sizeof pworkers, "RUNNER.daskp.workers=%ld", cores);
   snprintf(feed_path, sizeof feed_path, "FEED.data.path=%s", dir);
   snprintf(sink_path, sizeof sink_path, "SINK.out.path=%s/out.csv", dir);
   const char *overrides[] = {"RUNNER.inline.provider=inline",
@@ -453,6 +493,9 @@ int main(int argc, char **argv) {
                              "RUNNER.daskn.provider=dask",
                              "RUNNER.daskn.mode=threads",
                              nworkers,
+                             "RUNNER.daskp.provider=dask",
+                             "RUNNER.daskp.mode=processes",
+                             pworkers,
                              "FEED.data.provider=csv",
                              feed_path,
                              "SINK.out.provider=csv",
@@ -470,12 +513,14 @@ int main(int argc, char **argv) {
     goto cleanup;
   }
 
-  char dask_n_label[64];
+  char dask_n_label[64], dask_p_label[64];
   snprintf(dask_n_label, sizeof dask_n_label, "dask threads w=%ld", cores);
+  snprintf(dask_p_label, sizeof dask_p_label, "dask procs w=%ld", cores);
   const runner_def runners[] = {
       {"inline", "inline", 1, -1},
       {"dask1", "dask threads w=1", 1, 1},
       {"daskn", dask_n_label, (int)cores, 1},
+      {"daskp", dask_p_label, (int)cores, 1},
   };
   const size_t n_runners = sizeof runners / sizeof runners[0];
   status = 0;
@@ -496,13 +541,17 @@ int main(int argc, char **argv) {
     const char *const bodies[] = {"bench.empty", "bench.spin"};
     for (long n = 1000; n <= max_n; n *= 10)
       for (int b = 0; b < 2; b++) {
-        if (b == 1 && n > spin_max)
+        if (b == 1 && (n > spin_max || empty_only))
           continue;
         for (int sh = 0; sh < N_SHAPES; sh++) {
+          if (only_shape >= 0 && sh != only_shape)
+            continue;
           graph_info gi;
           graph_shape((shape)sh, (size_t)n, &gi);
           double med[8] = {0};
           for (size_t ri = 0; ri < n_runners; ri++) {
+            if (strcmp(runners[ri].instance, "daskp") == 0 && n > procs_max)
+              continue;
             double run[MAX_REPS], build[MAX_REPS], rss[MAX_REPS];
             double spin[MAX_REPS], cpu[MAX_REPS], spin_cpu[MAX_REPS];
             graph_job g = {p,         (shape)sh, (size_t)n,
@@ -554,36 +603,56 @@ int main(int argc, char **argv) {
   }
 
   if (flow_n > 0) {
-    snprintf(path, sizeof path, "%s/chain.flow", dir);
-    double t0 = now();
-    if (bench_write_flow(path, (size_t)flow_n) != 0) {
-      fprintf(stderr, "bench/runners: cannot write %s\n", path);
-      status = 1;
-      goto cleanup;
-    }
-    printf("# flow file: a chain of %ld bench.empty actors (%.1f s to "
-           "write), inline runner, %ld reps (median)\n",
-           flow_n, now() - t0, reps);
-    printf("%8s %10s %10s %10s %10s %12s\n", "N", "compile s", "job_new s",
-           "run s", "total s", "RSS B/step");
-    double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS], rss[MAX_REPS];
-    flow_job fj = {p, path};
-    for (long k = 0; k < reps; k++) {
-      result res = in_child(run_flow, &fj, (unsigned)flow_timeout);
-      if (res.rc) {
-        printf("%8ld FAILED: %s\n", flow_n, res.msg);
+    /* Layered: also a small flow, so that the growth per step leaves out
+     * what any run costs (the plugins, the platform). */
+    long sizes[2] = {flow_layered ? 1000 : 0, flow_n};
+    long rss_at[2] = {0, 0};
+    size_t steps_at[2] = {0, 0};
+    for (int f = flow_layered ? 0 : 1; f < 2; f++) {
+      size_t steps = (size_t)sizes[f];
+      snprintf(path, sizeof path, "%s/%s%d.flow", dir,
+               flow_layered ? "layered" : "chain", f);
+      double t0 = now();
+      if ((flow_layered
+               ? bench_write_layered_flow(path, (size_t)sizes[f], &steps)
+               : bench_write_flow(path, (size_t)sizes[f])) != 0) {
+        fprintf(stderr, "bench/runners: cannot write %s\n", path);
         status = 1;
         goto cleanup;
       }
-      c[k] = res.compile_s;
-      j[k] = res.jobnew_s;
-      r[k] = res.run_s;
-      tot[k] = res.compile_s + res.jobnew_s + res.run_s;
-      rss[k] = (double)res.rss_kb * 1024.0;
+      steps_at[f] = steps;
+      printf("# flow file: %s of %zu bench.empty actors (%.1f s to "
+             "write), inline runner, %ld reps (median)\n",
+             flow_layered ? "layers (no source)" : "a chain", steps, now() - t0,
+             reps);
+      printf("%8s %10s %10s %10s %10s %12s\n", "N", "compile s", "job_new s",
+             "run s", "total s", "RSS B/step");
+      double c[MAX_REPS], j[MAX_REPS], r[MAX_REPS], tot[MAX_REPS],
+          rss[MAX_REPS];
+      flow_job fj = {p, path};
+      for (long k = 0; k < reps; k++) {
+        result res = in_child(run_flow, &fj, (unsigned)flow_timeout);
+        if (res.rc) {
+          printf("%8zu FAILED: %s\n", steps, res.msg);
+          status = 1;
+          goto cleanup;
+        }
+        c[k] = res.compile_s;
+        j[k] = res.jobnew_s;
+        r[k] = res.run_s;
+        tot[k] = res.compile_s + res.jobnew_s + res.run_s;
+        rss[k] = (double)res.rss_kb * 1024.0;
+      }
+      rss_at[f] = (long)median(rss, (int)reps);
+      printf("%8zu %10.3f %10.3f %10.3f %10.3f %12.0f\n", steps,
+             median(c, (int)reps), median(j, (int)reps), median(r, (int)reps),
+             median(tot, (int)reps), median(rss, (int)reps) / (double)steps);
     }
-    printf("%8ld %10.3f %10.3f %10.3f %10.3f %12.0f\n", flow_n,
-           median(c, (int)reps), median(j, (int)reps), median(r, (int)reps),
-           median(tot, (int)reps), median(rss, (int)reps) / (double)flow_n);
+    if (flow_layered)
+      printf("# peak RSS growth per step from %zu to %zu steps: %.0f B\n",
+             steps_at[0], steps_at[1],
+             (double)(rss_at[1] - rss_at[0]) /
+                 (double)(steps_at[1] - steps_at[0]));
   }
 
 cleanup:

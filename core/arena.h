@@ -66,13 +66,16 @@ static inline void *sy__big_calloc(size_t k, size_t n) {
 typedef struct sy__arena_blk sy__arena_blk;
 typedef struct sy__arena {
   sy__arena_blk *top;
+  size_t max; /* largest block, header included; 0: SY__ARENA_MAX */
 } sy__arena;
 /* Inline here, so that every unit (and fuzzer) that uses it links alone.
  * sy__arena_alloc: n bytes aligned to 8, or NULL on OOM;
  * sy__arena_strndup: the first n bytes of s, NUL-terminated.
- * Blocks double from 4 KiB to 8 MiB, so a small flow costs a page and a
- * large one a few dozen mallocs (the large blocks on huge pages). An
- * allocation larger than a quarter block gets a block of its own. */
+ * Blocks double from 4 KiB to 8 MiB (or the arena's `max`, which the
+ * flow loader sets for the tree it gives back as it goes), so a small
+ * flow costs a page and a large one a few dozen mallocs (the large
+ * blocks on huge pages). An allocation larger than a quarter block gets
+ * a block of its own. */
 #define SY__ARENA_FIRST ((size_t)4096)
 #define SY__ARENA_MAX ((size_t)8 << 20)
 
@@ -92,8 +95,9 @@ static inline void *sy__arena_take(sy__arena *a, size_t n, size_t align) {
     return b->data + at;
   }
   size_t cap = b ? b->cap * 2 : SY__ARENA_FIRST;
-  if (cap > SY__ARENA_MAX - sizeof *b)
-    cap = SY__ARENA_MAX - sizeof *b; /* the block, header included */
+  size_t max = a->max ? a->max : SY__ARENA_MAX;
+  if (cap > max - sizeof *b)
+    cap = max - sizeof *b; /* the block, header included */
   int own = n > cap / 4;
   if (own)
     cap = n ? n : 1;

@@ -524,10 +524,90 @@ static int feed_fingerprint(sy_platform *p, const char *feed, const char *table,
   return rc;
 }
 
+/* A flow with no `source` group: 0 when nothing reads the source, else
+ * an error naming the first reader (an actor's explicit or default input,
+ * or the sink). */
+static int check_sourceless(const sy_flow *flow, sy_error *err) {
+  for (size_t n = 0; n < flow->n_nodes; n++) {
+    const sy_flow_node *node = &flow->nodes[n];
+    for (size_t i = 0; i < node->n_inputs; i++) {
+      const sy_flow_input *in = &node->inputs[i];
+      if (flow->resolved ? in->target != -1 : strcmp(in->node, "source") != 0)
+        continue;
+      return sy_error_set(
+          err, SY_ECONFIG,
+          "%s:%d: actor '%s' reads 'source'%s, but the flow has no "
+          "`source` group; add one (source = { table = \"...\"; };) or, "
+          "for an actor that makes its own data, write inputs = [];",
+          sy__flow_input_file(flow, in), in->line > 0 ? in->line : node->line,
+          node->id,
+          n == 0 && node->n_inputs == 1 ? " (the first actor's default input)"
+                                        : "");
+    }
+  }
+  const sy_flow_input *sk = &flow->sink.input;
+  if ((sk->node &&
+       (flow->resolved ? sk->target == -1 : strcmp(sk->node, "source") == 0)) ||
+      (!sk->node && flow->n_nodes == 0))
+    return sy_error_set(err, SY_ECONFIG,
+                        "%s: the sink reads 'source', but the flow has no "
+                        "`source` group; add one",
+                        flow->file);
+  return 0;
+}
+
 static const char *platform_default(sy_platform *p, const char *key,
                                     const char *fallback) {
   const char *v = sy_config_get(sy_platform_config(p), "PLATFORM", key, NULL);
   return v && *v ? v : fallback;
+}
+
+/* The FEED step of the flow's source (and its two GETs with a label). */
+static int emit_source(compiler *c, sy_platform *p, int use_feed,
+                       sy_error *err) {
+  const sy_flow *flow = c->flow;
+  const char *feed = flow->source.feed ? flow->source.feed
+                                       : platform_default(p, "feed", "data");
+  uint8_t fp[16];
+  int have_fp = 0;
+  /* The callable replaces the feed: it needs no feed instance. */
+  int rc = use_feed ? feed_fingerprint(p, feed, flow->source.table, fp,
+                                       &have_fp, err)
+                    : 0;
+  if (rc != 0)
+    return rc;
+  sy_instr t = {.op = SY_OP_FEED,
+                .node = "source",
+                .target = (char *)feed,
+                .table = flow->source.table,
+                .label = flow->source.label,
+                .n_outputs = flow->source.label ? 2 : 1,
+                .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
+  int s = sy__program_emit(c->prog, &t);
+  if (s < 0)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  sy__instr_finish(c->prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
+  c->features = s;
+  if (flow->source.label) {
+    const uint32_t feed_step = (uint32_t)s;
+    for (uint32_t k = 0; k < 2; k++) {
+      uint32_t arg = feed_step;
+      sy_instr get = {.op = SY_OP_GET,
+                      .node = "source",
+                      .index = k,
+                      .args = &arg,
+                      .n_args = 1};
+      s = sy__program_emit(c->prog, &get);
+      if (s < 0)
+        return sy_error_set(err, SY_ENOMEM, "out of memory");
+      sy__instr_finish(c->prog, (uint32_t)s, NULL, 0);
+      if (k == 0)
+        c->features = s;
+      else
+        c->label = s;
+    }
+  }
+  return 0;
 }
 
 int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
@@ -607,7 +687,8 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
   for (size_t n = 0; n < nn; n++) {
     const sy_actor_ops *ops = flow->nodes[n].provider->ops;
     c.apply[n] = c.state[n] = -1;
-    c.outs[n] = NULL;
+    /* c.outs[n] is NULL already (calloc): not writing it leaves the
+     * pages of a large flow untouched. */
     if (ops->n_outputs <= 1)
       continue;
     c.outs[n] = c.outs_flat + multi;
@@ -616,47 +697,17 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
       c.outs[n][k] = -1;
   }
 
-  /* The source. */
-  const char *feed = flow->source.feed ? flow->source.feed
-                                       : platform_default(p, "feed", "data");
-  uint8_t fp[16];
-  int have_fp = 0;
-  /* The callable replaces the feed: it needs no feed instance. */
-  rc = use_feed
-           ? feed_fingerprint(p, feed, flow->source.table, fp, &have_fp, err)
-           : 0;
-  if (rc != 0)
+  /* The source. A flow without a `source` group whose actors make their
+   * own data (`inputs = []`) has no FEED step at all; one that still
+   * reads the source is refused here, naming the reader. The callable
+   * (no feed instance) always has a FEED step: the request takes its
+   * place. */
+  c.features = -1;
+  if (use_feed && !flow->source.file) {
+    if ((rc = check_sourceless(flow, err)) != 0)
+      goto fail;
+  } else if ((rc = emit_source(&c, p, use_feed, err)) != 0) {
     goto fail;
-  sy_instr t = {.op = SY_OP_FEED,
-                .node = "source",
-                .target = (char *)feed,
-                .table = flow->source.table,
-                .label = flow->source.label,
-                .n_outputs = flow->source.label ? 2 : 1,
-                .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
-  int s = sy__program_emit(prog, &t);
-  if (s < 0)
-    goto oom;
-  sy__instr_finish(prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
-  c.features = s;
-  if (flow->source.label) {
-    const uint32_t feed_step = (uint32_t)s;
-    for (uint32_t k = 0; k < 2; k++) {
-      uint32_t arg = feed_step;
-      sy_instr get = {.op = SY_OP_GET,
-                      .node = "source",
-                      .index = k,
-                      .args = &arg,
-                      .n_args = 1};
-      s = sy__program_emit(prog, &get);
-      if (s < 0)
-        goto oom;
-      sy__instr_finish(prog, (uint32_t)s, NULL, 0);
-      if (k == 0)
-        c.features = s;
-      else
-        c.label = s;
-    }
   }
 
   /* LOAD keys hash the states' content. */
@@ -701,7 +752,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
     }
     sy_instr dump = {
         .op = SY_OP_DUMP, .node = "states", .args = args, .n_args = na};
-    s = sy__program_emit(prog, &dump);
+    int s = sy__program_emit(prog, &dump);
     free(args);
     if (s < 0)
       goto oom;
@@ -746,7 +797,7 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                   .args = args,
                   .n_args = n_args,
                   .flags = SY_INSTR_VOLATILE};
-    s = sy__program_emit(prog, &w);
+    int s = sy__program_emit(prog, &w);
     if (s < 0)
       goto oom;
     sy__instr_finish(prog, (uint32_t)s, NULL, 0);
@@ -781,7 +832,7 @@ static int res_cmp(const void *a, const void *b) {
 int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
   size_t n = 0;
   for (size_t i = 0; i < flow->n_nodes; i++)
-    n += sy__flow_res_any(&flow->nodes[i].res) != 0;
+    n += sy__flow_res_any(flow->nodes[i].res) != 0;
   if (n == 0)
     return 0;
   sy__node_res *res = calloc(n, sizeof *res);
@@ -790,18 +841,18 @@ int sy__program_set_res(sy_program *prog, const sy_flow *flow) {
   n = 0;
   for (size_t i = 0; i < flow->n_nodes; i++) {
     const sy_flow_node *node = &flow->nodes[i];
-    if (!sy__flow_res_any(&node->res))
+    if (!sy__flow_res_any(node->res))
       continue;
     sy__node_res *r = &res[n++];
     if (!(r->node = sy__program_intern(prog, node->id))) {
       free(res);
       return SY_ENOMEM;
     }
-    r->cpus = node->res.cpus;
-    r->gpus = node->res.gpus;
-    r->retries = node->res.retries;
-    r->memory = node->res.memory;
-    r->timeout = node->res.timeout;
+    r->cpus = node->res->cpus;
+    r->gpus = node->res->gpus;
+    r->retries = node->res->retries;
+    r->memory = node->res->memory;
+    r->timeout = node->res->timeout;
   }
   qsort(res, n, sizeof *res, res_cmp);
   free(prog->res);

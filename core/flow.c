@@ -248,14 +248,87 @@ static int from_libconfig(sy__arena *tree, sy__arena *strs,
 #define FLOW_FILE_MAX ((size_t)UINT32_MAX)
 #define FAST_DEPTH 32
 
+/* Where the parse tree of the top-level actors list lives, so that the
+ * loader can give its memory back as it goes (see discard_behind): the
+ * list's contents are allocated in an arena of their own, in actor order,
+ * and each block of it records the last actor with anything in it. */
+typedef struct actors_mem {
+  sy__arena arena;
+  sy__arena_blk **blk; /* the arena's blocks, in the order first seen */
+  uint32_t *last;      /* per block: the last actor index in it */
+  uint8_t *gone;       /* per block: discarded already */
+  size_t n, cap;
+  const tnode *list; /* the actors list, once parsed */
+} actors_mem;
+
 typedef struct fparse {
   const char *p, *end;
   uint32_t line;
   sy__arena *tree, *strs;
   tnode *stk; /* children of the aggregates being read */
   size_t n_stk, cap_stk;
-  tnode *kept; /* a stack given to a long list as its children */
+  tnode *kept;             /* a stack given to a long list as its children */
+  char *disc;              /* own text: discarded up to here; NULL: not ours */
+  actors_mem *am;          /* NULL: no discarding */
+  const tnode *actors_val; /* the top-level actors value being read */
+  size_t kept_cap;         /* kept's length in nodes */
 } fparse;
+
+/* Gives back the pages strictly inside [lo, hi) (a private mapping: they
+ * read as zeros if touched again, and nothing touches them again). */
+static void discard_pages(void *lo, void *hi) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  uintptr_t page = 4096;
+  uintptr_t a = ((uintptr_t)lo + page - 1) & ~(page - 1);
+  uintptr_t b = (uintptr_t)hi & ~(page - 1);
+  if (b > a)
+    (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+  (void)lo;
+  (void)hi;
+#endif
+}
+
+/* After actor k of the actors list was parsed: every block of its arena
+ * that got something since is marked as holding actor k, and the text
+ * behind the parser is given back (the strings are copied out of it). */
+static int actors_parsed(fparse *f, uint32_t k) {
+  actors_mem *am = f->am;
+  for (sy__arena_blk *b = am->arena.top; b; b = b->prev) {
+    size_t j = am->n;
+    while (j > 0 && am->blk[j - 1] != b)
+      j--;
+    if (j > 0 && b != am->arena.top)
+      break; /* known and not the top: nothing older gets more */
+    if (j > 0) {
+      am->last[j - 1] = k;
+      continue;
+    }
+    if (am->n == am->cap) {
+      size_t cap = am->cap ? am->cap * 2 : 32;
+      sy__arena_blk **nb = realloc(am->blk, cap * sizeof *nb);
+      if (nb)
+        am->blk = nb;
+      uint32_t *nl = nb ? realloc(am->last, cap * sizeof *nl) : NULL;
+      if (nl)
+        am->last = nl;
+      uint8_t *ng = nl ? realloc(am->gone, cap) : NULL;
+      if (!ng)
+        return SY_ENOMEM;
+      am->gone = ng;
+      am->cap = cap;
+    }
+    am->blk[am->n] = b;
+    am->last[am->n] = k;
+    am->gone[am->n++] = 0;
+  }
+  if (f->disc && f->p - f->disc >= ((ptrdiff_t)1 << 20)) {
+    char *hi = (char *)f->p;
+    discard_pages(f->disc, hi);
+    f->disc = hi - ((uintptr_t)hi & 4095);
+  }
+  return 0;
+}
 
 static int f_blank(fparse *f) {
   while (f->p < f->end) {
@@ -320,6 +393,7 @@ static int f_close(fparse *f, size_t base, tnode *v) {
     memcpy(fresh, f->stk, base * sizeof *fresh);
     v->v.kids = f->stk + base;
     f->kept = f->stk;
+    f->kept_cap = f->cap_stk;
     f->stk = fresh;
     f->n_stk = base;
     return 0;
@@ -387,11 +461,24 @@ static int f_settings(fparse *f, tnode *g, char close, int depth) {
     if (f->line != line)
       return FAST_NO;
     tnode s = {0};
-    if ((rc = f_value(f, &s, depth + 1)) != 0)
+    /* The top-level actors list: its contents go to an arena of their
+     * own (see actors_mem). */
+    int actors = depth == 0 && f->am && !f->actors_val && len == 6 &&
+                 strncmp(name, "actors", 6) == 0;
+    sy__arena *tree = f->tree;
+    /* The name is copied first: the text of a long actors list is given
+     * back behind the parser (actors_parsed). */
+    if (!(s.name = name_copy(tree, name, len)))
+      return SY_ENOMEM;
+    if (actors) {
+      f->actors_val = &s;
+      f->tree = &f->am->arena;
+    }
+    rc = f_value(f, &s, depth + 1);
+    f->tree = tree;
+    if (rc != 0)
       return rc;
     s.line = line;
-    if (!(s.name = name_copy(f->tree, name, len)))
-      return SY_ENOMEM;
     if ((rc = f_push(f, &s)) != 0)
       return rc;
     if ((rc = f_blank(f)) != 0)
@@ -429,6 +516,9 @@ static int f_elements(fparse *f, tnode *l, char close, int depth) {
     if (array && (!scalar || (f->n_stk > base && f->stk[base].type != e.type)))
       return FAST_NO;
     if ((rc = f_push(f, &e)) != 0)
+      return rc;
+    if (l == f->actors_val &&
+        (rc = actors_parsed(f, (uint32_t)(f->n_stk - base - 1))) != 0)
       return rc;
     if ((rc = f_blank(f)) != 0)
       return rc;
@@ -529,9 +619,16 @@ static int f_value(fparse *f, tnode *v, int depth) {
 /* Parses text into *root: 0, FAST_NO (outside the subset) or SY_ENOMEM.
  * *kept receives memory the tree uses besides `tree` (NULL or a block
  * to free with it). */
-static int fast_parse(const char *text, size_t len, sy__arena *tree,
-                      sy__arena *strs, tnode *root, tnode **kept) {
-  fparse f = {text, text + len, 1, tree, strs, NULL, 0, 0, NULL};
+static int fast_parse(const char *text, size_t len, char *own, sy__arena *tree,
+                      sy__arena *strs, actors_mem *am, tnode *root,
+                      tnode **kept, size_t *kept_cap) {
+  fparse f = {.p = text,
+              .end = text + len,
+              .line = 1,
+              .tree = tree,
+              .strs = strs,
+              .disc = own,
+              .am = am};
   memset(root, 0, sizeof *root);
   /* A node takes a few bytes of text at least: sized so that a long
    * actors list does not grow the stack by copies (the pages are only
@@ -542,6 +639,7 @@ static int fast_parse(const char *text, size_t len, sy__arena *tree,
   int rc = memchr(text, '\r', len) ? FAST_NO : f_settings(&f, root, 0, 0);
   free(f.stk);
   *kept = f.kept;
+  *kept_cap = f.kept_cap;
   return rc;
 }
 
@@ -550,7 +648,27 @@ static int fast_parse(const char *text, size_t len, sy__arena *tree,
 typedef struct loader {
   sy_flow *flow;
   sy_error *err;
+  actors_mem *am;    /* the fast parser's actors list memory, or NULL */
+  const tnode *kept; /* the stack a long list got as its children */
+  size_t kept_n;     /* its length in nodes */
 } loader;
+
+/* The loader has read actors [0, done): the memory of their parse tree
+ * goes back (a large flow's tree is as large as its model, and having
+ * both was the peak of compile + run; issue 16). Only for a tree of the
+ * fast parser, whose actors list lives in blocks of its own. */
+static void discard_behind(loader *L, const tnode *list, size_t done) {
+  actors_mem *am = L->am;
+  for (size_t j = 0; j < am->n; j++)
+    if (!am->gone[j] && am->last[j] < done) {
+      sy__arena_blk *b = am->blk[j];
+      discard_pages(b->data, b->data + b->cap);
+      am->gone[j] = 1;
+    }
+  if (L->kept && list->v.kids >= L->kept &&
+      list->v.kids + list->n <= L->kept + L->kept_n)
+    discard_pages((void *)list->v.kids, (void *)(list->v.kids + done));
+}
 
 /* The flow's own copy of a file name (NULL: the flow file itself). */
 static const char *intern(sy_flow *flow, const char *file) {
@@ -609,6 +727,22 @@ static int place(loader *L, const tnode *s, const char **file, int *line) {
   *file = intern(L->flow, file_of(L, s));
   *line = line_of(s);
   return *file ? 0 : oom(L);
+}
+
+/* The index of an interned file name (see sy_flow_input.file_ix). */
+static uint32_t file_index(const sy_flow *flow, const char *file) {
+  for (size_t k = 0; file && file != flow->file && k < flow->n_files; k++)
+    if (flow->files[k] == file)
+      return (uint32_t)k + 1;
+  return 0;
+}
+
+static int place_input(loader *L, const tnode *s, sy_flow_input *in) {
+  const char *file;
+  int rc = place(L, s, &file, &in->line);
+  if (rc == 0)
+    in->file_ix = file_index(L->flow, file);
+  return rc;
 }
 
 /* "an int", "a group": what the user wrote, for "expected X, got Y". */
@@ -715,10 +849,13 @@ static int parse_input(loader *L, const tnode *s, const char *what,
                 "%s: '%s' is not an input (expected ID or ID:N, N an output "
                 "index)",
                 what, text);
-  char *node = sy__arena_strndup(&L->flow->mem, text, idlen);
+  /* text is in the flow's arena (a tree string, or an id): without an
+   * output index it is the id itself, and is not copied again. */
+  char *node =
+      colon ? sy__arena_strndup(&L->flow->mem, text, idlen) : (char *)text;
   if (!node)
     return oom(L);
-  int rc = place(L, s, &in->file, &in->line);
+  int rc = place_input(L, s, in);
   if (rc != 0)
     return rc;
   in->node = node;
@@ -779,7 +916,7 @@ static int default_input(loader *L, sy_flow_node *node, const char *prev,
   if (!node->inputs[0].node)
     return oom(L);
   node->inputs[0].line = node->line;
-  node->inputs[0].file = node->file;
+  node->inputs[0].file_ix = file_index(L->flow, node->file);
   node->n_inputs = 1;
   return 0;
 }
@@ -1312,10 +1449,16 @@ static int load_node(loader *L, sy_flow_node *node, const tnode *s, int index,
     snprintf(path, sizeof path, "%s.params", node->id);
     rc = load_params(L, node, params, path);
   }
-  node->res = L->flow->defaults;
+  node->res = &L->flow->defaults;
   if (rc == 0 && (t_member(s, "resources") || t_member(s, "retries") ||
-                  t_member(s, "timeout")))
-    rc = load_res(L, s, node->id, &node->res);
+                  t_member(s, "timeout"))) {
+    sy_flow_res *own = arena_zalloc(L, sizeof *own);
+    if (!own)
+      return oom(L);
+    *own = L->flow->defaults;
+    node->res = own;
+    rc = load_res(L, s, node->id, own);
+  }
   const tnode *sweep = t_member(s, "sweep");
   if (rc == 0 && sweep)
     rc = load_sweeps(L, node, sweep);
@@ -1341,6 +1484,8 @@ static int load_actors(loader *L, const tnode *s) {
     int rc = load_node(L, &L->flow->nodes[i], t_elem(s, (unsigned)i), i, prev);
     if (rc != 0)
       return rc;
+    if (L->am && (i & 1023) == 1023)
+      discard_behind(L, s, (size_t)i);
   }
   return 0;
 }
@@ -1460,6 +1605,7 @@ static int load_tree(loader *L, const tnode *root) {
 /* Loads the tree into a new flow named `file`, which takes over `strs`
  * (the tree's strings) as its arena. */
 static int from_tree(const tnode *root, sy__arena *strs, const char *file,
+                     actors_mem *am, const tnode *kept, size_t kept_n,
                      sy_flow **out, sy_error *err) {
   sy_flow *flow = calloc(1, sizeof *flow);
   if (!flow)
@@ -1471,7 +1617,7 @@ static int from_tree(const tnode *root, sy__arena *strs, const char *file,
     return sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   }
   flow->defaults = SY_FLOW_RES_UNSET;
-  loader L = {flow, err};
+  loader L = {flow, err, am, kept, kept_n};
   int rc = load_tree(&L, root);
   if (rc != 0) {
     sy__flow_free(flow);
@@ -1488,18 +1634,32 @@ static int syntax_error(const config_t *cfg, const char *file, sy_error *err) {
                       config_error_line(cfg), text);
 }
 
-/* The fast parser on text; FAST_NO when libconfig must read it. */
-static int load_fast(const char *text, size_t len, const char *file,
+/* The fast parser on text; FAST_NO when libconfig must read it. own (may
+ * be NULL) is the text's allocation, freed as soon as it is parsed. */
+static int load_fast(const char *text, size_t len, char *own, const char *file,
                      sy_flow **out, sy_error *err) {
   sy__arena tree = {0}, strs = {0};
   tnode root, *kept = NULL;
-  int rc = fast_parse(text, len, &tree, &strs, &root, &kept);
+  size_t kept_cap = 0;
+  /* Blocks of 1 MiB: the loader gives the tree back a block at a time. */
+  actors_mem am = {.arena = {.max = (size_t)1 << 20}};
+  int rc = fast_parse(text, len, own, &tree, &strs, own ? &am : NULL, &root,
+                      &kept, &kept_cap);
+  /* Every string is copied out of the text: it goes before the model is
+   * built, so that text, tree and model never all take memory at once
+   * (the peak of a large flow's load; issue 16). */
+  free(own);
   if (rc == SY_ENOMEM)
     rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   else if (rc == 0)
-    rc = from_tree(&root, &strs, file, out, err);
+    rc = from_tree(&root, &strs, file, own ? &am : NULL, kept, kept_cap, out,
+                   err);
   /* The nodes die here, before anything is compiled from the model. */
   sy__arena_free(&tree);
+  sy__arena_free(&am.arena);
+  free(am.blk);
+  free(am.last);
+  free(am.gone);
   sy__arena_free(&strs);
   free(kept);
   return rc;
@@ -1514,7 +1674,7 @@ static int load_config(const config_t *cfg, const char *file, sy_flow **out,
   if (rc != 0)
     rc = sy_error_set(err, SY_ENOMEM, "%s: out of memory", file);
   else
-    rc = from_tree(&root, &strs, file, out, err);
+    rc = from_tree(&root, &strs, file, NULL, NULL, 0, out, err);
   sy__arena_free(&tree);
   sy__arena_free(&strs);
   return rc;
@@ -1549,8 +1709,7 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   if (sy_file_read_fd(fileno(fp), path, FLOW_FILE_MAX, &data, &len, &unread) ==
       0) {
     text = data;
-    rc = load_fast(text, len, path, out, err);
-    free(text);
+    rc = load_fast(text, len, text, path, out, err); /* frees text */
     if (rc != FAST_NO)
       goto done;
   }
@@ -1589,7 +1748,7 @@ int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
   if (!name)
     name = "(string)";
   *out = NULL;
-  rc = load_fast(text, strlen(text), name, out, err);
+  rc = load_fast(text, strlen(text), NULL, name, out, err);
   if (rc != FAST_NO)
     return rc;
   config_init(&cfg);
@@ -1807,18 +1966,18 @@ static int check_input(checker *C, const sy_flow_input *in, const char *who) {
       ids[i + 1] = flow->nodes[i].id;
     const char *near = sy__suggest(in->node, ids, flow->n_nodes + 1);
     if (near)
-      problem(C, SY_ENOENT, in->file, in->line, NULL,
+      problem(C, SY_ENOENT, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: unknown input '%s' (did you mean '%s'?)", who, in->node,
               near);
     else
-      problem(C, SY_ENOENT, in->file, in->line, NULL,
+      problem(C, SY_ENOENT, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: unknown input '%s': no actor has that id", who, in->node);
     free(ids);
     return 0;
   }
   if (t == -1) {
     if (in->output != 0)
-      problem(C, SY_ERANGE, in->file, in->line, NULL,
+      problem(C, SY_ERANGE, sy__flow_input_file(flow, in), in->line, NULL,
               "%s: input 'source:%" PRIu32 "': the source has one output "
               "(source:0)",
               who, in->output);
@@ -1827,7 +1986,7 @@ static int check_input(checker *C, const sy_flow_input *in, const char *who) {
   const sy_flow_node *src = &flow->nodes[t];
   const sy_actor_ops *ops = ops_of(src);
   if (ops && in->output >= ops->n_outputs)
-    problem(C, SY_ERANGE, in->file, in->line, src->actor,
+    problem(C, SY_ERANGE, sy__flow_input_file(flow, in), in->line, src->actor,
             "%s: input '%s:%" PRIu32 "': actor %s (%s) has %" PRIu32
             " output%s (%s:0..%s:%" PRIu32 ")",
             who, in->node, in->output, src->id, src->actor, ops->n_outputs,
@@ -1852,9 +2011,11 @@ static void check_arity(checker *C, const sy_flow_node *n) {
   else
     snprintf(want, sizeof want, "%" PRIu32 " to %" PRIu32 " inputs", lo, hi);
   int line = n->n_inputs ? n->inputs[0].line : n->line;
-  const char *file = n->n_inputs ? n->inputs[0].file : n->file;
-  problem(C, SY_ECONFIG, file, line, n->actor, "%s: actor %s takes %s, got %zu",
-          n->id, n->actor, want, n->n_inputs);
+  const char *file =
+      n->n_inputs ? sy__flow_input_file(C->flow, &n->inputs[0]) : n->file;
+  problem(C, SY_ECONFIG, file, line, n->actor,
+          "%s: actor %s takes %s, got %" PRIu32, n->id, n->actor, want,
+          n->n_inputs);
 }
 
 static const char *ptype_phrase(sy_flow_ptype t) {

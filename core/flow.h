@@ -92,7 +92,10 @@ typedef struct sy_flow_input {
                       nodes, -1 for the source, -2 for no node (before,
                       the loader may leave a hint there) */
   int line;
-  const char *file;
+  uint32_t file_ix; /* where it was written: 0 the flow's file, k its
+                       files[k - 1] (sy__flow_input_file); an index, not a
+                       pointer, so that an input takes 24 bytes (a 1e6-step
+                       flow has ~2.5e6 of them; issue 16) */
 } sy_flow_input;
 
 /* What a node asks of the runner (resources, retries, timeout), after
@@ -110,19 +113,23 @@ static inline int sy__flow_res_any(const sy_flow_res *r) {
   return r->cpus || r->gpus || r->retries >= 0 || r->memory || r->timeout;
 }
 
+/* 72 bytes: a 1e6-step flow has as many (issue 16). */
 typedef struct sy_flow_node {
   char *id;
   char *actor; /* provider name, "std.scaler" */
-  int line;
   sy_flow_input *inputs;
-  size_t n_inputs;
   sy_flow_param *params;
-  size_t n_params;
   const sy_provider *provider; /* resolved by sy__flow_validate */
   const char *file;
-  sy_flow_res res;       /* resources, retries, timeout (defaults applied) */
+  /* Resources, retries, timeout (defaults applied): the flow's
+   * `defaults` when the node sets none of its own, else its own copy in
+   * the flow's arena; never NULL once loaded. */
+  const sy_flow_res *res;
   sy_flow_sweep *sweeps; /* in the flow's arena; n_sweeps of them */
-  size_t n_sweeps;
+  uint32_t n_inputs;
+  uint32_t n_params;
+  int line;
+  uint32_t n_sweeps;
 } sy_flow_node;
 
 typedef struct sy_flow {
@@ -155,6 +162,14 @@ typedef struct sy_flow {
    * lives here and is freed with the flow; nothing is freed alone. */
   sy__arena mem;
 } sy_flow;
+
+/* The file an input was written in. */
+static inline const char *sy__flow_input_file(const sy_flow *flow,
+                                              const sy_flow_input *in) {
+  return in->file_ix == 0 || in->file_ix > flow->n_files
+             ? flow->file
+             : flow->files[in->file_ix - 1];
+}
 
 /* Reads and parses a flow file (libconfig; @include allowed, relative to
  * the file's folder). Syntax and shape errors name file:line. */

@@ -168,7 +168,7 @@ static int write_flow(FILE *out, const sy_flow *f) {
         rc = write_param(out, &n->params[k]);
       fputs("};", out);
     }
-    write_res(out, &n->res);
+    write_res(out, n->res);
     if (n->n_sweeps) {
       fputs("\n    sweep = { ", out);
       for (size_t k = 0; k < n->n_sweeps; k++) {

@@ -20,11 +20,10 @@
  *   - sy_job_cancel() (Ctrl-C in the CLI): nothing new starts, running
  *     steps finish (processes: are killed), SY_ECANCELED.
  */
-#include "dask.h"
+#include "modes.h"
 
 #include <stddef.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const modes[] = {"threads", "processes", NULL};
@@ -51,17 +50,6 @@ static const sy_option dask_options[] = {
      offsetof(dask_config, backoff),
      "Delay before the first retry; doubled for each further one."},
     SY_OPTION_END};
-
-void dask_sleep(sy_job *job, int64_t ns) {
-  /* Sleep in slices so a cancel is noticed quickly. */
-  while (ns > 0 && !sy_job_cancelled(job)) {
-    int64_t slice = ns < 50000000 ? ns : 50000000;
-    struct timespec ts = {(time_t)(slice / 1000000000),
-                          (long)(slice % 1000000000)};
-    nanosleep(&ts, NULL);
-    ns -= slice;
-  }
-}
 
 static int dask_create(const void *config, void **self, sy_error *err) {
   dask *d = calloc(1, sizeof *d);
@@ -92,12 +80,16 @@ static const sy_runner_ops dask_ops = {
         "cpus: threads: a step holds that many of the `workers` slots while "
         "it runs (more than `workers`: all of them, with a warning); "
         "processes: not enforced\n"
-        "memory: not enforced\n"
+        "memory: threads: not enforced; processes: the worker's address "
+        "space may grow by that much while the step runs (RLIMIT_AS; "
+        "commands it starts inherit the limit); a step over it fails, "
+        "naming the limit\n"
         "gpus: ignored\n"
         "retries: overrides the `retries` option for the node's steps\n"
-        "timeout: threads: overrides the `timeout` option for the node's "
-        "steps (reported FAILED after the step, which cannot be stopped); "
-        "processes: the `timeout` option only, for now\n",
+        "timeout: overrides the `timeout` option for the node's steps; "
+        "threads: reported FAILED after the step, which cannot be "
+        "stopped; processes: the worker is killed at the limit and "
+        "replaced\n",
 };
 
 const sy_provider dask_provider = {

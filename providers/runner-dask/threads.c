@@ -40,6 +40,13 @@
  * for itself or thieves. A chain of steps thus runs on one core with warm
  * caches and no deque traffic at all.
  *
+ * Starting. With several roots every worker starts at once. With one
+ * root (a chain, a fan from one source) only the calling thread runs
+ * until it first pushes a step for others: a chain never starts the
+ * other threads, so two workers cost what one does on it instead of
+ * paying for a thread's creation and an idle thief that keeps reading
+ * the busy worker's cache lines (issue 16).
+ *
  * Idling. A worker with nothing to run and nothing to steal spins briefly
  * (pause instructions, then sched_yield), then sleeps on a condition
  * variable. A pusher only takes the lock when the sleeper count is
@@ -98,7 +105,7 @@
  * their first rings); nothing is allocated per step unless a ring grows.
  * Values are released by the core when their last consumer has run.
  */
-#include "dask.h"
+#include "modes.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -164,6 +171,7 @@ struct pool {
   _Alignas(CACHE_LINE) _Atomic int stop;
   _Alignas(CACHE_LINE) _Atomic int sleepers;
   _Atomic unsigned epoch;
+  int spawned; /* workers 1..nw-1 were started (see spawn_workers) */
   pthread_mutex_t lock;
   pthread_cond_t wake;
   /* Slots (cpus): NULL when no step asks for more than one. */
@@ -274,8 +282,27 @@ static int dq_nonempty(worker *w) {
 
 /* ---- waking and stopping ---------------------------------------------- */
 
-/* After publishing `pushed` steps: wake sleepers, if there are any. */
+static void *worker_main(void *arg);
+
+/* Starts workers 1..nw-1. Called once, by worker 0, either before the run
+ * (several roots) or when it first has a step to share; until then it is
+ * the only thread, so `spawned` needs no atomic access (pthread_create
+ * orders the store before anything the new threads do). A thread that
+ * cannot start leaves its work to be stolen by the others. */
+static void spawn_workers(pool *p) {
+  p->spawned = 1;
+  for (int i = 1; i < p->nw; i++)
+    p->w[i].thread_started =
+        pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) == 0;
+}
+
+/* After publishing `pushed` steps: start the other workers if this is the
+ * first step to share, else wake sleepers, if there are any. */
 static void notify(pool *p, int pushed) {
+  if (!p->spawned) {
+    spawn_workers(p);
+    return;
+  }
   atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) == 0)
     return;
@@ -653,7 +680,7 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
   }
   /* Counters first (only steps with several inputs have one), then the
    * roots, dealt round-robin. */
-  int deal = 0;
+  int deal = 0, roots = 0;
   for (size_t s = 0; s < n; s++) {
     const uint32_t *in;
     size_t n_in = sy_job_step_inputs(job, s, &in);
@@ -671,12 +698,14 @@ int dask_threads_run(dask *d, sy_job *job, sy_error *err) {
     if (dq_push(&p->w[deal], (uint32_t)s) != 0)
       goto oom;
     deal = (deal + 1) % nw;
+    roots++;
   }
-  /* Workers 1..nw-1 are threads; a thread that cannot start leaves its
-   * roots to be stolen by the others. */
-  for (int i = 1; i < nw; i++)
-    p->w[i].thread_started =
-        pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) == 0;
+  /* Workers 1..nw-1 are threads. With one root they start only when
+   * worker 0 first has a step to share (notify): a chain never starts
+   * them, so a core the graph cannot use costs nothing (no thread
+   * creation, no idle thief reading worker 0's cache lines). */
+  if (roots > 1 || nw == 1)
+    spawn_workers(p);
   sy_job_set_worker(0);
   work(&p->w[0]);
   sy_job_set_worker(-1);

@@ -12,6 +12,9 @@
  *   fault.pass   passes its input through
  *   fault.exit   apply calls exit(0): the process ends "successfully" in
  *                the middle of a step (tests/e2e/runner-check.sh)
+ *   fault.alloc  allocates and touches the parameter `mb` MiB, frees them
+ *                and passes its input through; fails with SY_ENOMEM when
+ *                the allocation fails (tests/e2e/proc-limits.sh)
  *
  * Each takes one input and gives one output, and keeps no state. Never
  * run these in a process you care about: they are meant to kill it.
@@ -143,6 +146,37 @@ static int flaky_apply(void *self, const sy_value *const *in, size_t n_in,
   return pass_apply(NULL, in, n_in, out, err);
 }
 
+typedef struct alloc_config {
+  int64_t mb;
+} alloc_config;
+
+static const sy_option alloc_options[] = {
+    {"mb", SY_OPT_INT, 0, "1", "0", "1048576", NULL, offsetof(alloc_config, mb),
+     "MiB to allocate and touch."},
+    SY_OPTION_END};
+
+static int alloc_create(const void *config, void **self, sy_error *err) {
+  alloc_config *c = malloc(sizeof *c);
+  if (!c)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  *c = *(const alloc_config *)config;
+  *self = c;
+  return 0;
+}
+
+static int alloc_apply(void *self, const sy_value *const *in, size_t n_in,
+                       sy_value **out, sy_error *err) {
+  const alloc_config *c = self;
+  size_t bytes = (size_t)c->mb << 20;
+  char *volatile block = malloc(bytes ? bytes : 1);
+  if (!block)
+    return sy_error_set(err, SY_ENOMEM, "fault.alloc: cannot allocate %lld MiB",
+                        (long long)c->mb);
+  memset(block, 1, bytes);
+  free(block);
+  return pass_apply(NULL, in, n_in, out, err);
+}
+
 #define FX_OPS(fn)                                                             \
   {                                                                            \
     .size = sizeof(sy_actor_ops), .min_inputs = 1, .max_inputs = 1,            \
@@ -155,6 +189,7 @@ static const sy_actor_ops crash_ops = FX_OPS(crash_apply);
 static const sy_actor_ops hang_ops = FX_OPS(hang_apply);
 static const sy_actor_ops exit_ops = FX_OPS(exit_apply);
 static const sy_actor_ops flaky_ops = FX_OPS(flaky_apply);
+static const sy_actor_ops alloc_ops = FX_OPS(alloc_apply);
 /* fault.pass also has an opaque row kernel (SY_ROW_FN), the kind the core
  * cannot look into: a copy of the row, with its width in a context that
  * the core must release. */
@@ -219,5 +254,17 @@ static const sy_provider fx_flaky = {
     flaky_destroy,
     &flaky_ops};
 
+static const sy_provider fx_alloc = {
+    sizeof(sy_provider),
+    SY_KIND_ACTOR,
+    "fault.alloc",
+    "1.0.0",
+    "Allocates and touches `mb` MiB (test fixture).",
+    alloc_options,
+    sizeof(alloc_config),
+    alloc_create,
+    free,
+    &alloc_ops};
+
 SY_PLUGIN_DEFINE("fx-faulty", "1.0.0", &fx_segv, &fx_crash, &fx_abort, &fx_hang,
-                 &fx_flaky, &fx_pass, &fx_exit)
+                 &fx_flaky, &fx_pass, &fx_exit, &fx_alloc)

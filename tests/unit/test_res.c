@@ -92,17 +92,17 @@ static void test_flow_values_and_defaults(void) {
   sy_error err;
   CU_ASSERT_EQUAL_FATAL(sy__flow_load_string(text, "r.flow", &flow, &err), 0);
   const sy_flow_node *a = &flow->nodes[0], *b = &flow->nodes[1];
-  CU_ASSERT_EQUAL(a->res.cpus, 2);
-  CU_ASSERT_EQUAL(a->res.memory, 1ull << 30);
-  CU_ASSERT_EQUAL(a->res.gpus, 0);
-  CU_ASSERT_EQUAL(a->res.retries, 1);
-  CU_ASSERT_EQUAL(a->res.timeout, 3600);
+  CU_ASSERT_EQUAL(a->res->cpus, 2);
+  CU_ASSERT_EQUAL(a->res->memory, 1ull << 30);
+  CU_ASSERT_EQUAL(a->res->gpus, 0);
+  CU_ASSERT_EQUAL(a->res->retries, 1);
+  CU_ASSERT_EQUAL(a->res->timeout, 3600);
   /* Node values override field by field; the rest stays the default. */
-  CU_ASSERT_EQUAL(b->res.cpus, 4);
-  CU_ASSERT_EQUAL(b->res.memory, 1ull << 30);
-  CU_ASSERT_EQUAL(b->res.gpus, 1);
-  CU_ASSERT_EQUAL(b->res.retries, 0);
-  CU_ASSERT_EQUAL(b->res.timeout, 90);
+  CU_ASSERT_EQUAL(b->res->cpus, 4);
+  CU_ASSERT_EQUAL(b->res->memory, 1ull << 30);
+  CU_ASSERT_EQUAL(b->res->gpus, 1);
+  CU_ASSERT_EQUAL(b->res->retries, 0);
+  CU_ASSERT_EQUAL(b->res->timeout, 90);
   /* Written back as text (a release keeps its flow), the values stay. */
   char *back = NULL;
   size_t blen = 0;
@@ -111,7 +111,7 @@ static void test_flow_values_and_defaults(void) {
   CU_ASSERT_EQUAL_FATAL(sy__flow_load_string(back, "back.flow", &again, &err),
                         0);
   for (size_t i = 0; i < 2; i++) {
-    const sy_flow_res *x = &flow->nodes[i].res, *y = &again->nodes[i].res;
+    const sy_flow_res *x = flow->nodes[i].res, *y = again->nodes[i].res;
     CU_ASSERT(x->cpus == y->cpus && x->gpus == y->gpus &&
               x->retries == y->retries && x->memory == y->memory &&
               x->timeout == y->timeout);
@@ -126,8 +126,8 @@ static void test_flow_values_and_defaults(void) {
                                              "\"std.scaler\"; });\n",
                                              "r.flow", &flow, &err),
                         0);
-  CU_ASSERT_FALSE(sy__flow_res_any(&flow->nodes[0].res));
-  CU_ASSERT_EQUAL(flow->nodes[0].res.retries, -1);
+  CU_ASSERT_FALSE(sy__flow_res_any(flow->nodes[0].res));
+  CU_ASSERT_EQUAL(flow->nodes[0].res->retries, -1);
   sy__flow_free(flow);
 }
 

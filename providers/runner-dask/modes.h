@@ -1,15 +1,16 @@
 /*
- * dask.h - the parallel runner's shared parts (private to the plugin).
+ * modes.h - the parallel runner's shared parts (private to the plugin).
  *
  * dask.c holds the options and the dispatch; threads.c the work-stealing
  * thread pool; procs.c the pool of forked worker processes. Both modes
  * follow the same failure policy (see dask.c).
  */
-#ifndef SY_RUNNER_DASK_H
-#define SY_RUNNER_DASK_H
+#ifndef SY_RUNNER_DASK_MODES_H
+#define SY_RUNNER_DASK_MODES_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <switchyard/switchyard.h>
 
@@ -34,8 +35,18 @@ typedef struct dask {
 int dask_threads_run(dask *d, sy_job *job, sy_error *err);
 int dask_procs_run(dask *d, sy_job *job, sy_error *err);
 
-/* Sleeps ns (a retry's backoff, as sy_sched_retry gives it); returns
- * early when the job is cancelled. */
-void dask_sleep(sy_job *job, int64_t ns);
+/* Sleeps ns (a retry's backoff, as sy_sched_retry gives it), in slices so
+ * that a cancel is noticed quickly; returns early when the job is
+ * cancelled. Inline here, not in dask.c: the modes call it and dask.c
+ * calls the modes, and that was a cycle of calls between the files. */
+static inline void dask_sleep(sy_job *job, int64_t ns) {
+  while (ns > 0 && !sy_job_cancelled(job)) {
+    int64_t slice = ns < 50000000 ? ns : 50000000;
+    struct timespec ts = {(time_t)(slice / 1000000000),
+                          (long)(slice % 1000000000)};
+    nanosleep(&ts, NULL);
+    ns -= slice;
+  }
+}
 
-#endif /* SY_RUNNER_DASK_H */
+#endif /* SY_RUNNER_DASK_MODES_H */
