@@ -29,6 +29,7 @@
  */
 #include "flow.h"
 #include "program.h"
+#include "query.h"
 #include "switchyard/endian.h"
 
 #include <stdio.h>
@@ -430,6 +431,12 @@ void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
   k_str(k, flow->name);
   k_str(k, flow->source.table);
   k_str(k, flow->source.label);
+  if (flow->source.has_query) {
+    char *q = NULL;
+    if (sy__query_encode(&flow->source.query, &q) == 0)
+      k_str(k, q);
+    free(q);
+  }
   for (size_t n = 0; n < flow->n_nodes; n++) {
     const sy_flow_node *node = &flow->nodes[n];
     k_str(k, node->id);
@@ -573,7 +580,17 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                 .label = flow->source.label,
                 .n_outputs = flow->source.label ? 2 : 1,
                 .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
+  /* The pushdown travels as the step's one parameter (query.c), so the
+   * key, a saved program and `exec` all carry it. */
+  sy_param pushdown = {SY__PUSHDOWN_PARAM, NULL};
+  if (flow->source.has_query) {
+    if (sy__query_encode(&flow->source.query, &pushdown.text) != 0)
+      goto oom;
+    t.params = &pushdown;
+    t.n_params = 1;
+  }
   int s = sy__program_emit(prog, &t);
+  free(pushdown.text);
   if (s < 0)
     goto oom;
   sy__instr_finish(prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
@@ -750,6 +767,18 @@ int sy_flow_source(const sy_flow *flow, const char **feed, const char **table,
   if (line)
     *line = flow->source.line;
   return flow->source.file != NULL;
+}
+
+const sy_feed_query *sy_flow_source_query(const sy_flow *flow,
+                                          const int **where_lines,
+                                          int *columns_line, int *order_line) {
+  if (where_lines)
+    *where_lines = flow->source.where_lines;
+  if (columns_line)
+    *columns_line = flow->source.columns_line;
+  if (order_line)
+    *order_line = flow->source.order_line;
+  return flow->source.has_query ? &flow->source.query : NULL;
 }
 
 const char *sy_flow_sink(const sy_flow *flow, int *line) {
