@@ -473,6 +473,8 @@ static int feed_fingerprint(sy_platform *p, const char *feed, const char *table,
     rc = ops->fingerprint(sy_instance_self(inst), table, key, err);
     if (rc == 0)
       *have = 1;
+    else if (rc == SY_ENOTSUP) /* volatile data (ABI 1.4): never cached */
+      rc = 0;
     else
       sy_error_prefix(err, "feed.%s", feed);
   }

@@ -111,7 +111,10 @@ SY_API int sy_feed_query_apply(const sy_value *table, const sy_feed_query *q,
 typedef struct sy_feed_ops {
   uint32_t size; /* sizeof(sy_feed_ops) */
   int (*read)(void *self, const char *table, sy_value **out, sy_error *err);
-  /* Optional (NULL): a 128-bit hash of the table's content. */
+  /* Optional (NULL): a 128-bit hash of the table's content. Since ABI
+   * 1.4 it may fail with SY_ENOTSUP to say that this table's content
+   * cannot be fingerprinted (a live database without a version column):
+   * the feed step is then never cached, as without the op. */
   int (*fingerprint)(void *self, const char *table, uint8_t key[16],
                      sy_error *err);
   /* Since ABI 1.3; optional (NULL, or absent when size says the plugin
