@@ -222,5 +222,28 @@ else
   bad "kill -9: the write never started a transaction"
 fi
 
+# The README's "Databases" commands, verbatim, in a copy of the tree
+# (build.flow writes examples/sqlite/iris.db); the SQLite example
+# predicts what the CSV one does.
+mkdir -p tree/examples
+cp -R "$ex/sqlite" "$ex/iris" tree/examples/
+rm -f tree/examples/sqlite/iris.db
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$sy" >tree/switchyard
+chmod +x tree/switchyard
+awk '
+  /^## / { in_s = ($0 == "## Databases: SQLite and PostgreSQL"); next }
+  in_s && /^```sh[[:space:]]*$/ { in_sh = 1; next }
+  in_sh && /^```/ { in_sh = 0; next }
+  in_s && in_sh { print }
+' "$top_srcdir/README.md" >readme-db.txt
+[ "$(wc -l <readme-db.txt)" -ge 4 ] && ok || bad "README: no Databases commands"
+while IFS= read -r line; do
+  (cd tree && bash -c "$line") >readme-out.txt 2>&1 && ok ||
+    bad "README command '$line' failed: $(cat readme-out.txt)"
+done <readme-db.txt
+(cd tree && ./switchyard run examples/sqlite/pipeline.flow >../lite.csv &&
+  ./switchyard run examples/iris/pipeline.flow >../iris-csv.csv)
+same lite.csv iris-csv.csv "examples/sqlite vs examples/iris predictions"
+
 echo "sql: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
