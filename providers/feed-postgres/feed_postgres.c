@@ -8,8 +8,9 @@
  *
  * Types come from each column's type: int2/int4/int8 -> i64,
  * float4/float8/numeric -> f64, bool -> i64 (0/1), anything else ->
- * string (its text form). Values arrive in text form and are parsed
- * strictly: a cell that does not parse fails the read naming the row.
+ * string (its text form). The SELECT casts each column to the one type
+ * its frame column holds (int8, float8 or text) and asks for binary
+ * results, so values are copied, not parsed from text.
  *
  * query() (ABI 1.4) pushes the pushdown into one SELECT: names are checked
  * against the table's columns and quoted with PQescapeIdentifier, and
@@ -293,6 +294,12 @@ static int build_select(PGconn *c, const pg_table *t, const char *table,
     s->sel[s->n_sel++] = (size_t)k;
     rc |= sy_buf_puts(b, i ? ", " : "SELECT ");
     rc |= add_ident(c, b, t->cols[k].name);
+    /* Results come in binary: each column cast to the one type its frame
+     * column holds (see parse_cell). */
+    rc |= sy_buf_puts(b, t->cols[k].oid == BOOLOID       ? "::int4::int8"
+                         : t->cols[k].type == SY_COL_I64 ? "::int8"
+                         : t->cols[k].type == SY_COL_F64 ? "::float8"
+                                                         : "::text");
   }
   rc |= sy_buf_puts(b, " FROM ");
   rc |= add_ident(c, b, table);
@@ -349,24 +356,28 @@ static int build_select(PGconn *c, const pg_table *t, const char *table,
   return 0;
 }
 
-static int parse_cell(const char *v, const pg_col *col, sy_frame_builder *b,
-                      size_t i) {
-  char *e = NULL;
+/* 8 big-endian bytes. */
+static uint64_t be64(const char *p) {
+  const unsigned char *u = (const unsigned char *)p;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | u[i];
+  return v;
+}
+
+/* One cell of a binary result: int8, float8 or text (build_select casts
+ * every column to one of them). */
+static int parse_cell(const char *v, int len, const pg_col *col,
+                      sy_frame_builder *b, size_t i) {
   if (col->type == SY_COL_STR)
-    return sy_frame_builder_str(b, i, v);
-  if (col->oid == BOOLOID)
-    return *v == 't' || *v == 'f' ? sy_frame_builder_i64(b, i, *v == 't')
-                                  : SY_ETYPE;
-  errno = 0;
-  if (col->type == SY_COL_I64) {
-    long long x = strtoll(v, &e, 10);
-    if (errno || e == v || *e)
-      return SY_ETYPE;
-    return sy_frame_builder_i64(b, i, (int64_t)x);
-  }
-  double d = strtod(v, &e);
-  if (e == v || *e)
+    return sy_frame_builder_strn(b, i, v, (size_t)len);
+  if (len != 8)
     return SY_ETYPE;
+  uint64_t bits = be64(v);
+  if (col->type == SY_COL_I64)
+    return sy_frame_builder_i64(b, i, (int64_t)bits);
+  double d;
+  memcpy(&d, &bits, sizeof d);
   return sy_frame_builder_f64(b, i, d);
 }
 
@@ -385,7 +396,7 @@ static int run_query(const feed_pg *f, const char *table,
       (rc = build_select(c, &t, table, q, &s, err)) != 0)
     goto done;
   r = PQexecParams(c, s.sql.data, q ? (int)q->n_where : 0, s.types, s.values,
-                   NULL, NULL, 0);
+                   NULL, NULL, 1);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     rc = query_error(c, r, "reading the table", err);
     goto done;
@@ -405,11 +416,11 @@ static int run_query(const feed_pg *f, const char *table,
         continue;
       }
       const char *v = PQgetvalue(r, (int)row, (int)i);
-      if (parse_cell(v, col, b, i) == SY_ETYPE) {
+      if (parse_cell(v, PQgetlength(r, (int)row, (int)i), col, b, i) ==
+          SY_ETYPE) {
         rc = sy_error_set(err, SY_ETYPE,
-                          "table '%s', column '%s', row %zu: '%s' is not "
-                          "%s",
-                          table, col->name, row + 1, v,
+                          "table '%s', column '%s', row %zu: not %s", table,
+                          col->name, row + 1,
                           col->type == SY_COL_I64 ? "an integer" : "a number");
         goto done;
       }
