@@ -181,6 +181,22 @@ static void test_flow_pushdown(void) {
   CU_ASSERT_EQUAL(cline, 3);
   CU_ASSERT_EQUAL(lines[0], 4);
   CU_ASSERT_EQUAL(oline, 5);
+  /* Written back as flow text (what a release keeps), it reads back to
+   * the same query. */
+  char *text = NULL, *enc1 = NULL, *enc2 = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(sy_flow_text(f, &text, &len), 0);
+  sy_flow *again = NULL;
+  CU_ASSERT_EQUAL_FATAL(sy__flow_load_string(text, "w.flow", &again, &err), 0);
+  const sy_feed_query *q2 = sy_flow_source_query(again, NULL, NULL, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q2);
+  CU_ASSERT_EQUAL(sy__query_encode(q, &enc1), 0);
+  CU_ASSERT_EQUAL(sy__query_encode(q2, &enc2), 0);
+  CU_ASSERT_STRING_EQUAL(enc1, enc2);
+  free(enc1);
+  free(enc2);
+  free(text);
+  sy__flow_free(again);
   sy__flow_free(f);
   /* No pushdown: no query. */
   CU_ASSERT_EQUAL_FATAL(load("", &f, &err), 0);
