@@ -16,6 +16,11 @@ if ! pg_start; then
 fi
 
 cp "$ex/iris/iris.csv" .
+# A feed built against ABI 1.0 (no query op): the core applies the
+# pushdown for it. Plugin folders must not be group/world writable.
+mkdir -m 0755 oldfeed
+install -m 0755 "$top_builddir/tests/providers/.libs/fx_oldfeed.so" oldfeed/
+export SWITCHYARD_PLUGIN_PATH=$tmp/oldfeed
 # Values that would break a query built by concatenation.
 cat >people.csv <<'CSV'
 name,age,score
@@ -30,6 +35,9 @@ cat >switchyard.ini <<INI
 provider = csv
 path = .
 types = people.age:i64, people.score:f64
+[FEED.old]
+provider = old
+path = .
 [FEED.lite]
 provider = sqlite
 path = data.db
@@ -83,7 +91,7 @@ done
 # One flow per query; each runs through every feed into a CSV file.
 query() { # query NAME TABLE SOURCE-KEYS
   local f
-  for f in csv lite pg; do
+  for f in csv lite pg old; do
     cat >"q-$1-$f.flow" <<FLOW
 name = "q";
 source = { feed = "$f"; table = "$2"; $3 };
@@ -94,6 +102,7 @@ FLOW
   done
   same "out-$1-csv.csv" "out-$1-lite.csv" "$1: sqlite vs csv"
   same "out-$1-csv.csv" "out-$1-pg.csv" "$1: postgres vs csv"
+  same "out-$1-csv.csv" "out-$1-old.csv" "$1: core-applied vs csv"
 }
 query all iris ''
 query where iris 'columns = ["species", "sepal_length"];
