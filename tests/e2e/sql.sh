@@ -278,6 +278,7 @@ fi
 # predicts what the CSV one does.
 mkdir -p tree/examples
 cp -R "$ex/sqlite" "$ex/iris" tree/examples/
+chmod -R u+w tree/examples # distcheck's sources are read-only
 rm -f tree/examples/sqlite/iris.db
 printf '#!/bin/sh\nexec "%s" "$@"\n' "$sy" >tree/switchyard
 chmod +x tree/switchyard
