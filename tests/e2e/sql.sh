@@ -64,6 +64,10 @@ mode = append
 [SINK.pg]
 provider = postgres
 conninfo = $PGCONN
+[SINK.pgadd]
+provider = postgres
+conninfo = $PGCONN
+mode = append
 [SINK.file]
 provider = csv
 path = out-{name}.csv
@@ -156,7 +160,10 @@ expect 1 "feed.pg: no table 'irises'" -- "$sy" run m2.flow
 
 # Cache keys: sqlite follows the table's rows; postgres is volatile unless
 # version_column is set.
-key() { "$sy" run --explain "$1" 2>&1 | grep -m1 ' feed '; }
+key() { # the feed step's line of --explain (key and why it runs)
+  "$sy" run --explain "$1" >explain.txt 2>&1
+  grep -m1 ' feed ' explain.txt
+}
 k1=$(key q-all-lite.flow)
 sqlite3 data.db "update people set age = 45 where age = 44"
 [ "$(key q-all-lite.flow)" = "$k1" ] && ok ||
@@ -176,9 +183,10 @@ pg_sql "update people set age = 99 where name = 'alice'" >/dev/null
 export SY_TEST_PGPASS=s3cret
 sed 's/"pg"/"pgpass"/' q-int-pg.flow >p.flow
 expect 0 '' -- "$sy" run p.flow -q
-"$sy" config 2>&1 | grep -A3 'FEED.pgpass' | grep -q s3cret &&
-  bad "config shows the password" || ok
-"$sy" config 2>&1 | grep -q '(secret)' && ok || bad "config: no (secret)"
+"$sy" config >config.txt 2>&1
+grep -q s3cret config.txt && bad "config shows the password" || ok
+grep -A3 'FEED.pgpass' config.txt | grep -q '^password = (secret)' && ok ||
+  bad "config: no (secret): $(cat config.txt)"
 export SY_TEST_PGPASS=wrong
 expect 2 "feed 'pgpass'.*cannot connect to PostgreSQL.*password" -- "$sy" check p.flow
 expect 1 "feed.pgpass: cannot connect to PostgreSQL.*check the user in conninfo and the password" -- "$sy" run p.flow
@@ -197,6 +205,15 @@ sqlite3 data.db "create table wrong (name INTEGER)"
 expect 1 "sink.liteadd.*column 'name' is INTEGER, but the result's column is string" -- "$sy" run add.flow -o SINK.liteadd.table=wrong
 [ "$(sqlite3 data.db 'select count(*) from wrong')" = 0 ] && ok ||
   bad "a failed append left rows"
+
+pg_sql "CREATE TABLE wrongpg (name INTEGER)" >/dev/null
+sed 's/"liteadd"/"pgadd"/' add.flow >addpg.flow
+expect 1 "sink.pgadd.*table 'wrongpg': column 'name' is integer, but the result's column is string" -- "$sy" run addpg.flow -o SINK.pgadd.table=wrongpg
+[ "$(pg_sql 'SELECT count(*) FROM wrongpg')" = 0 ] && ok ||
+  bad "a failed postgres append left rows"
+# An unknown column found during the run (postgres reads at run time).
+sed 's/columns = \["name"\]/columns = ["nope"]/' q-int-pg.flow >nope.flow
+expect 1 "feed.pg: columns: table 'people' has no column 'nope' \(columns: name, age, score\)" -- "$sy" run nope.flow
 
 # A locked database: busy_timeout, then a clear error, table unchanged.
 ( echo "BEGIN EXCLUSIVE; INSERT INTO people VALUES ('z', 1, 1.0);"; sleep 4; echo "ROLLBACK;" ) | sqlite3 data.db &
