@@ -512,3 +512,41 @@ int sy__query_decode(const char *text, sy__query *out, sy_error *err) {
   }
   return 0;
 }
+
+int sy__query_print(const char *text, FILE *out) {
+  sy__query q;
+  sy_error err;
+  if (sy__query_decode(text, &q, &err) != 0)
+    return err.code;
+  const char *sep = " ";
+  fputs("        pushdown:", out);
+  if (q.q.n_columns) {
+    fprintf(out, "%scolumns ", sep);
+    for (size_t i = 0; i < q.q.n_columns; i++)
+      fprintf(out, "%s%s", i ? ", " : "", q.q.columns[i]);
+    sep = "; ";
+  }
+  for (size_t i = 0; i < q.q.n_where; i++) {
+    const sy_feed_cond *c = &q.q.where[i];
+    fprintf(out, "%s%s%s %s ", i ? " AND " : sep, i ? "" : "where ", c->column,
+            sy_cmp_sql(c->op));
+    if (c->type == SY_COL_STR)
+      fprintf(out, "'%s'", c->str);
+    else if (c->type == SY_COL_I64)
+      fprintf(out, "%" PRId64, c->i64);
+    else
+      fprintf(out, "%.17g", c->f64);
+    sep = "; ";
+  }
+  for (size_t i = 0; i < q.q.n_order; i++) {
+    fprintf(out, "%s%s%s", i ? ", " : sep, i ? "" : "order ",
+            q.q.order[i].column);
+    fputs(q.q.order[i].desc ? " desc" : "", out);
+    sep = "; ";
+  }
+  if (q.q.limit >= 0)
+    fprintf(out, "%slimit %" PRId64, sep, q.q.limit);
+  fputc('\n', out);
+  sy__query_free(&q);
+  return 0;
+}

@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#include <stdio.h>
+
 #include "switchyard/io.h"
 
 /* The FEED step's parameter key that holds the pushdown. */
@@ -29,6 +31,10 @@ int sy__query_encode(const sy_feed_query *q, char **text);
  * the caller's to sy__query_free on success. */
 int sy__query_decode(const char *text, sy__query *out, sy_error *err);
 void sy__query_free(sy__query *q);
+/* Writes the pushdown text as "        pushdown: columns a, b; where a >
+ * 1 AND b = 'x'; order a desc; limit 3" plus a newline, for `compile
+ * --explain`; 0, or < 0 (nothing written) when text does not decode. */
+int sy__query_print(const char *text, FILE *out);
 /* "=", "==", "!=", "<>", "<", "<=", ">", ">=" into *op; SY_EINVAL else. */
 int sy__cmp_parse(const char *text, sy_cmp *op);
 /* Whether the condition's value may be compared with a column of type

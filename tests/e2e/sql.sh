@@ -136,6 +136,9 @@ query inject people "where = { column = \"name\"; op = \"=\"; value = \"$evil\";
 [ "$(sqlite3 data.db 'select count(*) from people')" = 5 ] && ok ||
   bad "sqlite: people lost rows"
 
+# compile --explain shows the pushdown readably.
+expect 0 "pushdown: columns species, sepal_length; where species <> 'setosa' AND sepal_length >= 6.5; order sepal_length desc, species; limit 12" -- "$sy" compile --explain q-where-lite.flow
+
 # check: names and types against the table, with file:line.
 for f in lite pg; do
   cat >"bad-$f.flow" <<FLOW
