@@ -30,6 +30,7 @@
 #include "flow.h"
 #include "program.h"
 #include "switchyard/buf.h"
+#include "query.h"
 #include "switchyard/endian.h"
 
 #include <stdio.h>
@@ -475,6 +476,12 @@ void sy__flow_hash(const sy_flow *flow, uint8_t out[16]) {
   k_str(k, flow->name);
   k_str(k, flow->source.table);
   k_str(k, flow->source.label);
+  if (flow->source.has_query) {
+    char *q = NULL;
+    if (sy__query_encode(&flow->source.query, &q) == 0)
+      k_str(k, q);
+    free(q);
+  }
   for (size_t n = 0; n < flow->n_nodes; n++) {
     const sy_flow_node *node = &flow->nodes[n];
     k_str(k, node->id);
@@ -517,6 +524,8 @@ static int feed_fingerprint(sy_platform *p, const char *feed, const char *table,
     rc = ops->fingerprint(sy_instance_self(inst), table, key, err);
     if (rc == 0)
       *have = 1;
+    else if (rc == SY_ENOTSUP) /* volatile data (ABI 1.4): never cached */
+      rc = 0;
     else
       sy_error_prefix(err, "feed.%s", feed);
   }
@@ -583,7 +592,17 @@ static int emit_source(compiler *c, sy_platform *p, int use_feed,
                 .label = flow->source.label,
                 .n_outputs = flow->source.label ? 2 : 1,
                 .flags = have_fp ? 0 : SY_INSTR_VOLATILE};
+  /* The pushdown travels as the step's one parameter (query.c), so the
+   * key, a saved program and `exec` all carry it. */
+  sy_param pushdown = {SY__PUSHDOWN_PARAM, NULL};
+  if (flow->source.has_query) {
+    if (sy__query_encode(&flow->source.query, &pushdown.text) != 0)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    t.params = &pushdown;
+    t.n_params = 1;
+  }
   int s = sy__program_emit(c->prog, &t);
+  free(pushdown.text);
   if (s < 0)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   sy__instr_finish(c->prog, (uint32_t)s, have_fp ? fp : NULL, have_fp ? 16 : 0);
@@ -1440,6 +1459,18 @@ int sy_flow_source(const sy_flow *flow, const char **feed, const char **table,
   if (line)
     *line = flow->source.line;
   return flow->source.file != NULL;
+}
+
+const sy_feed_query *sy_flow_source_query(const sy_flow *flow,
+                                          const int **where_lines,
+                                          int *columns_line, int *order_line) {
+  if (where_lines)
+    *where_lines = flow->source.where_lines;
+  if (columns_line)
+    *columns_line = flow->source.columns_line;
+  if (order_line)
+    *order_line = flow->source.order_line;
+  return flow->source.has_query ? &flow->source.query : NULL;
 }
 
 const char *sy_flow_sink(const sy_flow *flow, int *line) {

@@ -11,6 +11,7 @@
  */
 #include "bundle.h"
 #include "job.h"
+#include "query.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -172,7 +173,33 @@ static int exec_feed(sy_job *job, size_t s, sy_value **out, sy_error *err) {
   sy_instance *inst = job->feeds[s];
   const sy_feed_ops *ops = sy_instance_provider(inst)->ops;
   sy_value *table = NULL;
-  int rc = ops->read(sy_instance_self(inst), in->table, &table, err);
+  int rc;
+  const char *pushdown = NULL;
+  for (uint32_t p = 0; p < in->n_params; p++)
+    if (strcmp(in->params[p].key, SY__PUSHDOWN_PARAM) == 0)
+      pushdown = in->params[p].text;
+  if (pushdown) {
+    /* The feed pushes the query down when it can; otherwise the whole
+     * table is read and the query applied here, so that every feed gives
+     * the same rows. */
+    sy__query q;
+    if ((rc = sy__query_decode(pushdown, &q, err)) != 0)
+      return rc;
+    if (SY_FEED_HAS_QUERY(ops)) {
+      rc = ops->query(sy_instance_self(inst), in->table, &q.q, &table, err);
+    } else if ((rc = ops->read(sy_instance_self(inst), in->table, &table,
+                               err)) == 0) {
+      sy_value *all = table;
+      table = NULL;
+      rc = sy_feed_query_apply(all, &q.q, &table, err);
+      sy_value_unref(all);
+      if (rc)
+        sy_error_prefix(err, "table '%s'", in->table);
+    }
+    sy__query_free(&q);
+  } else {
+    rc = ops->read(sy_instance_self(inst), in->table, &table, err);
+  }
   if (rc) {
     sy_error_prefix(err, "feed.%s", in->target);
     return rc;

@@ -40,14 +40,17 @@
  * it is read-only and may be read from any thread.
  */
 #include "flow.h"
+#include "query.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "switchyard/actor.h"
@@ -1217,8 +1220,10 @@ static const char *const top_keys[] = {
 static const char *const node_keys[] = {"id",      "actor",       "inputs",
                                         "params",  "description", "resources",
                                         "retries", "timeout",     "sweep"};
-static const char *const source_keys[] = {"feed", "table", "label",
-                                          "description"};
+static const char *const source_keys[] = {"feed",        "table",   "label",
+                                          "description", "columns", "where",
+                                          "order",       "limit"};
+static const char *const where_keys[] = {"column", "op", "value"};
 static const char *const sink_keys[] = {"instance", "input", "description"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1490,6 +1495,207 @@ static int load_actors(loader *L, const tnode *s) {
   return 0;
 }
 
+/* ---- the source's pushdown (ABI 1.4) ------------------------------------ */
+
+/* One condition { column = "..."; op = "..."; value = ...; }. */
+static int load_cond(loader *L, const tnode *s, const char *what,
+                     sy_feed_cond *c, int *line) {
+  int rc;
+  if (t_type(s) != CONFIG_TYPE_GROUP)
+    return fail(L, s, SY_ETYPE,
+                "%s: expected a group { column = \"...\"; op = \"=\"; value = "
+                "...; }, got %s",
+                what, type_phrase(s));
+  if ((rc = check_keys(L, s, what, where_keys, COUNT(where_keys))) != 0)
+    return rc;
+  *line = line_of(s);
+  const tnode *col = t_member(s, "column");
+  const tnode *op = t_member(s, "op");
+  const tnode *val = t_member(s, "value");
+  if (!col || !op || !val)
+    return fail(L, s, SY_ECONFIG,
+                "%s: missing '%s' (a condition names a "
+                "column, an op and a value)",
+                what,
+                !col  ? "column"
+                : !op ? "op"
+                      : "value");
+  char *text = NULL;
+  char path[96];
+  snprintf(path, sizeof path, "%s.column", what);
+  if ((rc = get_string(L, col, path, &text)) != 0)
+    return rc;
+  if (!*text)
+    return fail(L, col, SY_ECONFIG, "%s: must not be empty", path);
+  c->column = text;
+  snprintf(path, sizeof path, "%s.op", what);
+  if ((rc = get_string(L, op, path, &text)) != 0)
+    return rc;
+  if (sy__cmp_parse(text, &c->op) != 0)
+    return fail(L, op, SY_ECONFIG,
+                "%s: unknown op '%s'; use one of =, !=, <, <=, >, >=", path,
+                text);
+  switch (t_type(val)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    c->type = SY_COL_I64;
+    c->i64 = t_int64(val);
+    return 0;
+  case CONFIG_TYPE_FLOAT:
+    c->type = SY_COL_F64;
+    c->f64 = t_float(val);
+    if (isnan(c->f64))
+      return fail(L, val, SY_ECONFIG, "%s.value: NaN matches nothing", what);
+    return 0;
+  case CONFIG_TYPE_STRING:
+    c->type = SY_COL_STR;
+    c->str = t_string(val);
+    return 0;
+  default:
+    return fail(L, val, SY_ETYPE,
+                "%s.value: expected a number or a string, got %s", what,
+                type_phrase(val));
+  }
+}
+
+/* A list of column names (a string alone is a list of one). */
+static int load_names(loader *L, const tnode *s, const char *what,
+                      const char ***out, size_t *n) {
+  int type = t_type(s);
+  if (type == CONFIG_TYPE_STRING) {
+    *out = arena_zalloc(L, sizeof **out);
+    if (!*out)
+      return oom(L);
+    (*out)[0] = t_string(s);
+    *n = 1;
+    return 0;
+  }
+  if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+    return fail(L, s, SY_ETYPE, "%s: expected a list of strings, got %s", what,
+                type_phrase(s));
+  int len = t_length(s);
+  if (len == 0)
+    return fail(L, s, SY_ECONFIG, "%s: expected at least one column", what);
+  *out = arena_zalloc(L, (size_t)len * sizeof **out);
+  if (!*out)
+    return oom(L);
+  for (int i = 0; i < len; i++) {
+    const tnode *e = t_elem(s, (unsigned)i);
+    if (t_type(e) != CONFIG_TYPE_STRING || !*t_string(e))
+      return fail(L, e, SY_ETYPE, "%s[%d]: expected a column name, got %s",
+                  what, i, type_phrase(e));
+    (*out)[i] = t_string(e);
+  }
+  *n = (size_t)len;
+  return 0;
+}
+
+static int load_pushdown(loader *L, const tnode *s) {
+  sy_flow *flow = L->flow;
+  sy_feed_query *q = &flow->source.query;
+  const tnode *columns = t_member(s, "columns");
+  const tnode *where = t_member(s, "where");
+  const tnode *order = t_member(s, "order");
+  const tnode *limit = t_member(s, "limit");
+  int rc;
+  q->size = sizeof *q;
+  q->limit = -1;
+  if (!columns && !where && !order && !limit)
+    return 0;
+  flow->source.has_query = 1;
+  if (columns) {
+    flow->source.columns_line = line_of(columns);
+    if ((rc = load_names(L, columns, "source.columns",
+                         (const char ***)&q->columns, &q->n_columns)) != 0)
+      return rc;
+    for (size_t i = 0; i < q->n_columns; i++)
+      for (size_t j = 0; j < i; j++)
+        if (strcmp(q->columns[i], q->columns[j]) == 0)
+          return fail(L, columns, SY_ECONFIG,
+                      "source.columns: '%s' is listed twice", q->columns[i]);
+    const char *label = flow->source.label;
+    int has_label = !label;
+    for (size_t i = 0; !has_label && i < q->n_columns; i++)
+      has_label = strcmp(q->columns[i], label) == 0;
+    if (!has_label)
+      return fail(L, columns, SY_ECONFIG,
+                  "source.columns: add the label '%s' to the columns (the "
+                  "source splits it from the features)",
+                  label);
+  }
+  if (where) {
+    int type = t_type(where);
+    int many = type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY;
+    size_t n = many ? (size_t)t_length(where) : 1;
+    if (many && n == 0)
+      return fail(L, where, SY_ECONFIG,
+                  "source.where: expected at least one condition");
+    sy_feed_cond *conds = arena_zalloc(L, n * sizeof *conds);
+    flow->source.where_lines = arena_zalloc(L, n * sizeof(int));
+    if (!conds || !flow->source.where_lines)
+      return oom(L);
+    for (size_t i = 0; i < n; i++) {
+      char what[48];
+      if (many)
+        snprintf(what, sizeof what, "source.where[%zu]", i);
+      else
+        snprintf(what, sizeof what, "source.where");
+      const tnode *e = many ? t_elem(where, (unsigned)i) : where;
+      if ((rc = load_cond(L, e, what, &conds[i],
+                          &flow->source.where_lines[i])) != 0)
+        return rc;
+    }
+    q->where = conds;
+    q->n_where = n;
+  }
+  if (order) {
+    const char **names = NULL;
+    size_t n = 0;
+    flow->source.order_line = line_of(order);
+    if ((rc = load_names(L, order, "source.order", &names, &n)) != 0)
+      return rc;
+    sy_feed_order *o = arena_zalloc(L, n * sizeof *o);
+    if (!o)
+      return oom(L);
+    for (size_t i = 0; i < n; i++) {
+      /* "column", "column asc" or "column desc". */
+      const char *sp = strrchr(names[i], ' ');
+      size_t len = strlen(names[i]);
+      if (sp &&
+          (strcasecmp(sp + 1, "desc") == 0 || strcasecmp(sp + 1, "asc") == 0)) {
+        o[i].desc = strcasecmp(sp + 1, "desc") == 0;
+        len = (size_t)(sp - names[i]);
+        while (len && names[i][len - 1] == ' ')
+          len--;
+      }
+      if (!len)
+        return fail(L, order, SY_ECONFIG,
+                    "source.order: '%s' names no column (write \"column\", "
+                    "\"column asc\" or \"column desc\")",
+                    names[i]);
+      o[i].column = sy__arena_strndup(&flow->mem, names[i], len);
+      if (!o[i].column)
+        return oom(L);
+    }
+    q->order = o;
+    q->n_order = n;
+  }
+  if (limit) {
+    flow->source.limit_line = line_of(limit);
+    int type = t_type(limit);
+    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+      return fail(L, limit, SY_ETYPE, "source.limit: expected an int, got %s",
+                  type_phrase(limit));
+    if (t_int64(limit) < 0)
+      return fail(L, limit, SY_ECONFIG,
+                  "source.limit: %" PRId64 " is negative; give a row count "
+                  ">= 0",
+                  t_int64(limit));
+    q->limit = t_int64(limit);
+  }
+  return 0;
+}
+
 static int load_source(loader *L, const tnode *s) {
   sy_flow *flow = L->flow;
   int rc;
@@ -1519,7 +1725,7 @@ static int load_source(loader *L, const tnode *s) {
                 "source.description: expected a string, "
                 "got %s",
                 type_phrase(desc));
-  return 0;
+  return load_pushdown(L, s);
 }
 
 static int load_sink(loader *L, const tnode *s) {

@@ -142,6 +142,13 @@ typedef struct sy_flow {
     char *label; /* NULL: unsupervised */
     int line;
     const char *file;
+    /* The pushdown (columns, where, order, limit; ABI 1.4): has_query 0
+     * when the source names none of them. Arrays in the flow's arena;
+     * where_lines has one line per condition. */
+    int has_query;
+    sy_feed_query query;
+    int *where_lines;
+    int columns_line, order_line, limit_line;
   } source;
   struct {
     char *instance; /* NULL: no sink */

@@ -5,6 +5,8 @@
  */
 #include "flow.h"
 
+#include <inttypes.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,61 @@ static int write_param(FILE *f, const sy_flow_param *p) {
   return 0;
 }
 
+/* The source's pushdown keys (ABI 1.4), as the loader reads them. */
+static void write_pushdown(FILE *out, const sy_flow *f) {
+  const sy_feed_query *q = &f->source.query;
+  if (!f->source.has_query)
+    return;
+  if (q->n_columns) {
+    fputs("columns = [", out);
+    for (size_t i = 0; i < q->n_columns; i++) {
+      fputs(i ? ", " : "", out);
+      quoted(out, q->columns[i]);
+    }
+    fputs("]; ", out);
+  }
+  if (q->n_where) {
+    fputs("where = (", out);
+    for (size_t i = 0; i < q->n_where; i++) {
+      const sy_feed_cond *c = &q->where[i];
+      fputs(i ? ", { column = " : " { column = ", out);
+      quoted(out, c->column);
+      fputs("; op = ", out);
+      quoted(out, sy_cmp_sql(c->op));
+      fputs("; value = ", out);
+      if (c->type == SY_COL_STR) {
+        quoted(out, c->str);
+      } else if (c->type == SY_COL_I64) {
+        /* libconfig reads an int beyond 32 bits only with an L. */
+        fprintf(out, "%" PRId64 "%s", c->i64,
+                c->i64 > INT32_MAX || c->i64 < INT32_MIN ? "L" : "");
+      } else {
+        char num[64];
+        snprintf(num, sizeof num, "%.17g", c->f64);
+        fprintf(out, "%s%s", num, strpbrk(num, ".eEn") ? "" : ".0");
+      }
+      fputs("; }", out);
+    }
+    fputs(" ); ", out);
+  }
+  if (q->n_order) {
+    fputs("order = [", out);
+    for (size_t i = 0; i < q->n_order; i++) {
+      char *key = NULL;
+      fputs(i ? ", " : "", out);
+      if (asprintf(&key, "%s %s", q->order[i].column,
+                   q->order[i].desc ? "desc" : "asc") < 0)
+        key = NULL;
+      quoted(out, key ? key : q->order[i].column);
+      free(key);
+    }
+    fputs("]; ", out);
+  }
+  if (q->limit >= 0)
+    fprintf(out, "limit = %" PRId64 "%s; ", q->limit,
+            q->limit > INT32_MAX ? "L" : "");
+}
+
 static int write_flow(FILE *out, const sy_flow *f) {
   int rc = 0;
   fputs("name = ", out);
@@ -126,6 +183,7 @@ static int write_flow(FILE *out, const sy_flow *f) {
     quoted(out, f->source.label);
     fputs("; ", out);
   }
+  write_pushdown(out, f);
   fputs("};\n", out);
   if (f->n_decls) {
     /* The values in use (-p, --params or the defaults) become the

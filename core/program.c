@@ -31,6 +31,7 @@
  * file is SY_ECORRUPT with the offset, never a crash (fuzz_program).
  */
 #include "program.h"
+#include "query.h"
 #include "key.h"
 #include "switchyard/endian.h"
 #include "switchyard/file.h"
@@ -454,8 +455,14 @@ int sy_program_explain(const sy_program *prog, FILE *out) {
     if (in->op == SY_OP_FEED && in->label[0])
       fprintf(out, "  label %s", in->label);
     fputc('\n', out);
-    for (uint32_t p = 0; p < in->n_params; p++)
+    for (uint32_t p = 0; p < in->n_params; p++) {
+      /* The FEED step's pushdown reads as SQL-like text for humans. */
+      if (in->op == SY_OP_FEED &&
+          strcmp(in->params[p].key, SY__PUSHDOWN_PARAM) == 0 &&
+          sy__query_print(in->params[p].text, out) == 0)
+        continue;
       fprintf(out, "        %s = %s\n", in->params[p].key, in->params[p].text);
+    }
     const sy__node_res *res = sy__step_res(prog, i);
     if (res) {
       sy_step_resources r;

@@ -52,6 +52,7 @@ typedef struct dchecker {
   int rc;
   /* The described table: names owned here. */
   char **cols;
+  sy_col_type *types; /* per column: its type, 0 when unknown */
   size_t n_cols, cap_cols;
 } dchecker;
 
@@ -75,15 +76,19 @@ static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
 
 static int add_column(void *ud, const char *name, sy_col_type type) {
   dchecker *C = ud;
-  (void)type;
   if (C->n_cols == C->cap_cols) {
     size_t cap = C->cap_cols ? C->cap_cols * 2 : 16;
     char **c = realloc(C->cols, cap * sizeof *c);
-    if (!c)
+    if (c)
+      C->cols = c;
+    sy_col_type *t = realloc(C->types, cap * sizeof *t);
+    if (t)
+      C->types = t;
+    if (!c || !t)
       return SY_ENOMEM;
-    C->cols = c;
     C->cap_cols = cap;
   }
+  C->types[C->n_cols] = type;
   if (!(C->cols[C->n_cols] = strdup(name)))
     return SY_ENOMEM;
   C->n_cols++;
@@ -241,6 +246,65 @@ static long supervised(const sy_flow *flow) {
   return -1;
 }
 
+static const char *type_name(sy_col_type t) {
+  return t == SY_COL_F64 ? "f64" : t == SY_COL_I64 ? "i64" : "string";
+}
+
+/* Every column the source's pushdown names must be in the table, and a
+ * condition's value must fit its column's type (where the feed knows it).
+ * Returns the pushdown (NULL: none). */
+static const sy_feed_query *check_pushdown(dchecker *C, const colset *table,
+                                           const char *feed_name,
+                                           const char *table_name) {
+  const int *wlines = NULL;
+  int cline = 0, oline = 0;
+  const sy_feed_query *q =
+      sy_flow_source_query(C->flow, &wlines, &cline, &oline);
+  const char *sfile = NULL;
+  int sline = 0;
+  sy_flow_source(C->flow, NULL, NULL, NULL, &sfile, &sline);
+  if (!q)
+    return NULL;
+  char avail[512];
+  list_names(table, avail, sizeof avail);
+  for (size_t i = 0; i < q->n_columns; i++)
+    if (!in_set(table, q->columns[i]))
+      problem(C, SY_EINVAL, sfile, cline ? cline : sline,
+              "source.columns: table '%s' of feed '%s' has no column '%s' "
+              "(columns: %s)",
+              table_name, feed_name, q->columns[i], avail);
+  for (size_t i = 0; i < q->n_where; i++) {
+    const sy_feed_cond *w = &q->where[i];
+    int line = wlines && wlines[i] ? wlines[i] : sline;
+    size_t k = 0;
+    while (k < table->n && strcmp(table->names[k], w->column) != 0)
+      k++;
+    if (k == table->n) {
+      problem(C, SY_EINVAL, sfile, line,
+              "source.where: table '%s' of feed '%s' has no column '%s' "
+              "(columns: %s)",
+              table_name, feed_name, w->column, avail);
+      continue;
+    }
+    sy_col_type t = C->types[k];
+    int num_val = w->type != SY_COL_STR;
+    if (t && (t == SY_COL_STR) == num_val)
+      problem(C, SY_ETYPE, sfile, line,
+              "source.where: column '%s' of table '%s' is %s, but the value "
+              "compared with it is %s; write a %s",
+              w->column, table_name, type_name(t),
+              num_val ? "a number" : "a string",
+              t == SY_COL_STR ? "string in quotes" : "number without quotes");
+  }
+  for (size_t i = 0; i < q->n_order; i++)
+    if (!in_set(table, q->order[i].column))
+      problem(C, SY_EINVAL, sfile, oline ? oline : sline,
+              "source.order: table '%s' of feed '%s' has no column '%s' "
+              "(columns: %s)",
+              table_name, feed_name, q->order[i].column, avail);
+  return q;
+}
+
 static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
   const sy_flow *flow = C->flow;
   const sy_feed_ops *ops = sy_instance_provider(feed)->ops;
@@ -272,13 +336,17 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
             table_name, feed_name, label, avail,
             sy_flow_node_id(flow, (size_t)trains, NULL), actor);
   }
-  /* The features: the table less its label column. */
-  colset features = {malloc((table.n ? table.n : 1) * sizeof(char *)), 0, 1};
+  const sy_feed_query *q = check_pushdown(C, &table, feed_name, table_name);
+  /* The features: the table (or the pushdown's columns) less its label
+   * column. */
+  const char *const *names = q && q->n_columns ? q->columns : table.names;
+  size_t n_names = q && q->n_columns ? q->n_columns : table.n;
+  colset features = {malloc((n_names ? n_names : 1) * sizeof(char *)), 0, 1};
   if (!features.names)
     return SY_ENOMEM;
-  for (size_t i = 0; i < table.n; i++)
-    if (!label || strcmp(table.names[i], label) != 0)
-      features.names[features.n++] = table.names[i];
+  for (size_t i = 0; i < n_names; i++)
+    if (!label || strcmp(names[i], label) != 0)
+      features.names[features.n++] = names[i];
   rc = follow_columns(C, &features, label);
   free(features.names);
   return rc;
@@ -288,7 +356,7 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
  * sy_flow_load: every problem reported, 0 or the first one's code. */
 static int check_platform(const sy_flow *flow, sy_platform *p, FILE *report,
                           sy_error *err) {
-  dchecker C = {flow, report, err, 0, NULL, 0, 0};
+  dchecker C = {flow, report, err, 0, NULL, NULL, 0, 0};
   int rc = 0;
   const sy_config *cfg = sy_platform_config(p);
   const sy_catalog *cat = sy_platform_catalog(p);
@@ -324,6 +392,7 @@ static int check_platform(const sy_flow *flow, sy_platform *p, FILE *report,
   for (size_t i = 0; i < C.n_cols; i++)
     free(C.cols[i]);
   free(C.cols);
+  free(C.types);
   if (rc == SY_ENOMEM)
     return sy_error_set(err, rc, "%s: out of memory", sy_flow_file(flow));
   return C.rc;

@@ -125,6 +125,15 @@ SY_API const char *sy_flow_file(const sy_flow *flow);
 SY_API int sy_flow_source(const sy_flow *flow, const char **feed,
                           const char **table, const char **label,
                           const char **file, int *line);
+/* The source's pushdown (columns, where, order, limit), borrowed from
+ * the flow, or NULL when it has none; where its parts are written (the
+ * source's file, sy_flow_source): one line per where condition in
+ * *where_lines, the columns' and the order's line (0 when absent). Any
+ * argument but flow may be NULL. Read-only: any thread. (ABI 1.4) */
+SY_API const struct sy_feed_query *sy_flow_source_query(const sy_flow *flow,
+                                                        const int **where_lines,
+                                                        int *columns_line,
+                                                        int *order_line);
 /* The sink instance (NULL: none) and the line it is named on. Since ABI
  * 1.3. */
 SY_API const char *sy_flow_sink(const sy_flow *flow, int *line);

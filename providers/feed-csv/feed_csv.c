@@ -24,6 +24,9 @@
  * rest: what read() would infer depends on every row, which describe must
  * not read. So a file whose rows are malformed still describes.
  *
+ * query() (ABI 1.4) reads the table whole and applies the flow's
+ * pushdown with sy_feed_query_apply, the reference the SQL feeds match.
+ *
  * The instance only borrows its config (valid until destroy) and keeps no
  * other state, so concurrent calls on one instance would be safe; the core
  * does not make them.
@@ -385,11 +388,24 @@ fail:
   return rc;
 }
 
+/* A CSV file has no index to push a query into: the table is read whole
+ * and the query applied by the core's reference (sy_feed_query_apply),
+ * which the SQL feeds match row for row. */
+static int feed_query(void *self, const char *table, const sy_feed_query *q,
+                      sy_value **out, sy_error *err) {
+  sy_value *all = NULL;
+  int rc = feed_read(self, table, &all, err);
+  if (rc == 0) {
+    rc = sy_feed_query_apply(all, q, out, err);
+    if (rc)
+      sy_error_prefix(err, "table '%s'", table);
+  }
+  sy_value_unref(all);
+  return rc;
+}
+
 static const sy_feed_ops feed_ops = {
-    sizeof(sy_feed_ops),
-    feed_read,
-    feed_fingerprint,
-    feed_describe,
+    sizeof(sy_feed_ops), feed_read, feed_fingerprint, feed_describe, feed_query,
 };
 
 static const sy_option feed_options[] = {

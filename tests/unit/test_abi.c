@@ -122,13 +122,41 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_runner_ops, size, 0);
   ASSERT_OFFSET(sy_runner_ops, run, 8);
 
-  ASSERT_SIZE(sy_feed_ops, 32);
+  ASSERT_SIZE(sy_feed_ops, 40);
   ASSERT_OFFSET(sy_feed_ops, size, 0);
   ASSERT_OFFSET(sy_feed_ops, read, 8);
   ASSERT_OFFSET(sy_feed_ops, fingerprint, 16);
   ASSERT_OFFSET(sy_feed_ops, describe, 24); /* 1.3 */
+  ASSERT_OFFSET(sy_feed_ops, query, 32);    /* 1.4 */
   ASSERT_ORDER(sy_feed_ops, read, fingerprint);
   ASSERT_ORDER(sy_feed_ops, fingerprint, describe);
+  ASSERT_ORDER(sy_feed_ops, describe, query);
+  /* The pushdown a query op receives (1.4). */
+  ASSERT_SIZE(sy_feed_cond, 40);
+  ASSERT_OFFSET(sy_feed_cond, column, 0);
+  ASSERT_OFFSET(sy_feed_cond, op, 8);
+  ASSERT_OFFSET(sy_feed_cond, type, 12);
+  ASSERT_OFFSET(sy_feed_cond, f64, 16);
+  ASSERT_OFFSET(sy_feed_cond, i64, 24);
+  ASSERT_OFFSET(sy_feed_cond, str, 32);
+  ASSERT_SIZE(sy_feed_order, 16);
+  ASSERT_OFFSET(sy_feed_order, column, 0);
+  ASSERT_OFFSET(sy_feed_order, desc, 8);
+  ASSERT_SIZE(sy_feed_query, 64);
+  ASSERT_OFFSET(sy_feed_query, size, 0);
+  ASSERT_OFFSET(sy_feed_query, columns, 8);
+  ASSERT_OFFSET(sy_feed_query, n_columns, 16);
+  ASSERT_OFFSET(sy_feed_query, where, 24);
+  ASSERT_OFFSET(sy_feed_query, n_where, 32);
+  ASSERT_OFFSET(sy_feed_query, order, 40);
+  ASSERT_OFFSET(sy_feed_query, n_order, 48);
+  ASSERT_OFFSET(sy_feed_query, limit, 56);
+  CU_ASSERT_EQUAL(SY_CMP_EQ, 1);
+  CU_ASSERT_EQUAL(SY_CMP_NE, 2);
+  CU_ASSERT_EQUAL(SY_CMP_LT, 3);
+  CU_ASSERT_EQUAL(SY_CMP_LE, 4);
+  CU_ASSERT_EQUAL(SY_CMP_GT, 5);
+  CU_ASSERT_EQUAL(SY_CMP_GE, 6);
 
   ASSERT_SIZE(sy_sink_ops, 16);
   ASSERT_OFFSET(sy_sink_ops, size, 0);
