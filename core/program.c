@@ -6,7 +6,7 @@
  *
  * Layout (all integers little-endian; str = u32 length + bytes, no NUL):
  *
- *   "SYPG" u16 version(=2) u16 reserved(=0)
+ *   "SYPG" u16 version(=3) u16 reserved(=0)
  *   u8 mode  str flow_name  str flow_file  str state_file  str commit_to
  *   16B flow_hash
  *   u32 n, then n instructions:

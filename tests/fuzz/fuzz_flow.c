@@ -14,7 +14,7 @@
  */
 // clang-format off
 // sources: core/*.c services/*.c
-// libs: -lconfig -ldl -lxxhash -lm -lpthread
+// libs: -lconfig -ljansson -ldl -lxxhash -lm -lpthread
 // clang-format on
 #include "flow.h"
 
