@@ -305,6 +305,21 @@ SY_API void sy_job_step_result(sy_job *job, size_t step,
  * steps (any thread). Since ABI 1.1. */
 SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
 
+/* For a runner that moves values through the storage and would rather
+ * not start a job for nothing: 1 when the storage already holds what
+ * sy_job_exec_stored(job, step) would make, so that step need not run
+ * anywhere: the cache mode reads, the step is cacheable (APPLY, TRAIN or
+ * FEED, with a content fingerprint upstream) and its outputs are stored
+ * under its key, or the step is a GET of such a step and its outputs are
+ * stored under its own key (as exec_stored left them for its readers).
+ * 0 otherwise, also for a step out of range or a storage that fails (a
+ * miss). A runner that skips the step emits STARTED and then CACHED (a
+ * GET: DONE) itself, as sy_job_exec_stored would have. Reads the
+ * storage (and drops what it read); emits nothing but the storage's
+ * notes (a damaged entry) and changes no countdown or cache counter. Any
+ * thread. (ABI 1.4) */
+SY_API int sy_job_step_stored(sy_job *job, size_t step);
+
 /* The core checks the runner's work: when run() returns 0, every step of
  * the job must have run exactly once, as the DONE or CACHED event of each
  * step shows (sy_job_run_step emits them; a runner that executes steps
