@@ -237,8 +237,8 @@ SY_API size_t sy_job_unit_steps(const sy_job *job, size_t unit,
                                 const uint32_t **steps);
 /* The units whose values a unit reads (any of its steps' inputs from
  * outside it, by unit), distinct and increasing; *deps is owned by the
- * job and valid until sy_job_free(). 0 for a unit that reads no other unit. Any thread.
- * Since ABI 1.4. */
+ * job and valid until sy_job_free(). 0 for a unit that reads no other unit. Any
+ * thread. Since ABI 1.4. */
 SY_API size_t sy_job_unit_deps(const sy_job *job, size_t unit,
                                const uint32_t **deps);
 /* A unit's class: SY_STEP_PURE (submit it anywhere) or SY_STEP_LOCAL

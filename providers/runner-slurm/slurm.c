@@ -6,8 +6,10 @@
  * the storage (a `file` storage): values move between jobs through it,
  * as `switchyard exec PROGRAM --step N` moves them. Each unit of steps
  * becomes one sbatch job running that command (granularity step: one
- * actor step and the GETs that pick its outputs; chain: a run of such
- * steps that only feed each other, one process for all of them):
+ * actor step and the GETs that pick its outputs; chain: a PURE unit of
+ * the runner SDK's partition, sy_job_units(), one process for all of
+ * its steps), unless every step of the unit is stored already
+ * (sy_job_step_stored(): then no job, the steps are CACHED):
  *
  *   - LOCAL steps (feed, sink, commit, load, dump) and ROUTE steps whose
  *     input is here run in this process, with sy_job_exec_stored(), so a

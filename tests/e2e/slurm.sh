@@ -47,7 +47,8 @@ ok
 [ -z "$(ls "$HOME/.cache/switchyard/slurm")" ] && ok ||
   bad "the run's folder was left: $(ls "$HOME/.cache/switchyard/slurm")"
 
-# granularity = chain: iris's actor steps only feed each other: one job.
+# granularity = chain: iris's actor steps are one chain (the label they also
+# read comes from the feed): one job.
 before=$(jobs_so_far)
 compare iris-chain iris/pipeline.flow -o RUNNER.batch.granularity=chain
 jobs=$(($(jobs_so_far) - before))
