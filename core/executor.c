@@ -505,7 +505,14 @@ int sy__step_cacheable(const sy_job *job, size_t s) {
 
 /* A storage that fails is not a reason to fail the run: a failed read is
  * a miss and a failed write is a result not kept. */
+static int cache_get(sy_job *job, size_t s, sy_value **out, int count);
+
 int sy__cache_lookup(sy_job *job, size_t s, sy_value **out) {
+  return cache_get(job, s, out, 1);
+}
+
+/* count: add the answer to the job's hits and misses. */
+static int cache_get(sy_job *job, size_t s, sy_value **out, int count) {
   const sy_instr *in = &job->prog->code[s];
   const sy_storage_ops *ops = sy_instance_provider(job->storage)->ops;
   sy_error e;
@@ -532,7 +539,8 @@ int sy__cache_lookup(sy_job *job, size_t s, sy_value **out) {
       sy_value_unref(out[k]);
       out[k] = NULL;
     }
-  atomic_fetch_add(hit ? &job->cache_hits : &job->cache_misses, 1);
+  if (count)
+    atomic_fetch_add(hit ? &job->cache_hits : &job->cache_misses, 1);
   return hit;
 }
 
@@ -770,6 +778,25 @@ done:
 }
 
 /* ---- one step per process, through the storage (switchyard exec) ---- */
+
+int sy_job_step_stored(sy_job *job, size_t s) {
+  if (!job || s >= job->n || !job->storage || !job->cache_read)
+    return 0;
+  const sy_instr *ins = &job->prog->code[s];
+  if (ins->op == SY_OP_GET
+          ? ins->n_args != 1 || !sy__step_cacheable(job, ins->args[0])
+          : !sy__step_cacheable(job, s))
+    return 0;
+  sy_value *small[8];
+  sy_value **vals =
+      ins->n_outputs <= 8 ? small : calloc(ins->n_outputs, sizeof *vals);
+  int hit = vals && cache_get(job, s, vals, 0);
+  for (uint32_t k = 0; hit && k < ins->n_outputs; k++)
+    sy_value_unref(vals[k]);
+  if (vals != small)
+    free(vals);
+  return hit;
+}
 
 /* The storage is the transport: every input is read back under its
  * producer's key (all of a producer's outputs, since a storage entry holds

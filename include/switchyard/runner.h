@@ -189,24 +189,40 @@ SY_API size_t sy_step_resources_format(const sy_step_resources *r, char *buf,
 
 /* ---- units: chains of steps for engines that submit jobs (ABI 1.4) -----
  * A partition of the steps into units, for runners that submit one
- * cluster job per unit (Slurm, Argo) instead of one per step:
- *   - a PURE step s joins the unit of its producer p when s has exactly
- *     one input, p, p is PURE, and s is p's only consumer; otherwise s
- *     starts a unit of its own. A PURE unit is thus a maximal linear chain
- *     p1 -> p2 -> ... -> pk where each link is the other's only edge;
- *   - a LOCAL step (FEED, LOAD, DUMP, COMMIT, SINK) always starts a unit
- *     of its own: it runs in the submitting process;
- *   - a ROUTE step (GET) always joins the unit of its one input: it moves
- *     no data and runs (or is resolved) where its input's values are. So
- *     the GETs of a multi-output step sit at the end of that step's unit,
- *     and a chain never continues through a GET.
- * A unit's class is its first step's: PURE or LOCAL (with any GETs of
- * that step after it). Only the first step of a unit reads values from
- * other units; every other step reads inside it. Units are numbered
- * 0..u-1 in the order of their first step, which is a topological order:
- * every unit a unit depends on has a smaller number. Steps inside a unit
- * run in increasing step order. The partition is a pure function of the
- * program: two jobs of one program (two processes) agree on it. */
+ * cluster job per unit (Slurm, Argo) instead of one per step. Base
+ * units first:
+ *   - a PURE step starts a base unit;
+ *   - a ROUTE step (GET) with one input joins its input's unit: it moves
+ *     no data and runs (or is resolved) where its input's values are;
+ *   - any other step (FEED, LOAD, DUMP, COMMIT, SINK; a ROUTE step with
+ *     another number of inputs) starts a LOCAL unit: it runs in the
+ *     submitting process, and a LOCAL unit never joins or takes in
+ *     another.
+ * Then chains: each PURE base unit V, in step order, joins the unit F
+ * (as grown so far) of the PURE values it reads when
+ *   (a) every value V reads from outside itself is F's, or is LOCAL and
+ *       has no PURE step upstream of it (a feed, or a GET of one: ready
+ *       before any job runs), and F is one unit; and
+ *   (b) every other PURE unit reading a value of F also reads one of V
+ *       (it waits for V anyway, so F + V costs no parallelism).
+ * So a line of actor steps is one unit, whatever feeds and labels each
+ * step also reads (iris: scale -> model, where model also reads the
+ * label, is one unit), a step with two PURE producers in two units
+ * starts its own, and branches that could run at once stay apart (a
+ * diamond's arms). Why it is sound: a unit's steps read only values of
+ * its own earlier steps, of units it depends on that are done before it
+ * starts, and (past its first step) LOCAL values that depend on no PURE
+ * step, so a unit runs as one job once the units it reads are done, and
+ * there is no cycle between units.
+ * A unit's class is its first step's: PURE (steps after the first are
+ * PURE steps and GETs) or LOCAL (one step and its GETs). Steps inside a
+ * unit run in increasing step order. Units are numbered 0..u-1 in a
+ * topological order: every unit a unit reads has a smaller number; among
+ * the units ready at each point, the one with the earliest first step
+ * comes first (so with no feed read past a chain's start, the numbers go
+ * in the order of the units' first steps). The partition is a pure
+ * function of the program: two jobs of one program (two processes)
+ * agree on it. */
 
 /* Number of units; fills unit_of_step[s] (unless NULL; sy_job_size()
  * entries) with each step's unit. Returns 0 only when memory ran out (a
@@ -219,10 +235,10 @@ SY_API size_t sy_job_units(const sy_job *job, uint32_t *unit_of_step);
  * range or when memory ran out. Any thread. Since ABI 1.4. */
 SY_API size_t sy_job_unit_steps(const sy_job *job, size_t unit,
                                 const uint32_t **steps);
-/* The units whose values a unit reads (its first step's inputs' units),
- * distinct and increasing; *deps is owned by the job and valid until
- * sy_job_free(). 0 for a unit that reads no other unit. Any thread.
- * Since ABI 1.4. */
+/* The units whose values a unit reads (any of its steps' inputs from
+ * outside it, by unit), distinct and increasing; *deps is owned by the
+ * job and valid until sy_job_free(). 0 for a unit that reads no other unit. Any
+ * thread. Since ABI 1.4. */
 SY_API size_t sy_job_unit_deps(const sy_job *job, size_t unit,
                                const uint32_t **deps);
 /* A unit's class: SY_STEP_PURE (submit it anywhere) or SY_STEP_LOCAL
@@ -288,6 +304,21 @@ SY_API void sy_job_step_result(sy_job *job, size_t step,
  * and changes none of its countdowns; may run concurrently for different
  * steps (any thread). Since ABI 1.1. */
 SY_API int sy_job_exec_stored(sy_job *job, size_t step, sy_error *err);
+
+/* For a runner that moves values through the storage and would rather
+ * not start a job for nothing: 1 when the storage already holds what
+ * sy_job_exec_stored(job, step) would make, so that step need not run
+ * anywhere: the cache mode reads, the step is cacheable (APPLY, TRAIN or
+ * FEED, with a content fingerprint upstream) and its outputs are stored
+ * under its key, or the step is a GET of such a step and its outputs are
+ * stored under its own key (as exec_stored left them for its readers).
+ * 0 otherwise, also for a step out of range or a storage that fails (a
+ * miss). A runner that skips the step emits STARTED and then CACHED (a
+ * GET: DONE) itself, as sy_job_exec_stored would have. Reads the
+ * storage (and drops what it read); emits nothing but the storage's
+ * notes (a damaged entry) and changes no countdown or cache counter. Any
+ * thread. (ABI 1.4) */
+SY_API int sy_job_step_stored(sy_job *job, size_t step);
 
 /* The core checks the runner's work: when run() returns 0, every step of
  * the job must have run exactly once, as the DONE or CACHED event of each

@@ -5,8 +5,8 @@
  * `switchyard -R k8s run FLOW > wf.yaml` writes an argoproj.io/v1alpha1
  * Workflow: a DAG template with one task per step (granularity = step) or
  * per unit of the runner SDK's partition (granularity = chain,
- * sy_job_units: a line of actor steps each the other's only edge is one
- * task, a GET rides with its input), `depends` from the edges,
+ * sy_job_units: a chain of actor steps, whatever feeds they also read,
+ * is one task, a GET rides with its input), `depends` from the edges,
  * and a container per task (image, imagePullPolicy, the service account,
  * the `volume` claim mounted at `mount`) running
  *
@@ -114,8 +114,10 @@ static const sy_option argo_options[] = {
      "path)."},
     {"granularity", SY_OPT_ENUM, 0, "step", NULL, NULL, granularities,
      offsetof(argo_config, granularity),
-     "step: one task per step; chain: one task per chain of steps (a step "
-     "joins its only input's task when it is that input's only reader)."},
+     "step: one task per step; chain: one task per chain of actor steps "
+     "(the runner SDK's units, as -R batch's jobs: an actor step joins the "
+     "task of the actor steps it reads when all else it reads comes from "
+     "feeds and every other reader of that task reads it too)."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(argo_config, keep_going),
      "After a task fails, run every task not downstream of it (the DAG's "
@@ -206,9 +208,9 @@ static void units_free(units *u) {
   free(u->count);
 }
 
-/* One unit per step, or (chain) the runner SDK's partition: a chain of
- * actor steps each the other's only edge is one unit, a GET joins its
- * input's unit, and every feed or sink step is a unit of its own. */
+/* One unit per step, or (chain) the runner SDK's partition (its rule in
+ * runner.h): a chain of actor steps is one unit, a GET joins its input's
+ * unit, and every feed or sink step is a unit of its own. */
 static int make_units(const sy_job *job, int chain, units *u, sy_error *err) {
   size_t n = sy_job_size(job);
   memset(u, 0, sizeof *u);

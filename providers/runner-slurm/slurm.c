@@ -6,8 +6,10 @@
  * the storage (a `file` storage): values move between jobs through it,
  * as `switchyard exec PROGRAM --step N` moves them. Each unit of steps
  * becomes one sbatch job running that command (granularity step: one
- * actor step and the GETs that pick its outputs; chain: a run of such
- * steps that only feed each other, one process for all of them):
+ * actor step and the GETs that pick its outputs; chain: a PURE unit of
+ * the runner SDK's partition, sy_job_units(), one process for all of
+ * its steps), unless every step of the unit is stored already
+ * (sy_job_step_stored(): then no job, the steps are CACHED):
  *
  *   - LOCAL steps (feed, sink, commit, load, dump) and ROUTE steps whose
  *     input is here run in this process, with sy_job_exec_stored(), so a
@@ -74,7 +76,10 @@ static const sy_option slurm_options[] = {
     {"granularity", SY_OPT_ENUM, 0, "step", NULL, NULL, granularities,
      offsetof(slurm_config, granularity),
      "step: one job per actor step; chain: one job per chain of actor "
-     "steps that only feed each other (fewer jobs, less parallelism)."},
+     "steps (the runner SDK's units, as -R k8s's tasks: an actor step "
+     "joins the job of the actor steps it reads when all else it reads "
+     "comes from feeds and every other reader of that job reads it too; "
+     "fewer jobs, the same parallelism)."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(slurm_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -232,133 +237,42 @@ static size_t unit_size(const run *r, size_t u) {
   return r->ustart[u + 1] - r->ustart[u];
 }
 
-/* Whether a step of unit w reads a step of unit v (unit numbers before
- * merging). */
-static bool reads_unit(const run *r, const int32_t *u, int32_t w, int32_t v) {
-  for (size_t s = 0; s < r->n; s++) {
-    if (u[s] != w)
-      continue;
-    const uint32_t *in;
-    size_t na = sy_job_step_inputs(r->job, s, &in);
-    for (size_t i = 0; i < na; i++)
-      if (u[in[i]] == v)
-        return true;
-  }
-  return false;
-}
-
-/* Cuts the program into units. Every actor (PURE) step starts one; a GET
- * whose input is in a unit joins it (it only picks an output of a value
- * that is there). With granularity chain, a unit U takes in a later
- * unit V that reads nothing made by a job but U's, when every other unit
- * reading U reads V too (it waits for V anyway): a chain of actor steps
- * runs as one job, branches that could run at once stay apart. Steps in
- * no unit run here. */
+/* Cuts the program into units. granularity step: every actor (PURE)
+ * step starts one, and a GET whose input is in a unit joins it (it only
+ * picks an output of a value that is there). chain: the runner SDK's
+ * partition (sy_job_units, its rule in runner.h), whose PURE units are
+ * this runner's units: a chain of actor steps runs as one job, branches
+ * that could run at once stay apart. Steps in no unit (the SDK's LOCAL
+ * units) run here. Units are numbered in the SDK's topological order. */
 static int make_units(run *r, sy_error *err) {
   size_t n = r->n;
   int32_t *u = r->unit_of;
-  size_t nu = 0;
-  for (size_t s = 0; s < n; s++) {
-    u[s] = -1;
-    sy_step_class c = sy_job_step_class(r->job, s);
-    const uint32_t *in;
-    size_t na = sy_job_step_inputs(r->job, s, &in);
-    if (c == SY_STEP_PURE)
-      u[s] = (int32_t)nu++;
-    else if (c == SY_STEP_ROUTE && na == 1 && u[in[0]] >= 0)
-      u[s] = u[in[0]];
-  }
-  /* Union-find on units for chains: parent[] points at the unit merged
-   * into. Units are numbered in the order of their first step, so a
-   * unit's inputs come from lower-numbered units. */
-  int32_t *parent = malloc((nu ? nu : 1) * sizeof *parent);
-  /* made_by_job[s]: step s or a step upstream of it is in a unit. */
-  uint8_t *after_job = calloc(n ? n : 1, 1);
-  if (!parent || !after_job) {
-    free(parent), free(after_job);
-    return sy_error_set(err, SY_ENOMEM, "runner slurm: out of memory");
-  }
-  for (size_t i = 0; i < nu; i++)
-    parent[i] = (int32_t)i;
-  for (size_t s = 0; s < n; s++) {
-    const uint32_t *in;
-    size_t na = sy_job_step_inputs(r->job, s, &in);
-    after_job[s] = u[s] >= 0;
-    for (size_t i = 0; i < na; i++)
-      after_job[s] |= after_job[in[i]];
-  }
+  size_t nr = 0;
   if (r->cfg->granularity == SLURM_CHAIN) {
-    for (size_t v = 1; v < nu; v++) {
-      /* The one unit (as merged so far) V reads from. */
-      int32_t from = -1;
-      bool ok = true;
-      for (size_t s = 0; s < n && ok; s++) {
-        if (u[s] != (int32_t)v)
-          continue;
-        const uint32_t *in;
-        size_t na = sy_job_step_inputs(r->job, s, &in);
-        for (size_t i = 0; i < na && ok; i++) {
-          int32_t pu = u[in[i]];
-          if (pu == (int32_t)v)
-            continue;
-          if (pu < 0) {
-            ok = !after_job[in[i]]; /* made here before any job: fine */
-            continue;
-          }
-          while (parent[pu] != pu)
-            pu = parent[pu];
-          if (from >= 0 && from != pu)
-            ok = false;
-          from = pu;
-        }
-      }
-      if (!ok || from < 0)
-        continue;
-      /* A unit W other than V that reads FROM must read V too: W waits
-       * for V anyway, so running V in FROM's job costs no parallelism. */
-      for (size_t s = 0; s < n && ok; s++) {
-        int32_t su = u[s];
-        if (su < 0)
-          continue;
-        while (parent[su] != su)
-          su = parent[su];
-        if (su != from)
-          continue;
-        const uint32_t *cons;
-        size_t nc = sy_job_step_consumers(r->job, s, &cons);
-        for (size_t i = 0; i < nc && ok; i++) {
-          int32_t cu = u[cons[i]];
-          if (cu < 0 || cu == (int32_t)v)
-            continue; /* runs here; or V itself */
-          int32_t root = cu;
-          while (parent[root] != root)
-            root = parent[root];
-          if (root == from)
-            continue;
-          ok = reads_unit(r, u, cu, (int32_t)v);
-        }
-      }
-      if (ok)
-        parent[v] = from;
+    uint32_t *of = malloc((n ? n : 1) * sizeof *of);
+    size_t nsdk = of && n ? sy_job_units(r->job, of) : 0;
+    int32_t *id = malloc((nsdk ? nsdk : 1) * sizeof *id);
+    if (!of || !id || (n && !nsdk)) {
+      free(of), free(id);
+      return sy_error_set(err, SY_ENOMEM, "runner slurm: out of memory");
+    }
+    for (size_t k = 0; k < nsdk; k++)
+      id[k] = sy_job_unit_class(r->job, k) == SY_STEP_PURE ? (int32_t)nr++ : -1;
+    for (size_t s = 0; s < n; s++)
+      u[s] = id[of[s]];
+    free(of), free(id);
+  } else {
+    for (size_t s = 0; s < n; s++) {
+      u[s] = -1;
+      sy_step_class c = sy_job_step_class(r->job, s);
+      const uint32_t *in;
+      size_t na = sy_job_step_inputs(r->job, s, &in);
+      if (c == SY_STEP_PURE)
+        u[s] = (int32_t)nr++;
+      else if (c == SY_STEP_ROUTE && na == 1 && u[in[0]] >= 0)
+        u[s] = u[in[0]];
     }
   }
-  /* Renumber: roots in order, steps by their root. */
-  int32_t *root_id = malloc((nu ? nu : 1) * sizeof *root_id);
-  if (!root_id) {
-    free(parent), free(after_job);
-    return sy_error_set(err, SY_ENOMEM, "runner slurm: out of memory");
-  }
-  size_t nr = 0;
-  for (size_t i = 0; i < nu; i++) {
-    int32_t p = (int32_t)i;
-    while (parent[p] != p)
-      p = parent[p];
-    root_id[i] = p == (int32_t)i ? (int32_t)nr++ : root_id[p];
-  }
-  for (size_t s = 0; s < n; s++)
-    if (u[s] >= 0)
-      u[s] = root_id[u[s]];
-  free(parent), free(after_job), free(root_id);
   r->n_units = nr;
   r->ustart = calloc(nr + 1, sizeof *r->ustart);
   r->usteps = malloc((n ? n : 1) * sizeof *r->usteps);
@@ -830,6 +744,25 @@ static bool inputs_ready(run *r, size_t t) {
   return true;
 }
 
+/* Whether the steps of set (in_set marks them) need no job: every input
+ * from outside the set is done, and the storage holds every step's
+ * result (sy_job_step_stored: the cache mode reads, the step is
+ * cacheable). A job already running upstream gets no say: its readers
+ * are submitted behind it, and find the cache there. */
+static bool all_stored(run *r, const uint32_t *set, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t *in;
+    size_t na = sy_job_step_inputs(r->job, set[i], &in);
+    for (size_t k = 0; k < na; k++)
+      if (!r->in_set[in[k]] && sy_sched_state(r->S, in[k]) != SY_STEP_DONE)
+        return false;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!sy_job_step_stored(r->job, set[i]))
+      return false;
+  return true;
+}
+
 /* What the steps of a job ask for (the flow's resources, sy_step_resources)
  * as sbatch options: the most cpus, memory and gpus any of them asks for,
  * and the sum of their timeouts when each has one (they run one after the
@@ -889,11 +822,35 @@ static size_t submit_unit(run *r, size_t u, size_t first) {
       r->in_set[t] = 1;
     }
   }
+  bool cached = n > 0 && all_stored(r, set, n);
   for (size_t i = 0; i < n; i++)
     r->in_set[set[i]] = 0;
   if (n == 0) {
     free(set);
     return 0;
+  }
+  if (cached) { /* nothing to run: no job */
+    char msg[SY_ERROR_MAX];
+    snprintf(msg, sizeof msg,
+             "runner slurm: no job for step%s %u%s (%.200s): %s in the "
+             "storage",
+             n > 1 ? "s" : "", set[0], n > 1 ? ".." : "",
+             sy_job_step_label(r->job, set[0]),
+             n > 1 ? "all their results are" : "its result is");
+    emit(r, NULL, SY_EVENT_NOTE, set[0], 0, msg);
+    for (size_t i = 0; i < n; i++) /* all, before any is done */
+      if (set[i] != first)
+        sy_sched_take(r->S, set[i]);
+    for (size_t i = 0; i < n; i++) {
+      emit(r, NULL, SY_EVENT_STARTED, set[i], 0, NULL);
+      emit(r, NULL,
+           sy_job_step_op(r->job, set[i]) == SY_OP_GET ? SY_EVENT_DONE
+                                                       : SY_EVENT_CACHED,
+           set[i], 0, NULL);
+      sy_sched_done(r->S, set[i]);
+    }
+    free(set);
+    return n;
   }
   for (size_t i = 0; i < n; i++)
     if (set[i] != first)

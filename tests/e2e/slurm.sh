@@ -47,18 +47,35 @@ ok
 [ -z "$(ls "$HOME/.cache/switchyard/slurm")" ] && ok ||
   bad "the run's folder was left: $(ls "$HOME/.cache/switchyard/slurm")"
 
-# granularity = chain: iris's actor steps only feed each other: one job.
+# granularity = chain: iris's actor steps are one chain (the label they also
+# read comes from the feed): one job.
 before=$(jobs_so_far)
 compare iris-chain iris/pipeline.flow -o RUNNER.batch.granularity=chain
 jobs=$(($(jobs_so_far) - before))
 [ "$jobs" -eq 1 ] && ok || bad "iris, chain: $jobs Slurm jobs, not 1"
 
-# A rerun resumes through the cache: the jobs find every result stored.
-"$sy" -q -o "STORAGE.cache.path=$tmp/st-iris-b" run iris/pipeline.flow -R batch \
+# A rerun resumes through the cache: every result is stored, so the
+# runner submits no job at all (by step and by chain), says so at -v, and
+# prints the same bytes.
+before=$(jobs_so_far)
+"$sy" -v -o "STORAGE.cache.path=$tmp/st-iris-b" run iris/pipeline.flow -R batch \
   --log again.jsonl > again.out 2> again.err || bad "rerun: $(cat again.err)"
 same iris.inline again.out "rerun vs inline"
 cached=$(grep -c '"event":"cached"' again.jsonl)
 [ "$cached" -ge "$want" ] && ok || bad "rerun: $cached steps cached, expected at least $want"
+grep -q "no job for step.*in the storage" again.err && ok || bad "rerun: no note at -v: $(cat again.err)"
+"$sy" -q -o "STORAGE.cache.path=$tmp/st-iris-chain-b" -o RUNNER.batch.granularity=chain \
+  run iris/pipeline.flow -R batch > again-chain.out 2> again.err || bad "chain rerun: $(cat again.err)"
+same iris.inline again-chain.out "chain rerun vs inline"
+jobs=$(($(jobs_so_far) - before))
+[ "$jobs" -eq 0 ] && ok || bad "rerun through the cache: $jobs Slurm jobs, not 0"
+# --cache write recomputes: the jobs are submitted again.
+before=$(jobs_so_far)
+"$sy" -q -o "STORAGE.cache.path=$tmp/st-iris-chain-b" -o RUNNER.batch.granularity=chain \
+  run iris/pipeline.flow -R batch --cache write > again-w.out 2> again.err || bad "write rerun: $(cat again.err)"
+same iris.inline again-w.out "write rerun vs inline"
+jobs=$(($(jobs_so_far) - before))
+[ "$jobs" -eq 1 ] && ok || bad "rerun with --cache write: $jobs Slurm jobs, not 1"
 
 # sys.exec steps (the cleaning example) run in the jobs.
 compare cleaning "$ex/cleaning/pipeline.flow"
@@ -121,8 +138,9 @@ expect 2 "cache is off.*values move between the Slurm jobs through the storage" 
   "$sy" run iris/pipeline.flow -R batch --cache off
 # Without Slurm's commands: a clear error, exit 2.
 mkdir -p nobin
+# (A storage of its own: with every result stored, no sbatch is needed.)
 expect 2 "cannot run sbatch.*Slurm's commands" -- \
-  env PATH="$tmp/nobin" "$sy" run iris/pipeline.flow -R batch
+  env PATH="$tmp/nobin" "$sy" -o "STORAGE.cache.path=$tmp/st-nobin" run iris/pipeline.flow -R batch
 [ -z "$(squeue -h -o %i)" ] && ok || bad "jobs left in squeue: $(squeue -h)"
 
 echo "slurm.sh: $passed passed, $failed failed"

@@ -375,6 +375,9 @@ static void test_job_exec_stored_matches_inline(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "PROGRAM --step"));
   CU_ASSERT_EQUAL(events, 0);
   CU_ASSERT_EQUAL(sy_job_exec_stored(job, n, &err), SY_ERANGE);
+  /* Nothing stored yet: no step's result is there (sy_job_step_stored). */
+  for (size_t s = 0; s <= n; s++)
+    CU_ASSERT_EQUAL(sy_job_step_stored(job, s), 0);
   sy_job_free(job);
   for (size_t s = 0; s < n; s++) {
     CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
@@ -384,6 +387,26 @@ static void test_job_exec_stored_matches_inline(void) {
     CU_ASSERT_EQUAL(rc, 0);
     sy_job_free(job);
   }
+  /* Now every cacheable step's result (and every GET's, stored for its
+   * readers) is there; a sink's never is; none when the cache does
+   * not read (write: compute again). */
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
+  size_t stored = 0;
+  for (size_t s = 0; s < n; s++) {
+    sy_op op = sy_job_step_op(job, s);
+    int want = op == SY_OP_APPLY || op == SY_OP_TRAIN || op == SY_OP_FEED ||
+               op == SY_OP_GET;
+    CU_ASSERT_EQUAL(sy_job_step_stored(job, s), want);
+    stored += (size_t)want;
+  }
+  CU_ASSERT(stored >= 3);
+  CU_ASSERT_EQUAL(sy_job_step_stored(job, n), 0);
+  sy_job_free(job);
+  sy_job_options wr = {.size = sizeof wr, .cache = "write"};
+  CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, &wr, &job, &err), 0);
+  for (size_t s = 0; s < n; s++)
+    CU_ASSERT_EQUAL(sy_job_step_stored(job, s), 0);
+  sy_job_free(job);
   sy_program_free(prog);
   sy_platform_close(p);
   assert_same_files("direct.csv", "exec.csv");

@@ -3,7 +3,8 @@
  * defaults): parsing and its errors with file:line, the side table in the
  * program and its file (round trip, and a version 2 program still
  * loading with everything unset), keys untouched; and the runner SDK's
- * units (sy_job_units) on chain, diamond and wide shapes.
+ * units (sy_job_units) on chain, diamond, wide, iris and shortcut
+ * shapes.
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -389,50 +390,66 @@ static void test_program_file(void) {
 /* ---- units -----------------------------------------------------------------
  */
 
-/* What every partition must satisfy (runner.h): units numbered in the
- * order of their first step, steps increasing, only a unit's first step
- * reads other units, deps exactly those units, increasing; GETs in their
- * input's unit; a PURE step inside a unit is its producer's only
- * consumer. Returns the number of units. */
+/* Whether step s has a PURE step upstream of it (or is one). */
+static int after_pure(const sy_job *job, size_t s) {
+  if (sy_job_step_class(job, s) == SY_STEP_PURE)
+    return 1;
+  const uint32_t *in;
+  size_t ni = sy_job_step_inputs(job, s, &in);
+  for (size_t i = 0; i < ni; i++)
+    if (after_pure(job, in[i]))
+      return 1;
+  return 0;
+}
+
+/* What every partition must satisfy (runner.h): a topological numbering
+ * (deps below the unit, increasing, exactly the units its steps read
+ * from outside it), steps increasing, GETs in their input's unit, a
+ * LOCAL step only first, a unit's class its first step's, and past a
+ * unit's first step only its own values or LOCAL values with no PURE
+ * step upstream read. Returns the number of units. */
 static size_t check_units(const sy_job *job, uint32_t *of) {
   size_t n = sy_job_size(job);
   size_t nu = sy_job_units(job, of);
   CU_ASSERT_FATAL(nu >= 1 && nu <= n);
-  size_t seen = 0, prev_first = 0;
+  size_t seen = 0;
   for (size_t u = 0; u < nu; u++) {
     const uint32_t *steps, *deps;
     size_t ns = sy_job_unit_steps(job, u, &steps);
     size_t nd = sy_job_unit_deps(job, u, &deps);
     CU_ASSERT_FATAL(ns >= 1);
     seen += ns;
-    CU_ASSERT(u == 0 || steps[0] > prev_first);
-    prev_first = steps[0];
+    sy_step_class uc = sy_job_step_class(job, steps[0]);
     CU_ASSERT_EQUAL(sy_job_unit_class(job, u),
-                    sy_job_step_class(job, steps[0]));
+                    uc == SY_STEP_PURE ? SY_STEP_PURE : SY_STEP_LOCAL);
+    size_t reads = 0; /* distinct outside units read */
+    uint8_t read[64] = {0};
     for (size_t k = 0; k < ns; k++) {
       CU_ASSERT_EQUAL(of[steps[k]], u);
       CU_ASSERT(k == 0 || steps[k] > steps[k - 1]);
       const uint32_t *in;
       size_t ni = sy_job_step_inputs(job, steps[k], &in);
-      for (size_t i = 0; i < ni; i++) {
-        if (k > 0) {
-          CU_ASSERT_EQUAL(of[in[i]], u); /* inside the unit */
-        } else if (of[in[i]] != u) {
-          int found = 0;
-          for (size_t d = 0; d < nd; d++)
-            found |= deps[d] == of[in[i]];
-          CU_ASSERT(found);
-        }
-      }
       sy_step_class c = sy_job_step_class(job, steps[k]);
-      if (k > 0 && c == SY_STEP_PURE) {
-        const uint32_t *cons;
-        CU_ASSERT_EQUAL(ni, 1);
-        CU_ASSERT_EQUAL(sy_job_step_consumers(job, in[0], &cons), 1);
-      }
+      if (c == SY_STEP_ROUTE && ni == 1)
+        CU_ASSERT_EQUAL(of[in[0]], u);
       if (k > 0)
-        CU_ASSERT_NOT_EQUAL(c, SY_STEP_LOCAL);
+        CU_ASSERT(c == SY_STEP_ROUTE ||
+                  (c == SY_STEP_PURE && uc == SY_STEP_PURE));
+      for (size_t i = 0; i < ni; i++) {
+        if (of[in[i]] == u)
+          continue;
+        if (k > 0) /* past the first step: a value ready before any job */
+          CU_ASSERT(!after_pure(job, in[i]));
+        CU_ASSERT_FATAL(of[in[i]] < 64);
+        if (!read[of[in[i]]]++)
+          reads++;
+        int found = 0;
+        for (size_t d = 0; d < nd; d++)
+          found |= deps[d] == of[in[i]];
+        CU_ASSERT(found);
+      }
     }
+    CU_ASSERT_EQUAL(nd, reads);
     for (size_t d = 0; d < nd; d++) {
       CU_ASSERT(deps[d] < u);
       CU_ASSERT(d == 0 || deps[d] > deps[d - 1]);
@@ -562,6 +579,93 @@ static void test_units_wide(void) {
   sy_program_free(prog);
 }
 
+/* iris: scale and model both train on the feed's features, model on its
+ * label too; model's apply reads scale's apply. One PURE unit: each step
+ * past the first reads its chain and the feed's GETs, ready before any
+ * job. (The one-input rule made it 4 PURE units.) */
+static void test_units_iris(void) {
+  sy_program *prog = compile_text(
+      "iris.flow",
+      "name = \"iris\";\n"
+      "source = { feed = \"data\"; table = \"points\"; label = \"y\"; };\n"
+      "actors = (\n"
+      "  { id = \"scale\"; actor = \"std.scaler\"; },\n"
+      "  { id = \"model\"; actor = \"std.logreg\"; inputs = [\"scale\"];"
+      "    params = { epochs = 5; }; }\n"
+      ");\nsink = \"out\";\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+  sy_job *job = job_of(prog);
+  uint32_t of[64];
+  CU_ASSERT_FATAL(sy_job_size(job) <= 64);
+  CU_ASSERT_EQUAL(check_units(job, of), 3);
+  size_t feed = step_of(job, "source", SY_OP_FEED);
+  size_t ts = step_of(job, "scale", SY_OP_TRAIN);
+  size_t as = step_of(job, "scale", SY_OP_APPLY);
+  size_t tm = step_of(job, "model", SY_OP_TRAIN);
+  size_t am = step_of(job, "model", SY_OP_APPLY);
+  size_t sink = step_of(job, "sink", SY_OP_SINK);
+  CU_ASSERT(of[ts] == of[as] && of[as] == of[tm] && of[tm] == of[am]);
+  CU_ASSERT_EQUAL(sy_job_unit_class(job, of[ts]), SY_STEP_PURE);
+  CU_ASSERT_EQUAL(sy_job_unit_steps(job, of[ts], NULL), 4);
+  /* the label's GET stays with the feed: model's train reads it there */
+  const uint32_t *in, *deps;
+  CU_ASSERT_EQUAL_FATAL(sy_job_step_inputs(job, tm, &in), 2);
+  CU_ASSERT_EQUAL(of[in[1]], of[feed]);
+  CU_ASSERT_EQUAL_FATAL(sy_job_unit_deps(job, of[ts], &deps), 1);
+  CU_ASSERT_EQUAL(deps[0], of[feed]);
+  CU_ASSERT_EQUAL_FATAL(sy_job_unit_deps(job, of[sink], &deps), 1);
+  CU_ASSERT_EQUAL(deps[0], of[ts]);
+  sy_job_free(job);
+  sy_program_free(prog);
+}
+
+/* A shortcut: b reads a, c reads a and b. c waits for b anyway, so a-b-c
+ * is one unit. Add d reading a (and e joining c and d): d does not read
+ * b, so b joining a would make d wait for b; b stays apart, and c, which
+ * then reads two units, starts its own. */
+static void test_units_shortcut(void) {
+  static const char *const base =
+      "name = \"cut\";\n"
+      "source = { feed = \"data\"; table = \"points\"; };\n"
+      "actors = (\n"
+      "  { id = \"a\"; actor = \"std.select\";"
+      "    params = { columns = [\"x1\", \"x2\"]; }; },\n"
+      "  { id = \"b\"; actor = \"std.head\"; params = { n = 9; }; },\n"
+      "  { id = \"c\"; actor = \"std.concat\"; inputs = [\"a\", \"b\"];"
+      "    params = { axis = \"rows\"; }; }%s\n"
+      ");\nsink = \"out\";\n";
+  char text[2048];
+  for (int with_d = 0; with_d < 2; with_d++) {
+    snprintf(text, sizeof text, base,
+             with_d ? ",\n  { id = \"d\"; actor = \"std.head\"; inputs = "
+                      "[\"a\"]; params = { n = 3; }; },\n"
+                      "  { id = \"e\"; actor = \"std.concat\"; inputs = "
+                      "[\"c\", \"d\"]; params = { axis = \"rows\"; }; }"
+                    : "");
+    sy_program *prog = compile_text("cut.flow", text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    sy_job *job = job_of(prog);
+    uint32_t of[64];
+    CU_ASSERT_FATAL(sy_job_size(job) <= 64);
+    size_t nu = check_units(job, of);
+    size_t a = step_of(job, "a", SY_OP_APPLY);
+    size_t b = step_of(job, "b", SY_OP_APPLY);
+    size_t c = step_of(job, "c", SY_OP_APPLY);
+    if (!with_d) {
+      /* feed | a-b-c | sink */
+      CU_ASSERT_EQUAL(nu, 3);
+      CU_ASSERT(of[a] == of[b] && of[b] == of[c]);
+    } else {
+      /* feed | a | b | c | d | e | sink */
+      size_t d = step_of(job, "d", SY_OP_APPLY);
+      CU_ASSERT_EQUAL(nu, 7);
+      CU_ASSERT(of[a] != of[b] && of[b] != of[c] && of[a] != of[d]);
+    }
+    sy_job_free(job);
+    sy_program_free(prog);
+  }
+}
+
 /* The scheduler gives a step its node's retries over the policy's. */
 static void test_sched_retries(void) {
   sy_program *prog =
@@ -613,6 +717,9 @@ int main(void) {
       {"units: chain", test_units_chain},
       {"units: diamond", test_units_diamond},
       {"units: wide", test_units_wide},
+      {"units: iris (feature and label inputs)", test_units_iris},
+      {"units: shortcut, and a branch that keeps it apart",
+       test_units_shortcut},
       {"sched: per-step retries", test_sched_retries},
       CU_TEST_INFO_NULL};
   return fx_run_suite("res", suite_init, suite_clean, tests);
