@@ -592,7 +592,9 @@ const sy_provider feed_postgres_provider = {
     "Reads tables from a PostgreSQL database, pushing the flow's columns, "
     "where, order and limit into the query (values bound as parameters). "
     "Cache key: volatile (never cached) unless version_column or snapshot "
-    "is set.",
+    "is set. Without them the table is first read during the run: a "
+    "missing table, column or a lost connection then fails the run (exit "
+    "1).",
     feed_options,
     sizeof(feed_postgres_config),
     feed_create,
