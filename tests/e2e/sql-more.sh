@@ -66,7 +66,7 @@ reader=$!
 pids+=($reader)
 waiting=
 for _ in $(seq 1 200); do
-  waiting=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND query LIKE 'SELECT%'")
+  waiting=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND wait_event_type = 'Lock' AND query LIKE 'SELECT%FROM \"iris\"%'")
   [ -n "$waiting" ] && break
   sleep 0.05
 done
@@ -94,7 +94,7 @@ reader=$!
 pids+=($reader)
 seen=
 for _ in $(seq 1 400); do
-  seen=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND query LIKE 'SELECT%'")
+  seen=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND query LIKE 'SELECT%FROM \"big\"%'")
   [ -n "$seen" ] && break
   kill -0 "$reader" 2>/dev/null || break
   sleep 0.02
