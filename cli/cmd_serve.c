@@ -235,6 +235,44 @@ static int take_column(void *ud, const char *name, sy_col_type type) {
   return serve_schema_add(a->s, name, type) ? SY_ENOMEM : 0;
 }
 
+/* With a source's columns or where (pushdown), a request carries what
+ * the flow reads of the table, not the whole table: its columns (less the
+ * label) in their order, then the other columns its where reads. 0, or
+ * SY_ENOMEM. */
+static int schema_pushdown(serve_schema *s, const sy_feed_query *q) {
+  if (!q || (q->n_columns == 0 && q->n_where == 0) || s->open)
+    return 0;
+  serve_schema t = {0};
+  size_t n_names = q->n_columns + q->n_where;
+  int rc = 0;
+  for (size_t k = 0; rc == 0 && k < n_names; k++) {
+    const char *name =
+        k < q->n_columns ? q->columns[k] : q->where[k - q->n_columns].column;
+    if (k >= q->n_columns && q->n_columns == 0)
+      break; /* no columns: every column stays */
+    int have = 0;
+    for (size_t j = 0; j < t.n && !have; j++)
+      have = strcmp(t.names[j], name) == 0;
+    for (size_t j = 0; j < s->n && !have; j++)
+      if (strcmp(s->names[j], name) == 0) {
+        rc = serve_schema_add(&t, name, s->types[j]);
+        have = 1;
+      }
+  }
+  if (rc || q->n_columns == 0) {
+    serve_schema_free(&t);
+    return rc;
+  }
+  for (size_t i = 0; i < s->n; i++)
+    free(s->names[i]);
+  free(s->names);
+  free(s->types);
+  s->names = t.names;
+  s->types = t.types;
+  s->n = t.n;
+  return 0;
+}
+
 /* The input schema: the columns of the feed's table less the label, named
  * by the feed's describe, typed by it or (for inferred types) by reading
  * the table once. Any failure leaves the schema open (a note says why). */
@@ -264,6 +302,8 @@ static void learn_schema(model *m, sy_callable *c) {
     rc = ops->describe(sy_instance_self(inst), table, take_column, &acc, &err);
     if (rc == 0 && !acc.unknown) {
       s->open = 0;
+      if (schema_pushdown(s, sy_callable_query(c)))
+        goto open;
       goto done;
     }
   }
@@ -277,6 +317,8 @@ static void learn_schema(model *m, sy_callable *c) {
     if (take_column(&acc, sy_frame_col_name(t, i), sy_frame_col_type(t, i)))
       goto open;
   s->open = 0;
+  if (schema_pushdown(s, sy_callable_query(c)))
+    goto open;
   goto done;
 open:
   for (size_t i = 0; i < s->n; i++)
@@ -296,13 +338,19 @@ done:
 static int warm_up(model *m, sy_error *err) {
   if (m->schema.open)
     return 0;
+  /* A row of zeros may not match the source's where (it would be
+   * refused): then no row at all. */
+  const sy_feed_query *q = sy_callable_query(m->slots[0].c);
+  size_t rows = q && q->n_where ? 0 : 1;
   sy_frame_builder *b = NULL;
-  int rc = sy_frame_builder_new(1, &b);
+  int rc = sy_frame_builder_new(rows, &b);
   for (size_t i = 0; rc == 0 && i < m->schema.n; i++) {
     int col =
         sy_frame_builder_column(b, m->schema.names[i], m->schema.types[i]);
     if (col < 0)
       rc = col;
+    else if (rows == 0)
+      continue;
     else if (m->schema.types[i] == SY_COL_F64)
       rc = sy_frame_builder_f64(b, (size_t)col, 0.0);
     else if (m->schema.types[i] == SY_COL_I64)

@@ -526,8 +526,11 @@ static int feed_fingerprint(sy_platform *p, const char *feed, const char *table,
       *have = 1;
     else if (rc == SY_ENOTSUP) /* volatile data (ABI 1.4): never cached */
       rc = 0;
-    else
+    else {
+      /* Compiling is before the run: nothing ran (exit 2). */
       sy_error_prefix(err, "feed.%s", feed);
+      sy_error_prefix(err, "before the run (the feed step's cache key)");
+    }
   }
   sy_instance_destroy(inst);
   return rc;

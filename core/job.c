@@ -20,6 +20,7 @@
  */
 #include "bundle.h"
 #include "job.h"
+#include "query.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -586,6 +587,29 @@ const char *sy_job_feed_table(const sy_job *job, size_t s) {
                  job->prog->code[s].table
              ? job->prog->code[s].table
              : "";
+}
+
+int sy_job_feed_query(const sy_job *job, size_t s, sy_feed_query **out,
+                      sy_error *err) {
+  *out = NULL;
+  if (s >= job->n || job->prog->code[s].op != SY_OP_FEED)
+    return 0;
+  const sy_instr *in = &job->prog->code[s];
+  for (uint32_t p = 0; p < in->n_params; p++) {
+    if (strcmp(in->params[p].key, SY__PUSHDOWN_PARAM) != 0)
+      continue;
+    sy__query *q = malloc(sizeof *q);
+    if (!q)
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
+    int rc = sy__query_decode(in->params[p].text, q, err);
+    if (rc) {
+      free(q);
+      return rc;
+    }
+    *out = &q->q;
+    return 0;
+  }
+  return 0;
 }
 
 int sy_job_step_actor(sy_job *job, size_t s, const sy_value *state,

@@ -433,6 +433,13 @@ void sy__query_free(sy__query *q) {
   memset(q, 0, sizeof *q);
 }
 
+void sy_feed_query_free(sy_feed_query *q) {
+  /* q is the first member of the sy__query sy_job_feed_query made. */
+  sy__query *owner = (sy__query *)q;
+  sy__query_free(owner);
+  free(owner);
+}
+
 int sy__query_decode(const char *text, sy__query *out, sy_error *err) {
   memset(out, 0, sizeof *out);
   size_t len = strlen(text);

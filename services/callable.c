@@ -33,6 +33,17 @@
  * count, so a result kept by the caller (or shared between two steps)
  * simply makes that step build a new frame.
  *
+ * The source's pushdown (ABI 1.4) meets each request as it would meet
+ * the table apply's feed reads: a request keeps the source's `columns`
+ * (in that order; the label only when the request carries it) and must
+ * match its `where` row by row. A row the `where` excludes is refused,
+ * naming the row and the condition, rather than dropped: a response
+ * answers its request row for row, and a silently shorter answer would
+ * misalign every row after it. A condition on the label column holds
+ * only for a request that carries the label (new data has none to test).
+ * `order` and `limit` choose rows of a table and have no meaning for a
+ * request, whose rows are answered in its own order, all of them.
+ *
  * This file is a client of the core's public API only: the job is made
  * with sy_job_new_unbound and driven step by step (flow.h, "a job driven
  * step by step"); what it needs to know of each step is copied once into
@@ -40,8 +51,10 @@
  */
 #include "switchyard/actor.h"
 #include "switchyard/flow.h"
+#include "switchyard/io.h"
 #include "switchyard/runner.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +106,16 @@ struct sy_callable {
                          GET (valid during a call only) */
   sy_value *no_label; /* the empty label frame of a request without one */
   sy_value *split[2]; /* a request with a label column, split (owned) */
+  /* The source's pushdown (sy_job_feed_query, owned; NULL: none) and
+   * what a request gets of it: req[0] without the label (columns less
+   * the label, conditions on it left out; storage req_cols, req_where),
+   * req[1] with it (the query's own columns and where). No order, no
+   * limit. req_on: either has columns or conditions. */
+  sy_feed_query *query;
+  sy_feed_query req[2];
+  const char **req_cols;
+  sy_feed_cond *req_where;
+  int req_on;
 };
 
 static sy_value **slot(const sy_callable *c, uint32_t s) {
@@ -120,6 +143,9 @@ void sy_callable_free(sy_callable *c) {
   free(c->vals);
   free(c->chain);
   sy_value_unref(c->no_label);
+  sy_feed_query_free(c->query);
+  free(c->req_cols);
+  free(c->req_where);
   sy_job_free(c->job);
   sy_program_free(c->prog);
   free(c->keep);
@@ -157,6 +183,143 @@ void sy_callable_source(const sy_callable *c, const char **feed,
     *table = sy_job_feed_table(c->job, c->feed);
   if (label)
     *label = c->feed_label;
+}
+
+const struct sy_feed_query *sy_callable_query(const sy_callable *c) {
+  return c->query;
+}
+
+/* Decodes the source's pushdown and makes req[0] and req[1] of it. */
+static int request_query_init(sy_callable *c, sy_error *err) {
+  int rc = sy_job_feed_query(c->job, c->feed, &c->query, err);
+  if (rc || !c->query)
+    return rc;
+  const sy_feed_query *q = c->query;
+  const char *label = c->feed_label;
+  c->req_cols = malloc((q->n_columns ? q->n_columns : 1) * sizeof *c->req_cols);
+  c->req_where = malloc((q->n_where ? q->n_where : 1) * sizeof *c->req_where);
+  if (!c->req_cols || !c->req_where)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  sy_feed_query *r = &c->req[0];
+  *r = (sy_feed_query){sizeof *r, c->req_cols, 0, c->req_where, 0, NULL, 0, -1};
+  for (size_t i = 0; i < q->n_columns; i++)
+    if (!*label || strcmp(q->columns[i], label) != 0)
+      c->req_cols[r->n_columns++] = q->columns[i];
+  for (size_t i = 0; i < q->n_where; i++)
+    if (!*label || strcmp(q->where[i].column, label) != 0)
+      c->req_where[r->n_where++] = q->where[i];
+  c->req[1] = (sy_feed_query){
+      sizeof *r, q->columns, q->n_columns, q->where, q->n_where, NULL, 0, -1};
+  c->req_on = q->n_columns > 0 || q->n_where > 0;
+  return 0;
+}
+
+/* "sepal_length > 5" for a message. */
+static void cond_text(const sy_feed_cond *w, char *buf, size_t cap) {
+  const char *op = sy_cmp_sql(w->op);
+  if (w->type == SY_COL_STR)
+    snprintf(buf, cap, "%s %s '%s'", w->column, op ? op : "?", w->str);
+  else if (w->type == SY_COL_I64)
+    snprintf(buf, cap, "%s %s %lld", w->column, op ? op : "?",
+             (long long)w->i64);
+  else
+    snprintf(buf, cap, "%s %s %.17g", w->column, op ? op : "?", w->f64);
+}
+
+/* Whether every row of the request matches q's conditions: 0, or
+ * SY_EINVAL naming the first condition that excludes a row and its first
+ * such row (1-based), or the error of sy_feed_query_apply (a column the
+ * request lacks, a value of another type). The conditions are run on a
+ * probe frame of the columns they read plus the row numbers, so the
+ * semantics are sy_feed_query_apply's own. */
+static int request_where(const sy_callable *c, const sy_value *in,
+                         const sy_feed_query *q, sy_error *err) {
+  size_t rows = sy_frame_rows(in);
+  sy_value *probe = NULL;
+  int64_t *ids = malloc((rows ? rows : 1) * sizeof *ids);
+  char idname[32] = "#row";
+  int rc = ids ? sy_frame_new(rows, &probe) : SY_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < q->n_where; i++) {
+    const char *col = q->where[i].column;
+    if (strcmp(col, idname) == 0)
+      snprintf(idname, sizeof idname, "#row%zu", i + 1);
+    if (sy_frame_col_index(probe, col) >= 0)
+      continue;
+    int at = sy_frame_col_index(in, col);
+    if (at < 0) {
+      sy_value_unref(probe);
+      free(ids);
+      return sy_error_set(err, SY_EINVAL,
+                          "the request has no column '%s', which the "
+                          "source's where reads (%s): send it",
+                          col, sy_program_flow_file(c->prog));
+    }
+    rc = sy_frame_add_column_from(probe, NULL, in, (size_t)at);
+  }
+  for (size_t i = 0; rc == 0 && i < rows; i++)
+    ids[i] = (int64_t)i;
+  if (rc == 0)
+    rc = sy_frame_add_i64(probe, idname, ids, NULL);
+  free(ids);
+  if (rc) {
+    sy_value_unref(probe);
+    return sy_error_set(err, rc, "out of memory");
+  }
+  for (size_t i = 0; rc == 0 && i < q->n_where; i++) {
+    sy_feed_query one = {sizeof one, NULL, 0, &q->where[i], 1, NULL, 0, -1};
+    sy_value *kept = NULL;
+    if ((rc = sy_feed_query_apply(probe, &one, &kept, err)) != 0) {
+      sy_error_prefix(err, "the request");
+      break;
+    }
+    size_t n = sy_frame_rows(kept);
+    if (n < rows) {
+      const int64_t *k =
+          sy_frame_i64(kept, (size_t)sy_frame_col_index(kept, idname));
+      size_t first = 0;
+      while (first < n && k[first] == (int64_t)first)
+        first++;
+      char cond[300];
+      cond_text(&q->where[i], cond, sizeof cond);
+      rc = sy_error_set(err, SY_EINVAL,
+                        "request row %zu does not match the source's where "
+                        "(%s, %s): the flow reads no such rows; send only "
+                        "rows it would read",
+                        first + 1, cond, sy_program_flow_file(c->prog));
+    }
+    sy_value_unref(kept);
+  }
+  sy_value_unref(probe);
+  return rc;
+}
+
+/* The request as apply's feed would give it (see the top): 0 with a new
+ * reference in *out, or an error about the request. */
+static int request_query(const sy_callable *c, const sy_value *in,
+                         sy_value **out, sy_error *err) {
+  *out = NULL;
+  int with_label =
+      !*c->feed_label || sy_frame_col_index(in, c->feed_label) >= 0;
+  const sy_feed_query *q = &c->req[with_label];
+  int rc = q->n_where ? request_where(c, in, q, err) : 0;
+  if (rc)
+    return rc;
+  if (q->n_columns == 0 && c->query->n_columns > 0)
+    /* `columns` names nothing but the label, which the request lacks. */
+    return sy_frame_new(sy_frame_rows(in), out)
+               ? sy_error_set(err, SY_ENOMEM, "out of memory")
+               : 0;
+  if (q->n_columns == 0) {
+    *out = sy_value_ref((sy_value *)in);
+    return 0;
+  }
+  sy_feed_query cols = {sizeof cols, q->columns, q->n_columns, NULL, 0, NULL,
+                        0,           -1};
+  rc = sy_feed_query_apply(in, &cols, out, err);
+  if (rc)
+    sy_error_prefix(err, "the request (the source's columns, %s)",
+                    sy_program_flow_file(c->prog));
+  return rc;
 }
 
 int sy_callable_from_program(sy_platform *p, sy_program *prog,
@@ -225,6 +388,8 @@ int sy_callable_from_program(sy_platform *p, sy_program *prog,
                       sy_program_flow_file(prog));
     goto fail;
   }
+  if ((rc = request_query_init(c, err)) != 0)
+    goto fail;
   *out = c;
   return 0;
 fail:
@@ -419,11 +584,22 @@ int sy_callable_call(sy_callable *c, const sy_value *input, sy_value **output,
   *output = NULL;
   if (!input || sy_value_type_of(input) != SY_VALUE_FRAME)
     return sy_error_set(err, SY_ETYPE, "a call takes a frame");
-  if (c->chain)
-    return call_chain(c, input, output, err);
-  int rc = call_general(c, input, output, err);
-  if (rc == 0 && !c->chain_tried && chain_build(c) != 0)
-    c->chain_tried = 0; /* out of memory: try again after the next call */
+  sy_value *req = NULL;
+  if (c->req_on) {
+    int rc = request_query(c, input, &req, err);
+    if (rc)
+      return rc;
+    input = req;
+  }
+  int rc;
+  if (c->chain) {
+    rc = call_chain(c, input, output, err);
+  } else {
+    rc = call_general(c, input, output, err);
+    if (rc == 0 && !c->chain_tried && chain_build(c) != 0)
+      c->chain_tried = 0; /* out of memory: try again after the next call */
+  }
+  sy_value_unref(req);
   return rc;
 }
 
@@ -881,6 +1057,19 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
       if (strcmp(names[i], names[j]) == 0)
         return sy_error_set(err, SY_EINVAL, "column '%s' is given twice",
                             names[i]);
+  }
+  if (c->req_on) {
+    /* A row skips sy_callable_call, and so the source's pushdown: only
+     * rows that are exactly its columns (less the label) in its order,
+     * with no condition to check, may take this path. */
+    const sy_feed_query *q = &c->req[0];
+    int same = q->n_where == 0 && c->req[1].n_where == 0 && q->n_columns == n;
+    for (size_t i = 0; same && i < n; i++)
+      same = strcmp(q->columns[i], names[i]) == 0;
+    if (!same)
+      return sy_error_set(err, SY_ENOTSUP,
+                          "the source's where or columns apply to each "
+                          "request: use sy_callable_call");
   }
   const step_info *feed = &c->steps[c->feed];
   sy_row_call *r = calloc(1, sizeof *r);

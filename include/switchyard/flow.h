@@ -333,6 +333,13 @@ SY_API const char *sy_job_feed_label(const sy_job *job, size_t step);
  * (runner-argo); a serving callable's input columns (serve). Any
  * thread. Since ABI 1.4. */
 SY_API const char *sy_job_feed_table(const sy_job *job, size_t step);
+/* A FEED step's pushdown (the flow source's columns, where, order and
+ * limit), decoded: 0 with *out a new query owned by the caller (free it
+ * with sy_feed_query_free), or *out NULL when the step has none or is not
+ * a FEED step; SY_ENOMEM / SY_ECORRUPT with err set. What a serving
+ * callable applies to its requests. Any thread. (ABI 1.4) */
+SY_API int sy_job_feed_query(const sy_job *job, size_t step,
+                             struct sy_feed_query **out, sy_error *err);
 /* The actor instance of APPLY step s, made on first use (shared by steps
  * of the same stateless actor and parameters) and loaded with state
  * unless already loaded with it (state NULL: none): what the executor
@@ -370,7 +377,8 @@ SY_API int sy_callable_new(sy_platform *p, const char *flow_path,
  * at the next call of the same shape (services/callable.c): drop *output
  * before the next call and a steady stream of requests allocates
  * nothing; a result still held is never touched (that step builds a new
- * frame instead). */
+ * frame instead). The source's columns and where apply to input as
+ * sy_callable_query says. */
 SY_API int sy_callable_call(sy_callable *c, const sy_value *input,
                             sy_value **output, sy_error *err);
 SY_API void sy_callable_free(sy_callable *c);
@@ -391,6 +399,14 @@ SY_API const sy_program *sy_callable_program(const sy_callable *c);
  * (ABI 1.4) */
 SY_API void sy_callable_source(const sy_callable *c, const char **feed,
                                const char **table, const char **label);
+/* The source's pushdown (columns, where, order, limit; borrowed from the
+ * callable), or NULL when it has none. sy_callable_call applies it to
+ * each request: the request keeps `columns` (the label only when it
+ * carries it) and every row must match `where` (a row that does not is
+ * refused with SY_EINVAL naming it; a condition on the label holds only
+ * when the request carries the label); `order` and `limit` do not apply
+ * to a request. Thread-safe. (ABI 1.4) */
+SY_API const struct sy_feed_query *sy_callable_query(const sy_callable *c);
 
 /* One row of numbers in, one row of numbers out: the callable compiled
  * down to its actors' row kernels (actor.h), for a server answering one
@@ -406,7 +422,9 @@ typedef struct sy_row_call sy_row_call;
  * sy_callable_call does). Fails with SY_ENOTSUP, naming the step, when
  * the flow cannot run on rows: a step that is not a one-input actor with
  * prepare_row (std.concat, std.logreg, sys.exec, ...), a result that is
- * not all f64; use sy_callable_call for those. Loads the states the flow
+ * not all f64, and (ABI 1.4) a source whose where applies to requests
+ * or whose columns (less the label) are not names, in that order; use
+ * sy_callable_call for those. Loads the states the flow
  * needs, as a first call would. The callable must outlive the row call;
  * the names are copied. */
 SY_API int sy_callable_bind_row(sy_callable *c, const char *const *names,

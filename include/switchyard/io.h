@@ -108,6 +108,11 @@ SY_API const char *sy_cmp_sql(sy_cmp op);
 SY_API int sy_feed_query_apply(const sy_value *table, const sy_feed_query *q,
                                sy_value **out, sy_error *err);
 
+/* Frees a query that sy_job_feed_query (flow.h) made, with everything it
+ * points to; NULL: nothing. Never for a query of the caller's own making.
+ * Any thread. (ABI 1.4) */
+SY_API void sy_feed_query_free(sy_feed_query *q);
+
 typedef struct sy_feed_ops {
   uint32_t size; /* sizeof(sy_feed_ops) */
   int (*read)(void *self, const char *table, sy_value **out, sy_error *err);

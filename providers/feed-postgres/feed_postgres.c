@@ -122,16 +122,25 @@ static int connect_db(const feed_pg *f, PGconn **out, sy_error *err) {
   return 0;
 }
 
-/* A failed statement: a lost connection says so. */
+/* A failed statement: a lost connection says so. A backend terminated
+ * (pg_terminate_backend, a server shutting down: SQLSTATE class 57P) or a
+ * connection failure (class 08) is a lost connection even while libpq
+ * still calls the connection OK. */
 static int query_error(PGconn *c, PGresult *r, const char *what,
                        sy_error *err) {
   char line[512];
-  if (PQstatus(c) == CONNECTION_BAD)
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if (PQstatus(c) == CONNECTION_BAD ||
+      (state &&
+       (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0)))
     return sy_error_set(err, SY_EIO,
                         "lost the connection to PostgreSQL while %s (%s): "
                         "check the server and run again",
-                        what, first_line(PQerrorMessage(c), line, sizeof line));
-  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+                        what,
+                        first_line(r && *PQresultErrorMessage(r)
+                                       ? PQresultErrorMessage(r)
+                                       : PQerrorMessage(c),
+                                   line, sizeof line));
   const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
   return sy_error_set(
       err, state && strncmp(state, "42", 2) == 0 ? SY_EINVAL : SY_EIO, "%s: %s",
@@ -398,7 +407,9 @@ static int run_query(const feed_pg *f, const char *table,
   r = PQexecParams(c, s.sql.data, q ? (int)q->n_where : 0, s.types, s.values,
                    NULL, NULL, 1);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = query_error(c, r, "reading the table", err);
+    char what[300];
+    snprintf(what, sizeof what, "reading table '%s'", table);
+    rc = query_error(c, r, what, err);
     goto done;
   }
   size_t rows = (size_t)PQntuples(r);
@@ -581,7 +592,9 @@ const sy_provider feed_postgres_provider = {
     "Reads tables from a PostgreSQL database, pushing the flow's columns, "
     "where, order and limit into the query (values bound as parameters). "
     "Cache key: volatile (never cached) unless version_column or snapshot "
-    "is set.",
+    "is set. Without them the table is first read during the run: a "
+    "missing table, column or a lost connection then fails the run (exit "
+    "1).",
     feed_options,
     sizeof(feed_postgres_config),
     feed_create,

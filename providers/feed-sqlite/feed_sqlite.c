@@ -556,7 +556,9 @@ const sy_provider feed_sqlite_provider = {
     "Reads tables from an SQLite database file, pushing the flow's columns, "
     "where, order and limit into the query (values bound as parameters). "
     "Cache key: a hash of the table's rows, so a cached step is reused "
-    "until that table changes.",
+    "until that table changes. The key is computed when the flow is "
+    "compiled, before the run: a missing table or a database locked past "
+    "busy_timeout stops `run` then, with exit 2 and nothing run.",
     feed_options,
     sizeof(feed_sqlite_config),
     feed_create,

@@ -157,7 +157,7 @@ done
 # A missing table: sqlite finds it before the run (its cache key needs
 # the table), postgres (volatile) when the run reads it.
 sed 's/"lite"; table = "iris"/"lite"; table = "irises"/' q-all-lite.flow >m1.flow
-expect 2 "feed.lite: no table 'irises'" -- "$sy" run m1.flow
+expect 2 "before the run \(the feed step's cache key\): feed.lite: no table 'irises'" -- "$sy" run m1.flow
 sed 's/"pg"; table = "iris"/"pg"; table = "irises"/' q-all-pg.flow >m2.flow
 expect 1 "feed.pg: no table 'irises'" -- "$sy" run m2.flow
 
@@ -223,7 +223,7 @@ expect 1 "feed.pg: columns: table 'people' has no column 'nope' \(columns: name,
 locker=$!
 sleep 0.5
 expect 1 "sink.lite: database '(./)?data.db' is locked by another connection \(waited 200 ms\)" -- "$sy" run build-people-lite.flow
-expect 2 "feed.lite: database '(./)?data.db' is locked" -- "$sy" run q-all-lite.flow
+expect 2 "before the run \(the feed step's cache key\): feed.lite: database '(./)?data.db' is locked" -- "$sy" run q-all-lite.flow
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
 [ "$(sqlite3 data.db 'select count(*) from people')" = 10 ] && ok ||

@@ -479,6 +479,98 @@ static void test_row_bind_errors(void) {
   }
 }
 
+/* A request frame of columns a, b, c, e (e an i64) with these e's. */
+static sy_value *request_e(const int64_t *e, size_t rows) {
+  double a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, c[4] = {9, 9, 9, 9};
+  sy_value *f = NULL;
+  CU_ASSERT_FATAL(rows <= 4 && sy_frame_new(rows, &f) == 0);
+  CU_ASSERT(sy_frame_add_f64(f, "a", a, NULL) == 0);
+  CU_ASSERT(sy_frame_add_f64(f, "b", b, NULL) == 0);
+  CU_ASSERT(sy_frame_add_f64(f, "c", c, NULL) == 0);
+  CU_ASSERT(sy_frame_add_i64(f, "e", e, NULL) == 0);
+  return f;
+}
+
+/* The source's columns and where meet each request (wave 7): columns
+ * kept in their order, a row the where excludes refused by number, a
+ * column the where reads required; the row path refused when a where
+ * applies or the row is not exactly the columns. */
+static void test_callable_applies_source_query(void) {
+  static const char *const flow_q =
+      "name = \"q\";\n"
+      "source = { feed = \"data\"; table = \"points\"; label = \"y\";\n"
+      "  columns = [\"b\", \"a\", \"y\"];\n"
+      "  where = { column = \"e\"; op = \">=\"; value = 2; };\n"
+      "  order = [\"a desc\"]; limit = 1; };\n"
+      "actors = ( { id = \"rows\"; actor = \"std.concat\"; } );\n";
+  static const char *const flow_c =
+      "name = \"c\";\n"
+      "source = { feed = \"data\"; table = \"points\"; label = \"y\";\n"
+      "  columns = [\"b\", \"a\", \"y\"]; };\n"
+      "actors = ( { id = \"pick\"; actor = \"std.select\";"
+      " params = { columns = [\"a\", \"b\"]; }; } );\n";
+  CU_ASSERT_FATAL(fx_write_text("q.flow", flow_q) == 0);
+  CU_ASSERT_FATAL(fx_write_text("c.flow", flow_c) == 0);
+  sy_error err;
+  sy_error_clear(&err);
+  sy_callable *c = NULL;
+  CU_ASSERT_FATAL(
+      sy_callable_new(plat, fx_tmp_path("q.flow"), NULL, &c, &err) == 0);
+  const sy_feed_query *q = sy_callable_query(c);
+  CU_ASSERT_FATAL(q != NULL);
+  CU_ASSERT(q->n_columns == 3 && q->n_where == 1 && q->limit == 1);
+  /* Every row matches: both answered (no order, no limit), b then a. */
+  int64_t good[2] = {3, 2};
+  sy_value *in = request_e(good, 2), *out = NULL;
+  CU_ASSERT_FATAL(sy_callable_call(c, in, &out, &err) == 0);
+  CU_ASSERT(sy_frame_rows(out) == 2 && sy_frame_cols(out) == 2);
+  CU_ASSERT(strcmp(sy_frame_col_name(out, 0), "b") == 0);
+  CU_ASSERT(strcmp(sy_frame_col_name(out, 1), "a") == 0);
+  CU_ASSERT(sy_frame_f64(out, 1)[0] == 1 && sy_frame_f64(out, 1)[1] == 2);
+  sy_value_unref(out);
+  sy_value_unref(in);
+  /* The third row does not match: refused, named, twice (the second
+   * call takes the chain path). */
+  int64_t bad[3] = {2, 5, 1};
+  in = request_e(bad, 3);
+  for (int k = 0; k < 2; k++) {
+    out = NULL;
+    CU_ASSERT(sy_callable_call(c, in, &out, &err) == SY_EINVAL);
+    CU_ASSERT(out == NULL);
+    CU_ASSERT(strstr(err.message, "request row 3 does not match the "
+                                  "source's where (e >= 2") != NULL);
+  }
+  sy_value_unref(in);
+  /* A request without the column the where reads. */
+  sy_value *no_e = NULL;
+  double a[1] = {1}, b[1] = {2};
+  CU_ASSERT_FATAL(sy_frame_new(1, &no_e) == 0);
+  sy_frame_add_f64(no_e, "a", a, NULL);
+  sy_frame_add_f64(no_e, "b", b, NULL);
+  CU_ASSERT(sy_callable_call(c, no_e, &out, &err) == SY_EINVAL);
+  CU_ASSERT(strstr(err.message, "no column 'e'") != NULL);
+  sy_value_unref(no_e);
+  const char *names[] = {"b", "a"};
+  sy_row_call *r = NULL;
+  CU_ASSERT(sy_callable_bind_row(c, names, 2, &r, &err) == SY_ENOTSUP);
+  CU_ASSERT(r == NULL);
+  sy_callable_free(c);
+  /* Columns alone: the row path takes exactly the columns, in order. */
+  CU_ASSERT_FATAL(
+      sy_callable_new(plat, fx_tmp_path("c.flow"), NULL, &c, &err) == 0);
+  CU_ASSERT(sy_callable_bind_row(c, names, 2, &r, &err) == 0);
+  sy_row_call_free(r);
+  r = NULL;
+  const char *swapped[] = {"a", "b"};
+  CU_ASSERT(sy_callable_bind_row(c, swapped, 2, &r, &err) == SY_ENOTSUP);
+  in = request_e(good, 2);
+  CU_ASSERT(sy_callable_call(c, in, &out, &err) == 0);
+  CU_ASSERT(out && sy_frame_cols(out) == 2);
+  sy_value_unref(out);
+  sy_value_unref(in);
+  sy_callable_free(c);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"test_callable_matches_executor_model",
@@ -494,6 +586,8 @@ int main(void) {
       {"test_row_matches_frame_center_zero",
        test_row_matches_frame_center_zero},
       {"test_row_bind_errors", test_row_bind_errors},
+      {"test_callable_applies_source_query",
+       test_callable_applies_source_query},
       CU_TEST_INFO_NULL,
   };
   return fx_run_suite("callable", suite_init, suite_clean, tests);
