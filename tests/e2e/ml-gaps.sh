@@ -63,5 +63,25 @@ expect 0 "imported" -- "$sy" -c fresh.ini registry import again.tar --registry b
 out=$("$sy" -c fresh.ini registry show iris:1.0:1 --registry box)
 grep -qE '^#   log_loss,' <<<"$out" && ok || bad "archive -> archive lost the note: $out"
 
+# ---- 2. train records the -p values in the generation --------------------
+# The README's commands, verbatim from the repo root.
+cd "$top_srcdir" || exit 1
+"$sy" release examples/iris/params.flow --version 1.0 > /dev/null 2>&1 || bad "release params.flow"
+"$sy" train iris-params -p rate=0.25 > /dev/null 2>&1 || bad "train iris-params -p rate=0.25"
+"$sy" registry show iris-params:1.0:1 > "$tmp/g1.txt" 2>&1 || bad "registry show iris-params:1.0:1"
+cd "$tmp" || exit 1
+grep -qx '#   param.rate: 0.25 (-p)' g1.txt && grep -qx '#   param.epochs: 200 (default)' g1.txt && ok ||
+  bad "generation 1 does not record its parameters: $(cat g1.txt)"
+# Another value, from a --params file, makes another generation that says so.
+printf 'rate = 0.125;\nepochs = 20;\n' > p.cfg
+printf '[FEED.data]\nprovider = csv\npath = %s\n' "$ex/iris" > data.ini
+expect 0 "committed generation 2 of iris-params:1.0" -- "$sy" -c data.ini train iris-params --params p.cfg -p epochs=30
+out=$("$sy" registry show iris-params:1.0:2)
+grep -qx '#   param.rate: 0.125 (p.cfg:1)' <<<"$out" && grep -qx '#   param.epochs: 30 (-p)' <<<"$out" && ok ||
+  bad "generation 2 does not record its parameters: $out"
+"$sy" registry show iris-params:1.0:1 | grep -q 'param.rate: 0.25 (-p)' && ok || bad "generation 1 changed"
+# A flow without parameters records none.
+"$sy" registry show iris:1.0:1 --registry shelf | grep -q '^#   param\.' && bad "params in a flow without any" || ok
+
 echo "ml-gaps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
