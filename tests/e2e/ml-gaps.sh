@@ -83,5 +83,19 @@ grep -qx '#   param.rate: 0.125 (p.cfg:1)' <<<"$out" && grep -qx '#   param.epoc
 # A flow without parameters records none.
 "$sy" registry show iris:1.0:1 --registry shelf | grep -q '^#   param\.' && bad "params in a flow without any" || ok
 
+# ---- 3. check validates the sink's passthrough columns ------------------
+printf '[SINK.out]\nprovider = stdout\nformat = csv\npassthrough = species, specis, _row\n' > pt.ini
+cat switchyard.ini >> pt.ini
+expect 2 "pt.ini:4: SINK.out.passthrough: the source \(table 'iris' of feed 'data'\) has no column 'specis' \(did you mean 'species'\?\)" -- "$sy" -c pt.ini check iris.flow
+expect 2 "^-o: SINK.out.passthrough: .*no column 'petal_lenght' \(did you mean 'petal_length'\?\)" -- "$sy" -o SINK.out.passthrough=petal_lenght check iris.flow
+expect 0 "iris.flow: ok" -- "$sy" -o SINK.out.passthrough=petal_length,species,_row check iris.flow
+# The sink the flow names is the one checked.
+sed 's/^actors/sink = "csv";\nactors/' iris.flow > sunk.flow
+expect 2 "SINK.csv.passthrough: .*no column 'nope'" -- "$sy" -o SINK.csv.passthrough=nope check sunk.flow
+expect 0 "sunk.flow: ok" -- "$sy" -o SINK.out.passthrough=nope check sunk.flow
+# The README's command passes check (run from the repo root).
+(cd "$top_srcdir" && "$sy" -o SINK.out.passthrough=species,_row check examples/iris/pipeline.flow) > pt.out 2>&1 && ok ||
+  bad "check with the README's passthrough: $(cat pt.out)"
+
 echo "ml-gaps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
