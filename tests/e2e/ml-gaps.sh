@@ -97,5 +97,54 @@ expect 0 "sunk.flow: ok" -- "$sy" -o SINK.out.passthrough=nope check sunk.flow
 (cd "$top_srcdir" && "$sy" -o SINK.out.passthrough=species,_row check examples/iris/pipeline.flow) > pt.out 2>&1 && ok ||
   bad "check with the README's passthrough: $(cat pt.out)"
 
+# ---- 4. std.split and the label the source keeps apart --------------------
+cat > split.flow <<'FLOW'
+name   = "split";
+source = { table = "iris"; label = "species"; };
+actors = (
+  { id = "split"; actor = "std.split"; params = { fraction = 0.3; seed = 1; }; },
+  { id = "scale"; actor = "std.scaler"; inputs = ["split:0"]; },
+  { id = "model"; actor = "std.logreg"; inputs = ["scale"]; params = { epochs = 30; }; }
+);
+FLOW
+msg="split.flow:6: model \(std.logreg\) trains on the label, but its rows went through split \(std.split\)"
+expect 2 "$msg.*switchyard eval split.flow --holdout" -- "$sy" check split.flow
+# Refused before anything runs, by every command that reads the flow (it
+# failed at run time with a row count before).
+for c in run train compile; do
+  expect 2 "$msg" -- "$sy" "$c" split.flow
+done
+expect 2 "$msg" -- "$sy" eval split.flow --folds 2
+expect 2 "$msg" -- "$sy" release split.flow --version 1.0
+# std.head picks rows too.
+sed 's/{ id = "split"; actor = "std.split"; params = { fraction = 0.3; seed = 1; }; }/{ id = "split"; actor = "std.head"; params = { n = 20; }; }/; s/split:0/split/' split.flow > head.flow
+expect 2 "head.flow:6: model \(std.logreg\) .* went through split \(std.head\)" -- "$sy" check head.flow
+# What stays allowed: a split of the predictions, a split no supervised
+# actor reads, and a flow whose source keeps no label apart.
+cat > after.flow <<'FLOW'
+name   = "after";
+source = { table = "iris"; label = "species"; };
+actors = (
+  { id = "scale"; actor = "std.scaler"; },
+  { id = "model"; actor = "std.logreg"; params = { epochs = 30; }; },
+  { id = "split"; actor = "std.split"; params = { fraction = 0.2; seed = 3; }; }
+);
+sink = { instance = "csv"; input = "split:1"; };
+FLOW
+expect 0 "after.flow: ok" -- "$sy" check after.flow
+"$sy" -q run after.flow > after.csv || bad "run after.flow"
+[ "$(wc -l < after.csv)" = 31 ] && ok || bad "split of the predictions: $(wc -l < after.csv) lines"
+cat > unsup.flow <<'FLOW'
+name   = "unsup";
+source = { table = "iris"; label = "species"; };
+actors = (
+  { id = "split"; actor = "std.split"; params = { fraction = 0.5; seed = 3; }; },
+  { id = "scale"; actor = "std.scaler"; inputs = ["split:1"]; }
+);
+FLOW
+"$sy" -q run unsup.flow > unsup.csv && [ "$(wc -l < unsup.csv)" = 76 ] && ok || bad "unsupervised after a split: $(head -3 unsup.csv)"
+sed 's/label = "species"; //' split.flow > nolabel.flow
+expect 2 "nolabel.flow:6: model \(std.logreg\) learns from a label, but the flow's source has none" -- "$sy" run nolabel.flow
+
 echo "ml-gaps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
