@@ -801,7 +801,21 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
       const char *org = d->origin ? d->origin : "default";
       if (strncmp(org, "-p ", 3) == 0)
         org = "-p";
-      if (asprintf(&texts[nv], "%s (%s)", d->text, org) < 0) {
+      /* A float as its shortest text that reads back the same (0.3, not
+       * the canonical 0.29999999999999999). */
+      char shortest[40];
+      const char *val = d->text;
+      if (d->type == SY_FLOW_PFLOAT) {
+        double x = strtod(d->text, NULL);
+        for (int prec = 1; prec <= 17; prec++) {
+          snprintf(shortest, sizeof shortest, "%.*g", prec, x);
+          if (strtod(shortest, NULL) == x) {
+            val = shortest;
+            break;
+          }
+        }
+      }
+      if (asprintf(&texts[nv], "%s (%s)", val, org) < 0) {
         texts[nv] = NULL;
         vrc = SY_ENOMEM;
         break;

@@ -73,11 +73,11 @@ cd "$tmp" || exit 1
 grep -qx '#   param.rate: 0.25 (-p)' g1.txt && grep -qx '#   param.epochs: 200 (default)' g1.txt && ok ||
   bad "generation 1 does not record its parameters: $(cat g1.txt)"
 # Another value, from a --params file, makes another generation that says so.
-printf 'rate = 0.125;\nepochs = 20;\n' > p.cfg
+printf 'rate = 0.3;\nepochs = 20;\n' > p.cfg
 printf '[FEED.data]\nprovider = csv\npath = %s\n' "$ex/iris" > data.ini
 expect 0 "committed generation 2 of iris-params:1.0" -- "$sy" -c data.ini train iris-params --params p.cfg -p epochs=30
 out=$("$sy" registry show iris-params:1.0:2)
-grep -qx '#   param.rate: 0.125 (p.cfg:1)' <<<"$out" && grep -qx '#   param.epochs: 30 (-p)' <<<"$out" && ok ||
+grep -qx '#   param.rate: 0.3 (p.cfg:1)' <<<"$out" && grep -qx '#   param.epochs: 30 (-p)' <<<"$out" && ok ||
   bad "generation 2 does not record its parameters: $out"
 "$sy" registry show iris-params:1.0:1 | grep -q 'param.rate: 0.25 (-p)' && ok || bad "generation 1 changed"
 # A flow without parameters records none.
