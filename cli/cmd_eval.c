@@ -446,6 +446,7 @@ const cli_command cli_cmd_eval = {
     "  --registry R   for PROJECT[:RELEASE]: the registry instance\n"
     "A release's evaluation is also stored with its generation GEN\n"
     "(default the latest) as the note \"eval\", which `registry show`\n"
-    "prints (a registry without notes, as archive, says so).\n"
+    "prints; export and import carry it (a registry without notes\n"
+    "says so).\n"
     "  -R, --log, --trace, --cache as for run\n",
     cmd_eval};

@@ -785,7 +785,57 @@ int sy__compile_flow(sy_platform *p, const sy_flow *flow, sy_mode mode,
                        .args = &arg,
                        .n_args = 1,
                        .flags = SY_INSTR_VOLATILE};
-    s = sy__program_emit(prog, &commit);
+    /* The flow parameters' values (and where each came from) ride on the
+     * COMMIT step, which is never cached, so that the generation's tag
+     * records them (states.c) on every runner, in-process or not. */
+    sy_param *vals = flow->n_decls ? calloc(flow->n_decls, sizeof *vals) : NULL;
+    char **texts = flow->n_decls ? calloc(flow->n_decls, sizeof *texts) : NULL;
+    if (flow->n_decls && (!vals || !texts)) {
+      free(vals);
+      free(texts);
+      goto oom;
+    }
+    size_t nv = 0;
+    int vrc = 0;
+    for (size_t i = 0; i < flow->n_decls && vrc == 0; i++) {
+      const sy_flow_decl *d = &flow->decls[i];
+      if (!d->text)
+        continue;
+      const char *org = d->origin ? d->origin : "default";
+      if (strncmp(org, "-p ", 3) == 0)
+        org = "-p";
+      /* A float as its shortest text that reads back the same (0.3, not
+       * the canonical 0.29999999999999999). */
+      char shortest[40];
+      const char *val = d->text;
+      if (d->type == SY_FLOW_PFLOAT) {
+        double x = strtod(d->text, NULL);
+        for (int prec = 1; prec <= 17; prec++) {
+          snprintf(shortest, sizeof shortest, "%.*g", prec, x);
+          if (strtod(shortest, NULL) == x) {
+            val = shortest;
+            break;
+          }
+        }
+      }
+      if (asprintf(&texts[nv], "%s (%s)", val, org) < 0) {
+        texts[nv] = NULL;
+        vrc = SY_ENOMEM;
+        break;
+      }
+      vals[nv].key = d->name;
+      vals[nv].text = texts[nv];
+      nv++;
+    }
+    if (vrc == 0 && nv > 1)
+      qsort(vals, nv, sizeof *vals, cmp_param);
+    commit.params = vals;
+    commit.n_params = (uint32_t)nv;
+    s = vrc ? vrc : sy__program_emit(prog, &commit);
+    for (size_t i = 0; i < nv; i++)
+      free(texts[i]);
+    free(texts);
+    free(vals);
     if (s < 0)
       goto oom;
     sy__instr_finish(prog, (uint32_t)s, NULL, 0);

@@ -2574,6 +2574,7 @@ done:
 }
 
 static int validate(checker *C);
+static int check_label_rows(checker *C);
 
 int sy__flow_validate(sy_flow *flow, const sy_catalog *cat,
                       sy__flow_report_fn report, void *ud, sy_error *err) {
@@ -2623,6 +2624,52 @@ int sy__flow_load_valid_params(const char *path, const char *text,
   return 0;
 }
 
+/* The label the source keeps apart (source.label) reaches a supervised
+ * actor whole, one value per source row: an actor that reads rows an
+ * SY_ACTOR_ROW_SUBSET actor (std.split, std.head) picked would get more
+ * labels than rows, and fail only at run time with a row count. Refused
+ * here, at the supervised node's line, naming the actor that picked the
+ * rows. (Splitting the label too would need the core to carry a label per
+ * path; `switchyard eval --holdout` already splits both.) */
+static int check_label_rows(checker *C) {
+  sy_flow *flow = C->flow;
+  size_t nn = flow->n_nodes;
+  if (!flow->source.label || !flow->order || nn == 0)
+    return 0;
+  long *from = malloc(nn * sizeof *from); /* the subsetting node, or -1 */
+  if (!from)
+    return sy_error_set(C->err, SY_ENOMEM, "%s: out of memory", flow->file);
+  for (size_t k = 0; k < nn; k++) {
+    size_t i = flow->order[k];
+    const sy_flow_node *n = &flow->nodes[i];
+    const sy_actor_ops *ops = ops_of(n);
+    long sub = -1;
+    for (size_t j = 0; j < n->n_inputs && sub < 0; j++) {
+      long t = n->inputs[j].target;
+      if (t >= 0 && (size_t)t < nn)
+        sub = from[t];
+    }
+    if (ops && (ops->flags & SY_ACTOR_STATEFUL) &&
+        (ops->flags & SY_ACTOR_SUPERVISED) && sub >= 0) {
+      const sy_flow_node *s = &flow->nodes[sub];
+      problem(C, SY_ECONFIG, n->file ? n->file : flow->file, n->line, NULL,
+              "%s (%s) trains on the label, but its rows went through %s "
+              "(%s), which picks a subset of them, and the label the source "
+              "keeps apart (source.label = \"%s\") does not follow: "
+              "evaluate on held-out rows with `switchyard eval %s "
+              "--holdout F --seed S`, which splits features and label "
+              "together, or put %s after %s",
+              n->id, n->actor, s->id, s->actor, flow->source.label, flow->file,
+              s->id, n->id);
+    }
+    from[i] = sub >= 0                                    ? sub
+              : ops && (ops->flags & SY_ACTOR_ROW_SUBSET) ? (long)i
+                                                          : -1;
+  }
+  free(from);
+  return 0;
+}
+
 static int validate(checker *C_) {
   checker C = *C_;
   sy_flow *flow = C.flow;
@@ -2644,6 +2691,8 @@ static int validate(checker *C_) {
       (rc = check_input(&C, &flow->sink.input, "sink")) != 0)
     return rc;
   if ((rc = compute_order(&C)) != 0)
+    return rc;
+  if ((rc = check_label_rows(&C)) != 0)
     return rc;
   return C.rc;
 }

@@ -7,6 +7,7 @@
  * services/lifecycle.c's.
  */
 #include "job.h"
+#include "switchyard/buf.h"
 #include "switchyard/lifecycle.h"
 #include "switchyard/registry.h"
 
@@ -102,13 +103,34 @@ int sy__registry_commit(sy_job *job, const sy_value *bundle, sy_error *err) {
       data_key = sy__instr_key_hex(job->prog, s);
       break;
     }
+  /* The flow parameters' values, which the compiler put on the COMMIT
+   * step: one "param.NAME: VALUE (ORIGIN)" line each, control characters
+   * of a string value written as '?' so that a line stays one line. */
+  sy_buf pb = SY_BUF_INIT;
+  for (uint32_t s = 0; s < job->n; s++) {
+    const sy_instr *in = &job->prog->code[s];
+    if (in->op != SY_OP_COMMIT)
+      continue;
+    for (uint32_t i = 0; i < in->n_params; i++) {
+      sy_buf_printf(&pb, "param.%s: ", in->params[i].key);
+      for (const char *c = in->params[i].text; *c; c++)
+        sy_buf_printf(&pb, "%c",
+                      (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
+      sy_buf_printf(&pb, "\n");
+    }
+    break;
+  }
   char *text = NULL;
-  int len =
-      asprintf(&text,
-               "switchyard-tag 1\nproject: %s\nrelease: %s\ntime: %s\n"
-               "data_key: %s\nrows: %llu\nflow_hash: %s\n",
-               project, release, when, data_key,
-               (unsigned long long)atomic_load(&job->feed_rows), flow_hex);
+  int len = pb.failed
+                ? -1
+                : asprintf(&text,
+                           "switchyard-tag 1\nproject: %s\nrelease: %s\n"
+                           "time: %s\ndata_key: %s\nrows: %llu\n"
+                           "flow_hash: %s\n%s",
+                           project, release, when, data_key,
+                           (unsigned long long)atomic_load(&job->feed_rows),
+                           flow_hex, pb.data ? pb.data : "");
+  free(pb.data);
   sy_value *tag = NULL;
   if (len < 0 || sy_bytes_new(text, (size_t)len, "text/plain", &tag) != 0) {
     if (len < 0)

@@ -24,6 +24,11 @@
  *   platform's own, and an actor op describing output columns would be a
  *   larger API than this needs.
  *
+ * - A sink's `passthrough` names (sink-stdout, sink-csv) must be source
+ *   columns (the label included) or "_row"; the sink instance is created
+ *   to read its parsed list, and the value's config origin (FILE:LINE or
+ *   "-o") locates the problem, since the list is not in the flow.
+ *
  * - The label column only has to be in the table when an actor trains on
  *   it (SY_ACTOR_SUPERVISED): applying a trained flow to new data without
  *   labels is normal (the job then passes the whole table on).
@@ -65,6 +70,25 @@ static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
   va_end(ap);
   sy_error e;
   sy_error_set(&e, code, "%s:%d: %s", file, line, msg);
+  if (C->report)
+    fprintf(C->report, "%s\n", e.message);
+  if (C->rc == 0) {
+    C->rc = code;
+    if (C->err)
+      *C->err = e;
+  }
+}
+
+/* A problem at `where`, a config value's origin ("FILE:LINE", "-o"). */
+static void SY_PRINTF(4, 5)
+    problem_at(dchecker *C, int code, const char *where, const char *fmt, ...) {
+  char msg[SY_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sy_error e;
+  sy_error_set(&e, code, "%s: %s", where, msg);
   if (C->report)
     fprintf(C->report, "%s\n", e.message);
   if (C->rc == 0) {
@@ -305,7 +329,60 @@ static const sy_feed_query *check_pushdown(dchecker *C, const colset *table,
   return q;
 }
 
-static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
+/* The sink's `passthrough` names (the option of that name sink-stdout and
+ * sink-csv have) must be columns of the source, its label included, or
+ * "_row"; the run would fail on them only after all its work. `source`
+ * holds the source's columns (the pushdown's when it names some). */
+static int check_passthrough(dchecker *C, sy_platform *p, const colset *source,
+                             const char *label, const char *feed_name,
+                             const char *table_name) {
+  const sy_flow *flow = C->flow;
+  const char *sink = sy_flow_sink(flow, NULL);
+  if (!sink)
+    sink = platform_default(p, "sink", "out");
+  sy_instance *inst = NULL;
+  sy_error e;
+  sy_error_clear(&e);
+  int rc = sy_instance_create(sy_platform_config(p), sy_platform_catalog(p),
+                              SY_KIND_SINK, sink, &inst, &e);
+  if (rc)
+    return rc == SY_ENOMEM ? rc : 0; /* said where the sink is checked */
+  const sy_option *o =
+      sy_option_find(sy_instance_provider(inst)->options, "passthrough");
+  const char *cfg = sy_instance_config(inst);
+  const char *const *list = NULL;
+  if (o && o->type == SY_OPT_LIST && cfg)
+    memcpy(&list, cfg + o->offset, sizeof list);
+  char section[160];
+  snprintf(section, sizeof section, "SINK.%s", sink);
+  const char *where = NULL;
+  sy_config_get(sy_platform_config(p), section, "passthrough", &where);
+  char at[400];
+  snprintf(at, sizeof at, "%s: %s.passthrough",
+           where ? where : sy_flow_file(flow), section);
+  for (size_t i = 0; list && list[i]; i++) {
+    const char *name = list[i];
+    if (strcmp(name, "_row") == 0 || in_set(source, name) ||
+        (label && strcmp(name, label) == 0))
+      continue;
+    const char *near = sy_suggest(name, source->names, source->n);
+    if (!near && label)
+      near = sy_suggest(name, &label, 1);
+    char avail[512];
+    list_names(source, avail, sizeof avail);
+    problem_at(C, SY_EINVAL, at,
+               "the source (table '%s' of feed '%s') has no column '%s'%s%s%s "
+               "(columns: %s%s%s; or _row, the row number)",
+               table_name, feed_name, name, near ? " (did you mean '" : "",
+               near ? near : "", near ? "'?)" : "", avail,
+               label ? ", label " : "", label ? label : "");
+  }
+  sy_instance_destroy(inst);
+  return 0;
+}
+
+static int check_table(dchecker *C, sy_platform *p, sy_instance *feed,
+                       const char *feed_name) {
   const sy_flow *flow = C->flow;
   const sy_feed_ops *ops = sy_instance_provider(feed)->ops;
   const char *table_name = NULL, *label = NULL, *sfile = NULL;
@@ -348,6 +425,10 @@ static int check_table(dchecker *C, sy_instance *feed, const char *feed_name) {
     if (!label || strcmp(names[i], label) != 0)
       features.names[features.n++] = names[i];
   rc = follow_columns(C, &features, label);
+  if (rc == 0)
+    rc = check_passthrough(C, p, &features,
+                           label && in_set(&table, label) ? label : NULL,
+                           feed_name, table_name);
   free(features.names);
   return rc;
 }
@@ -370,7 +451,7 @@ static int check_platform(const sy_flow *flow, sy_platform *p, FILE *report,
     sy_error_clear(&e);
     rc = sy_instance_create(cfg, cat, SY_KIND_FEED, feed, &inst, &e);
     if (rc == 0) {
-      rc = check_table(&C, inst, feed);
+      rc = check_table(&C, p, inst, feed);
       sy_instance_destroy(inst);
     } else if (rc != SY_ENOMEM) {
       problem(&C, rc, sfile, sline, "source.feed: %s", e.message);

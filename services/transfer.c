@@ -7,6 +7,9 @@
  * over FILE once whole. Import and export copy each release with the
  * registry's put_release_all (all or nothing); a release the target has
  * already with the same manifest gets only the generations it lacks.
+ * Then each generation's notes (ABI 1.4: the `eval` table) follow it to
+ * the number it got in the target; a note the target holds already, the
+ * same value, is not written again.
  */
 #include "switchyard/config.h"
 #include "switchyard/error.h"
@@ -202,6 +205,79 @@ static int same_bytes(const sy_value *a, const sy_value *b) {
   return ad && bd && al == bl && memcmp(ad, bd, al) == 0;
 }
 
+/* ---- notes -------------------------------------------------------------- */
+
+typedef struct note_names {
+  char **v;
+  size_t n;
+} note_names;
+
+static int collect_note(void *ud, const char *name) {
+  note_names *l = ud;
+  char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+  if (!v)
+    return SY_ENOMEM;
+  l->v = v;
+  if (!(v[l->n] = strdup(name)))
+    return SY_ENOMEM;
+  l->n++;
+  return 0;
+}
+
+static void note_names_free(note_names *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+/* Copies the notes of generation `sg` of a release in `from` to
+ * generation `dg` of it in `to`. A source that keeps no notes has none to
+ * copy; a target that keeps none, when there are some, is SY_ENOTSUP. */
+static int copy_notes(reg *from, reg *to, const char *project,
+                      const char *release, uint32_t sg, uint32_t dg,
+                      sy_error *err) {
+  if (!HAS_OP(from, list_notes) || !HAS_OP(from, get_note))
+    return 0;
+  note_names l = {0};
+  int rc = from->ops->list_notes(from->self, project, release, sg, collect_note,
+                                 &l, err);
+  if (rc == SY_ENOMEM && !err->message[0])
+    sy_error_set(err, rc, "out of memory");
+  if (rc == 0 && l.n && (!HAS_OP(to, put_note) || !HAS_OP(to, get_note)))
+    rc = sy_error_set(err, SY_ENOTSUP,
+                      "generation %u has notes (%s%s), which the target "
+                      "registry (provider %s) cannot keep",
+                      sg, l.v[0], l.n > 1 ? ", ..." : "",
+                      sy_instance_provider(to->inst)->name);
+  for (size_t i = 0; rc == 0 && i < l.n; i++) {
+    sy_value *v = NULL, *have = NULL;
+    uint8_t a[SY_VALUE_HASH_SIZE], b[SY_VALUE_HASH_SIZE];
+    sy_error e;
+    sy_error_clear(&e);
+    rc = from->ops->get_note(from->self, project, release, sg, l.v[i], &v, err);
+    if (rc == 0 &&
+        to->ops->get_note(to->self, project, release, dg, l.v[i], &have, &e) ==
+            0 &&
+        sy_value_hash(v, a) == 0 && sy_value_hash(have, b) == 0 &&
+        memcmp(a, b, sizeof a) == 0) {
+      sy_value_unref(v);
+      sy_value_unref(have);
+      continue; /* there already */
+    }
+    uint32_t got = 0;
+    if (rc == 0)
+      rc = to->ops->put_note(to->self, project, release, dg, l.v[i], v, &got,
+                             err);
+    if (rc)
+      sy_error_prefix(err, "generation %u, note %s", sg, l.v[i]);
+    sy_value_unref(v);
+    sy_value_unref(have);
+  }
+  note_names_free(&l);
+  return rc;
+}
+
 /* Copies one release with its generations from `from` to `to`. A release
  * `to` lacks arrives whole or not at all. One `to` has already with the
  * same manifest (an import that stopped half-way before, or a rerun) gets
@@ -211,7 +287,7 @@ static int same_bytes(const sy_value *a, const sy_value *b) {
 static int copy_release(reg *from, reg *to, const struct rel_item *it,
                         int *copied, int *skipped, sy_error *err) {
   sy_value *m = NULL, *have = NULL;
-  uint32_t *skip = NULL;
+  uint32_t *skip = NULL, *dest = NULL; /* dest: the target's numbers */
   uint8_t *hashes = NULL;
   rel_list there = {0};
   int rc = from->ops->get_release(from->self, it->project, it->release, &m,
@@ -228,6 +304,18 @@ static int copy_release(reg *from, reg *to, const struct rel_item *it,
     rc = put_whole(to, it->project, it->release, m, &p, &count, err);
     if (rc == 0)
       *copied += 1 + (int)count;
+    /* The target numbered the generations anew, in the same order. */
+    if (rc == 0 && it->n &&
+        (rc = list_rels(to, it->project, it->release, &there, err)) == 0) {
+      if (there.n != 1 || there.v[0].n != it->n)
+        rc = sy_error_set(err, SY_EIO,
+                          "the target holds %zu generations after the copy "
+                          "of %zu",
+                          there.n ? there.v[0].n : 0, it->n);
+      for (size_t i = 0; rc == 0 && i < it->n; i++)
+        rc = copy_notes(from, to, it->project, it->release, it->gens[i],
+                        there.v[0].gens[i], err);
+    }
     goto done;
   }
   if (hrc) {
@@ -257,7 +345,8 @@ static int copy_release(reg *from, reg *to, const struct rel_item *it,
                   hashes + i * hs, err);
   if (rc)
     goto done;
-  if (it->n && !(skip = calloc(it->n, sizeof *skip))) {
+  if (it->n && (!(skip = calloc(it->n, sizeof *skip)) ||
+                !(dest = calloc(it->n, sizeof *dest)))) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
   }
@@ -268,6 +357,7 @@ static int copy_release(reg *from, reg *to, const struct rel_item *it,
     for (size_t k = 0; k < nthere && !skip[i]; k++)
       if (memcmp(hashes + k * hs, h, hs) == 0) {
         skip[i] = 1;
+        dest[i] = there.v[0].gens[k];
         memset(hashes + k * hs, 0, hs); /* one match each */
       }
   }
@@ -281,9 +371,15 @@ static int copy_release(reg *from, reg *to, const struct rel_item *it,
                                  tag, &made, err);
     sy_value_unref(states);
     sy_value_unref(tag);
-    if (rc == 0)
+    if (rc == 0) {
       (*copied)++;
+      dest[p.next - 1] = made;
+    }
   }
+  for (size_t i = 0; rc == 0 && i < it->n; i++)
+    if (dest[i])
+      rc = copy_notes(from, to, it->project, it->release, it->gens[i], dest[i],
+                      err);
   for (size_t i = 0; i < it->n; i++)
     *skipped += skip ? (int)skip[i] : 0;
 done:
@@ -291,6 +387,7 @@ done:
     sy_error_prefix(err, "%s:%s", it->project, it->release);
   rel_list_free(&there);
   free(skip);
+  free(dest);
   free(hashes);
   sy_value_unref(m);
   sy_value_unref(have);

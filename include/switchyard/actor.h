@@ -49,6 +49,12 @@ extern "C" {
 #define SY_ACTOR_STATEFUL 0x1u    /* has train + state_save/state_load */
 #define SY_ACTOR_SUPERVISED 0x2u  /* train wants the label column */
 #define SY_ACTOR_INCREMENTAL 0x4u /* train continues from a loaded state */
+/* SY_ACTOR_ROW_SUBSET (ABI 1.4): apply passes on a subset of its input's
+ * rows (std.split, std.head). The label the flow's source keeps apart
+ * does not follow it, so the core refuses, with the node's file:line, a
+ * flow where an actor that trains on that label (SUPERVISED) reads rows
+ * that went through such an actor. Older cores ignore the bit. */
+#define SY_ACTOR_ROW_SUBSET 0x8u
 
 /* ---- row kernels (since ABI 1.2) ------------------------------------
  *

@@ -53,6 +53,10 @@ typedef int (*sy_registry_visit_fn)(void *ud, const sy_registry_entry *e);
 typedef int (*sy_registry_next_fn)(void *ud, sy_value **states, sy_value **tag,
                                    sy_error *err);
 
+/* list_notes calls this with each note's name (borrowed); a non-zero
+ * return stops the walk and is returned. Since ABI 1.4. */
+typedef int (*sy_registry_note_fn)(void *ud, const char *name);
+
 typedef struct sy_registry_ops {
   uint32_t size; /* sizeof(sy_registry_ops) */
   /* Stores release `release` of `project` with its manifest. */
@@ -106,7 +110,8 @@ typedef struct sy_registry_ops {
    * whole or not at all. `switchyard eval PROJECT[:RELEASE[:GEN]]` keeps
    * its metrics table there as the note "eval". A missing release or
    * generation is SY_ENOENT. Notes are not part of a generation's
-   * content: export and import do not carry them. value is borrowed. */
+   * content (its hash is that of states and tag), but export and import
+   * carry them (with list_notes). value is borrowed. */
   int (*put_note)(void *self, const char *project, const char *release,
                   uint32_t generation, const char *name, const sy_value *value,
                   uint32_t *found, sy_error *err);
@@ -115,6 +120,14 @@ typedef struct sy_registry_ops {
   int (*get_note)(void *self, const char *project, const char *release,
                   uint32_t generation, const char *name, sy_value **value,
                   sy_error *err);
+  /* Calls fn with the name of each note of generation `generation` (0:
+   * the latest), sorted by name, until fn returns non-zero (returned);
+   * SY_ENOENT for a missing release or generation. The name is borrowed
+   * for the call. `registry export` and `import` copy notes through it.
+   * Since ABI 1.4; optional: offered with put_note and get_note. */
+  int (*list_notes)(void *self, const char *project, const char *release,
+                    uint32_t generation, sy_registry_note_fn fn, void *ud,
+                    sy_error *err);
 } sy_registry_ops;
 
 /* Release versions (since ABI 1.3; thread-safe, no allocation):

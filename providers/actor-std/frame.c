@@ -527,6 +527,7 @@ static const sy_actor_ops drop_ops = {.size = sizeof(sy_actor_ops),
                                       .apply_into = drop_apply_into,
                                       .prepare_row = drop_prepare_row};
 static const sy_actor_ops head_ops = {.size = sizeof(sy_actor_ops),
+                                      .flags = SY_ACTOR_ROW_SUBSET,
                                       .min_inputs = 1,
                                       .max_inputs = 1,
                                       .n_outputs = 1,

@@ -25,8 +25,10 @@
  * `seed`, so the same seed and row count always pick the same rows on any
  * machine; each output keeps the input's row order. It is stateless and
  * splits whatever frame it gets: a label that the flow's source keeps
- * apart is not split with it, so train models before a split, or split
- * data whose label is an ordinary column.
+ * apart is not split with it. It says so with SY_ACTOR_ROW_SUBSET, and
+ * the core refuses (at load, with file:line) a flow where an actor that
+ * trains on that label reads split rows; `switchyard eval --holdout`
+ * splits features and label together.
  *
  * States (the public codec, switchyard/state.h): "SYIMPUTE" version 1:
  * u32 strategy, u32 columns, per column str name + f64 fill; "SYONEHOT"
@@ -880,6 +882,7 @@ static const sy_option split_options[] = {
     SY_OPTION_END};
 
 static const sy_actor_ops split_ops = {.size = sizeof(sy_actor_ops),
+                                       .flags = SY_ACTOR_ROW_SUBSET,
                                        .min_inputs = 1,
                                        .max_inputs = 1,
                                        .n_outputs = 2,
@@ -890,7 +893,9 @@ const sy_provider std_split_provider = {
     SY_KIND_ACTOR,
     "std.split",
     STD_VERSION,
-    "Splits rows into a training and a test output by seed and fraction.",
+    "Splits rows into a training and a test output by seed and fraction. "
+    "The source's label does not follow: an actor that trains on it may not "
+    "read split rows (use `switchyard eval --holdout` to score a model).",
     split_options,
     sizeof(std_split_config),
     split_create,

@@ -11,6 +11,8 @@
  *   <project>/<release>/<generation>/tag
  *   <project>/<release>/<generation>/removed   (a removed generation's
  *                                               tombstone, alone)
+ *   <project>/<release>/<generation>/note.NAME (a note, ABI 1.4: NAME is
+ *                                               1 to 64 of [a-z0-9_-])
  *
  * Directory entries for those folders are accepted (other tools write
  * them) but never written. Generations are decimal, 1 and up, without
@@ -99,7 +101,8 @@ enum member {
   M_MANIFEST = 1,
   M_STATES = 2,
   M_TAG = 3,
-  M_REMOVED = 4 /* a removed generation's tombstone */
+  M_REMOVED = 4, /* a removed generation's tombstone */
+  M_NOTE = 5     /* a note of a whole generation (ABI 1.4) */
 };
 
 /* One checked entry of the archive. */
@@ -109,7 +112,8 @@ typedef struct rec {
   uint32_t gen;  /* 0 for a manifest or a release folder */
   int member;    /* enum member */
   int64_t mtime;
-  size_t no; /* its place in the archive, from 0 */
+  size_t no;  /* its place in the archive, from 0 */
+  char *note; /* M_NOTE: the note's name; NULL otherwise */
 } rec;
 
 typedef struct idx {
@@ -161,6 +165,17 @@ static const char *shown(const char *s, char buf[SHOW + 4]) {
     memcpy(buf + i, "...", 3), i += 3;
   buf[i] = '\0';
   return buf;
+}
+
+/* A note's name: 1 to 64 of [a-z0-9_-] (registry.h). */
+static bool note_name_ok_n(const char *s, size_t n) {
+  if (n == 0 || n > 64)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+          s[i] == '_' || s[i] == '-'))
+      return false;
+  return true;
 }
 
 /* Project and release names: [A-Za-z0-9_.-]+, not starting with '.'. */
@@ -220,6 +235,9 @@ static const char *member_name(int m) {
 static const char *rec_name(const rec *v, char buf[MAX_NAME]) {
   if (v->member == M_MANIFEST)
     snprintf(buf, MAX_NAME, "%s/%s/manifest", v->project, v->release);
+  else if (v->member == M_NOTE)
+    snprintf(buf, MAX_NAME, "%s/%s/%u/note.%s", v->project, v->release, v->gen,
+             v->note);
   else
     snprintf(buf, MAX_NAME, "%s/%s/%u/%s", v->project, v->release, v->gen,
              member_name(v->member));
@@ -228,11 +246,17 @@ static const char *rec_name(const rec *v, char buf[MAX_NAME]) {
 
 /* ---- the index ----------------------------------------------------------- */
 
+/* Frees the names a record owns. */
+static void rec_clear(rec *v) {
+  free(v->project);
+  free(v->release);
+  free(v->note);
+  v->project = v->release = v->note = NULL;
+}
+
 static void idx_free(idx *x) {
-  for (size_t i = 0; i < x->n; i++) {
-    free(x->v[i].project);
-    free(x->v[i].release);
-  }
+  for (size_t i = 0; i < x->n; i++)
+    rec_clear(&x->v[i]);
   free(x->v);
   x->v = NULL;
   x->n = x->cap = 0;
@@ -263,7 +287,9 @@ static int rec_cmp(const void *pa, const void *pb) {
     return c;
   if (a->gen != b->gen)
     return a->gen < b->gen ? -1 : 1;
-  return a->member - b->member;
+  if (a->member != b->member)
+    return a->member - b->member;
+  return a->member == M_NOTE ? strcmp(a->note, b->note) : 0;
 }
 
 /* ---- checking one entry ---------------------------------------------- */
@@ -370,6 +396,12 @@ static int check_entry(const ra *r, struct archive_entry *e, size_t no,
               (cl[3] == 3 && memcmp(c[3], "tag", 3) == 0) ||
               (cl[3] == 7 && memcmp(c[3], "removed", 7) == 0))) {
     out->member = cl[3] == 6 ? M_STATES : cl[3] == 3 ? M_TAG : M_REMOVED;
+  } else if (nc == 4 && parse_gen(c[2], cl[2], &out->gen) && cl[3] > 5 &&
+             memcmp(c[3], "note.", 5) == 0 &&
+             note_name_ok_n(c[3] + 5, cl[3] - 5)) {
+    out->member = M_NOTE;
+    if (!(out->note = strndup(c[3] + 5, cl[3] - 5)))
+      return sy_error_set(err, SY_ENOMEM, "out of memory");
   } else {
     goto layout;
   }
@@ -377,17 +409,17 @@ static int check_entry(const ra *r, struct archive_entry *e, size_t no,
   out->release = nc >= 2 ? strndup(c[1], cl[1]) : NULL;
   out->mtime = archive_entry_mtime(e);
   if (!out->project || (nc >= 2 && !out->release)) {
-    free(out->project);
-    free(out->release);
+    rec_clear(out);
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   }
   return 0;
 layout:
-  return sy_error_set(err, SY_ECORRUPT,
-                      "archive '%s': entry '%s': not part of the registry "
-                      "layout (<project>/<release>/manifest or "
-                      "<project>/<release>/<generation>/{states,tag,removed})",
-                      r->path, shown(name, sh));
+  return sy_error_set(
+      err, SY_ECORRUPT,
+      "archive '%s': entry '%s': not part of the registry "
+      "layout (<project>/<release>/manifest or "
+      "<project>/<release>/<generation>/{states,tag,removed,note.NAME})",
+      r->path, shown(name, sh));
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -642,8 +674,7 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
     one.no = no;
     rc = idx_add(x, &one, err);
     if (rc) {
-      free(one.project);
-      free(one.release);
+      rec_clear(&one);
       break;
     }
     no++;
@@ -723,10 +754,22 @@ static int scan(const ra *r, int fd, idx *x, sy_error *err) {
       goto fail;
     }
     /* Sorted by member, a whole generation is states then tag. */
-    bool whole = v->member == M_STATES && i + 1 < x->n &&
-                 x->v[i + 1].member == M_TAG &&
-                 rec_cmp(&(rec){v->project, v->release, v->gen, M_TAG, 0, 0},
-                         &x->v[i + 1]) == 0;
+    bool whole =
+        v->member == M_STATES && i + 1 < x->n && x->v[i + 1].member == M_TAG &&
+        rec_cmp(&(rec){v->project, v->release, v->gen, M_TAG, 0, 0, NULL},
+                &x->v[i + 1]) == 0;
+    if (v->member == M_NOTE) {
+      /* Sorted by member, a generation's notes follow its tag. */
+      if (whole_gen != v->gen) {
+        char nm[MAX_NAME];
+        rc = sy_error_set(err, SY_ECORRUPT,
+                          "archive '%s': entry '%s': a note of a generation "
+                          "that is not there",
+                          r->path, rec_name(v, nm));
+        goto fail;
+      }
+      continue;
+    }
     if (v->member == M_REMOVED) {
       if (whole_gen == v->gen) {
         rc = sy_error_set(err, SY_ECORRUPT,
@@ -793,8 +836,7 @@ static int read_at(ra *r, const rec *const *recs, size_t n, void **bufs,
     rc = check_entry(r, e, no, &one, err);
     if (rc)
       goto fail;
-    free(one.project);
-    free(one.release);
+    rec_clear(&one);
     for (size_t i = 0; i < n; i++) {
       if (!bufs[i] && recs[i]->no == no) {
         rc = read_data(r, s->a, e, &bufs[i], &lens[i], err);
@@ -1104,8 +1146,7 @@ static int copy_entries(const ra *r, int oldfd, struct archive *w,
     rc = check_entry(r, e, no++, &one, err);
     if (rc)
       break;
-    free(one.project);
-    free(one.release);
+    rec_clear(&one);
     if (skip && under(entry_name(e), skip)) {
       if (archive_read_data_skip(a) != ARCHIVE_OK) {
         rc = sy_error_set(err, SY_ECORRUPT, "archive '%s': %s", r->path,
@@ -1369,7 +1410,7 @@ done:
 /* The record of one member of a generation in the sorted index, or NULL. */
 static const rec *find_member(const idx *x, const char *project,
                               const char *release, uint32_t gen, int member) {
-  rec key = {(char *)project, (char *)release, gen, member, 0, 0};
+  rec key = {(char *)project, (char *)release, gen, member, 0, 0, NULL};
   size_t lo = 0, hi = x->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -1484,10 +1525,11 @@ static int ra_list(void *self, const char *project, const char *release,
   for (size_t i = 0; rc == 0 && i < x->n; i++) {
     const rec *v = &x->v[i];
     if (v->member == M_DIR || v->member == M_TAG || v->member == M_REMOVED ||
-        (project && strcmp(v->project, project) != 0) ||
+        v->member == M_NOTE || (project && strcmp(v->project, project) != 0) ||
         (release && strcmp(v->release, release) != 0))
       continue;
     rec c = *v;
+    c.note = NULL;
     /* A generation's time is that of its later member. */
     if (v->member == M_STATES && i + 1 < x->n && x->v[i + 1].mtime > c.mtime)
       c.mtime = x->v[i + 1].mtime;
@@ -1672,6 +1714,178 @@ static int ra_put_release_all(void *self, const char *project,
   return rc;
 }
 
+/* ---- notes (ABI 1.4) ----------------------------------------------------
+ * A note is the entry "<project>/<release>/<generation>/note.NAME". Putting
+ * one rewrites the archive like every other write (under the lock, a new
+ * file renamed over the old one), without the note's old entry and with
+ * the new one, so a reader sees the old note or the new one, whole.
+ * Removing a generation or a release removes its notes with it. */
+
+/* The number of generation `generation` (0: the latest whole one) of a
+ * release in the index, or SY_ENOENT saying what is there. */
+static int note_gen(const ra *r, const idx *x, const char *project,
+                    const char *release, uint32_t generation, uint32_t *out,
+                    sy_error *err) {
+  const rec *rel;
+  int rc = find_release(r, x, project, release, &rel, err);
+  if (rc)
+    return rc;
+  uint32_t last = 0;
+  for (size_t i = 0; i < x->n; i++) {
+    const rec *v = &x->v[i];
+    if (v->member == M_STATES && v->gen > last &&
+        strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0)
+      last = v->gen;
+  }
+  if (generation == 0 && last == 0)
+    return sy_error_set(err, SY_ENOENT, "release %s/%s has no generations",
+                        project, release);
+  if (generation == 0)
+    generation = last;
+  if (!find_member(x, project, release, generation, M_STATES))
+    return sy_error_set(err, SY_ENOENT,
+                        find_member(x, project, release, generation, M_REMOVED)
+                            ? "release %s/%s: generation %u was removed"
+                            : "release %s/%s has no generation %u",
+                        project, release, generation);
+  *out = generation;
+  return 0;
+}
+
+static int check_note(const char *name, sy_error *err) {
+  if (!name || !note_name_ok_n(name, strlen(name)))
+    return sy_error_set(err, SY_EINVAL,
+                        "note name '%s': use 1 to 64 of a-z, 0-9, '_', '-'",
+                        name ? name : "");
+  return 0;
+}
+
+static int ra_put_note(void *self, const char *project, const char *release,
+                       uint32_t generation, const char *name,
+                       const sy_value *value, uint32_t *found, sy_error *err) {
+  const ra *r = self;
+  addition add = {.buf = NULL};
+  idx x = {0};
+  int lock = -1, fd = -1, rc;
+  uint32_t gen = 0;
+  if ((rc = check_names(project, release, true, err)) ||
+      (rc = check_note(name, err)))
+    return rc;
+  if (!value)
+    return sy_error_set(err, SY_EINVAL, "note %s: no value", name);
+  if (strlen(project) + strlen(release) + strlen(name) + 20 > MAX_NAME)
+    return sy_error_set(err, SY_EINVAL,
+                        "note %s: project, release and note names are longer "
+                        "than %d bytes together",
+                        name, MAX_NAME - 20);
+  if ((rc = sy_value_encode(value, &add.buf, &add.len)) != 0) {
+    sy_error_set(err, rc, "note %s: cannot encode it: %s", name,
+                 sy_strerror(rc));
+    goto done;
+  }
+  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
+      (rc = scan(r, fd, &x, err)) ||
+      (rc = note_gen(r, &x, project, release, generation, &gen, err)))
+    goto done;
+  snprintf(add.name, sizeof add.name, "%s/%s/%u/note.%s", project, release, gen,
+           name);
+  /* The old note, if any, is left out of the copy: `under` matches the
+   * entry's own name. */
+  rc = write_archive(r, fd, &add, 1, add.name, NULL, NULL, err);
+  if (rc == 0 && found)
+    *found = gen;
+done:
+  idx_free(&x);
+  if (fd >= 0)
+    close(fd);
+  if (lock >= 0)
+    close(lock);
+  free(add.buf);
+  return rc;
+}
+
+static int ra_get_note(void *self, const char *project, const char *release,
+                       uint32_t generation, const char *name, sy_value **value,
+                       sy_error *err) {
+  ra *r = self;
+  void *buf = NULL;
+  size_t len = 0;
+  uint32_t gen = 0;
+  char nm[MAX_NAME];
+  int rc;
+  *value = NULL;
+  if ((rc = check_names(project, release, true, err)) ||
+      (rc = check_note(name, err)))
+    return rc;
+  pthread_mutex_lock(&r->mu);
+  if ((rc = snap_get(r, err)) ||
+      (rc = note_gen(r, &r->s.x, project, release, generation, &gen, err)))
+    goto done;
+  rec key = {(char *)project, (char *)release, gen, M_NOTE, 0, 0, (char *)name};
+  const rec *v = NULL;
+  for (size_t i = 0; i < r->s.x.n && !v; i++)
+    if (rec_cmp(&key, &r->s.x.v[i]) == 0)
+      v = &r->s.x.v[i];
+  if (!v) {
+    rc = sy_error_set(err, SY_ENOENT,
+                      "release %s/%s: generation %u has no "
+                      "note '%s'",
+                      project, release, gen, name);
+    goto done;
+  }
+  snprintf(nm, sizeof nm, "%s/%s/%u/note.%s", project, release, gen, name);
+  if ((rc = read_at(r, &v, 1, &buf, &len, err)) == 0)
+    rc = decode(r, nm, buf, len, value, err);
+done:
+  pthread_mutex_unlock(&r->mu);
+  free(buf);
+  return rc;
+}
+
+static int ra_list_notes(void *self, const char *project, const char *release,
+                         uint32_t generation, sy_registry_note_fn fn, void *ud,
+                         sy_error *err) {
+  ra *r = self;
+  uint32_t gen = 0;
+  char **names = NULL;
+  size_t n = 0;
+  int rc;
+  if (!fn)
+    return sy_error_set(err, SY_EINVAL, "no visitor");
+  if ((rc = check_names(project, release, true, err)))
+    return rc;
+  /* The names are copied out under the lock and visited after it, so fn
+   * may call this instance again. */
+  pthread_mutex_lock(&r->mu);
+  const idx *x = &r->s.x;
+  if ((rc = snap_get(r, err)) == 0 &&
+      (rc = note_gen(r, x, project, release, generation, &gen, err)) == 0) {
+    for (size_t i = 0; i < x->n; i++) {
+      const rec *v = &x->v[i];
+      if (v->member != M_NOTE || v->gen != gen ||
+          strcmp(v->project, project) != 0 || strcmp(v->release, release) != 0)
+        continue;
+      char **nv = realloc(names, (n + 1) * sizeof *nv);
+      if (!nv || !(nv[n] = strdup(v->note))) {
+        if (nv)
+          names = nv;
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+        break;
+      }
+      names = nv;
+      n++;
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+  /* The index is sorted: the names come in order. */
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = fn(ud, names[i]);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return rc;
+}
+
 /* ---- instances ---------------------------------------------------------- */
 
 static const char *const format_names[] = {"tar", "zip", NULL};
@@ -1772,11 +1986,17 @@ static const sy_option ra_options[] = {
      "entries are refused"},
     SY_OPTION_END};
 
-static const sy_registry_ops ra_ops = {
-    sizeof(sy_registry_ops), ra_put_release, ra_get_release, ra_put_generation,
-    ra_get_generation, ra_list, ra_remove, ra_put_release_all,
-    /* notes (ABI 1.4): not offered */
-    NULL, NULL};
+static const sy_registry_ops ra_ops = {sizeof(sy_registry_ops),
+                                       ra_put_release,
+                                       ra_get_release,
+                                       ra_put_generation,
+                                       ra_get_generation,
+                                       ra_list,
+                                       ra_remove,
+                                       ra_put_release_all,
+                                       ra_put_note,
+                                       ra_get_note,
+                                       ra_list_notes};
 
 const sy_provider registry_archive_provider = {
     sizeof(sy_provider),

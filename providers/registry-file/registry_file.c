@@ -1454,6 +1454,52 @@ static int rf_get_note(void *self, const char *project, const char *release,
   return rc;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int rf_list_notes(void *self, const char *project, const char *release,
+                         uint32_t generation, sy_registry_note_fn fn, void *ud,
+                         sy_error *err) {
+  regfile *rf = self;
+  char *gdir = NULL;
+  names ns = {0};
+  if (!fn)
+    return sy_error_set(err, SY_EINVAL, "no visitor");
+  /* "eval" stands for any valid name: the generation is what is checked. */
+  int rc =
+      note_gen_dir(rf, project, release, generation, "eval", &gdir, NULL, err);
+  if (rc)
+    return rc;
+  DIR *d = opendir(gdir);
+  if (!d) {
+    int e = errno;
+    rc = sy_error_set(err, sy_code_from_errno(e), "cannot read '%s': %s", gdir,
+                      strerror(e));
+    free(gdir);
+    return rc;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    /* Temporaries ("note.NAME.tmp-...") are not valid names. */
+    if (strncmp(de->d_name, "note.", 5) != 0 || !note_name_ok(de->d_name + 5) ||
+        !is_file_at(dirfd(d), de->d_name))
+      continue;
+    if ((rc = names_add(&ns, de->d_name + 5)) != 0) {
+      rc = oom(err);
+      break;
+    }
+  }
+  closedir(d);
+  free(gdir);
+  if (rc == 0 && ns.n)
+    qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
+  for (size_t i = 0; rc == 0 && i < ns.n; i++)
+    rc = fn(ud, ns.v[i]);
+  names_free(&ns);
+  return rc;
+}
+
 /* ---- descriptor ---------------------------------------------------------- */
 
 static const sy_registry_ops rf_ops = {
@@ -1467,6 +1513,7 @@ static const sy_registry_ops rf_ops = {
     rf_put_release_all,
     rf_put_note,
     rf_get_note,
+    rf_list_notes,
 };
 
 static const sy_option rf_options[] = {

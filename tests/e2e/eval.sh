@@ -120,7 +120,7 @@ expect 0 "released" -- "$sy" release sweep.flow --version 1.0
 expect 0 "committed generation 1 of sweep:1.0" -- "$sy" train sweep --best accuracy --holdout 0.3 --seed 2
 expect 0 "model.rate=1 +accuracy" -- "$sy" eval sweep:1.0 --holdout 0.3 --seed 2 --metric accuracy
 # A release's evaluation is stored with its generation (the note "eval")
-# and printed by registry show; the archive registry keeps no notes.
+# and printed by registry show (the archive registry too: ml-gaps.sh).
 expect 0 "stored the evaluation with generation 1 of sweep:1.0" -- "$sy" eval sweep:1.0:1 --folds 3 --metric accuracy
 out=$("$sy" registry show sweep:1.0:1)
 grep -q '^# eval (switchyard eval sweep:1.0:1)$' <<<"$out" &&
@@ -130,7 +130,7 @@ expect 0 "released" -- "$sy" release iris.flow --version 1.0
 expect 0 "iris:1.0 has no generation yet: the evaluation is not stored" -- "$sy" eval iris:1.0 --folds 2
 expect 0 "released" -- "$sy" release iris.flow --version 1.0 --registry shelf
 expect 0 "committed" -- "$sy" train iris --registry shelf
-expect 0 "registry 'shelf' \(provider archive\) keeps no notes" -- "$sy" eval iris --registry shelf --folds 2
+expect 0 "stored the evaluation with generation 1 of iris:1.0" -- "$sy" eval iris --registry shelf --folds 2
 
 # Errors.
 expect 2 "--folds takes a number of folds from 2" -- "$sy" eval iris.flow --folds 1

@@ -341,7 +341,7 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_storage_entry, mtime, 32);
   ASSERT_OFFSET(sy_storage_entry, outputs, 40);
 
-  ASSERT_SIZE(sy_registry_ops, 80); /* put_note, get_note: ABI 1.4 */
+  ASSERT_SIZE(sy_registry_ops, 88); /* put/get/list_note(s): ABI 1.4 */
   ASSERT_SIZE(sy_registry_ref, 32);
   ASSERT_OFFSET(sy_registry_ref, project, 8);
   ASSERT_OFFSET(sy_registry_ref, release, 16);
@@ -352,6 +352,7 @@ static void test_abi_options_structs_layout(void) {
   ASSERT_OFFSET(sy_registry_ops, get_generation, 32);
   ASSERT_OFFSET(sy_registry_ops, put_note, 64);
   ASSERT_OFFSET(sy_registry_ops, get_note, 72);
+  ASSERT_OFFSET(sy_registry_ops, list_notes, 80);
   ASSERT_OFFSET(sy_registry_ops, list, 40);
   /* ABI 1.3, optional: appended, so 1.0 registries (48 bytes) still load. */
   ASSERT_OFFSET(sy_registry_ops, remove, 48);

@@ -133,7 +133,8 @@ static void test_actor_std_descriptor(void) {
                   SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED);
   CU_ASSERT_EQUAL(ops_of(find("std.logreg"))->flags,
                   SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED);
-  CU_ASSERT_EQUAL(ops_of(find("std.head"))->flags, 0);
+  CU_ASSERT_EQUAL(ops_of(find("std.head"))->flags, SY_ACTOR_ROW_SUBSET);
+  CU_ASSERT_EQUAL(ops_of(find("std.split"))->flags, SY_ACTOR_ROW_SUBSET);
 }
 
 /* ---- select / drop --------------------------------------------------------

@@ -1162,6 +1162,90 @@ static void test_registry_archive_crash_safety(void) {
   registry_archive_provider.destroy(r);
 }
 
+/* Notes (ABI 1.4): kept beside a generation, replaced whole, listed in
+ * order, removed with the generation, and a note of a missing generation
+ * is a corrupt archive. */
+static int note_words(void *ud, const char *name) {
+  char *buf = ud;
+  size_t len = strlen(buf);
+  snprintf(buf + len, 256 - len, "%s ", name);
+  return 0;
+}
+
+static void test_registry_archive_notes(void) {
+  reset_tmpdir();
+  void *r = open_default();
+  sy_error err;
+  sy_error_clear(&err);
+  uint32_t g = 0, found = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ops()->put_note);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ops()->get_note);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ops()->list_notes);
+  CU_ASSERT_EQUAL_FATAL(put_rel(r, "p", "1", &err), 0);
+  sy_value *a = text("first"), *b = text("second"), *v = NULL;
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 0, "eval", a, &found, &err),
+                  SY_ENOENT); /* no generation yet */
+  CU_ASSERT_EQUAL_FATAL(put_gen(r, "p", "1", "g1", &g, &err), 0);
+  CU_ASSERT_EQUAL_FATAL(put_gen(r, "p", "1", "g2", &g, &err), 0);
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 0, "eval", a, &found, &err), 0);
+  CU_ASSERT_EQUAL(found, 2); /* 0: the latest */
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 1, "zz-x_9", b, NULL, &err), 0);
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 1, "eval", a, NULL, &err), 0);
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 1, "eval", b, NULL, &err), 0);
+  CU_ASSERT_EQUAL(ops()->get_note(r, "p", "1", 1, "eval", &v, &err), 0);
+  char *t = v ? text_of(v) : NULL;
+  CU_ASSERT_STRING_EQUAL(t ? t : "", "second"); /* replaced */
+  free(t);
+  sy_value_unref(v);
+  v = NULL;
+  CU_ASSERT_EQUAL(ops()->get_note(r, "p", "1", 2, "eval", &v, &err), 0);
+  t = v ? text_of(v) : NULL;
+  CU_ASSERT_STRING_EQUAL(t ? t : "", "first");
+  free(t);
+  sy_value_unref(v);
+  v = NULL;
+  CU_ASSERT_EQUAL(ops()->get_note(r, "p", "1", 2, "zz-x_9", &v, &err),
+                  SY_ENOENT);
+  CU_ASSERT_EQUAL(ops()->get_note(r, "p", "1", 7, "eval", &v, &err), SY_ENOENT);
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 1, "Bad.Name", a, NULL, &err),
+                  SY_EINVAL);
+  CU_ASSERT_EQUAL(ops()->put_note(r, "p", "1", 1, "", a, NULL, &err),
+                  SY_EINVAL);
+  char words[256] = "";
+  CU_ASSERT_EQUAL(ops()->list_notes(r, "p", "1", 1, note_words, words, &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(words, "eval zz-x_9 ");
+  /* Every write went through a temporary file renamed over the archive. */
+  CU_ASSERT_EQUAL(count_in_reg("registry.tar.tmp"), 0);
+  /* Listing generations is not disturbed by notes. */
+  listing l = {.text = ""};
+  CU_ASSERT_EQUAL(ops()->list(r, "p", NULL, collect, &l, &err), 0);
+  CU_ASSERT_STRING_EQUAL(l.text, "p/1/0 p/1/1 p/1/2 ");
+  /* Removing generation 1 removes its notes. */
+  CU_ASSERT_EQUAL(ops()->remove(r, "p", "1", 1, &err), 0);
+  CU_ASSERT_EQUAL(ops()->list_notes(r, "p", "1", 1, note_words, words, &err),
+                  SY_ENOENT);
+  words[0] = '\0';
+  CU_ASSERT_EQUAL(ops()->list_notes(r, "p", "1", 0, note_words, words, &err),
+                  0);
+  CU_ASSERT_STRING_EQUAL(words, "eval ");
+  sy_value_unref(a);
+  sy_value_unref(b);
+  registry_archive_provider.destroy(r);
+  /* A note whose generation is not there. */
+  hent stray[] = {{.name = "p/1/manifest", .value = "m"},
+                  {.name = "p/1/3/note.eval", .value = "n"}};
+  build(reg, 0, 0, stray, 2);
+  expect_refused(1 << 20, SY_ECORRUPT, "'p/1/3/note.eval'",
+                 "a note of a generation that is not there");
+  hent badname[] = {{.name = "p/1/manifest", .value = "m"},
+                    {.name = "p/1/1/states", .value = "s"},
+                    {.name = "p/1/1/tag", .value = "t"},
+                    {.name = "p/1/1/note.A", .value = "n"}};
+  build(reg, 0, 0, badname, 4);
+  expect_refused(1 << 20, SY_ECORRUPT, "'p/1/1/note.A'", "layout");
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"descriptor", test_registry_archive_descriptor},
@@ -1188,6 +1272,7 @@ int main(void) {
       {"invalid_stored_versions",
        test_registry_archive_invalid_stored_versions},
       {"reads_in_order", test_registry_archive_reads_in_order},
+      {"notes", test_registry_archive_notes},
       CU_TEST_INFO_NULL,
   };
   return fx_run_suite("registry_archive", suite_init, suite_clean, tests);
