@@ -248,6 +248,10 @@ typedef struct gen {
   sy_job *job;
   const char *mount; /* without a trailing slash ("" for "/") */
   char run_dir[64];  /* "runs/<hash>" */
+  /* exec --state for every task: an apply program's shipped states
+   * ("states"), or where a train program's commit writes them
+   * ("trained/<name>"); below RUN, "" when neither */
+  char state_rel[300];
   ship_list files;
   sy_buf ini;
 } gen;
@@ -440,6 +444,49 @@ static int ship_instances(gen *g, int data_only, sy_error *err) {
   return rc;
 }
 
+/* An apply program: the trained states its LOAD steps read (from a state
+ * file or a registry generation of this machine) travel as RUN/states,
+ * which every task's `exec --state` reads instead. */
+static int ship_states(gen *g, sy_error *err) {
+  sy_value *bundle = NULL;
+  int rc = sy_job_loaded_states(g->job, &bundle, err);
+  if (rc || !bundle)
+    return rc;
+  size_t len = 0;
+  const void *bytes = sy_bytes_data(bundle, &len);
+  char *copy = malloc(len ? len : 1);
+  if (!bytes || !copy) {
+    free(copy);
+    sy_value_unref(bundle);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  memcpy(copy, bytes, len);
+  sy_value_unref(bundle);
+  if (ship_add(&g->files, "states", copy, len, 0) != 0) {
+    free(copy);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  snprintf(g->state_rel, sizeof g->state_rel, "states");
+  return 0;
+}
+
+/* A train program with --state FILE: the commit task writes the states to
+ * RUN/trained/<FILE's name> on the volume (the folder travels, empty). */
+static int ship_commit(gen *g, const char *file, sy_error *err) {
+  const char *name = base_name(file);
+  if (!*name || name[0] == '.' || strlen(name) > 200)
+    return sy_error_set(err, SY_ECONFIG,
+                        "runner.argo: --state %s: the state file's name "
+                        "names the file the commit task writes on the "
+                        "volume; give one that does not start with '.' "
+                        "(and under 200 bytes)",
+                        file);
+  if (ship_add(&g->files, "trained", NULL, 0, 1) != 0)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  snprintf(g->state_rel, sizeof g->state_rel, "trained/%s", name);
+  return 0;
+}
+
 /* The program file's bytes: sy_program_save writes files only, so through
  * a private temporary folder. */
 static int program_bytes(const sy_job *job, char **data, size_t *len,
@@ -501,6 +548,11 @@ static const char *const stage_script =
 static const char *const chain_script =
     "c=$1 p=$2; shift 2; for s in \"$@\"; do \"$0\" -c \"$c\" exec \"$p\" "
     "--step \"$s\" || exit; done";
+
+/* the same, with exec --state "$3" */
+static const char *const chain_state_script =
+    "c=$1 p=$2 t=$3; shift 3; for s in \"$@\"; do \"$0\" -c \"$c\" exec "
+    "\"$p\" --state \"$t\" --step \"$s\" || exit; done";
 
 #define STAGE_DIR "/tmp/switchyard-stage"
 
@@ -634,10 +686,12 @@ static void quantity(uint64_t bytes, char *out, size_t cap) {
 static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
                           const char *name) {
   const argo_config *c = g->cfg;
-  char prog[4200], ini[4200], wd[4096], num[32];
+  char prog[4200], ini[4200], wd[4096], num[32], state[4400];
   snprintf(wd, sizeof wd, "%s/%s", g->mount, g->run_dir);
   snprintf(prog, sizeof prog, "%s/program", wd);
   snprintf(ini, sizeof ini, "%s/switchyard.ini", wd);
+  snprintf(state, sizeof state, "%s/%s", wd, g->state_rel);
+  int with_state = g->state_rel[0] != '\0';
   task_needs need;
   unit_needs(g, u, k, &need);
   sy_buf_puts(b, "    - name: ");
@@ -676,17 +730,24 @@ static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
     snprintf(num, sizeof num, "%u", u->first[k]);
     static const char *const mid[] = {"-c", NULL, "exec", NULL, "--step"};
     list_item(b, 5, c->command);
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 4; i++)
       list_item(b, 5, i == 1 ? ini : i == 3 ? prog : mid[i]);
+    if (with_state) {
+      list_item(b, 5, "--state");
+      list_item(b, 5, state);
+    }
+    list_item(b, 5, mid[4]);
     list_item(b, 5, num);
   } else {
     list_item(b, 5, "sh");
     list_item(b, 5, "-c");
-    list_item(b, 5, chain_script);
+    list_item(b, 5, with_state ? chain_state_script : chain_script);
     sy_buf_puts(b, "        args:\n");
     list_item(b, 5, c->command);
     list_item(b, 5, ini);
     list_item(b, 5, prog);
+    if (with_state)
+      list_item(b, 5, state);
     for (size_t s = u->first[k]; s < sy_job_size(g->job); s++) {
       if (u->of[s] != k)
         continue;
@@ -851,15 +912,25 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
   /* The steps run on the cluster, not here. */
   sy_job_skip_run_check(job);
   size_t n = sy_job_size(job);
+  int loads = 0, commits = 0;
   for (size_t s = 0; s < n; s++) {
     sy_op op = sy_job_step_op(job, s);
-    if (op == SY_OP_LOAD || op == SY_OP_DUMP || op == SY_OP_COMMIT)
-      return sy_error_set(err, SY_ENOTSUP,
-                          "runner.argo: step %zu (%s) is not supported yet: "
-                          "a Workflow cannot carry trained states; use "
-                          "`run` (train and apply in one program)",
-                          s, sy_job_step_label(job, s));
+    loads |= op == SY_OP_LOAD;
+    commits |= op == SY_OP_COMMIT;
   }
+  const sy_program *program = sy_job_program(job);
+  if (commits && *sy_program_origin(program))
+    /* the commit would go to a registry instance of this machine's
+     * config, which the cluster's tasks cannot reach */
+    return sy_error_set(err, SY_ENOTSUP,
+                        "runner.argo: training into the registry (%s) is "
+                        "not supported yet under -R k8s: the Workflow's "
+                        "tasks cannot reach this machine's registry; train "
+                        "the flow with --state FILE instead (`switchyard "
+                        "-R k8s train FLOW --state FILE`: the commit task "
+                        "writes FILE's name on the volume), or train "
+                        "locally",
+                        sy_program_origin(program));
   if (c->mount[0] != '/')
     return sy_error_set(err, SY_ECONFIG,
                         "runner.argo: mount = %s is not an absolute path",
@@ -886,6 +957,10 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
     sy_error_set(err, rc, "out of memory");
   else if (rc == 0)
     prog = NULL;
+  if (rc == 0 && loads)
+    rc = ship_states(&g, err);
+  else if (rc == 0 && commits && sy_job_commit_file(job))
+    rc = ship_commit(&g, sy_job_commit_file(job), err);
   if (rc == 0)
     rc = ship_instances(&g, 1, err);
   if (rc == 0) {
@@ -965,6 +1040,15 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
     if ((rc = sy_file_write(file, yaml.data, yaml.len, err)) != 0)
       sy_error_prefix(err, "runner.argo: %s: cannot write the Workflow", file);
   }
+  if (rc == 0 && commits && g.state_rel[0])
+    fprintf(stderr,
+            "switchyard: the Workflow's commit task writes the trained "
+            "states to %s/%s/%s on volume claim %s; copy the file from "
+            "there (`kubectl cp POD:%s/%s/%s FILE` from a pod that mounts "
+            "the claim) and apply with `switchyard apply FLOW --state "
+            "FILE`\n",
+            *g.mount ? g.mount : "", g.run_dir, g.state_rel, c->volume,
+            *g.mount ? g.mount : "", g.run_dir, g.state_rel);
   if (rc == 0 && c->submit)
     rc = argo_submit(job, file, c->poll, err);
   if (tmpfile) {
