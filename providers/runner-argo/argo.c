@@ -49,6 +49,7 @@
  */
 #include "argo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -275,6 +276,56 @@ static int seen(char **names, size_t n, const char *name) {
   return 0;
 }
 
+/* stage = DIR and a feed option naming a folder: every file below it
+ * (symbolic links followed) goes to dest/<its path below the folder>. */
+static int ship_folder(gen *g, const char *dir, const char *dest, int depth,
+                       sy_error *err) {
+  if (depth > 16)
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s: folders nested past 16 levels are not staged",
+                        dir);
+  DIR *d = opendir(dir);
+  if (!d)
+    return sy_error_set(err, sy_code_from_errno(errno),
+                        "cannot open the folder %s: %s", dir, strerror(errno));
+  if (ship_add(&g->files, dest, NULL, 0, 1) != 0) {
+    closedir(d);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    char *from = NULL, *to = NULL;
+    if (asprintf(&from, "%s/%s", dir, e->d_name) < 0)
+      from = NULL;
+    if (asprintf(&to, "%s/%s", dest, e->d_name) < 0)
+      to = NULL;
+    struct stat st;
+    if (!from || !to) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    } else if (stat(from, &st) != 0) {
+      rc = sy_error_set(err, sy_code_from_errno(errno), "%s: %s", from,
+                        strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      rc = ship_folder(g, from, to, depth + 1, err);
+    } else if (S_ISREG(st.st_mode)) {
+      void *data = NULL;
+      size_t len = 0;
+      rc = sy_file_read(from, SIZE_MAX / 4, &data, &len, err);
+      if (rc == 0 && ship_add(&g->files, to, data, len, 0) != 0) {
+        free(data);
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      }
+    }
+    free(from);
+    free(to);
+  }
+  closedir(d);
+  return rc;
+}
+
 /* Reads the feed's data that step s needs into the files to ship, to go
  * to RUN/data/<feed>/<file name>. */
 static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
@@ -302,16 +353,48 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
       snprintf(file, len, "%s/%s.csv", path, table);
       name = base_name(file);
     } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      /* one file travels as it is: an SQLite database in WAL mode keeps
+       * its last commits in FILE-wal until a checkpoint */
+      char wal[4200];
+      snprintf(wal, sizeof wal, "%s-wal", path);
+      if (strcmp(prov->name, "sqlite") == 0 && stat(wal, &st) == 0 &&
+          st.st_size > 0)
+        return sy_error_set(err, SY_ECONFIG,
+                            "runner.argo: [FEED.%s] %s = %s: the database "
+                            "has commits in %s that are not in the file "
+                            "yet; checkpoint it first (sqlite3 %s 'PRAGMA "
+                            "wal_checkpoint(TRUNCATE)')",
+                            feed, o->name, path, wal, path);
       if (!(file = strdup(path)))
         return sy_error_set(err, SY_ENOMEM, "out of memory");
       name = base_name(file);
+    } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && g->cfg->stage &&
+               *g->cfg->stage) {
+      /* stage = DIR: the folder is written there whole */
+      if (strchr(feed, '/') || feed[0] == '.' || base_name(path)[0] == '.')
+        return sy_error_set(err, SY_ENOTSUP,
+                            "runner.argo: [FEED.%s] %s = %s: a name that "
+                            "starts with '.' cannot be staged",
+                            feed, o->name, path);
+      snprintf(dest, sizeof dest, "data/%s/%s", feed, base_name(path));
+      int rc = ship_folder(g, path, dest, 0, err);
+      if (rc)
+        return sy_error_prefix(err, "runner.argo: [FEED.%s] %s = %s", feed,
+                               o->name, path),
+               rc;
+      continue;
     } else {
-      return sy_error_set(err, SY_ENOTSUP,
-                          "runner.argo: [FEED.%s] %s = %s (provider %s): "
-                          "only a file, or a csv feed's tables, can travel "
-                          "in the Workflow; not supported yet for this "
-                          "feed",
-                          feed, o->name, path, prov->name);
+      int folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+      return sy_error_set(
+          err, SY_ECONFIG,
+          "runner.argo: [FEED.%s] %s = %s (provider %s) %s: only one file "
+          "(a database file, a table file), or a csv feed's tables, can "
+          "travel inside the Workflow; set stage = DIR (e.g. -o "
+          "RUNNER.k8s.stage=staged), which writes %s with the program to "
+          "DIR for you to copy to the volume's root",
+          feed, o->name, path, prov->name,
+          folder ? "names a folder" : "names no file here",
+          folder ? "the folder" : "the data");
     }
     /* the names become folders on the volume: none may leave RUN */
     if (strchr(feed, '/') || feed[0] == '.' || name[0] == '.' ||
@@ -758,19 +841,31 @@ static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
   container_mount(g, b, 4);
 }
 
-static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
-                      sy_error *err) {
+/* The tasks' names, one per unit (80 bytes each), or NULL. */
+static char **make_names(const sy_job *job, const units *u, int chain) {
+  char **names = calloc(u->n ? u->n : 1, sizeof *names);
+  for (size_t k = 0; names && k < u->n; k++) {
+    if (!(names[k] = malloc(80))) {
+      while (k-- > 0)
+        free(names[k]);
+      free(names);
+      return NULL;
+    }
+    unit_name(job, u, k, chain, names[k], 80);
+  }
+  return names;
+}
+
+static void free_names(char **names, size_t n) {
+  for (size_t k = 0; names && k < n; k++)
+    free(names[k]);
+  free(names);
+}
+
+static int build_yaml(gen *g, const units *u, char *const *names, int staged,
+                      sy_buf *b, sy_error *err) {
   const argo_config *c = g->cfg;
   size_t n = sy_job_size(g->job);
-  int chain = c->granularity == GRAN_CHAIN;
-  char **names = calloc(u->n ? u->n : 1, sizeof *names);
-  if (!names)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (size_t k = 0; k < u->n; k++) {
-    if (!(names[k] = malloc(80)))
-      break;
-    unit_name(g->job, u, k, chain, names[k], 80);
-  }
   const char *flow = sy_program_name(sy_job_program(g->job));
   char gen_name[48];
   argo_dns_name(*flow ? flow : "switchyard", gen_name, 40);
@@ -794,7 +889,7 @@ static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
   if (!staged)
     sy_buf_puts(b, "          - name: \"stage\"\n"
                    "            template: \"stage\"\n");
-  for (size_t k = 0; k < u->n && names[k]; k++) {
+  for (size_t k = 0; k < u->n; k++) {
     sy_buf_puts(b, "          - name: ");
     argo_yaml_str(b, names[k]);
     sy_buf_puts(b, "\n            template: ");
@@ -832,15 +927,9 @@ static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
   }
   if (!staged)
     stage_template(g, b);
-  for (size_t k = 0; k < u->n && names[k]; k++)
+  for (size_t k = 0; k < u->n; k++)
     step_template(g, b, u, k, names[k]);
-  int oom = 0;
-  for (size_t k = 0; k < u->n; k++) {
-    oom |= !names[k];
-    free(names[k]);
-  }
-  free(names);
-  if (oom || b->failed)
+  if (b->failed)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   return 0;
 }
@@ -995,8 +1084,11 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
   }
   if (rc == 0)
     rc = make_units(job, c->granularity == GRAN_CHAIN, &u, err);
+  char **names = NULL;
+  if (rc == 0 && !(names = make_names(job, &u, c->granularity == GRAN_CHAIN)))
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   if (rc == 0)
-    rc = build_yaml(&g, &u, staged, &yaml, err);
+    rc = build_yaml(&g, &u, names, staged, &yaml, err);
   if (rc == 0 && !staged && yaml.len > c->limit)
     rc = sy_error_set(err, SY_ECONFIG,
                       "runner.argo: the Workflow would be %zu bytes, past "
@@ -1049,13 +1141,16 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
             "FILE`\n",
             *g.mount ? g.mount : "", g.run_dir, g.state_rel, c->volume,
             *g.mount ? g.mount : "", g.run_dir, g.state_rel);
-  if (rc == 0 && c->submit)
-    rc = argo_submit(job, file, c->poll, err);
+  if (rc == 0 && c->submit) {
+    argo_tasks tasks = {u.n, names, u.of};
+    rc = argo_submit(job, file, c->poll, &tasks, err);
+  }
   if (tmpfile) {
     unlink(tmpfile);
     free(tmpfile);
   }
   free(prog);
+  free_names(names, u.n);
   units_free(&u);
   sy_buf_free(&yaml);
   sy_buf_free(&g.ini);
