@@ -43,9 +43,15 @@
  * inputs). The schema the tests validate against types int-or-string
  * fields as strings, so those are written as strings.
  *
- * Train programs (which commit states) and apply programs (which load
- * them): LOAD, DUMP and COMMIT steps are refused for now, as not
- * supported yet; their states would have to travel too.
+ * Trained states: an apply program's (what its LOAD steps read, from a
+ * state file or a registry generation, sy_job_loaded_states) travel like
+ * the program, as RUN/states, and every task runs `exec --state
+ * RUN/states`, which reads them instead of what the program names. A
+ * train program with --state FILE (sy_job_commit_file) commits on the
+ * volume: every task gets `--state RUN/trained/<FILE's name>`, which the
+ * COMMIT step writes, and the runner prints that path. Training into a
+ * registry is refused as not supported yet (the tasks cannot reach this
+ * machine's registry).
  */
 #include "argo.h"
 
@@ -132,9 +138,10 @@ static const sy_option argo_options[] = {
      "node's `timeout` overrides it; a chain task gets its steps' sum."},
     {"stage", SY_OPT_PATH, 0, "", NULL, NULL, NULL,
      offsetof(argo_config, stage),
-     "Write the program, config and data to this folder instead of "
-     "carrying them in the Workflow: copy the folder's contents to the "
-     "volume's root before submitting. For flows past `limit`."},
+     "Write the program, config, data and trained states to this folder "
+     "instead of carrying them in the Workflow: copy the folder's contents "
+     "to the volume's root before submitting. For flows past `limit`, and "
+     "for feeds whose path names a folder (written whole)."},
     {"limit", SY_OPT_SIZE, 0, "1MiB", "1KiB", NULL, NULL,
      offsetof(argo_config, limit),
      "Largest Workflow written without `stage` (Kubernetes refuses objects "
@@ -145,7 +152,9 @@ static const sy_option argo_options[] = {
      "is on PATH, else `kubectl create` and its phase every `poll`."},
     {"poll", SY_OPT_DURATION, 0, "5s", "10ms", NULL, NULL,
      offsetof(argo_config, poll),
-     "How often the Workflow's phase is asked for (kubectl only)."},
+     "How often the Workflow's status is asked for (kubectl only; its "
+     "tasks' nodes become the steps' events, for the progress line and "
+     "--log)."},
     {"gpu_resource", SY_OPT_STRING, 0, "nvidia.com/gpu", NULL, NULL, NULL,
      offsetof(argo_config, gpu_resource),
      "The extended resource a node's `gpus` is requested as (e.g. "
@@ -1195,9 +1204,13 @@ static const sy_provider argo_provider = {
     .kind = SY_KIND_RUNNER,
     .name = "argo",
     .version = "1.0.0",
-    .description = "writes the program as an Argo Workflow, a task per step "
-                   "or chain running `switchyard exec` on a volume, and "
-                   "with submit = true submits it and waits",
+    .description =
+        "writes the program as an Argo Workflow, a task per step or chain "
+        "running `switchyard exec` on a volume, and with submit = true "
+        "submits it and waits. Handles run and apply programs (their trained "
+        "states travel in the Workflow) and train --state FILE (the commit "
+        "task writes the states on the volume, at the path the runner "
+        "prints); training into a registry is not supported yet",
     .options = argo_options,
     .config_size = sizeof(argo_config),
     .create = argo_create,

@@ -388,6 +388,8 @@ cat > fake/argo <<EOF
 printf '%s\n' "\$@" > "$tmp/argo.argv"
 EOF
 chmod +x fake/argo
+# the states the README fetches from the volume with kubectl cp
+"$sy" -q train "$iris" --state tree/iris.state || bad "README: train failed"
 while IFS= read -r line; do
   (cd tree && PATH=$tmp/fake:$PATH bash -c "$line") > readme.out 2>&1 && ok ||
     bad "README command failed: $line: $(cat readme.out)"
