@@ -705,7 +705,9 @@ const cli_command cli_cmd_exec = {
     "                 again; off is refused (the storage is the transport)\n"
     "  --log FILE     write the step's events as JSON lines\n"
     "  --trace FILE   write a Chrome trace of the step\n"
-    "  --state FILE   train programs: where the commit step writes states\n"
+    "  --state FILE   train programs: where the commit step writes states;\n"
+    "                 apply programs: the states the load steps read,\n"
+    "                 instead of the file or generation the program names\n"
     "The switchyard.ini beside the flow the program was compiled from is\n"
     "read, as for run. Exit 0 when the step succeeded, 1 when it failed, 2\n"
     "for usage errors, a bad program, or an input not produced yet.\n",

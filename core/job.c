@@ -83,6 +83,18 @@ size_t sy_job_output_source(const sy_job *job, size_t s, uint32_t k,
 const sy_value *sy_job_states(const sy_job *job) {
   return job->committed;
 }
+const char *sy_job_commit_file(const sy_job *job) {
+  return job->state_file;
+}
+int sy_job_loaded_states(const sy_job *job, sy_value **out, sy_error *err) {
+  *out = NULL;
+  int loads = 0;
+  for (uint32_t s = 0; s < job->n; s++)
+    loads |= job->prog->code[s].op == SY_OP_LOAD;
+  if (!loads)
+    return 0;
+  return sy__bundle_encode(job->states, job->n_states, out, err);
+}
 const sy_program *sy_job_program(const sy_job *job) {
   return job->prog;
 }
@@ -165,10 +177,9 @@ static int bind_instance(sy_job *job, sy_instance **slots, size_t s,
                             &slots[s], err);
 }
 
-static int load_states(sy_job *job, sy_error *err) {
+static int load_states(sy_job *job, const char *path, sy_error *err) {
   void *data = NULL;
   size_t len = 0;
-  const char *path = job->prog->state_file;
   if (strncmp(path, "registry:", 9) == 0) {
     sy_value *bundle = NULL;
     int rc = sy__registry_states(job, &bundle, err);
@@ -418,11 +429,19 @@ int sy__job_new(sy_platform *p, const sy_program *prog,
     if (rc)
       goto fail;
   }
-  if (prog->state_file[0]) {
+  /* An apply program's states may come from elsewhere than the program
+   * names (`exec --state FILE` where the program was shipped to another
+   * machine, runner-argo): LOAD keys hash the states' content, so a copy
+   * of the same states gives the same keys. */
+  const char *load_from = prog->state_file;
+  if (prog->mode == SY_MODE_APPLY && opts && opts->state_file &&
+      *opts->state_file)
+    load_from = opts->state_file;
+  if (load_from[0]) {
     int need = 0;
     for (uint32_t s = 0; s < n; s++)
       need |= prog->code[s].op == SY_OP_LOAD;
-    if (need && (rc = load_states(job, err)) != 0)
+    if (need && (rc = load_states(job, load_from, err)) != 0)
       goto fail;
   }
   if (opts && opts->state_file && !(job->state_file = strdup(opts->state_file)))

@@ -249,7 +249,9 @@ SY_API int sy_flow_sweep_fix(sy_flow *flow, size_t b, sy_error *err);
 
 typedef struct sy_job_options {
   uint32_t size;          /* sizeof(sy_job_options) */
-  const char *state_file; /* train: where to commit states (NULL: keep) */
+  const char *state_file; /* train: where to commit states (NULL: keep);
+                             apply (ABI 1.4): the states the LOAD steps
+                             read instead of the program's */
   const char *cache;      /* off, read, write, readwrite; NULL: [PLATFORM]
                              cache. Uses the [PLATFORM] storage instance. */
 } sy_job_options;
@@ -284,6 +286,20 @@ SY_API const sy_program *sy_job_program(const sy_job *job);
 SY_API sy_platform *sy_job_platform(const sy_job *job);
 SY_API sy_instance *sy_job_storage(const sy_job *job);
 SY_API const char *sy_job_cache_mode(const sy_job *job);
+/* For a runner that ships the program to machines that cannot read the
+ * submitter's files (runner-argo). sy_job_commit_file: the file a COMMIT
+ * step writes the trained states to (sy_job_options.state_file, as `train
+ * --state FILE` gives it; borrowed from the job), or NULL when the job
+ * names none. sy_job_loaded_states: the trained states the program's LOAD
+ * steps read (from its state file or registry generation, read when the
+ * job was made), as one bundle value in *out (the bytes `train --state`
+ * writes; the caller unrefs it), or *out = NULL when the program has no
+ * LOAD step. `switchyard exec --state FILE` makes an apply program's LOAD
+ * steps read FILE instead of what the program names. Thread-safe.
+ * (ABI 1.4) */
+SY_API const char *sy_job_commit_file(const sy_job *job);
+SY_API int sy_job_loaded_states(const sy_job *job, sy_value **out,
+                                sy_error *err);
 
 /* For crash reports (sy_crash_report_install): whether this thread is
  * executing a step (sy_step_execute, which runners call through

@@ -43,12 +43,19 @@
  * inputs). The schema the tests validate against types int-or-string
  * fields as strings, so those are written as strings.
  *
- * Train programs (which commit states) and apply programs (which load
- * them): LOAD, DUMP and COMMIT steps are refused for now, as not
- * supported yet; their states would have to travel too.
+ * Trained states: an apply program's (what its LOAD steps read, from a
+ * state file or a registry generation, sy_job_loaded_states) travel like
+ * the program, as RUN/states, and every task runs `exec --state
+ * RUN/states`, which reads them instead of what the program names. A
+ * train program with --state FILE (sy_job_commit_file) commits on the
+ * volume: every task gets `--state RUN/trained/<FILE's name>`, which the
+ * COMMIT step writes, and the runner prints that path. Training into a
+ * registry is refused as not supported yet (the tasks cannot reach this
+ * machine's registry).
  */
 #include "argo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -133,9 +140,10 @@ static const sy_option argo_options[] = {
      "node's `timeout` overrides it; a chain task gets its steps' sum."},
     {"stage", SY_OPT_PATH, 0, "", NULL, NULL, NULL,
      offsetof(argo_config, stage),
-     "Write the program, config and data to this folder instead of "
-     "carrying them in the Workflow: copy the folder's contents to the "
-     "volume's root before submitting. For flows past `limit`."},
+     "Write the program, config, data and trained states to this folder "
+     "instead of carrying them in the Workflow: copy the folder's contents "
+     "to the volume's root before submitting. For flows past `limit`, and "
+     "for feeds whose path names a folder (written whole)."},
     {"limit", SY_OPT_SIZE, 0, "1MiB", "1KiB", NULL, NULL,
      offsetof(argo_config, limit),
      "Largest Workflow written without `stage` (Kubernetes refuses objects "
@@ -146,7 +154,9 @@ static const sy_option argo_options[] = {
      "is on PATH, else `kubectl create` and its phase every `poll`."},
     {"poll", SY_OPT_DURATION, 0, "5s", "10ms", NULL, NULL,
      offsetof(argo_config, poll),
-     "How often the Workflow's phase is asked for (kubectl only)."},
+     "How often the Workflow's status is asked for (kubectl only; its "
+     "tasks' nodes become the steps' events, for the progress line and "
+     "--log)."},
     {"gpu_resource", SY_OPT_STRING, 0, "nvidia.com/gpu", NULL, NULL, NULL,
      offsetof(argo_config, gpu_resource),
      "The extended resource a node's `gpus` is requested as (e.g. "
@@ -250,6 +260,10 @@ typedef struct gen {
   sy_job *job;
   const char *mount; /* without a trailing slash ("" for "/") */
   char run_dir[64];  /* "runs/<hash>" */
+  /* exec --state for every task: an apply program's shipped states
+   * ("states"), or where a train program's commit writes them
+   * ("trained/<name>"); below RUN, "" when neither */
+  char state_rel[300];
   ship_list files;
   sy_buf ini;
 } gen;
@@ -271,6 +285,56 @@ static int seen(char **names, size_t n, const char *name) {
     if (strcmp(names[i], name) == 0)
       return 1;
   return 0;
+}
+
+/* stage = DIR and a feed option naming a folder: every file below it
+ * (symbolic links followed) goes to dest/<its path below the folder>. */
+static int ship_folder(gen *g, const char *dir, const char *dest, int depth,
+                       sy_error *err) {
+  if (depth > 16)
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s: folders nested past 16 levels are not staged",
+                        dir);
+  DIR *d = opendir(dir);
+  if (!d)
+    return sy_error_set(err, sy_code_from_errno(errno),
+                        "cannot open the folder %s: %s", dir, strerror(errno));
+  if (ship_add(&g->files, dest, NULL, 0, 1) != 0) {
+    closedir(d);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    char *from = NULL, *to = NULL;
+    if (asprintf(&from, "%s/%s", dir, e->d_name) < 0)
+      from = NULL;
+    if (asprintf(&to, "%s/%s", dest, e->d_name) < 0)
+      to = NULL;
+    struct stat st;
+    if (!from || !to) {
+      rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+    } else if (stat(from, &st) != 0) {
+      rc = sy_error_set(err, sy_code_from_errno(errno), "%s: %s", from,
+                        strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      rc = ship_folder(g, from, to, depth + 1, err);
+    } else if (S_ISREG(st.st_mode)) {
+      void *data = NULL;
+      size_t len = 0;
+      rc = sy_file_read(from, SIZE_MAX / 4, &data, &len, err);
+      if (rc == 0 && ship_add(&g->files, to, data, len, 0) != 0) {
+        free(data);
+        rc = sy_error_set(err, SY_ENOMEM, "out of memory");
+      }
+    }
+    free(from);
+    free(to);
+  }
+  closedir(d);
+  return rc;
 }
 
 /* Reads the feed's data that step s needs into the files to ship, to go
@@ -300,16 +364,48 @@ static int ship_feed_data(gen *g, const char *feed, const sy_instance *inst,
       snprintf(file, len, "%s/%s.csv", path, table);
       name = base_name(file);
     } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      /* one file travels as it is: an SQLite database in WAL mode keeps
+       * its last commits in FILE-wal until a checkpoint */
+      char wal[4200];
+      snprintf(wal, sizeof wal, "%s-wal", path);
+      if (strcmp(prov->name, "sqlite") == 0 && stat(wal, &st) == 0 &&
+          st.st_size > 0)
+        return sy_error_set(err, SY_ECONFIG,
+                            "runner.argo: [FEED.%s] %s = %s: the database "
+                            "has commits in %s that are not in the file "
+                            "yet; checkpoint it first (sqlite3 %s 'PRAGMA "
+                            "wal_checkpoint(TRUNCATE)')",
+                            feed, o->name, path, wal, path);
       if (!(file = strdup(path)))
         return sy_error_set(err, SY_ENOMEM, "out of memory");
       name = base_name(file);
+    } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && g->cfg->stage &&
+               *g->cfg->stage) {
+      /* stage = DIR: the folder is written there whole */
+      if (strchr(feed, '/') || feed[0] == '.' || base_name(path)[0] == '.')
+        return sy_error_set(err, SY_ENOTSUP,
+                            "runner.argo: [FEED.%s] %s = %s: a name that "
+                            "starts with '.' cannot be staged",
+                            feed, o->name, path);
+      snprintf(dest, sizeof dest, "data/%s/%s", feed, base_name(path));
+      int rc = ship_folder(g, path, dest, 0, err);
+      if (rc)
+        return sy_error_prefix(err, "runner.argo: [FEED.%s] %s = %s", feed,
+                               o->name, path),
+               rc;
+      continue;
     } else {
-      return sy_error_set(err, SY_ENOTSUP,
-                          "runner.argo: [FEED.%s] %s = %s (provider %s): "
-                          "only a file, or a csv feed's tables, can travel "
-                          "in the Workflow; not supported yet for this "
-                          "feed",
-                          feed, o->name, path, prov->name);
+      int folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+      return sy_error_set(
+          err, SY_ECONFIG,
+          "runner.argo: [FEED.%s] %s = %s (provider %s) %s: only one file "
+          "(a database file, a table file), or a csv feed's tables, can "
+          "travel inside the Workflow; set stage = DIR (e.g. -o "
+          "RUNNER.k8s.stage=staged), which writes %s with the program to "
+          "DIR for you to copy to the volume's root",
+          feed, o->name, path, prov->name,
+          folder ? "names a folder" : "names no file here",
+          folder ? "the folder" : "the data");
     }
     /* the names become folders on the volume: none may leave RUN */
     if (strchr(feed, '/') || feed[0] == '.' || name[0] == '.' ||
@@ -442,6 +538,49 @@ static int ship_instances(gen *g, int data_only, sy_error *err) {
   return rc;
 }
 
+/* An apply program: the trained states its LOAD steps read (from a state
+ * file or a registry generation of this machine) travel as RUN/states,
+ * which every task's `exec --state` reads instead. */
+static int ship_states(gen *g, sy_error *err) {
+  sy_value *bundle = NULL;
+  int rc = sy_job_loaded_states(g->job, &bundle, err);
+  if (rc || !bundle)
+    return rc;
+  size_t len = 0;
+  const void *bytes = sy_bytes_data(bundle, &len);
+  char *copy = malloc(len ? len : 1);
+  if (!bytes || !copy) {
+    free(copy);
+    sy_value_unref(bundle);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  memcpy(copy, bytes, len);
+  sy_value_unref(bundle);
+  if (ship_add(&g->files, "states", copy, len, 0) != 0) {
+    free(copy);
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  }
+  snprintf(g->state_rel, sizeof g->state_rel, "states");
+  return 0;
+}
+
+/* A train program with --state FILE: the commit task writes the states to
+ * RUN/trained/<FILE's name> on the volume (the folder travels, empty). */
+static int ship_commit(gen *g, const char *file, sy_error *err) {
+  const char *name = base_name(file);
+  if (!*name || name[0] == '.' || strlen(name) > 200)
+    return sy_error_set(err, SY_ECONFIG,
+                        "runner.argo: --state %s: the state file's name "
+                        "names the file the commit task writes on the "
+                        "volume; give one that does not start with '.' "
+                        "(and under 200 bytes)",
+                        file);
+  if (ship_add(&g->files, "trained", NULL, 0, 1) != 0)
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  snprintf(g->state_rel, sizeof g->state_rel, "trained/%s", name);
+  return 0;
+}
+
 /* The program file's bytes: sy_program_save writes files only, so through
  * a private temporary folder. */
 static int program_bytes(const sy_job *job, char **data, size_t *len,
@@ -503,6 +642,11 @@ static const char *const stage_script =
 static const char *const chain_script =
     "c=$1 p=$2; shift 2; for s in \"$@\"; do \"$0\" -c \"$c\" exec \"$p\" "
     "--step \"$s\" || exit; done";
+
+/* the same, with exec --state "$3" */
+static const char *const chain_state_script =
+    "c=$1 p=$2 t=$3; shift 3; for s in \"$@\"; do \"$0\" -c \"$c\" exec "
+    "\"$p\" --state \"$t\" --step \"$s\" || exit; done";
 
 #define STAGE_DIR "/tmp/switchyard-stage"
 
@@ -636,10 +780,12 @@ static void quantity(uint64_t bytes, char *out, size_t cap) {
 static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
                           const char *name) {
   const argo_config *c = g->cfg;
-  char prog[4200], ini[4200], wd[4096], num[32];
+  char prog[4200], ini[4200], wd[4096], num[32], state[4400];
   snprintf(wd, sizeof wd, "%s/%s", g->mount, g->run_dir);
   snprintf(prog, sizeof prog, "%s/program", wd);
   snprintf(ini, sizeof ini, "%s/switchyard.ini", wd);
+  snprintf(state, sizeof state, "%s/%s", wd, g->state_rel);
+  int with_state = g->state_rel[0] != '\0';
   task_needs need;
   unit_needs(g, u, k, &need);
   sy_buf_puts(b, "    - name: ");
@@ -678,17 +824,24 @@ static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
     snprintf(num, sizeof num, "%u", u->first[k]);
     static const char *const mid[] = {"-c", NULL, "exec", NULL, "--step"};
     list_item(b, 5, c->command);
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 4; i++)
       list_item(b, 5, i == 1 ? ini : i == 3 ? prog : mid[i]);
+    if (with_state) {
+      list_item(b, 5, "--state");
+      list_item(b, 5, state);
+    }
+    list_item(b, 5, mid[4]);
     list_item(b, 5, num);
   } else {
     list_item(b, 5, "sh");
     list_item(b, 5, "-c");
-    list_item(b, 5, chain_script);
+    list_item(b, 5, with_state ? chain_state_script : chain_script);
     sy_buf_puts(b, "        args:\n");
     list_item(b, 5, c->command);
     list_item(b, 5, ini);
     list_item(b, 5, prog);
+    if (with_state)
+      list_item(b, 5, state);
     for (size_t s = u->first[k]; s < sy_job_size(g->job); s++) {
       if (u->of[s] != k)
         continue;
@@ -699,19 +852,31 @@ static void step_template(const gen *g, sy_buf *b, const units *u, size_t k,
   container_mount(g, b, 4);
 }
 
-static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
-                      sy_error *err) {
+/* The tasks' names, one per unit (80 bytes each), or NULL. */
+static char **make_names(const sy_job *job, const units *u, int chain) {
+  char **names = calloc(u->n ? u->n : 1, sizeof *names);
+  for (size_t k = 0; names && k < u->n; k++) {
+    if (!(names[k] = malloc(80))) {
+      while (k-- > 0)
+        free(names[k]);
+      free(names);
+      return NULL;
+    }
+    unit_name(job, u, k, chain, names[k], 80);
+  }
+  return names;
+}
+
+static void free_names(char **names, size_t n) {
+  for (size_t k = 0; names && k < n; k++)
+    free(names[k]);
+  free(names);
+}
+
+static int build_yaml(gen *g, const units *u, char *const *names, int staged,
+                      sy_buf *b, sy_error *err) {
   const argo_config *c = g->cfg;
   size_t n = sy_job_size(g->job);
-  int chain = c->granularity == GRAN_CHAIN;
-  char **names = calloc(u->n ? u->n : 1, sizeof *names);
-  if (!names)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (size_t k = 0; k < u->n; k++) {
-    if (!(names[k] = malloc(80)))
-      break;
-    unit_name(g->job, u, k, chain, names[k], 80);
-  }
   const char *flow = sy_program_name(sy_job_program(g->job));
   char gen_name[48];
   argo_dns_name(*flow ? flow : "switchyard", gen_name, 40);
@@ -735,7 +900,7 @@ static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
   if (!staged)
     sy_buf_puts(b, "          - name: \"stage\"\n"
                    "            template: \"stage\"\n");
-  for (size_t k = 0; k < u->n && names[k]; k++) {
+  for (size_t k = 0; k < u->n; k++) {
     sy_buf_puts(b, "          - name: ");
     argo_yaml_str(b, names[k]);
     sy_buf_puts(b, "\n            template: ");
@@ -773,15 +938,9 @@ static int build_yaml(gen *g, const units *u, int staged, sy_buf *b,
   }
   if (!staged)
     stage_template(g, b);
-  for (size_t k = 0; k < u->n && names[k]; k++)
+  for (size_t k = 0; k < u->n; k++)
     step_template(g, b, u, k, names[k]);
-  int oom = 0;
-  for (size_t k = 0; k < u->n; k++) {
-    oom |= !names[k];
-    free(names[k]);
-  }
-  free(names);
-  if (oom || b->failed)
+  if (b->failed)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   return 0;
 }
@@ -853,15 +1012,25 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
   /* The steps run on the cluster, not here. */
   sy_job_skip_run_check(job);
   size_t n = sy_job_size(job);
+  int loads = 0, commits = 0;
   for (size_t s = 0; s < n; s++) {
     sy_op op = sy_job_step_op(job, s);
-    if (op == SY_OP_LOAD || op == SY_OP_DUMP || op == SY_OP_COMMIT)
-      return sy_error_set(err, SY_ENOTSUP,
-                          "runner.argo: step %zu (%s) is not supported yet: "
-                          "a Workflow cannot carry trained states; use "
-                          "`run` (train and apply in one program)",
-                          s, sy_job_step_label(job, s));
+    loads |= op == SY_OP_LOAD;
+    commits |= op == SY_OP_COMMIT;
   }
+  const sy_program *program = sy_job_program(job);
+  if (commits && *sy_program_origin(program))
+    /* the commit would go to a registry instance of this machine's
+     * config, which the cluster's tasks cannot reach */
+    return sy_error_set(err, SY_ENOTSUP,
+                        "runner.argo: training into the registry (%s) is "
+                        "not supported yet under -R k8s: the Workflow's "
+                        "tasks cannot reach this machine's registry; train "
+                        "the flow with --state FILE instead (`switchyard "
+                        "-R k8s train FLOW --state FILE`: the commit task "
+                        "writes FILE's name on the volume), or train "
+                        "locally",
+                        sy_program_origin(program));
   if (c->mount[0] != '/')
     return sy_error_set(err, SY_ECONFIG,
                         "runner.argo: mount = %s is not an absolute path",
@@ -888,6 +1057,10 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
     sy_error_set(err, rc, "out of memory");
   else if (rc == 0)
     prog = NULL;
+  if (rc == 0 && loads)
+    rc = ship_states(&g, err);
+  else if (rc == 0 && commits && sy_job_commit_file(job))
+    rc = ship_commit(&g, sy_job_commit_file(job), err);
   if (rc == 0)
     rc = ship_instances(&g, 1, err);
   if (rc == 0) {
@@ -922,8 +1095,11 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
   }
   if (rc == 0)
     rc = make_units(job, c->granularity == GRAN_CHAIN, &u, err);
+  char **names = NULL;
+  if (rc == 0 && !(names = make_names(job, &u, c->granularity == GRAN_CHAIN)))
+    rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   if (rc == 0)
-    rc = build_yaml(&g, &u, staged, &yaml, err);
+    rc = build_yaml(&g, &u, names, staged, &yaml, err);
   if (rc == 0 && !staged && yaml.len > c->limit)
     rc = sy_error_set(err, SY_ECONFIG,
                       "runner.argo: the Workflow would be %zu bytes, past "
@@ -967,13 +1143,25 @@ static int argo_run(void *self, sy_job *job, sy_error *err) {
     if ((rc = sy_file_write(file, yaml.data, yaml.len, err)) != 0)
       sy_error_prefix(err, "runner.argo: %s: cannot write the Workflow", file);
   }
-  if (rc == 0 && c->submit)
-    rc = argo_submit(job, file, c->poll, err);
+  if (rc == 0 && commits && g.state_rel[0])
+    fprintf(stderr,
+            "switchyard: the Workflow's commit task writes the trained "
+            "states to %s/%s/%s on volume claim %s; copy the file from "
+            "there (`kubectl cp POD:%s/%s/%s FILE` from a pod that mounts "
+            "the claim) and apply with `switchyard apply FLOW --state "
+            "FILE`\n",
+            *g.mount ? g.mount : "", g.run_dir, g.state_rel, c->volume,
+            *g.mount ? g.mount : "", g.run_dir, g.state_rel);
+  if (rc == 0 && c->submit) {
+    argo_tasks tasks = {u.n, names, u.of};
+    rc = argo_submit(job, file, c->poll, &tasks, err);
+  }
   if (tmpfile) {
     unlink(tmpfile);
     free(tmpfile);
   }
   free(prog);
+  free_names(names, u.n);
   units_free(&u);
   sy_buf_free(&yaml);
   sy_buf_free(&g.ini);
@@ -1018,9 +1206,13 @@ static const sy_provider argo_provider = {
     .kind = SY_KIND_RUNNER,
     .name = "argo",
     .version = "1.0.0",
-    .description = "writes the program as an Argo Workflow, a task per step "
-                   "or chain running `switchyard exec` on a volume, and "
-                   "with submit = true submits it and waits",
+    .description =
+        "writes the program as an Argo Workflow, a task per step or chain "
+        "running `switchyard exec` on a volume, and with submit = true "
+        "submits it and waits. Handles run and apply programs (their trained "
+        "states travel in the Workflow) and train --state FILE (the commit "
+        "task writes the states on the volume, at the path the runner "
+        "prints); training into a registry is not supported yet",
     .options = argo_options,
     .config_size = sizeof(argo_config),
     .create = argo_create,

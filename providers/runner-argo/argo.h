@@ -29,15 +29,25 @@ void argo_base64(sy_buf *b, const void *data, size_t len);
 
 /* ---- submit.c: handing the Workflow to the cluster ---------------------- */
 
+/* The Workflow's step tasks, for following them: task k is named
+ * name[k] and runs the steps s with unit_of[s] == k. */
+typedef struct argo_tasks {
+  size_t n;
+  char *const *name;
+  const uint32_t *unit_of;
+} argo_tasks;
+
 /* Looks `name` up on PATH: 1 with a malloc()ed path in *out, else 0. */
 int argo_which(const char *name, char **out);
 /* Submits the Workflow in `file`: `argo submit --wait FILE` when argo is
  * on PATH, else `kubectl create -f FILE -o name` and a `kubectl get NAME
- * -o jsonpath={.status.phase}` every poll_ns until the phase is
- * Succeeded, Failed or Error. A cancel of job (Ctrl-C) stops the polling
- * and deletes the Workflow (SY_ECANCELED). 0 when it succeeded;
- * SY_ECONFIG when neither command is found; SY_EIO when one fails or the
- * Workflow does. */
-int argo_submit(sy_job *job, const char *file, int64_t poll_ns, sy_error *err);
+ * -o json` every poll_ns until the phase is Succeeded, Failed or Error;
+ * the status's nodes (parsed with jansson) become the steps' STARTED,
+ * DONE, FAILED and SKIPPED events, task by task. A cancel of job (Ctrl-C)
+ * stops the polling and deletes the Workflow (SY_ECANCELED). 0 when it
+ * succeeded; SY_ECONFIG when neither command is found; SY_EIO when one
+ * fails or the Workflow does. */
+int argo_submit(sy_job *job, const char *file, int64_t poll_ns,
+                const argo_tasks *tasks, sy_error *err);
 
 #endif
