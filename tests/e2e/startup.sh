@@ -6,6 +6,12 @@
 # and GnuTLS behind it are dlopen()ed by the serve command only
 # (cli/mhd_lazy.c). What the dynamic linker maps is read from
 # LD_DEBUG=files (glibc), as in lazy.sh.
+#
+# And what a warm run asks of the kernel (strace, skipped where it cannot
+# trace): no mkdir walk for a cache folder that is there, one getuid per
+# plugin loaded (not one per folder above it), and each plugin's
+# /proc/self/fd name opened once, by dlopen: not again at exit to ask
+# whether it is still mapped.
 # shellcheck source=tests/e2e/common.sh
 . "$(dirname "$0")/common.sh"
 
@@ -33,6 +39,24 @@ for cmd in "version" "-q run tiny.flow" "providers"; do
     ok
   fi
 done
+
+# ---- what a warm run asks of the kernel ------------------------------------------
+if strace -f -o /dev/null true 2> /dev/null; then
+  "$sy" -q run tiny.flow > /dev/null 2>&1
+  strace -f -o trace.out "$sy" -q run tiny.flow > second.out 2>&1
+  same first.out second.out "a traced run"
+  loaded=$(grep -c 'readlink("/proc/self/fd/' trace.out)
+  reopened=$(grep -c 'open[a-z]*(.*"/proc/self/fd/' trace.out)
+  uids=$(grep -c 'getuid()' trace.out)
+  # csv feed, stdout sink, std actor, inline runner, file storage.
+  [ "$loaded" -ge 4 ] && ok || bad "the trace shows $loaded plugins loaded"
+  [ "$reopened" -eq "$loaded" ] && ok ||
+    bad "$loaded plugins, /proc/self/fd opened $reopened times"
+  [ "$uids" -le $((2 * loaded)) ] && ok || bad "$uids getuid for $loaded plugins"
+  grep 'mkdir(' trace.out && bad "a warm run made folders" || ok
+else
+  echo "startup: strace cannot trace here; the system call checks are skipped"
+fi
 
 echo "startup: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
