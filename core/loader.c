@@ -145,14 +145,6 @@ struct sy_catalog {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p)
-    memcpy(p, s, n);
-  return p;
-}
-
 /* Returns `items` grown to hold at least `need` elements of `size` bytes
  * (updating *cap), or NULL when out of memory; items is then untouched. */
 static void *grow_array(void *items, size_t *cap, size_t need, size_t size) {
@@ -177,8 +169,8 @@ static void add_problem(sy_catalog *cat, const char *file, const char *reason) {
   if (!grown)
     return;
   cat->problems = grown;
-  char *f = dup_str(file);
-  char *r = dup_str(reason);
+  char *f = strdup(file);
+  char *r = strdup(reason);
   if (!f || !r) {
     free(f);
     free(r);
@@ -252,7 +244,7 @@ static char *resolved_path(int fd, const char *path) {
   ssize_t n = readlink(link, buf, sizeof buf - 1);
   if (n > 0 && buf[0] == '/') {
     buf[n] = '\0';
-    return dup_str(buf);
+    return strdup(buf);
   }
   return realpath(path, NULL);
 }
@@ -260,7 +252,7 @@ static char *resolved_path(int fd, const char *path) {
 /* Checks every folder above the absolute path `real`, from its own folder
  * up to /. */
 static int check_folders(const char *real, uid_t me, sy_error *err) {
-  char *dir = dup_str(real);
+  char *dir = strdup(real);
   if (!dir)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   int rc = 0;
@@ -292,7 +284,7 @@ static int check_folders(const char *real, uid_t me, sy_error *err) {
 static int check_link_folders(const char *path, uid_t me, sy_error *err) {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                    : dup_str(".");
+                    : strdup(".");
   char *real = dir ? realpath(dir, NULL) : NULL;
   int rc = 0;
   if (!dir)
@@ -767,7 +759,7 @@ static int add_plugin(sy_catalog *cat, plugin_rec *pending, void *handle,
   plugin_rec *rec = pending;
   if (!rec) {
     rec = calloc(1, sizeof *rec);
-    if (!rec || !(rec->file = dup_str(file))) {
+    if (!rec || !(rec->file = strdup(file))) {
       free(rec);
       return sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
     }
@@ -1129,7 +1121,7 @@ static void load_all(sy_catalog *cat) {
 static int add_pending(sy_catalog *cat, dirman *dm, const char *path,
                        const struct stat *st, const sy__man_file *r) {
   plugin_rec *rec = calloc(1, sizeof *rec);
-  if (!rec || !(rec->file = dup_str(path)) ||
+  if (!rec || !(rec->file = strdup(path)) ||
       sy__manifest_add_copy(&rec->record, r) != 0 ||
       reserve_rec(&cat->plugins, cat->nplugins, &cat->capplugins) != 0 ||
       reserve_entries(cat, r->nprovs) != 0) {
@@ -1385,7 +1377,7 @@ int sy_catalog_scan_path(sy_catalog *cat, const char *path_list,
   sy_error_clear(err);
   if (!path_list)
     return 0;
-  char *copy = dup_str(path_list);
+  char *copy = strdup(path_list);
   if (!copy)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   /* An untrusted or unreadable folder does not hide the others: every
