@@ -190,27 +190,33 @@ static sy_output *output_new(const char *path) {
   return o;
 }
 
-int sy_output_check(const char *path, sy_error *err) {
+/* A new output for path, located (*o set even when locate fails, NULL
+ * when path is empty or memory ran out). */
+static int output_locate(const char *path, sy_output **o, struct stat *old,
+                         sy_error *err) {
+  *o = NULL;
   if (!path || !*path)
     return sy_error_set(err, SY_EINVAL, "no file name given");
-  sy_output *o = output_new(path);
-  if (!o)
+  if (!(*o = output_new(path)))
     return sy_error_set(err, SY_ENOMEM, "out of memory");
+  return locate(*o, old, err);
+}
+
+int sy_output_check(const char *path, sy_error *err) {
+  sy_output *o;
   struct stat old;
-  int rc = locate(o, &old, err);
+  int rc = output_locate(path, &o, &old, err);
   output_free(o);
   return rc;
 }
 
 int sy_output_open(const char *path, sy_output **out, sy_error *err) {
   *out = NULL;
-  if (!path || !*path)
-    return sy_error_set(err, SY_EINVAL, "no file name given");
-  sy_output *o = output_new(path);
-  if (!o)
-    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  sy_output *o;
   struct stat old;
-  int rc = locate(o, &old, err);
+  int rc = output_locate(path, &o, &old, err);
+  if (!o)
+    return rc;
   if (rc)
     goto fail;
   /* "<name>.tmp.<pid>.<random>", the name cut so that the whole stays

@@ -60,14 +60,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p)
-    memcpy(p, s, n);
-  return p;
-}
-
 /* ---- freeing ------------------------------------------------------------ */
 
 /* Strings, inputs and params live in flow->mem. */
@@ -684,7 +676,7 @@ static const char *intern(sy_flow *flow, const char *file) {
   if (!files)
     return NULL;
   flow->files = files;
-  char *copy = dup_str(file);
+  char *copy = strdup(file);
   if (!copy)
     return NULL;
   files[flow->n_files++] = copy;

@@ -66,6 +66,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -144,14 +145,6 @@ struct sy_catalog {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p)
-    memcpy(p, s, n);
-  return p;
-}
-
 /* Returns `items` grown to hold at least `need` elements of `size` bytes
  * (updating *cap), or NULL when out of memory; items is then untouched. */
 static void *grow_array(void *items, size_t *cap, size_t need, size_t size) {
@@ -176,8 +169,8 @@ static void add_problem(sy_catalog *cat, const char *file, const char *reason) {
   if (!grown)
     return;
   cat->problems = grown;
-  char *f = dup_str(file);
-  char *r = dup_str(reason);
+  char *f = strdup(file);
+  char *r = strdup(reason);
   if (!f || !r) {
     free(f);
     free(r);
@@ -226,10 +219,11 @@ static int check_not_writable(const char *what, const char *shown,
  * written by nobody else: not group- or world-writable, unless it is a
  * folder that is sticky and owned by root (such as /tmp, where only an
  * entry's owner may rename or remove it). `what` and `shown` as in
- * check_not_writable. */
-static int check_trusted(const char *what, const char *shown, const char *path,
-                         const struct stat *st, sy_error *err) {
-  uid_t me = getuid();
+ * check_not_writable; `me` is getuid(), asked once per file by the
+ * caller. */
+static int check_trusted(uid_t me, const char *what, const char *shown,
+                         const char *path, const struct stat *st,
+                         sy_error *err) {
   if (st->st_uid != 0 && st->st_uid != me)
     return sy_error_set(err, SY_EPERM,
                         "%s%s%s is owned by uid %lu, neither root nor you "
@@ -250,15 +244,15 @@ static char *resolved_path(int fd, const char *path) {
   ssize_t n = readlink(link, buf, sizeof buf - 1);
   if (n > 0 && buf[0] == '/') {
     buf[n] = '\0';
-    return dup_str(buf);
+    return strdup(buf);
   }
   return realpath(path, NULL);
 }
 
 /* Checks every folder above the absolute path `real`, from its own folder
  * up to /. */
-static int check_folders(const char *real, sy_error *err) {
-  char *dir = dup_str(real);
+static int check_folders(const char *real, uid_t me, sy_error *err) {
+  char *dir = strdup(real);
   if (!dir)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   int rc = 0;
@@ -276,7 +270,7 @@ static int check_folders(const char *real, sy_error *err) {
                         strerror(errno));
       break;
     }
-    rc = check_trusted("folder", dir, dir, &st, err);
+    rc = check_trusted(me, "folder", dir, dir, &st, err);
     if (rc != 0 || strcmp(dir, "/") == 0)
       break;
   }
@@ -287,10 +281,10 @@ static int check_folders(const char *real, sy_error *err) {
 /* The folders that lead to `path` itself, when it is not the resolved path
  * (a symlink, or a path through one): whoever could write one of them
  * could point the path at another file, so they are checked as well. */
-static int check_link_folders(const char *path, sy_error *err) {
+static int check_link_folders(const char *path, uid_t me, sy_error *err) {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                    : dup_str(".");
+                    : strdup(".");
   char *real = dir ? realpath(dir, NULL) : NULL;
   int rc = 0;
   if (!dir)
@@ -307,7 +301,7 @@ static int check_link_folders(const char *path, sy_error *err) {
     } else {
       memcpy(probe, real, n);
       memcpy(probe + n, n > 1 ? "/x" : "x", n > 1 ? 3 : 2);
-      rc = check_folders(probe, err);
+      rc = check_folders(probe, me, err);
       free(probe);
     }
   }
@@ -353,21 +347,31 @@ static void fd_name(int fd, char *buf, size_t cap) {
   snprintf(buf, cap, "/proc/self/fd/%d", fd);
 }
 
-/* Closes the descriptor of a plugin that was dlclose()d, unless the object
- * is still mapped (a library marked NODELETE, or one some other handle
- * holds): then its number must stay taken, or the next plugin opened under
- * the same number would be given the old object by the dynamic linker,
- * which matches names first. Leaking one descriptor is the lesser harm. */
-static void release_fd(int fd) {
+/* dlclose()s a plugin's handle, then closes its descriptor unless the
+ * object is still mapped (a library marked NODELETE, such as runner-mpi,
+ * or one some other handle holds): then its number must stay taken, or
+ * the next plugin opened under the same number would be given the old
+ * object by the dynamic linker, which matches names first. Leaking one
+ * descriptor is the lesser harm.
+ *
+ * Whether the object is still mapped is asked of the dynamic linker's
+ * list of objects (dladdr of its dynamic section, found before the
+ * dlclose), not by dlopen(RTLD_NOLOAD) of its /proc/self/fd name: that
+ * one opens, reads and stats the file again, four system calls per
+ * plugin at every exit. Should another object be mapped at that address
+ * by another thread meanwhile, the descriptor is kept: the safe side. */
+static void unload(void *handle, int fd) {
+  struct link_map *lm = NULL;
+  const void *probe = NULL;
+  if (handle && dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm)
+    probe = lm->l_ld;
+  if (handle)
+    dlclose(handle);
   if (fd < 0)
     return;
-  char name[64];
-  fd_name(fd, name, sizeof name);
-  void *still = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
-  if (still) {
-    dlclose(still);
-    return;
-  }
+  Dl_info info;
+  if (handle && (!probe || dladdr(probe, &info) != 0))
+    return; /* still mapped, or cannot tell: keep the number taken */
   close(fd);
 }
 
@@ -592,9 +596,7 @@ void sy_catalog_free(sy_catalog *cat) {
   /* Unload in reverse order of loading, as a linker would. */
   for (size_t i = cat->nloaded; i-- > 0;) {
     plugin_rec *rec = cat->loaded[i];
-    if (rec->handle)
-      dlclose(rec->handle);
-    release_fd(rec->fd);
+    unload(rec->handle, rec->fd);
   }
   for (size_t i = 0; i < cat->nplugins; i++) {
     plugin_rec *rec = cat->plugins[i];
@@ -757,7 +759,7 @@ static int add_plugin(sy_catalog *cat, plugin_rec *pending, void *handle,
   plugin_rec *rec = pending;
   if (!rec) {
     rec = calloc(1, sizeof *rec);
-    if (!rec || !(rec->file = dup_str(file))) {
+    if (!rec || !(rec->file = strdup(file))) {
       free(rec);
       return sy_error_set(err, SY_ENOMEM, "out of memory adding plugin");
     }
@@ -1001,12 +1003,13 @@ static int load_path(sy_catalog *cat, const char *path, plugin_rec *pending,
     goto fail;
   }
   /* The file as opened, named by its resolved path when a link led there. */
-  rc = check_trusted("file", strcmp(real, path) ? real : NULL, path, &st,
+  uid_t me = getuid();
+  rc = check_trusted(me, "file", strcmp(real, path) ? real : NULL, path, &st,
                      &local);
   if (rc == 0)
-    rc = check_folders(real, &local);
+    rc = check_folders(real, me, &local);
   if (rc == 0 && strcmp(real, path) != 0)
-    rc = check_link_folders(path, &local);
+    rc = check_link_folders(path, me, &local);
   if (rc != 0)
     goto fail;
   plugin_rec *known = known_file(cat, &st);
@@ -1078,8 +1081,7 @@ done:
 
 fail:
   if (handle) {
-    dlclose(handle);
-    release_fd(fd);
+    unload(handle, fd);
   } else if (fd >= 0) {
     close(fd);
   }
@@ -1119,7 +1121,7 @@ static void load_all(sy_catalog *cat) {
 static int add_pending(sy_catalog *cat, dirman *dm, const char *path,
                        const struct stat *st, const sy__man_file *r) {
   plugin_rec *rec = calloc(1, sizeof *rec);
-  if (!rec || !(rec->file = dup_str(path)) ||
+  if (!rec || !(rec->file = strdup(path)) ||
       sy__manifest_add_copy(&rec->record, r) != 0 ||
       reserve_rec(&cat->plugins, cat->nplugins, &cat->capplugins) != 0 ||
       reserve_entries(cat, r->nprovs) != 0) {
@@ -1316,7 +1318,7 @@ static int scan_dir_locked(sy_catalog *cat, const char *dir, int optional,
     rc = sy_error_set(&local, SY_EINVAL, "not a folder");
     goto fail;
   }
-  rc = check_trusted("folder", NULL, dir, &st, &local);
+  rc = check_trusted(getuid(), "folder", NULL, dir, &st, &local);
   if (rc != 0)
     goto fail;
   n = scandir(dir, &names, so_filter, alphasort);
@@ -1375,7 +1377,7 @@ int sy_catalog_scan_path(sy_catalog *cat, const char *path_list,
   sy_error_clear(err);
   if (!path_list)
     return 0;
-  char *copy = dup_str(path_list);
+  char *copy = strdup(path_list);
   if (!copy)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   /* An untrusted or unreadable folder does not hide the others: every

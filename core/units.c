@@ -30,7 +30,14 @@ int sy_job_step_resources(const sy_job *job, size_t step,
     return SY_ERANGE;
   sy_step_resources r;
   sy__node_res_public(sy__step_res(job->prog, (uint32_t)step), &r);
-  size_t size = out->size < sizeof r ? out->size : sizeof r;
+  if (out->size >= sizeof r) {
+    /* Today's layout or a newer one (every runner of this tree, once a
+     * step): the whole struct, with no per-field walk. */
+    r.size = out->size;
+    memcpy(out, &r, sizeof r);
+    return 0;
+  }
+  size_t size = out->size;
   /* Only whole fields within the caller's size; size stays the caller's. */
   const size_t ends[] = {
       offsetof(sy_step_resources, cpus) + 4,

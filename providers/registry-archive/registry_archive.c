@@ -1311,6 +1311,21 @@ static int check_new_release(const ra *r, const idx *x, const char *project,
   return 0;
 }
 
+/* A reader's hold: the names checked (check_names' need_release), the
+ * archive's snapshot under r->mu and the release in it. On success r->mu
+ * is held for the caller to unlock; on failure it is not. */
+static int read_begin(ra *r, const char *project, const char *release,
+                      bool need_release, const rec **v, sy_error *err) {
+  int rc = check_names(project, release, need_release, err);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&r->mu);
+  if ((rc = snap_get(r, err)) ||
+      (rc = find_release(r, &r->s.x, project, release, v, err)))
+    pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
 static int ra_get_release(void *self, const char *project, const char *release,
                           sy_value **manifest, char **found, sy_error *err) {
   ra *r = self;
@@ -1323,13 +1338,8 @@ static int ra_get_release(void *self, const char *project, const char *release,
     *manifest = NULL;
   if (found)
     *found = NULL;
-  rc = check_names(project, release, false, err);
-  if (rc)
+  if ((rc = read_begin(r, project, release, false, &v, err)))
     return rc;
-  pthread_mutex_lock(&r->mu);
-  if ((rc = snap_get(r, err)) ||
-      (rc = find_release(r, &r->s.x, project, release, &v, err)))
-    goto done;
   snprintf(name, sizeof name, "%s/%s/manifest", project, v->release);
   if (manifest) {
     if ((rc = read_at(r, &v, 1, &buf, &len, err)) ||
@@ -1349,14 +1359,37 @@ done:
   return rc;
 }
 
+/* A writer's hold on the archive: the writers' lock, the archive open
+ * and its index, taken in that order by edit_begin and released by
+ * edit_end (whatever edit_begin got to). */
+typedef struct edit {
+  int lock, fd;
+  idx x;
+} edit;
+
+static int edit_begin(const ra *r, edit *w, sy_error *err) {
+  int rc;
+  if ((rc = lock_take(r, &w->lock, err)) || (rc = open_archive(r, &w->fd, err)))
+    return rc;
+  return scan(r, w->fd, &w->x, err);
+}
+
+static void edit_end(edit *w) {
+  idx_free(&w->x);
+  if (w->fd >= 0)
+    close(w->fd);
+  if (w->lock >= 0)
+    close(w->lock);
+}
+
 static int ra_put_generation(void *self, const char *project,
                              const char *release, const sy_value *states,
                              const sy_value *tag, uint32_t *generation,
                              sy_error *err) {
   const ra *r = self;
   addition add[2] = {{.buf = NULL}, {.buf = NULL}};
-  idx x = {0};
-  int lock = -1, fd = -1, rc;
+  edit w = {.lock = -1, .fd = -1};
+  int rc;
   const rec *rel;
   rc = check_names(project, release, true, err);
   if (rc)
@@ -1369,14 +1402,13 @@ static int ra_put_generation(void *self, const char *project,
                  release);
     goto done;
   }
-  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
-      (rc = scan(r, fd, &x, err)) ||
-      (rc = find_release(r, &x, project, release, &rel, err)))
+  if ((rc = edit_begin(r, &w, err)) ||
+      (rc = find_release(r, &w.x, project, release, &rel, err)))
     goto done;
   /* Removed generations keep their numbers: never given out again. */
   uint32_t last = 0;
-  for (size_t i = 0; i < x.n; i++) {
-    const rec *v = &x.v[i];
+  for (size_t i = 0; i < w.x.n; i++) {
+    const rec *v = &w.x.v[i];
     if ((v->member == M_STATES || v->member == M_REMOVED) &&
         strcmp(v->project, project) == 0 && strcmp(v->release, release) == 0 &&
         v->gen > last)
@@ -1393,15 +1425,11 @@ static int ra_put_generation(void *self, const char *project,
            last + 1);
   snprintf(add[1].name, sizeof add[1].name, "%s/%s/%u/tag", project, release,
            last + 1);
-  rc = write_archive(r, fd, add, 2, NULL, NULL, NULL, err);
+  rc = write_archive(r, w.fd, add, 2, NULL, NULL, NULL, err);
   if (rc == 0 && generation)
     *generation = last + 1;
 done:
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
-  if (lock >= 0)
-    close(lock);
+  edit_end(&w);
   free(add[0].buf);
   free(add[1].buf);
   return rc;
@@ -1439,14 +1467,9 @@ static int ra_get_generation(void *self, const char *project,
     *states = NULL;
   if (tag)
     *tag = NULL;
-  rc = check_names(project, release, true, err);
-  if (rc)
+  if ((rc = read_begin(r, project, release, true, &rel, err)))
     return rc;
-  pthread_mutex_lock(&r->mu);
   const idx *x = &r->s.x;
-  if ((rc = snap_get(r, err)) ||
-      (rc = find_release(r, x, project, release, &rel, err)))
-    goto done;
   uint32_t last = 0;
   if (generation == 0) {
     for (size_t i = 0; i < x->n; i++) {
@@ -1560,25 +1583,24 @@ static int ra_remove(void *self, const char *project, const char *release,
                      uint32_t generation, sy_error *err) {
   const ra *r = self;
   addition add = {.buf = NULL};
-  idx x = {0};
-  int lock = -1, fd = -1, rc;
+  edit w = {.lock = -1, .fd = -1};
+  int rc;
   const rec *rel;
   char skip[MAX_NAME];
   rc = check_names(project, release, true, err);
   if (rc)
     return rc;
-  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
-      (rc = scan(r, fd, &x, err)) ||
-      (rc = find_release(r, &x, project, release, &rel, err)))
+  if ((rc = edit_begin(r, &w, err)) ||
+      (rc = find_release(r, &w.x, project, release, &rel, err)))
     goto done;
   if (generation == 0) {
     snprintf(skip, sizeof skip, "%s/%s", project, release);
-    rc = write_archive(r, fd, NULL, 0, skip, NULL, NULL, err);
+    rc = write_archive(r, w.fd, NULL, 0, skip, NULL, NULL, err);
     goto done;
   }
-  if (!find_member(&x, project, release, generation, M_STATES)) {
+  if (!find_member(&w.x, project, release, generation, M_STATES)) {
     bool removed =
-        find_member(&x, project, release, generation, M_REMOVED) != NULL;
+        find_member(&w.x, project, release, generation, M_REMOVED) != NULL;
     rc = sy_error_set(err, SY_ENOENT,
                       removed ? "release %s/%s: generation %u was removed "
                                 "already"
@@ -1598,13 +1620,9 @@ static int ra_remove(void *self, const char *project, const char *release,
   snprintf(skip, sizeof skip, "%s/%s/%u", project, release, generation);
   snprintf(add.name, sizeof add.name, "%s/%s/%u/removed", project, release,
            generation);
-  rc = write_archive(r, fd, &add, 1, skip, NULL, NULL, err);
+  rc = write_archive(r, w.fd, &add, 1, skip, NULL, NULL, err);
 done:
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
-  if (lock >= 0)
-    close(lock);
+  edit_end(&w);
   free(add.buf);
   return rc;
 }
@@ -1665,8 +1683,8 @@ static int put_release_with(const ra *r, const char *project,
                             const char *release, const sy_value *manifest,
                             pull *p, sy_error *err) {
   addition add = {.buf = NULL};
-  idx x = {0};
-  int lock = -1, fd = -1, rc;
+  edit w = {.lock = -1, .fd = -1};
+  int rc;
   rc = check_names(project, release, true, err);
   if (rc)
     return rc;
@@ -1679,17 +1697,12 @@ static int put_release_with(const ra *r, const char *project,
                  release);
     goto done;
   }
-  if ((rc = lock_take(r, &lock, err)) || (rc = open_archive(r, &fd, err)) ||
-      (rc = scan(r, fd, &x, err)) ||
-      (rc = check_new_release(r, &x, project, release, err)))
+  if ((rc = edit_begin(r, &w, err)) ||
+      (rc = check_new_release(r, &w.x, project, release, err)))
     goto done;
-  rc = write_archive(r, fd, &add, 1, NULL, p ? write_pulled : NULL, p, err);
+  rc = write_archive(r, w.fd, &add, 1, NULL, p ? write_pulled : NULL, p, err);
 done:
-  idx_free(&x);
-  if (fd >= 0)
-    close(fd);
-  if (lock >= 0)
-    close(lock);
+  edit_end(&w);
   free(add.buf);
   return rc;
 }

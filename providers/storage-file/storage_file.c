@@ -151,11 +151,14 @@ static int hexval(char c) {
 }
 
 /* mkdir -p. Existing folders are fine; the last component must end up a
- * folder. */
+ * folder. A folder that is there already (every start but the first)
+ * costs one stat, not a mkdir per level from /. */
 static int make_dirs(const char *path, sy_error *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return 0;
   char *p = strdup(path);
   int rc = 0;
-  struct stat st;
   if (!p)
     return sy_error_set(err, SY_ENOMEM, "storage.file: out of memory");
   for (char *c = p + 1;; c++) {

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# startup.sh - what a start costs, checked by what it does, not by time
+# (bench/startup.sh times it).
+#
+# A run with the inline runner maps no library of `serve`: libmicrohttpd
+# and GnuTLS behind it are dlopen()ed by the serve command only
+# (cli/mhd_lazy.c). What the dynamic linker maps is read from
+# LD_DEBUG=files (glibc), as in lazy.sh.
+#
+# And what a warm run asks of the kernel (strace, skipped where it cannot
+# trace): no mkdir walk for a cache folder that is there, one getuid per
+# plugin loaded (not one per folder above it), and each plugin's
+# /proc/self/fd name opened once, by dlopen: not again at exit to ask
+# whether it is still mapped.
+# shellcheck source=tests/e2e/common.sh
+. "$(dirname "$0")/common.sh"
+
+maps() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -o 'file=[^ ]*' | sort -u; }
+
+printf 'x,y\n1,2\n3,4\n' > t.csv
+cat > tiny.flow <<'FLOW'
+name = "tiny";
+source = { feed = "data"; table = "t"; };
+actors = ( { id = "h"; actor = "std.head"; params = { n = 1; }; } );
+sink = "out";
+FLOW
+printf '[FEED.data]\nprovider = csv\npath = .\n' > switchyard.ini
+
+# ---- a start maps nothing of serve ---------------------------------------------
+"$sy" -q run tiny.flow > first.out 2>&1 && ok || bad "run failed: $(cat first.out)"
+printf 'x,y\n1,2\n' | cmp -s - first.out && ok || bad "run printed: $(cat first.out)"
+for cmd in "version" "-q run tiny.flow" "providers"; do
+  # shellcheck disable=SC2086
+  maps "$sy" $cmd > m.out
+  grep -q libswitchyard m.out && ok || bad "LD_DEBUG shows nothing for $cmd"
+  if grep -E 'libmicrohttpd|libgnutls' m.out; then
+    bad "'switchyard $cmd' mapped a library of serve"
+  else
+    ok
+  fi
+done
+
+# ---- what a warm run asks of the kernel ------------------------------------------
+if strace -f -o /dev/null true 2> /dev/null; then
+  "$sy" -q run tiny.flow > /dev/null 2>&1
+  # LeakSanitizer cannot stop the world under ptrace (tests/run-asan.sh).
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+    strace -f -o trace.out "$sy" -q run tiny.flow > second.out 2>&1
+  same first.out second.out "a traced run"
+  loaded=$(grep -c 'readlink("/proc/self/fd/' trace.out)
+  reopened=$(grep -c 'open[a-z]*(.*"/proc/self/fd/' trace.out)
+  uids=$(grep -c 'getuid()' trace.out)
+  # csv feed, stdout sink, std actor, inline runner, file storage.
+  [ "$loaded" -ge 4 ] && ok || bad "the trace shows $loaded plugins loaded"
+  [ "$reopened" -eq "$loaded" ] && ok ||
+    bad "$loaded plugins, /proc/self/fd opened $reopened times"
+  [ "$uids" -le $((2 * loaded)) ] && ok || bad "$uids getuid for $loaded plugins"
+  grep 'mkdir(' trace.out && bad "a warm run made folders" || ok
+else
+  echo "startup: strace cannot trace here; the system call checks are skipped"
+fi
+
+echo "startup: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
