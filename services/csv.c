@@ -742,8 +742,10 @@ static int put_text(writer *w, const char *s, int first) {
 }
 
 /* The shortest of %.15g..%.17g that reads back to the same bits, with
- * ".0" added when it would read back as an integer. */
-static int format_f64(double v, char *buf, size_t cap) {
+ * ".0" added when it would read back as an integer: the definition, kept
+ * as the slow path (and the reference the unit test checks fmt_fast
+ * against). It must run in the C locale. */
+static int format_f64_slow(double v, char *buf, size_t cap) {
   if (isnan(v))
     return snprintf(buf, cap, "nan");
   if (isinf(v))
@@ -764,6 +766,179 @@ static int format_f64(double v, char *buf, size_t cap) {
   return n;
 }
 
+/* The same text as format_f64_slow, without printf or strtod, for
+ * 1e-5 <= |v| < 1e36 and zero; -1 for anything else (the caller then
+ * takes the slow path). In that range the exact value v * 10^s (s chosen
+ * so that it has 17 integer digits) is q + r / den with integers that fit
+ * in 128 bits: v = m * 2^e, so it is m * 10^s / 2^-e, or (m << e) /
+ * 10^-s. From it, the correctly rounded 15-, 16- and 17-digit decimals
+ * (ties to even, as glibc's printf rounds) and whether each reads back to
+ * v (within half an ulp of it, ties to an even m, as strtod rounds) are
+ * decided exactly, in integers: the same choice as printing each with
+ * %.Ng and reading it back, and the same %g presentation. */
+__extension__ typedef unsigned __int128 fmt_u128;
+__extension__ typedef __int128 fmt_i128;
+
+static const uint64_t fmt_p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+
+static fmt_u128 fmt_pow10(int n) { /* 0 <= n <= 38 */
+  return n <= 19 ? (fmt_u128)fmt_p10[n]
+                 : (fmt_u128)fmt_p10[19] * fmt_p10[n - 19];
+}
+
+/* v * 10^(16 - x) = q + r / den exactly; *ulp is v's ulp in the same
+ * units (times 10^(16 - x) times den). */
+static void fmt_scale(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
+                      fmt_u128 *den, fmt_u128 *ulp) {
+  int s = 16 - x;
+  if (e < 0) { /* s >= 0 here: |v| < 2^53, so x <= 15 */
+    fmt_u128 num = (fmt_u128)m * fmt_pow10(s);
+    *q = num >> -e;
+    *den = (fmt_u128)1 << -e;
+    *r = num & (*den - 1);
+    *ulp = fmt_pow10(s);
+  } else if (s >= 0) {
+    *q = ((fmt_u128)m << e) * fmt_pow10(s);
+    *r = 0;
+    *den = 1;
+    *ulp = ((fmt_u128)1 << e) * fmt_pow10(s);
+  } else {
+    fmt_u128 n = (fmt_u128)m << e, d = fmt_pow10(-s);
+    *q = n / d;
+    *r = n % d;
+    *den = d;
+    *ulp = (fmt_u128)1 << e;
+  }
+}
+
+/* digits (prec of them, trailing zeros not yet dropped) and decimal
+ * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
+static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
+  char d[20];
+  for (int i = prec - 1; i >= 0; i--) {
+    d[i] = (char)('0' + digits % 10);
+    digits /= 10;
+  }
+  int nd = prec, n = 0;
+  while (nd > 1 && d[nd - 1] == '0')
+    nd--;
+  if (neg)
+    buf[n++] = '-';
+  if (x < -4 || x >= prec) {
+    buf[n++] = d[0];
+    if (nd > 1) {
+      buf[n++] = '.';
+      memcpy(buf + n, d + 1, (size_t)nd - 1);
+      n += nd - 1;
+    }
+    buf[n++] = 'e';
+    buf[n++] = x < 0 ? '-' : '+';
+    int ax = x < 0 ? -x : x;
+    if (ax >= 100)
+      buf[n++] = (char)('0' + ax / 100);
+    buf[n++] = (char)('0' + ax / 10 % 10);
+    buf[n++] = (char)('0' + ax % 10);
+  } else if (x >= 0) {
+    for (int i = 0; i <= x; i++)
+      buf[n++] = i < nd ? d[i] : '0';
+    if (nd > x + 1) {
+      buf[n++] = '.';
+      memcpy(buf + n, d + x + 1, (size_t)(nd - x - 1));
+      n += nd - x - 1;
+    } else {
+      memcpy(buf + n, ".0", 2); /* integer-looking: reads back as f64 */
+      n += 2;
+    }
+  } else {
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (int i = 0; i < -x - 1; i++)
+      buf[n++] = '0';
+    memcpy(buf + n, d, (size_t)nd);
+    n += nd;
+  }
+  buf[n] = '\0';
+  return n;
+}
+
+static int fmt_fast(double v, char *buf) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  int neg = (int)(bits >> 63);
+  int bexp = (int)((bits >> 52) & 0x7ff);
+  uint64_t frac = bits & ((1ULL << 52) - 1);
+  if (bexp == 0 && frac == 0) {
+    memcpy(buf, neg ? "-0.0" : "0.0", neg ? 5 : 4);
+    return neg ? 4 : 3;
+  }
+  double a = fabs(v);
+  if (!(a >= 1e-5 && a < 1e36)) /* NaN fails both */
+    return -1;
+  uint64_t m = frac | (1ULL << 52);
+  int e = bexp - 1075;
+  /* 2^E <= |v| < 2^(E+1), so its decimal exponent is floor(E log10 2) or
+   * one more. */
+  int ebin = bexp - 1023;
+  int x = (int)floor(ebin * 0.30102999566398120);
+  fmt_u128 q, r, den, ulp;
+  fmt_scale(m, e, x, &q, &r, &den, &ulp);
+  if (q >= (fmt_u128)fmt_p10[17]) {
+    x++;
+    fmt_scale(m, e, x, &q, &r, &den, &ulp);
+  }
+  for (int prec = 15;; prec++) {
+    uint64_t dp = fmt_p10[17 - prec];
+    fmt_u128 a_ = q / dp, b = q % dp;
+    fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
+    if (twice > half || (twice == half && (a_ & 1)))
+      a_++;
+    int rt = prec == 17; /* 17 digits always read back */
+    if (!rt) {
+      /* Does a_ * 10^(17 - prec) (scaled as q) read back as v? */
+      fmt_i128 diff =
+          ((fmt_i128)(a_ * dp) - (fmt_i128)q) * (fmt_i128)den - (fmt_i128)r;
+      fmt_u128 dist = (fmt_u128)(diff < 0 ? -diff : diff);
+      /* Below a power of two the next double down is half an ulp away. */
+      fmt_u128 lim = 2 * dist;
+      if (diff < 0 && frac == 0 && bexp > 1)
+        lim = 4 * dist;
+      rt = lim < ulp || (lim == ulp && (m & 1) == 0);
+    }
+    if (rt) {
+      int px = x;
+      if (a_ == (fmt_u128)fmt_p10[prec]) { /* rounded up to 10^prec */
+        a_ = fmt_p10[prec - 1];
+        px++;
+      }
+      return fmt_present(buf, neg, (uint64_t)a_, prec, px);
+    }
+  }
+}
+
+static int format_f64(double v, char *buf, size_t cap) {
+  int n = fmt_fast(v, buf);
+  return n >= 0 ? n : format_f64_slow(v, buf, cap);
+}
+
 /* The C locale, made once for sy_csv_format_f64 (sy_csv_write makes its
  * own per call: a call writes many cells). */
 static locale_t format_locale;
@@ -772,15 +947,29 @@ static void format_locale_init(void) {
   format_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
-int sy_csv_format_f64(double v, char *buf, size_t cap) {
-  if (!buf || cap < 32)
-    return SY_EINVAL;
+static int format_f64_c_locale(double v, char *buf, size_t cap) {
   pthread_once(&format_locale_once, format_locale_init);
   locale_t old = format_locale ? uselocale(format_locale) : (locale_t)0;
-  int n = format_f64(v, buf, cap);
+  int n = format_f64_slow(v, buf, cap);
   if (format_locale)
     uselocale(old);
   return n;
+}
+
+int sy_csv_format_f64(double v, char *buf, size_t cap) {
+  if (!buf || cap < 32)
+    return SY_EINVAL;
+  int n = fmt_fast(v, buf);
+  return n >= 0 ? n : format_f64_c_locale(v, buf, cap);
+}
+
+/* The slow path alone, for tests/unit/test_f64fmt.c to compare with (not
+ * exported from libswitchyard.so). */
+int sy_csv_format_f64_ref(double v, char *buf, size_t cap);
+int sy_csv_format_f64_ref(double v, char *buf, size_t cap) {
+  if (!buf || cap < 32)
+    return SY_EINVAL;
+  return format_f64_c_locale(v, buf, cap);
 }
 
 static int put_cell(writer *w, const sy_value *f, size_t c, size_t r) {
