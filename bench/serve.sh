@@ -12,6 +12,9 @@
 # costs whatever else the machine runs) per case, then the ratios the
 # goals name.
 #   bench/serve.sh [SECONDS] [CONNECTIONS]      defaults: 10 s, 8
+# With SERVE_BEFORE="COMMAND" (another build's switchyard, as a command
+# line), predict-1 and predict-100 also run against it first, as rows
+# predict_1_before and predict_100_before: before and after in one run.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -68,12 +71,17 @@ taskset -c 0 ./bench/serve-floor "$p" 1 & srv=$!
 wait_up "$p"
 run floor 1 "http://127.0.0.1:$p/v1/predict" "$tmp/post-1.lua"
 kill $srv; wait $srv 2>/dev/null || true; srv=""
-p=$(port)
-taskset -c 0 $S serve iris --listen "127.0.0.1:$p" --threads 1 --no-follow & srv=$!
-wait_up "$p"
-run predict_1 1 "http://127.0.0.1:$p/v1/predict" "$tmp/post-1.lua"
-run predict_100 100 "http://127.0.0.1:$p/v1/predict" "$tmp/post-100.lua"
-kill $srv; wait $srv 2>/dev/null || true; srv=""
+# serve_cases CMD SUFFIX: predict-1 and predict-100 against CMD's serve
+serve_cases() {
+  p=$(port)
+  taskset -c 0 $1 -q -c "$tmp/b.ini" serve iris --listen "127.0.0.1:$p" --threads 1 --no-follow & srv=$!
+  wait_up "$p"
+  run "predict_1$2" 1 "http://127.0.0.1:$p/v1/predict" "$tmp/post-1.lua"
+  run "predict_100$2" 100 "http://127.0.0.1:$p/v1/predict" "$tmp/post-100.lua"
+  kill $srv; wait $srv 2>/dev/null || true; srv=""
+}
+[ -n "$SERVE_BEFORE" ] && serve_cases "$SERVE_BEFORE" _before
+serve_cases "$top/switchyard" ""
 echo
 awk -v a="$rps_predict_1" -v f="$rps_floor" -v b="$rps_predict_100" \
   -v pa="$p99_predict_1" -v pf="$p99_floor" -v ca="$cpu_predict_1" \

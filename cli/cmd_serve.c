@@ -601,11 +601,14 @@ static void count_status(int status) {
 
 static enum MHD_Result send_buf(struct MHD_Connection *con, req *r, int status,
                                 sy_buf *b, const char *type, const model *m) {
+  /* The answer's buffer is handed over, not copied: MHD free()s it. */
   struct MHD_Response *resp =
-      MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_COPY);
-  sy_buf_free(b);
-  if (!resp)
+      MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    sy_buf_free(b);
     return MHD_NO;
+  }
+  *b = (sy_buf)SY_BUF_INIT;
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
   if (m && m->origin[0])
     MHD_add_response_header(resp, "X-Switchyard-Model", m->origin);

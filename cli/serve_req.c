@@ -11,7 +11,9 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,90 @@ static void schema_list(const serve_schema *s, char *buf, size_t cap) {
       break;
     at += (size_t)k;
   }
+}
+
+/* ---- jansson's memory: a per-thread arena -------------------------- */
+
+/* A request's JSON tree lives from json_loadb to json_decref, both in
+ * decode_json, on one thread: hundreds of small malloc/free pairs per
+ * 100 rows (values, keys, hash tables), a good part of a batch's cost.
+ * Instead they are cut from one block per thread, dropped whole when the
+ * tree is gone. jansson takes one pair of functions for the whole
+ * process (json_set_alloc_funcs), so these fall through to malloc/free
+ * on a thread that has no arena open (any other use of jansson) or when
+ * the block is full; jfree tells the arena's pointers by their address
+ * and ignores them. The block grows to what the biggest request asked
+ * for (up to JARENA_MAX) at the next open, and is freed when its thread
+ * ends (jarena_key's destructor). */
+#define JARENA_MIN ((size_t)64 << 10)
+#define JARENA_MAX ((size_t)64 << 20)
+typedef struct jarena_t {
+  char *base;
+  size_t cap, used, want;
+  int open;
+} jarena_t;
+static _Thread_local jarena_t jarena;
+static pthread_key_t jarena_key;
+static pthread_once_t jarena_once = PTHREAD_ONCE_INIT;
+
+static void *jmalloc(size_t n) {
+  jarena_t *a = &jarena;
+  size_t need = (n + 15) & ~(size_t)15;
+  if (a->open && need >= n) {
+    a->want += need;
+    if (a->cap - a->used >= need) {
+      void *p = a->base + a->used;
+      a->used += need;
+      return p;
+    }
+  }
+  return malloc(n);
+}
+
+static void jfree(void *p) {
+  jarena_t *a = &jarena;
+  uintptr_t u = (uintptr_t)p, b = (uintptr_t)a->base;
+  if (a->base && u >= b && u < b + a->cap)
+    return; /* the arena's: dropped with it */
+  free(p);
+}
+
+static void jarena_drop(void *unused) {
+  (void)unused;
+  free(jarena.base);
+  memset(&jarena, 0, sizeof jarena);
+}
+
+static void jarena_init(void) {
+  pthread_key_create(&jarena_key, jarena_drop);
+  json_set_alloc_funcs(jmalloc, jfree);
+}
+
+/* Opens this thread's arena for one tree (sized by the last one). */
+static void jarena_open(void) {
+  pthread_once(&jarena_once, jarena_init);
+  jarena_t *a = &jarena;
+  size_t want = a->want > JARENA_MAX ? JARENA_MAX : a->want;
+  if (!a->base || want > a->cap) {
+    size_t cap = a->cap ? a->cap : JARENA_MIN;
+    while (cap < want)
+      cap *= 2;
+    char *base = malloc(cap);
+    if (base) {
+      free(a->base);
+      a->base = base;
+      a->cap = cap;
+      pthread_setspecific(jarena_key, a); /* freed when the thread ends */
+    }
+  }
+  a->used = a->want = 0;
+  a->open = a->base != NULL;
+}
+
+/* Closes it: every value cut from it must be gone (json_decref). */
+static void jarena_close(void) {
+  jarena.open = 0;
+  jarena.used = 0;
 }
 
 /* ---- JSON ----------------------------------------------------------- */
@@ -250,10 +336,13 @@ static int jcheck_names(const jreq *q, const serve_schema *s, serve_fail *f) {
 static int decode_json(const char *body, size_t len, const serve_schema *s,
                        sy_value **out, serve_fail *f) {
   json_error_t je;
+  jarena_open();
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-  if (!root)
+  if (!root) {
+    jarena_close();
     return fail(f, 400, "malformed_json", "line %d, column %d (byte %d): %s",
                 je.line, je.column, je.position, je.text);
+  }
   int rc = SERVE_REFUSED;
   sy_frame_builder *b = NULL;
   jreq q = {0};
@@ -337,6 +426,7 @@ static int decode_json(const char *body, size_t len, const serve_schema *s,
 done:
   sy_frame_builder_free(b);
   json_decref(root);
+  jarena_close();
   return rc;
 }
 
@@ -562,14 +652,36 @@ void serve_error_json(sy_buf *b, const char *error, const char *detail) {
 int serve_encode_json(const sy_value *frame, sy_buf *b) {
   size_t rows = sy_frame_rows(frame), cols = sy_frame_cols(frame);
   char num[64];
+  /* Each `"name":` once (it is in every row), and room for the answer's
+   * usual size up front. */
+  sy_buf keys = SY_BUF_INIT;
+  size_t key_at[65];
+  int small = cols <= 64;
+  for (size_t c = 0; small && c < cols; c++) {
+    key_at[c] = keys.len;
+    sy_buf_add(&keys, c ? "," : "", c ? 1 : 0);
+    serve_json_str(&keys, sy_frame_col_name(frame, c));
+    sy_buf_add(&keys, ":", 1);
+  }
+  if (small)
+    key_at[cols] = keys.len;
+  if (keys.failed) {
+    sy_buf_free(&keys);
+    return SY_ENOMEM;
+  }
+  sy_buf_reserve(b, 16 + rows * (2 + (cols ? keys.len : 0) + cols * 24));
   sy_buf_puts(b, "{\"rows\":[");
   for (size_t r = 0; r < rows && !b->failed; r++) {
     sy_buf_puts(b, r ? ",{" : "{");
     for (size_t c = 0; c < cols; c++) {
-      if (c)
-        sy_buf_add(b, ",", 1);
-      serve_json_str(b, sy_frame_col_name(frame, c));
-      sy_buf_add(b, ":", 1);
+      if (small) {
+        sy_buf_add(b, keys.data + key_at[c], key_at[c + 1] - key_at[c]);
+      } else {
+        if (c)
+          sy_buf_add(b, ",", 1);
+        serve_json_str(b, sy_frame_col_name(frame, c));
+        sy_buf_add(b, ":", 1);
+      }
       if (sy_frame_is_null(frame, c, r)) {
         sy_buf_puts(b, "null");
         continue;
@@ -577,11 +689,15 @@ int serve_encode_json(const sy_value *frame, sy_buf *b) {
       switch (sy_frame_col_type(frame, c)) {
       case SY_COL_F64: {
         double v = sy_frame_f64(frame, c)[r];
-        int n = sy_csv_format_f64(v, num, sizeof num);
-        if (!isfinite(v))
+        if (isfinite(v)) { /* printed in place */
+          if (sy_buf_reserve(b, 32) == 0) {
+            int n = sy_csv_format_f64(v, b->data + b->len, 32);
+            if (n > 0)
+              b->len += (size_t)n;
+          }
+        } else if (sy_csv_format_f64(v, num, sizeof num) > 0) {
           sy_buf_printf(b, "\"%s\"", num);
-        else if (n > 0)
-          sy_buf_add(b, num, (size_t)n);
+        }
         break;
       }
       case SY_COL_I64:
@@ -594,6 +710,7 @@ int serve_encode_json(const sy_value *frame, sy_buf *b) {
     }
     sy_buf_add(b, "}", 1);
   }
+  sy_buf_free(&keys);
   sy_buf_puts(b, "]}\n");
   return b->failed ? SY_ENOMEM : 0;
 }

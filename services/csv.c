@@ -742,8 +742,10 @@ static int put_text(writer *w, const char *s, int first) {
 }
 
 /* The shortest of %.15g..%.17g that reads back to the same bits, with
- * ".0" added when it would read back as an integer. */
-static int format_f64(double v, char *buf, size_t cap) {
+ * ".0" added when it would read back as an integer: the definition, kept
+ * as the slow path (and the reference the unit test checks fmt_fast
+ * against). It must run in the C locale. */
+static int format_f64_slow(double v, char *buf, size_t cap) {
   if (isnan(v))
     return snprintf(buf, cap, "nan");
   if (isinf(v))
@@ -764,6 +766,271 @@ static int format_f64(double v, char *buf, size_t cap) {
   return n;
 }
 
+/* The same text as format_f64_slow, without printf or strtod, for
+ * 1e-5 <= |v| < 1e36 and zero (smaller normal numbers: fmt_pow5
+ * below); -1 for anything else (the caller then
+ * takes the slow path). In that range the exact value v * 10^s (s chosen
+ * so that it has 17 integer digits) is q + r / den with integers that fit
+ * in 128 bits: v = m * 2^e, so it is m * 10^s / 2^-e, or (m << e) /
+ * 10^-s. From it, the correctly rounded 15-, 16- and 17-digit decimals
+ * (ties to even, as glibc's printf rounds) and whether each reads back to
+ * v (within half an ulp of it, ties to an even m, as strtod rounds) are
+ * decided exactly, in integers: the same choice as printing each with
+ * %.Ng and reading it back, and the same %g presentation. */
+__extension__ typedef unsigned __int128 fmt_u128;
+__extension__ typedef __int128 fmt_i128;
+
+static const uint64_t fmt_p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+
+static fmt_u128 fmt_pow10(int n) { /* 0 <= n <= 38 */
+  return n <= 19 ? (fmt_u128)fmt_p10[n]
+                 : (fmt_u128)fmt_p10[19] * fmt_p10[n - 19];
+}
+
+/* v * 10^(16 - x) = q + r / den exactly; *ulp is v's ulp in the same
+ * units (times 10^(16 - x) times den). */
+static void fmt_scale(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
+                      fmt_u128 *den, fmt_u128 *ulp) {
+  int s = 16 - x;
+  if (e < 0) { /* s >= 0 here: |v| < 2^53, so x <= 15 */
+    fmt_u128 num = (fmt_u128)m * fmt_pow10(s);
+    *q = num >> -e;
+    *den = (fmt_u128)1 << -e;
+    *r = num & (*den - 1);
+    *ulp = fmt_pow10(s);
+  } else if (s >= 0) {
+    *q = ((fmt_u128)m << e) * fmt_pow10(s);
+    *r = 0;
+    *den = 1;
+    *ulp = ((fmt_u128)1 << e) * fmt_pow10(s);
+  } else {
+    fmt_u128 n = (fmt_u128)m << e, d = fmt_pow10(-s);
+    *q = n / d;
+    *r = n % d;
+    *den = d;
+    *ulp = (fmt_u128)1 << e;
+  }
+}
+
+/* digits (prec of them, trailing zeros not yet dropped) and decimal
+ * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
+static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
+  char d[20];
+  for (int i = prec - 1; i >= 0; i--) {
+    d[i] = (char)('0' + digits % 10);
+    digits /= 10;
+  }
+  int nd = prec, n = 0;
+  while (nd > 1 && d[nd - 1] == '0')
+    nd--;
+  if (neg)
+    buf[n++] = '-';
+  if (x < -4 || x >= prec) {
+    buf[n++] = d[0];
+    if (nd > 1) {
+      buf[n++] = '.';
+      memcpy(buf + n, d + 1, (size_t)nd - 1);
+      n += nd - 1;
+    }
+    buf[n++] = 'e';
+    buf[n++] = x < 0 ? '-' : '+';
+    int ax = x < 0 ? -x : x;
+    if (ax >= 100)
+      buf[n++] = (char)('0' + ax / 100);
+    buf[n++] = (char)('0' + ax / 10 % 10);
+    buf[n++] = (char)('0' + ax % 10);
+  } else if (x >= 0) {
+    for (int i = 0; i <= x; i++)
+      buf[n++] = i < nd ? d[i] : '0';
+    if (nd > x + 1) {
+      buf[n++] = '.';
+      memcpy(buf + n, d + x + 1, (size_t)(nd - x - 1));
+      n += nd - x - 1;
+    } else {
+      memcpy(buf + n, ".0", 2); /* integer-looking: reads back as f64 */
+      n += 2;
+    }
+  } else {
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (int i = 0; i < -x - 1; i++)
+      buf[n++] = '0';
+    memcpy(buf + n, d, (size_t)nd);
+    n += nd;
+  }
+  buf[n] = '\0';
+  return n;
+}
+
+/* Below 1e-5, 10^s no longer fits in 128 bits: v * 10^s is taken from
+ * the top 128 bits of 5^s instead (fmt_pow5, made once), which leaves an
+ * error of under 4 units of the last of 64 fraction bits. fmt_digits
+ * then falls back to the slow path where that error could change a
+ * rounding or a read-back (never in the random tests; exact ties cannot
+ * happen this small). */
+#define FMT_POW5_MAX 330
+static struct {
+  uint64_t hi, lo; /* the top 128 bits of 5^s */
+  int bits;        /* the bit length of 5^s */
+} fmt_pow5[FMT_POW5_MAX + 1];
+static pthread_once_t fmt_pow5_once = PTHREAD_ONCE_INIT;
+
+static void fmt_pow5_init(void) {
+  uint32_t n[26] = {1}; /* 5^330 < 2^767: 24 limbs */
+  int limbs = 1;
+  for (int s = 0; s <= FMT_POW5_MAX; s++) {
+    if (s > 0) {
+      uint64_t carry = 0;
+      for (int i = 0; i < limbs; i++) {
+        uint64_t t = (uint64_t)n[i] * 5 + carry;
+        n[i] = (uint32_t)t;
+        carry = t >> 32;
+      }
+      if (carry)
+        n[limbs++] = (uint32_t)carry;
+    }
+    int top = 31;
+    while (!(n[limbs - 1] >> top & 1))
+      top--;
+    int bits = (limbs - 1) * 32 + top + 1;
+    uint64_t hi = 0, lo = 0;
+    for (int k = 0; k < 128; k++) { /* bit bits-1-k of 5^s */
+      int at = bits - 1 - k;
+      unsigned bit = at >= 0 ? (n[at / 32] >> (at % 32)) & 1 : 0;
+      if (k < 64)
+        hi |= (uint64_t)bit << (63 - k);
+      else
+        lo |= (uint64_t)bit << (127 - k);
+    }
+    fmt_pow5[s].hi = hi;
+    fmt_pow5[s].lo = lo;
+    fmt_pow5[s].bits = bits;
+  }
+}
+
+/* v * 10^(16 - x) = q + r / 2^64 + (0 to err) / 2^64, for a normal v
+ * under 1e-5; -1 when out of the table. */
+static int fmt_scale_small(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
+                           fmt_u128 *ulp) {
+  int s = 16 - x;
+  if (s < 0 || s > FMT_POW5_MAX)
+    return -1;
+  /* v 10^s = m 2^e 5^s 2^s = m P 2^(bits - 128 + e + s) */
+  int sh = 128 - fmt_pow5[s].bits - e - s - 64; /* to 64 fraction bits */
+  if (sh < 1 || sh > 64)
+    return -1;
+  fmt_u128 hi = (fmt_u128)m * fmt_pow5[s].hi, lo = (fmt_u128)m * fmt_pow5[s].lo;
+  fmt_u128 f = (sh == 64 ? hi : hi << (64 - sh)) + (lo >> sh);
+  *q = f >> 64;
+  *r = f & (((fmt_u128)1 << 64) - 1);
+  fmt_u128 p = ((fmt_u128)fmt_pow5[s].hi << 64) | fmt_pow5[s].lo;
+  *ulp = p >> sh; /* v's ulp times 10^s, in the same units */
+  return 0;
+}
+
+/* From v * 10^(16 - x) = q + (r + [0, err]) / den (q of 17 digits) and
+ * v's ulp in the units of r: the shortest of 15, 16, 17 digits that
+ * reads back, presented; -1 when err leaves a decision open. */
+static int fmt_digits(char *buf, int neg, uint64_t m, int at_pow2, int x,
+                      fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
+                      fmt_u128 err) {
+  for (int prec = 15;; prec++) {
+    uint64_t dp = fmt_p10[17 - prec], q64 = (uint64_t)q; /* < 10^18 */
+    fmt_u128 a_ = q64 / dp, b = q64 % dp;
+    fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
+    if (err && twice + 4 * err >= half && twice <= half + 4 * err)
+      return -1;
+    if (twice > half || (twice == half && (a_ & 1)))
+      a_++;
+    int rt = prec == 17; /* 17 digits always read back */
+    if (!rt) {
+      /* Does a_ * 10^(17 - prec) (scaled as q) read back as v? */
+      fmt_i128 diff =
+          ((fmt_i128)(a_ * dp) - (fmt_i128)q) * (fmt_i128)den - (fmt_i128)r;
+      fmt_u128 dist = (fmt_u128)(diff < 0 ? -diff : diff);
+      /* Below a power of two the next double down is half an ulp away. */
+      fmt_u128 lim = 2 * dist;
+      if (diff < 0 && at_pow2)
+        lim = 4 * dist;
+      if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
+        return -1;
+      rt = lim < ulp || (lim == ulp && (m & 1) == 0);
+    }
+    if (rt) {
+      int px = x;
+      if (a_ == (fmt_u128)fmt_p10[prec]) { /* rounded up to 10^prec */
+        a_ = fmt_p10[prec - 1];
+        px++;
+      }
+      return fmt_present(buf, neg, (uint64_t)a_, prec, px);
+    }
+  }
+}
+
+static int fmt_fast(double v, char *buf) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  int neg = (int)(bits >> 63);
+  int bexp = (int)((bits >> 52) & 0x7ff);
+  uint64_t frac = bits & ((1ULL << 52) - 1);
+  if (bexp == 0 && frac == 0) {
+    memcpy(buf, neg ? "-0.0" : "0.0", neg ? 5 : 4);
+    return neg ? 4 : 3;
+  }
+  double a = fabs(v);
+  /* subnormals, >= 1e36, inf and NaN: the slow path */
+  if (bexp == 0 || !(a < 1e36))
+    return -1;
+  uint64_t m = frac | (1ULL << 52);
+  int e = bexp - 1075;
+  int at_pow2 = frac == 0 && bexp > 1;
+  /* 2^E <= |v| < 2^(E+1), so its decimal exponent is floor(E log10 2) or
+   * one more. */
+  int ebin = bexp - 1023;
+  int x = (int)floor(ebin * 0.30102999566398120);
+  fmt_u128 q, r, den, ulp;
+  if (a < 1e-5) {
+    pthread_once(&fmt_pow5_once, fmt_pow5_init);
+    if (fmt_scale_small(m, e, x, &q, &r, &ulp))
+      return -1;
+    if (q >= (fmt_u128)fmt_p10[17] && fmt_scale_small(m, e, ++x, &q, &r, &ulp))
+      return -1;
+    if (q < (fmt_u128)fmt_p10[16] || q >= (fmt_u128)fmt_p10[17])
+      return -1;
+    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, ulp, 4);
+  }
+  fmt_scale(m, e, x, &q, &r, &den, &ulp);
+  if (q >= (fmt_u128)fmt_p10[17]) {
+    x++;
+    fmt_scale(m, e, x, &q, &r, &den, &ulp);
+  }
+  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, ulp, 0);
+}
+
+static int format_f64(double v, char *buf, size_t cap) {
+  int n = fmt_fast(v, buf);
+  return n >= 0 ? n : format_f64_slow(v, buf, cap);
+}
+
 /* The C locale, made once for sy_csv_format_f64 (sy_csv_write makes its
  * own per call: a call writes many cells). */
 static locale_t format_locale;
@@ -772,15 +1039,29 @@ static void format_locale_init(void) {
   format_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
-int sy_csv_format_f64(double v, char *buf, size_t cap) {
-  if (!buf || cap < 32)
-    return SY_EINVAL;
+static int format_f64_c_locale(double v, char *buf, size_t cap) {
   pthread_once(&format_locale_once, format_locale_init);
   locale_t old = format_locale ? uselocale(format_locale) : (locale_t)0;
-  int n = format_f64(v, buf, cap);
+  int n = format_f64_slow(v, buf, cap);
   if (format_locale)
     uselocale(old);
   return n;
+}
+
+int sy_csv_format_f64(double v, char *buf, size_t cap) {
+  if (!buf || cap < 32)
+    return SY_EINVAL;
+  int n = fmt_fast(v, buf);
+  return n >= 0 ? n : format_f64_c_locale(v, buf, cap);
+}
+
+/* The slow path alone, for tests/unit/test_f64fmt.c to compare with (not
+ * exported from libswitchyard.so). */
+int sy_csv_format_f64_ref(double v, char *buf, size_t cap);
+int sy_csv_format_f64_ref(double v, char *buf, size_t cap) {
+  if (!buf || cap < 32)
+    return SY_EINVAL;
+  return format_f64_c_locale(v, buf, cap);
 }
 
 static int put_cell(writer *w, const sy_value *f, size_t c, size_t r) {

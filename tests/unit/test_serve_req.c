@@ -6,7 +6,10 @@
  * them (sy_csv_format_f64).
  */
 #include <CUnit/Basic.h>
+#include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,11 +159,87 @@ static void test_encode(void) {
   sy_buf_free(&u);
 }
 
+/* {"rows": [...]} of n rows, row i: a = i + 0.25, b = null on every
+ * 7th row else -i, n = i; malloc()ed. */
+static char *big_body(size_t n) {
+  sy_buf b = SY_BUF_INIT;
+  sy_buf_puts(&b, "{\"rows\": [");
+  for (size_t i = 0; i < n; i++) {
+    if (i % 7 == 0)
+      sy_buf_printf(&b, "%s{\"a\": %zu.25, \"b\": null, \"n\": %zu}",
+                    i ? "," : "", i, i);
+    else
+      sy_buf_printf(&b, "%s{\"a\": %zu.25, \"b\": -%zu, \"n\": %zu}",
+                    i ? "," : "", i, i, i);
+  }
+  sy_buf_puts(&b, "]}");
+  return b.failed ? NULL : b.data;
+}
+
+/* 1 when the frame decoded from big_body(n) holds what it says. */
+static int big_ok(const char *body, size_t n) {
+  sy_value *f = NULL;
+  serve_fail e;
+  if (serve_decode(body, strlen(body), SERVE_BODY_JSON, &schema, &f, &e))
+    return 0;
+  int ok = sy_frame_rows(f) == n;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = sy_frame_f64(f, 0)[i] == (double)i + 0.25 &&
+         sy_frame_i64(f, 2)[i] == (int64_t)i &&
+         (i % 7 == 0 ? sy_frame_is_null(f, 1, i)
+                     : sy_frame_f64(f, 1)[i] == -(double)i);
+  sy_value_unref(f);
+  return ok;
+}
+
+#define SMALL "{\"rows\":[{\"a\":0.25,\"b\":null,\"n\":0}]}"
+
+static void *decode_often(void *body) {
+  int ok = 1;
+  for (int k = 0; k < 20 && ok; k++)
+    ok = big_ok(body, 3000) && big_ok(SMALL, 1);
+  return ok ? body : NULL;
+}
+
+/* The JSON trees live in a per-thread arena (cli/serve_req.c) that grows
+ * with the requests: big and small requests after one another, a
+ * refused one between them, on several threads at once, and jansson
+ * values made outside a request still work. */
+static void test_arena(void) {
+  json_t *outside = json_pack("{s:[i,s]}", "k", 1, "text");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(outside);
+  char *body = big_body(3000);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+  CU_ASSERT_TRUE(strlen(body) > 64 * 1024); /* past the first block */
+  CU_ASSERT_TRUE(big_ok(body, 3000));
+  CU_ASSERT_TRUE(big_ok(SMALL, 1));
+  body[strlen(body) - 3] = '#'; /* malformed near its end */
+  serve_fail e = decode_bad(body, SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 400);
+  free(body);
+  body = big_body(3000);
+  CU_ASSERT_TRUE(big_ok(body, 3000));
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, decode_often, body), 0);
+  for (int i = 0; i < 3; i++) {
+    void *ret = NULL;
+    pthread_join(t[i], &ret);
+    CU_ASSERT_PTR_EQUAL(ret, body);
+  }
+  free(body);
+  json_t *k = json_object_get(outside, "k");
+  CU_ASSERT_EQUAL(json_array_size(k), 2);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(k, 1)), "text");
+  json_decref(outside);
+}
+
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"three request forms, one frame", test_forms},
       {"bad requests: status and where", test_errors},
       {"answers as the CSV sink writes numbers", test_encode},
+      {"JSON trees in a per-thread arena", test_arena},
       CU_TEST_INFO_NULL};
   return fx_run_suite("serve_req", suite_init, suite_clean, tests);
 }
