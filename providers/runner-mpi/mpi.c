@@ -373,6 +373,7 @@ typedef struct node {
   size_t queued;
   sy_buf done;
   uint32_t dones;
+  bool told; /* DONEs went out since the last RUN came in */
   /* root: what went over the wire for executors' steps (`stats`) */
   unsigned long st_steps, st_runs, st_dones;
   sy_error tmp;
@@ -765,6 +766,7 @@ static void flush_dones(node *nd) {
     return;
   batch_seal(&nd->done, nd->dones);
   nd->dones = 0;
+  nd->told = true;
   if (post(nd, ROOT, T_DONE, &nd->done) != 0) {
     /* The root would wait for these steps forever. */
     fprintf(stderr,
@@ -791,6 +793,7 @@ static bool absorb(node *nd, msg *m) {
         nd->runq = m;
       nd->runq_tail = m;
       nd->queued += m->nleft;
+      nd->told = false;
       return false;
     }
   } else if (tag == T_FETCH) {
@@ -824,11 +827,12 @@ static bool only_next_reads(const node *nd, long s) {
  * batched: a step whose only consumer is the next step queued here (a
  * chain) keeps its DONE while more than half of `prefetch` steps are
  * still queued (the rank has work, and rank 0 nothing to send it yet);
- * the DONEs go in one message once the queue runs that low, or with the
- * first step that someone else may wait for (another consumer, rank 0, a
- * failure). A chain then costs one RUN and one DONE message per half a
- * prefetch window of steps instead of per step, and rank 0 wakes that
- * much less often on a core the executor needs. */
+ * the DONEs go in one message once the queue runs that low (and then
+ * not again until rank 0 has answered with more steps, unless the queue
+ * runs empty), or with the first step that someone else may wait for
+ * (another consumer, rank 0, a failure). A chain then costs one RUN and one
+ * DONE message per half a prefetch window of steps instead of per step, and
+ * rank 0 wakes that much less often on a core the executor needs. */
 static int serve(node *nd) {
   size_t low = (size_t)(nd->cfg->prefetch + 1) / 2;
   bool stop = false;
@@ -872,7 +876,7 @@ static int serve(node *nd) {
     long done = p ? exec_step(nd, p, len) : -1;
     if (q->nleft == 0 || r.bad)
       msg_free(q);
-    if (nd->queued <= low || !only_next_reads(nd, done))
+    if ((nd->queued <= low && !nd->told) || !only_next_reads(nd, done))
       flush_dones(nd);
   }
 }
@@ -1477,6 +1481,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
     if (!m)
       m = next_msg(nd, earliest(R));
     if (m)
+      handle(R, m);
+    /* And whatever else is here already, so that the steps they free go
+     * out together. */
+    while (m && (m = poll_msg(nd)) != NULL)
       handle(R, m);
     int64_t now = now_ns();
     for (int r = 0; r < nd->size; r++)
