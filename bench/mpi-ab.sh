@@ -31,7 +31,7 @@ run() { # run TREE LABEL ARGS...
       /raw MPI round trip/ { split($0, f, "|"); rtt = f[3] + 0 }
       /runner-mpi remote step/ { split($0, f, "|"); step = f[3] + 0 }
       /runner-inline step/ { split($0, f, "|"); inl = f[3] + 0 }
-      /^chain of/ { ratio = $NF; sub(/.*= /, "", $0); ratio = $1 + 0 }
+      /^chain of/ { for (i = NF; i > 0; i--) if ($i == "=") ratio = $(i + 1) + 0 }
       END { printf "%s %f %f %f %f\n", l, rtt, step, inl, ratio }' \
       >> "$out/rows"
 }

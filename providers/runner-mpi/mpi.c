@@ -57,6 +57,12 @@
  *   DATA  holder->any u32 src, u32 k, i32 code, the encoded value
  *   STOP  root->exec  (empty)
  *
+ * RUN and DONE are batches: u32 count, then per step u32 len and the
+ * step's entry above (len bytes). The root sends each rank the steps it
+ * placed there in one RUN before it waits (a step and the successors it
+ * prefetches go together); an executor answers a chain's steps in one
+ * DONE (see serve()). With `stats` the root prints the counts at the end.
+ *
  * Deadlock freedom. Every send is MPI_Isend with a buffer kept until the
  * request completes, so no rank ever blocks in a send. A rank that waits
  * (for DATA, or the root for DONE) keeps receiving everything and answers
@@ -73,7 +79,11 @@
  * through each other) are marked doomed: they come back failed for want
  * of their input, which is no attempt of theirs, and simply wait for the
  * retry (or are skipped with keep_going). Only actor steps are queued
- * this way, never behind a GET or a rank-0 step.
+ * this way, never behind a GET or a rank-0 step. Batching (issue 16): a
+ * chain costs one RUN and one DONE per half a prefetch window of steps,
+ * not per step, so rank 0 wakes (and takes a core from the executor)
+ * that much less often; the executor holds back only DONEs that no one
+ * but its own next step waits for.
  *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
@@ -1448,6 +1458,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         break;
       }
       if (r == ROOT) {
+        flush_runs(R); /* the other ranks' steps before this one */
         run_here(R, s, in, src, k);
         ran_here = true;
         break; /* the root steps it made ready go first */
