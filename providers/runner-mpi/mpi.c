@@ -169,11 +169,13 @@ static const sy_option mpi_options[] = {
      offsetof(mpi_config, eager_limit),
      "Values up to this encoded size travel with the step messages; "
      "larger ones go straight from producer to consumer on request."},
-    {"prefetch", SY_OPT_INT, 0, "4", "0", "64", NULL,
+    {"prefetch", SY_OPT_INT, 0, "16", "0", "64", NULL,
      offsetof(mpi_config, prefetch),
      "Steps a rank may hold queued behind the one it runs, when their "
-     "inputs are made on that rank: hides the round trip to rank 0 in "
-     "chains; 0 = one step at a time."},
+     "inputs are made on that rank (beyond 4, only a chain's next steps): "
+     "hides the round trip to rank 0 in chains, whose finished steps are "
+     "then reported about prefetch/2 at a time; 0 = one step at a "
+     "time."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(mpi_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -1240,17 +1242,33 @@ static bool prefetchable(const root *R, size_t c, int r) {
   return true;
 }
 
+/* Steps queued behind a rank's head beyond which only chain links are
+ * prefetched: a fan-out's branches queued on one rank would run one
+ * after another while other ranks may be idle when they become ready. */
+#define FANOUT_PREFETCH 4
+
+/* Whether c is the only consumer of q and reads nothing else: the next
+ * link of a chain. */
+static bool chain_link(const sy_job *job, size_t q, size_t nc, size_t c) {
+  const uint32_t *a;
+  return nc == 1 && sy_job_step_inputs(job, c, &a) == 1 && a[0] == q;
+}
+
 /* Fills rank r's mailbox with the consumers of its steps that depend only
- * on work done or queued there, up to `prefetch` behind its head. */
+ * on work done or queued there, up to `prefetch` behind its head
+ * (FANOUT_PREFETCH for other than a chain's links). */
 static void prefetch(root *R, int r) {
   if (r == ROOT || sy_sched_stopping(R->S))
     return;
+  const sy_job *job = R->nd->job;
+  int wide = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
   for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
     const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(R->nd->job, q, &cons);
+    size_t nc = sy_job_step_consumers(job, q, &cons);
     for (size_t j = 0; j < nc && R->on[r] < R->qcap; j++)
-      if (prefetchable(R, cons[j], r) &&
+      if ((R->on[r] < wide || chain_link(job, q, nc, cons[j])) &&
+          prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
         return; /* it stays WAIT and runs when ready */
   }

@@ -51,12 +51,12 @@ counts() {
   sed -n 's/.* \([0-9]*\) steps ran on other ranks, sent in \([0-9]*\) RUN messages and answered in \([0-9]*\) DONE messages.*/\1 \2 \3/p' "$1"
 }
 
-# 1. A chain of 20 on 2 ranks, prefetch 16: at most half as many RUN and
-# DONE messages as steps (each step its own pair before), same output.
+# 1. A chain of 20 on 2 ranks, default prefetch (16): at most half as many
+# RUN and DONE messages as steps (each step its own pair before), same
+# output.
 chain 20
 "$sy" -q run chain.flow --cache off > chain.inline 2> /dev/null
-if timeout 120 "$MPIRUN" -np 2 "$sy" -q -o RUNNER.cluster.prefetch=16 \
-  -o SINK.out.format=csv run chain.flow -R cluster --cache off \
+if timeout 120 "$MPIRUN" -np 2 "$sy" -q -o SINK.out.format=csv run chain.flow -R cluster --cache off \
   > chain.out 2> chain.err && cmp -s chain.inline chain.out; then
   read -r steps runs dones <<< "$(counts chain.err)"
   if [ "${steps:-0}" -eq 20 ] && [ "$runs" -le 10 ] && [ "$dones" -le 10 ]; then ok; else
@@ -94,6 +94,29 @@ if timeout 120 "$MPIRUN" -np 2 "$sy" -q -o RUNNER.cluster.prefetch=16 \
   run chain.flow -R cluster --cache off > retry.out 2> retry.err &&
   cmp -s chain.inline retry.out; then ok; else
   bad "retry in a batch: $(head -c 600 retry.err)"; fi
+
+# 4. A fan-out on 3 ranks: past 4 queued steps only a chain's links are
+# prefetched, so of 8 branches of one step at most 5 run on its rank (it
+# and 4 queued) and rank 2, idle, takes the others as they become ready.
+{
+  echo 'name = "fan"; source = { feed = "data"; table = "points"; };'
+  echo 'actors = ( { id = "root"; actor = "std.head"; params = { n = 10; }; }'
+  for i in 1 2 3 4 5 6 7 8; do
+    echo ", { id = \"b$i\"; actor = \"sys.exec\"; inputs = [\"root\"]; params = { command = \"sleep 0.1; cat\"; }; }"
+  done
+  echo ', { id = "all"; actor = "std.concat"; params = { axis = "rows"; }; inputs = ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]; }'
+  echo '); sink = "out";'
+} > fan.flow
+if timeout 120 "$MPIRUN" -np 3 "$sy" -q -o RUNNER.cluster.ranks_execute_on_root=false \
+  -o SINK.out.format=csv run fan.flow -R cluster --cache off --log fan.jsonl \
+  > fan.out 2> fan.err; then
+  most=$(jq -r 'select(.event == "done" and (.label | test("^apply b[0-9] "))) | .worker' fan.jsonl |
+    sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
+  if [ "${most:-9}" -le 5 ]; then ok; else
+    bad "fan-out: $most of 8 branches ran on one rank: $(jq -c 'select(.event == "done")' fan.jsonl | head -c 800)"; fi
+else
+  bad "fan-out: $(head -c 600 fan.err)"
+fi
 
 echo "mpi-batch: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
