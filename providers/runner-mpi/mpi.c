@@ -83,7 +83,10 @@
  * chain costs one RUN and one DONE per half a prefetch window of steps,
  * not per step, so rank 0 wakes (and takes a core from the executor)
  * that much less often; the executor holds back only DONEs that no one
- * but its own next step waits for.
+ * but its own next step waits for. Since that halves the window that
+ * hides rank 0's latency, `prefetch` is 16, but past FANOUT_PREFETCH (4)
+ * queued steps only a chain's next link is queued, so that a fan-out's
+ * branches still spread over idle ranks.
  *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
