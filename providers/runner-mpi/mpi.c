@@ -91,6 +91,7 @@
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
  * for SPIN_NS (30 us; 2 us once its waits average longer than that) and
+ * (a DONE batch of n steps counts as n waits of a 1/n share each)
  * then sleeping in slices of 50 us (1 ms after 2 ms), so that it leaves
  * the cores to the executors while real step bodies run (prefetched
  * steps wait in their mailboxes meanwhile), and notices a cancel
@@ -509,8 +510,12 @@ static msg *next_msg(node *nd, int64_t until) {
     int flag = 0;
     MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
     if (flag) {
-      nd->wait_avg += (now_ns() - t0 - nd->wait_avg) / 4;
-      return take(&mh, &st);
+      /* Per step: a DONE batch of n steps counts as n waits, so that
+       * batches of short steps keep the root spinning. */
+      msg *m = take(&mh, &st);
+      int64_t n = m && m->tag == T_DONE && m->len >= 4 ? sy_le32_get(m->p) : 1;
+      nd->wait_avg += ((now_ns() - t0) / (n > 0 ? n : 1) - nd->wait_avg) / 4;
+      return m;
     }
     if ((spin & 15) != 15)
       continue;
@@ -818,6 +823,11 @@ static bool absorb(node *nd, msg *m) {
   return tag == T_STOP;
 }
 
+/* Steps shorter than this report at once: rank 0's own work per step
+ * then sets the pace, and holding DONEs back only idles it (measured:
+ * empty steps cost 5 us more per step when batched). */
+#define HOLD_MIN_NS 10000
+
 /* The step of the next queued entry, or -1. */
 static long next_queued(const node *nd) {
   const msg *q = nd->runq;
@@ -845,7 +855,8 @@ static bool only_next_reads(const node *nd, long s) {
  * the DONEs go in one message once the queue runs that low (and then
  * not again until rank 0 has answered with more steps, unless the queue
  * runs empty), or with the first step that someone else may wait for
- * (another consumer, rank 0, a failure). A chain then costs one RUN and one
+ * (another consumer, rank 0, a failure), or of a step that took less
+ * than HOLD_MIN_NS. A chain of real bodies then costs one RUN and one
  * DONE message per half a prefetch window of steps instead of per step, and
  * rank 0 wakes that much less often on a core the executor needs. */
 static int serve(node *nd) {
@@ -888,10 +899,12 @@ static int serve(node *nd) {
       if (!nd->runq)
         nd->runq_tail = NULL;
     }
+    int64_t t0 = now_ns();
     long done = p ? exec_step(nd, p, len) : -1;
+    bool quick = now_ns() - t0 < HOLD_MIN_NS;
     if (q->nleft == 0 || r.bad)
       msg_free(q);
-    if ((nd->queued <= low && !nd->told) || !only_next_reads(nd, done))
+    if (quick || (nd->queued <= low && !nd->told) || !only_next_reads(nd, done))
       flush_dones(nd);
   }
 }
