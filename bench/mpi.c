@@ -6,8 +6,9 @@
  *                          [--spin-us US]   (bench.spin bodies of US us)
  *                                                        (or bench/mpi.sh)
  *
- * Run it from the top of the built tree: it loads bench/.libs/actor-bench.so
- * from a private copy, plus ./plugins.d.
+ * Without --prefetch the runner's default applies. Run it from the top
+ * of the built tree: it loads bench/.libs/actor-bench.so from a private
+ * copy, plus ./plugins.d.
  *
  *   round trip   rank 0 sends a 64-byte message to rank 1, which answers
  *                with 64 bytes (MPI_Send/MPI_Recv), N times; a batch of
@@ -110,7 +111,7 @@ static double round_trip(int rank, int iters) {
 }
 
 int main(int argc, char **argv) {
-  long steps = 2000, reps = 5, prefetch = 4, spin_us = 0;
+  long steps = 2000, reps = 5, prefetch = -1, spin_us = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
       steps = atol(argv[++i]);
@@ -152,18 +153,18 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return 1;
   }
-  char pf[64];
+  char pf[64]; /* the runner's default unless --prefetch */
   snprintf(pf, sizeof pf, "RUNNER.cluster.prefetch=%ld", prefetch);
   snprintf(feed, sizeof feed, "FEED.data.path=%s", dir);
   snprintf(sink, sizeof sink, "SINK.out.path=%s/out.csv", dir);
   const char *overrides[] = {"RUNNER.cluster.provider=mpi",
                              "RUNNER.cluster.ranks_execute_on_root=false",
-                             pf,
                              "RUNNER.inline.provider=inline",
                              "FEED.data.provider=csv",
                              feed,
                              "SINK.out.provider=csv",
                              sink,
+                             prefetch >= 0 ? pf : NULL,
                              NULL};
   sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_error err;
@@ -202,8 +203,10 @@ int main(int argc, char **argv) {
   double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
   if (rank == 0) {
     printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
-           "steps, prefetch %ld, median of %ld\n\n",
-           size, sysconf(_SC_NPROCESSORS_ONLN), steps, prefetch, reps);
+           "steps, prefetch %s, median of %ld\n\n",
+           size, sysconf(_SC_NPROCESSORS_ONLN), steps,
+           prefetch >= 0 ? pf + strlen("RUNNER.cluster.prefetch=") : "default",
+           reps);
     printf("| measure                          | us     |\n"
            "|----------------------------------|--------|\n");
     printf("| raw MPI round trip (64 B)        | %6.2f |\n", rtt * 1e6);

@@ -57,6 +57,12 @@
  *   DATA  holder->any u32 src, u32 k, i32 code, the encoded value
  *   STOP  root->exec  (empty)
  *
+ * RUN and DONE are batches: u32 count, then per step u32 len and the
+ * step's entry above (len bytes). The root sends each rank the steps it
+ * placed there in one RUN before it waits (a step and the successors it
+ * prefetches go together); an executor answers a chain's steps in one
+ * DONE (see serve()). With `stats` the root prints the counts at the end.
+ *
  * Deadlock freedom. Every send is MPI_Isend with a buffer kept until the
  * request completes, so no rank ever blocks in a send. A rank that waits
  * (for DATA, or the root for DONE) keeps receiving everything and answers
@@ -73,11 +79,19 @@
  * through each other) are marked doomed: they come back failed for want
  * of their input, which is no attempt of theirs, and simply wait for the
  * retry (or are skipped with keep_going). Only actor steps are queued
- * this way, never behind a GET or a rank-0 step.
+ * this way, never behind a GET or a rank-0 step. Batching (issue 16): a
+ * chain costs one RUN and one DONE per half a prefetch window of steps,
+ * not per step, so rank 0 wakes (and takes a core from the executor)
+ * that much less often; the executor holds back only DONEs that no one
+ * but its own next step waits for. Since that halves the window that
+ * hides rank 0's latency, `prefetch` is 16, but past FANOUT_PREFETCH (4)
+ * queued steps only a chain's next link is queued, so that a fan-out's
+ * branches still spread over idle ranks.
  *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
  * for SPIN_NS (30 us; 2 us once its waits average longer than that) and
+ * (a DONE batch of n steps counts as n waits of a 1/n share each)
  * then sleeping in slices of 50 us (1 ms after 2 ms), so that it leaves
  * the cores to the executors while real step bodies run (prefetched
  * steps wait in their mailboxes meanwhile), and notices a cancel
@@ -147,6 +161,7 @@ typedef struct mpi_config {
   int64_t backoff;  /* ns */
   int64_t prefetch; /* steps queued on a rank behind the one it runs */
   int64_t cpus;     /* offered to steps; 0 = the affinity mask's count */
+  bool stats;       /* rank 0 says how many messages carried the steps */
 } mpi_config;
 
 static const sy_option mpi_options[] = {
@@ -158,11 +173,13 @@ static const sy_option mpi_options[] = {
      offsetof(mpi_config, eager_limit),
      "Values up to this encoded size travel with the step messages; "
      "larger ones go straight from producer to consumer on request."},
-    {"prefetch", SY_OPT_INT, 0, "4", "0", "64", NULL,
+    {"prefetch", SY_OPT_INT, 0, "16", "0", "64", NULL,
      offsetof(mpi_config, prefetch),
      "Steps a rank may hold queued behind the one it runs, when their "
-     "inputs are made on that rank: hides the round trip to rank 0 in "
-     "chains; 0 = one step at a time."},
+     "inputs are made on that rank (beyond 4, only a chain's next steps): "
+     "hides the round trip to rank 0 in chains, whose finished steps are "
+     "then reported about prefetch/2 at a time; 0 = one step at a "
+     "time."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(mpi_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -181,6 +198,10 @@ static const sy_option mpi_options[] = {
      "CPUs each rank offers to a step (a flow node's resources.cpus): a "
      "step runs only on a rank offering at least what it asks; 0 = the "
      "CPUs the rank's affinity mask allows."},
+    {"stats", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
+     offsetof(mpi_config, stats),
+     "At the end of the run, rank 0 prints (on stderr) how many steps ran "
+     "on other ranks and how many RUN and DONE messages carried them."},
     SY_OPTION_END};
 
 /* Set when this plugin called MPI_Init, so that it finalizes MPI when it
@@ -234,6 +255,29 @@ static void put_u64(sy_buf *b, uint64_t v) {
 }
 static void put_u8(sy_buf *b, uint8_t v) {
   put(b, &v, sizeof v);
+}
+
+/* Batches: a RUN or DONE message carries one or more steps, as u32
+ * count, then per step u32 len and len bytes. batch_open() starts a step's
+ * entry in b (and the message, when count is 0), batch_close() ends it;
+ * the caller posts b once count entries are in. */
+static size_t batch_open(sy_buf *b, uint32_t count) {
+  if (count == 0)
+    put_u32(b, 0); /* the count, set when it is posted */
+  size_t at = b->len;
+  put_u32(b, 0); /* the entry's length, set by batch_close() */
+  return at;
+}
+
+static void batch_close(sy_buf *b, uint32_t *count, size_t at) {
+  if (!b->failed)
+    sy_le32_put((uint8_t *)b->data + at, (uint32_t)(b->len - at - 4));
+  ++*count;
+}
+
+static void batch_seal(sy_buf *b, uint32_t count) {
+  if (!b->failed && b->len >= 4)
+    sy_le32_put((uint8_t *)b->data, count);
 }
 
 typedef struct rbuf {
@@ -311,6 +355,8 @@ typedef struct msg {
   int src, tag;
   uint8_t *p;
   size_t len;
+  size_t off;     /* executors, a RUN: where its next step starts */
+  uint32_t nleft; /* executors, a RUN: steps in it not run yet */
   struct msg *next;
 } msg;
 
@@ -337,6 +383,15 @@ typedef struct node {
   int nreq, capreq;
   /* messages that arrived while waiting for something else */
   msg *later, *later_tail;
+  /* executors: RUN messages with steps not run yet, in order, and how
+   * many steps they hold; the DONE batch being written (dones entries) */
+  msg *runq, *runq_tail;
+  size_t queued;
+  sy_buf done;
+  uint32_t dones;
+  bool told; /* DONEs went out since the last RUN came in */
+  /* root: what went over the wire for executors' steps (`stats`) */
+  unsigned long st_steps, st_runs, st_dones;
   sy_error tmp;
 } node;
 
@@ -419,7 +474,12 @@ static msg *take(MPI_Message *mh, const MPI_Status *st) {
     return NULL;
   }
   MPI_Mrecv(p, count, MPI_BYTE, mh, MPI_STATUS_IGNORE);
-  *m = (msg){st->MPI_SOURCE, st->MPI_TAG, p, (size_t)(count > 0 ? count : 0),
+  *m = (msg){st->MPI_SOURCE,
+             st->MPI_TAG,
+             p,
+             (size_t)(count > 0 ? count : 0),
+             0,
+             0,
              NULL};
   return m;
 }
@@ -450,8 +510,12 @@ static msg *next_msg(node *nd, int64_t until) {
     int flag = 0;
     MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
     if (flag) {
-      nd->wait_avg += (now_ns() - t0 - nd->wait_avg) / 4;
-      return take(&mh, &st);
+      /* Per step: a DONE batch of n steps counts as n waits, so that
+       * batches of short steps keep the root spinning. */
+      msg *m = take(&mh, &st);
+      int64_t n = m && m->tag == T_DONE && m->len >= 4 ? sy_le32_get(m->p) : 1;
+      nd->wait_avg += ((now_ns() - t0) / (n > 0 ? n : 1) - nd->wait_avg) / 4;
+      return m;
     }
     if ((spin & 15) != 15)
       continue;
@@ -652,9 +716,10 @@ static void drop(node *nd, size_t s) {
 
 /* ---- executors ---------------------------------------------------------- */
 
-/* Parses a RUN, runs the step, answers DONE. */
-static void exec_run(node *nd, msg *m) {
-  rbuf r = {m->p, m->len, 0, false};
+/* Runs one step of a RUN batch (its entry's len bytes at p), and adds
+ * its DONE entry to nd->done; returns the step, or -1 when it failed. */
+static long exec_step(node *nd, const uint8_t *p, size_t len) {
+  rbuf r = {p, len, 0, false};
   uint32_t s = get_u32(&r);
   bool want_eager = get_u8(&r) != 0;
   uint32_t n_drop = get_u32(&r);
@@ -683,8 +748,9 @@ static void exec_run(node *nd, msg *m) {
     rc = execute(nd, s, in, n_in, &err);
   free(in);
 
-  sy_buf b = SY_BUF_INIT;
-  put_u32(&b, s);
+  sy_buf *b = &nd->done;
+  size_t at = batch_open(b, nd->dones);
+  put_u32(b, s);
   if (rc == 0 && want_eager) {
     for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
       if ((rc = held_encode(&nd->have[s][k])) != 0)
@@ -693,41 +759,153 @@ static void exec_run(node *nd, msg *m) {
     if (rc)
       drop(nd, s);
   }
-  put_i32(&b, rc);
+  put_i32(b, rc);
   if (rc == 0) {
-    put_u32(&b, nd->n_out[s]);
+    put_u32(b, nd->n_out[s]);
     for (uint32_t k = 0; k < nd->n_out[s]; k++) {
       held *h = &nd->have[s][k];
       bool eager = h->enc && h->len <= nd->cfg->eager_limit;
-      put_u64(&b, h->enc ? h->len : 0);
-      put_u8(&b, eager);
+      put_u64(b, h->enc ? h->len : 0);
+      put_u8(b, eager);
       if (eager)
-        put(&b, h->enc, h->len);
+        put(b, h->enc, h->len);
     }
   } else {
     size_t ml = strlen(err.message);
-    put_u32(&b, 0);
-    put_u32(&b, (uint32_t)ml);
-    put(&b, err.message, ml);
+    put_u32(b, 0);
+    put_u32(b, (uint32_t)ml);
+    put(b, err.message, ml);
   }
-  (void)post(nd, ROOT, T_DONE, &b);
+  batch_close(b, &nd->dones, at);
+  return rc == 0 ? (long)s : -1;
 }
 
+/* Sends the DONE entries written so far, as one message. */
+static void flush_dones(node *nd) {
+  if (nd->dones == 0)
+    return;
+  batch_seal(&nd->done, nd->dones);
+  nd->dones = 0;
+  nd->told = true;
+  if (post(nd, ROOT, T_DONE, &nd->done) != 0) {
+    /* The root would wait for these steps forever. */
+    fprintf(stderr,
+            "switchyard: runner mpi: rank %d: out of memory for a "
+            "DONE message\n",
+            nd->rank);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+}
+
+/* Takes a message in: a RUN's steps join the queue, a FETCH is answered
+ * at once; returns whether it was STOP. */
+static bool absorb(node *nd, msg *m) {
+  int tag = m->tag;
+  if (tag == T_RUN && m->src == ROOT) {
+    rbuf r = {m->p, m->len, 0, false};
+    m->nleft = get_u32(&r);
+    m->off = r.off;
+    m->next = NULL;
+    if (!r.bad && m->nleft > 0) {
+      if (nd->runq_tail)
+        nd->runq_tail->next = m;
+      else
+        nd->runq = m;
+      nd->runq_tail = m;
+      nd->queued += m->nleft;
+      nd->told = false;
+      return false;
+    }
+  } else if (tag == T_FETCH) {
+    serve_fetch(nd, m);
+  }
+  msg_free(m);
+  return tag == T_STOP;
+}
+
+/* Steps shorter than this report at once: rank 0's own work per step
+ * then sets the pace, and holding DONEs back only idles it (measured:
+ * empty steps cost 5 us more per step when batched). */
+#define HOLD_MIN_NS 10000
+
+/* The step of the next queued entry, or -1. */
+static long next_queued(const node *nd) {
+  const msg *q = nd->runq;
+  if (!q)
+    return -1;
+  rbuf r = {q->p, q->len, q->off, false};
+  (void)get_u32(&r);
+  uint32_t s = get_u32(&r);
+  return r.bad ? -1 : (long)s;
+}
+
+/* Whether nobody but the next queued step waits for step s: its only
+ * consumer is that step (a chain), so its DONE may wait. */
+static bool only_next_reads(const node *nd, long s) {
+  const uint32_t *cons;
+  if (s < 0 || sy_job_step_consumers(nd->job, (size_t)s, &cons) != 1)
+    return false;
+  return (long)cons[0] == next_queued(nd);
+}
+
+/* Executors run the steps they are sent in order. DONE entries are
+ * batched: a step whose only consumer is the next step queued here (a
+ * chain) keeps its DONE while more than half of `prefetch` steps are
+ * still queued (the rank has work, and rank 0 nothing to send it yet);
+ * the DONEs go in one message once the queue runs that low (and then
+ * not again until rank 0 has answered with more steps, unless the queue
+ * runs empty), or with the first step that someone else may wait for
+ * (another consumer, rank 0, a failure), or of a step that took less
+ * than HOLD_MIN_NS. A chain of real bodies then costs one RUN and one
+ * DONE message per half a prefetch window of steps instead of per step, and
+ * rank 0 wakes that much less often on a core the executor needs. */
 static int serve(node *nd) {
+  size_t low = (size_t)(nd->cfg->prefetch + 1) / 2;
+  bool stop = false;
   for (;;) {
-    msg *m = undefer(nd);
-    if (!m)
-      m = next_msg(nd, 0);
-    if (!m)
-      return SY_ENOMEM;
-    int tag = m->tag;
-    if (tag == T_FETCH)
-      serve_fetch(nd, m);
-    else if (tag == T_RUN && m->src == ROOT)
-      exec_run(nd, m);
-    msg_free(m);
-    if (tag == T_STOP)
-      return 0;
+    /* Everything that is already here first, without waiting. */
+    msg *m;
+    while ((m = undefer(nd)) != NULL)
+      stop |= absorb(nd, m);
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Message mh;
+      MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
+      if (!flag)
+        break;
+      stop |= absorb(nd, take(&mh, &st));
+    }
+    if (nd->queued == 0) {
+      flush_dones(nd);
+      if (stop)
+        return 0;
+      if ((m = next_msg(nd, 0)) == NULL)
+        return SY_ENOMEM;
+      stop |= absorb(nd, m);
+      continue;
+    }
+    /* The next step: the head RUN's next entry. */
+    msg *q = nd->runq;
+    rbuf r = {q->p, q->len, q->off, false};
+    uint32_t len = get_u32(&r);
+    const uint8_t *p = get(&r, len);
+    q->off = r.off;
+    nd->queued--;
+    if (--q->nleft == 0 || r.bad) {
+      if (r.bad)
+        nd->queued -= q->nleft; /* a broken message: its other steps too */
+      nd->runq = q->next;
+      if (!nd->runq)
+        nd->runq_tail = NULL;
+    }
+    int64_t t0 = now_ns();
+    long done = p ? exec_step(nd, p, len) : -1;
+    bool quick = now_ns() - t0 < HOLD_MIN_NS;
+    if (q->nleft == 0 || r.bad)
+      msg_free(q);
+    if (quick || (nd->queued <= low && !nd->told) || !only_next_reads(nd, done))
+      flush_dones(nd);
   }
 }
 
@@ -750,6 +928,8 @@ typedef struct root {
   int64_t *deadline; /* per rank: for its head step */
   size_t **drops;    /* per rank: values to drop on its next message */
   size_t *ndrops, *capdrops;
+  sy_buf *outb;   /* per rank: the RUN batch not sent yet */
+  uint32_t *outn; /* per rank: steps in it */
   int n_exec_busy;
   unsigned rr; /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
@@ -991,23 +1171,27 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   int rc = plan_inputs(R, s, r, in, &n_in, src, k);
   if (rc)
     return rc;
-  sy_buf b = SY_BUF_INIT;
-  put_u32(&b, (uint32_t)s);
-  put_u8(&b, wants_copy(R->nd->job, s));
-  put_u32(&b, (uint32_t)R->ndrops[r]);
+  /* Into rank r's batch, sent by flush_runs() before rank 0 waits. */
+  sy_buf *b = &R->outb[r];
+  size_t at = batch_open(b, R->outn[r]);
+  put_u32(b, (uint32_t)s);
+  put_u8(b, wants_copy(R->nd->job, s));
+  put_u32(b, (uint32_t)R->ndrops[r]);
   for (size_t i = 0; i < R->ndrops[r]; i++)
-    put_u32(&b, (uint32_t)R->drops[r][i]);
-  put_u32(&b, (uint32_t)n_in);
+    put_u32(b, (uint32_t)R->drops[r][i]);
+  put_u32(b, (uint32_t)n_in);
   for (size_t i = 0; i < n_in; i++) {
-    put_u32(&b, in[i].src);
-    put_u32(&b, in[i].k);
-    put_i32(&b, in[i].holder);
-    put_u64(&b, in[i].len);
+    put_u32(b, in[i].src);
+    put_u32(b, in[i].k);
+    put_i32(b, in[i].holder);
+    put_u64(b, in[i].len);
     if (in[i].holder == EAGER)
-      put(&b, in[i].data, (size_t)in[i].len);
+      put(b, in[i].data, (size_t)in[i].len);
   }
-  if ((rc = post(nd, r, T_RUN, &b)) != 0)
-    return rc;
+  if (b->failed)
+    return SY_ENOMEM; /* flush_runs() ends the job */
+  batch_close(b, &R->outn[r], at);
+  nd->st_steps++;
   R->ndrops[r] = 0;
   if (sy_sched_state(R->S, s) == SY_STEP_WAITING)
     (void)sy_sched_take(R->S, s); /* prefetched before it is ready */
@@ -1018,6 +1202,26 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
     head_started(R, r);
   R->n_exec_busy++;
   return 0;
+}
+
+/* Sends every rank its RUN batch, one message each. */
+static void flush_runs(root *R) {
+  node *nd = R->nd;
+  for (int r = 1; r < nd->size; r++) {
+    if (R->outn[r] == 0 && !R->outb[r].failed)
+      continue;
+    batch_seal(&R->outb[r], R->outn[r]);
+    R->outn[r] = 0;
+    if (post(nd, r, T_RUN, &R->outb[r]) != 0) {
+      /* Steps rank 0 counts as sent would never come back. */
+      fprintf(stderr,
+              "switchyard: runner mpi: out of memory for a RUN message "
+              "to rank %d\n",
+              r);
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    nd->st_runs++;
+  }
 }
 
 /* Rank r's head step starts now (as far as rank 0 can tell). A step whose
@@ -1054,17 +1258,33 @@ static bool prefetchable(const root *R, size_t c, int r) {
   return true;
 }
 
+/* Steps queued behind a rank's head beyond which only chain links are
+ * prefetched: a fan-out's branches queued on one rank would run one
+ * after another while other ranks may be idle when they become ready. */
+#define FANOUT_PREFETCH 4
+
+/* Whether c is the only consumer of q and reads nothing else: the next
+ * link of a chain. */
+static bool chain_link(const sy_job *job, size_t q, size_t nc, size_t c) {
+  const uint32_t *a;
+  return nc == 1 && sy_job_step_inputs(job, c, &a) == 1 && a[0] == q;
+}
+
 /* Fills rank r's mailbox with the consumers of its steps that depend only
- * on work done or queued there, up to `prefetch` behind its head. */
+ * on work done or queued there, up to `prefetch` behind its head
+ * (FANOUT_PREFETCH for other than a chain's links). */
 static void prefetch(root *R, int r) {
   if (r == ROOT || sy_sched_stopping(R->S))
     return;
+  const sy_job *job = R->nd->job;
+  int wide = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
   for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
     const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(R->nd->job, q, &cons);
+    size_t nc = sy_job_step_consumers(job, q, &cons);
     for (size_t j = 0; j < nc && R->on[r] < R->qcap; j++)
-      if (prefetchable(R, cons[j], r) &&
+      if ((R->on[r] < wide || chain_link(job, q, nc, cons[j])) &&
+          prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
         return; /* it stays WAIT and runs when ready */
   }
@@ -1113,22 +1333,22 @@ static void next_in_line(root *R, int r) {
   prefetch(R, r);
 }
 
-/* A DONE from an executor. */
-static void on_done(root *R, msg *m) {
+/* One step's entry (len bytes at p) of a DONE from rank `from`. */
+static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
   node *nd = R->nd;
-  rbuf r = {m->p, m->len, 0, false};
+  rbuf r = {entry, n, 0, false};
   uint32_t s = get_u32(&r);
   int32_t code = get_i32(&r);
   uint32_t n_out = get_u32(&r);
-  if (r.bad || s >= R->n || head_of(R, m->src) != (long)s) {
+  if (r.bad || s >= R->n || head_of(R, from) != (long)s) {
     fprintf(stderr,
             "switchyard: runner mpi: ignoring a stray message from "
             "rank %d\n",
-            m->src);
+            from);
     return;
   }
-  R->oh[m->src] = (R->oh[m->src] + 1) % R->qcap;
-  R->on[m->src]--;
+  R->oh[from] = (R->oh[from] + 1) % R->qcap;
+  R->on[from]--;
   R->n_exec_busy--;
   R->where[s] = -1;
   if (code != 0 && (R->doomed[s] || !inputs_done(R, s))) {
@@ -1138,7 +1358,7 @@ static void on_done(root *R, msg *m) {
      * skipped if one of them failed for good. */
     R->doomed[s] = 0;
     sy_sched_untake(R->S, s);
-    next_in_line(R, m->src);
+    next_in_line(R, from);
     return;
   }
   if (code == 0 && n_out != nd->n_out[s])
@@ -1165,10 +1385,10 @@ static void on_done(root *R, msg *m) {
   if (code == 0) {
     drop(nd, s); /* an earlier attempt's leftovers, if any */
     nd->have[s] = h;
-    R->loc[s] = m->src;
-    emit(R, SY_EVENT_DONE, s, m->src, 0, NULL);
+    R->loc[s] = from;
+    emit(R, SY_EVENT_DONE, s, from, 0, NULL);
     step_done(R, s);
-    next_in_line(R, m->src);
+    next_in_line(R, from);
     return;
   }
   if (h) {
@@ -1185,11 +1405,11 @@ static void on_done(root *R, msg *m) {
     snprintf(text, sizeof text, "%s", sy_strerror(code));
   char message[SY_ERROR_MAX];
   snprintf(message, sizeof message, "step %u (%.200s) on rank %d: %.700s", s,
-           sy_job_step_label(nd->job, s), m->src, text);
-  emit(R, SY_EVENT_FAILED, s, m->src, code, message);
-  doom_queued(R, m->src, s);
+           sy_job_step_label(nd->job, s), from, text);
+  emit(R, SY_EVENT_FAILED, s, from, code, message);
+  doom_queued(R, from, s);
   sy_sched_failed(R->S, s, code, message);
-  next_in_line(R, m->src);
+  next_in_line(R, from);
 }
 
 /* What is running where, for the user when the run cannot finish. */
@@ -1207,9 +1427,22 @@ static void say_in_flight(root *R, const char *why) {
 }
 
 static void handle(root *R, msg *m) {
-  if (m->tag == T_DONE)
-    on_done(R, m);
-  else if (m->tag == T_FETCH)
+  if (m->tag == T_DONE) {
+    R->nd->st_dones++;
+    rbuf r = {m->p, m->len, 0, false};
+    uint32_t n = get_u32(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+      uint32_t len = get_u32(&r);
+      const uint8_t *p = get(&r, len);
+      if (p)
+        on_done(R, m->src, p, len);
+    }
+    if (r.bad)
+      fprintf(stderr,
+              "switchyard: runner mpi: ignoring a broken message from "
+              "rank %d\n",
+              m->src);
+  } else if (m->tag == T_FETCH)
     serve_fetch(R->nd, m);
   msg_free(m);
 }
@@ -1249,6 +1482,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       told_cancel = true;
     }
     size_t s;
+    flush_runs(R); /* before a root step, which may take a while */
     while (sy_sched_next(R->S, ROOT_STEPS, &s))
       run_here(R, s, in, src, k);
     while (sy_sched_next(R->S, EXEC_STEPS, &s)) {
@@ -1258,6 +1492,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
         break;
       }
       if (r == ROOT) {
+        flush_runs(R); /* the other ranks' steps before this one */
         run_here(R, s, in, src, k);
         ran_here = true;
         break; /* the root steps it made ready go first */
@@ -1276,6 +1511,7 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
     }
     if (sy_sched_ready(R->S, ROOT_STEPS) > 0 && !sy_sched_stopping(R->S))
       continue;
+    flush_runs(R);
     if (ran_here) {
       /* Results that came in meanwhile, without waiting, then on. */
       msg *m;
@@ -1290,6 +1526,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
     if (!m)
       m = next_msg(nd, earliest(R));
     if (m)
+      handle(R, m);
+    /* And whatever else is here already, so that the steps they free go
+     * out together. */
+    while (m && (m = poll_msg(nd)) != NULL)
       handle(R, m);
     int64_t now = now_ns();
     for (int r = 0; r < nd->size; r++)
@@ -1364,9 +1604,11 @@ static int root_run(node *nd, sy_error *err) {
   R.drops = calloc((size_t)P, sizeof *R.drops);
   R.ndrops = calloc((size_t)P, sizeof *R.ndrops);
   R.capdrops = calloc((size_t)P, sizeof *R.capdrops);
+  R.outb = calloc((size_t)P, sizeof *R.outb);
+  R.outn = calloc((size_t)P, sizeof *R.outn);
   if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh ||
       !R.on || !R.where || !R.doomed || !R.deadline || !R.drops || !R.ndrops ||
-      !R.capdrops) {
+      !R.capdrops || !R.outb || !R.outn) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
@@ -1403,7 +1645,16 @@ static int root_run(node *nd, sy_error *err) {
   if (rc == 0)
     rc = sy_sched_result(R.S, err); /* a cancel, the failures, or 0 */
 done:
+  if (R.outb && R.outn)
+    flush_runs(&R);
   stop_all(nd); /* whatever happened here */
+  if (nd->cfg->stats) {
+    fprintf(stderr,
+            "switchyard: runner mpi: %lu steps ran on other ranks, sent in "
+            "%lu RUN messages and answered in %lu DONE messages\n",
+            nd->st_steps, nd->st_runs, nd->st_dones);
+    fflush(stderr);
+  }
   if (R.size)
     for (size_t s = 0; s < n; s++)
       free(R.size[s]);
@@ -1425,6 +1676,11 @@ done:
   free(R.drops);
   free(R.ndrops);
   free(R.capdrops);
+  if (R.outb)
+    for (int r = 0; r < P; r++)
+      sy_buf_free(&R.outb[r]);
+  free(R.outb);
+  free(R.outn);
   sy_job_set_worker(-1);
   return rc;
 }
@@ -1539,6 +1795,12 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
     drop(&nd, s);
   for (msg *m = undefer(&nd); m; m = undefer(&nd))
     msg_free(m);
+  while (nd.runq) {
+    msg *m = nd.runq;
+    nd.runq = m->next;
+    msg_free(m);
+  }
+  sy_buf_free(&nd.done);
   free(nd.have);
   free(nd.n_out);
   free(nd.cpus);
