@@ -1127,8 +1127,13 @@ static bool under(const char *name, const char *prefix) {
 
 /* Copies every entry of the archive behind oldfd (-1: none) into w, but
  * those at or under `skip` (NULL: none). */
+/* Copies the old archive's entries (but those under `skip`) into w.
+ * `expect` is how many entries the scan of the same file found under the
+ * same lock: a second read that ends early (a damaged zip whose data
+ * reads differently than it skips) must not write an archive that lost
+ * the rest, so a count that differs is corruption and nothing changes. */
 static int copy_entries(const ra *r, int oldfd, struct archive *w,
-                        const char *skip, sy_error *err) {
+                        const char *skip, size_t expect, sy_error *err) {
   struct archive *a = NULL;
   struct archive_entry *e;
   size_t no = 0;
@@ -1171,6 +1176,12 @@ static int copy_entries(const ra *r, int oldfd, struct archive *w,
     if (rc)
       break;
   }
+  if (rc == 0 && no != expect)
+    rc = sy_error_set(err, SY_ECORRUPT,
+                      "archive '%s' is damaged: reading it again found %zu "
+                      "entries where the first read found %zu; nothing was "
+                      "changed: restore it from a backup or an export",
+                      r->path, no, expect);
   archive_read_free(a);
   return rc;
 }
@@ -1181,9 +1192,9 @@ typedef int (*more_fn)(void *ud, const ra *r, struct archive *w, sy_error *err);
 /* Writes a new archive holding the old one's entries (but those under
  * `skip`), `adds` and what `more` writes, then renames it over the old
  * one. Must be called under the lock. */
-static int write_archive(const ra *r, int oldfd, const addition *adds,
-                         size_t nadds, const char *skip, more_fn more, void *ud,
-                         sy_error *err) {
+static int write_archive(const ra *r, int oldfd, size_t old_entries,
+                         const addition *adds, size_t nadds, const char *skip,
+                         more_fn more, void *ud, sy_error *err) {
   char *tmp = NULL;
   struct archive *w = NULL;
   int fd = -1, rc = 0;
@@ -1225,7 +1236,7 @@ static int write_archive(const ra *r, int oldfd, const addition *adds,
                                               : "libarchive failed");
     goto fail;
   }
-  rc = copy_entries(r, oldfd, w, skip, err);
+  rc = copy_entries(r, oldfd, w, skip, old_entries, err);
   if (rc)
     goto fail;
   struct timespec now;
@@ -1425,7 +1436,7 @@ static int ra_put_generation(void *self, const char *project,
            last + 1);
   snprintf(add[1].name, sizeof add[1].name, "%s/%s/%u/tag", project, release,
            last + 1);
-  rc = write_archive(r, w.fd, add, 2, NULL, NULL, NULL, err);
+  rc = write_archive(r, w.fd, w.x.n, add, 2, NULL, NULL, NULL, err);
   if (rc == 0 && generation)
     *generation = last + 1;
 done:
@@ -1595,7 +1606,7 @@ static int ra_remove(void *self, const char *project, const char *release,
     goto done;
   if (generation == 0) {
     snprintf(skip, sizeof skip, "%s/%s", project, release);
-    rc = write_archive(r, w.fd, NULL, 0, skip, NULL, NULL, err);
+    rc = write_archive(r, w.fd, w.x.n, NULL, 0, skip, NULL, NULL, err);
     goto done;
   }
   if (!find_member(&w.x, project, release, generation, M_STATES)) {
@@ -1620,7 +1631,7 @@ static int ra_remove(void *self, const char *project, const char *release,
   snprintf(skip, sizeof skip, "%s/%s/%u", project, release, generation);
   snprintf(add.name, sizeof add.name, "%s/%s/%u/removed", project, release,
            generation);
-  rc = write_archive(r, w.fd, &add, 1, skip, NULL, NULL, err);
+  rc = write_archive(r, w.fd, w.x.n, &add, 1, skip, NULL, NULL, err);
 done:
   edit_end(&w);
   free(add.buf);
@@ -1700,7 +1711,8 @@ static int put_release_with(const ra *r, const char *project,
   if ((rc = edit_begin(r, &w, err)) ||
       (rc = check_new_release(r, &w.x, project, release, err)))
     goto done;
-  rc = write_archive(r, w.fd, &add, 1, NULL, p ? write_pulled : NULL, p, err);
+  rc = write_archive(r, w.fd, w.x.n, &add, 1, NULL, p ? write_pulled : NULL, p,
+                     err);
 done:
   edit_end(&w);
   free(add.buf);
@@ -1804,7 +1816,7 @@ static int ra_put_note(void *self, const char *project, const char *release,
            name);
   /* The old note, if any, is left out of the copy: `under` matches the
    * entry's own name. */
-  rc = write_archive(r, fd, &add, 1, add.name, NULL, NULL, err);
+  rc = write_archive(r, fd, x.n, &add, 1, add.name, NULL, NULL, err);
   if (rc == 0 && found)
     *found = gen;
 done:
