@@ -41,6 +41,33 @@ for cmd in "version" "-q run tiny.flow" "providers"; do
   fi
 done
 
+# ---- libraries loaded at first use -----------------------------------------------
+# libxxhash is compiled in (core/xxh.c, storage-file), libconfig is
+# dlopen()ed only when the fast flow parser leaves a flow to it
+# (core/libconfig_lazy.c): neither is mapped by a start that needs neither.
+for cmd in "version" "-q run tiny.flow"; do
+  # shellcheck disable=SC2086
+  maps "$sy" $cmd > m.out
+  if grep -E 'libconfig|libxxhash' m.out; then
+    bad "'switchyard $cmd' mapped libconfig or libxxhash"
+  else
+    ok
+  fi
+done
+# A flow only libconfig reads (@include) loads it then, and runs the same.
+printf 'actors = ( { id = "h"; actor = "std.head"; params = { n = 1; }; } );\n' \
+  > actors.inc
+cat > incl.flow <<'FLOW'
+name = "tiny";
+source = { feed = "data"; table = "t"; };
+@include "actors.inc"
+sink = "out";
+FLOW
+"$sy" -q run incl.flow > incl.out 2>&1 && ok || bad "run incl.flow: $(cat incl.out)"
+same first.out incl.out "a flow read by libconfig"
+maps "$sy" -q run incl.flow > m.out
+grep -q libconfig m.out && ok || bad "a flow with @include did not load libconfig"
+
 # ---- what a warm run asks of the kernel ------------------------------------------
 if strace -f -o /dev/null true 2> /dev/null; then
   "$sy" -q run tiny.flow > /dev/null 2>&1
