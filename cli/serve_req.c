@@ -142,9 +142,10 @@ typedef struct jcol {
 
 /* A key of an object whose keys are not columns, for duplicates. */
 typedef struct dkey {
-  uint64_t serial; /* 0: empty slot */
-  uint64_t hash;
-  size_t off, len; /* in jdec.keys */
+  uint64_t serial, hash;
+  uint32_t gen; /* the request's (jdec.gen), else an empty slot */
+  uint32_t len;
+  size_t off; /* in jdec.keys */
 } dkey;
 
 #define JDEPTH_MAX 2048 /* jansson's limit, which the 400 answer had */
@@ -167,8 +168,14 @@ typedef struct jdec {
   const char **sv;
   size_t scratch_cap;
   uint64_t serials[JDEPTH_MAX + 2];
+  uint32_t gen;         /* of the request, for dups[] */
+  serve_fail f, f2, f4; /* filled whole where used */
+  /* yajl's memory (the handle, its lexer and buffers, some kB): cut from
+   * here, given back whole after each request (yajl_alloc_funcs) */
+  _Alignas(16) char ybuf[16384];
   /* one request */
   yajl_handle h;
+  size_t yused;
   const char *body;
   const serve_schema *s;
   size_t n_cols, n_fixed, dup_n;
@@ -186,7 +193,6 @@ typedef struct jdec {
   int finishing;        /* in yajl_complete_parse: the parser is at the end */
   size_t len, root_end; /* root_end: where the body's value ends */
   int have2, have4;
-  serve_fail f, f2, f4;
 } jdec;
 
 static _Thread_local jdec *tls_dec;
@@ -343,15 +349,17 @@ static int col_add(jdec *d, const char *name, size_t n, int copy) {
 /* Whether key k is new in the object of this serial (keys that are not
  * columns): 1 new, 0 a duplicate, SY_ENOMEM. */
 static int dup_add(jdec *d, const unsigned char *k, size_t n) {
+  if (n > UINT32_MAX)
+    return SY_ENOMEM;
   if ((d->dup_n + 1) * 2 > d->dup_cap) {
     size_t cap = d->dup_cap ? d->dup_cap * 2 : 64;
     dkey *t = calloc(cap, sizeof *t);
     if (!t)
       return SY_ENOMEM;
     for (size_t i = 0; i < d->dup_cap; i++)
-      if (d->dups[i].serial) {
+      if (d->dups[i].gen == d->gen) {
         size_t j = d->dups[i].hash & (cap - 1);
-        while (t[j].serial)
+        while (t[j].gen == d->gen)
           j = (j + 1) & (cap - 1);
         t[j] = d->dups[i];
       }
@@ -362,7 +370,7 @@ static int dup_add(jdec *d, const unsigned char *k, size_t n) {
   uint64_t serial = d->serials[d->depth];
   uint64_t h = fnv(k, n) ^ (serial * 0x9e3779b97f4a7c15ull);
   size_t j = h & (d->dup_cap - 1);
-  for (; d->dups[j].serial; j = (j + 1) & (d->dup_cap - 1)) {
+  for (; d->dups[j].gen == d->gen; j = (j + 1) & (d->dup_cap - 1)) {
     const dkey *e = &d->dups[j];
     if (e->serial == serial && e->hash == h && e->len == n &&
         memcmp(d->keys.data + e->off, k, n) == 0)
@@ -371,7 +379,7 @@ static int dup_add(jdec *d, const unsigned char *k, size_t n) {
   size_t off = d->keys.len;
   if (sy_buf_add(&d->keys, k, n ? n : 0))
     return SY_ENOMEM;
-  d->dups[j] = (dkey){serial, h, off, n};
+  d->dups[j] = (dkey){serial, h, d->gen, (uint32_t)n, off};
   d->dup_n++;
   return 1;
 }
@@ -650,7 +658,10 @@ static int num_i64(const char *s, size_t n, int64_t *out) {
 static int y_number(void *ud, const char *s, size_t n) {
   jdec *d = ud;
   jcell v = {C_INT, 0, {0}};
-  if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n)) {
+  int real = 0;
+  for (size_t i = 0; i < n && !real; i++)
+    real = s[i] == '.' || s[i] == 'e' || s[i] == 'E';
+  if (real) {
     v.tag = C_REAL;
     int rc = num_f64(s, n, &v.u.d);
     if (rc == SY_ENOMEM)
@@ -660,6 +671,11 @@ static int y_number(void *ud, const char *s, size_t n) {
   } else if (num_i64(s, n, &v.u.i)) {
     return jbad(d, *s == '-' ? "too big negative integer" : "too big integer");
   }
+  /* the common case, a column's cell in a row object, without the
+   * general dispatch (jvalue) */
+  if (d->depth == 3 && !d->skip_from && d->stk[3] == X_ROW && d->pend >= 0 &&
+      !d->pend_label)
+    return cell_put(d, d->pend, d->cur_row, &v) ? joom(d) : 1;
   return jscalar(d, &v);
 }
 
@@ -696,8 +712,17 @@ static int y_key(void *ud, const unsigned char *k, size_t n) {
   if (memchr(k, 0, n))
     return jbad(d, "\\u0000 is not allowed");
   if (top == X_ROW || top == X_COLS) {
-    uint64_t h = fnv(k, n);
-    int c = tab_find(d, k, n, h);
+    /* rows name their columns in the same order, mostly: the column
+     * after the last one first, then the table */
+    int c = -1;
+    size_t g = d->pend >= 0 && (size_t)d->pend + 1 < d->n_cols
+                   ? (size_t)d->pend + 1
+                   : 0;
+    if (g < d->n_cols && d->cols[g].name_len == n &&
+        memcmp(d->cols[g].name, k, n) == 0)
+      c = (int)g;
+    else
+      c = tab_find(d, k, n, fnv(k, n));
     int in_first = top == X_COLS || d->cur_row == 0;
     if (c < 0 && d->s->open && in_first && !d->frozen) {
       if (col_add(d, (const char *)k, n, 1))
@@ -755,6 +780,44 @@ static int y_key(void *ud, const unsigned char *k, size_t n) {
                                                        : K_OTHER;
   }
   return 1;
+}
+
+/* yajl's allocations: from d->ybuf while it lasts (a 16-byte header
+ * before each block holds its size, for realloc), then malloc. */
+static int in_ybuf(const jdec *d, const void *p) {
+  return (const char *)p >= d->ybuf &&
+         (const char *)p < d->ybuf + sizeof d->ybuf;
+}
+
+static void *ymalloc(void *ud, size_t n) {
+  jdec *d = ud;
+  size_t need = 16 + ((n + 15) & ~(size_t)15);
+  if (n <= sizeof d->ybuf && sizeof d->ybuf - d->yused >= need) {
+    char *p = d->ybuf + d->yused;
+    memcpy(p, &n, sizeof n);
+    d->yused += need;
+    return p + 16;
+  }
+  return malloc(n);
+}
+
+static void yfree(void *ud, void *p) {
+  if (!in_ybuf(ud, p))
+    free(p);
+}
+
+static void *yrealloc(void *ud, void *p, size_t n) {
+  jdec *d = ud;
+  if (!p || !in_ybuf(d, p))
+    return p ? realloc(p, n) : ymalloc(d, n);
+  size_t old;
+  memcpy(&old, (char *)p - 16, sizeof old);
+  if (n <= old)
+    return p;
+  void *q = ymalloc(d, n);
+  if (q)
+    memcpy(q, p, old);
+  return q;
 }
 
 static const yajl_callbacks ycb = {y_null,   y_bool,        NULL,        NULL,
@@ -942,8 +1005,11 @@ static int decode_json(const char *body, size_t len, const serve_schema *s,
   d->s = s;
   d->strs.len = d->keys.len = 0;
   d->strs.failed = d->keys.failed = 0;
-  if (d->dup_cap)
-    memset(d->dups, 0, d->dup_cap * sizeof *d->dups);
+  if (++d->gen == 0) { /* wrapped: no slot may look current */
+    if (d->dup_cap)
+      memset(d->dups, 0, d->dup_cap * sizeof *d->dups);
+    d->gen = 1;
+  }
   int rc = tab_build(d, s->open ? 8 : s->n + 1);
   if (rc == 0 && !s->open) {
     for (size_t i = 0; rc == 0 && i < s->n; i++)
@@ -955,7 +1021,8 @@ static int decode_json(const char *body, size_t len, const serve_schema *s,
   sy_value *frame = NULL;
   if (rc)
     goto done;
-  if (!(d->h = yajl_alloc(&ycb, NULL, d))) {
+  yajl_alloc_funcs af = {ymalloc, yrealloc, yfree, d};
+  if (!(d->h = yajl_alloc(&ycb, &af, d))) {
     rc = SY_ENOMEM;
     goto done;
   }
@@ -1286,12 +1353,117 @@ void serve_error_json(sy_buf *b, const char *error, const char *detail) {
   sy_buf_puts(b, "}\n");
 }
 
+/* Writes v in decimal at p (room for 21 bytes); returns the length. */
+static size_t put_i64(char *p, int64_t v) {
+  char t[24];
+  size_t n = 0;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do
+    t[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  size_t k = 0;
+  if (v < 0)
+    p[k++] = '-';
+  while (n)
+    p[k++] = t[--n];
+  return k;
+}
+
+/* The `"name":` text of an answer's columns, kept per thread. */
+static _Thread_local sy_buf enc_keys;
+static pthread_key_t enc_key;
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+static void enc_drop(void *p) {
+  sy_buf_free(p);
+  memset(p, 0, sizeof(sy_buf));
+}
+static void enc_init(void) {
+  pthread_key_create(&enc_key, enc_drop);
+}
+
+/* The rows of a frame of up to 64 columns, `"name":` texts given
+ * (keys + key_at[c] .. key_at[c + 1]): each row is written straight into
+ * room made for its longest text, columns read through their arrays. */
+static void encode_rows(const sy_value *frame, const char *keys,
+                        const size_t *key_at, sy_buf *b) {
+  size_t rows = sy_frame_rows(frame), cols = sy_frame_cols(frame);
+  struct {
+    sy_col_type type;
+    const double *f;
+    const int64_t *i;
+    const uint8_t *valid;
+  } ec[64];
+  for (size_t c = 0; c < cols; c++) {
+    ec[c].type = sy_frame_col_type(frame, c);
+    ec[c].f = ec[c].type == SY_COL_F64 ? sy_frame_f64(frame, c) : NULL;
+    ec[c].i = ec[c].type == SY_COL_I64 ? sy_frame_i64(frame, c) : NULL;
+    ec[c].valid = ec[c].type != SY_COL_STR ? sy_frame_valid(frame, c) : NULL;
+  }
+  /* a number: up to 32 bytes, and quotes for nan and inf */
+  size_t row_max = 3 + key_at[cols] + cols * 34;
+  sy_buf_reserve(b, 16 + rows * row_max);
+  sy_buf_puts(b, "{\"rows\":[");
+  for (size_t r = 0; r < rows; r++) {
+    if (sy_buf_reserve(b, row_max))
+      return;
+    char *p = b->data + b->len;
+    if (r)
+      *p++ = ',';
+    *p++ = '{';
+    for (size_t c = 0; c < cols; c++) {
+      memcpy(p, keys + key_at[c], key_at[c + 1] - key_at[c]);
+      p += key_at[c + 1] - key_at[c];
+      if (ec[c].valid && !ec[c].valid[r]) {
+        memcpy(p, "null", 4);
+        p += 4;
+        continue;
+      }
+      switch (ec[c].type) {
+      case SY_COL_F64: {
+        double v = ec[c].f[r];
+        int fin = isfinite(v);
+        if (!fin)
+          *p++ = '"';
+        int n = sy_csv_format_f64(v, p, 32);
+        p += n > 0 ? n : 0;
+        if (!fin)
+          *p++ = '"';
+        break;
+      }
+      case SY_COL_I64:
+        p += put_i64(p, ec[c].i[r]);
+        break;
+      case SY_COL_STR:
+        b->len = (size_t)(p - b->data);
+        if (sy_frame_is_null(frame, c, r))
+          sy_buf_puts(b, "null");
+        else
+          serve_json_str(b, sy_frame_str(frame, c, r));
+        if (sy_buf_reserve(b, row_max))
+          return;
+        p = b->data + b->len;
+        break;
+      }
+    }
+    *p++ = '}';
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
+  }
+  sy_buf_puts(b, "]}\n");
+}
+
 int serve_encode_json(const sy_value *frame, sy_buf *b) {
   size_t rows = sy_frame_rows(frame), cols = sy_frame_cols(frame);
   char num[64];
   /* Each `"name":` once (it is in every row), and room for the answer's
    * usual size up front. */
-  sy_buf keys = SY_BUF_INIT;
+  sy_buf keys = enc_keys;
+  if (!keys.data) {
+    pthread_once(&enc_once, enc_init);
+    pthread_setspecific(enc_key, &enc_keys); /* freed when the thread ends */
+  }
+  keys.len = 0;
+  keys.failed = 0;
   size_t key_at[65];
   int small = cols <= 64;
   for (size_t c = 0; small && c < cols; c++) {
@@ -1304,51 +1476,47 @@ int serve_encode_json(const sy_value *frame, sy_buf *b) {
     key_at[cols] = keys.len;
   if (keys.failed) {
     sy_buf_free(&keys);
+    enc_keys = keys;
     return SY_ENOMEM;
   }
-  sy_buf_reserve(b, 16 + rows * (2 + (cols ? keys.len : 0) + cols * 24));
-  sy_buf_puts(b, "{\"rows\":[");
-  for (size_t r = 0; r < rows && !b->failed; r++) {
-    sy_buf_puts(b, r ? ",{" : "{");
-    for (size_t c = 0; c < cols; c++) {
-      if (small) {
-        sy_buf_add(b, keys.data + key_at[c], key_at[c + 1] - key_at[c]);
-      } else {
+  if (small) {
+    encode_rows(frame, keys.data, key_at, b);
+  } else {
+    sy_buf_puts(b, "{\"rows\":[");
+    for (size_t r = 0; r < rows && !b->failed; r++) {
+      sy_buf_puts(b, r ? ",{" : "{");
+      for (size_t c = 0; c < cols; c++) {
         if (c)
           sy_buf_add(b, ",", 1);
         serve_json_str(b, sy_frame_col_name(frame, c));
         sy_buf_add(b, ":", 1);
-      }
-      if (sy_frame_is_null(frame, c, r)) {
-        sy_buf_puts(b, "null");
-        continue;
-      }
-      switch (sy_frame_col_type(frame, c)) {
-      case SY_COL_F64: {
-        double v = sy_frame_f64(frame, c)[r];
-        if (isfinite(v)) { /* printed in place */
-          if (sy_buf_reserve(b, 32) == 0) {
-            int n = sy_csv_format_f64(v, b->data + b->len, 32);
-            if (n > 0)
-              b->len += (size_t)n;
-          }
-        } else if (sy_csv_format_f64(v, num, sizeof num) > 0) {
-          sy_buf_printf(b, "\"%s\"", num);
+        if (sy_frame_is_null(frame, c, r)) {
+          sy_buf_puts(b, "null");
+          continue;
         }
-        break;
+        switch (sy_frame_col_type(frame, c)) {
+        case SY_COL_F64: {
+          double v = sy_frame_f64(frame, c)[r];
+          if (sy_csv_format_f64(v, num, sizeof num) > 0)
+            sy_buf_printf(b, isfinite(v) ? "%s" : "\"%s\"", num);
+          break;
+        }
+        case SY_COL_I64:
+          if (sy_buf_reserve(b, 24) == 0)
+            b->len += put_i64(b->data + b->len, sy_frame_i64(frame, c)[r]);
+          break;
+        case SY_COL_STR:
+          serve_json_str(b, sy_frame_str(frame, c, r));
+          break;
+        }
       }
-      case SY_COL_I64:
-        sy_buf_printf(b, "%lld", (long long)sy_frame_i64(frame, c)[r]);
-        break;
-      case SY_COL_STR:
-        serve_json_str(b, sy_frame_str(frame, c, r));
-        break;
-      }
+      sy_buf_add(b, "}", 1);
     }
-    sy_buf_add(b, "}", 1);
+    sy_buf_puts(b, "]}\n");
   }
-  sy_buf_free(&keys);
-  sy_buf_puts(b, "]}\n");
+  if (keys.cap > 65536)
+    sy_buf_free(&keys);
+  enc_keys = keys;
   return b->failed ? SY_ENOMEM : 0;
 }
 
