@@ -893,8 +893,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
     *con_cls = r;
     r->t0 = mono();
     r->body = (sy_buf)SY_BUF_INIT;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    snprintf(r->path, sizeof r->path, "%s", url);
+    size_t n = strnlen(method, sizeof r->method - 1);
+    memcpy(r->method, method, n); /* calloc: NUL-terminated */
+    n = strnlen(url, sizeof r->path - 1);
+    memcpy(r->path, url, n);
     r->counted = 1;
     atomic_fetch_add(&S.in_flight, 1);
     if (atomic_load(&S.draining))
@@ -908,10 +910,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
     }
     const char *cl = MHD_lookup_connection_value(
         con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > S.o.max_body) {
+    unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+    if (want > S.o.max_body) {
       r->too_big = 1;
       return route(con, r); /* 413 before reading the body */
     }
+    if (want && sy_buf_reserve(&r->body, (size_t)want))
+      return MHD_NO; /* the body in one block */
     return MHD_YES;
   }
   if (*upload_size) {

@@ -679,10 +679,93 @@ static int y_number(void *ud, const char *s, size_t n) {
   return jscalar(d, &v);
 }
 
+static size_t utf8_len(const unsigned char *p);
+
+/* Strict UTF-8 (yajl lets overlong forms through): 1, or 0. */
+static int utf8_ok(const unsigned char *p, size_t n) {
+  while (n) {
+    if (*p < 0x80) {
+      p++, n--;
+      continue;
+    }
+    size_t k = *p >= 0xc2 && *p <= 0xdf   ? 2
+               : *p >= 0xe0 && *p <= 0xef ? 3
+               : *p >= 0xf0 && *p <= 0xf4 ? 4
+                                          : 0;
+    if (k == 0 || k > n || utf8_len(p) != k)
+      return 0;
+    p += k, n -= k;
+  }
+  return 1;
+}
+
+static int hex4(const char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = p[i];
+    v = v * 16 + (unsigned)(c >= '0' && c <= '9'   ? c - '0'
+                            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                   : -1);
+    if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f') &&
+        !(c >= 'A' && c <= 'F'))
+      return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+/* yajl decodes \uD800-\uDBFF not followed by \uDC00-\uDFFF (to '?' or
+ * to some other character) where JSON has no character: the string token
+ * just read (s not in the body: it had escapes) is checked in the body,
+ * from its closing quote (where the parser is) back to its opening one.
+ * 1 fine, 0 a lone surrogate. */
+static int surrogates_ok(const jdec *d, const unsigned char *s) {
+  const char *b = d->body;
+  if ((const char *)s >= b && (const char *)s < b + d->len)
+    return 1; /* no escapes */
+  size_t end = d->finishing ? d->len : yajl_get_bytes_consumed(d->h);
+  if (end == 0 || end > d->len || b[end - 1] != '"')
+    return 1; /* cannot tell */
+  size_t i = end - 1;
+  while (i > 0) {
+    i--;
+    if (b[i] != '"')
+      continue;
+    size_t k = i, bs = 0;
+    while (k > 0 && b[k - 1] == '\\')
+      k--, bs++;
+    if (bs % 2 == 0)
+      break;
+  }
+  size_t close = end - 1;
+  for (size_t p = i + 1; p < close; p++) {
+    if (b[p] != '\\')
+      continue;
+    unsigned cp, lo;
+    if (p + 6 <= close && b[p + 1] == 'u' && hex4(b + p + 2, &cp)) {
+      if (cp >= 0xdc00 && cp <= 0xdfff)
+        return 0;
+      if (cp >= 0xd800 && cp <= 0xdbff) {
+        if (!(p + 12 <= close && b[p + 6] == '\\' && b[p + 7] == 'u' &&
+              hex4(b + p + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff))
+          return 0;
+        p += 6;
+      }
+      p += 5;
+    } else {
+      p++; /* \" \\ \n ... */
+    }
+  }
+  return 1;
+}
+
 static int y_string(void *ud, const unsigned char *s, size_t n) {
   jdec *d = ud;
   if (memchr(s, 0, n))
     return jbad(d, "\\u0000 is not allowed");
+  if (!utf8_ok(s, n) || !surrogates_ok(d, s))
+    return jbad(d, "unable to decode a string: not UTF-8");
   jcell v = {C_STR, (uint32_t)n, {0}};
   int top = jtop(d);
   if (n > UINT32_MAX)
@@ -711,6 +794,8 @@ static int y_key(void *ud, const unsigned char *k, size_t n) {
   int top = jtop(d);
   if (memchr(k, 0, n))
     return jbad(d, "\\u0000 is not allowed");
+  if (!utf8_ok(k, n) || !surrogates_ok(d, k))
+    return jbad(d, "unable to decode a key: not UTF-8");
   if (top == X_ROW || top == X_COLS) {
     /* rows name their columns in the same order, mostly: the column
      * after the last one first, then the table */
