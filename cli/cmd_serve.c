@@ -836,7 +836,8 @@ static enum MHD_Result metrics(struct MHD_Connection *con, req *r) {
 }
 
 static enum MHD_Result route(struct MHD_Connection *con, req *r) {
-  int get = strcmp(r->method, "GET") == 0;
+  /* HEAD is answered as GET (libmicrohttpd sends the headers only) */
+  int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   int post = strcmp(r->method, "POST") == 0;
   const char *p = r->path;
   if (strcmp(p, "/v1/predict") == 0) {
@@ -857,7 +858,7 @@ static enum MHD_Result route(struct MHD_Connection *con, req *r) {
                       "endpoints: POST /v1/predict, GET /v1/model, /healthz, "
                       "/readyz, /metrics");
   if (!get)
-    return send_error(con, r, 405, "method_not_allowed", "use GET");
+    return send_error(con, r, 405, "method_not_allowed", "use GET or HEAD");
   if (strcmp(p, "/v1/model") == 0)
     return describe_model(con, r);
   if (strcmp(p, "/metrics") == 0)
@@ -892,8 +893,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
     *con_cls = r;
     r->t0 = mono();
     r->body = (sy_buf)SY_BUF_INIT;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    snprintf(r->path, sizeof r->path, "%s", url);
+    size_t n = strnlen(method, sizeof r->method - 1);
+    memcpy(r->method, method, n); /* calloc: NUL-terminated */
+    n = strnlen(url, sizeof r->path - 1);
+    memcpy(r->path, url, n);
     r->counted = 1;
     atomic_fetch_add(&S.in_flight, 1);
     if (atomic_load(&S.draining))
@@ -907,10 +910,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
     }
     const char *cl = MHD_lookup_connection_value(
         con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > S.o.max_body) {
+    unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+    if (want > S.o.max_body) {
       r->too_big = 1;
       return route(con, r); /* 413 before reading the body */
     }
+    if (want && sy_buf_reserve(&r->body, (size_t)want))
+      return MHD_NO; /* the body in one block */
     return MHD_YES;
   }
   if (*upload_size) {
@@ -1073,8 +1079,11 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
       {"grace", required_argument, NULL, 'G'},
       {"poll", required_argument, NULL, 'P'},
       {NULL, 0, NULL, 0}};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
   serve_opts o = {.follow = -1,
-                  .threads = 4,
+                  .threads = cores < 1     ? 1
+                             : cores > 256 ? 256
+                                           : (unsigned)cores,
                   .max_body = 8u << 20,
                   .max_conns = 256,
                   .timeout = 30,
@@ -1360,7 +1369,8 @@ const cli_command cli_cmd_serve = {
     "  --follow, --no-follow  load newer generations as they are committed\n"
     "                         (default: on unless a generation is pinned)\n"
     "  --poll S               seconds between looks at the registry (2)\n"
-    "  --threads N            server threads, one callable each (4)\n"
+    "  --threads N            server threads, one callable each (default:\n"
+    "                         the number of online cores)\n"
     "  --max-body BYTES       larger bodies get 413 (8388608)\n"
     "  --max-connections N    requests past N open connections get 503 "
     "(256)\n"

@@ -4,8 +4,8 @@
  * and the fuzz target (tests/fuzz/fuzz_serve.c) call them directly.
  *
  * A request body is JSON, {"rows": [{"col": value, ...}, ...]} or
- * {"columns": {"col": [value, ...], ...}}, parsed with jansson, or CSV
- * text with a header, parsed with sy_csv_read. It becomes a frame whose
+ * {"columns": {"col": [value, ...], ...}}, read by yajl's streaming parser, or
+ * CSV text with a header, parsed with sy_csv_read. It becomes a frame whose
  * columns follow the model's input schema (when known) whatever order the
  * request gives them in. Answers are JSON rows or CSV, numbers written by
  * sy_csv_format_f64 so that they are the bytes `apply` writes.

@@ -833,12 +833,33 @@ static void fmt_scale(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
 
 /* digits (prec of them, trailing zeros not yet dropped) and decimal
  * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
+static const char fmt_d2[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
 static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
   char d[20];
-  for (int i = prec - 1; i >= 0; i--) {
-    d[i] = (char)('0' + digits % 10);
-    digits /= 10;
+  /* Two digits at a time, the last eight apart from the rest: two short
+   * chains of divisions instead of one of prec (prec is 15 to 17). */
+  int at = prec;
+  if (prec >= 9) {
+    uint32_t lo = (uint32_t)(digits % 100000000u);
+    digits /= 100000000u;
+    for (int k = 0; k < 4; k++) {
+      at -= 2;
+      memcpy(d + at, fmt_d2 + 2 * (lo % 100), 2);
+      lo /= 100;
+    }
   }
+  while (at >= 2) {
+    at -= 2;
+    memcpy(d + at, fmt_d2 + 2 * (digits % 100), 2);
+    digits /= 100;
+  }
+  if (at)
+    d[0] = (char)('0' + digits);
   int nd = prec, n = 0;
   while (nd > 1 && d[nd - 1] == '0')
     nd--;

@@ -172,6 +172,17 @@ check 413 '"error":"too_large"' -- -X POST -H 'Content-Type: application/json' \
 check 415 unsupported_media_type -- -X POST -H 'Content-Type: text/plain' -d x "$u/v1/predict"
 check 404 not_found -- "$u/v2/nothing"
 check 405 method_not_allowed -- "$u/v1/predict"
+# HEAD is answered as GET where GET is allowed (headers only), not on predict
+for ep in /healthz /readyz /v1/model /metrics; do
+  h=$(curl -s -I -o /dev/null -w '%{http_code} %{content_type} %{size_download}' "$u$ep")
+  case $h in "200 "*" 0") ok ;; *) bad "HEAD $ep answered '$h', expected 200 and no body" ;; esac
+done
+h=$(curl -s -I -o /dev/null -w '%{http_code}' "$u/v1/predict")
+[ "$h" = 405 ] && ok || bad "HEAD /v1/predict answered $h, expected 405"
+# --threads defaults to the number of online cores
+cores=$(getconf _NPROCESSORS_ONLN)
+if [ "$cores" -eq 1 ]; then want="(1 thread"; else want="($cores threads"; fi
+grep -qF "$want" main.err && ok || bad "serve without --threads: want '$want' in $(head -3 main.err)"
 
 # ---- model, health, metrics ---------------------------------------------
 check 200 '"project":"iris","release":"1.0","generation":1' -- "$u/v1/model"

@@ -8,10 +8,11 @@
  * columns with a label); the rest is the body. A refused body must say
  * why with a 400, 413 or 422; an accepted one is a frame of at least one
  * row, whose JSON answer jansson reads back as an object of `rows` rows.
+ * The JSON decoder is yajl's streaming parser filling column arrays.
  */
 // clang-format off
 // sources: cli/serve_req.c services/csv.c core/value.c core/error.c core/buf.c
-// libs: -ljansson -lxxhash -lm -lpthread
+// libs: -ljansson -l:libyajl_s.a -lxxhash -lm -lpthread
 // clang-format on
 #include <jansson.h>
 #include <stdint.h>

@@ -6,7 +6,6 @@
  * them (sy_csv_format_f64).
  */
 #include <CUnit/Basic.h>
-#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -201,16 +200,14 @@ static void *decode_often(void *body) {
   return ok ? body : NULL;
 }
 
-/* The JSON trees live in a per-thread arena (cli/serve_req.c) that grows
- * with the requests: big and small requests after one another, a
- * refused one between them, on several threads at once, and jansson
- * values made outside a request still work. */
+/* The decoder keeps its column buffers per thread (cli/serve_req.c),
+ * grown by big requests and trimmed after them: big and small requests
+ * after one another, a refused one between them, on several threads at
+ * once. */
 static void test_arena(void) {
-  json_t *outside = json_pack("{s:[i,s]}", "k", 1, "text");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(outside);
   char *body = big_body(3000);
   CU_ASSERT_PTR_NOT_NULL_FATAL(body);
-  CU_ASSERT_TRUE(strlen(body) > 64 * 1024); /* past the first block */
+  CU_ASSERT_TRUE(strlen(body) > 64 * 1024);
   CU_ASSERT_TRUE(big_ok(body, 3000));
   CU_ASSERT_TRUE(big_ok(SMALL, 1));
   body[strlen(body) - 3] = '#'; /* malformed near its end */
@@ -228,18 +225,101 @@ static void test_arena(void) {
     CU_ASSERT_PTR_EQUAL(ret, body);
   }
   free(body);
-  json_t *k = json_object_get(outside, "k");
-  CU_ASSERT_EQUAL(json_array_size(k), 2);
-  CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(k, 1)), "text");
-  json_decref(outside);
+}
+
+/* What JSON refuses and yajl lets through (or takes its own way) is a
+ * 400 malformed_json all the same; numbers read as strtod reads them. */
+static void test_strict(void) {
+  static const char *const bad[] = {
+      "{\"rows\":[{\"a\":1,\"a\":2,\"b\":1,\"n\":1}]}", /* duplicate key */
+      "{\"rows\":[],\"rows\":[]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"zz\":{\"k\":1,\"k\":2}}]}",
+      "5", /* a scalar body */
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":99999999999999999999}]}",
+      "{\"rows\":[{\"a\":1e400,\"b\":1,\"n\":1}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":\"\\u0000\"}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":\"\xc0\x8d\"}]}", /* overlong
+                                                                    */
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":\"\\ud800\"}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":\"\\ud800\\u0041\"}]}",
+      "{\"rows\":[{\"\\udc00\":1}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1}]}\"", /* an unfinished token */
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1}]}\v",
+      "{\"rows\":\f[{\"a\":1,\"b\":1,\"n\":1}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1}]} x",
+      "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1}]",
+      "",
+      " ",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    serve_fail e = decode_bad(bad[i], SERVE_BODY_JSON);
+    CU_ASSERT_EQUAL(e.status, 400);
+    if (e.status != 400 || !strstr(e.detail, "line 1, column"))
+      fprintf(stderr, "body %zu: %d %s %s\n", i, e.status, e.error, e.detail);
+  }
+  /* past 2048 levels */
+  size_t depth = 3000;
+  char *deep = malloc(2 * depth + 64);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(deep);
+  strcpy(deep, "{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":");
+  size_t at = strlen(deep);
+  for (size_t i = 0; i < depth; i++)
+    deep[at++] = '[';
+  for (size_t i = 0; i < depth; i++)
+    deep[at++] = ']';
+  strcpy(deep + at, "}]}");
+  serve_fail e = decode_bad(deep, SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(e.status, 400);
+  CU_ASSERT_STRING_EQUAL(e.error, "malformed_json");
+  free(deep);
+  /* a surrogate pair and escaped backslashes are fine */
+  sy_value *f = decode_ok("{\"rows\":[{\"a\":1,\"b\":1,\"n\":1,\"y\":"
+                          "\"\\ud83d\\ude00 \\\\ud800\"}]}",
+                          SERVE_BODY_JSON);
+  CU_ASSERT_STRING_EQUAL(sy_frame_str(f, 3, 0), "\xf0\x9f\x98\x80 \\ud800");
+  sy_value_unref(f);
+  /* numbers: the doubles strtod gives, both on the fast path and off it */
+  static const char *const nums[] = {"5.1",
+                                     "0.1",
+                                     "-0.0",
+                                     "1e22",
+                                     "1e23",
+                                     "4.35",
+                                     "123456789012345678",
+                                     "9007199254740993.0",
+                                     "2.2250738585072011e-308",
+                                     "1e-400",
+                                     "0.000001234",
+                                     "-7e-5",
+                                     "3.0e10",
+                                     "17976931348623157e292"};
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+    char body[160];
+    snprintf(body, sizeof body, "{\"rows\":[{\"a\":%s,\"b\":1,\"n\":1}]}",
+             nums[i]);
+    f = decode_ok(body, SERVE_BODY_JSON);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    double want = strtod(nums[i], NULL), got = sy_frame_f64(f, 0)[0];
+    CU_ASSERT_EQUAL(memcmp(&want, &got, sizeof want), 0);
+    if (memcmp(&want, &got, sizeof want))
+      fprintf(stderr, "%s: %.17g, strtod %.17g\n", nums[i], got, want);
+    sy_value_unref(f);
+  }
+  /* integers are i64 (an f64 column takes them as doubles, -0 as 0) */
+  f = decode_ok("{\"rows\":[{\"a\":-0,\"b\":1,\"n\":-9223372036854775808}]}",
+                SERVE_BODY_JSON);
+  CU_ASSERT_EQUAL(sy_frame_i64(f, 2)[0], INT64_MIN);
+  CU_ASSERT_FALSE(signbit(sy_frame_f64(f, 0)[0]));
+  sy_value_unref(f);
 }
 
 int main(void) {
   static const CU_TestInfo tests[] = {
       {"three request forms, one frame", test_forms},
       {"bad requests: status and where", test_errors},
+      {"JSON: what yajl lets through is refused", test_strict},
       {"answers as the CSV sink writes numbers", test_encode},
-      {"JSON trees in a per-thread arena", test_arena},
+      {"per-thread buffers, big and small requests", test_arena},
       CU_TEST_INFO_NULL};
   return fx_run_suite("serve_req", suite_init, suite_clean, tests);
 }
