@@ -389,7 +389,8 @@ typedef struct node {
   size_t queued;
   sy_buf done;
   uint32_t dones;
-  bool told; /* DONEs went out since the last RUN came in */
+  bool told;          /* DONEs went out since the last RUN came in */
+  int64_t held_since; /* when the oldest DONE of nd->done was written */
   /* root: what went over the wire for executors' steps (`stats`) */
   unsigned long st_steps, st_runs, st_dones;
   sy_error tmp;
@@ -834,6 +835,11 @@ static bool absorb(node *nd, msg *m) {
  * empty steps cost 5 us more per step when batched). */
 #define HOLD_MIN_NS 10000
 
+/* A DONE is held back at most this long, so that rank 0's events (and
+ * its view of what runs where) stay within that of the steps' ends even
+ * when steps are long. */
+#define HOLD_MAX_NS 2000000
+
 /* An executor with more than POLL_QUEUED steps queued looks for messages
  * (FETCH requests, more steps, STOP) only every POLL_NS. */
 #define POLL_QUEUED 2
@@ -943,7 +949,10 @@ static int serve(node *nd) {
     bool quick = ended - t0 < HOLD_MIN_NS;
     if (q->nleft == 0 || r.bad)
       msg_free(q);
-    if (quick || (nd->queued <= low && !nd->told) || !may_hold(nd, done))
+    if (nd->dones == 1)
+      nd->held_since = ended;
+    if (quick || (nd->queued <= low && !nd->told) ||
+        ended - nd->held_since >= HOLD_MAX_NS || !may_hold(nd, done))
       flush_dones(nd);
   }
 }
