@@ -83,10 +83,17 @@
  * chain costs one RUN and one DONE per half a prefetch window of steps,
  * not per step, so rank 0 wakes (and takes a core from the executor)
  * that much less often; the executor holds back only DONEs that no one
- * but its own next step waits for. Since that halves the window that
- * hides rank 0's latency, `prefetch` is 16, but past FANOUT_PREFETCH (4)
+ * waits for before a step queued behind it has run (a chain's next link,
+ * a fan-in that also reads a queued sibling), and none for longer than
+ * HOLD_MAX_NS. Since that halves the window that hides rank 0's latency,
+ * `prefetch` is 64 (issue 16, round 3: with 16 the executor still ran
+ * dry whenever rank 0 waited for a core), but past FANOUT_PREFETCH (4)
  * queued steps only a chain's next link is queued, so that a fan-out's
- * branches still spread over idle ranks.
+ * branches still spread over idle ranks. When no executor is idle, a
+ * ready step is queued behind a busy one (queue_behind(): up to
+ * FANOUT_PREFETCH, or the whole window when that rank is the only one
+ * that executes), so that a wide graph's steps, too, follow each other
+ * on a rank without a round trip to rank 0 between them.
  *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
@@ -173,13 +180,14 @@ static const sy_option mpi_options[] = {
      offsetof(mpi_config, eager_limit),
      "Values up to this encoded size travel with the step messages; "
      "larger ones go straight from producer to consumer on request."},
-    {"prefetch", SY_OPT_INT, 0, "16", "0", "64", NULL,
+    {"prefetch", SY_OPT_INT, 0, "64", "0", "256", NULL,
      offsetof(mpi_config, prefetch),
      "Steps a rank may hold queued behind the one it runs, when their "
-     "inputs are made on that rank (beyond 4, only a chain's next steps): "
-     "hides the round trip to rank 0 in chains, whose finished steps are "
-     "then reported about prefetch/2 at a time; 0 = one step at a "
-     "time."},
+     "inputs are made on that rank or are ready and no rank is idle "
+     "(beyond 4, only a chain's next steps, unless the rank is the only "
+     "one that executes): hides the round trip to rank 0, and finished "
+     "steps are then reported about prefetch/2 at a time (at most 2 ms "
+     "late); 0 = one step at a time."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(mpi_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -835,9 +843,10 @@ static bool absorb(node *nd, msg *m) {
  * empty steps cost 5 us more per step when batched). */
 #define HOLD_MIN_NS 10000
 
-/* A DONE is held back at most this long, so that rank 0's events (and
- * its view of what runs where) stay within that of the steps' ends even
- * when steps are long. */
+/* A DONE is held back at most about this long (the next step is assumed
+ * to take as long as the last), so that rank 0's events (and its view of
+ * what runs where) stay within that of the steps' ends even when steps
+ * are long. */
 #define HOLD_MAX_NS 2000000
 
 /* An executor with more than POLL_QUEUED steps queued looks for messages
@@ -886,8 +895,9 @@ static bool may_hold(const node *nd, long s) {
 }
 
 /* Executors run the steps they are sent in order. DONE entries are
- * batched: a step whose only consumer is the next step queued here (a
- * chain) keeps its DONE while more than half of `prefetch` steps are
+ * batched: a step whose consumers all wait for a step queued here (see
+ * may_hold()) keeps its DONE, for at most HOLD_MAX_NS, while more than
+ * half of `prefetch` steps are
  * still queued (the rank has work, and rank 0 nothing to send it yet);
  * the DONEs go in one message once the queue runs that low (and then
  * not again until rank 0 has answered with more steps, unless the queue
@@ -952,7 +962,8 @@ static int serve(node *nd) {
     if (nd->dones == 1)
       nd->held_since = ended;
     if (quick || (nd->queued <= low && !nd->told) ||
-        ended - nd->held_since >= HOLD_MAX_NS || !may_hold(nd, done))
+        ended + (ended - t0) - nd->held_since >= HOLD_MAX_NS ||
+        !may_hold(nd, done))
       flush_dones(nd);
   }
 }
