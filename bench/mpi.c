@@ -73,10 +73,17 @@ static double median(double *v, int n) {
   return v[n / 2];
 }
 
-/* Seconds sy_job_run takes for the flow file (compiled and bound first);
- * a failure ends the MPI job. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Seconds sy_job_run takes for the flow file (compiled and bound first),
+ * and in *cpu the CPU seconds this process used meanwhile; a failure ends
+ * the MPI job. */
 static double timed_run(sy_platform *p, const char *path, const char *runner,
-                        int rank) {
+                        int rank, double *cpu) {
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL;
@@ -86,10 +93,11 @@ static double timed_run(sy_platform *p, const char *path, const char *runner,
     rc = sy_job_new(p, prog, NULL, &job, &err);
   if (strcmp(runner, "inline") != 0)
     MPI_Barrier(MPI_COMM_WORLD);
-  double t0 = now();
+  double t0 = now(), c0 = cpu_now();
   if (rc == 0)
     rc = sy_job_run(job, runner, &err);
   double t = now() - t0;
+  *cpu = cpu_now() - c0;
   sy_job_free(job);
   sy_program_free(prog);
   if (rc) {
@@ -222,33 +230,43 @@ int main(int argc, char **argv) {
       nsteps[sh][f] = (double)got;
     }
 
-  /* Round trips and runs alternate, so that both see the same load. Per
-   * step = (time of N steps - time of N/5 steps) / (N - N/5): the slope,
-   * so what a run costs once (feed, sink, start-up) drops out. */
+  /* Round trips, runs on the cluster and runs inline alternate, so that
+   * all see the same load. Per step = (time of N steps - time of N/5
+   * steps) / (N - N/5): the slope, so what a run costs once (feed, sink,
+   * start-up) drops out. The inline runs are rank 0's alone (the others
+   * wait in the next round trip's barrier, as MPI waits: polling). */
   double per[N_SHAPES][MAX_REPS], rtts[N_SHAPES][MAX_REPS];
   double inl[N_SHAPES][MAX_REPS], wall_mpi[N_SHAPES][MAX_REPS];
   double wall_inl[N_SHAPES][MAX_REPS];
+  /* CPU seconds per step, the same slope: this rank's on the cluster
+   * (cpu[0]), and rank 0's inline (cpu[1]); rank 1's cluster figures are
+   * sent to rank 0 at the end (cpu1). */
+  double cpu[2][N_SHAPES][MAX_REPS], cpu1[N_SHAPES][MAX_REPS];
+  double c_long, c_short;
   for (long r = 0; r < reps; r++)
     for (int sh = 0; sh < N_SHAPES; sh++) {
       if (!(shapes & (1 << sh)))
         continue;
+      double dn = nsteps[sh][0] - nsteps[sh][1];
       rtts[sh][r] = round_trip(rank, (int)steps);
-      double t_long = timed_run(p, flows[sh][0], "cluster", rank);
+      double t_long = timed_run(p, flows[sh][0], "cluster", rank, &c_long);
       wall_mpi[sh][r] = t_long;
-      double t_short = timed_run(p, flows[sh][1], "cluster", rank);
-      per[sh][r] = (t_long - t_short) / (nsteps[sh][0] - nsteps[sh][1]);
-    }
-  /* The same flows on the inline runner, on rank 0 alone: what the step
-   * itself costs in any runner. */
-  for (long r = 0; rank == 0 && r < reps; r++)
-    for (int sh = 0; sh < N_SHAPES; sh++) {
-      if (!(shapes & (1 << sh)))
+      double t_short = timed_run(p, flows[sh][1], "cluster", rank, &c_short);
+      per[sh][r] = (t_long - t_short) / dn;
+      cpu[0][sh][r] = (c_long - c_short) / dn;
+      if (rank != 0)
         continue;
-      wall_inl[sh][r] = timed_run(p, flows[sh][0], "inline", rank);
-      inl[sh][r] =
-          (wall_inl[sh][r] - timed_run(p, flows[sh][1], "inline", rank)) /
-          (nsteps[sh][0] - nsteps[sh][1]);
+      wall_inl[sh][r] = timed_run(p, flows[sh][0], "inline", rank, &c_long);
+      inl[sh][r] = (wall_inl[sh][r] -
+                    timed_run(p, flows[sh][1], "inline", rank, &c_short)) /
+                   dn;
+      cpu[1][sh][r] = (c_long - c_short) / dn;
     }
+  if (rank == 1)
+    MPI_Send(cpu[0], N_SHAPES * MAX_REPS, MPI_DOUBLE, 0, 8, MPI_COMM_WORLD);
+  else if (rank == 0)
+    MPI_Recv(cpu1, N_SHAPES * MAX_REPS, MPI_DOUBLE, 1, 8, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
   if (rank == 0) {
     printf("bench/mpi: %d ranks, %ld cores on this node, %ld remote steps "
            "(%s bodies), prefetch %s, median of %ld\n\n",
@@ -257,9 +275,11 @@ int main(int argc, char **argv) {
            prefetch >= 0 ? pf + strlen("RUNNER.cluster.prefetch=") : "default",
            reps);
     printf("| shape   | steps | round trip us | remote step us | inline step "
-           "us | overhead us | overhead / rtt | wall mpi / inline |\n"
+           "us | overhead us | overhead / rtt | wall mpi / inline | cpu us "
+           "rank 0 | cpu us rank 1 | cpu us inline |\n"
            "|---------|-------|---------------|----------------|------------"
-           "----|-------------|----------------|-------------------|\n");
+           "----|-------------|----------------|-------------------|-------"
+           "--------|---------------|---------------|\n");
     for (int sh = 0; sh < N_SHAPES; sh++) {
       if (!(shapes & (1 << sh)))
         continue;
@@ -269,12 +289,18 @@ int main(int argc, char **argv) {
       double wm = median(wall_mpi[sh], (int)reps);
       double wi = median(wall_inl[sh], (int)reps);
       printf("| %-7s | %5.0f | %13.2f | %14.2f | %15.2f | %11.2f | %14.2f | "
-             "%17.3f |\n",
+             "%17.3f | %14.2f | %13.2f | %13.2f |\n",
              shape_names[sh], nsteps[sh][0], rtt * 1e6, step * 1e6, work * 1e6,
-             (step - work) * 1e6, (step - work) / rtt, wm / wi);
+             (step - work) * 1e6, (step - work) / rtt, wm / wi,
+             median(cpu[0][sh], (int)reps) * 1e6,
+             median(cpu1[sh], (int)reps) * 1e6,
+             median(cpu[1][sh], (int)reps) * 1e6);
     }
     printf("\noverhead = remote step - inline step (goal: <= 2x the round "
-           "trip); wall = the N-step run (goal for a chain: <= 1.1)\n");
+           "trip); wall = the N-step run (goal for a chain: <= 1.1);\n"
+           "cpu = CPU time per step of each process (MPI waits by polling, "
+           "so rank 1's includes its waits, not the time others took "
+           "from it)\n");
   }
   status = 0;
 out:

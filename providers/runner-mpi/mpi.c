@@ -231,8 +231,11 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* How long the root polls for a message before it sleeps between polls. */
+/* How long the root polls for a message before it sleeps between polls,
+ * and its shortest sleep (the first is half of node.nap_max, at least
+ * this; later ones double, up to nap_max). */
 #define SPIN_NS 30000
+#define NAP_NS 50000
 
 static void sleep_ns(int64_t ns) {
   struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
@@ -380,6 +383,7 @@ typedef struct node {
   sy_job *job;
   int64_t wait_avg; /* root: how long it waited for a message, on average */
   unsigned waits;   /* root: how many times it waited */
+  int64_t nap_max;  /* root: longest sleep between polls (0: NAP_NS) */
   int rank, size;
   size_t n;
   int64_t *cpus;   /* per rank: cpus it offers (gathered at the start) */
@@ -511,6 +515,7 @@ static msg *next_msg(node *nd, int64_t until) {
    * steps wait in the executors' mailboxes meanwhile, so a chain does not
    * wait on a sleeping root. */
   int64_t t0 = now_ns(), waited = 0;
+  int64_t nap = nd->nap_max / 2 > NAP_NS ? nd->nap_max / 2 : NAP_NS;
   /* Every 8th wait spins in full: a wait that ends in a sleep measures
    * the sleep too, so only these tell that messages come quickly again. */
   int64_t spin_for =
@@ -535,8 +540,11 @@ static msg *next_msg(node *nd, int64_t until) {
         return NULL;
       reap_sends(nd);
     }
-    if (waited > spin_for)
-      sleep_ns(waited > 2000000 ? 1000000 : 50000);
+    if (waited > spin_for) {
+      sleep_ns(waited > 2000000 ? 1000000 : nap);
+      if (nap < nd->nap_max)
+        nap = nap * 2 < nd->nap_max ? nap * 2 : nd->nap_max;
+    }
   }
 }
 
@@ -981,6 +989,8 @@ typedef struct root {
    * the others (prefetched) wait in its mailbox. */
   size_t *outq; /* P rings of qcap */
   int *oh, *on; /* head index and count per rank */
+  int *settled; /* per rank: queued steps from the head with no consumer
+                   left to prefetch (prefetch() starts after them) */
   int qcap;
   int *where;        /* per step: the rank it was sent to */
   uint8_t *doomed;   /* per step: queued behind a step that failed */
@@ -990,6 +1000,7 @@ typedef struct root {
   sy_buf *outb;   /* per rank: the RUN batch not sent yet */
   uint32_t *outn; /* per rank: steps in it */
   int n_exec_busy;
+  int n_exec;  /* ranks that execute */
   unsigned rr; /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
   input *in;
@@ -1337,15 +1348,25 @@ static void prefetch(root *R, int r) {
     return;
   const sy_job *job = R->nd->job;
   int wide = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
-  for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
+  for (int i = R->settled[r]; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
     const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(job, q, &cons);
-    for (size_t j = 0; j < nc && R->on[r] < R->qcap; j++)
+    size_t nc = sy_job_step_consumers(job, q, &cons), j;
+    bool open = false; /* a consumer that may still be prefetched */
+    for (j = 0; j < nc && R->on[r] < R->qcap; j++) {
+      if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING)
+        continue;
       if ((R->on[r] < wide || chain_link(job, q, nc, cons[j])) &&
           prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
         return; /* it stays WAIT and runs when ready */
+      open |= sy_sched_state(R->S, cons[j]) == SY_STEP_WAITING;
+    }
+    /* Consumers only leave WAITING while q is queued (but for a failure
+     * here, which starts the scan over), so a settled step stays so: a
+     * chain's window is refilled without walking it. */
+    if (!open && j == nc && i == R->settled[r])
+      R->settled[r]++;
   }
 }
 
@@ -1385,10 +1406,7 @@ static int queue_behind(root *R, size_t s, size_t *src, uint32_t *k) {
   node *nd = R->nd;
   int best = -1,
       depth = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
-  int n_exec = 0;
-  for (int r = 0; r < nd->size; r++)
-    n_exec += executes(R, r);
-  if (n_exec == 1)
+  if (R->n_exec == 1)
     depth = R->qcap;
   uint64_t best_bytes = 0;
   size_t na = step_refs(nd->job, s, src, k);
@@ -1439,6 +1457,8 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
     return;
   }
   R->oh[from] = (R->oh[from] + 1) % R->qcap;
+  if (R->settled[from] > 0)
+    R->settled[from]--;
   R->on[from]--;
   R->n_exec_busy--;
   R->where[s] = -1;
@@ -1449,6 +1469,7 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
      * skipped if one of them failed for good. */
     R->doomed[s] = 0;
     sy_sched_untake(R->S, s);
+    R->settled[from] = 0;
     next_in_line(R, from);
     return;
   }
@@ -1499,6 +1520,7 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
            sy_job_step_label(nd->job, s), from, text);
   emit(R, SY_EVENT_FAILED, s, from, code, message);
   doom_queued(R, from, s);
+  R->settled[from] = 0;
   sy_sched_failed(R->S, s, code, message);
   next_in_line(R, from);
 }
@@ -1561,6 +1583,21 @@ static int64_t earliest(const root *R) {
   return until;
 }
 
+/* How long rank 0 may sleep between polls while executors work: half of
+ * what the shortest queue holds behind its head, at the average step's
+ * length (node.wait_avg), between NAP_NS and 1 ms. Sleeping 50 us at a
+ * time cost rank 0 11 us of CPU per 50-us step of a chain (bench/mpi),
+ * a fifth of a core taken from the executors on a busy machine; a chain's
+ * queue of 64 holds 1.6 ms of such steps past its DONE. */
+static int64_t nap_max(const root *R) {
+  int least = 0;
+  for (int r = 1; r < R->nd->size; r++)
+    if (R->on[r] > 0 && (least == 0 || R->on[r] < least))
+      least = R->on[r];
+  int64_t nap = least > 1 ? (least - 1) * R->nd->wait_avg / 2 : 0;
+  return nap < NAP_NS ? NAP_NS : nap > 1000000 ? 1000000 : nap;
+}
+
 static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
   node *nd = R->nd;
   bool told_cancel = false;
@@ -1616,8 +1653,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       break;
     /* Anything that arrived during a wait first. */
     msg *m = undefer(nd);
+    nd->nap_max = nap_max(R);
     if (!m)
       m = next_msg(nd, earliest(R));
+    nd->nap_max = 0;
     if (m)
       handle(R, m);
     /* And whatever else is here already, so that the steps they free go
@@ -1690,6 +1729,7 @@ static int root_run(node *nd, sy_error *err) {
   R.qcap = (int)nd->cfg->prefetch + 1;
   R.outq = calloc((size_t)P * (size_t)R.qcap, sizeof *R.outq);
   R.oh = calloc((size_t)P, sizeof *R.oh);
+  R.settled = calloc((size_t)P, sizeof *R.settled);
   R.on = calloc((size_t)P, sizeof *R.on);
   R.where = calloc(m, sizeof *R.where);
   R.doomed = calloc(m, 1);
@@ -1700,8 +1740,8 @@ static int root_run(node *nd, sy_error *err) {
   R.outb = calloc((size_t)P, sizeof *R.outb);
   R.outn = calloc((size_t)P, sizeof *R.outn);
   if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh ||
-      !R.on || !R.where || !R.doomed || !R.deadline || !R.drops || !R.ndrops ||
-      !R.capdrops || !R.outb || !R.outn) {
+      !R.settled || !R.on || !R.where || !R.doomed || !R.deadline || !R.drops ||
+      !R.ndrops || !R.capdrops || !R.outb || !R.outn) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
@@ -1718,9 +1758,11 @@ static int root_run(node *nd, sy_error *err) {
 
   /* A step no executing rank can take would wait forever: refuse it. */
   int64_t most = 0;
-  for (int r = 0; r < P; r++)
+  for (int r = 0; r < P; r++) {
+    R.n_exec += executes(&R, r);
     if (executes(&R, r) && nd->cpus[r] > most)
       most = nd->cpus[r];
+  }
   for (size_t s = 0; s < n; s++) {
     uint32_t c = step_cpus(nd->job, s);
     if (root_only(nd->job, s) || c <= 1 || (int64_t)c <= most)
@@ -1762,6 +1804,7 @@ done:
   free(R.size);
   free(R.outq);
   free(R.oh);
+  free(R.settled);
   free(R.on);
   free(R.where);
   free(R.doomed);
