@@ -1354,17 +1354,20 @@ static void prefetch(root *R, int r) {
     size_t nc = sy_job_step_consumers(job, q, &cons), j;
     bool open = false; /* a consumer that may still be prefetched */
     for (j = 0; j < nc && R->on[r] < R->qcap; j++) {
-      if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING)
+      if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING ||
+          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j])))
         continue;
-      if ((R->on[r] < wide || chain_link(job, q, nc, cons[j])) &&
-          prefetchable(R, cons[j], r) &&
+      if (prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
         return; /* it stays WAIT and runs when ready */
       open |= sy_sched_state(R->S, cons[j]) == SY_STEP_WAITING;
     }
     /* Consumers only leave WAITING while q is queued (but for a failure
      * here, which starts the scan over), so a settled step stays so: a
-     * chain's window is refilled without walking it. */
+     * chain's window is refilled without walking it. A consumer that the
+     * window is too full for counts as settled too: it is sent when it is
+     * ready (or found through a later input queued here), so that a deep
+     * queue of a wide graph's steps is not walked per step either. */
     if (!open && j == nc && i == R->settled[r])
       R->settled[r]++;
   }
