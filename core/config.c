@@ -363,9 +363,37 @@ void sy_config_free(sy_config *cfg) {
 }
 
 /* Copies every section and value of `from` into cfg, later wins. */
-static int merge(sy_config *cfg, const sy_config *from) {
+/* Moves entry e into sec (replacing an earlier value of its key), leaving
+ * e empty: a loaded file's strings change hands instead of being copied
+ * once more. */
+static int take_entry(section *sec, entry *e) {
+  entry *old = find_entry(sec, e->key);
+  if (old) {
+    free(old->value);
+    free(old->origin);
+    old->value = e->value;
+    old->origin = e->origin;
+    old->line = e->line;
+    free(e->key);
+  } else {
+    if (sec->len == sec->cap) {
+      size_t cap = sec->cap ? sec->cap * 2 : 8;
+      entry *n = realloc(sec->entries, cap * sizeof *n);
+      if (!n)
+        return SY_ENOMEM;
+      sec->entries = n;
+      sec->cap = cap;
+    }
+    sec->entries[sec->len++] = *e;
+  }
+  *e = (entry){NULL, NULL, NULL, 0};
+  return 0;
+}
+
+/* Merges `from` (a freshly loaded file, emptied of what moved) into cfg. */
+static int merge(sy_config *cfg, sy_config *from) {
   for (size_t i = 0; i < from->len; i++) {
-    const section *fs = &from->sections[i];
+    section *fs = &from->sections[i];
     section *s;
     char *canon = strdup(fs->name);
     if (!canon)
@@ -373,13 +401,33 @@ static int merge(sy_config *cfg, const sy_config *from) {
     int rc = add_section(cfg, canon, fs->kind, fs->origin, 0, &s);
     if (rc != 0)
       return rc;
-    for (size_t j = 0; j < fs->len; j++) {
-      const entry *e = &fs->entries[j];
-      if ((rc = set_entry(s, e->key, e->value, e->origin, 0)) != 0)
+    for (size_t j = 0; j < fs->len; j++)
+      if ((rc = take_entry(s, &fs->entries[j])) != 0)
         return rc;
-    }
   }
   return 0;
+}
+
+/* "NAME:LINE", as snprintf's "%s:%d" writes it (truncated alike), without
+ * the printf machinery: every line of every config layer names its
+ * origin, at every start. */
+static void origin_format(char *out, size_t cap, const char *name, int line) {
+  size_t n = strlen(name);
+  if (line < 0 || n + 13 > cap) {
+    snprintf(out, cap, "%s:%d", name, line);
+    return;
+  }
+  char digits[12];
+  size_t nd = 0;
+  unsigned v = (unsigned)line;
+  do
+    digits[nd++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  memcpy(out, name, n);
+  out[n++] = ':';
+  while (nd)
+    out[n++] = digits[--nd];
+  out[n] = '\0';
 }
 
 typedef struct load_ctx {
@@ -392,7 +440,7 @@ static int on_ini(void *ud, const char *sname, const char *key,
                   const char *value, int line, sy_error *err) {
   load_ctx *ctx = ud;
   char origin[512];
-  snprintf(origin, sizeof origin, "%s:%d", ctx->name, line);
+  origin_format(origin, sizeof origin, ctx->name, line);
   if (!key) {
     char *canon;
     sy_kind kind = 0;

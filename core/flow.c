@@ -1886,7 +1886,7 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
   if (!path || !out)
     return sy_error_set(err, SY_EINVAL, "sy__flow_load: no path");
   *out = NULL;
-  config_init(&cfg);
+  bool inited = false; /* libconfig is loaded only when it reads */
   fp = fopen(path, "r");
   if (!fp) {
     int e = errno;
@@ -1911,6 +1911,13 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
     if (rc != FAST_NO)
       goto done;
   }
+  const char *why = sy__libconfig_load();
+  if (why) {
+    rc = sy_error_set(err, SY_EIO, "%s: cannot read the flow: %s", path, why);
+    goto done;
+  }
+  config_init(&cfg);
+  inited = true;
   rewind(fp); /* nothing is buffered in fp: it was read through its fd */
   /* @include "x" means x next to the flow file, wherever we run from. */
   const char *slash = strrchr(path, '/');
@@ -1932,7 +1939,8 @@ int sy__flow_load(const char *path, sy_flow **out, sy_error *err) {
 done:
   if (fp)
     fclose(fp);
-  config_destroy(&cfg);
+  if (inited)
+    config_destroy(&cfg);
   free(dir);
   return rc;
 }
@@ -1949,6 +1957,9 @@ int sy__flow_load_string(const char *text, const char *name, sy_flow **out,
   rc = load_fast(text, strlen(text), NULL, name, out, err);
   if (rc != FAST_NO)
     return rc;
+  const char *why = sy__libconfig_load();
+  if (why)
+    return sy_error_set(err, SY_EIO, "%s: cannot read the flow: %s", name, why);
   config_init(&cfg);
   if (config_read_string(&cfg, text) != CONFIG_TRUE)
     rc = syntax_error(&cfg, name, err);

@@ -235,6 +235,9 @@ int sy_platform_set_param(sy_platform *p, const char *assignment,
 
 int sy_platform_load_params(sy_platform *p, const char *path, sy_error *err) {
   config_t cfg;
+  const char *why = sy__libconfig_load();
+  if (why)
+    return sy_error_set(err, SY_EIO, "--params %s: %s", path ? path : "", why);
   config_init(&cfg);
   int rc = 0;
   FILE *f = path ? fopen(path, "r") : NULL;

@@ -15,6 +15,10 @@
 
 /* A list of heap blocks freed together: the strings and arrays the core
  * writes into a provider's config struct. */
+/* Loads libconfig at its first use (libconfig_lazy.c): NULL when it is
+ * loaded, else a sentence saying why not. Call before config_init(). */
+const char *sy__libconfig_load(void);
+
 typedef struct sy__pool {
   void **items;
   size_t len, cap;

@@ -8,6 +8,8 @@
  * never trusted: an actor that writes something other than one JSON object
  * fails the call naming it, so the output is always valid JSON. Parsing
  * also lets the document be printed with one indentation throughout.
+ * libjansson is loaded at the first call, not at every start
+ * (jansson_lazy.c).
  */
 #include "switchyard/actor.h"
 #include "switchyard/buf.h"
@@ -18,6 +20,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jansson_lazy.h"
 
 typedef struct describe_walk {
   const sy_catalog *cat;
@@ -82,8 +86,12 @@ static int describe_one(void *ud, const char *node, const char *actor,
 
 int sy_states_describe(sy_platform *p, const void *data, size_t len,
                        char **json, sy_error *err) {
-  describe_walk w = {sy_platform_catalog(p), json_object(), err};
   *json = NULL;
+  /* libjansson is loaded now, at its first use (jansson_lazy.c). */
+  const char *why = sy_jansson_lazy_error();
+  if (why)
+    return sy_error_set(err, SY_EIO, "cannot describe trained states: %s", why);
+  describe_walk w = {sy_platform_catalog(p), json_object(), err};
   if (!w.doc)
     return sy_error_set(err, SY_ENOMEM, "out of memory");
   int rc = sy_states_each(data, len, describe_one, &w, err);

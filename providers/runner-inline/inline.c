@@ -13,8 +13,10 @@
  * step that ran longer is reported after it, as a WARNING event naming
  * the limit, and its result is kept. cpus, memory and gpus mean nothing
  * to one thread and are ignored.
+ *
+ * It ships in the plugin `base` (providers/base/entry.c).
  */
-#include <switchyard/switchyard.h>
+#include "runner_inline.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -98,7 +100,7 @@ static const sy_runner_ops inline_ops = {
         "reported after it (a warning naming the limit), its result kept\n",
 };
 
-static const sy_provider inline_runner = {
+const sy_provider runner_inline_provider = {
     .size = sizeof(sy_provider),
     .kind = SY_KIND_RUNNER,
     .name = "inline",
@@ -111,5 +113,3 @@ static const sy_provider inline_runner = {
     .destroy = NULL,
     .ops = &inline_ops,
 };
-
-SY_PLUGIN_DEFINE("runner-inline", "1.0.0", &inline_runner)

@@ -35,7 +35,14 @@ if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
 fi
 make -s -j"$jobs" >/dev/null
 rm -rf "$prefix"
+# A plugin file an older switchyard installed whose providers moved into
+# base.so would clash with base's at every start: make install drops it.
+mkdir -p "$prefix/lib/switchyard/plugins.d"
+printf 'old\n' > "$prefix/lib/switchyard/plugins.d/feed-csv.so"
 make -s install >/dev/null
+[ ! -e "$prefix/lib/switchyard/plugins.d/feed-csv.so" ] ||
+  fail "make install left a retired plugin file (feed-csv.so)"
+[ -e "$prefix/lib/switchyard/plugins.d/base.so" ] || fail "no base.so installed"
 for f in bin/switchyard include/switchyard/switchyard.h include/switchyard/plugin.h \
          lib/pkgconfig/switchyard.pc etc/switchyard.ini share/man/man1/switchyard.1; do
   [ -e "$prefix/$f" ] || fail "make install did not install $f"

@@ -326,6 +326,49 @@ static void test_lazy_parse_never_trusts_text(void) {
   free(text);
 }
 
+/* The reference for sy__manifest_storable, one byte at a time: not empty,
+ * no control byte (below 0x20, or 0x7f), and not both kinds of quote. */
+static int storable_ref(const char *s) {
+  if (!*s)
+    return 0;
+  int dq = 0, sq = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f)
+      return 0;
+    dq |= *p == '"';
+    sq |= *p == '\'';
+  }
+  return !(dq && sq);
+}
+
+/* The word-at-a-time check agrees with the reference for every byte value
+ * at every position of strings of 1 to 19 bytes, on several fillers
+ * (0x80-0xff ones included, where a borrow could mislead it). */
+static void test_lazy_storable_matches_bytewise(void) {
+  static const unsigned char fill[] = {'a', ' ', '~', 0x80, 0xff, 0xc3, '"'};
+  char s[24];
+  size_t checked = 0, wrong = 0;
+  for (size_t f = 0; f < sizeof fill; f++)
+    for (size_t len = 1; len < 20; len++)
+      for (size_t at = 0; at < len; at++)
+        for (int b = 1; b < 256; b++) {
+          memset(s, fill[f], len);
+          s[len] = '\0';
+          s[at] = (char)b;
+          checked++;
+          wrong += sy__manifest_storable(s) != storable_ref(s);
+        }
+  CU_ASSERT(checked > 300000);
+  CU_ASSERT_EQUAL(wrong, 0);
+  /* Two bytes that each break it, in one word and across words. */
+  CU_ASSERT_FALSE(sy__manifest_storable("abc\tdefgh"));
+  CU_ASSERT_FALSE(sy__manifest_storable("abcdefgh\x7f"));
+  CU_ASSERT_FALSE(sy__manifest_storable("it's \"quoted\""));
+  CU_ASSERT_TRUE(sy__manifest_storable("R\xc2\xb2 of a \"model\""));
+  CU_ASSERT_FALSE(sy__manifest_storable(""));
+  CU_ASSERT_FALSE(sy__manifest_storable(NULL));
+}
+
 /* ---- clashes are decided as when everything is loaded ------------------ */
 
 static void problems_of(const sy_catalog *cat, char *out, size_t cap) {
@@ -513,6 +556,7 @@ int main(void) {
       T(test_lazy_stale_records_are_read_again),
       T(test_lazy_corrupt_manifest_is_rebuilt),
       T(test_lazy_parse_never_trusts_text),
+      T(test_lazy_storable_matches_bytewise),
       T(test_lazy_clashes_as_eager),
       T(test_lazy_lying_record_is_corrected),
       T(test_lazy_recorded_code_only_while_fresh),
