@@ -79,6 +79,19 @@ int bench_cleanup(const char *dir) {
 }
 
 int bench_write_layered_flow(const char *path, size_t n, size_t *steps) {
+  return bench_write_layered_spin_flow(path, n, 0, steps);
+}
+
+/* A body: bench.spin of `us` microseconds, or bench.empty when us is 0. */
+static void body(FILE *f, long us) {
+  if (us > 0)
+    fprintf(f, "actor = \"bench.spin\"; params = { us = %ld; };", us);
+  else
+    fprintf(f, "actor = \"bench.empty\";");
+}
+
+int bench_write_layered_spin_flow(const char *path, size_t n, long us,
+                                  size_t *steps) {
   size_t w = 2;
   while ((w + 1) * (w + 1) <= n)
     w++;
@@ -95,8 +108,9 @@ int bench_write_layered_flow(const char *path, size_t n, size_t *steps) {
     for (size_t i = 0; i < w; i++) {
       seed = seed * 6364136223846793005u + 1442695040888963407u;
       unsigned k = 2 + (unsigned)(seed >> 33) % 2;
-      fprintf(f, "  { id = \"n%zu\"; actor = \"bench.empty\"; inputs = [",
-              l * w + i);
+      fprintf(f, "  { id = \"n%zu\"; ", l * w + i);
+      body(f, us);
+      fprintf(f, " inputs = [");
       for (unsigned j = 0; j < k; j++) {
         seed = seed * 6364136223846793005u + 1442695040888963407u;
         size_t a = (l - 1) * w + (size_t)(seed >> 33) % w;
@@ -134,5 +148,25 @@ int bench_write_spin_flow(const char *path, size_t n, long us) {
               i + 1 < n ? "," : "");
   }
   fprintf(f, ");\n");
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+int bench_write_wide_flow(const char *path, size_t n, long us) {
+  if (n < 3)
+    n = 3;
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "name = \"wide\";\nsource = { table = \"t\"; };\n"
+             "actors = (\n");
+  for (size_t i = 0; i < n - 1; i++) {
+    fprintf(f, "  { id = \"a%zu\"; ", i);
+    body(f, us);
+    fprintf(f, " inputs = [\"source\"]; },\n");
+  }
+  fprintf(f, "  { id = \"end\"; actor = \"bench.empty\"; inputs = [");
+  for (size_t i = 0; i < n - 1; i++)
+    fprintf(f, "%s\"a%zu\"", i ? ", " : "", i);
+  fprintf(f, "]; }\n);\n");
   return fclose(f) == 0 ? 0 : -1;
 }

@@ -40,4 +40,16 @@ int bench_write_spin_flow(const char *path, size_t n, long us);
  * *steps to the number of actors; 0 or -1. */
 int bench_write_layered_flow(const char *path, size_t n, size_t *steps);
 
+/* The same layers with bench.spin bodies of `us` microseconds (the
+ * bench.source roots and the joining step stay as they are; bench.empty
+ * bodies when us is 0); 0 or -1. */
+int bench_write_layered_spin_flow(const char *path, size_t n, long us,
+                                  size_t *steps);
+
+/* Writes a flow file of n actors, a fan-out: n - 1 independent
+ * bench.spin actors of `us` microseconds (bench.empty when us is 0), each
+ * reading table t (the source), and one bench.empty reading them all,
+ * which the sink reads; 0 or -1. */
+int bench_write_wide_flow(const char *path, size_t n, long us);
+
 #endif /* SY_BENCH_COMMON_H */

@@ -8,8 +8,9 @@
 # plugins.d from before a change) and a link `bench` to this tree's bench
 # folder. Each round runs bench/mpi (see bench/mpi.c) once from this tree
 # ("after") and once from BEFORE, alternating which goes first; the table
-# gives the median over the rounds of each figure, and the load (uptime)
-# at the start and the end.
+# gives, per shape (chain, wide, layered: see bench/mpi.c), the median over
+# the rounds of each figure, and the load (uptime) at the start and the
+# end; with MPI_AB_ROWS=1 it also prints every run's figures.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 before=$(cd "$1" && pwd)
@@ -26,13 +27,13 @@ run() { # run TREE LABEL ARGS...
   tree=$1
   label=$2
   shift 2
+  # One row per shape: LABEL SHAPE RTT REMOTE INLINE WALL-RATIO, and the
+  # CPU us per step of rank 0, rank 1 and inline.
   (cd "$tree" && mpirun -np "${RANKS:-2}" ./bench/mpi "$@") |
-    awk -v l="$label" '
-      /raw MPI round trip/ { split($0, f, "|"); rtt = f[3] + 0 }
-      /runner-mpi remote step/ { split($0, f, "|"); step = f[3] + 0 }
-      /runner-inline step/ { split($0, f, "|"); inl = f[3] + 0 }
-      /^chain of/ { for (i = NF; i > 0; i--) if ($i == "=") ratio = $(i + 1) + 0 }
-      END { printf "%s %f %f %f %f\n", l, rtt, step, inl, ratio }' \
+    awk -v l="$label" -F'|' '
+      $2 ~ /^ *(chain|wide|layered) *$/ {
+        gsub(/ /, "", $2)
+        printf "%s %s %f %f %f %f %f %f %f\n", l, $2, $4, $5, $6, $9, $10, $11, $12 }' \
       >> "$out/rows"
 }
 i=0
@@ -50,15 +51,25 @@ load1=$(uptime | sed 's/.*load average: //')
 echo "bench/mpi-ab.sh: $rounds rounds of bench/mpi $*"
 echo "load at start: $load0; at end: $load1"
 echo
-echo "|        | round trip us | remote step us | inline step us | overhead us | overhead / rtt | chain mpi/inline |"
-echo "|--------|---------------|----------------|----------------|-------------|----------------|------------------|"
-for l in before after; do
-  for c in 2 3 4 5 6 7; do
-    grep "^$l " "$out/rows" | awk -v c="$c" '{
-      if (c == 6) v = $3 - $4; else if (c == 7) v = ($3 - $4) / $2;
-      else if (c == 6) v = 0; else v = $c; if (c == 5) v = $5; print v }' |
-      sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-  done | tr '\n' ' ' |
-    awk -v l="$l" '{ printf "| %-6s | %13.2f | %14.2f | %14.2f | %11.2f | %14.2f | %16.3f |\n",
-      l, $1, $2, $3, $5, $6, $4 }'
+echo "| shape   | side   | round trip us | remote step us | inline step us | overhead us | overhead / rtt | wall mpi/inline | cpu rank 0 | cpu rank 1 | cpu inline |"
+echo "|---------|--------|---------------|----------------|----------------|-------------|----------------|-----------------|------------|------------|------------|"
+# Medians over the rounds; overhead and its ratio are the medians of each
+# round's own remote - inline (so not the difference of the two columns).
+for sh in chain wide layered; do
+  for l in before after; do
+    grep -q "^$l $sh " "$out/rows" || continue
+    for c in 3 4 5 o r 6 7 8 9; do
+      grep "^$l $sh " "$out/rows" | awk -v c="$c" '{
+        if (c == "o") v = $4 - $5; else if (c == "r") v = ($4 - $5) / $3;
+        else v = $c; print v }' |
+        sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    done | tr '\n' ' ' |
+      awk -v l="$l" -v sh="$sh" '{ printf "| %-7s | %-6s | %13.2f | %14.2f | %14.2f | %11.2f | %14.2f | %15.3f | %10.2f | %10.2f | %10.2f |\n",
+        sh, l, $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+  done
 done
+if [ -n "$MPI_AB_ROWS" ]; then
+  echo
+  echo "every run (side shape rtt remote inline wall-ratio cpu0 cpu1 cpu-inline):"
+  cat "$out/rows"
+fi

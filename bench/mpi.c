@@ -4,6 +4,7 @@
  *
  *   mpirun -np 2 bench/mpi [--steps N] [--reps R] [--prefetch P]
  *                          [--spin-us US]   (bench.spin bodies of US us)
+ *                          [--shape chain|wide|layered]... (default: all)
  *                                                        (or bench/mpi.sh)
  *
  * Without --prefetch the runner's default applies. Run it from the top
@@ -14,8 +15,16 @@
  *                with 64 bytes (MPI_Send/MPI_Recv), N times; a batch of
  *                round trips runs before each flow run (so both see the
  *                same machine load), median of --reps batches.
- *   remote step  flow files of N and N/5 chained bench.empty actors,
- *                compiled and bound on every rank, run with runner-mpi
+ *   shapes       flow files of N and N/5 actors (bench.empty, or bench.spin
+ *                with --spin-us), compiled and bound on every rank:
+ *                  chain    the source, then each actor reads the last one
+ *                  wide     N - 1 actors each reading the source, and one
+ *                           bench.empty reading them all
+ *                  layered  layers of W ~ sqrt(N) actors, the first
+ *                           bench.source, each later one reading 2 or 3
+ *                           of the layer before (bench_write_layered_flow),
+ *                           and one bench.empty joining the last layer
+ *   remote step  the flow files run with runner-mpi
  *                with ranks_execute_on_root = false, so that every actor
  *                step runs on another rank than the scheduler; per step =
  *                the difference of the sy_job_run wall times over the
@@ -45,6 +54,9 @@
 
 #define MAX_REPS 15
 
+enum { CHAIN, WIDE, LAYERED, N_SHAPES };
+static const char *const shape_names[N_SHAPES] = {"chain", "wide", "layered"};
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,10 +73,17 @@ static double median(double *v, int n) {
   return v[n / 2];
 }
 
-/* Seconds sy_job_run takes for the flow file (compiled and bound first);
- * a failure ends the MPI job. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Seconds sy_job_run takes for the flow file (compiled and bound first),
+ * and in *cpu the CPU seconds this process used meanwhile; a failure ends
+ * the MPI job. */
 static double timed_run(sy_platform *p, const char *path, const char *runner,
-                        int rank) {
+                        int rank, double *cpu) {
   sy_error err;
   sy_error_clear(&err);
   sy_program *prog = NULL;
@@ -74,10 +93,11 @@ static double timed_run(sy_platform *p, const char *path, const char *runner,
     rc = sy_job_new(p, prog, NULL, &job, &err);
   if (strcmp(runner, "inline") != 0)
     MPI_Barrier(MPI_COMM_WORLD);
-  double t0 = now();
+  double t0 = now(), c0 = cpu_now();
   if (rc == 0)
     rc = sy_job_run(job, runner, &err);
   double t = now() - t0;
+  *cpu = cpu_now() - c0;
   sy_job_free(job);
   sy_program_free(prog);
   if (rc) {
@@ -85,6 +105,23 @@ static double timed_run(sy_platform *p, const char *path, const char *runner,
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   return t;
+}
+
+/* The bench's own messages: runner-mpi receives any tag on
+ * MPI_COMM_WORLD, and rank 1 may still be in the run's last steps when
+ * rank 0 has finished its inline runs (a message of ours on
+ * MPI_COMM_WORLD would be taken by the runner). */
+static MPI_Comm own;
+
+/* The other ranks wait for rank 0's inline runs without polling MPI (a
+ * blocking receive would spin on a core), so inline runs with the other
+ * core free, as it would alone. */
+static void idle_until_told(void) {
+  MPI_Request req;
+  int done = 0;
+  MPI_Irecv(NULL, 0, MPI_BYTE, 0, 9, own, &req);
+  while (MPI_Test(&req, &done, MPI_STATUS_IGNORE), !done)
+    usleep(200);
 }
 
 /* Seconds per round trip of `iters` 64-byte ping-pongs 0 <-> 1. */
@@ -96,13 +133,11 @@ static double round_trip(int rank, int iters) {
     double t0 = now();
     for (int i = 0; i < iters; i++) {
       if (rank == 0) {
-        MPI_Send(buf, sizeof buf, MPI_BYTE, 1, 7, MPI_COMM_WORLD);
-        MPI_Recv(buf, sizeof buf, MPI_BYTE, 1, 7, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+        MPI_Send(buf, sizeof buf, MPI_BYTE, 1, 7, own);
+        MPI_Recv(buf, sizeof buf, MPI_BYTE, 1, 7, own, MPI_STATUS_IGNORE);
       } else if (rank == 1) {
-        MPI_Recv(buf, sizeof buf, MPI_BYTE, 0, 7, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
-        MPI_Send(buf, sizeof buf, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+        MPI_Recv(buf, sizeof buf, MPI_BYTE, 0, 7, own, MPI_STATUS_IGNORE);
+        MPI_Send(buf, sizeof buf, MPI_BYTE, 0, 7, own);
       }
     }
     t = (now() - t0) / iters;
@@ -112,6 +147,7 @@ static double round_trip(int rank, int iters) {
 
 int main(int argc, char **argv) {
   long steps = 2000, reps = 5, prefetch = -1, spin_us = 0;
+  int shapes = 0; /* bits of shape_names; 0: all */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
       steps = atol(argv[++i]);
@@ -121,14 +157,29 @@ int main(int argc, char **argv) {
       prefetch = atol(argv[++i]);
     else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc)
       spin_us = atol(argv[++i]);
-    else {
+    else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+      int sh = N_SHAPES;
+      ++i;
+      for (int j = 0; j < N_SHAPES; j++)
+        if (strcmp(argv[i], shape_names[j]) == 0)
+          sh = j;
+      if (sh == N_SHAPES) {
+        fprintf(stderr, "bench/mpi: --shape %s: chain, wide or layered\n",
+                argv[i]);
+        return 2;
+      }
+      shapes |= 1 << sh;
+    } else {
       fprintf(stderr, "usage: mpirun -np 2 bench/mpi [--steps N] [--reps R] "
-                      "[--prefetch P] [--spin-us US]\n");
+                      "[--prefetch P] [--spin-us US]\n"
+                      "                 [--shape chain|wide|layered]...\n");
       return 2;
     }
   }
-  if (steps < 1)
-    steps = 1;
+  if (shapes == 0)
+    shapes = (1 << N_SHAPES) - 1;
+  if (steps < 5)
+    steps = 5;
   if (reps < 1)
     reps = 1;
   if (reps > MAX_REPS)
@@ -137,6 +188,7 @@ int main(int argc, char **argv) {
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm_dup(MPI_COMM_WORLD, &own);
   if (size < 2) {
     if (rank == 0)
       fprintf(stderr, "bench/mpi: start it with mpirun -np 2 (or more)\n");
@@ -146,7 +198,7 @@ int main(int argc, char **argv) {
 
   /* Each rank: a private 0755 plugin folder, a one-row table, the flow. */
   char dir[] = "/tmp/sy-bench-mpi-XXXXXX";
-  char path[4096], feed[4200], sink[4200];
+  char feed[4200], sink[4200];
   int status = 1;
   sy_platform *p = NULL;
   if (bench_setup("bench/mpi", dir) != 0) {
@@ -173,61 +225,109 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench/mpi: platform: %s\n", err.message);
     goto out;
   }
-  char small[4200];
+  /* Per shape, flows of N and N/5 steps (the layered file rounds N to
+   * whole layers, and says how many steps it wrote). */
+  char flows[N_SHAPES][2][4200];
+  double nsteps[N_SHAPES][2];
   long few = steps / 5 > 0 ? steps / 5 : 1;
-  snprintf(path, sizeof path, "%s/chain.flow", dir);
-  snprintf(small, sizeof small, "%s/short.flow", dir);
-  if (bench_write_spin_flow(path, (size_t)steps, spin_us) != 0 ||
-      bench_write_spin_flow(small, (size_t)few, spin_us) != 0)
-    goto out;
+  for (int sh = 0; sh < N_SHAPES; sh++)
+    for (int f = 0; f < 2 && (shapes & (1 << sh)); f++) {
+      long n = f ? few : steps;
+      size_t got = (size_t)n;
+      snprintf(flows[sh][f], sizeof flows[sh][f], "%s/%s%d.flow", dir,
+               shape_names[sh], f);
+      int rc =
+          sh == CHAIN  ? bench_write_spin_flow(flows[sh][f], (size_t)n, spin_us)
+          : sh == WIDE ? bench_write_wide_flow(flows[sh][f], (size_t)n, spin_us)
+                       : bench_write_layered_spin_flow(flows[sh][f], (size_t)n,
+                                                       spin_us, &got);
+      if (rc != 0)
+        goto out;
+      nsteps[sh][f] = (double)got;
+    }
 
-  /* Round trips and runs alternate, so that both see the same load. Per
-   * step = (time of N steps - time of N/5 steps) / (N - N/5): the slope,
-   * so what a run costs once (feed, sink, start-up) drops out. */
-  double per[MAX_REPS], rtts[MAX_REPS], inl[MAX_REPS];
-  double wall_mpi[MAX_REPS], wall_inl[MAX_REPS];
-  for (long r = 0; r < reps; r++) {
-    rtts[r] = round_trip(rank, (int)steps);
-    double t_long = timed_run(p, path, "cluster", rank);
-    wall_mpi[r] = t_long;
-    double t_short = timed_run(p, small, "cluster", rank);
-    per[r] = (t_long - t_short) / (double)(steps - few);
-  }
-  /* The same flows on the inline runner, on rank 0 alone: what the step
-   * itself costs in any runner. */
-  for (long r = 0; rank == 0 && r < reps; r++) {
-    wall_inl[r] = timed_run(p, path, "inline", rank);
-    inl[r] = (wall_inl[r] - timed_run(p, small, "inline", rank)) /
-             (double)(steps - few);
-  }
-  double step = median(per, (int)reps), rtt = median(rtts, (int)reps);
+  /* Round trips, runs on the cluster and runs inline alternate, so that
+   * all see the same load. Per step = (time of N steps - time of N/5
+   * steps) / (N - N/5): the slope, so what a run costs once (feed, sink,
+   * start-up) drops out. The inline runs are rank 0's alone (the others
+   * sleep meanwhile, see idle_until_told()). */
+  double per[N_SHAPES][MAX_REPS], rtts[N_SHAPES][MAX_REPS];
+  double inl[N_SHAPES][MAX_REPS], wall_mpi[N_SHAPES][MAX_REPS];
+  double wall_inl[N_SHAPES][MAX_REPS];
+  /* CPU seconds per step, the same slope: this rank's on the cluster
+   * (cpu[0]), and rank 0's inline (cpu[1]); rank 1's cluster figures are
+   * sent to rank 0 at the end (cpu1). */
+  double cpu[2][N_SHAPES][MAX_REPS], cpu1[N_SHAPES][MAX_REPS];
+  double c_long, c_short;
+  for (long r = 0; r < reps; r++)
+    for (int sh = 0; sh < N_SHAPES; sh++) {
+      if (!(shapes & (1 << sh)))
+        continue;
+      double dn = nsteps[sh][0] - nsteps[sh][1];
+      rtts[sh][r] = round_trip(rank, (int)steps);
+      double t_long = timed_run(p, flows[sh][0], "cluster", rank, &c_long);
+      wall_mpi[sh][r] = t_long;
+      double t_short = timed_run(p, flows[sh][1], "cluster", rank, &c_short);
+      per[sh][r] = (t_long - t_short) / dn;
+      cpu[0][sh][r] = (c_long - c_short) / dn;
+      if (rank != 0) {
+        idle_until_told();
+        continue;
+      }
+      wall_inl[sh][r] = timed_run(p, flows[sh][0], "inline", rank, &c_long);
+      inl[sh][r] = (wall_inl[sh][r] -
+                    timed_run(p, flows[sh][1], "inline", rank, &c_short)) /
+                   dn;
+      cpu[1][sh][r] = (c_long - c_short) / dn;
+      for (int i = 1; i < size; i++)
+        MPI_Send(NULL, 0, MPI_BYTE, i, 9, own);
+    }
+  if (rank == 1)
+    MPI_Send(cpu[0], N_SHAPES * MAX_REPS, MPI_DOUBLE, 0, 8, own);
+  else if (rank == 0)
+    MPI_Recv(cpu1, N_SHAPES * MAX_REPS, MPI_DOUBLE, 1, 8, own,
+             MPI_STATUS_IGNORE);
   if (rank == 0) {
-    printf("bench/mpi: %d ranks, %ld cores on this node, %ld chained remote "
-           "steps, prefetch %s, median of %ld\n\n",
+    printf("bench/mpi: %d ranks, %ld cores on this node, %ld remote steps "
+           "(%s bodies), prefetch %s, median of %ld\n\n",
            size, sysconf(_SC_NPROCESSORS_ONLN), steps,
+           spin_us > 0 ? "bench.spin" : "bench.empty",
            prefetch >= 0 ? pf + strlen("RUNNER.cluster.prefetch=") : "default",
            reps);
-    printf("| measure                          | us     |\n"
-           "|----------------------------------|--------|\n");
-    printf("| raw MPI round trip (64 B)        | %6.2f |\n", rtt * 1e6);
-    printf("| runner-mpi remote step           | %6.2f |\n", step * 1e6);
-    double work = median(inl, (int)reps);
-    printf("| runner-inline step (same flow)   | %6.2f |\n", work * 1e6);
-    printf("| overhead: remote - inline step   | %6.2f |\n",
-           (step - work) * 1e6);
-    printf("\nratio remote step / round trip: %.2f\n", step / rtt);
-    printf("ratio per-step overhead / round trip: %.2f (goal <= 2)\n",
-           (step - work) / rtt);
-    printf("chain of %ld: wall mpi %.3f s / inline %.3f s = %.3f (goal "
-           "<= 1.1)\n",
-           steps, median(wall_mpi, (int)reps), median(wall_inl, (int)reps),
-           median(wall_mpi, (int)reps) / median(wall_inl, (int)reps));
+    printf("| shape   | steps | round trip us | remote step us | inline step "
+           "us | overhead us | overhead / rtt | wall mpi / inline | cpu us "
+           "rank 0 | cpu us rank 1 | cpu us inline |\n"
+           "|---------|-------|---------------|----------------|------------"
+           "----|-------------|----------------|-------------------|-------"
+           "--------|---------------|---------------|\n");
+    for (int sh = 0; sh < N_SHAPES; sh++) {
+      if (!(shapes & (1 << sh)))
+        continue;
+      double step = median(per[sh], (int)reps);
+      double rtt = median(rtts[sh], (int)reps);
+      double work = median(inl[sh], (int)reps);
+      double wm = median(wall_mpi[sh], (int)reps);
+      double wi = median(wall_inl[sh], (int)reps);
+      printf("| %-7s | %5.0f | %13.2f | %14.2f | %15.2f | %11.2f | %14.2f | "
+             "%17.3f | %14.2f | %13.2f | %13.2f |\n",
+             shape_names[sh], nsteps[sh][0], rtt * 1e6, step * 1e6, work * 1e6,
+             (step - work) * 1e6, (step - work) / rtt, wm / wi,
+             median(cpu[0][sh], (int)reps) * 1e6,
+             median(cpu1[sh], (int)reps) * 1e6,
+             median(cpu[1][sh], (int)reps) * 1e6);
+    }
+    printf("\noverhead = remote step - inline step (goal: <= 2x the round "
+           "trip); wall = the N-step run (goal for a chain: <= 1.1);\n"
+           "cpu = CPU time per step of each process (MPI waits by polling, "
+           "so rank 1's includes its waits, not the time others took "
+           "from it)\n");
   }
   status = 0;
 out:
   sy_platform_close(p);
   if (bench_cleanup(dir) != 0)
     status = 1;
+  MPI_Comm_free(&own);
   MPI_Finalize();
   return status;
 }

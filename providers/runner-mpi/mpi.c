@@ -83,10 +83,17 @@
  * chain costs one RUN and one DONE per half a prefetch window of steps,
  * not per step, so rank 0 wakes (and takes a core from the executor)
  * that much less often; the executor holds back only DONEs that no one
- * but its own next step waits for. Since that halves the window that
- * hides rank 0's latency, `prefetch` is 16, but past FANOUT_PREFETCH (4)
+ * waits for before a step queued behind it has run (a chain's next link,
+ * a fan-in that also reads a queued sibling), and none for longer than
+ * HOLD_MAX_NS. Since that halves the window that hides rank 0's latency,
+ * `prefetch` is 64 (issue 16, round 3: with 16 the executor still ran
+ * dry whenever rank 0 waited for a core), but past FANOUT_PREFETCH (4)
  * queued steps only a chain's next link is queued, so that a fan-out's
- * branches still spread over idle ranks.
+ * branches still spread over idle ranks. When no executor is idle, a
+ * ready step is queued behind a busy one (queue_behind(): up to
+ * FANOUT_PREFETCH, or the whole window when that rank is the only one
+ * that executes), so that a wide graph's steps, too, follow each other
+ * on a rank without a round trip to rank 0 between them.
  *
  * Waiting. Executors block in MPI_Probe (set OMPI_MCA_mpi_yield_when_idle
  * when ranks outnumber cores). The root polls with MPI_Iprobe, spinning
@@ -173,13 +180,14 @@ static const sy_option mpi_options[] = {
      offsetof(mpi_config, eager_limit),
      "Values up to this encoded size travel with the step messages; "
      "larger ones go straight from producer to consumer on request."},
-    {"prefetch", SY_OPT_INT, 0, "16", "0", "64", NULL,
+    {"prefetch", SY_OPT_INT, 0, "64", "0", "256", NULL,
      offsetof(mpi_config, prefetch),
      "Steps a rank may hold queued behind the one it runs, when their "
-     "inputs are made on that rank (beyond 4, only a chain's next steps): "
-     "hides the round trip to rank 0 in chains, whose finished steps are "
-     "then reported about prefetch/2 at a time; 0 = one step at a "
-     "time."},
+     "inputs are made on that rank or are ready and no rank is idle "
+     "(beyond 4, only a chain's next steps, unless the rank is the only "
+     "one that executes): hides the round trip to rank 0, and finished "
+     "steps are then reported about prefetch/2 at a time (at most 2 ms "
+     "late); 0 = one step at a time."},
     {"keep_going", SY_OPT_BOOL, 0, "false", NULL, NULL, NULL,
      offsetof(mpi_config, keep_going),
      "After a failure, still run every step that does not depend on it."},
@@ -223,8 +231,11 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* How long the root polls for a message before it sleeps between polls. */
+/* How long the root polls for a message before it sleeps between polls,
+ * and its shortest sleep (the first is half of node.nap_max, at least
+ * this; later ones double, up to nap_max). */
 #define SPIN_NS 30000
+#define NAP_NS 50000
 
 static void sleep_ns(int64_t ns) {
   struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
@@ -372,6 +383,7 @@ typedef struct node {
   sy_job *job;
   int64_t wait_avg; /* root: how long it waited for a message, on average */
   unsigned waits;   /* root: how many times it waited */
+  int64_t nap_max;  /* root: longest sleep between polls (0: NAP_NS) */
   int rank, size;
   size_t n;
   int64_t *cpus;   /* per rank: cpus it offers (gathered at the start) */
@@ -389,7 +401,8 @@ typedef struct node {
   size_t queued;
   sy_buf done;
   uint32_t dones;
-  bool told; /* DONEs went out since the last RUN came in */
+  bool told;          /* DONEs went out since the last RUN came in */
+  int64_t held_since; /* when the oldest DONE of nd->done was written */
   /* root: what went over the wire for executors' steps (`stats`) */
   unsigned long st_steps, st_runs, st_dones;
   sy_error tmp;
@@ -502,6 +515,7 @@ static msg *next_msg(node *nd, int64_t until) {
    * steps wait in the executors' mailboxes meanwhile, so a chain does not
    * wait on a sleeping root. */
   int64_t t0 = now_ns(), waited = 0;
+  int64_t nap = nd->nap_max / 2 > NAP_NS ? nd->nap_max / 2 : NAP_NS;
   /* Every 8th wait spins in full: a wait that ends in a sleep measures
    * the sleep too, so only these tell that messages come quickly again. */
   int64_t spin_for =
@@ -526,8 +540,11 @@ static msg *next_msg(node *nd, int64_t until) {
         return NULL;
       reap_sends(nd);
     }
-    if (waited > spin_for)
-      sleep_ns(waited > 2000000 ? 1000000 : 50000);
+    if (waited > spin_for) {
+      sleep_ns(waited > 2000000 ? 1000000 : nap);
+      if (nap < nd->nap_max)
+        nap = nap * 2 < nd->nap_max ? nap * 2 : nd->nap_max;
+    }
   }
 }
 
@@ -676,8 +693,10 @@ static int execute(node *nd, size_t s, input *in, size_t n_in, sy_error *err) {
   int rc = gather(nd, in, n_in, err);
   uint32_t n_out = nd->n_out[s];
   const sy_value *vin_small[16];
+  sy_value *out_small[16] = {0};
   const sy_value **vin = n_in <= 16 ? vin_small : malloc(n_in * sizeof *vin);
-  sy_value **out = calloc(n_out ? n_out : 1, sizeof *out);
+  sy_value **out =
+      n_out <= 16 ? out_small : calloc(n_out ? n_out : 1, sizeof *out);
   held *h = calloc(n_out ? n_out : 1, sizeof *h);
   if (rc == 0 && (!vin || !out || !h))
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
@@ -700,7 +719,8 @@ static int execute(node *nd, size_t s, input *in, size_t n_in, sy_error *err) {
   release_inputs(in, n_in);
   if (vin != vin_small)
     free(vin);
-  free(out);
+  if (out != out_small)
+    free(out);
   free(h);
   return rc;
 }
@@ -729,10 +749,12 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
   sy_error err;
   sy_error_clear(&err);
   int rc = 0;
-  input *in = NULL;
+  input in_small[8], *in = NULL;
   if (r.bad || s >= nd->n || n_in > (r.len - r.off) / 20)
     rc = sy_error_set(&err, SY_ECORRUPT, "runner mpi: bad RUN message");
-  else if (!(in = calloc(n_in ? n_in : 1, sizeof *in)))
+  else if (n_in <= 8)
+    in = memset(in_small, 0, sizeof in_small);
+  else if (!(in = calloc(n_in, sizeof *in)))
     rc = sy_error_set(&err, SY_ENOMEM, "runner mpi: out of memory");
   for (uint32_t i = 0; rc == 0 && i < n_in; i++) {
     in[i].src = get_u32(&r);
@@ -746,7 +768,8 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
   }
   if (rc == 0)
     rc = execute(nd, s, in, n_in, &err);
-  free(in);
+  if (in != in_small)
+    free(in);
 
   sy_buf *b = &nd->done;
   size_t at = batch_open(b, nd->dones);
@@ -828,29 +851,61 @@ static bool absorb(node *nd, msg *m) {
  * empty steps cost 5 us more per step when batched). */
 #define HOLD_MIN_NS 10000
 
-/* The step of the next queued entry, or -1. */
-static long next_queued(const node *nd) {
-  const msg *q = nd->runq;
-  if (!q)
-    return -1;
-  rbuf r = {q->p, q->len, q->off, false};
-  (void)get_u32(&r);
-  uint32_t s = get_u32(&r);
-  return r.bad ? -1 : (long)s;
+/* A DONE is held back at most about this long (the next step is assumed
+ * to take as long as the last), so that rank 0's events (and its view of
+ * what runs where) stay within that of the steps' ends even when steps
+ * are long. */
+#define HOLD_MAX_NS 2000000
+
+/* An executor with more than POLL_QUEUED steps queued looks for messages
+ * (FETCH requests, more steps, STOP) only every POLL_NS. */
+#define POLL_QUEUED 2
+#define POLL_NS 100000
+
+/* Whether step c cannot start before a step queued here has run: c is
+ * queued here itself (a rank runs its steps in order), or reads a step
+ * queued here. */
+static bool waits_here(const node *nd, uint32_t c) {
+  for (const msg *q = nd->runq; q; q = q->next) {
+    rbuf r = {q->p, q->len, q->off, false};
+    for (uint32_t i = 0; i < q->nleft; i++) {
+      uint32_t len = get_u32(&r);
+      size_t at = r.off;
+      uint32_t x = get_u32(&r);
+      if (r.bad)
+        return false;
+      const uint32_t *cons;
+      size_t nc = sy_job_step_consumers(nd->job, x, &cons);
+      if (x == c)
+        return true;
+      for (size_t j = 0; j < nc && j < 64; j++)
+        if (cons[j] == c)
+          return true;
+      r.off = at;
+      (void)get(&r, len);
+    }
+  }
+  return false;
 }
 
-/* Whether nobody but the next queued step waits for step s: its only
- * consumer is that step (a chain), so its DONE may wait. */
-static bool only_next_reads(const node *nd, long s) {
+/* Whether nobody can use step s's DONE before a step queued here has run:
+ * every consumer of s waits for such a step (a chain's next link, or a
+ * fan-in that also reads a sibling queued here), so the DONE may wait. */
+static bool may_hold(const node *nd, long s) {
   const uint32_t *cons;
-  if (s < 0 || sy_job_step_consumers(nd->job, (size_t)s, &cons) != 1)
+  size_t nc = s < 0 ? 0 : sy_job_step_consumers(nd->job, (size_t)s, &cons);
+  if (nc == 0 || nc > 64)
     return false;
-  return (long)cons[0] == next_queued(nd);
+  for (size_t i = 0; i < nc; i++)
+    if (!waits_here(nd, cons[i]))
+      return false;
+  return true;
 }
 
 /* Executors run the steps they are sent in order. DONE entries are
- * batched: a step whose only consumer is the next step queued here (a
- * chain) keeps its DONE while more than half of `prefetch` steps are
+ * batched: a step whose consumers all wait for a step queued here (see
+ * may_hold()) keeps its DONE, for at most HOLD_MAX_NS, while more than
+ * half of `prefetch` steps are
  * still queued (the rank has work, and rank 0 nothing to send it yet);
  * the DONEs go in one message once the queue runs that low (and then
  * not again until rank 0 has answered with more steps, unless the queue
@@ -862,12 +917,19 @@ static bool only_next_reads(const node *nd, long s) {
 static int serve(node *nd) {
   size_t low = (size_t)(nd->cfg->prefetch + 1) / 2;
   bool stop = false;
+  int64_t polled = 0, ended = 0; /* the last poll; the last step's end */
   for (;;) {
     /* Everything that is already here first, without waiting. */
     msg *m;
     while ((m = undefer(nd)) != NULL)
       stop |= absorb(nd, m);
-    for (;;) {
+    /* With steps queued, the mailbox is polled every POLL_NS or once the
+     * queue runs low (each poll runs MPI's progress engine: a third of
+     * what a chain step cost here besides its body, issue 16). */
+    bool poll = nd->queued <= POLL_QUEUED || ended - polled >= POLL_NS;
+    if (poll)
+      polled = ended;
+    while (poll) {
       int flag = 0;
       MPI_Status st;
       MPI_Message mh;
@@ -901,10 +963,15 @@ static int serve(node *nd) {
     }
     int64_t t0 = now_ns();
     long done = p ? exec_step(nd, p, len) : -1;
-    bool quick = now_ns() - t0 < HOLD_MIN_NS;
+    ended = now_ns();
+    bool quick = ended - t0 < HOLD_MIN_NS;
     if (q->nleft == 0 || r.bad)
       msg_free(q);
-    if (quick || (nd->queued <= low && !nd->told) || !only_next_reads(nd, done))
+    if (nd->dones == 1)
+      nd->held_since = ended;
+    if (quick || (nd->queued <= low && !nd->told) ||
+        ended + (ended - t0) - nd->held_since >= HOLD_MAX_NS ||
+        !may_hold(nd, done))
       flush_dones(nd);
   }
 }
@@ -922,6 +989,8 @@ typedef struct root {
    * the others (prefetched) wait in its mailbox. */
   size_t *outq; /* P rings of qcap */
   int *oh, *on; /* head index and count per rank */
+  int *settled; /* per rank: queued steps from the head with no consumer
+                   left to prefetch (prefetch() starts after them) */
   int qcap;
   int *where;        /* per step: the rank it was sent to */
   uint8_t *doomed;   /* per step: queued behind a step that failed */
@@ -931,6 +1000,7 @@ typedef struct root {
   sy_buf *outb;   /* per rank: the RUN batch not sent yet */
   uint32_t *outn; /* per rank: steps in it */
   int n_exec_busy;
+  int n_exec;  /* ranks that execute */
   unsigned rr; /* round-robin start among idle ranks */
   /* scratch for planning a step's inputs (as long as the widest step) */
   input *in;
@@ -1278,15 +1348,28 @@ static void prefetch(root *R, int r) {
     return;
   const sy_job *job = R->nd->job;
   int wide = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
-  for (int i = 0; i < R->on[r] && R->on[r] < R->qcap; i++) {
+  for (int i = R->settled[r]; i < R->on[r] && R->on[r] < R->qcap; i++) {
     size_t q = (size_t)nth_of(R, r, i);
     const uint32_t *cons;
-    size_t nc = sy_job_step_consumers(job, q, &cons);
-    for (size_t j = 0; j < nc && R->on[r] < R->qcap; j++)
-      if ((R->on[r] < wide || chain_link(job, q, nc, cons[j])) &&
-          prefetchable(R, cons[j], r) &&
+    size_t nc = sy_job_step_consumers(job, q, &cons), j;
+    bool open = false; /* a consumer that may still be prefetched */
+    for (j = 0; j < nc && R->on[r] < R->qcap; j++) {
+      if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING ||
+          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j])))
+        continue;
+      if (prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
         return; /* it stays WAIT and runs when ready */
+      open |= sy_sched_state(R->S, cons[j]) == SY_STEP_WAITING;
+    }
+    /* Consumers only leave WAITING while q is queued (but for a failure
+     * here, which starts the scan over), so a settled step stays so: a
+     * chain's window is refilled without walking it. A consumer that the
+     * window is too full for counts as settled too: it is sent when it is
+     * ready (or found through a later input queued here), so that a deep
+     * queue of a wide graph's steps is not walked per step either. */
+    if (!open && j == nc && i == R->settled[r])
+      R->settled[r]++;
   }
 }
 
@@ -1312,6 +1395,35 @@ static int place(root *R, size_t s, size_t *src, uint32_t *k) {
     return best;
   }
   return executes(R, ROOT) && fits(R, ROOT, s) ? ROOT : -1;
+}
+
+/* When no executor is idle: the busy rank (that offers what s asks) with
+ * the fewest steps sent to it, fewer than FANOUT_PREFETCH + 1 (or
+ * `prefetch` + 1 when it is the only rank that executes), most of s's
+ * input bytes first; -1 when none. A ready step then waits in that
+ * rank's mailbox, so that the rank goes on to it without a round trip to
+ * the root (issue 16: on a wide graph every step otherwise waited for the
+ * root to wake, notice its sibling's DONE and send it: 160 us a 50 us
+ * step). The bound keeps a fan-out's branches for ranks that free up. */
+static int queue_behind(root *R, size_t s, size_t *src, uint32_t *k) {
+  node *nd = R->nd;
+  int best = -1,
+      depth = R->qcap < FANOUT_PREFETCH + 1 ? R->qcap : FANOUT_PREFETCH + 1;
+  if (R->n_exec == 1)
+    depth = R->qcap;
+  uint64_t best_bytes = 0;
+  size_t na = step_refs(nd->job, s, src, k);
+  for (int r = 1; r < nd->size; r++) {
+    if (R->on[r] == 0 || R->on[r] >= depth || !fits(R, r, s))
+      continue;
+    uint64_t b = local_bytes(R, na, r, src, k);
+    if (best < 0 || R->on[r] < R->on[best] ||
+        (R->on[r] == R->on[best] && b > best_bytes)) {
+      best = r;
+      best_bytes = b;
+    }
+  }
+  return best;
 }
 
 /* Step s failed on rank r: the steps queued there that read it, directly
@@ -1348,6 +1460,8 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
     return;
   }
   R->oh[from] = (R->oh[from] + 1) % R->qcap;
+  if (R->settled[from] > 0)
+    R->settled[from]--;
   R->on[from]--;
   R->n_exec_busy--;
   R->where[s] = -1;
@@ -1358,6 +1472,7 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
      * skipped if one of them failed for good. */
     R->doomed[s] = 0;
     sy_sched_untake(R->S, s);
+    R->settled[from] = 0;
     next_in_line(R, from);
     return;
   }
@@ -1408,6 +1523,7 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
            sy_job_step_label(nd->job, s), from, text);
   emit(R, SY_EVENT_FAILED, s, from, code, message);
   doom_queued(R, from, s);
+  R->settled[from] = 0;
   sy_sched_failed(R->S, s, code, message);
   next_in_line(R, from);
 }
@@ -1470,6 +1586,21 @@ static int64_t earliest(const root *R) {
   return until;
 }
 
+/* How long rank 0 may sleep between polls while executors work: half of
+ * what the shortest queue holds behind its head, at the average step's
+ * length (node.wait_avg), between NAP_NS and 1 ms. Sleeping 50 us at a
+ * time cost rank 0 11 us of CPU per 50-us step of a chain (bench/mpi),
+ * a fifth of a core taken from the executors on a busy machine; a chain's
+ * queue of 64 holds 1.6 ms of such steps past its DONE. */
+static int64_t nap_max(const root *R) {
+  int least = 0;
+  for (int r = 1; r < R->nd->size; r++)
+    if (R->on[r] > 0 && (least == 0 || R->on[r] < least))
+      least = R->on[r];
+  int64_t nap = least > 1 ? (least - 1) * R->nd->wait_avg / 2 : 0;
+  return nap < NAP_NS ? NAP_NS : nap > 1000000 ? 1000000 : nap;
+}
+
 static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
   node *nd = R->nd;
   bool told_cancel = false;
@@ -1487,6 +1618,8 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       run_here(R, s, in, src, k);
     while (sy_sched_next(R->S, EXEC_STEPS, &s)) {
       int r = place(R, s, src, k);
+      if (r < 0 && !sy_sched_stopping(R->S))
+        r = queue_behind(R, s, src, k);
       if (r < 0 || (r == ROOT && sy_sched_ready(R->S, ROOT_STEPS) > 0)) {
         sy_sched_untake(R->S, s); /* not placed: ready again */
         break;
@@ -1523,8 +1656,10 @@ static int root_loop(root *R, input *in, size_t *src, uint32_t *k) {
       break;
     /* Anything that arrived during a wait first. */
     msg *m = undefer(nd);
+    nd->nap_max = nap_max(R);
     if (!m)
       m = next_msg(nd, earliest(R));
+    nd->nap_max = 0;
     if (m)
       handle(R, m);
     /* And whatever else is here already, so that the steps they free go
@@ -1597,6 +1732,7 @@ static int root_run(node *nd, sy_error *err) {
   R.qcap = (int)nd->cfg->prefetch + 1;
   R.outq = calloc((size_t)P * (size_t)R.qcap, sizeof *R.outq);
   R.oh = calloc((size_t)P, sizeof *R.oh);
+  R.settled = calloc((size_t)P, sizeof *R.settled);
   R.on = calloc((size_t)P, sizeof *R.on);
   R.where = calloc(m, sizeof *R.where);
   R.doomed = calloc(m, 1);
@@ -1607,8 +1743,8 @@ static int root_run(node *nd, sy_error *err) {
   R.outb = calloc((size_t)P, sizeof *R.outb);
   R.outn = calloc((size_t)P, sizeof *R.outn);
   if (!in || !src || !k || !R.left || !R.loc || !R.size || !R.outq || !R.oh ||
-      !R.on || !R.where || !R.doomed || !R.deadline || !R.drops || !R.ndrops ||
-      !R.capdrops || !R.outb || !R.outn) {
+      !R.settled || !R.on || !R.where || !R.doomed || !R.deadline || !R.drops ||
+      !R.ndrops || !R.capdrops || !R.outb || !R.outn) {
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
     goto done;
   }
@@ -1625,9 +1761,11 @@ static int root_run(node *nd, sy_error *err) {
 
   /* A step no executing rank can take would wait forever: refuse it. */
   int64_t most = 0;
-  for (int r = 0; r < P; r++)
+  for (int r = 0; r < P; r++) {
+    R.n_exec += executes(&R, r);
     if (executes(&R, r) && nd->cpus[r] > most)
       most = nd->cpus[r];
+  }
   for (size_t s = 0; s < n; s++) {
     uint32_t c = step_cpus(nd->job, s);
     if (root_only(nd->job, s) || c <= 1 || (int64_t)c <= most)
@@ -1669,6 +1807,7 @@ done:
   free(R.size);
   free(R.outq);
   free(R.oh);
+  free(R.settled);
   free(R.on);
   free(R.where);
   free(R.doomed);

@@ -56,7 +56,7 @@ counts() {
   sed -n 's/.* \([0-9]*\) steps ran on other ranks, sent in \([0-9]*\) RUN messages and answered in \([0-9]*\) DONE messages.*/\1 \2 \3/p' "$1"
 }
 
-# 1. A chain of 20 on 2 ranks, default prefetch (16): at most half as many
+# 1. A chain of 20 on 2 ranks, default prefetch (64): at most half as many
 # RUN and DONE messages as steps (each step its own pair before), same
 # output.
 chain 20
@@ -121,6 +121,54 @@ if timeout 120 "$MPIRUN" -np 3 "$sy" -q -o RUNNER.cluster.ranks_execute_on_root=
     bad "fan-out: $most of 8 branches ran on one rank: $(jq -c 'select(.event == "done")' fan.jsonl | head -c 800)"; fi
 else
   bad "fan-out: $(head -c 600 fan.err)"
+fi
+
+# 5. A wide graph on 2 ranks (issue 16, round 3): 20 branches each read
+# the source, and one step reads them all. With no idle rank the ready
+# branches queue behind the busy one (before: one RUN per branch, each
+# sent only once rank 1 had reported the one before), and a branch's DONE
+# waits while a sibling the fan-in also reads is queued there. Same
+# output as inline.
+{
+  echo 'name = "wide"; source = { feed = "data"; table = "points"; };'
+  echo 'actors = ('
+  for i in $(seq 1 20); do
+    echo "  { id = \"b$i\"; actor = \"bench.spin\"; inputs = [\"source\"]; params = { us = 200; }; },"
+  done
+  printf '  { id = "all"; actor = "std.concat"; params = { axis = "rows"; }; inputs = ['
+  for i in $(seq 1 20); do printf '"b%s"%s' "$i" "$([ "$i" = 20 ] || echo ", ")"; done
+  echo ']; }'
+  echo '); sink = "out";'
+} > wide.flow
+"$sy" -q run wide.flow --cache off > wide.inline 2> /dev/null
+if timeout 120 "$MPIRUN" -np 2 "$sy" -q -o RUNNER.cluster.ranks_execute_on_root=false \
+  -o SINK.out.format=csv run wide.flow -R cluster --cache off > wide.out 2> wide.err &&
+  cmp -s wide.inline wide.out; then
+  read -r steps runs dones <<< "$(counts wide.err)"
+  if [ "${steps:-0}" -eq 21 ] && [ "$runs" -le 10 ] && [ "$dones" -le 10 ]; then ok; else
+    bad "wide: want 21 steps in <= 10 RUN and <= 10 DONE messages: $(cat wide.err)"; fi
+else
+  bad "wide: $(head -c 600 wide.err)"
+fi
+
+# 6. Long steps report as they end: a DONE is held back at most 2 ms, so
+# a chain of 8 steps of 5 ms is answered in 8 DONE messages (before: 2,
+# rank 0 hearing of the first 7 only when the last was done).
+{
+  echo 'name = "slow"; source = { feed = "data"; table = "points"; };'
+  echo 'actors = ('
+  for i in $(seq 1 8); do
+    echo "  { id = \"s$i\"; actor = \"bench.spin\"; params = { us = 5000; }; }$([ "$i" = 8 ] || echo ,)"
+  done
+  echo '); sink = "out";'
+} > slow.flow
+if timeout 120 "$MPIRUN" -np 2 "$sy" -q -o SINK.out.format=csv run slow.flow -R cluster \
+  --cache off > slow.out 2> slow.err; then
+  read -r steps runs dones <<< "$(counts slow.err)"
+  if [ "${steps:-0}" -eq 8 ] && [ "$dones" -eq 8 ]; then ok; else
+    bad "slow chain: want 8 steps in 8 DONE messages: $(cat slow.err)"; fi
+else
+  bad "slow chain: $(head -c 600 slow.err)"
 fi
 
 echo "mpi-batch: $passed passed, $failed failed"
