@@ -299,37 +299,44 @@ static int add_section(sy_config *cfg, char *canon, sy_kind kind,
   return 0;
 }
 
-/* Sets key in sec, replacing an earlier value. */
+/* Moves entry e into sec (replacing an earlier value of its key), leaving
+ * e empty: a loaded file's strings change hands instead of being copied
+ * once more. */
+static int take_entry(section *sec, entry *e) {
+  entry *old = find_entry(sec, e->key);
+  if (old) {
+    free(old->value);
+    free(old->origin);
+    old->value = e->value;
+    old->origin = e->origin;
+    old->line = e->line;
+    free(e->key);
+  } else {
+    if (sec->len == sec->cap) {
+      size_t cap = sec->cap ? sec->cap * 2 : 8;
+      entry *n = realloc(sec->entries, cap * sizeof *n);
+      if (!n)
+        return SY_ENOMEM;
+      sec->entries = n;
+      sec->cap = cap;
+    }
+    sec->entries[sec->len++] = *e;
+  }
+  *e = (entry){NULL, NULL, NULL, 0};
+  return 0;
+}
+
+/* Sets key in sec (copies of the strings), replacing an earlier value. */
 static int set_entry(section *sec, const char *key, const char *value,
                      const char *origin, int line) {
-  char *v = strdup(value), *o = strdup(origin), *k = NULL;
-  entry *e = find_entry(sec, key);
-  if (!v || !o)
-    goto nomem;
-  if (e) {
-    free(e->value);
-    free(e->origin);
-    e->value = v;
-    e->origin = o;
-    e->line = line;
-    return 0;
+  entry e = {strdup(key), strdup(value), strdup(origin), line};
+  if (!e.key || !e.value || !e.origin || take_entry(sec, &e) != 0) {
+    free(e.key);
+    free(e.value);
+    free(e.origin);
+    return SY_ENOMEM;
   }
-  if (sec->len == sec->cap) {
-    size_t cap = sec->cap ? sec->cap * 2 : 8;
-    entry *n = realloc(sec->entries, cap * sizeof *n);
-    if (!n)
-      goto nomem;
-    sec->entries = n;
-    sec->cap = cap;
-  }
-  if (!(k = strdup(key)))
-    goto nomem;
-  sec->entries[sec->len++] = (entry){k, v, o, line};
   return 0;
-nomem:
-  free(v);
-  free(o);
-  return SY_ENOMEM;
 }
 
 int sy_config_new(sy_config **out) {
@@ -360,34 +367,6 @@ void sy_config_free(sy_config *cfg) {
     return;
   free_config(cfg);
   free(cfg);
-}
-
-/* Copies every section and value of `from` into cfg, later wins. */
-/* Moves entry e into sec (replacing an earlier value of its key), leaving
- * e empty: a loaded file's strings change hands instead of being copied
- * once more. */
-static int take_entry(section *sec, entry *e) {
-  entry *old = find_entry(sec, e->key);
-  if (old) {
-    free(old->value);
-    free(old->origin);
-    old->value = e->value;
-    old->origin = e->origin;
-    old->line = e->line;
-    free(e->key);
-  } else {
-    if (sec->len == sec->cap) {
-      size_t cap = sec->cap ? sec->cap * 2 : 8;
-      entry *n = realloc(sec->entries, cap * sizeof *n);
-      if (!n)
-        return SY_ENOMEM;
-      sec->entries = n;
-      sec->cap = cap;
-    }
-    sec->entries[sec->len++] = *e;
-  }
-  *e = (entry){NULL, NULL, NULL, 0};
-  return 0;
 }
 
 /* Merges `from` (a freshly loaded file, emptied of what moved) into cfg. */
