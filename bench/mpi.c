@@ -217,7 +217,11 @@ int main(int argc, char **argv) {
                              "SINK.out.provider=csv",
                              sink,
                              prefetch >= 0 ? pf : NULL,
+                             NULL,
                              NULL};
+  /* BENCH_MPI_STATS=1: the runner's message counts, per run (stderr). */
+  if (getenv("BENCH_MPI_STATS"))
+    overrides[prefetch >= 0 ? 8 : 7] = "RUNNER.cluster.stats=true";
   sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_error err;
   sy_error_clear(&err);

@@ -399,6 +399,7 @@ typedef struct node {
    * many steps they hold; the DONE batch being written (dones entries) */
   msg *runq, *runq_tail;
   size_t queued;
+  uint32_t *inq; /* per step: its entries in runq (see waits_here()) */
   sy_buf done;
   uint32_t dones;
   bool told;          /* DONEs went out since the last RUN came in */
@@ -830,6 +831,18 @@ static bool absorb(node *nd, msg *m) {
     m->off = r.off;
     m->next = NULL;
     if (!r.bad && m->nleft > 0) {
+      /* Each entry starts with its step (see exec_step()). */
+      for (uint32_t i = 0; i < m->nleft && !r.bad; i++) {
+        uint32_t len = get_u32(&r);
+        size_t at = r.off;
+        uint32_t x = get_u32(&r);
+        if (!r.bad && x < nd->n)
+          nd->inq[x]++;
+        r.off = at;
+        (void)get(&r, len);
+      }
+      r.off = m->off;
+      r.bad = false;
       if (nd->runq_tail)
         nd->runq_tail->next = m;
       else
@@ -864,27 +877,20 @@ static bool absorb(node *nd, msg *m) {
 
 /* Whether step c cannot start before a step queued here has run: c is
  * queued here itself (a rank runs its steps in order), or reads a step
- * queued here. */
+ * queued here. nd->inq counts each step's queued entries, so this looks
+ * at c's inputs only (it scanned the whole queue per consumer: on a
+ * layered graph up to 64 entries for each of a step's 2-3 consumers,
+ * every step, issue 16). */
 static bool waits_here(const node *nd, uint32_t c) {
-  for (const msg *q = nd->runq; q; q = q->next) {
-    rbuf r = {q->p, q->len, q->off, false};
-    for (uint32_t i = 0; i < q->nleft; i++) {
-      uint32_t len = get_u32(&r);
-      size_t at = r.off;
-      uint32_t x = get_u32(&r);
-      if (r.bad)
-        return false;
-      const uint32_t *cons;
-      size_t nc = sy_job_step_consumers(nd->job, x, &cons);
-      if (x == c)
-        return true;
-      for (size_t j = 0; j < nc && j < 64; j++)
-        if (cons[j] == c)
-          return true;
-      r.off = at;
-      (void)get(&r, len);
-    }
-  }
+  if (c >= nd->n)
+    return false;
+  if (nd->inq[c])
+    return true;
+  const uint32_t *a;
+  size_t na = sy_job_step_inputs(nd->job, c, &a);
+  for (size_t i = 0; i < na; i++)
+    if (a[i] < nd->n && nd->inq[a[i]])
+      return true;
   return false;
 }
 
@@ -896,8 +902,16 @@ static bool may_hold(const node *nd, long s) {
   size_t nc = s < 0 ? 0 : sy_job_step_consumers(nd->job, (size_t)s, &cons);
   if (nc == 0 || nc > 64)
     return false;
+  /* Two ranks and the root does not execute: this rank is the only one
+   * that runs steps other than the root's own, so a consumer that is not
+   * queued here yet has nowhere else to start earlier while this rank is
+   * busy; the DONE goes when the queue runs low. Without it a layered
+   * graph's layer reported one DONE a step once its later consumers no
+   * longer fit the window (issue 16). */
+  bool alone = nd->size == 2 && !nd->cfg->on_root;
   for (size_t i = 0; i < nc; i++)
-    if (!waits_here(nd, cons[i]))
+    if (sy_job_step_class(nd->job, cons[i]) != SY_STEP_PURE ||
+        (!alone && !waits_here(nd, cons[i])))
       return false;
   return true;
 }
@@ -954,6 +968,8 @@ static int serve(node *nd) {
     const uint8_t *p = get(&r, len);
     q->off = r.off;
     nd->queued--;
+    if (p && len >= 4 && sy_le32_get(p) < nd->n && nd->inq[sy_le32_get(p)])
+      nd->inq[sy_le32_get(p)]--;
     if (--q->nleft == 0 || r.bad) {
       if (r.bad)
         nd->queued -= q->nleft; /* a broken message: its other steps too */
@@ -1340,6 +1356,18 @@ static bool chain_link(const sy_job *job, size_t q, size_t nc, size_t c) {
   return nc == 1 && sy_job_step_inputs(job, c, &a) == 1 && a[0] == q;
 }
 
+/* Whether c may be prefetched past FANOUT_PREFETCH on a rank that is the
+ * only one executing (no other rank to keep branches for): it reads at
+ * most FANOUT_PREFETCH steps, as a layered graph's do. Then its DONE-
+ * holding readers find it queued (see may_hold()); without it a layer's
+ * steps reported one DONE each (issue 16). A wide fan-in is left out:
+ * prefetchable() walks all its inputs, per queued step that it reads. */
+static bool few_inputs(const root *R, size_t c) {
+  const uint32_t *a;
+  return R->n_exec == 1 &&
+         sy_job_step_inputs(R->nd->job, c, &a) <= FANOUT_PREFETCH;
+}
+
 /* Fills rank r's mailbox with the consumers of its steps that depend only
  * on work done or queued there, up to `prefetch` behind its head
  * (FANOUT_PREFETCH for other than a chain's links). */
@@ -1355,7 +1383,8 @@ static void prefetch(root *R, int r) {
     bool open = false; /* a consumer that may still be prefetched */
     for (j = 0; j < nc && R->on[r] < R->qcap; j++) {
       if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING ||
-          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j])))
+          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j]) &&
+           !few_inputs(R, cons[j])))
         continue;
       if (prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
@@ -1913,7 +1942,8 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
 
   nd.have = calloc(nd.n ? nd.n : 1, sizeof *nd.have);
   nd.n_out = calloc(nd.n ? nd.n : 1, sizeof *nd.n_out);
-  if (!nd.have || !nd.n_out)
+  nd.inq = calloc(nd.n ? nd.n : 1, sizeof *nd.inq);
+  if (!nd.have || !nd.n_out || !nd.inq)
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   for (size_t s = 0; rc == 0 && s < nd.n; s++)
     nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
@@ -1942,6 +1972,7 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   sy_buf_free(&nd.done);
   free(nd.have);
   free(nd.n_out);
+  free(nd.inq);
   free(nd.cpus);
   free(nd.req);
   free(nd.reqbuf);
