@@ -400,6 +400,11 @@ typedef struct node {
   msg *runq, *runq_tail;
   size_t queued;
   uint32_t *inq; /* per step: its entries in runq (see waits_here()) */
+  /* the last input carried eagerly, decoded (see eager_value()) */
+  uint32_t ec_src, ec_k;
+  void *ec_bytes;
+  size_t ec_len;
+  sy_value *ec_v;
   sy_buf done;
   uint32_t dones;
   bool told;          /* DONEs went out since the last RUN came in */
@@ -597,6 +602,40 @@ typedef struct input {
   const sy_value *v; /* what the step reads */
 } input;
 
+/* Eager inputs up to this size are remembered, decoded, for the next
+ * step that gets the same bytes. */
+#define EAGER_CACHE_MAX 4096
+
+/* Decodes an input carried eagerly (len bytes at data, output k of step
+ * src) into *out (a reference of the caller's). The last one decoded is
+ * kept: on a wide graph every branch reads the root's value, and decoding
+ * it again per step cost rank 1 more than its own bookkeeping (issue 16).
+ * A hit needs the same step, output and bytes, so a retried step's new
+ * value is decoded afresh. */
+static int eager_value(node *nd, uint32_t src, uint32_t k, const void *data,
+                       size_t len, sy_value **out, sy_error *err) {
+  if (nd->ec_v && nd->ec_src == src && nd->ec_k == k && nd->ec_len == len &&
+      memcmp(nd->ec_bytes, data, len) == 0) {
+    *out = sy_value_ref(nd->ec_v);
+    return 0;
+  }
+  int rc = sy_value_decode(data, len, out, err);
+  if (rc || len > EAGER_CACHE_MAX)
+    return rc;
+  void *copy = malloc(len ? len : 1);
+  if (!copy)
+    return 0; /* not remembered */
+  memcpy(copy, data, len);
+  sy_value_unref(nd->ec_v);
+  free(nd->ec_bytes);
+  nd->ec_src = src;
+  nd->ec_k = k;
+  nd->ec_bytes = copy;
+  nd->ec_len = len;
+  nd->ec_v = sy_value_ref(*out);
+  return 0;
+}
+
 /* Resolves every input to a value: held here, carried eagerly, or fetched
  * from its holder (all fetches are sent first, then awaited together).
  * While waiting, FETCH requests are answered and anything else is
@@ -606,7 +645,8 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
   for (size_t i = 0; i < n_in; i++) {
     input *x = &in[i];
     if (x->holder == EAGER) {
-      int rc = sy_value_decode(x->data, (size_t)x->len, &x->own, err);
+      int rc =
+          eager_value(nd, x->src, x->k, x->data, (size_t)x->len, &x->own, err);
       if (rc)
         return sy_error_prefix(err, "runner mpi: input %zu", i), rc;
       x->v = x->own;
@@ -878,9 +918,10 @@ static bool absorb(node *nd, msg *m) {
 /* Whether step c cannot start before a step queued here has run: c is
  * queued here itself (a rank runs its steps in order), or reads a step
  * queued here. nd->inq counts each step's queued entries, so this looks
- * at c's inputs only (it scanned the whole queue per consumer: on a
- * layered graph up to 64 entries for each of a step's 2-3 consumers,
- * every step, issue 16). */
+ * at c's inputs (it walked the whole queue per consumer: on a layered
+ * graph up to 64 entries for each of a step's 2-3 consumers, every step,
+ * issue 16), or, for a fan-in of more inputs than steps are queued, at
+ * the queued steps' consumers. */
 static bool waits_here(const node *nd, uint32_t c) {
   if (c >= nd->n)
     return false;
@@ -888,9 +929,29 @@ static bool waits_here(const node *nd, uint32_t c) {
     return true;
   const uint32_t *a;
   size_t na = sy_job_step_inputs(nd->job, c, &a);
-  for (size_t i = 0; i < na; i++)
-    if (a[i] < nd->n && nd->inq[a[i]])
-      return true;
+  if (na <= nd->queued) {
+    for (size_t i = 0; i < na; i++)
+      if (a[i] < nd->n && nd->inq[a[i]])
+        return true;
+    return false;
+  }
+  for (const msg *q = nd->runq; q; q = q->next) {
+    rbuf r = {q->p, q->len, q->off, false};
+    for (uint32_t i = 0; i < q->nleft; i++) {
+      uint32_t len = get_u32(&r);
+      size_t at = r.off;
+      uint32_t x = get_u32(&r);
+      if (r.bad)
+        return false;
+      const uint32_t *cons;
+      size_t nc = sy_job_step_consumers(nd->job, x, &cons);
+      for (size_t j = 0; j < nc && j < 64; j++)
+        if (cons[j] == c)
+          return true;
+      r.off = at;
+      (void)get(&r, len);
+    }
+  }
   return false;
 }
 
@@ -1973,6 +2034,8 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   free(nd.have);
   free(nd.n_out);
   free(nd.inq);
+  sy_value_unref(nd.ec_v);
+  free(nd.ec_bytes);
   free(nd.cpus);
   free(nd.req);
   free(nd.reqbuf);
