@@ -1297,15 +1297,18 @@ static void head_started(root *R, int r);
 
 /* Whether rank 0 should get a copy of s's small outputs with its DONE:
  * when rank 0 reads them itself (sink, dump, commit), or when several
- * steps read them (they may run on different ranks). */
-static bool wants_copy(const sy_job *job, size_t s) {
+ * steps read them (they may run on different ranks; not when `one`
+ * executor other than rank 0 runs every step that is not rank 0's own:
+ * then rank 1 encoded each output of a layered graph for nothing,
+ * issue 16). */
+static bool wants_copy(const sy_job *job, size_t s, bool one) {
   const uint32_t *cons;
   size_t nc = sy_job_step_consumers(job, s, &cons);
-  if (nc > 1)
+  if (nc > 1 && !one)
     return true;
   for (size_t i = 0; i < nc; i++)
     if (root_only(job, cons[i]) &&
-        (!is_route(job, cons[i]) || wants_copy(job, cons[i])))
+        (!is_route(job, cons[i]) || wants_copy(job, cons[i], one)))
       return true;
   return false;
 }
@@ -1322,7 +1325,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   sy_buf *b = &R->outb[r];
   size_t at = batch_open(b, R->outn[r]);
   put_u32(b, (uint32_t)s);
-  put_u8(b, wants_copy(R->nd->job, s));
+  put_u8(b, wants_copy(R->nd->job, s, R->n_exec == 1 && !executes(R, ROOT)));
   put_u32(b, (uint32_t)R->ndrops[r]);
   for (size_t i = 0; i < R->ndrops[r]; i++)
     put_u32(b, (uint32_t)R->drops[r][i]);
