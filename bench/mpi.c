@@ -7,7 +7,9 @@
  *                          [--shape chain|wide|layered]... (default: all)
  *                                                        (or bench/mpi.sh)
  *
- * Without --prefetch the runner's default applies. Run it from the top
+ * Without --prefetch the runner's default applies; BENCH_MPI_STATS=1 in
+ * the environment turns on the runner's `stats` (message counts, per run,
+ * on stderr). Run it from the top
  * of the built tree: it loads bench/.libs/actor-bench.so from a private
  * copy, plus ./plugins.d.
  *

@@ -84,12 +84,15 @@
  * not per step, so rank 0 wakes (and takes a core from the executor)
  * that much less often; the executor holds back only DONEs that no one
  * waits for before a step queued behind it has run (a chain's next link,
- * a fan-in that also reads a queued sibling), and none for longer than
- * HOLD_MAX_NS. Since that halves the window that hides rank 0's latency,
- * `prefetch` is 64 (issue 16, round 3: with 16 the executor still ran
- * dry whenever rank 0 waited for a core), but past FANOUT_PREFETCH (4)
- * queued steps only a chain's next link is queued, so that a fan-out's
- * branches still spread over idle ranks. When no executor is idle, a
+ * a fan-in that also reads a queued sibling; on 2 ranks with the root
+ * not executing, any step whose readers are all actor steps: they can run
+ * nowhere else), and none for longer than HOLD_MAX_NS. Since that halves
+ * the window that hides rank 0's latency, `prefetch` is 64 (issue 16,
+ * round 3: with 16 the executor still ran dry whenever rank 0 waited for
+ * a core), but past FANOUT_PREFETCH (4) queued steps only a chain's next
+ * link is queued (or, when one rank executes, a step of at most 4
+ * inputs), so that a fan-out's branches still spread over idle ranks.
+ * When no executor is idle, a
  * ready step is queued behind a busy one (queue_behind(): up to
  * FANOUT_PREFETCH, or the whole window when that rank is the only one
  * that executes), so that a wide graph's steps, too, follow each other
