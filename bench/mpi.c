@@ -7,7 +7,9 @@
  *                          [--shape chain|wide|layered]... (default: all)
  *                                                        (or bench/mpi.sh)
  *
- * Without --prefetch the runner's default applies. Run it from the top
+ * Without --prefetch the runner's default applies; BENCH_MPI_STATS=1 in
+ * the environment turns on the runner's `stats` (message counts, per run,
+ * on stderr). Run it from the top
  * of the built tree: it loads bench/.libs/actor-bench.so from a private
  * copy, plus ./plugins.d.
  *
@@ -217,7 +219,11 @@ int main(int argc, char **argv) {
                              "SINK.out.provider=csv",
                              sink,
                              prefetch >= 0 ? pf : NULL,
+                             NULL,
                              NULL};
+  /* BENCH_MPI_STATS=1: the runner's message counts, per run (stderr). */
+  if (getenv("BENCH_MPI_STATS"))
+    overrides[prefetch >= 0 ? 8 : 7] = "RUNNER.cluster.stats=true";
   sy_platform_options opts = {sizeof opts, NULL, overrides, 1, 1, NULL};
   sy_error err;
   sy_error_clear(&err);

@@ -84,12 +84,15 @@
  * not per step, so rank 0 wakes (and takes a core from the executor)
  * that much less often; the executor holds back only DONEs that no one
  * waits for before a step queued behind it has run (a chain's next link,
- * a fan-in that also reads a queued sibling), and none for longer than
- * HOLD_MAX_NS. Since that halves the window that hides rank 0's latency,
- * `prefetch` is 64 (issue 16, round 3: with 16 the executor still ran
- * dry whenever rank 0 waited for a core), but past FANOUT_PREFETCH (4)
- * queued steps only a chain's next link is queued, so that a fan-out's
- * branches still spread over idle ranks. When no executor is idle, a
+ * a fan-in that also reads a queued sibling; on 2 ranks with the root
+ * not executing, any step whose readers are all actor steps: they can run
+ * nowhere else), and none for longer than HOLD_MAX_NS. Since that halves
+ * the window that hides rank 0's latency, `prefetch` is 64 (issue 16,
+ * round 3: with 16 the executor still ran dry whenever rank 0 waited for
+ * a core), but past FANOUT_PREFETCH (4) queued steps only a chain's next
+ * link is queued (or, when one rank executes, a step of at most 4
+ * inputs), so that a fan-out's branches still spread over idle ranks.
+ * When no executor is idle, a
  * ready step is queued behind a busy one (queue_behind(): up to
  * FANOUT_PREFETCH, or the whole window when that rank is the only one
  * that executes), so that a wide graph's steps, too, follow each other
@@ -399,6 +402,12 @@ typedef struct node {
    * many steps they hold; the DONE batch being written (dones entries) */
   msg *runq, *runq_tail;
   size_t queued;
+  uint32_t *inq; /* per step: its entries in runq (see waits_here()) */
+  /* the last input carried eagerly, decoded (see eager_value()) */
+  uint32_t ec_src, ec_k;
+  void *ec_bytes;
+  size_t ec_len;
+  sy_value *ec_v;
   sy_buf done;
   uint32_t dones;
   bool told;          /* DONEs went out since the last RUN came in */
@@ -596,6 +605,40 @@ typedef struct input {
   const sy_value *v; /* what the step reads */
 } input;
 
+/* Eager inputs up to this size are remembered, decoded, for the next
+ * step that gets the same bytes. */
+#define EAGER_CACHE_MAX 4096
+
+/* Decodes an input carried eagerly (len bytes at data, output k of step
+ * src) into *out (a reference of the caller's). The last one decoded is
+ * kept: on a wide graph every branch reads the root's value, and decoding
+ * it again per step cost rank 1 more than its own bookkeeping (issue 16).
+ * A hit needs the same step, output and bytes, so a retried step's new
+ * value is decoded afresh. */
+static int eager_value(node *nd, uint32_t src, uint32_t k, const void *data,
+                       size_t len, sy_value **out, sy_error *err) {
+  if (nd->ec_v && nd->ec_src == src && nd->ec_k == k && nd->ec_len == len &&
+      memcmp(nd->ec_bytes, data, len) == 0) {
+    *out = sy_value_ref(nd->ec_v);
+    return 0;
+  }
+  int rc = sy_value_decode(data, len, out, err);
+  if (rc || len > EAGER_CACHE_MAX)
+    return rc;
+  void *copy = malloc(len ? len : 1);
+  if (!copy)
+    return 0; /* not remembered */
+  memcpy(copy, data, len);
+  sy_value_unref(nd->ec_v);
+  free(nd->ec_bytes);
+  nd->ec_src = src;
+  nd->ec_k = k;
+  nd->ec_bytes = copy;
+  nd->ec_len = len;
+  nd->ec_v = sy_value_ref(*out);
+  return 0;
+}
+
 /* Resolves every input to a value: held here, carried eagerly, or fetched
  * from its holder (all fetches are sent first, then awaited together).
  * While waiting, FETCH requests are answered and anything else is
@@ -605,7 +648,8 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
   for (size_t i = 0; i < n_in; i++) {
     input *x = &in[i];
     if (x->holder == EAGER) {
-      int rc = sy_value_decode(x->data, (size_t)x->len, &x->own, err);
+      int rc =
+          eager_value(nd, x->src, x->k, x->data, (size_t)x->len, &x->own, err);
       if (rc)
         return sy_error_prefix(err, "runner mpi: input %zu", i), rc;
       x->v = x->own;
@@ -830,6 +874,18 @@ static bool absorb(node *nd, msg *m) {
     m->off = r.off;
     m->next = NULL;
     if (!r.bad && m->nleft > 0) {
+      /* Each entry starts with its step (see exec_step()). */
+      for (uint32_t i = 0; i < m->nleft && !r.bad; i++) {
+        uint32_t len = get_u32(&r);
+        size_t at = r.off;
+        uint32_t x = get_u32(&r);
+        if (!r.bad && x < nd->n)
+          nd->inq[x]++;
+        r.off = at;
+        (void)get(&r, len);
+      }
+      r.off = m->off;
+      r.bad = false;
       if (nd->runq_tail)
         nd->runq_tail->next = m;
       else
@@ -864,8 +920,24 @@ static bool absorb(node *nd, msg *m) {
 
 /* Whether step c cannot start before a step queued here has run: c is
  * queued here itself (a rank runs its steps in order), or reads a step
- * queued here. */
+ * queued here. nd->inq counts each step's queued entries, so this looks
+ * at c's inputs (it walked the whole queue per consumer: on a layered
+ * graph up to 64 entries for each of a step's 2-3 consumers, every step,
+ * issue 16), or, for a fan-in of more inputs than steps are queued, at
+ * the queued steps' consumers. */
 static bool waits_here(const node *nd, uint32_t c) {
+  if (c >= nd->n)
+    return false;
+  if (nd->inq[c])
+    return true;
+  const uint32_t *a;
+  size_t na = sy_job_step_inputs(nd->job, c, &a);
+  if (na <= nd->queued) {
+    for (size_t i = 0; i < na; i++)
+      if (a[i] < nd->n && nd->inq[a[i]])
+        return true;
+    return false;
+  }
   for (const msg *q = nd->runq; q; q = q->next) {
     rbuf r = {q->p, q->len, q->off, false};
     for (uint32_t i = 0; i < q->nleft; i++) {
@@ -876,8 +948,6 @@ static bool waits_here(const node *nd, uint32_t c) {
         return false;
       const uint32_t *cons;
       size_t nc = sy_job_step_consumers(nd->job, x, &cons);
-      if (x == c)
-        return true;
       for (size_t j = 0; j < nc && j < 64; j++)
         if (cons[j] == c)
           return true;
@@ -896,8 +966,16 @@ static bool may_hold(const node *nd, long s) {
   size_t nc = s < 0 ? 0 : sy_job_step_consumers(nd->job, (size_t)s, &cons);
   if (nc == 0 || nc > 64)
     return false;
+  /* Two ranks and the root does not execute: this rank is the only one
+   * that runs steps other than the root's own, so a consumer that is not
+   * queued here yet has nowhere else to start earlier while this rank is
+   * busy; the DONE goes when the queue runs low. Without it a layered
+   * graph's layer reported one DONE a step once its later consumers no
+   * longer fit the window (issue 16). */
+  bool alone = nd->size == 2 && !nd->cfg->on_root;
   for (size_t i = 0; i < nc; i++)
-    if (!waits_here(nd, cons[i]))
+    if (sy_job_step_class(nd->job, cons[i]) != SY_STEP_PURE ||
+        (!alone && !waits_here(nd, cons[i])))
       return false;
   return true;
 }
@@ -954,6 +1032,8 @@ static int serve(node *nd) {
     const uint8_t *p = get(&r, len);
     q->off = r.off;
     nd->queued--;
+    if (p && len >= 4 && sy_le32_get(p) < nd->n && nd->inq[sy_le32_get(p)])
+      nd->inq[sy_le32_get(p)]--;
     if (--q->nleft == 0 || r.bad) {
       if (r.bad)
         nd->queued -= q->nleft; /* a broken message: its other steps too */
@@ -1220,15 +1300,18 @@ static void head_started(root *R, int r);
 
 /* Whether rank 0 should get a copy of s's small outputs with its DONE:
  * when rank 0 reads them itself (sink, dump, commit), or when several
- * steps read them (they may run on different ranks). */
-static bool wants_copy(const sy_job *job, size_t s) {
+ * steps read them (they may run on different ranks; not when `one`
+ * executor other than rank 0 runs every step that is not rank 0's own:
+ * then rank 1 encoded each output of a layered graph for nothing,
+ * issue 16). */
+static bool wants_copy(const sy_job *job, size_t s, bool one) {
   const uint32_t *cons;
   size_t nc = sy_job_step_consumers(job, s, &cons);
-  if (nc > 1)
+  if (nc > 1 && !one)
     return true;
   for (size_t i = 0; i < nc; i++)
     if (root_only(job, cons[i]) &&
-        (!is_route(job, cons[i]) || wants_copy(job, cons[i])))
+        (!is_route(job, cons[i]) || wants_copy(job, cons[i], one)))
       return true;
   return false;
 }
@@ -1245,7 +1328,7 @@ static int dispatch(root *R, size_t s, int r, input *in, size_t *src,
   sy_buf *b = &R->outb[r];
   size_t at = batch_open(b, R->outn[r]);
   put_u32(b, (uint32_t)s);
-  put_u8(b, wants_copy(R->nd->job, s));
+  put_u8(b, wants_copy(R->nd->job, s, R->n_exec == 1 && !executes(R, ROOT)));
   put_u32(b, (uint32_t)R->ndrops[r]);
   for (size_t i = 0; i < R->ndrops[r]; i++)
     put_u32(b, (uint32_t)R->drops[r][i]);
@@ -1340,6 +1423,18 @@ static bool chain_link(const sy_job *job, size_t q, size_t nc, size_t c) {
   return nc == 1 && sy_job_step_inputs(job, c, &a) == 1 && a[0] == q;
 }
 
+/* Whether c may be prefetched past FANOUT_PREFETCH on a rank that is the
+ * only one executing (no other rank to keep branches for): it reads at
+ * most FANOUT_PREFETCH steps, as a layered graph's do. Then its DONE-
+ * holding readers find it queued (see may_hold()); without it a layer's
+ * steps reported one DONE each (issue 16). A wide fan-in is left out:
+ * prefetchable() walks all its inputs, per queued step that it reads. */
+static bool few_inputs(const root *R, size_t c) {
+  const uint32_t *a;
+  return R->n_exec == 1 &&
+         sy_job_step_inputs(R->nd->job, c, &a) <= FANOUT_PREFETCH;
+}
+
 /* Fills rank r's mailbox with the consumers of its steps that depend only
  * on work done or queued there, up to `prefetch` behind its head
  * (FANOUT_PREFETCH for other than a chain's links). */
@@ -1355,7 +1450,8 @@ static void prefetch(root *R, int r) {
     bool open = false; /* a consumer that may still be prefetched */
     for (j = 0; j < nc && R->on[r] < R->qcap; j++) {
       if (sy_sched_state(R->S, cons[j]) != SY_STEP_WAITING ||
-          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j])))
+          (R->on[r] >= wide && !chain_link(job, q, nc, cons[j]) &&
+           !few_inputs(R, cons[j])))
         continue;
       if (prefetchable(R, cons[j], r) &&
           dispatch(R, cons[j], r, R->in, R->src, R->k) != 0)
@@ -1913,7 +2009,8 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
 
   nd.have = calloc(nd.n ? nd.n : 1, sizeof *nd.have);
   nd.n_out = calloc(nd.n ? nd.n : 1, sizeof *nd.n_out);
-  if (!nd.have || !nd.n_out)
+  nd.inq = calloc(nd.n ? nd.n : 1, sizeof *nd.inq);
+  if (!nd.have || !nd.n_out || !nd.inq)
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   for (size_t s = 0; rc == 0 && s < nd.n; s++)
     nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
@@ -1942,6 +2039,9 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   sy_buf_free(&nd.done);
   free(nd.have);
   free(nd.n_out);
+  free(nd.inq);
+  sy_value_unref(nd.ec_v);
+  free(nd.ec_bytes);
   free(nd.cpus);
   free(nd.req);
   free(nd.reqbuf);
