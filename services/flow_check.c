@@ -61,6 +61,17 @@ typedef struct dchecker {
   size_t n_cols, cap_cols;
 } dchecker;
 
+/* Reports a problem and keeps the first one's code and error. */
+static void keep(dchecker *C, const sy_error *e) {
+  if (C->report)
+    fprintf(C->report, "%s\n", e->message);
+  if (C->rc == 0) {
+    C->rc = e->code;
+    if (C->err)
+      *C->err = *e;
+  }
+}
+
 static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
                                     int line, const char *fmt, ...) {
   char msg[SY_ERROR_MAX];
@@ -70,13 +81,7 @@ static void SY_PRINTF(5, 6) problem(dchecker *C, int code, const char *file,
   va_end(ap);
   sy_error e;
   sy_error_set(&e, code, "%s:%d: %s", file, line, msg);
-  if (C->report)
-    fprintf(C->report, "%s\n", e.message);
-  if (C->rc == 0) {
-    C->rc = code;
-    if (C->err)
-      *C->err = e;
-  }
+  keep(C, &e);
 }
 
 /* A problem at `where`, a config value's origin ("FILE:LINE", "-o"). */
@@ -89,13 +94,7 @@ static void SY_PRINTF(4, 5)
   va_end(ap);
   sy_error e;
   sy_error_set(&e, code, "%s: %s", where, msg);
-  if (C->report)
-    fprintf(C->report, "%s\n", e.message);
-  if (C->rc == 0) {
-    C->rc = code;
-    if (C->err)
-      *C->err = e;
-  }
+  keep(C, &e);
 }
 
 static int add_column(void *ud, const char *name, sy_col_type type) {
