@@ -1,6 +1,7 @@
 /*
  * buf.c - the growable buffer of switchyard/buf.h.
  */
+#include "internal.h"
 #include "switchyard/buf.h"
 
 #include <stdarg.h>
@@ -90,4 +91,18 @@ void sy_buf_free(sy_buf *b) {
   b->data = NULL;
   b->len = b->cap = 0;
   b->failed = 0;
+}
+
+void *sy__grow_array(void *items, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return items;
+  size_t ncap = *cap ? *cap : 8;
+  while (ncap < need)
+    ncap *= 2;
+  if (ncap > SIZE_MAX / size)
+    return NULL;
+  void *p = realloc(items, ncap * size);
+  if (p)
+    *cap = ncap;
+  return p;
 }

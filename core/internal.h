@@ -13,12 +13,17 @@
 
 /* ---- options.c ------------------------------------------------------- */
 
-/* A list of heap blocks freed together: the strings and arrays the core
- * writes into a provider's config struct. */
 /* Loads libconfig at its first use (libconfig_lazy.c): NULL when it is
  * loaded, else a sentence saying why not. Call before config_init(). */
 const char *sy__libconfig_load(void);
 
+/* Returns `items` grown to hold at least `need` elements of `size` bytes
+ * (doubling *cap, from 8), or NULL when out of memory or when the size
+ * would overflow; items is then untouched. (buf.c) */
+void *sy__grow_array(void *items, size_t *cap, size_t need, size_t size);
+
+/* A list of heap blocks freed together: the strings and arrays the core
+ * writes into a provider's config struct. */
 typedef struct sy__pool {
   void **items;
   size_t len, cap;

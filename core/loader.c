@@ -145,27 +145,11 @@ struct sy_catalog {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Returns `items` grown to hold at least `need` elements of `size` bytes
- * (updating *cap), or NULL when out of memory; items is then untouched. */
-static void *grow_array(void *items, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap)
-    return items;
-  size_t ncap = *cap ? *cap : 8;
-  while (ncap < need)
-    ncap *= 2;
-  if (ncap > SIZE_MAX / size)
-    return NULL;
-  void *p = realloc(items, ncap * size);
-  if (p)
-    *cap = ncap;
-  return p;
-}
-
 /* Keeps a refusal. Failing to keep it (out of memory) is not worth failing
  * the refusal itself for: the caller still gets the error. */
 static void add_problem(sy_catalog *cat, const char *file, const char *reason) {
-  problem *grown = grow_array(cat->problems, &cat->capproblems,
-                              cat->nproblems + 1, sizeof *cat->problems);
+  problem *grown = sy__grow_array(cat->problems, &cat->capproblems,
+                                  cat->nproblems + 1, sizeof *cat->problems);
   if (!grown)
     return;
   cat->problems = grown;
@@ -640,8 +624,8 @@ static entry *find_entry(entry *entries, size_t count, sy_kind kind,
 
 /* Room for `more` entries (0 or SY_ENOMEM). */
 static int reserve_entries(sy_catalog *cat, size_t more) {
-  entry *grown = grow_array(cat->entries, &cat->capentries,
-                            cat->nentries + more, sizeof *grown);
+  entry *grown = sy__grow_array(cat->entries, &cat->capentries,
+                                cat->nentries + more, sizeof *grown);
   if (!grown)
     return SY_ENOMEM;
   cat->entries = grown;
@@ -650,7 +634,7 @@ static int reserve_entries(sy_catalog *cat, size_t more) {
 
 /* Room for one more record in `*list` (0 or SY_ENOMEM). */
 static int reserve_rec(plugin_rec ***list, size_t n, size_t *cap) {
-  plugin_rec **grown = grow_array(*list, cap, n + 1, sizeof *grown);
+  plugin_rec **grown = sy__grow_array(*list, cap, n + 1, sizeof *grown);
   if (!grown)
     return SY_ENOMEM;
   *list = grown;
@@ -1191,7 +1175,7 @@ static int scan_lazy(sy_catalog *cat, const char *dir, struct dirent **names,
                      int n, sy_error *err) {
   dirman *dm = calloc(1, sizeof *dm);
   dirman **grown =
-      grow_array(cat->dirs, &cat->capdirs, cat->ndirs + 1, sizeof *grown);
+      sy__grow_array(cat->dirs, &cat->capdirs, cat->ndirs + 1, sizeof *grown);
   size_t len = strlen(dir) + sizeof "/" SY__MANIFEST_NAME;
   char *inside = malloc(len);
   if (!dm || !grown || !inside) {

@@ -220,14 +220,10 @@ static struct sy__units *units_make(const sy_job *job) {
         if (r == p || m.pc[r] != SY_STEP_PURE || m.mark[r] == p + 1)
           continue;
         m.mark[r] = p + 1;
-        if (nr == rcap) {
-          size_t nc = rcap ? rcap * 2 : 64;
-          uint32_t *grown = realloc(m.rd, nc * sizeof *grown);
-          if (!grown)
-            goto oom;
-          m.rd = grown;
-          rcap = nc;
-        }
+        uint32_t *grown = sy__grow_array(m.rd, &rcap, nr + 1, sizeof *m.rd);
+        if (!grown)
+          goto oom;
+        m.rd = grown;
         m.rd[nr++] = r;
       }
     }
@@ -298,14 +294,10 @@ static struct sy__units *units_make(const sy_job *job) {
         if (d == c || m.mark[d] == stamp)
           continue;
         m.mark[d] = stamp;
-        if (nd == dcap) {
-          size_t ncap = dcap ? dcap * 2 : 64;
-          uint32_t *grown = realloc(m.deps, ncap * sizeof *grown);
-          if (!grown)
-            goto oom;
-          m.deps = grown;
-          dcap = ncap;
-        }
+        uint32_t *grown = sy__grow_array(m.deps, &dcap, nd + 1, sizeof *m.deps);
+        if (!grown)
+          goto oom;
+        m.deps = grown;
         m.deps[nd++] = d;
         m.ustart[d + 1]++;
       }
