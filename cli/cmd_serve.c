@@ -96,6 +96,7 @@ typedef struct model {
   sy_col_type *out_types;
   size_t n_out;
   int row_ok;            /* the row fast path serves one-row all-f64 requests */
+  int row_batch;         /* ... and batches: every step is row-wise */
   serve_row_enc row_enc; /* its JSON answer's layout (when row_ok) */
   char loaded_at[32];
   pthread_mutex_t mu;
@@ -386,6 +387,10 @@ static int warm_up(model *m, sy_error *err) {
   return rc;
 }
 
+/* The most rows a request may have to take the bound-row path (its
+ * results are kept whole before they are written). */
+#define ROW_BATCH_MAX 65536
+
 /* The row path's answer layout, from the first slot's row call (every
  * slot's is bound to the same flow and columns). */
 static int row_layout(model *m) {
@@ -477,16 +482,25 @@ static int model_load(const char *target, model **out, sy_error *err) {
   for (size_t i = 0; all_f64 && i < m->schema.n; i++)
     all_f64 = m->schema.types[i] == SY_COL_F64;
   if (all_f64) {
-    m->row_ok = 1;
+    /* Batches too when every step is row-wise; else one-row requests. */
+    m->row_ok = m->row_batch = 1;
     for (size_t i = 0; m->row_ok && i < m->n_slots; i++) {
       sy_error e;
       sy_error_clear(&e);
-      if (sy_callable_bind_row_flags(
-              m->slots[i].c, (const char *const *)m->schema.names, m->schema.n,
-              SY_ROW_LABELS, &m->slots[i].row, &e) != 0 ||
-          sy_row_call_width(m->slots[i].row) > 64)
+      const char *const *names = (const char *const *)m->schema.names;
+      sy_row_call **row = &m->slots[i].row;
+      if (m->row_batch && sy_callable_bind_row_flags(
+                              m->slots[i].c, names, m->schema.n,
+                              SY_ROW_LABELS | SY_ROW_BATCH, row, &e) != 0)
+        m->row_batch = 0;
+      if (!m->row_batch && !*row &&
+          sy_callable_bind_row_flags(m->slots[i].c, names, m->schema.n,
+                                     SY_ROW_LABELS, row, &e) != 0)
+        m->row_ok = 0;
+      if (m->row_ok && sy_row_call_width(*row) > 64)
         m->row_ok = 0;
     }
+    m->row_batch &= m->row_ok;
     if (m->row_ok && (rc = row_layout(m)) != 0) {
       sy_error_set(err, rc, "out of memory");
       goto fail;
@@ -707,30 +721,46 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   sy_error_clear(&err);
   sy_buf b = SY_BUF_INIT;
   int row_done = 0; /* the row path wrote the answer into b */
-  if (s->row && r->rows == 1 && sy_frame_cols(in) == m->schema.n &&
-      !sy_frame_valid(in, 0)) {
-    /* The bound-row path: cells in schema order, no frame on the way. */
-    double x[64], y[64];
-    int fits = m->schema.n <= 64;
+  int internal = 0; /* the row path failed: the server's fault */
+  size_t n = r->rows;
+  if (s->row && (n == 1 || (m->row_batch && n <= ROW_BATCH_MAX)) &&
+      sy_frame_cols(in) == m->schema.n && m->schema.n <= 64) {
+    /* The bound-row path: cells in schema order, no frame on the way;
+     * a batch row by row (every step is row-wise). */
+    double x[64], y1[64], *y = y1;
+    const double *col[64];
+    int fits = 1;
     for (size_t i = 0; fits && i < m->schema.n; i++) {
-      if (sy_frame_valid(in, i))
-        fits = 0;
-      else
-        x[i] = sy_frame_f64(in, i)[0];
+      fits = !sy_frame_valid(in, i);
+      col[i] = sy_frame_f64(in, i);
     }
+    size_t w = sy_row_call_width(s->row);
+    if (fits && n > 1 && !(y = malloc(n * w * sizeof *y)))
+      fits = 0;
     if (fits) {
-      sy_row_call_run(s->row, x, y);
-      if (!wants_csv(con)) {
-        rc = serve_encode_row_json(&m->row_enc, y, &b);
-        row_done = rc == 0;
-      } else {
-        rc = row_frame(s->row, y, &out);
+      for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < m->schema.n; i++)
+          x[i] = col[i][k];
+        sy_row_call_run(s->row, x, y + k * w);
       }
-      if (rc)
-        sy_error_set(&err, rc,
-                     rc == SY_ENOMEM ? "out of memory"
-                                     : "a row kernel gave a label index "
-                                       "out of its table");
+      int row_rc = 0;
+      if (!wants_csv(con)) {
+        row_rc = serve_encode_row_json(&m->row_enc, y, n, &b);
+        row_done = row_rc == 0;
+      } else if (n == 1) {
+        row_rc = row_frame(s->row, y, &out);
+      } else {
+        rc = sy_callable_call(s->c, in, &out, &err); /* CSV batches */
+      }
+      if (y != y1)
+        free(y);
+      if (row_rc) {
+        internal = 1;
+        rc = sy_error_set(&err, row_rc,
+                          row_rc == SY_ENOMEM ? "out of memory"
+                                              : "a row kernel gave a label "
+                                                "index out of its table");
+      }
     } else {
       rc = sy_callable_call(s->c, in, &out, &err);
     }
@@ -744,7 +774,7 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   if (rc) {
     /* What the actors refuse is about the request's data; a bad label
      * index is the server's (a plugin's) fault. */
-    int st = rc == SY_ENOMEM || rc == SY_ERANGE ? 500 : 422;
+    int st = internal || rc == SY_ENOMEM ? 500 : 422;
     ret = send_error(con, r, st, st == 500 ? "internal" : "bad_input",
                      err.message);
   } else {
@@ -812,8 +842,11 @@ static enum MHD_Result describe_model(struct MHD_Connection *con, req *r) {
     }
     sy_buf_puts(&b, "]");
   }
-  sy_buf_printf(&b, ",\"fast_path\":%s,\"loaded_at\":\"%s\"}\n",
-                m->row_ok ? "true" : "false", m->loaded_at);
+  sy_buf_printf(&b,
+                ",\"fast_path\":%s,\"fast_path_batch\":%s,"
+                "\"loaded_at\":\"%s\"}\n",
+                m->row_ok ? "true" : "false", m->row_batch ? "true" : "false",
+                m->loaded_at);
   enum MHD_Result ret = send_buf(con, r, 200, &b, "application/json", m);
   model_unref(m);
   return ret;

@@ -1592,20 +1592,24 @@ int serve_row_enc_init(serve_row_enc *e, size_t w, const char *const *names,
   }
   if (e->text.failed)
     goto nomem;
+  /* a number: up to 32 bytes and quotes; a label: its longest text */
+  e->row_max = 3 + e->key_at[w];
+  for (size_t c = 0; c < w; c++) {
+    size_t most = 34;
+    for (size_t i = 0; e->lab_at[c] && i < e->n_lab[c]; i++)
+      if (e->lab_at[c][i + 1] - e->lab_at[c][i] > most)
+        most = e->lab_at[c][i + 1] - e->lab_at[c][i];
+    e->row_max += most;
+  }
   return 0;
 nomem:
   serve_row_enc_free(e);
   return SY_ENOMEM;
 }
 
-int serve_encode_row_json(const serve_row_enc *e, const double *y, sy_buf *b) {
-  /* a number: up to 32 bytes and quotes; a label: its text */
-  size_t room = 16 + e->text.len + e->w * 34;
-  if (sy_buf_reserve(b, room))
-    return SY_ENOMEM;
-  char *p = b->data + b->len;
-  memcpy(p, "{\"rows\":[{", 10);
-  p += 10;
+/* One row's cells at p (room made): the end, or NULL for a label cell
+ * that is not an index into its table. */
+static char *encode_row(const serve_row_enc *e, const double *y, char *p) {
   for (size_t c = 0; c < e->w; c++) {
     size_t k = e->key_at[c + 1] - e->key_at[c];
     memcpy(p, e->text.data + e->key_at[c], k);
@@ -1614,7 +1618,7 @@ int serve_encode_row_json(const serve_row_enc *e, const double *y, sy_buf *b) {
     if (e->lab_at[c]) {
       /* an index: 0 <= v < n and whole (NaN fails the first test) */
       if (!(v >= 0 && v < (double)e->n_lab[c]) || v != (double)(size_t)v)
-        return SY_ERANGE;
+        return NULL;
       size_t i = (size_t)v, at = e->lab_at[c][i];
       k = e->lab_at[c][i + 1] - at;
       memcpy(p, e->text.data + at, k);
@@ -1629,11 +1633,30 @@ int serve_encode_row_json(const serve_row_enc *e, const double *y, sy_buf *b) {
     if (!fin)
       *p++ = '"';
   }
-  memcpy(p, "}]}\n", 5);
-  p += 4;
-  *p = '\0';
-  b->len = (size_t)(p - b->data);
-  return 0;
+  return p;
+}
+
+int serve_encode_row_json(const serve_row_enc *e, const double *y, size_t rows,
+                          sy_buf *b) {
+  size_t row_max = e->row_max;
+  if (rows > (SIZE_MAX - 16) / row_max ||
+      sy_buf_reserve(b, 16 + rows * row_max))
+    return SY_ENOMEM;
+  sy_buf_puts(b, "{\"rows\":[");
+  for (size_t r = 0; r < rows; r++, y += e->w) {
+    if (sy_buf_reserve(b, row_max))
+      return SY_ENOMEM;
+    char *p = b->data + b->len;
+    if (r)
+      *p++ = ',';
+    *p++ = '{';
+    if (!(p = encode_row(e, y, p)))
+      return SY_ERANGE;
+    *p++ = '}';
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
+  }
+  return sy_buf_puts(b, "]}\n") ? SY_ENOMEM : 0;
 }
 
 int serve_encode_json(const sy_value *frame, sy_buf *b) {

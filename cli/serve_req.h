@@ -73,6 +73,7 @@ typedef struct serve_row_enc {
   size_t *key_at;  /* column c's key: text[key_at[c] .. key_at[c + 1]) */
   size_t **lab_at; /* per column: NULL (a number) or n_lab[c] + 1 offsets */
   size_t *n_lab;
+  size_t row_max; /* the longest text of a row, braces and comma too */
 } serve_row_enc;
 
 /* Lays out w columns named names[], column c a label column when
@@ -81,11 +82,13 @@ int serve_row_enc_init(serve_row_enc *e, size_t w, const char *const *names,
                        const char *const *const *labels,
                        const size_t *n_labels);
 void serve_row_enc_free(serve_row_enc *e);
-/* Appends the JSON answer for one result row y[0..w) (a label column's
- * cell: the index of its string): the bytes serve_encode_json writes for
- * the one-row frame the row stands for. 0, SY_ENOMEM, or SY_ERANGE when a
- * label cell is not an index into its table. */
-int serve_encode_row_json(const serve_row_enc *e, const double *y, sy_buf *b);
+/* Appends the JSON answer for result rows y[0..rows * w), row by row (a
+ * label column's cell: the index of its string): the bytes
+ * serve_encode_json writes for the frame the rows stand for. 0,
+ * SY_ENOMEM, or SY_ERANGE when a label cell is not an index into its
+ * table. */
+int serve_encode_row_json(const serve_row_enc *e, const double *y, size_t rows,
+                          sy_buf *b);
 
 /* Appends s as a JSON string literal. */
 void serve_json_str(sy_buf *b, const char *s);

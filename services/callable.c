@@ -943,7 +943,7 @@ static int stage_take(row_stage *st, const sy_row_kernel *k) {
  * makes the step's view (and a stage, unless the kernel is a map). */
 static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                          uint32_t **widths, uint32_t s, const row_room *room,
-                         sy_error *err) {
+                         unsigned flags, sy_error *err) {
   const step_info *ins = &c->steps[s];
   uint32_t skip = ins->state_in ? 1 : 0;
   if (ins->n_args - skip != 1 || ins->n_outputs != 1)
@@ -965,6 +965,11 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
     return sy_error_set(err, SY_ENOTSUP,
                         "%s has no row kernel (prepare_row); serve this flow "
                         "with sy_callable_call",
+                        ins->target);
+  if ((flags & SY_ROW_BATCH) && !(ops->flags & SY_ACTOR_ROW_WISE))
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s is not row-wise (SY_ACTOR_ROW_WISE): a batch "
+                        "must take sy_callable_call",
                         ins->target);
   sy_row_kernel k = {.size = sizeof k,
                      .n_in = v->w,
@@ -1204,7 +1209,7 @@ int sy_callable_bind_row_flags(sy_callable *c, const char *const *names,
                         sy_job_step_label(c->job, s));
       break;
     }
-    rc = row_bind_step(c, r, views, &widths, s, &room, err);
+    rc = row_bind_step(c, r, views, &widths, s, &room, flags, err);
     if (rc)
       sy_error_prefix(err, "step %u (%s)", s, sy_job_step_label(c->job, s));
   }

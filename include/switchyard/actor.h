@@ -55,6 +55,15 @@ extern "C" {
  * flow where an actor that trains on that label (SUPERVISED) reads rows
  * that went through such an actor. Older cores ignore the bit. */
 #define SY_ACTOR_ROW_SUBSET 0x8u
+/* SY_ACTOR_ROW_WISE (ABI 1.5): apply maps each input row to one output
+ * row that depends on that row alone (and the trained state): applying
+ * it to each row of a frame and stacking the results gives its result on
+ * the whole frame, bit for bit. std.scaler, std.linreg, std.logreg,
+ * std.select and std.drop are; std.head (which rows it keeps depends on
+ * the others) is not. A serving host may then run the row kernels
+ * (prepare_row) row by row over a batch (SY_ROW_BATCH, flow.h). Older
+ * cores ignore the bit. */
+#define SY_ACTOR_ROW_WISE 0x10u
 
 /* ---- row kernels (since ABI 1.2) ------------------------------------
  *

@@ -452,6 +452,11 @@ SY_API int sy_callable_bind_row(sy_callable *c, const char *const *names,
  * SY_ENOTSUP, as before 1.5: a host that does not look at the labels
  * would print indexes. (ABI 1.5) */
 #define SY_ROW_LABELS 0x1u
+/* SY_ROW_BATCH: every step must be row-wise (SY_ACTOR_ROW_WISE, actor.h),
+ * so that sy_row_call_run on each row of a request gives, row by row,
+ * sy_callable_call's result on the whole request; SY_ENOTSUP naming the
+ * first step that is not. (ABI 1.5) */
+#define SY_ROW_BATCH 0x2u
 SY_API int sy_callable_bind_row_flags(sy_callable *c, const char *const *names,
                                       size_t n, unsigned flags,
                                       sy_row_call **out, sy_error *err);

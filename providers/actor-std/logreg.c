@@ -1008,18 +1008,18 @@ static int logreg_prepare_row(const void *self, sy_row_kernel *k,
 }
 
 /* No apply_into yet. prepare_row: string classes only (ABI 1.5 labels). */
-static const sy_actor_ops logreg_ops = {.size = sizeof(sy_actor_ops),
-                                        .min_inputs = 1,
-                                        .max_inputs = 1,
-                                        .n_outputs = 1,
-                                        .flags = SY_ACTOR_STATEFUL |
-                                                 SY_ACTOR_SUPERVISED,
-                                        .apply = logreg_apply,
-                                        .train = logreg_train,
-                                        .state_save = logreg_save,
-                                        .state_load = logreg_load,
-                                        .prepare_row = logreg_prepare_row,
-                                        .describe_state = logreg_describe};
+static const sy_actor_ops logreg_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED | SY_ACTOR_ROW_WISE,
+    .apply = logreg_apply,
+    .train = logreg_train,
+    .state_save = logreg_save,
+    .state_load = logreg_load,
+    .prepare_row = logreg_prepare_row,
+    .describe_state = logreg_describe};
 
 const sy_provider std_logreg_provider = {
     sizeof(sy_provider),

@@ -521,6 +521,43 @@ static void row_labels_match_frame(const char *name, const char *const *names,
   /* The inputs were spread enough to predict more than one class. */
   CU_ASSERT(want_label >= want_width || (classes_seen & (classes_seen - 1)));
   sy_row_call_free(r);
+  r = NULL;
+  /* Every step is row-wise: row by row over a batch gives the frame
+   * path's result on the whole batch. */
+  if (sy_callable_bind_row_flags(c, names, n, SY_ROW_LABELS | SY_ROW_BATCH, &r,
+                                 &err) != 0)
+    fprintf(stderr, "bind batch %s: %s\n", name, err.message);
+  CU_ASSERT_FATAL(r != NULL);
+  enum { BATCH = 50 };
+  double xs[BATCH][8], ys[BATCH][8];
+  sy_value *req = NULL, *got = NULL;
+  CU_ASSERT_FATAL(sy_frame_new(BATCH, &req) == 0);
+  for (size_t i = 0; i < n; i++) {
+    double colv[BATCH];
+    for (size_t k = 0; k < BATCH; k++) {
+      seed = seed * 1103515245u + 12345u;
+      colv[k] = xs[k][i] = (double)((seed >> 8) % 20001) / 50.0 - 200;
+    }
+    CU_ASSERT_FATAL(sy_frame_add_f64(req, names[i], colv, NULL) == 0);
+  }
+  for (size_t k = 0; k < BATCH; k++)
+    sy_row_call_run(r, xs[k], ys[k]);
+  CU_ASSERT_FATAL(sy_callable_call(ref, req, &got, &err) == 0);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_rows(got), BATCH);
+  for (size_t j = 0; j < want_width; j++)
+    for (size_t k = 0; k < BATCH; k++) {
+      if (j == want_label) {
+        CU_ASSERT_STRING_EQUAL(
+            sy_frame_str(got, j, k),
+            sy_row_call_labels(r, j, NULL)[(size_t)ys[k][j]]);
+      } else {
+        CU_ASSERT_EQUAL(
+            memcmp(&sy_frame_f64(got, j)[k], &ys[k][j], sizeof ys[k][j]), 0);
+      }
+    }
+  sy_value_unref(got);
+  sy_value_unref(req);
+  sy_row_call_free(r);
   sy_callable_free(ref);
   sy_callable_free(c);
 }
@@ -635,6 +672,16 @@ static void test_row_bind_errors(void) {
   const char *const twice[] = {"a", "b", "a"};
   CU_ASSERT_EQUAL(sy_callable_bind_row(c, twice, 3, &r, &err), SY_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'a' is given twice"));
+  /* std.head keeps the first rows of a batch: not row-wise. */
+  const char *const abce[] = {"a", "b", "c", "e"};
+  CU_ASSERT_EQUAL(
+      sy_callable_bind_row_flags(c, abce, 4, SY_ROW_BATCH, &r, &err),
+      SY_ENOTSUP);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "std.head is not row-wise"));
+  CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, abce, 4, 0, &r, &err), 0);
+  sy_row_call_free(r);
+  r = NULL;
   sy_callable_free(c);
 
   /* Two inputs (std.concat), and head with n = 0: not rows. */

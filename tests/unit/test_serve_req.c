@@ -183,9 +183,31 @@ static void test_encode_row(void) {
     sy_buf want = SY_BUF_INIT, got = SY_BUF_INIT;
     sy_buf_puts(&got, "x"); /* appended to what the buffer holds */
     CU_ASSERT_EQUAL(serve_encode_json(f, &want), 0);
-    CU_ASSERT_EQUAL(serve_encode_row_json(&e, rows[i], &got), 0);
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, rows[i], 1, &got), 0);
     CU_ASSERT_EQUAL(got.len, want.len + 1);
     CU_ASSERT_STRING_EQUAL(got.data + 1, want.data);
+    sy_buf_free(&want);
+    sy_buf_free(&got);
+    sy_value_unref(f);
+  }
+  /* The four rows as one batch. */
+  {
+    sy_value *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(sy_frame_new(4, &f), 0);
+    const char *cell[4];
+    double num[4];
+    for (int i = 0; i < 4; i++)
+      cell[i] = cls[(size_t)rows[i][0]];
+    CU_ASSERT_EQUAL(sy_frame_add_str(f, names[0], cell), 0);
+    for (int c = 1; c < 4; c++) {
+      for (int i = 0; i < 4; i++)
+        num[i] = rows[i][c];
+      CU_ASSERT_EQUAL(sy_frame_add_f64(f, names[c], num, NULL), 0);
+    }
+    sy_buf want = SY_BUF_INIT, got = SY_BUF_INIT;
+    CU_ASSERT_EQUAL(serve_encode_json(f, &want), 0);
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, &rows[0][0], 4, &got), 0);
+    CU_ASSERT_STRING_EQUAL(got.data, want.data);
     sy_buf_free(&want);
     sy_buf_free(&got);
     sy_value_unref(f);
@@ -194,7 +216,7 @@ static void test_encode_row(void) {
       {3, 0, 0, 0}, {-1, 0, 0, 0}, {0.5, 0, 0, 0}, {NAN, 0, 0, 0}};
   for (int i = 0; i < 4; i++) {
     sy_buf got = SY_BUF_INIT;
-    CU_ASSERT_EQUAL(serve_encode_row_json(&e, bad[i], &got), SY_ERANGE);
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, bad[i], 1, &got), SY_ERANGE);
     sy_buf_free(&got);
   }
   serve_row_enc_free(&e);
