@@ -126,7 +126,7 @@ done
 SWITCHYARD_PLUGIN_PATH=$tmp/refused "$sy" providers list > /dev/null 2> refused.err
 for want in "fx_noentry.so: not loaded: no entry symbol sy_plugin_entry" \
   "fx_abi_major.so: not loaded: built for plugin ABI 2.x" \
-  "fx_abi_minor.so: not loaded: needs ABI 1.5" \
+  "fx_abi_minor.so: not loaded: needs ABI 1.99" \
   "fx_badopts.so: not loaded: runner 'badopts': option 'retries' has no help text" \
   "fx_signature.so: not loaded: built with signature" \
   "fx_small.so: not loaded: descriptor is"; do

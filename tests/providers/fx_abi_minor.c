@@ -1,5 +1,5 @@
 /*
- * fx_abi_minor.c - a fixture plugin that needs ABI 1.5, newer than the
+ * fx_abi_minor.c - a fixture plugin that needs ABI 1.99, newer than the
  * core's minor; the loader must refuse it and suggest an upgrade.
  */
 #include <stdint.h>
@@ -28,7 +28,7 @@ static const sy_provider fx_runner = {
 static const sy_provider *const fx_providers[] = {&fx_runner, NULL};
 
 static const sy_plugin fx_descriptor = {SY_ABI_MAJOR,
-                                        5,
+                                        99,
                                         (uint32_t)sizeof(sy_plugin),
                                         SY_BUILD_SIGNATURE,
                                         "fx-abi-minor",

@@ -128,11 +128,13 @@ static void test_actor_std_descriptor(void) {
   }
   CU_ASSERT_EQUAL(ops_of(find("std.concat"))->max_inputs, SY_ARITY_MANY);
   CU_ASSERT_EQUAL(ops_of(find("std.scaler"))->flags,
-                  SY_ACTOR_STATEFUL | SY_ACTOR_INCREMENTAL);
+                  SY_ACTOR_STATEFUL | SY_ACTOR_INCREMENTAL | SY_ACTOR_ROW_WISE);
   CU_ASSERT_EQUAL(ops_of(find("std.linreg"))->flags,
-                  SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED);
+                  SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED | SY_ACTOR_ROW_WISE);
   CU_ASSERT_EQUAL(ops_of(find("std.logreg"))->flags,
-                  SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED);
+                  SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED | SY_ACTOR_ROW_WISE);
+  CU_ASSERT_EQUAL(ops_of(find("std.select"))->flags, SY_ACTOR_ROW_WISE);
+  CU_ASSERT_EQUAL(ops_of(find("std.drop"))->flags, SY_ACTOR_ROW_WISE);
   CU_ASSERT_EQUAL(ops_of(find("std.head"))->flags, SY_ACTOR_ROW_SUBSET);
   CU_ASSERT_EQUAL(ops_of(find("std.split"))->flags, SY_ACTOR_ROW_SUBSET);
 }
