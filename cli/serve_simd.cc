@@ -80,7 +80,13 @@ struct scratch {
   std::vector<array> arrs; /* columns form: each column's array */
 };
 
-thread_local scratch tls;
+/* The thread's scratch, through a call the compiler cannot see into: a
+ * thread_local named in the walk costs a __tls_get_addr per use in a
+ * module loaded with dlopen. */
+__attribute__((noinline)) scratch *thread_scratch() {
+  static thread_local scratch x;
+  return &x;
+}
 
 /* A cell from an element; false: not a cell this path takes. */
 bool to_cell(const element &e, cell *c) {
@@ -105,15 +111,19 @@ bool to_cell(const element &e, cell *c) {
   }
 }
 
-/* The column named k: an index, or -1. */
+/* Whether column c is named k. */
+inline bool named(const col &c, std::string_view k) {
+  return c.len == k.size() && std::memcmp(c.name, k.data(), c.len) == 0;
+}
+
+/* The column named k: an index, or -1. Rows name their columns in the
+ * same order, mostly: the one after the last first (hint). */
 int find(const std::vector<col> &cols, std::string_view k, size_t hint) {
   size_t n = cols.size();
-  if (hint < n && cols[hint].len == k.size() &&
-      std::memcmp(cols[hint].name, k.data(), k.size()) == 0)
+  if (hint < n && named(cols[hint], k))
     return (int)hint;
   for (size_t i = 0; i < n; i++)
-    if (cols[i].len == k.size() &&
-        std::memcmp(cols[i].name, k.data(), k.size()) == 0)
+    if (named(cols[i], k))
       return (int)i;
   return -1;
 }
@@ -374,7 +384,7 @@ sy_serve_simd_decode(const char *body, size_t len, const serve_schema *s,
                      sy_value **out) {
   *out = nullptr;
   try {
-    scratch &x = tls;
+    scratch &x = *thread_scratch();
     int rc = decode(x, body, len, s, out);
     if (x.cells.capacity() > 65536) { /* a big request does not stay */
       std::vector<cell>().swap(x.cells);
