@@ -95,7 +95,9 @@ typedef struct model {
   char **out_names; /* learned from the warm-up call; NULL: unknown */
   sy_col_type *out_types;
   size_t n_out;
-  int row_ok; /* the row fast path serves one-row all-f64 requests */
+  int row_ok;            /* the row fast path serves one-row all-f64 requests */
+  int row_batch;         /* ... and batches: every step is row-wise */
+  serve_row_enc row_enc; /* its JSON answer's layout (when row_ok) */
   char loaded_at[32];
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -113,6 +115,7 @@ static void model_free(model *m) {
     free(m->out_names[i]);
   free(m->out_names);
   free(m->out_types);
+  serve_row_enc_free(&m->row_enc);
   serve_schema_free(&m->schema);
   sy_platform_close(m->p);
   pthread_mutex_destroy(&m->mu);
@@ -384,6 +387,43 @@ static int warm_up(model *m, sy_error *err) {
   return rc;
 }
 
+/* The most rows a request may have to take the bound-row path (its
+ * results are kept whole before they are written). */
+#define ROW_BATCH_MAX 65536
+
+/* The row path's answer layout, from the first slot's row call (every
+ * slot's is bound to the same flow and columns). */
+static int row_layout(model *m) {
+  const sy_row_call *r = m->slots[0].row;
+  size_t w = sy_row_call_width(r), n_lab[64];
+  const char *names[64];
+  const char *const *labels[64];
+  for (size_t i = 0; i < w; i++) {
+    names[i] = sy_row_call_name(r, i);
+    labels[i] = sy_row_call_labels(r, i, &n_lab[i]);
+  }
+  return serve_row_enc_init(&m->row_enc, w, names, labels, n_lab);
+}
+
+/* The one-row frame a row call's result stands for (label cells as their
+ * strings), for the answers the row encoder does not write (CSV). */
+static int row_frame(const sy_row_call *r, const double *y, sy_value **out) {
+  int rc = sy_frame_new(1, out);
+  for (size_t i = 0; rc == 0 && i < sy_row_call_width(r); i++) {
+    size_t n;
+    const char *const *lab = sy_row_call_labels(r, i, &n);
+    if (!lab) {
+      rc = sy_frame_add_f64(*out, sy_row_call_name(r, i), &y[i], NULL);
+      continue;
+    }
+    if (!(y[i] >= 0 && y[i] < (double)n) || y[i] != (double)(size_t)y[i])
+      rc = SY_ERANGE;
+    else
+      rc = sy_frame_add_str(*out, sy_row_call_name(r, i), &lab[(size_t)y[i]]);
+  }
+  return rc;
+}
+
 static int open_platform(sy_platform **p, sy_error *err) {
   cli_ctx *ctx = S.ctx;
   sy_platform_options opts = {sizeof opts, ctx->config_files, ctx->overrides, 0,
@@ -436,19 +476,34 @@ static int model_load(const char *target, model **out, sy_error *err) {
     sy_error_prefix(err, "%s: a first call failed", m->origin);
     goto fail;
   }
-  /* The row fast path: one row of f64 cells in, f64 cells out. */
+  /* The row fast path: one row of f64 cells in; out, f64 cells and
+   * labels (a classifier's class: an index into its strings). */
   int all_f64 = !m->schema.open && m->schema.n > 0;
   for (size_t i = 0; all_f64 && i < m->schema.n; i++)
     all_f64 = m->schema.types[i] == SY_COL_F64;
   if (all_f64) {
-    m->row_ok = 1;
+    /* Batches too when every step is row-wise; else one-row requests. */
+    m->row_ok = m->row_batch = 1;
     for (size_t i = 0; m->row_ok && i < m->n_slots; i++) {
       sy_error e;
       sy_error_clear(&e);
-      if (sy_callable_bind_row(m->slots[i].c,
-                               (const char *const *)m->schema.names,
-                               m->schema.n, &m->slots[i].row, &e) != 0)
+      const char *const *names = (const char *const *)m->schema.names;
+      sy_row_call **row = &m->slots[i].row;
+      if (m->row_batch && sy_callable_bind_row_flags(
+                              m->slots[i].c, names, m->schema.n,
+                              SY_ROW_LABELS | SY_ROW_BATCH, row, &e) != 0)
+        m->row_batch = 0;
+      if (!m->row_batch && !*row &&
+          sy_callable_bind_row_flags(m->slots[i].c, names, m->schema.n,
+                                     SY_ROW_LABELS, row, &e) != 0)
         m->row_ok = 0;
+      if (m->row_ok && sy_row_call_width(*row) > 64)
+        m->row_ok = 0;
+    }
+    m->row_batch &= m->row_ok;
+    if (m->row_ok && (rc = row_layout(m)) != 0) {
+      sy_error_set(err, rc, "out of memory");
+      goto fail;
     }
   }
   now_iso(m->loaded_at);
@@ -664,25 +719,48 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   slot *s = slot_take(m);
   sy_error err;
   sy_error_clear(&err);
-  if (s->row && r->rows == 1 && sy_frame_cols(in) == m->schema.n &&
-      !sy_frame_valid(in, 0)) {
-    /* The bound-row path: cells in schema order, no frame on the way. */
-    double x[64], y[64];
-    size_t w = sy_row_call_width(s->row);
-    int fits = m->schema.n <= 64 && w <= 64;
+  sy_buf b = SY_BUF_INIT;
+  int row_done = 0; /* the row path wrote the answer into b */
+  int internal = 0; /* the row path failed: the server's fault */
+  size_t n = r->rows;
+  if (s->row && (n == 1 || (m->row_batch && n <= ROW_BATCH_MAX)) &&
+      sy_frame_cols(in) == m->schema.n && m->schema.n <= 64) {
+    /* The bound-row path: cells in schema order, no frame on the way;
+     * a batch row by row (every step is row-wise). */
+    double x[64], y1[64], *y = y1;
+    const double *col[64];
+    int fits = 1;
     for (size_t i = 0; fits && i < m->schema.n; i++) {
-      if (sy_frame_valid(in, i))
-        fits = 0;
-      else
-        x[i] = sy_frame_f64(in, i)[0];
+      fits = !sy_frame_valid(in, i);
+      col[i] = sy_frame_f64(in, i);
     }
+    size_t w = sy_row_call_width(s->row);
+    if (fits && n > 1 && !(y = malloc(n * w * sizeof *y)))
+      fits = 0;
     if (fits) {
-      sy_row_call_run(s->row, x, y);
-      rc = sy_frame_new(1, &out);
-      for (size_t i = 0; rc == 0 && i < w; i++)
-        rc = sy_frame_add_f64(out, sy_row_call_name(s->row, i), &y[i], NULL);
-      if (rc)
-        sy_error_set(&err, rc, "out of memory");
+      for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < m->schema.n; i++)
+          x[i] = col[i][k];
+        sy_row_call_run(s->row, x, y + k * w);
+      }
+      int row_rc = 0;
+      if (!wants_csv(con)) {
+        row_rc = serve_encode_row_json(&m->row_enc, y, n, &b);
+        row_done = row_rc == 0;
+      } else if (n == 1) {
+        row_rc = row_frame(s->row, y, &out);
+      } else {
+        rc = sy_callable_call(s->c, in, &out, &err); /* CSV batches */
+      }
+      if (y != y1)
+        free(y);
+      if (row_rc) {
+        internal = 1;
+        rc = sy_error_set(&err, row_rc,
+                          row_rc == SY_ENOMEM ? "out of memory"
+                                              : "a row kernel gave a label "
+                                                "index out of its table");
+      }
     } else {
       rc = sy_callable_call(s->c, in, &out, &err);
     }
@@ -691,17 +769,18 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   }
   slot_give(m, s);
   sy_value_unref(in);
-  sy_buf b = SY_BUF_INIT;
-  if (rc == 0 && sy_value_type_of(out) != SY_VALUE_FRAME)
+  if (rc == 0 && !row_done && sy_value_type_of(out) != SY_VALUE_FRAME)
     rc = sy_error_set(&err, SY_ETYPE, "the flow's result is not a table");
   if (rc) {
-    /* What the actors refuse is about the request's data. */
-    int st = rc == SY_ENOMEM ? 500 : 422;
+    /* What the actors refuse is about the request's data; a bad label
+     * index is the server's (a plugin's) fault. */
+    int st = internal || rc == SY_ENOMEM ? 500 : 422;
     ret = send_error(con, r, st, st == 500 ? "internal" : "bad_input",
                      err.message);
   } else {
-    int csv = wants_csv(con);
-    rc = csv ? serve_encode_csv(out, &b) : serve_encode_json(out, &b);
+    int csv = !row_done && wants_csv(con);
+    if (!row_done)
+      rc = csv ? serve_encode_csv(out, &b) : serve_encode_json(out, &b);
     ret = rc ? send_error(con, r, 500, "internal", "out of memory")
              : send_buf(con, r, 200, &b, csv ? "text/csv" : "application/json",
                         m);
@@ -763,8 +842,11 @@ static enum MHD_Result describe_model(struct MHD_Connection *con, req *r) {
     }
     sy_buf_puts(&b, "]");
   }
-  sy_buf_printf(&b, ",\"fast_path\":%s,\"loaded_at\":\"%s\"}\n",
-                m->row_ok ? "true" : "false", m->loaded_at);
+  sy_buf_printf(&b,
+                ",\"fast_path\":%s,\"fast_path_batch\":%s,"
+                "\"loaded_at\":\"%s\"}\n",
+                m->row_ok ? "true" : "false", m->row_batch ? "true" : "false",
+                m->loaded_at);
   enum MHD_Result ret = send_buf(con, r, 200, &b, "application/json", m);
   model_unref(m);
   return ret;

@@ -1571,6 +1571,115 @@ static void encode_rows(const sy_value *frame, const char *keys,
   sy_buf_puts(b, "]}\n");
 }
 
+void serve_row_enc_free(serve_row_enc *e) {
+  for (size_t c = 0; e->lab_at && c < e->w; c++)
+    free(e->lab_at[c]);
+  free(e->lab_at);
+  free(e->key_at);
+  free(e->n_lab);
+  sy_buf_free(&e->text);
+  memset(e, 0, sizeof *e);
+}
+
+int serve_row_enc_init(serve_row_enc *e, size_t w, const char *const *names,
+                       const char *const *const *labels,
+                       const size_t *n_labels) {
+  memset(e, 0, sizeof *e);
+  e->text = (sy_buf)SY_BUF_INIT;
+  e->w = w;
+  e->key_at = calloc(w + 1, sizeof *e->key_at);
+  e->lab_at = calloc(w ? w : 1, sizeof *e->lab_at);
+  e->n_lab = calloc(w ? w : 1, sizeof *e->n_lab);
+  if (!e->key_at || !e->lab_at || !e->n_lab)
+    goto nomem;
+  for (size_t c = 0; c < w; c++) {
+    e->key_at[c] = e->text.len;
+    sy_buf_add(&e->text, c ? "," : "", c ? 1 : 0);
+    serve_json_str(&e->text, names[c]);
+    sy_buf_add(&e->text, ":", 1);
+  }
+  e->key_at[w] = e->text.len;
+  for (size_t c = 0; c < w; c++) {
+    if (!labels || !labels[c])
+      continue;
+    e->n_lab[c] = n_labels[c];
+    if (!(e->lab_at[c] = malloc((n_labels[c] + 1) * sizeof **e->lab_at)))
+      goto nomem;
+    for (size_t i = 0; i < n_labels[c]; i++) {
+      e->lab_at[c][i] = e->text.len;
+      serve_json_str(&e->text, labels[c][i]);
+    }
+    e->lab_at[c][n_labels[c]] = e->text.len;
+  }
+  if (e->text.failed)
+    goto nomem;
+  /* a number: up to 32 bytes and quotes; a label: its longest text */
+  e->row_max = 3 + e->key_at[w];
+  for (size_t c = 0; c < w; c++) {
+    size_t most = 34;
+    for (size_t i = 0; e->lab_at[c] && i < e->n_lab[c]; i++)
+      if (e->lab_at[c][i + 1] - e->lab_at[c][i] > most)
+        most = e->lab_at[c][i + 1] - e->lab_at[c][i];
+    e->row_max += most;
+  }
+  return 0;
+nomem:
+  serve_row_enc_free(e);
+  return SY_ENOMEM;
+}
+
+/* One row's cells at p (room made): the end, or NULL for a label cell
+ * that is not an index into its table. */
+static char *encode_row(const serve_row_enc *e, const double *y, char *p) {
+  for (size_t c = 0; c < e->w; c++) {
+    size_t k = e->key_at[c + 1] - e->key_at[c];
+    memcpy(p, e->text.data + e->key_at[c], k);
+    p += k;
+    double v = y[c];
+    if (e->lab_at[c]) {
+      /* an index: 0 <= v < n and whole (NaN fails the first test) */
+      if (!(v >= 0 && v < (double)e->n_lab[c]) || v != (double)(size_t)v)
+        return NULL;
+      size_t i = (size_t)v, at = e->lab_at[c][i];
+      k = e->lab_at[c][i + 1] - at;
+      memcpy(p, e->text.data + at, k);
+      p += k;
+      continue;
+    }
+    int fin = isfinite(v);
+    if (!fin)
+      *p++ = '"';
+    int n = sy_csv_format_f64(v, p, 32);
+    p += n > 0 ? n : 0;
+    if (!fin)
+      *p++ = '"';
+  }
+  return p;
+}
+
+int serve_encode_row_json(const serve_row_enc *e, const double *y, size_t rows,
+                          sy_buf *b) {
+  size_t row_max = e->row_max;
+  if (rows > (SIZE_MAX - 16) / row_max ||
+      sy_buf_reserve(b, 16 + rows * row_max))
+    return SY_ENOMEM;
+  sy_buf_puts(b, "{\"rows\":[");
+  for (size_t r = 0; r < rows; r++, y += e->w) {
+    if (sy_buf_reserve(b, row_max))
+      return SY_ENOMEM;
+    char *p = b->data + b->len;
+    if (r)
+      *p++ = ',';
+    *p++ = '{';
+    if (!(p = encode_row(e, y, p)))
+      return SY_ERANGE;
+    *p++ = '}';
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
+  }
+  return sy_buf_puts(b, "]}\n") ? SY_ENOMEM : 0;
+}
+
 int serve_encode_json(const sy_value *frame, sy_buf *b) {
   size_t rows = sy_frame_rows(frame), cols = sy_frame_cols(frame);
   char num[64];

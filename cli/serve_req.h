@@ -84,6 +84,32 @@ int serve_fast_load(const char *path, int quiet);
  * or as CSV (sy_csv_write). 0 or SY_ENOMEM. */
 int serve_encode_json(const sy_value *frame, sy_buf *b);
 int serve_encode_csv(const sy_value *frame, sy_buf *b);
+/* The answer's layout for the bound-row path (sy_row_call), made once
+ * per model: each column's `"name":` text and each label's JSON string,
+ * escaped once rather than per request. */
+typedef struct serve_row_enc {
+  size_t w;
+  sy_buf text;     /* the keys, then the labels */
+  size_t *key_at;  /* column c's key: text[key_at[c] .. key_at[c + 1]) */
+  size_t **lab_at; /* per column: NULL (a number) or n_lab[c] + 1 offsets */
+  size_t *n_lab;
+  size_t row_max; /* the longest text of a row, braces and comma too */
+} serve_row_enc;
+
+/* Lays out w columns named names[], column c a label column when
+ * labels[c] (n_labels[c] strings) is not NULL. 0 or SY_ENOMEM. */
+int serve_row_enc_init(serve_row_enc *e, size_t w, const char *const *names,
+                       const char *const *const *labels,
+                       const size_t *n_labels);
+void serve_row_enc_free(serve_row_enc *e);
+/* Appends the JSON answer for result rows y[0..rows * w), row by row (a
+ * label column's cell: the index of its string): the bytes
+ * serve_encode_json writes for the frame the rows stand for. 0,
+ * SY_ENOMEM, or SY_ERANGE when a label cell is not an index into its
+ * table. */
+int serve_encode_row_json(const serve_row_enc *e, const double *y, size_t rows,
+                          sy_buf *b);
+
 /* Appends s as a JSON string literal. */
 void serve_json_str(sy_buf *b, const char *s);
 /* Appends {"error": error, "detail": detail}. */

@@ -614,9 +614,12 @@ typedef struct row_view {
   int ok; /* 0: not a row (the label, a multi-output step) */
   uint32_t buf;
   uint32_t w;
-  uint32_t *idx;      /* owned */
-  const char **names; /* owned array; the strings are the request's copies
-                         or the actor instances' */
+  uint32_t *idx;           /* owned */
+  const char **names;      /* owned array; the strings are the request's copies
+                              or the actor instances' */
+  const char *const **lab; /* owned array: per column, its label table
+                              (an FN kernel's, sy_row_kernel) or NULL */
+  uint32_t *nlab;          /* owned array: the tables' lengths */
 } row_view;
 
 /* What a stage runs: an actor's SCALE, DOT or FN kernel, or FUSED, a
@@ -659,6 +662,8 @@ struct sy_row_call {
   uint32_t res_src;       /* else out[j] = buffer(res_src)[res_idx[j]] */
   uint32_t *res_idx;
   const char **res_names;
+  const char *const **res_lab; /* per result column: labels or NULL */
+  uint32_t *res_nlab;
   char **names; /* the request's column names, copied */
   uint32_t n_names;
   row_release *rel;
@@ -690,6 +695,8 @@ void sy_row_call_free(sy_row_call *r) {
   free(r->st);
   free(r->res_idx);
   free(r->res_names);
+  free(r->res_lab);
+  free(r->res_nlab);
   for (uint32_t i = 0; r->names && i < r->n_names; i++)
     free(r->names[i]);
   free(r->names);
@@ -702,6 +709,14 @@ size_t sy_row_call_width(const sy_row_call *r) {
 
 const char *sy_row_call_name(const sy_row_call *r, size_t i) {
   return r && i < r->width ? r->res_names[i] : NULL;
+}
+
+const char *const *sy_row_call_labels(const sy_row_call *r, size_t i,
+                                      size_t *n) {
+  const char *const *lab = r && i < r->width ? r->res_lab[i] : NULL;
+  if (n)
+    *n = lab ? r->res_nlab[i] : 0;
+  return lab;
 }
 
 /* The kernels the core runs. Each keeps the operations of the actor's
@@ -815,7 +830,24 @@ static int row_view_set(row_view *v, uint32_t buf, uint32_t w) {
   v->w = w;
   v->idx = malloc((w ? w : 1) * sizeof *v->idx);
   v->names = malloc((w ? w : 1) * sizeof *v->names);
-  return v->idx && v->names ? 0 : SY_ENOMEM;
+  v->lab = calloc(w ? w : 1, sizeof *v->lab);
+  v->nlab = calloc(w ? w : 1, sizeof *v->nlab);
+  return v->idx && v->names && v->lab && v->nlab ? 0 : SY_ENOMEM;
+}
+
+static void row_view_clear(row_view *v) {
+  free(v->idx);
+  free(v->names);
+  free(v->lab);
+  free(v->nlab);
+}
+
+/* The first label column of v, or -1. */
+static int row_view_label(const row_view *v) {
+  for (uint32_t j = 0; j < v->w; j++)
+    if (v->lab[j])
+      return (int)j;
+  return -1;
 }
 
 static void *dup_array(const void *p, size_t n, size_t size) {
@@ -831,15 +863,26 @@ typedef struct row_room {
   uint32_t *map;
   uint8_t *mode;
   double *a, *b;
+  const char *const **labels;
+  uint32_t *n_labels;
 } row_room;
 
 /* Checks what prepare_row returned: SY_EPLUGIN when it cannot be run. */
 static int kernel_sane(const sy_row_kernel *k, uint32_t n_in) {
   if (k->n_out > ROW_CAP)
     return 0;
-  for (uint32_t j = 0; j < k->n_out; j++)
+  for (uint32_t j = 0; j < k->n_out; j++) {
     if (!k->out_names[j])
       return 0;
+    /* Labels: an FN kernel's, each a table of at least one string. */
+    if (k->labels[j]) {
+      if (k->kind != SY_ROW_FN || k->n_labels[j] == 0)
+        return 0;
+      for (uint32_t i = 0; i < k->n_labels[j]; i++)
+        if (!k->labels[j][i])
+          return 0;
+    }
+  }
   switch (k->kind) {
   case SY_ROW_MAP:
     for (uint32_t j = 0; j < k->n_out; j++)
@@ -900,7 +943,7 @@ static int stage_take(row_stage *st, const sy_row_kernel *k) {
  * makes the step's view (and a stage, unless the kernel is a map). */
 static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                          uint32_t **widths, uint32_t s, const row_room *room,
-                         sy_error *err) {
+                         unsigned flags, sy_error *err) {
   const step_info *ins = &c->steps[s];
   uint32_t skip = ins->state_in ? 1 : 0;
   if (ins->n_args - skip != 1 || ins->n_outputs != 1)
@@ -923,6 +966,11 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                         "%s has no row kernel (prepare_row); serve this flow "
                         "with sy_callable_call",
                         ins->target);
+  if ((flags & SY_ROW_BATCH) && !(ops->flags & SY_ACTOR_ROW_WISE))
+    return sy_error_set(err, SY_ENOTSUP,
+                        "%s is not row-wise (SY_ACTOR_ROW_WISE): a batch "
+                        "must take sy_callable_call",
+                        ins->target);
   sy_row_kernel k = {.size = sizeof k,
                      .n_in = v->w,
                      .in_names = v->names,
@@ -932,7 +980,11 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
                      .map = room->map,
                      .mode = room->mode,
                      .a = room->a,
-                     .b = room->b};
+                     .b = room->b,
+                     .labels = room->labels,
+                     .n_labels = room->n_labels};
+  memset(room->labels, 0, ROW_CAP * sizeof *room->labels);
+  memset(room->n_labels, 0, ROW_CAP * sizeof *room->n_labels);
   if ((rc = ops->prepare_row(self, &k, err)) != 0) {
     sy_error_prefix(err, "%s (%s)", ins->node, ins->target);
     return rc < 0 ? rc : SY_EPLUGIN;
@@ -949,6 +1001,14 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   if (!kernel_sane(&k, v->w))
     return sy_error_set(err, SY_EPLUGIN,
                         "%s: prepare_row returned a bad kernel", ins->target);
+  /* A selection passes labels on; any other kernel would compute on a
+   * class's index as if it were a number. */
+  int lab = row_view_label(v);
+  if (lab >= 0 && k.kind != SY_ROW_MAP)
+    return sy_error_set(err, SY_ENOTSUP,
+                        "reads the label column '%s' (a class, not a number); "
+                        "select the numbers first or use sy_callable_call",
+                        v->names[lab]);
   row_view *o = &views[s];
   if (k.kind == SY_ROW_MAP) {
     if (row_view_set(o, v->buf, k.n_out))
@@ -956,6 +1016,8 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
     for (uint32_t j = 0; j < k.n_out; j++) {
       o->idx[j] = v->idx[k.map[j]];
       o->names[j] = k.out_names[j];
+      o->lab[j] = v->lab[k.map[j]];
+      o->nlab[j] = v->nlab[k.map[j]];
     }
     return 0;
   }
@@ -988,6 +1050,8 @@ static int row_bind_step(sy_callable *c, sy_row_call *r, row_view *views,
   for (uint32_t j = 0; j < k.n_out; j++) {
     o->idx[j] = j;
     o->names[j] = k.out_names[j];
+    o->lab[j] = k.labels[j];
+    o->nlab[j] = k.n_labels[j];
   }
   return 0;
 }
@@ -1044,6 +1108,12 @@ static int row_fuse(sy_row_call *r) {
 
 int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
                          sy_row_call **out, sy_error *err) {
+  return sy_callable_bind_row_flags(c, names, n, 0, out, err);
+}
+
+int sy_callable_bind_row_flags(sy_callable *c, const char *const *names,
+                               size_t n, unsigned flags, sy_row_call **out,
+                               sy_error *err) {
   *out = NULL;
   if (n > ROW_CAP)
     return sy_error_set(err, SY_ETOOBIG,
@@ -1076,12 +1146,16 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   row_view *views = calloc(c->n ? c->n : 1, sizeof *views);
   uint32_t *widths = malloc(sizeof *widths);
   row_room room = {malloc(ROW_CAP * sizeof *room.names),
-                   malloc(ROW_CAP * sizeof *room.map), malloc(ROW_CAP),
+                   malloc(ROW_CAP * sizeof *room.map),
+                   malloc(ROW_CAP),
                    malloc(ROW_CAP * sizeof *room.a),
-                   malloc(ROW_CAP * sizeof *room.b)};
+                   malloc(ROW_CAP * sizeof *room.b),
+                   malloc(ROW_CAP * sizeof *room.labels),
+                   malloc(ROW_CAP * sizeof *room.n_labels)};
   int rc = 0;
   if (!r || !views || !widths || !room.names || !room.map || !room.mode ||
-      !room.a || !room.b || !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
+      !room.a || !room.b || !room.labels || !room.n_labels ||
+      !(r->names = calloc(n ? n : 1, sizeof *r->names))) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
   }
@@ -1125,6 +1199,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
         }
         memcpy(views[s].idx, v->idx, v->w * sizeof *v->idx);
         memcpy(views[s].names, v->names, v->w * sizeof *v->names);
+        memcpy(views[s].lab, v->lab, v->w * sizeof *v->lab);
+        memcpy(views[s].nlab, v->nlab, v->w * sizeof *v->nlab);
       }
       continue;
     }
@@ -1133,7 +1209,7 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
                         sy_job_step_label(c->job, s));
       break;
     }
-    rc = row_bind_step(c, r, views, &widths, s, &room, err);
+    rc = row_bind_step(c, r, views, &widths, s, &room, flags, err);
     if (rc)
       sy_error_prefix(err, "step %u (%s)", s, sy_job_step_label(c->job, s));
   }
@@ -1144,11 +1220,21 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
     rc = sy_error_set(err, SY_ENOTSUP, "the result is not a row of numbers");
     goto done;
   }
+  int lab = row_view_label(res);
+  if (lab >= 0 && !(flags & SY_ROW_LABELS)) {
+    rc = sy_error_set(err, SY_ENOTSUP,
+                      "result column '%s' is a label (text), not a number: "
+                      "bind with SY_ROW_LABELS or use sy_callable_call",
+                      res->names[lab]);
+    goto done;
+  }
   r->width = res->w;
   r->res_src = res->buf;
   r->res_idx = dup_array(res->idx, res->w, sizeof *res->idx);
   r->res_names = dup_array(res->names, res->w, sizeof *res->names);
-  if (!r->res_idx || !r->res_names) {
+  r->res_lab = dup_array(res->lab, res->w, sizeof *res->lab);
+  r->res_nlab = dup_array(res->nlab, res->w, sizeof *res->nlab);
+  if (!r->res_idx || !r->res_names || !r->res_lab || !r->res_nlab) {
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
     goto done;
   }
@@ -1177,10 +1263,8 @@ int sy_callable_bind_row(sy_callable *c, const char *const *names, size_t n,
   *out = r;
   r = NULL;
 done:
-  for (uint32_t s = 0; views && s < c->n; s++) {
-    free(views[s].idx);
-    free(views[s].names);
-  }
+  for (uint32_t s = 0; views && s < c->n; s++)
+    row_view_clear(&views[s]);
   free(views);
   free(widths);
   free(room.names);
@@ -1188,6 +1272,8 @@ done:
   free(room.mode);
   free(room.a);
   free(room.b);
+  free(room.labels);
+  free(room.n_labels);
   sy_row_call_free(r);
   return rc;
 }

@@ -55,6 +55,15 @@ extern "C" {
  * flow where an actor that trains on that label (SUPERVISED) reads rows
  * that went through such an actor. Older cores ignore the bit. */
 #define SY_ACTOR_ROW_SUBSET 0x8u
+/* SY_ACTOR_ROW_WISE (ABI 1.5): apply maps each input row to one output
+ * row that depends on that row alone (and the trained state): applying
+ * it to each row of a frame and stacking the results gives its result on
+ * the whole frame, bit for bit. std.scaler, std.linreg, std.logreg,
+ * std.select and std.drop are; std.head (which rows it keeps depends on
+ * the others) is not. A serving host may then run the row kernels
+ * (prepare_row) row by row over a batch (SY_ROW_BATCH, flow.h). Older
+ * cores ignore the bit. */
+#define SY_ACTOR_ROW_WISE 0x10u
 
 /* ---- row kernels (since ABI 1.2) ------------------------------------
  *
@@ -131,7 +140,24 @@ typedef struct sy_row_kernel {
   sy_row_fn fn;               /* FN: the kernel */
   void *ctx;                  /* FN: its first argument */
   void (*release)(void *ctx); /* FN: frees ctx, or NULL */
+  /* Since ABI 1.5 (write them only when SY_ROW_HAS_LABELS(k)): room made
+   * by the core, cap entries each, all NULL / 0 on entry. An FN kernel
+   * whose apply gives a string column (a classifier's predicted class)
+   * sets labels[j] for that output column j to the instance's table of
+   * the n_labels[j] strings it can hold, and writes in out[j] the index
+   * of the cell's string as an exact double (0, 1, ...). Apply's cell
+   * must be that string, never null. The strings live as long as the
+   * kernel. A host sees such a column only when it binds with
+   * SY_ROW_LABELS (flow.h); other kernels read no label column (the core
+   * refuses the flow for the row path). (ABI 1.5) */
+  const char *const **labels;
+  uint32_t *n_labels;
 } sy_row_kernel;
+
+/* Whether the core that made k has room for labels. Since ABI 1.5. */
+#define SY_ROW_HAS_LABELS(k)                                                   \
+  ((k)->size >= offsetof(sy_row_kernel, n_labels) + sizeof((k)->n_labels) &&   \
+   (k)->labels != NULL && (k)->n_labels != NULL)
 
 typedef struct sy_actor_ops {
   uint32_t size;       /* sizeof(sy_actor_ops) as the plugin saw it */

@@ -437,14 +437,33 @@ typedef struct sy_row_call sy_row_call;
  * if the flow's source names one and it is among them, is set aside as
  * sy_callable_call does). Fails with SY_ENOTSUP, naming the step, when
  * the flow cannot run on rows: a step that is not a one-input actor with
- * prepare_row (std.concat, std.logreg, sys.exec, ...), a result that is
- * not all f64, and (ABI 1.4) a source whose where applies to requests
- * or whose columns (less the label) are not names, in that order; use
- * sy_callable_call for those. Loads the states the flow
- * needs, as a first call would. The callable must outlive the row call;
- * the names are copied. */
+ * prepare_row (std.concat, sys.exec, ...), a result that is not all
+ * f64 (a label column: see sy_callable_bind_row_flags), and (ABI 1.4) a
+ * source whose where applies to requests or whose columns (less the
+ * label) are not names, in that order; use sy_callable_call for those.
+ * Loads the states the flow needs, as a first call would. The callable
+ * must outlive the row call; the names are copied. */
 SY_API int sy_callable_bind_row(sy_callable *c, const char *const *names,
                                 size_t n, sy_row_call **out, sy_error *err);
+/* sy_callable_bind_row with flags: SY_ROW_LABELS lets the result carry
+ * label columns (a classifier's predicted class, a string column on the
+ * frame path): out[i] is then an index into sy_row_call_labels(r, i).
+ * Without it (and with sy_callable_bind_row), such a flow is refused with
+ * SY_ENOTSUP, as before 1.5: a host that does not look at the labels
+ * would print indexes. (ABI 1.5) */
+#define SY_ROW_LABELS 0x1u
+/* SY_ROW_BATCH: every step must be row-wise (SY_ACTOR_ROW_WISE, actor.h),
+ * so that sy_row_call_run on each row of a request gives, row by row,
+ * sy_callable_call's result on the whole request; SY_ENOTSUP naming the
+ * first step that is not. (ABI 1.5) */
+#define SY_ROW_BATCH 0x2u
+SY_API int sy_callable_bind_row_flags(sy_callable *c, const char *const *names,
+                                      size_t n, unsigned flags,
+                                      sy_row_call **out, sy_error *err);
+/* The strings result column i's cells index (*n of them; valid while r
+ * lives), or NULL when column i is a number. (ABI 1.5) */
+SY_API const char *const *sy_row_call_labels(const sy_row_call *r, size_t i,
+                                             size_t *n);
 /* Columns in the result row, and their names (valid while r lives). */
 SY_API size_t sy_row_call_width(const sy_row_call *r);
 SY_API const char *sy_row_call_name(const sy_row_call *r, size_t i);

@@ -47,7 +47,7 @@ extern "C" {
  * when anything in a public struct changes other than growth at the end of
  * an ops struct; the minor when something is added. */
 #define SY_ABI_MAJOR 1
-#define SY_ABI_MINOR 4
+#define SY_ABI_MINOR 5
 
 typedef enum sy_kind {
   SY_KIND_RUNNER = 1,

@@ -502,19 +502,19 @@ static const sy_option linreg_options[] = {
      "Name of the output column holding the predictions."},
     SY_OPTION_END};
 
-static const sy_actor_ops linreg_ops = {.size = sizeof(sy_actor_ops),
-                                        .min_inputs = 1,
-                                        .max_inputs = 1,
-                                        .n_outputs = 1,
-                                        .flags = SY_ACTOR_STATEFUL |
-                                                 SY_ACTOR_SUPERVISED,
-                                        .apply = linreg_apply,
-                                        .train = linreg_train,
-                                        .state_save = linreg_save,
-                                        .state_load = linreg_load,
-                                        .apply_into = linreg_apply_into,
-                                        .prepare_row = linreg_prepare_row,
-                                        .describe_state = linreg_describe};
+static const sy_actor_ops linreg_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED | SY_ACTOR_ROW_WISE,
+    .apply = linreg_apply,
+    .train = linreg_train,
+    .state_save = linreg_save,
+    .state_load = linreg_load,
+    .apply_into = linreg_apply_into,
+    .prepare_row = linreg_prepare_row,
+    .describe_state = linreg_describe};
 
 const sy_provider std_linreg_provider = {
     sizeof(sy_provider),

@@ -66,11 +66,16 @@ typedef struct logreg_model {
   uint32_t iters;     /* gd: epochs; lbfgs: iterations taken */
   uint32_t converged; /* FIT_* */
   double loss;        /* L at the end, penalty included */
+  /* The probability columns' names, "p_<class>" (k of them), made once
+   * when the model is trained or loaded (model_pnames), not per apply. */
+  char **pnames;
 } logreg_model;
 
 /* converged: lbfgs met tol (YES) or stopped before (NO); gd has no
  * stopping rule (UNKNOWN). */
 enum { FIT_NO = 0, FIT_YES = 1, FIT_UNKNOWN = 2 };
+
+static int model_pnames(logreg_model *m);
 
 #define LOGREG_VERSION 2u
 #define LBFGS_M 10
@@ -93,6 +98,10 @@ static void model_free(logreg_model *m) {
   if (m->cls_str)
     for (size_t c = 0; c < m->k; c++)
       free(m->cls_str[c]);
+  if (m->pnames)
+    for (size_t c = 0; c < m->k; c++)
+      free(m->pnames[c]);
+  free(m->pnames);
   free(m->names);
   free(m->cls_i64);
   free(m->cls_str);
@@ -567,6 +576,8 @@ static int logreg_train(void *self, const sy_value *const *in, size_t n_in,
                               "lower 'rate' or scale the features");
       goto fail;
     }
+  if (model_pnames(&next))
+    goto nomem;
   model_free(&a->model);
   a->model = next;
   memset(&next, 0, sizeof next);
@@ -595,6 +606,24 @@ static void prob_name(const logreg_model *md, size_t c, char *buf, size_t cap) {
     snprintf(buf, cap, "p_%" PRId64, md->cls_i64[c]);
 }
 
+/* Fills m->pnames: 0 or SY_ENOMEM (m then has none). The text is
+ * prob_name's into the buffer apply used, so an overlong class name gets
+ * the same refusal from sy_frame_add_f64 as before. */
+static int model_pnames(logreg_model *m) {
+  char name[SY_VALUE_MAX_NAME + 8];
+  m->pnames = std_calloc(m->k, sizeof *m->pnames);
+  for (size_t c = 0; m->pnames && c < m->k; c++) {
+    prob_name(m, c, name, sizeof name);
+    if (!(m->pnames[c] = strdup(name))) {
+      for (size_t i = 0; i < c; i++)
+        free(m->pnames[i]);
+      free(m->pnames);
+      m->pnames = NULL;
+    }
+  }
+  return m->pnames ? 0 : SY_ENOMEM;
+}
+
 static int logreg_apply(void *self, const sy_value *const *in, size_t n_in,
                         sy_value **out, sy_error *err) {
   const logreg *a = self;
@@ -604,7 +633,6 @@ static int logreg_apply(void *self, const sy_value *const *in, size_t n_in,
   double *prob = NULL, *row = NULL;
   size_t *best = NULL, n;
   void *pred = NULL;
-  char name[SY_VALUE_MAX_NAME + 8];
   int rc;
 
   if (!a->trained)
@@ -646,8 +674,7 @@ static int logreg_apply(void *self, const sy_value *const *in, size_t n_in,
   if (rc < 0)
     goto fail_code;
   for (size_t c = 0; c < md->k; c++) {
-    prob_name(md, c, name, sizeof name);
-    if ((rc = sy_frame_add_f64(o, name, prob + c * n, NULL)) < 0) {
+    if ((rc = sy_frame_add_f64(o, md->pnames[c], prob + c * n, NULL)) < 0) {
       if (rc == SY_EEXIST)
         sy_error_set(err, rc,
                      ACTOR ": output column '%s' clashes with a probability "
@@ -786,6 +813,10 @@ static int logreg_load(void *self, const sy_value *state, sy_error *err) {
   int rc = read_model(state, &next, err);
   if (rc < 0)
     return rc;
+  if (model_pnames(&next)) {
+    model_free(&next);
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  }
   model_free(&a->model);
   a->model = next;
   a->trained = true;
@@ -878,19 +909,117 @@ static const sy_option logreg_options[] = {
      "Name of the output column holding the predicted class."},
     SY_OPTION_END};
 
-/* No apply_into or prepare_row yet: its output has the predicted class
- * (an integer or string column), which a row of doubles cannot carry. */
-static const sy_actor_ops logreg_ops = {.size = sizeof(sy_actor_ops),
-                                        .min_inputs = 1,
-                                        .max_inputs = 1,
-                                        .n_outputs = 1,
-                                        .flags = SY_ACTOR_STATEFUL |
-                                                 SY_ACTOR_SUPERVISED,
-                                        .apply = logreg_apply,
-                                        .train = logreg_train,
-                                        .state_save = logreg_save,
-                                        .state_load = logreg_load,
-                                        .describe_state = logreg_describe};
+/* ---- the row kernel ------------------------------------------------ */
+
+/* Features of one row at most (the kernel gathers them on the stack). */
+#define LOGREG_ROW_MAX_P 256
+
+typedef struct logreg_row {
+  const logreg_model *md; /* the instance's: alive as long as the kernel */
+  uint32_t idx[];         /* feature j's column in the input row */
+} logreg_row;
+
+/* apply's arithmetic for one row: predict_row on the features in the
+ * model's order, then the first most probable class. out[0] is that
+ * class's index into cls_str (the label), out[1 + c] class c's
+ * probability. */
+static void logreg_row_fn(const void *ctx, const double *in, double *out) {
+  const logreg_row *r = ctx;
+  const logreg_model *md = r->md;
+  double x[LOGREG_ROW_MAX_P];
+  for (size_t j = 0; j < md->p; j++)
+    x[j] = in[r->idx[j]];
+  double *prob = out + 1;
+  predict_row(md, x, 1, prob);
+  size_t best = 0;
+  for (size_t c = 0; c < md->k; c++)
+    if (prob[c] > prob[best])
+      best = c;
+  out[0] = (double)best;
+}
+
+/* A string-class model's apply on one row as an FN kernel whose first
+ * output is a label (ABI 1.5). Integer classes, an older core, or more
+ * features than the stack holds: SY_ENOTSUP (the frame path serves). */
+static int logreg_prepare_row(const void *self, sy_row_kernel *k,
+                              sy_error *err) {
+  const logreg *a = self;
+  const logreg_model *md = &a->model;
+  if (!a->trained)
+    return sy_error_set(err, SY_ESTATE, ACTOR ": not trained");
+  if (!SY_ROW_HAS_LABELS(k))
+    return sy_error_set(err, SY_ENOTSUP,
+                        ACTOR ": the predicted class is text, and this core "
+                              "has no row labels (ABI 1.5)");
+  if (md->type != SY_COL_STR)
+    return sy_error_set(err, SY_ENOTSUP,
+                        ACTOR ": integer classes do not take the row path");
+  if (md->p > LOGREG_ROW_MAX_P || md->k + 1 > k->cap || md->k > UINT32_MAX)
+    return sy_error_set(err, SY_ENOTSUP,
+                        ACTOR ": %zu features and %zu classes are too many "
+                              "for the row path",
+                        md->p, md->k);
+  /* apply on a row of zeros with these columns: a row it would refuse
+   * gets its own error, and its result is checked to be what the kernel
+   * writes (the class, then k probabilities, no nulls). */
+  sy_value *f = NULL, *o = NULL;
+  const double zero = 0.0;
+  int rc = sy_frame_new(1, &f);
+  for (uint32_t c = 0; rc == 0 && c < k->n_in; c++)
+    rc = sy_frame_add_f64(f, k->in_names[c], &zero, NULL);
+  if (rc) {
+    sy_value_unref(f);
+    return sy_error_set(err, rc, ACTOR ": %s", sy_strerror(rc));
+  }
+  const sy_value *in[1] = {f};
+  rc = logreg_apply((void *)self, in, 1, &o, err);
+  sy_value_unref(f);
+  if (rc)
+    return rc;
+  int shape = sy_frame_rows(o) == 1 && sy_frame_cols(o) == md->k + 1 &&
+              sy_frame_col_type(o, 0) == SY_COL_STR && !sy_frame_valid(o, 0);
+  for (size_t c = 1; shape && c <= md->k; c++)
+    shape = sy_frame_col_type(o, c) == SY_COL_F64 && !sy_frame_valid(o, c);
+  sy_value_unref(o);
+  if (!shape)
+    return sy_error_set(err, SY_ENOTSUP,
+                        ACTOR ": one row's result is not a class and %zu "
+                              "probabilities",
+                        md->k);
+  logreg_row *r = malloc(sizeof *r + (md->p ? md->p : 1) * sizeof *r->idx);
+  if (!r)
+    return sy_error_set(err, SY_ENOMEM, ACTOR ": out of memory");
+  r->md = md;
+  /* apply found every feature among the columns, so none of these misses
+   * (the first column of that name, as sy_frame_col_index finds it). */
+  for (size_t j = 0; j < md->p; j++)
+    r->idx[j] = (uint32_t)std_row_find(k, md->names[j]);
+  k->kind = SY_ROW_FN;
+  k->fn = logreg_row_fn;
+  k->ctx = r;
+  k->release = free;
+  k->n_out = (uint32_t)md->k + 1;
+  k->out_names[0] = a->output;
+  k->labels[0] = (const char *const *)md->cls_str;
+  k->n_labels[0] = (uint32_t)md->k;
+  for (size_t c = 0; c < md->k; c++)
+    k->out_names[1 + c] = md->pnames[c];
+  return 0;
+}
+
+/* No apply_into yet. prepare_row: string classes only (ABI 1.5 labels). */
+static const sy_actor_ops logreg_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_SUPERVISED | SY_ACTOR_ROW_WISE,
+    .apply = logreg_apply,
+    .train = logreg_train,
+    .state_save = logreg_save,
+    .state_load = logreg_load,
+    .prepare_row = logreg_prepare_row,
+    .describe_state = logreg_describe};
 
 const sy_provider std_logreg_provider = {
     sizeof(sy_provider),

@@ -536,19 +536,19 @@ static const sy_option scaler_options[] = {
      "Columns to scale; unset means every f64 and i64 column."},
     SY_OPTION_END};
 
-static const sy_actor_ops scaler_ops = {.size = sizeof(sy_actor_ops),
-                                        .min_inputs = 1,
-                                        .max_inputs = 1,
-                                        .n_outputs = 1,
-                                        .flags = SY_ACTOR_STATEFUL |
-                                                 SY_ACTOR_INCREMENTAL,
-                                        .apply = scaler_apply,
-                                        .train = scaler_train,
-                                        .describe_state = scaler_describe,
-                                        .state_save = scaler_save,
-                                        .state_load = scaler_load,
-                                        .apply_into = scaler_apply_into,
-                                        .prepare_row = scaler_prepare_row};
+static const sy_actor_ops scaler_ops = {
+    .size = sizeof(sy_actor_ops),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .n_outputs = 1,
+    .flags = SY_ACTOR_STATEFUL | SY_ACTOR_INCREMENTAL | SY_ACTOR_ROW_WISE,
+    .apply = scaler_apply,
+    .train = scaler_train,
+    .describe_state = scaler_describe,
+    .state_save = scaler_save,
+    .state_load = scaler_load,
+    .apply_into = scaler_apply_into,
+    .prepare_row = scaler_prepare_row};
 
 const sy_provider std_scaler_provider = {
     sizeof(sy_provider),

@@ -188,6 +188,10 @@ grep -qF "$want" main.err && ok || bad "serve without --threads: want '$want' in
 check 200 '"project":"iris","release":"1.0","generation":1' -- "$u/v1/model"
 check 200 '"flow_hash":"[0-9a-f]{32}".*"input":\[\{"name":"sepal_length","type":"f64"\}' -- "$u/v1/model"
 check 200 '"output":\[\{"name":"prediction","type":"string"\}.*"loaded_at":"20' -- "$u/v1/model"
+# iris (scaler, then logreg's class as a row label: ABI 1.5) takes the
+# bound-row path, for batches too (both steps are row-wise); the batch
+# predictions below are compared with apply's
+check 200 '"fast_path":true,"fast_path_batch":true' -- "$u/v1/model"
 check 200 '"status":"ok"' -- "$u/healthz"
 check 200 '"status":"ready"' -- "$u/readyz"
 curl -s "$u/metrics" > metrics.txt

@@ -177,7 +177,7 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_actor_ops, fingerprint, 72);    /* since 1.3 */
   ASSERT_OFFSET(sy_actor_ops, describe_state, 80); /* since 1.4 */
   ASSERT_ORDER(sy_actor_ops, fingerprint, describe_state);
-  ASSERT_SIZE(sy_row_kernel, 104); /* since 1.2 */
+  ASSERT_SIZE(sy_row_kernel, 120); /* since 1.2; labels since 1.5 */
   ASSERT_OFFSET(sy_row_kernel, size, 0);
   ASSERT_OFFSET(sy_row_kernel, n_in, 4);
   ASSERT_OFFSET(sy_row_kernel, in_names, 8);
@@ -194,6 +194,22 @@ static void test_abi_ops_layouts(void) {
   ASSERT_OFFSET(sy_row_kernel, fn, 80);
   ASSERT_OFFSET(sy_row_kernel, ctx, 88);
   ASSERT_OFFSET(sy_row_kernel, release, 96);
+  ASSERT_OFFSET(sy_row_kernel, labels, 104);   /* 1.5 */
+  ASSERT_OFFSET(sy_row_kernel, n_labels, 112); /* 1.5 */
+  {
+    /* A 1.4 core's kernel ends before the labels: a plugin must not
+     * write them. */
+    const char *const *lab[1] = {NULL};
+    uint32_t nlab[1] = {0};
+    sy_row_kernel k = {.size = (uint32_t)offsetof(sy_row_kernel, labels),
+                       .labels = lab,
+                       .n_labels = nlab};
+    CU_ASSERT_FALSE(SY_ROW_HAS_LABELS(&k));
+    k.size = sizeof k;
+    CU_ASSERT_TRUE(SY_ROW_HAS_LABELS(&k));
+    k.labels = NULL;
+    CU_ASSERT_FALSE(SY_ROW_HAS_LABELS(&k));
+  }
   CU_ASSERT_EQUAL(SY_ROW_MAP, 0);
   CU_ASSERT_EQUAL(SY_ROW_SCALE, 1);
   CU_ASSERT_EQUAL(SY_ROW_DOT, 2);
@@ -475,7 +491,7 @@ static void test_abi_version_and_signature(void) {
    * temporaries/sweep, sy_job_skip_run_check, file.h
    * (sy_output, sy_file_read), registry remove and
    * put_release_all */
-  CU_ASSERT_EQUAL(SY_ABI_MINOR, 4);
+  CU_ASSERT_EQUAL(SY_ABI_MINOR, 5);
   CU_ASSERT_STRING_EQUAL(SY_PLUGIN_ENTRY_SYMBOL, "sy_plugin_entry");
   if (PIN_LP64)
     CU_ASSERT_STRING_EQUAL(SY_BUILD_SIGNATURE, "sy1:p8:l8:z8:d8:le");

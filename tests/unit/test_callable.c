@@ -93,6 +93,50 @@ static const char *const flow_fn =
     "  { id = \"fit\"; actor = \"std.linreg\"; }\n"
     ");\n";
 
+/* Classifiers (ABI 1.5 row labels): std.logreg's predicted class is a
+ * string column, carried on the row path as an index into its classes.
+ * The label d has five string classes; e has integer ones (no row
+ * kernel); cls_p keeps only probabilities (a result of numbers, which
+ * the plain bind takes). */
+static const char *const flow_cls =
+    "name = \"cls\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"d\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"a\", \"b\", \"c\"]; }; },\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; },\n"
+    "  { id = \"fit\"; actor = \"std.logreg\"; inputs = [\"scale\"];"
+    " params = { epochs = 40; rate = 0.5; }; }\n"
+    ");\n";
+static const char *const flow_cls_all =
+    "name = \"cls_all\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"d\"; };\n"
+    "actors = (\n"
+    "  { id = \"scale\"; actor = \"std.scaler\"; },\n"
+    "  { id = \"fit\"; actor = \"std.logreg\"; inputs = [\"scale\"];"
+    " params = { epochs = 40; rate = 0.5; output = \"class\"; }; }\n"
+    ");\n";
+static const char *const flow_cls_p =
+    "name = \"cls_p\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"d\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"a\", \"b\"]; }; },\n"
+    "  { id = \"fit\"; actor = \"std.logreg\"; inputs = [\"pick\"];"
+    " params = { epochs = 40; }; },\n"
+    "  { id = \"keep\"; actor = \"std.select\"; inputs = [\"fit\"];"
+    " params = { columns = [\"p_w3\", \"p_w1\"]; }; }\n"
+    ");\n";
+static const char *const flow_cls_int =
+    "name = \"cls_int\";\n"
+    "source = { feed = \"data\"; table = \"points\"; label = \"e\"; };\n"
+    "actors = (\n"
+    "  { id = \"pick\"; actor = \"std.select\";"
+    " params = { columns = [\"a\", \"b\"]; }; },\n"
+    "  { id = \"fit\"; actor = \"std.logreg\"; inputs = [\"pick\"];"
+    " params = { epochs = 40; }; }\n"
+    ");\n";
+
 static int suite_init(void) {
   if (fx_tmpdir_make("/tmp/sy_callable_XXXXXX") != 0)
     return 1;
@@ -128,10 +172,12 @@ static int suite_init(void) {
     return 1;
   }
   /* Train both flows to state files. */
-  const char *names[6] = {"model", "pass", "center", "zero", "std", "fn"};
-  const char *texts[6] = {flow_model, flow_pass, flow_center,
-                          flow_zero,  flow_std,  flow_fn};
-  for (int i = 0; i < 6; i++) {
+  const char *names[10] = {"model", "pass", "center",  "zero",  "std",
+                           "fn",    "cls",  "cls_all", "cls_p", "cls_int"};
+  const char *texts[10] = {flow_model, flow_pass,   flow_center, flow_zero,
+                           flow_std,   flow_fn,     flow_cls,    flow_cls_all,
+                           flow_cls_p, flow_cls_int};
+  for (int i = 0; i < 10; i++) {
     char flow[64], state[400];
     snprintf(flow, sizeof flow, "%s.flow", names[i]);
     snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, names[i]);
@@ -408,6 +454,191 @@ static void test_row_matches_frame_center_zero(void) {
   row_matches_frame("fn", fnames, 3, 1);
 }
 
+/* A classifier on the row path (SY_ROW_LABELS): every cell equal to the
+ * frame path's, the class as the string its label index names, bit for
+ * bit for the probabilities; the plain bind refuses the label result. */
+static void row_labels_match_frame(const char *name, const char *const *names,
+                                   size_t n, size_t want_width,
+                                   size_t want_label) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
+  sy_callable *c = NULL, *ref = NULL;
+  sy_row_call *r = NULL;
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &ref, &err) == 0);
+  CU_ASSERT_EQUAL(sy_callable_bind_row(c, names, n, &r, &err), SY_ENOTSUP);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "is a label (text)"));
+  if (sy_callable_bind_row_flags(c, names, n, SY_ROW_LABELS, &r, &err) != 0)
+    fprintf(stderr, "bind %s: %s\n", name, err.message);
+  CU_ASSERT_FATAL(r != NULL);
+  CU_ASSERT_EQUAL(sy_row_call_width(r), want_width);
+  size_t nlab = 99;
+  CU_ASSERT_PTR_NULL(sy_row_call_labels(r, want_width, &nlab));
+  CU_ASSERT_EQUAL(nlab, 0);
+  for (size_t j = 0; j < want_width; j++) {
+    const char *const *lab = sy_row_call_labels(r, j, &nlab);
+    CU_ASSERT_EQUAL(lab != NULL, j == want_label);
+    if (lab) {
+      CU_ASSERT_EQUAL(nlab, 5); /* w0 .. w4, sorted */
+      CU_ASSERT_STRING_EQUAL(lab[0], "w0");
+      CU_ASSERT_STRING_EQUAL(lab[4], "w4");
+    }
+  }
+  unsigned seed = 9;
+  int classes_seen = 0;
+  for (int round = 0; round < 200; round++) {
+    double x[8], y[8];
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      x[i] = (double)((seed >> 8) % 20001) / (round % 2 ? 100.0 : 7.0) - 20;
+    }
+    sy_row_call_run(r, x, y);
+    sy_value *req = row_frame(names, x, n), *got = NULL;
+    CU_ASSERT_FATAL(sy_callable_call(ref, req, &got, &err) == 0);
+    CU_ASSERT_EQUAL_FATAL(sy_frame_cols(got), want_width);
+    for (size_t j = 0; j < want_width; j++) {
+      CU_ASSERT_STRING_EQUAL(sy_frame_col_name(got, j), sy_row_call_name(r, j));
+      const char *const *lab = sy_row_call_labels(r, j, &nlab);
+      if (lab) {
+        CU_ASSERT_FATAL(y[j] >= 0 && y[j] < (double)nlab &&
+                        y[j] == (double)(size_t)y[j]);
+        CU_ASSERT_EQUAL_FATAL(sy_frame_col_type(got, j), SY_COL_STR);
+        CU_ASSERT_STRING_EQUAL(sy_frame_str(got, j, 0), lab[(size_t)y[j]]);
+        classes_seen |= 1 << (int)y[j];
+      } else {
+        CU_ASSERT_EQUAL_FATAL(sy_frame_col_type(got, j), SY_COL_F64);
+        CU_ASSERT_EQUAL(memcmp(&sy_frame_f64(got, j)[0], &y[j], sizeof y[j]),
+                        0);
+      }
+    }
+    sy_value_unref(got);
+    sy_value_unref(req);
+  }
+  /* The inputs were spread enough to predict more than one class. */
+  CU_ASSERT(want_label >= want_width || (classes_seen & (classes_seen - 1)));
+  sy_row_call_free(r);
+  r = NULL;
+  /* Every step is row-wise: row by row over a batch gives the frame
+   * path's result on the whole batch. */
+  if (sy_callable_bind_row_flags(c, names, n, SY_ROW_LABELS | SY_ROW_BATCH, &r,
+                                 &err) != 0)
+    fprintf(stderr, "bind batch %s: %s\n", name, err.message);
+  CU_ASSERT_FATAL(r != NULL);
+  enum { BATCH = 50 };
+  double xs[BATCH][8], ys[BATCH][8];
+  sy_value *req = NULL, *got = NULL;
+  CU_ASSERT_FATAL(sy_frame_new(BATCH, &req) == 0);
+  for (size_t i = 0; i < n; i++) {
+    double colv[BATCH];
+    for (size_t k = 0; k < BATCH; k++) {
+      seed = seed * 1103515245u + 12345u;
+      colv[k] = xs[k][i] = (double)((seed >> 8) % 20001) / 50.0 - 200;
+    }
+    CU_ASSERT_FATAL(sy_frame_add_f64(req, names[i], colv, NULL) == 0);
+  }
+  for (size_t k = 0; k < BATCH; k++)
+    sy_row_call_run(r, xs[k], ys[k]);
+  CU_ASSERT_FATAL(sy_callable_call(ref, req, &got, &err) == 0);
+  CU_ASSERT_EQUAL_FATAL(sy_frame_rows(got), BATCH);
+  for (size_t j = 0; j < want_width; j++)
+    for (size_t k = 0; k < BATCH; k++) {
+      if (j == want_label) {
+        CU_ASSERT_STRING_EQUAL(
+            sy_frame_str(got, j, k),
+            sy_row_call_labels(r, j, NULL)[(size_t)ys[k][j]]);
+      } else {
+        CU_ASSERT_EQUAL(
+            memcmp(&sy_frame_f64(got, j)[k], &ys[k][j], sizeof ys[k][j]), 0);
+      }
+    }
+  sy_value_unref(got);
+  sy_value_unref(req);
+  sy_row_call_free(r);
+  sy_callable_free(ref);
+  sy_callable_free(c);
+}
+
+static void test_row_labels_match_frame(void) {
+  const char *const names[] = {"c", "a", "b"};
+  row_labels_match_frame("cls", names, 3, 6, 0);
+  /* every numeric column a feature (k constant: a ZERO scale), the
+   * request in another order than the table's, output renamed */
+  const char *const all[] = {"y", "k", "c", "e", "b", "a"};
+  row_labels_match_frame("cls_all", all, 6, 6, 0);
+}
+
+/* A result of probabilities only takes the plain bind; a label column
+ * read by a kernel, and integer classes, are refused (the frame path
+ * serves them). */
+static void test_row_labels_refused(void) {
+  char flow[300], state[300];
+  sy_callable *c = NULL;
+  sy_row_call *r = NULL;
+  sy_error err;
+  sy_error_clear(&err);
+  snprintf(flow, sizeof flow, "%s/cls_p.flow", fx_tmpdir);
+  snprintf(state, sizeof state, "%s/cls_p.state", fx_tmpdir);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  const char *const ab[] = {"a", "b"};
+  if (sy_callable_bind_row(c, ab, 2, &r, &err) != 0)
+    fprintf(stderr, "bind cls_p: %s\n", err.message);
+  CU_ASSERT_FATAL(r != NULL);
+  CU_ASSERT_EQUAL(sy_row_call_width(r), 2);
+  CU_ASSERT_STRING_EQUAL(sy_row_call_name(r, 0), "p_w3");
+  CU_ASSERT_PTR_NULL(sy_row_call_labels(r, 0, NULL));
+  double x[2] = {3, 40}, y[2];
+  sy_row_call_run(r, x, y);
+  sy_value *req = row_frame(ab, x, 2), *got = NULL;
+  CU_ASSERT_FATAL(sy_callable_call(c, req, &got, &err) == 0);
+  CU_ASSERT_EQUAL(memcmp(&sy_frame_f64(got, 1)[0], &y[1], sizeof y[1]), 0);
+  sy_value_unref(got);
+  sy_value_unref(req);
+  sy_row_call_free(r);
+  sy_callable_free(c);
+  snprintf(flow, sizeof flow, "%s/cls_int.flow", fx_tmpdir);
+  snprintf(state, sizeof state, "%s/cls_int.state", fx_tmpdir);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
+  CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, ab, 2, SY_ROW_LABELS, &r, &err),
+                  SY_ENOTSUP);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "integer classes"));
+  sy_callable_free(c);
+  /* A scaler after the classifier would read the class as a number. */
+  static const char *const after =
+      "name = \"after\";\n"
+      "source = { feed = \"data\"; table = \"points\"; label = \"d\"; };\n"
+      "actors = (\n"
+      "  { id = \"pick\"; actor = \"std.select\";"
+      " params = { columns = [\"a\", \"b\"]; }; },\n"
+      "  { id = \"fit\"; actor = \"std.logreg\"; inputs = [\"pick\"];"
+      " params = { epochs = 5; }; },\n"
+      "  { id = \"scale\"; actor = \"std.scaler\"; inputs = [\"fit\"]; }\n"
+      ");\n";
+  CU_ASSERT_FATAL(fx_write_text("after.flow", after) == 0);
+  snprintf(state, sizeof state, "%s/after.state", fx_tmpdir);
+  sy_program *prog = NULL;
+  sy_job *job = NULL;
+  sy_job_options jopts = {sizeof jopts, state, "off"};
+  CU_ASSERT_FATAL(sy_program_compile(plat, fx_tmp_path("after.flow"),
+                                     SY_MODE_TRAIN, NULL, stderr, &prog,
+                                     &err) == 0);
+  CU_ASSERT_FATAL(sy_job_new(plat, prog, &jopts, &job, &err) == 0);
+  CU_ASSERT_FATAL(sy_job_run(job, "inline", &err) == 0);
+  sy_job_free(job);
+  sy_program_free(prog);
+  CU_ASSERT_FATAL(
+      sy_callable_new(plat, fx_tmp_path("after.flow"), state, &c, &err) == 0);
+  CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, ab, 2, SY_ROW_LABELS, &r, &err),
+                  SY_ENOTSUP);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "reads the label column"));
+  sy_callable_free(c);
+}
+
 /* drop -> scaler (two columns of three) -> head: pass-through columns. */
 static void test_row_matches_frame_pass(void) {
   const char *const names[] = {"a", "b", "c", "e"};
@@ -441,6 +672,16 @@ static void test_row_bind_errors(void) {
   const char *const twice[] = {"a", "b", "a"};
   CU_ASSERT_EQUAL(sy_callable_bind_row(c, twice, 3, &r, &err), SY_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'a' is given twice"));
+  /* std.head keeps the first rows of a batch: not row-wise. */
+  const char *const abce[] = {"a", "b", "c", "e"};
+  CU_ASSERT_EQUAL(
+      sy_callable_bind_row_flags(c, abce, 4, SY_ROW_BATCH, &r, &err),
+      SY_ENOTSUP);
+  CU_ASSERT_PTR_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "std.head is not row-wise"));
+  CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, abce, 4, 0, &r, &err), 0);
+  sy_row_call_free(r);
+  r = NULL;
   sy_callable_free(c);
 
   /* Two inputs (std.concat), and head with n = 0: not rows. */
@@ -586,6 +827,8 @@ int main(void) {
       {"test_row_matches_frame_center_zero",
        test_row_matches_frame_center_zero},
       {"test_row_bind_errors", test_row_bind_errors},
+      {"test_row_labels_match_frame", test_row_labels_match_frame},
+      {"test_row_labels_refused", test_row_labels_refused},
       {"test_callable_applies_source_query",
        test_callable_applies_source_query},
       CU_TEST_INFO_NULL,

@@ -158,6 +158,70 @@ static void test_encode(void) {
   sy_buf_free(&u);
 }
 
+/* The bound-row path's answer (a row of doubles, labels as indexes)
+ * is the bytes serve_encode_json writes for the frame it stands for:
+ * names and labels that need escaping, nan and inf, a label index out of
+ * its table refused. */
+static void test_encode_row(void) {
+  const char *names[4] = {"cl\"ass", "p", "q\n", "r"};
+  const char *cls[3] = {"set\\osa", "v\xc3\xa9rsi", "\x01x"};
+  const char *const *labels[4] = {cls, NULL, NULL, NULL};
+  size_t n_labels[4] = {3, 0, 0, 0};
+  serve_row_enc e;
+  CU_ASSERT_EQUAL_FATAL(serve_row_enc_init(&e, 4, names, labels, n_labels), 0);
+  const double rows[4][4] = {{0, 0.1 + 0.2, -0.0, 1e21},
+                             {2, NAN, INFINITY, -INFINITY},
+                             {1, 5e-324, 1.0 / 3, 123456789.0},
+                             {2, -1e-7, 0.5, 1e300}};
+  for (int i = 0; i < 4; i++) {
+    sy_value *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(sy_frame_new(1, &f), 0);
+    const char *cell[1] = {cls[(size_t)rows[i][0]]};
+    CU_ASSERT_EQUAL(sy_frame_add_str(f, names[0], cell), 0);
+    for (int c = 1; c < 4; c++)
+      CU_ASSERT_EQUAL(sy_frame_add_f64(f, names[c], &rows[i][c], NULL), 0);
+    sy_buf want = SY_BUF_INIT, got = SY_BUF_INIT;
+    sy_buf_puts(&got, "x"); /* appended to what the buffer holds */
+    CU_ASSERT_EQUAL(serve_encode_json(f, &want), 0);
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, rows[i], 1, &got), 0);
+    CU_ASSERT_EQUAL(got.len, want.len + 1);
+    CU_ASSERT_STRING_EQUAL(got.data + 1, want.data);
+    sy_buf_free(&want);
+    sy_buf_free(&got);
+    sy_value_unref(f);
+  }
+  /* The four rows as one batch. */
+  {
+    sy_value *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(sy_frame_new(4, &f), 0);
+    const char *cell[4];
+    double num[4];
+    for (int i = 0; i < 4; i++)
+      cell[i] = cls[(size_t)rows[i][0]];
+    CU_ASSERT_EQUAL(sy_frame_add_str(f, names[0], cell), 0);
+    for (int c = 1; c < 4; c++) {
+      for (int i = 0; i < 4; i++)
+        num[i] = rows[i][c];
+      CU_ASSERT_EQUAL(sy_frame_add_f64(f, names[c], num, NULL), 0);
+    }
+    sy_buf want = SY_BUF_INIT, got = SY_BUF_INIT;
+    CU_ASSERT_EQUAL(serve_encode_json(f, &want), 0);
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, &rows[0][0], 4, &got), 0);
+    CU_ASSERT_STRING_EQUAL(got.data, want.data);
+    sy_buf_free(&want);
+    sy_buf_free(&got);
+    sy_value_unref(f);
+  }
+  const double bad[4][4] = {
+      {3, 0, 0, 0}, {-1, 0, 0, 0}, {0.5, 0, 0, 0}, {NAN, 0, 0, 0}};
+  for (int i = 0; i < 4; i++) {
+    sy_buf got = SY_BUF_INIT;
+    CU_ASSERT_EQUAL(serve_encode_row_json(&e, bad[i], 1, &got), SY_ERANGE);
+    sy_buf_free(&got);
+  }
+  serve_row_enc_free(&e);
+}
+
 /* {"rows": [...]} of n rows, row i: a = i + 0.25, b = null on every
  * 7th row else -i, n = i; malloc()ed. */
 static char *big_body(size_t n) {
@@ -319,6 +383,7 @@ int main(void) {
       {"bad requests: status and where", test_errors},
       {"JSON: what yajl lets through is refused", test_strict},
       {"answers as the CSV sink writes numbers", test_encode},
+      {"the row path answers as the frame path", test_encode_row},
       {"per-thread buffers, big and small requests", test_arena},
       CU_TEST_INFO_NULL};
   return fx_run_suite("serve_req", suite_init, suite_clean, tests);
