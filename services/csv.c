@@ -839,67 +839,93 @@ static const char fmt_d2[201] =
     "50515253545556575859606162636465666768697071727374"
     "75767778798081828384858687888990919293949596979899";
 
-static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
-  char d[20];
-  /* Two digits at a time, the last eight apart from the rest: two short
-   * chains of divisions instead of one of prec (prec is 15 to 17). */
-  int at = prec;
-  if (prec >= 9) {
-    uint32_t lo = (uint32_t)(digits % 100000000u);
-    digits /= 100000000u;
+/* Writes the n digits of v (v < 10^n) ending just before end, two at a
+ * time from the table, the last eight apart from the rest: two short
+ * chains of divisions instead of one of n. */
+static void fmt_put_digits(char *end, uint64_t v, int n) {
+  if (n >= 9) {
+    uint32_t lo = (uint32_t)(v % 100000000u);
+    v /= 100000000u;
     for (int k = 0; k < 4; k++) {
-      at -= 2;
-      memcpy(d + at, fmt_d2 + 2 * (lo % 100), 2);
+      end -= 2;
+      memcpy(end, fmt_d2 + 2 * (lo % 100), 2);
       lo /= 100;
     }
+    n -= 8;
   }
-  while (at >= 2) {
-    at -= 2;
-    memcpy(d + at, fmt_d2 + 2 * (digits % 100), 2);
+  while (n >= 2) {
+    end -= 2;
+    memcpy(end, fmt_d2 + 2 * (v % 100), 2);
+    v /= 100;
+    n -= 2;
+  }
+  if (n)
+    end[-1] = (char)('0' + v);
+}
+
+static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
+  /* The trailing zeros dropped in integers; then the digits are written
+   * where they end up (no copy of a digit buffer: reading back bytes
+   * just stored two at a time stalls the store buffer). */
+  int nd = prec;
+  while (nd > 8 && digits % 100000000u == 0) {
+    digits /= 100000000u;
+    nd -= 8;
+  }
+  while (nd > 2 && digits % 100 == 0) {
     digits /= 100;
+    nd -= 2;
   }
-  if (at)
-    d[0] = (char)('0' + digits);
-  int nd = prec, n = 0;
-  while (nd > 1 && d[nd - 1] == '0')
+  if (nd > 1 && digits % 10 == 0) {
+    digits /= 10;
     nd--;
+  }
+  char *p = buf;
   if (neg)
-    buf[n++] = '-';
+    *p++ = '-';
   if (x < -4 || x >= prec) {
-    buf[n++] = d[0];
+    /* d.ddde+XX: the digits one place right, then the first moved back
+     * in front of the point */
+    fmt_put_digits(p + 1 + nd, digits, nd);
+    p[0] = p[1];
     if (nd > 1) {
-      buf[n++] = '.';
-      memcpy(buf + n, d + 1, (size_t)nd - 1);
-      n += nd - 1;
+      p[1] = '.';
+      p += nd + 1;
+    } else {
+      p += 1;
     }
-    buf[n++] = 'e';
-    buf[n++] = x < 0 ? '-' : '+';
+    *p++ = 'e';
+    *p++ = x < 0 ? '-' : '+';
     int ax = x < 0 ? -x : x;
     if (ax >= 100)
-      buf[n++] = (char)('0' + ax / 100);
-    buf[n++] = (char)('0' + ax / 10 % 10);
-    buf[n++] = (char)('0' + ax % 10);
+      *p++ = (char)('0' + ax / 100);
+    *p++ = (char)('0' + ax / 10 % 10);
+    *p++ = (char)('0' + ax % 10);
   } else if (x >= 0) {
-    for (int i = 0; i <= x; i++)
-      buf[n++] = i < nd ? d[i] : '0';
-    if (nd > x + 1) {
-      buf[n++] = '.';
-      memcpy(buf + n, d + x + 1, (size_t)(nd - x - 1));
-      n += nd - x - 1;
-    } else {
-      memcpy(buf + n, ".0", 2); /* integer-looking: reads back as f64 */
-      n += 2;
+    if (nd > x + 1) { /* ddd.ddd: the integer part moved left of the point */
+      fmt_put_digits(p + 1 + nd, digits, nd);
+      for (int i = 0; i <= x; i++)
+        p[i] = p[i + 1];
+      p[x + 1] = '.';
+      p += nd + 1;
+    } else { /* an integer's digits, zeros, and ".0" to read back as f64 */
+      fmt_put_digits(p + nd, digits, nd);
+      p += nd;
+      for (int i = nd; i <= x; i++)
+        *p++ = '0';
+      memcpy(p, ".0", 2);
+      p += 2;
     }
-  } else {
-    buf[n++] = '0';
-    buf[n++] = '.';
+  } else { /* 0.000ddd */
+    *p++ = '0';
+    *p++ = '.';
     for (int i = 0; i < -x - 1; i++)
-      buf[n++] = '0';
-    memcpy(buf + n, d, (size_t)nd);
-    n += nd;
+      *p++ = '0';
+    fmt_put_digits(p + nd, digits, nd);
+    p += nd;
   }
-  buf[n] = '\0';
-  return n;
+  *p = '\0';
+  return (int)(p - buf);
 }
 
 /* Below 1e-5, 10^s no longer fits in 128 bits: v * 10^s is taken from
@@ -968,43 +994,85 @@ static int fmt_scale_small(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
   return 0;
 }
 
+/* One precision of fmt_digits (prec a constant where it is inlined, so
+ * that the division by 10^(17 - prec) is a multiplication): 1 when the
+ * prec-digit rounding of v reads back (*out: the text's length), 0 when
+ * it does not, -1 when err leaves that open. ulpq: an integer above v's
+ * ulp in units of q. */
+static inline __attribute__((always_inline)) int
+fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
+         int x, fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
+         fmt_u128 err, uint64_t ulpq) {
+  const uint64_t dp = fmt_p10[17 - prec], q64 = (uint64_t)q; /* < 10^18 */
+  uint64_t a64 = q64 / dp, b64 = q64 % dp;
+  if (prec < 17) {
+    /* Either neighbour is at least near units of q from v (near - 1
+     * with err's slack), and one that reads back is under half an ulp
+     * away: most roundings are ruled out here, in 64 bits. */
+    uint64_t near = b64 < dp - 1 - b64 ? b64 : dp - 1 - b64;
+    if (near > ulpq)
+      return 0;
+  }
+  fmt_u128 a_ = a64, b = b64;
+  fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
+  if (err && twice + 4 * err >= half && twice <= half + 4 * err)
+    return -1;
+  if (twice > half || (twice == half && (a_ & 1)))
+    a_++;
+  if (prec < 17) { /* 17 digits always read back */
+    /* Does a_ * 10^(17 - prec) (scaled as q) read back as v? */
+    fmt_i128 diff =
+        ((fmt_i128)(a_ * dp) - (fmt_i128)q) * (fmt_i128)den - (fmt_i128)r;
+    fmt_u128 dist = (fmt_u128)(diff < 0 ? -diff : diff);
+    /* Below a power of two the next double down is half an ulp away. */
+    fmt_u128 lim = 2 * dist;
+    if (diff < 0 && at_pow2)
+      lim = 4 * dist;
+    if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
+      return -1;
+    if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
+      return 0;
+  }
+  int px = x;
+  if (a_ == (fmt_u128)fmt_p10[prec]) { /* rounded up to 10^prec */
+    a_ = fmt_p10[prec - 1];
+    px++;
+  }
+  *out = fmt_present(buf, neg, (uint64_t)a_, prec, px);
+  return 1;
+}
+
 /* From v * 10^(16 - x) = q + (r + [0, err]) / den (q of 17 digits) and
- * v's ulp in the units of r: the shortest of 15, 16, 17 digits that
- * reads back, presented; -1 when err leaves a decision open. */
+ * v's ulp in the units of r (ulpq: an integer above it in units of q):
+ * the shortest of 15, 16, 17 digits that reads back, presented; -1 when
+ * err leaves a decision open. */
 static int fmt_digits(char *buf, int neg, uint64_t m, int at_pow2, int x,
                       fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
-                      fmt_u128 err) {
-  for (int prec = 15;; prec++) {
-    uint64_t dp = fmt_p10[17 - prec], q64 = (uint64_t)q; /* < 10^18 */
-    fmt_u128 a_ = q64 / dp, b = q64 % dp;
-    fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
-    if (err && twice + 4 * err >= half && twice <= half + 4 * err)
-      return -1;
-    if (twice > half || (twice == half && (a_ & 1)))
-      a_++;
-    int rt = prec == 17; /* 17 digits always read back */
-    if (!rt) {
-      /* Does a_ * 10^(17 - prec) (scaled as q) read back as v? */
-      fmt_i128 diff =
-          ((fmt_i128)(a_ * dp) - (fmt_i128)q) * (fmt_i128)den - (fmt_i128)r;
-      fmt_u128 dist = (fmt_u128)(diff < 0 ? -diff : diff);
-      /* Below a power of two the next double down is half an ulp away. */
-      fmt_u128 lim = 2 * dist;
-      if (diff < 0 && at_pow2)
-        lim = 4 * dist;
-      if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
-        return -1;
-      rt = lim < ulp || (lim == ulp && (m & 1) == 0);
-    }
-    if (rt) {
-      int px = x;
-      if (a_ == (fmt_u128)fmt_p10[prec]) { /* rounded up to 10^prec */
-        a_ = fmt_p10[prec - 1];
-        px++;
-      }
-      return fmt_present(buf, neg, (uint64_t)a_, prec, px);
-    }
-  }
+                      fmt_u128 err, uint64_t ulpq) {
+  int n = 0, rc;
+  if ((rc = fmt_prec(15, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
+                     ulpq)) != 0 ||
+      (rc = fmt_prec(16, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
+                     ulpq)) != 0 ||
+      (rc = fmt_prec(17, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
+                     ulpq)) != 0)
+    return rc < 0 ? -1 : n;
+  return -1; /* not reached: 17 digits always read back */
+}
+
+/* An integer above u / 2^k (k <= 127), at most UINT64_MAX. */
+static uint64_t fmt_ulpq(fmt_u128 u, int k) {
+  fmt_u128 t = u >> k;
+  return t >= UINT64_MAX ? UINT64_MAX : (uint64_t)t + 1;
+}
+
+/* floor(e * log10(2)) for |e| <= 1650, in integers (78913 / 2^18 is
+ * log10(2) to within 8e-7, which no e in that range turns into another
+ * integer part): floor() of a double is a library call on a baseline
+ * x86-64 build. */
+static int fmt_log10_pow2(int e) {
+  int32_t t = e * 78913;
+  return t >= 0 ? t >> 18 : -(int)((-(int64_t)t + (1 << 18) - 1) >> 18);
 }
 
 static int fmt_fast(double v, char *buf) {
@@ -1027,7 +1095,7 @@ static int fmt_fast(double v, char *buf) {
   /* 2^E <= |v| < 2^(E+1), so its decimal exponent is floor(E log10 2) or
    * one more. */
   int ebin = bexp - 1023;
-  int x = (int)floor(ebin * 0.30102999566398120);
+  int x = fmt_log10_pow2(ebin);
   fmt_u128 q, r, den, ulp;
   if (a < 1e-5) {
     pthread_once(&fmt_pow5_once, fmt_pow5_init);
@@ -1037,14 +1105,20 @@ static int fmt_fast(double v, char *buf) {
       return -1;
     if (q < (fmt_u128)fmt_p10[16] || q >= (fmt_u128)fmt_p10[17])
       return -1;
-    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, ulp, 4);
+    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, ulp, 4,
+                      fmt_ulpq(ulp, 64));
   }
   fmt_scale(m, e, x, &q, &r, &den, &ulp);
   if (q >= (fmt_u128)fmt_p10[17]) {
     x++;
     fmt_scale(m, e, x, &q, &r, &den, &ulp);
   }
-  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, ulp, 0);
+  /* den is 2^-e below 2^53 (e < 0), else 1 or a power of ten (no bound
+   * taken then: UINT64_MAX rules nothing out) */
+  uint64_t ulpq = e < 0      ? fmt_ulpq(ulp, -e)
+                  : den == 1 ? fmt_ulpq(ulp, 0)
+                             : UINT64_MAX;
+  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, ulp, 0, ulpq);
 }
 
 static int format_f64(double v, char *buf, size_t cap) {
