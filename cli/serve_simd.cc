@@ -285,17 +285,18 @@ int decode(scratch &x, const char *body, size_t len, const serve_schema *s,
             continue;
           }
         }
-        cell cl;
-        if (!to_cell(v, &cl))
-          return declined;
-        if (open) {
-          if (r == 0)
-            cells.push_back(cl);
-          else
-            cells[(size_t)c * rows + r] = cl;
+        /* straight into its place: a cell built on the stack and copied
+         * whole is read back before its two stores land (a stall per
+         * cell) */
+        cell *dst;
+        if (open && r == 0) {
+          cells.emplace_back();
+          dst = &cells.back();
         } else {
-          cells[cc.at + r] = cl;
+          dst = &cells[cc.at + r];
         }
+        if (!to_cell(v, dst))
+          return declined;
         hits++;
       }
       if (open && r == 0) {
