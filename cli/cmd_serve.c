@@ -1348,7 +1348,7 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
     return rc == SY_ENOMEM ? CLI_FAILED : CLI_USAGE;
   }
   swap_in(m);
-  serve_fast_load(NULL, S.quiet); /* simdjson first, else yajl alone */
+  serve_fast_load(NULL, 0); /* simdjson first, else yajl alone (said) */
   /* Signals go to the main thread only, which waits for them. */
   sigset_t set;
   sigemptyset(&set);
