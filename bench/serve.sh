@@ -18,7 +18,7 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-make -s switchyard bench/serve-floor plugins-dir >/dev/null
+make -s switchyard cli/serve-simdjson.la bench/serve-floor plugins-dir >/dev/null
 secs=${1:-10}
 conns=${2:-8}
 command -v wrk >/dev/null || { echo "bench/serve: wrk not installed (apt-get install wrk)"; exit 1; }

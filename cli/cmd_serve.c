@@ -889,6 +889,12 @@ static enum MHD_Result metrics(struct MHD_Connection *con, req *r) {
                 "switchyard_serve_request_duration_seconds_sum %.6f\n"
                 "switchyard_serve_request_duration_seconds_count %lu\n",
                 (double)atomic_load(&S.lat_sum_us) / 1e6, cum);
+  sy_buf_printf(&b,
+                "# HELP switchyard_serve_json_fast_total JSON bodies decoded "
+                "by simdjson (the rest: by yajl).\n"
+                "# TYPE switchyard_serve_json_fast_total counter\n"
+                "switchyard_serve_json_fast_total %lu\n",
+                serve_fast_count());
   model *m = current();
   sy_buf_printf(
       &b,
@@ -1342,6 +1348,7 @@ static int cmd_serve(cli_ctx *ctx, int argc, char **argv) {
     return rc == SY_ENOMEM ? CLI_FAILED : CLI_USAGE;
   }
   swap_in(m);
+  serve_fast_load(NULL, 0); /* simdjson first, else yajl alone (said) */
   /* Signals go to the main thread only, which waits for them. */
   sigset_t set;
   sigemptyset(&set);

@@ -59,6 +59,26 @@ enum { SERVE_BODY_JSON = 0, SERVE_BODY_CSV = 1 };
 int serve_decode(const char *body, size_t len, int kind,
                  const serve_schema *schema, sy_value **out, serve_fail *f);
 
+/* The fast path of the JSON decoder: serve_simd.cc, a module of its own
+ * (serve-simdjson.so) that `serve` loads with serve_fast_load. It
+ * decodes the common bodies into the frame the yajl decoder would build,
+ * and declines the rest: 0 with *out, SERVE_FAST_DECLINED (nothing done;
+ * the yajl decoder runs) or SY_ENOMEM. Any thread. */
+#define SERVE_FAST_DECLINED 1
+#define SERVE_FAST_SYMBOL "sy_serve_simd_decode"
+typedef int (*serve_fast_fn)(const char *body, size_t len,
+                             const serve_schema *s, sy_value **out);
+/* Sets the fast path serve_decode tries on JSON bodies first (NULL:
+ * none). Call before the threads that decode start. */
+void serve_set_fast(serve_fast_fn fn);
+/* How many bodies the fast path has decoded (all threads). */
+unsigned long serve_fast_count(void);
+/* Loads serve-simdjson.so from `path`, or (NULL) from the build tree the
+ * executable runs in, else $(pkglibdir), and sets it as the fast path;
+ * SWITCHYARD_SERVE_NO_SIMD=1 (non-empty, not 0) keeps it off. 1 loaded,
+ * 0 not (a line on stderr says why, unless quiet). Not thread-safe. */
+int serve_fast_load(const char *path, int quiet);
+
 /* Appends the frame as {"rows":[{...},...]} (JSON; f64 as the CSV sink
  * writes it, nan/inf as the strings "nan", "inf", "-inf", null as null)
  * or as CSV (sy_csv_write). 0 or SY_ENOMEM. */

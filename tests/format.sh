@@ -23,12 +23,12 @@ if [ "${1:-}" != "--all" ]; then
   if [ -n "$base" ] && git rev-parse -q --verify "$base" >/dev/null; then
     while IFS= read -r f; do
       [ -f "$f" ] && files+=("$f")
-    done < <(git diff --name-only --diff-filter=d "$base" -- '*.c' '*.h')
+    done < <(git diff --name-only --diff-filter=d "$base" -- '*.c' '*.h' '*.cc')
     echo "format: ${#files[@]} C file(s) changed since $base"
   fi
 fi
 if [ "${1:-}" = "--all" ] || [ -z "${base:-}" ]; then
-  while IFS= read -r f; do files+=("$f"); done < <(git ls-files '*.c' '*.h')
+  while IFS= read -r f; do files+=("$f"); done < <(git ls-files '*.c' '*.h' '*.cc')
   echo "format: every tracked C file (${#files[@]})"
 fi
 [ ${#files[@]} -gt 0 ] || exit 0

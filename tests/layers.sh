@@ -34,7 +34,7 @@ core_headers=$(cd "$top_srcdir/core" && ls -- *.h)
 scan() { # scan FOLDER...: prints file:line: include of a core header
   local h
   for h in $core_headers; do
-    grep -rnE --include='*.c' --include='*.h' \
+    grep -rnE --include='*.c' --include='*.h' --include='*.cc' \
       "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"([^\"]*/)?$h\"" "$@" |
       grep -vE "\"switchyard/" || true
   done

@@ -44,7 +44,8 @@ make -s install >/dev/null
   fail "make install left a retired plugin file (feed-csv.so)"
 [ -e "$prefix/lib/switchyard/plugins.d/base.so" ] || fail "no base.so installed"
 for f in bin/switchyard include/switchyard/switchyard.h include/switchyard/plugin.h \
-         lib/pkgconfig/switchyard.pc etc/switchyard.ini share/man/man1/switchyard.1; do
+         lib/pkgconfig/switchyard.pc etc/switchyard.ini share/man/man1/switchyard.1 \
+         lib/switchyard/serve-simdjson.so; do
   [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 ls "$prefix"/lib/libswitchyard.so* >/dev/null || fail "no libswitchyard.so"

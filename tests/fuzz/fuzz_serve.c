@@ -3,16 +3,20 @@
  * serve` (cli/serve_req.c): serve_decode() on hostile bodies, and the
  * answer encoders on whatever it accepts.
  *
- * Built by tests/fuzz/run.sh from the two lines below. The first byte
+ * Built by tests/fuzz/run.sh from the lines below. The first byte
  * picks the body kind (JSON or CSV) and the schema (open, or three typed
  * columns with a label); the rest is the body. A refused body must say
  * why with a 400, 413 or 422; an accepted one is a frame of at least one
  * row, whose JSON answer jansson reads back as an object of `rows` rows.
  * The JSON decoder is yajl's streaming parser filling column arrays.
+ * Differential: every JSON body also goes to the simdjson fast path
+ * (cli/serve_simd.cc), which must decline it or give the frame yajl
+ * gives, bit for bit; it may never take a body yajl refuses.
  */
 // clang-format off
 // sources: cli/serve_req.c services/csv.c core/value.c core/error.c core/buf.c
-// libs: -ljansson -l:libyajl_s.a -lxxhash -lm -lpthread
+// cxx: cli/serve_simd.cc
+// libs: -ljansson -l:libyajl_s.a -lxxhash -lm -lpthread -lsimdjson -lstdc++
 // clang-format on
 #include <jansson.h>
 #include <stdint.h>
@@ -20,6 +24,39 @@
 #include <string.h>
 
 #include "../../cli/serve_req.h"
+
+int sy_serve_simd_decode(const char *body, size_t len, const serve_schema *s,
+                         sy_value **out);
+
+/* 1: the frames are the same, bit for bit. */
+static int same_frame(const sy_value *a, const sy_value *b) {
+  size_t rows = sy_frame_rows(a), cols = sy_frame_cols(a);
+  if (rows != sy_frame_rows(b) || cols != sy_frame_cols(b))
+    return 0;
+  for (size_t c = 0; c < cols; c++) {
+    sy_col_type t = sy_frame_col_type(a, c);
+    if (t != sy_frame_col_type(b, c) ||
+        strcmp(sy_frame_col_name(a, c), sy_frame_col_name(b, c)) != 0)
+      return 0;
+    for (size_t r = 0; r < rows; r++) {
+      int na = sy_frame_is_null(a, c, r), nb = sy_frame_is_null(b, c, r);
+      if (na != nb)
+        return 0;
+      if (na)
+        continue;
+      if (t == SY_COL_F64 &&
+          memcmp(&sy_frame_f64(a, c)[r], &sy_frame_f64(b, c)[r],
+                 sizeof(double)) != 0)
+        return 0;
+      if (t == SY_COL_I64 && sy_frame_i64(a, c)[r] != sy_frame_i64(b, c)[r])
+        return 0;
+      if (t == SY_COL_STR &&
+          strcmp(sy_frame_str(a, c, r), sy_frame_str(b, c, r)) != 0)
+        return 0;
+    }
+  }
+  return 1;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
@@ -36,7 +73,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   sy_value *f = NULL;
   serve_fail e;
+  serve_set_fast(NULL); /* yajl alone */
   int rc = serve_decode((const char *)data + 1, size - 1, kind, &s, &f, &e);
+  if (kind == SERVE_BODY_JSON && size > 1) {
+    sy_value *g = NULL;
+    int fast = sy_serve_simd_decode((const char *)data + 1, size - 1, &s, &g);
+    if (fast == 0 && (rc != 0 || !g || !same_frame(f, g)))
+      abort(); /* the fast path took a body yajl refuses, or differs */
+    if (fast != 0 && (g || (fast != SERVE_FAST_DECLINED && fast != SY_ENOMEM)))
+      abort();
+    sy_value_unref(g);
+  }
   if (rc == SERVE_REFUSED) {
     if (f || (e.status != 400 && e.status != 413 && e.status != 422) ||
         !e.error[0] || !e.detail[0])

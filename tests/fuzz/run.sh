@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target under tests/fuzz/ with clang and runs each
 # for N seconds (default 15). Longer by hand:  tests/fuzz/run.sh 600
-# Each target lists the core sources it needs on a line "// sources: ...".
+# Each target lists the core sources it needs on a line "// sources: ...",
+# and C++ ones (compiled apart with clang++) on a line "// cxx: ...".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
@@ -16,9 +17,18 @@ for src in tests/fuzz/fuzz_*.c; do
   name=$(basename "$src" .c)
   deps=$(sed -n 's|^// sources: ||p' "$src")
   libs=$(sed -n 's|^// libs: ||p' "$src")
+  objs=""
+  for cc in $(sed -n 's|^// cxx: ||p' "$src"); do
+    obj="$out/$name-$(basename "$cc" .cc).o"
+    clang++ -g -O1 -std=c++17 -D_GNU_SOURCE \
+      -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr \
+      -Iinclude $extra_inc \
+      -c "$cc" -o "$obj"
+    objs="$objs $obj"
+  done
   echo "fuzz: $name (${secs}s)"
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-    -Iinclude -Icore $extra_inc $src $deps $libs -o "$out/$name"
+    -Iinclude -Icore $extra_inc $src $deps $objs $libs -o "$out/$name"
   corpus="$out/$name.corpus"
   mkdir -p "$corpus"
   seeds="tests/fuzz/seeds/$name"
