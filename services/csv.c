@@ -831,65 +831,80 @@ static void fmt_scale(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
   }
 }
 
-/* digits (prec of them, trailing zeros not yet dropped) and decimal
- * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
-static const char fmt_d2[201] =
-    "00010203040506070809101112131415161718192021222324"
-    "25262728293031323334353637383940414243444546474849"
-    "50515253545556575859606162636465666768697071727374"
-    "75767778798081828384858687888990919293949596979899";
-
-/* Writes the n digits of v (v < 10^n) ending just before end, two at a
- * time from the table, the last eight apart from the rest: two short
- * chains of divisions instead of one of n. */
-static void fmt_put_digits(char *end, uint64_t v, int n) {
-  if (n >= 9) {
-    uint32_t lo = (uint32_t)(v % 100000000u);
-    v /= 100000000u;
-    for (int k = 0; k < 4; k++) {
-      end -= 2;
-      memcpy(end, fmt_d2 + 2 * (lo % 100), 2);
-      lo /= 100;
-    }
-    n -= 8;
-  }
-  while (n >= 2) {
-    end -= 2;
-    memcpy(end, fmt_d2 + 2 * (v % 100), 2);
-    v /= 100;
-    n -= 2;
-  }
-  if (n)
-    end[-1] = (char)('0' + v);
+/* The 8 decimal digits of x < 10^8 as text in one word, first digit in
+ * the first byte of memory: x split into halves, pairs and digits in
+ * parallel lanes (each lane's /100 and /10 a multiplication and a shift,
+ * exact for these ranges; checked for every x). */
+static inline uint64_t fmt_swar8(uint32_t x) {
+  uint64_t v = (uint64_t)(x / 10000) | ((uint64_t)(x % 10000) << 32);
+  uint64_t q = ((v * 10486) >> 20) & 0x0000007F0000007FULL;
+  v = q | ((v - q * 100) << 16);
+  q = ((v * 103) >> 10) & 0x000F000F000F000FULL;
+  v = q | ((v - q * 10) << 8);
+  v += 0x3030303030303030ULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
 }
 
+/* The number of '0' digits at the end of an fmt_swar8 word (0 to 8). */
+static inline int fmt_swar8_tz(uint64_t w) {
+  uint64_t z = w ^ 0x3030303030303030ULL;
+  if (!z)
+    return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return __builtin_ctzll(z) / 8;
+#else
+  return __builtin_clzll(z) / 8;
+#endif
+}
+
+/* digits (prec of them, trailing zeros not yet dropped) and decimal
+ * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
 static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
-  /* The trailing zeros dropped in integers; then the digits are written
-   * where they end up (no copy of a digit buffer: reading back bytes
-   * just stored two at a time stalls the store buffer). */
-  int nd = prec;
-  while (nd > 8 && digits % 100000000u == 0) {
-    digits /= 100000000u;
-    nd -= 8;
-  }
-  while (nd > 2 && digits % 100 == 0) {
-    digits /= 100;
-    nd -= 2;
-  }
-  if (nd > 1 && digits % 10 == 0) {
-    digits /= 10;
-    nd--;
-  }
+  /* The 17-digit text of digits (zero-padded: its last prec characters
+   * are the digits) as one character and two words, written where the
+   * digits end up or one place off; words, not a digit buffer copied,
+   * since reading back bytes just stored piecewise stalls the store
+   * buffer. buf has room for 32 bytes: the words may write past the
+   * text's end, and what follows overwrites or ends it. */
+  uint64_t hi = digits / 100000000u;
+  uint64_t w2 = fmt_swar8((uint32_t)(digits % 100000000u));
+  uint64_t w1 = fmt_swar8((uint32_t)(hi % 100000000u));
+  char c0 = (char)('0' + hi / 100000000u);
+  int tz = fmt_swar8_tz(w2);
+  if (tz == 8)
+    tz += fmt_swar8_tz(w1);
+  int nd = prec - tz > 1 ? prec - tz : 1;
   char *p = buf;
   if (neg)
     *p++ = '-';
-  if (x < -4 || x >= prec) {
-    /* d.ddde+XX: the digits one place right, then the first moved back
-     * in front of the point */
-    fmt_put_digits(p + 1 + nd, digits, nd);
-    p[0] = p[1];
+  if (x < 0 && x >= -4) { /* 0.000ddd: the digits in place, then the
+                             prefix over the padding before them */
+    char *t = p + 2 + (-x - 1) - (17 - prec);
+    t[0] = c0;
+    memcpy(t + 1, &w1, 8);
+    memcpy(t + 9, &w2, 8);
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = 0; i < -x - 1; i++)
+      *p++ = '0';
+    p += nd;
+    *p = '\0';
+    return (int)(p - buf);
+  }
+  /* Otherwise the text one place right of p; s: the first digit. */
+  p[1] = c0;
+  memcpy(p + 2, &w1, 8);
+  memcpy(p + 10, &w2, 8);
+  const char *s = p + 1 + (17 - prec);
+  if (x < -4 || x >= prec) { /* d.ddde+XX */
+    p[0] = s[0];
     if (nd > 1) {
       p[1] = '.';
+      for (int i = 1; i < nd; i++)
+        p[i + 1] = s[i];
       p += nd + 1;
     } else {
       p += 1;
@@ -901,28 +916,21 @@ static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
       *p++ = (char)('0' + ax / 100);
     *p++ = (char)('0' + ax / 10 % 10);
     *p++ = (char)('0' + ax % 10);
-  } else if (x >= 0) {
-    if (nd > x + 1) { /* ddd.ddd: the integer part moved left of the point */
-      fmt_put_digits(p + 1 + nd, digits, nd);
-      for (int i = 0; i <= x; i++)
-        p[i] = p[i + 1];
-      p[x + 1] = '.';
-      p += nd + 1;
-    } else { /* an integer's digits, zeros, and ".0" to read back as f64 */
-      fmt_put_digits(p + nd, digits, nd);
-      p += nd;
-      for (int i = nd; i <= x; i++)
-        *p++ = '0';
-      memcpy(p, ".0", 2);
-      p += 2;
-    }
-  } else { /* 0.000ddd */
-    *p++ = '0';
-    *p++ = '.';
-    for (int i = 0; i < -x - 1; i++)
-      *p++ = '0';
-    fmt_put_digits(p + nd, digits, nd);
+  } else if (nd > x + 1) { /* ddd.ddd: each byte moves left (or stays) */
+    for (int i = 0; i <= x; i++)
+      p[i] = s[i];
+    p[x + 1] = '.';
+    for (int i = x + 1; i < nd; i++)
+      p[i + 1] = s[i];
+    p += nd + 1;
+  } else { /* an integer's digits, zeros, and ".0" to read back as f64 */
+    for (int i = 0; i < nd; i++)
+      p[i] = s[i];
     p += nd;
+    for (int i = nd; i <= x; i++)
+      *p++ = '0';
+    memcpy(p, ".0", 2);
+    p += 2;
   }
   *p = '\0';
   return (int)(p - buf);
