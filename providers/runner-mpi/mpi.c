@@ -403,6 +403,10 @@ typedef struct node {
   msg *runq, *runq_tail;
   size_t queued;
   uint32_t *inq; /* per step: its entries in runq (see waits_here()) */
+  /* executors, per step, worked out before the first step (see
+   * hold_table()): whether it has 1-64 consumers, all actor steps */
+  uint8_t *pure_cons;
+  bool alone; /* the only rank that executes (2 ranks, root not) */
   /* the last input carried eagerly, decoded (see eager_value()) */
   uint32_t ec_src, ec_k;
   void *ec_bytes;
@@ -780,6 +784,59 @@ static void drop(node *nd, size_t s) {
 
 /* ---- executors ---------------------------------------------------------- */
 
+/* Adds step s's DONE entry (see the top: u32 step, i32 code, then the
+ * outputs or the message) to the batch nd->done, in one reservation and
+ * with plain stores: written a field at a time through sy_buf_add it was
+ * ~0.1 us of rank 1's bookkeeping per step (issue 16, round 5). A buffer
+ * that cannot grow is marked failed, and post() reports it. */
+static void done_entry(node *nd, uint32_t s, int rc, const char *why) {
+  sy_buf *b = &nd->done;
+  uint32_t n_out = rc == 0 ? nd->n_out[s] : 0;
+  size_t ml = why ? strlen(why) : 0;
+  size_t need = (nd->dones ? 0 : 4) + 4 + 12 + (rc ? 4 + ml : 0);
+  for (uint32_t k = 0; k < n_out; k++) {
+    const held *h = &nd->have[s][k];
+    need += 9 + (h->enc && h->len <= nd->cfg->eager_limit ? h->len : 0);
+  }
+  if (need > UINT32_MAX || sy_buf_reserve(b, need) != 0) {
+    b->failed = 1;
+    nd->dones++;
+    return;
+  }
+  uint8_t *w = (uint8_t *)b->data + b->len;
+  if (nd->dones == 0) {
+    sy_le32_put(w, 0); /* the count, set by flush_dones() */
+    w += 4;
+  }
+  uint8_t *entry = w + 4;
+  uint8_t *e = entry;
+  sy_le32_put(e, s);
+  sy_le32_put(e + 4, (uint32_t)rc);
+  sy_le32_put(e + 8, n_out);
+  e += 12;
+  if (rc == 0) {
+    for (uint32_t k = 0; k < n_out; k++) {
+      const held *h = &nd->have[s][k];
+      bool eager = h->enc && h->len <= nd->cfg->eager_limit;
+      sy_le64_put(e, h->enc ? h->len : 0);
+      e[8] = eager;
+      e += 9;
+      if (eager) {
+        memcpy(e, h->enc, h->len);
+        e += h->len;
+      }
+    }
+  } else {
+    sy_le32_put(e, (uint32_t)ml);
+    memcpy(e + 4, why, ml);
+    e += 4 + ml;
+  }
+  sy_le32_put(w, (uint32_t)(e - entry));
+  b->len = (size_t)((char *)e - b->data);
+  b->data[b->len] = '\0';
+  nd->dones++;
+}
+
 /* Runs one step of a RUN batch (its entry's len bytes at p), and adds
  * its DONE entry to nd->done; returns the step, or -1 when it failed. */
 static long exec_step(node *nd, const uint8_t *p, size_t len) {
@@ -797,7 +854,7 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
   if (r.bad || s >= nd->n || n_in > (r.len - r.off) / 20)
     rc = sy_error_set(&err, SY_ECORRUPT, "runner mpi: bad RUN message");
   else if (n_in <= 8)
-    in = memset(in_small, 0, sizeof in_small);
+    in = memset(in_small, 0, n_in * sizeof *in);
   else if (!(in = calloc(n_in, sizeof *in)))
     rc = sy_error_set(&err, SY_ENOMEM, "runner mpi: out of memory");
   for (uint32_t i = 0; rc == 0 && i < n_in; i++) {
@@ -815,9 +872,6 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
   if (in != in_small)
     free(in);
 
-  sy_buf *b = &nd->done;
-  size_t at = batch_open(b, nd->dones);
-  put_u32(b, s);
   if (rc == 0 && want_eager) {
     for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
       if ((rc = held_encode(&nd->have[s][k])) != 0)
@@ -826,24 +880,7 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
     if (rc)
       drop(nd, s);
   }
-  put_i32(b, rc);
-  if (rc == 0) {
-    put_u32(b, nd->n_out[s]);
-    for (uint32_t k = 0; k < nd->n_out[s]; k++) {
-      held *h = &nd->have[s][k];
-      bool eager = h->enc && h->len <= nd->cfg->eager_limit;
-      put_u64(b, h->enc ? h->len : 0);
-      put_u8(b, eager);
-      if (eager)
-        put(b, h->enc, h->len);
-    }
-  } else {
-    size_t ml = strlen(err.message);
-    put_u32(b, 0);
-    put_u32(b, (uint32_t)ml);
-    put(b, err.message, ml);
-  }
-  batch_close(b, &nd->dones, at);
+  done_entry(nd, s, rc, rc ? err.message : NULL);
   return rc == 0 ? (long)s : -1;
 }
 
@@ -914,9 +951,13 @@ static bool absorb(node *nd, msg *m) {
 #define HOLD_MAX_NS 2000000
 
 /* An executor with more than POLL_QUEUED steps queued looks for messages
- * (FETCH requests, more steps, STOP) only every POLL_NS. */
+ * (FETCH requests, more steps, STOP) only every POLL_NS; when it is the
+ * only rank that executes (only rank 0 can ask it for a value, and rank 0
+ * sends more steps before its queue runs low), the interval doubles with
+ * each poll that finds nothing, up to POLL_ALONE_NS. */
 #define POLL_QUEUED 2
 #define POLL_NS 100000
+#define POLL_ALONE_NS 1000000
 
 /* Whether step c cannot start before a step queued here has run: c is
  * queued here itself (a rank runs its steps in order), or reads a step
@@ -958,24 +999,46 @@ static bool waits_here(const node *nd, uint32_t c) {
   return false;
 }
 
+/* Whether step s's DONE may be held at all: 1-64 consumers, every one an
+ * actor step (a rank-0 step or a GET needs it at once). Worked out per
+ * step before the first step runs, while this rank waits for rank 0's
+ * first RUN anyway: looking up every consumer's class as each step ended
+ * was part of the ~0.6 us of bookkeeping per step left (issue 16, round
+ * 5). */
+static int hold_table(node *nd) {
+  nd->alone = nd->size == 2 && !nd->cfg->on_root;
+  nd->pure_cons = malloc(nd->n ? nd->n : 1);
+  if (!nd->pure_cons)
+    return SY_ENOMEM;
+  for (size_t s = 0; s < nd->n; s++) {
+    const uint32_t *cons;
+    size_t nc = sy_job_step_consumers(nd->job, s, &cons);
+    bool ok = nc > 0 && nc <= 64;
+    for (size_t i = 0; ok && i < nc; i++)
+      ok = sy_job_step_class(nd->job, cons[i]) == SY_STEP_PURE;
+    nd->pure_cons[s] = ok;
+  }
+  return 0;
+}
+
 /* Whether nobody can use step s's DONE before a step queued here has run:
  * every consumer of s waits for such a step (a chain's next link, or a
- * fan-in that also reads a sibling queued here), so the DONE may wait. */
+ * fan-in that also reads a sibling queued here), so the DONE may wait.
+ * Two ranks and the root does not execute (nd->alone): this rank is the
+ * only one that runs steps other than the root's own, so a consumer that
+ * is not queued here yet has nowhere else to start earlier while this
+ * rank is busy; the DONE goes when the queue runs low. Without it a
+ * layered graph's layer reported one DONE a step once its later
+ * consumers no longer fit the window (issue 16). */
 static bool may_hold(const node *nd, long s) {
-  const uint32_t *cons;
-  size_t nc = s < 0 ? 0 : sy_job_step_consumers(nd->job, (size_t)s, &cons);
-  if (nc == 0 || nc > 64)
+  if (s < 0 || !nd->pure_cons[s])
     return false;
-  /* Two ranks and the root does not execute: this rank is the only one
-   * that runs steps other than the root's own, so a consumer that is not
-   * queued here yet has nowhere else to start earlier while this rank is
-   * busy; the DONE goes when the queue runs low. Without it a layered
-   * graph's layer reported one DONE a step once its later consumers no
-   * longer fit the window (issue 16). */
-  bool alone = nd->size == 2 && !nd->cfg->on_root;
+  if (nd->alone)
+    return true;
+  const uint32_t *cons;
+  size_t nc = sy_job_step_consumers(nd->job, (size_t)s, &cons);
   for (size_t i = 0; i < nc; i++)
-    if (sy_job_step_class(nd->job, cons[i]) != SY_STEP_PURE ||
-        (!alone && !waits_here(nd, cons[i])))
+    if (!waits_here(nd, cons[i]))
       return false;
   return true;
 }
@@ -995,18 +1058,25 @@ static bool may_hold(const node *nd, long s) {
 static int serve(node *nd) {
   size_t low = (size_t)(nd->cfg->prefetch + 1) / 2;
   bool stop = false;
-  int64_t polled = 0, ended = 0; /* the last poll; the last step's end */
+  /* The last poll, its interval, and the last step's end (also the next
+   * step's start, unless this rank waited for a message in between). */
+  int64_t polled = 0, every = POLL_NS, ended = now_ns();
   for (;;) {
     /* Everything that is already here first, without waiting. */
     msg *m;
     while ((m = undefer(nd)) != NULL)
       stop |= absorb(nd, m);
-    /* With steps queued, the mailbox is polled every POLL_NS or once the
-     * queue runs low (each poll runs MPI's progress engine: a third of
-     * what a chain step cost here besides its body, issue 16). */
-    bool poll = nd->queued <= POLL_QUEUED || ended - polled >= POLL_NS;
-    if (poll)
+    /* With steps queued, the mailbox is polled every POLL_NS (or less
+     * often, see POLL_ALONE_NS) or once the queue runs low (each poll
+     * runs MPI's progress engine: a third of what a chain step cost here
+     * besides its body, issue 16; and every other step of 50 us still
+     * paid ~0.3 us for it, round 5). */
+    bool poll = nd->queued <= POLL_QUEUED || ended - polled >= every;
+    if (poll) {
       polled = ended;
+      if (nd->alone && every < POLL_ALONE_NS)
+        every *= 2;
+    }
     while (poll) {
       int flag = 0;
       MPI_Status st;
@@ -1014,6 +1084,7 @@ static int serve(node *nd) {
       MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &mh, &st);
       if (!flag)
         break;
+      every = POLL_NS;
       stop |= absorb(nd, take(&mh, &st));
     }
     if (nd->queued == 0) {
@@ -1023,6 +1094,7 @@ static int serve(node *nd) {
       if ((m = next_msg(nd, 0)) == NULL)
         return SY_ENOMEM;
       stop |= absorb(nd, m);
+      ended = now_ns();
       continue;
     }
     /* The next step: the head RUN's next entry. */
@@ -1041,7 +1113,7 @@ static int serve(node *nd) {
       if (!nd->runq)
         nd->runq_tail = NULL;
     }
-    int64_t t0 = now_ns();
+    int64_t t0 = ended;
     long done = p ? exec_step(nd, p, len) : -1;
     ended = now_ns();
     bool quick = ended - t0 < HOLD_MIN_NS;
@@ -2010,7 +2082,8 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   nd.have = calloc(nd.n ? nd.n : 1, sizeof *nd.have);
   nd.n_out = calloc(nd.n ? nd.n : 1, sizeof *nd.n_out);
   nd.inq = calloc(nd.n ? nd.n : 1, sizeof *nd.inq);
-  if (!nd.have || !nd.n_out || !nd.inq)
+  if (!nd.have || !nd.n_out || !nd.inq ||
+      (nd.rank != ROOT && hold_table(&nd) != 0))
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
   for (size_t s = 0; rc == 0 && s < nd.n; s++)
     nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
@@ -2040,6 +2113,7 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   free(nd.have);
   free(nd.n_out);
   free(nd.inq);
+  free(nd.pure_cons);
   sy_value_unref(nd.ec_v);
   free(nd.ec_bytes);
   free(nd.cpus);
