@@ -414,6 +414,7 @@ typedef struct node {
   sy_value *ec_v;
   sy_buf done;
   uint32_t dones;
+  size_t done_last; /* bytes of the last DONE batch sent */
   bool told;          /* DONEs went out since the last RUN came in */
   int64_t held_since; /* when the oldest DONE of nd->done was written */
   /* root: what went over the wire for executors' steps (`stats`) */
@@ -791,6 +792,10 @@ static void drop(node *nd, size_t s) {
  * that cannot grow is marked failed, and post() reports it. */
 static void done_entry(node *nd, uint32_t s, int rc, const char *why) {
   sy_buf *b = &nd->done;
+  /* A batch starts with room for as much as the last one took (one
+   * allocation, not a doubling per few entries). */
+  if (nd->dones == 0 && nd->done_last)
+    (void)sy_buf_reserve(b, nd->done_last);
   uint32_t n_out = rc == 0 ? nd->n_out[s] : 0;
   size_t ml = why ? strlen(why) : 0;
   size_t need = (nd->dones ? 0 : 4) + 4 + 12 + (rc ? 4 + ml : 0);
@@ -889,6 +894,7 @@ static void flush_dones(node *nd) {
   if (nd->dones == 0)
     return;
   batch_seal(&nd->done, nd->dones);
+  nd->done_last = nd->done.len;
   nd->dones = 0;
   nd->told = true;
   if (post(nd, ROOT, T_DONE, &nd->done) != 0) {
@@ -911,8 +917,9 @@ static bool absorb(node *nd, msg *m) {
     m->off = r.off;
     m->next = NULL;
     if (!r.bad && m->nleft > 0) {
-      /* Each entry starts with its step (see exec_step()). */
-      for (uint32_t i = 0; i < m->nleft && !r.bad; i++) {
+      /* Each entry starts with its step (see exec_step()). Counted for
+       * waits_here(), which a rank that executes alone never asks. */
+      for (uint32_t i = 0; i < m->nleft && !r.bad && !nd->alone; i++) {
         uint32_t len = get_u32(&r);
         size_t at = r.off;
         uint32_t x = get_u32(&r);
@@ -1104,7 +1111,8 @@ static int serve(node *nd) {
     const uint8_t *p = get(&r, len);
     q->off = r.off;
     nd->queued--;
-    if (p && len >= 4 && sy_le32_get(p) < nd->n && nd->inq[sy_le32_get(p)])
+    if (!nd->alone && p && len >= 4 && sy_le32_get(p) < nd->n &&
+        nd->inq[sy_le32_get(p)])
       nd->inq[sy_le32_get(p)]--;
     if (--q->nleft == 0 || r.bad) {
       if (r.bad)
