@@ -389,8 +389,12 @@ typedef struct node {
   int64_t nap_max;  /* root: longest sleep between polls (0: NAP_NS) */
   int rank, size;
   size_t n;
-  int64_t *cpus;   /* per rank: cpus it offers (gathered at the start) */
-  held **have;     /* per step: its outputs, when this rank holds them */
+  int64_t *cpus; /* per rank: cpus it offers (gathered at the start) */
+  /* Per output (step s's at out_at[s]): the value, when this rank holds
+   * it. One array for the run, not one allocation per step (a calloc
+   * and a free per step on the executor, issue 16 round 5). */
+  held *hv;
+  size_t *out_at;
   uint32_t *n_out; /* per step */
   /* sends in flight: each request owns its buffer until it completes */
   MPI_Request *req;
@@ -421,6 +425,11 @@ typedef struct node {
   unsigned long st_steps, st_runs, st_dones;
   sy_error tmp;
 } node;
+
+/* Output k of step s as this rank holds it (all empty when it does not). */
+static held *held_at(const node *nd, size_t s, uint32_t k) {
+  return &nd->hv[nd->out_at[s] + k];
+}
 
 static void reap_sends(node *nd) {
   int j = 0;
@@ -588,9 +597,8 @@ static void serve_fetch(node *nd, msg *m) {
   sy_buf b = SY_BUF_INIT;
   put_u32(&b, src);
   put_u32(&b, k);
-  held *h = !r.bad && src < nd->n && nd->have[src] && k < nd->n_out[src]
-                ? &nd->have[src][k]
-                : NULL;
+  held *h =
+      !r.bad && src < nd->n && k < nd->n_out[src] ? held_at(nd, src, k) : NULL;
   int rc = h && (h->v || h->enc) ? held_encode(h) : SY_ESTATE;
   put_i32(&b, rc);
   if (rc == 0)
@@ -659,12 +667,15 @@ static int gather(node *nd, input *in, size_t n_in, sy_error *err) {
         return sy_error_prefix(err, "runner mpi: input %zu", i), rc;
       x->v = x->own;
     } else if (x->holder == nd->rank) {
-      if (x->src >= nd->n || !nd->have[x->src] || x->k >= nd->n_out[x->src])
+      held *h = x->src < nd->n && x->k < nd->n_out[x->src]
+                    ? held_at(nd, x->src, x->k)
+                    : NULL;
+      if (!h || (!h->v && !h->enc))
         return sy_error_set(err, SY_ESTATE,
                             "runner mpi: rank %d does not hold output %u of "
                             "step %u",
                             nd->rank, x->k, x->src);
-      int rc = held_value(&nd->have[x->src][x->k], &x->v, err);
+      int rc = held_value(h, &x->v, err);
       if (rc)
         return rc;
     } else {
@@ -737,50 +748,47 @@ static void release_inputs(input *in, size_t n_in) {
     sy_value_unref(in[i].own);
 }
 
-/* Runs step s on inputs `in`, keeps its outputs in have[s]. */
+/* Runs step s on inputs `in`, keeps its outputs in held_at(nd, s, k). */
 static int execute(node *nd, size_t s, input *in, size_t n_in, sy_error *err) {
   int rc = gather(nd, in, n_in, err);
   uint32_t n_out = nd->n_out[s];
   const sy_value *vin_small[16];
-  sy_value *out_small[16] = {0};
+  sy_value *out_small[16];
   const sy_value **vin = n_in <= 16 ? vin_small : malloc(n_in * sizeof *vin);
   sy_value **out =
       n_out <= 16 ? out_small : calloc(n_out ? n_out : 1, sizeof *out);
-  held *h = calloc(n_out ? n_out : 1, sizeof *h);
-  if (rc == 0 && (!vin || !out || !h))
+  if (rc == 0 && (!vin || !out))
     rc = sy_error_set(err, SY_ENOMEM, "runner mpi: out of memory");
   if (rc == 0) {
     for (size_t i = 0; i < n_in; i++)
       vin[i] = in[i].v;
+    for (uint32_t k = 0; k < n_out; k++)
+      out[k] = NULL;
     rc = sy_step_execute(nd->job, s, vin, n_in, out, err);
   }
   if (rc == 0) {
-    for (uint32_t k = 0; k < n_out; k++)
-      h[k].v = out[k];
-    if (nd->have[s]) { /* a retry that ran here before */
-      for (uint32_t k = 0; k < n_out; k++)
-        held_clear(&nd->have[s][k]);
-      free(nd->have[s]);
+    for (uint32_t k = 0; k < n_out; k++) {
+      held *h = held_at(nd, s, k);
+      held_clear(h); /* a retry that ran here before */
+      h->v = out[k];
     }
-    nd->have[s] = h;
-    h = NULL;
   }
   release_inputs(in, n_in);
   if (vin != vin_small)
     free(vin);
   if (out != out_small)
     free(out);
-  free(h);
   return rc;
 }
 
 static void drop(node *nd, size_t s) {
-  if (s >= nd->n || !nd->have[s])
+  if (s >= nd->n)
     return;
-  for (uint32_t k = 0; k < nd->n_out[s]; k++)
-    held_clear(&nd->have[s][k]);
-  free(nd->have[s]);
-  nd->have[s] = NULL;
+  for (uint32_t k = 0; k < nd->n_out[s]; k++) {
+    held *h = held_at(nd, s, k);
+    if (h->v || h->enc)
+      held_clear(h);
+  }
 }
 
 /* ---- executors ---------------------------------------------------------- */
@@ -800,7 +808,7 @@ static void done_entry(node *nd, uint32_t s, int rc, const char *why) {
   size_t ml = why ? strlen(why) : 0;
   size_t need = (nd->dones ? 0 : 4) + 4 + 12 + (rc ? 4 + ml : 0);
   for (uint32_t k = 0; k < n_out; k++) {
-    const held *h = &nd->have[s][k];
+    const held *h = held_at(nd, s, k);
     need += 9 + (h->enc && h->len <= nd->cfg->eager_limit ? h->len : 0);
   }
   if (need > UINT32_MAX || sy_buf_reserve(b, need) != 0) {
@@ -821,7 +829,7 @@ static void done_entry(node *nd, uint32_t s, int rc, const char *why) {
   e += 12;
   if (rc == 0) {
     for (uint32_t k = 0; k < n_out; k++) {
-      const held *h = &nd->have[s][k];
+      const held *h = held_at(nd, s, k);
       bool eager = h->enc && h->len <= nd->cfg->eager_limit;
       sy_le64_put(e, h->enc ? h->len : 0);
       e[8] = eager;
@@ -879,7 +887,7 @@ static long exec_step(node *nd, const uint8_t *p, size_t len) {
 
   if (rc == 0 && want_eager) {
     for (uint32_t k = 0; k < nd->n_out[s] && rc == 0; k++)
-      if ((rc = held_encode(&nd->have[s][k])) != 0)
+      if ((rc = held_encode(held_at(nd, s, k))) != 0)
         sy_error_set(&err, rc, "runner mpi: cannot encode output %u (%s)", k,
                      sy_strerror(rc));
     if (rc)
@@ -1144,11 +1152,10 @@ typedef struct root {
   sy_sched *S;    /* step states, retries, the first failure */
   uint32_t *left; /* consumers not done yet (values are dropped at 0) */
   int *loc;       /* the rank holding the step's outputs */
-  /* per output (step s's at size_at[s]): encoded size, when known; one
-   * array, not one per step (a malloc and a free per step at the start
-   * and the end of a run, issue 16 round 5) */
+  /* per output (step s's at nd->out_at[s]): encoded size, when known;
+   * one array, not one per step (a malloc and a free per step at the
+   * start and the end of a run, issue 16 round 5) */
   uint64_t *size;
-  size_t *size_at;
   /* Per rank, the steps sent to it and not done, in order: the head runs,
    * the others (prefetched) wait in its mailbox. */
   size_t *outq; /* P rings of qcap */
@@ -1293,11 +1300,11 @@ static void step_done(root *R, size_t s) {
 static void tell_job(root *R, size_t s) {
   node *nd = R->nd;
   uint32_t n_out = nd->n_out[s];
-  if (!nd->have[s] || n_out > 16)
+  if (n_out > 16)
     return; /* a LOCAL step has one output, or two (a labelled feed) */
   const sy_value *out[16];
   for (uint32_t k = 0; k < n_out; k++)
-    out[k] = nd->have[s][k].v;
+    out[k] = held_at(nd, s, k)->v;
   sy_job_step_result(nd->job, s, out);
 }
 
@@ -1313,14 +1320,14 @@ static int plan_inputs(root *R, size_t s, int rank, input *in, size_t *n_in,
       in[i].holder = rank;
       continue;
     }
-    held *h = nd->have[src[i]] ? &nd->have[src[i]][k[i]] : NULL;
+    held *h = held_at(nd, src[i], k[i]);
     if (rank == ROOT && h && (h->v || h->enc))
       in[i].holder = ROOT; /* the root keeps a copy */
     else if (rank != ROOT && in[i].holder != rank && h && (h->v || h->enc)) {
       int rc = held_encode(h);
       if (rc)
         return rc;
-      R->size[R->size_at[src[i]] + k[i]] = h->len;
+      R->size[R->nd->out_at[src[i]] + k[i]] = h->len;
       if (h->len <= nd->cfg->eager_limit) {
         in[i].holder = EAGER;
         in[i].data = h->enc;
@@ -1339,7 +1346,7 @@ static uint64_t local_bytes(const root *R, size_t na, int r, const size_t *src,
   uint64_t sum = 0;
   for (size_t i = 0; i < na; i++)
     if (R->loc[src[i]] == r)
-      sum += R->size[R->size_at[src[i]] + k[i]] + 1;
+      sum += R->size[R->nd->out_at[src[i]] + k[i]] + 1;
   return sum;
 }
 
@@ -1658,13 +1665,13 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
   }
   if (code == 0 && n_out != nd->n_out[s])
     code = SY_ECORRUPT;
-  held *h = NULL;
-  if (code == 0 && n_out && !(h = calloc(n_out, sizeof *h)))
+  held h_small[4] = {{0}}, *h = h_small;
+  if (code == 0 && n_out > 4 && !(h = calloc(n_out, sizeof *h)))
     code = SY_ENOMEM;
   for (uint32_t i = 0; code == 0 && i < n_out; i++) {
     uint64_t len = get_u64(&r);
     uint8_t eager = get_u8(&r);
-    R->size[R->size_at[s] + i] = len;
+    R->size[R->nd->out_at[s] + i] = len;
     if (eager) {
       const void *p = get(&r, (size_t)len);
       if (p && (h[i].enc = malloc(len ? (size_t)len : 1)) != NULL) {
@@ -1679,18 +1686,20 @@ static void on_done(root *R, int from, const uint8_t *entry, size_t n) {
   }
   if (code == 0) {
     drop(nd, s); /* an earlier attempt's leftovers, if any */
-    nd->have[s] = h;
+    for (uint32_t i = 0; i < n_out; i++)
+      *held_at(nd, s, i) = h[i];
+    if (h != h_small)
+      free(h);
     R->loc[s] = from;
     emit(R, SY_EVENT_DONE, s, from, 0, NULL);
     step_done(R, s);
     next_in_line(R, from);
     return;
   }
-  if (h) {
-    for (uint32_t i = 0; i < n_out; i++)
-      held_clear(&h[i]);
+  for (uint32_t i = 0; h && i < (h == h_small && n_out > 4 ? 4 : n_out); i++)
+    held_clear(&h[i]);
+  if (h != h_small)
     free(h);
-  }
   char text[SY_ERROR_MAX];
   uint32_t ml = r.bad ? 0 : get_u32(&r);
   const char *mp = r.bad ? NULL : get(&r, ml);
@@ -1916,11 +1925,7 @@ static int root_run(node *nd, sy_error *err) {
   uint32_t *k = calloc(max_in, sizeof *k);
   R.left = calloc(m, sizeof *R.left);
   R.loc = calloc(m, sizeof *R.loc);
-  R.size_at = calloc(m + 1, sizeof *R.size_at);
-  for (size_t s = 0; R.size_at && s < n; s++)
-    R.size_at[s + 1] = R.size_at[s] + nd->n_out[s];
-  R.size = R.size_at ? calloc(R.size_at[n] ? R.size_at[n] : 1, sizeof *R.size)
-                     : NULL;
+  R.size = calloc(nd->out_at[n] ? nd->out_at[n] : 1, sizeof *R.size);
   R.in = in;
   R.src = src;
   R.k = k;
@@ -1992,7 +1997,6 @@ done:
   free(R.left);
   free(R.loc);
   free(R.size);
-  free(R.size_at);
   free(R.outq);
   free(R.oh);
   free(R.settled);
@@ -2099,14 +2103,18 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
                         bad);
   }
 
-  nd.have = calloc(nd.n ? nd.n : 1, sizeof *nd.have);
+  nd.out_at = calloc(nd.n + 1, sizeof *nd.out_at);
   nd.n_out = calloc(nd.n ? nd.n : 1, sizeof *nd.n_out);
   nd.inq = calloc(nd.n ? nd.n : 1, sizeof *nd.inq);
-  if (!nd.have || !nd.n_out || !nd.inq ||
+  for (size_t s = 0; nd.out_at && nd.n_out && s < nd.n; s++) {
+    nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
+    nd.out_at[s + 1] = nd.out_at[s] + nd.n_out[s];
+  }
+  if (nd.out_at && nd.n_out)
+    nd.hv = calloc(nd.out_at[nd.n] ? nd.out_at[nd.n] : 1, sizeof *nd.hv);
+  if (!nd.out_at || !nd.hv || !nd.n_out || !nd.inq ||
       (nd.rank != ROOT && hold_table(&nd) != 0))
     rc = sy_error_set(err, SY_ENOMEM, "out of memory");
-  for (size_t s = 0; rc == 0 && s < nd.n; s++)
-    nd.n_out[s] = (uint32_t)sy_job_step_outputs(job, s);
   if (rc && nd.rank != ROOT) {
     /* The root would wait for this rank forever. */
     fprintf(stderr, "switchyard: runner mpi: rank %d: %s\n", nd.rank,
@@ -2120,7 +2128,7 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
   else
     (void)serve(&nd);
   drain_sends(&nd);
-  for (size_t s = 0; nd.have && s < nd.n; s++)
+  for (size_t s = 0; nd.hv && s < nd.n; s++)
     drop(&nd, s);
   for (msg *m = undefer(&nd); m; m = undefer(&nd))
     msg_free(m);
@@ -2130,7 +2138,8 @@ static int mpi_run(void *self, sy_job *job, sy_error *err) {
     msg_free(m);
   }
   sy_buf_free(&nd.done);
-  free(nd.have);
+  free(nd.hv);
+  free(nd.out_at);
   free(nd.n_out);
   free(nd.inq);
   free(nd.pure_cons);
