@@ -679,7 +679,6 @@ static void format_label(const sy_program *prog, uint32_t i, char *buf,
 static void labels_free(sy__labels *l) {
   if (!l)
     return;
-  free(l->hex);
   free(l->text);
   sy__arena_free(&l->mem);
   free(l);
@@ -697,15 +696,13 @@ static const sy__labels *labels_of(const sy_program *prog) {
   l = calloc(1, sizeof *l);
   if (!l)
     return NULL;
-  l->hex = sy__big_malloc(n * 33);
   l->text = sy__big_malloc(n * sizeof *l->text);
-  if (!l->hex || !l->text) {
+  if (!l->text) {
     labels_free(l);
     return NULL;
   }
   char buf[512];
   for (uint32_t i = 0; i < prog->n; i++) {
-    sy__hex(prog->code[i].key, 16, l->hex + 33 * (size_t)i);
     format_label(prog, i, buf, sizeof buf);
     l->text[i] = sy__arena_strdup(&l->mem, buf);
   }
@@ -723,9 +720,29 @@ const char *sy__instr_text(const sy_program *prog, uint32_t i) {
   return l && l->text[i] ? l->text[i] : "?";
 }
 
+/* The program's keys in hex, as labels_of() makes the labels. */
+static const char *hexes_of(const sy_program *prog) {
+  _Atomic(char *) *slot = (_Atomic(char *) *)&prog->hexes;
+  char *h = atomic_load_explicit(slot, memory_order_acquire);
+  if (h)
+    return h;
+  h = sy__big_malloc((prog->n ? prog->n : 1) * (size_t)33);
+  if (!h)
+    return NULL;
+  for (uint32_t i = 0; i < prog->n; i++)
+    sy__hex(prog->code[i].key, 16, h + 33 * (size_t)i);
+  char *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(
+          slot, &none, h, memory_order_acq_rel, memory_order_acquire)) {
+    free(h);
+    return none; /* the winner's */
+  }
+  return h;
+}
+
 const char *sy__instr_key_hex(const sy_program *prog, uint32_t i) {
-  const sy__labels *l = i < prog->n ? labels_of(prog) : NULL;
-  return l ? l->hex + 33 * (size_t)i : "";
+  const char *h = i < prog->n ? hexes_of(prog) : NULL;
+  return h ? h + 33 * (size_t)i : "";
 }
 
 /* The program's one copy of s ("" for NULL), from a hash set of the
@@ -829,6 +846,7 @@ void sy_program_free(sy_program *prog) {
   sy__arena_free(&prog->mem);
   free(prog->names);
   labels_free(atomic_load_explicit(&prog->labels, memory_order_acquire));
+  free(atomic_load_explicit(&prog->hexes, memory_order_acquire));
   free(prog->flow_name);
   free(prog->flow_file);
   free(prog->state_file);
