@@ -1050,14 +1050,65 @@ fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
   return 1;
 }
 
-/* From v * 10^(16 - x) = q + (r + [0, err]) / den (q of 17 digits) and
- * v's ulp in the units of r (ulpq: an integer above it in units of q):
- * the shortest of 15, 16, 17 digits that reads back, presented; -1 when
- * err leaves a decision open. */
+/* fmt_prec where den is 2^k (every |v| < 2^53, and the small path's
+ * 64 fraction bits): the same decisions with shifts for the products,
+ * and the distance to the rounded value taken from the side it rounded
+ * to (below: b / 1 + r / den; above: (dp - b) - r / den), unsigned. */
+static inline __attribute__((always_inline)) int
+fmt_prec2(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
+          int x, uint64_t q64, fmt_u128 r, int k, fmt_u128 ulp, fmt_u128 err,
+          uint64_t ulpq) {
+  const uint64_t dp = fmt_p10[17 - prec];
+  uint64_t a = q64 / dp, b = q64 % dp;
+  if (prec < 17) { /* as in fmt_prec */
+    uint64_t near = b < dp - 1 - b ? b : dp - 1 - b;
+    if (near > ulpq)
+      return 0;
+  }
+  fmt_u128 twice = ((fmt_u128)b << (k + 1)) + 2 * r, half = (fmt_u128)dp << k;
+  if (err && twice + 4 * err >= half && twice <= half + 4 * err)
+    return -1;
+  int up = twice > half || (twice == half && (a & 1));
+  a += (uint64_t)up;
+  if (prec < 17) {
+    fmt_u128 dist = up ? ((fmt_u128)(dp - b) << k) - r : ((fmt_u128)b << k) + r;
+    fmt_u128 lim = 2 * dist;
+    /* Below a power of two the next double down is half an ulp away. */
+    if (!up && dist && at_pow2)
+      lim = 4 * dist;
+    if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
+      return -1;
+    if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
+      return 0;
+  }
+  int px = x;
+  if (a == fmt_p10[prec]) { /* rounded up to 10^prec */
+    a = fmt_p10[prec - 1];
+    px++;
+  }
+  *out = fmt_present(buf, neg, a, prec, px);
+  return 1;
+}
+
+/* From v * 10^(16 - x) = q + (r + [0, err]) / den (q of 17 digits; den
+ * 2^k when k >= 0) and v's ulp in the units of r (ulpq: an integer above
+ * it in units of q): the shortest of 15, 16, 17 digits that reads back,
+ * presented; -1 when err leaves a decision open. */
 static int fmt_digits(char *buf, int neg, uint64_t m, int at_pow2, int x,
-                      fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
+                      fmt_u128 q, fmt_u128 r, fmt_u128 den, int k, fmt_u128 ulp,
                       fmt_u128 err, uint64_t ulpq) {
   int n = 0, rc;
+  if (k >= 0) {
+    uint64_t q64 = (uint64_t)q; /* < 10^17 */
+    if ((rc = fmt_prec2(15, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
+                        ulpq)) != 0 ||
+        (rc = fmt_prec2(16, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
+                        ulpq)) != 0 ||
+        (rc = fmt_prec2(17, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
+                        ulpq)) != 0)
+      return rc < 0 ? -1 : n;
+    return -1; /* not reached: 17 digits always read back */
+  }
   if ((rc = fmt_prec(15, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
                      ulpq)) != 0 ||
       (rc = fmt_prec(16, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
@@ -1113,8 +1164,8 @@ static int fmt_fast(double v, char *buf) {
       return -1;
     if (q < (fmt_u128)fmt_p10[16] || q >= (fmt_u128)fmt_p10[17])
       return -1;
-    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, ulp, 4,
-                      fmt_ulpq(ulp, 64));
+    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, 64, ulp,
+                      4, fmt_ulpq(ulp, 64));
   }
   fmt_scale(m, e, x, &q, &r, &den, &ulp);
   if (q >= (fmt_u128)fmt_p10[17]) {
@@ -1126,7 +1177,8 @@ static int fmt_fast(double v, char *buf) {
   uint64_t ulpq = e < 0      ? fmt_ulpq(ulp, -e)
                   : den == 1 ? fmt_ulpq(ulp, 0)
                              : UINT64_MAX;
-  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, ulp, 0, ulpq);
+  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, e < 0 ? -e : -1, ulp, 0,
+                    ulpq);
 }
 
 static int format_f64(double v, char *buf, size_t cap) {
