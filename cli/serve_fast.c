@@ -15,10 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "serve_req.h"
+#include "switchyard/platform.h"
 
 #ifndef SY_SERVE_MODULE_DIR
 #define SY_SERVE_MODULE_DIR "/usr/local/lib/switchyard"
@@ -27,24 +26,9 @@
 
 /* The module in the build tree the executable runs from, or "". */
 static void tree_module(char *out, size_t cap) {
-  char exe[PATH_MAX], probe[PATH_MAX + 32];
-  struct stat st;
+  const char *tree = sy_build_tree();
   out[0] = '\0';
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
-    return;
-  exe[n] = '\0';
-  char *slash = strrchr(exe, '/');
-  if (!slash)
-    return;
-  *slash = '\0';
-  size_t len = strlen(exe);
-  if (len >= 6 && strcmp(exe + len - 6, "/.libs") == 0)
-    exe[len - 6] = '\0';
-  snprintf(probe, sizeof probe, "%s/plugins.d", exe);
-  if (stat(probe, &st) != 0 || !S_ISDIR(st.st_mode))
-    return;
-  if ((size_t)snprintf(out, cap, "%s/cli/.libs/" MODULE, exe) >= cap)
+  if (*tree && (size_t)snprintf(out, cap, "%s/cli/.libs/" MODULE, tree) >= cap)
     out[0] = '\0';
 }
 

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,6 +121,17 @@ static void find_tree(char *tree, size_t cap) {
     return;
   if (is_dir(probe) && strlen(exe) < cap)
     memcpy(tree, exe, strlen(exe) + 1);
+}
+
+static char build_tree[PATH_MAX];
+static pthread_once_t build_tree_once = PTHREAD_ONCE_INIT;
+static void build_tree_init(void) {
+  find_tree(build_tree, sizeof build_tree);
+}
+
+const char *sy_build_tree(void) {
+  pthread_once(&build_tree_once, build_tree_init);
+  return build_tree;
 }
 
 static int load_layer(sy_platform *p, const char *path, int optional,

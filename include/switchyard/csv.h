@@ -142,9 +142,9 @@ SY_API int sy_csv_write(const sy_value *frame, char delimiter,
  * bits, ".0" after integer-looking text, nan, inf, -inf), always in the
  * C locale, NUL-terminated in buf[0..cap). Returns the length, which
  * never exceeds 31 (cap 32 always suffices), or SY_EINVAL when cap is
- * under 32; bytes of buf[0..32) past the NUL may be overwritten. For the other writers that must print numbers byte for byte
- * as the CSV sinks do (`switchyard serve`). Any thread, no allocation.
- * (ABI 1.4) */
+ * under 32; bytes of buf[0..32) past the NUL may be overwritten. For the other
+ * writers that must print numbers byte for byte as the CSV sinks do
+ * (`switchyard serve`). Any thread, no allocation. (ABI 1.4) */
 SY_API int sy_csv_format_f64(double v, char *buf, size_t cap);
 
 #ifdef __cplusplus

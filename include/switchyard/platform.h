@@ -67,6 +67,11 @@ SY_API sy_config *sy_platform_config(const sy_platform *p);
 SY_API sy_catalog *sy_platform_catalog(const sy_platform *p);
 /* The folders that were scanned for plugins, in order, NULL-terminated. */
 SY_API const char *const *sy_platform_plugin_dirs(const sy_platform *p);
+/* The build tree the running program sits in (the "tree" above), or ""
+ * when it runs installed: where a program finds its own uninstalled
+ * files beside plugins.d (switchyard serve's JSON module). Found once;
+ * any thread. (ABI 1.5) */
+SY_API const char *sy_build_tree(void);
 /* The config files that were read (existing ones only), NULL-terminated. */
 SY_API const char *const *sy_platform_config_files(const sy_platform *p);
 

@@ -191,12 +191,14 @@ void std_matrix_free(std_matrix *m) {
   memset(m, 0, sizeof *m);
 }
 
-int std_row_probe(const char *actor,
-                  int (*apply)(void *, const sy_value *const *, size_t,
-                               sy_value **, sy_error *),
-                  const void *self, const sy_row_kernel *k, sy_error *err) {
-  sy_value *f = NULL, *o = NULL;
+int std_row_apply_zeros(const char *actor,
+                        int (*apply)(void *, const sy_value *const *, size_t,
+                                     sy_value **, sy_error *),
+                        const void *self, const sy_row_kernel *k,
+                        sy_value **out, sy_error *err) {
+  sy_value *f = NULL;
   const double zero = 0.0;
+  *out = NULL;
   int rc = sy_frame_new(1, &f);
   for (uint32_t c = 0; rc == 0 && c < k->n_in; c++)
     rc = sy_frame_add_f64(f, k->in_names[c], &zero, NULL);
@@ -206,8 +208,17 @@ int std_row_probe(const char *actor,
   }
   const sy_value *in[1] = {f};
   /* apply only reads the instance (the actor contract). */
-  rc = apply((void *)self, in, 1, &o, err);
+  rc = apply((void *)self, in, 1, out, err);
   sy_value_unref(f);
+  return rc;
+}
+
+int std_row_probe(const char *actor,
+                  int (*apply)(void *, const sy_value *const *, size_t,
+                               sy_value **, sy_error *),
+                  const void *self, const sy_row_kernel *k, sy_error *err) {
+  sy_value *o = NULL;
+  int rc = std_row_apply_zeros(actor, apply, self, k, &o, err);
   if (rc)
     return rc;
   size_t cols = sy_frame_cols(o);

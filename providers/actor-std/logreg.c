@@ -962,18 +962,8 @@ static int logreg_prepare_row(const void *self, sy_row_kernel *k,
   /* apply on a row of zeros with these columns: a row it would refuse
    * gets its own error, and its result is checked to be what the kernel
    * writes (the class, then k probabilities, no nulls). */
-  sy_value *f = NULL, *o = NULL;
-  const double zero = 0.0;
-  int rc = sy_frame_new(1, &f);
-  for (uint32_t c = 0; rc == 0 && c < k->n_in; c++)
-    rc = sy_frame_add_f64(f, k->in_names[c], &zero, NULL);
-  if (rc) {
-    sy_value_unref(f);
-    return sy_error_set(err, rc, ACTOR ": %s", sy_strerror(rc));
-  }
-  const sy_value *in[1] = {f};
-  rc = logreg_apply((void *)self, in, 1, &o, err);
-  sy_value_unref(f);
+  sy_value *o = NULL;
+  int rc = std_row_apply_zeros(ACTOR, logreg_apply, self, k, &o, err);
   if (rc)
     return rc;
   int shape = sy_frame_rows(o) == 1 && sy_frame_cols(o) == md->k + 1 &&

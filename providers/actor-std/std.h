@@ -204,6 +204,14 @@ int std_row_probe(const char *actor,
                   int (*apply)(void *, const sy_value *const *, size_t,
                                sy_value **, sy_error *),
                   const void *self, const sy_row_kernel *k, sy_error *err);
+/* apply on a one-row frame of zeros with k's input columns (what
+ * std_row_probe runs): 0 and the result in *out (the caller's), or
+ * apply's error. */
+int std_row_apply_zeros(const char *actor,
+                        int (*apply)(void *, const sy_value *const *, size_t,
+                                     sy_value **, sy_error *),
+                        const void *self, const sy_row_kernel *k,
+                        sy_value **out, sy_error *err);
 /* The position of `name` among k's input columns, or -1. */
 int std_row_find(const sy_row_kernel *k, const char *name);
 
