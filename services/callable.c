@@ -1115,6 +1115,11 @@ int sy_callable_bind_row_flags(sy_callable *c, const char *const *names,
                                size_t n, unsigned flags, sy_row_call **out,
                                sy_error *err) {
   *out = NULL;
+  if (flags & ~(unsigned)(SY_ROW_LABELS | SY_ROW_BATCH))
+    return sy_error_set(err, SY_EINVAL,
+                        "unknown row-call flags 0x%x (this core knows "
+                        "SY_ROW_LABELS and SY_ROW_BATCH)",
+                        flags);
   if (n > ROW_CAP)
     return sy_error_set(err, SY_ETOOBIG,
                         "a row of %zu columns is too wide "

@@ -450,7 +450,8 @@ SY_API int sy_callable_bind_row(sy_callable *c, const char *const *names,
  * frame path): out[i] is then an index into sy_row_call_labels(r, i).
  * Without it (and with sy_callable_bind_row), such a flow is refused with
  * SY_ENOTSUP, as before 1.5: a host that does not look at the labels
- * would print indexes. (ABI 1.5) */
+ * would print indexes. Flags this core does not know: SY_EINVAL.
+ * (ABI 1.5) */
 #define SY_ROW_LABELS 0x1u
 /* SY_ROW_BATCH: every step must be row-wise (SY_ACTOR_ROW_WISE, actor.h),
  * so that sy_row_call_run on each row of a request gives, row by row,

@@ -679,6 +679,9 @@ static void test_row_bind_errors(void) {
       SY_ENOTSUP);
   CU_ASSERT_PTR_NULL(r);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "std.head is not row-wise"));
+  CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, abce, 4, 0x80u, &r, &err),
+                  SY_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "unknown row-call flags 0x80"));
   CU_ASSERT_EQUAL(sy_callable_bind_row_flags(c, abce, 4, 0, &r, &err), 0);
   sy_row_call_free(r);
   r = NULL;
