@@ -730,10 +730,8 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
     double x[64], y1[64], *y = y1;
     const double *col[64];
     int fits = 1;
-    for (size_t i = 0; fits && i < m->schema.n; i++) {
-      fits = !sy_frame_valid(in, i);
-      col[i] = sy_frame_f64(in, i);
-    }
+    for (size_t i = 0; fits && i < m->schema.n; i++)
+      fits = !sy_frame_valid(in, i) && (col[i] = sy_frame_f64(in, i)) != NULL;
     size_t w = sy_row_call_width(s->row);
     if (fits && n > 1 && !(y = malloc(n * w * sizeof *y)))
       fits = 0;
