@@ -416,10 +416,10 @@ static int row_frame(const sy_row_call *r, const double *y, sy_value **out) {
       rc = sy_frame_add_f64(*out, sy_row_call_name(r, i), &y[i], NULL);
       continue;
     }
-    if (!(y[i] >= 0 && y[i] < (double)n) || y[i] != (double)(size_t)y[i])
-      rc = SY_ERANGE;
-    else
-      rc = sy_frame_add_str(*out, sy_row_call_name(r, i), &lab[(size_t)y[i]]);
+    size_t at;
+    rc = serve_label_index(y[i], n, &at)
+             ? sy_frame_add_str(*out, sy_row_call_name(r, i), &lab[at])
+             : SY_ERANGE;
   }
   return rc;
 }

@@ -1488,6 +1488,19 @@ static size_t put_i64(char *p, int64_t v) {
   return k;
 }
 
+/* An f64 cell at p (room for 34 bytes) as the CSV sinks write it, in
+ * quotes when it is not finite ("nan", "inf", "-inf"); the end. */
+static char *put_f64(char *p, double v) {
+  int fin = isfinite(v);
+  if (!fin)
+    *p++ = '"';
+  int n = sy_csv_format_f64(v, p, 32);
+  p += n > 0 ? n : 0;
+  if (!fin)
+    *p++ = '"';
+  return p;
+}
+
 /* The `"name":` text of an answer's columns, kept per thread. */
 static _Thread_local sy_buf enc_keys;
 static pthread_key_t enc_key;
@@ -1538,17 +1551,9 @@ static void encode_rows(const sy_value *frame, const char *keys,
         continue;
       }
       switch (ec[c].type) {
-      case SY_COL_F64: {
-        double v = ec[c].f[r];
-        int fin = isfinite(v);
-        if (!fin)
-          *p++ = '"';
-        int n = sy_csv_format_f64(v, p, 32);
-        p += n > 0 ? n : 0;
-        if (!fin)
-          *p++ = '"';
+      case SY_COL_F64:
+        p = put_f64(p, ec[c].f[r]);
         break;
-      }
       case SY_COL_I64:
         p += put_i64(p, ec[c].i[r]);
         break;
@@ -1628,6 +1633,14 @@ nomem:
   return SY_ENOMEM;
 }
 
+int serve_label_index(double v, size_t n, size_t *i) {
+  /* NaN fails the first test */
+  if (!(v >= 0 && v < (double)n) || v != (double)(size_t)v)
+    return 0;
+  *i = (size_t)v;
+  return 1;
+}
+
 /* One row's cells at p (room made): the end, or NULL for a label cell
  * that is not an index into its table. */
 static char *encode_row(const serve_row_enc *e, const double *y, char *p) {
@@ -1635,24 +1648,17 @@ static char *encode_row(const serve_row_enc *e, const double *y, char *p) {
     size_t k = e->key_at[c + 1] - e->key_at[c];
     memcpy(p, e->text.data + e->key_at[c], k);
     p += k;
-    double v = y[c];
-    if (e->lab_at[c]) {
-      /* an index: 0 <= v < n and whole (NaN fails the first test) */
-      if (!(v >= 0 && v < (double)e->n_lab[c]) || v != (double)(size_t)v)
-        return NULL;
-      size_t i = (size_t)v, at = e->lab_at[c][i];
-      k = e->lab_at[c][i + 1] - at;
-      memcpy(p, e->text.data + at, k);
-      p += k;
+    if (!e->lab_at[c]) {
+      p = put_f64(p, y[c]);
       continue;
     }
-    int fin = isfinite(v);
-    if (!fin)
-      *p++ = '"';
-    int n = sy_csv_format_f64(v, p, 32);
-    p += n > 0 ? n : 0;
-    if (!fin)
-      *p++ = '"';
+    size_t i;
+    if (!serve_label_index(y[c], e->n_lab[c], &i))
+      return NULL;
+    size_t at = e->lab_at[c][i];
+    k = e->lab_at[c][i + 1] - at;
+    memcpy(p, e->text.data + at, k);
+    p += k;
   }
   return p;
 }

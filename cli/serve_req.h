@@ -102,6 +102,10 @@ int serve_row_enc_init(serve_row_enc *e, size_t w, const char *const *names,
                        const char *const *const *labels,
                        const size_t *n_labels);
 void serve_row_enc_free(serve_row_enc *e);
+/* Whether cell v of a label column with n strings is an index into
+ * them (whole, 0 <= v < n; NaN is not): 1 and *i, or 0. */
+int serve_label_index(double v, size_t n, size_t *i);
+
 /* Appends the JSON answer for result rows y[0..rows * w), row by row (a
  * label column's cell: the index of its string): the bytes
  * serve_encode_json writes for the frame the rows stand for. 0,
