@@ -689,7 +689,46 @@ static int wants_csv(struct MHD_Connection *con) {
   return a && strstr(a, "text/csv") != NULL;
 }
 
-/* The answer of one predict call: frame (or row) path, encoded. */
+/* The rows of a frame path request for the bound-row path: in's columns
+ * gathered row-major into x (k cells a row); 0, or 1 when a cell is
+ * null or a column is not f64 (the frame path then), or SY_ENOMEM. */
+static int gather_rows(const sy_value *in, size_t k, size_t n, double *x) {
+  const double *col[64];
+  for (size_t i = 0; i < k; i++)
+    if (sy_frame_valid(in, i) || !(col[i] = sy_frame_f64(in, i)))
+      return 1;
+  for (size_t r = 0; r < n; r++)
+    for (size_t i = 0; i < k; i++)
+      x[r * k + i] = col[i][r];
+  return 0;
+}
+
+/* The bound-row path: s's row call on n rows x[0 .. n * k), then the
+ * answer, JSON rows into b or (csv, one row) the frame *out. 0, or an
+ * SY_E* code with err set (every one the server's fault). */
+static int run_rows(slot *s, const model *m, const double *x, size_t n, int csv,
+                    sy_buf *b, sy_value **out, sy_error *err) {
+  size_t k = m->schema.n, w = sy_row_call_width(s->row);
+  double y1[64], *y = y1;
+  if (n > 1 && !(y = malloc(n * w * sizeof *y)))
+    return sy_error_set(err, SY_ENOMEM, "out of memory");
+  for (size_t r = 0; r < n; r++)
+    sy_row_call_run(s->row, x + r * k, y + r * w);
+  int rc = csv ? row_frame(s->row, y, out)
+               : serve_encode_row_json(&m->row_enc, y, n, b);
+  if (y != y1)
+    free(y);
+  if (rc)
+    sy_error_set(err, rc,
+                 rc == SY_ENOMEM ? "out of memory"
+                                 : "a row kernel gave a label index out of "
+                                   "its table");
+  return rc;
+}
+
+/* The answer of one predict call: the bound-row path (JSON numbers
+ * decoded straight into rows, or a frame's cells gathered into them) or
+ * the frame path, encoded. */
 static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -702,73 +741,63 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
   model *m = current();
   if (!m)
     return send_error(con, r, 503, "not_ready", "no model is loaded yet");
-  serve_fail f;
+  int csv = wants_csv(con);
+  /* A CSV answer of many rows is the frame path's: no row batch then. */
+  size_t row_max = csv || !m->row_batch ? 1 : ROW_BATCH_MAX;
+  const char *body = r->body.data ? r->body.data : "";
+  const double *x = NULL;
+  size_t n = 0;
   sy_value *in = NULL, *out = NULL;
-  int rc = serve_decode(r->body.data ? r->body.data : "", r->body.len, kind,
-                        &m->schema, &in, &f);
-  enum MHD_Result ret;
-  if (rc) {
+  int rc = SERVE_FAST_DECLINED;
+  if (kind == SERVE_BODY_JSON && m->row_ok)
+    rc = serve_decode_rows(body, r->body.len, &m->schema, row_max, &x, &n);
+  if (rc == SY_ENOMEM) {
     model_unref(m);
-    if (rc == SY_ENOMEM)
-      return send_error(con, r, 500, "internal", "out of memory");
-    return send_error(con, r, f.status, f.error, f.detail);
+    return send_error(con, r, 500, "internal", "out of memory");
   }
-  r->rows = sy_frame_rows(in);
+  if (rc) { /* declined: the frame */
+    serve_fail f;
+    rc = serve_decode(body, r->body.len, kind, &m->schema, &in, &f);
+    if (rc) {
+      model_unref(m);
+      if (rc == SY_ENOMEM)
+        return send_error(con, r, 500, "internal", "out of memory");
+      return send_error(con, r, f.status, f.error, f.detail);
+    }
+    n = sy_frame_rows(in);
+  }
+  r->rows = n;
   if (S.delay_ms > 0)
     usleep((useconds_t)S.delay_ms * 1000);
   slot *s = slot_take(m);
   sy_error err;
   sy_error_clear(&err);
   sy_buf b = SY_BUF_INIT;
-  int row_done = 0; /* the row path wrote the answer into b */
+  int rows_path = s->row && n <= row_max;
   int internal = 0; /* the row path failed: the server's fault */
-  size_t n = r->rows;
-  if (s->row && (n == 1 || (m->row_batch && n <= ROW_BATCH_MAX)) &&
-      sy_frame_cols(in) == m->schema.n && m->schema.n <= 64) {
-    /* The bound-row path: cells in schema order, no frame on the way;
-     * a batch row by row (every step is row-wise). */
-    double x[64], y1[64], *y = y1;
-    const double *col[64];
-    int fits = 1;
-    for (size_t i = 0; fits && i < m->schema.n; i++)
-      fits = !sy_frame_valid(in, i) && (col[i] = sy_frame_f64(in, i)) != NULL;
-    size_t w = sy_row_call_width(s->row);
-    if (fits && n > 1 && !(y = malloc(n * w * sizeof *y)))
-      fits = 0;
-    if (fits) {
-      for (size_t k = 0; k < n; k++) {
-        for (size_t i = 0; i < m->schema.n; i++)
-          x[i] = col[i][k];
-        sy_row_call_run(s->row, x, y + k * w);
-      }
-      int row_rc = 0;
-      if (!wants_csv(con)) {
-        row_rc = serve_encode_row_json(&m->row_enc, y, n, &b);
-        row_done = row_rc == 0;
-      } else if (n == 1) {
-        row_rc = row_frame(s->row, y, &out);
-      } else {
-        rc = sy_callable_call(s->c, in, &out, &err); /* CSV batches */
-      }
-      if (y != y1)
-        free(y);
-      if (row_rc) {
-        internal = 1;
-        rc = sy_error_set(&err, row_rc,
-                          row_rc == SY_ENOMEM ? "out of memory"
-                                              : "a row kernel gave a label "
-                                                "index out of its table");
-      }
-    } else {
-      rc = sy_callable_call(s->c, in, &out, &err);
-    }
-  } else {
-    rc = sy_callable_call(s->c, in, &out, &err);
+  double x1[64], *xg = NULL;
+  if (rows_path && !x) { /* a frame's cells, when they fit */
+    size_t k = m->schema.n;
+    rows_path = k <= 64 && sy_frame_cols(in) == k;
+    xg = n == 1 ? x1 : rows_path ? malloc(n * k * sizeof *xg) : NULL;
+    if (rows_path && !xg)
+      rc = sy_error_set(&err, SY_ENOMEM, "out of memory");
+    else if (rows_path)
+      rows_path = (rc = gather_rows(in, k, n, xg)) == 0;
+    x = xg;
   }
+  if (rc == 0 && rows_path)
+    internal = (rc = run_rows(s, m, x, n, csv, &b, &out, &err)) != 0;
+  else if (rc == 0 || rc == 1)
+    rc = sy_callable_call(s->c, in, &out, &err);
   slot_give(m, s);
+  if (xg != x1)
+    free(xg);
   sy_value_unref(in);
-  if (rc == 0 && !row_done && sy_value_type_of(out) != SY_VALUE_FRAME)
+  int json_done = rc == 0 && rows_path && !csv;
+  if (rc == 0 && !json_done && sy_value_type_of(out) != SY_VALUE_FRAME)
     rc = sy_error_set(&err, SY_ETYPE, "the flow's result is not a table");
+  enum MHD_Result ret;
   if (rc) {
     /* What the actors refuse is about the request's data; a bad label
      * index is the server's (a plugin's) fault. */
@@ -776,8 +805,7 @@ static enum MHD_Result predict(struct MHD_Connection *con, req *r) {
     ret = send_error(con, r, st, st == 500 ? "internal" : "bad_input",
                      err.message);
   } else {
-    int csv = !row_done && wants_csv(con);
-    if (!row_done)
+    if (!json_done)
       rc = csv ? serve_encode_csv(out, &b) : serve_encode_json(out, &b);
     ret = rc ? send_error(con, r, 500, "internal", "out of memory")
              : send_buf(con, r, 200, &b, csv ? "text/csv" : "application/json",

@@ -36,6 +36,7 @@ int serve_fast_load(const char *path, int quiet) {
   const char *off = getenv("SWITCHYARD_SERVE_NO_SIMD");
   if (off && *off && strcmp(off, "0") != 0) {
     serve_set_fast(NULL);
+    serve_set_fast_rows(NULL);
     return 0;
   }
   char where[PATH_MAX + 64];
@@ -49,18 +50,23 @@ int serve_fast_load(const char *path, int quiet) {
   /* never unloaded: its threads' parsers are freed at their exit */
   void *h = dlopen(where, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   void *fn = h ? dlsym(h, SERVE_FAST_SYMBOL) : NULL;
-  if (!fn) {
+  void *rfn = fn ? dlsym(h, SERVE_ROWS_SYMBOL) : NULL;
+  if (!rfn) {
     const char *why = dlerror();
     if (!quiet)
       fprintf(stderr,
               "switchyard: serve: JSON bodies are decoded by yajl alone: "
               "cannot load %s (%s)\n",
-              where, why ? why : "no " SERVE_FAST_SYMBOL);
+              where, why ? why : "no " SERVE_ROWS_SYMBOL);
     serve_set_fast(NULL);
+    serve_set_fast_rows(NULL);
     return 0;
   }
   serve_fast_fn f;
   memcpy(&f, &fn, sizeof f);
+  serve_rows_fn rf;
+  memcpy(&rf, &rfn, sizeof rf);
   serve_set_fast(f);
+  serve_set_fast_rows(rf);
   return 1;
 }

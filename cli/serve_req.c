@@ -1372,8 +1372,26 @@ done:
 static serve_fast_fn fast_fn;
 static atomic_ulong fast_n;
 
+static serve_rows_fn rows_fn;
+
 void serve_set_fast(serve_fast_fn fn) {
   fast_fn = fn;
+}
+
+void serve_set_fast_rows(serve_rows_fn fn) {
+  rows_fn = fn;
+}
+
+int serve_decode_rows(const char *body, size_t len, const serve_schema *s,
+                      size_t max_rows, const double **x, size_t *rows) {
+  *x = NULL;
+  *rows = 0;
+  if (!rows_fn)
+    return SERVE_FAST_DECLINED;
+  int rc = rows_fn(body, len, s, max_rows, x, rows);
+  if (rc == 0)
+    atomic_fetch_add_explicit(&fast_n, 1, memory_order_relaxed);
+  return rc;
 }
 
 unsigned long serve_fast_count(void) {

@@ -68,9 +68,24 @@ int serve_decode(const char *body, size_t len, int kind,
 #define SERVE_FAST_SYMBOL "sy_serve_simd_decode"
 typedef int (*serve_fast_fn)(const char *body, size_t len,
                              const serve_schema *s, sy_value **out);
-/* Sets the fast path serve_decode tries on JSON bodies first (NULL:
+/* The bound-row path's decoder in the same module: for a schema of f64
+ * columns alone, a JSON body that the fast path takes with every cell a
+ * number and no label becomes rows of doubles, row-major in the schema's
+ * order, *x[0 .. *rows * s->n), kept by the calling thread until its
+ * next call; more than max_rows rows, and anything else, is declined
+ * (SERVE_FAST_DECLINED: nothing done; decode the body with serve_decode)
+ * or SY_ENOMEM. */
+#define SERVE_ROWS_SYMBOL "sy_serve_simd_rows"
+typedef int (*serve_rows_fn)(const char *body, size_t len,
+                             const serve_schema *s, size_t max_rows,
+                             const double **x, size_t *rows);
+/* Sets the fast paths serve_decode and serve_decode_rows take (NULL:
  * none). Call before the threads that decode start. */
 void serve_set_fast(serve_fast_fn fn);
+void serve_set_fast_rows(serve_rows_fn fn);
+/* serve_rows_fn through the module when loaded, else declined. */
+int serve_decode_rows(const char *body, size_t len, const serve_schema *s,
+                      size_t max_rows, const double **x, size_t *rows);
 /* How many bodies the fast path has decoded (all threads). */
 unsigned long serve_fast_count(void);
 /* Loads serve-simdjson.so from `path`, or (NULL) from the build tree the

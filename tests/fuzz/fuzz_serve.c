@@ -4,14 +4,17 @@
  * answer encoders on whatever it accepts.
  *
  * Built by tests/fuzz/run.sh from the lines below. The first byte
- * picks the body kind (JSON or CSV) and the schema (open, or three typed
- * columns with a label); the rest is the body. A refused body must say
+ * picks the body kind (JSON or CSV) and the schema (open, three typed
+ * columns with a label, or two f64 columns with a label); the rest is
+ * the body. A refused body must say
  * why with a 400, 413 or 422; an accepted one is a frame of at least one
  * row, whose JSON answer jansson reads back as an object of `rows` rows.
  * The JSON decoder is yajl's streaming parser filling column arrays.
  * Differential: every JSON body also goes to the simdjson fast path
  * (cli/serve_simd.cc), which must decline it or give the frame yajl
- * gives, bit for bit; it may never take a body yajl refuses.
+ * gives, bit for bit; it may never take a body yajl refuses. So must the
+ * bound-row decoder (sy_serve_simd_rows): rows of doubles that are the
+ * frame's cells, or declined.
  */
 // clang-format off
 // sources: cli/serve_req.c services/csv.c core/value.c core/error.c core/buf.c
@@ -27,6 +30,8 @@
 
 int sy_serve_simd_decode(const char *body, size_t len, const serve_schema *s,
                          sy_value **out);
+int sy_serve_simd_rows(const char *body, size_t len, const serve_schema *s,
+                       size_t max_rows, const double **x, size_t *rows);
 
 /* 1: the frames are the same, bit for bit. */
 static int same_frame(const sy_value *a, const sy_value *b) {
@@ -64,7 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int kind = data[0] & 1 ? SERVE_BODY_CSV : SERVE_BODY_JSON;
   serve_schema s = {0};
   s.open = 1;
-  if (data[0] & 2) {
+  if (data[0] & 4) { /* f64 columns alone: the bound-row decoder's */
+    s.open = 0;
+    if (serve_schema_add(&s, "a", SY_COL_F64) ||
+        serve_schema_add(&s, "b", SY_COL_F64) || !(s.label = strdup("y")))
+      abort();
+  } else if (data[0] & 2) {
     s.open = 0;
     if (serve_schema_add(&s, "a", SY_COL_F64) ||
         serve_schema_add(&s, "b", SY_COL_I64) ||
@@ -83,6 +93,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (fast != 0 && (g || (fast != SERVE_FAST_DECLINED && fast != SY_ENOMEM)))
       abort();
     sy_value_unref(g);
+    /* the bound-row decoder: yajl's frame, or declined */
+    const double *x = NULL;
+    size_t n = 0, max = data[0] & 8 ? 1 : 65536;
+    int rows =
+        sy_serve_simd_rows((const char *)data + 1, size - 1, &s, max, &x, &n);
+    if (rows == 0) {
+      if (rc != 0 || sy_frame_rows(f) != n || n > max ||
+          sy_frame_cols(f) != s.n)
+        abort();
+      for (size_t c = 0; c < s.n; c++) {
+        const double *col = sy_frame_f64(f, c);
+        if (!col || sy_frame_valid(f, c))
+          abort();
+        for (size_t r = 0; r < n; r++)
+          if (memcmp(&col[r], &x[r * s.n + c], sizeof(double)) != 0)
+            abort();
+      }
+    } else if (rows != SERVE_FAST_DECLINED && rows != SY_ENOMEM) {
+      abort();
+    }
   }
   if (rc == SERVE_REFUSED) {
     if (f || (e.status != 400 && e.status != 413 && e.status != 422) ||

@@ -17,7 +17,7 @@
 #include "../../cli/serve_req.h"
 #include "fixture.h"
 
-static serve_schema iris, typed, open_s = {0, NULL, NULL, NULL, 1};
+static serve_schema iris, typed, f2, open_s = {0, NULL, NULL, NULL, 1};
 static int loaded;
 
 static int suite_init(void) {
@@ -32,6 +32,9 @@ static int suite_init(void) {
       serve_schema_add(&typed, "n", SY_COL_I64) ||
       serve_schema_add(&typed, "s", SY_COL_STR) || !(typed.label = strdup("y")))
     return 1;
+  if (serve_schema_add(&f2, "a", SY_COL_F64) ||
+      serve_schema_add(&f2, "b", SY_COL_F64) || !(f2.label = strdup("y")))
+    return 1;
   unsetenv("SWITCHYARD_SERVE_NO_SIMD");
   loaded = serve_fast_load(SY_TEST_SIMD_MODULE, 0);
   return 0;
@@ -40,7 +43,9 @@ static int suite_init(void) {
 static int suite_clean(void) {
   serve_schema_free(&iris);
   serve_schema_free(&typed);
+  serve_schema_free(&f2);
   serve_set_fast(NULL);
+  serve_set_fast_rows(NULL);
   return 0;
 }
 
@@ -229,6 +234,107 @@ static void test_corners(void) {
   }
 }
 
+/* Decodes body into rows (at most max_rows) and, when taken, checks
+ * them against the frame yajl alone decodes: the schema's columns in
+ * order, f64, no nulls, the same rows and the same bits. 1 when taken. */
+static int rows_way(const char *body, const serve_schema *s, size_t max_rows) {
+  const double *x = NULL;
+  size_t n = 0;
+  int rc = serve_decode_rows(body, strlen(body), s, max_rows, &x, &n);
+  CU_ASSERT_TRUE(rc == 0 || rc == SERVE_FAST_DECLINED);
+  if (rc)
+    return 0;
+  CU_ASSERT_TRUE(n >= 1 && n <= max_rows);
+  sy_value *f = NULL;
+  serve_fail e;
+  serve_set_fast(NULL); /* yajl alone */
+  int ry = serve_decode(body, strlen(body), SERVE_BODY_JSON, s, &f, &e);
+  if (loaded)
+    serve_fast_load(SY_TEST_SIMD_MODULE, 0);
+  int same = ry == 0 && sy_frame_rows(f) == n && sy_frame_cols(f) == s->n;
+  for (size_t c = 0; same && c < s->n; c++) {
+    const double *col = sy_frame_f64(f, c);
+    same = col && !sy_frame_valid(f, c) &&
+           strcmp(sy_frame_col_name(f, c), s->names[c]) == 0;
+    for (size_t r = 0; same && r < n; r++)
+      same = memcmp(&col[r], &x[r * s->n + c], sizeof(double)) == 0;
+  }
+  CU_ASSERT_TRUE(same);
+  if (!same)
+    fprintf(stderr, "rows differ from yajl's frame: %.200s\n", body);
+  sy_value_unref(f);
+  return 1;
+}
+
+/* The bound-row decoder: the bench's bodies straight into rows, the same
+ * numbers as the frame; what it must leave to the frame path. */
+static void test_rows(void) {
+  const size_t ns[] = {1, 100};
+  for (size_t i = 0; i < 2; i++)
+    for (int by_rows = 0; by_rows < 2; by_rows++) {
+      char *body = iris_body(ns[i], by_rows);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+      CU_ASSERT_TRUE(rows_way(body, &iris, 65536));
+      CU_ASSERT_EQUAL(rows_way(body, &iris, 1), ns[i] == 1);
+      CU_ASSERT_FALSE(rows_way(body, &open_s, 65536));
+      CU_ASSERT_FALSE(rows_way(body, &typed, 65536));
+      free(body);
+    }
+  static const char *taken[] = {
+      "{\"rows\":[{\"a\":1,\"b\":-0}]}",
+      "{\"rows\":[{\"b\":2.5,\"a\":9007199254740993},{\"a\":-0.0,"
+      "\"b\":-9223372036854775808}]}",
+      "{\"columns\":{\"b\":[1,2e-3],\"a\":[1e-400,1.7976931348623157e308]}}",
+      " \r\n\t{\"columns\":{\"a\":[0.1],\"b\":[0]}} \n",
+  };
+  static const char *declined[] = {
+      "{\"rows\":[{\"a\":1,\"b\":2,\"y\":3}]}", /* the label */
+      "{\"rows\":[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"y\":\"x\"}]}",
+      "{\"columns\":{\"a\":[1],\"b\":[2],\"y\":[3]}}",
+      "{\"rows\":[{\"a\":null,\"b\":2}]}",  /* null */
+      "{\"rows\":[{\"a\":\"1\",\"b\":2}]}", /* string */
+      "{\"rows\":[{\"a\":true,\"b\":2}]}",
+      "{\"rows\":[{\"a\":[1],\"b\":2}]}",
+      "{\"rows\":[{\"a\":1}]}",                 /* missing */
+      "{\"rows\":[{\"a\":1,\"b\":2,\"c\":3}]}", /* unknown */
+      "{\"rows\":[{\"a\":1,\"b\":2,\"a\":3}]}", /* twice */
+      "{\"rows\":[{\"a\":1,\"b\":9223372036854775808}]}",
+      "{\"rows\":[{\"a\":1,\"b\":1e400}]}",
+      "{\"rows\":[{\"a\":1,\"b\":2}],\"x\":1}",
+      "{\"rows\":[{\"a\":1,\"b\":2}]} x",
+      "{\"rows\":[{\"a\":1,\"b\":2}]",
+      "{\"rows\":[{\"a\":1,\"b\":2,\"\\u0061\":2}]}",
+      "{\"rows\":[]}",
+      "{\"rows\":[1]}",
+      "{\"columns\":{\"a\":[1,2],\"b\":[1]}}", /* ragged */
+      "{\"columns\":{\"a\":[],\"b\":[]}}",
+      "{\"columns\":{\"a\":[1],\"b\":[1],\"a\":[2]}}",
+      "{\"columns\":{\"a\":[1]}}",
+      "{\"columns\":{\"a\":1,\"b\":[1]}}",
+      "{\"table\":[]}",
+  };
+  for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
+    int t = rows_way(taken[i], &f2, 65536);
+    CU_ASSERT_TRUE(t);
+    if (!t)
+      fprintf(stderr, "not taken: %s\n", taken[i]);
+  }
+  for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+    int t = rows_way(declined[i], &f2, 65536);
+    CU_ASSERT_FALSE(t);
+    if (t)
+      fprintf(stderr, "taken: %s\n", declined[i]);
+  }
+  /* whatever it takes of the corner bodies is yajl's frame */
+  const serve_schema *schemas[] = {&typed, &open_s, &iris, &f2};
+  for (size_t k = 0; k < 4; k++) {
+    for (size_t i = 0; i < sizeof fast_bodies / sizeof *fast_bodies; i++)
+      rows_way(fast_bodies[i], schemas[k], 65536);
+    for (size_t i = 0; i < sizeof slow_bodies / sizeof *slow_bodies; i++)
+      rows_way(slow_bodies[i], schemas[k], 65536);
+  }
+}
+
 /* SWITCHYARD_SERVE_NO_SIMD=1 keeps the module off. */
 static void test_off(void) {
   setenv("SWITCHYARD_SERVE_NO_SIMD", "1", 1);
@@ -238,6 +344,12 @@ static void test_off(void) {
   CU_ASSERT_FALSE(both_ways(body, &iris));
   CU_ASSERT_TRUE(serve_fast_load(SY_TEST_SIMD_MODULE, 0));
   CU_ASSERT_TRUE(both_ways(body, &iris));
+  setenv("SWITCHYARD_SERVE_NO_SIMD", "1", 1);
+  serve_fast_load(SY_TEST_SIMD_MODULE, 1);
+  unsetenv("SWITCHYARD_SERVE_NO_SIMD");
+  CU_ASSERT_FALSE(rows_way(body, &iris, 65536)); /* off: declined */
+  CU_ASSERT_TRUE(serve_fast_load(SY_TEST_SIMD_MODULE, 0));
+  CU_ASSERT_TRUE(rows_way(body, &iris, 65536));
   free(body);
 }
 
@@ -246,6 +358,7 @@ int main(void) {
       {"the module loads from the build tree", test_loaded},
       {"the bench's bodies take the fast path", test_bench_bodies},
       {"common and corner bodies: the same answer both ways", test_corners},
+      {"rows straight from the body: yajl's numbers, or declined", test_rows},
       {"SWITCHYARD_SERVE_NO_SIMD=1: yajl alone", test_off},
       CU_TEST_INFO_NULL};
   return fx_run_suite("serve_simd", suite_init, suite_clean, tests);
