@@ -32,8 +32,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
-#include <pthread.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -860,51 +861,44 @@ static inline int fmt_swar8_tz(uint64_t w) {
 #endif
 }
 
-/* digits (prec of them, trailing zeros not yet dropped) and decimal
- * exponent x, as %.{prec}g presents them, then ".0" after an integer. */
-static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
-  /* The 17-digit text of digits (zero-padded: its last prec characters
-   * are the digits) as one character and two words, written where the
-   * digits end up or one place off; words, not a digit buffer copied,
-   * since reading back bytes just stored piecewise stalls the store
-   * buffer. buf has room for 32 bytes: the words may write past the
-   * text's end, and what follows overwrites or ends it. */
-  uint64_t hi = digits / 100000000u;
-  uint64_t w2 = fmt_swar8((uint32_t)(digits % 100000000u));
-  uint64_t w1 = fmt_swar8((uint32_t)(hi % 100000000u));
-  char c0 = (char)('0' + hi / 100000000u);
+/* d, a prec-digit decimal scaled to 17 digits (d = a * 10^(17 - prec),
+ * 10^16 <= d <= 10^17), with decimal exponent x, as %.{prec}g presents
+ * it, then ".0" after an integer. The digits are made as one character
+ * and two words of text (the first digit, then 16, trailing zeros to be
+ * dropped) and stored where they end up, never moved byte by byte
+ * (reading back bytes just stored piecewise stalls the store buffer),
+ * except the fraction of a number of ddd.ddd form. buf has room for 32
+ * bytes: the words may write past the text's end, and what follows
+ * overwrites or ends it. */
+static int fmt_present17(char *buf, int neg, uint64_t d, int prec, int x) {
+  if (d >= 100000000000000000ULL) { /* rounded up to 10^17 */
+    d = 10000000000000000ULL;
+    x++;
+  }
+  uint64_t lo = d % 10000000000000000ULL;
+  char c0 = (char)('0' + d / 10000000000000000ULL);
+  uint64_t w1 = fmt_swar8((uint32_t)(lo / 100000000u));
+  uint64_t w2 = fmt_swar8((uint32_t)(lo % 100000000u));
   int tz = fmt_swar8_tz(w2);
   if (tz == 8)
     tz += fmt_swar8_tz(w1);
-  int nd = prec - tz > 1 ? prec - tz : 1;
+  int nd = 17 - tz; /* the digits, trailing zeros dropped (1 to prec) */
   char *p = buf;
   if (neg)
     *p++ = '-';
-  if (x < 0 && x >= -4) { /* 0.000ddd: the digits in place, then the
-                             prefix over the padding before them */
-    char *t = p + 2 + (-x - 1) - (17 - prec);
+  if (x < 0 && x >= -4) { /* 0.000ddd: zeros first, then the digits */
+    memcpy(p, "0.000000", 8);
+    char *t = p + 1 - x;
     t[0] = c0;
     memcpy(t + 1, &w1, 8);
     memcpy(t + 9, &w2, 8);
-    *p++ = '0';
-    *p++ = '.';
-    for (int i = 0; i < -x - 1; i++)
-      *p++ = '0';
-    p += nd;
-    *p = '\0';
-    return (int)(p - buf);
-  }
-  /* Otherwise the text one place right of p; s: the first digit. */
-  p[1] = c0;
-  memcpy(p + 2, &w1, 8);
-  memcpy(p + 10, &w2, 8);
-  const char *s = p + 1 + (17 - prec);
-  if (x < -4 || x >= prec) { /* d.ddde+XX */
-    p[0] = s[0];
+    p = t + nd;
+  } else if (x < -4 || x >= prec) { /* d.ddde+XX */
+    p[0] = c0;
     if (nd > 1) {
       p[1] = '.';
-      for (int i = 1; i < nd; i++)
-        p[i + 1] = s[i];
+      memcpy(p + 2, &w1, 8);
+      memcpy(p + 10, &w2, 8);
       p += nd + 1;
     } else {
       p += 1;
@@ -916,21 +910,21 @@ static int fmt_present(char *buf, int neg, uint64_t digits, int prec, int x) {
       *p++ = (char)('0' + ax / 100);
     *p++ = (char)('0' + ax / 10 % 10);
     *p++ = (char)('0' + ax % 10);
-  } else if (nd > x + 1) { /* ddd.ddd: each byte moves left (or stays) */
-    for (int i = 0; i <= x; i++)
-      p[i] = s[i];
-    p[x + 1] = '.';
-    for (int i = x + 1; i < nd; i++)
-      p[i + 1] = s[i];
-    p += nd + 1;
-  } else { /* an integer's digits, zeros, and ".0" to read back as f64 */
-    for (int i = 0; i < nd; i++)
-      p[i] = s[i];
-    p += nd;
-    for (int i = nd; i <= x; i++)
-      *p++ = '0';
-    memcpy(p, ".0", 2);
-    p += 2;
+  } else { /* 0 <= x < prec: the 17 digits where they start */
+    p[0] = c0;
+    memcpy(p + 1, &w1, 8);
+    memcpy(p + 9, &w2, 8);
+    if (nd > x + 1) { /* ddd.ddd: the fraction one place right */
+      for (int i = nd - 1; i > x; i--)
+        p[i + 1] = p[i];
+      p[x + 1] = '.';
+      p += nd + 1;
+    } else { /* an integer: its zeros are in the text; ".0" to read back
+                as f64 */
+      p += x + 1;
+      memcpy(p, ".0", 2);
+      p += 2;
+    }
   }
   *p = '\0';
   return (int)(p - buf);
@@ -1041,12 +1035,7 @@ fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
     if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
       return 0;
   }
-  int px = x;
-  if (a_ == (fmt_u128)fmt_p10[prec]) { /* rounded up to 10^prec */
-    a_ = fmt_p10[prec - 1];
-    px++;
-  }
-  *out = fmt_present(buf, neg, (uint64_t)a_, prec, px);
+  *out = fmt_present17(buf, neg, (uint64_t)a_ * dp, prec, x);
   return 1;
 }
 
@@ -1081,12 +1070,7 @@ fmt_prec2(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
     if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
       return 0;
   }
-  int px = x;
-  if (a == fmt_p10[prec]) { /* rounded up to 10^prec */
-    a = fmt_p10[prec - 1];
-    px++;
-  }
-  *out = fmt_present(buf, neg, a, prec, px);
+  *out = fmt_present17(buf, neg, a * dp, prec, x);
   return 1;
 }
 
@@ -1134,6 +1118,74 @@ static int fmt_log10_pow2(int e) {
   return t >= 0 ? t >> 18 : -(int)((-(int64_t)t + (1 << 18) - 1) >> 18);
 }
 
+/* fmt_prec and fmt_prec2 again, in 64.64 fixed point: from
+ * v * 10^(16 - x) = q + F / 2^64 (plus 0 to fs units of 2^-64) and v's
+ * ulp in the same units, U (plus 0 to us units), with no shift by a
+ * variable count. 1 with *d (the prec-digit rounding, scaled to 17
+ * digits) when it reads back as v, 0 when it does not, -1 when the
+ * slack leaves either open. */
+static inline __attribute__((always_inline)) int
+fmt_round64(const int prec, uint64_t q, uint64_t F, unsigned fs, fmt_u128 U,
+            unsigned us, uint64_t ulpq, int m_odd, int at_pow2, uint64_t *d) {
+  const uint64_t dp = fmt_p10[17 - prec];
+  uint64_t a = q / dp, b = q % dp;
+  if (prec < 17) { /* as in fmt_prec */
+    uint64_t near = b < dp - 1 - b ? b : dp - 1 - b;
+    if (near > ulpq)
+      return 0;
+  }
+  fmt_u128 pos = (fmt_u128)b << 64 | F, half = (fmt_u128)dp << 63;
+  int up;
+  if (pos > half)
+    up = 1;
+  else if (pos + fs < half)
+    up = 0;
+  else if (fs)
+    return -1;
+  else
+    up = (int)(a & 1); /* a tie: to even, as printf rounds */
+  if (prec < 17) {
+    fmt_u128 dist = up ? ((fmt_u128)dp << 64) - pos : pos;
+    /* Below a power of two the next double down is half an ulp away. */
+    int sh = !up && at_pow2 && dist ? 2 : 1;
+    fmt_u128 lim = dist << sh, slack = (fmt_u128)fs << sh;
+    if (fs | us) {
+      if (!(lim + slack < U)) {
+        if (lim > slack && lim - slack > U + us)
+          return 0;
+        return -1;
+      }
+    } else if (!(lim < U || (lim == U && !m_odd))) {
+      return 0;
+    }
+  }
+  *d = (a + (uint64_t)up) * dp;
+  return 1;
+}
+
+/* The shortest of 15, 16, 17 digits that reads back: its precision, *d
+ * its digits (as fmt_round64 gives them); -1 when the slack leaves it
+ * open. */
+static inline __attribute__((always_inline)) int
+fmt_choose64(uint64_t m, int at_pow2, uint64_t q, uint64_t F, unsigned fs,
+             fmt_u128 U, unsigned us, uint64_t ulpq, uint64_t *d) {
+  int odd = (int)(m & 1), rc;
+  if ((rc = fmt_round64(15, q, F, fs, U, us, ulpq, odd, at_pow2, d)) != 0)
+    return rc > 0 ? 15 : -1;
+  if ((rc = fmt_round64(16, q, F, fs, U, us, ulpq, odd, at_pow2, d)) != 0)
+    return rc > 0 ? 16 : -1;
+  return fmt_round64(17, q, F, fs, U, us, ulpq, odd, at_pow2, d) > 0 ? 17 : -1;
+}
+
+/* fmt_pow5 made, once: pthread_once costs a call per number. */
+static void fmt_pow5_ready(void) {
+  static atomic_int ready;
+  if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+    pthread_once(&fmt_pow5_once, fmt_pow5_init);
+    atomic_store_explicit(&ready, 1, memory_order_release);
+  }
+}
+
 static int fmt_fast(double v, char *buf) {
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
@@ -1156,17 +1208,61 @@ static int fmt_fast(double v, char *buf) {
   int ebin = bexp - 1023;
   int x = fmt_log10_pow2(ebin);
   fmt_u128 q, r, den, ulp;
+  /* v * 10^(16 - x) = q64 + F / 2^64 (+ 0 to fs units of 2^-64), its ulp
+   * in the same units U (+ 0 to us), and an integer above U / 2^64 */
+  uint64_t q64, F, ulpq, d = 0;
+  unsigned fs, us;
+  fmt_u128 U;
   if (a < 1e-5) {
-    pthread_once(&fmt_pow5_once, fmt_pow5_init);
+    fmt_pow5_ready();
     if (fmt_scale_small(m, e, x, &q, &r, &ulp))
       return -1;
     if (q >= (fmt_u128)fmt_p10[17] && fmt_scale_small(m, e, ++x, &q, &r, &ulp))
       return -1;
     if (q < (fmt_u128)fmt_p10[16] || q >= (fmt_u128)fmt_p10[17])
       return -1;
-    return fmt_digits(buf, neg, m, at_pow2, x, q, r, (fmt_u128)1 << 64, 64, ulp,
-                      4, fmt_ulpq(ulp, 64));
+    /* r: 64 fraction bits, short by 0 to 4 units; ulp short by under 2 */
+    q64 = (uint64_t)q;
+    F = (uint64_t)r;
+    fs = 4;
+    U = ulp;
+    us = 2;
+    ulpq = fmt_ulpq(ulp, 64);
+  } else if (e < 0 && e >= -70) {
+    /* v * 10^s = m 10^s / 2^k exactly (s <= 22: under 2^126); q, its
+     * integer part (17 digits, or 18: then x is one more), F the top 64
+     * bits of its fraction; U = 10^s / 2^k in the same units. */
+    int k = -e, s = 16 - x;
+    fmt_u128 p10 = fmt_pow10(s), num = (fmt_u128)m * p10;
+    q64 = (uint64_t)(num >> k);
+    if (q64 >= fmt_p10[17]) {
+      x++;
+      s--;
+      p10 = fmt_pow10(s);
+      num = (fmt_u128)m * p10;
+      q64 = (uint64_t)(num >> k);
+    }
+    ulpq = (uint64_t)(p10 >> k) + 1;
+    if (k <= 64) { /* exact */
+      F = k == 64 ? (uint64_t)num : (uint64_t)num << (64 - k);
+      U = (fmt_u128)(uint64_t)(p10 >> k) << 64 |
+          (k == 64 ? (uint64_t)p10 : (uint64_t)p10 << (64 - k));
+      fs = us = 0;
+    } else { /* both cut short by under one unit */
+      F = (uint64_t)(num >> (k - 64));
+      U = p10 >> (k - 64);
+      fs = us = 1;
+    }
+  } else {
+    goto exact;
   }
+  int prec = fmt_choose64(m, at_pow2, q64, F, fs, U, us, ulpq, &d);
+  if (prec > 0)
+    return fmt_present17(buf, neg, d, prec, x);
+  if (a < 1e-5)
+    return -1;              /* the slow path decides */
+  x = fmt_log10_pow2(ebin); /* open: in 128-bit integers, exactly */
+exact:
   fmt_scale(m, e, x, &q, &r, &den, &ulp);
   if (q >= (fmt_u128)fmt_p10[17]) {
     x++;
@@ -1174,9 +1270,7 @@ static int fmt_fast(double v, char *buf) {
   }
   /* den is 2^-e below 2^53 (e < 0), else 1 or a power of ten (no bound
    * taken then: UINT64_MAX rules nothing out) */
-  uint64_t ulpq = e < 0      ? fmt_ulpq(ulp, -e)
-                  : den == 1 ? fmt_ulpq(ulp, 0)
-                             : UINT64_MAX;
+  ulpq = e < 0 ? fmt_ulpq(ulp, -e) : den == 1 ? fmt_ulpq(ulp, 0) : UINT64_MAX;
   return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, e < 0 ? -e : -1, ulp, 0,
                     ulpq);
 }
