@@ -81,7 +81,7 @@ typedef struct serve_opts {
 typedef struct slot {
   sy_callable *c;
   sy_row_call *row; /* bound to the schema's columns, or NULL */
-  int busy;
+  atomic_int busy;
 } slot;
 
 typedef struct model {
@@ -99,8 +99,9 @@ typedef struct model {
   int row_batch;         /* ... and batches: every step is row-wise */
   serve_row_enc row_enc; /* its JSON answer's layout (when row_ok) */
   char loaded_at[32];
-  pthread_mutex_t mu;
+  pthread_mutex_t mu; /* with cv: waiting for a slot */
   pthread_cond_t cv;
+  atomic_int waiting; /* threads in slot_take's slow path */
   slot *slots;
   size_t n_slots;
 } model;
@@ -128,27 +129,39 @@ static void model_unref(model *m) {
     model_free(m);
 }
 
-static slot *slot_take(model *m) {
-  pthread_mutex_lock(&m->mu);
-  slot *s = NULL;
-  for (;;) {
-    for (size_t i = 0; i < m->n_slots && !s; i++)
-      if (!m->slots[i].busy)
-        s = &m->slots[i];
-    if (s)
-      break;
-    pthread_cond_wait(&m->cv, &m->mu);
+/* A free slot, taken with a compare-and-swap (no lock while one is
+ * free: there are as many slots as server threads); else wait for one. */
+static slot *slot_try(model *m) {
+  for (size_t i = 0; i < m->n_slots; i++) {
+    int free_ = 0;
+    if (atomic_compare_exchange_strong(&m->slots[i].busy, &free_, 1))
+      return &m->slots[i];
   }
-  s->busy = 1;
+  return NULL;
+}
+
+static slot *slot_take(model *m) {
+  slot *s = slot_try(m);
+  if (s)
+    return s;
+  pthread_mutex_lock(&m->mu);
+  atomic_fetch_add(&m->waiting, 1);
+  /* slot_give clears busy, then signals when anyone is waiting: a slot
+   * given before the count went up is found by this try */
+  while (!(s = slot_try(m)))
+    pthread_cond_wait(&m->cv, &m->mu);
+  atomic_fetch_sub(&m->waiting, 1);
   pthread_mutex_unlock(&m->mu);
   return s;
 }
 
 static void slot_give(model *m, slot *s) {
-  pthread_mutex_lock(&m->mu);
-  s->busy = 0;
-  pthread_cond_signal(&m->cv);
-  pthread_mutex_unlock(&m->mu);
+  atomic_store(&s->busy, 0);
+  if (atomic_load(&m->waiting)) {
+    pthread_mutex_lock(&m->mu);
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+  }
 }
 
 /* ---- server state ------------------------------------------------------ */
@@ -639,6 +652,8 @@ static void *reloader(void *arg) {
 typedef struct req {
   double t0;
   sy_buf body;
+  int kept;   /* the connection's own: kept for its next request */
+  int active; /* a request is using it */
   int too_big;
   int counted; /* in S.in_flight */
   size_t rows;
@@ -1001,12 +1016,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
   (void)version;
   req *r = *con_cls;
   if (!r) {
-    r = calloc(1, sizeof *r);
-    if (!r)
+    /* The connection's request state (on_connection) when it has one,
+     * with its body's buffer; else one for this request alone. */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req *kept = ci ? ci->socket_context : NULL;
+    if (kept && !kept->active) {
+      sy_buf body = kept->body;
+      memset(kept, 0, sizeof *kept);
+      r = kept;
+      r->kept = 1;
+      r->body = body;
+      r->body.len = 0;
+      r->body.failed = 0;
+      if (body.data)
+        body.data[0] = '\0';
+    } else if (!(r = calloc(1, sizeof *r))) {
       return MHD_NO;
+    } else {
+      r->body = (sy_buf)SY_BUF_INIT;
+    }
+    r->active = 1;
     *con_cls = r;
     r->t0 = mono();
-    r->body = (sy_buf)SY_BUF_INIT;
     size_t n = strnlen(method, sizeof r->method - 1);
     memcpy(r->method, method, n); /* calloc: NUL-terminated */
     n = strnlen(url, sizeof r->path - 1);
@@ -1103,8 +1135,16 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
   }
   if (r->counted)
     atomic_fetch_sub(&S.in_flight, 1);
-  sy_buf_free(&r->body);
-  free(r);
+  if (!r->kept) {
+    sy_buf_free(&r->body);
+    free(r);
+    return;
+  }
+  r->active = 0; /* the next request's; a big body's buffer goes now */
+  if (r->body.cap > 65536) {
+    sy_buf_free(&r->body);
+    r->body = (sy_buf)SY_BUF_INIT;
+  }
 }
 
 static void on_connection(void *cls, struct MHD_Connection *con,
@@ -1112,11 +1152,25 @@ static void on_connection(void *cls, struct MHD_Connection *con,
                           enum MHD_ConnectionNotificationCode code) {
   (void)cls;
   (void)con;
-  (void)socket_ctx;
-  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+  /* Each connection keeps one request state (MHD answers a connection's
+   * requests one after another; a request's on_completed comes before
+   * its connection's CLOSED): no allocation per request. NULL when out
+   * of memory: then each request makes its own. */
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     atomic_fetch_add(&S.open_conns, 1);
-  else
+    req *r = calloc(1, sizeof *r);
+    if (r)
+      r->body = (sy_buf)SY_BUF_INIT;
+    *socket_ctx = r;
+  } else {
     atomic_fetch_sub(&S.open_conns, 1);
+    req *r = *socket_ctx;
+    *socket_ctx = NULL;
+    if (r) {
+      sy_buf_free(&r->body);
+      free(r);
+    }
+  }
 }
 
 /* ---- the command ----------------------------------------------------- */
