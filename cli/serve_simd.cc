@@ -208,19 +208,33 @@ int add_column(scratch &x, sy_value *frame, const col &c, size_t rows) {
   return rc ? declined : 0;
 }
 
-int decode(scratch &x, const char *body, size_t len, const serve_schema *s,
-           sy_value **out) {
+/* The checks both decoders make first: the body's size, no backslash,
+ * simdjson's parse, a top object of one key; its key and value (kept in
+ * x's parser until its next parse), or false: declined. */
+bool top_pair(scratch &x, const char *body, size_t len, std::string_view *key,
+              element *value) {
   if (len > body_max || std::memchr(body, '\\', len))
-    return declined;
+    return false;
   element root;
   if (x.parser.parse(body, len).get(root))
-    return declined;
+    return false;
   object top;
   if (root.get_object().get(top) || top.size() != 1)
-    return declined;
+    return false;
   auto kv = *top.begin();
-  bool by_rows = kv.key == "rows";
-  if (!by_rows && kv.key != "columns")
+  *key = kv.key;
+  *value = kv.value;
+  return true;
+}
+
+int decode(scratch &x, const char *body, size_t len, const serve_schema *s,
+           sy_value **out) {
+  std::string_view key;
+  element value;
+  if (!top_pair(x, body, len, &key, &value))
+    return declined;
+  bool by_rows = key == "rows";
+  if (!by_rows && key != "columns")
     return declined;
 
   /* The columns: the schema's then the label, or none yet (open). */
@@ -249,7 +263,7 @@ int decode(scratch &x, const char *body, size_t len, const serve_schema *s,
 
   if (by_rows) {
     array arr;
-    if (kv.value.get_array().get(arr))
+    if (value.get_array().get(arr))
       return declined;
     rows = arr.size();
     if (rows == 0)
@@ -323,7 +337,7 @@ int decode(scratch &x, const char *body, size_t len, const serve_schema *s,
     }
   } else {
     object co;
-    if (kv.value.get_object().get(co))
+    if (value.get_object().get(co))
       return declined;
     size_t hits = 0;
     std::vector<array> &arrs = x.arrs;
@@ -408,8 +422,7 @@ inline bool to_f64(const element &e, double *d) {
 int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
                 size_t max_rows, size_t *rows_out) {
   size_t n = s->n;
-  if (s->open || n == 0 || n > 64 || len > body_max ||
-      std::memchr(body, '\\', len))
+  if (s->open || n == 0 || n > 64)
     return declined;
   std::string_view names[64];
   for (size_t i = 0; i < n; i++) {
@@ -418,13 +431,10 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
     names[i] = s->names[i];
   }
   const uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1;
-  element root;
-  if (x.parser.parse(body, len).get(root))
+  std::string_view key;
+  element value;
+  if (!top_pair(x, body, len, &key, &value))
     return declined;
-  object top;
-  if (root.get_object().get(top) || top.size() != 1)
-    return declined;
-  auto kv = *top.begin();
   /* the column of key k (rows name them in order, mostly: hint), or -1 */
   auto col_of = [&](std::string_view k, size_t hint) -> int {
     if (hint < n && names[hint] == k)
@@ -435,9 +445,9 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
     return -1;
   };
   size_t rows;
-  if (kv.key == "rows") {
+  if (key == "rows") {
     array arr;
-    if (kv.value.get_array().get(arr))
+    if (value.get_array().get(arr))
       return declined;
     rows = arr.size();
     if (rows == 0 || rows > max_rows)
@@ -465,9 +475,9 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
         return declined; /* a column missing (422) */
       xr += n;
     }
-  } else if (kv.key == "columns") {
+  } else if (key == "columns") {
     object co;
-    if (kv.value.get_object().get(co))
+    if (value.get_object().get(co))
       return declined;
     uint64_t seen = 0;
     rows = 0;

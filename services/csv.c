@@ -996,6 +996,24 @@ static int fmt_scale_small(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
   return 0;
 }
 
+/* q (17 digits) split at precision prec: a, its first prec digits, and
+ * b, the rest (below 10^(17 - prec)). 0 when b alone rules the rounding
+ * out: either neighbour is at least `near` units of q from v (near - 1
+ * with any slack), and one that reads back is under half an ulp away
+ * (ulpq: an integer above the ulp in units of q); most are, in 64 bits. */
+static inline __attribute__((always_inline)) int
+fmt_split(const int prec, uint64_t q, uint64_t ulpq, uint64_t *a, uint64_t *b) {
+  const uint64_t dp = fmt_p10[17 - prec];
+  *a = q / dp;
+  *b = q % dp;
+  if (prec < 17) {
+    uint64_t near = *b < dp - 1 - *b ? *b : dp - 1 - *b;
+    if (near > ulpq)
+      return 0;
+  }
+  return 1;
+}
+
 /* One precision of fmt_digits (prec a constant where it is inlined, so
  * that the division by 10^(17 - prec) is a multiplication): 1 when the
  * prec-digit rounding of v reads back (*out: the text's length), 0 when
@@ -1005,16 +1023,10 @@ static inline __attribute__((always_inline)) int
 fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
          int x, fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
          fmt_u128 err, uint64_t ulpq) {
-  const uint64_t dp = fmt_p10[17 - prec], q64 = (uint64_t)q; /* < 10^18 */
-  uint64_t a64 = q64 / dp, b64 = q64 % dp;
-  if (prec < 17) {
-    /* Either neighbour is at least near units of q from v (near - 1
-     * with err's slack), and one that reads back is under half an ulp
-     * away: most roundings are ruled out here, in 64 bits. */
-    uint64_t near = b64 < dp - 1 - b64 ? b64 : dp - 1 - b64;
-    if (near > ulpq)
-      return 0;
-  }
+  const uint64_t dp = fmt_p10[17 - prec];
+  uint64_t a64, b64;
+  if (!fmt_split(prec, (uint64_t)q /* < 10^18 */, ulpq, &a64, &b64))
+    return 0;
   fmt_u128 a_ = a64, b = b64;
   fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
   if (err && twice + 4 * err >= half && twice <= half + 4 * err)
@@ -1048,12 +1060,9 @@ fmt_prec2(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
           int x, uint64_t q64, fmt_u128 r, int k, fmt_u128 ulp, fmt_u128 err,
           uint64_t ulpq) {
   const uint64_t dp = fmt_p10[17 - prec];
-  uint64_t a = q64 / dp, b = q64 % dp;
-  if (prec < 17) { /* as in fmt_prec */
-    uint64_t near = b < dp - 1 - b ? b : dp - 1 - b;
-    if (near > ulpq)
-      return 0;
-  }
+  uint64_t a, b;
+  if (!fmt_split(prec, q64, ulpq, &a, &b))
+    return 0;
   fmt_u128 twice = ((fmt_u128)b << (k + 1)) + 2 * r, half = (fmt_u128)dp << k;
   if (err && twice + 4 * err >= half && twice <= half + 4 * err)
     return -1;
@@ -1128,12 +1137,9 @@ static inline __attribute__((always_inline)) int
 fmt_round64(const int prec, uint64_t q, uint64_t F, unsigned fs, fmt_u128 U,
             unsigned us, uint64_t ulpq, int m_odd, int at_pow2, uint64_t *d) {
   const uint64_t dp = fmt_p10[17 - prec];
-  uint64_t a = q / dp, b = q % dp;
-  if (prec < 17) { /* as in fmt_prec */
-    uint64_t near = b < dp - 1 - b ? b : dp - 1 - b;
-    if (near > ulpq)
-      return 0;
-  }
+  uint64_t a, b;
+  if (!fmt_split(prec, q, ulpq, &a, &b))
+    return 0;
   fmt_u128 pos = (fmt_u128)b << 64 | F, half = (fmt_u128)dp << 63;
   int up;
   if (pos > half)
