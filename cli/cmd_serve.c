@@ -95,8 +95,10 @@ typedef struct model {
   char **out_names; /* learned from the warm-up call; NULL: unknown */
   sy_col_type *out_types;
   size_t n_out;
-  int row_ok;            /* the row fast path serves one-row all-f64 requests */
-  int row_batch;         /* ... and batches: every step is row-wise */
+  /* The row fast path serves one-row all-f64 requests (every slot then
+   * has its row call), and batches when every step is row-wise. */
+  int row_ok;
+  int row_batch;
   serve_row_enc row_enc; /* its JSON answer's layout (when row_ok) */
   char loaded_at[32];
   pthread_mutex_t mu; /* with cv: waiting for a slot */
@@ -706,7 +708,7 @@ static int wants_csv(struct MHD_Connection *con) {
 
 /* The rows of a frame path request for the bound-row path: in's columns
  * gathered row-major into x (k cells a row); 0, or 1 when a cell is
- * null or a column is not f64 (the frame path then), or SY_ENOMEM. */
+ * null or a column is not f64 (the frame path then). */
 static int gather_rows(const sy_value *in, size_t k, size_t n, double *x) {
   const double *col[64];
   for (size_t i = 0; i < k; i++)
