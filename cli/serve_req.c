@@ -802,6 +802,13 @@ static int y_end(void *ud) {
   return jclose(ud);
 }
 
+/* A key that is not a column, recorded: 1 when new, 0 when the parse
+ * stops (a duplicate is malformed JSON; out of memory). */
+static int key_new(jdec *d, const unsigned char *k, size_t n) {
+  int nw = dup_add(d, k, n);
+  return nw < 0 ? joom(d) : nw ? 1 : jbad(d, "duplicate object key");
+}
+
 static int y_key(void *ud, const unsigned char *k, size_t n) {
   jdec *d = ud;
   int top = jtop(d);
@@ -839,11 +846,8 @@ static int y_key(void *ud, const unsigned char *k, size_t n) {
     }
     /* not a column: a duplicate is still malformed, and the first one
      * in the text is the answer's 422 */
-    int nw = dup_add(d, k, n);
-    if (nw < 0)
-      return joom(d);
-    if (!nw)
-      return jbad(d, "duplicate object key");
+    if (!key_new(d, k, n))
+      return 0;
     if (!d->have4) {
       d->have4 = 1;
       char list[400];
@@ -867,11 +871,8 @@ static int y_key(void *ud, const unsigned char *k, size_t n) {
     }
     return 1;
   }
-  int nw = dup_add(d, k, n);
-  if (nw < 0)
-    return joom(d);
-  if (!nw)
-    return jbad(d, "duplicate object key");
+  if (!key_new(d, k, n))
+    return 0;
   if (top == X_ROOT) {
     d->root_keys++;
     d->pend = n == 4 && memcmp(k, "rows", 4) == 0      ? K_ROWS
