@@ -11,7 +11,7 @@
 # server's CPU time per request (user + system, from /proc: what a case
 # costs whatever else the machine runs) per case, then the ratios the
 # goals name.
-#   bench/serve.sh [SECONDS] [CONNECTIONS] [ROUNDS]   defaults: 10 s, 8, 3
+#   bench/serve.sh [SECONDS] [CONNECTIONS] [ROUNDS]   defaults: 15 s, 8, 5
 # The servers start once and stay up; the cases run in ROUNDS rounds, one
 # after another within a round (SECONDS / ROUNDS each), so that drift in
 # the machine's speed over a run (the floor alone moved by 25% between
@@ -24,8 +24,8 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 make -s switchyard cli/serve-simdjson.la bench/serve-floor plugins-dir >/dev/null
-total=${1:-10}
-rounds=${3:-3}
+total=${1:-15}
+rounds=${3:-5}
 secs=$(( (total + rounds - 1) / rounds ))
 conns=${2:-8}
 command -v wrk >/dev/null || { echo "bench/serve: wrk not installed (apt-get install wrk)"; exit 1; }
