@@ -772,11 +772,13 @@ static int format_f64_slow(double v, char *buf, size_t cap) {
  * below); -1 for anything else (the caller then
  * takes the slow path). In that range the exact value v * 10^s (s chosen
  * so that it has 17 integer digits) is q + r / den with integers that fit
- * in 128 bits: v = m * 2^e, so it is m * 10^s / 2^-e, or (m << e) /
- * 10^-s. From it, the correctly rounded 15-, 16- and 17-digit decimals
- * (ties to even, as glibc's printf rounds) and whether each reads back to
- * v (within half an ulp of it, ties to an even m, as strtod rounds) are
- * decided exactly, in integers: the same choice as printing each with
+ * in 128 bits: v = m * 2^e, so below 2^53 it is m * 5^s / 2^(-e - s)
+ * (decided in 64.64 fixed point: fmt_round64), from 2^53 (m << e) * 10^s
+ * or (m << e) / 10^-s (fmt_prec). From it, the correctly rounded 15-, 16- and
+ * 17-digit decimals (ties to even, as glibc's printf rounds) and whether each
+ * reads back to v (within half an ulp of it, ties to an even m, as strtod
+ * rounds) are decided exactly, in integers: the same choice as printing each
+ * with
  * %.Ng and reading it back, and the same %g presentation. */
 __extension__ typedef unsigned __int128 fmt_u128;
 __extension__ typedef __int128 fmt_i128;
@@ -811,14 +813,8 @@ static fmt_u128 fmt_pow10(int n) { /* 0 <= n <= 38 */
  * units (times 10^(16 - x) times den). */
 static void fmt_scale(uint64_t m, int e, int x, fmt_u128 *q, fmt_u128 *r,
                       fmt_u128 *den, fmt_u128 *ulp) {
-  int s = 16 - x;
-  if (e < 0) { /* s >= 0 here: |v| < 2^53, so x <= 15 */
-    fmt_u128 num = (fmt_u128)m * fmt_pow10(s);
-    *q = num >> -e;
-    *den = (fmt_u128)1 << -e;
-    *r = num & (*den - 1);
-    *ulp = fmt_pow10(s);
-  } else if (s >= 0) {
+  int s = 16 - x; /* e >= 0: |v| >= 2^52 (fmt_fast takes the rest) */
+  if (s >= 0) {
     *q = ((fmt_u128)m << e) * fmt_pow10(s);
     *r = 0;
     *den = 1;
@@ -1017,20 +1013,17 @@ fmt_split(const int prec, uint64_t q, uint64_t ulpq, uint64_t *a, uint64_t *b) {
 /* One precision of fmt_digits (prec a constant where it is inlined, so
  * that the division by 10^(17 - prec) is a multiplication): 1 when the
  * prec-digit rounding of v reads back (*out: the text's length), 0 when
- * it does not, -1 when err leaves that open. ulpq: an integer above v's
- * ulp in units of q. */
+ * it does not. ulpq: an integer above v's ulp in units of q. */
 static inline __attribute__((always_inline)) int
 fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
          int x, fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
-         fmt_u128 err, uint64_t ulpq) {
+         uint64_t ulpq) {
   const uint64_t dp = fmt_p10[17 - prec];
   uint64_t a64, b64;
   if (!fmt_split(prec, (uint64_t)q /* < 10^18 */, ulpq, &a64, &b64))
     return 0;
   fmt_u128 a_ = a64, b = b64;
   fmt_u128 twice = 2 * (b * den + r), half = (fmt_u128)dp * den;
-  if (err && twice + 4 * err >= half && twice <= half + 4 * err)
-    return -1;
   if (twice > half || (twice == half && (a_ & 1)))
     a_++;
   if (prec < 17) { /* 17 digits always read back */
@@ -1042,8 +1035,6 @@ fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
     fmt_u128 lim = 2 * dist;
     if (diff < 0 && at_pow2)
       lim = 4 * dist;
-    if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
-      return -1;
     if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
       return 0;
   }
@@ -1051,64 +1042,17 @@ fmt_prec(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
   return 1;
 }
 
-/* fmt_prec where den is 2^k (every |v| < 2^53, and the small path's
- * 64 fraction bits): the same decisions with shifts for the products,
- * and the distance to the rounded value taken from the side it rounded
- * to (below: b / 1 + r / den; above: (dp - b) - r / den), unsigned. */
-static inline __attribute__((always_inline)) int
-fmt_prec2(const int prec, char *buf, int *out, int neg, uint64_t m, int at_pow2,
-          int x, uint64_t q64, fmt_u128 r, int k, fmt_u128 ulp, fmt_u128 err,
-          uint64_t ulpq) {
-  const uint64_t dp = fmt_p10[17 - prec];
-  uint64_t a, b;
-  if (!fmt_split(prec, q64, ulpq, &a, &b))
-    return 0;
-  fmt_u128 twice = ((fmt_u128)b << (k + 1)) + 2 * r, half = (fmt_u128)dp << k;
-  if (err && twice + 4 * err >= half && twice <= half + 4 * err)
-    return -1;
-  int up = twice > half || (twice == half && (a & 1));
-  a += (uint64_t)up;
-  if (prec < 17) {
-    fmt_u128 dist = up ? ((fmt_u128)(dp - b) << k) - r : ((fmt_u128)b << k) + r;
-    fmt_u128 lim = 2 * dist;
-    /* Below a power of two the next double down is half an ulp away. */
-    if (!up && dist && at_pow2)
-      lim = 4 * dist;
-    if (err && lim + 8 * err >= ulp && lim <= ulp + 8 * err)
-      return -1;
-    if (!(lim < ulp || (lim == ulp && (m & 1) == 0)))
-      return 0;
-  }
-  *out = fmt_present17(buf, neg, a * dp, prec, x);
-  return 1;
-}
-
-/* From v * 10^(16 - x) = q + (r + [0, err]) / den (q of 17 digits; den
- * 2^k when k >= 0) and v's ulp in the units of r (ulpq: an integer above
- * it in units of q): the shortest of 15, 16, 17 digits that reads back,
- * presented; -1 when err leaves a decision open. */
+/* From v * 10^(16 - x) = q + r / den exactly (q of 17 digits) and v's
+ * ulp in the units of r (ulpq: an integer above it in units of q): the
+ * shortest of 15, 16, 17 digits that reads back, presented. */
 static int fmt_digits(char *buf, int neg, uint64_t m, int at_pow2, int x,
-                      fmt_u128 q, fmt_u128 r, fmt_u128 den, int k, fmt_u128 ulp,
-                      fmt_u128 err, uint64_t ulpq) {
-  int n = 0, rc;
-  if (k >= 0) {
-    uint64_t q64 = (uint64_t)q; /* < 10^17 */
-    if ((rc = fmt_prec2(15, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
-                        ulpq)) != 0 ||
-        (rc = fmt_prec2(16, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
-                        ulpq)) != 0 ||
-        (rc = fmt_prec2(17, buf, &n, neg, m, at_pow2, x, q64, r, k, ulp, err,
-                        ulpq)) != 0)
-      return rc < 0 ? -1 : n;
-    return -1; /* not reached: 17 digits always read back */
-  }
-  if ((rc = fmt_prec(15, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
-                     ulpq)) != 0 ||
-      (rc = fmt_prec(16, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
-                     ulpq)) != 0 ||
-      (rc = fmt_prec(17, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, err,
-                     ulpq)) != 0)
-    return rc < 0 ? -1 : n;
+                      fmt_u128 q, fmt_u128 r, fmt_u128 den, fmt_u128 ulp,
+                      uint64_t ulpq) {
+  int n = 0;
+  if (fmt_prec(15, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, ulpq) ||
+      fmt_prec(16, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, ulpq) ||
+      fmt_prec(17, buf, &n, neg, m, at_pow2, x, q, r, den, ulp, ulpq))
+    return n;
   return -1; /* not reached: 17 digits always read back */
 }
 
@@ -1127,12 +1071,12 @@ static int fmt_log10_pow2(int e) {
   return t >= 0 ? t >> 18 : -(int)((-(int64_t)t + (1 << 18) - 1) >> 18);
 }
 
-/* fmt_prec and fmt_prec2 again, in 64.64 fixed point: from
- * v * 10^(16 - x) = q + F / 2^64 (plus 0 to fs units of 2^-64) and v's
- * ulp in the same units, U (plus 0 to us units), with no shift by a
- * variable count. 1 with *d (the prec-digit rounding, scaled to 17
- * digits) when it reads back as v, 0 when it does not, -1 when the
- * slack leaves either open. */
+/* fmt_prec in 64.64 fixed point, for |v| < 2^53: from
+ * v * 10^(16 - x) = q + F / 2^64 (plus 0 to fs units of 2^-64: the
+ * small path's) and v's ulp in the same units, U (plus 0 to us units),
+ * with no shift by a variable count. 1 with *d (the prec-digit rounding, scaled
+ * to 17 digits) when it reads back as v, 0 when it does not, -1 when the slack
+ * leaves either open. */
 static inline __attribute__((always_inline)) int
 fmt_round64(const int prec, uint64_t q, uint64_t F, unsigned fs, fmt_u128 U,
             unsigned us, uint64_t ulpq, int m_odd, int at_pow2, uint64_t *d) {
@@ -1234,51 +1178,42 @@ static int fmt_fast(double v, char *buf) {
     U = ulp;
     us = 2;
     ulpq = fmt_ulpq(ulp, 64);
-  } else if (e < 0 && e >= -70) {
-    /* v * 10^s = m 10^s / 2^k exactly (s <= 22: under 2^126); q, its
-     * integer part (17 digits, or 18: then x is one more), F the top 64
-     * bits of its fraction; U = 10^s / 2^k in the same units. */
-    int k = -e, s = 16 - x;
-    fmt_u128 p10 = fmt_pow10(s), num = (fmt_u128)m * p10;
-    q64 = (uint64_t)(num >> k);
+  } else if (e < 0) {
+    /* |v| >= 1e-5 here, so e >= -69 and s = 16 - x <= 22: v * 10^s =
+     * m 5^s / 2^sh exactly, sh = -e - s (0 to 50; 5^s < 2^52, so
+     * m 5^s < 2^105). q, its integer part (17 digits, or 18: then x is
+     * one more), F, its fraction in 64 bits, and U = 5^s / 2^sh in the
+     * same units are all exact. */
+    int s = 16 - x, sh = -e - s;
+    fmt_u128 p5 = fmt_pow10(s) >> s, num = (fmt_u128)m * p5;
+    q64 = (uint64_t)(num >> sh);
     if (q64 >= fmt_p10[17]) {
       x++;
       s--;
-      p10 = fmt_pow10(s);
-      num = (fmt_u128)m * p10;
-      q64 = (uint64_t)(num >> k);
+      sh++;
+      p5 = fmt_pow10(s) >> s;
+      num = (fmt_u128)m * p5;
+      q64 = (uint64_t)(num >> sh);
     }
-    ulpq = (uint64_t)(p10 >> k) + 1;
-    if (k <= 64) { /* exact */
-      F = k == 64 ? (uint64_t)num : (uint64_t)num << (64 - k);
-      U = (fmt_u128)(uint64_t)(p10 >> k) << 64 |
-          (k == 64 ? (uint64_t)p10 : (uint64_t)p10 << (64 - k));
-      fs = us = 0;
-    } else { /* both cut short by under one unit */
-      F = (uint64_t)(num >> (k - 64));
-      U = p10 >> (k - 64);
-      fs = us = 1;
-    }
+    F = (uint64_t)(num << (64 - sh));
+    U = p5 << (64 - sh);
+    fs = us = 0;
+    ulpq = (uint64_t)(p5 >> sh) + 1;
   } else {
     goto exact;
   }
   int prec = fmt_choose64(m, at_pow2, q64, F, fs, U, us, ulpq, &d);
-  if (prec > 0)
-    return fmt_present17(buf, neg, d, prec, x);
-  if (a < 1e-5)
-    return -1;              /* the slow path decides */
-  x = fmt_log10_pow2(ebin); /* open: in 128-bit integers, exactly */
-exact:
+  /* -1 only where the small path's slack leaves it open */
+  return prec > 0 ? fmt_present17(buf, neg, d, prec, x) : -1;
+exact: /* e >= 0: in 128-bit integers (den 1 or a power of ten) */
   fmt_scale(m, e, x, &q, &r, &den, &ulp);
   if (q >= (fmt_u128)fmt_p10[17]) {
     x++;
     fmt_scale(m, e, x, &q, &r, &den, &ulp);
   }
-  /* den is 2^-e below 2^53 (e < 0), else 1 or a power of ten (no bound
-   * taken then: UINT64_MAX rules nothing out) */
-  ulpq = e < 0 ? fmt_ulpq(ulp, -e) : den == 1 ? fmt_ulpq(ulp, 0) : UINT64_MAX;
-  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, e < 0 ? -e : -1, ulp, 0,
-                    ulpq);
+  /* no bound taken for a power of ten: UINT64_MAX rules nothing out */
+  ulpq = den == 1 ? fmt_ulpq(ulp, 0) : UINT64_MAX;
+  return fmt_digits(buf, neg, m, at_pow2, x, q, r, den, ulp, ulpq);
 }
 
 static int format_f64(double v, char *buf, size_t cap) {
