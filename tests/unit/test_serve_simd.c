@@ -49,36 +49,6 @@ static int suite_clean(void) {
   return 0;
 }
 
-/* 1: the frames are the same, bit for bit. */
-static int same_frame(const sy_value *a, const sy_value *b) {
-  size_t rows = sy_frame_rows(a), cols = sy_frame_cols(a);
-  if (rows != sy_frame_rows(b) || cols != sy_frame_cols(b))
-    return 0;
-  for (size_t c = 0; c < cols; c++) {
-    sy_col_type t = sy_frame_col_type(a, c);
-    if (t != sy_frame_col_type(b, c) ||
-        strcmp(sy_frame_col_name(a, c), sy_frame_col_name(b, c)) != 0)
-      return 0;
-    for (size_t r = 0; r < rows; r++) {
-      int na = sy_frame_is_null(a, c, r), nb = sy_frame_is_null(b, c, r);
-      if (na != nb)
-        return 0;
-      if (na)
-        continue;
-      if (t == SY_COL_F64 &&
-          memcmp(&sy_frame_f64(a, c)[r], &sy_frame_f64(b, c)[r],
-                 sizeof(double)) != 0)
-        return 0;
-      if (t == SY_COL_I64 && sy_frame_i64(a, c)[r] != sy_frame_i64(b, c)[r])
-        return 0;
-      if (t == SY_COL_STR &&
-          strcmp(sy_frame_str(a, c, r), sy_frame_str(b, c, r)) != 0)
-        return 0;
-    }
-  }
-  return 1;
-}
-
 /* Decodes body both ways; 1 when the fast path took it. */
 static int both_ways(const char *body, const serve_schema *s) {
   sy_value *fa = NULL, *fb = NULL;
@@ -92,7 +62,7 @@ static int both_ways(const char *body, const serve_schema *s) {
     serve_fast_load(SY_TEST_SIMD_MODULE, 0);
   int same = ra == rb;
   if (same && ra == 0)
-    same = same_frame(fa, fb);
+    same = sy_value_equal(fa, fb);
   if (same && ra == SERVE_REFUSED)
     same = ea.status == eb.status && strcmp(ea.error, eb.error) == 0 &&
            strcmp(ea.detail, eb.detail) == 0;
