@@ -10,32 +10,11 @@
 # Run by `make check`.
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# start NAME COMMAND...: serves in the background on a free port ($port)
+# start NAME COMMAND...: `COMMAND serve iris` (serve_start, common.sh)
 start() {
   local name=$1
   shift
-  port=$(free_port)
-  "$@" serve iris --listen "127.0.0.1:$port" 2>"$name.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port/readyz")" = 200 ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  bad "$name: server did not become ready: $(cat "$name.err")"
-  return 1
+  serve_start "$name" "$@" serve iris
 }
 
 printf '[FEED.data]\nprovider = csv\npath = %s\n' "$ex/iris" > switchyard.ini

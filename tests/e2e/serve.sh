@@ -8,33 +8,11 @@
 # Run by `make check`.
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# start NAME ARGS...: serves in the background on a free port ($port),
-# pid in $pid, stderr in NAME.err; waits until /readyz answers 200.
+# start NAME ARGS...: `switchyard serve ARGS...` (serve_start, common.sh)
 start() {
   local name=$1
   shift
-  port=$(free_port)
-  "$sy" serve "$@" --listen "127.0.0.1:$port" 2>"$name.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port/readyz")" = 200 ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  bad "$name: server did not become ready: $(cat "$name.err")"
-  return 1
+  serve_start "$name" "$sy" serve "$@"
 }
 # stop: SIGTERM, and the exit status must be 0.
 stop() {
@@ -308,7 +286,7 @@ stop "$pid"
 port=$(free_port)
 "$sy" -o "PLATFORM.serve_listen=127.0.0.1:$port" serve iris 2>config.err &
 pid=$!
-pids+=("$pid")
+bg_pids+=("$pid")
 for _ in $(seq 1 100); do
   curl -s "127.0.0.1:$port/healthz" | grep -q ok && break
   sleep 0.1
@@ -320,7 +298,7 @@ expect 2 "serve_listen = 0\.0\.0\.0:$port .*not a loopback address.*--listen 0\.
 port=$(free_port)
 "$sy" serve iris --listen "0.0.0.0:$port" 2>any.err &
 pid=$!
-pids+=("$pid")
+bg_pids+=("$pid")
 for _ in $(seq 1 100); do
   curl -s "127.0.0.1:$port/healthz" | grep -q ok && break
   sleep 0.1
@@ -360,7 +338,7 @@ done < ../readme-serve.txt
 wait
 )
 touch readme-serve.log
-while read -r p; do pids+=("$p"); done < <(cat readme-pids 2>/dev/null)
+while read -r p; do bg_pids+=("$p"); done < <(cat readme-pids 2>/dev/null)
 grep FAIL readme-serve.log && bad "README serve commands failed" || ok
 grep -q '"prediction":"setosa"' readme-serve.out && ok || bad "README predict: $(cat readme-serve.out)"
 [ "$(grep -c '^[a-z]*,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*$' readme-serve.out)" -ge 150 ] && ok || bad "README CSV predict: $(cat readme-serve.out)"

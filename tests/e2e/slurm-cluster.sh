@@ -19,11 +19,6 @@
 slurm_dir=$tmp/slurm
 slurm_pids=()
 
-# A TCP port nobody listens on now (the kernel's pick).
-slurm_free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 slurm_stop() {
   local pid
   # Jobs first (their processes are slurmstepd's children), then daemons.
@@ -49,6 +44,7 @@ slurm_stop() {
 
 slurm_trap() {
   slurm_stop
+  bg_stop
   rm -rf "$tmp"
 }
 
@@ -75,8 +71,8 @@ slurm_start() {
   if [ "${cpus:-1}" -lt 2 ]; then
     cpus=2 overrides=SlurmdParameters=config_overrides
   fi
-  ctld_port=$(slurm_free_port)
-  d_port=$(slurm_free_port)
+  ctld_port=$(free_port)
+  d_port=$(free_port)
   # munge: a key of our own; --force lets it run as root and in /tmp.
   dd if=/dev/urandom of="$slurm_dir/munge/munge.key" bs=1024 count=1 2>/dev/null
   chmod 400 "$slurm_dir/munge/munge.key"

@@ -12,11 +12,9 @@ if ! pg_start; then
   echo "sql-more: cannot start PostgreSQL (initdb/pg_ctl from Debian's postgresql)"
   exit 1
 fi
-pids=()
 cleanup() {
   exec 9>&- 2>/dev/null
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  bg_stop
   pg_stop
   rm -rf "$tmp"
 }
@@ -58,12 +56,12 @@ FLOW
 # going away would.
 mkfifo locker.in
 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$PGCONN" <locker.in >locker.out 2>&1 &
-pids+=($!)
+bg_pids+=($!)
 exec 9>locker.in
 echo "BEGIN; LOCK TABLE iris IN ACCESS EXCLUSIVE MODE; SELECT 'locked';" >&9
 "$sy" run read.flow >lost.txt 2>&1 &
 reader=$!
-pids+=($reader)
+bg_pids+=($reader)
 waiting=
 for _ in $(seq 1 200); do
   waiting=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND wait_event_type = 'Lock' AND query LIKE 'SELECT%FROM \"iris\"%'")
@@ -91,7 +89,7 @@ pg_sql "CREATE TABLE big AS SELECT g AS a, g * 0.5 AS b, 'row' || g AS c FROM ge
 sed 's/table = "iris";/table = "big";/; s/"sepal_length"/"a"/; s/id = "read"/id = "big"/' read.flow >big.flow
 "$sy" run big.flow >lostbig.txt 2>&1 &
 reader=$!
-pids+=($reader)
+bg_pids+=($reader)
 seen=
 for _ in $(seq 1 400); do
   seen=$(pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchyard' AND state = 'active' AND query LIKE 'SELECT%FROM \"big\"%'")
@@ -117,23 +115,10 @@ fi
 [ -e out-big.csv ] && bad "lost while streaming: a result was written" || ok
 
 # ---- serve: the source's columns and where meet each request ----------
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-start() { # start NAME ARGS...: serves on a free port ($port), pid in $pid
+start() { # start NAME ARGS...: `switchyard serve ARGS... --no-follow`
   local name=$1
   shift
-  port=$(free_port)
-  "$sy" serve "$@" --no-follow --listen "127.0.0.1:$port" 2>"$name.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$port/readyz")" = 200 ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  bad "$name: server did not become ready: $(cat "$name.err")"
-  return 1
+  serve_start "$name" "$sy" serve "$@" --no-follow
 }
 post() { # post FILE: the answer into resp.txt; prints the status code
   curl -s -o resp.txt -w '%{http_code}' -X POST -H 'Content-Type: text/csv' \
