@@ -371,20 +371,28 @@ static sy_value *row_frame(const char *const *names, const double *x,
   return f;
 }
 
+/* NAME.flow with its trained state as two callables: c for a row call,
+ * ref for the frame path to compare with. */
+static void open_two(const char *name, sy_callable **c, sy_callable **ref) {
+  char flow[300], state[300];
+  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
+  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
+  sy_error err;
+  sy_error_clear(&err);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, c, &err) == 0);
+  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, ref, &err) == 0);
+}
+
 /* Binds a row call to `names` (in that order) and checks, over many rows
  * of varied magnitude and sign, that it gives the frame path's cells bit
  * for bit, with the frame path's column names. */
 static void row_matches_frame(const char *name, const char *const *names,
                               size_t n, size_t want_width) {
-  char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
-  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
   sy_callable *c = NULL, *ref = NULL;
   sy_row_call *r = NULL;
   sy_error err;
   sy_error_clear(&err);
-  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
-  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &ref, &err) == 0);
+  open_two(name, &c, &ref);
   if (sy_callable_bind_row(c, names, n, &r, &err) != 0)
     fprintf(stderr, "bind %s: %s\n", name, err.message);
   CU_ASSERT_FATAL(r != NULL);
@@ -460,15 +468,11 @@ static void test_row_matches_frame_center_zero(void) {
 static void row_labels_match_frame(const char *name, const char *const *names,
                                    size_t n, size_t want_width,
                                    size_t want_label) {
-  char flow[300], state[300];
-  snprintf(flow, sizeof flow, "%s/%s.flow", fx_tmpdir, name);
-  snprintf(state, sizeof state, "%s/%s.state", fx_tmpdir, name);
   sy_callable *c = NULL, *ref = NULL;
   sy_row_call *r = NULL;
   sy_error err;
   sy_error_clear(&err);
-  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &c, &err) == 0);
-  CU_ASSERT_FATAL(sy_callable_new(plat, flow, state, &ref, &err) == 0);
+  open_two(name, &c, &ref);
   CU_ASSERT_EQUAL(sy_callable_bind_row(c, names, n, &r, &err), SY_ENOTSUP);
   CU_ASSERT_PTR_NULL(r);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "is a label (text)"));

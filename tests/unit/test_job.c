@@ -432,6 +432,19 @@ static void test_job_exec_stored_needs_storage(void) {
   sy_platform_close(p);
 }
 
+/* Two threads call fn(prog) at once: each must get the same string,
+ * made once (got[0] and got[1], not NULL). */
+static void race(void *(*fn)(void *), sy_program *prog, void *got[2]) {
+  pthread_t t[2];
+  got[0] = got[1] = NULL;
+  for (int k = 0; k < 2; k++)
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t[k], NULL, fn, prog), 0);
+  for (int k = 0; k < 2; k++)
+    pthread_join(t[k], &got[k]);
+  CU_ASSERT_PTR_NOT_NULL(got[0]);
+  CU_ASSERT_PTR_EQUAL(got[0], got[1]);
+}
+
 /* Labels and hex keys are made when first asked for, by whichever
  * thread asks first; every thread then reads the same strings. */
 static void *first_label(void *ud) {
@@ -447,14 +460,8 @@ static void test_job_labels_made_on_first_use(void) {
                                            SY_MODE_RUN, NULL, stderr, &prog,
                                            &err),
                         0);
-  pthread_t t[2];
-  void *got[2] = {NULL, NULL};
-  for (int k = 0; k < 2; k++)
-    CU_ASSERT_EQUAL_FATAL(pthread_create(&t[k], NULL, first_label, prog), 0);
-  for (int k = 0; k < 2; k++)
-    pthread_join(t[k], &got[k]);
-  CU_ASSERT_PTR_NOT_NULL(got[0]);
-  CU_ASSERT_PTR_EQUAL(got[0], got[1]);
+  void *got[2];
+  race(first_label, prog, got);
   CU_ASSERT_PTR_EQUAL(got[0], sy__instr_text(prog, 0));
   int seen = 0;
   for (uint32_t i = 0; i < prog->n; i++) {
@@ -514,14 +521,8 @@ static void test_job_keys_without_labels(void) {
                         0);
   sy_job *job = NULL;
   CU_ASSERT_EQUAL_FATAL(sy_job_new(p, prog, NULL, &job, &err), 0);
-  pthread_t t[2];
-  void *got[2] = {NULL, NULL};
-  for (int k = 0; k < 2; k++)
-    CU_ASSERT_EQUAL_FATAL(pthread_create(&t[k], NULL, first_key, prog), 0);
-  for (int k = 0; k < 2; k++)
-    pthread_join(t[k], &got[k]);
-  CU_ASSERT_PTR_NOT_NULL(got[0]);
-  CU_ASSERT_PTR_EQUAL(got[0], got[1]);
+  void *got[2];
+  race(first_key, prog, got);
   for (uint32_t i = 0; i < prog->n; i++) {
     char hex[33];
     sy__hex(prog->code[i].key, 16, hex);
