@@ -118,21 +118,29 @@ bool to_cell(const element &e, cell *c) {
   }
 }
 
-/* Whether column c is named k. */
+/* Whether column c (or the name c) is named k. */
 inline bool named(const col &c, std::string_view k) {
   return c.len == k.size() && std::memcmp(c.name, k.data(), c.len) == 0;
 }
+inline bool named(std::string_view c, std::string_view k) {
+  return c == k;
+}
 
-/* The column named k: an index, or -1. Rows name their columns in the
- * same order, mostly: the one after the last first (hint). */
-int find(const std::vector<col> &cols, std::string_view k, size_t hint) {
-  size_t n = cols.size();
+/* The column named k among cols[0..n) (columns, or the rows decoder's
+ * names): an index, or -1. Rows name their columns in the same order,
+ * mostly: the one after the last first (hint). */
+template <class T>
+__attribute__((always_inline)) inline int
+find(const T *cols, size_t n, std::string_view k, size_t hint) {
   if (hint < n && named(cols[hint], k))
     return (int)hint;
   for (size_t i = 0; i < n; i++)
     if (named(cols[i], k))
       return (int)i;
   return -1;
+}
+int find(const std::vector<col> &cols, std::string_view k, size_t hint) {
+  return find(cols.data(), cols.size(), k, hint);
 }
 
 constexpr int declined = SERVE_FAST_DECLINED;
@@ -435,15 +443,6 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
   element value;
   if (!top_pair(x, body, len, &key, &value))
     return declined;
-  /* the column of key k (rows name them in order, mostly: hint), or -1 */
-  auto col_of = [&](std::string_view k, size_t hint) -> int {
-    if (hint < n && names[hint] == k)
-      return (int)hint;
-    for (size_t i = 0; i < n; i++)
-      if (names[i] == k)
-        return (int)i;
-    return -1;
-  };
   size_t rows;
   if (key == "rows") {
     array arr;
@@ -462,7 +461,7 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
       uint64_t seen = 0;
       size_t hint = 0;
       for (auto f = ro.begin(); f != ro.end(); ++f) {
-        int c = col_of(f.key(), hint);
+        int c = find(names, n, f.key(), hint);
         /* unknown keys, the label (decode() drops it) and duplicates */
         if (c < 0 || (seen >> c & 1))
           return declined;
@@ -482,7 +481,7 @@ int decode_rows(scratch &x, const char *body, size_t len, const serve_schema *s,
     uint64_t seen = 0;
     rows = 0;
     for (auto f = co.begin(); f != co.end(); ++f) {
-      int c = col_of(f.key(), 0);
+      int c = find(names, n, f.key(), 0);
       if (c < 0 || (seen >> c & 1))
         return declined; /* unknown, the label, duplicate */
       seen |= 1ULL << c;
